@@ -1,0 +1,88 @@
+// The month as one ordered list of phases, the module interface, and the deterministic parallel stepper.
+#pragma once
+
+#include "sim/params.hpp"
+#include "sim/rng.hpp"
+#include "sim/world.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace chacra {
+
+// What every phase sees for the current month.
+struct StepContext {
+  const ParamSet& params;
+  rng::StreamSeed seed;  // the run seed and this replicate
+  int month = 0;         // months since the start of the run
+  const Calendar& calendar;
+  int year() const { return calendar.year(month); }
+  int month_of_year() const { return calendar.month_of_year(month); }
+};
+
+// A phase either runs on every block in parallel (it may touch only the households and centres of its
+// block) or once, serially, with the whole world (a barrier; use for district- or nation-wide decisions).
+struct Phase {
+  enum class Scope { block, global };
+  std::string name;  // "module.phase", shown in profiles and docs
+  Scope scope = Scope::block;
+  std::function<void(World&, const StepContext&, const Block&)> block;
+  std::function<void(World&, const StepContext&)> global;
+
+  static Phase per_block(std::string name, std::function<void(World&, const StepContext&, const Block&)> f) {
+    Phase p;
+    p.name = std::move(name);
+    p.scope = Scope::block;
+    p.block = std::move(f);
+    return p;
+  }
+  static Phase serial(std::string name, std::function<void(World&, const StepContext&)> f) {
+    Phase p;
+    p.name = std::move(name);
+    p.scope = Scope::global;
+    p.global = std::move(f);
+    return p;
+  }
+};
+
+// A behavioural or programme module. `setup` adds its columns to the world (always, even when the
+// module is switched off in an arm, so every arm has the same panel) and draws initial state from
+// counter-based streams, so arms stay on common random numbers.
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual std::string name() const = 0;
+  virtual void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) = 0;
+};
+
+// What models/ hands the engine for one arm: its modules and the month's ordered phase list.
+struct Model {
+  std::vector<std::unique_ptr<Module>> modules;
+  std::vector<Phase> month;
+};
+
+using ModelBuilder = std::function<Model(const ParamSet&)>;
+
+// Runs phases over the blocks of a world. Consecutive block phases are fused into one parallel pass so a
+// block stays in cache; a serial phase is a barrier. Every random draw is keyed by (period, entity), so
+// the result is bit-identical for any thread count and block partition.
+class Stepper {
+ public:
+  Stepper(World& world, const std::vector<Phase>& phases, const ParamSet& params, rng::StreamSeed seed);
+  void step(int month);
+  // Seconds spent in each phase so far (block phases are timed per fused pass, split by phase share).
+  const std::vector<double>& phase_seconds() const { return phase_seconds_; }
+  void set_profiling(bool on) { profile_ = on; }
+
+ private:
+  World& world_;
+  const std::vector<Phase>& phases_;
+  const ParamSet& params_;
+  rng::StreamSeed seed_;
+  std::vector<double> phase_seconds_;
+  bool profile_ = false;
+};
+
+}  // namespace chacra

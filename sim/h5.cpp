@@ -1,0 +1,239 @@
+// HDF5 helpers: every call is checked, and failures become h5::Error with the object's name.
+#include "sim/h5.hpp"
+
+#include <algorithm>
+
+namespace chacra::h5 {
+
+namespace {
+
+hid_t check(hid_t id, const std::string& what) {
+  if (id < 0) throw Error("HDF5: cannot " + what);
+  return id;
+}
+void check(herr_t status, const std::string& what) {
+  if (status < 0) throw Error("HDF5: cannot " + what);
+}
+
+}  // namespace
+
+Handle& Handle::operator=(Handle&& o) noexcept {
+  if (this != &o) {
+    close();
+    id_ = o.id_;
+    o.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+void Handle::close() {
+  if (id_ < 0) return;
+  switch (H5Iget_type(id_)) {
+    case H5I_FILE: H5Fclose(id_); break;
+    case H5I_GROUP: H5Gclose(id_); break;
+    case H5I_DATASET: H5Dclose(id_); break;
+    case H5I_DATASPACE: H5Sclose(id_); break;
+    case H5I_DATATYPE: H5Tclose(id_); break;
+    case H5I_ATTR: H5Aclose(id_); break;
+    case H5I_GENPROP_LST: H5Pclose(id_); break;
+    default: break;
+  }
+  id_ = H5I_INVALID_HID;
+}
+
+void quiet_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+hid_t native_type(ColumnType t) {
+  switch (t) {
+    case ColumnType::f32: return H5T_NATIVE_FLOAT;
+    case ColumnType::f64: return H5T_NATIVE_DOUBLE;
+    case ColumnType::i8: return H5T_NATIVE_INT8;
+    case ColumnType::u8: return H5T_NATIVE_UINT8;
+    case ColumnType::i16: return H5T_NATIVE_INT16;
+    case ColumnType::i32: return H5T_NATIVE_INT32;
+    case ColumnType::u32: return H5T_NATIVE_UINT32;
+    case ColumnType::i64: return H5T_NATIVE_INT64;
+  }
+  return H5T_NATIVE_DOUBLE;
+}
+
+Handle create_file(const std::string& path) {
+  return Handle(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create file " + path));
+}
+
+Handle open_file_readonly(const std::string& path) {
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw Error(path + " is not a readable HDF5 file (missing, truncated or another format)");
+  return Handle(check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open " + path));
+}
+
+Handle create_group(hid_t parent, const std::string& path) {
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl, 1);
+  return Handle(check(H5Gcreate2(parent, path.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT), "create group " + path));
+}
+
+Handle open_group(hid_t parent, const std::string& path) {
+  return Handle(check(H5Gopen2(parent, path.c_str(), H5P_DEFAULT), "open group " + path));
+}
+
+bool exists(hid_t parent, const std::string& path) {
+  // Check each component, since H5Lexists fails when an intermediate link is missing.
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t next = path.find('/', pos);
+    const std::string prefix = path.substr(0, next);
+    if (!prefix.empty() && H5Lexists(parent, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (next == std::string::npos) return true;
+    pos = next + 1;
+  }
+}
+
+std::vector<std::string> list(hid_t group) {
+  std::vector<std::string> names;
+  H5Literate(
+      group, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5L_info_t*, void* op) -> herr_t {
+        static_cast<std::vector<std::string>*>(op)->push_back(name);
+        return 0;
+      },
+      &names);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void write_attr(hid_t obj, const std::string& name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, value.empty() ? 1 : value.size());
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR));
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  Handle attr(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute " + name));
+  const std::string padded = value.empty() ? std::string(1, '\0') : value;
+  check(H5Awrite(attr, type, padded.data()), "write attribute " + name);
+}
+
+template <class T>
+static void write_scalar_attr(hid_t obj, const std::string& name, hid_t type, T value) {
+  Handle space(H5Screate(H5S_SCALAR));
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  Handle attr(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute " + name));
+  check(H5Awrite(attr, type, &value), "write attribute " + name);
+}
+
+void write_attr(hid_t obj, const std::string& name, double value) {
+  write_scalar_attr(obj, name, H5T_NATIVE_DOUBLE, value);
+}
+void write_attr(hid_t obj, const std::string& name, long long value) {
+  write_scalar_attr(obj, name, H5T_NATIVE_LLONG, value);
+}
+
+bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
+
+std::string read_attr_string(hid_t obj, const std::string& name) {
+  Handle attr(check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  Handle type(H5Aget_type(attr));
+  if (H5Tget_class(type) != H5T_STRING) throw Error("HDF5: attribute " + name + " is not a string");
+  if (H5Tis_variable_str(type) > 0) {
+    char* s = nullptr;
+    Handle mem(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5Tget_cset(type));
+    check(H5Aread(attr, mem, &s), "read attribute " + name);
+    std::string out = s ? s : "";
+    H5free_memory(s);
+    return out;
+  }
+  std::string out(H5Tget_size(type), '\0');
+  check(H5Aread(attr, type, out.data()), "read attribute " + name);
+  out.erase(std::find(out.begin(), out.end(), '\0'), out.end());
+  return out;
+}
+
+void write_dataset(hid_t parent, const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
+                   const void* data, const std::vector<hsize_t>& chunk, int deflate) {
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  bool any_zero = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
+  if (!chunk.empty() && !any_zero) {
+    check(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "set chunk for " + name);
+    if (deflate > 0) {
+      H5Pset_shuffle(dcpl);
+      H5Pset_deflate(dcpl, static_cast<unsigned>(deflate));
+    }
+  }
+  Handle ds(check(H5Dcreate2(parent, name.c_str(), native_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                  "create dataset " + name));
+  if (!any_zero) check(H5Dwrite(ds, native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name);
+}
+
+void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
+  Handle type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  const hsize_t n = values.size();
+  Handle space(H5Screate_simple(1, &n, nullptr));
+  Handle ds(check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  "create dataset " + name));
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  if (n > 0) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "write " + name);
+}
+
+std::vector<std::string> read_strings(hid_t parent, const std::string& name) {
+  Handle ds(check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Handle space(H5Dget_space(ds));
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  Handle type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  std::vector<char*> ptrs(n, nullptr);
+  if (n > 0) check(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "read " + name);
+  std::vector<std::string> out;
+  for (char* p : ptrs) {
+    out.emplace_back(p ? p : "");
+    H5free_memory(p);
+  }
+  return out;
+}
+
+std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims) {
+  Handle ds(check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  Handle space(H5Dget_space(ds));
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 0) throw Error("HDF5: bad dataspace in " + name);
+  std::vector<hsize_t> d(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(space, d.data(), nullptr);
+  hsize_t total = 1;
+  for (auto x : d) total *= x;
+  std::vector<double> out(total);
+  if (total > 0) check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
+  if (dims) *dims = d;
+  return out;
+}
+
+void write_table(hid_t parent, const std::string& group, const Table& table) {
+  Handle g = create_group(parent, group);
+  write_attr(g, "rows", static_cast<long long>(table.rows()));
+  for (std::size_t i = 0; i < table.column_count(); ++i) {
+    const ColumnInfo& info = table.info(i);
+    std::vector<hsize_t> dims{table.rows()};
+    std::vector<hsize_t> chunk{std::min<hsize_t>(std::max<hsize_t>(table.rows(), 1), 65536)};
+    if (info.width > 1) {
+      dims.push_back(static_cast<hsize_t>(info.width));
+      chunk.push_back(static_cast<hsize_t>(info.width));
+    }
+    write_dataset(g, info.name, info.type, dims, table.data(i), chunk, 1);
+    Handle ds(H5Dopen2(g, info.name.c_str(), H5P_DEFAULT));
+    write_attr(ds, "unit", info.unit);
+    write_attr(ds, "description", info.description);
+    if (!info.labels.empty()) {
+      std::string joined;
+      for (const auto& l : info.labels) joined += (joined.empty() ? "" : ",") + l;
+      write_attr(ds, "labels", joined);
+    }
+  }
+}
+
+}  // namespace chacra::h5

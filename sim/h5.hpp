@@ -1,0 +1,67 @@
+// Thin RAII layer over the HDF5 C API: handles, typed datasets and string attributes, errors as exceptions.
+#pragma once
+
+#include "sim/table.hpp"
+
+#include <hdf5.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace chacra::h5 {
+
+// Any HDF5 failure (unwritable path, full disk, foreign or truncated file).
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Owns one hid_t and closes it with the right H5*close.
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(hid_t id) : id_(id) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : id_(o.id_) { o.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& o) noexcept;
+  ~Handle() { close(); }
+  hid_t id() const { return id_; }
+  operator hid_t() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void close();
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+// Silences HDF5's own error printing (we report errors ourselves); call once at start.
+void quiet_errors();
+
+hid_t native_type(ColumnType t);
+Handle create_file(const std::string& path);          // truncates
+Handle open_file_readonly(const std::string& path);   // throws Error naming the file if not HDF5
+Handle create_group(hid_t parent, const std::string& path);  // creates intermediate groups
+Handle open_group(hid_t parent, const std::string& path);
+bool exists(hid_t parent, const std::string& path);
+std::vector<std::string> list(hid_t group);  // names of members, sorted
+
+void write_attr(hid_t obj, const std::string& name, const std::string& value);
+void write_attr(hid_t obj, const std::string& name, double value);
+void write_attr(hid_t obj, const std::string& name, long long value);
+std::string read_attr_string(hid_t obj, const std::string& name);
+bool has_attr(hid_t obj, const std::string& name);
+
+// Writes a whole dataset of `type` with the given dims, optionally chunked and compressed.
+void write_dataset(hid_t parent, const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
+                   const void* data, const std::vector<hsize_t>& chunk = {}, int deflate = 0);
+void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
+std::vector<std::string> read_strings(hid_t parent, const std::string& name);
+// Reads a whole numeric dataset converted to double, and its dims.
+std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims = nullptr);
+
+// Writes every column of a table as a dataset (rows, or rows x width) with unit/description attributes.
+void write_table(hid_t parent, const std::string& group, const Table& table);
+
+}  // namespace chacra::h5

@@ -1,0 +1,227 @@
+// Deterministic synthetic population generator: every entity draws from its own counter-based stream,
+// so a household's attributes depend only on (population.seed, replicate, its index).
+#include "sim/population.hpp"
+
+#include "sim/rng.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace chacra {
+
+namespace {
+
+constexpr std::uint32_t kDistrictDomain = rng::domain_id("population.district");
+constexpr std::uint32_t kCentreDomain = rng::domain_id("population.centre");
+constexpr std::uint32_t kHouseholdDomain = rng::domain_id("population.household");
+
+float clampf(double x, double lo, double hi) { return static_cast<float>(std::clamp(x, lo, hi)); }
+
+// Departments of the evaluation (IEP/UC Davis 2017 cohort) by region; index 5 is "other".
+constexpr const char* kDepartments[] = {"Ayacucho", "Cajamarca", "Cusco", "Huanuco", "Ancash", "other"};
+
+std::uint8_t draw_department(Region region, double u) {
+  switch (region) {
+    case Region::southern_highlands: return u < 0.4 ? 0 : (u < 0.8 ? 2 : 5);
+    case Region::northern_highlands: return u < 0.4 ? 1 : (u < 0.7 ? 4 : 3);
+    case Region::amazon: return u < 0.3 ? 3 : 5;
+  }
+  return 5;
+}
+
+}  // namespace
+
+const char* department_name(std::uint8_t department) {
+  return department < 6 ? kDepartments[department] : "other";
+}
+
+World generate_population(const ParamSet& p, std::uint32_t replicate) {
+  const rng::StreamSeed seed{static_cast<std::uint64_t>(p.integer("population.seed")), replicate};
+  const auto n_households = static_cast<std::size_t>(p.integer("population.households"));
+  const auto n_districts = static_cast<std::size_t>(p.integer("population.districts"));
+  const double share_south = p.real("population.share_southern_highlands");
+  const double share_north = p.real("population.share_northern_highlands");
+  const double mean_centre = p.real("population.mean_centre_households");
+  const double sd_log_centre = p.real("population.sd_log_centre_households");
+  const double mean_ubn = p.real("population.mean_ubn_share");
+  const double sd_ubn = p.real("population.sd_ubn_share");
+  const double mean_poverty = p.real("population.mean_district_poverty");
+  const double water = p.real("population.share_water_access");
+  const double mean_land = p.real("population.mean_land_ha");
+  const double mean_size = p.real("population.mean_household_size");
+  const double share_children = p.real("population.share_with_children");
+  const double sd_log_capacity = p.real("population.sd_log_capacity");
+
+  World w;
+  w.calendar.start_year = static_cast<int>(p.integer("run.start_year"));
+  w.calendar.months = static_cast<int>(p.integer("run.years") * 12);
+
+  // Districts.
+  w.districts.resize(n_districts);
+  auto* d_poverty = w.districts.add<float>("poverty_rate", "share of people", "District poverty rate");
+  auto* d_malnutrition =
+      w.districts.add<std::uint8_t>("malnutrition_priority", "0/1", "Chronic child malnutrition priority district");
+  auto* d_market = w.districts.add<float>("market_dynamism", "0..1", "How well-connected the district's markets are");
+  auto* d_region = w.districts.add<std::uint8_t>("region", "0 south highlands, 1 north highlands, 2 amazon",
+                                                 "Natural region (HW works less well in 1 and 2)");
+  auto* d_department = w.districts.add<std::uint8_t>(
+      "department", "0 Ayacucho, 1 Cajamarca, 2 Cusco, 3 Huanuco, 4 Ancash, 5 other", "Department");
+  for (std::size_t d = 0; d < n_districts; ++d) {
+    auto s = seed.open(kDistrictDomain, 0, d);
+    const double u_region = s.uniform();
+    const Region region = u_region < share_south                 ? Region::southern_highlands
+                          : u_region < share_south + share_north ? Region::northern_highlands
+                                                                 : Region::amazon;
+    d_region[d] = static_cast<std::uint8_t>(region);
+    d_department[d] = draw_department(region, s.uniform());
+    d_poverty[d] = clampf(s.normal(mean_poverty, 0.12), 0.05, 0.95);
+    const double malnutrition_logit = -0.5 + 6.0 * (d_poverty[d] - mean_poverty);
+    d_malnutrition[d] = s.bernoulli(1.0 / (1.0 + std::exp(-malnutrition_logit))) ? 1 : 0;
+    d_market[d] = clampf(s.uniform() * 0.8 + (region == Region::amazon ? 0.0 : 0.1), 0.0, 1.0);
+  }
+
+  // Centre sizes: log-normal, drawn until the households are placed (the last centre takes the rest).
+  std::vector<std::uint32_t> sizes;
+  const double mu_centre = std::log(mean_centre) - 0.5 * sd_log_centre * sd_log_centre;
+  for (std::size_t placed = 0; placed < n_households;) {
+    auto s = seed.open(kCentreDomain, 0, sizes.size());
+    auto size = static_cast<std::size_t>(std::max(3.0, std::round(s.lognormal(mu_centre, sd_log_centre))));
+    size = std::min(size, n_households - placed);
+    sizes.push_back(static_cast<std::uint32_t>(size));
+    placed += size;
+  }
+  const std::size_t n_centres = sizes.size();
+  w.centres.resize(n_centres);
+  auto* c_district = w.centres.add<std::uint32_t>("district", "index", "District of the centre");
+  auto* c_households = w.centres.add<std::uint32_t>("households", "households", "Households in the centre");
+  auto* c_ubn = w.centres.add<float>("ubn_share", "share of households",
+                                     "Share of households with at least one unmet basic need (the evaluation's "
+                                     "running variable; the realised share of the centre's households)");
+  auto* c_market = w.centres.add<float>("market_access", "0..1", "Market access of the centre");
+  auto* c_water = w.centres.add<float>("water_share", "share of households", "Share with year-round water");
+  auto* c_altitude = w.centres.add<float>("altitude_m", "m", "Altitude of the centre");
+  auto* c_border = w.centres.add<std::uint8_t>("border_area", "0/1", "Centre in a border area (targeting exception)");
+  auto* c_nucleus = w.centres.add<std::uint32_t>(
+      "nucleus", "index", "Proposed executing nucleus: neighbouring centres of a district grouped to ~130 households");
+  w.centre_first.assign(n_centres + 1, 0);
+  w.district_first.assign(n_districts + 1, 0);
+  for (std::size_t c = 0; c < n_centres; ++c) {
+    // Contiguous ranges of centres per district keep centres sorted by district.
+    c_district[c] = static_cast<std::uint32_t>(c * n_districts / n_centres);
+    c_households[c] = sizes[c];
+    w.centre_first[c + 1] = w.centre_first[c] + sizes[c];
+  }
+  for (std::size_t d = 0, c = 0; d <= n_districts; ++d) {
+    while (c < n_centres && c_district[c] < d) ++c;
+    w.district_first[d] = static_cast<std::uint32_t>(c);
+  }
+  // Centre attributes (the realised UBN share is filled in after the households are drawn).
+  std::vector<double> target_ubn(n_centres);
+  std::uint32_t nucleus = 0, nucleus_households = 0, nucleus_district = 0;
+  for (std::size_t c = 0; c < n_centres; ++c) {
+    auto s = seed.open(kCentreDomain, 1, c);
+    const std::uint32_t d = c_district[c];
+    const auto region = static_cast<Region>(d_region[d]);
+    target_ubn[c] = std::clamp(s.normal(mean_ubn + 0.6 * (d_poverty[d] - mean_poverty), sd_ubn), 0.02, 0.99);
+    c_market[c] = clampf(d_market[d] + s.normal(0.0, 0.15), 0.0, 1.0);
+    c_water[c] = clampf(s.normal(water, 0.15), 0.0, 1.0);
+    c_altitude[c] = region == Region::amazon ? clampf(s.normal(800, 300), 150, 2000)
+                                             : clampf(s.normal(3300, 450), 2000, 4600);
+    c_border[c] = s.bernoulli(0.04) ? 1 : 0;
+    if (c > 0 && (d != nucleus_district || nucleus_households >= 130)) {
+      ++nucleus;
+      nucleus_households = 0;
+    }
+    nucleus_district = d;
+    nucleus_households += sizes[c];
+    c_nucleus[c] = nucleus;
+  }
+
+  // Households.
+  auto& h = w.households;
+  h.resize(n_households);
+  auto* h_centre = h.add<std::uint32_t>("centre", "index", "Population centre of the household");
+  auto* h_district = h.add<std::uint32_t>("district", "index", "District of the household");
+  ColumnInfo ages;
+  ages.name = "member_age_months";
+  ages.unit = "months";
+  ages.description = "Age of each member slot in months (-1: empty slot); slot 0 is the household head";
+  ages.width = kMaxMembers;
+  auto* h_age = h.add<std::int16_t>(ages);
+  ColumnInfo female;
+  female.name = "member_female";
+  female.unit = "0/1";
+  female.description = "Member slot is a woman";
+  female.width = kMaxMembers;
+  auto* h_female = h.add<std::uint8_t>(female);
+  auto* h_land = h.add<float>("land_ha", "ha", "Land farmed by the household");
+  auto* h_water = h.add<std::uint8_t>("water_access", "0/1", "Year-round water access (sprinklers need it)");
+  auto* h_capacity = h.add<float>("productive_capacity", "multiplier, mean 1",
+                                  "Household productive capacity; scales the returns to land and technology");
+  auto* h_locus = h.add<float>("locus_of_control", "z-score", "Locus of control (coaching can raise it)");
+  auto* h_locus0 = h.add<float>("baseline_locus_of_control", "z-score", "Locus of control at baseline");
+  auto* h_farm = h.add<float>("farm_labour_share", "share", "Share of household labour spent in farming");
+  auto* h_ubn = h.add<std::uint8_t>("has_ubn", "0/1", "Household has at least one unmet basic need");
+  auto* h_wealth = h.add<float>("wealth_index", "z-score", "Baseline asset index (proxy-means-test input)");
+  const double mu_land = std::log(mean_land) - 0.5 * 0.8 * 0.8;
+  const double mu_capacity = -0.5 * sd_log_capacity * sd_log_capacity;
+  for (std::size_t c = 0; c < n_centres; ++c) {
+    std::uint32_t ubn_count = 0;
+    for (std::uint32_t i = w.centre_first[c]; i < w.centre_first[c + 1]; ++i) {
+      auto s = seed.open(kHouseholdDomain, 0, i);
+      const std::uint32_t d = c_district[c];
+      h_centre[i] = static_cast<std::uint32_t>(c);
+      h_district[i] = d;
+      h_ubn[i] = s.bernoulli(target_ubn[c]) ? 1 : 0;
+      ubn_count += h_ubn[i];
+      h_wealth[i] = static_cast<float>(s.normal(h_ubn[i] ? -0.5 : 0.5, 0.85) - 1.2 * (d_poverty[d] - mean_poverty));
+      const double land_mu = mu_land + (d_region[d] == static_cast<std::uint8_t>(Region::amazon) ? 0.5 : 0.0);
+      h_land[i] = clampf(s.lognormal(land_mu, 0.8), 0.02, 60.0);
+      h_water[i] = s.bernoulli(c_water[c]) ? 1 : 0;
+      const double z_capacity = s.normal();
+      h_capacity[i] = static_cast<float>(std::exp(mu_capacity + sd_log_capacity * z_capacity));
+      // Locus of control correlates mildly with capacity (rho 0.3).
+      h_locus[i] = static_cast<float>(0.3 * z_capacity + std::sqrt(1 - 0.09) * s.normal());
+      h_locus0[i] = h_locus[i];
+      h_farm[i] = clampf(s.normal(0.82 - 0.15 * c_market[c], 0.12), 0.0, 1.0);
+
+      // Members: a head, usually a spouse, children under 19 for most, sometimes other adults or elders.
+      std::int16_t* age = h_age + static_cast<std::size_t>(i) * kMaxMembers;
+      std::uint8_t* fem = h_female + static_cast<std::size_t>(i) * kMaxMembers;
+      std::fill(age, age + kMaxMembers, std::int16_t{-1});
+      std::fill(fem, fem + kMaxMembers, std::uint8_t{0});
+      const int size = std::clamp(1 + s.poisson(mean_size - 1.0), 1, kMaxMembers);
+      const bool with_children = s.bernoulli(share_children);
+      const double head_age_years = with_children ? 24 + s.uniform() * 28 : 25 + s.uniform() * 50;
+      const bool head_female = s.bernoulli(0.2);
+      int slot = 0;
+      auto put = [&](double years, bool is_female) {
+        if (slot >= kMaxMembers) return;
+        age[slot] = static_cast<std::int16_t>(std::min(years * 12.0, 1200.0));
+        fem[slot] = is_female ? 1 : 0;
+        ++slot;
+      };
+      put(head_age_years, head_female);
+      const bool spouse = size >= 2 && s.bernoulli(0.85);
+      const double spouse_age = std::max(16.0, head_age_years + s.normal(-2.0, 4.0));
+      if (spouse) put(spouse_age, !head_female);
+      const double mother_age = spouse ? std::min(head_age_years, spouse_age) : head_age_years;
+      const int others = size - slot;
+      for (int k = 0; k < others; ++k) {
+        const double u = s.uniform();
+        if (with_children && k < std::max(1, others - 1)) {
+          // Children born after the mother turned 16, under 19.
+          const double max_child = std::min(18.99, mother_age - 16.0);
+          put(std::max(0.0, u * std::max(0.5, max_child)), s.bernoulli(0.5));
+        } else {
+          put(19 + u * 55, s.bernoulli(0.5));
+        }
+      }
+    }
+    c_ubn[c] = c_households[c] > 0 ? static_cast<float>(ubn_count) / static_cast<float>(c_households[c]) : 0.0f;
+  }
+  w.make_blocks(static_cast<std::size_t>(p.integer("population.block_households")));
+  return w;
+}
+
+}  // namespace chacra

@@ -1,0 +1,469 @@
+// Runs arms x replicates, records the panel with period aggregation, and writes the HDF5 output to a
+// temporary name that is renamed only when everything is complete.
+#include "sim/runner.hpp"
+
+#include "sim/h5.hpp"
+#include "sim/interrupt.hpp"
+#include "sim/population.hpp"
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+namespace chacra {
+
+std::string chacra_version() { return CHACRA_VERSION; }
+std::string chacra_commit() { return CHACRA_GIT_COMMIT; }
+
+double UnitResult::mean(const std::string& variable, std::size_t period, int k) const {
+  for (std::size_t i = 0; i < variables.size(); ++i)
+    if (variables[i] == variable) return means[i][period * static_cast<std::size_t>(widths[i]) + static_cast<std::size_t>(k)];
+  throw std::out_of_range("no aggregate '" + variable + "'");
+}
+
+bool UnitResult::has(const std::string& variable) const {
+  return std::find(variables.begin(), variables.end(), variable) != variables.end();
+}
+
+int months_per_period(const std::string& frequency) {
+  if (frequency == "monthly") return 1;
+  if (frequency == "quarterly") return 3;
+  return 12;
+}
+
+std::vector<std::string> period_labels(const Calendar& cal, int months) {
+  std::vector<std::string> labels;
+  char buf[32];
+  for (int m = 0; m + months <= cal.months; m += months) {
+    if (months == 12) std::snprintf(buf, sizeof buf, "%d", cal.year(m));
+    else if (months == 3) std::snprintf(buf, sizeof buf, "%dQ%d", cal.year(m), (cal.month_of_year(m) - 1) / 3 + 1);
+    else std::snprintf(buf, sizeof buf, "%d-%02d", cal.year(m), cal.month_of_year(m));
+    labels.emplace_back(buf);
+  }
+  return labels;
+}
+
+std::vector<std::string> resolve_panel_variables(const World& world, const std::vector<std::string>& requested,
+                                                 const std::string& file_label) {
+  const Table& h = world.households;
+  std::vector<std::string> out;
+  if (requested.empty()) {
+    for (std::size_t i = 0; i < h.column_count(); ++i)
+      if (h.info(i).panel) out.push_back(h.info(i).name);
+    return out;
+  }
+  std::vector<ConfigIssue> issues;
+  for (const auto& name : requested) {
+    if (h.has(name)) {
+      out.push_back(name);
+      continue;
+    }
+    std::string best;
+    std::size_t best_d = std::string::npos;
+    for (std::size_t i = 0; i < h.column_count(); ++i) {
+      const std::size_t d = edit_distance(name, h.info(i).name);
+      if (d < best_d) best_d = d, best = h.info(i).name;
+    }
+    ConfigIssue issue;
+    issue.file = file_label;
+    issue.key = "output.variables";
+    issue.message = "'" + name + "' is not a household variable";
+    issue.hint = best.empty() ? "" : "did you mean '" + best + "'? (chacra params lists parameters; docs/output.md lists variables)";
+    issues.push_back(issue);
+  }
+  if (!issues.empty()) throw ConfigError(file_label, issues);
+  return out;
+}
+
+namespace {
+
+std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// Records one arm x replicate: accumulates flows over each output period, writes the panel one period at a
+// time, and keeps per-period household means.
+class Recorder {
+ public:
+  Recorder(World& world, const std::vector<std::string>& variables, int months_per_period, std::size_t periods,
+           hid_t panel_group, hid_t aggregate_group)
+      : world_(world), months_(months_per_period), periods_(periods), panel_(panel_group), agg_(aggregate_group) {
+    const std::size_t n = world.household_count();
+    for (const auto& name : variables) {
+      Var v;
+      v.index = world.households.index(name);
+      v.info = world.households.info(v.index);
+      v.sum = v.info.aggregation == PeriodAggregation::sum;
+      const std::size_t cells = n * static_cast<std::size_t>(v.info.width);
+      if (v.sum) v.accumulated.assign(cells, 0.0f);
+      v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
+      if (panel_ >= 0) {
+        std::vector<hsize_t> dims{periods, n};
+        std::vector<hsize_t> chunk{1, std::clamp<hsize_t>(n, 1, 32768)};
+        if (v.info.width > 1) {
+          dims.push_back(static_cast<hsize_t>(v.info.width));
+          chunk.push_back(static_cast<hsize_t>(v.info.width));
+        }
+        const ColumnType stored = v.sum ? ColumnType::f32 : v.info.type;
+        Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+        Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+        if (n > 0 && periods > 0) {
+          H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+          H5Pset_shuffle(dcpl);
+          H5Pset_deflate(dcpl, 1);
+        }
+        hid_t ds = H5Dcreate2(panel_, name.c_str(), h5::native_type(stored), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        if (ds < 0) throw h5::Error("HDF5: cannot create panel dataset " + name);
+        v.dataset = h5::Handle(ds);
+        h5::write_attr(v.dataset, "unit", v.info.unit);
+        h5::write_attr(v.dataset, "description", v.info.description);
+        h5::write_attr(v.dataset, "aggregation", std::string(v.sum ? "sum over the period" : "end of period"));
+        if (!v.info.labels.empty()) {
+          std::string joined;
+          for (const auto& l : v.info.labels) joined += (joined.empty() ? "" : ",") + l;
+          h5::write_attr(v.dataset, "labels", joined);
+        }
+      }
+      vars_.push_back(std::move(v));
+    }
+  }
+
+  // Called after each month's phases.
+  void after_month(int month) {
+    const std::size_t n = world_.household_count();
+    for (auto& v : vars_) {
+      if (!v.sum) continue;
+      const std::size_t cells = n * static_cast<std::size_t>(v.info.width);
+      const void* src = world_.households.data(v.index);
+      accumulate(v, src, cells);
+    }
+    if ((month + 1) % months_ != 0) return;
+    const std::size_t period = static_cast<std::size_t>(month + 1) / static_cast<std::size_t>(months_) - 1;
+    if (period >= periods_) return;
+    for (auto& v : vars_) write_period(v, period);
+  }
+
+  UnitResult result(const std::string& arm, std::uint32_t replicate) const {
+    UnitResult r;
+    r.arm = arm;
+    r.replicate = replicate;
+    for (const auto& v : vars_) {
+      r.variables.push_back(v.info.name);
+      r.widths.push_back(v.info.width);
+      r.means.push_back(v.means);
+    }
+    return r;
+  }
+
+  void write_aggregates() {
+    if (agg_ < 0) return;
+    for (const auto& v : vars_) {
+      std::vector<hsize_t> dims{periods_};
+      if (v.info.width > 1) dims.push_back(static_cast<hsize_t>(v.info.width));
+      h5::write_dataset(agg_, v.info.name, ColumnType::f64, dims, v.means.data());
+      h5::Handle ds(H5Dopen2(agg_, v.info.name.c_str(), H5P_DEFAULT));
+      h5::write_attr(ds, "unit", v.info.unit);
+      h5::write_attr(ds, "description", "Mean over households of: " + v.info.description);
+    }
+  }
+
+ private:
+  using Handle = h5::Handle;
+  struct Var {
+    std::size_t index = 0;
+    ColumnInfo info;
+    bool sum = false;
+    std::vector<float> accumulated;
+    std::vector<double> means;
+    h5::Handle dataset;
+  };
+
+  static void accumulate(Var& v, const void* src, std::size_t cells) {
+    float* acc = v.accumulated.data();
+    switch (v.info.type) {
+      case ColumnType::f32: {
+        const auto* s = static_cast<const float*>(src);
+        for (std::size_t i = 0; i < cells; ++i) acc[i] += s[i];
+        break;
+      }
+      default:
+        // Flows are floats by convention; other types are converted value by value.
+        for (std::size_t i = 0; i < cells; ++i) acc[i] += static_cast<float>(value_at(v.info.type, src, i));
+    }
+  }
+
+  static double value_at(ColumnType t, const void* p, std::size_t i) {
+    switch (t) {
+      case ColumnType::f32: return static_cast<const float*>(p)[i];
+      case ColumnType::f64: return static_cast<const double*>(p)[i];
+      case ColumnType::i8: return static_cast<const std::int8_t*>(p)[i];
+      case ColumnType::u8: return static_cast<const std::uint8_t*>(p)[i];
+      case ColumnType::i16: return static_cast<const std::int16_t*>(p)[i];
+      case ColumnType::i32: return static_cast<const std::int32_t*>(p)[i];
+      case ColumnType::u32: return static_cast<const std::uint32_t*>(p)[i];
+      case ColumnType::i64: return static_cast<double>(static_cast<const std::int64_t*>(p)[i]);
+    }
+    return 0.0;
+  }
+
+  void write_period(Var& v, std::size_t period) {
+    const std::size_t n = world_.household_count();
+    const auto width = static_cast<std::size_t>(v.info.width);
+    const void* src = v.sum ? static_cast<const void*>(v.accumulated.data()) : world_.households.data(v.index);
+    const ColumnType stored = v.sum ? ColumnType::f32 : v.info.type;
+    // Household means in index order (deterministic whatever the thread count).
+    for (std::size_t k = 0; k < width; ++k) {
+      double s = 0.0;
+      for (std::size_t i = 0; i < n; ++i) s += value_at(stored, src, i * width + k);
+      v.means[period * width + k] = n > 0 ? s / static_cast<double>(n) : 0.0;
+    }
+    if (v.dataset.valid() && n > 0) {
+      Handle file_space(H5Dget_space(v.dataset));
+      std::vector<hsize_t> start{period, 0}, count{1, n};
+      if (width > 1) start.push_back(0), count.push_back(width);
+      H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+      Handle mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
+      if (H5Dwrite(v.dataset, h5::native_type(stored), mem_space, file_space, H5P_DEFAULT, src) < 0)
+        throw h5::Error("HDF5: cannot write panel " + v.info.name + " (disk full or file not writable?)");
+    }
+    if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
+  }
+
+  World& world_;
+  int months_;
+  std::size_t periods_;
+  hid_t panel_;
+  hid_t agg_;
+  std::vector<Var> vars_;
+};
+
+// Owns the temporary file OUT.partial. It is renamed to OUT only by commit(); a failed run removes it,
+// an interrupted one keeps it (clearly named partial) so that `--resume` can continue it.
+class AtomicOutput {
+ public:
+  AtomicOutput(std::string final_path, bool force, bool resume) : final_(std::move(final_path)) {
+    namespace fs = std::filesystem;
+    partial_ = final_ + ".partial";
+    if (resume && fs::exists(partial_)) {
+      const hid_t id = H5Fopen(partial_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+      if (id < 0) throw h5::Error("cannot reopen " + partial_ + " to resume (damaged?); remove it and run again");
+      file_ = h5::Handle(id);
+      resumed_ = true;
+      return;
+    }
+    if (fs::exists(final_) && !force)
+      throw OutputExists("output " + final_ + " already exists; use --force to overwrite it or -o to choose another");
+    file_ = h5::create_file(partial_);
+  }
+  ~AtomicOutput() {
+    if (!committed_) {
+      file_.close();
+      if (!keep_) {
+        std::error_code ec;
+        std::filesystem::remove(partial_, ec);
+      }
+    }
+  }
+  hid_t file() const { return file_.id(); }
+  bool resumed() const { return resumed_; }
+  const std::string& partial_path() const { return partial_; }
+  void keep_partial() { keep_ = true; }
+  void flush() {
+    if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) throw h5::Error("HDF5: cannot flush " + partial_ + " (disk full?)");
+  }
+  void commit() {
+    flush();
+    file_.close();
+    std::filesystem::rename(partial_, final_);
+    committed_ = true;
+  }
+
+ private:
+  std::string final_, partial_;
+  h5::Handle file_;
+  bool committed_ = false, keep_ = false, resumed_ = false;
+};
+
+void write_provenance(hid_t file, const Scenario& scenario, const RunOptions& options, int threads,
+                      const std::string& start_time, const std::vector<std::string>& periods) {
+  const ParamSet& base = scenario.base;
+  h5::Handle prov = h5::create_group(file, "provenance");
+  h5::write_attr(prov, "chacra_version", chacra_version());
+  h5::write_attr(prov, "git_commit", chacra_commit());
+  h5::write_attr(prov, "scenario_name", scenario.name);
+  h5::write_attr(prov, "scenario_path", scenario.path);
+  h5::write_attr(prov, "run_seed", static_cast<long long>(base.integer("run.seed")));
+  h5::write_attr(prov, "population_seed", static_cast<long long>(base.integer("population.seed")));
+  h5::write_attr(prov, "replicates", static_cast<long long>(base.integer("run.replicates")));
+  h5::write_attr(prov, "threads", static_cast<long long>(threads));
+  h5::write_attr(prov, "host", host_name());
+  h5::write_attr(prov, "start_time", start_time);
+  h5::write_attr(prov, "command_line", options.command_line);
+  h5::write_attr(prov, "output_frequency", base.choice("output.frequency"));
+  h5::write_strings(prov, "scenario_yaml", {scenario.resolved_yaml()});
+  std::vector<std::string> arm_names;
+  for (const auto& arm : scenario.arms) arm_names.push_back(arm.name);
+  h5::write_strings(file, "arm_names", arm_names);
+  h5::write_strings(file, "periods", periods);
+}
+
+// Reads back the aggregates of a unit completed before an interruption.
+UnitResult read_unit(hid_t file, const std::string& group, const std::string& arm, std::uint32_t replicate,
+                     const std::vector<std::string>& variables) {
+  UnitResult u;
+  u.arm = arm;
+  u.replicate = replicate;
+  for (const auto& v : variables) {
+    std::vector<hsize_t> dims;
+    u.variables.push_back(v);
+    u.means.push_back(h5::read_doubles(file, group + "/aggregates/" + v, &dims));
+    u.widths.push_back(dims.size() > 1 ? static_cast<int>(dims[1]) : 1);
+  }
+  return u;
+}
+
+}  // namespace
+
+RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, const RunOptions& options) {
+  using clock = std::chrono::steady_clock;
+  const auto t_start = clock::now();
+  h5::quiet_errors();
+  const ParamSet& base = scenario.base;
+  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+
+  const auto replicates = static_cast<std::uint32_t>(base.integer("run.replicates"));
+  const std::uint64_t run_seed = static_cast<std::uint64_t>(base.integer("run.seed"));
+  const int months_per = months_per_period(base.choice("output.frequency"));
+  const bool write_panel = base.boolean("output.panel");
+
+  RunResult result;
+  result.threads = threads;
+  result.output_path = options.output_path;
+  std::unique_ptr<AtomicOutput> out;
+  const std::string start_time = now_iso();
+
+  std::uint64_t done = 0, total = 0;
+  try {
+    for (std::uint32_t r = 0; r < replicates; ++r) {
+      const World population = generate_population(base, r);
+      if (r == 0) {
+        total = population.household_count() * static_cast<std::uint64_t>(population.calendar.months) *
+                scenario.arms.size() * replicates;
+        result.households = population.household_count();
+        result.period_labels = period_labels(population.calendar, months_per);
+      }
+      for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
+        const Arm& arm = scenario.arms[a];
+        World world = population;
+        Model model = builder(arm.params);
+        const rng::StreamSeed seed{run_seed, r};
+        for (auto& m : model.modules) m->setup(world, arm.params, seed);
+        const auto variables = resolve_panel_variables(world, base.text_list("output.variables"), scenario.path);
+        if (!out && !options.output_path.empty()) {
+          // Opened only after the first arm set up cleanly, so invalid variables never leave a file.
+          out = std::make_unique<AtomicOutput>(options.output_path, options.force, options.resume);
+          if (!out->resumed()) {
+            write_provenance(out->file(), scenario, options, threads, start_time, result.period_labels);
+          } else {
+            // Resume only what the same scenario started: its resolved YAML must match exactly.
+            const auto stored = h5::read_strings(h5::open_group(out->file(), "provenance"), "scenario_yaml");
+            if (stored.empty() || stored.front() != scenario.resolved_yaml()) {
+              out->keep_partial();
+              throw ConfigError({ConfigIssue{out->partial_path(), 0, 0, "--resume",
+                                             "the partial output was produced by a different scenario or settings",
+                                             "run the same scenario and options, or drop --resume to start over"}});
+            }
+            h5::write_attr(h5::open_group(out->file(), "provenance"), "resumed_time", now_iso());
+          }
+        }
+        const std::string unit_group = "arms/" + arm.name + "/replicate_" + std::to_string(r);
+        if (a == 0) result.bytes_per_household = world.households.bytes_per_row();
+        if (out && out->resumed() && h5::exists(out->file(), unit_group)) {
+          h5::Handle g = h5::open_group(out->file(), unit_group);
+          if (h5::has_attr(g, "complete")) {
+            result.units.push_back(read_unit(out->file(), unit_group, arm.name, r, variables));
+            done += world.household_count() * static_cast<std::uint64_t>(world.calendar.months);
+            continue;
+          }
+          g.close();
+          H5Ldelete(out->file(), unit_group.c_str(), H5P_DEFAULT);  // started but not finished: redo it
+        }
+        if (out) {
+          const std::string g = "population/replicate_" + std::to_string(r);
+          if (a == 0 && !h5::exists(out->file(), g)) {
+            h5::write_table(out->file(), g + "/districts", world.districts);
+            h5::write_table(out->file(), g + "/centres", world.centres);
+            h5::write_table(out->file(), g + "/households", world.households);
+          }
+        }
+        h5::Handle unit, panel_group, agg_group;
+        if (out) {
+          h5::Handle arm_group = h5::exists(out->file(), "arms/" + arm.name)
+                                     ? h5::open_group(out->file(), "arms/" + arm.name)
+                                     : h5::create_group(out->file(), "arms/" + arm.name);
+          h5::write_attr(arm_group, "description", arm.description);
+          unit = h5::create_group(out->file(), unit_group);
+          if (write_panel) panel_group = h5::create_group(out->file(), unit_group + "/panel");
+          agg_group = h5::create_group(out->file(), unit_group + "/aggregates");
+        }
+        Recorder recorder(world, variables, months_per, result.period_labels.size(),
+                          panel_group.valid() ? panel_group.id() : -1, agg_group.valid() ? agg_group.id() : -1);
+        Stepper stepper(world, model.month, arm.params, seed);
+        stepper.set_profiling(options.profile);
+        for (int month = 0; month < world.calendar.months; ++month) {
+          if (stop_requested()) throw Interrupted(stop_signal());
+          stepper.step(month);
+          recorder.after_month(month);
+          done += world.household_count();
+          if (options.progress) options.progress(done, total);
+        }
+        recorder.write_aggregates();
+        if (out) {
+          // A unit is complete only once this mark is on disk; --resume skips exactly these.
+          h5::write_attr(unit, "complete", 1LL);
+          out->flush();
+        }
+        result.units.push_back(recorder.result(arm.name, r));
+        if (result.phase_names.empty()) {
+          for (const auto& ph : model.month) result.phase_names.push_back(ph.name);
+          result.phase_seconds.assign(model.month.size(), 0.0);
+        }
+        for (std::size_t i = 0; i < stepper.phase_seconds().size() && i < result.phase_seconds.size(); ++i)
+          result.phase_seconds[i] += stepper.phase_seconds()[i];
+      }
+    }
+    result.household_months = done;
+    if (out) {
+      if (options.finalize) options.finalize(out->file(), result);
+      h5::Handle prov = h5::open_group(out->file(), "provenance");
+      h5::write_attr(prov, "end_time", now_iso());
+      h5::write_attr(prov, "seconds", std::chrono::duration<double>(clock::now() - t_start).count());
+      out->commit();
+    }
+  } catch (const Interrupted&) {
+    if (out) out->keep_partial();
+    throw;
+  }
+  result.seconds = std::chrono::duration<double>(clock::now() - t_start).count();
+  return result;
+}
+
+}  // namespace chacra

@@ -1,0 +1,79 @@
+// The arm x replicate runner: builds each replicate's population, runs every arm on it with common random
+// numbers, records the household panel and per-period aggregates, and writes one HDF5 file atomically.
+#pragma once
+
+#include "sim/engine.hpp"
+#include "sim/scenario.hpp"
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace chacra {
+
+// The output path already exists and --force was not given.
+class OutputExists : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunResult;
+
+struct RunOptions {
+  std::string output_path;  // empty: run without writing a file
+  bool force = false;
+  int threads = 0;  // 0: all hardware threads
+  bool profile = false;  // time each phase separately
+  std::string command_line;
+  // Continue OUT.partial left by an interrupted run of the same scenario: completed arm x replicate units
+  // are kept, the rest are run again. The result is identical to an uninterrupted run.
+  bool resume = false;
+  // Called with the open file after every unit has run and before the file is renamed into place (the
+  // comparison tables are written here).
+  std::function<void(hid_t file, RunResult& result)> finalize;
+  // Called after every simulated month with household-months done and total.
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+};
+
+// Per-period household means of the panel variables for one arm and replicate.
+struct UnitResult {
+  std::string arm;
+  std::uint32_t replicate = 0;
+  std::vector<std::string> variables;
+  std::vector<int> widths;
+  std::vector<std::vector<double>> means;  // [variable][period * width + k]
+  double mean(const std::string& variable, std::size_t period, int k = 0) const;
+  bool has(const std::string& variable) const;
+};
+
+struct RunResult {
+  std::vector<std::string> period_labels;
+  std::vector<UnitResult> units;  // arm-major within replicate: replicate 0 arms..., replicate 1 arms...
+  std::uint64_t households = 0;
+  std::uint64_t household_months = 0;
+  double seconds = 0;
+  std::size_t bytes_per_household = 0;
+  std::vector<std::string> phase_names;
+  std::vector<double> phase_seconds;
+  std::string output_path;
+  int threads = 0;
+};
+
+// Household panel variables for a world: the names given, or every column marked panel. Throws
+// ConfigError (key output.variables) for a name that is not a household column.
+std::vector<std::string> resolve_panel_variables(const World& world, const std::vector<std::string>& requested,
+                                                 const std::string& file_label);
+
+RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, const RunOptions& options);
+
+// Labels of output periods ("2017", "2017Q1", "2017-01") for a calendar and output.frequency.
+std::vector<std::string> period_labels(const Calendar& calendar, int months_per_period);
+int months_per_period(const std::string& frequency);
+
+std::string chacra_version();
+std::string chacra_commit();
+
+}  // namespace chacra

@@ -1,0 +1,31 @@
+// World layout helpers: partition of whole centres into blocks for the parallel stepper.
+#include "sim/world.hpp"
+
+namespace chacra {
+
+const char* region_name(Region r) {
+  switch (r) {
+    case Region::southern_highlands: return "southern_highlands";
+    case Region::northern_highlands: return "northern_highlands";
+    case Region::amazon: return "amazon";
+  }
+  return "?";
+}
+
+void World::make_blocks(std::size_t target_households) {
+  blocks.clear();
+  const auto n_centres = static_cast<std::uint32_t>(centre_first.empty() ? 0 : centre_first.size() - 1);
+  Block b;
+  for (std::uint32_t c = 0; c < n_centres; ++c) {
+    b.centre_end = c + 1;
+    b.household_end = centre_first[c + 1];
+    if (b.household_end - b.household_begin >= target_households) {
+      blocks.push_back(b);
+      b.centre_begin = b.centre_end;
+      b.household_begin = b.household_end;
+    }
+  }
+  if (b.centre_end > b.centre_begin) blocks.push_back(b);
+}
+
+}  // namespace chacra

@@ -1,0 +1,286 @@
+// Engine tests on a toy model: thread invariance, common random numbers across arms, independent
+// replicates, HDF5 round trip and atomic output.
+#include "h5_compare.hpp"
+#include "sim/h5.hpp"
+#include "sim/population.hpp"
+#include "sim/runner.hpp"
+#include "sim/interrupt.hpp"
+#include "toy_model.hpp"
+
+#include <csignal>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("chacra_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+chacra::RunResult run(const chacra::Scenario& s, const std::string& out, int threads) {
+  chacra::RunOptions o;
+  o.output_path = out;
+  o.force = true;
+  o.threads = threads;
+  return chacra::run_scenario(s, toy::build, o);
+}
+
+}  // namespace
+
+TEST(EngineThreads, OutputBitIdenticalFor1_2_8Threads) {
+  const auto s = toy::scenario(3000, 2, 2, {{"none", -1}, {"programme", 2}});
+  std::map<std::string, std::vector<unsigned char>> reference;
+  for (int threads : {1, 2, 8}) {
+    const std::string out = temp_path("threads_" + std::to_string(threads) + ".h5");
+    run(s, out, threads);
+    auto arms = h5test::read_all(out, "arms");
+    auto pop = h5test::read_all(out, "population");
+    arms.insert(pop.begin(), pop.end());
+    ASSERT_GT(arms.size(), 10u);
+    if (threads == 1) reference = arms;
+    else EXPECT_TRUE(arms == reference) << "output differs at " << threads << " threads";
+  }
+}
+
+TEST(EngineCommonRandomNumbers, ProgrammeInOneDistrictChangesNoOtherHousehold) {
+  const auto s = toy::scenario(3000, 2, 1, {{"none", -1}, {"programme", 3}});
+  const std::string out = temp_path("crn.h5");
+  run(s, out, 2);
+  chacra::h5::Handle f = chacra::h5::open_file_readonly(out);
+  const auto district = chacra::h5::read_doubles(f, "population/replicate_0/households/district");
+  std::size_t inside = 0, differ_inside = 0;
+  for (const std::string var : {"toy_income", "toy_state", "toy_wealth"}) {
+    std::vector<hsize_t> dims;
+    const auto a = chacra::h5::read_doubles(f, "arms/none/replicate_0/panel/" + var, &dims);
+    const auto b = chacra::h5::read_doubles(f, "arms/programme/replicate_0/panel/" + var);
+    ASSERT_EQ(a.size(), b.size());
+    const std::size_t n = dims[1];
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (district[k % n] == 3) {
+        ++inside;
+        differ_inside += a[k] != b[k];
+      } else {
+        ASSERT_EQ(a[k], b[k]) << var << " differs outside district 3 at cell " << k;
+      }
+    }
+  }
+  EXPECT_GT(inside, 0u);
+  EXPECT_GT(differ_inside, 0u);  // the programme did something where it ran
+}
+
+TEST(EngineReplicates, ReplicatesAreIndependentDraws) {
+  const auto s = toy::scenario(2000, 1, 2, {{"none", -1}});
+  const std::string out = temp_path("reps.h5");
+  const auto r = run(s, out, 2);
+  chacra::h5::Handle f = chacra::h5::open_file_readonly(out);
+  const auto a = chacra::h5::read_doubles(f, "arms/none/replicate_0/panel/toy_income");
+  const auto b = chacra::h5::read_doubles(f, "arms/none/replicate_1/panel/toy_income");
+  std::size_t equal = 0;
+  for (std::size_t k = 0; k < std::min(a.size(), b.size()); ++k) equal += a[k] == b[k];
+  EXPECT_LT(equal, a.size() / 100);
+  // Replicate means agree within sampling error (same model), but are not identical.
+  const double m0 = r.units[0].mean("toy_income", 0), m1 = r.units[1].mean("toy_income", 0);
+  EXPECT_NE(m0, m1);
+  EXPECT_NEAR(m0, m1, 0.1 * m0);
+}
+
+TEST(EngineOutput, RoundTripThroughHdf5Api) {
+  const auto s = toy::scenario(1500, 2, 1, {{"none", -1}});
+  const std::string out = temp_path("roundtrip.h5");
+  const auto r = run(s, out, 2);
+  EXPECT_FALSE(fs::exists(out + ".partial"));
+  chacra::h5::Handle f = chacra::h5::open_file_readonly(out);
+  std::vector<hsize_t> dims;
+  const auto income = chacra::h5::read_doubles(f, "arms/none/replicate_0/panel/toy_income", &dims);
+  ASSERT_EQ(dims.size(), 2u);
+  EXPECT_EQ(dims[0], 8u);  // 2 years, quarterly
+  EXPECT_EQ(dims[1], r.households);
+  // Aggregates are the household means of the panel, period by period.
+  const auto agg = chacra::h5::read_doubles(f, "arms/none/replicate_0/aggregates/toy_income");
+  for (std::size_t p = 0; p < dims[0]; ++p) {
+    double sum = 0;
+    for (std::size_t i = 0; i < dims[1]; ++i) sum += income[p * dims[1] + i];
+    EXPECT_NEAR(agg[p], sum / static_cast<double>(dims[1]), 1e-3);
+    EXPECT_DOUBLE_EQ(agg[p], r.units[0].mean("toy_income", p));
+  }
+  chacra::h5::Handle ds(H5Dopen2(f, "arms/none/replicate_0/panel/toy_income", H5P_DEFAULT));
+  EXPECT_EQ(chacra::h5::read_attr_string(ds, "unit"), "PEN");
+  chacra::h5::Handle prov = chacra::h5::open_group(f, "provenance");
+  for (const char* a : {"chacra_version", "git_commit", "host", "start_time", "end_time", "scenario_name"})
+    EXPECT_TRUE(chacra::h5::has_attr(prov, a)) << a;
+  EXPECT_EQ(chacra::h5::read_strings(f, "periods").front(), "2017Q1");
+  EXPECT_FALSE(chacra::h5::read_strings(prov, "scenario_yaml").front().empty());
+}
+
+TEST(EngineOutput, QuarterlyFlowsSumTheMonths) {
+  auto s = toy::scenario(500, 1, 1, {{"none", -1}});
+  const std::string q = temp_path("q.h5"), m = temp_path("m.h5");
+  run(s, q, 1);
+  s.base.set("output.frequency", std::string("monthly"));
+  run(s, m, 1);
+  chacra::h5::Handle fq = chacra::h5::open_file_readonly(q), fm = chacra::h5::open_file_readonly(m);
+  std::vector<hsize_t> dq, dm;
+  const auto iq = chacra::h5::read_doubles(fq, "arms/none/replicate_0/panel/toy_income", &dq);
+  const auto im = chacra::h5::read_doubles(fm, "arms/none/replicate_0/panel/toy_income", &dm);
+  ASSERT_EQ(dm[0], 12u);
+  ASSERT_EQ(dq[0], 4u);
+  const std::size_t n = dq[1];
+  for (std::size_t i = 0; i < n; i += 37)
+    EXPECT_NEAR(iq[1 * n + i], im[3 * n + i] + im[4 * n + i] + im[5 * n + i], 1e-2);
+  // Snapshot variables are the last month of the quarter.
+  const auto sq = chacra::h5::read_doubles(fq, "arms/none/replicate_0/panel/toy_wealth");
+  const auto sm = chacra::h5::read_doubles(fm, "arms/none/replicate_0/panel/toy_wealth");
+  for (std::size_t i = 0; i < n; i += 37) EXPECT_EQ(sq[2 * n + i], sm[8 * n + i]);
+}
+
+TEST(EngineOutput, ExistingFileNeedsForceAndFailedRunLeavesNothing) {
+  const auto s = toy::scenario(300, 1, 1, {{"none", -1}});
+  const std::string out = temp_path("exists.h5");
+  run(s, out, 1);
+  const auto size = fs::file_size(out);
+  chacra::RunOptions o;
+  o.output_path = out;
+  EXPECT_THROW(chacra::run_scenario(s, toy::build, o), chacra::OutputExists);
+  EXPECT_EQ(fs::file_size(out), size);
+  // A run that fails part-way leaves neither the final name nor the temporary one.
+  const std::string failed = temp_path("failed.h5");
+  o.output_path = failed;
+  auto broken = [](const chacra::ParamSet& p) {
+    chacra::Model m = toy::build(p);
+    m.month.push_back(chacra::Phase::serial("fail", [](chacra::World&, const chacra::StepContext& c) {
+      if (c.month == 5) throw std::runtime_error("boom");
+    }));
+    return m;
+  };
+  EXPECT_THROW(chacra::run_scenario(s, broken, o), std::runtime_error);
+  EXPECT_FALSE(fs::exists(failed));
+  EXPECT_FALSE(fs::exists(failed + ".partial"));
+  // Unknown panel variables are refused before any file is created.
+  auto bad = s;
+  bad.base.set("output.variables", std::vector<std::string>{"toy_incme"});
+  const std::string never = temp_path("never.h5");
+  o.output_path = never;
+  try {
+    chacra::run_scenario(bad, toy::build, o);
+    FAIL() << "expected ConfigError";
+  } catch (const chacra::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("toy_income"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(never));
+}
+
+TEST(Population, DeterministicAndShapedForTheEvaluation) {
+  chacra::ParamSet p(toy::registry());
+  p.set("population.households", std::int64_t{20000});
+  const chacra::World a = chacra::generate_population(p, 0);
+  const chacra::World b = chacra::generate_population(p, 0);
+  const chacra::World c = chacra::generate_population(p, 1);
+  ASSERT_EQ(a.household_count(), 20000u);
+  const auto* ua = a.households.get<float>("land_ha");
+  const auto* ub = b.households.get<float>("land_ha");
+  const auto* uc = c.households.get<float>("land_ha");
+  std::size_t same_c = 0;
+  for (std::size_t i = 0; i < a.household_count(); ++i) {
+    ASSERT_EQ(ua[i], ub[i]);
+    same_c += (i < c.household_count() && ua[i] == uc[i]);
+  }
+  EXPECT_LT(same_c, 100u);
+  // Households sorted by centre; centres sorted by district; blocks cover everything once.
+  const auto* centre = a.households.get<std::uint32_t>("centre");
+  for (std::size_t cc = 0; cc < a.centre_count(); ++cc)
+    for (auto i = a.centre_first[cc]; i < a.centre_first[cc + 1]; ++i) ASSERT_EQ(centre[i], cc);
+  std::size_t covered = 0;
+  for (const auto& blk : a.blocks) covered += blk.household_end - blk.household_begin;
+  EXPECT_EQ(covered, a.household_count());
+  // Centres on both sides of the 60% UBN threshold, and many small centres (the 40-household rule).
+  const auto* ubn = a.centres.get<float>("ubn_share");
+  const auto* size = a.centres.get<std::uint32_t>("households");
+  std::size_t below = 0, above = 0, band_low = 0, band_high = 0, small = 0;
+  for (std::size_t cc = 0; cc < a.centre_count(); ++cc) {
+    below += ubn[cc] < 0.6f;
+    above += ubn[cc] >= 0.6f;
+    band_low += ubn[cc] >= 0.5f && ubn[cc] < 0.6f;
+    band_high += ubn[cc] >= 0.6f && ubn[cc] < 0.7f;
+    small += size[cc] < 40;
+  }
+  EXPECT_GT(band_low, a.centre_count() / 10);
+  EXPECT_GT(band_high, a.centre_count() / 10);
+  EXPECT_GT(below, 0u);
+  EXPECT_GT(above, 0u);
+  EXPECT_GT(small, a.centre_count() / 5);
+  EXPECT_LT(small, a.centre_count() * 3 / 4);
+  // Members: every household has a head with a plausible age.
+  const auto* age = a.households.get<std::int16_t>("member_age_months");
+  for (std::size_t i = 0; i < a.household_count(); ++i) ASSERT_GE(age[i * chacra::kMaxMembers], 16 * 12);
+}
+
+TEST(EngineInterrupt, InterruptKeepsOnlyPartialAndResumeMatchesUninterrupted) {
+  const auto s = toy::scenario(1200, 2, 2, {{"none", -1}, {"programme", 1}});
+  const std::string full = temp_path("full.h5"), cut = temp_path("cut.h5");
+  run(s, full, 2);
+  // Interrupt in the middle of the third unit (replicate 1, arm "none").
+  int units_started = 0;
+  auto interrupting = [&units_started](const chacra::ParamSet& p) {
+    chacra::Model m = toy::build(p);
+    const int unit = ++units_started;
+    m.month.push_back(chacra::Phase::serial("interrupt", [unit](chacra::World&, const chacra::StepContext& c) {
+      if (unit == 3 && c.month == 7) chacra::request_stop(SIGINT);
+    }));
+    return m;
+  };
+  chacra::RunOptions o;
+  o.output_path = cut;
+  o.force = true;
+  try {
+    chacra::run_scenario(s, interrupting, o);
+    FAIL() << "expected Interrupted";
+  } catch (const chacra::Interrupted& e) {
+    EXPECT_EQ(e.signal(), SIGINT);
+  }
+  chacra::clear_stop();
+  EXPECT_FALSE(fs::exists(cut)) << "an interrupted run must not leave a file that looks complete";
+  ASSERT_TRUE(fs::exists(cut + ".partial"));
+  o.resume = true;
+  int resumed_units = 0;
+  auto counting = [&resumed_units](const chacra::ParamSet& p) {
+    ++resumed_units;
+    return toy::build(p);
+  };
+  const auto r = chacra::run_scenario(s, counting, o);
+  EXPECT_TRUE(fs::exists(cut));
+  EXPECT_FALSE(fs::exists(cut + ".partial"));
+  EXPECT_EQ(r.units.size(), 4u);
+  EXPECT_EQ(h5test::read_all(cut, "arms"), h5test::read_all(full, "arms"));
+  EXPECT_EQ(h5test::read_all(cut, "population"), h5test::read_all(full, "population"));
+}
+
+TEST(EngineInterrupt, ResumeRefusesADifferentScenario) {
+  auto s = toy::scenario(600, 1, 2, {{"none", -1}});
+  const std::string cut = temp_path("cut2.h5");
+  int units = 0;
+  auto interrupting = [&units](const chacra::ParamSet& p) {
+    chacra::Model m = toy::build(p);
+    const int unit = ++units;
+    m.month.push_back(chacra::Phase::serial("interrupt", [unit](chacra::World&, const chacra::StepContext& c) {
+      if (unit == 2 && c.month == 3) chacra::request_stop(SIGTERM);
+    }));
+    return m;
+  };
+  chacra::RunOptions o;
+  o.output_path = cut;
+  o.force = true;
+  EXPECT_THROW(chacra::run_scenario(s, interrupting, o), chacra::Interrupted);
+  chacra::clear_stop();
+  ASSERT_TRUE(fs::exists(cut + ".partial"));
+  s.base.set("run.seed", std::int64_t{99});
+  o.resume = true;
+  EXPECT_THROW(chacra::run_scenario(s, toy::build, o), chacra::ConfigError);
+  EXPECT_TRUE(fs::exists(cut + ".partial"));
+  EXPECT_FALSE(fs::exists(cut));
+}
