@@ -6,7 +6,6 @@
 namespace chacra {
 
 void register_engine_params(Registry& r) {
-  const std::string assumption = "Assumption (documented in docs/calibration.md)";
   // Population.
   r.integer("population.households", 20000, 1, 100'000'000, "households",
             "Number of households in the synthetic population", "Scenario choice");
@@ -77,7 +76,6 @@ void register_engine_params(Registry& r) {
               "Household variables recorded in the panel (empty: every module's default panel variables)",
               "Scenario choice");
   r.boolean("output.panel", true, "Write the household panel (aggregates are always written)", "Scenario choice");
-  (void)assumption;
 }
 
 }  // namespace chacra

@@ -26,6 +26,8 @@ void install_stop_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // Past a file-size limit (ulimit -f) a write should fail with EFBIG and be reported, not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 }  // namespace chacra

@@ -8,6 +8,7 @@
 
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -341,6 +342,56 @@ UnitResult read_unit(hid_t file, const std::string& group, const std::string& ar
 
 }  // namespace
 
+std::uint64_t checked_product(std::initializer_list<std::uint64_t> factors, const std::string& what) {
+  std::uint64_t p = 1;
+  for (auto f : factors)
+    if (__builtin_mul_overflow(p, f, &p)) throw ResourceError(what + " overflows 64 bits; reduce the population or horizon");
+  return p;
+}
+
+std::uint64_t memory_limit_bytes() {
+  std::uint64_t limit = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(sysconf(_SC_PAGE_SIZE));
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = std::min<std::uint64_t>(limit, rl.rlim_cur);
+  if (const char* env = std::getenv("CHACRA_MEMORY_LIMIT_BYTES")) limit = std::min<std::uint64_t>(limit, std::strtoull(env, nullptr, 10));
+  return limit;
+}
+
+MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& builder) {
+  // Set the model up on a small population and scale its per-household footprint: nothing of the real
+  // size is allocated before the estimate is checked.
+  const ParamSet& base = scenario.base;
+  ParamSet small = base;
+  const std::int64_t sample = std::min<std::int64_t>(base.integer("population.households"), 2000);
+  small.set("population.households", sample);
+  small.set("population.districts", std::min<std::int64_t>(base.integer("population.districts"), sample));
+  World world = generate_population(small, 0);
+  Model model = builder(scenario.arms.front().params);
+  for (auto& m : model.modules) m->setup(world, scenario.arms.front().params, rng::StreamSeed{0, 0});
+  const auto variables = resolve_panel_variables(world, base.text_list("output.variables"), scenario.path);
+  std::uint64_t per_household = world.households.bytes_per_row();
+  std::uint64_t accumulators = 0;
+  for (const auto& v : variables) {
+    const ColumnInfo& info = world.households.info(v);
+    if (info.aggregation == PeriodAggregation::sum) accumulators += 4ull * static_cast<std::uint64_t>(info.width);
+  }
+  const double centre_share = static_cast<double>(world.centres.bytes_per_row() * world.centre_count()) /
+                              static_cast<double>(std::max<std::size_t>(world.household_count(), 1));
+  MemoryEstimate e;
+  e.households = static_cast<std::uint64_t>(base.integer("population.households"));
+  e.bytes_per_household = per_household;
+  // The replicate's population and the arm's working copy, plus period accumulators and centre tables.
+  const std::uint64_t per = 2 * per_household + accumulators + static_cast<std::uint64_t>(2 * centre_share) + 16;
+  e.bytes = checked_product({e.households, per}, "the memory estimate (households x bytes per household)");
+  const std::uint64_t months = static_cast<std::uint64_t>(base.integer("run.years")) * 12;
+  e.panel_cells = checked_product({e.households, months, std::max<std::uint64_t>(variables.size(), 1),
+                                   static_cast<std::uint64_t>(scenario.arms.size()),
+                                   static_cast<std::uint64_t>(base.integer("run.replicates"))},
+                                  "the panel size (households x months x variables x arms x replicates)");
+  e.limit = memory_limit_bytes();
+  return e;
+}
+
 RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, const RunOptions& options) {
   using clock = std::chrono::steady_clock;
   const auto t_start = clock::now();
@@ -353,6 +404,14 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
   const std::uint64_t run_seed = static_cast<std::uint64_t>(base.integer("run.seed"));
   const int months_per = months_per_period(base.choice("output.frequency"));
   const bool write_panel = base.boolean("output.panel");
+
+  const MemoryEstimate memory = estimate_memory(scenario, builder);
+  if (memory.bytes > memory.limit * 9 / 10)
+    throw ResourceError("the population needs about " + std::to_string(memory.bytes >> 20) + " MiB (" +
+                        std::to_string(memory.households) + " households x " +
+                        std::to_string(memory.bytes / std::max<std::uint64_t>(memory.households, 1)) +
+                        " bytes), more than 90% of the memory available (" + std::to_string(memory.limit >> 20) +
+                        " MiB); reduce population.households or run on a larger machine");
 
   RunResult result;
   result.threads = threads;

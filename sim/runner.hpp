@@ -22,6 +22,23 @@ class OutputExists : public std::runtime_error {
 
 struct RunResult;
 
+// The run would not fit in memory, or a size overflows; raised before anything large is allocated.
+class ResourceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct MemoryEstimate {
+  std::uint64_t households = 0;
+  std::uint64_t bytes_per_household = 0;  // household state of one world
+  std::uint64_t bytes = 0;                // estimated peak resident bytes of the run
+  std::uint64_t panel_cells = 0;          // households x months x variables x arms x replicates
+  std::uint64_t limit = 0;                // physical memory, RLIMIT_AS, or CHACRA_MEMORY_LIMIT_BYTES
+};
+
+// Estimates the run's memory from a model set up on a small sample of the population.
+MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& builder);
+
 struct RunOptions {
   std::string output_path;  // empty: run without writing a file
   bool force = false;

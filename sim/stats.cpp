@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -14,6 +15,12 @@ namespace {
 
 [[noreturn]] void fail(const char* fn, const std::string& what) {
   throw std::invalid_argument(std::string("chacra::stats::") + fn + ": " + what);
+}
+
+std::string fmt_g(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", x);
+  return buf;
 }
 
 void check_nonempty(const char* fn, std::size_t n) {
@@ -154,16 +161,42 @@ double beta_cf(double a, double b, double x) {
   return h;
 }
 
+// Cornish-Fisher expansion of the Student t quantile around the normal quantile z (Abramowitz-Stegun 26.7.5).
+// For dof >= 1e5 the omitted O(dof^-5) term is below 1e-20.
+double cornish_fisher(double z, double dof) {
+  const double z2 = z * z, z3 = z2 * z, z5 = z3 * z2, z7 = z5 * z2, z9 = z7 * z2;
+  const double g1 = (z3 + z) / 4.0;
+  const double g2 = (5.0 * z5 + 16.0 * z3 + 3.0 * z) / 96.0;
+  const double g3 = (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / 384.0;
+  const double g4 = (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / 92160.0;
+  return z + (g1 + (g2 + (g3 + g4 / dof) / dof) / dof) / dof;
+}
+
+constexpr double kLargeDof = 1e5;  // above this, t quantiles and tails go through the Cornish-Fisher expansion
+
 // Two-sided Student t tail P(|T| > t) for t >= 0: I_x(dof/2, 1/2) with x = dof/(dof+t^2), 1-x = t^2/(dof+t^2).
 double t_two_sided_tail(double t, double dof) {
   if (t <= 0.0) return 1.0;
   if (std::isinf(dof)) return std::erfc(t / std::sqrt(2.0));
   if (std::isinf(t)) return 0.0;
+  if (dof >= kLargeDof) {
+    // The continued fraction is ill-conditioned for huge dof (x within ~1/dof of 1): invert the expansion
+    // t = cornish_fisher(z) for z by bisection (it is increasing in z) and use the normal tail of z.
+    double lo = 0.0, hi = t + 1.0;
+    for (int it = 0; it < 200; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      if (mid == lo || mid == hi) break;
+      if (cornish_fisher(mid, dof) < t) lo = mid;
+      else hi = mid;
+    }
+    return std::erfc(0.5 * (lo + hi) / std::sqrt(2.0));
+  }
   const double a = 0.5 * dof, b = 0.5;
   const double denom = dof + t * t;
   const double x = dof / denom, y = t * t / denom;  // x + y = 1, each computed without cancellation
   if (x <= 0.0) return 0.0;
-  const double log_front = a * std::log(x) + b * std::log(y) - log_beta_half(a);
+  // log x = -log1p(t^2/dof) keeps a * log x accurate when dof is large.
+  const double log_front = -a * std::log1p(t * t / dof) + b * std::log(y) - log_beta_half(a);
   if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(log_front) * beta_cf(a, b, x) / a;
   return 1.0 - std::exp(log_front) * beta_cf(b, a, y) / b;
 }
@@ -183,15 +216,9 @@ double normal_upper_quantile(double alpha) {
 // Upper-tail t quantile t with P(T > t) = alpha, alpha in (0, 1/2].
 double t_upper_quantile(double alpha, double dof) {
   if (alpha >= 0.5) return 0.0;
-  if (dof >= 1e5) {  // Cornish-Fisher (A&S 26.7.5); the omitted O(dof^-5) term is below 1e-20
+  if (dof >= kLargeDof) {
     const double z = normal_upper_quantile(alpha);
-    if (std::isinf(dof)) return z;
-    const double z2 = z * z, z3 = z2 * z, z5 = z3 * z2, z7 = z5 * z2, z9 = z7 * z2;
-    const double g1 = (z3 + z) / 4.0;
-    const double g2 = (5.0 * z5 + 16.0 * z3 + 3.0 * z) / 96.0;
-    const double g3 = (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / 384.0;
-    const double g4 = (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / 92160.0;
-    return z + (g1 + (g2 + (g3 + g4 / dof) / dof) / dof) / dof;
+    return std::isinf(dof) ? z : cornish_fisher(z, dof);
   }
   const double target = 2.0 * alpha;  // two-sided tail
   double lo = 0.0, hi = 2.0;
@@ -371,7 +398,7 @@ OlsResult fit(const char* fn, const std::vector<std::vector<double>>& X, const s
     if (!(d > kPivotTol))
       fail(fn, "singular design: " + col_label(j) + " is (numerically) a linear combination of " +
                    (add_intercept ? std::string("the intercept and ") : std::string()) +
-                   "the columns before it (relative pivot " + std::to_string(d) + ")");
+                   "the columns before it (relative pivot " + fmt_g(d) + " <= 1e-10)");
     const double ljj = std::sqrt(d);
     L[j * k + j] = ljj;
     for (std::size_t i = j + 1; i < k; ++i) {

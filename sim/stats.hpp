@@ -57,7 +57,8 @@ double weighted_gini(const std::vector<double>& values, const std::vector<double
 // Student t distribution
 
 // P(T <= t) for Student t with dof > 0 degrees of freedom (dof may be fractional or +infinity = normal), via
-// the regularized incomplete beta function: P(|T| > t) = I_{dof/(dof+t^2)}(dof/2, 1/2).
+// the regularized incomplete beta function P(|T| > t) = I_{dof/(dof+t^2)}(dof/2, 1/2) (continued fraction) for
+// dof < 1e5, and above by inverting the Cornish-Fisher expansion of student_t_quantile and taking the normal tail.
 double student_t_cdf(double t, double dof);
 // The p-quantile of Student t with dof > 0 (p in (0,1), dof may be +infinity): bisection on the incomplete-beta
 // tail for dof < 1e5, Cornish-Fisher expansion around the normal quantile (Abramowitz-Stegun 26.7.5) above.

@@ -178,6 +178,13 @@ TEST(StatsTDist, QuantileAndCdf) {
   EXPECT_NEAR(st::student_t_cdf(-1.3, 4), 1.0 - 0.868274201764387924, 1e-12);
   EXPECT_NEAR(st::student_t_cdf(st::t_critical_95(22), 22), 0.975, 1e-13);
   EXPECT_NEAR(st::student_t_cdf(1.959963984540054, INFINITY), 0.975, 1e-13);
+  // Large dof on both sides of the 1e5 switch (the tail differs from the normal's by ~1.4e-3 / dof).
+  EXPECT_NEAR(st::student_t_cdf(2.1, 1000), 0.98201056284460901853, 1e-13);
+  EXPECT_NEAR(st::student_t_cdf(1.3, 99999), 0.903198017213428018, 1e-13);
+  EXPECT_NEAR(st::student_t_cdf(1.959963984540054, 1e5), 0.97499861351910687587, 1e-13);
+  EXPECT_NEAR(st::student_t_cdf(1.959963984540054, 1e7), 0.97499998613524368943, 1e-13);
+  EXPECT_NEAR(st::student_t_cdf(1.959963984540054, 1e10), 0.97499999998613523047, 1e-13);
+  EXPECT_NEAR(st::student_t_cdf(-4.0, 3e6), 3.167200021085101e-05, 1e-15);
 }
 
 // ---------------------------------------------------------------------------------------------------------
