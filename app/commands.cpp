@@ -1,0 +1,36 @@
+// Scenario loading (file or built-in default), model wiring and checks shared by the subcommands.
+#include "app/commands.hpp"
+
+#include "default_scenario.hpp"
+#include "models/registry.hpp"
+#include "sim/population.hpp"
+#include "sim/runner.hpp"
+
+namespace chacra::cli {
+
+const Registry& full_registry() { return models::registry(); }
+
+ModelBuilder model_builder() { return [](const ParamSet& p) { return models::build_model(p); }; }
+
+Scenario load_scenario_for(const std::string& path, const std::vector<std::string>& sets) {
+  if (path.empty())
+    return load_scenario_text(kDefaultScenarioYaml, std::string("<built-in ") + kDefaultScenarioPath + ">",
+                              full_registry(), sets);
+  return load_scenario_file(path, full_registry(), sets);
+}
+
+void validate_model_setup(const Scenario& scenario) {
+  for (const Arm& arm : scenario.arms) {
+    ParamSet tiny = arm.params;
+    tiny.set("population.households", std::int64_t{200});
+    tiny.set("population.districts", std::int64_t{2});
+    World world = generate_population(tiny, 0);
+    Model model = models::build_model(arm.params);
+    for (auto& m : model.modules) m->setup(world, arm.params, rng::StreamSeed{0, 0});
+    resolve_panel_variables(world, scenario.base.text_list("output.variables"), scenario.path);
+  }
+}
+
+int dispatch_extra_command(const std::string&, const std::vector<std::string>&) { return -1; }
+
+}  // namespace chacra::cli

@@ -1,0 +1,331 @@
+// File: models/adoption.cpp
+// Technology adoption, peer learning, constraints and dropping (see adoption.hpp).
+#include "models/adoption.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace chacra::models {
+
+namespace {
+
+constexpr std::uint64_t kSetupPeriod = 0xFFFF'FFFF'FFFF'0000ull;
+constexpr int kWorkingAgeMin = 15 * 12;
+constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
+constexpr int kSprinkler = tech_index(Tech::sprinkler_irrigation);
+constexpr int kPasture = tech_index(Tech::cultivated_pasture);
+
+// Twelve uniforms on (0, 1) with 21-bit resolution from one Philox block. The resolution (5e-7) is far
+// below the smallest hazards used (about 1e-3), so hazards are represented to 0.05%.
+inline void draw12(rng::Stream& s, float* u) {
+  constexpr std::uint64_t mask = (1u << 21) - 1;
+  for (int i = 0; i < 4; ++i) {
+    const std::uint64_t w = s();
+    for (int j = 0; j < 3; ++j)
+      u[3 * i + j] = (static_cast<float>((w >> (21 * j)) & mask) + 0.5f) * 0x1.0p-21f;
+  }
+}
+
+struct TechDefaults {
+  double share, hazard, drop_supported, drop_after, upkeep;
+  const char* rationale;
+};
+
+// Calibrated defaults (docs/calibration.md, "Livelihoods"): baseline shares for control Juntos households;
+// baseline hazards chosen so that these shares are roughly stationary without any programme, given the
+// peer term and the drop hazard.
+constexpr std::array<TechDefaults, kTechCount> kDefaults = {{
+    {0.25, 0.0030, 0.002, 0.012, 5.0, "seeds and tools"},
+    {0.12, 0.0012, 0.002, 0.012, 0.0, "own manure and labour"},
+    {0.30, 0.0038, 0.002, 0.012, 3.0, "transport and materials"},
+    {0.10, 0.0035, 0.002, 0.012, 15.0, "maintenance, hoses and water fees"},
+    {0.15, 0.0012, 0.002, 0.012, 10.0, "seed and fencing"},
+    {0.20, 0.0019, 0.002, 0.012, 15.0, "feed and veterinary care for guinea pigs"},
+    {0.15, 0.0012, 0.002, 0.012, 8.0, "improved seed"},
+    {0.25, 0.0030, 0.002, 0.012, 2.0, "repairs"},
+    {0.20, 0.0019, 0.002, 0.012, 3.0, "chlorine and filters"},
+    {0.15, 0.0012, 0.002, 0.012, 0.0, "labour only"},
+}};
+
+}  // namespace
+
+AdoptionParams AdoptionParams::from(const ParamSet& p) {
+  AdoptionParams a;
+  for (int t = 0; t < kTechCount; ++t) {
+    const std::string base = std::string("adoption.") + kTechNames[t] + ".";
+    auto& tp = a.tech[t];
+    tp.baseline_share = p.real(base + "baseline_share");
+    tp.baseline_hazard = p.real(base + "baseline_hazard");
+    tp.drop_hazard_supported = p.real(base + "drop_hazard_supported");
+    tp.drop_hazard_after = p.real(base + "drop_hazard_after");
+    tp.upkeep_pen = p.real(base + "upkeep_pen");
+  }
+  a.peer_threshold = p.real("adoption.peer_threshold");
+  a.peer_strength = p.real("adoption.peer_strength");
+  a.peer_scale = p.real("adoption.peer_scale");
+  a.peer_contacts = p.real("adoption.peer_contacts");
+  a.asset_drop_factor = p.real("adoption.asset_drop_factor");
+  a.liquidity_cover_months = p.real("adoption.liquidity_cover_months");
+  a.liquidity_adopt_floor = p.real("adoption.liquidity_adopt_floor");
+  a.liquidity_drop_factor = p.real("adoption.liquidity_drop_factor");
+  a.labour_shortfall_factor = p.real("adoption.labour_shortfall_factor");
+  a.readopt_factor = p.real("adoption.readopt_factor");
+  a.baseline_dropped_ratio = p.real("adoption.baseline_dropped_ratio");
+  a.pasture_min_land_ha = p.real("adoption.cultivated_pasture_min_land_ha");
+  a.pasture_mean_ha = p.real("adoption.pasture_mean_ha");
+  a.pasture_max_land_share = p.real("adoption.pasture_max_land_share");
+  return a;
+}
+
+void Adoption::register_params(Registry& r) {
+  const std::string calib = "Calibration assumption (docs/calibration.md, Livelihoods)";
+  for (int t = 0; t < kTechCount; ++t) {
+    const std::string name = kTechNames[t];
+    const std::string base = "adoption." + name + ".";
+    const auto& d = kDefaults[t];
+    r.real(base + "baseline_share", d.share, 0, 1, "share of households",
+           "Share of all households with " + name + " adopted at the start of the run (drawn among households "
+           "that satisfy its hard constraint)",
+           "Assumption for control Juntos households of the IEP/UC Davis evaluation, consistent with the HW "
+           "effects of MODEL.md leaving room below 100%");
+    r.real(base + "baseline_hazard", d.hazard, 0, 1, "probability per month",
+           "Monthly adoption hazard of " + name + " without programme or peers",
+           calib + ": with the peer term, keeps the baseline share about stationary without programmes");
+    r.real(base + "drop_hazard_supported", d.drop_supported, 0, 1, "probability per month",
+           "Monthly drop hazard of " + name + " while the household is under programme support",
+           "Assumption: trainers' visits keep practices going (few drops during HW's three years)");
+    r.real(base + "drop_hazard_after", d.drop_after, 0, 1, "probability per month",
+           "Monthly drop hazard of " + name + " without programme support (after the programme or never "
+           "supported)",
+           "Calibrated so that about 40% of ever-adopters have dropped three to four years after support ends "
+           "(1 - exp(-0.012*42) = 0.40; analogue study cited in MODEL.md, Process 8)");
+    r.real(base + "upkeep_pen", d.upkeep, 0, 100000, "PEN per month",
+           "Monthly cash cost of keeping " + name + " going (" + d.rationale +
+               "); paid from cash by the livelihood module, and cash below a few months of it lowers adoption "
+               "and raises dropping",
+           "Assumption");
+  }
+  r.real("adoption.peer_threshold", 2.0, 0, 1000, "adopters known",
+         "Complex-contagion threshold: no learning from neighbours when fewer adopters than this are known",
+         "Beaman, BenYishay, Magruder and Mobarak (2021): farmers need to hear from two or more adopters");
+  r.real("adoption.peer_strength", 0.0015, 0, 1, "probability per month",
+         "Peak of the peer term of the monthly adoption hazard, reached at peer_scale adopters known; "
+         "peer(k) = strength * (k/scale) * exp(1 - k/scale) for k >= threshold",
+         calib + ": about half of the no-programme adoption flow comes from neighbours");
+  r.real("adoption.peer_scale", 6.0, 0.01, 1000, "adopters known",
+         "Number of adopters known at which the peer term peaks (inverse-U: more adopters beyond it add "
+         "little new information and crowd local markets)",
+         "Bandiera and Rasul (2006): adoption rises then falls with the number of adopters known; peak "
+         "assumed at 6");
+  r.real("adoption.peer_contacts", 20.0, 1, 100000, "households",
+         "Households a household knows well enough to learn from; in larger centres the adopters known are "
+         "the centre's adopters times contacts / (households - 1)",
+         "Assumption");
+  r.real("adoption.asset_drop_factor", 0.6, 0, 10, "multiplier",
+         "Multiplier on drop_hazard_after when a programme asset for the technology was delivered (hardware "
+         "such as sprinkler kits, sheds and stoves lasts)",
+         "Assumption");
+  r.real("adoption.liquidity_cover_months", 3.0, 0, 120, "months of upkeep",
+         "A household holding at least this many months of a technology's upkeep in cash is not "
+         "liquidity-constrained for it; below, adoption falls and dropping rises linearly in the shortfall",
+         "Assumption");
+  r.real("adoption.liquidity_adopt_floor", 0.4, 0, 1, "multiplier",
+         "Multiplier on the adoption hazard of a household with no cash (1 at full cover)",
+         "Assumption: the liquidity channel through which a cash transfer can help adoption (MODEL.md, "
+         "Process 2)");
+  r.real("adoption.liquidity_drop_factor", 2.0, 1, 100, "multiplier",
+         "Multiplier on the drop hazard of a household with no cash (1 at full cover)", "Assumption");
+  r.real("adoption.labour_shortfall_factor", 0.6, 0, 1, "multiplier per missing adult",
+         "Multiplier on the adoption hazard for each working-age member (15-64) short of two", "Assumption");
+  r.real("adoption.readopt_factor", 1.0, 0, 10, "multiplier",
+         "Multiplier on the adoption hazard of a household that dropped the technology before", "Assumption");
+  r.real("adoption.baseline_dropped_ratio", 0.5, 0, 10, "dropped per adopter",
+         "Households that had dropped a technology at the start of the run, per household using it",
+         "Assumption: a third of baseline ever-adopters have dropped");
+  r.real("adoption.cultivated_pasture_min_land_ha", 0.3, 0, 100, "ha",
+         "Households with less land than this cannot grow cultivated pasture",
+         "Assumption, the same minimum as HW's pasture asset");
+  r.real("adoption.pasture_mean_ha", 0.3, 0, 100, "ha",
+         "Mean area of cultivated pasture sown by an adopter (uniform on 0.5-1.5 times this, capped by "
+         "pasture_max_land_share of the land)",
+         "IEP/UC Davis evaluation: HW raised pasture area by about 0.3 ha (MODEL.md)");
+  r.real("adoption.pasture_max_land_share", 0.4, 0, 1, "share of land",
+         "Largest share of a household's land put under cultivated pasture", "Assumption");
+}
+
+double Adoption::peer_hazard(double k, double threshold, double strength, double scale) {
+  if (k < threshold || k <= 0.0 || strength <= 0.0) return 0.0;
+  const double x = k / scale;
+  return strength * x * std::exp(1.0 - x);
+}
+
+double Adoption::known_adopters(double adopters, double centre_households, double contacts) {
+  if (centre_households <= 1.0) return 0.0;
+  return adopters * std::min(1.0, contacts / (centre_households - 1.0));
+}
+
+bool Adoption::feasible(int tech, bool water_access, double land_ha, double pasture_min_land_ha) {
+  if (tech == kSprinkler) return water_access;
+  if (tech == kPasture) return land_ha >= pasture_min_land_ha;
+  return true;
+}
+
+void Adoption::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
+  p_ = AdoptionParams::from(params);
+  init_states(world, p_, seed);
+}
+
+void Adoption::init_states(World& world, const AdoptionParams& p, const rng::StreamSeed& seed) {
+  auto& h = world.households;
+  ColumnInfo st;
+  st.name = col::tech_state;
+  st.unit = "0 never, 1 adopted, 2 dropped";
+  st.description = "State of each technology in the household";
+  st.width = kTechCount;
+  st.panel = true;
+  st.labels.assign(kTechNames.begin(), kTechNames.end());
+  auto* state = h.add<std::uint8_t>(st);
+  auto* pasture = h.add<float>(col::pasture_ha, "ha", "Area under cultivated pasture", 1, true);
+  const auto* water = h.get<std::uint8_t>(col::water_access);
+  const auto* land = h.get<float>(col::land_ha);
+
+  const std::size_t n = world.household_count();
+  // Share of households that satisfy each technology's hard constraint.
+  std::array<double, kTechCount> eligible{};
+  for (std::size_t i = 0; i < n; ++i)
+    for (int t = 0; t < kTechCount; ++t) eligible[t] += feasible(t, water[i], land[i], p.pasture_min_land_ha);
+  std::array<float, kTechCount> p_adopt{}, p_dropped{};
+  for (int t = 0; t < kTechCount; ++t) {
+    const double e = n > 0 ? eligible[t] / static_cast<double>(n) : 0.0;
+    const double pa = e > 0 ? std::min(1.0, p.tech[t].baseline_share / e) : 0.0;
+    p_adopt[t] = static_cast<float>(pa);
+    p_dropped[t] = static_cast<float>(std::min(1.0 - pa, p.baseline_dropped_ratio * pa));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    auto s = seed.open(kSetupDomain, kSetupPeriod, i);
+    float u[12];
+    draw12(s, u);
+    std::uint8_t* si = state + i * kTechCount;
+    for (int t = 0; t < kTechCount; ++t) {
+      TechState v = TechState::never;
+      if (feasible(t, water[i], land[i], p.pasture_min_land_ha)) {
+        if (u[t] < p_adopt[t])
+          v = TechState::adopted;
+        else if (u[t] < p_adopt[t] + p_dropped[t])
+          v = TechState::dropped;
+      }
+      si[t] = static_cast<std::uint8_t>(v);
+    }
+    pasture[i] = si[kPasture] == static_cast<std::uint8_t>(TechState::adopted)
+                     ? static_cast<float>(std::min(p.pasture_max_land_share * land[i],
+                                                   p.pasture_mean_ha * (0.5 + u[10])))
+                     : 0.0f;
+  }
+}
+
+Phase Adoption::update_phase() const {
+  return Phase::per_block("adoption.update", [this](World& world, const StepContext& ctx, const Block& block) {
+    const AdoptionParams& p = p_;
+    auto& h = world.households;
+    auto* state = h.get<std::uint8_t>(col::tech_state);
+    auto* pasture = h.get<float>(col::pasture_ha);
+    auto* push = h.get<float>(col::adoption_push);
+    const auto* asset = h.get<std::uint8_t>(col::asset_delivered);
+    const auto* support = h.get<std::uint8_t>(col::support_active);
+    const auto* cash = h.get<float>(col::cash_pen);
+    const auto* water = h.get<std::uint8_t>(col::water_access);
+    const auto* land = h.get<float>(col::land_ha);
+    const auto* age = h.get<std::int16_t>(col::member_age_months);
+
+    // Per-technology constants for this call.
+    std::array<float, kTechCount> base{}, drop_sup{}, drop_after{}, inv_need{}, free{}, drop_max{};
+    for (int t = 0; t < kTechCount; ++t) {
+      base[t] = static_cast<float>(p.tech[t].baseline_hazard);
+      drop_sup[t] = static_cast<float>(p.tech[t].drop_hazard_supported);
+      drop_after[t] = static_cast<float>(p.tech[t].drop_hazard_after);
+      const double need = p.liquidity_cover_months * p.tech[t].upkeep_pen;
+      inv_need[t] = need > 0 ? static_cast<float>(1.0 / need) : 0.0f;
+      free[t] = need > 0 ? 0.0f : 1.0f;  // no upkeep: never liquidity-constrained
+      drop_max[t] = static_cast<float>(std::max(p.tech[t].drop_hazard_supported,
+                                                p.tech[t].drop_hazard_after * std::max(1.0, p.asset_drop_factor)) *
+                                       std::max(1.0, p.liquidity_drop_factor));
+    }
+    const float readopt_max = static_cast<float>(std::max(1.0, p.readopt_factor));
+    const float asset_factor = static_cast<float>(p.asset_drop_factor);
+    const float liq_floor = static_cast<float>(p.liquidity_adopt_floor);
+    const float liq_drop = static_cast<float>(p.liquidity_drop_factor - 1.0);
+    const float readopt = static_cast<float>(p.readopt_factor);
+    const float labour_factor[3] = {static_cast<float>(p.labour_shortfall_factor * p.labour_shortfall_factor),
+                                    static_cast<float>(p.labour_shortfall_factor), 1.0f};
+    const float pasture_min = static_cast<float>(p.pasture_min_land_ha);
+    const float pasture_mean = static_cast<float>(p.pasture_mean_ha);
+    const float pasture_share = static_cast<float>(p.pasture_max_land_share);
+    constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
+    constexpr auto kDropped = static_cast<std::uint8_t>(TechState::dropped);
+
+    for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
+      const std::uint32_t h0 = world.centre_first[c], h1 = world.centre_first[c + 1];
+      // Adopters in the centre from last month's states, before anyone here is updated.
+      std::array<int, kTechCount> adopters{};
+      for (std::uint32_t i = h0; i < h1; ++i) {
+        const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
+        for (int t = 0; t < kTechCount; ++t) adopters[t] += si[t] == kAdopted;
+      }
+      // The peer term only matters for non-adopters, for whom the other adopters are all the adopters.
+      std::array<float, kTechCount> peer{}, bound{};
+      for (int t = 0; t < kTechCount; ++t) {
+        const double k = known_adopters(adopters[t], static_cast<double>(h1 - h0), p.peer_contacts);
+        peer[t] = static_cast<float>(peer_hazard(k, p.peer_threshold, p.peer_strength, p.peer_scale));
+        // Upper bound of either hazard without the push (slightly inflated against float rounding).
+        bound[t] = std::max((base[t] + peer[t]) * readopt_max, drop_max[t]) * 1.0001f + 1e-7f;
+      }
+
+      for (std::uint32_t i = h0; i < h1; ++i) {
+        auto s = ctx.seed.open(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), i);
+        float u[12];
+        draw12(s, u);
+        const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
+        std::uint8_t* si = state + row;
+        float* pi = push + row;
+        const std::uint8_t* ai = asset + row;
+        const std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
+        int adults = 0;
+        for (int k = 0; k < kMaxMembers; ++k) adults += a[k] >= kWorkingAgeMin && a[k] < kWorkingAgeMax;
+        const float labour = labour_factor[std::min(adults, 2)];
+        const float money = std::max(cash[i], 0.0f);
+        const bool supported = support[i] != 0;
+        const float land_i = land[i];
+        std::array<float, kTechCount> ok;
+        ok.fill(1.0f);
+        ok[kSprinkler] = water[i] != 0 ? 1.0f : 0.0f;
+        ok[kPasture] = land_i >= pasture_min ? 1.0f : 0.0f;
+        const std::uint8_t pasture_before = si[kPasture];
+
+        // Events are rare, so each technology is first screened against an upper bound of its hazard
+        // (labour and liquidity factors are at most 1): only when the draw falls under the bound is the
+        // exact hazard computed. The outcome is the same as computing every hazard.
+        const float sup = supported ? 1.0f : 0.0f;
+        for (int t = 0; t < kTechCount; ++t) {
+          if (u[t] < bound[t] + pi[t] * readopt_max) [[unlikely]] {
+            const std::uint8_t st = si[t];
+            const float covered = std::min(1.0f, money * inv_need[t] + free[t]);
+            float hazard;
+            if (st == kAdopted) {
+              const float unsupported = drop_after[t] * (ai[t] != 0 ? asset_factor : 1.0f);
+              hazard = (unsupported * (1.0f - sup) + drop_sup[t] * sup) * (1.0f + liq_drop * (1.0f - covered));
+            } else {
+              hazard = (base[t] + pi[t] + peer[t]) * labour * (liq_floor + (1.0f - liq_floor) * covered) *
+                       (st == kDropped ? readopt : 1.0f) * ok[t];
+            }
+            if (u[t] < hazard) si[t] = st == kAdopted ? kDropped : kAdopted;
+          }
+          pi[t] = 0.0f;
+        }
+        if (si[kPasture] != pasture_before)
+          pasture[i] = si[kPasture] == kAdopted ? std::min(pasture_share * land_i, pasture_mean * (0.5f + u[10])) : 0.0f;
+      }
+    }
+  });
+}
+
+}  // namespace chacra::models

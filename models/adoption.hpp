@@ -1,0 +1,103 @@
+// File: models/adoption.hpp
+// Technology adoption and dropping (MODEL.md, Process 8) for the ten technologies of the Haku Winay menu.
+//
+// Each month, per population centre, the adopters of each technology are counted from the states left by
+// the previous month (before anyone in the centre is updated, so the order of households does not
+// matter). Then, per household and technology:
+//   never/dropped -> adopted with hazard
+//       (baseline_hazard[t] + adoption_push[t] + peer(k_t)) * labour * liquidity_t [* readopt_factor]
+//     where adoption_push is what programmes added this month (reset to 0 here after use), and
+//       peer(k) = 0 if k < peer_threshold, else peer_strength * (k/peer_scale) * exp(1 - k/peer_scale):
+//       complex contagion (no learning from fewer than `threshold` adopters known) and an inverse-U in the
+//       number of adopters known, peaking at k = peer_scale with value peer_strength;
+//       k_t = adopters of t in the centre * min(1, peer_contacts / (households in the centre - 1)), the
+//       adopters a household knows when it knows peer_contacts of its neighbours;
+//       labour = labour_shortfall_factor ^ max(0, 2 - members aged 15-64);
+//       liquidity_t = floor + (1 - floor) * min(1, cash_pen / (liquidity_cover_months * upkeep_pen[t]));
+//     hard constraints: sprinkler_irrigation needs water_access; cultivated_pasture needs land_ha of at
+//     least cultivated_pasture_min_land_ha (the hazard is then zero whatever the push);
+//   adopted -> dropped with hazard
+//       (support_active ? drop_hazard_supported[t] : drop_hazard_after[t] * (asset_delivered ? asset_drop_factor : 1))
+//       * (1 + (liquidity_drop_factor - 1) * (1 - min(1, cash_pen / (liquidity_cover_months * upkeep_pen[t])))).
+// Adopting cultivated pasture sets pasture_ha = min(pasture_max_land_share * land_ha,
+// pasture_mean_ha * (0.5 + u)); dropping it sets pasture_ha to 0.
+//
+// Random numbers: one stream per (domain "adoption.update", month, household), one Philox block split into
+// twelve 21-bit uniforms: u0..u9 one per technology, u10 pasture area; always drawn, whatever the state.
+#pragma once
+
+#include "models/shared_state.hpp"
+#include "sim/engine.hpp"
+#include "sim/params.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace chacra::models {
+
+struct TechAdoptionParams {
+  double baseline_share = 0.0;         // share of all households with the technology adopted at setup
+  double baseline_hazard = 0.0;        // monthly adoption hazard without programme or peers
+  double drop_hazard_supported = 0.0;  // monthly drop hazard while under programme support
+  double drop_hazard_after = 0.0;      // monthly drop hazard without support
+  double upkeep_pen = 0.0;             // monthly cash cost of keeping the technology going
+};
+
+// Parameters of the module, read once in setup (see Adoption::register_params for meanings and sources).
+struct AdoptionParams {
+  std::array<TechAdoptionParams, kTechCount> tech{};
+  double peer_threshold = 2.0;
+  double peer_strength = 0.0015;
+  double peer_scale = 6.0;
+  double peer_contacts = 20.0;
+  double asset_drop_factor = 0.6;
+  double liquidity_cover_months = 3.0;
+  double liquidity_adopt_floor = 0.4;
+  double liquidity_drop_factor = 2.0;
+  double labour_shortfall_factor = 0.6;
+  double readopt_factor = 1.0;
+  double baseline_dropped_ratio = 0.5;
+  double pasture_min_land_ha = 0.3;
+  double pasture_mean_ha = 0.3;
+  double pasture_max_land_share = 0.4;
+
+  static AdoptionParams from(const ParamSet& params);
+};
+
+class Adoption : public Module {
+ public:
+  static constexpr std::uint32_t kUpdateDomain = rng::domain_id("adoption.update");
+  static constexpr std::uint32_t kSetupDomain = rng::domain_id("adoption.setup");
+
+  static void register_params(Registry& registry);
+
+  std::string name() const override { return "adoption"; }
+  // Creates tech_state and pasture_ha and draws the baseline states: among households that satisfy the
+  // hard constraint of a technology, adopted with probability baseline_share / (eligible share of all
+  // households), capped at 1; dropped with baseline_dropped_ratio times that probability.
+  void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
+
+  // "adoption.update", per block. Reads cash_pen (created by Livelihood::setup). Reads this module's
+  // parameters when it runs, so setup must have run and the module must outlive the phase.
+  Phase update_phase() const;
+
+  const AdoptionParams& params() const { return p_; }
+
+  // The peer term of the monthly adoption hazard for k adopters known (see the file comment).
+  static double peer_hazard(double known_adopters, double threshold, double strength, double scale);
+  // Adopters known to a household of a centre of `centre_households` households where `adopters` other
+  // households have adopted.
+  static double known_adopters(double adopters, double centre_households, double contacts);
+  // Creates tech_state and pasture_ha and draws the baseline states (what setup does besides reading the
+  // parameters). Deterministic in (seed, household), so calling it twice gives the same states; the
+  // livelihood module calls it when it is set up first.
+  static void init_states(World& world, const AdoptionParams& params, const rng::StreamSeed& seed);
+  // Whether a household with this water access and land may adopt technology t at all.
+  static bool feasible(int tech, bool water_access, double land_ha, double pasture_min_land_ha);
+
+ private:
+  AdoptionParams p_;
+};
+
+}  // namespace chacra::models

@@ -1,0 +1,101 @@
+// File: models/comparison.hpp
+// Policy comparison (MODEL.md, "Policy arms that users will compare"): every arm of an output file
+// against a reference arm, on common random numbers, with 95% intervals over replicates. Reads the
+// household panel of a chacra HDF5 file one period at a time, writes the result as the /comparison group
+// of the file, and formats it as a terminal table, CSV or JSON. The engine stays generic: this file knows
+// the model's variable names (income_monetary_pen, poor, tech_state, cost_juntos_pen...).
+// Definitions of every outcome and statistic: docs/policy_arms.md; the file schema: docs/output.md,
+// section "Comparison".
+#pragma once
+
+#include "sim/params.hpp"
+
+#include <hdf5.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace chacra::models {
+
+// The file cannot be compared: not a chacra output, truncated, incomplete, or written without the
+// household panel (output.panel: false). The message says which and what to do.
+class ComparisonError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The reference arm asked for is not in the file; arms() lists those that are.
+class UnknownArmError : public std::invalid_argument {
+ public:
+  UnknownArmError(const std::string& arm, std::vector<std::string> arms);
+  const std::vector<std::string>& arms() const { return arms_; }
+
+ private:
+  std::vector<std::string> arms_;
+};
+
+// One line of the comparison: the effect of `arm` against `reference` on `outcome` in `subgroup`.
+struct ComparisonRow {
+  std::string arm, reference, outcome, subgroup, statistic, unit;
+  // How the interval was formed: "percentile" (>= 20 replicates: 2.5% and 97.5% of the replicate
+  // effects), "t" (2-19 replicates: mean -/+ t(n-1) sd/sqrt(n)), "single" (1 replicate: zero width),
+  // "none" (no replicate defines the effect).
+  std::string interval;
+  double mean_effect = 0.0, ci_low = 0.0, ci_high = 0.0;  // NaN when no replicate defines the effect
+  int n_replicates = 0;                                   // replicates that define the effect
+  double arm_value = 0.0, reference_value = 0.0;  // the two levels behind the effect (replicate means), or NaN
+};
+
+struct ComparisonTable {
+  std::string reference;                 // the reference arm
+  std::vector<std::string> arms;         // every arm of the file, in scenario order
+  int replicates = 0;
+  std::string final_period;              // label of the last output period ("2024")
+  std::string final_year;                // the periods making the final output year ("2024", "2024Q1-2024Q4")
+  std::string horizon;                   // first and last period ("2017-2024")
+  double discount_rate = 0.05;           // comparison.discount_rate used (per year)
+  std::vector<std::string> notes;        // outcomes skipped and why (missing panel variables...)
+  std::vector<ComparisonRow> rows;
+};
+
+// NaN-aware, exact equality (the file round trip must reproduce every bit).
+bool operator==(const ComparisonRow& a, const ComparisonRow& b);
+bool operator==(const ComparisonTable& a, const ComparisonTable& b);
+
+struct Comparison {
+  // comparison.discount_rate.
+  static void register_params(Registry& registry);
+};
+
+// Computes the comparison from an open chacra output file (finished, or the still-open OUT.partial in
+// RunOptions::finalize). reference_arm "" takes the scenario's run.reference_arm, or the first arm when
+// that is empty. Throws ComparisonError (no panel, truncated or foreign file, missing replicate) and
+// UnknownArmError. Deterministic: the same file gives the same table, bit for bit.
+ComparisonTable compare_file(hid_t file, const std::string& reference_arm = "");
+
+// Writes the table as the group /comparison (replacing one that exists); schema in docs/output.md.
+void write_comparison(hid_t file, const ComparisonTable& table);
+// Reads /comparison back; throws ComparisonError if the file has none.
+ComparisonTable read_comparison(hid_t file);
+bool has_comparison(hid_t file);
+// True if the file holds the household panel of its first arm's first replicate.
+bool has_panel(hid_t file);
+
+// format "table" (key outcomes for a terminal), "csv" or "json" (every row). Throws
+// std::invalid_argument for another format.
+std::string format_comparison(const ComparisonTable& table, const std::string& format);
+
+// For `chacra run`: the comparison computed in RunOptions::finalize, kept for printing after the run.
+struct RunComparison {
+  bool available = false;
+  std::string note;  // why there is no comparison (no panel), empty otherwise
+  ComparisonTable table;
+};
+// Computes the comparison on the open file and writes /comparison; without a panel it writes nothing
+// and records the reason in out.note instead of failing the run.
+void finalize_run_comparison(hid_t file, RunComparison& out);
+// The table form, or the note, for printing at the end of a run.
+std::string format_run_comparison(const RunComparison& c);
+
+}  // namespace chacra::models

@@ -1,0 +1,1336 @@
+// File: models/haku_winay.cpp
+// Haku Winay: parameters, rollout of cohorts and executing nuclei, the three programme years, the business
+// competition and the businesses' market, soft-skills coaching, and costs (see haku_winay.hpp for timing).
+#include "models/haku_winay.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <numbers>
+#include <optional>
+#include <stdexcept>
+
+namespace chacra::models {
+
+namespace {
+
+constexpr double kEps = 1e-6;
+
+double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double logit(double p) {
+  p = std::clamp(p, 1e-9, 1.0 - 1e-9);
+  return std::log(p / (1.0 - p));
+}
+
+std::string tech_param(const char* prefix, int k) { return std::string(prefix) + kTechNames[static_cast<std::size_t>(k)]; }
+std::string business_param(const char* prefix, int t) {
+  return std::string(prefix) + kBusinessTypeNames[static_cast<std::size_t>(t)];
+}
+
+// Defaults per technology: asset cost (PEN) and share of participants who take the asset when it is on
+// the nucleus's menu (and suits the household). Shares are set near the published ITT effect / 0.72
+// (participation) / 0.9 (adoption given the asset) for the evaluated technologies.
+struct TechDefault {
+  double cost_pen;
+  double take_share;
+};
+constexpr std::array<TechDefault, kTechCount> kTechDefaults = {{
+    {500.0, 0.38},   // vegetable_garden: fitotoldo / garden kit and seeds; ITT +22 points
+    {250.0, 0.18},   // organic_fertiliser_prep: compost and biol kit; ITT +11
+    {150.0, 0.55},   // organic_fertiliser_use: inputs and training; ITT +33
+    {1200.0, 0.85},  // sprinkler_irrigation: kit; only households with year-round water; ITT +20
+    {450.0, 0.22},   // cultivated_pasture: seed and establishment; only with land; ITT +11
+    {900.0, 0.38},   // small_animal_shed: guinea-pig shed; ITT +23
+    {300.0, 0.30},   // improved_andean_crops: improved seed
+    {450.0, 0.50},   // improved_stove
+    {400.0, 0.40},   // safe_water: filter, tank
+    {150.0, 0.40},   // waste_pit
+}};
+
+// Nucleus priorities over the menu before suitability (higher first); sprinkler and pasture enter only
+// where the area suits them, sheds and Andean crops rise with market access.
+constexpr std::array<double, kTechCount> kMenuPriority = {0.95, 0.90, 1.00, 0.92, 0.80, 0.85, 0.60, 0.75, 0.70, 0.50};
+
+struct BusinessDefault {
+  double share;
+  double annual_return;  // annual profit per PEN of equipment capital, for a lone business in its market
+};
+constexpr std::array<BusinessDefault, kBusinessTypeCount> kBusinessDefaults = {{
+    {0.30, 0.55},  // guinea_pigs
+    {0.15, 0.60},  // dairy
+    {0.14, 0.70},  // bakery_food
+    {0.12, 0.45},  // textiles_crafts
+    {0.06, 0.50},  // rural_tourism
+    {0.08, 0.60},  // fish_farming
+    {0.15, 0.55},  // cattle_fattening
+}};
+
+constexpr std::array<const char*, kCoachingPlanCount> kPlanNames = {"guinea_pigs", "pasture", "crop_diversification",
+                                                                    "small_business"};
+
+inline bool on_menu(std::uint16_t menu, int k) { return (menu >> k) & 1u; }
+
+// Which technologies each coaching goal targets.
+inline void plan_techs(CoachingPlan plan, int out[2], int& n) {
+  n = 0;
+  switch (plan) {
+    case CoachingPlan::guinea_pigs: out[n++] = tech_index(Tech::small_animal_shed); break;
+    case CoachingPlan::pasture: out[n++] = tech_index(Tech::cultivated_pasture); break;
+    case CoachingPlan::crop_diversification:
+      out[n++] = tech_index(Tech::vegetable_garden);
+      out[n++] = tech_index(Tech::improved_andean_crops);
+      break;
+    default: break;
+  }
+}
+
+// Months until the youngest member under 19 turns 19 (the end of Juntos eligibility), or -1 if none.
+int months_to_juntos_age_out(const std::int16_t* ages) {
+  constexpr int kLimit = 19 * 12;
+  int youngest = -1;
+  for (int k = 0; k < kMaxMembers; ++k) {
+    const int a = ages[k];
+    if (a >= 0 && a < kLimit && (youngest < 0 || a < youngest)) youngest = a;
+  }
+  return youngest < 0 ? -1 : kLimit - youngest;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+// Parameters.
+
+void HakuWinay::register_params(Registry& r) {
+  const std::string brief = "MODEL.md (IEP/UC Davis evaluation of the 2017 cohort; FONCODES design)";
+  const std::string assumption = "Assumption (docs/calibration.md, Haku Winay)";
+  // Targeting (Process 3).
+  r.boolean("haku_winay.enabled", true, "Run Haku Winay in this arm (false: no centre is selected; columns still exist)",
+            "Scenario choice");
+  r.choice("haku_winay.targeting", "rule_2017", {"rule_2017", "pre_2017", "juntos_focalised"},
+           "Centre targeting rule: rule_2017 (>=40 households, UBN share >=60%, district poverty >40%, "
+           "subsistence farms); pre_2017 (also requires Juntos households in the centre); juntos_focalised "
+           "(requires a minimum Juntos share and starts centres with the highest Juntos share first). The "
+           "toggles below set the thresholds of every preset and can add criteria to it",
+           brief);
+  r.integer("haku_winay.min_households", 40, 0, 1'000'000, "households",
+            "Minimum households in a centre (0 drops the criterion)", "MODEL.md: 2017 rule, at least 40 households");
+  r.real("haku_winay.min_ubn_share", 0.6, 0, 1, "share of households",
+         "Minimum share of households with an unmet basic need (0 drops it); the evaluation's threshold",
+         "MODEL.md: 2017 rule, at least 60%");
+  r.real("haku_winay.min_district_poverty", 0.4, 0, 1, "share of people",
+         "District poverty rate must be above this (0 drops it)", "MODEL.md: 2017 rule, above 40%");
+  r.boolean("haku_winay.require_malnutrition_priority", false,
+            "Require the district to be a chronic child malnutrition priority district", assumption);
+  r.real("haku_winay.subsistence_share", 0.2, 0, 1, "share of households",
+         "Predominance of subsistence farms: minimum share of a centre's households farming under "
+         "subsistence_max_land_ha with at least subsistence_min_farm_labour_share of their labour in farming "
+         "(0 drops it). At 0.2 it removes about one eligible centre in eight of the default synthetic population",
+         "MODEL.md: 2017 rule (subsistence farms under 1.3 ha, 75%+ labour in farming); threshold an assumption");
+  r.real("haku_winay.subsistence_max_land_ha", 1.3, 0, 100, "ha", "A subsistence farm has less land than this",
+         "MODEL.md: under 1.3 ha");
+  r.real("haku_winay.subsistence_min_farm_labour_share", 0.75, 0, 1, "share of labour",
+         "A subsistence farm puts at least this share of household labour in farming", "MODEL.md: 75%+");
+  r.boolean("haku_winay.require_juntos_presence", false,
+            "Require at least one Juntos household in the centre (always on under pre_2017 and juntos_focalised)",
+            "MODEL.md: earlier rules required Juntos presence");
+  r.real("haku_winay.min_juntos_share", 0.0, 0, 1, "share of households",
+         "Minimum share of Juntos households in the centre, any rule (0 drops it)", assumption);
+  r.real("haku_winay.focalised_min_juntos_share", 0.3, 0, 1, "share of households",
+         "Minimum Juntos share of a centre under the juntos_focalised rule", assumption);
+  r.boolean("haku_winay.rank_by_juntos_share", false,
+            "Start eligible centres with the highest Juntos share first (always on under juntos_focalised)",
+            "MODEL.md: a counterfactual rule ranks centres by Juntos share");
+  r.boolean("haku_winay.border_exception", false,
+            "Centres in border areas are exempt from the household minimum and the UBN share", assumption);
+  r.choice("haku_winay.household_offer", "all", {"all", "juntos_only", "juntos_exiting"},
+           "Households of a selected centre offered HW: all (the real design: open to all), juntos_only (Juntos "
+           "households), juntos_exiting (Juntos households whose youngest child turns 19 within "
+           "exit_window_months: HW as the exit from Juntos)",
+           "MODEL.md: policy arms (HW as the exit from Juntos)");
+  r.integer("haku_winay.exit_window_months", 36, 0, 600, "months",
+            "Under juntos_exiting: months before ageing out of Juntos in which a household is offered HW", assumption);
+
+  // Rollout.
+  r.integer("haku_winay.first_cohort_year", 2017, 1990, 2100, "year", "First year in which a cohort of centres starts",
+            "MODEL.md: the evaluated 2017 cohort starts in 2017");
+  r.integer("haku_winay.last_cohort_year", 2021, 1990, 2100, "year", "Last year in which a cohort starts", assumption);
+  r.integer("haku_winay.start_month_of_year", 7, 1, 12, "month of year",
+            "Calendar month in which a cohort's first programme month falls (the cohort is chosen in January)",
+            "Assumption: nuclei sign agreements mid-year; the evaluation's baseline was late 2017 to early 2018");
+  r.choice("haku_winay.rollout_limit", "eligible_share", {"eligible_share", "households", "budget"},
+           "What limits a yearly cohort: eligible_share (a share of the households offered in eligible centres), "
+           "households (households_per_year offered households), budget (budget_pen_per_year of expected "
+           "three-year cost)",
+           "MODEL.md: a yearly budget limits how many households start each year");
+  r.real("haku_winay.eligible_share_per_year", 0.15, 0, 1, "share of eligible households",
+         "Cohort size under eligible_share: share of the offered households in eligible centres started per year",
+         "Assumption: with 72% take-up, five cohorts reach about half of eligible households (MODEL.md: 47%)");
+  r.real("haku_winay.households_per_year", 2000, 0, 1e9, "households",
+         "Cohort size under households: offered households started per year", "Scenario choice");
+  r.real("haku_winay.budget_pen_per_year", 10e6, 0, 1e12, "PEN",
+         "Cohort size under budget: expected total three-year cost of the centres started per year",
+         "MODEL.md: HW budget PEN 178 million in 2017 (national; scale to the synthetic population)");
+  r.choice("haku_winay.priority", "random", {"random", "ubn_share", "juntos_share"},
+           "Order in which eligible centres start (overridden by juntos share under rank_by_juntos_share)",
+           "Assumption: allocation among eligible centres was not by UBN rank");
+  r.real("haku_winay.nucleus_min_participants", 80, 1, 100000, "households",
+         "An executing nucleus gathers neighbouring selected centres until it expects this many participants",
+         "MODEL.md: nuclei of about 80-110 households");
+  r.real("haku_winay.nucleus_max_participants", 110, 1, 100000, "households",
+         "A centre is not added to a nucleus if that would take it above this many expected participants",
+         "MODEL.md: nuclei of about 80-110 households");
+
+  // Participation.
+  r.real("haku_winay.takeup_rate", 0.72, 0, 1, "share of offered households",
+         "Mean take-up in a selected centre (the intercept is set so each centre's expected take-up is this)",
+         "MODEL.md: HW reached 72% of households in the ITT group");
+  r.real("haku_winay.takeup_interest_sd", 1.0, 0, 10, "log-odds", "Spread of unobserved interest in HW", assumption);
+  r.real("haku_winay.takeup_juntos_logit", 0.3, -10, 10, "log-odds",
+         "Higher take-up of Juntos households (promoted by Juntos managers)", assumption);
+  r.real("haku_winay.takeup_farm_labour_logit", 1.0, -10, 10, "log-odds per unit share",
+         "Higher take-up with more labour in farming", assumption);
+  r.real("haku_winay.takeup_locus_logit", 0.0, -10, 10, "log-odds per z",
+         "Take-up by locus of control (0: the better-off do not select in)",
+         "MODEL.md: inequality of effects is not because better-off households participate more");
+  r.real("haku_winay.spill_in_share", 0.0, 0, 1, "probability",
+         "Imperfect assignment: probability that a household of a non-selected centre just below the UBN "
+         "threshold (within spill_in_band) in a district with a new cohort is reached anyway",
+         "MODEL.md: HW reached 24% of the evaluation's control group (set 0.24 for the virtual evaluation)");
+  r.real("haku_winay.spill_in_band", 0.1, 0, 1, "share",
+         "Width of the UBN band below the threshold where spill-in happens", "MODEL.md: control centres 50-60%");
+
+  // Year 1: trainers and assets.
+  const char* year_names[3] = {"year1", "year2", "year3"};
+  const int vmin[3] = {2, 1, 0}, vmax[3] = {4, 3, 2};
+  for (int y = 0; y < 3; ++y) {
+    r.integer(std::string("haku_winay.visits_") + year_names[y] + "_min", vmin[y], 0, 31, "visits per month",
+              std::string("Fewest trainer (yachachiq) visits per month in programme ") + year_names[y],
+              y == 0 ? "MODEL.md: 2-4 visits a month in year 1" : assumption);
+    r.integer(std::string("haku_winay.visits_") + year_names[y] + "_max", vmax[y], 0, 31, "visits per month",
+              std::string("Most trainer visits per month in programme ") + year_names[y],
+              y == 0 ? "MODEL.md: 2-4 visits a month in year 1" : assumption);
+  }
+  r.real("haku_winay.trainer_cost_per_visit_pen", 20, 0, 10000, "PEN per visit",
+         "Trainer cost per household visit (yachachiq fee and materials)", assumption);
+  r.real("haku_winay.visit_push", 0.001, 0, 1, "probability per visit",
+         "Extra monthly adoption hazard per trainer visit, for each technology on the nucleus's menu", assumption);
+  r.real("haku_winay.asset_push", 0.3, 0, 1, "probability per month",
+         "Extra monthly adoption hazard of a technology whose asset was delivered, while under support", assumption);
+  for (int k = 0; k < kTechCount; ++k) {
+    r.real(tech_param("haku_winay.asset_cost_pen.", k), kTechDefaults[static_cast<std::size_t>(k)].cost_pen, 0, 100000,
+           "PEN", std::string("Cost of the HW asset for ") + kTechNames[static_cast<std::size_t>(k)],
+           "Assumption: menu totals PEN 3,500-6,200 per household with trainers (MODEL.md)");
+    r.real(tech_param("haku_winay.asset_take_share.", k), kTechDefaults[static_cast<std::size_t>(k)].take_share, 0, 1,
+           "share of participants",
+           std::string("Share of participants who take the ") + kTechNames[static_cast<std::size_t>(k)] +
+               " asset when it is on the menu and suits them",
+           "Calibration lever: published ITT effect / 0.72 reached (MODEL.md)");
+  }
+  r.real("haku_winay.sprinkler_min_water_share", 0.1, 0, 1, "share of households",
+         "Sprinklers are on a nucleus's menu only if at least this share of its households has year-round water "
+         "(and are delivered only to households with it)",
+         "MODEL.md: sprinkler irrigation needs year-round water");
+  r.real("haku_winay.pasture_min_altitude_m", 3200, 0, 7000, "m",
+         "Cultivated pasture is on the menu of nuclei at least this high (or with enough land)", assumption);
+  r.real("haku_winay.pasture_min_mean_land_ha", 1.5, 0, 100, "ha",
+         "Cultivated pasture is on the menu of nuclei with at least this mean land (or high enough)", assumption);
+  r.real("haku_winay.pasture_min_land_ha", 0.3, 0, 100, "ha",
+         "Pasture assets go only to households with at least this much land", assumption);
+  r.real("haku_winay.budget_cap_per_household_pen", 5700, 0, 1e6, "PEN per household",
+         "Cap on what HW spends on one household's assets, trainer visits and financial education over the "
+         "three years (prizes, coaching and administration are outside the cap)",
+         "MODEL.md: about USD 1,700 per household (PEN 3,500-6,200 realised)");
+  r.real("haku_winay.region_effect_northern_highlands", 0.7, 0, 2, "multiplier",
+         "Programme pushes and business returns in the northern highlands relative to the southern highlands",
+         "MODEL.md: HW works less well without the community-trainer tradition");
+  r.real("haku_winay.region_effect_amazon", 0.6, 0, 2, "multiplier",
+         "Programme pushes and business returns in the Amazon relative to the southern highlands",
+         "MODEL.md: HW works less well without the community-trainer tradition");
+
+  // Year 2: business competition.
+  r.real("haku_winay.group_join_prob", 0.8, 0, 1, "probability",
+         "Participant joins a business group in year 2",
+         "Assumption: Escobal and Ponce (2016) find gains mostly among households in the business component");
+  r.real("haku_winay.group_mean_size", 3.9, 3, 5, "households", "Target mean size of business groups (3-5 members)",
+         "MODEL.md: groups of 3-5, about 3.9 on average");
+  r.real("haku_winay.plan_weight_capacity", 1.0, -10, 10, "score per log capacity",
+         "Plan score per unit of the members' mean log productive capacity", assumption);
+  r.real("haku_winay.plan_weight_technologies", 1.0, -10, 10, "score per share",
+         "Plan score per unit of the members' mean share of menu technologies adopted", assumption);
+  r.real("haku_winay.plan_weight_coaching", 0.5, -10, 10, "score per share",
+         "Plan score per unit share of coached members", assumption);
+  r.real("haku_winay.plan_weight_locus", 0.3, -10, 10, "score per z", "Plan score per unit of members' mean locus of control",
+         assumption);
+  r.real("haku_winay.plan_noise_sd", 0.5, 0, 10, "score", "Noise in the committee's scoring of a plan", assumption);
+  r.real("haku_winay.clar_award_share", 0.7, 0, 1, "share of competing groups",
+         "The CLAR budget funds this share of a nucleus's competing groups (rounded) at the cohort's prize",
+         "MODEL.md: 56% and 89% of competing groups won in the two cases found");
+  r.real("haku_winay.clar_min_score", -100, -1000, 1000, "score", "Plans scoring below this are not funded", assumption);
+  r.real("haku_winay.prize_early_pen", 7500, 0, 1e6, "PEN per business", "Prize per funded business, early cohorts",
+         "MODEL.md: about PEN 7,500 per business early on");
+  r.real("haku_winay.prize_late_pen", 19500, 0, 1e6, "PEN per business", "Prize per funded business, later cohorts",
+         "MODEL.md: PEN 18,800-20,300 later");
+  r.integer("haku_winay.prize_change_year", 2015, 1990, 2100, "year",
+            "Cohorts starting from this year get the later prize", assumption);
+  r.real("haku_winay.prize_equipment_share", 0.6, 0, 1, "share of prize",
+         "Share of the prize spent on equipment and inputs (the business's capital); the rest is technical assistance",
+         "MODEL.md: 60% equipment and inputs, 40% technical assistance");
+  for (int t = 0; t < kBusinessTypeCount; ++t) {
+    r.real(business_param("haku_winay.business_share.", t), kBusinessDefaults[static_cast<std::size_t>(t)].share, 0, 1,
+           "share of businesses",
+           std::string("Base share of winning groups that start a ") + kBusinessTypeNames[static_cast<std::size_t>(t)] +
+               " business (adjusted by members' pasture/sheds, water and market access)",
+           "MODEL.md: common businesses; shares an assumption");
+    r.real(business_param("haku_winay.business_return.", t), kBusinessDefaults[static_cast<std::size_t>(t)].annual_return,
+           0, 10, "PEN per PEN of capital per year",
+           std::string("Annual profit per PEN of equipment of a lone ") + kBusinessTypeNames[static_cast<std::size_t>(t)] +
+               " business with average members",
+           assumption);
+  }
+  r.real("haku_winay.business_productivity_sd", 0.6, 0, 5, "log",
+         "Spread of business productivity (log-normal, mean 1)", "Assumption: heterogeneous returns (MODEL.md)");
+  r.real("haku_winay.business_market_crowding", 0.3, 0, 10, "per business",
+         "Each extra business of the same type in the district cuts each one's returns: 1/(1 + crowding (n-1))",
+         "MODEL.md: returns fall when many similar businesses sell into the same local market");
+  r.real("haku_winay.business_dynamism_effect", 0.5, 0, 10, "per unit",
+         "Business returns scale by 1 + effect (market_dynamism - 0.5)", assumption);
+  r.real("haku_winay.business_failure_rate_year", 0.12, 0, 1, "probability per year",
+         "Annual failure probability of a lone business (raised by crowding)", "MODEL.md: some businesses fail");
+  r.real("haku_winay.business_support_failure_reduction", 0.5, 0, 1, "share",
+         "Reduction of the failure hazard while HW supports the business (year 3)", assumption);
+  r.real("haku_winay.business_profit_sd_month", 0.3, 0, 5, "share", "Month-to-month noise of business profit", assumption);
+
+  // Year 3: financial education; costs.
+  r.real("haku_winay.fin_ed_attendance", 0.8, 0, 1, "probability", "Participant attends financial education in year 3",
+         assumption);
+  r.real("haku_winay.fin_ed_saving_boost", 0.03, 0, 1, "share of income",
+         "Added to saving_boost of attending households (persists)", "MODEL.md: financial education and savings promotion");
+  r.real("haku_winay.fin_ed_cost_pen", 150, 0, 100000, "PEN per attending household",
+         "Cost of financial education (booked with trainers, inside the cap)", assumption);
+  r.real("haku_winay.admin_share", 0.12, 0, 5, "share of direct cost",
+         "FONCODES administration as a share of the direct costs (assets, trainers, prizes, coaching)", assumption);
+
+  // Coaching (Process 7).
+  r.boolean("coaching.enabled", false, "Offer soft-skills coaching to HW households", "MODEL.md: optional add-on");
+  r.real("coaching.saturation", 0.5, 0, 1, "share of participants",
+         "Share of HW participants in a coached centre who are offered coaching",
+         "MODEL.md: the evaluated design offered it to 50% of households");
+  r.real("coaching.centre_share", 1.0, 0, 1, "share of HW centres", "Share of HW centres where coaching is offered",
+         "MODEL.md: 13 centres in the evaluated design");
+  r.real("coaching.attendance", 0.84, 0, 1, "share of offered",
+         "Offered households attending at least four sessions (coached)", "MODEL.md: 84% attended 4+ sessions");
+  r.integer("coaching.start_month", 12, 0, 35, "months since HW start", "First month of the coaching sessions", assumption);
+  r.integer("coaching.duration_months", 6, 1, 36, "months", "Months over which the sessions run", assumption);
+  r.real("coaching.cost_per_offered_household_pen", 300, 0, 100000, "PEN", "Coaching cost per offered household",
+         assumption);
+  r.real("coaching.practice_push", 0.05, 0, 1, "probability per month",
+         "Extra monthly adoption hazard on each practice in a coached household's plan",
+         "MODEL.md: coaching acts on the practices a household put in its plan");
+  r.integer("coaching.push_months", 12, 0, 240, "months", "Months the push lasts after the sessions end", assumption);
+  r.real("coaching.locus_gain", 0.2, -5, 5, "z-score", "Gain in locus of control of coached households",
+         "MODEL.md: coaching acts through aspirations and locus of control");
+  r.real("coaching.spillover", 0.25, 0, 1, "share",
+         "Uncoached households in a coached centre get this share of the practice push, times the coached share",
+         "MODEL.md: spillovers to uncoached neighbours as a parameter");
+  r.real("coaching.business_plan_score", 0.25, -10, 10, "score per share",
+         "CLAR score added per unit share of group members with a small-business goal", assumption);
+  for (int k = 0; k < kCoachingPlanCount; ++k) {
+    const double def[kCoachingPlanCount] = {0.30, 0.20, 0.30, 0.20};
+    r.real(std::string("coaching.plan_share_") + kPlanNames[static_cast<std::size_t>(k)], def[k], 0, 1, "share of plans",
+           std::string("Share of coached households whose goal is ") + kPlanNames[static_cast<std::size_t>(k)],
+           k == 0 ? "MODEL.md: guinea-pig production in nearly 30% of plans" : assumption);
+  }
+
+  // Constraints across parameters.
+  r.constraint({"haku_winay.cohort_years_ordered",
+                {"haku_winay.first_cohort_year", "haku_winay.last_cohort_year"},
+                [](const ParamSet& p) -> std::optional<std::string> {
+                  if (p.integer("haku_winay.first_cohort_year") > p.integer("haku_winay.last_cohort_year"))
+                    return "haku_winay.first_cohort_year must not be after haku_winay.last_cohort_year";
+                  return std::nullopt;
+                }});
+  r.constraint({"haku_winay.nucleus_bounds_ordered",
+                {"haku_winay.nucleus_min_participants", "haku_winay.nucleus_max_participants"},
+                [](const ParamSet& p) -> std::optional<std::string> {
+                  if (p.real("haku_winay.nucleus_min_participants") > p.real("haku_winay.nucleus_max_participants"))
+                    return "haku_winay.nucleus_min_participants must not exceed nucleus_max_participants";
+                  return std::nullopt;
+                }});
+  for (int y = 0; y < 3; ++y) {
+    const std::string lo = std::string("haku_winay.visits_") + year_names[y] + "_min";
+    const std::string hi = std::string("haku_winay.visits_") + year_names[y] + "_max";
+    r.constraint({lo + "_not_above_max", {lo, hi}, [lo, hi](const ParamSet& p) -> std::optional<std::string> {
+                    if (p.integer(lo) > p.integer(hi)) return lo + " must not exceed " + hi;
+                    return std::nullopt;
+                  }});
+  }
+  std::vector<std::string> business_names, plan_names;
+  for (int t = 0; t < kBusinessTypeCount; ++t) business_names.push_back(business_param("haku_winay.business_share.", t));
+  for (int k = 0; k < kCoachingPlanCount; ++k)
+    plan_names.push_back(std::string("coaching.plan_share_") + kPlanNames[static_cast<std::size_t>(k)]);
+  auto sums_to_one = [](std::vector<std::string> names, std::string what) {
+    return [names, what](const ParamSet& p) -> std::optional<std::string> {
+      double s = 0.0;
+      for (const auto& n : names) s += p.real(n);
+      if (std::abs(s - 1.0) > 1e-6) return what + " must sum to 1 (they sum to " + format_value(s) + ")";
+      return std::nullopt;
+    };
+  };
+  r.constraint({"haku_winay.business_shares_sum_to_one", business_names,
+                sums_to_one(business_names, "haku_winay.business_share.*")});
+  r.constraint({"coaching.plan_shares_sum_to_one", plan_names, sums_to_one(plan_names, "coaching.plan_share_*")});
+}
+
+CoachingParams CoachingParams::from(const ParamSet& p) {
+  CoachingParams c;
+  c.enabled = p.boolean("coaching.enabled");
+  c.saturation = p.real("coaching.saturation");
+  c.centre_share = p.real("coaching.centre_share");
+  c.attendance = p.real("coaching.attendance");
+  c.start_month = static_cast<int>(p.integer("coaching.start_month"));
+  c.duration_months = static_cast<int>(p.integer("coaching.duration_months"));
+  c.cost_per_offered_household_pen = p.real("coaching.cost_per_offered_household_pen");
+  c.practice_push = p.real("coaching.practice_push");
+  c.push_months = static_cast<int>(p.integer("coaching.push_months"));
+  c.locus_gain = p.real("coaching.locus_gain");
+  c.spillover = p.real("coaching.spillover");
+  c.business_plan_score = p.real("coaching.business_plan_score");
+  for (int k = 0; k < kCoachingPlanCount; ++k)
+    c.plan_share[static_cast<std::size_t>(k)] =
+        p.real(std::string("coaching.plan_share_") + kPlanNames[static_cast<std::size_t>(k)]);
+  return c;
+}
+
+HakuWinayParams HakuWinayParams::from(const ParamSet& p) {
+  HakuWinayParams q;
+  q.enabled = p.boolean("haku_winay.enabled");
+  q.rule = TargetingRule::from(p);
+  const std::string& offer = p.choice("haku_winay.household_offer");
+  q.household_offer = offer == "juntos_only"      ? HwHouseholdOffer::juntos_only
+                      : offer == "juntos_exiting" ? HwHouseholdOffer::juntos_exiting
+                                                  : HwHouseholdOffer::all;
+  q.exit_window_months = static_cast<int>(p.integer("haku_winay.exit_window_months"));
+  q.first_cohort_year = static_cast<int>(p.integer("haku_winay.first_cohort_year"));
+  q.last_cohort_year = static_cast<int>(p.integer("haku_winay.last_cohort_year"));
+  q.start_month_of_year = static_cast<int>(p.integer("haku_winay.start_month_of_year"));
+  const std::string& limit = p.choice("haku_winay.rollout_limit");
+  q.rollout_limit = limit == "households" ? HwRolloutLimit::households
+                    : limit == "budget"   ? HwRolloutLimit::budget
+                                          : HwRolloutLimit::eligible_share;
+  q.eligible_share_per_year = p.real("haku_winay.eligible_share_per_year");
+  q.households_per_year = p.real("haku_winay.households_per_year");
+  q.budget_pen_per_year = p.real("haku_winay.budget_pen_per_year");
+  const std::string& priority = p.choice("haku_winay.priority");
+  q.priority = priority == "ubn_share"      ? HwPriority::ubn_share
+               : priority == "juntos_share" ? HwPriority::juntos_share
+                                            : HwPriority::random;
+  q.nucleus_min_participants = p.real("haku_winay.nucleus_min_participants");
+  q.nucleus_max_participants = p.real("haku_winay.nucleus_max_participants");
+  q.takeup_rate = p.real("haku_winay.takeup_rate");
+  q.takeup_interest_sd = p.real("haku_winay.takeup_interest_sd");
+  q.takeup_juntos_logit = p.real("haku_winay.takeup_juntos_logit");
+  q.takeup_farm_labour_logit = p.real("haku_winay.takeup_farm_labour_logit");
+  q.takeup_locus_logit = p.real("haku_winay.takeup_locus_logit");
+  q.spill_in_share = p.real("haku_winay.spill_in_share");
+  q.spill_in_band = p.real("haku_winay.spill_in_band");
+  const char* year_names[3] = {"year1", "year2", "year3"};
+  for (int y = 0; y < 3; ++y) {
+    q.visits_min[static_cast<std::size_t>(y)] =
+        static_cast<int>(p.integer(std::string("haku_winay.visits_") + year_names[y] + "_min"));
+    q.visits_max[static_cast<std::size_t>(y)] =
+        static_cast<int>(p.integer(std::string("haku_winay.visits_") + year_names[y] + "_max"));
+  }
+  q.trainer_cost_per_visit_pen = p.real("haku_winay.trainer_cost_per_visit_pen");
+  q.visit_push = p.real("haku_winay.visit_push");
+  q.asset_push = p.real("haku_winay.asset_push");
+  for (int k = 0; k < kTechCount; ++k) {
+    q.asset_cost_pen[static_cast<std::size_t>(k)] = p.real(tech_param("haku_winay.asset_cost_pen.", k));
+    q.asset_take_share[static_cast<std::size_t>(k)] = p.real(tech_param("haku_winay.asset_take_share.", k));
+  }
+  q.sprinkler_min_water_share = p.real("haku_winay.sprinkler_min_water_share");
+  q.pasture_min_altitude_m = p.real("haku_winay.pasture_min_altitude_m");
+  q.pasture_min_mean_land_ha = p.real("haku_winay.pasture_min_mean_land_ha");
+  q.pasture_min_land_ha = p.real("haku_winay.pasture_min_land_ha");
+  q.budget_cap_per_household_pen = p.real("haku_winay.budget_cap_per_household_pen");
+  q.region_effect = {1.0, p.real("haku_winay.region_effect_northern_highlands"), p.real("haku_winay.region_effect_amazon")};
+  q.group_join_prob = p.real("haku_winay.group_join_prob");
+  q.group_mean_size = p.real("haku_winay.group_mean_size");
+  q.plan_weight_capacity = p.real("haku_winay.plan_weight_capacity");
+  q.plan_weight_technologies = p.real("haku_winay.plan_weight_technologies");
+  q.plan_weight_coaching = p.real("haku_winay.plan_weight_coaching");
+  q.plan_weight_locus = p.real("haku_winay.plan_weight_locus");
+  q.plan_noise_sd = p.real("haku_winay.plan_noise_sd");
+  q.clar_award_share = p.real("haku_winay.clar_award_share");
+  q.clar_min_score = p.real("haku_winay.clar_min_score");
+  q.prize_early_pen = p.real("haku_winay.prize_early_pen");
+  q.prize_late_pen = p.real("haku_winay.prize_late_pen");
+  q.prize_change_year = static_cast<int>(p.integer("haku_winay.prize_change_year"));
+  q.prize_equipment_share = p.real("haku_winay.prize_equipment_share");
+  for (int t = 0; t < kBusinessTypeCount; ++t) {
+    q.business_share[static_cast<std::size_t>(t)] = p.real(business_param("haku_winay.business_share.", t));
+    q.business_return[static_cast<std::size_t>(t)] = p.real(business_param("haku_winay.business_return.", t));
+  }
+  q.business_productivity_sd = p.real("haku_winay.business_productivity_sd");
+  q.business_market_crowding = p.real("haku_winay.business_market_crowding");
+  q.business_dynamism_effect = p.real("haku_winay.business_dynamism_effect");
+  q.business_failure_rate_year = p.real("haku_winay.business_failure_rate_year");
+  q.business_support_failure_reduction = p.real("haku_winay.business_support_failure_reduction");
+  q.business_profit_sd_month = p.real("haku_winay.business_profit_sd_month");
+  q.fin_ed_attendance = p.real("haku_winay.fin_ed_attendance");
+  q.fin_ed_saving_boost = p.real("haku_winay.fin_ed_saving_boost");
+  q.fin_ed_cost_pen = p.real("haku_winay.fin_ed_cost_pen");
+  q.admin_share = p.real("haku_winay.admin_share");
+  q.coaching = CoachingParams::from(p);
+  return q;
+}
+
+double HakuWinayParams::expected_capped_cost_pen() const {
+  double cost = 0.0;
+  for (int k = 0; k < kTechCount; ++k)
+    cost += asset_take_share[static_cast<std::size_t>(k)] * asset_cost_pen[static_cast<std::size_t>(k)];
+  for (int y = 0; y < 3; ++y)
+    cost += 12.0 * 0.5 * (visits_min[static_cast<std::size_t>(y)] + visits_max[static_cast<std::size_t>(y)]) *
+            trainer_cost_per_visit_pen;
+  cost += fin_ed_attendance * fin_ed_cost_pen;
+  return std::min(cost, budget_cap_per_household_pen);
+}
+
+double HakuWinayParams::expected_cost_per_participant_pen(int cohort_year) const {
+  double cost = expected_capped_cost_pen();
+  cost += group_join_prob * clar_award_share * prize_pen(cohort_year) / std::max(group_mean_size, 1.0);
+  if (coaching.enabled) cost += coaching.centre_share * coaching.saturation * coaching.cost_per_offered_household_pen;
+  return cost * (1.0 + admin_share);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Module state and setup.
+
+struct HakuWinay::State {
+  std::vector<HwNucleus> nuclei;
+  std::vector<HwGroup> groups;
+  std::vector<std::uint32_t> members;
+  std::vector<HwBusiness> businesses;
+  std::vector<std::int32_t> centre_nucleus;      // -1: never in HW
+  std::vector<std::uint8_t> coaching_centre;     // coaching offered in the centre (drawn at coaching start)
+  std::vector<double> priority_key;              // random rollout order, fixed for the run
+  std::vector<std::uint32_t> market_count;       // district x business type, scratch of the business phase
+};
+
+HakuWinay::HakuWinay() : state_(std::make_unique<State>()) {}
+HakuWinay::~HakuWinay() = default;
+
+const std::vector<HwNucleus>& HakuWinay::nuclei() const { return state_->nuclei; }
+const std::vector<HwGroup>& HakuWinay::groups() const { return state_->groups; }
+const std::vector<std::uint32_t>& HakuWinay::group_members() const { return state_->members; }
+const std::vector<HwBusiness>& HakuWinay::businesses() const { return state_->businesses; }
+
+void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
+  p_ = HakuWinayParams::from(params);
+  add_shared_columns(world);
+  *state_ = State{};
+
+  auto& h = world.households;
+  const auto flow = PeriodAggregation::sum;
+  auto* cohort = h.add<std::int16_t>(col::hw_cohort, "year", "Haku Winay cohort (year of selection) of the household, -1 none",
+                                     1, true);
+  h.add<std::uint8_t>(col::hw_stage, "HwStage", "Haku Winay stage: 0 none, 1-3 programme year, 4 finished", 1, true);
+  h.add<std::uint8_t>(col::hw_participant, "0/1", "Household takes part in Haku Winay (reached)", 1, true);
+  h.add<float>(col::hw_visits, "visits", "Haku Winay trainer (yachachiq) visits", 1, true, flow);
+  auto* hh_nucleus = h.add<std::int32_t>(col::hw_nucleus, "index",
+                                        "HW executing nucleus of the household's centre or neighbourhood, -1 none");
+  auto* group = h.add<std::int32_t>(col::hw_group, "index", "Haku Winay business group of the household, -1 none", 1, true);
+  h.add<std::uint8_t>(col::hw_award, "0/1", "The household's business group won the CLAR competition", 1, true);
+  h.add<std::uint8_t>(col::business_type, "BusinessType",
+                      "Type of the household's HW business: 0 none, 1 guinea pigs, 2 dairy, 3 bakery/food, "
+                      "4 textiles/crafts, 5 rural tourism, 6 fish farming, 7 cattle fattening",
+                      1, true);
+  h.add<std::uint8_t>(col::business_status, "BusinessStatus", "HW business: 0 none, 1 active, 2 failed", 1, true);
+  h.add<std::uint8_t>(col::coached, "0/1", "Attended at least four soft-skills coaching sessions", 1, true);
+  h.add<std::uint8_t>(col::coaching_offered, "0/1", "Offered soft-skills coaching");
+  h.add<std::uint8_t>(col::coaching_plan, "CoachingPlan",
+                      "Goal of the coaching plan: 0 none, 1 guinea pigs, 2 pasture, 3 crop diversification, 4 small business");
+  h.add<float>(col::hw_asset_spend_pen, "PEN", "Cumulative HW spending on the household's assets");
+  h.add<float>(col::hw_capped_spend_pen, "PEN",
+               "Cumulative HW spending on the household under the per-household cap (assets, trainers, financial education)");
+  h.add<float>(col::cost_hw_assets_pen, "PEN", "HW spending on assets for the household", 1, true, flow);
+  h.add<float>(col::cost_hw_trainers_pen, "PEN", "HW spending on trainer visits and financial education", 1, true, flow);
+  h.add<float>(col::cost_hw_prizes_pen, "PEN", "HW business prize, household's share of its group's prize", 1, true, flow);
+  h.add<float>(col::cost_hw_coaching_pen, "PEN", "Soft-skills coaching spending on the household", 1, true, flow);
+  h.add<float>(col::cost_hw_admin_pen, "PEN", "HW administration attributed to the household", 1, true, flow);
+  h.add<float>(col::cost_hw_pen, "PEN", "Total HW spending on the household (sum of the cost_hw_* components)", 1, true,
+               flow);
+  for (std::size_t i = 0; i < h.rows(); ++i) {
+    cohort[i] = -1;
+    group[i] = -1;
+    hh_nucleus[i] = -1;
+  }
+
+  auto& c = world.centres;
+  auto* eligible = c.add<std::uint8_t>(col::centre_hw_eligible, "0/1",
+                                       "Centre eligible for Haku Winay under the arm's rule (as of the last January)");
+  auto* selected = c.add<std::int16_t>(col::centre_hw_selected_year, "year", "Year the centre was selected for HW, -1 never");
+  auto* reached = c.add<std::int16_t>(col::centre_hw_reached_year, "year",
+                                      "Year HW started operating in the centre (selected or spill-in), -1 never");
+  auto* nucleus = c.add<std::int32_t>(col::centre_hw_nucleus, "index", "HW executing nucleus of the centre, -1 none");
+  auto* spill = c.add<std::uint8_t>(col::centre_hw_spill_in, "0/1",
+                                    "Centre reached by HW without being selected (imperfect assignment)");
+  const std::size_t nc = c.rows();
+  state_->centre_nucleus.assign(nc, -1);
+  state_->coaching_centre.assign(nc, 0);
+  state_->priority_key.resize(nc);
+  const auto profiles = centre_profiles(world, p_.rule);
+  for (std::size_t ci = 0; ci < nc; ++ci) {
+    selected[ci] = -1;
+    reached[ci] = -1;
+    nucleus[ci] = -1;
+    spill[ci] = 0;
+    eligible[ci] = centre_eligible(p_.rule, profiles[ci]) ? 1 : 0;
+    state_->priority_key[ci] = seed.open(kPriorityDomain, 0, ci).uniform();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Phases.
+
+Phase HakuWinay::rollout_phase() const {
+  return Phase::serial("haku_winay.rollout", [this](World& w, const StepContext& ctx) { rollout(w, ctx); });
+}
+Phase HakuWinay::stages_phase() const {
+  return Phase::per_block("haku_winay.stages",
+                          [this](World& w, const StepContext& ctx, const Block& b) { stages(w, ctx, b); });
+}
+Phase HakuWinay::competition_phase() const {
+  return Phase::serial("haku_winay.competition", [this](World& w, const StepContext& ctx) { competition(w, ctx); });
+}
+Phase HakuWinay::business_phase() const {
+  return Phase::serial("haku_winay.business", [this](World& w, const StepContext& ctx) { business(w, ctx); });
+}
+
+namespace {
+
+// Whether a household of a selected centre is offered HW under the household rule.
+struct OfferRule {
+  HwHouseholdOffer rule;
+  int window;
+  const std::uint8_t* juntos;
+  const std::int16_t* ages;
+  bool operator()(std::uint32_t i) const {
+    if (rule == HwHouseholdOffer::all) return true;
+    if (juntos == nullptr || juntos[i] == 0) return false;
+    if (rule == HwHouseholdOffer::juntos_only) return true;
+    const int left = months_to_juntos_age_out(ages + static_cast<std::size_t>(i) * kMaxMembers);
+    return left >= 0 && left <= window;
+  }
+};
+
+OfferRule offer_rule(const HakuWinayParams& p, const World& w) {
+  const auto& h = w.households;
+  return {p.household_offer, p.exit_window_months,
+          h.has(col::juntos_enrolled) ? h.get<std::uint8_t>(col::juntos_enrolled) : nullptr,
+          h.has(col::member_age_months) ? h.get<std::int16_t>(col::member_age_months) : nullptr};
+}
+
+// The nucleus's technology menu: by priority (raised for sheds and Andean crops by market access), only
+// the technologies that suit the area, while the expected asset spend per household (take-up share times
+// cost) fits the per-household allowance; each delivery is checked against the allowance again.
+std::uint16_t choose_menu(const HakuWinayParams& p, double water_share, double altitude_m, double mean_land_ha,
+                          double market_access, double asset_budget) {
+  std::array<double, kTechCount> score = kMenuPriority;
+  score[tech_index(Tech::small_animal_shed)] += 0.1 * market_access;
+  score[tech_index(Tech::improved_andean_crops)] += 0.1 * market_access;
+  if (water_share < p.sprinkler_min_water_share) score[tech_index(Tech::sprinkler_irrigation)] = -1.0;
+  if (altitude_m < p.pasture_min_altitude_m && mean_land_ha < p.pasture_min_mean_land_ha)
+    score[tech_index(Tech::cultivated_pasture)] = -1.0;
+  std::array<int, kTechCount> order;
+  for (int k = 0; k < kTechCount; ++k) order[static_cast<std::size_t>(k)] = k;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return score[static_cast<std::size_t>(a)] > score[static_cast<std::size_t>(b)]; });
+  std::uint16_t menu = 0;
+  double spent = 0.0;
+  for (int k : order) {
+    if (score[static_cast<std::size_t>(k)] < 0.0) continue;
+    const double cost = p.asset_take_share[static_cast<std::size_t>(k)] * p.asset_cost_pen[static_cast<std::size_t>(k)];
+    if (spent + cost > asset_budget + kEps) continue;
+    spent += cost;
+    menu = static_cast<std::uint16_t>(menu | (1u << k));
+  }
+  return menu;
+}
+
+}  // namespace
+
+void HakuWinay::rollout(World& w, const StepContext& ctx) const {
+  if (ctx.month_of_year() != 1) return;
+  State& s = *state_;
+  const int year = ctx.year();
+  const std::size_t nc = w.centre_count();
+  auto& c = w.centres;
+  auto* eligible_col = c.get<std::uint8_t>(col::centre_hw_eligible);
+  const auto profiles = centre_profiles(w, p_.rule);
+  for (std::size_t ci = 0; ci < nc; ++ci) eligible_col[ci] = centre_eligible(p_.rule, profiles[ci]) ? 1 : 0;
+  if (!p_.enabled || year < p_.first_cohort_year || year > p_.last_cohort_year) return;
+
+  auto* selected_year = c.get<std::int16_t>(col::centre_hw_selected_year);
+  auto* reached_year = c.get<std::int16_t>(col::centre_hw_reached_year);
+  auto* nucleus_col = c.get<std::int32_t>(col::centre_hw_nucleus);
+  auto* spill_col = c.get<std::uint8_t>(col::centre_hw_spill_in);
+  const auto* c_district = c.get<std::uint32_t>(col::district);
+  const auto* c_altitude = c.get<float>(col::centre_altitude_m);
+  const auto* c_market = c.get<float>(col::centre_market_access);
+  const auto* water = w.households.get<std::uint8_t>(col::water_access);
+  const auto* land = w.households.get<float>(col::land_ha);
+
+  // Households offered HW in each centre (the quota's unit).
+  const OfferRule offered_household = offer_rule(p_, w);
+  std::vector<double> offered(nc, 0.0);
+  double eligible_total = 0.0;
+  for (std::size_t ci = 0; ci < nc; ++ci) {
+    std::uint32_t n = 0;
+    for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) n += offered_household(i) ? 1u : 0u;
+    offered[ci] = n;
+    if (eligible_col[ci]) eligible_total += n;
+  }
+  double quota = 0.0;
+  const double cost_per_participant = p_.expected_cost_per_participant_pen(year);
+  switch (p_.rollout_limit) {
+    case HwRolloutLimit::eligible_share: quota = p_.eligible_share_per_year * eligible_total; break;
+    case HwRolloutLimit::households: quota = p_.households_per_year; break;
+    case HwRolloutLimit::budget: quota = p_.budget_pen_per_year; break;
+  }
+  auto centre_cost = [&](std::size_t ci) {
+    return p_.rollout_limit == HwRolloutLimit::budget ? offered[ci] * p_.takeup_rate * cost_per_participant
+                                                      : offered[ci];
+  };
+
+  // Candidates in priority order (ties by centre index), then greedy: a centre starts if it fits the
+  // remaining quota, else it is skipped for this year.
+  std::vector<std::uint32_t> candidates;
+  for (std::size_t ci = 0; ci < nc; ++ci)
+    if (eligible_col[ci] && selected_year[ci] < 0 && reached_year[ci] < 0 && offered[ci] > 0)
+      candidates.push_back(static_cast<std::uint32_t>(ci));
+  const bool by_juntos = p_.rule.rank_by_juntos_share || p_.priority == HwPriority::juntos_share;
+  std::stable_sort(candidates.begin(), candidates.end(), [&](std::uint32_t a, std::uint32_t b) {
+    if (by_juntos) return profiles[a].juntos_share > profiles[b].juntos_share;
+    if (p_.priority == HwPriority::ubn_share) return profiles[a].ubn_share > profiles[b].ubn_share;
+    return s.priority_key[a] < s.priority_key[b];
+  });
+  std::vector<std::uint32_t> chosen;
+  double used = 0.0;
+  for (std::uint32_t ci : candidates) {
+    const double cost = centre_cost(ci);
+    if (used + cost > quota + kEps) continue;
+    used += cost;
+    chosen.push_back(ci);
+  }
+  std::sort(chosen.begin(), chosen.end());
+
+  // Executing nuclei: neighbouring (consecutive) selected centres of a district, gathered until they expect
+  // nucleus_min_participants; a centre that would take a nucleus above the maximum opens a new one; a
+  // district's short last nucleus joins the previous one if that stays within the maximum. A centre that
+  // alone expects more than the maximum hosts several nuclei over contiguous neighbourhoods (household
+  // ranges). Households belong to a nucleus through the household column hw_nucleus.
+  const int start_month = ctx.month + p_.start_month_of_year - 1;
+  const std::size_t first_new = s.nuclei.size();
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;  // household range of new nuclei, {0,0}: whole centres
+  std::optional<HwNucleus> open;
+  auto new_nucleus = [&](std::uint32_t district) {
+    HwNucleus nu;
+    nu.cohort_year = year;
+    nu.start_month = start_month;
+    nu.district = district;
+    return nu;
+  };
+  auto close = [&]() {
+    if (!open) return;
+    HwNucleus* prev = s.nuclei.size() > first_new ? &s.nuclei.back() : nullptr;
+    if (prev != nullptr && ranges.back().second == 0 && open->expected_participants < p_.nucleus_min_participants &&
+        prev->district == open->district &&
+        prev->expected_participants + open->expected_participants <= p_.nucleus_max_participants + kEps) {
+      prev->centres.insert(prev->centres.end(), open->centres.begin(), open->centres.end());
+      prev->expected_participants += open->expected_participants;
+    } else {
+      s.nuclei.push_back(std::move(*open));
+      ranges.emplace_back(0, 0);
+    }
+    open.reset();
+  };
+  for (std::uint32_t ci : chosen) {
+    const double e = offered[ci] * p_.takeup_rate;
+    if (e > p_.nucleus_max_participants + kEps) {
+      close();
+      const auto k = static_cast<std::uint32_t>(std::ceil(e / std::max(p_.nucleus_max_participants, 1.0)));
+      const std::uint32_t h0 = w.centre_first[ci], rows = w.centre_first[ci + 1] - h0;
+      for (std::uint32_t j = 0; j < k; ++j) {
+        HwNucleus nu = new_nucleus(c_district[ci]);
+        nu.centres.push_back(ci);
+        nu.expected_participants = e / k;
+        s.nuclei.push_back(std::move(nu));
+        ranges.emplace_back(h0 + static_cast<std::uint32_t>(std::uint64_t{rows} * j / k),
+                            h0 + static_cast<std::uint32_t>(std::uint64_t{rows} * (j + 1) / k));
+      }
+      continue;
+    }
+    if (open && (open->district != c_district[ci] ||
+                 open->expected_participants + e > p_.nucleus_max_participants + kEps))
+      close();
+    if (!open) open = new_nucleus(c_district[ci]);
+    open->centres.push_back(ci);
+    open->expected_participants += e;
+    if (open->expected_participants >= p_.nucleus_min_participants) close();
+  }
+  close();
+
+  // Menus, and the programme columns of the centres and households.
+  std::int32_t* hh_nucleus = w.households.get<std::int32_t>(col::hw_nucleus);
+  double reserved = p_.fin_ed_cost_pen;
+  for (int y = 0; y < 3; ++y)
+    reserved += 12.0 * 0.5 * (p_.visits_min[static_cast<std::size_t>(y)] + p_.visits_max[static_cast<std::size_t>(y)]) *
+                p_.trainer_cost_per_visit_pen;
+  const double asset_budget = std::max(0.0, p_.budget_cap_per_household_pen - reserved);
+  for (std::size_t n = first_new; n < s.nuclei.size(); ++n) {
+    HwNucleus& nu = s.nuclei[n];
+    const auto [r0, r1] = ranges[n - first_new];
+    double rows = 0, water_n = 0, land_sum = 0, altitude = 0, market = 0;
+    for (std::uint32_t ci : nu.centres) {
+      const std::uint32_t h0 = r1 > 0 ? r0 : w.centre_first[ci], h1 = r1 > 0 ? r1 : w.centre_first[ci + 1];
+      for (std::uint32_t i = h0; i < h1; ++i) {
+        water_n += water[i];
+        land_sum += land[i];
+        hh_nucleus[i] = static_cast<std::int32_t>(n);
+      }
+      const double r = h1 - h0;
+      rows += r;
+      altitude += r * c_altitude[ci];
+      market += r * c_market[ci];
+      selected_year[ci] = static_cast<std::int16_t>(year);
+      reached_year[ci] = static_cast<std::int16_t>(year);
+      if (s.centre_nucleus[ci] < 0) {
+        nucleus_col[ci] = static_cast<std::int32_t>(n);
+        s.centre_nucleus[ci] = static_cast<std::int32_t>(n);
+      }
+    }
+    const double denom = std::max(rows, 1.0);
+    nu.asset_budget_pen = asset_budget;
+    nu.menu = choose_menu(p_, water_n / denom, altitude / denom, land_sum / denom, market / denom, asset_budget);
+  }
+
+  // Imperfect assignment: non-selected centres just below the UBN threshold, in a district with a new
+  // nucleus, join the nucleus with the nearest centre; each household is reached with spill_in_share.
+  if (p_.spill_in_share > 0.0 && s.nuclei.size() > first_new) {
+    const double hi = p_.rule.min_ubn_share, lo = hi - p_.spill_in_band;
+    for (std::size_t ci = 0; ci < nc; ++ci) {
+      if (selected_year[ci] >= 0 || reached_year[ci] >= 0) continue;
+      if (!(profiles[ci].ubn_share >= lo && profiles[ci].ubn_share < hi)) continue;
+      std::int64_t best = -1, best_dist = std::numeric_limits<std::int64_t>::max();
+      for (std::size_t n = first_new; n < s.nuclei.size(); ++n) {
+        if (s.nuclei[n].district != c_district[ci]) continue;
+        for (std::uint32_t cj : s.nuclei[n].centres) {
+          const std::int64_t dist = std::llabs(static_cast<std::int64_t>(cj) - static_cast<std::int64_t>(ci));
+          if (dist < best_dist) {
+            best_dist = dist;
+            best = static_cast<std::int64_t>(n);
+          }
+        }
+      }
+      if (best < 0) continue;
+      auto& centres = s.nuclei[static_cast<std::size_t>(best)].centres;
+      centres.insert(std::upper_bound(centres.begin(), centres.end(), static_cast<std::uint32_t>(ci)),
+                     static_cast<std::uint32_t>(ci));
+      for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i)
+        hh_nucleus[i] = static_cast<std::int32_t>(best);
+      reached_year[ci] = static_cast<std::int16_t>(year);
+      nucleus_col[ci] = static_cast<std::int32_t>(best);
+      spill_col[ci] = 1;
+      s.centre_nucleus[ci] = static_cast<std::int32_t>(best);
+    }
+  }
+}
+
+void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) const {
+  auto& h = w.households;
+  float* visits_col = h.get<float>(col::hw_visits);
+  float* cost_assets = h.get<float>(col::cost_hw_assets_pen);
+  float* cost_trainers = h.get<float>(col::cost_hw_trainers_pen);
+  float* cost_prizes = h.get<float>(col::cost_hw_prizes_pen);
+  float* cost_coaching = h.get<float>(col::cost_hw_coaching_pen);
+  float* cost_admin = h.get<float>(col::cost_hw_admin_pen);
+  float* cost_total = h.get<float>(col::cost_hw_pen);
+  float* profit = h.get<float>(col::business_profit_pen);
+  std::uint8_t* support = h.get<std::uint8_t>(col::support_active);
+  std::uint8_t* hw_active = w.centres.get<std::uint8_t>(col::centre_hw_active);
+  for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
+    visits_col[i] = 0.0f;
+    cost_assets[i] = cost_trainers[i] = cost_prizes[i] = cost_coaching[i] = cost_admin[i] = cost_total[i] = 0.0f;
+    profit[i] = 0.0f;
+    support[i] = 0;
+  }
+  for (std::uint32_t ci = block.centre_begin; ci < block.centre_end; ++ci) hw_active[ci] = 0;
+  if (!p_.enabled) return;
+
+  const State& s = *state_;
+  std::int16_t* cohort = h.get<std::int16_t>(col::hw_cohort);
+  std::uint8_t* stage = h.get<std::uint8_t>(col::hw_stage);
+  std::uint8_t* participant = h.get<std::uint8_t>(col::hw_participant);
+  std::uint8_t* coached = h.get<std::uint8_t>(col::coached);
+  std::uint8_t* offered_coaching = h.get<std::uint8_t>(col::coaching_offered);
+  std::uint8_t* plan = h.get<std::uint8_t>(col::coaching_plan);
+  float* asset_spend = h.get<float>(col::hw_asset_spend_pen);
+  float* capped_spend = h.get<float>(col::hw_capped_spend_pen);
+  float* push = h.get<float>(col::adoption_push);
+  std::uint8_t* delivered = h.get<std::uint8_t>(col::asset_delivered);
+  float* saving_boost = h.get<float>(col::saving_boost);
+  float* locus = h.get<float>(col::locus_of_control);
+  const float* farm = h.get<float>(col::farm_labour_share);
+  const float* land = h.get<float>(col::land_ha);
+  const std::uint8_t* water = h.get<std::uint8_t>(col::water_access);
+  const std::uint8_t* juntos = h.has(col::juntos_enrolled) ? h.get<std::uint8_t>(col::juntos_enrolled) : nullptr;
+  const std::int32_t* hh_nucleus = h.get<std::int32_t>(col::hw_nucleus);
+  const auto* c_district = w.centres.get<std::uint32_t>(col::district);
+  const auto* c_spill = w.centres.get<std::uint8_t>(col::centre_hw_spill_in);
+  const auto* region = w.districts.get<std::uint8_t>(col::district_region);
+  const OfferRule offered_household = offer_rule(p_, w);
+  const CoachingParams& cp = p_.coaching;
+  const double cap = p_.budget_cap_per_household_pen;
+  const double interest_sd = p_.takeup_interest_sd;
+  const double intercept =
+      logit(p_.takeup_rate) * std::sqrt(1.0 + std::numbers::pi * interest_sd * interest_sd / 8.0);
+
+  for (std::uint32_t ci = block.centre_begin; ci < block.centre_end; ++ci) {
+    const std::int32_t n = s.centre_nucleus[ci];
+    if (n < 0) continue;
+    const HwNucleus& nu = s.nuclei[static_cast<std::size_t>(n)];
+    const int m = ctx.month - nu.start_month;
+    if (m < 0) continue;
+    if (m < 36) hw_active[ci] = 1;
+    const std::uint32_t h0 = w.centre_first[ci], h1 = w.centre_first[ci + 1];
+    const double rf = p_.region_effect[std::min<std::size_t>(region[c_district[ci]], 2)];
+
+    // Take-up at the cohort's first month: covariates centred on the centre's offered households, so each
+    // centre's expected take-up is takeup_rate (interest is integrated out by the probit approximation).
+    if (m == 0) {
+      double n_off = 0, farm_sum = 0, juntos_sum = 0, locus_sum = 0;
+      for (std::uint32_t i = h0; i < h1; ++i) {
+        if (!offered_household(i)) continue;
+        n_off += 1;
+        farm_sum += farm[i];
+        juntos_sum += juntos != nullptr ? juntos[i] : 0;
+        locus_sum += locus[i];
+      }
+      const double k = std::max(n_off, 1.0);
+      const double farm_mean = farm_sum / k, juntos_mean = juntos_sum / k, locus_mean = locus_sum / k;
+      for (std::uint32_t i = h0; i < h1; ++i) {
+        auto st = ctx.seed.open(kTakeupDomain, static_cast<std::uint64_t>(ctx.month), i);
+        const double z = st.normal();
+        const double u = st.uniform();
+        if (!offered_household(i)) continue;
+        double p_take;
+        if (c_spill[ci]) {
+          p_take = p_.spill_in_share;
+        } else {
+          const double j = juntos != nullptr ? juntos[i] : 0;
+          p_take = logistic(intercept + p_.takeup_farm_labour_logit * (farm[i] - farm_mean) +
+                            p_.takeup_juntos_logit * (j - juntos_mean) + p_.takeup_locus_logit * (locus[i] - locus_mean) +
+                            interest_sd * z);
+        }
+        if (u < p_take) {
+          participant[i] = 1;
+          cohort[i] = static_cast<std::int16_t>(nu.cohort_year);
+        }
+      }
+    }
+
+    // Coaching: the centre is drawn at the first session month; coached shares by goal feed the spillover.
+    const bool coaching_window = cp.enabled && m >= cp.start_month &&
+                                 m < cp.start_month + cp.duration_months + cp.push_months;
+    if (cp.enabled && m == cp.start_month) {
+      const double u = ctx.seed.open(kCoachingCentreDomain, static_cast<std::uint64_t>(ctx.month), ci).uniform();
+      state_->coaching_centre[ci] = u < cp.centre_share ? 1 : 0;
+    }
+    const bool coaching_here = coaching_window && s.coaching_centre[ci];
+    std::array<double, kCoachingPlanCount + 1> coached_share{};
+    if (coaching_here && cp.spillover > 0.0 && h1 > h0) {
+      for (std::uint32_t i = h0; i < h1; ++i)
+        if (coached[i]) coached_share[std::min<std::size_t>(plan[i], kCoachingPlanCount)] += 1.0;
+      for (auto& v : coached_share) v /= static_cast<double>(h1 - h0);
+    }
+    const bool asset_month = m < 12 && std::find(kDeliveryMonth.begin(), kDeliveryMonth.end(), m) != kDeliveryMonth.end();
+
+    for (std::uint32_t i = h0; i < h1; ++i) {
+      float* hp = push + static_cast<std::size_t>(i) * kTechCount;
+      if (coaching_here && !coached[i] && cp.spillover > 0.0) {
+        for (int g = 1; g <= kCoachingPlanCount; ++g) {
+          int techs[2], nt;
+          plan_techs(static_cast<CoachingPlan>(g), techs, nt);
+          for (int t = 0; t < nt; ++t)
+            hp[techs[t]] += static_cast<float>(cp.spillover * cp.practice_push * coached_share[static_cast<std::size_t>(g)]);
+        }
+      }
+      if (!participant[i]) continue;
+      const HwNucleus& hn = s.nuclei[static_cast<std::size_t>(hh_nucleus[i])];  // the household's own nucleus
+      if (m >= 36) {
+        stage[i] = static_cast<std::uint8_t>(HwStage::finished);
+        if (coaching_here && coached[i]) {  // a coaching push outlasting the programme
+          int techs[2], nt;
+          plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
+          for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
+        }
+        continue;
+      }
+      const int year_idx = m / 12;
+      stage[i] = static_cast<std::uint8_t>(year_idx + 1);
+      support[i] = 1;
+      double assets_cost = 0.0, trainers_cost = 0.0, coaching_cost = 0.0;
+      double remaining = std::max(0.0, cap - capped_spend[i]);
+
+      // Trainer visits, paid within the cap.
+      {
+        const double u = ctx.seed.open(kVisitsDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+        const int lo = p_.visits_min[static_cast<std::size_t>(year_idx)], hi = p_.visits_max[static_cast<std::size_t>(year_idx)];
+        int v = std::min(hi, lo + static_cast<int>(u * (hi - lo + 1)));
+        if (p_.trainer_cost_per_visit_pen > 0.0)
+          v = std::min(v, static_cast<int>(std::floor((remaining + kEps) / p_.trainer_cost_per_visit_pen)));
+        v = std::max(v, 0);
+        visits_col[i] = static_cast<float>(v);
+        trainers_cost += v * p_.trainer_cost_per_visit_pen;
+        remaining -= v * p_.trainer_cost_per_visit_pen;
+        const float vp = static_cast<float>(p_.visit_push * v * rf);
+        for (int k = 0; k < kTechCount; ++k)
+          if (on_menu(hn.menu, k)) hp[k] += vp;
+      }
+
+      // Assets of year 1 at their delivery month, to households they suit, within the allowance and cap.
+      std::uint8_t* hd = delivered + static_cast<std::size_t>(i) * kTechCount;
+      if (asset_month) {
+        auto st = ctx.seed.open(kAssetsDomain, static_cast<std::uint64_t>(ctx.month), i);
+        std::array<double, kTechCount> u;
+        for (auto& x : u) x = st.uniform();
+        for (int k = 0; k < kTechCount; ++k) {
+          if (kDeliveryMonth[static_cast<std::size_t>(k)] != m || !on_menu(hn.menu, k) || hd[k]) continue;
+          if (k == tech_index(Tech::sprinkler_irrigation) && !water[i]) continue;
+          if (k == tech_index(Tech::cultivated_pasture) && land[i] < p_.pasture_min_land_ha) continue;
+          if (u[static_cast<std::size_t>(k)] >= p_.asset_take_share[static_cast<std::size_t>(k)]) continue;
+          const double cost = p_.asset_cost_pen[static_cast<std::size_t>(k)];
+          if (asset_spend[i] + assets_cost + cost > hn.asset_budget_pen + kEps || cost > remaining + kEps) continue;
+          hd[k] = 1;
+          assets_cost += cost;
+          remaining -= cost;
+        }
+      }
+      const float ap = static_cast<float>(p_.asset_push * rf);
+      for (int k = 0; k < kTechCount; ++k)
+        if (hd[k]) hp[k] += ap;
+
+      // Year 3: financial education.
+      if (m == 24) {
+        const double u = ctx.seed.open(kFinancialEducationDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+        if (u < p_.fin_ed_attendance) {
+          saving_boost[i] += static_cast<float>(p_.fin_ed_saving_boost);
+          const double cost = std::min(p_.fin_ed_cost_pen, remaining);
+          trainers_cost += cost;
+          remaining -= cost;
+        }
+      }
+
+      // Coaching: offer, attendance and goal at the first session month; cost over the sessions; push on the
+      // goal's practices; locus of control at the end of the sessions.
+      if (coaching_here) {
+        if (m == cp.start_month) {
+          auto st = ctx.seed.open(kCoachingDomain, static_cast<std::uint64_t>(ctx.month), i);
+          const double u_offer = st.uniform(), u_attend = st.uniform(), u_plan = st.uniform();
+          offered_coaching[i] = u_offer < cp.saturation ? 1 : 0;
+          coached[i] = offered_coaching[i] && u_attend < cp.attendance ? 1 : 0;
+          if (coached[i]) {
+            int g = 0;
+            double acc = 0.0;
+            for (; g < kCoachingPlanCount - 1; ++g) {
+              acc += cp.plan_share[static_cast<std::size_t>(g)];
+              if (u_plan < acc) break;
+            }
+            plan[i] = static_cast<std::uint8_t>(g + 1);
+          }
+        }
+        if (offered_coaching[i] && m < cp.start_month + cp.duration_months)
+          coaching_cost += cp.cost_per_offered_household_pen / cp.duration_months;
+        if (coached[i]) {
+          int techs[2], nt;
+          plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
+          for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
+          if (m == cp.start_month + cp.duration_months - 1) locus[i] += static_cast<float>(cp.locus_gain);
+        }
+      }
+
+      const double admin = p_.admin_share * (assets_cost + trainers_cost + coaching_cost);
+      asset_spend[i] += static_cast<float>(assets_cost);
+      capped_spend[i] = static_cast<float>(std::min<double>(cap, capped_spend[i] + assets_cost + trainers_cost));
+      cost_assets[i] = static_cast<float>(assets_cost);
+      cost_trainers[i] = static_cast<float>(trainers_cost);
+      cost_coaching[i] = static_cast<float>(coaching_cost);
+      cost_admin[i] = static_cast<float>(admin);
+      cost_total[i] = cost_assets[i] + cost_trainers[i] + cost_coaching[i] + cost_admin[i];
+    }
+  }
+}
+
+void HakuWinay::competition(World& w, const StepContext& ctx) const {
+  if (!p_.enabled) return;
+  for (std::uint32_t n = 0; n < state_->nuclei.size(); ++n) {
+    const int m = ctx.month - state_->nuclei[n].start_month;
+    if (m == 12) form_groups(w, ctx, n);
+    if (m == 23) run_clar(w, ctx, n);
+  }
+}
+
+// Groups form by neighbourhood: consecutive joining participants of a centre; centres with fewer than three
+// joiners pool them across the nucleus; one or two left over join the nucleus's last groups with room.
+void HakuWinay::form_groups(World& w, const StepContext& ctx, std::uint32_t n) const {
+  State& s = *state_;
+  HwNucleus& nu = s.nuclei[n];
+  auto& h = w.households;
+  const std::uint8_t* participant = h.get<std::uint8_t>(col::hw_participant);
+  std::int32_t* group_col = h.get<std::int32_t>(col::hw_group);
+  const std::int32_t* hh_nucleus = h.get<std::int32_t>(col::hw_nucleus);
+  std::vector<std::vector<std::uint32_t>> groups;
+  std::vector<std::uint32_t> joiners, pool;
+  auto split = [&](const std::vector<std::uint32_t>& list) {
+    std::size_t at = 0;
+    for (int size : partition_group_sizes(static_cast<int>(list.size()), p_.group_mean_size)) {
+      groups.emplace_back(list.begin() + static_cast<std::ptrdiff_t>(at), list.begin() + static_cast<std::ptrdiff_t>(at + size));
+      at += static_cast<std::size_t>(size);
+    }
+  };
+  for (std::uint32_t ci : nu.centres) {
+    joiners.clear();
+    for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) {
+      if (!participant[i] || hh_nucleus[i] != static_cast<std::int32_t>(n)) continue;
+      const double u = ctx.seed.open(kGroupJoinDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+      if (u < p_.group_join_prob) joiners.push_back(i);
+    }
+    if (joiners.size() >= static_cast<std::size_t>(kMinGroupSize))
+      split(joiners);
+    else
+      pool.insert(pool.end(), joiners.begin(), joiners.end());
+  }
+  if (pool.size() >= static_cast<std::size_t>(kMinGroupSize)) {
+    split(pool);
+  } else {
+    for (std::uint32_t i : pool) {
+      for (auto g = groups.rbegin(); g != groups.rend(); ++g) {
+        if (g->size() < static_cast<std::size_t>(kMaxGroupSize)) {
+          g->push_back(i);
+          break;
+        }
+      }
+    }
+  }
+  nu.first_group = static_cast<std::uint32_t>(s.groups.size());
+  nu.group_count = static_cast<std::uint32_t>(groups.size());
+  for (auto& members : groups) {
+    HwGroup g;
+    g.nucleus = n;
+    g.first_member = static_cast<std::uint32_t>(s.members.size());
+    g.size = static_cast<std::uint8_t>(members.size());
+    const auto id = static_cast<std::int32_t>(s.groups.size());
+    for (std::uint32_t i : members) {
+      s.members.push_back(i);
+      group_col[i] = id;
+    }
+    s.groups.push_back(g);
+  }
+}
+
+// The CLAR: each group's plan is scored from its members (capacity, technologies adopted, coaching, locus
+// of control) plus noise; the committee funds the best within its budget; winners start a business.
+void HakuWinay::run_clar(World& w, const StepContext& ctx, std::uint32_t n) const {
+  State& s = *state_;
+  HwNucleus& nu = s.nuclei[n];
+  if (nu.group_count == 0) return;
+  auto& h = w.households;
+  const float* capacity = h.get<float>(col::productive_capacity);
+  const float* locus = h.get<float>(col::locus_of_control);
+  const std::uint8_t* tech = h.has(col::tech_state) ? h.get<std::uint8_t>(col::tech_state) : nullptr;
+  const std::uint8_t* coached = h.get<std::uint8_t>(col::coached);
+  const std::uint8_t* plan = h.get<std::uint8_t>(col::coaching_plan);
+  std::uint8_t* award = h.get<std::uint8_t>(col::hw_award);
+  std::uint8_t* btype = h.get<std::uint8_t>(col::business_type);
+  std::uint8_t* bstatus = h.get<std::uint8_t>(col::business_status);
+  float* cost_prizes = h.get<float>(col::cost_hw_prizes_pen);
+  float* cost_admin = h.get<float>(col::cost_hw_admin_pen);
+  float* cost_total = h.get<float>(col::cost_hw_pen);
+  const std::uint32_t* h_centre = h.get<std::uint32_t>(col::centre);
+  const float* c_water = w.centres.get<float>(col::centre_water_share);
+  const float* c_market = w.centres.get<float>(col::centre_market_access);
+  const float* dynamism = w.districts.get<float>(col::district_market_dynamism);
+  const std::uint8_t* region = w.districts.get<std::uint8_t>(col::district_region);
+
+  const std::size_t ng = nu.group_count;
+  std::vector<double> scores(ng), prizes(ng), u_type(ng), z_prod(ng);
+  std::vector<std::array<double, 3>> traits(ng);  // mean capacity, share with sheds, share with pasture
+  const double prize = p_.prize_pen(nu.cohort_year);
+  int menu_size = 0;
+  for (int k = 0; k < kTechCount; ++k) menu_size += on_menu(nu.menu, k) ? 1 : 0;
+  const auto adopted = [&](std::uint32_t i, int k) {
+    return tech != nullptr && tech[static_cast<std::size_t>(i) * kTechCount + static_cast<std::size_t>(k)] ==
+                                  static_cast<std::uint8_t>(TechState::adopted);
+  };
+  for (std::size_t g = 0; g < ng; ++g) {
+    const HwGroup& grp = s.groups[nu.first_group + g];
+    const std::uint32_t* mem = s.members.data() + grp.first_member;
+    const std::uint32_t first = mem[0];
+    const double z_plan = ctx.seed.open(kPlanDomain, static_cast<std::uint64_t>(ctx.month), first).normal();
+    auto st = ctx.seed.open(kBusinessStartDomain, static_cast<std::uint64_t>(ctx.month), first);
+    u_type[g] = st.uniform();
+    z_prod[g] = st.normal();
+    double log_cap = 0, cap_sum = 0, tech_share = 0, coached_share = 0, business_goal = 0, locus_sum = 0, sheds = 0,
+           pasture = 0;
+    for (std::uint8_t j = 0; j < grp.size; ++j) {
+      const std::uint32_t i = mem[j];
+      log_cap += std::log(std::max(capacity[i], 1e-3f));
+      cap_sum += capacity[i];
+      int on = 0;
+      for (int k = 0; k < kTechCount; ++k) on += (on_menu(nu.menu, k) && adopted(i, k)) ? 1 : 0;
+      tech_share += menu_size > 0 ? static_cast<double>(on) / menu_size : 0.0;
+      coached_share += coached[i];
+      business_goal += plan[i] == static_cast<std::uint8_t>(CoachingPlan::small_business) ? 1.0 : 0.0;
+      locus_sum += locus[i];
+      sheds += adopted(i, tech_index(Tech::small_animal_shed)) ? 1.0 : 0.0;
+      pasture += adopted(i, tech_index(Tech::cultivated_pasture)) ? 1.0 : 0.0;
+    }
+    const double k = grp.size;
+    scores[g] = p_.plan_weight_capacity * log_cap / k + p_.plan_weight_technologies * tech_share / k +
+                p_.plan_weight_coaching * coached_share / k + p_.coaching.business_plan_score * business_goal / k +
+                p_.plan_weight_locus * locus_sum / k + p_.plan_noise_sd * z_plan;
+    prizes[g] = prize;
+    traits[g] = {cap_sum / k, sheds / k, pasture / k};
+  }
+  const double fundable = std::round(p_.clar_award_share * static_cast<double>(ng));
+  nu.clar_budget_pen = fundable * prize;
+  const auto funded = clar_select(scores, prizes, nu.clar_budget_pen, p_.clar_min_score);
+
+  const double rf = p_.region_effect[std::min<std::size_t>(region[nu.district], 2)];
+  const double dyn = std::max(0.0, 1.0 + p_.business_dynamism_effect * (dynamism[nu.district] - 0.5));
+  const double sd = p_.business_productivity_sd;
+  for (std::size_t g = 0; g < ng; ++g) {
+    HwGroup& grp = s.groups[nu.first_group + g];
+    grp.score = scores[g];
+    if (!funded[g]) continue;
+    grp.awarded = true;
+    const std::uint32_t* mem = s.members.data() + grp.first_member;
+    const std::uint32_t centre = h_centre[mem[0]];
+    // Business line: base shares adjusted by what the members and the area offer.
+    std::array<double, kBusinessTypeCount> weight = p_.business_share;
+    weight[business_index(BusinessType::guinea_pigs)] *= 0.5 + traits[g][1];
+    weight[business_index(BusinessType::dairy)] *= 0.5 + traits[g][2];
+    weight[business_index(BusinessType::cattle_fattening)] *= 0.5 + traits[g][2];
+    weight[business_index(BusinessType::fish_farming)] *= 2.0 * c_water[centre];
+    weight[business_index(BusinessType::rural_tourism)] *= 2.0 * c_market[centre];
+    double total = 0.0;
+    for (double x : weight) total += x;
+    int t = 0;
+    if (total > 0.0) {
+      double acc = 0.0;
+      for (; t < kBusinessTypeCount - 1; ++t) {
+        acc += weight[static_cast<std::size_t>(t)] / total;
+        if (u_type[g] < acc) break;
+      }
+    }
+    HwBusiness b;
+    b.group = nu.first_group + static_cast<std::uint32_t>(g);
+    b.district = nu.district;
+    b.type = static_cast<BusinessType>(t + 1);
+    b.status = BusinessStatus::active;
+    b.start_month = ctx.month + 1;
+    b.support_end_month = nu.start_month + 36;
+    b.capital_pen = p_.prize_equipment_share * prize;
+    b.annual_profit_pen = b.capital_pen * p_.business_return[static_cast<std::size_t>(t)] *
+                          std::exp(sd * z_prod[g] - 0.5 * sd * sd) * traits[g][0] * rf * dyn;
+    grp.business = static_cast<std::int32_t>(s.businesses.size());
+    s.businesses.push_back(b);
+    const double share = prize / grp.size;
+    for (std::uint8_t j = 0; j < grp.size; ++j) {
+      const std::uint32_t i = mem[j];
+      award[i] = 1;
+      btype[i] = static_cast<std::uint8_t>(b.type);
+      bstatus[i] = static_cast<std::uint8_t>(BusinessStatus::active);
+      cost_prizes[i] += static_cast<float>(share);
+      cost_admin[i] += static_cast<float>(p_.admin_share * share);
+      cost_total[i] += static_cast<float>(share) + static_cast<float>(p_.admin_share * share);
+    }
+  }
+}
+
+void HakuWinay::business(World& w, const StepContext& ctx) const {
+  State& s = *state_;
+  if (s.businesses.empty()) return;
+  auto& h = w.households;
+  float* profit = h.get<float>(col::business_profit_pen);
+  std::uint8_t* bstatus = h.get<std::uint8_t>(col::business_status);
+  const std::size_t nd = w.district_count();
+  s.market_count.assign(nd * kBusinessTypeCount, 0);
+  auto slot = [&](const HwBusiness& b) {
+    return static_cast<std::size_t>(b.district) * kBusinessTypeCount + static_cast<std::size_t>(business_index(b.type));
+  };
+  for (const auto& b : s.businesses)
+    if (b.status == BusinessStatus::active && ctx.month >= b.start_month) ++s.market_count[slot(b)];
+  for (auto& b : s.businesses) {
+    if (b.status != BusinessStatus::active || ctx.month < b.start_month) continue;
+    const HwGroup& grp = s.groups[b.group];
+    const std::uint32_t* mem = s.members.data() + grp.first_member;
+    auto st = ctx.seed.open(kBusinessMonthDomain, static_cast<std::uint64_t>(ctx.month), mem[0]);
+    const double u_fail = st.uniform();
+    const double z = st.normal();
+    const int same = static_cast<int>(s.market_count[slot(b)]);
+    const double hazard = monthly_failure_hazard(p_.business_failure_rate_year, same, p_.business_market_crowding,
+                                                 ctx.month < b.support_end_month, p_.business_support_failure_reduction);
+    if (u_fail < hazard) {
+      b.status = BusinessStatus::failed;
+      for (std::uint8_t j = 0; j < grp.size; ++j) bstatus[mem[j]] = static_cast<std::uint8_t>(BusinessStatus::failed);
+      continue;
+    }
+    const double monthly = b.annual_profit_pen / 12.0 * market_competition_factor(same, p_.business_market_crowding) *
+                           std::max(0.0, 1.0 + p_.business_profit_sd_month * z);
+    const auto per_member = static_cast<float>(monthly / grp.size);
+    for (std::uint8_t j = 0; j < grp.size; ++j) profit[mem[j]] += per_member;
+  }
+}
+
+std::vector<HwCohortSummary> HakuWinay::cohort_summary(const World& w) const {
+  const State& s = *state_;
+  const auto& h = w.households;
+  const auto* participant = h.get<std::uint8_t>(col::hw_participant);
+  const auto* hh_nucleus = h.get<std::int32_t>(col::hw_nucleus);
+  const auto* juntos = h.has(col::juntos_enrolled) ? h.get<std::uint8_t>(col::juntos_enrolled) : nullptr;
+  const auto* spill = w.centres.get<std::uint8_t>(col::centre_hw_spill_in);
+  std::map<int, HwCohortSummary> by_year;
+  for (std::size_t n = 0; n < s.nuclei.size(); ++n) {
+    const HwNucleus& nu = s.nuclei[n];
+    HwCohortSummary& r = by_year[nu.cohort_year];
+    r.cohort_year = nu.cohort_year;
+    ++r.nuclei;
+    for (std::uint32_t ci : nu.centres) {
+      if (s.centre_nucleus[ci] == static_cast<std::int32_t>(n)) (spill[ci] ? r.spill_in_centres : r.selected_centres) += 1;
+      for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) {
+        if (hh_nucleus[i] != static_cast<std::int32_t>(n)) continue;
+        ++r.households_in_centres;
+        if (!participant[i]) continue;
+        ++r.participants;
+        if (juntos != nullptr && juntos[i]) ++r.juntos_participants;
+      }
+    }
+    r.groups += nu.group_count;
+    for (std::uint32_t g = nu.first_group; g < nu.first_group + nu.group_count; ++g) {
+      const HwGroup& grp = s.groups[g];
+      if (!grp.awarded) continue;
+      ++r.awards;
+      if (grp.business < 0) continue;
+      const auto status = s.businesses[static_cast<std::size_t>(grp.business)].status;
+      if (status == BusinessStatus::active) ++r.businesses_active;
+      if (status == BusinessStatus::failed) ++r.businesses_failed;
+    }
+  }
+  std::vector<HwCohortSummary> out;
+  for (auto& [year, r] : by_year) out.push_back(r);
+  return out;
+}
+
+}  // namespace chacra::models

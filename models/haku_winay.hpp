@@ -1,0 +1,273 @@
+// File: models/haku_winay.hpp
+// Haku Winay / Noa Jayatai, FONCODES's three-year productive programme (MODEL.md, Processes 3-7 and 10),
+// with the soft-skills coaching add-on:
+//   targeting and rollout  centres eligible under a configurable rule (models/hw_targeting.hpp) start in
+//                          yearly cohorts within a household quota or budget, grouped into executing nuclei
+//                          of about 80-110 expected participants; households take part voluntarily.
+//   year 1 (components 1-2) trainer (yachachiq) visits 2-4 times a month; the nucleus picks technologies
+//                          suited to its area within the per-household cap; assets raise adoption.
+//   year 2 (component 3)   participants form business groups of 3-5; at the end of the year the CLAR
+//                          funds the best plans within its budget (models/hw_business.hpp).
+//   year 3 (component 4)   financial education (saving_boost) and support to the new businesses; then
+//                          the programme leaves. Businesses go on, compete in their district and may fail.
+//   coaching (add-on)      goal-setting sessions for a share of HW households: practice-specific adoption
+//                          push and a higher locus of control, spilling over to uncoached neighbours.
+// Every component books its cost on the household (cost_hw_*_pen flows).
+//
+// Month timing (wire in this order, after Juntos and before adoption and income):
+//   haku_winay.rollout      serial   January of each cohort year: eligibility, cohort, nuclei, menus.
+//   haku_winay.stages       block    zeroes this module's flows and business_profit_pen; take-up at the
+//                                    cohort's first month; visits, assets, financial education, coaching,
+//                                    adoption_push, support_active, hw_active, costs.
+//   haku_winay.competition  serial   group formation (first month of year 2) and CLAR (last month of
+//                                    year 2); prize costs.
+//   haku_winay.business     serial   profits of the active businesses (business_profit_pen), failures.
+// A cohort whose first month is s is in stage 1 during months s..s+11, 2 during s+12..s+23, 3 during
+// s+24..s+35 and finished from s+36: nobody is under HW support for more than 36 months.
+#pragma once
+
+#include "models/hw_business.hpp"
+#include "models/hw_targeting.hpp"
+#include "models/shared_state.hpp"
+#include "sim/engine.hpp"
+#include "sim/params.hpp"
+#include "sim/rng.hpp"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace chacra::models {
+
+enum class HwStage : std::uint8_t { none = 0, year1 = 1, year2 = 2, year3 = 3, finished = 4 };
+// How the yearly cohort is limited.
+enum class HwRolloutLimit : std::uint8_t { eligible_share = 0, households = 1, budget = 2 };
+// Order in which eligible centres enter the programme.
+enum class HwPriority : std::uint8_t { random = 0, ubn_share = 1, juntos_share = 2 };
+// Which households of a selected centre are offered the programme.
+enum class HwHouseholdOffer : std::uint8_t { all = 0, juntos_only = 1, juntos_exiting = 2 };
+// The goal a coached household sets (column coaching_plan).
+enum class CoachingPlan : std::uint8_t {
+  none = 0,
+  guinea_pigs = 1,           // small_animal_shed
+  pasture = 2,               // cultivated_pasture
+  crop_diversification = 3,  // vegetable_garden, improved_andean_crops
+  small_business = 4,        // a stronger business plan in the CLAR competition
+};
+inline constexpr int kCoachingPlanCount = 4;  // excluding none
+
+struct CoachingParams {
+  bool enabled = false;
+  double saturation = 0.5;    // share of HW participants in a coached centre who are offered coaching
+  double centre_share = 1.0;  // share of HW centres where coaching is offered
+  double attendance = 0.84;   // offered households attending 4+ sessions (coached)
+  int start_month = 12;       // months after the cohort's first month
+  int duration_months = 6;
+  double cost_per_offered_household_pen = 300.0;
+  double practice_push = 0.05;  // extra monthly adoption hazard on each practice of the plan
+  int push_months = 12;         // months the push lasts after the sessions end
+  double locus_gain = 0.2;      // z-score added to locus_of_control at the end of the sessions
+  double spillover = 0.25;      // uncoached neighbours get this share of the push, times the coached share
+  double business_plan_score = 0.25;  // CLAR score added per unit share of members with a business goal
+  std::array<double, kCoachingPlanCount> plan_share = {0.30, 0.20, 0.30, 0.20};
+
+  static CoachingParams from(const ParamSet& params);
+};
+
+// Parameters of the module, read once in setup (see HakuWinay::register_params for meanings and sources).
+struct HakuWinayParams {
+  bool enabled = true;
+  TargetingRule rule;
+  HwHouseholdOffer household_offer = HwHouseholdOffer::all;
+  int exit_window_months = 36;
+  int first_cohort_year = 2017, last_cohort_year = 2021;
+  int start_month_of_year = 7;
+  HwRolloutLimit rollout_limit = HwRolloutLimit::eligible_share;
+  double eligible_share_per_year = 0.15;
+  double households_per_year = 2000.0;
+  double budget_pen_per_year = 10e6;
+  HwPriority priority = HwPriority::random;
+  double nucleus_min_participants = 80.0, nucleus_max_participants = 110.0;
+  double takeup_rate = 0.72;
+  double takeup_interest_sd = 1.0;
+  double takeup_juntos_logit = 0.3;
+  double takeup_farm_labour_logit = 1.0;
+  double takeup_locus_logit = 0.0;
+  double spill_in_share = 0.0;
+  double spill_in_band = 0.1;
+  std::array<int, 3> visits_min = {2, 1, 0}, visits_max = {4, 3, 2};  // per programme year
+  double trainer_cost_per_visit_pen = 20.0;
+  double visit_push = 0.01;
+  double asset_push = 0.3;
+  std::array<double, kTechCount> asset_cost_pen{};
+  std::array<double, kTechCount> asset_take_share{};
+  double sprinkler_min_water_share = 0.1;
+  double pasture_min_altitude_m = 3200.0;
+  double pasture_min_mean_land_ha = 1.5;
+  double pasture_min_land_ha = 0.3;
+  double budget_cap_per_household_pen = 5700.0;
+  std::array<double, 3> region_effect = {1.0, 0.7, 0.6};  // by Region
+  double group_join_prob = 0.8;
+  double group_mean_size = 3.9;
+  double plan_weight_capacity = 1.0, plan_weight_technologies = 1.0, plan_weight_coaching = 0.5,
+         plan_weight_locus = 0.3, plan_noise_sd = 0.5;
+  double clar_award_share = 0.7;
+  double clar_min_score = -100.0;
+  double prize_early_pen = 7500.0, prize_late_pen = 19500.0;
+  int prize_change_year = 2015;
+  double prize_equipment_share = 0.6;
+  std::array<double, kBusinessTypeCount> business_share{};
+  std::array<double, kBusinessTypeCount> business_return{};
+  double business_productivity_sd = 0.6;
+  double business_market_crowding = 0.3;
+  double business_dynamism_effect = 0.5;
+  double business_failure_rate_year = 0.12;
+  double business_support_failure_reduction = 0.5;
+  double business_profit_sd_month = 0.3;
+  double fin_ed_attendance = 0.8;
+  double fin_ed_saving_boost = 0.03;
+  double fin_ed_cost_pen = 150.0;
+  double admin_share = 0.12;
+  CoachingParams coaching;
+
+  static HakuWinayParams from(const ParamSet& params);
+  // Prize per funded business for a cohort starting in `cohort_year`.
+  double prize_pen(int cohort_year) const { return cohort_year < prize_change_year ? prize_early_pen : prize_late_pen; }
+  // Expected capped spend (assets, trainers, financial education) per participant, at most the cap.
+  double expected_capped_cost_pen() const;
+  // Expected total cost per participant of a cohort (capped spend, prizes, coaching, administration):
+  // what the budget rollout commits when it starts a centre.
+  double expected_cost_per_participant_pen(int cohort_year) const;
+};
+
+// An executing nucleus: neighbouring centres of one district and cohort that hold the budget, choose the
+// technology menu, and run one CLAR competition.
+struct HwNucleus {
+  int cohort_year = 0;
+  int start_month = 0;  // run month of stage 1's first month
+  std::uint32_t district = 0;
+  std::vector<std::uint32_t> centres;  // ascending index, spill-in centres included; a large centre hosts
+                                       // several nuclei (its households' hw_nucleus says which)
+  std::uint16_t menu = 0;              // bit k: technology k is on the nucleus's menu
+  double asset_budget_pen = 0.0;       // per-household asset allowance (cap less reserved trainer costs)
+  double expected_participants = 0.0;  // at formation (selected centres only)
+  double clar_budget_pen = 0.0;        // set at the competition
+  std::uint32_t first_group = 0, group_count = 0;  // its groups are contiguous in the group list
+};
+
+struct HwGroup {
+  std::uint32_t nucleus = 0;
+  std::uint32_t first_member = 0;  // offset into the member list
+  std::uint8_t size = 0;
+  double score = 0.0;
+  bool awarded = false;
+  std::int32_t business = -1;
+};
+
+struct HwBusiness {
+  std::uint32_t group = 0;
+  std::uint32_t district = 0;
+  BusinessType type = BusinessType::none;
+  BusinessStatus status = BusinessStatus::active;
+  int start_month = 0;          // first month with profits
+  int support_end_month = 0;    // technical support (year 3) until this month, exclusive
+  double capital_pen = 0.0;     // equipment and inputs (the prize's equipment share)
+  double annual_profit_pen = 0.0;  // for a business alone in its market, before monthly noise
+};
+
+// Per-cohort counts for reports (computed from the world and the module's state).
+struct HwCohortSummary {
+  int cohort_year = 0;
+  std::size_t selected_centres = 0, spill_in_centres = 0, nuclei = 0;
+  std::size_t households_in_centres = 0, participants = 0, juntos_participants = 0;
+  std::size_t groups = 0, awards = 0, businesses_active = 0, businesses_failed = 0;
+};
+
+class HakuWinay : public Module {
+ public:
+  static constexpr std::uint32_t kPriorityDomain = rng::domain_id("haku_winay.priority");
+  static constexpr std::uint32_t kTakeupDomain = rng::domain_id("haku_winay.takeup");
+  static constexpr std::uint32_t kVisitsDomain = rng::domain_id("haku_winay.visits");
+  static constexpr std::uint32_t kAssetsDomain = rng::domain_id("haku_winay.assets");
+  static constexpr std::uint32_t kFinancialEducationDomain = rng::domain_id("haku_winay.financial_education");
+  static constexpr std::uint32_t kGroupJoinDomain = rng::domain_id("haku_winay.group_join");
+  static constexpr std::uint32_t kPlanDomain = rng::domain_id("haku_winay.plan");
+  static constexpr std::uint32_t kBusinessStartDomain = rng::domain_id("haku_winay.business_start");
+  static constexpr std::uint32_t kBusinessMonthDomain = rng::domain_id("haku_winay.business_month");
+  static constexpr std::uint32_t kCoachingCentreDomain = rng::domain_id("coaching.centre");
+  static constexpr std::uint32_t kCoachingDomain = rng::domain_id("coaching.household");
+
+  // Month (since the cohort's first month) in which each technology's asset is delivered in year 1.
+  static constexpr std::array<int, kTechCount> kDeliveryMonth = {2, 3, 4, 5, 6, 4, 7, 8, 9, 10};
+
+  HakuWinay();
+  ~HakuWinay() override;
+
+  static void register_params(Registry& registry);
+
+  std::string name() const override { return "haku_winay"; }
+  // Creates the module's columns (also when disabled) and resets its state.
+  void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
+
+  Phase rollout_phase() const;      // "haku_winay.rollout" (serial)
+  Phase stages_phase() const;       // "haku_winay.stages" (per block)
+  Phase competition_phase() const;  // "haku_winay.competition" (serial)
+  Phase business_phase() const;     // "haku_winay.business" (serial)
+
+  const HakuWinayParams& params() const { return p_; }
+  const std::vector<HwNucleus>& nuclei() const;
+  const std::vector<HwGroup>& groups() const;
+  const std::vector<std::uint32_t>& group_members() const;  // household indices, by HwGroup::first_member
+  const std::vector<HwBusiness>& businesses() const;
+  std::vector<HwCohortSummary> cohort_summary(const World& world) const;
+
+ private:
+  struct State;
+  void rollout(World& world, const StepContext& ctx) const;
+  void stages(World& world, const StepContext& ctx, const Block& block) const;
+  void competition(World& world, const StepContext& ctx) const;
+  void business(World& world, const StepContext& ctx) const;
+  void form_groups(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
+  void run_clar(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
+
+  HakuWinayParams p_;
+  // The run's programme state (nuclei, groups, businesses, per-centre flags). Held by pointer so the const
+  // phase factories can hand out phases that update it; serial phases append, block phases touch only
+  // their own centres' entries.
+  std::unique_ptr<State> state_;
+};
+
+// Column names owned by this module.
+namespace col {
+// Household columns.
+inline constexpr const char* hw_cohort = "hw_cohort";              // i16, cohort year, -1 none
+inline constexpr const char* hw_stage = "hw_stage";                // u8 HwStage
+inline constexpr const char* hw_participant = "hw_participant";    // u8
+inline constexpr const char* hw_visits = "hw_visits";              // f32 flow
+inline constexpr const char* hw_nucleus = "hw_nucleus";            // i32, executing nucleus, -1 none
+inline constexpr const char* hw_group = "hw_group";                // i32, -1 none
+inline constexpr const char* hw_award = "hw_award";                // u8
+inline constexpr const char* business_type = "business_type";      // u8 BusinessType
+inline constexpr const char* business_status = "business_status";  // u8 BusinessStatus
+inline constexpr const char* coached = "coached";                  // u8, attended 4+ sessions
+inline constexpr const char* coaching_offered = "coaching_offered";  // u8
+inline constexpr const char* coaching_plan = "coaching_plan";      // u8 CoachingPlan
+inline constexpr const char* hw_asset_spend_pen = "hw_asset_spend_pen";    // f32 cumulative
+inline constexpr const char* hw_capped_spend_pen = "hw_capped_spend_pen";  // f32 cumulative, <= cap
+inline constexpr const char* cost_hw_assets_pen = "cost_hw_assets_pen";      // f32 flow
+inline constexpr const char* cost_hw_trainers_pen = "cost_hw_trainers_pen";  // f32 flow
+inline constexpr const char* cost_hw_prizes_pen = "cost_hw_prizes_pen";      // f32 flow
+inline constexpr const char* cost_hw_coaching_pen = "cost_hw_coaching_pen";  // f32 flow
+inline constexpr const char* cost_hw_admin_pen = "cost_hw_admin_pen";        // f32 flow
+inline constexpr const char* cost_hw_pen = "cost_hw_pen";                    // f32 flow, sum of the five
+// Centre columns.
+inline constexpr const char* centre_hw_eligible = "hw_eligible";            // u8, at the last January
+inline constexpr const char* centre_hw_selected_year = "hw_selected_year";  // i16, -1 never
+inline constexpr const char* centre_hw_reached_year = "hw_reached_year";    // i16, selected or spill-in
+inline constexpr const char* centre_hw_nucleus = "hw_nucleus";              // i32, first nucleus, -1 none
+inline constexpr const char* centre_hw_spill_in = "hw_spill_in";            // u8
+}  // namespace col
+
+}  // namespace chacra::models

@@ -1,0 +1,159 @@
+// File: models/hw_targeting.cpp
+// Centre eligibility under the Haku Winay targeting rules and the per-rule eligibility report.
+#include "models/hw_targeting.hpp"
+
+#include "models/shared_state.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+
+namespace chacra::models {
+
+const char* to_string(HwTargetingPreset p) {
+  switch (p) {
+    case HwTargetingPreset::rule_2017: return "rule_2017";
+    case HwTargetingPreset::pre_2017: return "pre_2017";
+    case HwTargetingPreset::juntos_focalised: return "juntos_focalised";
+  }
+  return "?";
+}
+
+HwTargetingPreset parse_targeting_preset(std::string_view name) {
+  if (name == "rule_2017") return HwTargetingPreset::rule_2017;
+  if (name == "pre_2017") return HwTargetingPreset::pre_2017;
+  if (name == "juntos_focalised") return HwTargetingPreset::juntos_focalised;
+  throw std::invalid_argument("unknown Haku Winay targeting rule '" + std::string(name) + "'");
+}
+
+TargetingRule TargetingRule::preset(HwTargetingPreset which, const ParamSet& p) {
+  TargetingRule r;
+  r.name = to_string(which);
+  r.min_households = static_cast<int>(p.integer("haku_winay.min_households"));
+  r.min_ubn_share = p.real("haku_winay.min_ubn_share");
+  r.min_district_poverty = p.real("haku_winay.min_district_poverty");
+  r.require_malnutrition_priority = p.boolean("haku_winay.require_malnutrition_priority");
+  r.subsistence_share = p.real("haku_winay.subsistence_share");
+  r.subsistence_max_land_ha = p.real("haku_winay.subsistence_max_land_ha");
+  r.subsistence_min_farm_labour_share = p.real("haku_winay.subsistence_min_farm_labour_share");
+  r.require_juntos_presence = p.boolean("haku_winay.require_juntos_presence");
+  r.min_juntos_share = p.real("haku_winay.min_juntos_share");
+  r.rank_by_juntos_share = p.boolean("haku_winay.rank_by_juntos_share");
+  r.border_exception = p.boolean("haku_winay.border_exception");
+  switch (which) {
+    case HwTargetingPreset::rule_2017: break;
+    case HwTargetingPreset::pre_2017: r.require_juntos_presence = true; break;
+    case HwTargetingPreset::juntos_focalised:
+      r.require_juntos_presence = true;
+      r.rank_by_juntos_share = true;
+      r.min_juntos_share = std::max(r.min_juntos_share, p.real("haku_winay.focalised_min_juntos_share"));
+      break;
+  }
+  return r;
+}
+
+TargetingRule TargetingRule::from(const ParamSet& p) {
+  return preset(parse_targeting_preset(p.choice("haku_winay.targeting")), p);
+}
+
+std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& rule) {
+  const auto& c = w.centres;
+  const auto& h = w.households;
+  const auto* census = c.get<std::uint32_t>(col::centre_households);
+  const auto* ubn = c.get<float>(col::centre_ubn_share);
+  const auto* border = c.has(col::centre_border_area) ? c.get<std::uint8_t>(col::centre_border_area) : nullptr;
+  const auto* c_district = c.get<std::uint32_t>(col::district);
+  const auto* poverty = w.districts.get<float>(col::district_poverty_rate);
+  const auto* malnutrition = w.districts.has(col::district_malnutrition_priority)
+                                 ? w.districts.get<std::uint8_t>(col::district_malnutrition_priority)
+                                 : nullptr;
+  const auto* land = h.get<float>(col::land_ha);
+  const auto* farm = h.get<float>(col::farm_labour_share);
+  const auto* juntos = h.has(col::juntos_enrolled) ? h.get<std::uint8_t>(col::juntos_enrolled) : nullptr;
+
+  const auto max_land = static_cast<float>(rule.subsistence_max_land_ha);
+  const auto min_farm = static_cast<float>(rule.subsistence_min_farm_labour_share);
+  std::vector<CentreProfile> out(w.centre_count());
+  for (std::size_t ci = 0; ci < out.size(); ++ci) {
+    CentreProfile& p = out[ci];
+    const std::uint32_t d = c_district[ci];
+    p.households = census[ci];
+    p.ubn_share = ubn[ci];
+    p.district_poverty = poverty[d];
+    p.malnutrition_priority = malnutrition != nullptr && malnutrition[d] != 0;
+    p.border_area = border != nullptr && border[ci] != 0;
+    std::uint32_t subsistence = 0, enrolled = 0;
+    for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) {
+      subsistence += (land[i] < max_land && farm[i] >= min_farm) ? 1u : 0u;
+      enrolled += (juntos != nullptr && juntos[i] != 0) ? 1u : 0u;
+    }
+    p.rows = w.centre_first[ci + 1] - w.centre_first[ci];
+    p.subsistence_share = p.rows > 0 ? static_cast<double>(subsistence) / p.rows : 0.0;
+    p.juntos_households = enrolled;
+    p.juntos_share = p.rows > 0 ? static_cast<double>(enrolled) / p.rows : 0.0;
+  }
+  return out;
+}
+
+bool centre_eligible(const TargetingRule& r, const CentreProfile& c) {
+  const bool exempt = r.border_exception && c.border_area;
+  if (!exempt && r.min_households > 0 && c.households < static_cast<std::uint32_t>(r.min_households)) return false;
+  if (!exempt && r.min_ubn_share > 0.0 && c.ubn_share < r.min_ubn_share) return false;
+  if (r.min_district_poverty > 0.0 && !(c.district_poverty > r.min_district_poverty)) return false;
+  if (r.require_malnutrition_priority && !c.malnutrition_priority) return false;
+  if (r.subsistence_share > 0.0 && c.subsistence_share < r.subsistence_share) return false;
+  if (r.require_juntos_presence && c.juntos_households == 0) return false;
+  if (r.min_juntos_share > 0.0 && c.juntos_share < r.min_juntos_share) return false;
+  return true;
+}
+
+EligibilityReport eligibility_report(const World& w, const TargetingRule& rule) {
+  EligibilityReport rep;
+  rep.rule = rule.name;
+  const auto profiles = centre_profiles(w, rule);
+  rep.centres = profiles.size();
+  for (const auto& c : profiles) {
+    rep.households += c.rows;
+    rep.juntos_households += c.juntos_households;
+    if (!centre_eligible(rule, c)) continue;
+    ++rep.eligible_centres;
+    rep.eligible_households += c.rows;
+    rep.eligible_juntos_households += c.juntos_households;
+  }
+  rep.juntos_share_of_eligible =
+      rep.eligible_households > 0 ? static_cast<double>(rep.eligible_juntos_households) / rep.eligible_households
+                                  : 0.0;
+  rep.juntos_coverage = rep.juntos_households > 0
+                            ? static_cast<double>(rep.eligible_juntos_households) / rep.juntos_households
+                            : 0.0;
+  return rep;
+}
+
+std::vector<EligibilityReport> eligibility_reports(const World& w, const ParamSet& params) {
+  std::vector<EligibilityReport> out;
+  for (auto preset : {HwTargetingPreset::rule_2017, HwTargetingPreset::pre_2017,
+                      HwTargetingPreset::juntos_focalised}) {
+    out.push_back(eligibility_report(w, TargetingRule::preset(preset, params)));
+  }
+  TargetingRule configured = TargetingRule::from(params);
+  configured.name = "configured (" + configured.name + ")";
+  out.push_back(eligibility_report(w, configured));
+  return out;
+}
+
+std::string format_eligibility_reports(const std::vector<EligibilityReport>& reports) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-30s %9s %9s %11s %11s %12s %12s\n", "rule", "centres", "eligible",
+                "households", "eligible_hh", "juntos_share", "juntos_cover");
+  out += line;
+  for (const auto& r : reports) {
+    std::snprintf(line, sizeof line, "%-30s %9zu %9zu %11zu %11zu %12.3f %12.3f\n", r.rule.c_str(), r.centres,
+                  r.eligible_centres, r.households, r.eligible_households, r.juntos_share_of_eligible,
+                  r.juntos_coverage);
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace chacra::models

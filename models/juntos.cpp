@@ -1,0 +1,442 @@
+// File: models/juntos.cpp
+// Juntos: targeting, rollout, co-responsibility checks, payments, exit, coordination with HW and costs.
+// See juntos.hpp for the month's timing. Every household makes the same draws every month (one
+// certification and one compliance uniform, from streams keyed by month and household) whatever its
+// state or the parameters, so Juntos arms stay on common random numbers.
+#include "models/juntos.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+
+namespace chacra::models {
+
+namespace {
+
+constexpr std::uint8_t status_u8(JuntosStatus s) { return static_cast<std::uint8_t>(s); }
+
+double logit(double p) {
+  p = std::clamp(p, 1e-9, 1.0 - 1e-9);
+  return std::log(p / (1.0 - p));
+}
+
+double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+JuntosCoordination parse_coordination(const std::string& s) {
+  if (s == "none") return JuntosCoordination::none;
+  if (s == "informal") return JuntosCoordination::informal;
+  if (s == "formal") return JuntosCoordination::formal;
+  throw std::invalid_argument("juntos.coordination: unknown level '" + s + "'");
+}
+
+JuntosRollout parse_rollout(const std::string& s) {
+  if (s == "all_at_start") return JuntosRollout::all_at_start;
+  if (s == "phased") return JuntosRollout::phased;
+  throw std::invalid_argument("juntos.rollout: unknown rollout '" + s + "'");
+}
+
+}  // namespace
+
+JuntosParams JuntosParams::from(const ParamSet& ps) {
+  JuntosParams p;
+  p.enabled = ps.boolean("juntos.enabled");
+  p.start_month = static_cast<int>(ps.integer("juntos.start_month"));
+  p.rollout = parse_rollout(ps.choice("juntos.rollout"));
+  p.phased_initial_share = ps.real("juntos.phased_initial_share");
+  p.phased_share_per_year = ps.real("juntos.phased_share_per_year");
+  p.district_poverty_threshold = ps.real("juntos.district_poverty_threshold");
+  p.max_child_age_months = static_cast<int>(ps.integer("juntos.max_child_age_years") * 12);
+  p.pmt_ubn_weight = ps.real("juntos.pmt_ubn_weight");
+  p.pmt_land_weight = ps.real("juntos.pmt_land_weight");
+  p.pmt_cutoff = ps.real("juntos.pmt_cutoff");
+  p.pmt_exclusion_error = ps.real("juntos.pmt_exclusion_error");
+  p.pmt_inclusion_error = ps.real("juntos.pmt_inclusion_error");
+  p.recertification_months = static_cast<int>(ps.integer("juntos.recertification_months"));
+  p.take_up = ps.real("juntos.take_up");
+  p.transfer_pen = ps.real("juntos.transfer_pen");
+  p.compliance_base = ps.real("juntos.compliance_base");
+  p.compliance_access_effect = ps.real("juntos.compliance_access_effect");
+  p.compliance_propensity_sd = ps.real("juntos.compliance_propensity_sd");
+  p.top_ups = ps.boolean("juntos.top_ups");
+  p.top_up_early_childhood_pen = ps.real("juntos.top_up_early_childhood_pen");
+  p.top_up_infant_age_months = static_cast<int>(ps.integer("juntos.top_up_infant_age_months"));
+  p.top_up_secondary_pen = ps.real("juntos.top_up_secondary_pen");
+  p.top_up_secondary_min_age_months = static_cast<int>(ps.integer("juntos.top_up_secondary_min_age_years") * 12);
+  p.admin_cost_pen_per_month = ps.real("juntos.admin_cost_pen_per_month");
+  p.coordination = parse_coordination(ps.choice("juntos.coordination"));
+  switch (p.coordination) {
+    case JuntosCoordination::none:
+      p.coordination_push = 0.0;
+      p.coordination_saving_boost = 0.0;
+      break;
+    case JuntosCoordination::informal:
+      p.coordination_push = ps.real("juntos.coordination_push_informal");
+      p.coordination_saving_boost = ps.real("juntos.coordination_saving_boost_informal");
+      break;
+    case JuntosCoordination::formal:
+      p.coordination_push = ps.real("juntos.coordination_push_formal");
+      p.coordination_saving_boost = ps.real("juntos.coordination_saving_boost_formal");
+      break;
+  }
+  return p;
+}
+
+void Juntos::register_params(Registry& r) {
+  const std::string calib = "Assumption (docs/calibration.md, Juntos)";
+  r.boolean("juntos.enabled", true,
+            "Juntos operates in this arm (false: nobody enrols, no transfers and no cost; columns still exist)",
+            "Scenario choice");
+  r.integer("juntos.start_month", 0, 0, 2400, "months since run start",
+            "First month in which Juntos enrols households (e.g. 36 for an arm where HW comes first)",
+            "Scenario choice");
+  r.choice("juntos.rollout", "all_at_start", {"all_at_start", "phased"},
+           "How coverage reaches the eligible districts: all from start_month (Juntos has covered the poor "
+           "rural districts since 2005-2012), or phased: a share of eligible districts enters each January, "
+           "poorest first",
+           "MODEL.md (coverage expands); scenario choice");
+  r.real("juntos.phased_initial_share", 0.2, 0, 1, "share of eligible districts",
+         "Phased rollout: share of eligible districts (poorest first) covered from start_month", calib);
+  r.real("juntos.phased_share_per_year", 0.2, 0, 1, "share of eligible districts per year",
+         "Phased rollout: further share of eligible districts entering every 12 months after start_month", calib);
+  r.real("juntos.district_poverty_threshold", 0.40, 0, 1, "share of people",
+         "Only districts with a poverty rate above this are eligible", "MODEL.md: districts over 40% poverty");
+  r.integer("juntos.max_child_age_years", 19, 1, 30, "years",
+            "A member counts as an eligible child while younger than this and not done with secondary school",
+            "MODEL.md: eligibility until the last child finishes secondary school or turns 19");
+  r.real("juntos.pmt_ubn_weight", 0.3, 0, 5, "score units",
+         "Proxy-means test: weight of having an unmet basic need (lowers the score) beside the wealth index",
+         calib);
+  r.real("juntos.pmt_land_weight", 0.2, 0, 5, "score units per log ha",
+         "Proxy-means test: weight of log(land / 1.3 ha) in the score", calib);
+  r.real("juntos.pmt_cutoff", -0.2, -10, 10, "score units",
+         "Households whose PMT score (wealth_index - w_ubn*has_ubn + w_land*ln(land_ha/1.3)) is below this are "
+         "the PMT's target (extremely poor); with the default population about 59% of households in eligible "
+         "districts",
+         calib + "; chosen so that about a third of households in poor districts are affiliated");
+  r.real("juntos.pmt_exclusion_error", 0.15, 0, 1, "probability",
+         "At each certification, probability that a target (extremely poor) household is classified not poor",
+         "Assumption: order of magnitude of undercoverage reported for SISFOH-based targeting");
+  r.real("juntos.pmt_inclusion_error", 0.10, 0, 1, "probability",
+         "At each certification, probability that a non-target household is classified extremely poor",
+         "Assumption: order of magnitude of leakage reported for SISFOH-based targeting");
+  r.integer("juntos.recertification_months", 36, 0, 600, "months",
+            "The poverty classification expires and is redone every this many months, staggered by household "
+            "(0: never re-certified)",
+            "Assumption: the SISFOH household classification is valid for about three years");
+  r.real("juntos.take_up", 0.9, 0, 1, "probability",
+         "Probability that an eligible household in a covered district enrols (a fixed household trait: those "
+         "who decline never enrol)",
+         calib);
+  r.real("juntos.transfer_pen", 200, 0, 100000, "PEN per two months",
+         "Base transfer paid every two months (odd month indices: February, April...) to compliant households",
+         "MODEL.md: PEN 200 every two months");
+  r.real("juntos.compliance_base", 0.94, 0, 1, "probability per check",
+         "Probability of meeting all co-responsibilities in a two-month period (school attendance from age 3, "
+         "health check-ups for children under 5 and pregnant women) for a household of median propensity in a "
+         "centre with market access 0.5",
+         "Calibrated so that about 92% of affiliated households are paid per round (MODEL.md: 85-95%, 93.8% "
+         "in one region)");
+  r.real("juntos.compliance_access_effect", 1.0, -10, 10, "log-odds per unit of market access",
+         "Effect of the centre's market access (proxy for access to schools and health posts) on compliance",
+         calib);
+  r.real("juntos.compliance_propensity_sd", 0.8, 0, 5, "log-odds",
+         "Standard deviation of the household's persistent compliance propensity (some households fail "
+         "repeatedly)",
+         calib);
+  r.boolean("juntos.top_ups", false,
+            "Pay the top-ups for pregnant women and infants and for upper-secondary students",
+            "MODEL.md: top-ups since about 2019; default is the period before them");
+  r.real("juntos.top_up_early_childhood_pen", 100, 0, 100000, "PEN per two months",
+         "Top-up per household with a pregnant woman or an infant (paid with the base transfer)",
+         "MODEL.md: PEN 100 per two months for pregnant women and infants");
+  r.integer("juntos.top_up_infant_age_months", 12, 1, 120, "months",
+            "A child younger than this counts as an infant for the early-childhood top-up",
+            "Assumption: infant = first year of life");
+  r.real("juntos.top_up_secondary_pen", 80, 0, 100000, "PEN per two months per student",
+         "Top-up per upper-secondary student (member from top_up_secondary_min_age_years to the child age limit "
+         "who has not finished secondary school)",
+         "MODEL.md: PEN 80 per upper-secondary student");
+  r.integer("juntos.top_up_secondary_min_age_years", 14, 0, 30, "years",
+            "Youngest age counted as an upper-secondary student",
+            "Assumption: upper secondary = third to fifth year of secondary school, from about age 14");
+  r.real("juntos.admin_cost_pen_per_month", 15, 0, 100000, "PEN per affiliated household-month",
+         "Administrative cost of Juntos per affiliated household and month (besides the transfers)",
+         "Assumption: a budget of about PEN 0.9-1.0 billion a year for about 700k affiliated households, of "
+         "which about 85-90% is transfers");
+  r.choice("juntos.coordination", "informal", {"none", "informal", "formal"},
+           "How strongly Juntos local managers promote HW practices (home gardens, waste pits, savings) to "
+           "affiliated households in centres where HW operates",
+           "MODEL.md: managers informally promote some HW practices; formal is a policy lever");
+  r.real("juntos.coordination_push_informal", 0.002, 0, 1, "probability per month",
+         "Extra monthly adoption hazard of vegetable gardens and waste pits under informal coordination", calib);
+  r.real("juntos.coordination_push_formal", 0.008, 0, 1, "probability per month",
+         "Extra monthly adoption hazard of vegetable gardens and waste pits under formal coordination", calib);
+  r.real("juntos.coordination_saving_boost_informal", 0.005, 0, 1, "share of income",
+         "Increase in the saving rate under informal coordination", calib);
+  r.real("juntos.coordination_saving_boost_formal", 0.02, 0, 1, "share of income",
+         "Increase in the saving rate under formal coordination", calib);
+  r.constraint({"juntos.coordination_formal_at_least_informal",
+                {"juntos.coordination_push_informal", "juntos.coordination_push_formal",
+                 "juntos.coordination_saving_boost_informal", "juntos.coordination_saving_boost_formal"},
+                [](const ParamSet& p) -> std::optional<std::string> {
+                  if (p.real("juntos.coordination_push_formal") < p.real("juntos.coordination_push_informal") ||
+                      p.real("juntos.coordination_saving_boost_formal") <
+                          p.real("juntos.coordination_saving_boost_informal"))
+                    return "formal coordination must be at least as strong as informal coordination";
+                  return std::nullopt;
+                }});
+  r.constraint({"juntos.top_up_secondary_below_child_age",
+                {"juntos.top_up_secondary_min_age_years", "juntos.max_child_age_years"},
+                [](const ParamSet& p) -> std::optional<std::string> {
+                  if (p.integer("juntos.top_up_secondary_min_age_years") >= p.integer("juntos.max_child_age_years"))
+                    return "juntos.top_up_secondary_min_age_years must be below juntos.max_child_age_years";
+                  return std::nullopt;
+                }});
+}
+
+Juntos::Juntos(UniformSource uniform_override) : uniform_override_(std::move(uniform_override)) {}
+
+int Juntos::district_entry_month(const JuntosParams& p, std::size_t rank, std::size_t n_eligible) {
+  if (!p.enabled || rank >= n_eligible) return -1;
+  if (p.rollout == JuntosRollout::all_at_start) return p.start_month;
+  // Covered after y years: the poorest floor((initial + y * per_year) * n) districts.
+  const double n = static_cast<double>(n_eligible);
+  for (int y = 0; y <= 1000; ++y) {
+    const double share = std::min(1.0, p.phased_initial_share + y * p.phased_share_per_year);
+    if (static_cast<double>(rank) + 1.0 <= share * n + 1e-9) return p.start_month + 12 * y;
+    if (p.phased_share_per_year <= 0.0) break;
+  }
+  return -1;
+}
+
+void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
+  p_ = JuntosParams::from(params);
+  add_shared_columns(world);  // idempotent; makes the module usable on its own
+
+  // District coverage: eligible districts ranked poorest first (ties by index).
+  auto& d = world.districts;
+  const float* poverty = d.get<float>(col::district_poverty_rate);
+  auto* entry = d.add<std::int32_t>(col::district_juntos_entry_month, "month",
+                                    "First month Juntos enrols households in the district (-1: never)");
+  std::vector<std::uint32_t> eligible;
+  for (std::uint32_t i = 0; i < d.rows(); ++i) {
+    entry[i] = -1;
+    if (poverty[i] > p_.district_poverty_threshold) eligible.push_back(i);
+  }
+  std::stable_sort(eligible.begin(), eligible.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return poverty[a] > poverty[b]; });
+  for (std::size_t r = 0; r < eligible.size(); ++r) entry[eligible[r]] = district_entry_month(p_, r, eligible.size());
+
+  auto& h = world.households;
+  auto* status = h.add<std::uint8_t>(col::juntos_status, "JuntosStatus",
+                                     "Juntos status: 0 not eligible, 1 eligible, 2 enrolled, 3 suspended, 4 exited",
+                                     1, true);
+  h.add<std::uint8_t>(col::juntos_eligible, "0/1",
+                      "Meets Juntos eligibility (member criterion, PMT classification, district poverty)", 1, true);
+  auto* compliant = h.add<std::uint8_t>(col::juntos_compliant, "0/1",
+                                        "Met the co-responsibilities at the last two-monthly check", 1, true);
+  auto* exit_month = h.add<std::int32_t>(col::juntos_exit_month, "month",
+                                         "Month of the household's most recent exit from Juntos (-1: never left)",
+                                         1, true);
+  h.add<std::uint8_t>(col::juntos_exit_reason, "JuntosExitReason",
+                      "Reason of the most recent exit: 0 none, 1 aged out, 2 lost the poverty classification", 1,
+                      true);
+  h.add<float>(col::cost_juntos_pen, "PEN", "Juntos spending on the household: transfers and administration", 1,
+               true, PeriodAggregation::sum);
+  auto* classified = h.add<std::uint8_t>(col::juntos_classified_poor, "0/1",
+                                         "Currently classified extremely poor by the proxy-means test");
+  auto* target = h.add<std::uint8_t>(col::juntos_pmt_target, "0/1",
+                                     "Extremely poor by the noiseless PMT score (the classification's target)");
+  auto* prob = h.add<float>(col::juntos_compliance_prob, "probability",
+                            "Probability of meeting the co-responsibilities in a two-month period");
+  auto* takes_up = h.add<std::uint8_t>(col::juntos_takes_up, "0/1",
+                                       "Household enrols when eligible in a covered district");
+  h.add<float>(col::juntos_saving_boost, "share of income",
+               "Part of saving_boost that comes from Juntos's coordination (savings promotion by local managers)");
+  auto* offset = h.add<std::int16_t>(col::juntos_recert_offset, "month",
+                                     "Month of the re-certification cycle in which the household is re-certified");
+
+  const float* wealth = h.get<float>(col::wealth_index);
+  const std::uint8_t* ubn = h.get<std::uint8_t>(col::has_ubn);
+  const float* land = h.get<float>(col::land_ha);
+  const std::uint32_t* centre = h.get<std::uint32_t>(col::centre);
+  const float* access = world.centres.get<float>(col::centre_market_access);
+  float* transfer = h.get<float>(col::juntos_transfer_pen);
+  std::uint8_t* enrolled = h.get<std::uint8_t>(col::juntos_enrolled);
+
+  const double base_logit = logit(p_.compliance_base);
+  for (std::uint32_t i = 0; i < h.rows(); ++i) {
+    auto s = seed.open(kSetupDomain, 0, i);
+    const double u_take_up = s.uniform();
+    const double u_offset = s.uniform();
+    const double u_class = s.uniform();
+    const double z = s.normal();
+    const double score = wealth[i] - p_.pmt_ubn_weight * ubn[i] +
+                         p_.pmt_land_weight * std::log(std::max(land[i], 0.01f) / 1.3);
+    target[i] = score < p_.pmt_cutoff ? 1 : 0;
+    classified[i] = target[i] ? (u_class >= p_.pmt_exclusion_error) : (u_class < p_.pmt_inclusion_error);
+    offset[i] = p_.recertification_months > 0
+                    ? static_cast<std::int16_t>(std::min<double>(u_offset * p_.recertification_months,
+                                                                 p_.recertification_months - 1))
+                    : std::int16_t{-1};
+    takes_up[i] = u_take_up < p_.take_up ? 1 : 0;
+    prob[i] = static_cast<float>(logistic(base_logit + p_.compliance_access_effect * (access[centre[i]] - 0.5) +
+                                          p_.compliance_propensity_sd * z));
+    status[i] = status_u8(JuntosStatus::not_eligible);
+    compliant[i] = 1;
+    exit_month[i] = -1;
+    transfer[i] = 0.0f;
+    enrolled[i] = 0;
+  }
+}
+
+Phase Juntos::eligibility_phase() const {
+  return Phase::per_block("juntos.eligibility", [this](World& w, const StepContext& ctx, const Block& b) {
+    eligibility(w, ctx, b);
+  });
+}
+
+Phase Juntos::payment_phase() const {
+  return Phase::per_block("juntos.payment",
+                          [this](World& w, const StepContext& ctx, const Block& b) { payment(w, ctx, b); });
+}
+
+void Juntos::eligibility(World& world, const StepContext& ctx, const Block& block) const {
+  auto& h = world.households;
+  const std::int16_t* age = h.get<std::int16_t>(col::member_age_months);
+  const std::uint8_t* secondary_done = h.get<std::uint8_t>(col::member_secondary_done);
+  const std::uint8_t* pregnancy = h.get<std::uint8_t>(col::pregnancy_month);
+  const std::uint32_t* district = h.get<std::uint32_t>(col::district);
+  const std::uint8_t* target = h.get<std::uint8_t>(col::juntos_pmt_target);
+  const std::uint8_t* takes_up = h.get<std::uint8_t>(col::juntos_takes_up);
+  const std::int16_t* offset = h.get<std::int16_t>(col::juntos_recert_offset);
+  std::uint8_t* compliant = h.get<std::uint8_t>(col::juntos_compliant);
+  std::uint8_t* classified = h.get<std::uint8_t>(col::juntos_classified_poor);
+  std::uint8_t* status = h.get<std::uint8_t>(col::juntos_status);
+  std::uint8_t* eligible_col = h.get<std::uint8_t>(col::juntos_eligible);
+  std::uint8_t* enrolled = h.get<std::uint8_t>(col::juntos_enrolled);
+  std::int32_t* exit_month = h.get<std::int32_t>(col::juntos_exit_month);
+  std::uint8_t* exit_reason = h.get<std::uint8_t>(col::juntos_exit_reason);
+  const float* poverty = world.districts.get<float>(col::district_poverty_rate);
+  const std::int32_t* entry = world.districts.get<std::int32_t>(col::district_juntos_entry_month);
+
+  const int m = ctx.month;
+  const int cycle_month = p_.recertification_months > 0 ? m % p_.recertification_months : -2;
+  const auto poverty_threshold = static_cast<float>(p_.district_poverty_threshold);
+  for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
+    const double u_cert = uniform_override_ ? uniform_override_(kCertificationDomain, m, i)
+                                            : ctx.seed.open(kCertificationDomain, m, i).uniform();
+    if (offset[i] == cycle_month)
+      classified[i] = target[i] ? (u_cert >= p_.pmt_exclusion_error) : (u_cert < p_.pmt_inclusion_error);
+
+    bool child = false;
+    const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
+    for (int k = 0; k < kMaxMembers; ++k) {
+      const int a = age[base + k];
+      child |= a >= 0 && a < p_.max_child_age_months && secondary_done[base + k] == 0;
+    }
+    const bool member_ok = child || pregnancy[i] > 0;
+    const std::uint32_t d = district[i];
+    const bool eligible = member_ok && classified[i] != 0 && poverty[d] > poverty_threshold;
+    eligible_col[i] = eligible ? 1 : 0;
+
+    const auto st = static_cast<JuntosStatus>(status[i]);
+    if (st == JuntosStatus::enrolled || st == JuntosStatus::suspended) {
+      if (!eligible) {
+        status[i] = status_u8(JuntosStatus::exited);
+        enrolled[i] = 0;
+        exit_month[i] = m;
+        exit_reason[i] = static_cast<std::uint8_t>(member_ok ? JuntosExitReason::lost_classification
+                                                             : JuntosExitReason::aged_out);
+      } else {
+        status[i] = status_u8(compliant[i] ? JuntosStatus::enrolled : JuntosStatus::suspended);
+      }
+    } else if (eligible && entry[d] >= 0 && m >= entry[d] && takes_up[i]) {
+      status[i] = status_u8(JuntosStatus::enrolled);
+      enrolled[i] = 1;
+      // A new affiliate starts in good standing; its first check is at the end of this period.
+      compliant[i] = 1;
+    } else if (eligible) {
+      status[i] = status_u8(JuntosStatus::eligible);
+    } else if (st != JuntosStatus::exited) {
+      status[i] = status_u8(JuntosStatus::not_eligible);
+    }
+  }
+}
+
+void Juntos::payment(World& world, const StepContext& ctx, const Block& block) const {
+  auto& h = world.households;
+  const std::uint8_t* status = h.get<std::uint8_t>(col::juntos_status);
+  const float* prob = h.get<float>(col::juntos_compliance_prob);
+  const std::uint32_t* centre = h.get<std::uint32_t>(col::centre);
+  std::uint8_t* compliant = h.get<std::uint8_t>(col::juntos_compliant);
+  float* transfer = h.get<float>(col::juntos_transfer_pen);
+  float* cost = h.get<float>(col::cost_juntos_pen);
+  float* push = h.get<float>(col::adoption_push);
+  float* saving_boost = h.get<float>(col::saving_boost);
+  float* own_boost = h.get<float>(col::juntos_saving_boost);
+  const std::uint8_t* hw_active = world.centres.get<std::uint8_t>(col::centre_hw_active);
+  // Only needed for the top-ups.
+  const std::int16_t* age = p_.top_ups ? h.get<std::int16_t>(col::member_age_months) : nullptr;
+  const std::uint8_t* secondary_done = p_.top_ups ? h.get<std::uint8_t>(col::member_secondary_done) : nullptr;
+  const std::uint8_t* pregnancy = p_.top_ups ? h.get<std::uint8_t>(col::pregnancy_month) : nullptr;
+
+  const int m = ctx.month;
+  const bool pay_month = payment_month(m);
+  const bool coordinate = p_.coordination_push > 0.0 || p_.coordination_saving_boost > 0.0;
+  const auto push_pen = static_cast<float>(p_.coordination_push);
+  const auto boost = static_cast<float>(p_.coordination_saving_boost);
+  constexpr int garden = tech_index(Tech::vegetable_garden);
+  constexpr int waste_pit = tech_index(Tech::waste_pit);
+  for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
+    const double u_comply = uniform_override_ ? uniform_override_(kComplianceDomain, m, i)
+                                              : ctx.seed.open(kComplianceDomain, m, i).uniform();
+    const auto st = static_cast<JuntosStatus>(status[i]);
+    const bool affiliated = st == JuntosStatus::enrolled || st == JuntosStatus::suspended;
+    double paid = 0.0;
+    double spent = 0.0;
+    float boost_now = 0.0f;
+    if (affiliated) {
+      spent += p_.admin_cost_pen_per_month;
+      if (pay_month) {
+        if (st == JuntosStatus::enrolled) {
+          paid = p_.transfer_pen;
+          if (p_.top_ups) {
+            const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
+            bool early_childhood = pregnancy[i] > 0;
+            int students = 0;
+            for (int k = 0; k < kMaxMembers; ++k) {
+              const int a = age[base + k];
+              if (a < 0) continue;
+              early_childhood |= a < p_.top_up_infant_age_months;
+              students += a >= p_.top_up_secondary_min_age_months && a < p_.max_child_age_months &&
+                          secondary_done[base + k] == 0;
+            }
+            paid += (early_childhood ? p_.top_up_early_childhood_pen : 0.0) + students * p_.top_up_secondary_pen;
+          }
+        }
+        // The check of the period ending now decides the next period's payment.
+        compliant[i] = u_comply < prob[i] ? 1 : 0;
+      }
+      if (coordinate && hw_active[centre[i]]) {
+        float* p = push + static_cast<std::size_t>(i) * kTechCount;
+        p[garden] += push_pen;
+        p[waste_pit] += push_pen;
+        boost_now = boost;
+      }
+    }
+    // saving_boost is a persistent stock that other programmes add to (HW's financial education), so
+    // Juntos keeps its own share in juntos_saving_boost and applies only the change: the promotion lifts
+    // the saving rate while it lasts and is withdrawn when the household leaves or HW leaves the centre.
+    if (boost_now != own_boost[i]) {
+      saving_boost[i] += boost_now - own_boost[i];
+      own_boost[i] = boost_now;
+    }
+    transfer[i] = static_cast<float>(paid);
+    cost[i] = static_cast<float>(spent + paid);
+  }
+}
+
+}  // namespace chacra::models

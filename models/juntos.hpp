@@ -1,0 +1,129 @@
+// File: models/juntos.hpp
+// Juntos, Peru's conditional cash transfer (MODEL.md, Process 2): proxy-means-test targeting with
+// inclusion and exclusion errors and periodic re-certification, district rollout and take-up, the
+// two-monthly co-responsibility check and payment (a failed check suspends the next payment), exit
+// when no member is eligible any more, the coordination lever with Haku Winay, and Juntos's costs.
+//
+// Month timing (month index m; a two-month period k covers months 2k and 2k+1):
+//   eligibility phase, every month: re-certify the households whose certification falls this month,
+//     apply demographic/PMT/district eligibility, exit households that lost it, enrol newly eligible
+//     households in covered districts, and set the status of affiliated households for the current
+//     period (suspended if the last check failed).
+//   payment phase, every month: the transfer is paid in odd months (m % 2 == 1, the even calendar
+//     months) to affiliated households that are not suspended; then the co-responsibility check of
+//     the period that ends this month is drawn; its result decides the status (and so the payment) of
+//     the next period. Costs and the coordination push are booked every month: adoption_push is a
+//     monthly flow (adoption resets it) so Juntos adds to it; saving_boost is a persistent stock (HW's
+//     financial education adds to it once), so Juntos applies only the change of its own share.
+#pragma once
+
+#include "models/shared_state.hpp"
+#include "sim/engine.hpp"
+#include "sim/params.hpp"
+#include "sim/rng.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace chacra::models {
+
+// How strongly Juntos local managers promote HW practices to Juntos households.
+enum class JuntosCoordination : std::uint8_t { none = 0, informal = 1, formal = 2 };
+// How Juntos coverage reaches the eligible districts.
+enum class JuntosRollout : std::uint8_t { all_at_start = 0, phased = 1 };
+// Why a household last left Juntos (column juntos_exit_reason).
+enum class JuntosExitReason : std::uint8_t { none = 0, aged_out = 1, lost_classification = 2 };
+
+// Parameters of the module, read once in setup (see Juntos::register_params for meanings and sources).
+struct JuntosParams {
+  bool enabled = true;
+  int start_month = 0;
+  JuntosRollout rollout = JuntosRollout::all_at_start;
+  double phased_initial_share = 0.2;
+  double phased_share_per_year = 0.2;
+  double district_poverty_threshold = 0.40;
+  int max_child_age_months = 19 * 12;
+  double pmt_ubn_weight = 0.3;
+  double pmt_land_weight = 0.2;
+  double pmt_cutoff = -0.2;
+  double pmt_exclusion_error = 0.15;
+  double pmt_inclusion_error = 0.10;
+  int recertification_months = 36;
+  double take_up = 0.9;
+  double transfer_pen = 200.0;
+  double compliance_base = 0.94;
+  double compliance_access_effect = 1.0;
+  double compliance_propensity_sd = 0.8;
+  bool top_ups = false;
+  double top_up_early_childhood_pen = 100.0;
+  int top_up_infant_age_months = 12;
+  double top_up_secondary_pen = 80.0;
+  int top_up_secondary_min_age_months = 14 * 12;
+  double admin_cost_pen_per_month = 15.0;
+  JuntosCoordination coordination = JuntosCoordination::informal;
+  double coordination_push = 0.0;         // for the chosen level, resolved in setup
+  double coordination_saving_boost = 0.0;  // for the chosen level, resolved in setup
+
+  static JuntosParams from(const ParamSet& params);
+};
+
+class Juntos : public Module {
+ public:
+  // A replacement for the uniform draws of the monthly decisions, for tests that force a branch:
+  // called once per household and month for each of the domains below (in this order), whatever the
+  // household's state; must return a value in [0, 1). A household re-certified this month is
+  // misclassified when its draw is below the error rate; a checked household complies when its draw is
+  // below its compliance probability (so 0 forces compliance and 1 forces failure).
+  using UniformSource = std::function<double(std::uint32_t domain, int month, std::uint32_t household)>;
+  static constexpr std::uint32_t kCertificationDomain = rng::domain_id("juntos.certification");
+  static constexpr std::uint32_t kComplianceDomain = rng::domain_id("juntos.compliance");
+  // Setup draws (take-up, compliance propensity, certification offset, first classification).
+  static constexpr std::uint32_t kSetupDomain = rng::domain_id("juntos.setup");
+
+  explicit Juntos(UniformSource uniform_override = {});
+
+  static void register_params(Registry& registry);
+
+  std::string name() const override { return "juntos"; }
+  // Creates the Juntos columns (also when Juntos is disabled) and draws each household's fixed traits.
+  void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
+
+  Phase eligibility_phase() const;  // "juntos.eligibility"
+  Phase payment_phase() const;      // "juntos.payment"
+
+  const JuntosParams& params() const { return p_; }
+
+  // Pure helpers, exposed for tests.
+  static bool payment_month(int month) { return month % 2 == 1; }
+  // The month (>= start_month) from which district rank r of n eligible districts (0 = poorest) is
+  // covered, or -1 if it never is.
+  static int district_entry_month(const JuntosParams& p, std::size_t rank, std::size_t n_eligible);
+
+ private:
+  void eligibility(World& world, const StepContext& ctx, const Block& block) const;
+  void payment(World& world, const StepContext& ctx, const Block& block) const;
+
+  UniformSource uniform_override_;
+  JuntosParams p_;
+};
+
+// Household column names owned by this module.
+namespace col {
+inline constexpr const char* juntos_status = "juntos_status";            // u8 JuntosStatus
+inline constexpr const char* juntos_eligible = "juntos_eligible";        // u8
+inline constexpr const char* juntos_compliant = "juntos_compliant";      // u8, result of the last check
+inline constexpr const char* juntos_exit_month = "juntos_exit_month";    // i32, -1 never
+inline constexpr const char* juntos_exit_reason = "juntos_exit_reason";  // u8 JuntosExitReason
+inline constexpr const char* cost_juntos_pen = "cost_juntos_pen";        // f32 flow
+inline constexpr const char* juntos_classified_poor = "juntos_classified_poor";  // u8, current PMT result
+inline constexpr const char* juntos_pmt_target = "juntos_pmt_target";    // u8, noiseless PMT: extremely poor
+inline constexpr const char* juntos_compliance_prob = "juntos_compliance_prob";  // f32 per check
+inline constexpr const char* juntos_takes_up = "juntos_takes_up";        // u8, enrols when eligible and covered
+inline constexpr const char* juntos_saving_boost = "juntos_saving_boost";  // f32, Juntos's part of saving_boost
+inline constexpr const char* juntos_recert_offset = "juntos_recert_offset";  // i16, month of the cycle
+// District column.
+inline constexpr const char* district_juntos_entry_month = "juntos_entry_month";  // i32, -1 never covered
+}  // namespace col
+
+}  // namespace chacra::models

@@ -1,0 +1,671 @@
+// File: models/livelihood.cpp
+// Income by source, the buffer-stock consumption rule, and poverty status (see livelihood.hpp).
+#include "models/livelihood.hpp"
+
+#include "models/adoption.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace chacra::models {
+
+namespace {
+
+constexpr std::uint64_t kSetupPeriod = 0xFFFF'FFFF'FFFF'0000ull;
+constexpr int kWorkingAgeMin = 15 * 12;
+constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
+constexpr int kPasture = tech_index(Tech::cultivated_pasture);
+constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
+
+struct TechDefaults {
+  double return_pen, sold_share, labour_share;
+};
+// Annual value of extra output for an average adopter, share sold, share of off-farm time absorbed
+// (docs/calibration.md, "Livelihoods").
+constexpr std::array<TechDefaults, kTechCount> kDefaults = {{
+    {700, 0.30, 0.02},   // vegetable_garden: mostly eaten at home
+    {0, 0.50, 0.01},     // organic_fertiliser_prep: its value comes through use
+    {600, 0.40, 0.01},   // organic_fertiliser_use: about +15-20% crop output
+    {2500, 0.75, 0.05},  // sprinkler_irrigation: a second, market-oriented campaign where water allows
+    {1500, 0.70, 0.04},  // cultivated_pasture: milk and animals, per pasture_mean_ha sown
+    {1500, 0.75, 0.05},  // small_animal_shed: guinea pigs for sale
+    {700, 0.50, 0.02},   // improved_andean_crops
+    {0, 0.0, 0.0},       // improved_stove: health and time, no income
+    {0, 0.0, 0.0},       // safe_water: health, no income
+    {0, 0.0, 0.0},       // waste_pit: hygiene, no income
+}};
+
+// Per-call constants derived from the parameters and the month.
+struct MonthConstants {
+  std::array<float, kTechCount> r_month{}, labour{}, upkeep{};
+  // Shares of a technology's output by destination, with the month's seasonal weight.
+  std::array<float, kTechCount> crop_sold_coef{}, animal_sold_coef{}, own_crop_coef{}, own_animal_coef{},
+      own_home_coef{};
+  float hw = 1, ow = 1;
+  float crop_sold = 0, animal_sold = 0, pasture_scale = 0;
+  float wage_month = 0, max_shift = 0, business_profit = 0, locus_return = 0;
+  float price_slope = 0, wage_slope = 0, animal_cov = 0, finance_dep = 0;
+
+  MonthConstants(const LivelihoodParams& p, int month_of_year) {
+    const double prof = Livelihood::kHarvestProfile[static_cast<std::size_t>(month_of_year - 1)];
+    hw = static_cast<float>(1.0 + p.harvest_seasonality * (prof - 1.0));
+    ow = static_cast<float>(1.0 + p.own_consumption_seasonality * (prof - 1.0));
+    for (int t = 0; t < kTechCount; ++t) {
+      r_month[t] = static_cast<float>(p.tech[t].return_pen / 12.0);
+      labour[t] = static_cast<float>(p.tech[t].labour_share);
+      upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
+      const float sold = static_cast<float>(p.tech[t].sold_share);
+      const float season_sold = Livelihood::kHarvest[t] ? hw : 1.0f;
+      const float season_own = Livelihood::kHarvest[t] ? ow : 1.0f;
+      switch (Livelihood::kSource[t]) {
+        case TechSource::crops:
+          crop_sold_coef[t] = sold * season_sold;
+          own_crop_coef[t] = (1.0f - sold) * season_own;
+          break;
+        case TechSource::animals:
+          animal_sold_coef[t] = sold;
+          own_animal_coef[t] = 1.0f - sold;
+          break;
+        case TechSource::home: own_home_coef[t] = 1.0f; break;
+      }
+    }
+    crop_sold = static_cast<float>(p.crop_sold_share);
+    animal_sold = static_cast<float>(p.animal_sold_share);
+    pasture_scale = p.pasture_mean_ha > 0 ? static_cast<float>(1.0 / p.pasture_mean_ha) : 0.0f;
+    wage_month = static_cast<float>(p.wage_month_pen * p.wage_employment_rate);
+    max_shift = static_cast<float>(p.max_labour_shift);
+    business_profit = static_cast<float>(p.business_profit_pen);
+    locus_return = static_cast<float>(p.locus_return);
+    price_slope = static_cast<float>(p.market_price_slope);
+    wage_slope = static_cast<float>(p.market_wage_slope);
+    animal_cov = static_cast<float>(p.covariate_animal_share);
+    finance_dep = static_cast<float>(p.upkeep_return_dependence);
+  }
+};
+
+// What differs between households (inputs of one month's income).
+struct HouseholdInputs {
+  float crop_potential, animal_potential, rf_land, rf, capacity, locus, market, farm_labour_share;
+  int adults;
+  bool business;
+  const std::uint8_t* state;
+  float pasture_ha, financed;
+};
+
+// Shocks of one month: idiosyncratic multipliers (mean 1) and the share of crop output kept after the
+// district's climate shock.
+struct Shocks {
+  float farm = 1, offfarm = 1, crop_keep = 1;
+};
+
+struct Income {
+  float crops = 0, animals = 0, wage = 0, business = 0, own = 0;
+};
+
+inline Income income_of(const MonthConstants& k, const HouseholdInputs& h, const Shocks& e) {
+  Income out;
+  const float loc = std::max(0.2f, 1.0f + k.locus_return * h.locus);
+  const float price = std::max(0.0f, 1.0f + k.price_slope * (h.market - 0.5f));
+  const float wage_f = std::max(0.0f, 1.0f + k.wage_slope * (h.market - 0.5f));
+  const float animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
+  const float farm = loc * e.farm;
+
+  const float crop_out = h.crop_potential * (1.0f / 12.0f) * farm * e.crop_keep;
+  out.crops = crop_out * k.crop_sold * price * k.hw;
+  out.own = crop_out * (1.0f - k.crop_sold) * k.ow;
+  const float animal_out = h.animal_potential * (1.0f / 12.0f) * farm * animal_keep;
+  out.animals = animal_out * k.animal_sold * price;
+  out.own += animal_out * (1.0f - k.animal_sold);
+
+  const float tech_common = farm * (1.0f - k.finance_dep * (1.0f - h.financed));
+  // Branch-free over technologies: a non-adopted technology contributes zero.
+  float labour = 0.0f, crop_sold = 0.0f, animal_sold = 0.0f, own_crop = 0.0f, own_animal = 0.0f, own_home = 0.0f;
+  const float pasture_ratio = h.pasture_ha * k.pasture_scale;
+  for (int t = 0; t < kTechCount; ++t) {
+    const float on = h.state[t] == kAdopted ? 1.0f : 0.0f;
+    labour += on * k.labour[t];
+    const float v = on * k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf) *
+                    (t == kPasture ? pasture_ratio : 1.0f);
+    crop_sold += v * k.crop_sold_coef[t];
+    animal_sold += v * k.animal_sold_coef[t];
+    own_crop += v * k.own_crop_coef[t];
+    own_animal += v * k.own_animal_coef[t];
+    own_home += v * k.own_home_coef[t];
+  }
+  out.crops += crop_sold * tech_common * e.crop_keep * price;
+  out.animals += animal_sold * tech_common * animal_keep * price;
+  out.own += (own_crop * e.crop_keep + own_animal * animal_keep + own_home) * tech_common;
+  out.wage = k.wage_month * static_cast<float>(h.adults) * std::max(0.0f, 1.0f - h.farm_labour_share) * wage_f *
+             (1.0f - std::min(k.max_shift, labour)) * e.offfarm;
+  out.business = h.business ? k.business_profit * h.capacity * loc * price * e.offfarm : 0.0f;
+  return out;
+}
+
+inline int working_age_members(const std::int16_t* a) {
+  int n = 0;
+  for (int k = 0; k < kMaxMembers; ++k) n += a[k] >= kWorkingAgeMin && a[k] < kWorkingAgeMax;
+  return n;
+}
+
+}  // namespace
+
+// ---- Parameters ----
+
+LivelihoodParams LivelihoodParams::from(const ParamSet& p) {
+  LivelihoodParams l;
+  for (int t = 0; t < kTechCount; ++t) {
+    const std::string base = std::string("livelihood.") + kTechNames[t] + ".";
+    l.tech[t].return_pen = p.real(base + "return_pen");
+    l.tech[t].sold_share = Livelihood::kSource[t] == TechSource::home ? 0.0 : p.real(base + "sold_share");
+    l.tech[t].labour_share = p.real(base + "labour_share");
+    l.tech[t].upkeep_pen = p.real(std::string("adoption.") + kTechNames[t] + ".upkeep_pen");
+  }
+  l.pasture_mean_ha = p.real("adoption.pasture_mean_ha");
+  l.crop_value_pen_per_ha = p.real("livelihood.crop_value_pen_per_ha");
+  l.land_elasticity = p.real("livelihood.land_elasticity");
+  l.water_crop_gain = p.real("livelihood.water_crop_gain");
+  l.crop_sold_share = p.real("livelihood.crop_sold_share");
+  l.animal_value_pen = p.real("livelihood.animal_value_pen");
+  l.animal_sold_share = p.real("livelihood.animal_sold_share");
+  l.harvest_seasonality = p.real("livelihood.harvest_seasonality");
+  l.own_consumption_seasonality = p.real("livelihood.own_consumption_seasonality");
+  l.wage_month_pen = p.real("livelihood.wage_month_pen");
+  l.wage_employment_rate = p.real("livelihood.wage_employment_rate");
+  l.max_labour_shift = p.real("livelihood.max_labour_shift");
+  l.market_price_slope = p.real("livelihood.market_price_slope");
+  l.market_wage_slope = p.real("livelihood.market_wage_slope");
+  l.business_share = p.real("livelihood.business_share");
+  l.business_profit_pen = p.real("livelihood.business_profit_pen");
+  l.business_wealth_slope = p.real("livelihood.business_wealth_slope");
+  l.locus_return = p.real("livelihood.locus_return");
+  l.return_capacity_elasticity = p.real("livelihood.return_capacity_elasticity");
+  l.tech_land_elasticity = p.real("livelihood.tech_land_elasticity");
+  l.farm_shock_sd = p.real("livelihood.farm_shock_sd");
+  l.offfarm_shock_sd = p.real("livelihood.offfarm_shock_sd");
+  l.covariate_shock_prob = p.real("livelihood.covariate_shock_prob");
+  l.covariate_shock_loss = p.real("livelihood.covariate_shock_loss");
+  l.covariate_animal_share = p.real("livelihood.covariate_animal_share");
+  l.saving_rate = p.real("livelihood.saving_rate");
+  l.buffer_months = p.real("livelihood.buffer_months");
+  l.excess_consumption_share = p.real("livelihood.excess_consumption_share");
+  l.permanent_income_weight = p.real("livelihood.permanent_income_weight");
+  l.upkeep_return_dependence = p.real("livelihood.upkeep_return_dependence");
+  l.poverty_line_2017 = p.real("livelihood.poverty_line_2017_pen");
+  l.poverty_line_2018 = p.real("livelihood.poverty_line_2018_pen");
+  l.poverty_line_2019 = p.real("livelihood.poverty_line_2019_pen");
+  l.extreme_poverty_line = p.real("livelihood.extreme_poverty_line_pen");
+  l.other_consumption_pc_pen = p.real("livelihood.other_consumption_pc_pen");
+  l.other_consumption_wealth_slope = p.real("livelihood.other_consumption_wealth_slope");
+  return l;
+}
+
+void Livelihood::register_params(Registry& r) {
+  const std::string calib = "Calibration assumption (docs/calibration.md, Livelihoods)";
+  const std::string calib_income =
+      "Calibrated so that Juntos-type households in centres with 50-70% UBN share earn about PEN 4,500 a year "
+      "of monetary income including the Juntos transfer (IEP/UC Davis control group; docs/calibration.md)";
+  for (int t = 0; t < kTechCount; ++t) {
+    const std::string name = kTechNames[t];
+    const std::string base = "livelihood." + name + ".";
+    const auto& d = kDefaults[t];
+    const bool home = kSource[t] == TechSource::home;
+    r.real(base + "return_pen", d.return_pen, 0, 1e6, "PEN per year",
+           "Annual value of the extra output from " + name + " for an adopter of average heterogeneity factor "
+           "(gross of upkeep)" + (home ? std::string("; counted as own production (fuel, time, health savings)") : ""),
+           home ? "Assumption: no income effect (health and time)"
+                : calib + ": with the HW package and business profits, about +PEN 1,400 a year of monetary "
+                          "income per assigned household (MODEL.md)");
+    if (!home)
+      r.real(base + "sold_share", d.sold_share, 0, 1, "share",
+             "Share of the extra output from " + name + " that is sold (the rest is consumed at home)", calib);
+    r.real(base + "labour_share", d.labour_share, 0, 1, "share of off-farm time",
+           "Share of the household's off-farm working time that " + name + " absorbs (a shift from wage work to "
+           "self-employment)",
+           "Escobal and Ponce (2016): HW shifted labour from wage work to self-employment; size assumed");
+  }
+  r.real("livelihood.crop_value_pen_per_ha", 2100, 0, 1e6, "PEN per year",
+         "Annual value of crop output (sold and consumed) of a household with 1 ha, capacity 1, no year-round "
+         "water and no technology",
+         calib_income);
+  r.real("livelihood.land_elasticity", 0.6, 0, 1.5, "elasticity",
+         "Elasticity of crop output to land (smallholdings are farmed more intensively)", "Assumption");
+  r.real("livelihood.water_crop_gain", 0.25, 0, 5, "share",
+         "Extra crop output (and land-based technology returns) with year-round water", "Assumption");
+  r.real("livelihood.crop_sold_share", 0.30, 0, 1, "share",
+         "Share of crop output sold; the rest is consumed at home (subsistence farming)",
+         "Assumption: highland smallholders sell a minority of their crops (ENA 2017)");
+  r.real("livelihood.animal_value_pen", 900, 0, 1e6, "PEN per year",
+         "Annual value of small-animal and dairy output of a household of capacity 1 without technology",
+         calib_income);
+  r.real("livelihood.animal_sold_share", 0.65, 0, 1, "share", "Share of animal output sold", "Assumption");
+  r.real("livelihood.harvest_seasonality", 1.0, 0, 1, "weight",
+         "How strongly crop sales follow the Andean harvest profile (1: fully, peak April-July; 0: flat)",
+         "Andean agricultural calendar: main harvest April-July");
+  r.real("livelihood.own_consumption_seasonality", 0.4, 0, 1, "weight",
+         "How strongly home consumption of own crops follows the harvest profile (stored produce smooths it)",
+         "Assumption");
+  r.real("livelihood.wage_month_pen", 550, 0, 1e6, "PEN per month",
+         "Monthly earnings of an adult working full time off the farm",
+         "Rural day wage of about PEN 25 for 22 days (MTPE/ENAHO 2018), assumption");
+  r.real("livelihood.wage_employment_rate", 0.32, 0, 1, "share",
+         "Share of the off-farm working time actually employed for a wage", calib_income);
+  r.real("livelihood.max_labour_shift", 0.5, 0, 1, "share",
+         "Largest share of off-farm working time that technologies can absorb", "Assumption");
+  r.real("livelihood.market_price_slope", 0.4, 0, 2, "per unit of market dynamism",
+         "Prices received for sales rise with district market dynamism: 1 + slope * (dynamism - 0.5)",
+         "Assumption");
+  r.real("livelihood.market_wage_slope", 0.8, 0, 2, "per unit of market dynamism",
+         "Wage employment rises with district market dynamism: 1 + slope * (dynamism - 0.5)", "Assumption");
+  r.real("livelihood.business_share", 0.12, 0, 1, "share of households",
+         "Share of households with a non-farm business at baseline (before HW businesses)", calib_income);
+  r.real("livelihood.business_profit_pen", 180, 0, 1e6, "PEN per month",
+         "Monthly profit of a baseline non-farm business of a household of capacity 1", calib_income);
+  r.real("livelihood.business_wealth_slope", 0.5, 0, 5, "per SD of wealth",
+         "Probability of a baseline business scales with 1 + slope * wealth_index (clamped to [0, 1])",
+         "Assumption");
+  r.real("livelihood.locus_return", 0.06, -1, 1, "share per SD",
+         "Farm and business income rise by this share per SD of locus of control",
+         "IEP/UC Davis evaluation: households with above-median baseline locus of control have higher income; "
+         "size assumed");
+  r.real("livelihood.return_capacity_elasticity", 2.0, 0, 5, "elasticity",
+         "Elasticity of technology returns to productive capacity (above 1: returns are more unequal than "
+         "farm output)",
+         "MODEL.md: the income effect of HW is very unequal (some gain a lot, many little); size assumed");
+  r.real("livelihood.tech_land_elasticity", 0.5, 0, 2, "elasticity",
+         "Elasticity of land-based technology returns to land", "Assumption");
+  r.real("livelihood.farm_shock_sd", 0.35, 0, 3, "log",
+         "SD of the monthly idiosyncratic log shock to farm output (mean-one log-normal)", "Assumption");
+  r.real("livelihood.offfarm_shock_sd", 0.40, 0, 3, "log",
+         "SD of the monthly idiosyncratic log shock to wage and business income (mean-one log-normal)",
+         "Assumption");
+  r.real("livelihood.covariate_shock_prob", 0.15, 0, 1, "probability per district-year",
+         "Probability that a district suffers a frost or drought in a year",
+         "Assumption: frost and drought hit Andean districts every 6-7 years on average (SENAMHI, INDECI)");
+  r.real("livelihood.covariate_shock_loss", 0.35, 0, 0.66, "share",
+         "Mean share of the year's crop output lost in a shock year (uniform on 0.5-1.5 times this)",
+         "Assumption");
+  r.real("livelihood.covariate_animal_share", 0.3, 0, 1, "share",
+         "Animal output loses this share of the crop loss (fodder)", "Assumption");
+  r.real("livelihood.saving_rate", 0.03, 0, 1, "share of permanent income",
+         "Share of permanent income saved; saving_boost (financial education) adds to it", "Assumption");
+  r.real("livelihood.buffer_months", 2.0, 0, 60, "months of permanent income",
+         "Target cash buffer of the buffer-stock rule", "Assumption (Deaton 1991; Carroll 1997)");
+  r.real("livelihood.excess_consumption_share", 0.25, 0, 1, "share per month",
+         "Share of cash on hand above (below) the target buffer spent (cut) each month", "Assumption");
+  r.real("livelihood.permanent_income_weight", 1.0 / 12.0, 0, 1, "weight per month",
+         "Weight of the current month in the exponential average that forms permanent income",
+         "Assumption: about a year of memory");
+  r.real("livelihood.upkeep_return_dependence", 1.0, 0, 1, "share",
+         "Share of technology returns lost for the share of last month's upkeep that cash could not finance",
+         "Assumption");
+  r.real("livelihood.poverty_line_2017_pen", 338, 0, 1e5, "PEN per person per month",
+         "Poverty line in 2017 (also used before 2017)", "INEI, Evolucion de la pobreza monetaria 2017");
+  r.real("livelihood.poverty_line_2018_pen", 344, 0, 1e5, "PEN per person per month", "Poverty line in 2018",
+         "INEI 2018");
+  r.real("livelihood.poverty_line_2019_pen", 352, 0, 1e5, "PEN per person per month",
+         "Poverty line in 2019 (also used after 2019)", "INEI 2019");
+  r.real("livelihood.extreme_poverty_line_pen", 183, 0, 1e5, "PEN per person per month", "Extreme poverty line",
+         "INEI 2017");
+  r.real("livelihood.other_consumption_pc_pen", 330, 0, 1e5, "PEN per person per month",
+         "Mean per-capita consumption financed outside the monetary income and own production modelled here "
+         "(imputed rent, in-kind public food programmes, gifts and remittances, and income the evaluation's "
+         "survey does not record)",
+         "Calibrated so that the no-programme population has about 50% poor and 15% extremely poor on "
+         "consumption including own production (INEI rural highlands 2017-2020; docs/calibration.md)");
+  r.real("livelihood.other_consumption_wealth_slope", 0.8, 0, 3, "log per SD of wealth",
+         "Other consumption scales with exp(slope * wealth_index), normalised to mean 1",
+         "Calibrated with other_consumption_pc_pen to the extreme poverty rate (12.8% rural in 2017, INEI)");
+}
+
+// ---- Helpers ----
+
+double Livelihood::inverse_normal(double p) {
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                                 1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                                 6.680131188771972e+01,  -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                                 -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                 3.754408661907416e+00};
+  constexpr double lo = 0.02425, hi = 1.0 - lo;
+  if (p <= 0.0) return -std::numeric_limits<double>::infinity();
+  if (p >= 1.0) return std::numeric_limits<double>::infinity();
+  if (p < lo) {
+    const double q = std::sqrt(-2.0 * std::log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+           ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+  }
+  if (p > hi) {
+    const double q = std::sqrt(-2.0 * std::log1p(-p));
+    return -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+           ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+  }
+  const double q = p - 0.5, r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
+}
+
+std::vector<float> Livelihood::lognormal_table(double sigma) {
+  std::vector<float> t(kShockBins, 1.0f);
+  if (sigma <= 0.0) return t;
+  const auto phi = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+  double lower = 0.0;  // Phi(a - sigma) at the bin's lower edge a (a = -inf for the first bin)
+  for (int j = 0; j < kShockBins; ++j) {
+    const double upper = j + 1 < kShockBins ? phi(inverse_normal((j + 1.0) / kShockBins) - sigma) : 1.0;
+    t[j] = static_cast<float>((upper - lower) * kShockBins);
+    lower = upper;
+  }
+  return t;
+}
+
+double Livelihood::climate_loss(const rng::StreamSeed& seed, int year, std::uint32_t district, double probability,
+                                double loss) {
+  auto s = seed.open(kDistrictShockDomain, static_cast<std::uint64_t>(year), district);
+  const double occurs = s.uniform();
+  const double severity = s.uniform();
+  return occurs < probability ? std::min(1.0, loss * (0.5 + severity)) : 0.0;
+}
+
+// ---- Setup ----
+
+void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
+  p_ = LivelihoodParams::from(params);
+  farm_shock_ = lognormal_table(p_.farm_shock_sd);
+  offfarm_shock_ = lognormal_table(p_.offfarm_shock_sd);
+  auto& h = world.households;
+  const auto sum = PeriodAggregation::sum;
+  h.add<float>(col::income_crops_pen, "PEN", "Crop sales", 1, true, sum);
+  h.add<float>(col::income_animals_pen, "PEN", "Sales of small animals, animal products and dairy", 1, true, sum);
+  h.add<float>(col::income_wage_pen, "PEN", "Wage income", 1, true, sum);
+  h.add<float>(col::income_business_pen, "PEN", "Non-farm business profit (baseline business and HW business)",
+               1, true, sum);
+  h.add<float>(col::income_transfers_pen, "PEN", "Transfers received (Juntos)", 1, true, sum);
+  h.add<float>(col::income_monetary_pen, "PEN",
+               "Monetary income: crops + animals + wage + business + transfers (gross of technology upkeep)", 1,
+               true, sum);
+  h.add<float>(col::own_production_pen, "PEN", "Value of own crop, animal and garden produce consumed at home", 1,
+               true, sum);
+  h.add<float>(col::consumption_pen, "PEN",
+               "Household consumption: monetary spending + own production + other consumption", 1, true, sum);
+  auto* cash = h.add<float>(col::cash_pen, "PEN", "Liquid savings at the end of the month (never negative)", 1,
+                            true);
+  auto* poor = h.add<std::uint8_t>(
+      col::poor, "0/1", "Per-capita consumption over the last 12 months below the poverty line of the year", 1, true);
+  auto* extreme = h.add<std::uint8_t>(
+      col::extreme_poor, "0/1", "Per-capita consumption over the last 12 months below the extreme poverty line", 1,
+      true);
+  auto* gap = h.add<float>(col::poverty_gap, "share of the line",
+                           "(line - per-capita consumption) / line if poor, else 0", 1, true);
+  auto* base_income = h.add<float>(col::baseline_income_pen, "PEN per year",
+                                   "Expected annual monetary income at setup, without Juntos or HW (fixed)");
+  auto* crop_pot = h.add<float>(col::crop_potential_pen, "PEN per year",
+                                "Expected annual crop output value without technology or shocks (fixed)");
+  auto* animal_pot = h.add<float>(col::animal_potential_pen, "PEN per year",
+                                  "Expected annual animal output value without technology or shocks (fixed)");
+  auto* rf_land = h.add<float>(col::tech_return_factor_land, "multiplier, mean 1",
+                               "Heterogeneity of land-based technology returns (capacity, land, water; fixed)");
+  auto* rf = h.add<float>(col::tech_return_factor, "multiplier, mean 1",
+                          "Heterogeneity of other technology returns (capacity; fixed)");
+  auto* business = h.add<std::uint8_t>(col::has_business, "0/1", "Household runs a non-farm business (baseline)");
+  auto* other_f = h.add<float>(col::other_consumption_factor, "multiplier, mean 1",
+                               "Household factor of other consumption, rising with wealth (fixed)");
+  h.add<float>(col::other_consumption_pen, "PEN",
+               "Consumption financed outside modelled income (imputed rent, in-kind programmes, gifts)", 1, false,
+               sum);
+  auto* perm = h.add<float>(col::permanent_income_pen, "PEN per month",
+                            "Permanent monetary income net of upkeep (exponential average)");
+  h.add<float>(col::upkeep_paid_pen, "PEN", "Technology upkeep paid from cash", 1, false, sum);
+  auto* financed = h.add<float>(col::upkeep_financed_share, "share",
+                                "Share of last month's technology upkeep that cash could finance");
+  ColumnInfo hist;
+  hist.name = col::consumption_pc_history;
+  hist.unit = "PEN per person per month";
+  hist.description = "Per-capita consumption of the last 12 months, by month of the year";
+  hist.width = 12;
+  auto* history = h.add<float>(hist);
+  auto* pc12 = h.add<float>(col::consumption_pc_12m_pen, "PEN per person per month",
+                            "Per-capita monthly consumption averaged over the last 12 months");
+  h.add<float>(col::climate_shock_loss, "share", "Share of crop output lost to the district's climate shock");
+
+  // The baseline technology states enter expected income; draw them here if Adoption is set up later (it
+  // then draws the same states again).
+  if (!h.has(col::tech_state)) Adoption::init_states(world, AdoptionParams::from(params), seed);
+  const auto* land = h.get<float>(col::land_ha);
+  const auto* water = h.get<std::uint8_t>(col::water_access);
+  const auto* capacity = h.get<float>(col::productive_capacity);
+  const auto* wealth = h.get<float>(col::wealth_index);
+  const auto* locus = h.get<float>(col::locus_of_control);
+  const auto* fls = h.get<float>(col::farm_labour_share);
+  const auto* district = h.get<std::uint32_t>(col::district);
+  const auto* age = h.get<std::int16_t>(col::member_age_months);
+  const auto* state = h.get<std::uint8_t>(col::tech_state);
+  const auto* pasture = h.get<float>(col::pasture_ha);
+  const auto* market = world.districts.get<float>(col::district_market_dynamism);
+
+  const std::size_t n = world.household_count();
+  // Fixed traits, then normalise the heterogeneity factors to mean 1 over the population.
+  double sum_rf_land = 0, sum_rf = 0, sum_other = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double cap = std::max(0.0f, capacity[i]);
+    const double l = std::max(0.0f, land[i]);
+    const double wet = 1.0 + p_.water_crop_gain * (water[i] ? 1.0 : 0.0);
+    crop_pot[i] = static_cast<float>(p_.crop_value_pen_per_ha * std::pow(l, p_.land_elasticity) * cap * wet);
+    animal_pot[i] = static_cast<float>(p_.animal_value_pen * cap);
+    const double capr = std::pow(cap, p_.return_capacity_elasticity);
+    rf[i] = static_cast<float>(capr);
+    rf_land[i] = static_cast<float>(capr * std::pow(l, p_.tech_land_elasticity) * wet);
+    other_f[i] = static_cast<float>(std::exp(p_.other_consumption_wealth_slope * wealth[i]));
+    sum_rf += rf[i];
+    sum_rf_land += rf_land[i];
+    sum_other += other_f[i];
+    auto s = seed.open(kSetupDomain, kSetupPeriod, i);
+    const double pb = std::clamp(p_.business_share * (1.0 + p_.business_wealth_slope * wealth[i]), 0.0, 1.0);
+    business[i] = s.uniform() < pb ? 1 : 0;
+  }
+  const auto norm = [n](double total) { return total > 0 ? static_cast<double>(n) / total : 0.0; };
+  const double k_rf = norm(sum_rf), k_rf_land = norm(sum_rf_land), k_other = norm(sum_other);
+
+  // Expected income at the baseline states: shocks at their means, the year's seasonal weights average 1.
+  LivelihoodParams flat = p_;
+  flat.harvest_seasonality = 0.0;
+  flat.own_consumption_seasonality = 0.0;
+  const MonthConstants k(flat, 1);
+  const double crop_keep = 1.0 - p_.covariate_shock_prob * p_.covariate_shock_loss;
+  const Shocks mean_shocks{1.0f, 1.0f, static_cast<float>(crop_keep)};
+  const float line = static_cast<float>(p_.poverty_line(world.calendar.start_year));
+  const float extreme_line = static_cast<float>(p_.extreme_poverty_line);
+  const float steady_cash = static_cast<float>(std::max(
+      0.0, p_.buffer_months - 1.0 +
+               (p_.excess_consumption_share > 0 ? p_.saving_rate / p_.excess_consumption_share : 0.0)));
+  for (std::size_t i = 0; i < n; ++i) {
+    rf[i] = static_cast<float>(rf[i] * k_rf);
+    rf_land[i] = static_cast<float>(rf_land[i] * k_rf_land);
+    other_f[i] = static_cast<float>(other_f[i] * k_other);
+    const std::uint8_t* si = state + i * kTechCount;
+    const HouseholdInputs in{crop_pot[i], animal_pot[i], rf_land[i], rf[i], capacity[i], locus[i],
+                             market[district[i]], fls[i], working_age_members(age + i * kMaxMembers),
+                             business[i] != 0, si, pasture[i], 1.0f};
+    const Income y = income_of(k, in, mean_shocks);
+    const float monthly = y.crops + y.animals + y.wage + y.business;
+    float upkeep = 0.0f;
+    for (int t = 0; t < kTechCount; ++t)
+      if (si[t] == kAdopted) upkeep += k.upkeep[t];
+    base_income[i] = 12.0f * monthly;
+    perm[i] = monthly - upkeep;
+    // The rule's steady state with constant income: cash settles at (buffer - 1 + saving/excess share)
+    // months of permanent income and spending equals permanent income.
+    cash[i] = steady_cash * std::max(0.0f, perm[i]);
+    financed[i] = 1.0f;
+    // Members counted from the ages, so Demography may be set up before or after this module.
+    int members = 0;
+    for (int m = 0; m < kMaxMembers; ++m) members += age[i * kMaxMembers + m] >= 0;
+    const float persons = static_cast<float>(std::max(1, members));
+    const float other = persons * static_cast<float>(p_.other_consumption_pc_pen) * other_f[i];
+    const float pc = (std::max(0.0f, perm[i]) + y.own + other) / persons;
+    std::fill(history + i * 12, history + i * 12 + 12, pc);
+    pc12[i] = pc;
+    poor[i] = pc < line;
+    extreme[i] = pc < extreme_line;
+    gap[i] = pc < line ? (line - pc) / line : 0.0f;
+  }
+}
+
+// ---- Phases ----
+
+Phase Livelihood::income_phase() const {
+  return Phase::per_block("livelihood.income", [this](World& world, const StepContext& ctx, const Block& block) {
+    const LivelihoodParams& p = p_;
+    auto& h = world.households;
+    auto* crops = h.get<float>(col::income_crops_pen);
+    auto* animals = h.get<float>(col::income_animals_pen);
+    auto* wage = h.get<float>(col::income_wage_pen);
+    auto* business_income = h.get<float>(col::income_business_pen);
+    auto* transfers = h.get<float>(col::income_transfers_pen);
+    auto* monetary = h.get<float>(col::income_monetary_pen);
+    auto* own = h.get<float>(col::own_production_pen);
+    auto* shock_loss = h.get<float>(col::climate_shock_loss);
+    const auto* crop_pot = h.get<float>(col::crop_potential_pen);
+    const auto* animal_pot = h.get<float>(col::animal_potential_pen);
+    const auto* rf_land = h.get<float>(col::tech_return_factor_land);
+    const auto* rf = h.get<float>(col::tech_return_factor);
+    const auto* capacity = h.get<float>(col::productive_capacity);
+    const auto* locus = h.get<float>(col::locus_of_control);
+    const auto* fls = h.get<float>(col::farm_labour_share);
+    const auto* district = h.get<std::uint32_t>(col::district);
+    const auto* age = h.get<std::int16_t>(col::member_age_months);
+    const auto* business = h.get<std::uint8_t>(col::has_business);
+    const auto* state = h.get<std::uint8_t>(col::tech_state);
+    const auto* pasture = h.get<float>(col::pasture_ha);
+    const auto* financed = h.get<float>(col::upkeep_financed_share);
+    const auto* juntos = h.get<float>(col::juntos_transfer_pen);
+    const auto* hw_profit = h.get<float>(col::business_profit_pen);
+    const auto* market = world.districts.get<float>(col::district_market_dynamism);
+
+    const MonthConstants k(p, ctx.month_of_year());
+    const int year = ctx.year();
+    std::uint32_t cached_district = std::numeric_limits<std::uint32_t>::max();
+    float crop_keep = 1.0f;
+
+    const float* farm_shock = farm_shock_.data();
+    const float* offfarm_shock = offfarm_shock_.data();
+    constexpr int kShift = 64 - kShockBits;
+    for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
+      auto s = ctx.seed.open(kIncomeDomain, static_cast<std::uint64_t>(ctx.month), i);
+      const std::uint64_t bits = s();
+      const std::uint32_t d = district[i];
+      if (d != cached_district) {  // households are sorted by district: one stream per district and block
+        cached_district = d;
+        crop_keep = static_cast<float>(
+            1.0 - climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
+      }
+      Shocks e;
+      e.farm = farm_shock[bits >> kShift];
+      e.offfarm = offfarm_shock[(bits >> (kShift - kShockBits)) & (kShockBins - 1)];
+      e.crop_keep = crop_keep;
+      const HouseholdInputs in{crop_pot[i],
+                               animal_pot[i],
+                               rf_land[i],
+                               rf[i],
+                               capacity[i],
+                               locus[i],
+                               market[d],
+                               fls[i],
+                               working_age_members(age + static_cast<std::size_t>(i) * kMaxMembers),
+                               business[i] != 0,
+                               state + static_cast<std::size_t>(i) * kTechCount,
+                               pasture[i],
+                               financed[i]};
+      const Income y = income_of(k, in, e);
+      crops[i] = y.crops;
+      animals[i] = y.animals;
+      wage[i] = y.wage;
+      business_income[i] = y.business + hw_profit[i];
+      transfers[i] = juntos[i];
+      monetary[i] = y.crops + y.animals + y.wage + business_income[i] + transfers[i];
+      own[i] = y.own;
+      shock_loss[i] = 1.0f - crop_keep;
+    }
+  });
+}
+
+Phase Livelihood::consumption_phase() const {
+  return Phase::per_block(
+      "livelihood.consumption", [this](World& world, const StepContext&, const Block& block) {
+        const LivelihoodParams& p = p_;
+        auto& h = world.households;
+        const auto* monetary = h.get<float>(col::income_monetary_pen);
+        const auto* own = h.get<float>(col::own_production_pen);
+        const auto* state = h.get<std::uint8_t>(col::tech_state);
+        const auto* boost = h.get<float>(col::saving_boost);
+        const auto* size = h.get<std::uint8_t>(col::household_size);
+        const auto* other_f = h.get<float>(col::other_consumption_factor);
+        auto* cash = h.get<float>(col::cash_pen);
+        auto* perm = h.get<float>(col::permanent_income_pen);
+        auto* financed = h.get<float>(col::upkeep_financed_share);
+        auto* paid_col = h.get<float>(col::upkeep_paid_pen);
+        auto* other_col = h.get<float>(col::other_consumption_pen);
+        auto* consumption = h.get<float>(col::consumption_pen);
+
+        std::array<float, kTechCount> upkeep{};
+        for (int t = 0; t < kTechCount; ++t) upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
+        const float w = static_cast<float>(p.permanent_income_weight);
+        const float saving = static_cast<float>(p.saving_rate);
+        const float kappa = static_cast<float>(p.excess_consumption_share);
+        const float buffer = static_cast<float>(p.buffer_months);
+        const float other_pc = static_cast<float>(p.other_consumption_pc_pen);
+
+        for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
+          const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
+          float due = 0.0f;
+          for (int t = 0; t < kTechCount; ++t) due += si[t] == kAdopted ? upkeep[t] : 0.0f;
+          const float y = monetary[i];
+          const float pi = perm[i] + w * ((y - due) - perm[i]);
+          perm[i] = pi;
+          const float p_pos = std::max(0.0f, pi);
+          const float on_hand = std::max(0.0f, cash[i]) + y;
+          const float desired =
+              (1.0f - saving - boost[i]) * p_pos + kappa * (on_hand - due - buffer * p_pos);
+          const float spend = std::clamp(desired, 0.0f, on_hand);
+          const float left = on_hand - spend;
+          const float paid = std::min(due, left);
+          financed[i] = due > 0.0f ? paid / due : 1.0f;
+          paid_col[i] = paid;
+          cash[i] = std::max(0.0f, left - paid);
+          const float other = static_cast<float>(std::max<int>(1, size[i])) * other_pc * other_f[i];
+          other_col[i] = other;
+          consumption[i] = spend + own[i] + other;
+        }
+      });
+}
+
+Phase Livelihood::welfare_phase() const {
+  return Phase::per_block("livelihood.welfare", [this](World& world, const StepContext& ctx, const Block& block) {
+    const LivelihoodParams& p = p_;
+    auto& h = world.households;
+    const auto* consumption = h.get<float>(col::consumption_pen);
+    const auto* size = h.get<std::uint8_t>(col::household_size);
+    auto* history = h.get<float>(col::consumption_pc_history);
+    auto* pc12 = h.get<float>(col::consumption_pc_12m_pen);
+    auto* poor = h.get<std::uint8_t>(col::poor);
+    auto* extreme = h.get<std::uint8_t>(col::extreme_poor);
+    auto* gap = h.get<float>(col::poverty_gap);
+    const float line = static_cast<float>(p.poverty_line(ctx.year()));
+    const float extreme_line = static_cast<float>(p.extreme_poverty_line);
+    const int slot = ctx.month_of_year() - 1;
+    for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
+      float* hi = history + static_cast<std::size_t>(i) * 12;
+      hi[slot] = consumption[i] / static_cast<float>(std::max<int>(1, size[i]));
+      float total = 0.0f;
+      for (int m = 0; m < 12; ++m) total += hi[m];
+      const float c = total * (1.0f / 12.0f);
+      pc12[i] = c;
+      poor[i] = c < line;
+      extreme[i] = c < extreme_line;
+      gap[i] = c < line ? (line - c) / line : 0.0f;
+    }
+  });
+}
+
+}  // namespace chacra::models

@@ -1,0 +1,185 @@
+// File: models/livelihood.hpp
+// Income, consumption, savings and poverty (MODEL.md, Process 9).
+//
+// Income (phase "livelihood.income"), per household and month m of the year, in PEN:
+//   crop output   Q = crop_potential/12 * L * e_farm * (1 - climate loss)
+//                 crop_potential = crop_value_pen_per_ha * land_ha^land_elasticity * capacity * (1 + water_crop_gain * water)
+//                 sold: Q * crop_sold_share * price * H(m);  consumed: Q * (1 - crop_sold_share) * O(m)
+//   animal output A = animal_value_pen * capacity / 12 * L * e_farm * (1 - covariate_animal_share * climate loss)
+//                 sold: A * animal_sold_share * price;  consumed: the rest
+//   technology t (adopted): R_t/12 * r_i * L * e_farm * financed * (1 - climate loss of its source)
+//                 split into sold (* price, to crops or animals) and consumed (own production) by sold_share_t;
+//                 crop-yield technologies follow H(m)/O(m), the others are flat over the year.
+//                 r_i = capacity^return_capacity_elasticity [* land^tech_land_elasticity * (1 + water_crop_gain*water)
+//                 for land-based technologies], normalised to mean 1 over the population: returns are very unequal
+//                 (the mean return to an adopter is R_t only for a random adopter);
+//                 pasture returns are also scaled by pasture_ha / adoption.pasture_mean_ha.
+//   wage          wage_month_pen * members aged 15-64 * (1 - farm_labour_share) * wage_employment_rate
+//                 * (1 + market_wage_slope*(market - 0.5)) * (1 - min(max_labour_shift, sum of labour_share_t)) * e_off
+//   business      has_business * business_profit_pen * capacity * L * price * e_off + business_profit_pen (HW column)
+//   transfers     juntos_transfer_pen (written by Juntos earlier in the month)
+//   where L = max(0.2, 1 + locus_return * locus_of_control), price = 1 + market_price_slope*(market_dynamism - 0.5),
+//   H(m) = 1 + harvest_seasonality*(P(m) - 1) and O(m) = 1 + own_consumption_seasonality*(P(m) - 1) with P the
+//   Andean harvest profile (mean 1, peak April-July), e_farm and e_off mean-one log-normal idiosyncratic
+//   shocks, and "climate loss" a district-year covariate shock (frost, drought) with probability
+//   covariate_shock_prob and severity covariate_shock_loss * (0.5 + u).
+//   income_monetary_pen = crops + animals + wage + business + transfers (gross of technology upkeep).
+//
+// Consumption and savings (phase "livelihood.consumption"), a buffer-stock rule:
+//   net income N = income_monetary - U (U: upkeep of adopted technologies);
+//   permanent income P <- P + permanent_income_weight * (N - P);
+//   cash on hand X = cash + income_monetary;
+//   spending C = clamp((1 - saving_rate - saving_boost) * P + excess_consumption_share * (X - U - buffer_months * P), 0, X);
+//   upkeep is paid from what is left (financed share f = paid / U; an unfinanced share lowers next month's
+//   technology returns by upkeep_return_dependence * (1 - f)); cash = X - C - paid >= 0.
+//   consumption_pen = C + own_production_pen + other_consumption_pen, where other consumption (imputed rent,
+//   in-kind public food programmes, gifts, and income the evaluation's survey does not record) is
+//   household_size * other_consumption_pc_pen * w_i, w_i a fixed factor rising with the wealth index (mean 1).
+//
+// Welfare (phase "livelihood.welfare"): per-capita monthly consumption averaged over the last 12 months
+// against the year's poverty line (338/344/352 PEN per person per month in 2017/2018/2019, the 2017 line
+// before and the 2019 line after) and the extreme line: poor, extreme_poor, poverty_gap.
+//
+// Random numbers: one stream per (domain "livelihood.income", month, household), always one 64-bit word
+// (its top 12 bits pick the farm shock, the next 12 the off-farm shock; see lognormal_table); and the district-year shock from a stream keyed by (domain
+// "livelihood.district_shock", year, district), identical for every household of the district.
+#pragma once
+
+#include "models/shared_state.hpp"
+#include "sim/engine.hpp"
+#include "sim/params.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chacra::models {
+
+// Where a technology's return goes.
+enum class TechSource : std::uint8_t { crops = 0, animals = 1, home = 2 };
+
+struct TechEconomics {
+  double return_pen = 0.0;    // annual value of extra output for an average household
+  double sold_share = 0.0;    // share of the extra output sold (the rest is consumed at home)
+  double labour_share = 0.0;  // share of off-farm working time the technology absorbs
+  double upkeep_pen = 0.0;    // monthly cash cost (adoption.<tech>.upkeep_pen)
+};
+
+// Parameters of the module, read once in setup (see Livelihood::register_params for meanings and sources).
+struct LivelihoodParams {
+  std::array<TechEconomics, kTechCount> tech{};
+  double pasture_mean_ha = 0.3;  // adoption.pasture_mean_ha
+  double crop_value_pen_per_ha = 0.0;
+  double land_elasticity = 0.0;
+  double water_crop_gain = 0.0;
+  double crop_sold_share = 0.0;
+  double animal_value_pen = 0.0;
+  double animal_sold_share = 0.0;
+  double harvest_seasonality = 0.0;
+  double own_consumption_seasonality = 0.0;
+  double wage_month_pen = 0.0;
+  double wage_employment_rate = 0.0;
+  double max_labour_shift = 0.0;
+  double market_price_slope = 0.0;
+  double market_wage_slope = 0.0;
+  double business_share = 0.0;
+  double business_profit_pen = 0.0;
+  double business_wealth_slope = 0.0;
+  double locus_return = 0.0;
+  double return_capacity_elasticity = 0.0;
+  double tech_land_elasticity = 0.0;
+  double farm_shock_sd = 0.0;
+  double offfarm_shock_sd = 0.0;
+  double covariate_shock_prob = 0.0;
+  double covariate_shock_loss = 0.0;
+  double covariate_animal_share = 0.0;
+  double saving_rate = 0.0;
+  double buffer_months = 0.0;
+  double excess_consumption_share = 0.0;
+  double permanent_income_weight = 0.0;
+  double upkeep_return_dependence = 0.0;
+  double poverty_line_2017 = 338.0;
+  double poverty_line_2018 = 344.0;
+  double poverty_line_2019 = 352.0;
+  double extreme_poverty_line = 183.0;
+  double other_consumption_pc_pen = 0.0;
+  double other_consumption_wealth_slope = 0.0;
+
+  static LivelihoodParams from(const ParamSet& params);
+  double poverty_line(int year) const {
+    return year <= 2017 ? poverty_line_2017 : (year == 2018 ? poverty_line_2018 : poverty_line_2019);
+  }
+};
+
+class Livelihood : public Module {
+ public:
+  static constexpr std::uint32_t kIncomeDomain = rng::domain_id("livelihood.income");
+  static constexpr std::uint32_t kDistrictShockDomain = rng::domain_id("livelihood.district_shock");
+  static constexpr std::uint32_t kSetupDomain = rng::domain_id("livelihood.setup");
+
+  // Source of each technology's return and whether it follows the harvest calendar and scales with land.
+  static constexpr std::array<TechSource, kTechCount> kSource = {
+      TechSource::crops,   TechSource::crops, TechSource::crops, TechSource::crops, TechSource::animals,
+      TechSource::animals, TechSource::crops, TechSource::home,  TechSource::home,  TechSource::home};
+  static constexpr std::array<bool, kTechCount> kHarvest = {false, true, true, false, false,
+                                                            false, true, false, false, false};
+  static constexpr std::array<bool, kTechCount> kLandBased = {false, true, true, true, false,
+                                                              false, true, false, false, false};
+  // Andean harvest profile P(m), m = 1..12 (mean 1): main harvest April-July.
+  static constexpr std::array<double, 12> kHarvestProfile = {0.3, 0.3, 0.6, 1.8, 2.6, 2.4,
+                                                             1.6, 0.6, 0.4, 0.4, 0.5, 0.5};
+
+  static void register_params(Registry& registry);
+
+  std::string name() const override { return "livelihood"; }
+  // Creates the income, consumption and welfare columns and the household's fixed economic traits,
+  // baseline_income_pen (expected annual monetary income at setup, without Juntos or HW), and initial cash,
+  // permanent income and consumption history at their expected values. Setup order does not matter: if
+  // Adoption is not set up yet, the baseline technology states are drawn here (Adoption::init_states, the
+  // same states Adoption draws later), and household size is counted from the member ages.
+  void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
+
+  Phase income_phase() const;       // "livelihood.income"
+  Phase consumption_phase() const;  // "livelihood.consumption"
+  Phase welfare_phase() const;      // "livelihood.welfare"
+
+  const LivelihoodParams& params() const { return p_; }
+
+  // The district-year covariate loss of crop output (0 when no shock), identical for all its households.
+  static double climate_loss(const rng::StreamSeed& seed, int year, std::uint32_t district, double probability,
+                             double loss);
+  // Inverse of the standard normal distribution function (Acklam's rational approximation, relative
+  // error below 1.2e-9).
+  static double inverse_normal(double p);
+  // The mean-one log-normal shock exp(sigma*Z - sigma^2/2) as kShockBins equiprobable quantile bins, each
+  // holding the distribution's conditional mean on the bin, so the table's mean is exactly 1 and a shock is
+  // one table lookup from 12 random bits (all ones when sigma is 0).
+  static constexpr int kShockBits = 12;
+  static constexpr int kShockBins = 1 << kShockBits;
+  static std::vector<float> lognormal_table(double sigma);
+
+ private:
+  LivelihoodParams p_;
+  std::vector<float> farm_shock_;     // lognormal_table(farm_shock_sd), built in setup
+  std::vector<float> offfarm_shock_;  // lognormal_table(offfarm_shock_sd)
+};
+
+// Household column names owned by this module besides those in shared_state.hpp.
+namespace col {
+inline constexpr const char* crop_potential_pen = "crop_potential_pen";  // f32, annual, fixed
+inline constexpr const char* animal_potential_pen = "animal_potential_pen";  // f32, annual, fixed
+inline constexpr const char* tech_return_factor_land = "tech_return_factor_land";  // f32, fixed
+inline constexpr const char* tech_return_factor = "tech_return_factor";  // f32, fixed
+inline constexpr const char* has_business = "has_business";  // u8, non-farm business at baseline
+inline constexpr const char* other_consumption_factor = "other_consumption_factor";  // f32, fixed, mean 1
+inline constexpr const char* other_consumption_pen = "other_consumption_pen";  // f32 flow
+inline constexpr const char* permanent_income_pen = "permanent_income_pen";  // f32, monthly, net of upkeep
+inline constexpr const char* upkeep_paid_pen = "upkeep_paid_pen";  // f32 flow
+inline constexpr const char* upkeep_financed_share = "upkeep_financed_share";  // f32, last month
+inline constexpr const char* consumption_pc_history = "consumption_pc_history";  // f32 x 12, by month of year
+inline constexpr const char* consumption_pc_12m_pen = "consumption_pc_12m_pen";  // f32, per person per month
+inline constexpr const char* climate_shock_loss = "climate_shock_loss";  // f32, district-year crop loss share
+}  // namespace col
+
+}  // namespace chacra::models

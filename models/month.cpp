@@ -1,0 +1,62 @@
+// The month, in order: every phase of every module, as one readable list. This is the only place the
+// order of processes is decided (MODEL.md, Processes 1-9).
+#include "models/adoption.hpp"
+#include "models/demography.hpp"
+#include "models/haku_winay.hpp"
+#include "models/juntos.hpp"
+#include "models/livelihood.hpp"
+#include "models/registry.hpp"
+#include "models/shared_state.hpp"
+
+namespace chacra::models {
+
+namespace {
+
+// Creates the columns shared between modules before any module's own setup.
+class SharedState : public Module {
+ public:
+  std::string name() const override { return "shared_state"; }
+  void setup(World& world, const ParamSet&, const rng::StreamSeed&) override { add_shared_columns(world); }
+};
+
+template <class M> M& add(Model& model) {
+  auto m = std::make_unique<M>();
+  M& ref = *m;
+  model.modules.push_back(std::move(m));
+  return ref;
+}
+
+}  // namespace
+
+Model build_model(const ParamSet&) {
+  Model model;
+  add<SharedState>(model);
+  auto& demography = add<Demography>(model);
+  auto& livelihood = add<Livelihood>(model);
+  auto& adoption = add<Adoption>(model);
+  auto& juntos = add<Juntos>(model);
+  auto& haku_winay = add<HakuWinay>(model);
+
+  model.month = {
+      // 1. Members age, pregnancies and births, school progress.
+      demography.step_phase(),
+      // 2. Juntos: re-certification and enrolment; every two months the co-responsibility check and payment.
+      juntos.eligibility_phase(),
+      juntos.payment_phase(),
+      // 3-7. Haku Wiñay: yearly cohort selection (January), stages of each cohort (trainer visits, assets,
+      //      groups, financial education, coaching), the CLAR competition, then businesses in their markets.
+      haku_winay.rollout_phase(),
+      haku_winay.stages_phase(),
+      haku_winay.competition_phase(),
+      haku_winay.business_phase(),
+      // 8. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
+      adoption.update_phase(),
+      // 9. Income by source, consumption and savings under the liquidity constraint, poverty status.
+      livelihood.income_phase(),
+      livelihood.consumption_phase(),
+      livelihood.welfare_phase(),
+  };
+  return model;
+}
+
+}  // namespace chacra::models

@@ -1,0 +1,27 @@
+// The one parameter registry of chacra: the engine's parameters and every module's, registered once.
+#include "models/registry.hpp"
+
+#include "models/adoption.hpp"
+#include "models/demography.hpp"
+#include "models/haku_winay.hpp"
+#include "models/juntos.hpp"
+#include "models/livelihood.hpp"
+#include "sim/engine_params.hpp"
+
+namespace chacra::models {
+
+const Registry& registry() {
+  static const Registry reg = [] {
+    Registry r;
+    register_engine_params(r);
+    Demography::register_params(r);
+    Adoption::register_params(r);
+    Livelihood::register_params(r);
+    Juntos::register_params(r);
+    HakuWinay::register_params(r);
+    return r;
+  }();
+  return reg;
+}
+
+}  // namespace chacra::models

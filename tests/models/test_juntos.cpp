@@ -1,0 +1,650 @@
+// File: tests/models/test_juntos.cpp
+// Juntos on small hand-made worlds: exact payment schedules under a fake generator, aging out, degenerate
+// parameters (zero transfer, disabled), statistical checks of the paid share and enrolment against their
+// parameters, phased rollout, re-certification, top-ups and the coordination lever.
+#include "models/juntos.hpp"
+
+#include "models/shared_state.hpp"
+#include "sim/engine.hpp"
+#include "sim/engine_params.hpp"
+#include "sim/params.hpp"
+#include "sim/rng.hpp"
+#include "sim/world.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace chacra::models {
+namespace {
+
+// A hand-made household: what Juntos reads.
+struct HouseholdSpec {
+  std::uint32_t centre = 0;
+  float wealth = -3.0f;  // far below the PMT cutoff: the PMT's target
+  std::uint8_t ubn = 1;
+  float land_ha = 0.5f;
+  std::vector<std::int16_t> ages_months = {35 * 12, 33 * 12, 5 * 12};
+  std::vector<std::uint8_t> secondary_done = {1, 1, 0};
+  std::uint8_t pregnancy_month = 0;
+};
+
+struct CentreSpec {
+  std::uint32_t district = 0;
+  float market_access = 0.5f;
+};
+
+// Builds a world with the engine's and demography's columns created by hand. Households must be given
+// sorted by centre and centres sorted by district.
+World make_world(const std::vector<float>& district_poverty, const std::vector<CentreSpec>& centres,
+                 const std::vector<HouseholdSpec>& households, std::size_t block_households = 64) {
+  World w;
+  w.calendar.start_year = 2017;
+  w.calendar.months = 120;
+  w.districts.resize(district_poverty.size());
+  float* poverty = w.districts.add<float>(col::district_poverty_rate, "share", "poverty");
+  for (std::size_t d = 0; d < district_poverty.size(); ++d) poverty[d] = district_poverty[d];
+
+  w.centres.resize(centres.size());
+  auto* c_district = w.centres.add<std::uint32_t>(col::district, "index", "district");
+  auto* c_access = w.centres.add<float>(col::centre_market_access, "0..1", "access");
+  auto* c_households = w.centres.add<std::uint32_t>(col::centre_households, "households", "households");
+  for (std::size_t c = 0; c < centres.size(); ++c) {
+    c_district[c] = centres[c].district;
+    c_access[c] = centres[c].market_access;
+  }
+
+  auto& h = w.households;
+  h.resize(households.size());
+  auto* centre = h.add<std::uint32_t>(col::centre, "index", "centre");
+  auto* district = h.add<std::uint32_t>(col::district, "index", "district");
+  auto* age = h.add<std::int16_t>(col::member_age_months, "months", "age", kMaxMembers);
+  h.add<std::uint8_t>(col::member_female, "0/1", "female", kMaxMembers);
+  auto* secondary = h.add<std::uint8_t>(col::member_secondary_done, "0/1", "secondary done", kMaxMembers);
+  auto* pregnancy = h.add<std::uint8_t>(col::pregnancy_month, "month", "pregnancy");
+  auto* size = h.add<std::uint8_t>(col::household_size, "persons", "size");
+  auto* ubn = h.add<std::uint8_t>(col::has_ubn, "0/1", "ubn");
+  auto* wealth = h.add<float>(col::wealth_index, "z", "wealth");
+  auto* land = h.add<float>(col::land_ha, "ha", "land");
+  h.add<float>(col::cash_pen, "PEN", "cash");
+
+  w.centre_first.assign(centres.size() + 1, 0);
+  for (std::size_t i = 0; i < households.size(); ++i) {
+    const auto& s = households[i];
+    centre[i] = s.centre;
+    district[i] = centres[s.centre].district;
+    c_households[s.centre] += 1;
+    for (int k = 0; k < kMaxMembers; ++k) {
+      const bool used = k < static_cast<int>(s.ages_months.size());
+      age[i * kMaxMembers + k] = used ? s.ages_months[k] : std::int16_t{-1};
+      secondary[i * kMaxMembers + k] = used && k < static_cast<int>(s.secondary_done.size()) ? s.secondary_done[k] : 0;
+    }
+    pregnancy[i] = s.pregnancy_month;
+    size[i] = static_cast<std::uint8_t>(s.ages_months.size());
+    ubn[i] = s.ubn;
+    wealth[i] = s.wealth;
+    land[i] = s.land_ha;
+  }
+  for (std::size_t c = 0; c < centres.size(); ++c) w.centre_first[c + 1] = w.centre_first[c] + c_households[c];
+  w.district_first.assign(district_poverty.size() + 1, 0);
+  for (std::size_t d = 0, c = 0; d <= district_poverty.size(); ++d) {
+    while (c < centres.size() && c_district[c] < d) ++c;
+    w.district_first[d] = static_cast<std::uint32_t>(c);
+  }
+  add_shared_columns(w);
+  w.make_blocks(block_households);
+  return w;
+}
+
+// A population of `n` households drawn from a test stream: `districts` districts of poverty 0.6 (all
+// eligible), centres of 40 households with market access uniform on [0, 1], young children only (nobody
+// ages out within a few years unless `aging` says otherwise).
+World random_world(std::uint32_t n, std::uint32_t districts = 10, std::uint64_t seed = 7) {
+  const rng::StreamSeed s{seed, 0};
+  std::vector<float> poverty(districts, 0.6f);
+  const std::uint32_t n_centres = (n + 39) / 40;
+  std::vector<CentreSpec> centres(n_centres);
+  for (std::uint32_t c = 0; c < n_centres; ++c) {
+    auto st = s.open(rng::domain_id("test.centre"), 0, c);
+    centres[c].district = c * districts / n_centres;
+    centres[c].market_access = static_cast<float>(st.uniform());
+  }
+  std::vector<HouseholdSpec> hh(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto st = s.open(rng::domain_id("test.household"), 0, i);
+    hh[i].centre = i / 40;
+    hh[i].ubn = st.bernoulli(0.6) ? 1 : 0;
+    hh[i].wealth = static_cast<float>(st.normal(hh[i].ubn ? -0.5 : 0.5, 0.85));
+    hh[i].land_ha = static_cast<float>(st.lognormal(0.0, 0.8));
+    const bool children = st.bernoulli(0.75);
+    hh[i].ages_months = {static_cast<std::int16_t>(30 * 12 + st.below(240)), 32 * 12};
+    hh[i].secondary_done = {1, 1};
+    if (children) {
+      hh[i].ages_months.push_back(static_cast<std::int16_t>(st.below(10 * 12)));
+      hh[i].secondary_done.push_back(0);
+    }
+  }
+  return make_world(poverty, centres, hh);
+}
+
+Registry make_registry() {
+  Registry r;
+  register_engine_params(r);
+  Juntos::register_params(r);
+  return r;
+}
+
+// Ages every member by one month (what Demography does before Juntos each month).
+void age_members(World& w) {
+  auto* age = w.households.get<std::int16_t>(col::member_age_months);
+  for (std::size_t i = 0; i < w.household_count() * kMaxMembers; ++i)
+    if (age[i] >= 0) ++age[i];
+}
+
+// Runs Juntos's two phases for months [0, months), calling `before(m)` first (demography and resets) and
+// `after(m)` last (recording), over every block in order.
+void run(World& w, Juntos& juntos, const ParamSet& ps, int months, const std::function<void(int)>& before,
+         const std::function<void(int)>& after, std::uint64_t seed = 11) {
+  const std::vector<Phase> phases = {juntos.eligibility_phase(), juntos.payment_phase()};
+  for (int m = 0; m < months; ++m) {
+    if (before) before(m);
+    const StepContext ctx{ps, rng::StreamSeed{seed, 0}, m, w.calendar};
+    for (const auto& b : w.blocks)
+      for (const auto& p : phases) p.block(w, ctx, b);
+    if (after) after(m);
+  }
+}
+
+struct Trace {
+  std::vector<std::vector<std::uint8_t>> status;  // [month][household]
+  std::vector<std::vector<std::uint8_t>> compliant;
+  std::vector<std::vector<float>> transfer;
+  std::vector<std::vector<float>> cost;
+  std::vector<std::vector<std::uint8_t>> eligible;
+};
+
+Trace run_trace(World& w, Juntos& juntos, const ParamSet& ps, int months, bool aging = true) {
+  Trace t;
+  const auto n = w.household_count();
+  run(
+      w, juntos, ps, months, [&](int m) { if (aging && m > 0) age_members(w); },
+      [&](int) {
+        auto& h = w.households;
+        const auto* st = h.get<std::uint8_t>(col::juntos_status);
+        const auto* co = h.get<std::uint8_t>(col::juntos_compliant);
+        const auto* tr = h.get<float>(col::juntos_transfer_pen);
+        const auto* cs = h.get<float>(col::cost_juntos_pen);
+        const auto* el = h.get<std::uint8_t>(col::juntos_eligible);
+        t.status.emplace_back(st, st + n);
+        t.compliant.emplace_back(co, co + n);
+        t.transfer.emplace_back(tr, tr + n);
+        t.cost.emplace_back(cs, cs + n);
+        t.eligible.emplace_back(el, el + n);
+      });
+  return t;
+}
+
+constexpr auto kEnrolled = static_cast<std::uint8_t>(JuntosStatus::enrolled);
+constexpr auto kSuspended = static_cast<std::uint8_t>(JuntosStatus::suspended);
+constexpr auto kExited = static_cast<std::uint8_t>(JuntosStatus::exited);
+
+bool affiliated(std::uint8_t s) { return s == kEnrolled || s == kSuspended; }
+
+// Parameters that make targeting exact: no PMT errors, everybody takes up.
+void exact_targeting(ParamSet& ps) {
+  ps.set("juntos.pmt_exclusion_error", 0.0);
+  ps.set("juntos.pmt_inclusion_error", 0.0);
+  ps.set("juntos.take_up", 1.0);
+}
+
+TEST(Juntos, RegistersParametersWithDefaults) {
+  const Registry reg = make_registry();
+  const ParamSet ps(reg);
+  EXPECT_EQ(ps.real("juntos.transfer_pen"), 200.0);
+  EXPECT_EQ(ps.choice("juntos.coordination"), "informal");
+  EXPECT_EQ(ps.choice("juntos.rollout"), "all_at_start");
+  EXPECT_FALSE(ps.boolean("juntos.top_ups"));
+  EXPECT_TRUE(ps.violations().empty());
+  const JuntosParams p = JuntosParams::from(ps);
+  EXPECT_EQ(p.max_child_age_months, 228);
+  EXPECT_GT(p.coordination_push, 0.0);
+}
+
+TEST(Juntos, FakeGeneratorGivesExactPaymentSchedule) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  exact_targeting(ps);
+  ps.set("juntos.coordination", std::string("none"));
+  World w = make_world({0.6f}, {{0, 0.5f}}, std::vector<HouseholdSpec>(3));
+  // Household 0 always complies; household 1 fails the check of month 5; household 2 fails those of
+  // months 5 and 7 (also while suspended).
+  Juntos juntos([](std::uint32_t domain, int month, std::uint32_t h) -> double {
+    if (domain != Juntos::kComplianceDomain) return 0.5;
+    const bool fail = (h == 1 && month == 5) || (h == 2 && (month == 5 || month == 7));
+    return fail ? 1.0 : 0.0;
+  });
+  juntos.setup(w, ps, rng::StreamSeed{1, 0});
+  const Trace t = run_trace(w, juntos, ps, 14);
+  const double admin = ps.real("juntos.admin_cost_pen_per_month");
+  for (int m = 0; m < 14; ++m) {
+    const bool pay = m % 2 == 1;
+    // Household 0: enrolled throughout, paid every odd month.
+    EXPECT_EQ(t.status[m][0], kEnrolled) << m;
+    EXPECT_FLOAT_EQ(t.transfer[m][0], pay ? 200.0f : 0.0f) << m;
+    EXPECT_FLOAT_EQ(t.cost[m][0], static_cast<float>(admin + (pay ? 200.0 : 0.0))) << m;
+    // Household 1: suspended in months 6-7, so the payment of month 7 (only) is withheld.
+    const bool s1 = m == 6 || m == 7;
+    EXPECT_EQ(t.status[m][1], s1 ? kSuspended : kEnrolled) << m;
+    EXPECT_FLOAT_EQ(t.transfer[m][1], pay && !s1 ? 200.0f : 0.0f) << m;
+    EXPECT_FLOAT_EQ(t.cost[m][1], static_cast<float>(admin + (pay && !s1 ? 200.0 : 0.0))) << m;
+    // Household 2: two failed checks withhold the payments of months 7 and 9.
+    const bool s2 = m >= 6 && m <= 9;
+    EXPECT_EQ(t.status[m][2], s2 ? kSuspended : kEnrolled) << m;
+    EXPECT_FLOAT_EQ(t.transfer[m][2], pay && !s2 ? 200.0f : 0.0f) << m;
+  }
+  EXPECT_EQ(t.compliant[5][1], 0);
+  EXPECT_EQ(t.compliant[7][1], 1);
+  const auto* enrolled = w.households.get<std::uint8_t>(col::juntos_enrolled);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(enrolled[i], 1);
+}
+
+TEST(Juntos, NonCompliantHouseholdIsNeverPaidAfterItsFirstRound) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  exact_targeting(ps);
+  World w = make_world({0.6f}, {{0, 0.5f}}, std::vector<HouseholdSpec>(1));
+  Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.999999; });
+  juntos.setup(w, ps, rng::StreamSeed{1, 0});
+  const Trace t = run_trace(w, juntos, ps, 12);
+  // First round paid (a new affiliate starts in good standing), then every check fails.
+  EXPECT_FLOAT_EQ(t.transfer[1][0], 200.0f);
+  for (int m = 2; m < 12; ++m) {
+    EXPECT_EQ(t.status[m][0], kSuspended) << m;
+    EXPECT_FLOAT_EQ(t.transfer[m][0], 0.0f) << m;
+  }
+}
+
+TEST(Juntos, AgesOutInTheMonthTheLastChildStopsQualifying) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  exact_targeting(ps);
+  std::vector<HouseholdSpec> hh(4);
+  // 0: the only child turns 19 (228 months) in month 3.
+  hh[0].ages_months = {40 * 12, 38 * 12, 228 - 3};
+  // 1: the only child (16) finishes secondary school in month 4.
+  hh[1].ages_months = {40 * 12, 38 * 12, 16 * 12};
+  // 2: two children; the elder turns 19 in month 2 but the younger keeps the household in.
+  hh[2].ages_months = {40 * 12, 38 * 12, 228 - 2, 10 * 12};
+  hh[2].secondary_done = {1, 1, 0, 0};
+  // 3: no child, a pregnant woman until month 5 (then, in this test, no baby).
+  hh[3].ages_months = {25 * 12, 24 * 12};
+  hh[3].secondary_done = {1, 1};
+  hh[3].pregnancy_month = 4;
+  World w = make_world({0.6f}, {{0, 0.5f}}, hh);
+  Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+  juntos.setup(w, ps, rng::StreamSeed{1, 0});
+  auto* secondary = w.households.get<std::uint8_t>(col::member_secondary_done);
+  auto* pregnancy = w.households.get<std::uint8_t>(col::pregnancy_month);
+  std::vector<std::vector<std::uint8_t>> status;
+  run(
+      w, juntos, ps, 10,
+      [&](int m) {
+        if (m > 0) age_members(w);
+        if (m == 4) secondary[1 * kMaxMembers + 2] = 1;  // the child's slot
+        if (m == 5) pregnancy[3] = 0;
+      },
+      [&](int) {
+        const auto* st = w.households.get<std::uint8_t>(col::juntos_status);
+        status.emplace_back(st, st + 4);
+      });
+  const int exit_at[4] = {3, 4, -1, 5};
+  for (int i = 0; i < 4; ++i)
+    for (int m = 0; m < 10; ++m) {
+      const bool out = exit_at[i] >= 0 && m >= exit_at[i];
+      EXPECT_EQ(status[m][i], out ? kExited : kEnrolled) << "household " << i << " month " << m;
+    }
+  const auto* exit_month = w.households.get<std::int32_t>(col::juntos_exit_month);
+  const auto* reason = w.households.get<std::uint8_t>(col::juntos_exit_reason);
+  const auto* enrolled = w.households.get<std::uint8_t>(col::juntos_enrolled);
+  const auto* transfer = w.households.get<float>(col::juntos_transfer_pen);
+  const auto* cost = w.households.get<float>(col::cost_juntos_pen);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(exit_month[i], exit_at[i]) << i;
+    EXPECT_EQ(reason[i], static_cast<std::uint8_t>(exit_at[i] >= 0 ? JuntosExitReason::aged_out
+                                                                      : JuntosExitReason::none))
+        << i;
+    EXPECT_EQ(enrolled[i], exit_at[i] >= 0 ? 0 : 1) << i;
+    if (exit_at[i] >= 0) {
+      EXPECT_EQ(transfer[i], 0.0f);  // month 9 is a payment month
+      EXPECT_EQ(cost[i], 0.0f);
+    }
+  }
+}
+
+TEST(Juntos, ZeroTransferChangesNoDrawAndDisabledNeverEnrols) {
+  const Registry reg = make_registry();
+  ParamSet base(reg);
+  base.set("juntos.recertification_months", std::int64_t{12});  // exercise re-certification draws too
+  World w0 = random_world(2000);
+  Juntos j0;
+  j0.setup(w0, base, rng::StreamSeed{3, 0});
+  const Trace t0 = run_trace(w0, j0, base, 36);
+
+  ParamSet zero(reg);
+  zero.set("juntos.recertification_months", std::int64_t{12});
+  zero.set("juntos.transfer_pen", 0.0);
+  World w1 = random_world(2000);
+  Juntos j1;
+  j1.setup(w1, zero, rng::StreamSeed{3, 0});
+  const Trace t1 = run_trace(w1, j1, zero, 36);
+
+  ParamSet off(reg);
+  off.set("juntos.recertification_months", std::int64_t{12});
+  off.set("juntos.enabled", false);
+  World w2 = random_world(2000);
+  Juntos j2;
+  j2.setup(w2, off, rng::StreamSeed{3, 0});
+  const Trace t2 = run_trace(w2, j2, off, 36);
+
+  const double admin = base.real("juntos.admin_cost_pen_per_month");
+  std::size_t ever_paid = 0, ever_suspended = 0, ever_exited = 0;
+  for (int m = 0; m < 36; ++m) {
+    EXPECT_EQ(t0.status[m], t1.status[m]) << m;
+    EXPECT_EQ(t0.compliant[m], t1.compliant[m]) << m;
+    EXPECT_EQ(t0.eligible[m], t1.eligible[m]) << m;
+    EXPECT_EQ(t0.eligible[m], t2.eligible[m]) << m;  // eligibility is still computed when disabled
+    for (std::size_t i = 0; i < 2000; ++i) {
+      EXPECT_EQ(t1.transfer[m][i], 0.0f);
+      EXPECT_FLOAT_EQ(t1.cost[m][i], affiliated(t1.status[m][i]) ? static_cast<float>(admin) : 0.0f);
+      EXPECT_FALSE(affiliated(t2.status[m][i]));
+      EXPECT_NE(t2.status[m][i], kExited);
+      EXPECT_EQ(t2.transfer[m][i], 0.0f);
+      EXPECT_EQ(t2.cost[m][i], 0.0f);
+      ever_paid += t0.transfer[m][i] > 0.0f;
+      ever_suspended += t0.status[m][i] == kSuspended;
+      ever_exited += t0.status[m][i] == kExited;
+    }
+  }
+  // The default run exercised payments, suspensions and exits (lost classifications).
+  EXPECT_GT(ever_paid, 0u);
+  EXPECT_GT(ever_suspended, 0u);
+  EXPECT_GT(ever_exited, 0u);
+}
+
+TEST(Juntos, ResultsDoNotDependOnTheBlockPartition) {
+  const Registry reg = make_registry();
+  const ParamSet ps(reg);
+  World a = random_world(1500);
+  World b = random_world(1500);
+  b.make_blocks(1'000'000);
+  ASSERT_GT(a.blocks.size(), 1u);
+  ASSERT_EQ(b.blocks.size(), 1u);
+  Juntos ja, jb;
+  ja.setup(a, ps, rng::StreamSeed{5, 0});
+  jb.setup(b, ps, rng::StreamSeed{5, 0});
+  const Trace ta = run_trace(a, ja, ps, 24);
+  const Trace tb = run_trace(b, jb, ps, 24);
+  EXPECT_EQ(ta.status, tb.status);
+  EXPECT_EQ(ta.transfer, tb.transfer);
+}
+
+TEST(Juntos, PaidShareMatchesComplianceProbabilities) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);  // default compliance parameters
+  ps.set("juntos.recertification_months", std::int64_t{0});  // a fixed affiliated population
+  const std::uint32_t n = 4000;
+  World w = random_world(n);
+  Juntos juntos;
+  juntos.setup(w, ps, rng::StreamSeed{9, 0});
+  const Trace t = run_trace(w, juntos, ps, 25);
+  const auto* prob = w.households.get<float>(col::juntos_compliance_prob);
+  double share_sum = 0.0;
+  int rounds = 0;
+  for (int m = 3; m < 25; m += 2) {  // rounds after the first check
+    double affiliated_n = 0, paid = 0, expected = 0, var = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (!affiliated(t.status[m][i])) continue;
+      affiliated_n += 1;
+      paid += t.transfer[m][i] > 0.0f;
+      expected += prob[i];
+      var += prob[i] * (1.0 - prob[i]);
+    }
+    ASSERT_GT(affiliated_n, 1000);
+    EXPECT_NEAR(paid, expected, 4.0 * std::sqrt(var)) << "round in month " << m;
+    share_sum += paid / affiliated_n;
+    ++rounds;
+  }
+  // Calibration target: 85-95% of affiliated households paid in a typical round (93.8% in one region).
+  const double share = share_sum / rounds;
+  EXPECT_GT(share, 0.85);
+  EXPECT_LT(share, 0.95);
+}
+
+TEST(Juntos, EnrolmentMatchesTargetingErrorsAndTakeUp) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  ps.set("juntos.take_up", 0.8);
+  ps.set("juntos.pmt_exclusion_error", 0.2);
+  ps.set("juntos.pmt_inclusion_error", 0.1);
+  const std::uint32_t n = 5000;
+  World w = random_world(n);
+  Juntos juntos;
+  juntos.setup(w, ps, rng::StreamSeed{13, 0});
+  run(w, juntos, ps, 1, nullptr, nullptr);
+  const auto& h = w.households;
+  const auto* target = h.get<std::uint8_t>(col::juntos_pmt_target);
+  const auto* classified = h.get<std::uint8_t>(col::juntos_classified_poor);
+  const auto* status = h.get<std::uint8_t>(col::juntos_status);
+  const auto* eligible = h.get<std::uint8_t>(col::juntos_eligible);
+  const auto* age = h.get<std::int16_t>(col::member_age_months);
+  double targets = 0, targets_classified = 0, others = 0, others_classified = 0;
+  double enrolled = 0, expected = 0, var = 0, eligible_n = 0, enrolled_of_eligible = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    bool child = false;
+    for (int k = 0; k < kMaxMembers; ++k) child |= age[i * kMaxMembers + k] >= 0 && age[i * kMaxMembers + k] < 228;
+    if (target[i]) {
+      targets += 1;
+      targets_classified += classified[i];
+    } else {
+      others += 1;
+      others_classified += classified[i];
+    }
+    const double q = child ? (target[i] ? 0.8 : 0.1) * 0.8 : 0.0;
+    expected += q;
+    var += q * (1 - q);
+    enrolled += status[i] == kEnrolled;
+    eligible_n += eligible[i];
+    enrolled_of_eligible += eligible[i] && status[i] == kEnrolled;
+  }
+  ASSERT_GT(targets, 500);
+  ASSERT_GT(others, 500);
+  EXPECT_NEAR(targets_classified / targets, 0.8, 4 * std::sqrt(0.8 * 0.2 / targets));
+  EXPECT_NEAR(others_classified / others, 0.1, 4 * std::sqrt(0.1 * 0.9 / others));
+  EXPECT_NEAR(enrolled, expected, 4 * std::sqrt(var));
+  EXPECT_NEAR(enrolled_of_eligible / eligible_n, 0.8, 4 * std::sqrt(0.8 * 0.2 / eligible_n));
+}
+
+TEST(Juntos, ReCertificationIsStaggeredOverTheCycle) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  exact_targeting(ps);
+  ps.set("juntos.recertification_months", std::int64_t{12});
+  const std::uint32_t n = 3600;
+  World w = random_world(n);
+  Juntos juntos;
+  juntos.setup(w, ps, rng::StreamSeed{17, 0});
+  const auto* offset = w.households.get<std::int16_t>(col::juntos_recert_offset);
+  const auto* classified = w.households.get<std::uint8_t>(col::juntos_classified_poor);
+  const auto* target = w.households.get<std::uint8_t>(col::juntos_pmt_target);
+  std::vector<int> count(12, 0);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    ASSERT_GE(offset[i], 0);
+    ASSERT_LT(offset[i], 12);
+    ++count[offset[i]];
+    EXPECT_EQ(classified[i], target[i]);  // no errors: the classification is the PMT's target
+  }
+  for (int k = 0; k < 12; ++k) EXPECT_NEAR(count[k], n / 12.0, 4 * std::sqrt(n / 12.0 * 11.0 / 12.0)) << k;
+}
+
+TEST(Juntos, ReCertificationExitsHouseholdsThatLoseTheClassification) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  ps.set("juntos.take_up", 1.0);
+  ps.set("juntos.pmt_exclusion_error", 0.5);
+  ps.set("juntos.pmt_inclusion_error", 0.0);
+  ps.set("juntos.recertification_months", std::int64_t{12});
+  ps.set("juntos.coordination", std::string("none"));
+  const std::uint32_t n = 1200;
+  World w = random_world(n);
+  // Certification draws of 0 are below the exclusion error: every re-certified household loses it.
+  Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+  juntos.setup(w, ps, rng::StreamSeed{19, 0});
+  const auto* offset = w.households.get<std::int16_t>(col::juntos_recert_offset);
+  const Trace t = run_trace(w, juntos, ps, 14, false);
+  const auto* exit_month = w.households.get<std::int32_t>(col::juntos_exit_month);
+  const auto* reason = w.households.get<std::uint8_t>(col::juntos_exit_reason);
+  std::size_t exits = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    // Households enrolled before their re-certification month leave exactly then (offset 0: re-certified
+    // in month 0, before they could enrol).
+    if (offset[i] > 0 && affiliated(t.status[0][i])) {
+      ++exits;
+      EXPECT_EQ(exit_month[i], offset[i]) << i;
+      EXPECT_EQ(reason[i], static_cast<std::uint8_t>(JuntosExitReason::lost_classification));
+      EXPECT_EQ(t.status[13][i], kExited);
+    }
+    if (offset[i] == 0) {
+      EXPECT_FALSE(affiliated(t.status[0][i])) << i;
+    }
+    EXPECT_FALSE(affiliated(t.status[13][i]));
+  }
+  EXPECT_GT(exits, 100u);
+}
+
+TEST(Juntos, PhasedRolloutCoversThePoorestDistrictsFirst) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  exact_targeting(ps);
+  ps.set("juntos.rollout", std::string("phased"));
+  ps.set("juntos.phased_initial_share", 0.2);
+  ps.set("juntos.phased_share_per_year", 0.2);
+  ps.set("juntos.start_month", std::int64_t{6});
+  // Ten districts, poverty 0.31 .. 0.76: districts 0 and 1 are not eligible (<= 0.40).
+  std::vector<float> poverty;
+  std::vector<CentreSpec> centres;
+  std::vector<HouseholdSpec> hh;
+  for (std::uint32_t d = 0; d < 10; ++d) {
+    poverty.push_back(0.31f + 0.05f * d);
+    centres.push_back({d, 0.5f});
+    for (int k = 0; k < 3; ++k) {
+      HouseholdSpec s;
+      s.centre = d;
+      s.ages_months = {30 * 12, 30 * 12, 12};
+      hh.push_back(s);
+    }
+  }
+  World w = make_world(poverty, centres, hh);
+  Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+  juntos.setup(w, ps, rng::StreamSeed{1, 0});
+  const auto* entry = w.districts.get<std::int32_t>(col::district_juntos_entry_month);
+  // Eight eligible districts (0.41 .. 0.76): floor(0.2 * 8) = 1 covered at start, then 3, 4, 6 and 8
+  // after one to four years, poorest first.
+  const int expected[10] = {-1, -1, 6 + 48, 6 + 48, 6 + 36, 6 + 36, 6 + 24, 6 + 12, 6 + 12, 6};
+  for (int d = 0; d < 10; ++d) EXPECT_EQ(entry[d], expected[d]) << d;
+  const Trace t = run_trace(w, juntos, ps, 60, false);
+  for (std::size_t i = 0; i < hh.size(); ++i) {
+    const int e = expected[hh[i].centre];
+    for (int m = 0; m < 60; ++m) EXPECT_EQ(affiliated(t.status[m][i]), e >= 0 && m >= e) << i << " " << m;
+  }
+  EXPECT_EQ(Juntos::district_entry_month(JuntosParams::from(ps), 0, 8), 6);
+}
+
+TEST(Juntos, TopUpsForPregnancyInfantsAndUpperSecondaryStudents) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  exact_targeting(ps);
+  std::vector<HouseholdSpec> hh(3);
+  hh[0].pregnancy_month = 2;                                          // early-childhood top-up
+  hh[0].ages_months = {30 * 12, 30 * 12, 5 * 12};
+  hh[1].ages_months = {45 * 12, 44 * 12, 15 * 12, 16 * 12, 6};       // two students and an infant
+  hh[1].secondary_done = {1, 1, 0, 0, 0};
+  hh[2].ages_months = {45 * 12, 44 * 12, 17 * 12, 8 * 12};           // the 17-year-old is done
+  hh[2].secondary_done = {1, 1, 1, 0};
+  for (bool top_ups : {false, true}) {
+    ps.set("juntos.top_ups", top_ups);
+    World w = make_world({0.6f}, {{0, 0.5f}}, hh);
+    Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+    juntos.setup(w, ps, rng::StreamSeed{1, 0});
+    const Trace t = run_trace(w, juntos, ps, 2, false);
+    EXPECT_FLOAT_EQ(t.transfer[1][0], top_ups ? 300.0f : 200.0f);
+    EXPECT_FLOAT_EQ(t.transfer[1][1], top_ups ? 200.0f + 100.0f + 160.0f : 200.0f);
+    EXPECT_FLOAT_EQ(t.transfer[1][2], 200.0f);
+  }
+}
+
+TEST(Juntos, CoordinationPushesGardensWastePitsAndSavingsOnlyWhereHwOperates) {
+  const Registry reg = make_registry();
+  // Centre 0 has HW, centre 1 has not; in each, household 0 is affiliated and household 1 is not (rich).
+  std::vector<HouseholdSpec> hh(4);
+  hh[0].centre = hh[1].centre = 0;
+  hh[2].centre = hh[3].centre = 1;
+  hh[1].wealth = hh[3].wealth = 3.0f;
+  hh[1].ubn = hh[3].ubn = 0;
+  constexpr int garden = tech_index(Tech::vegetable_garden);
+  constexpr int waste = tech_index(Tech::waste_pit);
+  constexpr float hw_stock = 0.03f;  // saving_boost already given by HW's financial education
+  std::vector<float> garden_push, boost;
+  for (const char* level : {"none", "informal", "formal"}) {
+    ParamSet ps(reg);
+    exact_targeting(ps);
+    ps.set("juntos.coordination", std::string(level));
+    World w = make_world({0.6f}, {{0, 0.5f}, {0, 0.5f}}, hh);
+    auto* hw_active = w.centres.get<std::uint8_t>(col::centre_hw_active);
+    hw_active[0] = 1;
+    Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+    juntos.setup(w, ps, rng::StreamSeed{1, 0});
+    float* push = w.households.get<float>(col::adoption_push);
+    float* saving = w.households.get<float>(col::saving_boost);
+    for (int i = 0; i < 4; ++i) saving[i] = hw_stock;
+    // Adoption consumes and resets the push every month; saving_boost is a persistent stock.
+    const auto reset_push = [&](int) { std::fill(push, push + 4 * kTechCount, 0.0f); };
+    run(w, juntos, ps, 3, reset_push, nullptr);
+    const auto* status = w.households.get<std::uint8_t>(col::juntos_status);
+    ASSERT_EQ(status[0], kEnrolled);
+    ASSERT_EQ(status[2], kEnrolled);
+    ASSERT_FALSE(affiliated(status[1]));
+    for (int i = 0; i < 4; ++i)
+      for (int k = 0; k < kTechCount; ++k) {
+        const bool pushed = i == 0 && (k == garden || k == waste);
+        if (!pushed) {
+          EXPECT_EQ(push[i * kTechCount + k], 0.0f) << level << " " << i << " " << k;
+        }
+      }
+    for (int i = 1; i < 4; ++i) EXPECT_EQ(saving[i], hw_stock) << level << " " << i;
+    EXPECT_EQ(push[garden], push[waste]);
+    const JuntosParams p = JuntosParams::from(ps);
+    // One month's push; the saving boost is held (not accumulated) while HW operates.
+    EXPECT_FLOAT_EQ(push[garden], static_cast<float>(p.coordination_push));
+    EXPECT_FLOAT_EQ(saving[0], hw_stock + static_cast<float>(p.coordination_saving_boost));
+    garden_push.push_back(push[garden]);
+    boost.push_back(saving[0] - hw_stock);
+    // HW leaves the centre: no more push, and Juntos withdraws its share of the saving boost.
+    hw_active[0] = 0;
+    run(w, juntos, ps, 1, reset_push, nullptr);
+    EXPECT_EQ(push[garden], 0.0f);
+    EXPECT_NEAR(saving[0], hw_stock, 1e-7);
+  }
+  EXPECT_EQ(garden_push[0], 0.0f);
+  EXPECT_EQ(boost[0], 0.0f);
+  EXPECT_GT(garden_push[1], 0.0f);
+  EXPECT_GT(garden_push[2], garden_push[1]);
+  EXPECT_GT(boost[1], 0.0f);
+  EXPECT_GT(boost[2], boost[1]);
+}
+
+}  // namespace
+}  // namespace chacra::models
