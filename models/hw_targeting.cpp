@@ -40,6 +40,7 @@ TargetingRule TargetingRule::preset(HwTargetingPreset which, const ParamSet& p) 
   r.min_juntos_share = p.real("haku_winay.min_juntos_share");
   r.rank_by_juntos_share = p.boolean("haku_winay.rank_by_juntos_share");
   r.border_exception = p.boolean("haku_winay.border_exception");
+  r.only_district = static_cast<int>(p.integer("haku_winay.only_district"));
   switch (which) {
     case HwTargetingPreset::rule_2017: break;
     case HwTargetingPreset::pre_2017: r.require_juntos_presence = true; break;
@@ -80,6 +81,7 @@ std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& 
     p.households = census[ci];
     p.ubn_share = ubn[ci];
     p.district_poverty = poverty[d];
+    p.district = d;
     p.malnutrition_priority = malnutrition != nullptr && malnutrition[d] != 0;
     p.border_area = border != nullptr && border[ci] != 0;
     std::uint32_t subsistence = 0, enrolled = 0;
@@ -96,6 +98,7 @@ std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& 
 }
 
 bool centre_eligible(const TargetingRule& r, const CentreProfile& c) {
+  if (r.only_district >= 0 && c.district != static_cast<std::uint32_t>(r.only_district)) return false;
   const bool exempt = r.border_exception && c.border_area;
   if (!exempt && r.min_households > 0 && c.households < static_cast<std::uint32_t>(r.min_households)) return false;
   if (!exempt && r.min_ubn_share > 0.0 && c.ubn_share < r.min_ubn_share) return false;

@@ -34,6 +34,7 @@ struct TargetingRule {
   double min_juntos_share = 0.0;             // share of Juntos households at least this (0 drops it)
   bool rank_by_juntos_share = false;         // rollout priority by Juntos share (not an eligibility test)
   bool border_exception = false;             // border-area centres skip the household and UBN minimums
+  int only_district = -1;                    // >= 0: only centres of this district (controlled experiments)
 
   // The rule configured by the haku_winay.* parameters (preset haku_winay.targeting plus the toggles).
   static TargetingRule from(const ParamSet& params);
@@ -54,6 +55,7 @@ struct CentreProfile {
   double subsistence_share = 0.0;  // share of the centre's households that are subsistence farms
   std::uint32_t juntos_households = 0;
   double juntos_share = 0.0;
+  std::uint32_t district = 0;
 };
 
 // Profiles of every centre; subsistence farms are defined by the rule's land and labour thresholds.
