@@ -144,6 +144,10 @@ void HakuWinay::register_params(Registry& r) {
             "MODEL.md: a counterfactual rule ranks centres by Juntos share");
   r.boolean("haku_winay.border_exception", false,
             "Centres in border areas are exempt from the household minimum and the UBN share", assumption);
+  r.integer("haku_winay.only_district", -1, -1, 2'000'000, "district index",
+            "Restrict Haku Winay to the centres of one district (-1: no restriction); for controlled experiments "
+            "and tests of common random numbers",
+            "Scenario choice");
   r.choice("haku_winay.household_offer", "all", {"all", "juntos_only", "juntos_exiting"},
            "Households of a selected centre offered HW: all (the real design: open to all), juntos_only (Juntos "
            "households), juntos_exiting (Juntos households whose youngest child turns 19 within "
