@@ -430,6 +430,10 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         result.period_labels = period_labels(population.calendar, months_per);
       }
       for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
+        if (options.run_unit && !options.run_unit(r, a)) {
+          total -= population.household_count() * static_cast<std::uint64_t>(population.calendar.months);
+          continue;
+        }
         const Arm& arm = scenario.arms[a];
         World world = population;
         Model model = builder(arm.params);
@@ -454,7 +458,7 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
           }
         }
         const std::string unit_group = "arms/" + arm.name + "/replicate_" + std::to_string(r);
-        if (a == 0) result.bytes_per_household = world.households.bytes_per_row();
+        result.bytes_per_household = world.households.bytes_per_row();
         if (out && out->resumed() && h5::exists(out->file(), unit_group)) {
           h5::Handle g = h5::open_group(out->file(), unit_group);
           if (h5::has_attr(g, "complete")) {
@@ -467,7 +471,7 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         }
         if (out) {
           const std::string g = "population/replicate_" + std::to_string(r);
-          if (a == 0 && !h5::exists(out->file(), g)) {
+          if (!h5::exists(out->file(), g)) {
             h5::write_table(out->file(), g + "/districts", world.districts);
             h5::write_table(out->file(), g + "/centres", world.centres);
             h5::write_table(out->file(), g + "/households", world.households);

@@ -48,6 +48,9 @@ struct RunOptions {
   // Continue OUT.partial left by an interrupted run of the same scenario: completed arm x replicate units
   // are kept, the rest are run again. The result is identical to an uninterrupted run.
   bool resume = false;
+  // Which arm x replicate units this process runs (empty: all). Used to split work across MPI ranks; a
+  // skipped unit leaves nothing in the file and no UnitResult.
+  std::function<bool(std::uint32_t replicate, std::size_t arm)> run_unit;
   // Called with the open file after every unit has run and before the file is renamed into place (the
   // comparison tables are written here).
   std::function<void(hid_t file, RunResult& result)> finalize;
