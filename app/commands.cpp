@@ -1,6 +1,7 @@
 // Scenario loading (file or built-in default), model wiring and checks shared by the subcommands.
 #include "app/commands.hpp"
 
+#include "app/evaluate.hpp"
 #include "default_scenario.hpp"
 #include "models/registry.hpp"
 #include "sim/population.hpp"
@@ -31,6 +32,9 @@ void validate_model_setup(const Scenario& scenario) {
   }
 }
 
-int dispatch_extra_command(const std::string&, const std::vector<std::string>&) { return -1; }
+int dispatch_extra_command(const std::string& command, const std::vector<std::string>& args) {
+  if (command == "evaluate") return cmd_evaluate(args);
+  return -1;
+}
 
 }  // namespace chacra::cli

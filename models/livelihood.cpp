@@ -42,7 +42,7 @@ struct MonthConstants {
   // Shares of a technology's output by destination, with the month's seasonal weight.
   std::array<float, kTechCount> crop_sold_coef{}, animal_sold_coef{}, own_crop_coef{}, own_animal_coef{},
       own_home_coef{};
-  float hw = 1, ow = 1;
+  float hw = 1, ow = 1, programme_return = 1;
   float crop_sold = 0, animal_sold = 0, pasture_scale = 0;
   float wage_month = 0, max_shift = 0, business_profit = 0, locus_return = 0;
   float price_slope = 0, wage_slope = 0, animal_cov = 0, finance_dep = 0;
@@ -70,6 +70,7 @@ struct MonthConstants {
         case TechSource::home: own_home_coef[t] = 1.0f; break;
       }
     }
+    programme_return = static_cast<float>(p.programme_return_multiplier);
     crop_sold = static_cast<float>(p.crop_sold_share);
     animal_sold = static_cast<float>(p.animal_sold_share);
     pasture_scale = p.pasture_mean_ha > 0 ? static_cast<float>(1.0 / p.pasture_mean_ha) : 0.0f;
@@ -90,6 +91,7 @@ struct HouseholdInputs {
   int adults;
   bool business;
   const std::uint8_t* state;
+  const std::uint8_t* asset;  // programme asset and training delivered, per technology
   float pasture_ha, financed;
 };
 
@@ -126,7 +128,7 @@ inline Income income_of(const MonthConstants& k, const HouseholdInputs& h, const
     const float on = h.state[t] == kAdopted ? 1.0f : 0.0f;
     labour += on * k.labour[t];
     const float v = on * k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf) *
-                    (t == kPasture ? pasture_ratio : 1.0f);
+                    (t == kPasture ? pasture_ratio : 1.0f) * (h.asset[t] ? k.programme_return : 1.0f);
     crop_sold += v * k.crop_sold_coef[t];
     animal_sold += v * k.animal_sold_coef[t];
     own_crop += v * k.own_crop_coef[t];
@@ -162,6 +164,7 @@ LivelihoodParams LivelihoodParams::from(const ParamSet& p) {
     l.tech[t].upkeep_pen = p.real(std::string("adoption.") + kTechNames[t] + ".upkeep_pen");
   }
   l.pasture_mean_ha = p.real("adoption.pasture_mean_ha");
+  l.programme_return_multiplier = p.real("livelihood.programme_return_multiplier");
   l.crop_value_pen_per_ha = p.real("livelihood.crop_value_pen_per_ha");
   l.land_elasticity = p.real("livelihood.land_elasticity");
   l.water_crop_gain = p.real("livelihood.water_crop_gain");
@@ -224,6 +227,10 @@ void Livelihood::register_params(Registry& r) {
            "self-employment)",
            "Escobal and Ponce (2016): HW shifted labour from wage work to self-employment; size assumed");
   }
+  r.real("livelihood.programme_return_multiplier", 1.6, 0, 10, "multiplier",
+         "Return of a technology adopted with a programme asset and training (asset_delivered: improved kits, "
+         "seed, technical assistance) relative to the same technology adopted traditionally",
+         "Assumption; calibrated to the 2017 evaluation's income effect (docs/calibration.md)");
   r.real("livelihood.crop_value_pen_per_ha", 2100, 0, 1e6, "PEN per year",
          "Annual value of crop output (sold and consumed) of a household with 1 ha, capacity 1, no year-round "
          "water and no technology",
@@ -235,7 +242,7 @@ void Livelihood::register_params(Registry& r) {
   r.real("livelihood.crop_sold_share", 0.30, 0, 1, "share",
          "Share of crop output sold; the rest is consumed at home (subsistence farming)",
          "Assumption: highland smallholders sell a minority of their crops (ENA 2017)");
-  r.real("livelihood.animal_value_pen", 900, 0, 1e6, "PEN per year",
+  r.real("livelihood.animal_value_pen", 600, 0, 1e6, "PEN per year",
          "Annual value of small-animal and dairy output of a household of capacity 1 without technology",
          calib_income);
   r.real("livelihood.animal_sold_share", 0.65, 0, 1, "share", "Share of animal output sold", "Assumption");
@@ -248,7 +255,7 @@ void Livelihood::register_params(Registry& r) {
   r.real("livelihood.wage_month_pen", 550, 0, 1e6, "PEN per month",
          "Monthly earnings of an adult working full time off the farm",
          "Rural day wage of about PEN 25 for 22 days (MTPE/ENAHO 2018), assumption");
-  r.real("livelihood.wage_employment_rate", 0.32, 0, 1, "share",
+  r.real("livelihood.wage_employment_rate", 0.24, 0, 1, "share",
          "Share of the off-farm working time actually employed for a wage", calib_income);
   r.real("livelihood.max_labour_shift", 0.5, 0, 1, "share",
          "Largest share of off-farm working time that technologies can absorb", "Assumption");
@@ -467,7 +474,9 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
   const auto norm = [n](double total) { return total > 0 ? static_cast<double>(n) / total : 0.0; };
   const double k_rf = norm(sum_rf), k_rf_land = norm(sum_rf_land), k_other = norm(sum_other);
 
-  // Expected income at the baseline states: shocks at their means, the year's seasonal weights average 1.
+  // Expected income at the baseline states (no programme assets yet): shocks at their means, the year's
+  // seasonal weights average 1.
+  static constexpr std::array<std::uint8_t, kTechCount> kNoAssets{};
   LivelihoodParams flat = p_;
   flat.harvest_seasonality = 0.0;
   flat.own_consumption_seasonality = 0.0;
@@ -486,7 +495,7 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     const std::uint8_t* si = state + i * kTechCount;
     const HouseholdInputs in{crop_pot[i], animal_pot[i], rf_land[i], rf[i], capacity[i], locus[i],
                              market[district[i]], fls[i], working_age_members(age + i * kMaxMembers),
-                             business[i] != 0, si, pasture[i], 1.0f};
+                             business[i] != 0, si, kNoAssets.data(), pasture[i], 1.0f};
     const Income y = income_of(k, in, mean_shocks);
     const float monthly = y.crops + y.animals + y.wage + y.business;
     float upkeep = 0.0f;
@@ -537,6 +546,7 @@ Phase Livelihood::income_phase() const {
     const auto* age = h.get<std::int16_t>(col::member_age_months);
     const auto* business = h.get<std::uint8_t>(col::has_business);
     const auto* state = h.get<std::uint8_t>(col::tech_state);
+    const auto* asset = h.get<std::uint8_t>(col::asset_delivered);
     const auto* pasture = h.get<float>(col::pasture_ha);
     const auto* financed = h.get<float>(col::upkeep_financed_share);
     const auto* juntos = h.get<float>(col::juntos_transfer_pen);
@@ -575,6 +585,7 @@ Phase Livelihood::income_phase() const {
                                working_age_members(age + static_cast<std::size_t>(i) * kMaxMembers),
                                business[i] != 0,
                                state + static_cast<std::size_t>(i) * kTechCount,
+                               asset + static_cast<std::size_t>(i) * kTechCount,
                                pasture[i],
                                financed[i]};
       const Income y = income_of(k, in, e);

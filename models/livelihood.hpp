@@ -70,6 +70,7 @@ struct TechEconomics {
 struct LivelihoodParams {
   std::array<TechEconomics, kTechCount> tech{};
   double pasture_mean_ha = 0.3;  // adoption.pasture_mean_ha
+  double programme_return_multiplier = 1.0;  // livelihood.programme_return_multiplier
   double crop_value_pen_per_ha = 0.0;
   double land_elasticity = 0.0;
   double water_crop_gain = 0.0;

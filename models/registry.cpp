@@ -3,6 +3,7 @@
 
 #include "models/adoption.hpp"
 #include "models/demography.hpp"
+#include "models/evaluation.hpp"
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
@@ -19,6 +20,7 @@ const Registry& registry() {
     Livelihood::register_params(r);
     Juntos::register_params(r);
     HakuWinay::register_params(r);
+    evaluation::register_params(r);
     return r;
   }();
   return reg;
