@@ -7,6 +7,9 @@
 #include "sim/interrupt.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
+#ifdef CHACRA_WITH_MPI
+#include "sim/mpi_runner.hpp"
+#endif
 
 #include <unistd.h>
 
@@ -160,6 +163,14 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   Progress progress(quiet);
   opts.progress = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
   install_stop_handlers();
+#ifdef CHACRA_WITH_MPI
+  if (mpi::launched()) {  // started by mpirun/srun: units split across ranks, one file (docs/cluster.md)
+    const mpi::Session session;
+    const RunResult r = mpi::run_scenario_mpi(session, scenario, model_builder(), opts, quiet);
+    if (!quiet && session.root()) print_summary(scenario, r);
+    return kOk;
+  }
+#endif
   const RunResult r = run_scenario(scenario, model_builder(), opts);
   if (!quiet) print_summary(scenario, r);
   return kOk;
@@ -206,6 +217,9 @@ int cmd_params(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // HDF5's exit-time clean-up crashes on a file whose close failed (full disk); every handle is closed by
+  // RAII anyway, so skip it. Must precede any other HDF5 call.
+  H5dont_atexit();
   std::vector<std::string> args(argv + 1, argv + argc);
   const std::string command_line = join_command_line(argc, argv);
   try {

@@ -1,0 +1,484 @@
+// MPI scale-out of the arm x replicate runner: units split across ranks, one file per unit, joined by rank 0.
+// Compiled only with -DCHACRA_WITH_MPI=ON (sim/CMakeLists.txt drops this file otherwise; the guard below
+// keeps a default build that globs sim/*.cpp working too).
+#ifdef CHACRA_WITH_MPI
+
+#include "sim/mpi_runner.hpp"
+
+#include "sim/h5.hpp"
+#include "sim/interrupt.hpp"
+#include "sim/population.hpp"
+
+#include <mpi.h>
+#include <oneapi/tbb/info.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <filesystem>
+#include <thread>
+
+namespace chacra::mpi {
+
+namespace fs = std::filesystem;
+
+bool launched() {
+  if (const char* force = std::getenv("CHACRA_MPI")) return std::strcmp(force, "0") != 0 && *force != '\0';
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+Session::Session() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    // Only the main thread calls MPI; TBB's workers never do.
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    owner_ = true;
+  }
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+Session::~Session() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (owner_ && !finalized) MPI_Finalize();
+}
+
+std::vector<std::vector<Unit>> assign_units(const std::vector<Unit>& units, int ranks) {
+  const auto k = static_cast<std::size_t>(std::max(ranks, 1));
+  std::vector<std::vector<Unit>> out(k);
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    const std::size_t row = i / k, pos = i % k;
+    out[row % 2 == 0 ? pos : k - 1 - pos].push_back(units[i]);
+  }
+  return out;
+}
+
+std::string parts_dir(const std::string& output_path) { return output_path + ".parts"; }
+
+std::string unit_path(const std::string& output_path, const Unit& unit) {
+  return parts_dir(output_path) + "/unit_r" + std::to_string(unit.replicate) + "_a" + std::to_string(unit.arm) + ".h5";
+}
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// Waits for a non-blocking collective without spinning a core (ranks that finished early must not steal
+// cycles from the ranks still simulating on the same node).
+void wait_gently(MPI_Request& request) {
+  int flag = 0;
+  for (;;) {
+    MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
+    if (flag) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void broadcast_int(int& value, int root) {
+  MPI_Request req;
+  MPI_Ibcast(&value, 1, MPI_INT, root, MPI_COMM_WORLD, &req);
+  wait_gently(req);
+}
+
+void broadcast_bytes(std::vector<char>& bytes, int root) {
+  int n = static_cast<int>(bytes.size());
+  broadcast_int(n, root);
+  bytes.resize(static_cast<std::size_t>(n));
+  if (n == 0) return;
+  MPI_Request req;
+  MPI_Ibcast(bytes.data(), n, MPI_CHAR, root, MPI_COMM_WORLD, &req);
+  wait_gently(req);
+}
+
+void barrier_gently() {
+  MPI_Request req;
+  MPI_Ibarrier(MPI_COMM_WORLD, &req);
+  wait_gently(req);
+}
+
+// Ranks sharing this node, to divide its cores among them.
+int local_ranks() {
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int n = 1;
+  MPI_Comm_size(node, &n);
+  MPI_Comm_free(&node);
+  return std::max(n, 1);
+}
+
+int default_threads(int local) {
+  if (const char* cpus = std::getenv("SLURM_CPUS_PER_TASK")) {
+    const long n = std::strtol(cpus, nullptr, 10);
+    if (n > 0) return static_cast<int>(n);
+  }
+  const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // default_concurrency() honours the affinity mask mpirun/srun bound this rank to.
+  return std::max(1, std::min(tbb::info::default_concurrency(), hw / local));
+}
+
+std::string processor_name() {
+  char buf[MPI_MAX_PROCESSOR_NAME + 1] = {0};
+  int len = 0;
+  MPI_Get_processor_name(buf, &len);
+  return std::string(buf, static_cast<std::size_t>(std::max(len, 0)));
+}
+
+std::vector<std::string> gather_strings(const std::string& mine, int ranks) {
+  constexpr int kWidth = 256;
+  std::vector<char> send(kWidth, '\0');
+  std::memcpy(send.data(), mine.data(), std::min<std::size_t>(mine.size(), kWidth - 1));
+  std::vector<char> all(static_cast<std::size_t>(kWidth) * static_cast<std::size_t>(ranks), '\0');
+  MPI_Request req;
+  MPI_Igather(send.data(), kWidth, MPI_CHAR, all.data(), kWidth, MPI_CHAR, 0, MPI_COMM_WORLD, &req);
+  wait_gently(req);
+  std::vector<std::string> out;
+  for (int i = 0; i < ranks; ++i) out.emplace_back(all.data() + static_cast<std::size_t>(i) * kWidth);
+  return out;
+}
+
+// Exit status for an error, as chacra's main maps exceptions.
+int exit_status(const std::exception& e) {
+  if (const auto* in = dynamic_cast<const Interrupted*>(&e)) return 128 + (in->signal() ? in->signal() : 2);
+  if (dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const ResourceError*>(&e) ||
+      dynamic_cast<const OutputExists*>(&e))
+    return 2;
+  return 1;
+}
+
+// CHACRA_FAIL_UNIT=arm:replicate[:crash] makes that unit throw (or the rank die by SIGKILL) after its first
+// month: the failure tests of tests/mpi. Honoured only in builds with tests (CHACRA_MPI_FAULT_INJECTION).
+struct FaultInjection {
+  std::string arm;
+  long replicate = -1;
+  bool crash = false;
+  bool matches(const std::string& a, std::uint32_t r) const {
+    return replicate >= 0 && a == arm && static_cast<std::uint32_t>(replicate) == r;
+  }
+};
+
+FaultInjection fault_injection() {
+  FaultInjection f;
+#ifdef CHACRA_MPI_FAULT_INJECTION
+  if (const char* spec = std::getenv("CHACRA_FAIL_UNIT")) {
+    std::string s = spec;
+    if (s.size() > 6 && s.compare(s.size() - 6, 6, ":crash") == 0) f.crash = true, s.resize(s.size() - 6);
+    const auto colon = s.rfind(':');
+    if (colon != std::string::npos) {
+      f.arm = s.substr(0, colon);
+      f.replicate = std::strtol(s.c_str() + colon + 1, nullptr, 10);
+    }
+  }
+#endif
+  return f;
+}
+
+// The panel variables of an arm, in the order run_scenario records them (set up on a tiny population, as
+// `chacra validate` does), so that the joined RunResult matches a single-process run's.
+std::vector<std::string> arm_variables(const Scenario& scenario, const ModelBuilder& builder, const Arm& arm) {
+  ParamSet tiny = arm.params;
+  tiny.set("population.households", std::int64_t{200});
+  tiny.set("population.districts", std::min<std::int64_t>(arm.params.integer("population.districts"), 2));
+  World world = generate_population(tiny, 0);
+  Model model = builder(arm.params);
+  for (auto& m : model.modules) m->setup(world, arm.params, rng::StreamSeed{0, 0});
+  return resolve_panel_variables(world, scenario.base.text_list("output.variables"), scenario.path);
+}
+
+UnitResult read_unit(hid_t file, const std::string& group, const std::string& arm, std::uint32_t replicate,
+                     const std::vector<std::string>& variables) {
+  UnitResult u;
+  u.arm = arm;
+  u.replicate = replicate;
+  for (const auto& v : variables) {
+    std::vector<hsize_t> dims;
+    u.variables.push_back(v);
+    u.means.push_back(h5::read_doubles(file, group + "/aggregates/" + v, &dims));
+    u.widths.push_back(dims.size() > 1 ? static_cast<int>(dims[1]) : 1);
+  }
+  return u;
+}
+
+void copy_object(hid_t src, const std::string& src_path, hid_t dst, const std::string& dst_path,
+                 const std::string& src_file) {
+  h5::Handle lcpl(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl, 1);
+  if (H5Ocopy(src, src_path.c_str(), dst, dst_path.c_str(), H5P_DEFAULT, lcpl) < 0)
+    throw h5::Error("HDF5: cannot copy " + src_path + " from " + src_file + " into the output (disk full?)");
+}
+
+std::uint64_t household_count(hid_t file, std::uint32_t replicate) {
+  const std::string g = "population/replicate_" + std::to_string(replicate) + "/households";
+  const auto names = h5::list(h5::open_group(file, g));
+  if (names.empty()) return 0;
+  h5::Handle ds(H5Dopen2(file, (g + "/" + names.front()).c_str(), H5P_DEFAULT));
+  h5::Handle space(H5Dget_space(ds));
+  hsize_t dims[4] = {0, 0, 0, 0};
+  if (H5Sget_simple_extent_ndims(space) < 1) return 0;
+  H5Sget_simple_extent_dims(space, dims, nullptr);
+  return dims[0];
+}
+
+struct Plan {
+  std::vector<char> done;  // per canonical unit: completed by an earlier attempt (kept in OUT.parts)
+};
+
+// Rank 0: prepares OUT.parts (fresh, or kept for --resume after checking it belongs to this scenario).
+Plan prepare(const Scenario& scenario, const RunOptions& options, const std::vector<Unit>& units) {
+  Plan plan;
+  plan.done.assign(units.size(), 0);
+  const std::string dir = parts_dir(options.output_path);
+  if (fs::exists(options.output_path) && !options.force)
+    throw OutputExists("output " + options.output_path + " already exists; use --force to overwrite it or -o to choose another");
+  if (!options.resume) {
+    fs::remove_all(dir);
+  } else if (fs::exists(dir)) {
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      const std::string path = unit_path(options.output_path, units[i]);
+      if (!fs::exists(path)) continue;  // never finished: OUT.parts/...h5.partial, if any, is started over
+      std::vector<std::string> stored;
+      try {
+        h5::Handle f = h5::open_file_readonly(path);
+        stored = h5::read_strings(h5::open_group(f, "provenance"), "scenario_yaml");
+      } catch (const h5::Error&) {
+        stored.clear();
+      }
+      if (stored.empty() || stored.front() != scenario.resolved_yaml())
+        throw ConfigError({ConfigIssue{path, 0, 0, "--resume",
+                                       "the unit files in " + dir + " were produced by a different scenario or settings",
+                                       "run the same scenario and options, or drop --resume to start over"}});
+      plan.done[i] = 1;
+    }
+  }
+  fs::create_directories(dir);
+  return plan;
+}
+
+}  // namespace
+
+RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, const ModelBuilder& builder,
+                           const RunOptions& options, bool quiet) {
+  const auto t_start = clock::now();
+  const std::string start_time = now_iso();
+  h5::quiet_errors();
+  const int ranks = session.size(), me = session.rank();
+  const ParamSet& base = scenario.base;
+  const auto replicates = static_cast<std::uint32_t>(base.integer("run.replicates"));
+  if (options.output_path.empty()) throw std::invalid_argument("an MPI run needs an output file (-o OUT.h5)");
+
+  std::vector<Unit> units;
+  for (std::uint32_t r = 0; r < replicates; ++r)
+    for (std::size_t a = 0; a < scenario.arms.size(); ++a) units.push_back(Unit{r, a});
+  auto unit_name = [&](const Unit& u) {
+    return "arm '" + scenario.arms[u.arm].name + "', replicate " + std::to_string(u.replicate);
+  };
+
+  const int threads = options.threads > 0 ? options.threads : default_threads(local_ranks());
+  const std::string host = processor_name();
+  const std::vector<std::string> hosts = gather_strings(host, ranks);
+  const std::vector<std::string> rank_threads = gather_strings(std::to_string(threads), ranks);
+
+  // Rank 0 decides what is left to run and tells everyone (one view of the file system, not K).
+  int status = 0;
+  std::exception_ptr failure;
+  std::vector<char> done(units.size(), 0);
+  if (session.root()) {
+    try {
+      done = prepare(scenario, options, units).done;
+    } catch (const std::exception& e) {
+      status = exit_status(e);
+      failure = std::current_exception();
+    }
+  }
+  broadcast_int(status, 0);
+  if (status != 0) {
+    if (session.root()) std::rethrow_exception(failure);
+    MPI_Finalize();
+    std::exit(status);  // rank 0 reports the error once
+  }
+  broadcast_bytes(done, 0);
+  std::vector<Unit> pending;
+  std::size_t resumed = 0;
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    if (done[i]) ++resumed;
+    else pending.push_back(units[i]);
+  }
+  const auto assignment = assign_units(pending, ranks);
+  if (session.root() && !quiet) {
+    std::string line = "chacra: " + std::to_string(pending.size()) + " arm x replicate units on " +
+                       std::to_string(ranks) + " MPI rank(s) x " + rank_threads.front() + " thread(s)";
+    if (resumed) line += " (" + std::to_string(resumed) + " finished earlier, kept)";
+    std::fputs((line + "\n").c_str(), stderr);
+  }
+
+  // This rank's units, each into its own file; a failure ends the job with the unit named.
+  const FaultInjection fault = fault_injection();
+  RunResult mine;
+  mine.threads = threads;
+  for (const Unit& u : assignment[static_cast<std::size_t>(me)]) {
+    const Arm& arm = scenario.arms[u.arm];
+    const auto t_unit = clock::now();
+    try {
+      if (stop_requested()) throw Interrupted(stop_signal());
+      if (!quiet) std::fprintf(stderr, "chacra[rank %d/%d %s]: %s started\n", me, ranks, host.c_str(), unit_name(u).c_str());
+      RunOptions o;
+      o.output_path = unit_path(options.output_path, u);
+      o.force = true;
+      o.threads = threads;
+      o.profile = options.profile;
+      o.command_line = options.command_line;
+      o.run_unit = [u](std::uint32_t r, std::size_t a) { return r == u.replicate && a == u.arm; };
+      if (fault.matches(arm.name, u.replicate)) {
+        const bool crash = fault.crash;
+        o.progress = [crash](std::uint64_t, std::uint64_t) {
+          if (crash) std::raise(SIGKILL);
+          throw std::runtime_error("injected failure (CHACRA_FAIL_UNIT)");
+        };
+      }
+      RunResult r = run_scenario(scenario, builder, o);
+      for (auto& unit : r.units) mine.units.push_back(std::move(unit));
+      mine.households = r.households;
+      mine.period_labels = r.period_labels;
+      mine.household_months += r.household_months;
+      mine.bytes_per_household = r.bytes_per_household;
+      if (mine.phase_names.empty()) mine.phase_names = r.phase_names, mine.phase_seconds.assign(r.phase_seconds.size(), 0.0);
+      for (std::size_t i = 0; i < r.phase_seconds.size() && i < mine.phase_seconds.size(); ++i)
+        mine.phase_seconds[i] += r.phase_seconds[i];
+      if (!quiet)
+        std::fprintf(stderr, "chacra[rank %d/%d %s]: %s done in %.1f s\n", me, ranks, host.c_str(), unit_name(u).c_str(),
+                     std::chrono::duration<double>(clock::now() - t_unit).count());
+    } catch (const std::exception& e) {
+      const int code = exit_status(e);
+      const auto* in = dynamic_cast<const Interrupted*>(&e);
+      const std::string what = in ? "interrupted by signal " + std::to_string(in->signal()) : std::string(e.what());
+      std::fprintf(stderr,
+                   "chacra: MPI rank %d of %d (%s) failed in work unit %s: %s\n"
+                   "chacra: the job is aborted with exit status %d; finished units are kept in %s/;\n"
+                   "        run the same command with --resume to run only the unfinished ones\n",
+                   me, ranks, host.c_str(), unit_name(u).c_str(), what.c_str(), code, parts_dir(options.output_path).c_str());
+      std::fflush(stderr);
+      MPI_Abort(MPI_COMM_WORLD, code);
+      std::_Exit(code);
+    }
+  }
+  barrier_gently();  // every unit file is complete (renamed into place) past this point
+
+  // Rank 0 joins the unit files into OUT, in canonical order, then finalize and the atomic rename.
+  RunResult result;
+  status = 0;
+  if (session.root()) {
+    const std::string partial = options.output_path + ".partial";
+    try {
+      result.threads = threads;
+      result.output_path = options.output_path;
+      {
+        h5::Handle out = h5::create_file(partial);
+        std::vector<std::vector<std::string>> variables;
+        for (const Arm& arm : scenario.arms) variables.push_back(arm_variables(scenario, builder, arm));
+        std::string unit_ranks;
+        for (std::uint32_t r = 0; r < replicates; ++r) {
+          for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
+            const Unit u{r, a};
+            const std::string path = unit_path(options.output_path, u);
+            h5::Handle src = h5::open_file_readonly(path);
+            const Arm& arm = scenario.arms[a];
+            if (r == 0 && a == 0) {
+              for (const char* name : {"provenance", "arm_names", "periods"}) copy_object(src, name, out, name, path);
+              result.period_labels = h5::read_strings(out, "periods");
+              result.households = household_count(src, 0);
+            }
+            const std::string pop = "population/replicate_" + std::to_string(r);
+            if (!h5::exists(out, pop)) copy_object(src, pop, out, pop, path);
+            const std::string arm_group = "arms/" + arm.name;
+            if (!h5::exists(out, arm_group)) {
+              h5::Handle g = h5::create_group(out, arm_group);
+              h5::write_attr(g, "description", h5::read_attr_string(h5::open_group(src, arm_group), "description"));
+            }
+            const std::string unit_group = arm_group + "/replicate_" + std::to_string(r);
+            if (!h5::has_attr(h5::open_group(src, unit_group), "complete"))
+              throw h5::Error(path + " holds no complete unit (" + unit_name(u) + "); run again with --resume");
+            copy_object(src, unit_group, out, unit_group, path);
+            result.units.push_back(read_unit(out, unit_group, arm.name, r, variables[a]));
+            // Which rank ran the unit ("-" for one finished by an earlier, resumed attempt).
+            int ran_by = -1;
+            for (int k = 0; k < ranks && ran_by < 0; ++k)
+              for (const Unit& v : assignment[static_cast<std::size_t>(k)])
+                if (v.replicate == r && v.arm == a) ran_by = k;
+            unit_ranks += (unit_ranks.empty() ? "" : ",") + arm.name + "/" + std::to_string(r) + "=" +
+                          (ran_by < 0 ? std::string("-") : std::to_string(ran_by));
+          }
+        }
+        const std::uint64_t months = static_cast<std::uint64_t>(base.integer("run.years")) * 12;
+        result.household_months = result.households * months * units.size();
+        result.bytes_per_household = mine.bytes_per_household;
+        result.phase_names = mine.phase_names;
+        result.phase_seconds = mine.phase_seconds;
+
+        h5::Handle prov = h5::open_group(out, "provenance");
+        std::string host_list, thread_list;
+        for (int k = 0; k < ranks; ++k) {
+          host_list += (k ? "," : "") + hosts[static_cast<std::size_t>(k)];
+          thread_list += (k ? "," : "") + rank_threads[static_cast<std::size_t>(k)];
+        }
+        h5::write_attr(prov, "threads", static_cast<long long>(threads));
+        h5::write_attr(prov, "host", host);
+        h5::write_attr(prov, "start_time", start_time);
+        h5::write_attr(prov, "command_line", options.command_line);
+        h5::write_attr(prov, "mpi_ranks", static_cast<long long>(ranks));
+        h5::write_attr(prov, "mpi_hosts", host_list);
+        h5::write_attr(prov, "mpi_threads_per_rank", thread_list);
+        h5::write_attr(prov, "mpi_unit_ranks", unit_ranks);
+        h5::write_attr(prov, "mpi_join", std::string("unit files joined by rank 0 (H5Ocopy)"));
+        if (resumed) {
+          h5::write_attr(prov, "resumed_time", start_time);
+          h5::write_attr(prov, "mpi_units_resumed", static_cast<long long>(resumed));
+        }
+        prov.close();
+        if (options.finalize) options.finalize(out, result);
+        prov = h5::open_group(out, "provenance");
+        h5::write_attr(prov, "end_time", now_iso());
+        h5::write_attr(prov, "seconds", std::chrono::duration<double>(clock::now() - t_start).count());
+        prov.close();
+        if (H5Fflush(out, H5F_SCOPE_GLOBAL) < 0) throw h5::Error("HDF5: cannot flush " + partial + " (disk full?)");
+      }
+      fs::rename(partial, options.output_path);
+      std::error_code ec;
+      fs::remove_all(parts_dir(options.output_path), ec);
+    } catch (const std::exception& e) {
+      status = exit_status(e);
+      failure = std::current_exception();
+      std::error_code ec;
+      fs::remove(partial, ec);
+    }
+  }
+  broadcast_int(status, 0);
+  if (status != 0) {
+    if (session.root()) std::rethrow_exception(failure);
+    MPI_Finalize();
+    std::exit(status);
+  }
+  if (!session.root()) return mine;
+  result.seconds = std::chrono::duration<double>(clock::now() - t_start).count();
+  return result;
+}
+
+}  // namespace chacra::mpi
+
+#endif  // CHACRA_WITH_MPI
