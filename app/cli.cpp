@@ -3,6 +3,8 @@
 
 #include "app/commands.hpp"
 #include "app/options.hpp"
+#include "models/budget.hpp"
+#include "models/comparison.hpp"
 #include "sim/h5.hpp"
 #include "sim/interrupt.hpp"
 #include "sim/runner.hpp"
@@ -31,9 +33,14 @@ usage: chacra COMMAND [OPTIONS]
 
 commands:
   run [SCENARIO.yaml]   run a scenario's arms and replicates, write an HDF5 panel, print a summary
-                        (no file: the built-in default scenario, configs/default.yaml)
+                        (no file: the built-in default scenario)
   validate SCENARIO     check a scenario completely without running it
   params                list every parameter: type, default, range, unit, description, source
+  compare OUT.h5        effects of each arm against a reference arm, with intervals over replicates
+  evaluate [SCENARIO]   the virtual evaluation of the 2017 Haku Wiñay cohort beside the published effects
+                        (no file: the built-in configs/evaluation_2017.yaml)
+  export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
+  bench                 household-months per second, parallel efficiency, memory, output overhead
 
   chacra COMMAND --help    options of one command
   chacra --version         version and git commit
@@ -149,9 +156,14 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     sets.push_back("run.replicates=" + std::to_string(a.get_int("--replicates", 1, 1, 1'000'000)));
   if (a.has("--seed"))
     sets.push_back("run.seed=" + std::to_string(a.get_int("--seed", 0, 0, 9'007'199'254'740'991LL)));
-  const Scenario scenario = load_scenario_for(a.positional.empty() ? "" : a.positional[0], sets);
+  const bool quiet = a.has("--quiet");
+  const int threads = static_cast<int>(a.get_int("--threads", 0, 1, 4096));
+  // Budget-neutral arms get their coverage lever solved before the run (and recorded in the provenance).
+  const Scenario scenario = models::solve_budget_neutrality(
+      load_scenario_for(a.positional.empty() ? "" : a.positional[0], sets), model_builder(), threads, nullptr,
+      quiet ? nullptr : &std::cerr);
   RunOptions opts;
-  opts.threads = static_cast<int>(a.get_int("--threads", 0, 1, 4096));
+  opts.threads = threads;
   opts.force = a.has("--force");
   opts.resume = a.has("--resume");
   opts.output_path = a.get("--output", scenario.name + ".h5");
@@ -159,20 +171,29 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   if (std::filesystem::exists(opts.output_path) && !opts.force && !opts.resume)
     throw OutputExists("output " + opts.output_path +
                        " already exists; use --force to overwrite it or -o to choose another name");
-  const bool quiet = a.has("--quiet");
   Progress progress(quiet);
   opts.progress = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
+  // The comparison is computed on the finished panel before the file is renamed into place, so the table
+  // printed here is the one `chacra compare` reads back.
+  models::RunComparison comparison;
+  opts.finalize = [&comparison](hid_t file, RunResult&) { models::finalize_run_comparison(file, comparison); };
   install_stop_handlers();
 #ifdef CHACRA_WITH_MPI
   if (mpi::launched()) {  // started by mpirun/srun: units split across ranks, one file (docs/cluster.md)
     const mpi::Session session;
     const RunResult r = mpi::run_scenario_mpi(session, scenario, model_builder(), opts, quiet);
-    if (!quiet && session.root()) print_summary(scenario, r);
+    if (!quiet && session.root()) {
+      print_summary(scenario, r);
+      std::cout << "\n" << models::format_run_comparison(comparison);
+    }
     return kOk;
   }
 #endif
   const RunResult r = run_scenario(scenario, model_builder(), opts);
-  if (!quiet) print_summary(scenario, r);
+  if (!quiet) {
+    print_summary(scenario, r);
+    std::cout << "\n" << models::format_run_comparison(comparison);
+  }
   return kOk;
 }
 
@@ -188,6 +209,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   }
   const Scenario s = load_scenario_for(a.positional[0], a.values.count("--set") ? a.values.at("--set")
                                                                                  : std::vector<std::string>{});
+  models::check_budget_neutrality(s);
   validate_model_setup(s);
   std::printf("%s: valid scenario '%s' with %zu arm(s):", s.path.c_str(), s.name.c_str(), s.arms.size());
   for (const auto& arm : s.arms) std::printf(" %s", arm.name.c_str());

@@ -1,7 +1,10 @@
 // Scenario loading (file or built-in default), model wiring and checks shared by the subcommands.
 #include "app/commands.hpp"
 
+#include "app/bench.hpp"
+#include "app/compare.hpp"
 #include "app/evaluate.hpp"
+#include "app/export.hpp"
 #include "default_scenario.hpp"
 #include "models/registry.hpp"
 #include "sim/population.hpp"
@@ -33,7 +36,10 @@ void validate_model_setup(const Scenario& scenario) {
 }
 
 int dispatch_extra_command(const std::string& command, const std::vector<std::string>& args) {
+  if (command == "bench") return cmd_bench(args);
+  if (command == "compare") return cmd_compare(args);
   if (command == "evaluate") return cmd_evaluate(args);
+  if (command == "export") return cmd_export(args);
   return -1;
 }
 

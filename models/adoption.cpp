@@ -2,6 +2,9 @@
 // Technology adoption, peer learning, constraints and dropping (see adoption.hpp).
 #include "models/adoption.hpp"
 
+#include "models/row_ops.hpp"
+#include "sim/bench_kernel.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -17,14 +20,49 @@ constexpr int kPasture = tech_index(Tech::cultivated_pasture);
 
 // Twelve uniforms on (0, 1) with 21-bit resolution from one Philox block. The resolution (5e-7) is far
 // below the smallest hazards used (about 1e-3), so hazards are represented to 0.05%.
-inline void draw12(rng::Stream& s, float* u) {
-  constexpr std::uint64_t mask = (1u << 21) - 1;
-  for (int i = 0; i < 4; ++i) {
-    const std::uint64_t w = s();
-    for (int j = 0; j < 3; ++j)
-      u[3 * i + j] = (static_cast<float>((w >> (21 * j)) & mask) + 0.5f) * 0x1.0p-21f;
-  }
+constexpr std::uint64_t kMask21 = (1u << 21) - 1;
+inline void uniforms12(const std::uint64_t* w, float* u) {
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j) u[3 * i + j] = (static_cast<float>((w[i] >> (21 * j)) & kMask21) + 0.5f) * 0x1.0p-21f;
 }
+inline void draw12(rng::Stream& s, float* u) {
+  std::uint64_t w[4];
+  for (auto& x : w) x = s();
+  uniforms12(w, u);
+}
+// The screening test u_k < x on the integer b of the draw: u_k = (b + 0.5) * 2^-21 is exact in float and
+// x * 2^21 - 0.5 is exact in double, so u_k < x exactly when b < ceil(x * 2^21 - 0.5).
+inline std::uint32_t bits_below(float x) {
+  const double y = std::ceil(static_cast<double>(x) * 0x1.0p21 - 0.5);
+  return y <= 0.0 ? 0u : (y >= 0x1.0p21 ? (1u << 21) : static_cast<std::uint32_t>(y));
+}
+
+// Whether any of the three 21-bit fields of each word of a block falls below its threshold, three fields
+// per word at once (SWAR): fields 0 and 2 get a guard bit above them (bits 21 and 63), field 1 is shifted
+// down and guarded at bit 21; subtracting the thresholds clears a guard exactly when its field is below
+// (thresholds are at most 2^21, so no borrow crosses a field). `even[j]` packs thresholds of fields 0 and 2
+// of word j (field 2 shifted by 42), `odd[j]` the threshold of field 1; a threshold 0 never triggers.
+struct Screen {
+  std::array<std::uint64_t, 4> even{}, odd{};
+  explicit Screen(const std::array<std::uint32_t, kTechCount>& below) {
+    auto at = [&](int k) -> std::uint64_t { return k < kTechCount ? below[static_cast<std::size_t>(k)] : 0u; };
+    for (int j = 0; j < 4; ++j) {
+      even[static_cast<std::size_t>(j)] = at(3 * j) | at(3 * j + 2) << 42;
+      odd[static_cast<std::size_t>(j)] = at(3 * j + 1);
+    }
+  }
+  bool any_below(const std::uint64_t* w) const {
+    constexpr std::uint64_t kFields02 = kMask21 | kMask21 << 42;
+    constexpr std::uint64_t kGuard02 = std::uint64_t{1} << 21 | std::uint64_t{1} << 63;
+    constexpr std::uint64_t kGuard1 = std::uint64_t{1} << 21;
+    std::uint64_t ok_even = kGuard02, ok_odd = kGuard1;
+    for (int j = 0; j < 4; ++j) {
+      ok_even &= ((w[j] & kFields02) | kGuard02) - even[static_cast<std::size_t>(j)];
+      ok_odd &= (((w[j] >> 21) & kMask21) | kGuard1) - odd[static_cast<std::size_t>(j)];
+    }
+    return ok_even != kGuard02 || ok_odd != kGuard1;
+  }
+};
 
 struct TechDefaults {
   double share, hazard, drop_supported, drop_after, upkeep;
@@ -274,24 +312,32 @@ Phase Adoption::update_phase() const {
       }
       // The peer term only matters for non-adopters, for whom the other adopters are all the adopters.
       std::array<float, kTechCount> peer{}, bound{};
+      std::array<std::uint32_t, kTechCount> bound_bits{};
       for (int t = 0; t < kTechCount; ++t) {
         const double k = known_adopters(adopters[t], static_cast<double>(h1 - h0), p.peer_contacts);
         peer[t] = static_cast<float>(peer_hazard(k, p.peer_threshold, p.peer_strength, p.peer_scale));
         // Upper bound of either hazard without the push (slightly inflated against float rounding).
         bound[t] = std::max((base[t] + peer[t]) * readopt_max, drop_max[t]) * 1.0001f + 1e-7f;
+        bound_bits[t] = bits_below(bound[t]);
       }
+      const Screen screen(bound_bits);
 
       for (std::uint32_t i = h0; i < h1; ++i) {
         auto s = ctx.seed.open(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), i);
-        float u[12];
-        draw12(s, u);
+        std::uint64_t w[4];
+        for (auto& x : w) x = s();
         const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
         std::uint8_t* si = state + row;
         float* pi = push + row;
+        // Fast path, most households: no programme push this month (the row is all +0.0, so the screen is
+        // u < bound) and no draw under its technology's bound: nothing can happen and the push row is
+        // already reset. The test runs on the integer draws (bits_below); the result is the same.
+        if (!screen.any_below(w) && rows::nonzero_mask(pi) == 0) continue;
+        float u[12];
+        uniforms12(w, u);
         const std::uint8_t* ai = asset + row;
         const std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
-        int adults = 0;
-        for (int k = 0; k < kMaxMembers; ++k) adults += a[k] >= kWorkingAgeMin && a[k] < kWorkingAgeMax;
+        const int adults = rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax);
         const float labour = labour_factor[std::min(adults, 2)];
         const float money = std::max(cash[i], 0.0f);
         const bool supported = support[i] != 0;
@@ -326,6 +372,7 @@ Phase Adoption::update_phase() const {
           pasture[i] = si[kPasture] == kAdopted ? std::min(pasture_share * land_i, pasture_mean * (0.5f + u[10])) : 0.0f;
       }
     }
+    bench::count_philox_blocks(block.household_end - block.household_begin);  // one block per household
   });
 }
 

@@ -2,11 +2,14 @@
 // Aging, births, schooling, young adults leaving and old-age deaths (see demography.hpp).
 #include "models/demography.hpp"
 
+#include "models/row_ops.hpp"
 #include "models/shared_state.hpp"
+#include "sim/bench_kernel.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 
 namespace chacra::models {
 
@@ -29,6 +32,111 @@ std::array<double, kMaxMembers + 1> any_event_table(double h) {
   std::array<double, kMaxMembers + 1> t{};
   for (int n = 0; n <= kMaxMembers; ++n) t[n] = 1.0 - std::pow(1.0 - h, n);
   return t;
+}
+
+// Age thresholds of the monthly step, in months (int16 like the ages).
+struct StepBounds {
+  std::int16_t sec_age, fmin, fmax, lmin, lmax, gap, old_age, smin, cmax;
+};
+
+// Ages every member one month (empty slots, -1, stay empty; ages saturate at 32767). Returns the oldest
+// age after aging (-1 if the row is empty) and whether some member reaches the secondary-completion age.
+struct Aged {
+  int oldest;
+  bool completion_age;
+};
+inline Aged age_row(std::int16_t* a, std::int16_t sec_age) {
+#if defined(CHACRA_ROWS_SSE2)
+  auto s = rows::detail::load_slots(a);
+  const __m128i cap = _mm_set1_epi16(32767), minus1 = _mm_set1_epi16(-1);
+  // a - mask adds one where 0 <= a < 32767 (mask lanes are -1 there).
+  s.lo = _mm_sub_epi16(s.lo, _mm_and_si128(_mm_cmpgt_epi16(s.lo, minus1), _mm_cmplt_epi16(s.lo, cap)));
+  s.hi = _mm_sub_epi16(s.hi, _mm_and_si128(_mm_cmpgt_epi16(s.hi, minus1), _mm_cmplt_epi16(s.hi, cap)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(a), s.lo);
+  const std::int32_t tail = _mm_cvtsi128_si32(s.hi);
+  std::memcpy(a + 8, &tail, 4);
+  __m128i m = _mm_max_epi16(s.lo, s.hi);  // lanes 2-7 of hi are -1, which never raise the maximum above -1
+  m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+  m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+  m = _mm_max_epi16(m, _mm_srli_epi32(m, 16));
+  const __m128i sec = _mm_set1_epi16(sec_age);
+  const int hit = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(s.lo, sec), _mm_cmpeq_epi16(s.hi, sec)));
+  return {static_cast<std::int16_t>(_mm_cvtsi128_si32(m) & 0xFFFF), hit != 0};
+#else
+  int oldest = -1;
+  bool completion_age = false;
+  for (int k = 0; k < kMaxMembers; ++k) {
+    const std::int16_t ak = static_cast<std::int16_t>(a[k] + (a[k] >= 0 && a[k] < 32767));
+    a[k] = ak;
+    completion_age |= ak == sec_age;
+    oldest = std::max<int>(oldest, ak);
+  }
+  return {oldest, completion_age};
+#endif
+}
+
+// Counts of a row: members, young adults who may leave (living with someone at least `gap` older than
+// them, given the oldest age), members of old age, fertile women, and children expected at school.
+struct Counts {
+  int members, leavers, old, fertile, pupils;
+};
+#if defined(CHACRA_ROWS_SSE2)
+// The thresholds as vectors, built once per block: x >= lo is x > lo - 1.
+struct CountVectors {
+  __m128i minus1, lmin1, lmax, fmin1, fmax, smin1, cmax, old1;
+  explicit CountVectors(const StepBounds& b)
+      : minus1(_mm_set1_epi16(-1)), lmin1(_mm_set1_epi16(static_cast<std::int16_t>(b.lmin - 1))),
+        lmax(_mm_set1_epi16(b.lmax)), fmin1(_mm_set1_epi16(static_cast<std::int16_t>(b.fmin - 1))),
+        fmax(_mm_set1_epi16(b.fmax)), smin1(_mm_set1_epi16(static_cast<std::int16_t>(b.smin - 1))),
+        cmax(_mm_set1_epi16(b.cmax)), old1(_mm_set1_epi16(static_cast<std::int16_t>(b.old_age - 1))) {}
+};
+// Lane counts of two pairs of 16-bit masks (0 / -1 lanes) at once: the sums of lanes go to the two halves
+// of a packed byte vector, which one psadbw adds up.
+inline void count_pair(__m128i a_lo, __m128i a_hi, __m128i b_lo, __m128i b_hi, int& a, int& b) {
+  const __m128i packed = _mm_packs_epi16(_mm_add_epi16(a_lo, a_hi), _mm_add_epi16(b_lo, b_hi));  // bytes -2..0
+  const __m128i sums = _mm_sad_epu8(_mm_sub_epi8(_mm_setzero_si128(), packed), _mm_setzero_si128());
+  a = _mm_cvtsi128_si32(sums);
+  b = _mm_extract_epi16(sums, 4);
+}
+#else
+struct CountVectors {
+  explicit CountVectors(const StepBounds&) {}
+};
+#endif
+inline Counts count_row(const std::int16_t* a, const std::uint8_t* fem, const std::uint8_t* sd, int oldest,
+                        const StepBounds& b, [[maybe_unused]] const CountVectors& v) {
+#if defined(CHACRA_ROWS_SSE2)
+  const auto s = rows::detail::load_slots(a);  // lanes 2-7 of hi are -1: empty, counted nowhere
+  const auto f = rows::detail::load_bytes(fem);
+  const auto d = rows::detail::load_bytes(sd);
+  const __m128i zero = _mm_setzero_si128();
+  auto range = [](__m128i x, __m128i lo1, __m128i hi) { return _mm_and_si128(_mm_cmpgt_epi16(x, lo1), _mm_cmplt_epi16(x, hi)); };
+  // oldest - a >= gap  <=>  a < oldest - gap + 1 (no overflow: ages and gaps are far below 2^15)
+  const __m128i leave_top = _mm_set1_epi16(static_cast<std::int16_t>(oldest - b.gap + 1));
+  Counts c;
+  count_pair(_mm_cmpgt_epi16(s.lo, v.minus1), _mm_cmpgt_epi16(s.hi, v.minus1),
+             _mm_and_si128(range(s.lo, v.lmin1, v.lmax), _mm_cmplt_epi16(s.lo, leave_top)),
+             _mm_and_si128(range(s.hi, v.lmin1, v.lmax), _mm_cmplt_epi16(s.hi, leave_top)), c.members, c.leavers);
+  // Lanes 2-7 of the widened byte rows are 0xFF: "female" there, but their age (-1) is never fertile.
+  count_pair(_mm_cmpgt_epi16(s.lo, v.old1), _mm_cmpgt_epi16(s.hi, v.old1),
+             _mm_andnot_si128(_mm_cmpeq_epi16(f.lo, zero), range(s.lo, v.fmin1, v.fmax)),
+             _mm_andnot_si128(_mm_cmpeq_epi16(f.hi, zero), range(s.hi, v.fmin1, v.fmax)), c.old, c.fertile);
+  int none = 0;
+  count_pair(_mm_and_si128(_mm_cmpeq_epi16(d.lo, zero), range(s.lo, v.smin1, v.cmax)),
+             _mm_and_si128(_mm_cmpeq_epi16(d.hi, zero), range(s.hi, v.smin1, v.cmax)), zero, zero, c.pupils, none);
+  return c;
+#else
+  Counts c{0, 0, 0, 0, 0};
+  for (int k = 0; k < kMaxMembers; ++k) {
+    const int ak = a[k];
+    c.members += ak >= 0;
+    c.leavers += ak >= b.lmin && ak < b.lmax && oldest - ak >= b.gap;
+    c.old += ak >= b.old_age;
+    c.fertile += (fem[k] != 0) & (ak >= b.fmin) & (ak < b.fmax);
+    c.pupils += (ak >= b.smin) & (ak < b.cmax) & (sd[k] == 0);
+  }
+  return c;
+#endif
 }
 
 }  // namespace
@@ -163,29 +271,59 @@ Phase Demography::step_phase() const {
     const int lmin = p.leave_min_months, lmax = p.leave_max_months, gap = p.parent_gap_months;
     const int old_age = p.old_age_months, smin = p.school_start_months, cmax = p.child_max_months;
 
-    // The common case (no event) runs without data-dependent branches: counts are sums of comparisons
-    // and the rare events (birth, leaving, death) take a branch that is almost always not taken.
+    const StepBounds bounds{sec_age,
+                            static_cast<std::int16_t>(fmin),
+                            static_cast<std::int16_t>(fmax),
+                            static_cast<std::int16_t>(lmin),
+                            static_cast<std::int16_t>(lmax),
+                            static_cast<std::int16_t>(gap),
+                            static_cast<std::int16_t>(old_age),
+                            static_cast<std::int16_t>(smin),
+                            static_cast<std::int16_t>(cmax)};
+    const CountVectors vectors(bounds);
+
+    // Most households have no event in a month. Their row is aged and counted first (SSE2 row kernels);
+    // when none of the draws could change anything (no member reaching the completion age, no birth into
+    // an empty slot, nobody who may leave or die, no possible conception) the household is done without
+    // computing its Philox block: a draw's value is fixed by (seed, month, household), so skipping an
+    // unused one changes no result. Otherwise the original per-slot code runs with the draws.
+    std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
     for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-      auto s = ctx.seed.open(kStepDomain, static_cast<std::uint64_t>(ctx.month), i);
-      double u[8];
-      draw8(s, u);
       std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
       std::uint8_t* fem = female + static_cast<std::size_t>(i) * kMaxMembers;
       std::uint8_t* sd = secondary + static_cast<std::size_t>(i) * kMaxMembers;
 
-      // Aging and secondary completion at the completion age (twins share the draw).
-      const std::uint8_t completes = u[2] < p.secondary_completion ? 1 : 0;
-      int oldest = -1;
-      for (int k = 0; k < kMaxMembers; ++k) {
-        const std::int16_t ak = static_cast<std::int16_t>(a[k] + (a[k] >= 0 && a[k] < 32767));
-        a[k] = ak;
-        sd[k] = ak == sec_age ? completes : sd[k];
-        oldest = std::max<int>(oldest, ak);
+      const Aged aged = age_row(a, sec_age);
+      const int oldest = aged.oldest;
+      const std::uint8_t pm = pregnancy[i];
+      bool birth = false;  // month 9 ends in a birth into the first empty slot, if there is one
+      if (pm >= 9)
+        for (int k = 0; k < kMaxMembers; ++k) birth |= a[k] < 0;
+      Counts c{};
+      const bool counted = !aged.completion_age && !birth;
+      if (counted) {
+        c = count_row(a, fem, sd, oldest, bounds, vectors);
+        // No event is possible without a draw: leaving needs a candidate, death an old member and another
+        // member, conception a fertile woman in a household without a pregnancy.
+        if (c.leavers == 0 && (c.old == 0 || c.members <= 1) && (pm != 0 || c.fertile == 0)) {
+          pregnancy[i] = static_cast<std::uint8_t>(pm >= 9 ? 0 : pm + (pm > 0));
+          size[i] = static_cast<std::uint8_t>(c.members);
+          school[i] = static_cast<std::uint8_t>(c.pupils);
+          continue;
+        }
       }
 
-      // Pregnancy: month 9 ends in a birth this month (into an empty slot, if there is one).
-      const std::uint8_t pm = pregnancy[i];
-      if (pm >= 9) {
+      auto s = ctx.seed.open(kStepDomain, static_cast<std::uint64_t>(ctx.month), i);
+      double u[8];
+      draw8(s, u);
+      ++drawn;
+
+      // Secondary completion at the completion age (twins share the draw).
+      if (aged.completion_age) {
+        const std::uint8_t completes = u[2] < p.secondary_completion ? 1 : 0;
+        for (int k = 0; k < kMaxMembers; ++k) sd[k] = a[k] == sec_age ? completes : sd[k];
+      }
+      if (birth) {
         for (int k = 0; k < kMaxMembers; ++k) {
           if (a[k] < 0) {
             a[k] = 0;
@@ -196,16 +334,12 @@ Phase Demography::step_phase() const {
         }
       }
       pregnancy[i] = static_cast<std::uint8_t>(pm >= 9 ? 0 : pm + (pm > 0));
+      if (!counted) c = count_row(a, fem, sd, oldest, bounds, vectors);  // after completion and birth
 
       // Young adults who live with a parent leave (the oldest of them); old members die (the oldest).
-      int leavers = 0, old = 0, members = 0;
-      for (int k = 0; k < kMaxMembers; ++k) {
-        const int ak = a[k];
-        members += ak >= 0;
-        leavers += ak >= lmin && ak < lmax && oldest - ak >= gap;
-        old += ak >= old_age;
-      }
-      if (leavers > 0 && u[3] < any_leave[leavers]) {
+      int members = c.members, old = c.old;
+      bool removed = false;
+      if (c.leavers > 0 && u[3] < any_leave[c.leavers]) {
         int leaver = -1;
         for (int k = 0; k < kMaxMembers; ++k)
           if (a[k] >= lmin && a[k] < lmax && oldest - a[k] >= gap && (leaver < 0 || a[k] > a[leaver])) leaver = k;
@@ -214,6 +348,7 @@ Phase Demography::step_phase() const {
         fem[leaver] = 0;
         sd[leaver] = 0;
         --members;
+        removed = true;
       }
       if (old > 0 && members > 1 && u[4] < any_death[old]) {
         int eldest = -1;
@@ -223,20 +358,17 @@ Phase Demography::step_phase() const {
         fem[eldest] = 0;
         sd[eldest] = 0;
         --members;
+        removed = true;
       }
 
       // Conception, only in a household without a pregnancy at the start of the month; counted after
       // leaving and deaths, so a woman who left this month no longer counts.
-      int fertile = 0, pupils = 0;
-      for (int k = 0; k < kMaxMembers; ++k) {
-        const int ak = a[k];
-        fertile += (fem[k] != 0) & (ak >= fmin) & (ak < fmax);
-        pupils += (ak >= smin) & (ak < cmax) & (sd[k] == 0);
-      }
-      if (pm == 0 && u[0] < any_conception[fertile]) pregnancy[i] = 1;
+      if (removed) c = count_row(a, fem, sd, oldest, bounds, vectors);
+      if (pm == 0 && u[0] < any_conception[c.fertile]) pregnancy[i] = 1;
       size[i] = static_cast<std::uint8_t>(members);
-      school[i] = static_cast<std::uint8_t>(pupils);
+      school[i] = static_cast<std::uint8_t>(c.pupils);
     }
+    bench::count_philox_blocks(drawn);
   });
 }
 

@@ -2,8 +2,12 @@
 // Juntos: targeting, rollout, co-responsibility checks, payments, exit, coordination with HW and costs.
 // See juntos.hpp for the month's timing. Every household makes the same draws every month (one
 // certification and one compliance uniform, from streams keyed by month and household) whatever its
-// state or the parameters, so Juntos arms stay on common random numbers.
+// state or the parameters, so Juntos arms stay on common random numbers. Because a draw's value is fixed
+// by its key, the phases compute a Philox block only where its value is used.
 #include "models/juntos.hpp"
+
+#include "models/row_ops.hpp"
+#include "sim/bench_kernel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -325,19 +329,24 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   const int m = ctx.month;
   const int cycle_month = p_.recertification_months > 0 ? m % p_.recertification_months : -2;
   const auto poverty_threshold = static_cast<float>(p_.district_poverty_threshold);
+  std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
   for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-    const double u_cert = uniform_override_ ? uniform_override_(kCertificationDomain, m, i)
-                                            : ctx.seed.open(kCertificationDomain, m, i).uniform();
-    if (offset[i] == cycle_month)
+    // The certification uniform is a pure function of (seed, domain, month, household): the Philox block
+    // is computed only for the households re-certified this month (the others would discard it), which
+    // leaves every result unchanged (docs/performance.md). A test override is still called every month.
+    if (uniform_override_) {
+      const double u_cert = uniform_override_(kCertificationDomain, m, i);
+      if (offset[i] == cycle_month)
+        classified[i] = target[i] ? (u_cert >= p_.pmt_exclusion_error) : (u_cert < p_.pmt_inclusion_error);
+    } else if (offset[i] == cycle_month) {
+      const double u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
+      ++drawn;
       classified[i] = target[i] ? (u_cert >= p_.pmt_exclusion_error) : (u_cert < p_.pmt_inclusion_error);
-
-    bool child = false;
-    const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
-    for (int k = 0; k < kMaxMembers; ++k) {
-      const int a = age[base + k];
-      child |= a >= 0 && a < p_.max_child_age_months && secondary_done[base + k] == 0;
     }
-    const bool member_ok = child || pregnancy[i] > 0;
+
+    const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
+    const bool member_ok =
+        pregnancy[i] > 0 || rows::any_child(age + base, secondary_done + base, p_.max_child_age_months);
     const std::uint32_t d = district[i];
     const bool eligible = member_ok && classified[i] != 0 && poverty[d] > poverty_threshold;
     eligible_col[i] = eligible ? 1 : 0;
@@ -364,6 +373,7 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
       status[i] = status_u8(JuntosStatus::not_eligible);
     }
   }
+  bench::count_philox_blocks(drawn);
 }
 
 void Juntos::payment(World& world, const StepContext& ctx, const Block& block) const {
@@ -390,9 +400,11 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   const auto boost = static_cast<float>(p_.coordination_saving_boost);
   constexpr int garden = tech_index(Tech::vegetable_garden);
   constexpr int waste_pit = tech_index(Tech::waste_pit);
+  std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
   for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-    const double u_comply = uniform_override_ ? uniform_override_(kComplianceDomain, m, i)
-                                              : ctx.seed.open(kComplianceDomain, m, i).uniform();
+    // As for certification: the compliance block is computed only when a check is drawn (affiliated
+    // households in a payment month); a test override is still called every month.
+    const double u_override = uniform_override_ ? uniform_override_(kComplianceDomain, m, i) : 0.0;
     const auto st = static_cast<JuntosStatus>(status[i]);
     const bool affiliated = st == JuntosStatus::enrolled || st == JuntosStatus::suspended;
     double paid = 0.0;
@@ -418,6 +430,9 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
           }
         }
         // The check of the period ending now decides the next period's payment.
+        const double u_comply =
+            uniform_override_ ? u_override : ctx.seed.open(kComplianceDomain, m, i).uniform();
+        drawn += uniform_override_ ? 0 : 1;
         compliant[i] = u_comply < prob[i] ? 1 : 0;
       }
       if (coordinate && hw_active[centre[i]]) {
@@ -437,6 +452,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
     transfer[i] = static_cast<float>(paid);
     cost[i] = static_cast<float>(spent + paid);
   }
+  bench::count_philox_blocks(drawn);
 }
 
 }  // namespace chacra::models

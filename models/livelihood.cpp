@@ -3,6 +3,8 @@
 #include "models/livelihood.hpp"
 
 #include "models/adoption.hpp"
+#include "models/row_ops.hpp"
+#include "sim/bench_kernel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -121,14 +123,17 @@ inline Income income_of(const MonthConstants& k, const HouseholdInputs& h, const
   out.own += animal_out * (1.0f - k.animal_sold);
 
   const float tech_common = farm * (1.0f - k.finance_dep * (1.0f - h.financed));
-  // Branch-free over technologies: a non-adopted technology contributes zero.
+  // Only adopted technologies, in index order: a technology that is not adopted would add +0.0 to every
+  // sum (all factors are finite and non-negative), and multiplying by 1.0f is exact, so skipping those terms
+  // and factors gives the same bits as the full product over all ten (docs/performance.md).
   float labour = 0.0f, crop_sold = 0.0f, animal_sold = 0.0f, own_crop = 0.0f, own_animal = 0.0f, own_home = 0.0f;
   const float pasture_ratio = h.pasture_ha * k.pasture_scale;
-  for (int t = 0; t < kTechCount; ++t) {
-    const float on = h.state[t] == kAdopted ? 1.0f : 0.0f;
-    labour += on * k.labour[t];
-    const float v = on * k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf) *
-                    (t == kPasture ? pasture_ratio : 1.0f) * (h.asset[t] ? k.programme_return : 1.0f);
+  for (unsigned adopted = rows::tech_mask(h.state, kAdopted); adopted != 0; adopted &= adopted - 1) {
+    const int t = __builtin_ctz(adopted);
+    labour += k.labour[t];
+    float v = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
+    if (t == kPasture) v *= pasture_ratio;
+    if (h.asset[t]) v *= k.programme_return;
     crop_sold += v * k.crop_sold_coef[t];
     animal_sold += v * k.animal_sold_coef[t];
     own_crop += v * k.own_crop_coef[t];
@@ -144,11 +149,7 @@ inline Income income_of(const MonthConstants& k, const HouseholdInputs& h, const
   return out;
 }
 
-inline int working_age_members(const std::int16_t* a) {
-  int n = 0;
-  for (int k = 0; k < kMaxMembers; ++k) n += a[k] >= kWorkingAgeMin && a[k] < kWorkingAgeMax;
-  return n;
-}
+inline int working_age_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax); }
 
 }  // namespace
 
@@ -561,12 +562,14 @@ Phase Livelihood::income_phase() const {
     const float* farm_shock = farm_shock_.data();
     const float* offfarm_shock = offfarm_shock_.data();
     constexpr int kShift = 64 - kShockBits;
+    std::uint64_t district_draws = 0;  // Philox blocks of the district shocks (sim/bench_kernel.hpp)
     for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
       auto s = ctx.seed.open(kIncomeDomain, static_cast<std::uint64_t>(ctx.month), i);
       const std::uint64_t bits = s();
       const std::uint32_t d = district[i];
       if (d != cached_district) {  // households are sorted by district: one stream per district and block
         cached_district = d;
+        ++district_draws;
         crop_keep = static_cast<float>(
             1.0 - climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
       }
@@ -598,6 +601,7 @@ Phase Livelihood::income_phase() const {
       own[i] = y.own;
       shock_loss[i] = 1.0f - crop_keep;
     }
+    bench::count_philox_blocks(block.household_end - block.household_begin + district_draws);  // one per household
   });
 }
 
@@ -628,9 +632,11 @@ Phase Livelihood::consumption_phase() const {
         const float other_pc = static_cast<float>(p.other_consumption_pc_pen);
 
         for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-          const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
+          // Upkeep of the adopted technologies in index order (the others would add +0.0).
           float due = 0.0f;
-          for (int t = 0; t < kTechCount; ++t) due += si[t] == kAdopted ? upkeep[t] : 0.0f;
+          for (unsigned on = rows::tech_mask(state + static_cast<std::size_t>(i) * kTechCount, kAdopted); on != 0;
+               on &= on - 1)
+            due += upkeep[__builtin_ctz(on)];
           const float y = monetary[i];
           const float pi = perm[i] + w * ((y - due) - perm[i]);
           perm[i] = pi;

@@ -2,6 +2,8 @@
 #include "models/registry.hpp"
 
 #include "models/adoption.hpp"
+#include "models/budget.hpp"
+#include "models/comparison.hpp"
 #include "models/demography.hpp"
 #include "models/evaluation.hpp"
 #include "models/haku_winay.hpp"
@@ -21,6 +23,8 @@ const Registry& registry() {
     Juntos::register_params(r);
     HakuWinay::register_params(r);
     evaluation::register_params(r);
+    BudgetNeutrality::register_params(r);
+    Comparison::register_params(r);
     return r;
   }();
   return reg;

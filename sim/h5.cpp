@@ -213,6 +213,15 @@ std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vec
   return out;
 }
 
+std::string join_labels(const std::vector<std::string>& labels) {
+  std::string joined;
+  for (const auto& l : labels) {
+    if (!joined.empty()) joined += ',';
+    joined += l;
+  }
+  return joined;
+}
+
 void write_table(hid_t parent, const std::string& group, const Table& table) {
   Handle g = create_group(parent, group);
   write_attr(g, "rows", static_cast<long long>(table.rows()));
@@ -228,11 +237,7 @@ void write_table(hid_t parent, const std::string& group, const Table& table) {
     Handle ds(H5Dopen2(g, info.name.c_str(), H5P_DEFAULT));
     write_attr(ds, "unit", info.unit);
     write_attr(ds, "description", info.description);
-    if (!info.labels.empty()) {
-      std::string joined;
-      for (const auto& l : info.labels) joined += (joined.empty() ? "" : ",") + l;
-      write_attr(ds, "labels", joined);
-    }
+    if (!info.labels.empty()) write_attr(ds, "labels", join_labels(info.labels));
   }
 }
 

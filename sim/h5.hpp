@@ -61,6 +61,9 @@ std::vector<std::string> read_strings(hid_t parent, const std::string& name);
 // Reads a whole numeric dataset converted to double, and its dims.
 std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims = nullptr);
 
+// The "labels" attribute of a multi-valued variable: its sub-column names joined by commas.
+std::string join_labels(const std::vector<std::string>& labels);
+
 // Writes every column of a table as a dataset (rows, or rows x width) with unit/description attributes.
 void write_table(hid_t parent, const std::string& group, const Table& table);
 

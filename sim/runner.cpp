@@ -6,14 +6,18 @@
 #include "sim/interrupt.hpp"
 #include "sim/population.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -99,10 +103,216 @@ std::string host_name() {
   return buf;
 }
 
+// ---- Chunked, compressed dataset writes (docs/output.md, docs/performance.md) ----
+//
+// Panel and population datasets are chunked with the shuffle + deflate(1) pipeline declared. Their chunks are
+// filtered here, in parallel, and stored with H5Dwrite_chunk: a chunk of a floating-point column in which
+// fewer than a quarter of the values are zero (incomes, consumption, cash: noise that deflate shrinks by
+// only 10-20% at about 20 MB/s) is stored unfiltered, its filter mask saying so; every other chunk goes
+// through shuffle and deflate (zlib level 1, run-length strategy) like HDF5's own filters. Readers (HDF5, h5py) apply a chunk's filters
+// according to its mask, so the file reads back the same values; the bytes are deterministic.
+
+// HDF5's shuffle filter: byte k of element i goes to position k * elements + i.
+void shuffle_bytes(const unsigned char* in, unsigned char* out, std::size_t bytes, std::size_t size) {
+  if (size <= 1) {
+    std::memcpy(out, in, bytes);
+    return;
+  }
+  const std::size_t elements = bytes / size;
+  if (size == 4) {
+    for (std::size_t i = 0; i < elements; ++i) {
+      out[i] = in[4 * i];
+      out[elements + i] = in[4 * i + 1];
+      out[2 * elements + i] = in[4 * i + 2];
+      out[3 * elements + i] = in[4 * i + 3];
+    }
+  } else {
+    for (std::size_t i = 0; i < elements; ++i)
+      for (std::size_t k = 0; k < size; ++k) out[k * elements + i] = in[i * size + k];
+  }
+  std::memcpy(out + elements * size, in + elements * size, bytes - elements * size);
+}
+
+// One zlib deflate state per thread, reset for each chunk. Z_RLE (run-length matches only) is both faster
+// than the default strategy at level 1 and better on the shuffled panel (long runs of zero bytes); any
+// inflate, the HDF5 deflate filter included, reads its output.
+class Deflater {
+ public:
+  Deflater() {
+    ok_ = deflateInit2(&zs_, 1, Z_DEFLATED, 15, 8, Z_RLE) == Z_OK;
+  }
+  ~Deflater() {
+    if (ok_) deflateEnd(&zs_);
+  }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+  // Compresses `in` into `out`; false if zlib fails or the result is not smaller than the input.
+  bool compress(const unsigned char* in, std::size_t size, std::vector<unsigned char>& out) {
+    if (!ok_ || deflateReset(&zs_) != Z_OK) return false;
+    out.resize(deflateBound(&zs_, static_cast<uLong>(size)));
+    zs_.next_in = const_cast<unsigned char*>(in);
+    zs_.avail_in = static_cast<uInt>(size);
+    zs_.next_out = out.data();
+    zs_.avail_out = static_cast<uInt>(out.size());
+    if (deflate(&zs_, Z_FINISH) != Z_STREAM_END) return false;
+    out.resize(out.size() - zs_.avail_out);
+    return out.size() < size;
+  }
+
+ private:
+  z_stream zs_{};
+  bool ok_ = false;
+};
+
+bool is_floating(ColumnType t) { return t == ColumnType::f32 || t == ColumnType::f64; }
+
+// Whether a chunk is worth deflating: always for integers and flags; for floating-point values only when at
+// least a quarter of them are exactly zero.
+bool worth_compressing(ColumnType type, const unsigned char* data, std::size_t elements) {
+  if (!is_floating(type) || elements == 0) return true;
+  const std::size_t size = column_type_size(type);
+  std::size_t zeros = 0;
+  for (std::size_t i = 0; i < elements; ++i) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, data + i * size, size);
+    zeros += (v << 1) == 0;  // +0.0 or -0.0
+  }
+  return 4 * zeros >= elements;
+}
+
+// Writes rows [0, rows) of `src` (row-major, `width` values per row) into the chunks of dataset `ds` whose
+// chunk holds `chunk_rows` rows; `lead` are the leading coordinates (the period of a panel). Chunks are
+// filtered in parallel in windows and written in order.
+void write_rows_chunked(hid_t ds, ColumnType type, std::size_t width, std::size_t rows, std::size_t chunk_rows,
+                        const void* src, const std::vector<hsize_t>& lead, const std::string& name) {
+  if (rows == 0) return;
+  const std::size_t esize = column_type_size(type);
+  const std::size_t row_bytes = width * esize;
+  const std::size_t chunk_bytes = chunk_rows * row_bytes;
+  const std::size_t chunks = (rows + chunk_rows - 1) / chunk_rows;
+  struct Out {
+    std::vector<unsigned char> bytes;
+    std::uint32_t mask = 0;
+  };
+  constexpr std::size_t kWindow = 16;
+  std::vector<Out> outs(std::min(chunks, kWindow));
+  const auto* base = static_cast<const unsigned char*>(src);
+  for (std::size_t c0 = 0; c0 < chunks; c0 += kWindow) {
+    const std::size_t c1 = std::min(chunks, c0 + kWindow);
+    auto filter = [&](std::size_t c) {
+      Out& o = outs[c - c0];
+      const std::size_t r0 = c * chunk_rows, r1 = std::min(rows, r0 + chunk_rows);
+      const unsigned char* data = base + r0 * row_bytes;
+      std::vector<unsigned char> full;
+      if (r1 - r0 < chunk_rows) {  // an edge chunk is stored whole: pad with zeros
+        full.assign(chunk_bytes, 0);
+        std::memcpy(full.data(), data, (r1 - r0) * row_bytes);
+        data = full.data();
+      }
+      if (worth_compressing(type, data, (r1 - r0) * width)) {
+        thread_local Deflater deflater;
+        thread_local std::vector<unsigned char> shuffled;
+        shuffled.resize(chunk_bytes);
+        shuffle_bytes(data, shuffled.data(), chunk_bytes, esize);
+        if (deflater.compress(shuffled.data(), chunk_bytes, o.bytes)) {
+          o.mask = 0;
+          return;
+        }
+      }
+      o.bytes.assign(data, data + chunk_bytes);
+      o.mask = 0x3;  // shuffle and deflate skipped for this chunk
+    };
+    if (c1 - c0 == 1) {
+      filter(c0);
+    } else {
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(c0, c1, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t c = r.begin(); c != r.end(); ++c) filter(c);
+      });
+    }
+    for (std::size_t c = c0; c < c1; ++c) {
+      std::vector<hsize_t> offset = lead;
+      offset.push_back(static_cast<hsize_t>(c * chunk_rows));
+      if (width > 1) offset.push_back(0);
+      const Out& o = outs[c - c0];
+      if (H5Dwrite_chunk(ds, H5P_DEFAULT, o.mask, offset.data(), o.bytes.size(), o.bytes.data()) < 0) {
+        char file[4096] = {0};
+        H5Fget_name(ds, file, sizeof file - 1);
+        throw h5::Error("HDF5: cannot write " + name + " to " + file + " (disk full or file not writable?)");
+      }
+    }
+  }
+}
+
+// Creates a chunked dataset with the shuffle + deflate(1) pipeline (dims: lead..., rows[, width]).
+h5::Handle create_chunked(hid_t parent, const std::string& name, ColumnType type, std::vector<hsize_t> dims,
+                          std::vector<hsize_t> chunk) {
+  h5::Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  const bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
+  if (!empty) {
+    H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, 1);
+  }
+  const hid_t ds = H5Dcreate2(parent, name.c_str(), h5::native_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (ds < 0) throw h5::Error("HDF5: cannot create dataset " + name);
+  return h5::Handle(ds);
+}
+
+// The population tables: the same datasets, chunking and attributes as h5::write_table, with the chunks
+// written by write_rows_chunked.
+void write_table_chunked(hid_t parent, const std::string& group, const Table& table) {
+  h5::Handle g = h5::create_group(parent, group);
+  h5::write_attr(g, "rows", static_cast<long long>(table.rows()));
+  const std::size_t chunk_rows = std::min<std::size_t>(std::max<std::size_t>(table.rows(), 1), 65536);
+  for (std::size_t i = 0; i < table.column_count(); ++i) {
+    const ColumnInfo& info = table.info(i);
+    std::vector<hsize_t> dims{table.rows()}, chunk{chunk_rows};
+    if (info.width > 1) {
+      dims.push_back(static_cast<hsize_t>(info.width));
+      chunk.push_back(static_cast<hsize_t>(info.width));
+    }
+    h5::Handle ds = create_chunked(g, info.name, info.type, dims, chunk);
+    write_rows_chunked(ds, info.type, static_cast<std::size_t>(info.width), table.rows(), chunk_rows, table.data(i),
+                       {}, group + "/" + info.name);
+    h5::write_attr(ds, "unit", info.unit);
+    h5::write_attr(ds, "description", info.description);
+    if (!info.labels.empty()) {
+      std::string joined;
+      for (const auto& l : info.labels) joined += (joined.empty() ? "" : ",") + l;
+      h5::write_attr(ds, "labels", joined);
+    }
+  }
+}
+
+// Sum over rows of column k of a row-major array, as double, in row order.
+template <class T>
+double column_sum(const void* p, std::size_t rows, std::size_t width, std::size_t k) {
+  const T* v = static_cast<const T*>(p) + k;
+  double s = 0.0;
+  for (std::size_t i = 0; i < rows; ++i) s += static_cast<double>(v[i * width]);
+  return s;
+}
+
+double column_sum(ColumnType t, const void* p, std::size_t rows, std::size_t width, std::size_t k) {
+  switch (t) {
+    case ColumnType::f32: return column_sum<float>(p, rows, width, k);
+    case ColumnType::f64: return column_sum<double>(p, rows, width, k);
+    case ColumnType::i8: return column_sum<std::int8_t>(p, rows, width, k);
+    case ColumnType::u8: return column_sum<std::uint8_t>(p, rows, width, k);
+    case ColumnType::i16: return column_sum<std::int16_t>(p, rows, width, k);
+    case ColumnType::i32: return column_sum<std::int32_t>(p, rows, width, k);
+    case ColumnType::u32: return column_sum<std::uint32_t>(p, rows, width, k);
+    case ColumnType::i64: return column_sum<std::int64_t>(p, rows, width, k);
+  }
+  return 0.0;
+}
+
 // Records one arm x replicate: accumulates flows over each output period, writes the panel one period at a
 // time, and keeps per-period household means.
 class Recorder {
  public:
+  static constexpr hsize_t kPanelChunkRows = 32768;  // households per panel chunk
   Recorder(World& world, const std::vector<std::string>& variables, int months_per_period, std::size_t periods,
            hid_t panel_group, hid_t aggregate_group)
       : world_(world), months_(months_per_period), periods_(periods), panel_(panel_group), agg_(aggregate_group) {
@@ -117,30 +327,17 @@ class Recorder {
       v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
       if (panel_ >= 0) {
         std::vector<hsize_t> dims{periods, n};
-        std::vector<hsize_t> chunk{1, std::clamp<hsize_t>(n, 1, 32768)};
+        std::vector<hsize_t> chunk{1, std::clamp<hsize_t>(n, 1, kPanelChunkRows)};
         if (v.info.width > 1) {
           dims.push_back(static_cast<hsize_t>(v.info.width));
           chunk.push_back(static_cast<hsize_t>(v.info.width));
         }
         const ColumnType stored = v.sum ? ColumnType::f32 : v.info.type;
-        Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-        Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
-        if (n > 0 && periods > 0) {
-          H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
-          H5Pset_shuffle(dcpl);
-          H5Pset_deflate(dcpl, 1);
-        }
-        hid_t ds = H5Dcreate2(panel_, name.c_str(), h5::native_type(stored), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        if (ds < 0) throw h5::Error("HDF5: cannot create panel dataset " + name);
-        v.dataset = h5::Handle(ds);
+        v.dataset = create_chunked(panel_, name, stored, dims, chunk);
         h5::write_attr(v.dataset, "unit", v.info.unit);
         h5::write_attr(v.dataset, "description", v.info.description);
         h5::write_attr(v.dataset, "aggregation", std::string(v.sum ? "sum over the period" : "end of period"));
-        if (!v.info.labels.empty()) {
-          std::string joined;
-          for (const auto& l : v.info.labels) joined += (joined.empty() ? "" : ",") + l;
-          h5::write_attr(v.dataset, "labels", joined);
-        }
+        if (!v.info.labels.empty()) h5::write_attr(v.dataset, "labels", h5::join_labels(v.info.labels));
       }
       vars_.push_back(std::move(v));
     }
@@ -149,15 +346,23 @@ class Recorder {
   // Called after each month's phases.
   void after_month(int month) {
     const std::size_t n = world_.household_count();
+    // Flows: accumulate over the period, element by element (any partition gives the same sums).
     for (auto& v : vars_) {
       if (!v.sum) continue;
       const std::size_t cells = n * static_cast<std::size_t>(v.info.width);
       const void* src = world_.households.data(v.index);
-      accumulate(v, src, cells);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 1 << 16), [&](const tbb::blocked_range<std::size_t>& r) {
+        accumulate(v, src, r.begin(), r.end());
+      });
     }
     if ((month + 1) % months_ != 0) return;
     const std::size_t period = static_cast<std::size_t>(month + 1) / static_cast<std::size_t>(months_) - 1;
     if (period >= periods_) return;
+    // Household means, one variable per task, each summed in household order (the same bits whatever the
+    // thread count); then the panel, one variable at a time, its chunks filtered in parallel.
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, vars_.size(), 1), [&](const tbb::blocked_range<std::size_t>& r) {
+      for (std::size_t k = r.begin(); k != r.end(); ++k) period_means(vars_[k], period);
+    });
     for (auto& v : vars_) write_period(v, period);
   }
 
@@ -182,6 +387,8 @@ class Recorder {
       h5::Handle ds(H5Dopen2(agg_, v.info.name.c_str(), H5P_DEFAULT));
       h5::write_attr(ds, "unit", v.info.unit);
       h5::write_attr(ds, "description", "Mean over households of: " + v.info.description);
+      h5::write_attr(ds, "aggregation", std::string(v.sum ? "sum over the period" : "end of period"));
+      if (!v.info.labels.empty()) h5::write_attr(ds, "labels", h5::join_labels(v.info.labels));
     }
   }
 
@@ -196,17 +403,17 @@ class Recorder {
     h5::Handle dataset;
   };
 
-  static void accumulate(Var& v, const void* src, std::size_t cells) {
+  static void accumulate(Var& v, const void* src, std::size_t begin, std::size_t end) {
     float* acc = v.accumulated.data();
     switch (v.info.type) {
       case ColumnType::f32: {
         const auto* s = static_cast<const float*>(src);
-        for (std::size_t i = 0; i < cells; ++i) acc[i] += s[i];
+        for (std::size_t i = begin; i < end; ++i) acc[i] += s[i];
         break;
       }
       default:
         // Flows are floats by convention; other types are converted value by value.
-        for (std::size_t i = 0; i < cells; ++i) acc[i] += static_cast<float>(value_at(v.info.type, src, i));
+        for (std::size_t i = begin; i < end; ++i) acc[i] += static_cast<float>(value_at(v.info.type, src, i));
     }
   }
 
@@ -224,26 +431,24 @@ class Recorder {
     return 0.0;
   }
 
+  // Household means of the period in index order (deterministic whatever the thread count).
+  void period_means(Var& v, std::size_t period) const {
+    const std::size_t n = world_.household_count();
+    const auto width = static_cast<std::size_t>(v.info.width);
+    const void* src = v.sum ? static_cast<const void*>(v.accumulated.data()) : world_.households.data(v.index);
+    const ColumnType stored = v.sum ? ColumnType::f32 : v.info.type;
+    for (std::size_t k = 0; k < width; ++k)
+      v.means[period * width + k] = n > 0 ? column_sum(stored, src, n, width, k) / static_cast<double>(n) : 0.0;
+  }
+
   void write_period(Var& v, std::size_t period) {
     const std::size_t n = world_.household_count();
     const auto width = static_cast<std::size_t>(v.info.width);
     const void* src = v.sum ? static_cast<const void*>(v.accumulated.data()) : world_.households.data(v.index);
     const ColumnType stored = v.sum ? ColumnType::f32 : v.info.type;
-    // Household means in index order (deterministic whatever the thread count).
-    for (std::size_t k = 0; k < width; ++k) {
-      double s = 0.0;
-      for (std::size_t i = 0; i < n; ++i) s += value_at(stored, src, i * width + k);
-      v.means[period * width + k] = n > 0 ? s / static_cast<double>(n) : 0.0;
-    }
-    if (v.dataset.valid() && n > 0) {
-      Handle file_space(H5Dget_space(v.dataset));
-      std::vector<hsize_t> start{period, 0}, count{1, n};
-      if (width > 1) start.push_back(0), count.push_back(width);
-      H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
-      Handle mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
-      if (H5Dwrite(v.dataset, h5::native_type(stored), mem_space, file_space, H5P_DEFAULT, src) < 0)
-        throw h5::Error("HDF5: cannot write panel " + v.info.name + " (disk full or file not writable?)");
-    }
+    if (v.dataset.valid() && n > 0)
+      write_rows_chunked(v.dataset, stored, width, n, std::clamp<std::size_t>(n, 1, kPanelChunkRows), src,
+                         {static_cast<hsize_t>(period)}, "panel " + v.info.name);
     if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
   }
 
@@ -472,9 +677,9 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         if (out) {
           const std::string g = "population/replicate_" + std::to_string(r);
           if (!h5::exists(out->file(), g)) {
-            h5::write_table(out->file(), g + "/districts", world.districts);
-            h5::write_table(out->file(), g + "/centres", world.centres);
-            h5::write_table(out->file(), g + "/households", world.households);
+            write_table_chunked(out->file(), g + "/districts", world.districts);
+            write_table_chunked(out->file(), g + "/centres", world.centres);
+            write_table_chunked(out->file(), g + "/households", world.households);
           }
         }
         h5::Handle unit, panel_group, agg_group;

@@ -1,0 +1,391 @@
+"""The report of a chacra run: PNG figures and one self-contained HTML page (figures embedded as base64),
+plus report_data.json with every number the page and the figures show.
+
+    python3 analysis/report.py OUT.h5 -o DIR [--evaluation EVAL.json] [--reference ARM] [--chacra PATH]
+
+The comparison numbers (effects and intervals) are those of ``chacra compare``: the file's stored
+``/comparison`` table, or, when the file has none (or another --reference is asked for), the output of
+``chacra compare --format json`` (the executable from --chacra, $CHACRA_BINARY or PATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as _dt
+import html
+import io
+import json
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from . import figures as F  # noqa: E402
+from .loader import ChacraFileError, ChacraOutput, load_comparison, load_evaluation  # noqa: E402
+
+__all__ = ["build_report", "caption_for", "KEY_OUTCOMES", "main"]
+
+# The comparison rows shown in the report's table of key effects (subgroup "all").
+KEY_OUTCOMES = [
+    ("income_monetary_pen", "final_year", "Monetary income"),
+    ("consumption_pen", "final_year", "Consumption"),
+    ("poverty_headcount", "final_year", "Poverty headcount"),
+    ("extreme_poverty_headcount", "final_year", "Extreme-poverty headcount"),
+    ("technologies_adopted", "final_year", "Technologies in use"),
+    ("cost_per_household_pen", "horizon_total", "Cost per household"),
+    ("income_gain_per_pen", "horizon_discounted", "Income gained per PEN spent"),
+    ("cost_per_household_lifted_out_of_poverty", "final_year", "Cost per household out of poverty"),
+]
+
+_DPI = 110
+_PERIOD_WORD = {"yearly": "year", "quarterly": "quarter", "monthly": "month"}
+
+
+def _clean(x):
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return [_clean(v) for v in x.tolist()]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _households(out: ChacraOutput) -> int | None:
+    for r in out.replicates:
+        name = f"population/replicate_{r}/households"
+        if name in out.h5:
+            g = out.h5[name]
+            if "rows" in g.attrs:
+                return int(g.attrs["rows"])
+            for k in g:
+                return int(g[k].shape[0])
+    return None
+
+
+def caption_for(prov: dict, households: int | None = None) -> str:
+    """The caption every figure of a run carries: scenario, seeds, replicates, size, version."""
+    reps = prov.get("replicates", len(prov.get("replicate_numbers", [])))
+    size = f" of {households:,} households" if households else ""
+    return (
+        f"Scenario '{prov.get('scenario_name', '?')}' ({prov.get('scenario_path', '?')}), run seed "
+        f"{prov.get('run_seed', '?')}, population seed {prov.get('population_seed', '?')}, {reps} replicate(s){size}, "
+        f"{prov.get('output_frequency', '?')} output; chacra {prov.get('chacra_version', '?')} "
+        f"(commit {prov.get('git_commit', '?')}); file {os.path.basename(prov.get('path', ''))}."
+    )
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _effect_text(mean: float, low: float, high: float, unit: str) -> str:
+    """'+286.1 [+228.9, +343.2]', shares in percentage points ('-1.07 [-1.83, -0.32] pp'); one precision per
+    cell, set by the largest of the three numbers."""
+    if mean is None or not math.isfinite(mean):
+        return "n/a"
+    share = unit.startswith("share")
+    vals = [v * 100 if share else v for v in (mean, low, high)]
+    big = max(abs(v) for v in vals if math.isfinite(v))
+    decimals = 2 if share else (0 if big >= 1000 else 1 if big >= 10 else 3 if big >= 0.1 else 4)
+
+    def one(v):
+        return "n/a" if not math.isfinite(v) else f"{v:+,.{decimals}f}"
+
+    return f"{one(vals[0])} [{one(vals[1])}, {one(vals[2])}]" + (" pp" if share else "")
+
+
+def _fmt_level(v: float, unit: str = "") -> str:
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    if unit.startswith("share"):
+        return f"{v * 100:.2f}%"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def _key_effects(cmp: pd.DataFrame) -> list[dict]:
+    rows = []
+    for outcome, stat, label in KEY_OUTCOMES:
+        sub = cmp[(cmp["outcome"] == outcome) & (cmp["statistic"] == stat) & (cmp["subgroup"] == "all")]
+        for r in sub.itertuples():
+            rows.append({
+                "label": label, "arm": r.arm, "reference": r.reference, "outcome": outcome, "subgroup": "all",
+                "statistic": stat, "unit": r.unit, "mean_effect": float(r.mean_effect), "ci_low": float(r.ci_low),
+                "ci_high": float(r.ci_high), "n_replicates": int(r.n_replicates),
+                "arm_value": float(r.arm_value) if "arm_value" in cmp else float("nan"),
+                "reference_value": float(r.reference_value) if "reference_value" in cmp else float("nan"),
+            })
+    return rows
+
+
+def _num_attr(v: float) -> str:
+    return "nan" if v is None or not math.isfinite(v) else repr(float(v))
+
+
+def _key_table(rows: list[dict], arms: list[str]) -> str:
+    if not rows:
+        return "<p>No key outcome is in the comparison table.</p>"
+    shown_arms = [a for a in arms if any(r["arm"] == a for r in rows)]
+    reference = rows[0]["reference"]
+    out = ['<table class="effects"><thead><tr><th>outcome</th><th>unit</th>'
+           f'<th>{html.escape(reference)} (reference level)</th>']
+    out += [f"<th>{html.escape(a)}: effect [95% interval]</th>" for a in shown_arms]
+    out.append("</tr></thead><tbody>")
+    for outcome, stat, label in KEY_OUTCOMES:
+        mine = [r for r in rows if r["outcome"] == outcome and r["statistic"] == stat]
+        if not mine:
+            continue
+        unit = mine[0]["unit"]
+        ref_level = mine[0]["reference_value"]
+        shown_unit = unit + (" (effects in percentage points)" if unit.startswith("share") else "")
+        out.append(f"<tr><td>{html.escape(label)}<br><code>{html.escape(outcome)}, {html.escape(stat)}</code></td>"
+                   f"<td>{html.escape(shown_unit)}</td><td class=num>{_fmt_level(ref_level, unit)}</td>")
+        for arm in shown_arms:
+            r = next((x for x in mine if x["arm"] == arm), None)
+            if r is None:
+                out.append("<td></td>")
+                continue
+            text = _effect_text(r["mean_effect"], r["ci_low"], r["ci_high"], unit)
+            attrs = (f'data-arm="{html.escape(arm)}" data-outcome="{html.escape(outcome)}" data-subgroup="all" '
+                     f'data-statistic="{html.escape(stat)}" data-mean-effect="{_num_attr(r["mean_effect"])}" '
+                     f'data-ci-low="{_num_attr(r["ci_low"])}" data-ci-high="{_num_attr(r["ci_high"])}"')
+            out.append(f"<td class=num {attrs}>{html.escape(text)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+_CSS = """
+body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px solid #ddd;padding:.3em .55em;
+vertical-align:top}th{background:#f4f4f4;text-align:left}td.num{text-align:right;white-space:nowrap}
+figure{margin:1.4em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#444;
+margin-top:.4em}code{font-size:.85em;color:#555}.note{color:#8a5300}
+"""
+
+
+def build_report(
+    path: str,
+    outdir: str,
+    evaluation: str | None = None,
+    reference: str | None = None,
+    chacra: str | None = None,
+    evaluation_scenario: str | None = None,
+    evaluation_seed: str | None = None,
+) -> dict:
+    """Writes DIR/*.png, DIR/report.html and DIR/report_data.json; returns the report data (numbers, figure
+    files, notes)."""
+    os.makedirs(outdir, exist_ok=True)
+    notes: list[str] = []
+    figures: dict[str, dict] = {}
+    with ChacraOutput(path) as out:
+        prov = out.provenance()
+        arms, periods = list(out.arms), list(out.periods)
+        households = _households(out)
+        caption = caption_for(prov, households)
+        per = _PERIOD_WORD.get(str(prov.get("output_frequency", "yearly")), "period")
+
+        def add(name: str, fig_data):
+            fig, data = fig_data
+            caption_text = fig.texts[-1].get_text().replace("\n", " ") if fig.texts else caption
+            title = fig._suptitle.get_text() if fig._suptitle is not None else name
+            png = _png(fig)
+            file = f"{name}.png"
+            with open(os.path.join(outdir, file), "wb") as fh:
+                fh.write(png)
+            figures[name] = {"file": file, "title": title, "caption": caption_text, "data": data, "png": png}
+
+        # Paths over time from the aggregates (household means).
+        wanted = [v for v in ("income_monetary_pen", "consumption_pen", "poor", "extreme_poor")]
+        agg_vars = set(out.variables("aggregates")["variable"])
+        have = [v for v in wanted if v in agg_vars]
+        agg = out.aggregates(have) if have else pd.DataFrame(columns=["arm", "replicate", "period"])
+        if {"income_monetary_pen", "consumption_pen"} & set(have):
+            add("income_consumption", F.income_consumption(agg, arms, periods, per, caption))
+        else:
+            notes.append("income_consumption.png not drawn: neither income_monetary_pen nor consumption_pen is recorded")
+        if {"poor", "extreme_poor"} & set(have):
+            add("poverty", F.poverty(agg, arms, periods, caption))
+        else:
+            notes.append("poverty.png not drawn: neither poor nor extreme_poor is recorded")
+        # Adoption from the panel's tech_state.
+        shares = F.adoption_shares(out)
+        if len(shares):
+            add("adoption", F.adoption(shares, arms, periods, caption))
+        else:
+            notes.append("adoption.png not drawn: the file has no panel variable tech_state")
+
+    # Comparison-based figures.
+    cmp, cmp_source, cmp_error = None, None, None
+    try:
+        cmp = load_comparison(path, reference=reference, chacra=chacra)
+        if cmp is not None:
+            cmp_source = cmp.attrs.get("source", "")
+    except ChacraFileError as e:
+        cmp_error = str(e)
+    if cmp is None:
+        notes.append("quantile_effects.png and cost_effect_frontier.png not drawn: " + (
+            cmp_error if cmp_error else
+            "the file has no /comparison table and no chacra executable was found to compute one (pass --chacra PATH "
+            "or set CHACRA_BINARY)"))
+    elif len(cmp) == 0:
+        notes.append("the comparison table is empty (one arm only?): no effect figures")
+    else:
+        # A comparison computed by `chacra compare --format json` carries no attributes: the final period and the
+        # horizon are the file's.
+        cmp.attrs.setdefault("final_period", periods[-1])
+        cmp.attrs.setdefault("horizon", f"{periods[0]}-{periods[-1]}")
+        add("quantile_effects", F.quantile_effects(cmp, arms, caption))
+        add("cost_effect_frontier", F.cost_effect_frontier(cmp, arms, caption))
+        for n in cmp.attrs.get("notes", []) or []:
+            notes.append(f"comparison: {n}")
+
+    # Evaluation (chacra evaluate --format json).
+    ev = None
+    if evaluation:
+        ev = load_evaluation(evaluation)
+        scen = evaluation_scenario or ev.attrs.get("scenario")
+        seed = evaluation_seed if evaluation_seed is not None else ev.attrs.get("seed")
+        ev_caption = (f"Source: {os.path.basename(evaluation)} (chacra evaluate --format json); scenario "
+                      f"{scen if scen else 'not recorded in the JSON (chacra evaluate defaults to the built-in configs/evaluation_2017.yaml)'}"
+                      f", seed {seed if seed is not None else 'not recorded in the JSON (the scenario run.seed unless --seed was given)'}.")
+        add("evaluation_forest", F.evaluation_forest(ev, ev_caption))
+
+    key = _key_effects(cmp) if cmp is not None and len(cmp) else []
+    data = {
+        "file": os.path.abspath(path),
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "provenance": {k: v for k, v in prov.items() if k != "scenario_yaml"},
+        "caption": caption,
+        "comparison_source": cmp_source,
+        "comparison": cmp.to_dict(orient="records") if cmp is not None else None,
+        "comparison_attrs": dict(cmp.attrs) if cmp is not None else None,
+        "key_effects": key,
+        "evaluation": ev.to_dict(orient="records") if ev is not None else None,
+        "figures": {k: {kk: vv for kk, vv in v.items() if kk != "png"} for k, v in figures.items()},
+        "notes": notes,
+    }
+    with open(os.path.join(outdir, "report_data.json"), "w", encoding="utf-8") as fh:
+        json.dump(_clean(data), fh, indent=1, allow_nan=False)
+    with open(os.path.join(outdir, "report.html"), "w", encoding="utf-8") as fh:
+        fh.write(_html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes))
+    return data
+
+
+def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes) -> str:
+    e = html.escape
+    parts = ["<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
+             f"<title>chacra report: {e(str(prov.get('scenario_name', '')))}</title><style>{_CSS}</style></head><body>",
+             f"<h1>chacra report: scenario '{e(str(prov.get('scenario_name', '')))}'</h1>",
+             f"<p>{e(caption)}</p>"]
+    # Run.
+    parts.append("<h2>Run</h2><table>")
+    fields = [("scenario", f"{prov.get('scenario_name', '')} ({prov.get('scenario_path', '')})"),
+              ("seeds", f"run {prov.get('run_seed', '?')}, population {prov.get('population_seed', '?')}"),
+              ("replicates", prov.get("replicates", "")),
+              ("households per replicate", f"{households:,}" if households else "?"),
+              ("periods", f"{len(periods)} ({periods[0]} to {periods[-1]}, {prov.get('output_frequency', '')})"),
+              ("chacra", f"{prov.get('chacra_version', '')} (commit {prov.get('git_commit', '')})"),
+              ("command", prov.get("command_line", "")),
+              ("ran", f"{prov.get('start_time', '')} to {prov.get('end_time', '')} on {prov.get('host', '')}, "
+                      f"{prov.get('threads', '')} threads"),
+              ("file", prov.get("path", ""))]
+    parts += [f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in fields]
+    parts.append("</table><table><thead><tr><th>arm</th><th>description</th></tr></thead><tbody>")
+    for a in arms:
+        parts.append(f"<tr><td>{e(a)}</td><td>{e(prov.get('arm_descriptions', {}).get(a, ''))}</td></tr>")
+    parts.append("</tbody></table>")
+    # Key effects.
+    parts.append("<h2>Key effects</h2>")
+    if cmp is not None and len(cmp):
+        a = cmp.attrs
+        parts.append(
+            f"<p>Effect of each arm against <b>{e(str(cmp['reference'].iloc[0]))}</b> (arm minus reference, same "
+            f"households and random numbers), mean over replicates with its 95% interval; final year "
+            f"{e(str(a.get('final_period', '')))}, horizon {e(str(a.get('horizon', '')))}. Shares are shown in "
+            f"percentage points. Source: <code>{e(str(cmp_source))}</code>, the numbers of "
+            f"<code>chacra compare --format json</code>; every row (subgroups, quantiles, technologies) is in "
+            f"report_data.json.</p>")
+        parts.append(_key_table(key, arms))
+    else:
+        parts.append("<p class=note>No comparison table: see the notes below.</p>")
+    # Figures.
+    parts.append("<h2>Figures</h2>")
+    for name, fig in figures.items():
+        b64 = base64.b64encode(fig["png"]).decode("ascii")
+        parts.append(f'<figure id="{e(name)}"><img alt="{e(fig["title"])}" src="data:image/png;base64,{b64}">'
+                     f"<figcaption><b>{e(fig['title'])}.</b> {e(fig['caption'])} "
+                     f"<code>{e(fig['file'])}</code></figcaption></figure>")
+    if ev is not None:
+        parts.append("<h2>Virtual evaluation</h2><table><thead><tr><th>outcome</th><th>unit</th><th>published</th>"
+                     "<th>model mean</th><th>2.5%</th><th>97.5%</th><th>coverage</th></tr></thead><tbody>")
+        for r in ev.to_dict(orient="records"):
+            def num(v):
+                return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.4g}"
+            parts.append(f"<tr><td>{e(str(r.get('outcome', '')))}</td><td>{e(str(r.get('unit', '')))}</td>"
+                         f"<td class=num>{num(r.get('published'))}</td><td class=num>{num(r.get('model_mean'))}</td>"
+                         f"<td class=num>{num(r.get('p2_5'))}</td><td class=num>{num(r.get('p97_5'))}</td>"
+                         f"<td class=num>{num(r.get('coverage'))}</td></tr>")
+        parts.append("</tbody></table>")
+    if notes:
+        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li class=note>{e(n)}</li>" for n in notes) + "</ul>")
+    parts.append("<h2>Scenario</h2><details><summary>The resolved scenario (/provenance/scenario_yaml)</summary>"
+                 f"<pre>{e(str(prov.get('scenario_yaml', '')))}</pre></details>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="analysis/report.py",
+        description="Figures (PNG) and a self-contained HTML report of a chacra output file.")
+    p.add_argument("output", help="chacra output file (OUT.h5)")
+    p.add_argument("-o", "--outdir", required=True, help="directory for the PNGs, report.html and report_data.json")
+    p.add_argument("--evaluation", help="JSON written by `chacra evaluate --format json > EVAL.json`: adds the "
+                                        "forest plot of model against published estimates")
+    p.add_argument("--evaluation-scenario", help="scenario the evaluation ran (for its caption)")
+    p.add_argument("--evaluation-seed", help="seed the evaluation ran with (for its caption)")
+    p.add_argument("--reference", help="reference arm of the comparison (default: the file's stored comparison)")
+    p.add_argument("--chacra", help="chacra executable, used when the file has no stored comparison "
+                                    "(default: $CHACRA_BINARY, then chacra on PATH)")
+    a = p.parse_args(argv)
+    try:
+        data = build_report(a.output, a.outdir, a.evaluation, a.reference, a.chacra, a.evaluation_scenario,
+                            a.evaluation_seed)
+    except FileNotFoundError as e:
+        print(f"report: {e}", file=sys.stderr)
+        return 1
+    except (ChacraFileError, KeyError, ValueError, OSError) as e:
+        print(f"report: {a.output}: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {os.path.join(a.outdir, 'report.html')} and {len(data['figures'])} figure(s): "
+          + ", ".join(v["file"] for v in data["figures"].values()))
+    for n in data["notes"]:
+        print(f"  note: {n}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1163 @@
+// File: models/comparison.cpp
+// Policy comparison of the arms of a chacra output file (see models/comparison.hpp; definitions in
+// docs/policy_arms.md). Per replicate, the reference arm's household outcomes are read once, one period at
+// a time, then each other arm's; every statistic is a replicate draw, and the draws become a mean effect
+// and a 95% interval. Everything runs in a fixed order, so the same file always gives the same bits.
+#include "models/comparison.hpp"
+
+#include "models/hw_business.hpp"
+#include "models/juntos.hpp"
+#include "models/shared_state.hpp"
+#include "sim/h5.hpp"
+#include "sim/stats.hpp"
+#include "sim/world.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <sstream>
+#include <unordered_map>
+
+namespace chacra::models {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+const std::vector<double> kQuantiles = {0.10, 0.25, 0.50, 0.75, 0.90};
+const char* const kQuantileNames[] = {"q10", "q25", "q50", "q75", "q90"};
+
+// Panel variables the comparison reads (models' column names).
+constexpr const char* kIncome = "income_monetary_pen";
+constexpr const char* kConsumption = "consumption_pen";
+constexpr const char* kTransfers = "income_transfers_pen";
+constexpr const char* kPoor = "poor";
+constexpr const char* kExtremePoor = "extreme_poor";
+constexpr const char* kGap = "poverty_gap";
+constexpr const char* kSize = "household_size";
+constexpr const char* kTech = "tech_state";
+constexpr const char* kBusiness = "business_status";
+constexpr const char* kCostJuntos = "cost_juntos_pen";
+constexpr const char* kCostHw = "cost_hw_pen";
+constexpr const char* kExitMonth = "juntos_exit_month";
+constexpr const char* kEnrolled = "juntos_enrolled";
+constexpr const char* kJuntosStatus = "juntos_status";
+
+// ---------------------------------------------------------------------------------------------------------
+// Small HDF5 helpers (reads of one period of a panel dataset, numeric attributes).
+
+h5::Handle open_dataset(hid_t parent, const std::string& path) {
+  const hid_t id = H5Dopen2(parent, path.c_str(), H5P_DEFAULT);
+  if (id < 0) throw ComparisonError("cannot open dataset " + path + " (truncated or damaged file?)");
+  return h5::Handle(id);
+}
+
+std::optional<double> read_attr_number(hid_t obj, const std::string& name) {
+  if (!h5::has_attr(obj, name)) return std::nullopt;
+  h5::Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  if (!attr.valid()) return std::nullopt;
+  h5::Handle type(H5Aget_type(attr));
+  const H5T_class_t cls = H5Tget_class(type);
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT) return std::nullopt;
+  double v = 0.0;
+  if (H5Aread(attr, H5T_NATIVE_DOUBLE, &v) < 0) return std::nullopt;
+  return v;
+}
+
+std::string attr_or(hid_t obj, const std::string& name, const std::string& fallback) {
+  try {
+    return h5::has_attr(obj, name) ? h5::read_attr_string(obj, name) : fallback;
+  } catch (const h5::Error&) {
+    return fallback;
+  }
+}
+
+// One panel dataset [P, H] or [P, H, W], read one period at a time as doubles.
+class PeriodReader {
+ public:
+  PeriodReader(hid_t file, const std::string& path) : path_(path), ds_(open_dataset(file, path)) {
+    h5::Handle space(H5Dget_space(ds_));
+    const int rank = H5Sget_simple_extent_ndims(space);
+    if (rank != 2 && rank != 3) throw ComparisonError(path + ": expected a [periods, households(, width)] dataset");
+    hsize_t d[3] = {0, 0, 1};
+    H5Sget_simple_extent_dims(space, d, nullptr);
+    rank_ = rank;
+    periods = d[0];
+    households = d[1];
+    width = rank == 3 ? d[2] : 1;
+    flow = attr_or(ds_, "aggregation", "") == "sum over the period";
+  }
+  // out[i * width + k] for household i and sub-column k.
+  void read(std::size_t period, std::vector<double>& out) const {
+    out.resize(households * width);
+    if (households == 0) return;
+    h5::Handle file_space(H5Dget_space(ds_));
+    std::vector<hsize_t> start{period, 0}, count{1, households};
+    if (rank_ == 3) start.push_back(0), count.push_back(width);
+    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+    h5::Handle mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
+    if (H5Dread(ds_, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, out.data()) < 0)
+      throw ComparisonError("cannot read period " + std::to_string(period) + " of " + path_ +
+                            " (truncated or damaged file?)");
+  }
+  std::size_t periods = 0, households = 0, width = 1;
+  bool flow = false;
+
+ private:
+  int rank_ = 2;
+  std::string path_;
+  h5::Handle ds_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// What the file says about itself.
+
+struct FileInfo {
+  std::vector<std::string> arms, periods;
+  int replicates = 0;
+  int months_per_period = 12;
+  std::string reference;  // run.reference_arm of the scenario ("" if none)
+  double discount_rate = 0.05;
+};
+
+int months_from_labels(const std::vector<std::string>& labels, const std::string& frequency) {
+  if (frequency == "monthly") return 1;
+  if (frequency == "quarterly") return 3;
+  if (frequency == "yearly") return 12;
+  if (!labels.empty() && labels.front().find('Q') != std::string::npos) return 3;
+  if (!labels.empty() && labels.front().find('-') != std::string::npos) return 1;
+  return 12;
+}
+
+FileInfo read_file_info(hid_t file) {
+  FileInfo info;
+  if (!h5::exists(file, "arm_names") || !h5::exists(file, "periods") || !h5::exists(file, "arms"))
+    throw ComparisonError("not a chacra output file (no /arm_names, /periods or /arms); it may be truncated or "
+                          "written by another program");
+  try {
+    info.arms = h5::read_strings(file, "arm_names");
+    info.periods = h5::read_strings(file, "periods");
+  } catch (const h5::Error& e) {
+    throw ComparisonError(std::string("cannot read the arm and period names: ") + e.what());
+  }
+  if (info.arms.empty()) throw ComparisonError("the file lists no arms");
+  std::string frequency;
+  std::optional<double> replicates;
+  if (h5::exists(file, "provenance")) {
+    h5::Handle prov = h5::open_group(file, "provenance");
+    frequency = attr_or(prov, "output_frequency", "");
+    replicates = read_attr_number(prov, "replicates");
+    if (h5::exists(prov, "scenario_yaml")) {
+      try {
+        const auto yaml = h5::read_strings(prov, "scenario_yaml");
+        if (!yaml.empty()) {
+          const YAML::Node root = YAML::Load(yaml.front());
+          if (root["run"] && root["run"]["reference_arm"]) info.reference = root["run"]["reference_arm"].as<std::string>();
+          if (root["comparison"] && root["comparison"]["discount_rate"])
+            info.discount_rate = root["comparison"]["discount_rate"].as<double>();
+        }
+      } catch (const std::exception&) {
+        // An unreadable scenario text leaves the defaults: first arm, 5% a year.
+      }
+    }
+  }
+  info.months_per_period = months_from_labels(info.periods, frequency);
+  if (replicates && *replicates >= 1) {
+    info.replicates = static_cast<int>(*replicates);
+  } else {
+    // Count replicate_R groups of the first arm.
+    while (h5::exists(file, "arms/" + info.arms.front() + "/replicate_" + std::to_string(info.replicates)))
+      ++info.replicates;
+  }
+  return info;
+}
+
+// Every arm x replicate unit is present with its panel.
+void check_units(hid_t file, const FileInfo& info) {
+  if (info.replicates < 1) throw ComparisonError("the file holds no replicate of arm '" + info.arms.front() + "'");
+  for (const auto& arm : info.arms)
+    for (int r = 0; r < info.replicates; ++r) {
+      const std::string g = "arms/" + arm + "/replicate_" + std::to_string(r);
+      if (!h5::exists(file, g))
+        throw ComparisonError("arm '" + arm + "' replicate " + std::to_string(r) +
+                              " is missing (an incomplete or truncated file)");
+      if (!h5::exists(file, g + "/panel"))
+        throw ComparisonError("the file has no household panel (it was written with output.panel: false); the "
+                              "comparison needs it: run again with output.panel: true");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Household outcomes of one arm in one replicate.
+
+// A per-household outcome whose group value is sum(num) / sum(den) over the group's households; for a
+// plain mean den is 1 and its vector is left empty (so is everything of a horizon that is not measured, to
+// keep memory near what the run itself holds). "fin" is the final output year, "hor" the horizon.
+struct HhOutcome {
+  std::string name, unit;
+  bool has_final = true, has_horizon = true;
+  std::vector<double> fin_num, fin_den, hor_num, hor_den;
+};
+
+struct ArmData {
+  std::size_t households = 0, periods = 0;
+  std::vector<HhOutcome> outcomes;                     // fixed order (see load_arm)
+  std::vector<std::uint8_t> poor_by_period;            // [period * H + i], empty without `poor`
+  std::vector<double> exit_month;                      // final period's juntos_exit_month, empty without it
+  std::vector<double> cost, cost_juntos, cost_hw;      // undiscounted totals over the horizon
+  std::vector<double> disc_cost, disc_income, disc_earned;  // discounted totals
+  std::vector<double> size_fin, size_hor;  // household size: last period, mean over periods
+  bool has_cost = false, has_income = false, has_earned = false, has_size = false;
+
+  const HhOutcome* find(const std::string& name) const {
+    for (const auto& o : outcomes)
+      if (o.name == name) return &o;
+    return nullptr;
+  }
+};
+
+struct Layout {
+  std::size_t periods = 0;
+  int months_per_period = 12;
+  std::size_t final_periods = 1;  // periods forming the final output year
+  double discount_rate = 0.05;
+  double horizon_years() const { return static_cast<double>(periods * static_cast<std::size_t>(months_per_period)) / 12.0; }
+  // Discount factor of period p: (1 + r)^-(years from the start of the run to the middle of the period).
+  double discount(std::size_t p) const {
+    const double t = (static_cast<double>(p) + 0.5) * months_per_period / 12.0;
+    return std::pow(1.0 + discount_rate, -t);
+  }
+};
+
+bool panel_has(hid_t file, const std::string& unit, const std::string& var) {
+  return h5::exists(file, unit + "/panel/" + var);
+}
+
+HhOutcome make_outcome(const std::string& name, const std::string& unit, std::size_t n, bool ratio_final,
+                       bool ratio_horizon, bool horizon = true) {
+  HhOutcome o;
+  o.name = name;
+  o.unit = unit;
+  o.has_horizon = horizon;
+  o.fin_num.assign(n, 0.0);
+  if (ratio_final) o.fin_den.assign(n, 0.0);
+  if (horizon) o.hor_num.assign(n, 0.0);
+  if (horizon && ratio_horizon) o.hor_den.assign(n, 0.0);
+  return o;
+}
+
+// Reads every period of one arm and replicate and builds the household outcomes. `notes` collects what
+// could not be measured (first replicate only, so each note appears once).
+ArmData load_arm(hid_t file, const std::string& arm, int replicate, const Layout& L, std::size_t households,
+                 const std::vector<double>& static_size, std::vector<std::string>* notes) {
+  const std::string unit = "arms/" + arm + "/replicate_" + std::to_string(replicate);
+  const std::size_t n = households, P = L.periods;
+  ArmData d;
+  d.households = n;
+  d.periods = P;
+  auto note = [&](const std::string& s) {
+    if (notes && std::find(notes->begin(), notes->end(), s) == notes->end()) notes->push_back(s);
+  };
+  auto open = [&](const char* var) -> std::optional<PeriodReader> {
+    if (!panel_has(file, unit, var)) return std::nullopt;
+    PeriodReader r(file, unit + "/panel/" + var);
+    if (r.periods != P || r.households != n)
+      throw ComparisonError(unit + "/panel/" + var + " has shape [" + std::to_string(r.periods) + ", " +
+                            std::to_string(r.households) + "], expected [" + std::to_string(P) + ", " +
+                            std::to_string(n) + "]");
+    return r;
+  };
+  auto income = open(kIncome), consumption = open(kConsumption), transfers = open(kTransfers), poor = open(kPoor),
+       extreme = open(kExtremePoor), gap = open(kGap), size = open(kSize), tech = open(kTech),
+       business = open(kBusiness), cost_j = open(kCostJuntos), cost_h = open(kCostHw), exit = open(kExitMonth);
+  if (!income) note(std::string("no panel variable ") + kIncome + ": income outcomes, quantiles, Gini and income per PEN skipped");
+  if (!consumption) note(std::string("no panel variable ") + kConsumption + ": consumption outcomes skipped");
+  if (!poor) note(std::string("no panel variable ") + kPoor + ": poverty headcount, sustained exit and cost per household lifted skipped");
+  if (!extreme) note(std::string("no panel variable ") + kExtremePoor + ": extreme poverty skipped");
+  if (!gap) note(std::string("no panel variable ") + kGap + ": poverty gap skipped");
+  if (!size) note(std::string("no panel variable ") + kSize + ": person weights use the household size at the start");
+  if (!tech) note(std::string("no panel variable ") + kTech + ": technology adoption and persistence skipped");
+  if (!business) note(std::string("no panel variable ") + kBusiness + ": business survival skipped");
+  if (!cost_j && !cost_h) note("no cost variables (cost_juntos_pen, cost_hw_pen): costs and effects per PEN skipped");
+  if (!exit) note(std::string("no panel variable ") + kExitMonth + ": sustained exit skipped");
+  if (income && !transfers) note(std::string("no panel variable ") + kTransfers + ": earned income skipped");
+
+  const double annualise = 12.0 / (static_cast<double>(P) * L.months_per_period);
+  const double inv_p = 1.0 / static_cast<double>(P);
+  const std::size_t first_final = P - L.final_periods;
+  const std::string per_year = "PEN per household per year";
+
+  // Outcome slots, in the order rows will appear.
+  enum Slot { kInc, kEarned, kCons, kPovP, kPovH, kExtP, kExtH, kGapP, kTechCount_, kPersAll, kBiz, kSlotCount };
+  std::vector<int> slot(kSlotCount, -1);
+  auto add = [&](Slot s, HhOutcome o) {
+    slot[s] = static_cast<int>(d.outcomes.size());
+    d.outcomes.push_back(std::move(o));
+  };
+  if (income) add(kInc, make_outcome(kIncome, per_year, n, false, false));
+  if (income && transfers) add(kEarned, make_outcome("earned_income_pen", per_year, n, false, false));
+  if (consumption) add(kCons, make_outcome(kConsumption, per_year, n, false, false));
+  if (poor) add(kPovP, make_outcome("poverty_headcount", "share of persons", n, true, true));
+  if (poor) add(kPovH, make_outcome("poverty_headcount_households", "share of households", n, false, false));
+  if (extreme) add(kExtP, make_outcome("extreme_poverty_headcount", "share of persons", n, true, true));
+  if (extreme) add(kExtH, make_outcome("extreme_poverty_headcount_households", "share of households", n, false, false));
+  if (gap) add(kGapP, make_outcome("poverty_gap", "share of the line (FGT1, persons)", n, true, true));
+  const std::size_t W = tech ? tech->width : 0;
+  std::size_t tech_first = 0;
+  if (tech) {
+    add(kTechCount_, make_outcome("technologies_adopted", "technologies per household", n, false, false));
+    add(kPersAll, make_outcome("persistence_all_technologies", "share of ever-adopted household-technologies", n,
+                               true, false, false));
+    tech_first = d.outcomes.size();
+    for (std::size_t k = 0; k < W; ++k) {
+      const std::string tname = k < kTechNames.size() ? kTechNames[k] : "tech" + std::to_string(k);
+      d.outcomes.push_back(make_outcome("adopted_" + tname, "share of households", n, false, false));
+    }
+    for (std::size_t k = 0; k < W; ++k) {
+      const std::string tname = k < kTechNames.size() ? kTechNames[k] : "tech" + std::to_string(k);
+      d.outcomes.push_back(make_outcome("persistence_" + tname, "share of ever-adopters", n, true, false, false));
+    }
+  }
+  if (business) {
+    add(kBiz, make_outcome("business_survival", "share of households with a business ever started", n, true, false,
+                           false));
+  }
+  auto out = [&](Slot s) -> HhOutcome* { return slot[s] < 0 ? nullptr : &d.outcomes[static_cast<std::size_t>(slot[s])]; };
+
+  d.has_income = income.has_value();
+  d.has_earned = income && transfers;
+  d.has_cost = cost_j || cost_h;
+  d.has_size = true;
+  if (d.has_cost) {
+    d.cost.assign(n, 0.0), d.cost_juntos.assign(n, 0.0), d.cost_hw.assign(n, 0.0), d.disc_cost.assign(n, 0.0);
+  }
+  if (income) d.disc_income.assign(n, 0.0);
+  if (d.has_earned) d.disc_earned.assign(n, 0.0);
+  d.size_fin.assign(n, 0.0), d.size_hor.assign(n, 0.0);
+  if (poor) d.poor_by_period.assign(P * n, 0);
+
+  std::vector<double> v_inc, v_cons, v_tr, v_poor, v_ext, v_gap, v_size, v_tech, v_biz, v_cj, v_ch;
+  for (std::size_t p = 0; p < P; ++p) {
+    const bool last = p + 1 == P, in_final = p >= first_final;
+    const double disc = L.discount(p);
+    if (income) income->read(p, v_inc);
+    if (consumption) consumption->read(p, v_cons);
+    if (transfers) transfers->read(p, v_tr);
+    if (poor) poor->read(p, v_poor);
+    if (extreme) extreme->read(p, v_ext);
+    if (gap) gap->read(p, v_gap);
+    if (size) size->read(p, v_size);
+    else v_size = static_size;
+    if (tech) tech->read(p, v_tech);
+    if (business && last) business->read(p, v_biz);
+    if (cost_j) cost_j->read(p, v_cj);
+    if (cost_h) cost_h->read(p, v_ch);
+    // A flow in the final year sums its periods; a state takes the last period's value.
+    auto final_flow = [&](HhOutcome* o, std::size_t i, double v, bool is_flow) {
+      if (is_flow ? in_final : last) o->fin_num[i] += v;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      const double sz = v_size[i];
+      d.size_hor[i] += sz * inv_p;
+      if (last) d.size_fin[i] = sz;
+      if (income) {
+        const double y = v_inc[i];
+        HhOutcome* o = out(kInc);
+        final_flow(o, i, y, income->flow);
+        o->hor_num[i] += income->flow ? y * annualise : y * inv_p;
+        d.disc_income[i] += disc * y;
+        if (transfers) {
+          const double e = y - v_tr[i];
+          HhOutcome* oe = out(kEarned);
+          final_flow(oe, i, e, income->flow);
+          oe->hor_num[i] += income->flow ? e * annualise : e * inv_p;
+          d.disc_earned[i] += disc * e;
+        }
+      }
+      if (consumption) {
+        HhOutcome* o = out(kCons);
+        final_flow(o, i, v_cons[i], consumption->flow);
+        o->hor_num[i] += consumption->flow ? v_cons[i] * annualise : v_cons[i] * inv_p;
+      }
+      if (poor) {
+        const double y = v_poor[i] != 0.0 ? 1.0 : 0.0;
+        d.poor_by_period[p * n + i] = static_cast<std::uint8_t>(y);
+        HhOutcome *op = out(kPovP), *oh = out(kPovH);
+        if (last) op->fin_num[i] = y * sz, op->fin_den[i] = sz, oh->fin_num[i] = y;
+        op->hor_num[i] += y * sz, op->hor_den[i] += sz;
+        oh->hor_num[i] += y * inv_p;
+      }
+      if (extreme) {
+        const double y = v_ext[i] != 0.0 ? 1.0 : 0.0;
+        HhOutcome *op = out(kExtP), *oh = out(kExtH);
+        if (last) op->fin_num[i] = y * sz, op->fin_den[i] = sz, oh->fin_num[i] = y;
+        op->hor_num[i] += y * sz, op->hor_den[i] += sz;
+        oh->hor_num[i] += y * inv_p;
+      }
+      if (gap) {
+        HhOutcome* o = out(kGapP);
+        if (last) o->fin_num[i] = v_gap[i] * sz, o->fin_den[i] = sz;
+        o->hor_num[i] += v_gap[i] * sz, o->hor_den[i] += sz;
+      }
+      if (tech) {
+        HhOutcome *oc = out(kTechCount_), *opers = out(kPersAll);
+        for (std::size_t k = 0; k < W; ++k) {
+          const double s = v_tech[i * W + k];
+          const double adopted = s == static_cast<double>(TechState::adopted) ? 1.0 : 0.0;
+          HhOutcome& oa = d.outcomes[tech_first + k];
+          oa.hor_num[i] += adopted * inv_p;
+          oc->hor_num[i] += adopted * inv_p;
+          if (last) {
+            oa.fin_num[i] = adopted;
+            oc->fin_num[i] += adopted;
+            const double ever = s != static_cast<double>(TechState::never) ? 1.0 : 0.0;
+            HhOutcome& ops = d.outcomes[tech_first + W + k];
+            ops.fin_num[i] = adopted, ops.fin_den[i] = ever;
+            opers->fin_num[i] += adopted, opers->fin_den[i] += ever;
+          }
+        }
+      }
+      if (business && last) {
+        HhOutcome* o = out(kBiz);
+        const double s = v_biz[i];
+        o->fin_num[i] = s == static_cast<double>(BusinessStatus::active) ? 1.0 : 0.0;
+        o->fin_den[i] = s != static_cast<double>(BusinessStatus::none) ? 1.0 : 0.0;
+      }
+      if (d.has_cost) {
+        const double cj = cost_j ? v_cj[i] : 0.0, ch = cost_h ? v_ch[i] : 0.0;
+        d.cost_juntos[i] += cj, d.cost_hw[i] += ch, d.cost[i] += cj + ch;
+        d.disc_cost[i] += disc * (cj + ch);
+      }
+    }
+  }
+  if (exit) {
+    exit->read(P - 1, d.exit_month);
+  }
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Subgroups of one replicate (masks over households).
+
+struct Subgroup {
+  std::string name;
+  std::vector<std::uint8_t> in;
+  bool key_only = false;  // for subgroup rows (all households is separate)
+};
+
+std::vector<Subgroup> make_subgroups(hid_t file, int replicate, std::size_t n, const std::vector<std::uint8_t>* juntos_ever,
+                                     std::vector<std::string>* notes) {
+  std::vector<Subgroup> groups;
+  const std::string pop = "population/replicate_" + std::to_string(replicate);
+  auto note = [&](const std::string& s) {
+    if (notes && std::find(notes->begin(), notes->end(), s) == notes->end()) notes->push_back(s);
+  };
+  auto read_col = [&](const std::string& table, const std::string& name) -> std::optional<std::vector<double>> {
+    const std::string path = pop + "/" + table + "/" + name;
+    if (!h5::exists(file, path)) return std::nullopt;
+    try {
+      return h5::read_doubles(file, path);
+    } catch (const h5::Error& e) {
+      throw ComparisonError(std::string("cannot read ") + path + ": " + e.what());
+    }
+  };
+  // Baseline income quintiles: households ranked by (baseline income, index), five equal groups.
+  if (auto base = read_col("households", col::baseline_income_pen); base && base->size() == n && n > 0) {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return (*base)[a] < (*base)[b]; });
+    for (int q = 0; q < 5; ++q) groups.push_back({"baseline_income_q" + std::to_string(q + 1), std::vector<std::uint8_t>(n, 0)});
+    const std::size_t first = groups.size() - 5;
+    for (std::size_t rank = 0; rank < n; ++rank) groups[first + rank * 5 / n].in[order[rank]] = 1;
+  } else {
+    note("no baseline_income_pen in the population table: income-quintile subgroups skipped");
+  }
+  if (juntos_ever) {
+    Subgroup ever{"juntos_ever_enrolled", *juntos_ever}, never{"juntos_never_enrolled", std::vector<std::uint8_t>(n, 0)};
+    for (std::size_t i = 0; i < n; ++i) never.in[i] = ever.in[i] ? 0 : 1;
+    groups.push_back(std::move(ever));
+    groups.push_back(std::move(never));
+  } else {
+    note("no juntos_enrolled or juntos_status in the panel: Juntos subgroups skipped");
+  }
+  auto district = read_col("households", col::district);
+  auto region = read_col("districts", col::district_region);
+  if (district && region && district->size() == n) {
+    for (int r = 0; r < 3; ++r) {
+      Subgroup g{std::string("region_") + region_name(static_cast<Region>(r)), std::vector<std::uint8_t>(n, 0)};
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto di = static_cast<std::size_t>((*district)[i]);
+        g.in[i] = di < region->size() && static_cast<int>((*region)[di]) == r ? 1 : 0;
+      }
+      groups.push_back(std::move(g));
+    }
+  } else {
+    note("no district/region columns in the population tables: region subgroups skipped");
+  }
+  if (auto water = read_col("households", col::water_access); water && water->size() == n) {
+    Subgroup yes{"water_access", std::vector<std::uint8_t>(n, 0)}, no{"no_water_access", std::vector<std::uint8_t>(n, 0)};
+    for (std::size_t i = 0; i < n; ++i) ((*water)[i] != 0.0 ? yes : no).in[i] = 1;
+    groups.push_back(std::move(yes));
+    groups.push_back(std::move(no));
+  } else {
+    note("no water_access in the population table: water subgroups skipped");
+  }
+  return groups;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Replicate draws, collected per row key in first-seen order.
+
+struct Draws {
+  ComparisonRow row;  // identity fields
+  std::vector<double> effects, arm_values, ref_values;
+};
+
+class Collector {
+ public:
+  void add(const std::string& arm, const std::string& reference, const std::string& outcome,
+           const std::string& subgroup, const std::string& statistic, const std::string& unit, double effect,
+           double arm_value, double ref_value) {
+    std::string key = arm;
+    key.append("\x1f").append(outcome).append("\x1f").append(subgroup).append("\x1f").append(statistic);
+    auto it = index_.find(key);
+    if (it == index_.end()) {
+      it = index_.emplace(std::move(key), draws_.size()).first;
+      Draws d;
+      d.row.arm = arm, d.row.reference = reference, d.row.outcome = outcome, d.row.subgroup = subgroup;
+      d.row.statistic = statistic, d.row.unit = unit;
+      draws_.push_back(std::move(d));
+    }
+    Draws& d = draws_[it->second];
+    if (std::isfinite(effect)) d.effects.push_back(effect);
+    if (std::isfinite(arm_value)) d.arm_values.push_back(arm_value);
+    if (std::isfinite(ref_value)) d.ref_values.push_back(ref_value);
+  }
+
+  std::vector<ComparisonRow> rows() const {
+    std::vector<ComparisonRow> out;
+    for (const auto& d : draws_) {
+      if (d.effects.empty() && d.arm_values.empty()) continue;
+      ComparisonRow r = d.row;
+      r.n_replicates = static_cast<int>(d.effects.size());
+      if (d.effects.empty()) {
+        r.mean_effect = r.ci_low = r.ci_high = kNaN;
+        r.interval = "none";
+      } else {
+        const stats::Interval iv = d.effects.size() >= 20 ? stats::percentile_interval(d.effects, 0.95)
+                                                          : stats::mean_interval(d.effects, 0.95);
+        r.mean_effect = iv.mean, r.ci_low = iv.low, r.ci_high = iv.high;
+        r.interval = d.effects.size() >= 20 ? "percentile" : d.effects.size() >= 2 ? "t" : "single";
+      }
+      r.arm_value = d.arm_values.empty() ? kNaN : stats::mean(d.arm_values);
+      r.reference_value = d.ref_values.empty() ? kNaN : stats::mean(d.ref_values);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  std::vector<Draws> draws_;
+  std::unordered_map<std::string, std::size_t> index_;
+};
+
+// sum(num) / sum(den) over the households in `in` (all when null); an empty den counts households.
+double ratio_of_sums(const std::vector<double>& num, const std::vector<double>& den, const std::vector<std::uint8_t>* in) {
+  double a = 0.0, b = 0.0;
+  const bool count = den.empty();
+  for (std::size_t i = 0; i < num.size(); ++i) {
+    if (in && !(*in)[i]) continue;
+    a += num[i];
+    b += count ? 1.0 : den[i];
+  }
+  return b > 0.0 ? a / b : kNaN;
+}
+
+double sum_of(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x;
+  return s;
+}
+
+// Person-weighted Gini of per-capita income (households with members only); NaN when undefined.
+double pc_income_gini(const std::vector<double>& income, const std::vector<double>& size) {
+  std::vector<double> values, weights;
+  values.reserve(income.size());
+  weights.reserve(income.size());
+  for (std::size_t i = 0; i < income.size(); ++i) {
+    if (!(size[i] > 0.0)) continue;
+    values.push_back(income[i] / size[i]);
+    weights.push_back(size[i]);
+  }
+  if (values.empty()) return kNaN;
+  try {
+    return stats::weighted_gini(values, weights);
+  } catch (const std::invalid_argument&) {
+    return kNaN;  // total income not positive
+  }
+}
+
+// Every statistic of `arm` against `ref` in one replicate.
+void compare_pair(const std::string& arm_name, const std::string& ref_name, const ArmData& a, const ArmData& r,
+                  const std::vector<Subgroup>& groups, const Layout& L, Collector& c) {
+  const std::size_t n = a.households;
+  auto add = [&](const std::string& outcome, const std::string& subgroup, const std::string& statistic,
+                 const std::string& unit, double av, double rv) {
+    c.add(arm_name, ref_name, outcome, subgroup, statistic, unit, av - rv, av, rv);
+  };
+  auto add_effect = [&](const std::string& outcome, const std::string& statistic, const std::string& unit, double eff) {
+    c.add(arm_name, ref_name, outcome, "all", statistic, unit, eff, kNaN, kNaN);
+  };
+  // Means in the final year and over the horizon, whole population.
+  for (const auto& oa : a.outcomes) {
+    const HhOutcome* orf = r.find(oa.name);
+    if (!orf) continue;
+    if (oa.has_final) add(oa.name, "all", "final_year", oa.unit, ratio_of_sums(oa.fin_num, oa.fin_den, nullptr),
+                          ratio_of_sums(orf->fin_num, orf->fin_den, nullptr));
+    if (oa.has_horizon) add(oa.name, "all", "horizon_mean", oa.unit, ratio_of_sums(oa.hor_num, oa.hor_den, nullptr),
+                            ratio_of_sums(orf->hor_num, orf->hor_den, nullptr));
+    // Distribution of effects: quantiles of the paired household differences and of the two distributions.
+    if (oa.name == kIncome || oa.name == kConsumption) {
+      std::vector<double> diff(n);
+      for (std::size_t i = 0; i < n; ++i) diff[i] = oa.fin_num[i] - orf->fin_num[i];
+      if (n > 0) {
+        const auto dq = stats::quantiles(diff, kQuantiles);
+        const auto qa = stats::quantiles(oa.fin_num, kQuantiles);
+        const auto qr = stats::quantiles(orf->fin_num, kQuantiles);
+        for (std::size_t j = 0; j < kQuantiles.size(); ++j)
+          c.add(arm_name, ref_name, oa.name, "all", std::string("paired_difference_") + kQuantileNames[j], oa.unit,
+                dq[j], kNaN, kNaN);
+        for (std::size_t j = 0; j < kQuantiles.size(); ++j)
+          add(oa.name, "all", std::string("distribution_") + kQuantileNames[j], oa.unit, qa[j], qr[j]);
+      }
+    }
+  }
+  // Sustained exit: households that left Juntos in this arm, non-poor k years later, against the same
+  // households at the same dates in the reference arm.
+  if (!a.exit_month.empty() && !a.poor_by_period.empty() && !r.poor_by_period.empty()) {
+    const long horizon_months = static_cast<long>(L.periods) * L.months_per_period;
+    for (int years : {2, 5}) {
+      double den = 0, na = 0, nr = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double e = a.exit_month[i];
+        if (e < 0) continue;
+        const long m = static_cast<long>(e) + 12L * years;
+        if (m >= horizon_months) continue;
+        const auto p = static_cast<std::size_t>(m / L.months_per_period);
+        den += 1;
+        na += a.poor_by_period[p * n + i] ? 0.0 : 1.0;
+        nr += r.poor_by_period[p * n + i] ? 0.0 : 1.0;
+      }
+      const std::string name = "sustained_exit_" + std::to_string(years) + "y";
+      if (den > 0) add(name, "all", "juntos_leavers", "share of Juntos leavers not poor", na / den, nr / den);
+      else c.add(arm_name, ref_name, name, "all", "juntos_leavers", "share of Juntos leavers not poor", kNaN, kNaN, kNaN);
+    }
+  }
+  // Gini of per-capita income (persons).
+  if (a.has_income && r.has_income) {
+    const HhOutcome *ia = a.find(kIncome), *ir = r.find(kIncome);
+    add("gini_pc_income", "all", "final_year", "Gini (0-1)", pc_income_gini(ia->fin_num, a.size_fin),
+        pc_income_gini(ir->fin_num, r.size_fin));
+    add("gini_pc_income", "all", "horizon_mean", "Gini (0-1)", pc_income_gini(ia->hor_num, a.size_hor),
+        pc_income_gini(ir->hor_num, r.size_hor));
+  }
+  // Costs and what they buy.
+  if (a.has_cost && r.has_cost) {
+    const double N = static_cast<double>(n);
+    const double ca = sum_of(a.cost), cr = sum_of(r.cost);
+    add("total_cost_pen", "all", "horizon_total", "PEN (synthetic population)", ca, cr);
+    add("cost_per_household_pen", "all", "horizon_total", "PEN per household (all households)", ca / N, cr / N);
+    add("juntos_cost_per_household_pen", "all", "horizon_total", "PEN per household (all households)",
+        sum_of(a.cost_juntos) / N, sum_of(r.cost_juntos) / N);
+    add("hw_cost_per_household_pen", "all", "horizon_total", "PEN per household (all households)",
+        sum_of(a.cost_hw) / N, sum_of(r.cost_hw) / N);
+    auto per_reached = [&](const ArmData& d) {
+      double s = 0, k = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        if (d.cost[i] > 0) s += d.cost[i], k += 1;
+      return k > 0 ? s / k : kNaN;
+    };
+    add("cost_per_reached_household_pen", "all", "horizon_total", "PEN per household with programme spending",
+        per_reached(a), per_reached(r));
+    const double dca = sum_of(a.disc_cost), dcr = sum_of(r.disc_cost);
+    add("discounted_cost_per_household_pen", "all", "horizon_discounted", "PEN per household (present value)",
+        dca / N, dcr / N);
+    const double dcost = dca - dcr;
+    if (a.has_income && r.has_income) {
+      const double gain = sum_of(a.disc_income) - sum_of(r.disc_income);
+      add_effect("income_gain_per_pen", "horizon_discounted", "PEN of income per PEN spent (present values)",
+                 dcost > 0 ? gain / dcost : kNaN);
+    }
+    if (a.has_earned && r.has_earned) {
+      const double gain = sum_of(a.disc_earned) - sum_of(r.disc_earned);
+      add_effect("earned_income_gain_per_pen", "horizon_discounted",
+                 "PEN of income net of transfers per PEN spent (present values)", dcost > 0 ? gain / dcost : kNaN);
+    }
+    if (!a.poor_by_period.empty() && !r.poor_by_period.empty()) {
+      const std::size_t P = L.periods;
+      double lifted = 0, years = 0;
+      for (std::size_t p = 0; p < P; ++p)
+        for (std::size_t i = 0; i < n; ++i) {
+          const double d = static_cast<double>(r.poor_by_period[p * n + i]) - a.poor_by_period[p * n + i];
+          years += d * L.months_per_period / 12.0;
+          if (p + 1 == P) lifted += d;
+        }
+      add_effect("cost_per_household_lifted_out_of_poverty", "final_year",
+                 "PEN (present value) per household out of poverty", dcost > 0 && lifted > 0 ? dcost / lifted : kNaN);
+      add_effect("cost_per_poverty_year_averted", "horizon_discounted",
+                 "PEN (present value) per household-year out of poverty", dcost > 0 && years > 0 ? dcost / years : kNaN);
+    }
+  }
+  // Subgroups: the main outcomes' means.
+  const std::vector<std::pair<std::string, bool>> sub_outcomes = {
+      {kIncome, true}, {kConsumption, true}, {"poverty_headcount", true}, {"poverty_headcount_households", false},
+      {"extreme_poverty_headcount", false}};
+  for (const auto& g : groups)
+    for (const auto& [name, horizon] : sub_outcomes) {
+      const HhOutcome *oa = a.find(name), *orf = r.find(name);
+      if (!oa || !orf) continue;
+      add(name, g.name, "final_year", oa->unit, ratio_of_sums(oa->fin_num, oa->fin_den, &g.in),
+          ratio_of_sums(orf->fin_num, orf->fin_den, &g.in));
+      if (horizon)
+        add(name, g.name, "horizon_mean", oa->unit, ratio_of_sums(oa->hor_num, oa->hor_den, &g.in),
+            ratio_of_sums(orf->hor_num, orf->hor_den, &g.in));
+    }
+}
+
+// Households ever enrolled in Juntos, in any arm of the replicate (juntos_enrolled, else juntos_status).
+std::optional<std::vector<std::uint8_t>> juntos_ever(hid_t file, const FileInfo& info, int replicate, std::size_t n) {
+  std::vector<std::uint8_t> ever(n, 0);
+  bool any = false;
+  std::vector<double> v;
+  for (const auto& arm : info.arms) {
+    const std::string unit = "arms/" + arm + "/replicate_" + std::to_string(replicate);
+    const bool enrolled = panel_has(file, unit, kEnrolled);
+    if (!enrolled && !panel_has(file, unit, kJuntosStatus)) continue;
+    PeriodReader reader(file, unit + "/panel/" + (enrolled ? kEnrolled : kJuntosStatus));
+    if (reader.households != n) continue;
+    any = true;
+    for (std::size_t p = 0; p < reader.periods; ++p) {
+      reader.read(p, v);
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool in = enrolled ? v[i] != 0.0
+                                 : (v[i] == static_cast<double>(JuntosStatus::enrolled) ||
+                                    v[i] == static_cast<double>(JuntosStatus::suspended));
+        if (in) ever[i] = 1;
+      }
+    }
+  }
+  if (!any) return std::nullopt;
+  return ever;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Text forms.
+
+std::string number(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back to the same double
+  return std::string(buf, res.ptr);
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (ch < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+          out += buf;
+        } else {
+          out += static_cast<char>(ch);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_number(double v) { return std::isfinite(v) ? number(v) : "null"; }
+
+std::string fmt_effect(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.4g", v == 0.0 ? 0.0 : v);
+  return buf;
+}
+std::string fmt_level(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+struct KeyOutcome {
+  const char* outcome;
+  const char* statistic;
+  const char* label;
+};
+const KeyOutcome kKeyOutcomes[] = {
+    {"income_monetary_pen", "final_year", "Monetary income, final year"},
+    {"income_monetary_pen", "horizon_mean", "Monetary income, mean over the horizon"},
+    {"earned_income_pen", "final_year", "Income net of transfers, final year"},
+    {"consumption_pen", "final_year", "Consumption, final year"},
+    {"poverty_headcount", "final_year", "Poverty headcount (persons), final year"},
+    {"poverty_headcount", "horizon_mean", "Poverty headcount (persons), mean over the horizon"},
+    {"extreme_poverty_headcount", "final_year", "Extreme poverty headcount (persons), final year"},
+    {"poverty_gap", "final_year", "Poverty gap (FGT1), final year"},
+    {"sustained_exit_2y", "juntos_leavers", "Not poor 2 years after leaving Juntos"},
+    {"sustained_exit_5y", "juntos_leavers", "Not poor 5 years after leaving Juntos"},
+    {"technologies_adopted", "final_year", "Technologies in use, final year"},
+    {"persistence_all_technologies", "final_year", "Adoption persistence (still in use / ever adopted), final year"},
+    {"business_survival", "final_year", "HW business survival (active / ever started), final year"},
+    {"gini_pc_income", "final_year", "Gini of per-capita income, final year"},
+    {"income_monetary_pen", "paired_difference_q90", "Household income gain at the 90th percentile of gains, final year"},
+    {"cost_per_household_pen", "horizon_total", "Programme cost per household, whole horizon"},
+    {"income_gain_per_pen", "horizon_discounted", "Income gained per PEN spent (discounted)"},
+    {"cost_per_household_lifted_out_of_poverty", "final_year", "Cost per household lifted out of poverty"},
+};
+
+std::string format_table(const ComparisonTable& t) {
+  std::ostringstream os;
+  if (t.arms.size() < 2) {
+    os << "The file has a single arm" << (t.arms.empty() ? "" : ", '" + t.arms.front() + "'")
+       << ": nothing to compare.\n";
+    return os.str();
+  }
+  std::string interval_rule = t.replicates >= 20 ? "95% percentile intervals over replicates"
+                              : t.replicates >= 2 ? "95% t intervals over replicates"
+                                                  : "no interval with one replicate";
+  os << "Comparison against '" << t.reference << "' (" << t.replicates << " replicate"
+     << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << "; final year " << t.final_year
+     << ", horizon " << t.horizon << ", discount rate " << number(t.discount_rate) << "/yr)\n";
+  std::map<std::string, const ComparisonRow*> by_key;
+  for (const auto& r : t.rows)
+    if (r.subgroup == "all") by_key[r.arm + "|" + r.outcome + "|" + r.statistic] = &r;
+  std::size_t arm_w = 12;
+  for (const auto& a : t.arms) arm_w = std::max(arm_w, a.size());
+  char line[512];
+  for (const auto& k : kKeyOutcomes) {
+    bool any = false;
+    std::string unit;
+    for (const auto& a : t.arms) {
+      auto it = by_key.find(a + "|" + k.outcome + "|" + k.statistic);
+      if (it != by_key.end()) any = true, unit = it->second->unit;
+    }
+    if (!any) continue;
+    os << "\n" << k.label << " (" << unit << ")\n";
+    std::snprintf(line, sizeof line, "  %-*s %12s  %-27s %12s %12s\n", static_cast<int>(arm_w), "arm", "effect",
+                  "95% interval", "reference", "arm");
+    os << line;
+    for (const auto& a : t.arms) {
+      auto it = by_key.find(a + "|" + k.outcome + "|" + k.statistic);
+      if (it == by_key.end()) continue;
+      const ComparisonRow& r = *it->second;
+      std::string iv;
+      if (std::isfinite(r.mean_effect) && r.interval != "single") {
+        iv.append("[").append(fmt_effect(r.ci_low)).append(", ").append(fmt_effect(r.ci_high)).append("]");
+      }
+      std::snprintf(line, sizeof line, "  %-*s %12s  %-27s %12s %12s\n", static_cast<int>(arm_w), a.c_str(),
+                    fmt_effect(r.mean_effect).c_str(), iv.c_str(), fmt_level(r.reference_value).c_str(),
+                    fmt_level(r.arm_value).c_str());
+      os << line;
+    }
+  }
+  for (const auto& n : t.notes) os << "\nnote: " << n;
+  if (!t.notes.empty()) os << "\n";
+  os << "\nEffects are arm minus reference on the same households and random numbers (n/a: undefined, e.g. no "
+        "spending\ndifference). Subgroups, quantiles and per-technology rows: chacra compare FILE --format csv|json.\n";
+  return os.str();
+}
+
+const char* const kCsvColumns[] = {"arm",          "reference",   "outcome",      "subgroup",  "statistic",
+                                   "mean_effect",  "ci_low",      "ci_high",      "n_replicates", "unit",
+                                   "interval",     "arm_value",   "reference_value"};
+
+std::string format_csv(const ComparisonTable& t) {
+  std::ostringstream os;
+  for (std::size_t i = 0; i < std::size(kCsvColumns); ++i) os << (i ? "," : "") << kCsvColumns[i];
+  os << "\n";
+  for (const auto& r : t.rows) {
+    os << csv_field(r.arm) << ',' << csv_field(r.reference) << ',' << csv_field(r.outcome) << ','
+       << csv_field(r.subgroup) << ',' << csv_field(r.statistic) << ',' << number(r.mean_effect) << ','
+       << number(r.ci_low) << ',' << number(r.ci_high) << ',' << r.n_replicates << ',' << csv_field(r.unit) << ','
+       << r.interval << ',' << number(r.arm_value) << ',' << number(r.reference_value) << "\n";
+  }
+  return os.str();
+}
+
+std::string format_json(const ComparisonTable& t) {
+  std::ostringstream os;
+  os << "[";
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const auto& r = t.rows[i];
+    os << (i ? ",\n " : "\n ") << "{\"arm\": " << json_string(r.arm) << ", \"reference\": " << json_string(r.reference)
+       << ", \"outcome\": " << json_string(r.outcome) << ", \"subgroup\": " << json_string(r.subgroup)
+       << ", \"statistic\": " << json_string(r.statistic) << ", \"mean_effect\": " << json_number(r.mean_effect)
+       << ", \"ci_low\": " << json_number(r.ci_low) << ", \"ci_high\": " << json_number(r.ci_high)
+       << ", \"n_replicates\": " << r.n_replicates << ", \"unit\": " << json_string(r.unit)
+       << ", \"interval\": " << json_string(r.interval) << ", \"arm_value\": " << json_number(r.arm_value)
+       << ", \"reference_value\": " << json_number(r.reference_value) << "}";
+  }
+  os << (t.rows.empty() ? "]\n" : "\n]\n");
+  return os.str();
+}
+
+bool same_double(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+// Reads an [n] numeric dataset as doubles.
+std::vector<double> read_column(hid_t g, const std::string& name) {
+  try {
+    return h5::read_doubles(g, name);
+  } catch (const h5::Error& e) {
+    throw ComparisonError(std::string("cannot read /comparison/") + name + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+UnknownArmError::UnknownArmError(const std::string& arm, std::vector<std::string> arms)
+    : std::invalid_argument([&] {
+        std::string s = "no arm named '" + arm + "' in the file; its arms are:";
+        for (const auto& a : arms) s += " " + a;
+        return s;
+      }()),
+      arms_(std::move(arms)) {}
+
+bool operator==(const ComparisonRow& a, const ComparisonRow& b) {
+  return a.arm == b.arm && a.reference == b.reference && a.outcome == b.outcome && a.subgroup == b.subgroup &&
+         a.statistic == b.statistic && a.unit == b.unit && a.interval == b.interval &&
+         same_double(a.mean_effect, b.mean_effect) && same_double(a.ci_low, b.ci_low) &&
+         same_double(a.ci_high, b.ci_high) && a.n_replicates == b.n_replicates &&
+         same_double(a.arm_value, b.arm_value) && same_double(a.reference_value, b.reference_value);
+}
+
+bool operator==(const ComparisonTable& a, const ComparisonTable& b) {
+  return a.reference == b.reference && a.arms == b.arms && a.replicates == b.replicates &&
+         a.final_period == b.final_period && a.final_year == b.final_year && a.horizon == b.horizon &&
+         same_double(a.discount_rate, b.discount_rate) && a.notes == b.notes && a.rows == b.rows;
+}
+
+void Comparison::register_params(Registry& r) {
+  r.real("comparison.discount_rate", 0.05, 0, 1, "per year",
+         "Discount rate of the comparison's present values (income gained per PEN spent, cost per household "
+         "lifted out of poverty); flows of an output period are discounted to the start of the run from the "
+         "middle of the period. Read from the base scenario (an arm's own value is ignored)",
+         "Assumption: 5% a year; Peru's public investment system (Invierte.pe) uses a social discount rate of "
+         "about 8%, set 0.08 for that convention");
+}
+
+ComparisonTable compare_file(hid_t file, const std::string& reference_arm) {
+  h5::quiet_errors();
+  const FileInfo info = read_file_info(file);
+  ComparisonTable t;
+  t.arms = info.arms;
+  t.replicates = info.replicates;
+  t.discount_rate = info.discount_rate;
+  t.reference = !reference_arm.empty() ? reference_arm : !info.reference.empty() ? info.reference : info.arms.front();
+  if (std::find(info.arms.begin(), info.arms.end(), t.reference) == info.arms.end())
+    throw UnknownArmError(t.reference, info.arms);
+  check_units(file, info);
+
+  Layout L;
+  L.months_per_period = info.months_per_period;
+  L.discount_rate = info.discount_rate;
+  // The panel's shape (periods, households) from the reference arm's income, or any variable.
+  auto shape_of = [&](int r) {
+    const std::string panel = "arms/" + t.reference + "/replicate_" + std::to_string(r) + "/panel";
+    h5::Handle g = h5::open_group(file, panel);
+    const auto vars = h5::list(g);
+    if (vars.empty()) throw ComparisonError(panel + " holds no variable");
+    PeriodReader reader(file, panel + "/" + (h5::exists(g, kIncome) ? std::string(kIncome) : vars.front()));
+    return std::pair{reader.periods, reader.households};
+  };
+  L.periods = shape_of(0).first;
+  if (L.periods == 0) throw ComparisonError("the panel has no period");
+  if (L.periods > info.periods.size())
+    throw ComparisonError("the panel has more periods than /periods lists (damaged file?)");
+  L.final_periods = std::min<std::size_t>(L.periods, static_cast<std::size_t>(std::max(1, 12 / L.months_per_period)));
+  const auto& labels = info.periods;
+  t.final_period = labels[L.periods - 1];
+  // "2017-2024" for years; "2024Q1 to 2024Q4" and "2024-01 to 2024-12" where labels hold a dash.
+  const std::string to = t.final_period.find('-') != std::string::npos || L.months_per_period != 12 ? " to " : "-";
+  t.final_year = L.final_periods == 1 ? t.final_period : labels[L.periods - L.final_periods] + to + t.final_period;
+  t.horizon = L.periods == 1 ? labels[0] : labels[0] + to + t.final_period;
+
+  Collector collector;
+  for (int r = 0; r < info.replicates; ++r) {
+    const std::size_t n = shape_of(r).second;
+    std::vector<std::string>* notes = r == 0 ? &t.notes : nullptr;
+    std::vector<double> static_size(n, 1.0);
+    const std::string size_path = "population/replicate_" + std::to_string(r) + "/households/" + kSize;
+    if (h5::exists(file, size_path)) {
+      auto s = h5::read_doubles(file, size_path);
+      if (s.size() == n) static_size = std::move(s);
+    }
+    const auto ever = juntos_ever(file, info, r, n);
+    const auto groups = make_subgroups(file, r, n, ever ? &*ever : nullptr, notes);
+    const ArmData ref = load_arm(file, t.reference, r, L, n, static_size, notes);
+    for (const auto& arm : info.arms) {
+      if (arm == t.reference) continue;
+      const ArmData a = load_arm(file, arm, r, L, n, static_size, nullptr);
+      compare_pair(arm, t.reference, a, ref, groups, L, collector);
+    }
+  }
+  t.rows = collector.rows();
+  return t;
+}
+
+bool has_comparison(hid_t file) { return h5::exists(file, "comparison/outcome"); }
+
+bool has_panel(hid_t file) {
+  if (!h5::exists(file, "arm_names")) return false;
+  const auto arms = h5::read_strings(file, "arm_names");
+  return !arms.empty() && h5::exists(file, "arms/" + arms.front() + "/replicate_0/panel");
+}
+
+void write_comparison(hid_t file, const ComparisonTable& t) {
+  if (h5::exists(file, "comparison") && H5Ldelete(file, "comparison", H5P_DEFAULT) < 0)
+    throw h5::Error("HDF5: cannot replace /comparison");
+  h5::Handle g = h5::create_group(file, "comparison");
+  h5::write_attr(g, "description",
+                 std::string("Effects of each arm against the reference arm on common random numbers, with 95% "
+                             "intervals over replicates; one row per (arm, outcome, subgroup, statistic) across "
+                             "the parallel datasets. Definitions: docs/policy_arms.md"));
+  h5::write_attr(g, "reference_arm", t.reference);
+  h5::write_attr(g, "replicates", static_cast<long long>(t.replicates));
+  h5::write_attr(g, "final_period", t.final_period);
+  h5::write_attr(g, "final_year", t.final_year);
+  h5::write_attr(g, "horizon", t.horizon);
+  h5::write_attr(g, "discount_rate", t.discount_rate);
+  h5::write_strings(g, "arms", t.arms);
+  h5::write_strings(g, "notes", t.notes);
+  const std::size_t n = t.rows.size();
+  auto strings = [&](const std::string& name, auto field, const std::string& description) {
+    std::vector<std::string> v;
+    v.reserve(n);
+    for (const auto& r : t.rows) v.push_back(r.*field);
+    h5::write_strings(g, name, v);
+    h5::Handle ds(H5Dopen2(g, name.c_str(), H5P_DEFAULT));
+    h5::write_attr(ds, "description", description);
+  };
+  auto doubles = [&](const std::string& name, double ComparisonRow::*field, const std::string& description) {
+    std::vector<double> v;
+    v.reserve(n);
+    for (const auto& r : t.rows) v.push_back(r.*field);
+    h5::write_dataset(g, name, ColumnType::f64, {n}, v.data());
+    h5::Handle ds(H5Dopen2(g, name.c_str(), H5P_DEFAULT));
+    h5::write_attr(ds, "description", description);
+  };
+  strings("arm", &ComparisonRow::arm, "Arm compared");
+  strings("reference", &ComparisonRow::reference, "Reference arm");
+  strings("outcome", &ComparisonRow::outcome, "Outcome (docs/policy_arms.md)");
+  strings("subgroup", &ComparisonRow::subgroup, "Households the statistic is computed on ('all' or a subgroup)");
+  strings("statistic", &ComparisonRow::statistic,
+          "final_year, horizon_mean, horizon_total, horizon_discounted, juntos_leavers, paired_difference_qNN, "
+          "distribution_qNN");
+  strings("unit", &ComparisonRow::unit, "Unit of mean_effect, ci_low, ci_high, arm_value and reference_value");
+  strings("interval", &ComparisonRow::interval,
+          "percentile (>= 20 replicates), t (2-19), single (1 replicate, zero width), none (undefined)");
+  doubles("mean_effect", &ComparisonRow::mean_effect, "Mean over replicates of the effect (arm minus reference); NaN if undefined");
+  doubles("ci_low", &ComparisonRow::ci_low, "Lower end of the 95% interval");
+  doubles("ci_high", &ComparisonRow::ci_high, "Upper end of the 95% interval");
+  doubles("arm_value", &ComparisonRow::arm_value, "Mean over replicates of the arm's own level (NaN if not a level)");
+  doubles("reference_value", &ComparisonRow::reference_value,
+          "Mean over replicates of the reference arm's level (NaN if not a level)");
+  std::vector<std::int32_t> reps;
+  reps.reserve(n);
+  for (const auto& r : t.rows) reps.push_back(r.n_replicates);
+  h5::write_dataset(g, "n_replicates", ColumnType::i32, {n}, reps.data());
+  h5::Handle ds(H5Dopen2(g, "n_replicates", H5P_DEFAULT));
+  h5::write_attr(ds, "description", std::string("Replicates in which the effect is defined"));
+}
+
+ComparisonTable read_comparison(hid_t file) {
+  h5::quiet_errors();
+  if (!has_comparison(file))
+    throw ComparisonError("the file has no /comparison group (written by a run without a panel, or interrupted "
+                          "before the end)");
+  ComparisonTable t;
+  try {
+    h5::Handle g = h5::open_group(file, "comparison");
+    t.reference = h5::read_attr_string(g, "reference_arm");
+    t.replicates = static_cast<int>(read_attr_number(g, "replicates").value_or(0));
+    t.final_period = h5::read_attr_string(g, "final_period");
+    t.final_year = h5::read_attr_string(g, "final_year");
+    t.horizon = h5::read_attr_string(g, "horizon");
+    t.discount_rate = read_attr_number(g, "discount_rate").value_or(kNaN);
+    t.arms = h5::read_strings(g, "arms");
+    t.notes = h5::read_strings(g, "notes");
+    const auto arm = h5::read_strings(g, "arm"), reference = h5::read_strings(g, "reference"),
+               outcome = h5::read_strings(g, "outcome"), subgroup = h5::read_strings(g, "subgroup"),
+               statistic = h5::read_strings(g, "statistic"), unit = h5::read_strings(g, "unit"),
+               interval = h5::read_strings(g, "interval");
+    const auto mean = read_column(g, "mean_effect"), low = read_column(g, "ci_low"), high = read_column(g, "ci_high"),
+               av = read_column(g, "arm_value"), rv = read_column(g, "reference_value"),
+               nrep = read_column(g, "n_replicates");
+    const std::size_t n = arm.size();
+    for (const auto* v : {&reference, &outcome, &subgroup, &statistic, &unit, &interval})
+      if (v->size() != n) throw ComparisonError("/comparison: datasets of different lengths (damaged file?)");
+    for (const auto* v : {&mean, &low, &high, &av, &rv, &nrep})
+      if (v->size() != n) throw ComparisonError("/comparison: datasets of different lengths (damaged file?)");
+    t.rows.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      ComparisonRow& r = t.rows[i];
+      r.arm = arm[i], r.reference = reference[i], r.outcome = outcome[i], r.subgroup = subgroup[i];
+      r.statistic = statistic[i], r.unit = unit[i], r.interval = interval[i];
+      r.mean_effect = mean[i], r.ci_low = low[i], r.ci_high = high[i];
+      r.n_replicates = static_cast<int>(nrep[i]);
+      r.arm_value = av[i], r.reference_value = rv[i];
+    }
+  } catch (const h5::Error& e) {
+    throw ComparisonError(std::string("cannot read /comparison: ") + e.what());
+  }
+  return t;
+}
+
+std::string format_comparison(const ComparisonTable& table, const std::string& format) {
+  if (format == "table") return format_table(table);
+  if (format == "csv") return format_csv(table);
+  if (format == "json") return format_json(table);
+  throw std::invalid_argument("comparison format must be table, csv or json, got '" + format + "'");
+}
+
+void finalize_run_comparison(hid_t file, RunComparison& out) {
+  out = RunComparison{};
+  if (!has_panel(file)) {
+    out.note = "no comparison: the run wrote no household panel (output.panel: false)";
+    return;
+  }
+  out.table = compare_file(file, "");
+  write_comparison(file, out.table);
+  out.available = true;
+}
+
+std::string format_run_comparison(const RunComparison& c) {
+  if (!c.available) return c.note.empty() ? std::string() : c.note + "\n";
+  if (c.table.arms.size() < 2) return "";
+  return "\n" + format_comparison(c.table, "table");
+}
+
+}  // namespace chacra::models

@@ -1,0 +1,132 @@
+// Small per-household row kernels shared by the phase loops: counts over the kMaxMembers member slots and
+// the set of adopted technologies, on SSE2 (the x86-64 baseline) with a plain C++ fallback that gives the
+// same results. They only read rows; results are exact integers (docs/performance.md).
+#pragma once
+
+#include "models/shared_state.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__) && defined(__x86_64__) && !defined(CHACRA_NO_SIMD)
+#define CHACRA_ROWS_SSE2 1
+#include <emmintrin.h>
+#endif
+
+namespace chacra::models::rows {
+
+static_assert(kMaxMembers == 10, "the SSE2 row kernels load 8 + 2 member slots");
+static_assert(kTechCount == 10, "the SSE2 row kernels load 8 + 2 technology slots");
+
+#if defined(CHACRA_ROWS_SSE2)
+namespace detail {
+
+// The ten int16 slots of a row as lanes 0-7 of `lo` and lanes 0-1 of `hi` (lanes 2-7 of `hi` are -1, an
+// empty slot, which fails every test below that requires a non-negative age).
+struct Slots16 {
+  __m128i lo, hi;
+};
+inline Slots16 load_slots(const std::int16_t* a) {
+  std::int32_t tail;
+  std::memcpy(&tail, a + 8, 4);
+  const __m128i empty_hi = _mm_set_epi16(-1, -1, -1, -1, -1, -1, 0, 0);
+  return {_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)), _mm_or_si128(_mm_cvtsi32_si128(tail), empty_hi)};
+}
+// Lanes where lo_bound <= x < hi_bound (all ones), else zero.
+inline __m128i in_range(__m128i x, std::int16_t lo_bound, std::int16_t hi_bound) {
+  return _mm_andnot_si128(_mm_cmplt_epi16(x, _mm_set1_epi16(lo_bound)), _mm_cmplt_epi16(x, _mm_set1_epi16(hi_bound)));
+}
+// Number of all-ones lanes of two 16-bit masks.
+inline int count_lanes(__m128i m_lo, __m128i m_hi) {
+  const __m128i s = _mm_madd_epi16(_mm_add_epi16(m_lo, m_hi), _mm_set1_epi16(1));  // 4 x int32, each -0..-4
+  const __m128i s2 = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  const __m128i s4 = _mm_add_epi32(s2, _mm_shuffle_epi32(s2, _MM_SHUFFLE(2, 3, 0, 1)));
+  return -_mm_cvtsi128_si32(s4);
+}
+// The ten uint8 slots of a row widened to int16 lanes (lanes 2-7 of hi are 0xFF).
+inline Slots16 load_bytes(const std::uint8_t* p) {
+  std::uint64_t head;
+  std::uint16_t tail;
+  std::memcpy(&head, p, 8);
+  std::memcpy(&tail, p + 8, 2);
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i lo = _mm_unpacklo_epi8(_mm_cvtsi64_si128(static_cast<long long>(head)), zero);
+  const __m128i hi = _mm_unpacklo_epi8(_mm_cvtsi32_si128(tail), zero);
+  return {lo, _mm_or_si128(hi, _mm_set_epi16(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0))};
+}
+
+}  // namespace detail
+#endif
+
+// Members whose age in months is in [lo, hi) (lo >= 0).
+inline int members_aged(const std::int16_t* age, int lo, int hi) {
+#if defined(CHACRA_ROWS_SSE2)
+  const auto s = detail::load_slots(age);
+  const auto l = static_cast<std::int16_t>(lo), h = static_cast<std::int16_t>(hi);
+  return detail::count_lanes(detail::in_range(s.lo, l, h), detail::in_range(s.hi, l, h));
+#else
+  int n = 0;
+  for (int k = 0; k < kMaxMembers; ++k) n += age[k] >= lo && age[k] < hi;
+  return n;
+#endif
+}
+
+// Whether some member is aged in [0, max_age) and has not finished secondary school (flag 0).
+inline bool any_child(const std::int16_t* age, const std::uint8_t* secondary_done, int max_age) {
+#if defined(CHACRA_ROWS_SSE2)
+  const auto s = detail::load_slots(age);
+  const auto d = detail::load_bytes(secondary_done);
+  const __m128i zero = _mm_setzero_si128();
+  const auto h = static_cast<std::int16_t>(max_age);
+  const __m128i m_lo = _mm_and_si128(detail::in_range(s.lo, 0, h), _mm_cmpeq_epi16(d.lo, zero));
+  const __m128i m_hi = _mm_and_si128(detail::in_range(s.hi, 0, h), _mm_cmpeq_epi16(d.hi, zero));
+  return _mm_movemask_epi8(_mm_or_si128(m_lo, m_hi)) != 0;
+#else
+  bool child = false;
+  for (int k = 0; k < kMaxMembers; ++k) child |= age[k] >= 0 && age[k] < max_age && secondary_done[k] == 0;
+  return child;
+#endif
+}
+
+// Bit t set when state[t] == value, for the kTechCount technology slots of a row.
+inline unsigned tech_mask(const std::uint8_t* state, std::uint8_t value) {
+#if defined(CHACRA_ROWS_SSE2)
+  std::uint64_t head;
+  std::uint16_t tail;
+  std::memcpy(&head, state, 8);
+  std::memcpy(&tail, state + 8, 2);
+  const __m128i v = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(head)), _mm_cvtsi32_si128(tail));
+  const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(value)))));
+  return m & 0x3FFu;
+#else
+  unsigned m = 0;
+  for (int t = 0; t < kTechCount; ++t) m |= (state[t] == value ? 1u : 0u) << t;
+  return m;
+#endif
+}
+
+// Bit t set when the float slot t of a row is not +0.0 (any other bit pattern, -0.0 included).
+inline unsigned nonzero_mask(const float* v) {
+#if defined(CHACRA_ROWS_SSE2)
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v));
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 4));
+  std::uint64_t tail;
+  std::memcpy(&tail, v + 8, 8);
+  const __m128i c = _mm_cvtsi64_si128(static_cast<long long>(tail));
+  const unsigned za = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(a, zero))));
+  const unsigned zb = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(b, zero))));
+  const unsigned zc = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(c, zero))));
+  return ~(za | zb << 4 | zc << 8) & 0x3FFu;
+#else
+  unsigned m = 0;
+  for (int t = 0; t < kTechCount; ++t) {
+    std::uint32_t bits;
+    std::memcpy(&bits, v + t, 4);
+    m |= (bits != 0 ? 1u : 0u) << t;
+  }
+  return m;
+#endif
+}
+
+}  // namespace chacra::models::rows

@@ -1,0 +1,126 @@
+// End-to-end tests of `chacra compare` and of the comparison printed by `chacra run`: the stored comparison
+// equals the one recomputed from the file, and bad files and options give clear errors and exit statuses.
+#include "cli_helpers.hpp"
+
+#include "sim/h5.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using clitest::run;
+
+namespace {
+
+const char* kScenario = R"(name: cmp
+population: {households: 1500, districts: 6, seed: 11}
+run: {start_year: 2017, years: 3, replicates: 2, seed: 5, reference_arm: none}
+output: {frequency: yearly}
+arms:
+  - name: none
+    set: {juntos.enabled: false, haku_winay.enabled: false}
+  - name: juntos
+    set: {haku_winay.enabled: false}
+  - name: both
+)";
+
+// One finished run shared by the tests of this file.
+const std::string& finished_run() {
+  static const std::string dir = [] {
+    const auto d = clitest::temp_dir("compare");
+    clitest::write_file(d, "cmp.yaml", kScenario);
+    const auto r = run("run cmp.yaml -o out.h5 --threads 2", d);
+    EXPECT_EQ(r.status, 0) << r.out;
+    // The run prints the comparison at its end.
+    EXPECT_NE(r.out.find("Comparison against 'none'"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Monetary income, final year"), std::string::npos) << r.out;
+    return d;
+  }();
+  return dir;
+}
+
+}  // namespace
+
+TEST(CliCompare, StoredComparisonEqualsRecomputed) {
+  const auto& dir = finished_run();
+  auto stored = run("compare out.h5 --format json", dir);
+  ASSERT_EQ(stored.status, 0) << stored.out;
+  auto recomputed = run("compare out.h5 --format json --recompute", dir);
+  ASSERT_EQ(recomputed.status, 0) << recomputed.out;
+  EXPECT_EQ(stored.out, recomputed.out);
+  EXPECT_EQ(stored.out.front(), '[');
+  for (const char* key : {"\"arm\": \"juntos\"", "\"reference\": \"none\"", "\"outcome\": \"income_monetary_pen\"",
+                          "\"mean_effect\"", "\"ci_low\"", "\"ci_high\"", "\"subgroup\"", "\"n_replicates\": 2"})
+    EXPECT_NE(stored.out.find(key), std::string::npos) << key;
+  // The same with an explicit reference equal to the stored one, and as CSV.
+  auto explicit_ref = run("compare out.h5 --format json --reference none", dir);
+  EXPECT_EQ(explicit_ref.out, stored.out);
+  auto csv = run("compare out.h5 --format csv", dir);
+  ASSERT_EQ(csv.status, 0);
+  EXPECT_EQ(csv.out.rfind("arm,reference,outcome,subgroup,statistic,mean_effect,ci_low,ci_high,n_replicates,unit", 0), 0u)
+      << csv.out.substr(0, 200);
+  // Another reference is computed from the panel.
+  auto other = run("compare out.h5 --reference juntos", dir);
+  ASSERT_EQ(other.status, 0) << other.out;
+  EXPECT_NE(other.out.find("Comparison against 'juntos'"), std::string::npos) << other.out;
+  auto table = run("compare out.h5", dir);
+  ASSERT_EQ(table.status, 0);
+  EXPECT_NE(table.out.find("Poverty headcount"), std::string::npos) << table.out;
+}
+
+TEST(CliCompare, BadOptionsExitTwo) {
+  const auto& dir = finished_run();
+  auto r = run("compare out.h5 --reference nope", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("nope"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("none juntos both"), std::string::npos) << "the arms are listed: " << r.out;
+  EXPECT_EQ(run("compare out.h5 --format xml", dir).status, 2);
+  EXPECT_EQ(run("compare", dir).status, 2);
+  EXPECT_EQ(run("compare out.h5 --refrence none", dir).status, 2);
+  EXPECT_EQ(run("compare --help").status, 0);
+}
+
+TEST(CliCompare, MissingForeignAndTruncatedFilesExitOne) {
+  const auto& dir = finished_run();
+  auto r = run("compare no_such_file.h5", dir);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("cannot compare no_such_file.h5"), std::string::npos) << r.out;
+  // Not HDF5 at all.
+  clitest::write_file(dir, "text.h5", "this is not an HDF5 file\n");
+  r = run("compare text.h5", dir);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("cannot compare text.h5"), std::string::npos) << r.out;
+  // HDF5, but not a chacra output.
+  {
+    chacra::h5::quiet_errors();
+    chacra::h5::Handle f = chacra::h5::create_file(dir + "/foreign.h5");
+    chacra::h5::create_group(f, "data");
+  }
+  r = run("compare foreign.h5", dir);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("not a chacra output file"), std::string::npos) << r.out;
+  // The first half of a real output.
+  {
+    std::ifstream in(dir + "/out.h5", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(dir + "/truncated.h5", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  r = run("compare truncated.h5", dir);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("cannot compare truncated.h5"), std::string::npos) << r.out;
+  r = run("compare truncated.h5 --recompute --format json", dir);
+  EXPECT_EQ(r.status, 1) << r.out;
+}
+
+TEST(CliCompare, RunWithoutPanelSaysSoAndCompareExitsOne) {
+  const auto dir = clitest::temp_dir("compare_nopanel");
+  clitest::write_file(dir, "cmp.yaml", kScenario);
+  auto r = run("run cmp.yaml -o nopanel.h5 --set output.panel=false --set run.replicates=1", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("output.panel"), std::string::npos) << r.out;
+  r = run("compare nopanel.h5", dir);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("output.panel: true"), std::string::npos) << r.out;
+}

@@ -1,0 +1,617 @@
+// File: tests/models/test_comparison.cpp
+// Policy comparison and budget-neutral arms: identical arms give exact zeros, a programme confined to one
+// district changes no household elsewhere, budget-matched arms spend the same within one household's cost,
+// the comparison stored in the file equals the one computed from it, and hand-made panels give the exact
+// effects, Gini and quantiles expected.
+#include "models/budget.hpp"
+#include "models/comparison.hpp"
+#include "models/hw_targeting.hpp"
+#include "models/registry.hpp"
+#include "models/shared_state.hpp"
+#include "sim/h5.hpp"
+#include "sim/population.hpp"
+#include "sim/runner.hpp"
+#include "sim/scenario.hpp"
+#include "sim/stats.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace chacra {
+namespace {
+
+namespace fs = std::filesystem;
+using models::ComparisonRow;
+using models::ComparisonTable;
+
+// The full registry with the budget.* and comparison.* parameters, whether or not models::registry()
+// registers them yet.
+const Registry& reg() {
+  static const Registry r = [] {
+    Registry copy = models::registry();
+    if (!copy.find("budget.match_arm")) models::BudgetNeutrality::register_params(copy);
+    if (!copy.find("comparison.discount_rate")) models::Comparison::register_params(copy);
+    return copy;
+  }();
+  return r;
+}
+
+ModelBuilder builder() {
+  return [](const ParamSet& p) { return models::build_model(p); };
+}
+
+std::string temp_path(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("chacra_comparison_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+// Runs a scenario to `path` with the comparison written at the end, as `chacra run` does.
+models::RunComparison run_to_file(const Scenario& s, const std::string& path) {
+  RunOptions opts;
+  opts.output_path = path;
+  opts.force = true;
+  opts.threads = 2;
+  models::RunComparison cmp;
+  opts.finalize = [&](hid_t file, RunResult&) { models::finalize_run_comparison(file, cmp); };
+  run_scenario(s, builder(), opts);
+  return cmp;
+}
+
+const ComparisonRow* find_row(const ComparisonTable& t, const std::string& arm, const std::string& outcome,
+                              const std::string& subgroup, const std::string& statistic) {
+  for (const auto& r : t.rows)
+    if (r.arm == arm && r.outcome == outcome && r.subgroup == subgroup && r.statistic == statistic) return &r;
+  return nullptr;
+}
+
+const char* kSmall = R"(
+population: {households: 2000, districts: 4, seed: 7}
+run: {start_year: 2017, years: 3, replicates: 2, seed: 3}
+output: {frequency: yearly}
+)";
+
+TEST(Comparison, IdenticalArmsGiveExactZeroEffects) {
+  const std::string yaml = std::string("name: same\n") + kSmall + R"(
+arms:
+  - name: a
+  - name: b
+    description: the same parameters as a
+)";
+  const Scenario s = load_scenario_text(yaml, "<test>", reg());
+  const std::string path = temp_path("identical.h5");
+  const auto cmp = run_to_file(s, path);
+  ASSERT_TRUE(cmp.available) << cmp.note;
+  const ComparisonTable& t = cmp.table;
+  EXPECT_EQ(t.reference, "a");  // run.reference_arm empty: the first arm
+  EXPECT_EQ(t.replicates, 2);
+  ASSERT_FALSE(t.rows.empty());
+  std::set<std::string> outcomes;
+  for (const auto& r : t.rows) {
+    EXPECT_EQ(r.arm, "b");
+    outcomes.insert(r.outcome);
+    if (r.n_replicates == 0) {
+      // Only ratios over a spending difference are undefined when nothing differs.
+      EXPECT_TRUE(r.outcome == "income_gain_per_pen" || r.outcome == "earned_income_gain_per_pen" ||
+                  r.outcome.rfind("cost_per_", 0) == 0 || r.outcome == "business_survival")
+          << r.outcome << " " << r.statistic;
+      continue;
+    }
+    EXPECT_EQ(r.mean_effect, 0.0) << r.outcome << " " << r.subgroup << " " << r.statistic;
+    EXPECT_EQ(r.ci_low, 0.0) << r.outcome << " " << r.subgroup << " " << r.statistic;
+    EXPECT_EQ(r.ci_high, 0.0) << r.outcome << " " << r.subgroup << " " << r.statistic;
+    if (std::isfinite(r.arm_value)) {
+      EXPECT_EQ(r.arm_value, r.reference_value) << r.outcome;
+    }
+  }
+  for (const char* o : {"income_monetary_pen", "consumption_pen", "poverty_headcount", "poverty_headcount_households",
+                        "extreme_poverty_headcount", "poverty_gap", "technologies_adopted", "gini_pc_income",
+                        "total_cost_pen", "adopted_vegetable_garden", "persistence_all_technologies"})
+    EXPECT_TRUE(outcomes.count(o)) << o;
+  const ComparisonRow* q = find_row(t, "b", "income_monetary_pen", "all", "paired_difference_q90");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->mean_effect, 0.0);
+  EXPECT_NE(find_row(t, "b", "income_monetary_pen", "baseline_income_q5", "final_year"), nullptr);
+  EXPECT_NE(find_row(t, "b", "poverty_headcount", "water_access", "horizon_mean"), nullptr);
+  fs::remove(path);
+}
+
+TEST(Comparison, ProgrammeInOneDistrictChangesNoHouseholdElsewhere) {
+  // Find a district with centres eligible for HW under the 2017 rule.
+  const std::string base_yaml = std::string("name: one_district\n") + kSmall;
+  Scenario probe = load_scenario_text(base_yaml, "<test>", reg());
+  const World world = generate_population(probe.base, 0);
+  const models::TargetingRule rule = models::TargetingRule::from(probe.base);
+  const auto profiles = models::centre_profiles(world, rule);
+  const auto* c_district = world.centres.get<std::uint32_t>(models::col::district);
+  std::map<std::uint32_t, int> eligible;
+  for (std::size_t c = 0; c < profiles.size(); ++c)
+    if (models::centre_eligible(rule, profiles[c])) ++eligible[c_district[c]];
+  ASSERT_FALSE(eligible.empty());
+  std::uint32_t d = eligible.begin()->first;
+  for (const auto& [district, count] : eligible)
+    if (count > eligible[d]) d = district;
+
+  const std::string yaml = base_yaml + "haku_winay.eligible_share_per_year: 1.0\narms:\n"
+                                       "  - name: no_hw\n    set: {haku_winay.enabled: false}\n"
+                                       "  - name: hw_one_district\n    set: {haku_winay.only_district: " +
+                           std::to_string(d) + "}\n";
+  const Scenario s = load_scenario_text(yaml, "<test>", reg());
+  const std::string path = temp_path("one_district.h5");
+  run_to_file(s, path);
+
+  h5::Handle f = h5::open_file_readonly(path);
+  for (int r = 0; r < 2; ++r) {
+    const std::string rep = "replicate_" + std::to_string(r);
+    const auto district = h5::read_doubles(f, "population/" + rep + "/households/district");
+    const std::size_t n = district.size();
+    h5::Handle panel = h5::open_group(f, "arms/no_hw/" + rep + "/panel");
+    std::size_t changed_inside = 0, variables = 0;
+    for (const auto& var : h5::list(panel)) {
+      std::vector<hsize_t> dims;
+      const auto a = h5::read_doubles(f, "arms/no_hw/" + rep + "/panel/" + var, &dims);
+      const auto b = h5::read_doubles(f, "arms/hw_one_district/" + rep + "/panel/" + var);
+      ASSERT_EQ(a.size(), b.size());
+      ASSERT_EQ(dims[1], n);
+      const std::size_t width = dims.size() > 2 ? dims[2] : 1;
+      ++variables;
+      for (std::size_t p = 0; p < dims[0]; ++p)
+        for (std::size_t i = 0; i < n; ++i)
+          for (std::size_t k = 0; k < width; ++k) {
+            const std::size_t at = (p * n + i) * width + k;
+            const bool same = a[at] == b[at] || (std::isnan(a[at]) && std::isnan(b[at]));
+            if (static_cast<std::uint32_t>(district[i]) != d) {
+              ASSERT_TRUE(same) << var << " of household " << i << " (district " << district[i]
+                                << ") changed in period " << p << ": " << a[at] << " vs " << b[at];
+            } else if (!same) {
+              ++changed_inside;
+            }
+          }
+    }
+    EXPECT_GT(variables, 10u);
+    // The district was chosen for its eligible centres in replicate 0's population.
+    if (r == 0) {
+      EXPECT_GT(changed_inside, 0u) << "the programme should change households of district " << d;
+    }
+  }
+  // The comparison sees the programme's cost.
+  const ComparisonTable t = models::compare_file(f, "no_hw");
+  const ComparisonRow* cost = find_row(t, "hw_one_district", "hw_cost_per_household_pen", "all", "horizon_total");
+  ASSERT_NE(cost, nullptr);
+  EXPECT_GT(cost->mean_effect, 0.0);
+  f.close();
+  fs::remove(path);
+}
+
+TEST(Comparison, StoredComparisonEqualsComputedAndFormats) {
+  const std::string yaml = std::string("name: stored\n") + kSmall + R"(
+run.reference_arm: none
+arms:
+  - name: juntos
+    set: {haku_winay.enabled: false}
+  - name: none
+    set: {juntos.enabled: false, haku_winay.enabled: false}
+  - name: both
+)";
+  const Scenario s = load_scenario_text(yaml, "<test>", reg());
+  const std::string path = temp_path("stored.h5");
+  const auto cmp = run_to_file(s, path);
+  ASSERT_TRUE(cmp.available);
+  EXPECT_EQ(cmp.table.reference, "none");
+  h5::Handle f = h5::open_file_readonly(path);
+  ASSERT_TRUE(models::has_comparison(f));
+  const ComparisonTable stored = models::read_comparison(f);
+  const ComparisonTable computed = models::compare_file(f, "");
+  EXPECT_TRUE(stored == cmp.table);
+  EXPECT_TRUE(computed == stored);
+  for (const char* fmt : {"table", "csv", "json"})
+    EXPECT_EQ(models::format_comparison(stored, fmt), models::format_comparison(cmp.table, fmt)) << fmt;
+  // Juntos transfers raise income and cost; the JSON form names every field.
+  const ComparisonRow* inc = find_row(stored, "juntos", "income_monetary_pen", "all", "final_year");
+  ASSERT_NE(inc, nullptr);
+  EXPECT_GT(inc->mean_effect, 0.0);
+  EXPECT_EQ(inc->interval, "t");
+  EXPECT_LE(inc->ci_low, inc->mean_effect);
+  EXPECT_GE(inc->ci_high, inc->mean_effect);
+  const std::string json = models::format_comparison(stored, "json");
+  for (const char* key : {"\"arm\"", "\"reference\"", "\"outcome\"", "\"subgroup\"", "\"statistic\"", "\"mean_effect\"",
+                          "\"ci_low\"", "\"ci_high\"", "\"n_replicates\"", "\"unit\""})
+    EXPECT_NE(json.find(key), std::string::npos) << key;
+  EXPECT_NE(models::format_comparison(stored, "table").find("Comparison against 'none'"), std::string::npos);
+  EXPECT_THROW(models::format_comparison(stored, "xml"), std::invalid_argument);
+  // Another reference, and one that is not an arm.
+  const ComparisonTable vs_juntos = models::compare_file(f, "juntos");
+  EXPECT_EQ(vs_juntos.reference, "juntos");
+  EXPECT_NE(find_row(vs_juntos, "none", "income_monetary_pen", "all", "final_year"), nullptr);
+  try {
+    models::compare_file(f, "nope");
+    ADD_FAILURE() << "expected UnknownArmError";
+  } catch (const models::UnknownArmError& e) {
+    EXPECT_EQ(e.arms(), (std::vector<std::string>{"juntos", "none", "both"}));
+  }
+  f.close();
+  fs::remove(path);
+}
+
+TEST(Comparison, NoPanelIsReportedNotFatal) {
+  const std::string yaml = std::string("name: nopanel\n") + R"(
+population: {households: 500, districts: 2, seed: 7}
+run: {start_year: 2017, years: 1, replicates: 1, seed: 3}
+output: {frequency: yearly, panel: false}
+arms:
+  - name: a
+  - name: b
+)";
+  const Scenario s = load_scenario_text(yaml, "<test>", reg());
+  const std::string path = temp_path("nopanel.h5");
+  const auto cmp = run_to_file(s, path);
+  EXPECT_FALSE(cmp.available);
+  EXPECT_NE(cmp.note.find("output.panel"), std::string::npos) << cmp.note;
+  h5::Handle f = h5::open_file_readonly(path);
+  EXPECT_FALSE(models::has_comparison(f));
+  try {
+    models::compare_file(f, "");
+    ADD_FAILURE() << "expected ComparisonError";
+  } catch (const models::ComparisonError& e) {
+    EXPECT_NE(std::string(e.what()).find("output.panel"), std::string::npos) << e.what();
+  }
+  f.close();
+  fs::remove(path);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Budget-neutral arms.
+
+// Total programme spend of an arm's replicate 0 and its households with any spending, from the file.
+std::pair<double, std::size_t> file_spend(hid_t f, const std::string& arm) {
+  std::vector<hsize_t> dims;
+  const auto cj = h5::read_doubles(f, "arms/" + arm + "/replicate_0/panel/cost_juntos_pen", &dims);
+  const auto ch = h5::read_doubles(f, "arms/" + arm + "/replicate_0/panel/cost_hw_pen");
+  const std::size_t n = dims[1];
+  std::vector<double> per(n, 0.0);
+  double total = 0;
+  for (std::size_t p = 0; p < dims[0]; ++p)
+    for (std::size_t i = 0; i < n; ++i) per[i] += cj[p * n + i] + ch[p * n + i], total += cj[p * n + i] + ch[p * n + i];
+  std::size_t reached = 0;
+  for (double v : per) reached += v > 0 ? 1 : 0;
+  return {total, reached};
+}
+
+TEST(Budget, MatchedArmsSpendTheSameWithinOneHousehold) {
+  const std::string yaml = std::string("name: budget\n") + R"(
+population: {households: 2000, districts: 4, seed: 7}
+run: {start_year: 2017, years: 3, replicates: 1, seed: 3}
+output: {frequency: yearly, variables: [income_monetary_pen, poor, household_size, cost_juntos_pen, cost_hw_pen]}
+haku_winay.eligible_share_per_year: 0.5
+arms:
+  - name: hw_only
+    set: {juntos.enabled: false}
+  - name: cash_benchmark
+    description: Juntos alone, with take-up scaled to cost what HW costs
+    set: {haku_winay.enabled: false, budget.match_arm: hw_only, budget.scale_parameter: juntos.take_up}
+  - name: hw_coached_same_cost
+    set: {juntos.enabled: false, coaching.enabled: true, coaching.saturation: 1.0,
+          budget.match_arm: hw_only, budget.scale_parameter: haku_winay.takeup_rate}
+)";
+  const Scenario s = load_scenario_text(yaml, "<test>", reg());
+  std::vector<models::BudgetSolution> solutions;
+  const Scenario solved = models::solve_budget_neutrality(s, builder(), 2, &solutions, nullptr);
+  ASSERT_EQ(solutions.size(), 2u);
+  for (const auto& sol : solutions) {
+    EXPECT_TRUE(sol.within_tolerance) << sol.message;
+    EXPECT_GT(sol.target_spend_pen, 0.0);
+    EXPECT_LE(std::abs(sol.spend_pen - sol.target_spend_pen), sol.tolerance_pen) << sol.message;
+  }
+  EXPECT_EQ(solutions[0].parameter, "juntos.take_up");
+  EXPECT_LT(solutions[0].value, 0.9);  // Juntos costs more than HW at full take-up
+  EXPECT_EQ(solved.find_arm("cash_benchmark")->params.real("juntos.take_up"), solutions[0].value);
+  // The provenance records the solved value (the resolved YAML is computed after solving).
+  EXPECT_NE(solved.resolved_yaml().find("juntos.take_up: " + format_value(solutions[0].value)), std::string::npos);
+
+  const std::string path = temp_path("budget.h5");
+  run_to_file(solved, path);
+  h5::Handle f = h5::open_file_readonly(path);
+  const auto [target, reached] = file_spend(f, "hw_only");
+  ASSERT_GT(reached, 0u);
+  const double one_household = target / static_cast<double>(reached);
+  for (const char* arm : {"cash_benchmark", "hw_coached_same_cost"}) {
+    const auto [spend, r] = file_spend(f, arm);
+    EXPECT_LE(std::abs(spend - target), one_household) << arm << ": " << spend << " vs " << target;
+  }
+  const auto yaml_stored = h5::read_strings(h5::open_group(f, "provenance"), "scenario_yaml");
+  EXPECT_NE(yaml_stored.front().find("juntos.take_up: " + format_value(solutions[0].value)), std::string::npos);
+  f.close();
+  fs::remove(path);
+
+  // Solving the solved scenario again keeps every value (the provenance YAML reproduces the run).
+  std::vector<models::BudgetSolution> again;
+  const Scenario resolved = models::solve_budget_neutrality(solved, builder(), 2, &again, nullptr);
+  ASSERT_EQ(again.size(), 2u);
+  for (std::size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i].value, solutions[i].value);
+    EXPECT_EQ(again[i].simulations, 1);
+  }
+  EXPECT_EQ(resolved.resolved_yaml(), solved.resolved_yaml());
+}
+
+TEST(Budget, InconsistentSettingsAreConfigErrors) {
+  auto load = [](const std::string& arms) {
+    return load_scenario_text(std::string("name: bad\n") + kSmall + "arms:\n" + arms, "<test>", reg());
+  };
+  auto expect_error = [](const Scenario& s, const std::string& needle) {
+    try {
+      models::check_budget_neutrality(s);
+      ADD_FAILURE() << "expected ConfigError containing " << needle;
+    } catch (const ConfigError& e) {
+      std::string all;
+      for (const auto& i : e.issues()) all += i.format() + "\n";
+      EXPECT_NE(all.find(needle), std::string::npos) << all;
+    }
+  };
+  expect_error(load("  - name: hw_only\n  - name: b\n    set: {budget.match_arm: hw_onyl}\n"), "did you mean 'hw_only'");
+  expect_error(load("  - name: a\n    set: {budget.match_arm: a}\n"), "its own spend");
+  expect_error(load("  - name: a\n  - name: b\n    set: {budget.match_arm: a}\n"
+                    "  - name: c\n    set: {budget.match_arm: b}\n"),
+               "itself budget-matched");
+  expect_error(load("  - name: a\n  - name: b\n    set: {juntos.enabled: false, budget.match_arm: a, "
+                    "budget.scale_parameter: juntos.take_up}\n"),
+               "Juntos, which is disabled");
+  expect_error(load("  - name: a\n  - name: b\n    set: {budget.match_arm: a, "
+                    "budget.scale_parameter: coaching.saturation}\n"),
+               "coaching.enabled: false");
+  expect_error(load("  - name: a\n  - name: b\n    set: {budget.match_arm: a, "
+                    "budget.scale_parameter: haku_winay.households_per_year}\n"),
+               "rollout_limit: households");
+  // No budget-matched arm: nothing to solve, the scenario comes back unchanged.
+  const Scenario plain = load("  - name: a\n  - name: b\n");
+  EXPECT_NO_THROW(models::check_budget_neutrality(plain));
+  EXPECT_EQ(models::solve_budget_neutrality(plain, builder(), 2).resolved_yaml(), plain.resolved_yaml());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hand-made panels with known answers.
+
+void write_f64(hid_t g, const std::string& name, const std::vector<hsize_t>& dims, const std::vector<double>& v,
+               const std::string& aggregation = "") {
+  h5::write_dataset(g, name, ColumnType::f64, dims, v.data());
+  if (!aggregation.empty()) {
+    h5::Handle ds(H5Dopen2(g, name.c_str(), H5P_DEFAULT));
+    h5::write_attr(ds, "aggregation", aggregation);
+  }
+}
+
+const std::string kFlow = "sum over the period", kState = "end of period";
+
+// Two yearly periods, four households of 1, 2, 3 and 4 members, arms "ref" and "arm".
+std::string write_tiny_file() {
+  const std::string path = temp_path("tiny.h5");
+  h5::quiet_errors();
+  h5::Handle f = h5::create_file(path);
+  h5::write_strings(f, "arm_names", {"ref", "arm"});
+  h5::write_strings(f, "periods", {"2017", "2018"});
+  h5::Handle prov = h5::create_group(f, "provenance");
+  h5::write_attr(prov, "output_frequency", std::string("yearly"));
+  h5::write_attr(prov, "replicates", 1LL);
+  h5::write_strings(prov, "scenario_yaml", {"name: tiny\nrun:\n  reference_arm: \"ref\"\ncomparison:\n  discount_rate: 0.1\n"});
+  h5::Handle hh = h5::create_group(f, "population/replicate_0/households");
+  write_f64(hh, "baseline_income_pen", {4}, {10, 40, 30, 20});
+  write_f64(hh, "district", {4}, {0, 0, 1, 1});
+  write_f64(hh, "water_access", {4}, {1, 0, 1, 0});
+  write_f64(hh, "household_size", {4}, {1, 2, 3, 4});
+  h5::Handle dist = h5::create_group(f, "population/replicate_0/districts");
+  write_f64(dist, "region", {2}, {0, 2});
+  struct ArmPanel {
+    std::vector<double> income, poor, cost_juntos, cost_hw, tech, business, enrolled;
+  };
+  const ArmPanel ref{{100, 200, 300, 400, 100, 200, 300, 400},
+                     {1, 1, 0, 0, 1, 1, 0, 0},
+                     {0, 0, 0, 0, 0, 0, 0, 0},
+                     {0, 0, 0, 0, 0, 0, 0, 0},
+                     {0, 0, 0, 0, 0, 0, 0, 0, /* period 1 */ 1, 0, 2, 0, 0, 0, 1, 1},
+                     {0, 0, 0, 0, 0, 0, 0, 0},
+                     {0, 0, 0, 0, 0, 0, 0, 0}};
+  const ArmPanel arm{{100, 200, 300, 400, 150, 200, 400, 400},
+                     {1, 1, 0, 0, 0, 1, 0, 0},
+                     {100, 0, 0, 0, 100, 0, 0, 0},
+                     {0, 0, 0, 0, 0, 0, 200, 0},
+                     {0, 0, 0, 0, 0, 0, 0, 0, /* period 1 */ 1, 1, 1, 0, 2, 0, 1, 1},
+                     {0, 0, 0, 0, 1, 2, 0, 1},
+                     {0, 1, 0, 0, 0, 0, 0, 0}};
+  for (const auto& [name, a] : {std::pair{std::string("ref"), ref}, std::pair{std::string("arm"), arm}}) {
+    h5::Handle g = h5::create_group(f, "arms/" + name + "/replicate_0/panel");
+    write_f64(g, "income_monetary_pen", {2, 4}, a.income, kFlow);
+    write_f64(g, "poor", {2, 4}, a.poor, kState);
+    write_f64(g, "household_size", {2, 4}, {1, 2, 3, 4, 1, 2, 3, 4}, kState);
+    write_f64(g, "cost_juntos_pen", {2, 4}, a.cost_juntos, kFlow);
+    write_f64(g, "cost_hw_pen", {2, 4}, a.cost_hw, kFlow);
+    write_f64(g, "tech_state", {2, 4, 2}, a.tech, kState);
+    write_f64(g, "business_status", {2, 4}, a.business, kState);
+    write_f64(g, "juntos_enrolled", {2, 4}, a.enrolled, kState);
+  }
+  return path;
+}
+
+TEST(ComparisonHandMade, KnownEffectsGiniAndQuantiles) {
+  const std::string path = write_tiny_file();
+  h5::Handle f = h5::open_file_readonly(path);
+  const ComparisonTable t = models::compare_file(f, "");
+  EXPECT_EQ(t.reference, "ref");
+  EXPECT_EQ(t.discount_rate, 0.1);
+  EXPECT_EQ(t.final_year, "2018");
+  EXPECT_EQ(t.horizon, "2017-2018");
+  auto row = [&](const std::string& outcome, const std::string& statistic, const std::string& subgroup = "all") {
+    const ComparisonRow* r = find_row(t, "arm", outcome, subgroup, statistic);
+    EXPECT_NE(r, nullptr) << outcome << " " << statistic << " " << subgroup;
+    static const ComparisonRow none{};
+    return r ? *r : none;
+  };
+  auto effect = [&](const std::string& outcome, const std::string& statistic, const std::string& subgroup = "all") {
+    const ComparisonRow r = row(outcome, statistic, subgroup);
+    EXPECT_EQ(r.interval, "single") << outcome;
+    EXPECT_EQ(r.ci_low, r.mean_effect) << outcome;  // one replicate: zero width
+    EXPECT_EQ(r.ci_high, r.mean_effect) << outcome;
+    return r.mean_effect;
+  };
+  // Income: final year 2018 (arm 150, 200, 400, 400 against 100, 200, 300, 400), horizon annualised.
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year"), 37.5);
+  EXPECT_DOUBLE_EQ(row("income_monetary_pen", "final_year").reference_value, 250.0);
+  EXPECT_DOUBLE_EQ(row("income_monetary_pen", "final_year").arm_value, 287.5);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "horizon_mean"), 18.75);
+  // Paired differences {50, 0, 100, 0}: type-7 quantiles 0, 0, 25, 62.5, 85.
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "paired_difference_q10"), 0.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "paired_difference_q25"), 0.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "paired_difference_q50"), 25.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "paired_difference_q75"), 62.5);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "paired_difference_q90"), 85.0);
+  // Distributions {150, 200, 400, 400} and {100, 200, 300, 400}.
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "distribution_q10"), 165.0 - 130.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "distribution_q50"), 300.0 - 250.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "distribution_q90"), 400.0 - 370.0);
+  // Gini of per-capita income over persons: the reference is perfectly equal (100 each); the arm's
+  // per-capita incomes 150, 100, 133.3, 100 with weights 1..4: sum_ij w_i w_j |x_i - x_j| = 1900,
+  // 2 W^2 mean = 2 * 100 * 115.
+  EXPECT_NEAR(row("gini_pc_income", "final_year").reference_value, 0.0, 1e-15);
+  EXPECT_NEAR(effect("gini_pc_income", "final_year"), 1900.0 / 23000.0, 1e-12);
+  // Poverty: persons (3/10 -> 2/10), households (2/4 -> 1/4), horizon persons (6/20 -> 5/20).
+  EXPECT_DOUBLE_EQ(effect("poverty_headcount", "final_year"), 0.2 - 0.3);
+  EXPECT_DOUBLE_EQ(effect("poverty_headcount_households", "final_year"), -0.25);
+  EXPECT_DOUBLE_EQ(effect("poverty_headcount", "horizon_mean"), 0.25 - 0.3);
+  // Technologies: counts 0.75 -> 1.25; vegetable gardens 2/4 -> 3/4; persistence 3/4 -> 5/6.
+  EXPECT_DOUBLE_EQ(effect("technologies_adopted", "final_year"), 0.5);
+  EXPECT_DOUBLE_EQ(effect("adopted_vegetable_garden", "final_year"), 0.25);
+  EXPECT_DOUBLE_EQ(effect("adopted_organic_fertiliser_prep", "final_year"), 0.25);
+  EXPECT_NEAR(effect("persistence_all_technologies", "final_year"), 5.0 / 6.0 - 0.75, 1e-15);
+  EXPECT_NEAR(effect("persistence_vegetable_garden", "final_year"), 0.75 - 2.0 / 3.0, 1e-15);
+  // Business survival: undefined in the reference (no business), 2 of 3 active in the arm.
+  const ComparisonRow biz = row("business_survival", "final_year");
+  EXPECT_EQ(biz.n_replicates, 0);
+  EXPECT_TRUE(std::isnan(biz.mean_effect));
+  EXPECT_EQ(biz.interval, "none");
+  EXPECT_DOUBLE_EQ(biz.arm_value, 2.0 / 3.0);
+  // Costs: 400 PEN in all (200 on each of two households); discount 10% a year from mid-period.
+  EXPECT_DOUBLE_EQ(effect("total_cost_pen", "horizon_total"), 400.0);
+  EXPECT_DOUBLE_EQ(effect("cost_per_household_pen", "horizon_total"), 100.0);
+  EXPECT_DOUBLE_EQ(effect("juntos_cost_per_household_pen", "horizon_total"), 50.0);
+  EXPECT_DOUBLE_EQ(effect("hw_cost_per_household_pen", "horizon_total"), 50.0);
+  EXPECT_DOUBLE_EQ(row("cost_per_reached_household_pen", "horizon_total").arm_value, 200.0);
+  const double d0 = std::pow(1.1, -0.5), d1 = std::pow(1.1, -1.5);
+  const double dcost = 100 * d0 + 300 * d1;
+  EXPECT_NEAR(effect("discounted_cost_per_household_pen", "horizon_discounted"), dcost / 4, 1e-12);
+  EXPECT_NEAR(effect("income_gain_per_pen", "horizon_discounted"), 150 * d1 / dcost, 1e-12);
+  EXPECT_NEAR(effect("cost_per_household_lifted_out_of_poverty", "final_year"), dcost, 1e-9);
+  EXPECT_NEAR(effect("cost_per_poverty_year_averted", "horizon_discounted"), dcost, 1e-9);
+  // Subgroups: quintiles by baseline income (10, 40, 30, 20 -> households 0, 3, 2, 1 in q1..q4), water, region,
+  // Juntos (household 1 enrolled in the arm).
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "baseline_income_q1"), 50.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "baseline_income_q3"), 100.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "baseline_income_q4"), 0.0);
+  EXPECT_EQ(find_row(t, "arm", "income_monetary_pen", "baseline_income_q5", "final_year"), nullptr);  // empty
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "water_access"), 75.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "no_water_access"), 0.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "region_southern_highlands"), 25.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "region_amazon"), 50.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "juntos_ever_enrolled"), 0.0);
+  EXPECT_DOUBLE_EQ(effect("income_monetary_pen", "final_year", "juntos_never_enrolled"), 50.0);
+  EXPECT_DOUBLE_EQ(effect("poverty_headcount", "final_year", "baseline_income_q1"), -1.0);
+  // What could not be measured is said.
+  bool consumption_note = false;
+  for (const auto& n : t.notes) consumption_note = consumption_note || n.find("consumption_pen") != std::string::npos;
+  EXPECT_TRUE(consumption_note);
+  // The reference's own rows are not listed; the other arm against "arm" mirrors the effects.
+  for (const auto& r : t.rows) EXPECT_EQ(r.arm, "arm");
+  const ComparisonTable mirrored = models::compare_file(f, "arm");
+  const ComparisonRow* m = find_row(mirrored, "ref", "income_monetary_pen", "all", "final_year");
+  ASSERT_NE(m, nullptr);
+  EXPECT_DOUBLE_EQ(m->mean_effect, -37.5);
+  f.close();
+  fs::remove(path);
+}
+
+TEST(ComparisonHandMade, SustainedExitAndMonthlyFinalYear) {
+  // Monthly panel of 30 periods and two households that left Juntos in months 2 and 3: two years later
+  // (months 26 and 27) household 0 is not poor in the arm, household 1 is; both are poor in the reference.
+  const std::string path = temp_path("exit.h5");
+  {
+    h5::Handle f = h5::create_file(path);
+    h5::write_strings(f, "arm_names", {"ref", "arm"});
+    std::vector<std::string> periods;
+    for (int m = 0; m < 30; ++m) periods.push_back((m < 12 ? "2017-" : m < 24 ? "2018-" : "2019-") + std::to_string(m % 12 + 1));
+    h5::write_strings(f, "periods", periods);
+    h5::Handle prov = h5::create_group(f, "provenance");
+    h5::write_attr(prov, "output_frequency", std::string("monthly"));
+    h5::write_attr(prov, "replicates", 1LL);
+    for (const std::string arm : {"ref", "arm"}) {
+      h5::Handle g = h5::create_group(f, "arms/" + arm + "/replicate_0/panel");
+      std::vector<double> poor(60, 1.0), exit(60, -1.0), income(60, 10.0);
+      if (arm == "arm") {
+        poor[26 * 2 + 0] = 0.0;
+        for (int p = 0; p < 30; ++p) exit[p * 2 + 0] = 2, exit[p * 2 + 1] = 3, income[p * 2 + 1] = 20.0;
+      }
+      write_f64(g, "poor", {30, 2}, poor, kState);
+      write_f64(g, "juntos_exit_month", {30, 2}, exit, kState);
+      write_f64(g, "income_monetary_pen", {30, 2}, income, kFlow);
+    }
+  }
+  h5::Handle f = h5::open_file_readonly(path);
+  const ComparisonTable t = models::compare_file(f, "");
+  EXPECT_EQ(t.reference, "ref");  // no scenario text: the first arm
+  EXPECT_EQ(t.final_year, "2018-7 to 2019-6");
+  EXPECT_EQ(t.horizon, "2017-1 to 2019-6");
+  const ComparisonRow* s2 = find_row(t, "arm", "sustained_exit_2y", "all", "juntos_leavers");
+  ASSERT_NE(s2, nullptr);
+  EXPECT_DOUBLE_EQ(s2->mean_effect, 0.5);
+  EXPECT_DOUBLE_EQ(s2->arm_value, 0.5);
+  EXPECT_DOUBLE_EQ(s2->reference_value, 0.0);
+  EXPECT_EQ(find_row(t, "arm", "sustained_exit_5y", "all", "juntos_leavers"), nullptr);  // beyond the horizon
+  // Final year of a monthly panel: the last 12 months summed (household 1: 12 x 10 more).
+  const ComparisonRow* inc = find_row(t, "arm", "income_monetary_pen", "all", "final_year");
+  ASSERT_NE(inc, nullptr);
+  EXPECT_DOUBLE_EQ(inc->mean_effect, 60.0);
+  // Horizon mean, annualised: 30 months x 10 more for household 1 = 120 a year, 60 per household.
+  EXPECT_DOUBLE_EQ(find_row(t, "arm", "income_monetary_pen", "all", "horizon_mean")->mean_effect, 60.0);
+  f.close();
+  fs::remove(path);
+}
+
+TEST(ComparisonHandMade, ForeignAndTruncatedFilesAreClearErrors) {
+  const std::string path = temp_path("foreign.h5");
+  {
+    h5::Handle f = h5::create_file(path);
+    h5::create_group(f, "something_else");
+  }
+  h5::Handle f = h5::open_file_readonly(path);
+  try {
+    models::compare_file(f, "");
+    ADD_FAILURE() << "expected ComparisonError";
+  } catch (const models::ComparisonError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a chacra output file"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(models::read_comparison(f), models::ComparisonError);
+  f.close();
+  // A file whose units are missing (an interrupted run's partial file, say).
+  const std::string tiny = write_tiny_file();
+  {
+    const hid_t id = H5Fopen(tiny.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(id, 0);
+    h5::Handle rw(id);
+    H5Ldelete(rw, "arms/arm", H5P_DEFAULT);
+  }
+  h5::Handle g = h5::open_file_readonly(tiny);
+  try {
+    models::compare_file(g, "");
+    ADD_FAILURE() << "expected ComparisonError";
+  } catch (const models::ComparisonError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos) << e.what();
+  }
+  g.close();
+  fs::remove(path);
+  fs::remove(tiny);
+}
+
+}  // namespace
+}  // namespace chacra
