@@ -202,19 +202,6 @@ std::vector<std::string> arm_variables(const Scenario& scenario, const ModelBuil
   return resolve_panel_variables(world, scenario.base.text_list("output.variables"), scenario.path);
 }
 
-UnitResult read_unit(hid_t file, const std::string& group, const std::string& arm, std::uint32_t replicate,
-                     const std::vector<std::string>& variables) {
-  UnitResult u;
-  u.arm = arm;
-  u.replicate = replicate;
-  for (const auto& v : variables) {
-    std::vector<hsize_t> dims;
-    u.variables.push_back(v);
-    u.means.push_back(h5::read_doubles(file, group + "/aggregates/" + v, &dims));
-    u.widths.push_back(dims.size() > 1 ? static_cast<int>(dims[1]) : 1);
-  }
-  return u;
-}
 
 void copy_object(hid_t src, const std::string& src_path, hid_t dst, const std::string& dst_path,
                  const std::string& src_file) {

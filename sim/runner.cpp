@@ -530,7 +530,9 @@ void write_provenance(hid_t file, const Scenario& scenario, const RunOptions& op
   h5::write_strings(file, "periods", periods);
 }
 
-// Reads back the aggregates of a unit completed before an interruption.
+
+}  // namespace
+
 UnitResult read_unit(hid_t file, const std::string& group, const std::string& arm, std::uint32_t replicate,
                      const std::vector<std::string>& variables) {
   UnitResult u;
@@ -544,8 +546,6 @@ UnitResult read_unit(hid_t file, const std::string& group, const std::string& ar
   }
   return u;
 }
-
-}  // namespace
 
 std::uint64_t checked_product(std::initializer_list<std::uint64_t> factors, const std::string& what) {
   std::uint64_t p = 1;

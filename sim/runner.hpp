@@ -89,6 +89,10 @@ std::vector<std::string> resolve_panel_variables(const World& world, const std::
 
 RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, const RunOptions& options);
 
+// Reads back the per-period means of a finished unit (group "arms/ARM/replicate_R") from an output file.
+UnitResult read_unit(hid_t file, const std::string& group, const std::string& arm, std::uint32_t replicate,
+                     const std::vector<std::string>& variables);
+
 // Labels of output periods ("2017", "2017Q1", "2017-01") for a calendar and output.frequency.
 std::vector<std::string> period_labels(const Calendar& calendar, int months_per_period);
 int months_per_period(const std::string& frequency);
