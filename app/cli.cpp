@@ -158,19 +158,20 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     sets.push_back("run.seed=" + std::to_string(a.get_int("--seed", 0, 0, 9'007'199'254'740'991LL)));
   const bool quiet = a.has("--quiet");
   const int threads = static_cast<int>(a.get_int("--threads", 0, 1, 4096));
-  // Budget-neutral arms get their coverage lever solved before the run (and recorded in the provenance).
-  const Scenario scenario = models::solve_budget_neutrality(
-      load_scenario_for(a.positional.empty() ? "" : a.positional[0], sets), model_builder(), threads, nullptr,
-      quiet ? nullptr : &std::cerr);
+  const Scenario loaded = load_scenario_for(a.positional.empty() ? "" : a.positional[0], sets);
   RunOptions opts;
   opts.threads = threads;
   opts.force = a.has("--force");
   opts.resume = a.has("--resume");
-  opts.output_path = a.get("--output", scenario.name + ".h5");
+  opts.output_path = a.get("--output", loaded.name + ".h5");
   opts.command_line = command_line;
   if (std::filesystem::exists(opts.output_path) && !opts.force && !opts.resume)
     throw OutputExists("output " + opts.output_path +
                        " already exists; use --force to overwrite it or -o to choose another name");
+  // Budget-neutral arms get their coverage lever solved before the run (and recorded in the provenance);
+  // after the output check, so nobody waits through the solve to be told the file exists.
+  const Scenario scenario =
+      models::solve_budget_neutrality(loaded, model_builder(), threads, nullptr, quiet ? nullptr : &std::cerr);
   Progress progress(quiet);
   opts.progress = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
   // The comparison is computed on the finished panel before the file is renamed into place, so the table
@@ -184,7 +185,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     const RunResult r = mpi::run_scenario_mpi(session, scenario, model_builder(), opts, quiet);
     if (!quiet && session.root()) {
       print_summary(scenario, r);
-      std::cout << "\n" << models::format_run_comparison(comparison);
+      std::cout << models::format_run_comparison(comparison);
     }
     return kOk;
   }
@@ -192,7 +193,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   const RunResult r = run_scenario(scenario, model_builder(), opts);
   if (!quiet) {
     print_summary(scenario, r);
-    std::cout << "\n" << models::format_run_comparison(comparison);
+    std::cout << models::format_run_comparison(comparison);
   }
   return kOk;
 }

@@ -58,7 +58,8 @@ int cmd_compare(const std::vector<std::string>& args) {
     std::cerr << "chacra: cannot compare " << path << ": " << e.what() << "\n";
     return kRuntimeError;
   } catch (const h5::Error& e) {
-    std::cerr << "chacra: cannot compare " << path << ": " << e.what() << "\n";
+    std::cerr << "chacra: cannot compare " << path << ": " << e.what()
+              << " (a truncated or damaged file, or not a chacra output)\n";
     return kRuntimeError;
   }
 }
