@@ -34,11 +34,11 @@ namespace {
 
 const std::vector<OptionSpec> kBenchOptions = {
     {"--households", "-n", true, false, "households of the synthetic population (default 100000)"},
-    {"--years", "-y", true, false, "simulated years (default 8, as configs/default.yaml)"},
+    {"--years", "-y", true, false, "simulated years (default: run.years of configs/default.yaml)"},
     {"--threads", "-t", true, false, "comma-separated thread counts, e.g. 1,2 (default: 1 and all cores)"},
     {"--repeats", "-r", true, false, "timed repeats of every measurement; medians are reported (default 3)"},
     {"--format", "", true, false, "table (default) or json"},
-    {"--arms", "", true, false, "both (default: the 'both' arm of configs/default.yaml) or default (its four arms)"},
+    {"--arms", "", true, false, "both (default: the 'both' arm of configs/default.yaml) or default (all its arms)"},
     {"--scaling", "", true, false, "comma-separated household counts for the linearity check (1 thread), e.g. "
                                     "10000,100000,1000000,10000000 (default: none)"},
     {"--scaling-years", "", true, false, "simulated years of each linearity run (default 1)"},
@@ -335,7 +335,8 @@ int cmd_bench(const std::vector<std::string>& args) {
     return kOk;
   }
   const long long households = a.get_int("--households", 100000, 1000, 100'000'000);
-  const long long years = a.get_int("--years", 8, 1, 200);
+  const long long years =
+      a.get_int("--years", load_scenario_for("", {}).base.integer("run.years"), 1, 200);  // the default scenario's
   const int repeats = static_cast<int>(a.get_int("--repeats", 3, 1, 1000));
   const std::string format = a.get("--format", "table");
   if (format != "table" && format != "json") throw UsageError("--format expects table or json, got '" + format + "'");
@@ -436,7 +437,9 @@ int cmd_bench(const std::vector<std::string>& args) {
     if (f.threads == 1) one = &f;
 
   // Output overhead: run_scenario with and without the HDF5 file (population generation, set-up, the
-  // recorder's period means included in both), for each thread count.
+  // recorder's period means included in both), for each thread count, on the arms of configs/default.yaml
+  // (the default panel: one population table per replicate, a yearly panel per arm) whatever --arms says.
+  const Scenario output_scenario = bench_scenario(households, years, "default");
   struct OutputFigures {
     int threads = 0;
     std::vector<double> with_wall, without_wall, with_cpu, without_cpu;
@@ -458,14 +461,14 @@ int cmd_bench(const std::vector<std::string>& args) {
         RunOptions without;
         without.threads = o.threads;
         const Stopwatch sw0;
-        run_scenario(scenario, model_builder(), without);
+        run_scenario(output_scenario, model_builder(), without);
         const Timing t0 = sw0.elapsed();
         RunOptions with = without;
         with.output_path = path;
         with.force = true;
         with.command_line = "chacra bench";
         const Stopwatch sw1;
-        run_scenario(scenario, model_builder(), with);
+        run_scenario(output_scenario, model_builder(), with);
         const Timing t1 = sw1.elapsed();
         file_bytes = std::filesystem::file_size(path);
         std::filesystem::remove(path);
@@ -588,7 +591,8 @@ int cmd_bench(const std::vector<std::string>& args) {
         << ", \"share\": " << num(profile_total > 0 ? profile.seconds[i] / profile_total : 0.0)
         << ", \"ns_per_household_month\": " << num(1e9 * profile.seconds[i] / static_cast<double>(hm)) << "}";
     o << "\n  ],\n";
-    o << "  \"output\": {\"frequency\": \"" << frequency << "\", \"file_bytes\": " << file_bytes << ", \"runs\": [";
+    o << "  \"output\": {\"frequency\": \"" << frequency << "\", \"arms\": " << output_scenario.arms.size()
+      << ", \"file_bytes\": " << file_bytes << ", \"runs\": [";
     for (std::size_t i = 0; i < outputs.size(); ++i) {
       const auto& x = outputs[i];
       o << (i ? "," : "") << "\n    {\"threads\": " << x.threads
@@ -639,8 +643,9 @@ int cmd_bench(const std::vector<std::string>& args) {
               frequency.c_str(), static_cast<double>(estimate_10m.bytes) / (1u << 30),
               static_cast<double>(estimate_10m.limit) / (1u << 30));
   if (!outputs.empty()) {
-    std::printf("\noutput (run_scenario with / without the %s HDF5 panel, file %.1f MiB):\n", frequency.c_str(),
-                static_cast<double>(file_bytes) / (1 << 20));
+    std::printf("\noutput (run_scenario with / without the %s HDF5 panel, the %zu arms of configs/default.yaml, "
+                "file %.1f MiB):\n",
+                frequency.c_str(), output_scenario.arms.size(), static_cast<double>(file_bytes) / (1 << 20));
     std::printf("%8s %12s %12s %12s %12s %12s %12s\n", "threads", "with wall", "without", "x wall", "with CPU",
                 "without", "x CPU");
     for (const auto& x : outputs)

@@ -151,6 +151,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     std::cout << "usage: chacra run [SCENARIO.yaml] [OPTIONS]\n\n" << format_options(kRunOptions);
     return kOk;
   }
+  if (!a.positional.empty() && a.positional[0].empty())
+    throw UsageError("the scenario path is empty (leave it out to run the built-in scenario)");
   std::vector<std::string> sets = a.values.count("--set") ? a.values.at("--set") : std::vector<std::string>{};
   if (a.has("--replicates"))
     sets.push_back("run.replicates=" + std::to_string(a.get_int("--replicates", 1, 1, 1'000'000)));
@@ -208,6 +210,7 @@ int cmd_validate(const std::vector<std::string>& args) {
     std::cout << "usage: chacra validate SCENARIO.yaml [--set key=value ...]\n\n" << format_options(specs);
     return a.has("--help") ? kOk : kBadInput;
   }
+  if (a.positional[0].empty()) throw UsageError("the scenario path is empty");
   const Scenario s = load_scenario_for(a.positional[0], a.values.count("--set") ? a.values.at("--set")
                                                                                  : std::vector<std::string>{});
   models::check_budget_neutrality(s);

@@ -15,7 +15,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -106,10 +108,10 @@ std::string host_name() {
 // ---- Chunked, compressed dataset writes (docs/output.md, docs/performance.md) ----
 //
 // Panel and population datasets are chunked with the shuffle + deflate(1) pipeline declared. Their chunks are
-// filtered here, in parallel, and stored with H5Dwrite_chunk: a chunk of a floating-point column in which
-// fewer than a quarter of the values are zero (incomes, consumption, cash: noise that deflate shrinks by
-// only 10-20% at about 20 MB/s) is stored unfiltered, its filter mask saying so; every other chunk goes
-// through shuffle and deflate (zlib level 1, run-length strategy) like HDF5's own filters. Readers (HDF5, h5py) apply a chunk's filters
+// filtered here, in parallel, and stored with H5Dwrite_chunk: a chunk whose values deflate would shrink by
+// less than about 30% (noise such as incomes, consumption, cash: 10-20% at 20-100 MB/s; see
+// worth_compressing) is stored unfiltered, its filter mask saying so; every other chunk goes through
+// shuffle and deflate (zlib level 1, run-length strategy) like HDF5's own filters. Readers (HDF5, h5py) apply a chunk's filters
 // according to its mask, so the file reads back the same values; the bytes are deterministic.
 
 // HDF5's shuffle filter: byte k of element i goes to position k * elements + i.
@@ -164,20 +166,26 @@ class Deflater {
   bool ok_ = false;
 };
 
-bool is_floating(ColumnType t) { return t == ColumnType::f32 || t == ColumnType::f64; }
+// Whether a chunk is worth deflating: a sample (the shuffled bytes of its first 1024 values, as the shuffle
+// filter would lay them out) is compressed first, and the chunk is compressed only if the sample shrinks to
+// at most 70% of its size. Noise (incomes, consumption, cash: about 1.2x at 20-100 MB/s) is stored raw;
+// flags, sparse flows, counts and repeated values (about 2-1000x) are compressed. Deterministic in the data.
+bool worth_compressing(Deflater& deflater, const unsigned char* data, std::size_t elements, std::size_t size) {
+  const std::size_t m = std::min<std::size_t>(elements, 1024);
+  if (m == 0) return false;
+  thread_local std::vector<unsigned char> sample, out;
+  sample.resize(m * size);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t k = 0; k < size; ++k) sample[k * m + i] = data[i * size + k];
+  return deflater.compress(sample.data(), sample.size(), out) && 10 * out.size() <= 7 * sample.size();
+}
 
-// Whether a chunk is worth deflating: always for integers and flags; for floating-point values only when at
-// least a quarter of them are exactly zero.
-bool worth_compressing(ColumnType type, const unsigned char* data, std::size_t elements) {
-  if (!is_floating(type) || elements == 0) return true;
-  const std::size_t size = column_type_size(type);
-  std::size_t zeros = 0;
-  for (std::size_t i = 0; i < elements; ++i) {
-    std::uint64_t v = 0;
-    std::memcpy(&v, data + i * size, size);
-    zeros += (v << 1) == 0;  // +0.0 or -0.0
-  }
-  return 4 * zeros >= elements;
+// Rows per chunk for `rows` rows and at most `max_rows` per chunk: the rows split into equal chunks, so the
+// last chunk is not mostly padding (HDF5 stores every chunk whole; raw chunks would store the padding).
+std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows) {
+  if (rows == 0) return 1;
+  const std::size_t chunks = (rows + max_rows - 1) / max_rows;
+  return (rows + chunks - 1) / chunks;
 }
 
 // Writes rows [0, rows) of `src` (row-major, `width` values per row) into the chunks of dataset `ds` whose
@@ -209,8 +217,8 @@ void write_rows_chunked(hid_t ds, ColumnType type, std::size_t width, std::size_
         std::memcpy(full.data(), data, (r1 - r0) * row_bytes);
         data = full.data();
       }
-      if (worth_compressing(type, data, (r1 - r0) * width)) {
-        thread_local Deflater deflater;
+      thread_local Deflater deflater;
+      if (worth_compressing(deflater, data, (r1 - r0) * width, esize)) {
         thread_local std::vector<unsigned char> shuffled;
         shuffled.resize(chunk_bytes);
         shuffle_bytes(data, shuffled.data(), chunk_bytes, esize);
@@ -259,12 +267,12 @@ h5::Handle create_chunked(hid_t parent, const std::string& name, ColumnType type
   return h5::Handle(ds);
 }
 
-// The population tables: the same datasets, chunking and attributes as h5::write_table, with the chunks
-// written by write_rows_chunked.
+// The population tables: the same datasets and attributes as h5::write_table (chunks of at most 65,536
+// rows, balanced), with the chunks written by write_rows_chunked.
 void write_table_chunked(hid_t parent, const std::string& group, const Table& table) {
   h5::Handle g = h5::create_group(parent, group);
   h5::write_attr(g, "rows", static_cast<long long>(table.rows()));
-  const std::size_t chunk_rows = std::min<std::size_t>(std::max<std::size_t>(table.rows(), 1), 65536);
+  const std::size_t chunk_rows = balanced_chunk_rows(table.rows(), 65536);
   for (std::size_t i = 0; i < table.column_count(); ++i) {
     const ColumnInfo& info = table.info(i);
     std::vector<hsize_t> dims{table.rows()}, chunk{chunk_rows};
@@ -312,7 +320,7 @@ double column_sum(ColumnType t, const void* p, std::size_t rows, std::size_t wid
 // time, and keeps per-period household means.
 class Recorder {
  public:
-  static constexpr hsize_t kPanelChunkRows = 32768;  // households per panel chunk
+  static constexpr std::size_t kPanelChunkRows = 32768;  // at most this many households per panel chunk
   Recorder(World& world, const std::vector<std::string>& variables, int months_per_period, std::size_t periods,
            hid_t panel_group, hid_t aggregate_group)
       : world_(world), months_(months_per_period), periods_(periods), panel_(panel_group), agg_(aggregate_group) {
@@ -327,7 +335,7 @@ class Recorder {
       v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
       if (panel_ >= 0) {
         std::vector<hsize_t> dims{periods, n};
-        std::vector<hsize_t> chunk{1, std::clamp<hsize_t>(n, 1, kPanelChunkRows)};
+        std::vector<hsize_t> chunk{1, balanced_chunk_rows(n, kPanelChunkRows)};
         if (v.info.width > 1) {
           dims.push_back(static_cast<hsize_t>(v.info.width));
           chunk.push_back(static_cast<hsize_t>(v.info.width));
@@ -447,7 +455,7 @@ class Recorder {
     const void* src = v.sum ? static_cast<const void*>(v.accumulated.data()) : world_.households.data(v.index);
     const ColumnType stored = v.sum ? ColumnType::f32 : v.info.type;
     if (v.dataset.valid() && n > 0)
-      write_rows_chunked(v.dataset, stored, width, n, std::clamp<std::size_t>(n, 1, kPanelChunkRows), src,
+      write_rows_chunked(v.dataset, stored, width, n, balanced_chunk_rows(n, kPanelChunkRows), src,
                          {static_cast<hsize_t>(period)}, "panel " + v.info.name);
     if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
   }
@@ -558,7 +566,15 @@ std::uint64_t memory_limit_bytes() {
   std::uint64_t limit = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(sysconf(_SC_PAGE_SIZE));
   struct rlimit rl {};
   if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = std::min<std::uint64_t>(limit, rl.rlim_cur);
-  if (const char* env = std::getenv("CHACRA_MEMORY_LIMIT_BYTES")) limit = std::min<std::uint64_t>(limit, std::strtoull(env, nullptr, 10));
+  if (const char* env = std::getenv("CHACRA_MEMORY_LIMIT_BYTES")) {
+    std::uint64_t value = 0;
+    const char* end = env + std::strlen(env);
+    const auto [ptr, ec] = std::from_chars(env, end, value);
+    if (ec != std::errc() || ptr != end || value == 0)
+      throw ResourceError(std::string("CHACRA_MEMORY_LIMIT_BYTES must be a positive whole number of bytes, got '") +
+                          env + "'");
+    limit = std::min(limit, value);
+  }
   return limit;
 }
 

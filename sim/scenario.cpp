@@ -272,6 +272,24 @@ std::optional<YAML::Node> parse_guarded(const std::string& text, const std::stri
     issues.add(loc_of(file, e.mark), "", "YAML error: " + e.msg);
     return std::nullopt;
   }
+  // yaml-cpp 0.7 accepts a quoted scalar left open when line breaks follow it (the rest of the file becomes
+  // its text); parsing the text without its trailing blanks exposes it as an end-of-file-in-scalar error.
+  if (const auto end = text.find_last_not_of(" \t\r\n"); end != std::string::npos && end + 1 < text.size()) {
+    try {
+      std::istringstream trimmed(text.substr(0, end + 1));
+      YAML::Parser parser(trimmed);
+      GuardHandler again;
+      while (parser.HandleNextDocument(again)) {
+      }
+    } catch (const YAML::ParserException& e) {
+      if (e.msg == YAML::ErrorMsg::EOF_IN_SCALAR) {
+        issues.add(loc_of(file, e.mark), "", "YAML syntax error: a quoted text is not closed before the end of the file",
+                   "add the closing quote");
+        return std::nullopt;
+      }
+    } catch (...) {
+    }
+  }
   if (documents) *documents = guard.documents;
   if (guard.documents > 1)
     issues.add(loc_of(file, guard.second_document), "",
@@ -854,7 +872,10 @@ namespace {
 std::string error_text(const std::string& file, const std::vector<ConfigIssue>& issues) {
   std::string out = "invalid scenario " + file + ": " + std::to_string(issues.size()) +
                     (issues.size() == 1 ? " problem" : " problems");
-  for (const auto& i : issues) out += "\n" + i.format();
+  for (const auto& i : issues) {
+    out += '\n';
+    out += i.format();
+  }
   return out;
 }
 }  // namespace
