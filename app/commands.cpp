@@ -7,7 +7,6 @@
 #include "app/export.hpp"
 #include "default_scenario.hpp"
 #include "models/registry.hpp"
-#include "sim/population.hpp"
 #include "sim/runner.hpp"
 
 namespace chacra::cli {
@@ -25,12 +24,7 @@ Scenario load_scenario_for(const std::string& path, const std::vector<std::strin
 
 void validate_model_setup(const Scenario& scenario) {
   for (const Arm& arm : scenario.arms) {
-    ParamSet tiny = arm.params;
-    tiny.set("population.households", std::int64_t{200});
-    tiny.set("population.districts", std::int64_t{2});
-    World world = generate_population(tiny, 0);
-    Model model = models::build_model(arm.params);
-    for (auto& m : model.modules) m->setup(world, arm.params, rng::StreamSeed{0, 0});
+    const World world = setup_sample_world(arm.params, model_builder(), 200);
     resolve_panel_variables(world, scenario.base.text_list("output.variables"), scenario.path);
   }
 }

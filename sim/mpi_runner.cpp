@@ -193,12 +193,7 @@ FaultInjection fault_injection() {
 // The panel variables of an arm, in the order run_scenario records them (set up on a tiny population, as
 // `chacra validate` does), so that the joined RunResult matches a single-process run's.
 std::vector<std::string> arm_variables(const Scenario& scenario, const ModelBuilder& builder, const Arm& arm) {
-  ParamSet tiny = arm.params;
-  tiny.set("population.households", std::int64_t{200});
-  tiny.set("population.districts", std::min<std::int64_t>(arm.params.integer("population.districts"), 2));
-  World world = generate_population(tiny, 0);
-  Model model = builder(arm.params);
-  for (auto& m : model.modules) m->setup(world, arm.params, rng::StreamSeed{0, 0});
+  const World world = setup_sample_world(arm.params, builder, 200);
   return resolve_panel_variables(world, scenario.base.text_list("output.variables"), scenario.path);
 }
 

@@ -578,22 +578,27 @@ std::uint64_t memory_limit_bytes() {
   return limit;
 }
 
+World setup_sample_world(const ParamSet& arm_params, const ModelBuilder& builder, std::int64_t households) {
+  ParamSet small = arm_params;
+  small.set("population.households", households);
+  small.set("population.districts", std::min<std::int64_t>(arm_params.integer("population.districts"), households));
+  World world = generate_population(small, 0);
+  Model model = builder(arm_params);
+  for (auto& m : model.modules) m->setup(world, arm_params, rng::StreamSeed{0, 0});
+  return world;
+}
+
 MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& builder) {
   // Set the model up on a small population and scale its per-household footprint: nothing of the real
   // size is allocated before the estimate is checked.
   const ParamSet& base = scenario.base;
-  ParamSet small = base;
-  const std::int64_t sample = std::min<std::int64_t>(base.integer("population.households"), 2000);
-  small.set("population.households", sample);
-  small.set("population.districts", std::min<std::int64_t>(base.integer("population.districts"), sample));
-  World world = generate_population(small, 0);
-  Model model = builder(scenario.arms.front().params);
-  for (auto& m : model.modules) m->setup(world, scenario.arms.front().params, rng::StreamSeed{0, 0});
+  const World world = setup_sample_world(scenario.arms.front().params, builder,
+                                         std::min<std::int64_t>(base.integer("population.households"), 2000));
   const auto variables = resolve_panel_variables(world, base.text_list("output.variables"), scenario.path);
   std::uint64_t per_household = world.households.bytes_per_row();
   std::uint64_t accumulators = 0;
   for (const auto& v : variables) {
-    const ColumnInfo& info = world.households.info(v);
+    const ColumnInfo& info = world.households.info(world.households.index(v));
     if (info.aggregation == PeriodAggregation::sum) accumulators += 4ull * static_cast<std::uint64_t>(info.width);
   }
   const double centre_share = static_cast<double>(world.centres.bytes_per_row() * world.centre_count()) /

@@ -36,6 +36,10 @@ struct MemoryEstimate {
   std::uint64_t limit = 0;                // physical memory, RLIMIT_AS, or CHACRA_MEMORY_LIMIT_BYTES
 };
 
+// A world of `households` households (at most as many districts) drawn from the arm's population parameters,
+// with the arm's model set up on it: for checks and estimates that must not build the real population.
+World setup_sample_world(const ParamSet& arm_params, const ModelBuilder& builder, std::int64_t households);
+
 // Estimates the run's memory from a model set up on a small sample of the population.
 MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& builder);
 
