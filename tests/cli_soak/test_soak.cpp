@@ -65,6 +65,22 @@ TEST(CliSoak, TenMillionHouseholdsFiftyYears) {
   // Peak memory within the guard's estimate (plus room for the allocator, threads and HDF5).
   EXPECT_LE(r.max_rss_kib >> 10, estimate_mib + estimate_mib / 4 + 256)
       << "the memory guard under-estimates: it could let through a run that does not fit";
+  // Flat memory: the resident set logged by the progress lines once the first tenth of the horizon is done
+  // may not grow by more than 2% (plus 64 MiB of allocator slack) by the end; a leak per period would.
+  const std::regex progress("progress: ([0-9.]+)% .*RSS ([0-9]+) MiB");
+  long long settled = -1, last = -1;
+  int lines = 0;
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), progress); it != std::sregex_iterator(); ++it) {
+    const double pct = std::stod((*it)[1]);
+    const long long rss = std::stoll((*it)[2]);
+    if (pct >= 10.0 && settled < 0) settled = rss;
+    if (pct >= 10.0) last = std::max(last, rss), ++lines;
+  }
+  std::cout << "soak: resident set " << settled << " MiB at 10% of the horizon, at most " << last
+            << " MiB afterwards (" << lines << " progress lines)" << std::endl;
+  // A progress line comes every 5 s; shrunken trial runs may be too short to log two.
+  if (r.seconds > 30) ASSERT_GE(lines, 2) << "the run logged too few progress lines to judge memory over time";
+  EXPECT_LE(last, settled + settled / 50 + 64) << "resident memory grows over the horizon";
   std::filesystem::remove_all(dir);
 }
 
