@@ -7,6 +7,7 @@
 #include "sim/bench_kernel.hpp"
 #include "sim/engine.hpp"
 #include "sim/population.hpp"
+#include "sim/stats.hpp"
 
 #include <benchmark/benchmark.h>
 #include <oneapi/tbb/global_control.h>
@@ -135,5 +136,27 @@ void BM_ReferenceKernel(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(w.world.household_count()));
 }
 BENCHMARK(BM_ReferenceKernel)->Arg(0)->Arg(1)->Arg(5)->Unit(benchmark::kMicrosecond);
+
+// Clustered OLS (the evaluation's ANCOVA) on N rows, ten regressors, clusters of 500 rows; items are rows.
+void BM_OlsClustered(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t k = 10;
+  std::vector<std::vector<double>> X(k, std::vector<double>(n));
+  std::vector<double> y(n);
+  std::vector<int> clusters(n);
+  chacra::rng::Stream s(14, 0, chacra::rng::domain_id("bench.ols"), 0, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    double yi = 1.0;
+    for (std::size_t j = 0; j < k; ++j) {
+      X[j][i] = s.uniform() + 0.1 * static_cast<double>(j);
+      yi += static_cast<double>(j + 1) * X[j][i];
+    }
+    y[i] = yi + (s.uniform() - 0.5);
+    clusters[i] = static_cast<int>(i / 500);
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(chacra::stats::ols(X, y, &clusters));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_OlsClustered)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace

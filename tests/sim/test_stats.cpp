@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -388,7 +387,8 @@ TEST(StatsOls, SingularDesignNamesTheColumn) {
   EXPECT_NO_THROW(st::ols({ones, a}, y, nullptr, false));
 }
 
-TEST(StatsOls, MillionRowsTenColumnsIsFast) {
+// Correctness at the size of a large evaluation sample; its speed is BM_OlsClustered (benchmarks/).
+TEST(StatsOls, MillionRowsTenColumnsClustered) {
   const std::size_t n = 1'000'000, k = 10;
   std::vector<std::vector<double>> X(k, std::vector<double>(n));
   std::vector<double> y(n);
@@ -403,14 +403,9 @@ TEST(StatsOls, MillionRowsTenColumnsIsFast) {
     y[i] = yi + (s.uniform() - 0.5);
     cl[i] = static_cast<int>(i / 500);
   }
-  const auto t0 = std::chrono::steady_clock::now();
   const auto r = st::ols(X, y, &cl);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  RecordProperty("ols_1e6x10_clustered_seconds", std::to_string(secs));
-  std::printf("ols on 1e6 x 10 with 2000 clusters: %.3f s\n", secs);
   EXPECT_EQ(r.clusters, 2000u);
   for (std::size_t j = 0; j < k; ++j) EXPECT_NEAR(r.beta[j + 1], static_cast<double>(j + 1), 6.0 * r.se[j + 1]);
-  EXPECT_LT(secs, 5.0);  // typically ~0.1 s in a release build; the bound only catches gross regressions
 }
 
 // ---------------------------------------------------------------------------------------------------------
