@@ -21,6 +21,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 namespace chacra::cli {
@@ -56,6 +58,9 @@ const std::vector<OptionSpec> kRunOptions = {
     {"--set", "", true, true, "override a parameter: key.path=value, or arms.NAME.key.path=value"},
     {"--force", "-f", false, false, "overwrite an existing output file"},
     {"--resume", "", false, false, "continue OUT.partial left by an interrupted run of the same scenario"},
+    {"--mpi-split", "", true, false,
+     "under mpirun/srun: units (default: whole arm x replicate units per rank), districts (every unit's "
+     "population split by districts across all ranks) or auto (docs/cluster.md); results do not depend on it"},
     {"--quiet", "-q", false, false, "print nothing but errors"},
     {"--help", "-h", false, false, "this help"},
 };
@@ -172,6 +177,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     sets.push_back("run.seed=" + std::to_string(a.get_int("--seed", 0, 0, 9'007'199'254'740'991LL)));
   const bool quiet = a.has("--quiet");
   const int threads = static_cast<int>(a.get_int("--threads", 0, 1, 4096));
+  const std::string mpi_split = a.get("--mpi-split", "units");
+  if (mpi_split != "units" && mpi_split != "districts" && mpi_split != "auto")
+    throw UsageError("--mpi-split expects units, districts or auto, got '" + mpi_split + "'");
   const Scenario loaded = load_scenario_for(a.positional.empty() ? "" : a.positional[0], sets);
   RunOptions opts;
   opts.threads = threads;
@@ -182,10 +190,24 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   if (std::filesystem::exists(opts.output_path) && !opts.force && !opts.resume)
     throw OutputExists("output " + opts.output_path +
                        " already exists; use --force to overwrite it or -o to choose another name");
+  // Under mpirun/srun, MPI starts before the budget solve: with --mpi-split districts|auto its simulations run
+  // on replicate 0's population split by districts across all ranks (a population too large for one node),
+  // and only rank 0 prints.
+  const Collective* everyone = nullptr;
+  bool speaks = true;
+#ifdef CHACRA_WITH_MPI
+  std::optional<mpi::Session> session;
+  std::unique_ptr<Collective> world_collective;
+  if (mpi::launched()) {
+    session.emplace();
+    speaks = session->root();
+    if (mpi_split != "units" && session->size() > 1) everyone = (world_collective = mpi::world_collective()).get();
+  }
+#endif
   // Budget-neutral arms get their coverage lever solved before the run (and recorded in the provenance);
   // after the output check, so nobody waits through the solve to be told the file exists.
-  const Scenario scenario =
-      models::solve_budget_neutrality(loaded, model_builder(), threads, nullptr, quiet ? nullptr : &std::cerr);
+  const Scenario scenario = models::solve_budget_neutrality(loaded, model_builder(), threads, nullptr,
+                                                            quiet || !speaks ? nullptr : &std::cerr, everyone);
   Progress progress(quiet);
   opts.progress = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
   // The comparison is computed on the finished panel before the file is renamed into place, so the table
@@ -194,10 +216,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   opts.finalize = [&comparison](hid_t file, RunResult&) { models::finalize_run_comparison(file, comparison); };
   install_stop_handlers();
 #ifdef CHACRA_WITH_MPI
-  if (mpi::launched()) {  // started by mpirun/srun: units split across ranks, one file (docs/cluster.md)
-    const mpi::Session session;
-    const RunResult r = mpi::run_scenario_mpi(session, scenario, model_builder(), opts, quiet);
-    if (!quiet && session.root()) {
+  if (session) {  // started by mpirun/srun: units (or districts) split across ranks, one file (docs/cluster.md)
+    const RunResult r = mpi::run_scenario_mpi(*session, scenario, model_builder(), opts, quiet, mpi::parse_split(mpi_split));
+    if (!quiet && session->root()) {
       print_summary(scenario, r);
       std::cout << models::format_run_comparison(comparison);
     }

@@ -228,11 +228,15 @@ void Adoption::init_states(World& world, const AdoptionParams& p, const rng::Str
   const auto* water = h.get<std::uint8_t>(col::water_access);
   const auto* land = h.get<float>(col::land_ha);
 
-  const std::size_t n = world.household_count();
-  // Share of households that satisfy each technology's hard constraint.
-  std::array<double, kTechCount> eligible{};
-  for (std::size_t i = 0; i < n; ++i)
-    for (int t = 0; t < kTechCount; ++t) eligible[t] += feasible(t, water[i], land[i], p.pasture_min_land_ha);
+  // Households of the whole population (a world split by districts holds [household_begin, household_end)).
+  const std::uint64_t n = world.total_households();
+  const std::size_t i0 = world.household_begin(), i1 = world.household_end();
+  // Share of households that satisfy each technology's hard constraint (summed in household order across ranks).
+  std::vector<double> eligible(kTechCount, 0.0);
+  world.comm().ordered_sum(eligible, [&](std::vector<double>& acc) {
+    for (std::size_t i = i0; i < i1; ++i)
+      for (int t = 0; t < kTechCount; ++t) acc[t] += feasible(t, water[i], land[i], p.pasture_min_land_ha);
+  });
   std::array<float, kTechCount> p_adopt{}, p_dropped{};
   for (int t = 0; t < kTechCount; ++t) {
     const double e = n > 0 ? eligible[t] / static_cast<double>(n) : 0.0;
@@ -240,7 +244,7 @@ void Adoption::init_states(World& world, const AdoptionParams& p, const rng::Str
     p_adopt[t] = static_cast<float>(pa);
     p_dropped[t] = static_cast<float>(std::min(1.0 - pa, p.baseline_dropped_ratio * pa));
   }
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = i0; i < i1; ++i) {
     auto s = seed.open(kSetupDomain, kSetupPeriod, i);
     float u[12];
     draw12(s, u);

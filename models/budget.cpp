@@ -104,7 +104,8 @@ SpendResult simulate_spend(const World& population, const ParamSet& arm_params, 
   Model model = builder(arm_params);
   const rng::StreamSeed seed{run_seed, replicate};
   for (auto& m : model.modules) m->setup(world, arm_params, seed);
-  const std::size_t n = world.household_count();
+  // The households held here (all, or this rank's block of a world split by districts; global indices).
+  const std::size_t i0 = world.household_begin(), n = world.household_count();
   const float* cj = world.households.has(col::cost_juntos_pen) ? world.households.get<float>(col::cost_juntos_pen) : nullptr;
   const float* ch = world.households.has(col::cost_hw_pen) ? world.households.get<float>(col::cost_hw_pen) : nullptr;
   std::vector<double> per_household(n, 0.0);
@@ -112,14 +113,21 @@ SpendResult simulate_spend(const World& population, const ParamSet& arm_params, 
   for (int month = 0; month < world.calendar.months; ++month) {
     if (stop_requested()) throw Interrupted(stop_signal());
     stepper.step(month);
-    for (std::size_t i = 0; i < n; ++i)
-      per_household[i] += (cj ? static_cast<double>(cj[i]) : 0.0) + (ch ? static_cast<double>(ch[i]) : 0.0);
+    for (std::size_t k = 0; k < n; ++k)
+      per_household[k] += (cj ? static_cast<double>(cj[i0 + k]) : 0.0) + (ch ? static_cast<double>(ch[i0 + k]) : 0.0);
   }
+  // Summed in household order over the whole population (across ranks: Collective::ordered_sum), so every
+  // rank of a split world gets the same bits as a single process and takes the same solver steps.
   SpendResult r;
-  for (double v : per_household) {
-    r.total_pen += v;
-    if (v > 0.0) ++r.reached;
-  }
+  std::vector<double> total(1, 0.0);
+  world.comm().ordered_sum(total, [&](std::vector<double>& acc) {
+    for (double v : per_household) acc[0] += v;
+  });
+  std::vector<std::uint64_t> reached(1, 0);
+  for (double v : per_household) reached[0] += v > 0.0 ? 1 : 0;
+  world.comm().sum(reached);
+  r.total_pen = total[0];
+  r.reached = static_cast<std::size_t>(reached[0]);
   return r;
 }
 
@@ -161,7 +169,8 @@ void check_budget_neutrality(const Scenario& s) {
 }
 
 Scenario solve_budget_neutrality(const Scenario& scenario, const ModelBuilder& builder, int threads,
-                                 std::vector<BudgetSolution>* solutions, std::ostream* log) {
+                                 std::vector<BudgetSolution>* solutions, std::ostream* log,
+                                 const Collective* collective) {
   Scenario out = scenario;
   const Registry& reg = scenario.base.registry();
   if (!reg.find(kMatch)) return out;
@@ -172,7 +181,8 @@ Scenario solve_budget_neutrality(const Scenario& scenario, const ModelBuilder& b
 
   const int n_threads = threads > 0 ? threads : tbb::info::default_concurrency();
   tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(n_threads));
-  const World population = generate_population(scenario.base, 0);
+  const World population =
+      collective != nullptr ? generate_population(scenario.base, 0, *collective) : generate_population(scenario.base, 0);
   const auto run_seed = static_cast<std::uint64_t>(scenario.base.integer("run.seed"));
   std::map<std::string, SpendResult> matched_spend;
 

@@ -60,8 +60,10 @@ void check_budget_neutrality(const Scenario& scenario);
 // and fills `solutions` if given. An arm whose spend cannot be matched within the tolerance (the lever at a
 // bound, or a lever that moves spending in steps larger than the tolerance, such as whole HW centres) keeps the
 // closest value found, and its line says so. Throws ConfigError for inconsistent settings, Interrupted when a
-// stop is requested.
+// stop is requested. With a collective (MPI ranks, docs/cluster.md), every process of it calls this together
+// and the simulations run on replicate 0's population split by districts across them; the result is the same.
 Scenario solve_budget_neutrality(const Scenario& scenario, const ModelBuilder& builder, int threads,
-                                 std::vector<BudgetSolution>* solutions = nullptr, std::ostream* log = nullptr);
+                                 std::vector<BudgetSolution>* solutions = nullptr, std::ostream* log = nullptr,
+                                 const Collective* collective = nullptr);
 
 }  // namespace chacra::models

@@ -225,8 +225,7 @@ void Demography::setup(World& world, const ParamSet& params, const rng::StreamSe
   // Stationary probability of being pregnant for a single fertile woman: nine months pregnant, then a
   // geometric wait with mean 1/hazard.
   const auto any_conception = any_event_table(p_.conception_hazard);
-  const std::size_t n = world.household_count();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = world.household_begin(); i < world.household_end(); ++i) {  // all, or this rank's block
     auto s = seed.open(kSetupDomain, kSetupPeriod, i);
     double u[8];
     draw8(s, u);

@@ -521,6 +521,9 @@ struct HakuWinay::State {
   std::vector<std::uint8_t> coaching_centre;     // coaching offered in the centre (drawn at coaching start)
   std::vector<double> priority_key;              // random rollout order, fixed for the run
   std::vector<std::uint32_t> market_count;       // district x business type, scratch of the business phase
+  // Business groups numbered so far over the whole population (hw_group). Equal to groups.size() in a whole
+  // world; in a world split by districts `groups` holds only the groups of this process's nuclei.
+  std::uint64_t group_ids = 0;
 };
 
 HakuWinay::HakuWinay() : state_(std::make_unique<State>()) {}
@@ -566,7 +569,7 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
   h.add<float>(col::cost_hw_admin_pen, "PEN", "HW administration attributed to the household", 1, true, flow);
   h.add<float>(col::cost_hw_pen, "PEN", "Total HW spending on the household (sum of the cost_hw_* components)", 1, true,
                flow);
-  for (std::size_t i = 0; i < h.rows(); ++i) {
+  for (std::size_t i = world.household_begin(); i < world.household_end(); ++i) {
     cohort[i] = -1;
     group[i] = -1;
     hh_nucleus[i] = -1;
@@ -591,7 +594,7 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
     reached[ci] = -1;
     nucleus[ci] = -1;
     spill[ci] = 0;
-    eligible[ci] = centre_eligible(p_.rule, profiles[ci]) ? 1 : 0;
+    eligible[ci] = world.holds_centre(ci) && centre_eligible(p_.rule, profiles[ci]) ? 1 : 0;
     state_->priority_key[ci] = seed.open(kPriorityDomain, 0, ci).uniform();
   }
 }
@@ -663,6 +666,31 @@ std::uint16_t choose_menu(const HakuWinayParams& p, double water_share, double a
   return menu;
 }
 
+// Split world: the household-derived facts of every centre that the national selection reads (eligibility,
+// offered households, Juntos and UBN shares), from the process that holds the centre to every process.
+// Each process sends its own centres, which are contiguous and in rank order, so the concatenation is in
+// centre order.
+void share_centre_facts(const World& w, std::uint8_t* eligible, std::vector<double>& offered,
+                        std::vector<CentreProfile>& profiles) {
+  struct Fact {
+    double offered, juntos_share, ubn_share;
+    std::uint8_t eligible;
+  };
+  std::vector<Fact> mine;
+  for (std::size_t ci = w.centre_begin(); ci < w.centre_end(); ++ci)
+    mine.push_back(Fact{offered[ci], profiles[ci].juntos_share, profiles[ci].ubn_share, eligible[ci]});
+  const std::vector<Fact> all = w.comm().all_gather(mine);
+  if (all.size() != w.centre_count())
+    throw std::logic_error("haku_winay.rollout: gathered " + std::to_string(all.size()) + " centres of " +
+                           std::to_string(w.centre_count()));
+  for (std::size_t ci = 0; ci < all.size(); ++ci) {
+    eligible[ci] = all[ci].eligible;
+    offered[ci] = all[ci].offered;
+    profiles[ci].juntos_share = all[ci].juntos_share;
+    profiles[ci].ubn_share = all[ci].ubn_share;
+  }
+}
+
 }  // namespace
 
 void HakuWinay::rollout(World& w, const StepContext& ctx) const {
@@ -672,8 +700,9 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   const std::size_t nc = w.centre_count();
   auto& c = w.centres;
   auto* eligible_col = c.get<std::uint8_t>(col::centre_hw_eligible);
-  const auto profiles = centre_profiles(w, p_.rule);
-  for (std::size_t ci = 0; ci < nc; ++ci) eligible_col[ci] = centre_eligible(p_.rule, profiles[ci]) ? 1 : 0;
+  auto profiles = centre_profiles(w, p_.rule);
+  for (std::size_t ci = w.centre_begin(); ci < w.centre_end(); ++ci)
+    eligible_col[ci] = centre_eligible(p_.rule, profiles[ci]) ? 1 : 0;
   if (!p_.enabled || year < p_.first_cohort_year || year > p_.last_cohort_year) return;
 
   auto* selected_year = c.get<std::int16_t>(col::centre_hw_selected_year);
@@ -689,13 +718,18 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   // Households offered HW in each centre (the quota's unit).
   const OfferRule offered_household = offer_rule(p_, w);
   std::vector<double> offered(nc, 0.0);
-  double eligible_total = 0.0;
-  for (std::size_t ci = 0; ci < nc; ++ci) {
+  for (std::size_t ci = w.centre_begin(); ci < w.centre_end(); ++ci) {
     std::uint32_t n = 0;
     for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) n += offered_household(i) ? 1u : 0u;
     offered[ci] = n;
-    if (eligible_col[ci]) eligible_total += n;
   }
+  // The cohort is chosen nationally: in a world split by districts every process receives what the
+  // selection reads of every centre (the only household-derived inputs below), then runs the same selection
+  // and nucleus formation on the whole list, so the nuclei and their numbering are the same everywhere.
+  if (w.split()) share_centre_facts(w, eligible_col, offered, profiles);
+  double eligible_total = 0.0;
+  for (std::size_t ci = 0; ci < nc; ++ci)
+    if (eligible_col[ci]) eligible_total += offered[ci];
   double quota = 0.0;
   const double cost_per_participant = p_.expected_cost_per_participant_pen(year);
   switch (p_.rollout_limit) {
@@ -796,10 +830,13 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   for (std::size_t n = first_new; n < s.nuclei.size(); ++n) {
     HwNucleus& nu = s.nuclei[n];
     const auto [r0, r1] = ranges[n - first_new];
+    // A nucleus lies in one district: its households (and its menu, read only by them) are held by the
+    // process that holds the district; every process records the centres' programme columns.
+    const bool here = w.holds_district(nu.district);
     double rows = 0, water_n = 0, land_sum = 0, altitude = 0, market = 0;
     for (std::uint32_t ci : nu.centres) {
       const std::uint32_t h0 = r1 > 0 ? r0 : w.centre_first[ci], h1 = r1 > 0 ? r1 : w.centre_first[ci + 1];
-      for (std::uint32_t i = h0; i < h1; ++i) {
+      for (std::uint32_t i = h0; here && i < h1; ++i) {
         water_n += water[i];
         land_sum += land[i];
         hh_nucleus[i] = static_cast<std::int32_t>(n);
@@ -817,7 +854,8 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
     }
     const double denom = std::max(rows, 1.0);
     nu.asset_budget_pen = asset_budget;
-    nu.menu = choose_menu(p_, water_n / denom, altitude / denom, land_sum / denom, market / denom, asset_budget);
+    nu.menu = here ? choose_menu(p_, water_n / denom, altitude / denom, land_sum / denom, market / denom, asset_budget)
+                   : std::uint16_t{0};
   }
 
   // Imperfect assignment: non-selected centres just below the UBN threshold, in a district with a new
@@ -842,7 +880,7 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
       auto& centres = s.nuclei[static_cast<std::size_t>(best)].centres;
       centres.insert(std::upper_bound(centres.begin(), centres.end(), static_cast<std::uint32_t>(ci)),
                      static_cast<std::uint32_t>(ci));
-      for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i)
+      for (std::uint32_t i = w.centre_first[ci]; w.holds_centre(ci) && i < w.centre_first[ci + 1]; ++i)
         hh_nucleus[i] = static_cast<std::int32_t>(best);
       reached_year[ci] = static_cast<std::int16_t>(year);
       nucleus_col[ci] = static_cast<std::int32_t>(best);
@@ -1079,21 +1117,45 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
 
 void HakuWinay::competition(World& w, const StepContext& ctx) const {
   if (!p_.enabled) return;
-  for (std::uint32_t n = 0; n < state_->nuclei.size(); ++n) {
-    const int m = ctx.month - state_->nuclei[n].start_month;
-    if (m == 12) form_groups(w, ctx, n);
-    if (m == 23) run_clar(w, ctx, n);
+  State& s = *state_;
+  // Groups form in the first month of year 2. Their numbers (hw_group) run over the whole population in
+  // nucleus order; in a world split by districts each process forms the groups of its own nuclei and the
+  // counts are summed across processes (the nucleus list, hence which nuclei form groups, is the same on
+  // every process), so that every process knows where each nucleus's numbers start.
+  std::vector<std::uint32_t> forming;
+  for (std::uint32_t n = 0; n < s.nuclei.size(); ++n)
+    if (ctx.month - s.nuclei[n].start_month == 12) forming.push_back(n);
+  if (!forming.empty()) {
+    std::vector<std::uint64_t> counts(forming.size(), 0);
+    for (std::size_t k = 0; k < forming.size(); ++k)
+      if (w.holds_district(s.nuclei[forming[k]].district)) counts[k] = form_groups(w, ctx, forming[k]);
+    if (w.split()) w.comm().sum(counts);
+    std::int32_t* group_col = w.households.get<std::int32_t>(col::hw_group);
+    for (std::size_t k = 0; k < forming.size(); ++k) {
+      HwNucleus& nu = s.nuclei[forming[k]];
+      nu.first_group_id = static_cast<std::uint32_t>(s.group_ids);
+      s.group_ids += counts[k];
+      if (!w.holds_district(nu.district)) continue;
+      for (std::uint32_t g = 0; g < nu.group_count; ++g) {
+        const HwGroup& grp = s.groups[nu.first_group + g];
+        for (std::uint8_t j = 0; j < grp.size; ++j)
+          group_col[s.members[grp.first_member + j]] = static_cast<std::int32_t>(nu.first_group_id + g);
+      }
+    }
   }
+  // The CLAR at the end of year 2, within each nucleus (a district): only the process holding it acts.
+  for (std::uint32_t n = 0; n < s.nuclei.size(); ++n)
+    if (ctx.month - s.nuclei[n].start_month == 23 && w.holds_district(s.nuclei[n].district)) run_clar(w, ctx, n);
 }
 
 // Groups form by neighbourhood: consecutive joining participants of a centre; centres with fewer than three
 // joiners pool them across the nucleus; one or two left over join the nucleus's last groups with room.
-void HakuWinay::form_groups(World& w, const StepContext& ctx, std::uint32_t n) const {
+// Returns the number of groups (numbered by competition()).
+std::uint32_t HakuWinay::form_groups(World& w, const StepContext& ctx, std::uint32_t n) const {
   State& s = *state_;
   HwNucleus& nu = s.nuclei[n];
   auto& h = w.households;
   const std::uint8_t* participant = h.get<std::uint8_t>(col::hw_participant);
-  std::int32_t* group_col = h.get<std::int32_t>(col::hw_group);
   const std::int32_t* hh_nucleus = h.get<std::int32_t>(col::hw_nucleus);
   std::vector<std::vector<std::uint32_t>> groups;
   std::vector<std::uint32_t> joiners, pool;
@@ -1135,13 +1197,10 @@ void HakuWinay::form_groups(World& w, const StepContext& ctx, std::uint32_t n) c
     g.nucleus = n;
     g.first_member = static_cast<std::uint32_t>(s.members.size());
     g.size = static_cast<std::uint8_t>(members.size());
-    const auto id = static_cast<std::int32_t>(s.groups.size());
-    for (std::uint32_t i : members) {
-      s.members.push_back(i);
-      group_col[i] = id;
-    }
+    for (std::uint32_t i : members) s.members.push_back(i);
     s.groups.push_back(g);
   }
+  return nu.group_count;
 }
 
 // The CLAR: each group's plan is scored from its members (capacity, technologies adopted, coaching, locus

@@ -24,6 +24,14 @@
 //   haku_winay.business     serial   profits of the active businesses (business_profit_pen), failures.
 // A cohort whose first month is s is in stage 1 during months s..s+11, 2 during s+12..s+23, 3 during
 // s+24..s+35 and finished from s+36: nobody is under HW support for more than 36 months.
+//
+// In a world split by blocks of districts across MPI ranks (World::split(), docs/cluster.md) the serial
+// phases read across districts only where the programme is national: the rollout gathers every centre's
+// eligibility, offered households and shares (World::comm().all_gather) and every rank runs the same
+// selection and nucleus formation, so the nucleus list is identical everywhere; a nucleus (one district)
+// is then served by the rank holding its district. Group formation sums the new groups per nucleus across
+// ranks to number them over the whole population. The CLAR and the businesses' markets stay within a
+// district: local, no communication (each rank keeps only its own groups, members and businesses).
 #pragma once
 
 #include "models/hw_business.hpp"
@@ -155,6 +163,10 @@ struct HwNucleus {
   double expected_participants = 0.0;  // at formation (selected centres only)
   double clar_budget_pen = 0.0;        // set at the competition
   std::uint32_t first_group = 0, group_count = 0;  // its groups are contiguous in the group list
+  // Number (hw_group) of its first group. Equal to first_group in a whole world; in a world split by
+  // districts (World::split()) the group list holds only the groups of this process's nuclei and
+  // first_group indexes it, while numbers run over the whole population.
+  std::uint32_t first_group_id = 0;
 };
 
 struct HwGroup {
@@ -229,7 +241,7 @@ class HakuWinay : public Module {
   void stages(World& world, const StepContext& ctx, const Block& block) const;
   void competition(World& world, const StepContext& ctx) const;
   void business(World& world, const StepContext& ctx) const;
-  void form_groups(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
+  std::uint32_t form_groups(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
   void run_clar(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
 
   HakuWinayParams p_;

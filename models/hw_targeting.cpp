@@ -84,6 +84,8 @@ std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& 
     p.district = d;
     p.malnutrition_priority = malnutrition != nullptr && malnutrition[d] != 0;
     p.border_area = border != nullptr && border[ci] != 0;
+    // A world split by districts holds only its own centres' households: the others keep zero counts.
+    if (!w.holds_centre(ci)) continue;
     std::uint32_t subsistence = 0, enrolled = 0;
     for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) {
       subsistence += (land[i] < max_land && farm[i] >= min_farm) ? 1u : 0u;

@@ -59,7 +59,8 @@ struct CentreProfile {
 };
 
 // Profiles of every centre; subsistence farms are defined by the rule's land and labour thresholds.
-// juntos_enrolled is read if the column exists (else counted as 0).
+// juntos_enrolled is read if the column exists (else counted as 0). In a world split by districts only the
+// centres held here (World::holds_centre) get their household counts; the others keep zeros.
 std::vector<CentreProfile> centre_profiles(const World& world, const TargetingRule& rule);
 bool centre_eligible(const TargetingRule& rule, const CentreProfile& centre);
 

@@ -271,7 +271,7 @@ void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& 
   std::uint8_t* enrolled = h.get<std::uint8_t>(col::juntos_enrolled);
 
   const double base_logit = logit(p_.compliance_base);
-  for (std::uint32_t i = 0; i < h.rows(); ++i) {
+  for (auto i = static_cast<std::uint32_t>(world.household_begin()); i < world.household_end(); ++i) {
     auto s = seed.open(kSetupDomain, 0, i);
     const double u_take_up = s.uniform();
     const double u_offset = s.uniform();

@@ -452,10 +452,11 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
   const auto* pasture = h.get<float>(col::pasture_ha);
   const auto* market = world.districts.get<float>(col::district_market_dynamism);
 
-  const std::size_t n = world.household_count();
+  // Households of the whole population (a world split by districts holds [household_begin, household_end)).
+  const std::uint64_t n = world.total_households();
+  const std::size_t i0 = world.household_begin(), i1 = world.household_end();
   // Fixed traits, then normalise the heterogeneity factors to mean 1 over the population.
-  double sum_rf_land = 0, sum_rf = 0, sum_other = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = i0; i < i1; ++i) {
     const double cap = std::max(0.0f, capacity[i]);
     const double l = std::max(0.0f, land[i]);
     const double wet = 1.0 + p_.water_crop_gain * (water[i] ? 1.0 : 0.0);
@@ -465,15 +466,21 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     rf[i] = static_cast<float>(capr);
     rf_land[i] = static_cast<float>(capr * std::pow(l, p_.tech_land_elasticity) * wet);
     other_f[i] = static_cast<float>(std::exp(p_.other_consumption_wealth_slope * wealth[i]));
-    sum_rf += rf[i];
-    sum_rf_land += rf_land[i];
-    sum_other += other_f[i];
     auto s = seed.open(kSetupDomain, kSetupPeriod, i);
     const double pb = std::clamp(p_.business_share * (1.0 + p_.business_wealth_slope * wealth[i]), 0.0, 1.0);
     business[i] = s.uniform() < pb ? 1 : 0;
   }
+  // Sums in household order (across ranks of a split world: Collective::ordered_sum).
+  std::vector<double> sums(3, 0.0);  // rf, rf_land, other
+  world.comm().ordered_sum(sums, [&](std::vector<double>& acc) {
+    for (std::size_t i = i0; i < i1; ++i) {
+      acc[0] += rf[i];
+      acc[1] += rf_land[i];
+      acc[2] += other_f[i];
+    }
+  });
   const auto norm = [n](double total) { return total > 0 ? static_cast<double>(n) / total : 0.0; };
-  const double k_rf = norm(sum_rf), k_rf_land = norm(sum_rf_land), k_other = norm(sum_other);
+  const double k_rf = norm(sums[0]), k_rf_land = norm(sums[1]), k_other = norm(sums[2]);
 
   // Expected income at the baseline states (no programme assets yet): shocks at their means, the year's
   // seasonal weights average 1.
@@ -489,7 +496,7 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
   const float steady_cash = static_cast<float>(std::max(
       0.0, p_.buffer_months - 1.0 +
                (p_.excess_consumption_share > 0 ? p_.saving_rate / p_.excess_consumption_share : 0.0)));
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = i0; i < i1; ++i) {
     rf[i] = static_cast<float>(rf[i] * k_rf);
     rf_land[i] = static_cast<float>(rf_land[i] * k_rf_land);
     other_f[i] = static_cast<float>(other_f[i] * k_other);

@@ -22,6 +22,8 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <limits>
+#include <stdexcept>
 #include <thread>
 
 namespace chacra::mpi {
@@ -54,6 +56,39 @@ Session::~Session() {
   if (owner_ && !finalized) MPI_Finalize();
 }
 
+Split parse_split(const std::string& name) {
+  if (name == "units") return Split::units;
+  if (name == "districts") return Split::districts;
+  if (name == "auto") return Split::automatic;
+  throw std::invalid_argument("--mpi-split expects units, districts or auto, got '" + name + "'");
+}
+
+const char* split_name(Split split) {
+  switch (split) {
+    case Split::units: return "units";
+    case Split::districts: return "districts";
+    case Split::automatic: return "auto";
+  }
+  return "?";
+}
+
+int Layout::group_of(int rank) const {
+  for (int g = 0; g < groups(); ++g)
+    if (rank < first_rank[static_cast<std::size_t>(g) + 1]) return g;
+  return groups() - 1;
+}
+
+Layout layout(Split split, std::size_t units, int ranks) {
+  ranks = std::max(ranks, 1);
+  int groups = ranks;  // units: one rank per group
+  if (split == Split::districts) groups = 1;
+  if (split == Split::automatic) groups = static_cast<int>(std::clamp<std::size_t>(units, 1, static_cast<std::size_t>(ranks)));
+  Layout l;
+  for (int g = 0; g <= groups; ++g)
+    l.first_rank.push_back(static_cast<int>(static_cast<long long>(g) * ranks / groups));
+  return l;
+}
+
 std::vector<std::vector<Unit>> assign_units(const std::vector<Unit>& units, int ranks) {
   const auto k = static_cast<std::size_t>(std::max(ranks, 1));
   std::vector<std::vector<Unit>> out(k);
@@ -81,16 +116,161 @@ std::string now_iso() {
   return buf;
 }
 
-// Waits for a non-blocking collective without spinning a core (ranks that finished early must not steal
-// cycles from the ranks still simulating on the same node).
+// Waits for a non-blocking operation without spinning a core (ranks that finished early must not steal
+// cycles from the ranks still simulating on the same node): a few quick tests, then sleeps growing to 0.5 ms.
+// Used where a rank may wait long for others (synchronisation points, small messages); bulk transfers that
+// follow such a point use wait_yielding, which keeps the transfer moving.
 void wait_gently(MPI_Request& request) {
+  int flag = 0;
+  for (int tries = 0;; ++tries) {
+    MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
+    if (flag) return;
+    if (tries < 32)
+      std::this_thread::yield();
+    else
+      std::this_thread::sleep_for(std::chrono::microseconds(std::min(500, 10 * (tries - 31))));
+  }
+}
+
+// Waits for a transfer whose peer is known to be taking part (it has passed the synchronisation point): test
+// and yield, so that on a node with more runnable processes than cores (other jobs, --oversubscribe) the
+// peer gets the core instead of this rank spinning through its time slice.
+void wait_yielding(MPI_Request& request) {
   int flag = 0;
   for (;;) {
     MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
     if (flag) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::yield();
   }
 }
+
+// Collective operations of the ranks that share one world split by districts (sim/collective.hpp), over a
+// communicator whose rank order is the order of the district blocks. Only the thread that steps the world
+// calls them (MPI_THREAD_FUNNELED). Bulk data moves in messages of at most 1 GiB (MPI counts are int).
+class MpiCollective : public Collective {
+ public:
+  explicit MpiCollective(MPI_Comm comm) : comm_(comm) {
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+  }
+  int size() const override { return size_; }
+  int rank() const override { return rank_; }
+
+  void ordered_sum(std::vector<double>& acc, const std::function<void(std::vector<double>&)>& add) const override {
+    const int n = static_cast<int>(acc.size());
+    if (rank_ > 0) {
+      MPI_Request req;
+      MPI_Irecv(acc.data(), n, MPI_DOUBLE, rank_ - 1, kOrderedSumTag, comm_, &req);
+      wait_gently(req);
+    }
+    add(acc);
+    if (rank_ + 1 < size_) {
+      MPI_Request req;
+      MPI_Isend(acc.data(), n, MPI_DOUBLE, rank_ + 1, kOrderedSumTag, comm_, &req);
+      wait_gently(req);
+    }
+    MPI_Request req;
+    MPI_Ibcast(acc.data(), n, MPI_DOUBLE, size_ - 1, comm_, &req);
+    wait_gently(req);
+  }
+
+  void sum(std::vector<std::uint64_t>& values) const override {
+    MPI_Request req;
+    MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_UINT64_T, MPI_SUM, comm_, &req);
+    wait_gently(req);
+  }
+
+  std::vector<char> all_gather(const void* data, std::size_t bytes) const override {
+    std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
+    std::uint64_t mine = bytes;
+    MPI_Request req;
+    MPI_Iallgather(&mine, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, comm_, &req);
+    wait_gently(req);
+    std::vector<int> counts, offsets;
+    std::uint64_t total = 0;
+    for (std::uint64_t n : sizes) {
+      if (total + n > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+        throw std::runtime_error("MPI all_gather of more than 2 GiB");
+      counts.push_back(static_cast<int>(n));
+      offsets.push_back(static_cast<int>(total));
+      total += n;
+    }
+    std::vector<char> out(static_cast<std::size_t>(total));
+    MPI_Iallgatherv(data, static_cast<int>(bytes), MPI_BYTE, out.data(), counts.data(), offsets.data(), MPI_BYTE,
+                    comm_, &req);
+    wait_yielding(req);
+    return out;
+  }
+
+  // Rank 0 (which also writes the file, so usually arrives last) receives the ranks' data one after another.
+  // A sending rank waits gently (sleeping) for rank 0's go-ahead, then sends while rank 0 is receiving: no
+  // rank spins while rank 0 is still busy, and the transfer itself is not slowed by sleeps.
+  void gather(const void* data, std::size_t bytes, std::vector<char>& out,
+              std::vector<std::uint64_t>* sizes_out) const override {
+    std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
+    std::uint64_t mine = bytes;
+    MPI_Request req;
+    MPI_Igather(&mine, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, 0, comm_, &req);
+    wait_gently(req);
+    if (rank_ != 0) {
+      char go = 0;
+      MPI_Irecv(&go, 1, MPI_BYTE, 0, kGoTag, comm_, &req);
+      wait_gently(req);
+      send(data, bytes, 0, kGatherTag);
+      return;
+    }
+    std::uint64_t total = 0;
+    for (std::uint64_t n : sizes) total += n;
+    out.resize(static_cast<std::size_t>(total));
+    if (bytes > 0) std::memcpy(out.data(), data, bytes);
+    std::size_t at = bytes;
+    for (int r = 1; r < size_; ++r) {
+      char go = 1;
+      send(&go, 1, r, kGoTag);
+      receive(out.data() + at, sizes[static_cast<std::size_t>(r)], r, kGatherTag);
+      at += sizes[static_cast<std::size_t>(r)];
+    }
+    if (sizes_out != nullptr) *sizes_out = sizes;
+  }
+
+  void broadcast(std::vector<char>& bytes) const override {
+    std::uint64_t n = bytes.size();
+    MPI_Request req;
+    MPI_Ibcast(&n, 1, MPI_UINT64_T, 0, comm_, &req);
+    wait_gently(req);
+    bytes.resize(static_cast<std::size_t>(n));
+    for (std::uint64_t at = 0; at < n; at += kPiece) {
+      const int count = static_cast<int>(std::min<std::uint64_t>(kPiece, n - at));
+      MPI_Ibcast(bytes.data() + at, count, MPI_BYTE, 0, comm_, &req);
+      wait_yielding(req);
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kPiece = std::uint64_t{1} << 30;
+  static constexpr int kOrderedSumTag = 7101, kGatherTag = 7102, kGoTag = 7103;
+
+  void send(const void* data, std::uint64_t bytes, int to, int tag) const {
+    const char* p = static_cast<const char*>(data);
+    for (std::uint64_t at = 0; at < bytes; at += kPiece) {
+      const int count = static_cast<int>(std::min<std::uint64_t>(kPiece, bytes - at));
+      MPI_Request req;
+      MPI_Isend(p + at, count, MPI_BYTE, to, tag, comm_, &req);
+      wait_yielding(req);
+    }
+  }
+  void receive(char* data, std::uint64_t bytes, int from, int tag) const {
+    for (std::uint64_t at = 0; at < bytes; at += kPiece) {
+      const int count = static_cast<int>(std::min<std::uint64_t>(kPiece, bytes - at));
+      MPI_Request req;
+      MPI_Irecv(data + at, count, MPI_BYTE, from, tag, comm_, &req);
+      wait_yielding(req);
+    }
+  }
+
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+};
 
 void broadcast_int(int& value, int root) {
   MPI_Request req;
@@ -255,8 +435,10 @@ Plan prepare(const Scenario& scenario, const RunOptions& options, const std::vec
 
 }  // namespace
 
+std::unique_ptr<Collective> world_collective() { return std::make_unique<MpiCollective>(MPI_COMM_WORLD); }
+
 RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, const ModelBuilder& builder,
-                           const RunOptions& options, bool quiet) {
+                           const RunOptions& options, bool quiet, Split split) {
   const auto t_start = clock::now();
   const std::string start_time = now_iso();
   h5::quiet_errors();
@@ -302,24 +484,41 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
     if (done[i]) ++resumed;
     else pending.push_back(units[i]);
   }
-  const auto assignment = assign_units(pending, ranks);
+  // Groups of consecutive ranks each run whole units; a group of several ranks splits each of its units'
+  // population by blocks of districts (its ranks in block order). One group per rank is the unit split.
+  const Layout groups = layout(split, pending.size(), ranks);
+  const int group = groups.group_of(me);
+  const int group_size = groups.size(group);
+  MPI_Comm group_comm;
+  MPI_Comm_split(MPI_COMM_WORLD, group, me, &group_comm);
+  const MpiCollective collective(group_comm);
+  const bool leader = collective.rank() == 0;  // writes the group's unit files and prints its lines
+  auto group_name = [&](int g) {
+    const int first = groups.first_rank[static_cast<std::size_t>(g)], size = groups.size(g);
+    return size == 1 ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(first + size - 1);
+  };
+  const auto assignment = assign_units(pending, groups.groups());
   if (session.root() && !quiet) {
     std::string line = "chacra: " + std::to_string(pending.size()) + " arm x replicate units on " +
                        std::to_string(ranks) + " MPI rank(s) x " + rank_threads.front() + " thread(s)";
+    if (groups.groups() < ranks)
+      line += ", split by districts over " + std::to_string(groups.groups()) + " group(s) of ranks";
     if (resumed) line += " (" + std::to_string(resumed) + " finished earlier, kept)";
     std::fputs((line + "\n").c_str(), stderr);
   }
 
-  // This rank's units, each into its own file; a failure ends the job with the unit named.
+  // This group's units, each into its own file; a failure ends the job with the unit named.
   const FaultInjection fault = fault_injection();
   RunResult mine;
   mine.threads = threads;
-  for (const Unit& u : assignment[static_cast<std::size_t>(me)]) {
+  const std::string who = group_size == 1 ? "rank " + std::to_string(me) : "ranks " + group_name(group);
+  for (const Unit& u : assignment[static_cast<std::size_t>(group)]) {
     const Arm& arm = scenario.arms[u.arm];
     const auto t_unit = clock::now();
     try {
       if (stop_requested()) throw Interrupted(stop_signal());
-      if (!quiet) std::fprintf(stderr, "chacra[rank %d/%d %s]: %s started\n", me, ranks, host.c_str(), unit_name(u).c_str());
+      if (!quiet && leader)
+        std::fprintf(stderr, "chacra[%s/%d %s]: %s started\n", who.c_str(), ranks, host.c_str(), unit_name(u).c_str());
       RunOptions o;
       o.output_path = unit_path(options.output_path, u);
       o.force = true;
@@ -327,7 +526,9 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
       o.profile = options.profile;
       o.command_line = options.command_line;
       o.run_unit = [u](std::uint32_t r, std::size_t a) { return r == u.replicate && a == u.arm; };
-      if (fault.matches(arm.name, u.replicate)) {
+      if (group_size > 1) o.collective = &collective;
+      // Injected on the group's last rank: with a split unit, a rank that does not write the file fails.
+      if (fault.matches(arm.name, u.replicate) && collective.rank() == group_size - 1) {
         const bool crash = fault.crash;
         o.progress = [crash](std::uint64_t, std::uint64_t) {
           if (crash) std::raise(SIGKILL);
@@ -343,9 +544,9 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
       if (mine.phase_names.empty()) mine.phase_names = r.phase_names, mine.phase_seconds.assign(r.phase_seconds.size(), 0.0);
       for (std::size_t i = 0; i < r.phase_seconds.size() && i < mine.phase_seconds.size(); ++i)
         mine.phase_seconds[i] += r.phase_seconds[i];
-      if (!quiet)
-        std::fprintf(stderr, "chacra[rank %d/%d %s]: %s done in %.1f s\n", me, ranks, host.c_str(), unit_name(u).c_str(),
-                     std::chrono::duration<double>(clock::now() - t_unit).count());
+      if (!quiet && leader)
+        std::fprintf(stderr, "chacra[%s/%d %s]: %s done in %.1f s\n", who.c_str(), ranks, host.c_str(),
+                     unit_name(u).c_str(), std::chrono::duration<double>(clock::now() - t_unit).count());
     } catch (const std::exception& e) {
       const int code = exit_status(e);
       const auto* in = dynamic_cast<const Interrupted*>(&e);
@@ -361,6 +562,7 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
     }
   }
   barrier_gently();  // every unit file is complete (renamed into place) past this point
+  MPI_Comm_free(&group_comm);
 
   // Rank 0 joins the unit files into OUT, in canonical order, then finalize and the atomic rename.
   RunResult result;
@@ -398,13 +600,14 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
               throw h5::Error(path + " holds no complete unit (" + unit_name(u) + "); run again with --resume");
             copy_object(src, unit_group, out, unit_group, path);
             result.units.push_back(read_unit(out, unit_group, arm.name, r, variables[a]));
-            // Which rank ran the unit ("-" for one finished by an earlier, resumed attempt).
+            // Which rank (or ranks "first-last" of a group) ran the unit ("-" for one finished by an earlier,
+            // resumed attempt).
             int ran_by = -1;
-            for (int k = 0; k < ranks && ran_by < 0; ++k)
+            for (int k = 0; k < groups.groups() && ran_by < 0; ++k)
               for (const Unit& v : assignment[static_cast<std::size_t>(k)])
                 if (v.replicate == r && v.arm == a) ran_by = k;
             unit_ranks += (unit_ranks.empty() ? "" : ",") + arm.name + "/" + std::to_string(r) + "=" +
-                          (ran_by < 0 ? std::string("-") : std::to_string(ran_by));
+                          (ran_by < 0 ? std::string("-") : group_name(ran_by));
           }
         }
         const std::uint64_t months = static_cast<std::uint64_t>(base.integer("run.years")) * 12;
@@ -427,6 +630,8 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
         h5::write_attr(prov, "mpi_hosts", host_list);
         h5::write_attr(prov, "mpi_threads_per_rank", thread_list);
         h5::write_attr(prov, "mpi_unit_ranks", unit_ranks);
+        h5::write_attr(prov, "mpi_split", std::string(split_name(split)));
+        h5::write_attr(prov, "mpi_groups", static_cast<long long>(groups.groups()));
         h5::write_attr(prov, "mpi_join", std::string("unit files joined by rank 0 (H5Ocopy)"));
         if (resumed) {
           h5::write_attr(prov, "resumed_time", start_time);

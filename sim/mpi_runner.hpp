@@ -9,6 +9,7 @@
 #include "sim/runner.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,11 @@ class Session {
   bool owner_ = false;
 };
 
+// The collective operations of all ranks of MPI_COMM_WORLD (rank order = district block order), for a world
+// split by districts across every rank (the budget-neutrality solve before an --mpi-split districts run).
+// Needs a Session.
+std::unique_ptr<Collective> world_collective();
+
 // One work unit: replicate r, arm index a (into scenario.arms).
 struct Unit {
   std::uint32_t replicate = 0;
@@ -45,19 +51,41 @@ struct Unit {
 // ranks: dealt in a snake order (0..K-1, K-1..0, ...) so that each rank gets a mix of arms whatever K.
 std::vector<std::vector<Unit>> assign_units(const std::vector<Unit>& units, int ranks);
 
+// How the ranks share the work (chacra run --mpi-split; docs/cluster.md):
+//   units      each rank runs whole arm x replicate units (the default);
+//   districts  every unit runs on all ranks, its population split by blocks of whole districts (for a
+//              population too large for one node);
+//   auto       groups of ranks: as many groups as units left to run, at most one per rank, each unit split
+//              by districts across its group's ranks (units when there are at least as many units as ranks).
+// The output is identical in every mode.
+enum class Split { units, districts, automatic };
+Split parse_split(const std::string& name);  // "units", "districts", "auto"; throws std::invalid_argument
+const char* split_name(Split split);
+
+// Groups of consecutive ranks that each run whole units: group g is ranks [first_rank[g], first_rank[g+1]).
+struct Layout {
+  std::vector<int> first_rank;  // groups + 1 entries
+  int groups() const { return static_cast<int>(first_rank.size()) - 1; }
+  int group_of(int rank) const;
+  int size(int group) const { return first_rank[static_cast<std::size_t>(group) + 1] - first_rank[static_cast<std::size_t>(group)]; }
+};
+Layout layout(Split split, std::size_t units, int ranks);
+
 // Where unit (r, a) is written: OUT.parts/unit_r<R>_a<A>.h5.
 std::string parts_dir(const std::string& output_path);
 std::string unit_path(const std::string& output_path, const Unit& unit);
 
 // Runs the scenario split across the ranks of MPI_COMM_WORLD. Collective: every rank calls it with the same
-// scenario and options. Rank 0 returns the full RunResult (units in canonical order, as run_scenario);
-// other ranks return a RunResult holding only their own units. options.threads is per rank (0: the cores
-// of the node divided among the ranks on it, or SLURM_CPUS_PER_TASK). options.resume keeps the unit
-// files completed by an earlier attempt and runs only the others. A unit that fails on any rank ends the
-// whole job: the failing rank prints the unit (arm, replicate) and the error, then calls MPI_Abort with
-// exit status 1 (2 for bad input, 128+signal when interrupted).
-// options.progress is ignored; progress lines (unless quiet) name rank and unit.
+// scenario, options and split. Rank 0 returns the full RunResult (units in canonical order, as
+// run_scenario); other ranks return a RunResult holding only their own units. options.threads is per rank
+// (0: the cores of the node divided among the ranks on it, or SLURM_CPUS_PER_TASK). options.resume keeps
+// the unit files completed by an earlier attempt (in any split mode, on any number of ranks) and runs only
+// the others. A unit that fails on any rank ends the whole job: the failing rank prints the unit (arm,
+// replicate) and the error, then calls MPI_Abort with exit status 1 (2 for bad input, 128+signal when
+// interrupted). A unit split by districts is written (renamed into place) only once every rank of its
+// group has finished it.
+// options.progress is ignored; progress lines (unless quiet) name rank(s) and unit.
 RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, const ModelBuilder& builder,
-                           const RunOptions& options, bool quiet = false);
+                           const RunOptions& options, bool quiet = false, Split split = Split::units);
 
 }  // namespace chacra::mpi

@@ -35,7 +35,52 @@ const char* department_name(std::uint8_t department) {
   return department < 6 ? kDepartments[department] : "other";
 }
 
-World generate_population(const ParamSet& p, std::uint32_t replicate) {
+WorldPart district_block(const std::vector<std::uint32_t>& centre_first, const std::vector<std::uint32_t>& district_first,
+                         int rank, int ranks) {
+  const std::size_t n_districts = district_first.empty() ? 0 : district_first.size() - 1;
+  const std::uint64_t total = centre_first.empty() ? 0 : centre_first.back();
+  auto households_before = [&](std::size_t d) -> std::uint64_t { return centre_first[district_first[d]]; };
+  // Boundary k (district index) for k = 0..ranks, each at least the previous one.
+  auto boundary = [&](int k, std::size_t previous) -> std::size_t {
+    if (k <= 0) return 0;
+    if (k >= ranks) return n_districts;
+    const std::uint64_t target = total * static_cast<std::uint64_t>(k) / static_cast<std::uint64_t>(ranks);
+    std::size_t d = previous;
+    while (d < n_districts && households_before(d) < target) ++d;
+    if (d > previous && target - households_before(d - 1) < households_before(d) - target) --d;
+    return d;
+  };
+  std::size_t begin = 0, end = 0;
+  for (int k = 1; k <= rank + 1; ++k) {
+    begin = end;
+    end = boundary(k, begin);
+  }
+  WorldPart part;
+  part.district_begin = static_cast<std::uint32_t>(begin);
+  part.district_end = static_cast<std::uint32_t>(end);
+  part.centre_begin = n_districts ? district_first[begin] : 0;
+  part.centre_end = n_districts ? district_first[end] : 0;
+  part.household_begin = centre_first.empty() ? 0 : centre_first[part.centre_begin];
+  part.household_end = centre_first.empty() ? 0 : centre_first[part.centre_end];
+  part.total_households = total;
+  return part;
+}
+
+namespace {
+
+World generate(const ParamSet& p, std::uint32_t replicate, const Collective* collective);
+
+}  // namespace
+
+World generate_population(const ParamSet& p, std::uint32_t replicate) { return generate(p, replicate, nullptr); }
+
+World generate_population(const ParamSet& p, std::uint32_t replicate, const Collective& collective) {
+  return generate(p, replicate, &collective);
+}
+
+namespace {
+
+World generate(const ParamSet& p, std::uint32_t replicate, const Collective* collective) {
   const rng::StreamSeed seed{static_cast<std::uint64_t>(p.integer("population.seed")), replicate};
   const auto n_households = static_cast<std::size_t>(p.integer("population.households"));
   const auto n_districts = static_cast<std::size_t>(p.integer("population.districts"));
@@ -137,9 +182,17 @@ World generate_population(const ParamSet& p, std::uint32_t replicate) {
     c_nucleus[c] = nucleus;
   }
 
-  // Households.
+  // Households: all of them, or those of this process's block of districts.
+  std::size_t centre_begin = 0, centre_end = n_centres;
+  if (collective != nullptr) {
+    w.collective = collective;
+    w.part = district_block(w.centre_first, w.district_first, collective->rank(), collective->size());
+    centre_begin = w.part.centre_begin;
+    centre_end = w.part.centre_end;
+  }
   auto& h = w.households;
-  h.resize(n_households);
+  h.resize(w.centre_first[centre_end] - w.centre_first[centre_begin]);
+  h.set_first_row(w.centre_first[centre_begin]);
   auto* h_centre = h.add<std::uint32_t>("centre", "index", "Population centre of the household");
   auto* h_district = h.add<std::uint32_t>("district", "index", "District of the household");
   ColumnInfo ages;
@@ -165,7 +218,7 @@ World generate_population(const ParamSet& p, std::uint32_t replicate) {
   auto* h_wealth = h.add<float>("wealth_index", "z-score", "Baseline asset index (proxy-means-test input)");
   const double mu_land = std::log(mean_land) - 0.5 * 0.8 * 0.8;
   const double mu_capacity = -0.5 * sd_log_capacity * sd_log_capacity;
-  for (std::size_t c = 0; c < n_centres; ++c) {
+  for (std::size_t c = centre_begin; c < centre_end; ++c) {
     std::uint32_t ubn_count = 0;
     for (std::uint32_t i = w.centre_first[c]; i < w.centre_first[c + 1]; ++i) {
       auto s = seed.open(kHouseholdDomain, 0, i);
@@ -223,5 +276,7 @@ World generate_population(const ParamSet& p, std::uint32_t replicate) {
   w.make_blocks(static_cast<std::size_t>(p.integer("population.block_households")));
   return w;
 }
+
+}  // namespace
 
 }  // namespace chacra

@@ -13,6 +13,18 @@ namespace chacra {
 // replicate) always gives the same world, bit for bit, whatever the thread count.
 World generate_population(const ParamSet& params, std::uint32_t replicate);
 
+// The same population split by blocks of whole districts across the processes of `collective` (MPI ranks;
+// docs/cluster.md): this process's block only (World::split()). Districts and centres are drawn for the
+// whole population (a few bytes per centre); households only for the block, each exactly as the whole
+// generator draws it (same global index, same stream). Centre columns derived from households (ubn_share)
+// are filled only for the block's centres. `collective` must outlive the world.
+World generate_population(const ParamSet& params, std::uint32_t replicate, const Collective& collective);
+
+// Rank `rank` of `ranks`'s block: contiguous districts holding about households/ranks households (the
+// boundaries nearest to k/ranks of the households; blocks may be empty when ranks exceed districts).
+WorldPart district_block(const std::vector<std::uint32_t>& centre_first, const std::vector<std::uint32_t>& district_first,
+                         int rank, int ranks);
+
 // Names of the five departments of the evaluation plus "other" (district column "department").
 const char* department_name(std::uint8_t department);
 

@@ -267,30 +267,125 @@ h5::Handle create_chunked(hid_t parent, const std::string& name, ColumnType type
   return h5::Handle(ds);
 }
 
+// One column of a population table: `rows` rows of `data` (row-major, info.width values per row).
+void write_table_column(hid_t g, const std::string& group, const ColumnInfo& info, std::size_t rows,
+                        std::size_t chunk_rows, const void* data) {
+  std::vector<hsize_t> dims{rows}, chunk{chunk_rows};
+  if (info.width > 1) {
+    dims.push_back(static_cast<hsize_t>(info.width));
+    chunk.push_back(static_cast<hsize_t>(info.width));
+  }
+  h5::Handle ds = create_chunked(g, info.name, info.type, dims, chunk);
+  write_rows_chunked(ds, info.type, static_cast<std::size_t>(info.width), rows, chunk_rows, data, {},
+                     group + "/" + info.name);
+  h5::write_attr(ds, "unit", info.unit);
+  h5::write_attr(ds, "description", info.description);
+  if (!info.labels.empty()) {
+    std::string joined;
+    for (const auto& l : info.labels) joined += (joined.empty() ? "" : ",") + l;
+    h5::write_attr(ds, "labels", joined);
+  }
+}
+
 // The population tables: the same datasets and attributes as h5::write_table (chunks of at most 65,536
 // rows, balanced), with the chunks written by write_rows_chunked.
 void write_table_chunked(hid_t parent, const std::string& group, const Table& table) {
   h5::Handle g = h5::create_group(parent, group);
   h5::write_attr(g, "rows", static_cast<long long>(table.rows()));
   const std::size_t chunk_rows = balanced_chunk_rows(table.rows(), 65536);
+  for (std::size_t i = 0; i < table.column_count(); ++i)
+    write_table_column(g, group, table.info(i), table.rows(), chunk_rows, table.data(i));
+}
+
+// ---- A world split by districts (World::split()): gathering rows on rank 0 ----
+//
+// Columns of the rows a process holds (rank order = row order) are gathered on rank 0 in batches of at
+// most kGatherBatchBytes of gathered data (one column at least), so rank 0 holds one batch and one whole
+// column at a time, and a small population needs one message per process and batch.
+constexpr std::size_t kGatherBatchBytes = std::size_t{16} << 20;
+
+struct ColumnPart {
+  const void* data;       // this process's rows, from its first one
+  std::size_t row_bytes;  // bytes per row
+};
+
+struct GatherBuffers {
+  std::vector<char> packed, gathered, column;
+  std::vector<std::uint64_t> sizes;
+};
+
+// Gathers the columns `parts` (each of `rows` rows here, `total_rows` over all processes) and calls
+// `column(k, data)` on rank 0 with column k of every process's rows, in order. Collective.
+void gather_columns(const Collective& comm, const std::vector<ColumnPart>& parts, std::size_t rows,
+                    std::size_t total_rows, const std::function<void(std::size_t, const char*)>& column,
+                    GatherBuffers& buf) {
+  for (std::size_t first = 0; first < parts.size();) {
+    std::size_t last = first + 1, batch_row = parts[first].row_bytes;
+    while (last < parts.size() && (batch_row + parts[last].row_bytes) * total_rows <= kGatherBatchBytes)
+      batch_row += parts[last++].row_bytes;
+    buf.packed.resize(rows * batch_row);
+    for (std::size_t k = first, at = 0; k < last; ++k) {  // this process's rows of each column in turn
+      if (rows > 0) std::memcpy(buf.packed.data() + at, parts[k].data, rows * parts[k].row_bytes);
+      at += rows * parts[k].row_bytes;
+    }
+    comm.gather(buf.packed.data(), buf.packed.size(), buf.gathered, &buf.sizes);
+    if (comm.rank() == 0) {
+      std::uint64_t gathered_rows = 0;
+      for (auto bytes : buf.sizes) gathered_rows += bytes / batch_row;
+      if (gathered_rows != total_rows)
+        throw std::logic_error("split world: gathered " + std::to_string(gathered_rows) + " rows, expected " +
+                               std::to_string(total_rows));
+      for (std::size_t k = first, before = 0; k < last; ++k) {
+        const std::size_t rb = parts[k].row_bytes;
+        buf.column.resize(total_rows * rb);
+        std::size_t at = 0, part = 0;
+        for (auto bytes : buf.sizes) {
+          const std::size_t rows_r = bytes / batch_row;
+          if (rows_r > 0) std::memcpy(buf.column.data() + at, buf.gathered.data() + part + rows_r * before, rows_r * rb);
+          at += rows_r * rb;
+          part += bytes;
+        }
+        before += rb;
+        column(k, buf.column.data());
+      }
+    }
+    first = last;
+  }
+}
+
+// A population table of a split world: each process contributes its stored rows [first, first + count),
+// and rank 0 writes the datasets of `total_rows` rows exactly as write_table_chunked writes the whole table.
+// Collective; `parent` is used on rank 0.
+void write_table_split(hid_t parent, const std::string& group, const Table& table, std::size_t first,
+                       std::size_t count, std::size_t total_rows, const Collective& comm) {
+  h5::Handle g;
+  if (comm.rank() == 0) {
+    g = h5::create_group(parent, group);
+    h5::write_attr(g, "rows", static_cast<long long>(total_rows));
+  }
+  const std::size_t chunk_rows = balanced_chunk_rows(total_rows, 65536);
+  std::vector<ColumnPart> parts;
   for (std::size_t i = 0; i < table.column_count(); ++i) {
     const ColumnInfo& info = table.info(i);
-    std::vector<hsize_t> dims{table.rows()}, chunk{chunk_rows};
-    if (info.width > 1) {
-      dims.push_back(static_cast<hsize_t>(info.width));
-      chunk.push_back(static_cast<hsize_t>(info.width));
-    }
-    h5::Handle ds = create_chunked(g, info.name, info.type, dims, chunk);
-    write_rows_chunked(ds, info.type, static_cast<std::size_t>(info.width), table.rows(), chunk_rows, table.data(i),
-                       {}, group + "/" + info.name);
-    h5::write_attr(ds, "unit", info.unit);
-    h5::write_attr(ds, "description", info.description);
-    if (!info.labels.empty()) {
-      std::string joined;
-      for (const auto& l : info.labels) joined += (joined.empty() ? "" : ",") + l;
-      h5::write_attr(ds, "labels", joined);
-    }
+    const std::size_t row_bytes = static_cast<std::size_t>(info.width) * column_type_size(info.type);
+    parts.push_back(ColumnPart{static_cast<const char*>(table.data(i)) + first * row_bytes, row_bytes});
   }
+  GatherBuffers buf;
+  gather_columns(comm, parts, count, total_rows, [&](std::size_t i, const char* data) {
+    write_table_column(g, group, table.info(i), total_rows, chunk_rows, data);
+  }, buf);
+}
+
+// The population of a world split by districts (see write_table_split): districts, centres and households
+// of every process, in the order of the whole population.
+void write_population_split(hid_t file, const std::string& group, const World& w) {
+  const Collective& comm = w.comm();
+  write_table_split(file, group + "/districts", w.districts, w.district_begin(), w.district_end() - w.district_begin(),
+                    w.district_count(), comm);
+  write_table_split(file, group + "/centres", w.centres, w.centre_begin(), w.centre_end() - w.centre_begin(),
+                    w.centre_count(), comm);
+  write_table_split(file, group + "/households", w.households, 0, w.household_count(),
+                    static_cast<std::size_t>(w.total_households()), comm);
 }
 
 // Sum over rows of column k of a row-major array, as double, in row order.
@@ -321,10 +416,14 @@ double column_sum(ColumnType t, const void* p, std::size_t rows, std::size_t wid
 class Recorder {
  public:
   static constexpr std::size_t kPanelChunkRows = 32768;  // at most this many households per panel chunk
+  // A world split by districts (World::split()) records collectively: each period's values of every process
+  // are gathered on rank 0 (gather_period), which computes the means over the whole population and writes
+  // the panel, exactly as for the whole world; panel_group and aggregate_group are used only there.
   Recorder(World& world, const std::vector<std::string>& variables, int months_per_period, std::size_t periods,
            hid_t panel_group, hid_t aggregate_group)
       : world_(world), months_(months_per_period), periods_(periods), panel_(panel_group), agg_(aggregate_group) {
     const std::size_t n = world.household_count();
+    const std::size_t n_total = static_cast<std::size_t>(world.total_households());
     for (const auto& name : variables) {
       Var v;
       v.index = world.households.index(name);
@@ -334,8 +433,8 @@ class Recorder {
       if (v.sum) v.accumulated.assign(cells, 0.0f);
       v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
       if (panel_ >= 0) {
-        std::vector<hsize_t> dims{periods, n};
-        std::vector<hsize_t> chunk{1, balanced_chunk_rows(n, kPanelChunkRows)};
+        std::vector<hsize_t> dims{periods, n_total};
+        std::vector<hsize_t> chunk{1, balanced_chunk_rows(n_total, kPanelChunkRows)};
         if (v.info.width > 1) {
           dims.push_back(static_cast<hsize_t>(v.info.width));
           chunk.push_back(static_cast<hsize_t>(v.info.width));
@@ -366,12 +465,23 @@ class Recorder {
     if ((month + 1) % months_ != 0) return;
     const std::size_t period = static_cast<std::size_t>(month + 1) / static_cast<std::size_t>(months_) - 1;
     if (period >= periods_) return;
+    if (world_.split()) {
+      gather_period(period);
+      return;
+    }
     // Household means, one variable per task, each summed in household order (the same bits whatever the
     // thread count); then the panel, one variable at a time, its chunks filtered in parallel.
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, vars_.size(), 1), [&](const tbb::blocked_range<std::size_t>& r) {
       for (std::size_t k = r.begin(); k != r.end(); ++k) period_means(vars_[k], period);
     });
     for (auto& v : vars_) write_period(v, period);
+  }
+
+  // After the last month: in a split world, rank 0's means go to every process (a collective step after
+  // every process has recorded every period).
+  void finish() {
+    if (!world_.split()) return;
+    for (auto& v : vars_) world_.comm().broadcast(v.means);
   }
 
   UnitResult result(const std::string& arm, std::uint32_t replicate) const {
@@ -449,6 +559,32 @@ class Recorder {
       v.means[period * width + k] = n > 0 ? column_sum(stored, src, n, width, k) / static_cast<double>(n) : 0.0;
   }
 
+  // Split world: the period's values of every process gathered on rank 0 (gather_columns), which computes
+  // each sub-column's mean over the whole population in household order and writes the panel row of the
+  // period, as for a whole world.
+  void gather_period(std::size_t period) {
+    const std::size_t n = world_.household_count();
+    const auto total = static_cast<std::size_t>(world_.total_households());
+    std::vector<ColumnPart> parts;
+    for (const auto& v : vars_) {
+      const void* src = v.sum ? static_cast<const void*>(v.accumulated.data()) : world_.households.data(v.index);
+      parts.push_back(ColumnPart{src, static_cast<std::size_t>(v.info.width) *
+                                          column_type_size(v.sum ? ColumnType::f32 : v.info.type)});
+    }
+    gather_columns(world_.comm(), parts, n, total, [&](std::size_t k, const char* data) {
+      Var& v = vars_[k];
+      const auto width = static_cast<std::size_t>(v.info.width);
+      const ColumnType stored = v.sum ? ColumnType::f32 : v.info.type;
+      for (std::size_t c = 0; c < width; ++c)
+        v.means[period * width + c] = total > 0 ? column_sum(stored, data, total, width, c) / static_cast<double>(total) : 0.0;
+      if (v.dataset.valid() && total > 0)
+        write_rows_chunked(v.dataset, stored, width, total, balanced_chunk_rows(total, kPanelChunkRows), data,
+                           {static_cast<hsize_t>(period)}, "panel " + v.info.name);
+    }, buffers_);
+    for (auto& v : vars_)
+      if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
+  }
+
   void write_period(Var& v, std::size_t period) {
     const std::size_t n = world_.household_count();
     const auto width = static_cast<std::size_t>(v.info.width);
@@ -466,6 +602,7 @@ class Recorder {
   hid_t panel_;
   hid_t agg_;
   std::vector<Var> vars_;
+  GatherBuffers buffers_;  // split world: kept across periods
 };
 
 // Owns the temporary file OUT.partial. It is renamed to OUT only by commit(); a failed run removes it,
@@ -631,7 +768,19 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
   const int months_per = months_per_period(base.choice("output.frequency"));
   const bool write_panel = base.boolean("output.panel");
 
-  const MemoryEstimate memory = estimate_memory(scenario, builder);
+  // A world split by districts across the processes of options.collective: each holds its block's
+  // households; rank 0 alone writes the file (the others send it their rows).
+  const Collective* split = options.collective;
+  const bool writer = split == nullptr || split->rank() == 0;
+  if (split != nullptr && options.resume)
+    throw std::logic_error("run_scenario: --resume is handled by the MPI runner (unit files) for a split world");
+
+  MemoryEstimate memory = estimate_memory(scenario, builder);
+  if (split != nullptr) {  // this process's share (blocks are balanced by households)
+    const auto ranks = static_cast<std::uint64_t>(split->size());
+    memory.households = (memory.households + ranks - 1) / ranks;
+    memory.bytes = (memory.bytes + ranks - 1) / ranks;
+  }
   if (memory.bytes > memory.limit * 9 / 10)
     throw ResourceError("the population needs about " + std::to_string(memory.bytes >> 20) + " MiB (" +
                         std::to_string(memory.households) + " households x " +
@@ -641,32 +790,39 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
 
   RunResult result;
   result.threads = threads;
-  result.output_path = options.output_path;
+  result.output_path = writer ? options.output_path : std::string();
   std::unique_ptr<AtomicOutput> out;
   const std::string start_time = now_iso();
 
+  // The generator places exactly population.households households; the calendar comes from run.*.
+  const auto households = static_cast<std::uint64_t>(base.integer("population.households"));
+  Calendar calendar;
+  calendar.start_year = static_cast<int>(base.integer("run.start_year"));
+  calendar.months = static_cast<int>(base.integer("run.years") * 12);
+  result.households = households;
+  result.period_labels = period_labels(calendar, months_per);
+  auto selected = [&](std::uint32_t r, std::size_t a) { return !options.run_unit || options.run_unit(r, a); };
   std::uint64_t done = 0, total = 0;
+  for (std::uint32_t r = 0; r < replicates; ++r)
+    for (std::size_t a = 0; a < scenario.arms.size(); ++a)
+      if (selected(r, a)) total += households * static_cast<std::uint64_t>(calendar.months);
   try {
     for (std::uint32_t r = 0; r < replicates; ++r) {
-      const World population = generate_population(base, r);
-      if (r == 0) {
-        total = population.household_count() * static_cast<std::uint64_t>(population.calendar.months) *
-                scenario.arms.size() * replicates;
-        result.households = population.household_count();
-        result.period_labels = period_labels(population.calendar, months_per);
-      }
+      // Only replicates with a unit to run are generated (a unit filter of the MPI runner selects one).
+      bool any = false;
+      for (std::size_t a = 0; a < scenario.arms.size(); ++a) any = any || selected(r, a);
+      if (!any) continue;
+      const World population = split != nullptr ? generate_population(base, r, *split) : generate_population(base, r);
+      bool population_written = false;  // split world: this replicate's population is in the file
       for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
-        if (options.run_unit && !options.run_unit(r, a)) {
-          total -= population.household_count() * static_cast<std::uint64_t>(population.calendar.months);
-          continue;
-        }
+        if (!selected(r, a)) continue;
         const Arm& arm = scenario.arms[a];
         World world = population;
         Model model = builder(arm.params);
         const rng::StreamSeed seed{run_seed, r};
         for (auto& m : model.modules) m->setup(world, arm.params, seed);
         const auto variables = resolve_panel_variables(world, base.text_list("output.variables"), scenario.path);
-        if (!out && !options.output_path.empty()) {
+        if (!out && writer && !options.output_path.empty()) {
           // Opened only after the first arm set up cleanly, so invalid variables never leave a file.
           out = std::make_unique<AtomicOutput>(options.output_path, options.force, options.resume);
           if (!out->resumed()) {
@@ -689,13 +845,18 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
           h5::Handle g = h5::open_group(out->file(), unit_group);
           if (h5::has_attr(g, "complete")) {
             result.units.push_back(read_unit(out->file(), unit_group, arm.name, r, variables));
-            done += world.household_count() * static_cast<std::uint64_t>(world.calendar.months);
+            done += world.total_households() * static_cast<std::uint64_t>(world.calendar.months);
             continue;
           }
           g.close();
           H5Ldelete(out->file(), unit_group.c_str(), H5P_DEFAULT);  // started but not finished: redo it
         }
-        if (out) {
+        if (split != nullptr) {
+          // Every process takes part (it sends its rows), so the decision may not depend on the file.
+          if (!options.output_path.empty() && !population_written)
+            write_population_split(out ? out->file() : -1, "population/replicate_" + std::to_string(r), world);
+          population_written = true;
+        } else if (out) {
           const std::string g = "population/replicate_" + std::to_string(r);
           if (!h5::exists(out->file(), g)) {
             write_table_chunked(out->file(), g + "/districts", world.districts);
@@ -721,9 +882,10 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
           if (stop_requested()) throw Interrupted(stop_signal());
           stepper.step(month);
           recorder.after_month(month);
-          done += world.household_count();
+          done += world.total_households();  // every process of a split world steps the whole month together
           if (options.progress) options.progress(done, total);
         }
+        recorder.finish();  // split world: a collective step that every process reaches only after its last month
         recorder.write_aggregates();
         if (out) {
           // A unit is complete only once this mark is on disk; --resume skips exactly these.

@@ -60,6 +60,13 @@ struct RunOptions {
   std::function<void(hid_t file, RunResult& result)> finalize;
   // Called after every simulated month with household-months done and total.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+  // Split every unit's world by blocks of whole districts across the processes of this collective (MPI
+  // ranks; null: this process runs whole worlds). Collective: every process calls run_scenario with the same
+  // scenario and options; each generates and simulates only its block, the serial phases communicate, and
+  // rank 0 gathers the panel and population and alone writes output_path (its RunResult holds the means;
+  // the others' too, broadcast at the end of each unit). resume is not supported here (the MPI runner
+  // resumes by unit files); the results are bit-identical to a single-process run.
+  const Collective* collective = nullptr;
 };
 
 // Per-period household means of the panel variables for one arm and replicate.

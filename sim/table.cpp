@@ -35,7 +35,7 @@ static std::size_t column_bytes(const ColumnInfo& info, std::size_t rows) {
   return rows * static_cast<std::size_t>(info.width) * column_type_size(info.type);
 }
 
-Table::Table(const Table& o) : rows_(o.rows_), index_(o.index_) {
+Table::Table(const Table& o) : rows_(o.rows_), first_row_(o.first_row_), index_(o.index_) {
   columns_.reserve(o.columns_.size());
   for (const auto& c : o.columns_) {
     Column n;
@@ -60,6 +60,11 @@ void Table::resize(std::size_t rows) {
   rows_ = rows;
 }
 
+void Table::set_first_row(std::size_t row) {
+  if (!columns_.empty()) throw std::logic_error("Table::set_first_row after columns were added");
+  first_row_ = row;
+}
+
 void* Table::add_raw(ColumnInfo info) {
   if (info.width < 1) throw std::logic_error("column '" + info.name + "' has width < 1");
   auto it = index_.find(info.name);
@@ -78,13 +83,14 @@ void* Table::add_raw(ColumnInfo info) {
   return columns_.back().data.get();
 }
 
-void* Table::get_raw(const std::string& name, ColumnType type) {
+void* Table::get_raw(const std::string& name, ColumnType type, int* width) {
   auto it = index_.find(name);
   if (it == index_.end()) throw std::logic_error("no column '" + name + "'");
   Column& c = columns_[it->second];
   if (c.info.type != type)
     throw std::logic_error("column '" + name + "' is " + column_type_name(c.info.type) + ", asked as " +
                            column_type_name(type));
+  *width = c.info.width;
   return c.data.get();
 }
 

@@ -1,6 +1,8 @@
 // World layout helpers: partition of whole centres into blocks for the parallel stepper.
 #include "sim/world.hpp"
 
+#include <algorithm>
+
 namespace chacra {
 
 const char* region_name(Region r) {
@@ -15,8 +17,12 @@ const char* region_name(Region r) {
 void World::make_blocks(std::size_t target_households) {
   blocks.clear();
   const auto n_centres = static_cast<std::uint32_t>(centre_first.empty() ? 0 : centre_first.size() - 1);
+  const std::uint32_t first = split() ? std::min(part.centre_begin, n_centres) : 0;
+  const std::uint32_t last = split() ? std::min(part.centre_end, n_centres) : n_centres;
   Block b;
-  for (std::uint32_t c = 0; c < n_centres; ++c) {
+  b.centre_begin = b.centre_end = first;
+  b.household_begin = b.household_end = centre_first.empty() ? 0 : centre_first[first];
+  for (std::uint32_t c = first; c < last; ++c) {
     b.centre_end = c + 1;
     b.household_end = centre_first[c + 1];
     if (b.household_end - b.household_begin >= target_households) {

@@ -2,6 +2,7 @@
 // blocks of whole centres that the parallel stepper hands to threads.
 #pragma once
 
+#include "sim/collective.hpp"
 #include "sim/table.hpp"
 
 #include <cstdint>
@@ -31,6 +32,16 @@ const char* region_name(Region r);
 // Maximum members per household; empty member slots hold age -1.
 inline constexpr int kMaxMembers = 10;
 
+// The share of a population that one process holds when a world is split by blocks of whole districts
+// across processes (MPI ranks; docs/cluster.md): districts [district_begin, district_end), their centres
+// and their households, all numbered as in the whole population.
+struct WorldPart {
+  std::uint32_t district_begin = 0, district_end = 0;
+  std::uint32_t centre_begin = 0, centre_end = 0;
+  std::uint32_t household_begin = 0, household_end = 0;
+  std::uint64_t total_households = 0;  // of the whole population
+};
+
 struct World {
   Table districts;
   Table centres;
@@ -42,10 +53,41 @@ struct World {
   std::vector<Block> blocks;
   Calendar calendar;
 
+  // A world split by districts (`split()`): the district and centre tables, centre_first and district_first
+  // hold the whole population (rows of other processes' districts and centres hold what the generator
+  // draws without their households and are not maintained by the model), the household table only this
+  // process's households (households.first_row() == part.household_begin; columns are indexed by global
+  // household index), and the blocks cover only this process's centres. Anything that reads more than
+  // this process's districts goes through `comm()`. A world that is not split holds everything (part is
+  // unused) and comm() is the identity.
+  WorldPart part;
+  const Collective* collective = nullptr;  // null: not split
+
+  bool split() const { return collective != nullptr; }
+  const Collective& comm() const { return collective != nullptr ? *collective : Collective::serial(); }
+  // Households held here, by global index: [household_begin(), household_end()).
+  std::size_t household_begin() const { return households.first_row(); }
+  std::size_t household_end() const { return households.first_row() + households.rows(); }
+  // Centres and districts whose households are held here.
+  std::uint32_t centre_begin() const { return split() ? part.centre_begin : 0; }
+  std::uint32_t centre_end() const { return split() ? part.centre_end : static_cast<std::uint32_t>(centre_count()); }
+  std::uint32_t district_begin() const { return split() ? part.district_begin : 0; }
+  std::uint32_t district_end() const {
+    return split() ? part.district_end : static_cast<std::uint32_t>(district_count());
+  }
+  // Whether this process holds the centre's (district's) households: always in a world that is not split.
+  bool holds_centre(std::size_t c) const { return !split() || (c >= part.centre_begin && c < part.centre_end); }
+  bool holds_district(std::size_t d) const {
+    return !split() || (d >= part.district_begin && d < part.district_end);
+  }
+  // Households of the whole population (household_count() is those held here).
+  std::uint64_t total_households() const { return split() ? part.total_households : household_count(); }
+
   std::size_t household_count() const { return households.rows(); }
   std::size_t centre_count() const { return centres.rows(); }
   std::size_t district_count() const { return districts.rows(); }
-  // Rebuilds `blocks` so each holds whole centres and about `target_households` households.
+  // Rebuilds `blocks` so each holds whole centres (of those held here) and about `target_households`
+  // households.
   void make_blocks(std::size_t target_households);
 };
 

@@ -284,3 +284,69 @@ TEST(EngineInterrupt, ResumeRefusesADifferentScenario) {
   EXPECT_TRUE(fs::exists(cut + ".partial"));
   EXPECT_FALSE(fs::exists(cut));
 }
+
+namespace {
+
+// A process's view of a split world without communication: rank `rank` of `size` (for the generator).
+class FakeRanks : public chacra::Collective {
+ public:
+  FakeRanks(int rank, int size) : rank_(rank), size_(size) {}
+  int size() const override { return size_; }
+  int rank() const override { return rank_; }
+
+ private:
+  int rank_, size_;
+};
+
+}  // namespace
+
+// A population split by districts (docs/cluster.md): each rank's block is contiguous whole districts, the
+// blocks tile the population in rank order, and every held household is bit for bit the household of the
+// whole population (same global index), whatever the number of ranks, including more ranks than districts.
+TEST(PopulationSplit, BlocksTileThePopulationWithTheSameHouseholds) {
+  chacra::ParamSet p(toy::registry());
+  p.set("population.households", std::int64_t{5000});
+  p.set("population.districts", std::int64_t{11});
+  p.set("population.block_households", std::int64_t{64});
+  const chacra::World whole = chacra::generate_population(p, 0);
+  for (int ranks : {1, 2, 3, 7, 13}) {
+    std::uint32_t next_district = 0, next_household = 0;
+    for (int rank = 0; rank < ranks; ++rank) {
+      const FakeRanks comm(rank, ranks);
+      const chacra::World part = chacra::generate_population(p, 0, comm);
+      ASSERT_TRUE(part.split());
+      EXPECT_EQ(part.total_households(), whole.household_count());
+      EXPECT_EQ(part.district_begin(), next_district);
+      EXPECT_EQ(part.household_begin(), next_household);
+      EXPECT_EQ(part.centre_begin(), whole.district_first[part.district_begin()]);
+      EXPECT_EQ(part.centre_end(), whole.district_first[part.district_end()]);
+      EXPECT_EQ(part.household_end(), whole.centre_first[part.centre_end()]);
+      next_district = part.district_end();
+      next_household = static_cast<std::uint32_t>(part.household_end());
+      // Every column of every held household, through the global-index pointers.
+      for (std::size_t c = 0; c < whole.households.column_count(); ++c) {
+        const auto& info = whole.households.info(c);
+        for (std::size_t i = part.household_begin(); i < part.household_end(); ++i)
+          for (int k = 0; k < info.width; ++k)
+            ASSERT_EQ(part.households.value(c, i - part.household_begin(), k), whole.households.value(c, i, k))
+                << info.name << " household " << i << " with " << ranks << " ranks";
+      }
+      const auto* land_part = part.households.get<float>("land_ha");
+      const auto* land_whole = whole.households.get<float>("land_ha");
+      for (std::size_t i = part.household_begin(); i < part.household_end(); ++i) ASSERT_EQ(land_part[i], land_whole[i]);
+      // Held centres carry the household-derived centre columns; blocks cover exactly the held centres.
+      const auto* ubn_part = part.centres.get<float>("ubn_share");
+      const auto* ubn_whole = whole.centres.get<float>("ubn_share");
+      for (std::size_t c = part.centre_begin(); c < part.centre_end(); ++c) ASSERT_EQ(ubn_part[c], ubn_whole[c]);
+      std::size_t covered = 0;
+      for (const auto& blk : part.blocks) {
+        EXPECT_GE(blk.centre_begin, part.centre_begin());
+        EXPECT_LE(blk.centre_end, part.centre_end());
+        covered += blk.household_end - blk.household_begin;
+      }
+      EXPECT_EQ(covered, part.household_count());
+    }
+    EXPECT_EQ(next_district, whole.district_count());
+    EXPECT_EQ(next_household, whole.household_count());
+  }
+}
