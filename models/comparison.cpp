@@ -9,12 +9,16 @@
 #include "models/juntos.hpp"
 #include "models/shared_state.hpp"
 #include "sim/h5.hpp"
+#include "sim/runner.hpp"
 #include "sim/stats.hpp"
 #include "sim/world.hpp"
 
 #include <yaml-cpp/yaml.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -1143,10 +1147,70 @@ std::string format_comparison(const ComparisonTable& table, const std::string& f
   throw std::invalid_argument("comparison format must be table, csv or json, got '" + format + "'");
 }
 
+std::uint64_t comparison_memory_bytes(std::uint64_t households, std::uint64_t periods, std::uint64_t tech_width) {
+  // What load_arm allocates for one arm when every variable is present (see make_outcome): final-year
+  // values of 11 + 2W outcomes, denominators of the 5 + W ratio outcomes, horizon values of 10 + W outcomes
+  // and 3 horizon denominators; eight per-household totals; the poverty status of every period (a byte).
+  // Two arms are held at once (the reference and the compared arm), plus subgroup masks, sizes and the
+  // paired differences being summarised (about 128 bytes).
+  const std::uint64_t doubles = (11 + 2 * tech_width) + (5 + tech_width) + (10 + tech_width) + 3 + 8;
+  const std::uint64_t per_arm = 8 * doubles + periods;
+  std::uint64_t per_household = 0, total = 0;
+  if (__builtin_add_overflow(2 * per_arm, std::uint64_t{128}, &per_household) ||
+      __builtin_mul_overflow(households, per_household, &total))
+    return std::numeric_limits<std::uint64_t>::max();
+  return total;
+}
+
+namespace {
+
+// Resident bytes of this process now (0 where /proc is not readable).
+std::uint64_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long size = 0, resident = 0;
+  const bool ok = std::fscanf(f, "%llu %llu", &size, &resident) == 2;
+  std::fclose(f);
+  return ok ? resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// The panel's (households, periods, technology columns) as the comparison will read them.
+std::array<std::uint64_t, 3> panel_shape(hid_t file) {
+  const FileInfo info = read_file_info(file);
+  const std::string panel = "arms/" + info.arms.front() + "/replicate_0/panel";
+  h5::Handle g = h5::open_group(file, panel);
+  std::uint64_t households = 0, periods = 0, width = 0;
+  for (const auto& var : h5::list(g)) {
+    const PeriodReader r(file, panel + "/" + var);
+    households = std::max<std::uint64_t>(households, r.households);
+    periods = std::max<std::uint64_t>(periods, r.periods);
+    if (var == kTech) width = r.width;
+  }
+  return {households, periods, width};
+}
+
+}  // namespace
+
 void finalize_run_comparison(hid_t file, RunComparison& out) {
   out = RunComparison{};
   if (!has_panel(file)) {
     out.note = "no comparison: the run wrote no household panel (output.panel: false)";
+    return;
+  }
+  // The comparison holds two arms' household outcomes at once. A population split across MPI ranks (or
+  // one near the memory limit) may not leave room for it on this process: then the finished panel is kept
+  // without /comparison rather than lost to an out-of-memory kill, and `chacra compare` computes the same
+  // table later on a machine with more memory.
+  const auto [households, periods, width] = panel_shape(file);
+  const std::uint64_t need = comparison_memory_bytes(households, periods, width);
+  const std::uint64_t limit = memory_limit_bytes(), in_use = resident_bytes();
+  const std::uint64_t room = limit * 9 / 10 > in_use ? limit * 9 / 10 - in_use : 0;
+  if (need > room) {
+    out.note = "no comparison: it needs about " + std::to_string(need >> 20) + " MiB for " +
+               std::to_string(households) + " households, and " + std::to_string(room >> 20) +
+               " MiB are left (limit " + std::to_string(limit >> 20) + " MiB, " + std::to_string(in_use >> 20) +
+               " MiB in use); the panel is complete: run `chacra compare` on the output on a machine with more "
+               "memory";
     return;
   }
   out.table = compare_file(file, "");

@@ -12,6 +12,7 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -94,7 +95,12 @@ struct RunComparison {
 };
 // Computes the comparison on the open file and writes /comparison; without a panel it writes nothing
 // and records the reason in out.note instead of failing the run.
+// When the comparison would not fit in the memory left (comparison_memory_bytes against 90% of the memory
+// limit less what the process holds), it is skipped with a note saying so and how to compute it later.
 void finalize_run_comparison(hid_t file, RunComparison& out);
+// Upper bound of the bytes the comparison holds for a panel of `households` x `periods` with `tech_width`
+// technology columns (two arms' household outcomes at once).
+std::uint64_t comparison_memory_bytes(std::uint64_t households, std::uint64_t periods, std::uint64_t tech_width);
 // The table form, or the note, for printing at the end of a run.
 std::string format_run_comparison(const RunComparison& c);
 

@@ -36,6 +36,9 @@ struct MemoryEstimate {
   std::uint64_t limit = 0;                // physical memory, RLIMIT_AS, or CHACRA_MEMORY_LIMIT_BYTES
 };
 
+// Memory available to the run: physical memory, RLIMIT_AS, or CHACRA_MEMORY_LIMIT_BYTES (the smallest).
+std::uint64_t memory_limit_bytes();
+
 // A world of `households` households (at most as many districts) drawn from the arm's population parameters,
 // with the arm's model set up on it: for checks and estimates that must not build the real population.
 World setup_sample_world(const ParamSet& arm_params, const ModelBuilder& builder, std::int64_t households);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -376,6 +377,30 @@ TEST(ReliabilityResources, MemoryGuardRefusesBeforeAllocating) {
   EXPECT_LT(r.seconds, 10.0);
   // 10 million households need gigabytes; refusing must not have touched more than a little of it.
   EXPECT_LT(r.max_rss_kib, 400 * 1024) << "peak RSS " << r.max_rss_kib << " KiB";
+}
+
+// A run whose comparison would not fit in the memory left keeps its complete panel without /comparison
+// (rather than being killed at the end), says so, and `chacra compare` computes the table afterwards.
+TEST(ReliabilityResources, ComparisonThatDoesNotFitIsSkippedAndCanBeComputedLater) {
+  const auto dir = clitest::temp_dir("comparison_memory");
+  SpawnOptions opts = clitest::in_dir(dir);
+  // 12 MiB: room for the memory guard's estimate of 10,000 households (about 9 MiB), none left for the
+  // comparison once the process holds its libraries and world.
+  opts.env = {{"CHACRA_MEMORY_LIMIT_BYTES", std::to_string(12 << 20)}};
+  const std::vector<std::string> small = {"--set", "population.households=10000", "--set", "population.districts=20",
+                                          "--set", "run.years=2", "--replicates", "1"};
+  std::vector<std::string> args = {"run", "-o", "out.h5"};
+  args.insert(args.end(), small.begin(), small.end());
+  const Exit r = run_child(args, opts, 120);
+  ASSERT_EQ(r.status(), 0) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("no comparison: it needs about [0-9]+ MiB for 10000 households")))
+      << r.out;
+  EXPECT_TRUE(contains(r.out, "run `chacra compare`")) << r.out;
+  EXPECT_NE(std::system(("h5ls '" + dir + "/out.h5/comparison' > /dev/null 2>&1").c_str()), 0)
+      << "no /comparison expected";
+  const Exit later = run_child({"compare", "out.h5", "--format", "csv"}, clitest::in_dir(dir), 120);
+  EXPECT_EQ(later.status(), 0) << later.out;
+  EXPECT_TRUE(contains(later.out, "income_monetary_pen")) << later.out;
 }
 
 }  // namespace
