@@ -79,7 +79,9 @@ TEST(CliSoak, TenMillionHouseholdsFiftyYears) {
   std::cout << "soak: resident set " << settled << " MiB at 10% of the horizon, at most " << last
             << " MiB afterwards (" << lines << " progress lines)" << std::endl;
   // A progress line comes every 5 s; shrunken trial runs may be too short to log two.
-  if (r.seconds > 30) ASSERT_GE(lines, 2) << "the run logged too few progress lines to judge memory over time";
+  if (r.seconds > 30) {
+    ASSERT_GE(lines, 2) << "the run logged too few progress lines to judge memory over time";
+  }
   EXPECT_LE(last, settled + settled / 50 + 64) << "resident memory grows over the horizon";
   std::filesystem::remove_all(dir);
 }
