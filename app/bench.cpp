@@ -92,13 +92,6 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::uint64_t resident_bytes() {
-  std::ifstream in("/proc/self/statm");
-  std::uint64_t size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGE_SIZE));
-}
-
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;

@@ -65,16 +65,6 @@ const std::vector<OptionSpec> kRunOptions = {
     {"--help", "-h", false, false, "this help"},
 };
 
-// Resident set of this process in MiB, from /proc/self/statm (-1 where it cannot be read).
-long long resident_mib() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f) return -1;
-  long long size = 0, resident = -1;
-  if (std::fscanf(f, "%lld %lld", &size, &resident) != 2) resident = -1;
-  std::fclose(f);
-  return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE) / (1024 * 1024);
-}
-
 // Progress on stderr: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise.
 class Progress {
  public:
@@ -104,7 +94,7 @@ class Progress {
       std::snprintf(line, sizeof line,
                     "progress: %.1f%% (%llu of %llu household-months, %.3g M/s, ETA %.0fs, RSS %lld MiB)\n",
                     100 * frac, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                    rate / 1e6, eta, resident_mib());
+                    rate / 1e6, eta, static_cast<long long>(resident_bytes() >> 20));
       std::fputs(line, stderr);
     }
     std::fflush(stderr);

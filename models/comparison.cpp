@@ -15,8 +15,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -1163,16 +1161,6 @@ std::uint64_t comparison_memory_bytes(std::uint64_t households, std::uint64_t pe
 }
 
 namespace {
-
-// Resident bytes of this process now (0 where /proc is not readable).
-std::uint64_t resident_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long long size = 0, resident = 0;
-  const bool ok = std::fscanf(f, "%llu %llu", &size, &resident) == 2;
-  std::fclose(f);
-  return ok ? resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
-}
 
 // The panel's (households, periods, technology columns) as the comparison will read them.
 std::array<std::uint64_t, 3> panel_shape(hid_t file) {

@@ -715,6 +715,15 @@ std::uint64_t memory_limit_bytes() {
   return limit;
 }
 
+std::uint64_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long size = 0, resident = 0;
+  const bool ok = std::fscanf(f, "%llu %llu", &size, &resident) == 2;
+  std::fclose(f);
+  return ok ? resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
 World setup_sample_world(const ParamSet& arm_params, const ModelBuilder& builder, std::int64_t households) {
   ParamSet small = arm_params;
   small.set("population.households", households);

@@ -38,6 +38,8 @@ struct MemoryEstimate {
 
 // Memory available to the run: physical memory, RLIMIT_AS, or CHACRA_MEMORY_LIMIT_BYTES (the smallest).
 std::uint64_t memory_limit_bytes();
+// Resident bytes of this process now, from /proc/self/statm (0 where it cannot be read).
+std::uint64_t resident_bytes();
 
 // A world of `households` households (at most as many districts) drawn from the arm's population parameters,
 // with the arm's model set up on it: for checks and estimates that must not build the real population.
