@@ -70,6 +70,16 @@ const ComparisonRow* find_row(const ComparisonTable& t, const std::string& arm, 
   return nullptr;
 }
 
+// compare_file on `file` must throw ComparisonError whose message contains `needle`.
+void expect_comparison_error(hid_t file, const std::string& needle) {
+  try {
+    models::compare_file(file, "");
+    ADD_FAILURE() << "expected ComparisonError containing '" << needle << "'";
+  } catch (const models::ComparisonError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
 const char* kSmall = R"(
 population: {households: 2000, districts: 4, seed: 7}
 run: {start_year: 2017, years: 3, replicates: 2, seed: 3}
@@ -254,12 +264,7 @@ arms:
   EXPECT_NE(cmp.note.find("output.panel"), std::string::npos) << cmp.note;
   h5::Handle f = h5::open_file_readonly(path);
   EXPECT_FALSE(models::has_comparison(f));
-  try {
-    models::compare_file(f, "");
-    ADD_FAILURE() << "expected ComparisonError";
-  } catch (const models::ComparisonError& e) {
-    EXPECT_NE(std::string(e.what()).find("output.panel"), std::string::npos) << e.what();
-  }
+  expect_comparison_error(f, "output.panel");
   f.close();
   fs::remove(path);
 }
@@ -585,12 +590,7 @@ TEST(ComparisonHandMade, ForeignAndTruncatedFilesAreClearErrors) {
     h5::create_group(f, "something_else");
   }
   h5::Handle f = h5::open_file_readonly(path);
-  try {
-    models::compare_file(f, "");
-    ADD_FAILURE() << "expected ComparisonError";
-  } catch (const models::ComparisonError& e) {
-    EXPECT_NE(std::string(e.what()).find("not a chacra output file"), std::string::npos) << e.what();
-  }
+  expect_comparison_error(f, "not a chacra output file");
   EXPECT_THROW(models::read_comparison(f), models::ComparisonError);
   f.close();
   // A file whose units are missing (an interrupted run's partial file, say).
@@ -602,12 +602,7 @@ TEST(ComparisonHandMade, ForeignAndTruncatedFilesAreClearErrors) {
     H5Ldelete(rw, "arms/arm", H5P_DEFAULT);
   }
   h5::Handle g = h5::open_file_readonly(tiny);
-  try {
-    models::compare_file(g, "");
-    ADD_FAILURE() << "expected ComparisonError";
-  } catch (const models::ComparisonError& e) {
-    EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos) << e.what();
-  }
+  expect_comparison_error(g, "missing");
   g.close();
   fs::remove(path);
   fs::remove(tiny);
