@@ -28,6 +28,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 namespace chacra::cli {
 
@@ -83,44 +84,27 @@ std::string g_missing = "NA";
 
 // Appends element `i` of `buf`: integers exactly, floats as the shortest decimal that reads back as the same
 // value of their own precision (float32 stays float32), NaN and infinities as missing (NA).
-void append_value(std::string& out, Kind k, const unsigned char* buf, std::size_t i) {
-  char tmp[64];
-  std::to_chars_result r{};
-  switch (k) {
-    case Kind::i64: {
-      std::int64_t v;
-      std::memcpy(&v, buf + i * 8, 8);
-      r = std::to_chars(tmp, tmp + sizeof tmp, v);
-      break;
-    }
-    case Kind::u64: {
-      std::uint64_t v;
-      std::memcpy(&v, buf + i * 8, 8);
-      r = std::to_chars(tmp, tmp + sizeof tmp, v);
-      break;
-    }
-    case Kind::f32: {
-      float v;
-      std::memcpy(&v, buf + i * 4, 4);
-      if (!std::isfinite(v)) {
-        out += g_missing;
-        return;
-      }
-      r = std::to_chars(tmp, tmp + sizeof tmp, v);
-      break;
-    }
-    case Kind::f64: {
-      double v;
-      std::memcpy(&v, buf + i * 8, 8);
-      if (!std::isfinite(v)) {
-        out += g_missing;
-        return;
-      }
-      r = std::to_chars(tmp, tmp + sizeof tmp, v);
-      break;
+template <class T> void append_number(std::string& out, const unsigned char* buf, std::size_t i) {
+  T v;
+  std::memcpy(&v, buf + i * sizeof(T), sizeof(T));
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(v)) {
+      out += g_missing;
+      return;
     }
   }
+  char tmp[64];
+  const std::to_chars_result r = std::to_chars(tmp, tmp + sizeof tmp, v);
   out.append(tmp, r.ptr);
+}
+
+void append_value(std::string& out, Kind k, const unsigned char* buf, std::size_t i) {
+  switch (k) {
+    case Kind::i64: return append_number<std::int64_t>(out, buf, i);
+    case Kind::u64: return append_number<std::uint64_t>(out, buf, i);
+    case Kind::f32: return append_number<float>(out, buf, i);
+    case Kind::f64: return append_number<double>(out, buf, i);
+  }
 }
 
 void append_double(std::string& out, double v) {
