@@ -3,6 +3,7 @@
 #include "models/livelihood.hpp"
 
 #include "models/adoption.hpp"
+#include "models/lanes.hpp"
 #include "models/row_ops.hpp"
 #include "sim/bench_kernel.hpp"
 
@@ -87,65 +88,75 @@ struct MonthConstants {
   }
 };
 
-// What differs between households (inputs of one month's income).
+// What differs between households (inputs of one month's income): one household (V = float, M = unsigned)
+// or kLanes households in lanes (V = lanes::vf, M = lanes::vi; models/lanes.hpp). Both evaluate the same
+// operations in the same order, so a household's income is the same bits either way.
+template <class V, class M>
 struct HouseholdInputs {
-  float crop_potential, animal_potential, rf_land, rf, capacity, locus, market, farm_labour_share;
-  int adults;
-  bool business;
-  const std::uint8_t* state;
-  const std::uint8_t* asset;  // programme asset and training delivered, per technology
-  float pasture_ha, financed;
+  V crop_potential, animal_potential, rf_land, rf, capacity, locus, market, farm_labour_share, adults, pasture_ha,
+      financed;
+  M business;        // non-zero (all ones in lanes) where the household has a non-farm business
+  M adopted, asset;  // technology bit masks: adopted; programme asset and training delivered
+  unsigned present;  // technologies that some household of the lanes has adopted
 };
 
 // Shocks of one month: idiosyncratic multipliers (mean 1) and the share of crop output kept after the
 // district's climate shock.
+template <class V>
 struct Shocks {
-  float farm = 1, offfarm = 1, crop_keep = 1;
+  V farm, offfarm, crop_keep;
 };
 
+template <class V>
 struct Income {
-  float crops = 0, animals = 0, wage = 0, business = 0, own = 0;
+  V crops, animals, wage, business, own;
 };
 
-inline Income income_of(const MonthConstants& k, const HouseholdInputs& h, const Shocks& e) {
-  Income out;
-  const float loc = std::max(0.2f, 1.0f + k.locus_return * h.locus);
-  const float price = std::max(0.0f, 1.0f + k.price_slope * (h.market - 0.5f));
-  const float wage_f = std::max(0.0f, 1.0f + k.wage_slope * (h.market - 0.5f));
-  const float animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
-  const float farm = loc * e.farm;
+template <class V, class M>
+inline Income<V> income_of(const MonthConstants& k, const HouseholdInputs<V, M>& h, const Shocks<V>& e) {
+  using lanes::max_of;
+  using lanes::min_of;
+  using lanes::select;
+  Income<V> out;
+  const V loc = max_of(0.2f, 1.0f + k.locus_return * h.locus);
+  const V price = max_of(0.0f, 1.0f + k.price_slope * (h.market - 0.5f));
+  const V wage_f = max_of(0.0f, 1.0f + k.wage_slope * (h.market - 0.5f));
+  const V animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
+  const V farm = loc * e.farm;
 
-  const float crop_out = h.crop_potential * (1.0f / 12.0f) * farm * e.crop_keep;
+  const V crop_out = h.crop_potential * (1.0f / 12.0f) * farm * e.crop_keep;
   out.crops = crop_out * k.crop_sold * price * k.hw;
   out.own = crop_out * (1.0f - k.crop_sold) * k.ow;
-  const float animal_out = h.animal_potential * (1.0f / 12.0f) * farm * animal_keep;
+  const V animal_out = h.animal_potential * (1.0f / 12.0f) * farm * animal_keep;
   out.animals = animal_out * k.animal_sold * price;
   out.own += animal_out * (1.0f - k.animal_sold);
 
-  const float tech_common = farm * (1.0f - k.finance_dep * (1.0f - h.financed));
+  const V tech_common = farm * (1.0f - k.finance_dep * (1.0f - h.financed));
   // Only adopted technologies, in index order: a technology that is not adopted would add +0.0 to every
   // sum (all factors are finite and non-negative), and multiplying by 1.0f is exact, so skipping those terms
-  // and factors gives the same bits as the full product over all ten (docs/performance.md).
-  float labour = 0.0f, crop_sold = 0.0f, animal_sold = 0.0f, own_crop = 0.0f, own_animal = 0.0f, own_home = 0.0f;
-  const float pasture_ratio = h.pasture_ha * k.pasture_scale;
-  for (unsigned adopted = rows::tech_mask(h.state, kAdopted); adopted != 0; adopted &= adopted - 1) {
-    const int t = __builtin_ctz(adopted);
-    labour += k.labour[t];
-    float v = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
+  // and factors gives the same bits as the full product over all ten (docs/performance.md). In lanes, a
+  // household that has not adopted t keeps its sums.
+  V labour{}, crop_sold{}, animal_sold{}, own_crop{}, own_animal{}, own_home{};
+  const V pasture_ratio = h.pasture_ha * k.pasture_scale;
+  for (unsigned present = h.present; present != 0; present &= present - 1) {
+    const int t = __builtin_ctz(present);
+    const auto on = lanes::has_bit(h.adopted, t);
+    V v = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
     if (t == kPasture) v *= pasture_ratio;
-    if (h.asset[t]) v *= k.programme_return;
-    crop_sold += v * k.crop_sold_coef[t];
-    animal_sold += v * k.animal_sold_coef[t];
-    own_crop += v * k.own_crop_coef[t];
-    own_animal += v * k.own_animal_coef[t];
-    own_home += v * k.own_home_coef[t];
+    v = select(lanes::has_bit(h.asset, t), v * k.programme_return, v);
+    labour = select(on, labour + k.labour[t], labour);
+    crop_sold = select(on, crop_sold + v * k.crop_sold_coef[t], crop_sold);
+    animal_sold = select(on, animal_sold + v * k.animal_sold_coef[t], animal_sold);
+    own_crop = select(on, own_crop + v * k.own_crop_coef[t], own_crop);
+    own_animal = select(on, own_animal + v * k.own_animal_coef[t], own_animal);
+    own_home = select(on, own_home + v * k.own_home_coef[t], own_home);
   }
   out.crops += crop_sold * tech_common * e.crop_keep * price;
   out.animals += animal_sold * tech_common * animal_keep * price;
   out.own += (own_crop * e.crop_keep + own_animal * animal_keep + own_home) * tech_common;
-  out.wage = k.wage_month * static_cast<float>(h.adults) * std::max(0.0f, 1.0f - h.farm_labour_share) * wage_f *
-             (1.0f - std::min(k.max_shift, labour)) * e.offfarm;
-  out.business = h.business ? k.business_profit * h.capacity * loc * price * e.offfarm : 0.0f;
+  out.wage = k.wage_month * h.adults * max_of(0.0f, 1.0f - h.farm_labour_share) * wage_f *
+             (1.0f - min_of(k.max_shift, labour)) * e.offfarm;
+  out.business = select(h.business != 0, k.business_profit * h.capacity * loc * price * e.offfarm, V{});
   return out;
 }
 
@@ -484,13 +495,12 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
 
   // Expected income at the baseline states (no programme assets yet): shocks at their means, the year's
   // seasonal weights average 1.
-  static constexpr std::array<std::uint8_t, kTechCount> kNoAssets{};
   LivelihoodParams flat = p_;
   flat.harvest_seasonality = 0.0;
   flat.own_consumption_seasonality = 0.0;
   const MonthConstants k(flat, 1);
   const double crop_keep = 1.0 - p_.covariate_shock_prob * p_.covariate_shock_loss;
-  const Shocks mean_shocks{1.0f, 1.0f, static_cast<float>(crop_keep)};
+  const Shocks<float> mean_shocks{1.0f, 1.0f, static_cast<float>(crop_keep)};
   const float line = static_cast<float>(p_.poverty_line(world.calendar.start_year));
   const float extreme_line = static_cast<float>(p_.extreme_poverty_line);
   const float steady_cash = static_cast<float>(std::max(
@@ -501,10 +511,12 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     rf_land[i] = static_cast<float>(rf_land[i] * k_rf_land);
     other_f[i] = static_cast<float>(other_f[i] * k_other);
     const std::uint8_t* si = state + i * kTechCount;
-    const HouseholdInputs in{crop_pot[i], animal_pot[i], rf_land[i], rf[i], capacity[i], locus[i],
-                             market[district[i]], fls[i], working_age_members(age + i * kMaxMembers),
-                             business[i] != 0, si, kNoAssets.data(), pasture[i], 1.0f};
-    const Income y = income_of(k, in, mean_shocks);
+    const unsigned adopted = rows::tech_mask(si, kAdopted);
+    const HouseholdInputs<float, unsigned> in{
+        crop_pot[i], animal_pot[i],   rf_land[i], rf[i], capacity[i], locus[i],
+        market[district[i]], fls[i], static_cast<float>(working_age_members(age + i * kMaxMembers)),
+        pasture[i], 1.0f,  business[i] != 0 ? 1u : 0u, adopted, 0u, adopted};  // no programme assets yet
+    const Income<float> y = income_of(k, in, mean_shocks);
     const float monthly = y.crops + y.animals + y.wage + y.business;
     float upkeep = 0.0f;
     for (int t = 0; t < kTechCount; ++t)
@@ -570,44 +582,71 @@ Phase Livelihood::income_phase() const {
     const float* offfarm_shock = offfarm_shock_.data();
     constexpr int kShift = 64 - kShockBits;
     std::uint64_t district_draws = 0;  // Philox blocks of the district shocks (sim/bench_kernel.hpp)
-    for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
+    // The draws of household i: its own block for the idiosyncratic shocks, and its district's shock
+    // (households are sorted by district: one stream per district and block).
+    const auto shocks_of = [&](std::uint32_t i, std::uint32_t d) {
       auto s = ctx.seed.open(kIncomeDomain, static_cast<std::uint64_t>(ctx.month), i);
       const std::uint64_t bits = s();
-      const std::uint32_t d = district[i];
-      if (d != cached_district) {  // households are sorted by district: one stream per district and block
+      if (d != cached_district) {
         cached_district = d;
         ++district_draws;
         crop_keep = static_cast<float>(
             1.0 - climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
       }
-      Shocks e;
-      e.farm = farm_shock[bits >> kShift];
-      e.offfarm = offfarm_shock[(bits >> (kShift - kShockBits)) & (kShockBins - 1)];
-      e.crop_keep = crop_keep;
-      const HouseholdInputs in{crop_pot[i],
-                               animal_pot[i],
-                               rf_land[i],
-                               rf[i],
-                               capacity[i],
-                               locus[i],
-                               market[d],
-                               fls[i],
-                               working_age_members(age + static_cast<std::size_t>(i) * kMaxMembers),
-                               business[i] != 0,
-                               state + static_cast<std::size_t>(i) * kTechCount,
-                               asset + static_cast<std::size_t>(i) * kTechCount,
-                               pasture[i],
-                               financed[i]};
-      const Income y = income_of(k, in, e);
-      crops[i] = y.crops;
-      animals[i] = y.animals;
-      wage[i] = y.wage;
-      business_income[i] = y.business + hw_profit[i];
-      transfers[i] = juntos[i];
-      monetary[i] = y.crops + y.animals + y.wage + business_income[i] + transfers[i];
-      own[i] = y.own;
-      shock_loss[i] = 1.0f - crop_keep;
-    }
+      return Shocks<float>{farm_shock[bits >> kShift],
+                           offfarm_shock[(bits >> (kShift - kShockBits)) & (kShockBins - 1)], crop_keep};
+    };
+    const auto row = [](const std::uint8_t* column, std::uint32_t i) {
+      return column + static_cast<std::size_t>(i) * kTechCount;
+    };
+
+    // One household (V = float) or kLanes households (V = lanes::vf) from household i: the draws, table
+    // lookups and row masks are gathered household by household, then the income formula runs in lanes
+    // (the same bits either way, models/lanes.hpp).
+    const auto step = [&](std::uint32_t i, auto kind) {
+      using V = decltype(kind);
+      using T = lanes::Traits<V>;
+      using M = typename T::Mask;
+      constexpr int n = T::width;
+      float farm_s[n], offfarm_s[n], keep_s[n], market_s[n], adults_s[n];
+      std::int32_t business_s[n], adopted_s[n], asset_s[n];
+      unsigned present = 0;
+      for (int j = 0; j < n; ++j) {
+        const std::uint32_t hh = i + static_cast<std::uint32_t>(j), d = district[hh];
+        const Shocks<float> e = shocks_of(hh, d);
+        farm_s[j] = e.farm;
+        offfarm_s[j] = e.offfarm;
+        keep_s[j] = e.crop_keep;
+        market_s[j] = market[d];
+        adults_s[j] = static_cast<float>(working_age_members(age + static_cast<std::size_t>(hh) * kMaxMembers));
+        business_s[j] = business[hh] != 0 ? -1 : 0;
+        const unsigned on = rows::tech_mask(row(state, hh), kAdopted);
+        adopted_s[j] = static_cast<std::int32_t>(on);
+        asset_s[j] = static_cast<std::int32_t>(~rows::tech_mask(row(asset, hh), 0) & 0x3FFu);
+        present |= on;
+      }
+      const auto load = [i](const float* column) { return T::load(column + i); };
+      const HouseholdInputs<V, M> in{load(crop_pot),      load(animal_pot), load(rf_land),  load(rf),
+                                     load(capacity),      load(locus),      T::load(market_s), load(fls),
+                                     T::load(adults_s),   load(pasture),    load(financed),
+                                     T::load_mask(business_s), T::load_mask(adopted_s), T::load_mask(asset_s),
+                                     present};
+      const Shocks<V> e{T::load(farm_s), T::load(offfarm_s), T::load(keep_s)};
+      const Income<V> y = income_of(k, in, e);
+      const V business_total = y.business + load(hw_profit);
+      const V transfer = load(juntos);
+      lanes::store(crops + i, y.crops);
+      lanes::store(animals + i, y.animals);
+      lanes::store(wage + i, y.wage);
+      lanes::store(business_income + i, business_total);
+      lanes::store(transfers + i, transfer);
+      lanes::store(monetary + i, y.crops + y.animals + y.wage + business_total + transfer);
+      lanes::store(own + i, y.own);
+      lanes::store(shock_loss + i, 1.0f - e.crop_keep);
+    };
+    std::uint32_t i = block.household_begin;
+    for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{});
+    for (; i < block.household_end; ++i) step(i, 0.0f);  // the last few households of the block
     bench::count_philox_blocks(block.household_end - block.household_begin + district_draws);  // one per household
   });
 }
@@ -638,29 +677,51 @@ Phase Livelihood::consumption_phase() const {
         const float buffer = static_cast<float>(p.buffer_months);
         const float other_pc = static_cast<float>(p.other_consumption_pc_pen);
 
-        for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
+        // One household (V = float) or kLanes households (V = lanes::vf) from household i, the same bits
+        // either way (models/lanes.hpp).
+        const auto step = [&](std::uint32_t i, auto kind) {
+          using V = decltype(kind);
+          using T = lanes::Traits<V>;
+          using lanes::max_of;
+          using lanes::select;
+          constexpr int n = T::width;
+          float sizes[n];
+          std::int32_t masks[n];
+          unsigned present = 0;
+          for (int j = 0; j < n; ++j) {
+            const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
+            const unsigned m = rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted);
+            masks[j] = static_cast<std::int32_t>(m);
+            present |= m;
+            sizes[j] = static_cast<float>(std::max<int>(1, size[hh]));
+          }
+          const auto adopted = T::load_mask(masks);
+          const auto load = [i](const float* column) { return T::load(column + i); };
           // Upkeep of the adopted technologies in index order (the others would add +0.0).
-          float due = 0.0f;
-          for (unsigned on = rows::tech_mask(state + static_cast<std::size_t>(i) * kTechCount, kAdopted); on != 0;
-               on &= on - 1)
-            due += upkeep[__builtin_ctz(on)];
-          const float y = monetary[i];
-          const float pi = perm[i] + w * ((y - due) - perm[i]);
-          perm[i] = pi;
-          const float p_pos = std::max(0.0f, pi);
-          const float on_hand = std::max(0.0f, cash[i]) + y;
-          const float desired =
-              (1.0f - saving - boost[i]) * p_pos + kappa * (on_hand - due - buffer * p_pos);
-          const float spend = std::clamp(desired, 0.0f, on_hand);
-          const float left = on_hand - spend;
-          const float paid = std::min(due, left);
-          financed[i] = due > 0.0f ? paid / due : 1.0f;
-          paid_col[i] = paid;
-          cash[i] = std::max(0.0f, left - paid);
-          const float other = static_cast<float>(std::max<int>(1, size[i])) * other_pc * other_f[i];
-          other_col[i] = other;
-          consumption[i] = spend + own[i] + other;
-        }
+          V due{};
+          for (; present != 0; present &= present - 1) {
+            const int t = __builtin_ctz(present);
+            due = select(lanes::has_bit(adopted, t), due + upkeep[t], due);
+          }
+          const V y = load(monetary), perm_old = load(perm);
+          const V pi = perm_old + w * ((y - due) - perm_old);
+          const V p_pos = max_of(0.0f, pi);
+          const V on_hand = max_of(0.0f, load(cash)) + y;
+          const V desired = (1.0f - saving - load(boost)) * p_pos + kappa * (on_hand - due - buffer * p_pos);
+          const V spend = lanes::clamp_of(desired, V{}, on_hand);
+          const V left = on_hand - spend;
+          const V paid = lanes::min_of(due, left);
+          const V other = T::load(sizes) * other_pc * load(other_f);
+          lanes::store(perm + i, pi);
+          lanes::store(financed + i, select(due > 0.0f, paid / due, V{} + 1.0f));
+          lanes::store(paid_col + i, paid);
+          lanes::store(cash + i, max_of(0.0f, left - paid));
+          lanes::store(other_col + i, other);
+          lanes::store(consumption + i, spend + load(own) + other);
+        };
+        std::uint32_t i = block.household_begin;
+        for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{});
+        for (; i < block.household_end; ++i) step(i, 0.0f);  // the last few households of the block
       });
 }
 
@@ -678,17 +739,32 @@ Phase Livelihood::welfare_phase() const {
     const float line = static_cast<float>(p.poverty_line(ctx.year()));
     const float extreme_line = static_cast<float>(p.extreme_poverty_line);
     const int slot = ctx.month_of_year() - 1;
-    for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-      float* hi = history + static_cast<std::size_t>(i) * 12;
-      hi[slot] = consumption[i] / static_cast<float>(std::max<int>(1, size[i]));
-      float total = 0.0f;
-      for (int m = 0; m < 12; ++m) total += hi[m];
-      const float c = total * (1.0f / 12.0f);
-      pc12[i] = c;
-      poor[i] = c < line;
-      extreme[i] = c < extreme_line;
-      gap[i] = c < line ? (line - c) / line : 0.0f;
-    }
+    // One household (V = float) or kLanes households (V = lanes::vf) from household i, the same bits
+    // either way (models/lanes.hpp).
+    const auto step = [&](std::uint32_t i, auto kind) {
+      using V = decltype(kind);
+      using T = lanes::Traits<V>;
+      constexpr int n = T::width;
+      float sizes[n];
+      for (int j = 0; j < n; ++j) sizes[j] = static_cast<float>(std::max<int>(1, size[i + j]));
+      float* rows = history + static_cast<std::size_t>(i) * 12;
+      const V now = T::load(consumption + i) / T::load(sizes);
+      for (int j = 0; j < n; ++j) rows[12 * j + slot] = lanes::lane(now, j);
+      const auto months = lanes::columns12(rows, V{});
+      V total{};
+      for (int m = 0; m < 12; ++m) total += months[m];
+      const V c = total * (1.0f / 12.0f);
+      const auto is_poor = c < line, is_extreme = c < extreme_line;
+      lanes::store(pc12 + i, c);
+      lanes::store(gap + i, lanes::select(is_poor, (line - c) / line, V{}));
+      for (int j = 0; j < n; ++j) {
+        poor[i + j] = lanes::lane(is_poor, j);
+        extreme[i + j] = lanes::lane(is_extreme, j);
+      }
+    };
+    std::uint32_t i = block.household_begin;
+    for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{});
+    for (; i < block.household_end; ++i) step(i, 0.0f);  // the last few households of the block
   });
 }
 

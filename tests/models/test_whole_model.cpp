@@ -121,3 +121,37 @@ TEST(WholeModel, HakuWinayInOneDistrictLeavesOtherDistrictsIdentical) {
   EXPECT_GT(participants, 0u) << "HW must reach someone in district 2 for the test to mean anything";
   EXPECT_GT(changed_inside, 0u);
 }
+
+namespace {
+
+// FNV-1a over the name and bytes of every column of the world's household and district tables.
+std::uint64_t state_digest(const World& w) {
+  std::uint64_t hash = 14695981039346656037ull;
+  const auto mix = [&hash](const void* p, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) hash = (hash ^ static_cast<const unsigned char*>(p)[k]) * 1099511628211ull;
+  };
+  for (const chacra::Table* t : {&w.households, &w.districts})
+    for (std::size_t c = 0; c < t->column_count(); ++c) {
+      const auto& info = t->info(c);
+      mix(info.name.data(), info.name.size());
+      mix(t->data(c), t->rows() * static_cast<std::size_t>(info.width) * chacra::column_type_size(info.type));
+    }
+  return hash;
+}
+
+}  // namespace
+
+// Optimisations must not change a single bit of the model (docs/performance.md). This pins the full state
+// of a small world with both programmes after three years: every household and district column. Blocks of
+// a few hundred households end at centre boundaries, so the phases' lane code and their one-household tails
+// both run. A change of the model itself (not an optimisation) changes the digest: then update kGolden in
+// the same commit and say why.
+TEST(WholeModel, GoldenDigestOfTheWholeState) {
+  ParamSet p(chacra::models::registry());
+  p.set("juntos.enabled", true);
+  p.set("haku_winay.enabled", true);
+  p.set("population.block_households", std::int64_t{300});
+  const World w = run_model(p, 36);
+  constexpr std::uint64_t kGolden = 0xbc6f1dcb3312f051ull;
+  EXPECT_EQ(state_digest(w), kGolden) << std::hex << "digest 0x" << state_digest(w);
+}

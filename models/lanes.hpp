@@ -1,0 +1,119 @@
+// Float lanes for phase kernels that evaluate one formula for several households at once.
+//
+// A formula written once as a template over V (float for one household, vf for kLanes households) with
+// the helpers below gives the same bits either way: vf uses GCC/Clang vector extensions (one SSE2 register on
+// the x86-64 baseline), each lane performs exactly the IEEE operations of the one-household code in the same
+// order (the build sets -ffp-contract=off, so no multiply-add is fused in either), and select() keeps the old
+// value in a lane where the one-household code skips a term (docs/performance.md).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE__) && !defined(CHACRA_NO_SIMD)
+#include <xmmintrin.h>
+#define CHACRA_LANES_SSE 1
+#endif
+
+namespace chacra::models::lanes {
+
+// Four lanes: the SSE2 width. (Eight-lane vectors are split by GCC into element-wise code on SSE2 for the
+// masked selects, which made the income phase 2.4x slower.)
+inline constexpr int kLanes = 4;
+using vf = float __attribute__((vector_size(kLanes * sizeof(float))));
+using vi = std::int32_t __attribute__((vector_size(kLanes * sizeof(std::int32_t))));
+
+inline vf splat(float x) {
+  vf v;
+  for (int j = 0; j < kLanes; ++j) v[j] = x;
+  return v;
+}
+
+// One household (float, masks unsigned) or kLanes households (vf, masks vi): the lane count, the mask type,
+// and loads and stores of consecutive households of a column (masks are gathered as int32).
+template <class V>
+struct Traits;
+template <>
+struct Traits<float> {
+  using Mask = unsigned;
+  static constexpr int width = 1;
+  static float load(const float* p) { return *p; }
+  static Mask load_mask(const std::int32_t* p) { return static_cast<unsigned>(*p); }
+};
+template <>
+struct Traits<vf> {
+  using Mask = vi;
+  static constexpr int width = kLanes;
+  static vf load(const float* p) {
+    vf v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static Mask load_mask(const std::int32_t* p) {
+    vi v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+};
+template <class V>
+V load(const float* p) {
+  return Traits<V>::load(p);
+}
+inline void store(float* p, float v) { *p = v; }
+inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+
+// Value j of V (j = 0 for float).
+inline float lane(float v, int) { return v; }
+inline float lane(vf v, int j) { return v[j]; }
+inline bool lane(bool m, int) { return m; }
+inline bool lane(vi m, int j) { return m[j] != 0; }
+
+// Rows of 12 floats of Traits<V>::width consecutive households, by column: out[m] holds value m of each
+// household's row (one SSE transpose per four columns).
+inline std::array<float, 12> columns12(const float* rows, float) {
+  std::array<float, 12> out;
+  std::memcpy(out.data(), rows, sizeof out);
+  return out;
+}
+inline std::array<vf, 12> columns12(const float* rows, vf) {
+  static_assert(kLanes == 4, "one 4 x 4 transpose per four columns");
+  std::array<vf, 12> out;
+  for (int b = 0; b < 12; b += 4) {
+#if defined(CHACRA_LANES_SSE)
+    __m128 r0 = _mm_loadu_ps(rows + b), r1 = _mm_loadu_ps(rows + 12 + b), r2 = _mm_loadu_ps(rows + 24 + b),
+           r3 = _mm_loadu_ps(rows + 36 + b);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    out[b] = r0;
+    out[b + 1] = r1;
+    out[b + 2] = r2;
+    out[b + 3] = r3;
+#else
+    for (int m = b; m < b + 4; ++m)
+      for (int j = 0; j < kLanes; ++j) out[m][j] = rows[12 * j + m];
+#endif
+  }
+  return out;
+}
+
+// std::max(c, x) and std::min(c, x), with the same operand roles in lanes (so NaN and signed zeros select
+// the same operand as the scalar call).
+inline float max_of(float c, float x) { return c < x ? x : c; }
+inline vf max_of(vf c, vf x) { return c < x ? x : c; }
+inline vf max_of(float c, vf x) { return max_of(splat(c), x); }
+inline float min_of(float c, float x) { return x < c ? x : c; }
+inline vf min_of(vf c, vf x) { return x < c ? x : c; }
+inline vf min_of(float c, vf x) { return min_of(splat(c), x); }
+// std::clamp(x, lo, hi).
+inline float clamp_of(float x, float lo, float hi) { return x < lo ? lo : (hi < x ? hi : x); }
+inline vf clamp_of(vf x, vf lo, vf hi) { return x < lo ? lo : (hi < x ? hi : x); }
+
+// m ? a : b, per lane for a lane mask (all ones or zero).
+inline float select(bool m, float a, float b) { return m ? a : b; }
+inline vf select(vi m, vf a, vf b) { return m ? a : b; }
+
+// Whether bit `bit` of a mask is set: a bool for one household, a lane mask for lanes.
+inline bool has_bit(unsigned mask, int bit) { return ((mask >> bit) & 1u) != 0; }
+inline vi has_bit(vi masks, int bit) { return (masks & (1 << bit)) != 0; }
+
+}  // namespace chacra::models::lanes
