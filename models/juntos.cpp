@@ -346,32 +346,30 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
 
     const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
     const bool member_ok =
-        pregnancy[i] > 0 || rows::any_child(age + base, secondary_done + base, p_.max_child_age_months);
+        (pregnancy[i] > 0) | rows::any_child(age + base, secondary_done + base, p_.max_child_age_months);
     const std::uint32_t d = district[i];
-    const bool eligible = member_ok && classified[i] != 0 && poverty[d] > poverty_threshold;
+    const bool eligible = member_ok & (classified[i] != 0) & (poverty[d] > poverty_threshold);
     eligible_col[i] = eligible ? 1 : 0;
 
+    // Status transitions. Statuses differ from household to household, so branches on them would often be
+    // mispredicted: each column is rewritten with its new value or its old one.
     const auto st = static_cast<JuntosStatus>(status[i]);
-    if (st == JuntosStatus::enrolled || st == JuntosStatus::suspended) {
-      if (!eligible) {
-        status[i] = status_u8(JuntosStatus::exited);
-        enrolled[i] = 0;
-        exit_month[i] = m;
-        exit_reason[i] = static_cast<std::uint8_t>(member_ok ? JuntosExitReason::lost_classification
-                                                             : JuntosExitReason::aged_out);
-      } else {
-        status[i] = status_u8(compliant[i] ? JuntosStatus::enrolled : JuntosStatus::suspended);
-      }
-    } else if (eligible && entry[d] >= 0 && m >= entry[d] && takes_up[i]) {
-      status[i] = status_u8(JuntosStatus::enrolled);
-      enrolled[i] = 1;
-      // A new affiliate starts in good standing; its first check is at the end of this period.
-      compliant[i] = 1;
-    } else if (eligible) {
-      status[i] = status_u8(JuntosStatus::eligible);
-    } else if (st != JuntosStatus::exited) {
-      status[i] = status_u8(JuntosStatus::not_eligible);
-    }
+    const bool affiliated = (st == JuntosStatus::enrolled) | (st == JuntosStatus::suspended);
+    const bool leaves = affiliated & !eligible;
+    // A new affiliate starts in good standing; its first check is at the end of this period.
+    const bool enters = !affiliated & eligible & (entry[d] >= 0) & (m >= entry[d]) & (takes_up[i] != 0);
+    JuntosStatus next = st == JuntosStatus::exited ? st : JuntosStatus::not_eligible;
+    if (eligible) next = JuntosStatus::eligible;
+    if (enters) next = JuntosStatus::enrolled;
+    if (affiliated)
+      next = !eligible ? JuntosStatus::exited : (compliant[i] ? JuntosStatus::enrolled : JuntosStatus::suspended);
+    status[i] = status_u8(next);
+    enrolled[i] = leaves ? 0 : (enters ? 1 : enrolled[i]);
+    compliant[i] = enters ? 1 : compliant[i];
+    exit_month[i] = leaves ? m : exit_month[i];
+    const auto reason = static_cast<std::uint8_t>(member_ok ? JuntosExitReason::lost_classification
+                                                            : JuntosExitReason::aged_out);
+    exit_reason[i] = leaves ? reason : exit_reason[i];
   }
   bench::count_philox_blocks(drawn);
 }
@@ -406,41 +404,37 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
     // households in a payment month); a test override is still called every month.
     const double u_override = uniform_override_ ? uniform_override_(kComplianceDomain, m, i) : 0.0;
     const auto st = static_cast<JuntosStatus>(status[i]);
-    const bool affiliated = st == JuntosStatus::enrolled || st == JuntosStatus::suspended;
-    double paid = 0.0;
-    double spent = 0.0;
-    float boost_now = 0.0f;
-    if (affiliated) {
-      spent += p_.admin_cost_pen_per_month;
-      if (pay_month) {
-        if (st == JuntosStatus::enrolled) {
-          paid = p_.transfer_pen;
-          if (p_.top_ups) {
-            const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
-            bool early_childhood = pregnancy[i] > 0;
-            int students = 0;
-            for (int k = 0; k < kMaxMembers; ++k) {
-              const int a = age[base + k];
-              if (a < 0) continue;
-              early_childhood |= a < p_.top_up_infant_age_months;
-              students += a >= p_.top_up_secondary_min_age_months && a < p_.max_child_age_months &&
-                          secondary_done[base + k] == 0;
-            }
-            paid += (early_childhood ? p_.top_up_early_childhood_pen : 0.0) + students * p_.top_up_secondary_pen;
-          }
-        }
-        // The check of the period ending now decides the next period's payment.
-        const double u_comply =
-            uniform_override_ ? u_override : ctx.seed.open(kComplianceDomain, m, i).uniform();
-        drawn += uniform_override_ ? 0 : 1;
-        compliant[i] = u_comply < prob[i] ? 1 : 0;
+    // Branches only where there is work to skip (statuses differ from household to household, so
+    // branches on them are often mispredicted).
+    const bool affiliated = (st == JuntosStatus::enrolled) | (st == JuntosStatus::suspended);
+    const bool paid_now = pay_month & (st == JuntosStatus::enrolled);
+    double paid = paid_now ? p_.transfer_pen : 0.0;
+    const double spent = affiliated ? p_.admin_cost_pen_per_month : 0.0;
+    if (paid_now && p_.top_ups) {
+      const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
+      bool early_childhood = pregnancy[i] > 0;
+      int students = 0;
+      for (int k = 0; k < kMaxMembers; ++k) {
+        const int a = age[base + k];
+        if (a < 0) continue;
+        early_childhood |= a < p_.top_up_infant_age_months;
+        students += a >= p_.top_up_secondary_min_age_months && a < p_.max_child_age_months &&
+                    secondary_done[base + k] == 0;
       }
-      if (coordinate && hw_active[centre[i]]) {
-        float* p = push + static_cast<std::size_t>(i) * kTechCount;
-        p[garden] += push_pen;
-        p[waste_pit] += push_pen;
-        boost_now = boost;
-      }
+      paid += (early_childhood ? p_.top_up_early_childhood_pen : 0.0) + students * p_.top_up_secondary_pen;
+    }
+    if (affiliated && pay_month) {
+      // The check of the period ending now decides the next period's payment.
+      const double u_comply = uniform_override_ ? u_override : ctx.seed.open(kComplianceDomain, m, i).uniform();
+      drawn += uniform_override_ ? 0 : 1;
+      compliant[i] = u_comply < prob[i] ? 1 : 0;
+    }
+    const bool promoted = affiliated & coordinate & (hw_active[centre[i]] != 0);
+    const float boost_now = promoted ? boost : 0.0f;
+    if (promoted) {
+      float* p = push + static_cast<std::size_t>(i) * kTechCount;
+      p[garden] += push_pen;
+      p[waste_pit] += push_pen;
     }
     // saving_boost is a persistent stock that other programmes add to (HW's financial education), so
     // Juntos keeps its own share in juntos_saving_boost and applies only the change: the promotion lifts
