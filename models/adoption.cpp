@@ -6,7 +6,9 @@
 #include "sim/bench_kernel.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace chacra::models {
 
@@ -18,51 +20,94 @@ constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
 constexpr int kSprinkler = tech_index(Tech::sprinkler_irrigation);
 constexpr int kPasture = tech_index(Tech::cultivated_pasture);
 
-// Twelve uniforms on (0, 1) with 21-bit resolution from one Philox block. The resolution (5e-7) is far
-// below the smallest hazards used (about 1e-3), so hazards are represented to 0.05%.
+// Twelve uniforms on (0, 1) with 21-bit resolution from one Philox block, u_k from bits 21 * (k % 3) of
+// word k / 3. The resolution (5e-7) is far below the smallest hazards used (about 1e-3), so hazards are
+// represented to 0.05%.
 constexpr std::uint64_t kMask21 = (1u << 21) - 1;
-inline void uniforms12(const std::uint64_t* w, float* u) {
-  for (int i = 0; i < 4; ++i)
-    for (int j = 0; j < 3; ++j) u[3 * i + j] = (static_cast<float>((w[i] >> (21 * j)) & kMask21) + 0.5f) * 0x1.0p-21f;
+inline float uniform21(const std::uint64_t* w, int k) {
+  return (static_cast<float>((w[k / 3] >> (21 * (k % 3))) & kMask21) + 0.5f) * 0x1.0p-21f;
 }
 inline void draw12(rng::Stream& s, float* u) {
   std::uint64_t w[4];
   for (auto& x : w) x = s();
-  uniforms12(w, u);
-}
-// The screening test u_k < x on the integer b of the draw: u_k = (b + 0.5) * 2^-21 is exact in float and
-// x * 2^21 - 0.5 is exact in double, so u_k < x exactly when b < ceil(x * 2^21 - 0.5).
-inline std::uint32_t bits_below(float x) {
-  const double y = std::ceil(static_cast<double>(x) * 0x1.0p21 - 0.5);
-  return y <= 0.0 ? 0u : (y >= 0x1.0p21 ? (1u << 21) : static_cast<std::uint32_t>(y));
+  for (int k = 0; k < 12; ++k) u[k] = uniform21(w, k);
 }
 
-// Whether any of the three 21-bit fields of each word of a block falls below its threshold, three fields
-// per word at once (SWAR): fields 0 and 2 get a guard bit above them (bits 21 and 63), field 1 is shifted
-// down and guarded at bit 21; subtracting the thresholds clears a guard exactly when its field is below
-// (thresholds are at most 2^21, so no borrow crosses a field). `even[j]` packs thresholds of fields 0 and 2
-// of word j (field 2 shifted by 42), `odd[j]` the threshold of field 1; a threshold 0 never triggers.
-struct Screen {
-  std::array<std::uint64_t, 4> even{}, odd{};
-  explicit Screen(const std::array<std::uint32_t, kTechCount>& below) {
-    auto at = [&](int k) -> std::uint64_t { return k < kTechCount ? below[static_cast<std::size_t>(k)] : 0u; };
-    for (int j = 0; j < 4; ++j) {
-      even[static_cast<std::size_t>(j)] = at(3 * j) | at(3 * j + 2) << 42;
-      odd[static_cast<std::size_t>(j)] = at(3 * j + 1);
-    }
-  }
-  bool any_below(const std::uint64_t* w) const {
-    constexpr std::uint64_t kFields02 = kMask21 | kMask21 << 42;
-    constexpr std::uint64_t kGuard02 = std::uint64_t{1} << 21 | std::uint64_t{1} << 63;
-    constexpr std::uint64_t kGuard1 = std::uint64_t{1} << 21;
-    std::uint64_t ok_even = kGuard02, ok_odd = kGuard1;
-    for (int j = 0; j < 4; ++j) {
-      ok_even &= ((w[j] & kFields02) | kGuard02) - even[static_cast<std::size_t>(j)];
-      ok_odd &= (((w[j] >> 21) & kMask21) | kGuard1) - odd[static_cast<std::size_t>(j)];
-    }
-    return ok_even != kGuard02 || ok_odd != kGuard1;
+// The monthly screen of a household: technology t is a candidate (its exact hazard is computed) when
+// u_t < bound[t] + push[t] * readopt_max, the same float operations for every t as in scalar code; a
+// household without candidates has no event. `pushed`: some push entry is not +0.0 (the row needs a reset).
+struct Screened {
+  unsigned candidates;  // bit t
+  bool pushed;
+};
+#if defined(CHACRA_ROWS_SSE2)
+// On SSE2 the twelve 21-bit fields of a block are spread over three vectors of four int32 lanes in the
+// order below (cheap to build from whole words); the bounds are kept in that order, the push row is
+// shuffled into it, and the lane masks map back to technologies by table. Lanes without a technology (-1)
+// are dropped.
+constexpr std::array<int, 12> kLaneTech = {0, 1, 3, 4, 2, 6, 5, 9, 7, -1, 8, -1};
+struct ScreenBounds {
+  __m128 v[3];
+  explicit ScreenBounds(const std::array<float, kTechCount>& bound) {
+    float lanes[12];
+    for (int l = 0; l < 12; ++l) lanes[l] = kLaneTech[l] < 0 ? 0.0f : bound[static_cast<std::size_t>(kLaneTech[l])];
+    for (int j = 0; j < 3; ++j) v[j] = _mm_loadu_ps(lanes + 4 * j);
   }
 };
+// Technology bits of each 4-bit lane mask of vector j.
+constexpr std::array<std::array<std::uint16_t, 16>, 3> kLaneBits = [] {
+  std::array<std::array<std::uint16_t, 16>, 3> t{};
+  for (int j = 0; j < 3; ++j)
+    for (unsigned m = 0; m < 16; ++m)
+      for (int l = 0; l < 4; ++l)
+        if ((m >> l & 1u) != 0 && kLaneTech[static_cast<std::size_t>(4 * j + l)] >= 0)
+          t[static_cast<std::size_t>(j)][m] |= static_cast<std::uint16_t>(1u << kLaneTech[static_cast<std::size_t>(4 * j + l)]);
+  return t;
+}();
+inline Screened screen(const std::uint64_t* w, const float* push, const ScreenBounds& b, float readopt_max) {
+  // Fields as int32 lanes: P = techs 0, 1, 3, 4; Q = 2, 6, 5, 9; R = 7, -, 8, - (kLaneTech).
+  const __m128i mask = _mm_set1_epi64x(static_cast<long long>(kMask21));
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2));
+  const __m128i a0 = _mm_and_si128(a, mask), a1 = _mm_and_si128(_mm_srli_epi64(a, 21), mask);
+  const __m128i a2 = _mm_and_si128(_mm_srli_epi64(a, 42), mask);
+  const __m128i c0 = _mm_and_si128(c, mask), c1 = _mm_and_si128(_mm_srli_epi64(c, 21), mask);
+  const __m128i c2 = _mm_and_si128(_mm_srli_epi64(c, 42), mask);
+  const __m128i fields[3] = {_mm_or_si128(a0, _mm_slli_epi64(a1, 32)), _mm_or_si128(a2, _mm_slli_epi64(c0, 32)),
+                             _mm_unpacklo_epi64(c1, c2)};
+  // The push row in the same lane order (lanes without a technology get some push value; they are dropped).
+  const __m128 t0 = _mm_loadu_ps(push), t1 = _mm_loadu_ps(push + 4);
+  const __m128 t2 = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(push + 8)));
+  const __m128 p34 = _mm_shuffle_ps(t0, t1, _MM_SHUFFLE(0, 0, 3, 3));
+  const __m128 p26 = _mm_shuffle_ps(t0, t1, _MM_SHUFFLE(2, 2, 2, 2)), p59 = _mm_shuffle_ps(t1, t2, _MM_SHUFFLE(1, 1, 1, 1));
+  const __m128 pushes[3] = {_mm_shuffle_ps(t0, p34, _MM_SHUFFLE(2, 0, 1, 0)), _mm_shuffle_ps(p26, p59, _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm_shuffle_ps(t1, t2, _MM_SHUFFLE(3, 0, 3, 3))};
+  const __m128 half = _mm_set1_ps(0.5f), scale = _mm_set1_ps(0x1.0p-21f), rmax = _mm_set1_ps(readopt_max);
+  unsigned candidates = 0;
+  for (int j = 0; j < 3; ++j) {
+    const __m128 u = _mm_mul_ps(_mm_add_ps(_mm_cvtepi32_ps(fields[j]), half), scale);  // exact, as uniform21
+    const __m128 x = _mm_add_ps(b.v[j], _mm_mul_ps(pushes[j], rmax));
+    candidates |= kLaneBits[static_cast<std::size_t>(j)][static_cast<unsigned>(_mm_movemask_ps(_mm_cmplt_ps(u, x)))];
+  }
+  const __m128i any = _mm_or_si128(_mm_or_si128(_mm_castps_si128(t0), _mm_castps_si128(t1)), _mm_castps_si128(t2));
+  return {candidates, _mm_movemask_epi8(_mm_cmpeq_epi32(any, _mm_setzero_si128())) != 0xFFFF};
+}
+#else
+struct ScreenBounds {
+  std::array<float, kTechCount> v;
+  explicit ScreenBounds(const std::array<float, kTechCount>& bound) : v(bound) {}
+};
+inline Screened screen(const std::uint64_t* w, const float* push, const ScreenBounds& b, float readopt_max) {
+  Screened s{0, false};
+  for (int t = 0; t < kTechCount; ++t) {
+    if (uniform21(w, t) < b.v[static_cast<std::size_t>(t)] + push[t] * readopt_max) s.candidates |= 1u << t;
+    std::uint32_t bits;
+    std::memcpy(&bits, push + t, 4);
+    s.pushed |= bits != 0;
+  }
+  return s;
+}
+#endif
 
 struct TechDefaults {
   double share, hazard, drop_supported, drop_after, upkeep;
@@ -310,54 +355,50 @@ Phase Adoption::update_phase() const {
       const std::uint32_t h0 = world.centre_first[c], h1 = world.centre_first[c + 1];
       // Adopters in the centre from last month's states, before anyone here is updated.
       std::array<int, kTechCount> adopters{};
-      for (std::uint32_t i = h0; i < h1; ++i) {
-        const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
-        for (int t = 0; t < kTechCount; ++t) adopters[t] += si[t] == kAdopted;
-      }
+      rows::add_tech_counts(state + static_cast<std::size_t>(h0) * kTechCount, h1 - h0, kAdopted, adopters.data());
       // The peer term only matters for non-adopters, for whom the other adopters are all the adopters.
       std::array<float, kTechCount> peer{}, bound{};
-      std::array<std::uint32_t, kTechCount> bound_bits{};
       for (int t = 0; t < kTechCount; ++t) {
         const double k = known_adopters(adopters[t], static_cast<double>(h1 - h0), p.peer_contacts);
         peer[t] = static_cast<float>(peer_hazard(k, p.peer_threshold, p.peer_strength, p.peer_scale));
         // Upper bound of either hazard without the push (slightly inflated against float rounding).
         bound[t] = std::max((base[t] + peer[t]) * readopt_max, drop_max[t]) * 1.0001f + 1e-7f;
-        bound_bits[t] = bits_below(bound[t]);
       }
-      const Screen screen(bound_bits);
+      const ScreenBounds screen_bounds(bound);
 
+      // The Philox blocks of a batch of households first: without branches between them their long
+      // multiply chains overlap.
+      constexpr std::uint32_t kBatch = 16;
+      std::array<rng::Stream::Philox::ctr_type, kBatch> blocks;
       for (std::uint32_t i = h0; i < h1; ++i) {
-        auto s = ctx.seed.open(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), i);
-        std::uint64_t w[4];
-        for (auto& x : w) x = s();
+        if ((i - h0) % kBatch == 0)
+          for (std::uint32_t k = 0; k < kBatch && i + k < h1; ++k)
+            blocks[k] = ctx.seed.first_block(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), i + k);
+        const std::uint64_t* w = blocks[(i - h0) % kBatch].v;
         const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
-        std::uint8_t* si = state + row;
         float* pi = push + row;
-        // Fast path, most households: no programme push this month (the row is all +0.0, so the screen is
-        // u < bound) and no draw under its technology's bound: nothing can happen and the push row is
-        // already reset. The test runs on the integer draws (bits_below); the result is the same.
-        if (!screen.any_below(w) && rows::nonzero_mask(pi) == 0) continue;
-        float u[12];
-        uniforms12(w, u);
-        const std::uint8_t* ai = asset + row;
-        const std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
-        const int adults = rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax);
-        const float labour = labour_factor[std::min(adults, 2)];
-        const float money = std::max(cash[i], 0.0f);
-        const bool supported = support[i] != 0;
-        const float land_i = land[i];
-        std::array<float, kTechCount> ok;
-        ok.fill(1.0f);
-        ok[kSprinkler] = water[i] != 0 ? 1.0f : 0.0f;
-        ok[kPasture] = land_i >= pasture_min ? 1.0f : 0.0f;
-        const std::uint8_t pasture_before = si[kPasture];
-
         // Events are rare, so each technology is first screened against an upper bound of its hazard
-        // (labour and liquidity factors are at most 1): only when the draw falls under the bound is the
-        // exact hazard computed. The outcome is the same as computing every hazard.
-        const float sup = supported ? 1.0f : 0.0f;
-        for (int t = 0; t < kTechCount; ++t) {
-          if (u[t] < bound[t] + pi[t] * readopt_max) [[unlikely]] {
+        // (labour and liquidity factors are at most 1) plus its push: only when the draw falls under the
+        // bound is the exact hazard computed. The outcome is the same as computing every hazard. Most
+        // households have no candidate and, without a programme push, nothing to reset.
+        const Screened sc = screen(w, pi, screen_bounds, readopt_max);
+        if (sc.candidates != 0) [[unlikely]] {
+          std::uint8_t* si = state + row;
+          const std::uint8_t* ai = asset + row;
+          const std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
+          const int adults = rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax);
+          const float labour = labour_factor[std::min(adults, 2)];
+          const float money = std::max(cash[i], 0.0f);
+          const float sup = support[i] != 0 ? 1.0f : 0.0f;
+          const float land_i = land[i];
+          std::array<float, kTechCount> ok;
+          ok.fill(1.0f);
+          ok[kSprinkler] = water[i] != 0 ? 1.0f : 0.0f;
+          ok[kPasture] = land_i >= pasture_min ? 1.0f : 0.0f;
+          const std::uint8_t pasture_before = si[kPasture];
+          for (unsigned m = sc.candidates; m != 0; m &= m - 1) {
+            const int t = std::countr_zero(m);
+            const float u = uniform21(w, t);
             const std::uint8_t st = si[t];
             const float covered = std::min(1.0f, money * inv_need[t] + free[t]);
             float hazard;
@@ -368,12 +409,13 @@ Phase Adoption::update_phase() const {
               hazard = (base[t] + pi[t] + peer[t]) * labour * (liq_floor + (1.0f - liq_floor) * covered) *
                        (st == kDropped ? readopt : 1.0f) * ok[t];
             }
-            if (u[t] < hazard) si[t] = st == kAdopted ? kDropped : kAdopted;
+            if (u < hazard) si[t] = st == kAdopted ? kDropped : kAdopted;
           }
-          pi[t] = 0.0f;
+          if (si[kPasture] != pasture_before)
+            pasture[i] = si[kPasture] == kAdopted ? std::min(pasture_share * land_i, pasture_mean * (0.5f + uniform21(w, 10)))
+                                                  : 0.0f;
         }
-        if (si[kPasture] != pasture_before)
-          pasture[i] = si[kPasture] == kAdopted ? std::min(pasture_share * land_i, pasture_mean * (0.5f + u[10])) : 0.0f;
+        if (sc.pushed) std::fill(pi, pi + kTechCount, 0.0f);
       }
     }
     bench::count_philox_blocks(block.household_end - block.household_begin);  // one block per household

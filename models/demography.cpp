@@ -34,6 +34,22 @@ std::array<double, kMaxMembers + 1> any_event_table(double h) {
   return t;
 }
 
+// The monthly step tests draw8's uniforms on their integers: half k of a block (the low 32 bits of word
+// k / 2 for even k, the high 32 for odd k) is b with u_k = (b + 0.5) * 2^-32, exact in double. For x <= 1,
+// x * 2^32 - 0.5 is exact (or, below -0.25, rounds to a value whose ceiling is still <= 0), so u_k < x
+// exactly when b < ceil(x * 2^32 - 0.5).
+inline std::uint64_t half32(const std::uint64_t* w, int k) { return k % 2 == 0 ? w[k / 2] & 0xFFFF'FFFFull : w[k / 2] >> 32; }
+std::uint64_t below32(double x) {
+  const double y = std::ceil(x * 0x1.0p32 - 0.5);
+  return !(y > 0.0) ? 0u : (y >= 0x1.0p32 ? std::uint64_t{1} << 32 : static_cast<std::uint64_t>(y));
+}
+std::array<std::uint64_t, kMaxMembers + 1> any_event_below(double h) {
+  const auto p = any_event_table(h);
+  std::array<std::uint64_t, kMaxMembers + 1> t{};
+  for (int n = 0; n <= kMaxMembers; ++n) t[n] = below32(p[n]);
+  return t;
+}
+
 // Age thresholds of the monthly step, in months (int16 like the ages).
 struct StepBounds {
   std::int16_t sec_age, fmin, fmax, lmin, lmax, gap, old_age, smin, cmax;
@@ -47,21 +63,25 @@ struct Aged {
 };
 inline Aged age_row(std::int16_t* a, std::int16_t sec_age) {
 #if defined(CHACRA_ROWS_SSE2)
-  auto s = rows::detail::load_slots(a);
-  const __m128i cap = _mm_set1_epi16(32767), minus1 = _mm_set1_epi16(-1);
-  // a - mask adds one where 0 <= a < 32767 (mask lanes are -1 there).
-  s.lo = _mm_sub_epi16(s.lo, _mm_and_si128(_mm_cmpgt_epi16(s.lo, minus1), _mm_cmplt_epi16(s.lo, cap)));
-  s.hi = _mm_sub_epi16(s.hi, _mm_and_si128(_mm_cmpgt_epi16(s.hi, minus1), _mm_cmplt_epi16(s.hi, cap)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(a), s.lo);
-  const std::int32_t tail = _mm_cvtsi128_si32(s.hi);
-  std::memcpy(a + 8, &tail, 4);
-  __m128i m = _mm_max_epi16(s.lo, s.hi);  // lanes 2-7 of hi are -1, which never raise the maximum above -1
+  const auto s = rows::detail::load_slots(a);
+  const __m128i minus1 = _mm_set1_epi16(-1), sec = _mm_set1_epi16(sec_age);
+  // Adds one where a >= 0, saturating at 32767.
+  auto age = [&](__m128i x) { return _mm_adds_epi16(x, _mm_srli_epi16(_mm_cmpgt_epi16(x, minus1), 15)); };
+  const __m128i lo = age(s.lo);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(a), lo);
+  __m128i m = lo, hits = _mm_cmpeq_epi16(lo, sec);
+  // Slots 8 and 9 are empty (-1, unchanged, never the maximum or the completion age) in most households.
+  if (_mm_cvtsi128_si32(s.hi) != -1) [[unlikely]] {
+    const __m128i hi = age(s.hi);  // lanes 2-7 stay -1
+    const std::int32_t tail = _mm_cvtsi128_si32(hi);
+    std::memcpy(a + 8, &tail, 4);
+    m = _mm_max_epi16(m, hi);
+    hits = _mm_or_si128(hits, _mm_cmpeq_epi16(hi, sec));
+  }
   m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
   m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
   m = _mm_max_epi16(m, _mm_srli_epi32(m, 16));
-  const __m128i sec = _mm_set1_epi16(sec_age);
-  const int hit = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi16(s.lo, sec), _mm_cmpeq_epi16(s.hi, sec)));
-  return {static_cast<std::int16_t>(_mm_cvtsi128_si32(m) & 0xFFFF), hit != 0};
+  return {static_cast<std::int16_t>(_mm_cvtsi128_si32(m) & 0xFFFF), _mm_movemask_epi8(hits) != 0};
 #else
   int oldest = -1;
   bool completion_age = false;
@@ -81,19 +101,35 @@ struct Counts {
   int members, leavers, old, fertile, pupils;
 };
 #if defined(CHACRA_ROWS_SSE2)
-// The thresholds as vectors, built once per block: x >= lo is x > lo - 1.
+// The thresholds as vectors, built once per block: x >= lo is x > lo - 1, and lo <= x < hi is one signed
+// compare after a shift that maps lo to -32768 (x - lo below hi - lo as unsigned 16-bit).
 struct CountVectors {
-  __m128i minus1, lmin1, lmax, fmin1, fmax, smin1, cmax, old1;
+  __m128i minus1, old1, lbias, llim, fbias, flim, sbias, slim;
+  static __m128i bias(std::int16_t lo) { return _mm_set1_epi16(static_cast<std::int16_t>(0x8000 - lo)); }
+  static __m128i limit(std::int16_t lo, std::int16_t hi) {
+    return _mm_set1_epi16(static_cast<std::int16_t>(hi > lo ? -0x8000 + (hi - lo) : -0x8000));  // empty: never
+  }
   explicit CountVectors(const StepBounds& b)
-      : minus1(_mm_set1_epi16(-1)), lmin1(_mm_set1_epi16(static_cast<std::int16_t>(b.lmin - 1))),
-        lmax(_mm_set1_epi16(b.lmax)), fmin1(_mm_set1_epi16(static_cast<std::int16_t>(b.fmin - 1))),
-        fmax(_mm_set1_epi16(b.fmax)), smin1(_mm_set1_epi16(static_cast<std::int16_t>(b.smin - 1))),
-        cmax(_mm_set1_epi16(b.cmax)), old1(_mm_set1_epi16(static_cast<std::int16_t>(b.old_age - 1))) {}
+      : minus1(_mm_set1_epi16(-1)), old1(_mm_set1_epi16(static_cast<std::int16_t>(b.old_age - 1))),
+        lbias(bias(b.lmin)), llim(limit(b.lmin, b.lmax)), fbias(bias(b.fmin)), flim(limit(b.fmin, b.fmax)),
+        sbias(bias(b.smin)), slim(limit(b.smin, b.cmax)) {}
 };
-// Lane counts of two pairs of 16-bit masks (0 / -1 lanes) at once: the sums of lanes go to the two halves
-// of a packed byte vector, which one psadbw adds up.
-inline void count_pair(__m128i a_lo, __m128i a_hi, __m128i b_lo, __m128i b_hi, int& a, int& b) {
-  const __m128i packed = _mm_packs_epi16(_mm_add_epi16(a_lo, a_hi), _mm_add_epi16(b_lo, b_hi));  // bytes -2..0
+// Lanes (0 / -1) of eight slots counted by count_row: ages `s`, female and secondary flags `f`, `d` widened
+// to 16 bits.
+struct RowMasks {
+  __m128i members, leavers, old, fertile, pupils;
+};
+inline RowMasks row_masks(__m128i s, __m128i f, __m128i d, __m128i leave_top, const CountVectors& v) {
+  const __m128i zero = _mm_setzero_si128();
+  auto range = [&](__m128i bias, __m128i lim) { return _mm_cmplt_epi16(_mm_add_epi16(s, bias), lim); };
+  return {_mm_cmpgt_epi16(s, v.minus1), _mm_and_si128(range(v.lbias, v.llim), _mm_cmplt_epi16(s, leave_top)),
+          _mm_cmpgt_epi16(s, v.old1), _mm_andnot_si128(_mm_cmpeq_epi16(f, zero), range(v.fbias, v.flim)),
+          _mm_and_si128(_mm_cmpeq_epi16(d, zero), range(v.sbias, v.slim))};
+}
+// Lane counts of two 16-bit masks (0 / -1 lanes) at once: the sums of lanes go to the two halves of a
+// packed byte vector, which one psadbw adds up.
+inline void count_pair(__m128i a_mask, __m128i b_mask, int& a, int& b) {
+  const __m128i packed = _mm_packs_epi16(a_mask, b_mask);  // bytes -2..0
   const __m128i sums = _mm_sad_epu8(_mm_sub_epi8(_mm_setzero_si128(), packed), _mm_setzero_si128());
   a = _mm_cvtsi128_si32(sums);
   b = _mm_extract_epi16(sums, 4);
@@ -109,21 +145,23 @@ inline Counts count_row(const std::int16_t* a, const std::uint8_t* fem, const st
   const auto s = rows::detail::load_slots(a);  // lanes 2-7 of hi are -1: empty, counted nowhere
   const auto f = rows::detail::load_bytes(fem);
   const auto d = rows::detail::load_bytes(sd);
-  const __m128i zero = _mm_setzero_si128();
-  auto range = [](__m128i x, __m128i lo1, __m128i hi) { return _mm_and_si128(_mm_cmpgt_epi16(x, lo1), _mm_cmplt_epi16(x, hi)); };
   // oldest - a >= gap  <=>  a < oldest - gap + 1 (no overflow: ages and gaps are far below 2^15)
   const __m128i leave_top = _mm_set1_epi16(static_cast<std::int16_t>(oldest - b.gap + 1));
+  RowMasks m = row_masks(s.lo, f.lo, d.lo, leave_top, v);
+  // Slots 8 and 9 are empty (-1, counted nowhere) in most households: their masks only when one is not.
+  // (Lanes 2-7 of the widened byte rows are 0xFF: "female" there, but their age, -1, is never fertile.)
+  std::int32_t tail;
+  std::memcpy(&tail, a + 8, 4);
+  if (tail != -1) [[unlikely]] {
+    const RowMasks h = row_masks(s.hi, f.hi, d.hi, leave_top, v);
+    m = {_mm_add_epi16(m.members, h.members), _mm_add_epi16(m.leavers, h.leavers), _mm_add_epi16(m.old, h.old),
+         _mm_add_epi16(m.fertile, h.fertile), _mm_add_epi16(m.pupils, h.pupils)};
+  }
   Counts c;
-  count_pair(_mm_cmpgt_epi16(s.lo, v.minus1), _mm_cmpgt_epi16(s.hi, v.minus1),
-             _mm_and_si128(range(s.lo, v.lmin1, v.lmax), _mm_cmplt_epi16(s.lo, leave_top)),
-             _mm_and_si128(range(s.hi, v.lmin1, v.lmax), _mm_cmplt_epi16(s.hi, leave_top)), c.members, c.leavers);
-  // Lanes 2-7 of the widened byte rows are 0xFF: "female" there, but their age (-1) is never fertile.
-  count_pair(_mm_cmpgt_epi16(s.lo, v.old1), _mm_cmpgt_epi16(s.hi, v.old1),
-             _mm_andnot_si128(_mm_cmpeq_epi16(f.lo, zero), range(s.lo, v.fmin1, v.fmax)),
-             _mm_andnot_si128(_mm_cmpeq_epi16(f.hi, zero), range(s.hi, v.fmin1, v.fmax)), c.old, c.fertile);
+  count_pair(m.members, m.leavers, c.members, c.leavers);
+  count_pair(m.old, m.fertile, c.old, c.fertile);
   int none = 0;
-  count_pair(_mm_and_si128(_mm_cmpeq_epi16(d.lo, zero), range(s.lo, v.smin1, v.cmax)),
-             _mm_and_si128(_mm_cmpeq_epi16(d.hi, zero), range(s.hi, v.smin1, v.cmax)), zero, zero, c.pupils, none);
+  count_pair(m.pupils, _mm_setzero_si128(), c.pupils, none);
   return c;
 #else
   Counts c{0, 0, 0, 0, 0};
@@ -260,10 +298,12 @@ Phase Demography::step_phase() const {
     auto* pregnancy = h.get<std::uint8_t>(col::pregnancy_month);
     auto* size = h.get<std::uint8_t>(col::household_size);
     auto* school = h.get<std::uint8_t>(col::school_children);
-    // Small tables of P(any event among n members); built per block call, a few dozen flops.
-    const auto any_conception = any_event_table(p.conception_hazard);
-    const auto any_leave = any_event_table(p.leave_hazard);
-    const auto any_death = any_event_table(p.old_age_mortality);
+    // Small tables of P(any event among n members), as thresholds on the draws' integers; built per block
+    // call, a few dozen flops.
+    const auto any_conception = any_event_below(p.conception_hazard);
+    const auto any_leave = any_event_below(p.leave_hazard);
+    const auto any_death = any_event_below(p.old_age_mortality);
+    const std::uint64_t completion = below32(p.secondary_completion), girl = below32(p.female_birth_share);
 
     const auto sec_age = static_cast<std::int16_t>(p.secondary_age_months);
     const int fmin = p.fertile_min_months, fmax = p.fertile_max_months;
@@ -312,21 +352,20 @@ Phase Demography::step_phase() const {
         }
       }
 
-      auto s = ctx.seed.open(kStepDomain, static_cast<std::uint64_t>(ctx.month), i);
-      double u[8];
-      draw8(s, u);
+      const auto draws = ctx.seed.first_block(kStepDomain, static_cast<std::uint64_t>(ctx.month), i);
+      const std::uint64_t* w = draws.v;
       ++drawn;
 
       // Secondary completion at the completion age (twins share the draw).
       if (aged.completion_age) {
-        const std::uint8_t completes = u[2] < p.secondary_completion ? 1 : 0;
+        const std::uint8_t completes = half32(w, 2) < completion ? 1 : 0;
         for (int k = 0; k < kMaxMembers; ++k) sd[k] = a[k] == sec_age ? completes : sd[k];
       }
       if (birth) {
         for (int k = 0; k < kMaxMembers; ++k) {
           if (a[k] < 0) {
             a[k] = 0;
-            fem[k] = u[1] < p.female_birth_share ? 1 : 0;
+            fem[k] = half32(w, 1) < girl ? 1 : 0;
             sd[k] = 0;
             break;
           }
@@ -338,7 +377,7 @@ Phase Demography::step_phase() const {
       // Young adults who live with a parent leave (the oldest of them); old members die (the oldest).
       int members = c.members, old = c.old;
       bool removed = false;
-      if (c.leavers > 0 && u[3] < any_leave[c.leavers]) {
+      if (c.leavers > 0 && half32(w, 3) < any_leave[c.leavers]) {
         int leaver = -1;
         for (int k = 0; k < kMaxMembers; ++k)
           if (a[k] >= lmin && a[k] < lmax && oldest - a[k] >= gap && (leaver < 0 || a[k] > a[leaver])) leaver = k;
@@ -349,7 +388,7 @@ Phase Demography::step_phase() const {
         --members;
         removed = true;
       }
-      if (old > 0 && members > 1 && u[4] < any_death[old]) {
+      if (old > 0 && members > 1 && half32(w, 4) < any_death[old]) {
         int eldest = -1;
         for (int k = 0; k < kMaxMembers; ++k)
           if (a[k] >= old_age && (eldest < 0 || a[k] > a[eldest])) eldest = k;
@@ -363,7 +402,7 @@ Phase Demography::step_phase() const {
       // Conception, only in a household without a pregnancy at the start of the month; counted after
       // leaving and deaths, so a woman who left this month no longer counts.
       if (removed) c = count_row(a, fem, sd, oldest, bounds, vectors);
-      if (pm == 0 && u[0] < any_conception[c.fertile]) pregnancy[i] = 1;
+      if (pm == 0 && half32(w, 0) < any_conception[c.fertile]) pregnancy[i] = 1;
       size[i] = static_cast<std::uint8_t>(members);
       school[i] = static_cast<std::uint8_t>(c.pupils);
     }

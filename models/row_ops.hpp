@@ -1,5 +1,5 @@
 // Small per-household row kernels shared by the phase loops: counts over the kMaxMembers member slots and
-// the set of adopted technologies, on SSE2 (the x86-64 baseline) with a plain C++ fallback that gives the
+// the technology slots, on SSE2 (the x86-64 baseline) with a plain C++ fallback that gives the
 // same results. They only read rows; results are exact integers (docs/performance.md).
 #pragma once
 
@@ -105,27 +105,30 @@ inline unsigned tech_mask(const std::uint8_t* state, std::uint8_t value) {
 #endif
 }
 
-// Bit t set when the float slot t of a row is not +0.0 (any other bit pattern, -0.0 included).
-inline unsigned nonzero_mask(const float* v) {
+// Adds to counts[t] the number of rows (kTechCount bytes each, `n` consecutive rows) whose slot t equals
+// `value`.
+inline void add_tech_counts(const std::uint8_t* rows_begin, std::size_t n, std::uint8_t value, int* counts) {
 #if defined(CHACRA_ROWS_SSE2)
-  const __m128i zero = _mm_setzero_si128();
-  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v));
-  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v + 4));
-  std::uint64_t tail;
-  std::memcpy(&tail, v + 8, 8);
-  const __m128i c = _mm_cvtsi64_si128(static_cast<long long>(tail));
-  const unsigned za = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(a, zero))));
-  const unsigned zb = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(b, zero))));
-  const unsigned zc = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(c, zero))));
-  return ~(za | zb << 4 | zc << 8) & 0x3FFu;
-#else
-  unsigned m = 0;
-  for (int t = 0; t < kTechCount; ++t) {
-    std::uint32_t bits;
-    std::memcpy(&bits, v + t, 4);
-    m |= (bits != 0 ? 1u : 0u) << t;
+  // Byte counters (slots 0-9 of a row in lanes 0-9), widened to int16 before they can wrap.
+  const __m128i v = _mm_set1_epi8(static_cast<char>(value));
+  for (std::size_t r0 = 0; r0 < n; r0 += 255) {
+    __m128i acc = _mm_setzero_si128();
+    for (std::size_t r = r0; r < n && r < r0 + 255; ++r) {
+      const std::uint8_t* row = rows_begin + r * kTechCount;
+      std::uint64_t head;
+      std::uint16_t tail;
+      std::memcpy(&head, row, 8);
+      std::memcpy(&tail, row + 8, 2);
+      const __m128i x = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(head)), _mm_cvtsi32_si128(tail));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x, v));
+    }
+    alignas(16) std::uint8_t c[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(c), acc);
+    for (int t = 0; t < kTechCount; ++t) counts[t] += c[t];
   }
-  return m;
+#else
+  for (std::size_t r = 0; r < n; ++r)
+    for (int t = 0; t < kTechCount; ++t) counts[t] += rows_begin[r * kTechCount + static_cast<std::size_t>(t)] == value;
 #endif
 }
 

@@ -34,10 +34,14 @@ class Stream {
   using Philox = r123::Philox4x64;  // 10 rounds
 
   Stream(std::uint64_t seed, std::uint32_t replicate, std::uint32_t domain, std::uint64_t period,
-         std::uint64_t entity) {
-    key_ = {{seed, (static_cast<std::uint64_t>(replicate) << 32) | domain}};
-    ctr_ = {{0, entity, period, 0}};
+         std::uint64_t entity)
+      : key_(key(seed, replicate, domain)), ctr_(first_counter(period, entity)) {}
+
+  // The key of a stream and the counter of its first block.
+  static Philox::key_type key(std::uint64_t seed, std::uint32_t replicate, std::uint32_t domain) {
+    return {{seed, (static_cast<std::uint64_t>(replicate) << 32) | domain}};
   }
+  static Philox::ctr_type first_counter(std::uint64_t period, std::uint64_t entity) { return {{0, entity, period, 0}}; }
 
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
@@ -88,6 +92,11 @@ struct StreamSeed {
   std::uint32_t replicate = 0;
   Stream open(std::uint32_t domain, std::uint64_t period, std::uint64_t entity) const {
     return Stream(seed, replicate, domain, period, entity);
+  }
+  // The first block of that stream (its first four draws, in order), computed without a Stream: kernels
+  // that use one block per entity skip the stream's bookkeeping; the values are the same.
+  Stream::Philox::ctr_type first_block(std::uint32_t domain, std::uint64_t period, std::uint64_t entity) const {
+    return Stream::Philox()(Stream::first_counter(period, entity), Stream::key(seed, replicate, domain));
   }
 };
 
