@@ -112,6 +112,13 @@ inline vf clamp_of(vf x, vf lo, vf hi) { return x < lo ? lo : (hi < x ? hi : x);
 inline float select(bool m, float a, float b) { return m ? a : b; }
 inline vf select(vi m, vf a, vf b) { return m ? a : b; }
 
+// v where the mask is set, +0.0 elsewhere (a bitwise and in lanes). Adding +0.0 leaves a sum that is not
+// -0.0 unchanged, so a sum of finite non-negative terms that starts at +0.0 can add keep(m, term) instead
+// of selecting between the new and the old sum (one instruction instead of three).
+inline float keep(bool m, float v) { return m ? v : 0.0f; }
+inline vf keep(vi m, vf v) { return reinterpret_cast<vf>(reinterpret_cast<vi>(v) & m); }
+inline vf keep(vi m, float v) { return keep(m, splat(v)); }
+
 // Whether bit `bit` of a mask is set: a bool for one household, a lane mask for lanes.
 inline bool has_bit(unsigned mask, int bit) { return ((mask >> bit) & 1u) != 0; }
 inline vi has_bit(vi masks, int bit) { return (masks & (1 << bit)) != 0; }

@@ -49,6 +49,9 @@ struct MonthConstants {
   float crop_sold = 0, animal_sold = 0, pasture_scale = 0;
   float wage_month = 0, max_shift = 0, business_profit = 0, locus_return = 0;
   float price_slope = 0, wage_slope = 0, animal_cov = 0, finance_dep = 0;
+  // Technologies with a return or a labour share. The others (by default the stove, safe water and the
+  // waste pit) add exactly +0.0 to every income sum even when adopted, so income skips them.
+  unsigned earning = 0;
 
   MonthConstants(const LivelihoodParams& p, int month_of_year) {
     const double prof = Livelihood::kHarvestProfile[static_cast<std::size_t>(month_of_year - 1)];
@@ -57,6 +60,7 @@ struct MonthConstants {
     for (int t = 0; t < kTechCount; ++t) {
       r_month[t] = static_cast<float>(p.tech[t].return_pen / 12.0);
       labour[t] = static_cast<float>(p.tech[t].labour_share);
+      if (r_month[t] != 0.0f || labour[t] != 0.0f) earning |= 1u << t;
       upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
       const float sold = static_cast<float>(p.tech[t].sold_share);
       const float season_sold = Livelihood::kHarvest[t] ? hw : 1.0f;
@@ -132,24 +136,24 @@ inline Income<V> income_of(const MonthConstants& k, const HouseholdInputs<V, M>&
   out.own += animal_out * (1.0f - k.animal_sold);
 
   const V tech_common = farm * (1.0f - k.finance_dep * (1.0f - h.financed));
-  // Only adopted technologies, in index order: a technology that is not adopted would add +0.0 to every
-  // sum (all factors are finite and non-negative), and multiplying by 1.0f is exact, so skipping those terms
-  // and factors gives the same bits as the full product over all ten (docs/performance.md). In lanes, a
-  // household that has not adopted t keeps its sums.
+  // Only adopted technologies that earn (k.earning), in index order: any other would add +0.0 to every sum
+  // (all factors are finite and non-negative and the sums start at +0.0), and multiplying by 1.0f is exact,
+  // so skipping those terms and factors gives the same bits as the full product over all ten
+  // (docs/performance.md). In lanes, a household that has not adopted t adds +0.0 terms (lanes::keep).
   V labour{}, crop_sold{}, animal_sold{}, own_crop{}, own_animal{}, own_home{};
   const V pasture_ratio = h.pasture_ha * k.pasture_scale;
-  for (unsigned present = h.present; present != 0; present &= present - 1) {
+  for (unsigned present = h.present & k.earning; present != 0; present &= present - 1) {
     const int t = __builtin_ctz(present);
     const auto on = lanes::has_bit(h.adopted, t);
     V v = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
     if (t == kPasture) v *= pasture_ratio;
-    v = select(lanes::has_bit(h.asset, t), v * k.programme_return, v);
-    labour = select(on, labour + k.labour[t], labour);
-    crop_sold = select(on, crop_sold + v * k.crop_sold_coef[t], crop_sold);
-    animal_sold = select(on, animal_sold + v * k.animal_sold_coef[t], animal_sold);
-    own_crop = select(on, own_crop + v * k.own_crop_coef[t], own_crop);
-    own_animal = select(on, own_animal + v * k.own_animal_coef[t], own_animal);
-    own_home = select(on, own_home + v * k.own_home_coef[t], own_home);
+    v = lanes::keep(on, select(lanes::has_bit(h.asset, t), v * k.programme_return, v));
+    labour += lanes::keep(on, k.labour[t]);
+    crop_sold += v * k.crop_sold_coef[t];
+    animal_sold += v * k.animal_sold_coef[t];
+    own_crop += v * k.own_crop_coef[t];
+    own_animal += v * k.own_animal_coef[t];
+    own_home += v * k.own_home_coef[t];
   }
   out.crops += crop_sold * tech_common * e.crop_keep * price;
   out.animals += animal_sold * tech_common * animal_keep * price;
@@ -701,7 +705,7 @@ Phase Livelihood::consumption_phase() const {
           V due{};
           for (; present != 0; present &= present - 1) {
             const int t = __builtin_ctz(present);
-            due = select(lanes::has_bit(adopted, t), due + upkeep[t], due);
+            due += lanes::keep(lanes::has_bit(adopted, t), upkeep[t]);  // upkeep is finite, >= 0
           }
           const V y = load(monetary), perm_old = load(perm);
           const V pi = perm_old + w * ((y - due) - perm_old);

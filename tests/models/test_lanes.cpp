@@ -67,6 +67,20 @@ TEST(Lanes, MasksSelectAndLaneAccess) {
       EXPECT_EQ(s[j], expected ? a[j] : b[j]);
       EXPECT_EQ(lanes::lane(s, j), s[j]);
     }
+    // keep(): the value or +0.0 (never -0.0), so adding it to a non-negative sum equals selecting the sums.
+    const float neg[kLanes] = {-0.0f, -0.0f, 5.0f, -0.0f};
+    const vf kept = lanes::keep(on, lanes_of(neg));
+    vf sum = lanes::splat(0.0f), selected = sum;
+    for (int t = 0; t < 3; ++t) {
+      sum += lanes::keep(on, lanes_of(a) * static_cast<float>(t));
+      selected = lanes::select(on, selected + lanes_of(a) * static_cast<float>(t), selected);
+    }
+    for (int j = 0; j < kLanes; ++j) {
+      const bool expected = ((masks[j] >> bit) & 1) != 0;
+      EXPECT_EQ(bits(kept[j]), bits(expected ? neg[j] : 0.0f)) << "lane " << j;
+      EXPECT_EQ(bits(lanes::keep(expected, neg[j])), bits(kept[j]));
+      EXPECT_EQ(bits(sum[j]), bits(selected[j])) << "lane " << j;
+    }
   }
 }
 
