@@ -28,7 +28,6 @@
 namespace chacra {
 
 std::string chacra_version() { return CHACRA_VERSION; }
-std::string chacra_commit() { return CHACRA_GIT_COMMIT; }
 
 double UnitResult::mean(const std::string& variable, std::size_t period, int k) const {
   for (std::size_t i = 0; i < variables.size(); ++i)
