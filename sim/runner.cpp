@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -190,6 +191,18 @@ std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows) {
 // Writes rows [0, rows) of `src` (row-major, `width` values per row) into the chunks of dataset `ds` whose
 // chunk holds `chunk_rows` rows; `lead` are the leading coordinates (the period of a panel). Chunks are
 // filtered in parallel in windows and written in order.
+// Whether n bytes are all zero; most chunks that are not differ in their first kilobyte.
+bool all_zero_bytes(const unsigned char* p, std::size_t n) {
+  constexpr std::size_t kStep = 1024;
+  for (std::size_t k = 0; k < n; k += kStep) {
+    const std::size_t end = std::min(n, k + kStep);
+    unsigned char any = 0;
+    for (std::size_t j = k; j < end; ++j) any |= p[j];
+    if (any != 0) return false;
+  }
+  return true;
+}
+
 void write_rows_chunked(hid_t ds, ColumnType type, std::size_t width, std::size_t rows, std::size_t chunk_rows,
                         const void* src, const std::vector<hsize_t>& lead, const std::string& name) {
   if (rows == 0) return;
@@ -200,6 +213,7 @@ void write_rows_chunked(hid_t ds, ColumnType type, std::size_t width, std::size_
   struct Out {
     std::vector<unsigned char> bytes;
     std::uint32_t mask = 0;
+    bool zero = false;  // all bytes zero: not written, readers get the dataset's fill value, 0
   };
   constexpr std::size_t kWindow = 16;
   std::vector<Out> outs(std::min(chunks, kWindow));
@@ -216,6 +230,8 @@ void write_rows_chunked(hid_t ds, ColumnType type, std::size_t width, std::size_
         std::memcpy(full.data(), data, (r1 - r0) * row_bytes);
         data = full.data();
       }
+      o.zero = all_zero_bytes(data, chunk_bytes);
+      if (o.zero) return;
       thread_local Deflater deflater;
       if (worth_compressing(deflater, data, (r1 - r0) * width, esize)) {
         thread_local std::vector<unsigned char> shuffled;
@@ -241,6 +257,7 @@ void write_rows_chunked(hid_t ds, ColumnType type, std::size_t width, std::size_
       offset.push_back(static_cast<hsize_t>(c * chunk_rows));
       if (width > 1) offset.push_back(0);
       const Out& o = outs[c - c0];
+      if (o.zero) continue;
       if (H5Dwrite_chunk(ds, H5P_DEFAULT, o.mask, offset.data(), o.bytes.size(), o.bytes.data()) < 0) {
         char file[4096] = {0};
         H5Fget_name(ds, file, sizeof file - 1);
@@ -260,6 +277,10 @@ h5::Handle create_chunked(hid_t parent, const std::string& name, ColumnType type
     H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
     H5Pset_shuffle(dcpl);
     H5Pset_deflate(dcpl, 1);
+    // An explicit fill value of zero: chunks that are all zero are not written (write_rows_chunked) and
+    // read back as this value by any reader.
+    const std::array<unsigned char, 16> zero{};
+    H5Pset_fill_value(dcpl, h5::native_type(type), zero.data());
   }
   const hid_t ds = H5Dcreate2(parent, name.c_str(), h5::native_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   if (ds < 0) throw h5::Error("HDF5: cannot create dataset " + name);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -123,4 +124,29 @@ TEST(CliCompare, RunWithoutPanelSaysSoAndCompareExitsOne) {
   r = run("compare nopanel.h5", dir);
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("output.panel: true"), std::string::npos) << r.out;
+}
+
+TEST(CliOutput, AllZeroChunksAreNotStoredAndReadAsZero) {
+  // Chunks whose bytes are all zero (a programme's flows in an arm without it) are not written; the
+  // datasets' fill value, zero, is what any reader gets (sim/runner.cpp, docs/performance.md).
+  const auto& dir = finished_run();
+  chacra::h5::Handle f = chacra::h5::open_file_readonly(dir + "/out.h5");
+  const auto stored_chunks = [&](const std::string& path) {
+    chacra::h5::Handle ds(H5Dopen2(f, path.c_str(), H5P_DEFAULT));
+    chacra::h5::Handle space(H5Dget_space(ds));
+    hsize_t n = 0;
+    EXPECT_GE(H5Dget_num_chunks(ds, space, &n), 0) << path;
+    return n;
+  };
+  const std::string off = "arms/none/replicate_0/panel/income_transfers_pen";
+  const std::string on = "arms/juntos/replicate_0/panel/income_transfers_pen";
+  EXPECT_EQ(stored_chunks(off), 0u);
+  EXPECT_GT(stored_chunks(on), 0u);
+  std::vector<hsize_t> dims;
+  const auto zeros = chacra::h5::read_doubles(f, off, &dims);
+  ASSERT_EQ(dims.size(), 2u);
+  ASSERT_EQ(zeros.size(), dims[0] * dims[1]);
+  EXPECT_TRUE(std::all_of(zeros.begin(), zeros.end(), [](double v) { return v == 0.0; }));
+  const auto paid = chacra::h5::read_doubles(f, on);
+  EXPECT_TRUE(std::any_of(paid.begin(), paid.end(), [](double v) { return v > 0.0; }));
 }
