@@ -516,10 +516,11 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     other_f[i] = static_cast<float>(other_f[i] * k_other);
     const std::uint8_t* si = state + i * kTechCount;
     const unsigned adopted = rows::tech_mask(si, kAdopted);
-    const HouseholdInputs<float, unsigned> in{
-        crop_pot[i], animal_pot[i],   rf_land[i], rf[i], capacity[i], locus[i],
-        market[district[i]], fls[i], static_cast<float>(working_age_members(age + i * kMaxMembers)),
-        pasture[i], 1.0f,  business[i] != 0 ? 1u : 0u, adopted, 0u, adopted};  // no programme assets yet
+    // No programme assets yet (asset mask 0); fully financed upkeep.
+    const HouseholdInputs<float, unsigned> in{crop_pot[i], animal_pot[i], rf_land[i], rf[i], capacity[i], locus[i],
+                                              market[district[i]], fls[i],
+                                              static_cast<float>(working_age_members(age + i * kMaxMembers)),
+                                              pasture[i], 1.0f, business[i] != 0 ? 1u : 0u, adopted, 0u, adopted};
     const Income<float> y = income_of(k, in, mean_shocks);
     const float monthly = y.crops + y.animals + y.wage + y.business;
     float upkeep = 0.0f;
