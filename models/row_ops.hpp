@@ -43,16 +43,19 @@ inline int count_lanes(__m128i m_lo, __m128i m_hi) {
   const __m128i s4 = _mm_add_epi32(s2, _mm_shuffle_epi32(s2, _MM_SHUFFLE(2, 3, 0, 1)));
   return -_mm_cvtsi128_si32(s4);
 }
-// The ten uint8 slots of a row widened to int16 lanes (lanes 2-7 of hi are 0xFF).
-inline Slots16 load_bytes(const std::uint8_t* p) {
+// The ten uint8 slots of a row in byte lanes 0-9 (lanes 10-15 are zero), without reading past the row.
+inline __m128i load_row10(const std::uint8_t* p) {
   std::uint64_t head;
   std::uint16_t tail;
   std::memcpy(&head, p, 8);
   std::memcpy(&tail, p + 8, 2);
-  const __m128i zero = _mm_setzero_si128();
-  const __m128i lo = _mm_unpacklo_epi8(_mm_cvtsi64_si128(static_cast<long long>(head)), zero);
-  const __m128i hi = _mm_unpacklo_epi8(_mm_cvtsi32_si128(tail), zero);
-  return {lo, _mm_or_si128(hi, _mm_set_epi16(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0))};
+  return _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(head)), _mm_cvtsi32_si128(tail));
+}
+// The ten uint8 slots of a row widened to int16 lanes (lanes 2-7 of hi are 0xFF).
+inline Slots16 load_bytes(const std::uint8_t* p) {
+  const __m128i row = load_row10(p), zero = _mm_setzero_si128();
+  const __m128i hi = _mm_unpackhi_epi8(row, zero);  // slots 8-9, then zeros
+  return {_mm_unpacklo_epi8(row, zero), _mm_or_si128(hi, _mm_set_epi16(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0))};
 }
 
 }  // namespace detail
@@ -91,11 +94,7 @@ inline bool any_child(const std::int16_t* age, const std::uint8_t* secondary_don
 // Bit t set when state[t] == value, for the kTechCount technology slots of a row.
 inline unsigned tech_mask(const std::uint8_t* state, std::uint8_t value) {
 #if defined(CHACRA_ROWS_SSE2)
-  std::uint64_t head;
-  std::uint16_t tail;
-  std::memcpy(&head, state, 8);
-  std::memcpy(&tail, state + 8, 2);
-  const __m128i v = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(head)), _mm_cvtsi32_si128(tail));
+  const __m128i v = detail::load_row10(state);
   const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(value)))));
   return m & 0x3FFu;
 #else
@@ -114,13 +113,7 @@ inline void add_tech_counts(const std::uint8_t* rows_begin, std::size_t n, std::
   for (std::size_t r0 = 0; r0 < n; r0 += 255) {
     __m128i acc = _mm_setzero_si128();
     for (std::size_t r = r0; r < n && r < r0 + 255; ++r) {
-      const std::uint8_t* row = rows_begin + r * kTechCount;
-      std::uint64_t head;
-      std::uint16_t tail;
-      std::memcpy(&head, row, 8);
-      std::memcpy(&tail, row + 8, 2);
-      const __m128i x = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(head)), _mm_cvtsi32_si128(tail));
-      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x, v));
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(detail::load_row10(rows_begin + r * kTechCount), v));
     }
     alignas(16) std::uint8_t c[16];
     _mm_store_si128(reinterpret_cast<__m128i*>(c), acc);
