@@ -3,6 +3,9 @@
 // competition and the businesses' market, soft-skills coaching, and costs (see haku_winay.hpp for timing).
 #include "models/haku_winay.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -717,12 +720,17 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
 
   // Households offered HW in each centre (the quota's unit).
   const OfferRule offered_household = offer_rule(p_, w);
+  // Centres are independent (whole integer counts): parallel, the same result on any thread count.
   std::vector<double> offered(nc, 0.0);
-  for (std::size_t ci = w.centre_begin(); ci < w.centre_end(); ++ci) {
-    std::uint32_t n = 0;
-    for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) n += offered_household(i) ? 1u : 0u;
-    offered[ci] = n;
-  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(w.centre_begin(), w.centre_end()),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      for (std::size_t ci = r.begin(); ci != r.end(); ++ci) {
+                        std::uint32_t n = 0;
+                        for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i)
+                          n += offered_household(i) ? 1u : 0u;
+                        offered[ci] = n;
+                      }
+                    });
   // The cohort is chosen nationally: in a world split by districts every process receives what the
   // selection reads of every centre (the only household-derived inputs below), then runs the same selection
   // and nucleus formation on the whole list, so the nuclei and their numbering are the same everywhere.
@@ -1336,8 +1344,8 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
   };
   for (const auto& b : s.businesses)
     if (b.status == BusinessStatus::active && ctx.month >= b.start_month) ++s.market_count[slot(b)];
-  for (auto& b : s.businesses) {
-    if (b.status != BusinessStatus::active || ctx.month < b.start_month) continue;
+  const auto step_business = [&](HwBusiness& b) {
+    if (b.status != BusinessStatus::active || ctx.month < b.start_month) return;
     const HwGroup& grp = s.groups[b.group];
     const std::uint32_t* mem = s.members.data() + grp.first_member;
     auto st = ctx.seed.open(kBusinessMonthDomain, static_cast<std::uint64_t>(ctx.month), mem[0]);
@@ -1349,13 +1357,20 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
     if (u_fail < hazard) {
       b.status = BusinessStatus::failed;
       for (std::uint8_t j = 0; j < grp.size; ++j) bstatus[mem[j]] = static_cast<std::uint8_t>(BusinessStatus::failed);
-      continue;
+      return;
     }
     const double monthly = b.annual_profit_pen / 12.0 * market_competition_factor(same, p_.business_market_crowding) *
                            std::max(0.0, 1.0 + p_.business_profit_sd_month * z);
     const auto per_member = static_cast<float>(monthly / grp.size);
     for (std::uint8_t j = 0; j < grp.size; ++j) profit[mem[j]] += per_member;
-  }
+  };
+  // Each business touches only its own record and its own members (a household is in at most one group),
+  // and its draws are keyed by its first member, so businesses run in parallel with the serial result: the
+  // phase is serial in the month, and a serial loop here holds up every other thread.
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, s.businesses.size()),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      for (std::size_t bi = r.begin(); bi != r.end(); ++bi) step_business(s.businesses[bi]);
+                    });
 }
 
 std::vector<HwCohortSummary> HakuWinay::cohort_summary(const World& w) const {

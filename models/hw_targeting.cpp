@@ -4,6 +4,9 @@
 
 #include "models/shared_state.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
@@ -75,7 +78,10 @@ std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& 
   const auto max_land = static_cast<float>(rule.subsistence_max_land_ha);
   const auto min_farm = static_cast<float>(rule.subsistence_min_farm_labour_share);
   std::vector<CentreProfile> out(w.centre_count());
-  for (std::size_t ci = 0; ci < out.size(); ++ci) {
+  // Centres are independent (integer counts per centre): parallel, the same result on any thread count.
+  // Haku Wiñay's yearly rollout calls this inside the month, where a serial sweep of every household would
+  // hold up all the other threads.
+  const auto profile = [&](std::size_t ci) {
     CentreProfile& p = out[ci];
     const std::uint32_t d = c_district[ci];
     p.households = census[ci];
@@ -85,7 +91,7 @@ std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& 
     p.malnutrition_priority = malnutrition != nullptr && malnutrition[d] != 0;
     p.border_area = border != nullptr && border[ci] != 0;
     // A world split by districts holds only its own centres' households: the others keep zero counts.
-    if (!w.holds_centre(ci)) continue;
+    if (!w.holds_centre(ci)) return;
     std::uint32_t subsistence = 0, enrolled = 0;
     for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) {
       subsistence += (land[i] < max_land && farm[i] >= min_farm) ? 1u : 0u;
@@ -95,7 +101,10 @@ std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& 
     p.subsistence_share = p.rows > 0 ? static_cast<double>(subsistence) / p.rows : 0.0;
     p.juntos_households = enrolled;
     p.juntos_share = p.rows > 0 ? static_cast<double>(enrolled) / p.rows : 0.0;
-  }
+  };
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, out.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t ci = r.begin(); ci != r.end(); ++ci) profile(ci);
+  });
   return out;
 }
 
