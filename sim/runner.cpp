@@ -188,9 +188,6 @@ std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows) {
   return (rows + chunks - 1) / chunks;
 }
 
-// Writes rows [0, rows) of `src` (row-major, `width` values per row) into the chunks of dataset `ds` whose
-// chunk holds `chunk_rows` rows; `lead` are the leading coordinates (the period of a panel). Chunks are
-// filtered in parallel in windows and written in order.
 // Whether n bytes are all zero; most chunks that are not differ in their first kilobyte.
 bool all_zero_bytes(const unsigned char* p, std::size_t n) {
   constexpr std::size_t kStep = 1024;
@@ -203,68 +200,91 @@ bool all_zero_bytes(const unsigned char* p, std::size_t n) {
   return true;
 }
 
-void write_rows_chunked(hid_t ds, ColumnType type, std::size_t width, std::size_t rows, std::size_t chunk_rows,
-                        const void* src, const std::vector<hsize_t>& lead, const std::string& name) {
-  if (rows == 0) return;
-  const std::size_t esize = column_type_size(type);
-  const std::size_t row_bytes = width * esize;
-  const std::size_t chunk_bytes = chunk_rows * row_bytes;
-  const std::size_t chunks = (rows + chunk_rows - 1) / chunk_rows;
+// Rows [0, rows) of `src` (row-major, `width` values per row) for dataset `ds`, whose chunk holds
+// `chunk_rows` rows; `lead` are the leading coordinates (the period of a panel).
+struct ChunkedRows {
+  hid_t ds;
+  ColumnType type;
+  std::size_t width, rows, chunk_rows;
+  const void* src;
+  std::vector<hsize_t> lead;
+  std::string name;
+};
+
+// Writes several datasets' rows: their chunks are filtered in parallel in windows of kWindow chunks, taken
+// across datasets (a period's panel at 100,000 households is four chunks per variable, so one variable at a
+// time would keep at most four threads busy), and written in order, dataset by dataset, chunk by chunk, so
+// the file is the same whatever the thread count.
+void write_chunked(const std::vector<ChunkedRows>& sets) {
+  struct Job {
+    const ChunkedRows* set;
+    std::size_t chunk;
+  };
+  std::vector<Job> jobs;
+  for (const auto& s : sets)
+    for (std::size_t c = 0; s.rows > 0 && c < (s.rows + s.chunk_rows - 1) / s.chunk_rows; ++c) jobs.push_back({&s, c});
   struct Out {
     std::vector<unsigned char> bytes;
     std::uint32_t mask = 0;
     bool zero = false;  // all bytes zero: not written, readers get the dataset's fill value, 0
   };
-  constexpr std::size_t kWindow = 16;
-  std::vector<Out> outs(std::min(chunks, kWindow));
-  const auto* base = static_cast<const unsigned char*>(src);
-  for (std::size_t c0 = 0; c0 < chunks; c0 += kWindow) {
-    const std::size_t c1 = std::min(chunks, c0 + kWindow);
-    auto filter = [&](std::size_t c) {
-      Out& o = outs[c - c0];
-      const std::size_t r0 = c * chunk_rows, r1 = std::min(rows, r0 + chunk_rows);
-      const unsigned char* data = base + r0 * row_bytes;
-      std::vector<unsigned char> full;
-      if (r1 - r0 < chunk_rows) {  // an edge chunk is stored whole: pad with zeros
-        full.assign(chunk_bytes, 0);
-        std::memcpy(full.data(), data, (r1 - r0) * row_bytes);
-        data = full.data();
+  constexpr std::size_t kWindow = 64;
+  std::vector<Out> outs(std::min(jobs.size(), kWindow));
+  auto filter = [&](const Job& job, Out& o) {
+    const ChunkedRows& s = *job.set;
+    const std::size_t esize = column_type_size(s.type), row_bytes = s.width * esize;
+    const std::size_t chunk_bytes = s.chunk_rows * row_bytes;
+    const std::size_t r0 = job.chunk * s.chunk_rows, r1 = std::min(s.rows, r0 + s.chunk_rows);
+    const unsigned char* data = static_cast<const unsigned char*>(s.src) + r0 * row_bytes;
+    std::vector<unsigned char> full;
+    if (r1 - r0 < s.chunk_rows) {  // an edge chunk is stored whole: pad with zeros
+      full.assign(chunk_bytes, 0);
+      std::memcpy(full.data(), data, (r1 - r0) * row_bytes);
+      data = full.data();
+    }
+    o.zero = all_zero_bytes(data, chunk_bytes);
+    if (o.zero) return;
+    thread_local Deflater deflater;
+    if (worth_compressing(deflater, data, (r1 - r0) * s.width, esize)) {
+      thread_local std::vector<unsigned char> shuffled;
+      shuffled.resize(chunk_bytes);
+      shuffle_bytes(data, shuffled.data(), chunk_bytes, esize);
+      if (deflater.compress(shuffled.data(), chunk_bytes, o.bytes)) {
+        o.mask = 0;
+        return;
       }
-      o.zero = all_zero_bytes(data, chunk_bytes);
-      if (o.zero) return;
-      thread_local Deflater deflater;
-      if (worth_compressing(deflater, data, (r1 - r0) * width, esize)) {
-        thread_local std::vector<unsigned char> shuffled;
-        shuffled.resize(chunk_bytes);
-        shuffle_bytes(data, shuffled.data(), chunk_bytes, esize);
-        if (deflater.compress(shuffled.data(), chunk_bytes, o.bytes)) {
-          o.mask = 0;
-          return;
-        }
-      }
-      o.bytes.assign(data, data + chunk_bytes);
-      o.mask = 0x3;  // shuffle and deflate skipped for this chunk
-    };
-    if (c1 - c0 == 1) {
-      filter(c0);
+    }
+    o.bytes.assign(data, data + chunk_bytes);
+    o.mask = 0x3;  // shuffle and deflate skipped for this chunk
+  };
+  for (std::size_t j0 = 0; j0 < jobs.size(); j0 += kWindow) {
+    const std::size_t j1 = std::min(jobs.size(), j0 + kWindow);
+    if (j1 - j0 == 1) {
+      filter(jobs[j0], outs[0]);
     } else {
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(c0, c1, 1), [&](const tbb::blocked_range<std::size_t>& r) {
-        for (std::size_t c = r.begin(); c != r.end(); ++c) filter(c);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(j0, j1, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t j = r.begin(); j != r.end(); ++j) filter(jobs[j], outs[j - j0]);
       });
     }
-    for (std::size_t c = c0; c < c1; ++c) {
-      std::vector<hsize_t> offset = lead;
-      offset.push_back(static_cast<hsize_t>(c * chunk_rows));
-      if (width > 1) offset.push_back(0);
-      const Out& o = outs[c - c0];
+    for (std::size_t j = j0; j < j1; ++j) {
+      const ChunkedRows& s = *jobs[j].set;
+      const Out& o = outs[j - j0];
       if (o.zero) continue;
-      if (H5Dwrite_chunk(ds, H5P_DEFAULT, o.mask, offset.data(), o.bytes.size(), o.bytes.data()) < 0) {
+      std::vector<hsize_t> offset = s.lead;
+      offset.push_back(static_cast<hsize_t>(jobs[j].chunk * s.chunk_rows));
+      if (s.width > 1) offset.push_back(0);
+      if (H5Dwrite_chunk(s.ds, H5P_DEFAULT, o.mask, offset.data(), o.bytes.size(), o.bytes.data()) < 0) {
         char file[4096] = {0};
-        H5Fget_name(ds, file, sizeof file - 1);
-        throw h5::Error("HDF5: cannot write " + name + " to " + file + " (disk full or file not writable?)");
+        H5Fget_name(s.ds, file, sizeof file - 1);
+        throw h5::Error("HDF5: cannot write " + s.name + " to " + file + " (disk full or file not writable?)");
       }
     }
   }
+}
+
+void write_rows_chunked(hid_t ds, ColumnType type, std::size_t width, std::size_t rows, std::size_t chunk_rows,
+                        const void* src, const std::vector<hsize_t>& lead, const std::string& name) {
+  write_chunked({ChunkedRows{ds, type, width, rows, chunk_rows, src, lead, name}});
 }
 
 // Creates a chunked dataset with the shuffle + deflate(1) pipeline (dims: lead..., rows[, width]).
@@ -287,17 +307,14 @@ h5::Handle create_chunked(hid_t parent, const std::string& name, ColumnType type
   return h5::Handle(ds);
 }
 
-// One column of a population table: `rows` rows of `data` (row-major, info.width values per row).
-void write_table_column(hid_t g, const std::string& group, const ColumnInfo& info, std::size_t rows,
-                        std::size_t chunk_rows, const void* data) {
+// The dataset of one population-table column of `rows` rows, with its attributes.
+h5::Handle create_table_column(hid_t g, const ColumnInfo& info, std::size_t rows, std::size_t chunk_rows) {
   std::vector<hsize_t> dims{rows}, chunk{chunk_rows};
   if (info.width > 1) {
     dims.push_back(static_cast<hsize_t>(info.width));
     chunk.push_back(static_cast<hsize_t>(info.width));
   }
   h5::Handle ds = create_chunked(g, info.name, info.type, dims, chunk);
-  write_rows_chunked(ds, info.type, static_cast<std::size_t>(info.width), rows, chunk_rows, data, {},
-                     group + "/" + info.name);
   h5::write_attr(ds, "unit", info.unit);
   h5::write_attr(ds, "description", info.description);
   if (!info.labels.empty()) {
@@ -305,16 +322,32 @@ void write_table_column(hid_t g, const std::string& group, const ColumnInfo& inf
     for (const auto& l : info.labels) joined += (joined.empty() ? "" : ",") + l;
     h5::write_attr(ds, "labels", joined);
   }
+  return ds;
+}
+
+// One column of a population table: `rows` rows of `data` (row-major, info.width values per row).
+void write_table_column(hid_t g, const std::string& group, const ColumnInfo& info, std::size_t rows,
+                        std::size_t chunk_rows, const void* data) {
+  h5::Handle ds = create_table_column(g, info, rows, chunk_rows);
+  write_rows_chunked(ds, info.type, static_cast<std::size_t>(info.width), rows, chunk_rows, data, {},
+                     group + "/" + info.name);
 }
 
 // The population tables: the same datasets and attributes as h5::write_table (chunks of at most 65,536
-// rows, balanced), with the chunks written by write_rows_chunked.
+// rows, balanced), every column's chunks written by one write_chunked.
 void write_table_chunked(hid_t parent, const std::string& group, const Table& table) {
   h5::Handle g = h5::create_group(parent, group);
   h5::write_attr(g, "rows", static_cast<long long>(table.rows()));
   const std::size_t chunk_rows = balanced_chunk_rows(table.rows(), 65536);
-  for (std::size_t i = 0; i < table.column_count(); ++i)
-    write_table_column(g, group, table.info(i), table.rows(), chunk_rows, table.data(i));
+  std::vector<h5::Handle> datasets;
+  std::vector<ChunkedRows> sets;
+  for (std::size_t i = 0; i < table.column_count(); ++i) {
+    const ColumnInfo& info = table.info(i);
+    datasets.push_back(create_table_column(g, info, table.rows(), chunk_rows));
+    sets.push_back(ChunkedRows{datasets.back().id(), info.type, static_cast<std::size_t>(info.width), table.rows(),
+                               chunk_rows, table.data(i), {}, group + "/" + info.name});
+  }
+  write_chunked(sets);
 }
 
 // ---- A world split by districts (World::split()): gathering rows on rank 0 ----
@@ -473,15 +506,17 @@ class Recorder {
   // Called after each month's phases.
   void after_month(int month) {
     const std::size_t n = world_.household_count();
-    // Flows: accumulate over the period, element by element (any partition gives the same sums).
-    for (auto& v : vars_) {
-      if (!v.sum) continue;
-      const std::size_t cells = n * static_cast<std::size_t>(v.info.width);
-      const void* src = world_.households.data(v.index);
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells, 1 << 16), [&](const tbb::blocked_range<std::size_t>& r) {
-        accumulate(v, src, r.begin(), r.end());
-      });
-    }
+    // Flows: accumulate over the period, element by element (any partition gives the same sums). One
+    // parallel loop over households for all flows at once: a loop per flow at 100,000 households was two
+    // tasks each, holding up the other threads every month.
+    constexpr std::size_t kRowsPerTask = 8192;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, kRowsPerTask), [&](const tbb::blocked_range<std::size_t>& r) {
+      for (auto& v : vars_) {
+        if (!v.sum) continue;
+        const auto width = static_cast<std::size_t>(v.info.width);
+        accumulate(v, world_.households.data(v.index), r.begin() * width, r.end() * width);
+      }
+    });
     if ((month + 1) % months_ != 0) return;
     const std::size_t period = static_cast<std::size_t>(month + 1) / static_cast<std::size_t>(months_) - 1;
     if (period >= periods_) return;
@@ -494,7 +529,7 @@ class Recorder {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, vars_.size(), 1), [&](const tbb::blocked_range<std::size_t>& r) {
       for (std::size_t k = r.begin(); k != r.end(); ++k) period_means(vars_[k], period);
     });
-    for (auto& v : vars_) write_period(v, period);
+    write_period(period);
   }
 
   // After the last month: in a split world, rank 0's means go to every process (a collective step after
@@ -605,15 +640,20 @@ class Recorder {
       if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
   }
 
-  void write_period(Var& v, std::size_t period) {
+  // The period's panel row of every variable, their chunks filtered together (write_chunked).
+  void write_period(std::size_t period) {
     const std::size_t n = world_.household_count();
-    const auto width = static_cast<std::size_t>(v.info.width);
-    const void* src = v.sum ? static_cast<const void*>(v.accumulated.data()) : world_.households.data(v.index);
-    const ColumnType stored = v.sum ? ColumnType::f32 : v.info.type;
-    if (v.dataset.valid() && n > 0)
-      write_rows_chunked(v.dataset, stored, width, n, balanced_chunk_rows(n, kPanelChunkRows), src,
-                         {static_cast<hsize_t>(period)}, "panel " + v.info.name);
-    if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
+    std::vector<ChunkedRows> sets;
+    for (auto& v : vars_) {
+      if (!v.dataset.valid() || n == 0) continue;
+      const void* src = v.sum ? static_cast<const void*>(v.accumulated.data()) : world_.households.data(v.index);
+      sets.push_back(ChunkedRows{v.dataset.id(), v.sum ? ColumnType::f32 : v.info.type,
+                                 static_cast<std::size_t>(v.info.width), n, balanced_chunk_rows(n, kPanelChunkRows),
+                                 src, {static_cast<hsize_t>(period)}, "panel " + v.info.name});
+    }
+    write_chunked(sets);
+    for (auto& v : vars_)
+      if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
   }
 
   World& world_;
