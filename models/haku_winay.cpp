@@ -1134,9 +1134,16 @@ void HakuWinay::competition(World& w, const StepContext& ctx) const {
   for (std::uint32_t n = 0; n < s.nuclei.size(); ++n)
     if (ctx.month - s.nuclei[n].start_month == 12) forming.push_back(n);
   if (!forming.empty()) {
+    // Each nucleus's groups are planned in parallel (its draws are keyed by household), then appended to
+    // the group list in nucleus order, as a serial loop would.
+    std::vector<Groups> planned(forming.size());
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, forming.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+      for (std::size_t k = r.begin(); k != r.end(); ++k)
+        if (w.holds_district(s.nuclei[forming[k]].district)) planned[k] = plan_groups(w, ctx, forming[k]);
+    });
     std::vector<std::uint64_t> counts(forming.size(), 0);
     for (std::size_t k = 0; k < forming.size(); ++k)
-      if (w.holds_district(s.nuclei[forming[k]].district)) counts[k] = form_groups(w, ctx, forming[k]);
+      if (w.holds_district(s.nuclei[forming[k]].district)) counts[k] = add_groups(forming[k], planned[k]);
     if (w.split()) w.comm().sum(counts);
     std::int32_t* group_col = w.households.get<std::int32_t>(col::hw_group);
     for (std::size_t k = 0; k < forming.size(); ++k) {
@@ -1152,20 +1159,32 @@ void HakuWinay::competition(World& w, const StepContext& ctx) const {
     }
   }
   // The CLAR at the end of year 2, within each nucleus (a district): only the process holding it acts.
+  // Nuclei are independent (their groups and members are their own), so their CLARs run in parallel; the
+  // businesses they fund are appended in nucleus order, as a serial loop would.
+  std::vector<std::uint32_t> judging;
   for (std::uint32_t n = 0; n < s.nuclei.size(); ++n)
-    if (ctx.month - s.nuclei[n].start_month == 23 && w.holds_district(s.nuclei[n].district)) run_clar(w, ctx, n);
+    if (ctx.month - s.nuclei[n].start_month == 23 && w.holds_district(s.nuclei[n].district)) judging.push_back(n);
+  std::vector<std::vector<HwBusiness>> funded(judging.size());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, judging.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t k = r.begin(); k != r.end(); ++k) funded[k] = run_clar(w, ctx, judging[k]);
+  });
+  for (const auto& list : funded)
+    for (const HwBusiness& b : list) {
+      s.groups[b.group].business = static_cast<std::int32_t>(s.businesses.size());
+      s.businesses.push_back(b);
+    }
 }
 
 // Groups form by neighbourhood: consecutive joining participants of a centre; centres with fewer than three
 // joiners pool them across the nucleus; one or two left over join the nucleus's last groups with room.
-// Returns the number of groups (numbered by competition()).
-std::uint32_t HakuWinay::form_groups(World& w, const StepContext& ctx, std::uint32_t n) const {
-  State& s = *state_;
-  HwNucleus& nu = s.nuclei[n];
-  auto& h = w.households;
+// Returns the groups' members (added to the group list by add_groups, numbered by competition()).
+HakuWinay::Groups HakuWinay::plan_groups(const World& w, const StepContext& ctx, std::uint32_t n) const {
+  const State& s = *state_;
+  const HwNucleus& nu = s.nuclei[n];
+  const auto& h = w.households;
   const std::uint8_t* participant = h.get<std::uint8_t>(col::hw_participant);
   const std::int32_t* hh_nucleus = h.get<std::int32_t>(col::hw_nucleus);
-  std::vector<std::vector<std::uint32_t>> groups;
+  Groups groups;
   std::vector<std::uint32_t> joiners, pool;
   auto split = [&](const std::vector<std::uint32_t>& list) {
     std::size_t at = 0;
@@ -1198,6 +1217,13 @@ std::uint32_t HakuWinay::form_groups(World& w, const StepContext& ctx, std::uint
       }
     }
   }
+  return groups;
+}
+
+// Appends nucleus n's planned groups to the group list; returns their number.
+std::uint32_t HakuWinay::add_groups(std::uint32_t n, const Groups& groups) const {
+  State& s = *state_;
+  HwNucleus& nu = s.nuclei[n];
   nu.first_group = static_cast<std::uint32_t>(s.groups.size());
   nu.group_count = static_cast<std::uint32_t>(groups.size());
   for (auto& members : groups) {
@@ -1213,10 +1239,13 @@ std::uint32_t HakuWinay::form_groups(World& w, const StepContext& ctx, std::uint
 
 // The CLAR: each group's plan is scored from its members (capacity, technologies adopted, coaching, locus
 // of control) plus noise; the committee funds the best within its budget; winners start a business.
-void HakuWinay::run_clar(World& w, const StepContext& ctx, std::uint32_t n) const {
+// Touches only nucleus n, its groups and their members; returns the businesses it funds, for competition()
+// to number and add.
+std::vector<HwBusiness> HakuWinay::run_clar(World& w, const StepContext& ctx, std::uint32_t n) const {
   State& s = *state_;
   HwNucleus& nu = s.nuclei[n];
-  if (nu.group_count == 0) return;
+  std::vector<HwBusiness> started;
+  if (nu.group_count == 0) return started;
   auto& h = w.households;
   const float* capacity = h.get<float>(col::productive_capacity);
   const float* locus = h.get<float>(col::locus_of_control);
@@ -1316,8 +1345,7 @@ void HakuWinay::run_clar(World& w, const StepContext& ctx, std::uint32_t n) cons
     b.capital_pen = p_.prize_equipment_share * prize;
     b.annual_profit_pen = b.capital_pen * p_.business_return[static_cast<std::size_t>(t)] *
                           std::exp(sd * z_prod[g] - 0.5 * sd * sd) * traits[g][0] * rf * dyn;
-    grp.business = static_cast<std::int32_t>(s.businesses.size());
-    s.businesses.push_back(b);
+    started.push_back(b);
     const double share = prize / grp.size;
     for (std::uint8_t j = 0; j < grp.size; ++j) {
       const std::uint32_t i = mem[j];
@@ -1329,6 +1357,7 @@ void HakuWinay::run_clar(World& w, const StepContext& ctx, std::uint32_t n) cons
       cost_total[i] += static_cast<float>(share) + static_cast<float>(p_.admin_share * share);
     }
   }
+  return started;
 }
 
 void HakuWinay::business(World& w, const StepContext& ctx) const {

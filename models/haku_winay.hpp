@@ -241,8 +241,10 @@ class HakuWinay : public Module {
   void stages(World& world, const StepContext& ctx, const Block& block) const;
   void competition(World& world, const StepContext& ctx) const;
   void business(World& world, const StepContext& ctx) const;
-  std::uint32_t form_groups(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
-  void run_clar(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
+  using Groups = std::vector<std::vector<std::uint32_t>>;  // members of each group
+  Groups plan_groups(const World& world, const StepContext& ctx, std::uint32_t nucleus) const;
+  std::uint32_t add_groups(std::uint32_t nucleus, const Groups& groups) const;
+  std::vector<HwBusiness> run_clar(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
 
   HakuWinayParams p_;
   // The run's programme state (nuclei, groups, businesses, per-centre flags). Held by pointer so the const
