@@ -158,9 +158,10 @@ TEST(WholeModel, GoldenDigestOfTheWholeState) {
   EXPECT_EQ(state_digest(w), kGolden) << std::hex << "digest 0x" << state_digest(w);
 }
 
-// The month's serial phases (Haku Winay's rollout and its businesses) work in parallel inside: centre by
-// centre and business by business. Five years, so that the CLAR has funded businesses and several of them
-// have run (and failed) under competition; the whole state must be the same bits on 1 and 4 threads.
+// The month's serial phases (Haku Winay's rollout, competition and businesses) work in parallel inside:
+// centre by centre, nucleus by nucleus (group formation and the CLAR) and business by business. Five years,
+// so that groups have formed, the CLAR has funded businesses and several of them have run (and failed)
+// under competition; the whole state must be the same bits on 1 and 4 threads.
 TEST(WholeModel, WholeStateIsTheSameOnOneAndFourThreads) {
   ParamSet p(chacra::models::registry());
   p.set("juntos.enabled", true);
