@@ -7,6 +7,7 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -25,6 +26,12 @@ double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double logit(double p) {
   p = std::clamp(p, 1e-9, 1.0 - 1e-9);
   return std::log(p / (1.0 - p));
+}
+
+// Marks a centre's flows as written (State::flows_written) from the phases that run nuclei or businesses in
+// parallel: two of their tasks may mark the same centre, so the store is atomic.
+void mark_flows_written(std::vector<std::uint8_t>& flags, std::uint32_t centre) {
+  std::atomic_ref<std::uint8_t>(flags[centre]).store(1, std::memory_order_relaxed);
 }
 
 std::string tech_param(const char* prefix, int k) { return std::string(prefix) + kTechNames[static_cast<std::size_t>(k)]; }
@@ -522,6 +529,9 @@ struct HakuWinay::State {
   std::vector<HwBusiness> businesses;
   std::vector<std::int32_t> centre_nucleus;      // -1: never in HW
   std::vector<std::uint8_t> coaching_centre;     // coaching offered in the centre (drawn at coaching start)
+  // 1 when some household of the centre may hold a nonzero monthly flow (visits, costs, business profit) or
+  // support flag since stages last reset them; 0 when all are zero, so stages need not write them again.
+  std::vector<std::uint8_t> flows_written;
   std::vector<double> priority_key;              // random rollout order, fixed for the run
   std::vector<std::uint32_t> market_count;       // district x business type, scratch of the business phase
   // Business groups numbered so far over the whole population (hw_group). Equal to groups.size() in a whole
@@ -590,6 +600,7 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
   const std::size_t nc = c.rows();
   state_->centre_nucleus.assign(nc, -1);
   state_->coaching_centre.assign(nc, 0);
+  state_->flows_written.assign(nc, 1);  // unknown until the first reset
   state_->priority_key.resize(nc);
   const auto profiles = centre_profiles(world, p_.rule);
   for (std::size_t ci = 0; ci < nc; ++ci) {
@@ -910,16 +921,23 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   float* profit = h.get<float>(col::business_profit_pen);
   std::uint8_t* support = h.get<std::uint8_t>(col::support_active);
   std::uint8_t* hw_active = w.centres.get<std::uint8_t>(col::centre_hw_active);
-  for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-    visits_col[i] = 0.0f;
-    cost_assets[i] = cost_trainers[i] = cost_prizes[i] = cost_coaching[i] = cost_admin[i] = cost_total[i] = 0.0f;
-    profit[i] = 0.0f;
-    support[i] = 0;
+  State& s = *state_;
+  // The month's flows start at zero. Only centres where something was written since the last reset are
+  // written again: most households never take part, and rewriting their nine zeros every month was most
+  // of this phase's time (stores to lines that are not in cache). The values are the same either way.
+  for (std::uint32_t ci = block.centre_begin; ci < block.centre_end; ++ci) {
+    hw_active[ci] = 0;
+    if (!s.flows_written[ci]) continue;
+    s.flows_written[ci] = 0;
+    for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) {
+      visits_col[i] = 0.0f;
+      cost_assets[i] = cost_trainers[i] = cost_prizes[i] = cost_coaching[i] = cost_admin[i] = cost_total[i] = 0.0f;
+      profit[i] = 0.0f;
+      support[i] = 0;
+    }
   }
-  for (std::uint32_t ci = block.centre_begin; ci < block.centre_end; ++ci) hw_active[ci] = 0;
   if (!p_.enabled) return;
 
-  const State& s = *state_;
   std::int16_t* cohort = h.get<std::int16_t>(col::hw_cohort);
   std::uint8_t* stage = h.get<std::uint8_t>(col::hw_stage);
   std::uint8_t* participant = h.get<std::uint8_t>(col::hw_participant);
@@ -953,7 +971,7 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
     const HwNucleus& nu = s.nuclei[static_cast<std::size_t>(n)];
     const int m = ctx.month - nu.start_month;
     if (m < 0) continue;
-    if (m < 36) hw_active[ci] = 1;
+    if (m < 36) hw_active[ci] = s.flows_written[ci] = 1;  // participants get support, visits and costs
     const std::uint32_t h0 = w.centre_first[ci], h1 = w.centre_first[ci + 1];
     const double rf = p_.region_effect[std::min<std::size_t>(region[c_district[ci]], 2)];
 
@@ -1355,6 +1373,7 @@ std::vector<HwBusiness> HakuWinay::run_clar(World& w, const StepContext& ctx, st
       cost_prizes[i] += static_cast<float>(share);
       cost_admin[i] += static_cast<float>(p_.admin_share * share);
       cost_total[i] += static_cast<float>(share) + static_cast<float>(p_.admin_share * share);
+      mark_flows_written(s.flows_written, h_centre[i]);
     }
   }
   return started;
@@ -1366,6 +1385,7 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
   auto& h = w.households;
   float* profit = h.get<float>(col::business_profit_pen);
   std::uint8_t* bstatus = h.get<std::uint8_t>(col::business_status);
+  const std::uint32_t* h_centre = h.get<std::uint32_t>(col::centre);
   const std::size_t nd = w.district_count();
   s.market_count.assign(nd * kBusinessTypeCount, 0);
   auto slot = [&](const HwBusiness& b) {
@@ -1391,7 +1411,10 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
     const double monthly = b.annual_profit_pen / 12.0 * market_competition_factor(same, p_.business_market_crowding) *
                            std::max(0.0, 1.0 + p_.business_profit_sd_month * z);
     const auto per_member = static_cast<float>(monthly / grp.size);
-    for (std::uint8_t j = 0; j < grp.size; ++j) profit[mem[j]] += per_member;
+    for (std::uint8_t j = 0; j < grp.size; ++j) {
+      profit[mem[j]] += per_member;
+      mark_flows_written(s.flows_written, h_centre[mem[j]]);
+    }
   };
   // Each business touches only its own record and its own members (a household is in at most one group),
   // and its draws are keyed by its first member, so businesses run in parallel with the serial result: the

@@ -633,6 +633,52 @@ TEST(HakuWinayCosts, SpendPerHouseholdNeverExceedsTheCapAndTotalsAddUp) {
   }
 }
 
+// Stages reset the month's flows only in centres where something was written since the last reset: a
+// household outside the programme's months holds no visits, costs or support, and a household outside an
+// active business earns no profit, every month, with businesses (which keep writing after the programme
+// ends) and without them (no award, so nothing is written after month 41 of a cohort starting in month 6).
+TEST(HakuWinayStages, MonthlyFlowsAndSupportHoldOnlyThisMonthsValues) {
+  for (double award_share : {0.7, 0.0}) {
+    World w = make_world({{}}, uniform_centres(3, 60));
+    HwRun run;
+    run.set("haku_winay.clar_award_share", award_share);
+    run.setup(w);
+    const std::size_t n = w.household_count();
+    auto& h = w.households;
+    const auto* support = h.get<std::uint8_t>(col::support_active);
+    const auto* participant = h.get<std::uint8_t>(col::hw_participant);
+    const auto* status = h.get<std::uint8_t>(col::business_status);
+    const float* profit = h.get<float>(col::business_profit_pen);
+    std::vector<const float*> programme_flows;
+    for (const char* name : {col::hw_visits, col::cost_hw_assets_pen, col::cost_hw_trainers_pen,
+                             col::cost_hw_prizes_pen, col::cost_hw_coaching_pen, col::cost_hw_admin_pen,
+                             col::cost_hw_pen})
+      programme_flows.push_back(h.get<float>(name));
+    std::size_t supported = 0, earning = 0;
+    for (int m = 0; m < 60; ++m) {
+      run.step(w, m);
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool in_programme = participant[i] && m >= 6 && m < 42;
+        ASSERT_EQ(support[i], in_programme ? 1 : 0) << "household " << i << " month " << m;
+        supported += support[i];
+        if (!in_programme) {
+          for (const float* f : programme_flows) ASSERT_EQ(f[i], 0.0f) << "household " << i << " month " << m;
+        }
+        if (status[i] != static_cast<std::uint8_t>(models::BusinessStatus::active)) {
+          ASSERT_EQ(profit[i], 0.0f) << "household " << i << " month " << m;
+        }
+        earning += profit[i] > 0.0f;
+      }
+    }
+    EXPECT_GT(supported, 0u);
+    if (award_share > 0) {
+      EXPECT_GT(earning, 0u);
+    } else {
+      EXPECT_EQ(earning, 0u);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 TEST(HakuWinayCoaching, OffersAttendanceGoalsAndLocus) {
