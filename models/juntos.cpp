@@ -6,6 +6,7 @@
 // by its key, the phases compute a Philox block only where its value is used.
 #include "models/juntos.hpp"
 
+#include "models/lanes.hpp"
 #include "models/row_ops.hpp"
 #include "sim/bench_kernel.hpp"
 
@@ -326,51 +327,76 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   const float* poverty = world.districts.get<float>(col::district_poverty_rate);
   const std::int32_t* entry = world.districts.get<std::int32_t>(col::district_juntos_entry_month);
 
+  // Parameters as locals: the loops store bytes, which may alias anything, so members read in them would be
+  // read again after every store.
   const int m = ctx.month;
   const int cycle_month = p_.recertification_months > 0 ? m % p_.recertification_months : -2;
   const auto poverty_threshold = static_cast<float>(p_.district_poverty_threshold);
+  const double exclusion = p_.pmt_exclusion_error, inclusion = p_.pmt_inclusion_error;
+  const int max_child_age = p_.max_child_age_months;
+  const UniformSource* const override_u = uniform_override_ ? &uniform_override_ : nullptr;
   std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
-  for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-    // The certification uniform is a pure function of (seed, domain, month, household): the Philox block
-    // is computed only for the households re-certified this month (the others would discard it), which
-    // leaves every result unchanged (docs/performance.md). A test override is still called every month.
-    if (uniform_override_) {
-      const double u_cert = uniform_override_(kCertificationDomain, m, i);
-      if (offset[i] == cycle_month)
-        classified[i] = target[i] ? (u_cert >= p_.pmt_exclusion_error) : (u_cert < p_.pmt_inclusion_error);
-    } else if (offset[i] == cycle_month) {
-      const double u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
-      ++drawn;
-      classified[i] = target[i] ? (u_cert >= p_.pmt_exclusion_error) : (u_cert < p_.pmt_inclusion_error);
+
+  // Sixteen households at a time: first household by household, the certification and the inputs that need
+  // a row or a district (member criterion, district poverty, coverage); then the status transitions of all
+  // sixteen at once in byte lanes (statuses differ from household to household, so branches on them would
+  // often be mispredicted).
+  const auto chunk = [&](std::uint32_t i0, int n) {
+    alignas(16) std::uint8_t member_ok[bytes::kLanes] = {}, district_ok[bytes::kLanes] = {},
+                             covered[bytes::kLanes] = {};
+    for (int j = 0; j < n; ++j) {
+      const std::uint32_t i = i0 + static_cast<std::uint32_t>(j);
+      // The certification uniform is a pure function of (seed, domain, month, household): the Philox block
+      // is computed only for the households re-certified this month (the others would discard it), which
+      // leaves every result unchanged (docs/performance.md). A test override is still called every month.
+      const bool recertified = offset[i] == cycle_month;
+      if (override_u != nullptr || recertified) {
+        double u_cert = 0.0;
+        if (override_u != nullptr) {
+          u_cert = (*override_u)(kCertificationDomain, m, i);
+        } else {
+          u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
+          ++drawn;
+        }
+        if (recertified) classified[i] = target[i] ? (u_cert >= exclusion) : (u_cert < inclusion);
+      }
+      const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
+      member_ok[j] = (pregnancy[i] > 0) | rows::any_child(age + base, secondary_done + base, max_child_age);
+      const std::uint32_t d = district[i];
+      district_ok[j] = poverty[d] > poverty_threshold;
+      covered[j] = (entry[d] >= 0) & (m >= entry[d]);
     }
-
-    const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
-    const bool member_ok =
-        (pregnancy[i] > 0) | rows::any_child(age + base, secondary_done + base, p_.max_child_age_months);
-    const std::uint32_t d = district[i];
-    const bool eligible = member_ok & (classified[i] != 0) & (poverty[d] > poverty_threshold);
-    eligible_col[i] = eligible ? 1 : 0;
-
-    // Status transitions. Statuses differ from household to household, so branches on them would often be
-    // mispredicted: each column is rewritten with its new value or its old one.
-    const auto st = static_cast<JuntosStatus>(status[i]);
-    const bool affiliated = (st == JuntosStatus::enrolled) | (st == JuntosStatus::suspended);
-    const bool leaves = affiliated & !eligible;
+    using bytes::load;
+    using bytes::splat;
+    const bytes::m8 zero{}, child = load(member_ok, bytes::kLanes) != 0;
+    const bytes::m8 eligible = child & (load(classified + i0, n) != 0) & (load(district_ok, bytes::kLanes) != 0);
+    const bytes::u8 st = load(status + i0, n), was_compliant = load(compliant + i0, n);
+    const bytes::m8 affiliated = (st == status_u8(JuntosStatus::enrolled)) | (st == status_u8(JuntosStatus::suspended));
+    const bytes::m8 leaves = affiliated & ~eligible;
     // A new affiliate starts in good standing; its first check is at the end of this period.
-    const bool enters = !affiliated & eligible & (entry[d] >= 0) & (m >= entry[d]) & (takes_up[i] != 0);
-    JuntosStatus next = st == JuntosStatus::exited ? st : JuntosStatus::not_eligible;
-    if (eligible) next = JuntosStatus::eligible;
-    if (enters) next = JuntosStatus::enrolled;
-    if (affiliated)
-      next = !eligible ? JuntosStatus::exited : (compliant[i] ? JuntosStatus::enrolled : JuntosStatus::suspended);
-    status[i] = status_u8(next);
-    enrolled[i] = leaves ? 0 : (enters ? 1 : enrolled[i]);
-    compliant[i] = enters ? 1 : compliant[i];
-    exit_month[i] = leaves ? m : exit_month[i];
-    const auto reason = static_cast<std::uint8_t>(member_ok ? JuntosExitReason::lost_classification
-                                                            : JuntosExitReason::aged_out);
-    exit_reason[i] = leaves ? reason : exit_reason[i];
-  }
+    const bytes::m8 enters =
+        ~affiliated & eligible & (load(covered, bytes::kLanes) != 0) & (load(takes_up + i0, n) != 0);
+    bytes::u8 next = st == status_u8(JuntosStatus::exited) ? st : splat(status_u8(JuntosStatus::not_eligible));
+    next = eligible ? splat(status_u8(JuntosStatus::eligible)) : next;
+    next = enters ? splat(status_u8(JuntosStatus::enrolled)) : next;
+    const bytes::u8 standing = was_compliant != 0 ? splat(status_u8(JuntosStatus::enrolled))
+                                                  : splat(status_u8(JuntosStatus::suspended));
+    next = affiliated ? (eligible ? standing : splat(status_u8(JuntosStatus::exited))) : next;
+    bytes::store(status + i0, next, n);
+    bytes::store(eligible_col + i0, eligible ? splat(1) : splat(0), n);
+    bytes::store(enrolled + i0, leaves ? splat(0) : (enters ? splat(1) : load(enrolled + i0, n)), n);
+    bytes::store(compliant + i0, enters ? splat(1) : was_compliant, n);
+    // Exits are rare: their month and reason household by household.
+    for (unsigned left = bytes::lane_bits(leaves != zero); left != 0; left &= left - 1) {
+      const int j = __builtin_ctz(left);
+      exit_month[i0 + j] = m;
+      exit_reason[i0 + j] = static_cast<std::uint8_t>(member_ok[j] ? JuntosExitReason::lost_classification
+                                                                    : JuntosExitReason::aged_out);
+    }
+  };
+  std::uint32_t i = block.household_begin;
+  for (; i + bytes::kLanes <= block.household_end; i += bytes::kLanes) chunk(i, bytes::kLanes);
+  if (i < block.household_end) chunk(i, static_cast<int>(block.household_end - i));
   bench::count_philox_blocks(drawn);
 }
 
@@ -387,66 +413,98 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   float* own_boost = h.get<float>(col::juntos_saving_boost);
   const std::uint8_t* hw_active = world.centres.get<std::uint8_t>(col::centre_hw_active);
   // Only needed for the top-ups.
-  const std::int16_t* age = p_.top_ups ? h.get<std::int16_t>(col::member_age_months) : nullptr;
-  const std::uint8_t* secondary_done = p_.top_ups ? h.get<std::uint8_t>(col::member_secondary_done) : nullptr;
-  const std::uint8_t* pregnancy = p_.top_ups ? h.get<std::uint8_t>(col::pregnancy_month) : nullptr;
+  const bool top_ups = p_.top_ups;
+  const std::int16_t* age = top_ups ? h.get<std::int16_t>(col::member_age_months) : nullptr;
+  const std::uint8_t* secondary_done = top_ups ? h.get<std::uint8_t>(col::member_secondary_done) : nullptr;
+  const std::uint8_t* pregnancy = top_ups ? h.get<std::uint8_t>(col::pregnancy_month) : nullptr;
 
+  // Parameters as locals (byte stores may alias members; see eligibility).
   const int m = ctx.month;
   const bool pay_month = payment_month(m);
   const bool coordinate = p_.coordination_push > 0.0 || p_.coordination_saving_boost > 0.0;
   const auto push_pen = static_cast<float>(p_.coordination_push);
   const auto boost = static_cast<float>(p_.coordination_saving_boost);
+  const double transfer_pen = p_.transfer_pen, admin = p_.admin_cost_pen_per_month;
+  const UniformSource* const override_u = uniform_override_ ? &uniform_override_ : nullptr;
+  const std::uint32_t begin = block.household_begin, end = block.household_end;
+  constexpr auto enrolled = status_u8(JuntosStatus::enrolled), suspended = status_u8(JuntosStatus::suspended);
+
+  // The phase in three sweeps over the block, each over its own columns, so that the common ones have no
+  // branch per household. Transfers and costs: without top-ups they take three values, computed as the
+  // general formula (in double, rounded to float).
+  if (!(pay_month && top_ups)) {
+    const auto paid_transfer = static_cast<float>(transfer_pen);
+    const auto paid_cost = static_cast<float>(admin + transfer_pen), admin_cost = static_cast<float>(admin + 0.0);
+    for (std::uint32_t i = begin; i < end; ++i) {
+      const std::uint8_t st = status[i];
+      const bool affiliated = (st == enrolled) | (st == suspended);
+      const bool paid_now = pay_month & (st == enrolled);
+      transfer[i] = paid_now ? paid_transfer : 0.0f;
+      cost[i] = paid_now ? paid_cost : (affiliated ? admin_cost : 0.0f);
+    }
+  } else {
+    for (std::uint32_t i = begin; i < end; ++i) {
+      const std::uint8_t st = status[i];
+      const bool affiliated = (st == enrolled) | (st == suspended);
+      double paid = 0.0;
+      if (st == enrolled) {
+        const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
+        bool early_childhood = pregnancy[i] > 0;
+        int students = 0;
+        for (int k = 0; k < kMaxMembers; ++k) {
+          const int a = age[base + k];
+          if (a < 0) continue;
+          early_childhood |= a < p_.top_up_infant_age_months;
+          students += a >= p_.top_up_secondary_min_age_months && a < p_.max_child_age_months &&
+                      secondary_done[base + k] == 0;
+        }
+        paid = transfer_pen;
+        paid += (early_childhood ? p_.top_up_early_childhood_pen : 0.0) + students * p_.top_up_secondary_pen;
+      }
+      transfer[i] = static_cast<float>(paid);
+      cost[i] = static_cast<float>((affiliated ? admin : 0.0) + paid);
+    }
+  }
+
+  // The co-responsibility check of the period ending now decides the next period's payment: drawn for the
+  // affiliated households in a payment month. As for certification, the compliance block is computed only
+  // where the check is drawn; a test override is still called for every household every month.
+  std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
+  if (pay_month || override_u != nullptr) {
+    for (std::uint32_t i = begin; i < end; ++i) {
+      const double u_override = override_u != nullptr ? (*override_u)(kComplianceDomain, m, i) : 0.0;
+      const std::uint8_t st = status[i];
+      if (pay_month && ((st == enrolled) | (st == suspended))) {
+        const double u_comply = override_u != nullptr ? u_override : ctx.seed.open(kComplianceDomain, m, i).uniform();
+        drawn += override_u != nullptr ? 0 : 1;
+        compliant[i] = u_comply < prob[i] ? 1 : 0;
+      }
+    }
+  }
+  bench::count_philox_blocks(drawn);
+
+  // The coordination push and saving boost. saving_boost is a persistent stock that other programmes add to
+  // (HW's financial education), so Juntos keeps its own share in juntos_saving_boost and applies only the
+  // change: the promotion lifts the saving rate while it lasts and is withdrawn when the household leaves
+  // or HW leaves the centre. Without coordination there is nothing to do: the own share is zero from set-up
+  // (a new column) and only this sweep writes it.
+  if (!coordinate) return;
   constexpr int garden = tech_index(Tech::vegetable_garden);
   constexpr int waste_pit = tech_index(Tech::waste_pit);
-  std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
-  for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-    // As for certification: the compliance block is computed only when a check is drawn (affiliated
-    // households in a payment month); a test override is still called every month.
-    const double u_override = uniform_override_ ? uniform_override_(kComplianceDomain, m, i) : 0.0;
-    const auto st = static_cast<JuntosStatus>(status[i]);
-    // Branches only where there is work to skip (statuses differ from household to household, so
-    // branches on them are often mispredicted).
-    const bool affiliated = (st == JuntosStatus::enrolled) | (st == JuntosStatus::suspended);
-    const bool paid_now = pay_month & (st == JuntosStatus::enrolled);
-    double paid = paid_now ? p_.transfer_pen : 0.0;
-    const double spent = affiliated ? p_.admin_cost_pen_per_month : 0.0;
-    if (paid_now && p_.top_ups) {
-      const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
-      bool early_childhood = pregnancy[i] > 0;
-      int students = 0;
-      for (int k = 0; k < kMaxMembers; ++k) {
-        const int a = age[base + k];
-        if (a < 0) continue;
-        early_childhood |= a < p_.top_up_infant_age_months;
-        students += a >= p_.top_up_secondary_min_age_months && a < p_.max_child_age_months &&
-                    secondary_done[base + k] == 0;
-      }
-      paid += (early_childhood ? p_.top_up_early_childhood_pen : 0.0) + students * p_.top_up_secondary_pen;
-    }
-    if (affiliated && pay_month) {
-      // The check of the period ending now decides the next period's payment.
-      const double u_comply = uniform_override_ ? u_override : ctx.seed.open(kComplianceDomain, m, i).uniform();
-      drawn += uniform_override_ ? 0 : 1;
-      compliant[i] = u_comply < prob[i] ? 1 : 0;
-    }
-    const bool promoted = affiliated & coordinate & (hw_active[centre[i]] != 0);
+  for (std::uint32_t i = begin; i < end; ++i) {
+    const std::uint8_t st = status[i];
+    const bool promoted = ((st == enrolled) | (st == suspended)) && hw_active[centre[i]] != 0;
     const float boost_now = promoted ? boost : 0.0f;
     if (promoted) {
       float* p = push + static_cast<std::size_t>(i) * kTechCount;
       p[garden] += push_pen;
       p[waste_pit] += push_pen;
     }
-    // saving_boost is a persistent stock that other programmes add to (HW's financial education), so
-    // Juntos keeps its own share in juntos_saving_boost and applies only the change: the promotion lifts
-    // the saving rate while it lasts and is withdrawn when the household leaves or HW leaves the centre.
     if (boost_now != own_boost[i]) {
       saving_boost[i] += boost_now - own_boost[i];
       own_boost[i] = boost_now;
     }
-    transfer[i] = static_cast<float>(paid);
-    cost[i] = static_cast<float>(spent + paid);
   }
-  bench::count_philox_blocks(drawn);
 }
 
 }  // namespace chacra::models

@@ -1,4 +1,4 @@
-// Float lanes for phase kernels that evaluate one formula for several households at once.
+// Float and byte lanes for phase kernels that evaluate one formula for several households at once.
 //
 // A formula written once as a template over V (float for one household, vf for kLanes households) with
 // the helpers below gives the same bits either way: vf uses GCC/Clang vector extensions (one SSE2 register on
@@ -14,6 +14,10 @@
 #if defined(__SSE__) && !defined(CHACRA_NO_SIMD)
 #include <xmmintrin.h>
 #define CHACRA_LANES_SSE 1
+#endif
+#if defined(__SSE2__) && !defined(CHACRA_NO_SIMD)
+#include <emmintrin.h>
+#define CHACRA_BYTES_SSE2 1
 #endif
 
 namespace chacra::models::lanes {
@@ -124,3 +128,43 @@ inline bool has_bit(unsigned mask, int bit) { return ((mask >> bit) & 1u) != 0; 
 inline vi has_bit(vi masks, int bit) { return (masks & (1 << bit)) != 0; }
 
 }  // namespace chacra::models::lanes
+
+// Byte lanes: sixteen households' one-byte columns (statuses, flags) in one vector, for status transitions
+// written once as selects. Comparisons give lanes of 0 or -1 (m8); `c ? a : b` selects per lane.
+namespace chacra::models::bytes {
+
+inline constexpr int kLanes = 16;
+using u8 = std::uint8_t __attribute__((vector_size(kLanes)));
+using m8 = std::int8_t __attribute__((vector_size(kLanes)));
+
+inline u8 splat(std::uint8_t x) { return u8{} + x; }
+// The first n (<= kLanes) bytes from p; lanes from n on are zero.
+inline u8 load(const std::uint8_t* p, int n) {
+  u8 v{};
+  if (n == kLanes) {
+    std::memcpy(&v, p, kLanes);
+  } else {
+    std::memcpy(&v, p, static_cast<std::size_t>(n));
+  }
+  return v;
+}
+// Stores the first n (<= kLanes) lanes at p.
+inline void store(std::uint8_t* p, u8 v, int n) {
+  if (n == kLanes) {
+    std::memcpy(p, &v, kLanes);
+  } else {
+    std::memcpy(p, &v, static_cast<std::size_t>(n));
+  }
+}
+// Bit j set where lane j of a mask is set.
+inline unsigned lane_bits(m8 mask) {
+#if defined(CHACRA_BYTES_SSE2)
+  return static_cast<unsigned>(_mm_movemask_epi8(reinterpret_cast<__m128i>(mask)));
+#else
+  unsigned bits = 0;
+  for (int j = 0; j < kLanes; ++j) bits |= (mask[j] != 0 ? 1u : 0u) << j;
+  return bits;
+#endif
+}
+
+}  // namespace chacra::models::bytes
