@@ -404,7 +404,6 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   auto& h = world.households;
   const std::uint8_t* status = h.get<std::uint8_t>(col::juntos_status);
   const float* prob = h.get<float>(col::juntos_compliance_prob);
-  const std::uint32_t* centre = h.get<std::uint32_t>(col::centre);
   std::uint8_t* compliant = h.get<std::uint8_t>(col::juntos_compliant);
   float* transfer = h.get<float>(col::juntos_transfer_pen);
   float* cost = h.get<float>(col::cost_juntos_pen);
@@ -468,17 +467,30 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
 
   // The co-responsibility check of the period ending now decides the next period's payment: drawn for the
   // affiliated households in a payment month. As for certification, the compliance block is computed only
-  // where the check is drawn; a test override is still called for every household every month.
+  // where the check is drawn; a test override is still called for every household every month. The
+  // affiliated households are listed first without a branch (whether a household is affiliated is as good
+  // as random, so a branch on it would often be mispredicted), then drawn.
   std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
-  if (pay_month || override_u != nullptr) {
+  if (override_u != nullptr) {
     for (std::uint32_t i = begin; i < end; ++i) {
-      const double u_override = override_u != nullptr ? (*override_u)(kComplianceDomain, m, i) : 0.0;
-      const std::uint8_t st = status[i];
-      if (pay_month && ((st == enrolled) | (st == suspended))) {
-        const double u_comply = override_u != nullptr ? u_override : ctx.seed.open(kComplianceDomain, m, i).uniform();
-        drawn += override_u != nullptr ? 0 : 1;
-        compliant[i] = u_comply < prob[i] ? 1 : 0;
+      const double u = (*override_u)(kComplianceDomain, m, i);
+      if (pay_month && ((status[i] == enrolled) | (status[i] == suspended))) compliant[i] = u < prob[i] ? 1 : 0;
+    }
+  } else if (pay_month) {
+    constexpr std::uint32_t kChunk = 256;
+    std::uint32_t listed[kChunk];
+    for (std::uint32_t c0 = begin; c0 < end; c0 += kChunk) {
+      const std::uint32_t c1 = std::min(end, c0 + kChunk);
+      std::uint32_t n = 0;
+      for (std::uint32_t i = c0; i < c1; ++i) {
+        listed[n] = i;
+        n += (status[i] == enrolled) | (status[i] == suspended);
       }
+      for (std::uint32_t k = 0; k < n; ++k) {
+        const std::uint32_t i = listed[k];
+        compliant[i] = ctx.seed.open(kComplianceDomain, m, i).uniform() < prob[i] ? 1 : 0;
+      }
+      drawn += n;
     }
   }
   bench::count_philox_blocks(drawn);
@@ -487,22 +499,32 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   // (HW's financial education), so Juntos keeps its own share in juntos_saving_boost and applies only the
   // change: the promotion lifts the saving rate while it lasts and is withdrawn when the household leaves
   // or HW leaves the centre. Without coordination there is nothing to do: the own share is zero from set-up
-  // (a new column) and only this sweep writes it.
+  // (a new column) and only this sweep writes it. Centre by centre: where HW is not active nobody is
+  // promoted.
   if (!coordinate) return;
   constexpr int garden = tech_index(Tech::vegetable_garden);
   constexpr int waste_pit = tech_index(Tech::waste_pit);
-  for (std::uint32_t i = begin; i < end; ++i) {
-    const std::uint8_t st = status[i];
-    const bool promoted = ((st == enrolled) | (st == suspended)) && hw_active[centre[i]] != 0;
-    const float boost_now = promoted ? boost : 0.0f;
-    if (promoted) {
-      float* p = push + static_cast<std::size_t>(i) * kTechCount;
-      p[garden] += push_pen;
-      p[waste_pit] += push_pen;
-    }
+  const auto withdraw = [&](std::uint32_t i, float boost_now) {
     if (boost_now != own_boost[i]) {
       saving_boost[i] += boost_now - own_boost[i];
       own_boost[i] = boost_now;
+    }
+  };
+  for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
+    const std::uint32_t h0 = std::max(begin, world.centre_first[c]), h1 = std::min(end, world.centre_first[c + 1]);
+    if (hw_active[c] == 0) {
+      for (std::uint32_t i = h0; i < h1; ++i) withdraw(i, 0.0f);
+      continue;
+    }
+    for (std::uint32_t i = h0; i < h1; ++i) {
+      const std::uint8_t st = status[i];
+      const bool promoted = (st == enrolled) | (st == suspended);
+      if (promoted) {
+        float* p = push + static_cast<std::size_t>(i) * kTechCount;
+        p[garden] += push_pen;
+        p[waste_pit] += push_pen;
+      }
+      withdraw(i, promoted ? boost : 0.0f);
     }
   }
 }
