@@ -325,86 +325,109 @@ Phase Demography::step_phase() const {
     // when none of the draws could change anything (no member reaching the completion age, no birth into
     // an empty slot, nobody who may leave or die, no possible conception) the household is done without
     // computing its Philox block: a draw's value is fixed by (seed, month, household), so skipping an
-    // unused one changes no result. Otherwise the original per-slot code runs with the draws.
+    // unused one changes no result. The others are listed, without a branch (which households need a draw
+    // is as good as random, so a branch on it would often be mispredicted), and the original per-slot code
+    // runs for them with the draws, a chunk of households at a time.
+    struct Pending {
+      std::uint32_t i;
+      int oldest;
+      std::uint8_t pm;
+      bool completion_age, birth, counted;
+      Counts c;
+    };
+    constexpr std::uint32_t kChunk = 64;
+    std::array<Pending, kChunk> pending;
     std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
-    for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-      std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
-      std::uint8_t* fem = female + static_cast<std::size_t>(i) * kMaxMembers;
-      std::uint8_t* sd = secondary + static_cast<std::size_t>(i) * kMaxMembers;
-
-      const Aged aged = age_row(a, sec_age);
-      const int oldest = aged.oldest;
-      const std::uint8_t pm = pregnancy[i];
-      bool birth = false;  // month 9 ends in a birth into the first empty slot, if there is one
-      if (pm >= 9)
-        for (int k = 0; k < kMaxMembers; ++k) birth |= a[k] < 0;
-      Counts c{};
-      const bool counted = !aged.completion_age && !birth;
-      if (counted) {
-        c = count_row(a, fem, sd, oldest, bounds, vectors);
-        // No event is possible without a draw: leaving needs a candidate, death an old member and another
-        // member, conception a fertile woman in a household without a pregnancy.
-        if (c.leavers == 0 && (c.old == 0 || c.members <= 1) && (pm != 0 || c.fertile == 0)) {
-          pregnancy[i] = static_cast<std::uint8_t>(pm >= 9 ? 0 : pm + (pm > 0));
-          size[i] = static_cast<std::uint8_t>(c.members);
-          school[i] = static_cast<std::uint8_t>(c.pupils);
-          continue;
+    for (std::uint32_t c0 = block.household_begin; c0 < block.household_end; c0 += kChunk) {
+      const std::uint32_t c1 = std::min(block.household_end, c0 + kChunk);
+      std::uint32_t n = 0;
+      for (std::uint32_t i = c0; i < c1; ++i) {
+        std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
+        const Aged aged = age_row(a, sec_age);
+        const std::uint8_t pm = pregnancy[i];
+        bool birth = false;  // month 9 ends in a birth into the first empty slot, if there is one
+        if (pm >= 9)
+          for (int k = 0; k < kMaxMembers; ++k) birth |= a[k] < 0;
+        Counts c{};
+        const bool counted = !aged.completion_age && !birth;
+        if (counted) {
+          const std::size_t row = static_cast<std::size_t>(i) * kMaxMembers;
+          c = count_row(a, female + row, secondary + row, aged.oldest, bounds, vectors);
         }
+        // No event is possible without a draw: leaving needs a candidate, death an old member and another
+        // member, conception a fertile woman in a household without a pregnancy. The quiet household's
+        // values are final; a listed household's are written again below.
+        const bool quiet = counted & (c.leavers == 0) & ((c.old == 0) | (c.members <= 1)) & ((pm != 0) | (c.fertile == 0));
+        pregnancy[i] = static_cast<std::uint8_t>(pm >= 9 ? 0 : pm + (pm > 0));
+        size[i] = static_cast<std::uint8_t>(c.members);
+        school[i] = static_cast<std::uint8_t>(c.pupils);
+        pending[n] = {i, aged.oldest, pm, aged.completion_age, birth, counted, c};
+        n += quiet ? 0 : 1;
       }
+      drawn += n;
 
-      const auto draws = ctx.seed.first_block(kStepDomain, static_cast<std::uint64_t>(ctx.month), i);
-      const std::uint64_t* w = draws.v;
-      ++drawn;
+      for (std::uint32_t k = 0; k < n; ++k) {
+        const Pending& e = pending[k];
+        const std::uint32_t i = e.i;
+        const int oldest = e.oldest;
+        const std::uint8_t pm = e.pm;
+        Counts c = e.c;
+        std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
+        std::uint8_t* fem = female + static_cast<std::size_t>(i) * kMaxMembers;
+        std::uint8_t* sd = secondary + static_cast<std::size_t>(i) * kMaxMembers;
+        const auto draws = ctx.seed.first_block(kStepDomain, static_cast<std::uint64_t>(ctx.month), i);
+        const std::uint64_t* w = draws.v;
 
-      // Secondary completion at the completion age (twins share the draw).
-      if (aged.completion_age) {
-        const std::uint8_t completes = half32(w, 2) < completion ? 1 : 0;
-        for (int k = 0; k < kMaxMembers; ++k) sd[k] = a[k] == sec_age ? completes : sd[k];
-      }
-      if (birth) {
-        for (int k = 0; k < kMaxMembers; ++k) {
-          if (a[k] < 0) {
-            a[k] = 0;
-            fem[k] = half32(w, 1) < girl ? 1 : 0;
-            sd[k] = 0;
-            break;
+        // Secondary completion at the completion age (twins share the draw).
+        if (e.completion_age) {
+          const std::uint8_t completes = half32(w, 2) < completion ? 1 : 0;
+          for (int s = 0; s < kMaxMembers; ++s) sd[s] = a[s] == sec_age ? completes : sd[s];
+        }
+        if (e.birth) {
+          for (int s = 0; s < kMaxMembers; ++s) {
+            if (a[s] < 0) {
+              a[s] = 0;
+              fem[s] = half32(w, 1) < girl ? 1 : 0;
+              sd[s] = 0;
+              break;
+            }
           }
         }
-      }
-      pregnancy[i] = static_cast<std::uint8_t>(pm >= 9 ? 0 : pm + (pm > 0));
-      if (!counted) c = count_row(a, fem, sd, oldest, bounds, vectors);  // after completion and birth
+        if (!e.counted) c = count_row(a, fem, sd, oldest, bounds, vectors);  // after completion and birth
 
-      // Young adults who live with a parent leave (the oldest of them); old members die (the oldest).
-      int members = c.members, old = c.old;
-      bool removed = false;
-      if (c.leavers > 0 && half32(w, 3) < any_leave[c.leavers]) {
-        int leaver = -1;
-        for (int k = 0; k < kMaxMembers; ++k)
-          if (a[k] >= lmin && a[k] < lmax && oldest - a[k] >= gap && (leaver < 0 || a[k] > a[leaver])) leaver = k;
-        if (a[leaver] >= old_age) --old;
-        a[leaver] = -1;
-        fem[leaver] = 0;
-        sd[leaver] = 0;
-        --members;
-        removed = true;
-      }
-      if (old > 0 && members > 1 && half32(w, 4) < any_death[old]) {
-        int eldest = -1;
-        for (int k = 0; k < kMaxMembers; ++k)
-          if (a[k] >= old_age && (eldest < 0 || a[k] > a[eldest])) eldest = k;
-        a[eldest] = -1;
-        fem[eldest] = 0;
-        sd[eldest] = 0;
-        --members;
-        removed = true;
-      }
+        // Young adults who live with a parent leave (the oldest of them); old members die (the oldest). The
+        // tables give P = 0 for no candidate, so only the rare events branch.
+        int members = c.members, old = c.old;
+        bool removed = false;
+        if (half32(w, 3) < any_leave[c.leavers]) {
+          int leaver = -1;
+          for (int s = 0; s < kMaxMembers; ++s)
+            if (a[s] >= lmin && a[s] < lmax && oldest - a[s] >= gap && (leaver < 0 || a[s] > a[leaver])) leaver = s;
+          if (a[leaver] >= old_age) --old;
+          a[leaver] = -1;
+          fem[leaver] = 0;
+          sd[leaver] = 0;
+          --members;
+          removed = true;
+        }
+        if ((members > 1) & (half32(w, 4) < any_death[old])) {
+          int eldest = -1;
+          for (int s = 0; s < kMaxMembers; ++s)
+            if (a[s] >= old_age && (eldest < 0 || a[s] > a[eldest])) eldest = s;
+          a[eldest] = -1;
+          fem[eldest] = 0;
+          sd[eldest] = 0;
+          --members;
+          removed = true;
+        }
 
-      // Conception, only in a household without a pregnancy at the start of the month; counted after
-      // leaving and deaths, so a woman who left this month no longer counts.
-      if (removed) c = count_row(a, fem, sd, oldest, bounds, vectors);
-      if (pm == 0 && half32(w, 0) < any_conception[c.fertile]) pregnancy[i] = 1;
-      size[i] = static_cast<std::uint8_t>(members);
-      school[i] = static_cast<std::uint8_t>(c.pupils);
+        // Conception, only in a household without a pregnancy at the start of the month; counted after
+        // leaving and deaths, so a woman who left this month no longer counts.
+        if (removed) c = count_row(a, fem, sd, oldest, bounds, vectors);
+        if ((pm == 0) & (half32(w, 0) < any_conception[c.fertile])) pregnancy[i] = 1;
+        size[i] = static_cast<std::uint8_t>(members);
+        school[i] = static_cast<std::uint8_t>(c.pupils);
+      }
     }
     bench::count_philox_blocks(drawn);
   });
