@@ -367,22 +367,35 @@ Phase Adoption::update_phase() const {
       const ScreenBounds screen_bounds(bound);
 
       // The Philox blocks of a batch of households first: without branches between them their long
-      // multiply chains overlap.
+      // multiply chains overlap. Then every household of the batch is screened: events are rare, so each
+      // technology is first screened against an upper bound of its hazard (labour and liquidity factors are
+      // at most 1) plus its push, and only when the draw falls under the bound is the exact hazard computed.
+      // The outcome is the same as computing every hazard. Households with a candidate, and those whose push
+      // row needs a reset, are listed without a branch (which households they are is as good as random, so
+      // a branch per household would often be mispredicted) and handled after the screen.
       constexpr std::uint32_t kBatch = 16;
       std::array<rng::Stream::Philox::ctr_type, kBatch> blocks;
-      for (std::uint32_t i = h0; i < h1; ++i) {
-        if ((i - h0) % kBatch == 0)
-          for (std::uint32_t k = 0; k < kBatch && i + k < h1; ++k)
-            blocks[k] = ctx.seed.first_block(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), i + k);
-        const std::uint64_t* w = blocks[(i - h0) % kBatch].v;
-        const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
-        float* pi = push + row;
-        // Events are rare, so each technology is first screened against an upper bound of its hazard
-        // (labour and liquidity factors are at most 1) plus its push: only when the draw falls under the
-        // bound is the exact hazard computed. The outcome is the same as computing every hazard. Most
-        // households have no candidate and, without a programme push, nothing to reset.
-        const Screened sc = screen(w, pi, screen_bounds, readopt_max);
-        if (sc.candidates != 0) [[unlikely]] {
+      std::array<std::uint32_t, kBatch> candidate_of{}, to_reset{};
+      std::array<unsigned, kBatch> candidates_of{};
+      for (std::uint32_t b0 = h0; b0 < h1; b0 += kBatch) {
+        const std::uint32_t nb = std::min(kBatch, h1 - b0);
+        for (std::uint32_t k = 0; k < nb; ++k)
+          blocks[k] = ctx.seed.first_block(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), b0 + k);
+        std::uint32_t n_candidates = 0, n_reset = 0;
+        for (std::uint32_t k = 0; k < nb; ++k) {
+          const Screened sc = screen(blocks[k].v, push + static_cast<std::size_t>(b0 + k) * kTechCount, screen_bounds,
+                                     readopt_max);
+          candidate_of[n_candidates] = k;
+          candidates_of[n_candidates] = sc.candidates;
+          n_candidates += sc.candidates != 0 ? 1 : 0;
+          to_reset[n_reset] = b0 + k;
+          n_reset += sc.pushed ? 1 : 0;
+        }
+        for (std::uint32_t c = 0; c < n_candidates; ++c) {
+          const std::uint32_t k = candidate_of[c], i = b0 + k;
+          const std::uint64_t* w = blocks[k].v;
+          const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
+          const float* pi = push + row;
           std::uint8_t* si = state + row;
           const std::uint8_t* ai = asset + row;
           const std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
@@ -396,7 +409,7 @@ Phase Adoption::update_phase() const {
           ok[kSprinkler] = water[i] != 0 ? 1.0f : 0.0f;
           ok[kPasture] = land_i >= pasture_min ? 1.0f : 0.0f;
           const std::uint8_t pasture_before = si[kPasture];
-          for (unsigned m = sc.candidates; m != 0; m &= m - 1) {
+          for (unsigned m = candidates_of[c]; m != 0; m &= m - 1) {
             const int t = std::countr_zero(m);
             const float u = uniform21(w, t);
             const std::uint8_t st = si[t];
@@ -415,7 +428,11 @@ Phase Adoption::update_phase() const {
             pasture[i] = si[kPasture] == kAdopted ? std::min(pasture_share * land_i, pasture_mean * (0.5f + uniform21(w, 10)))
                                                   : 0.0f;
         }
-        if (sc.pushed) std::fill(pi, pi + kTechCount, 0.0f);
+        // The push is a monthly flow: reset after use (most households without a programme push have none).
+        for (std::uint32_t r = 0; r < n_reset; ++r) {
+          float* pi = push + static_cast<std::size_t>(to_reset[r]) * kTechCount;
+          std::fill(pi, pi + kTechCount, 0.0f);
+        }
       }
     }
     bench::count_philox_blocks(block.household_end - block.household_begin);  // one block per household
