@@ -1025,9 +1025,12 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
     }
     const bool asset_month = m < 12 && std::find(kDeliveryMonth.begin(), kDeliveryMonth.end(), m) != kDeliveryMonth.end();
 
-    for (std::uint32_t i = h0; i < h1; ++i) {
-      float* hp = push + static_cast<std::size_t>(i) * kTechCount;
-      if (coaching_here && !coached[i] && cp.spillover > 0.0) {
+    // Coaching's spillover onto the centre's households that are not coached (before their own pushes,
+    // household by household, as the sums' order requires).
+    if (coaching_here && cp.spillover > 0.0) {
+      for (std::uint32_t i = h0; i < h1; ++i) {
+        if (coached[i]) continue;
+        float* hp = push + static_cast<std::size_t>(i) * kTechCount;
         for (int g = 1; g <= kCoachingPlanCount; ++g) {
           int techs[2], nt;
           plan_techs(static_cast<CoachingPlan>(g), techs, nt);
@@ -1035,108 +1038,124 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
             hp[techs[t]] += static_cast<float>(cp.spillover * cp.practice_push * coached_share[static_cast<std::size_t>(g)]);
         }
       }
-      if (!participant[i]) continue;
-      const HwNucleus& hn = s.nuclei[static_cast<std::size_t>(hh_nucleus[i])];  // the household's own nucleus
-      if (m >= 36) {
-        stage[i] = static_cast<std::uint8_t>(HwStage::finished);
-        if (coaching_here && coached[i]) {  // a coaching push outlasting the programme
-          int techs[2], nt;
-          plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
-          for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
+    }
+
+    // The participants, listed without a branch (who takes part is as good as random, so a branch per
+    // household would often be mispredicted), a chunk of households at a time.
+    constexpr std::uint32_t kChunk = 256;
+    std::array<std::uint32_t, kChunk> listed;
+    for (std::uint32_t c0 = h0; c0 < h1; c0 += kChunk) {
+      const std::uint32_t c1 = std::min(h1, c0 + kChunk);
+      std::uint32_t n_listed = 0;
+      for (std::uint32_t i = c0; i < c1; ++i) {
+        listed[n_listed] = i;
+        n_listed += participant[i] != 0 ? 1 : 0;
+      }
+      for (std::uint32_t li = 0; li < n_listed; ++li) {
+        const std::uint32_t i = listed[li];
+        float* hp = push + static_cast<std::size_t>(i) * kTechCount;
+        const HwNucleus& hn = s.nuclei[static_cast<std::size_t>(hh_nucleus[i])];  // the household's own nucleus
+        if (m >= 36) {
+          stage[i] = static_cast<std::uint8_t>(HwStage::finished);
+          if (coaching_here && coached[i]) {  // a coaching push outlasting the programme
+            int techs[2], nt;
+            plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
+            for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
+          }
+          continue;
         }
-        continue;
-      }
-      const int year_idx = m / 12;
-      stage[i] = static_cast<std::uint8_t>(year_idx + 1);
-      support[i] = 1;
-      double assets_cost = 0.0, trainers_cost = 0.0, coaching_cost = 0.0;
-      double remaining = std::max(0.0, cap - capped_spend[i]);
+        const int year_idx = m / 12;
+        stage[i] = static_cast<std::uint8_t>(year_idx + 1);
+        support[i] = 1;
+        double assets_cost = 0.0, trainers_cost = 0.0, coaching_cost = 0.0;
+        double remaining = std::max(0.0, cap - capped_spend[i]);
 
-      // Trainer visits, paid within the cap.
-      {
-        const double u = ctx.seed.open(kVisitsDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
-        const int lo = p_.visits_min[static_cast<std::size_t>(year_idx)], hi = p_.visits_max[static_cast<std::size_t>(year_idx)];
-        int v = std::min(hi, lo + static_cast<int>(u * (hi - lo + 1)));
-        if (p_.trainer_cost_per_visit_pen > 0.0)
-          v = std::min(v, static_cast<int>(std::floor((remaining + kEps) / p_.trainer_cost_per_visit_pen)));
-        v = std::max(v, 0);
-        visits_col[i] = static_cast<float>(v);
-        trainers_cost += v * p_.trainer_cost_per_visit_pen;
-        remaining -= v * p_.trainer_cost_per_visit_pen;
-        const float vp = static_cast<float>(p_.visit_push * v * rf);
-        for (int k = 0; k < kTechCount; ++k)
-          if (on_menu(hn.menu, k)) hp[k] += vp;
-      }
-
-      // Assets of year 1 at their delivery month, to households they suit, within the allowance and cap.
-      std::uint8_t* hd = delivered + static_cast<std::size_t>(i) * kTechCount;
-      if (asset_month) {
-        auto st = ctx.seed.open(kAssetsDomain, static_cast<std::uint64_t>(ctx.month), i);
-        std::array<double, kTechCount> u;
-        for (auto& x : u) x = st.uniform();
-        for (int k = 0; k < kTechCount; ++k) {
-          if (kDeliveryMonth[static_cast<std::size_t>(k)] != m || !on_menu(hn.menu, k) || hd[k]) continue;
-          if (k == tech_index(Tech::sprinkler_irrigation) && !water[i]) continue;
-          if (k == tech_index(Tech::cultivated_pasture) && land[i] < p_.pasture_min_land_ha) continue;
-          if (u[static_cast<std::size_t>(k)] >= p_.asset_take_share[static_cast<std::size_t>(k)]) continue;
-          const double cost = p_.asset_cost_pen[static_cast<std::size_t>(k)];
-          if (asset_spend[i] + assets_cost + cost > hn.asset_budget_pen + kEps || cost > remaining + kEps) continue;
-          hd[k] = 1;
-          assets_cost += cost;
-          remaining -= cost;
+        // Trainer visits, paid within the cap.
+        {
+          const double u = ctx.seed.open(kVisitsDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+          const int lo = p_.visits_min[static_cast<std::size_t>(year_idx)], hi = p_.visits_max[static_cast<std::size_t>(year_idx)];
+          int v = std::min(hi, lo + static_cast<int>(u * (hi - lo + 1)));
+          if (p_.trainer_cost_per_visit_pen > 0.0)
+            v = std::min(v, static_cast<int>(std::floor((remaining + kEps) / p_.trainer_cost_per_visit_pen)));
+          v = std::max(v, 0);
+          visits_col[i] = static_cast<float>(v);
+          trainers_cost += v * p_.trainer_cost_per_visit_pen;
+          remaining -= v * p_.trainer_cost_per_visit_pen;
+          const float vp = static_cast<float>(p_.visit_push * v * rf);
+          for (int k = 0; k < kTechCount; ++k)
+            if (on_menu(hn.menu, k)) hp[k] += vp;
         }
-      }
-      const float ap = static_cast<float>(p_.asset_push * rf);
-      for (int k = 0; k < kTechCount; ++k)
-        if (hd[k]) hp[k] += ap;
 
-      // Year 3: financial education.
-      if (m == 24) {
-        const double u = ctx.seed.open(kFinancialEducationDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
-        if (u < p_.fin_ed_attendance) {
-          saving_boost[i] += static_cast<float>(p_.fin_ed_saving_boost);
-          const double cost = std::min(p_.fin_ed_cost_pen, remaining);
-          trainers_cost += cost;
-          remaining -= cost;
-        }
-      }
-
-      // Coaching: offer, attendance and goal at the first session month; cost over the sessions; push on the
-      // goal's practices; locus of control at the end of the sessions.
-      if (coaching_here) {
-        if (m == cp.start_month) {
-          auto st = ctx.seed.open(kCoachingDomain, static_cast<std::uint64_t>(ctx.month), i);
-          const double u_offer = st.uniform(), u_attend = st.uniform(), u_plan = st.uniform();
-          offered_coaching[i] = u_offer < cp.saturation ? 1 : 0;
-          coached[i] = offered_coaching[i] && u_attend < cp.attendance ? 1 : 0;
-          if (coached[i]) {
-            int g = 0;
-            double acc = 0.0;
-            for (; g < kCoachingPlanCount - 1; ++g) {
-              acc += cp.plan_share[static_cast<std::size_t>(g)];
-              if (u_plan < acc) break;
-            }
-            plan[i] = static_cast<std::uint8_t>(g + 1);
+        // Assets of year 1 at their delivery month, to households they suit, within the allowance and cap.
+        std::uint8_t* hd = delivered + static_cast<std::size_t>(i) * kTechCount;
+        if (asset_month) {
+          auto st = ctx.seed.open(kAssetsDomain, static_cast<std::uint64_t>(ctx.month), i);
+          std::array<double, kTechCount> u;
+          for (auto& x : u) x = st.uniform();
+          for (int k = 0; k < kTechCount; ++k) {
+            if (kDeliveryMonth[static_cast<std::size_t>(k)] != m || !on_menu(hn.menu, k) || hd[k]) continue;
+            if (k == tech_index(Tech::sprinkler_irrigation) && !water[i]) continue;
+            if (k == tech_index(Tech::cultivated_pasture) && land[i] < p_.pasture_min_land_ha) continue;
+            if (u[static_cast<std::size_t>(k)] >= p_.asset_take_share[static_cast<std::size_t>(k)]) continue;
+            const double cost = p_.asset_cost_pen[static_cast<std::size_t>(k)];
+            if (asset_spend[i] + assets_cost + cost > hn.asset_budget_pen + kEps || cost > remaining + kEps) continue;
+            hd[k] = 1;
+            assets_cost += cost;
+            remaining -= cost;
           }
         }
-        if (offered_coaching[i] && m < cp.start_month + cp.duration_months)
-          coaching_cost += cp.cost_per_offered_household_pen / cp.duration_months;
-        if (coached[i]) {
-          int techs[2], nt;
-          plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
-          for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
-          if (m == cp.start_month + cp.duration_months - 1) locus[i] += static_cast<float>(cp.locus_gain);
-        }
-      }
+        const float ap = static_cast<float>(p_.asset_push * rf);
+        for (int k = 0; k < kTechCount; ++k)
+          if (hd[k]) hp[k] += ap;
 
-      const double admin = p_.admin_share * (assets_cost + trainers_cost + coaching_cost);
-      asset_spend[i] += static_cast<float>(assets_cost);
-      capped_spend[i] = static_cast<float>(std::min<double>(cap, capped_spend[i] + assets_cost + trainers_cost));
-      cost_assets[i] = static_cast<float>(assets_cost);
-      cost_trainers[i] = static_cast<float>(trainers_cost);
-      cost_coaching[i] = static_cast<float>(coaching_cost);
-      cost_admin[i] = static_cast<float>(admin);
-      cost_total[i] = cost_assets[i] + cost_trainers[i] + cost_coaching[i] + cost_admin[i];
+        // Year 3: financial education.
+        if (m == 24) {
+          const double u = ctx.seed.open(kFinancialEducationDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+          if (u < p_.fin_ed_attendance) {
+            saving_boost[i] += static_cast<float>(p_.fin_ed_saving_boost);
+            const double cost = std::min(p_.fin_ed_cost_pen, remaining);
+            trainers_cost += cost;
+            remaining -= cost;
+          }
+        }
+
+        // Coaching: offer, attendance and goal at the first session month; cost over the sessions; push on the
+        // goal's practices; locus of control at the end of the sessions.
+        if (coaching_here) {
+          if (m == cp.start_month) {
+            auto st = ctx.seed.open(kCoachingDomain, static_cast<std::uint64_t>(ctx.month), i);
+            const double u_offer = st.uniform(), u_attend = st.uniform(), u_plan = st.uniform();
+            offered_coaching[i] = u_offer < cp.saturation ? 1 : 0;
+            coached[i] = offered_coaching[i] && u_attend < cp.attendance ? 1 : 0;
+            if (coached[i]) {
+              int g = 0;
+              double acc = 0.0;
+              for (; g < kCoachingPlanCount - 1; ++g) {
+                acc += cp.plan_share[static_cast<std::size_t>(g)];
+                if (u_plan < acc) break;
+              }
+              plan[i] = static_cast<std::uint8_t>(g + 1);
+            }
+          }
+          if (offered_coaching[i] && m < cp.start_month + cp.duration_months)
+            coaching_cost += cp.cost_per_offered_household_pen / cp.duration_months;
+          if (coached[i]) {
+            int techs[2], nt;
+            plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
+            for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
+            if (m == cp.start_month + cp.duration_months - 1) locus[i] += static_cast<float>(cp.locus_gain);
+          }
+        }
+
+        const double admin = p_.admin_share * (assets_cost + trainers_cost + coaching_cost);
+        asset_spend[i] += static_cast<float>(assets_cost);
+        capped_spend[i] = static_cast<float>(std::min<double>(cap, capped_spend[i] + assets_cost + trainers_cost));
+        cost_assets[i] = static_cast<float>(assets_cost);
+        cost_trainers[i] = static_cast<float>(trainers_cost);
+        cost_coaching[i] = static_cast<float>(coaching_cost);
+        cost_admin[i] = static_cast<float>(admin);
+        cost_total[i] = cost_assets[i] + cost_trainers[i] + cost_coaching[i] + cost_admin[i];
+      }
     }
   }
 }
