@@ -365,6 +365,10 @@ Phase Demography::step_phase() const {
         n += quiet ? 0 : 1;
       }
       drawn += n;
+      // The listed households' blocks first: without branches between them their multiply chains overlap.
+      std::array<rng::Stream::Philox::ctr_type, kChunk> blocks;
+      for (std::uint32_t k = 0; k < n; ++k)
+        blocks[k] = ctx.seed.first_block(kStepDomain, static_cast<std::uint64_t>(ctx.month), pending[k].i);
 
       for (std::uint32_t k = 0; k < n; ++k) {
         const Pending& e = pending[k];
@@ -375,8 +379,7 @@ Phase Demography::step_phase() const {
         std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
         std::uint8_t* fem = female + static_cast<std::size_t>(i) * kMaxMembers;
         std::uint8_t* sd = secondary + static_cast<std::size_t>(i) * kMaxMembers;
-        const auto draws = ctx.seed.first_block(kStepDomain, static_cast<std::uint64_t>(ctx.month), i);
-        const std::uint64_t* w = draws.v;
+        const std::uint64_t* w = blocks[k].v;
 
         // Secondary completion at the completion age (twins share the draw).
         if (e.completion_age) {
