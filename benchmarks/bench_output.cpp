@@ -77,7 +77,7 @@ enum Codec : int {
   kDeflate6,           // shuffle + deflate level 6 (h5py's gzip default is 4)
   kRle,                // shuffle + deflate level 1, Z_RLE strategy
   kHuffman,            // shuffle + Huffman coding only
-  kChacra,             // the writer's choice: dense floating-point chunks raw, the others shuffle + Z_RLE
+  kChacra,             // the writer's choice (chunk_worth_compressing): raw, or shuffle + Z_RLE
 };
 const char* codec_name(int c) {
   switch (c) {
@@ -88,21 +88,9 @@ const char* codec_name(int c) {
     case kDeflate6: return "shuffle+deflate6";
     case kRle: return "shuffle+rle";
     case kHuffman: return "shuffle+huffman";
-    case kChacra: return "chacra(raw dense floats, shuffle+rle)";
+    case kChacra: return "chacra(raw or shuffle+rle)";
   }
   return "?";
-}
-
-bool dense_float(ColumnType t, const std::vector<unsigned char>& b) {
-  if (t != ColumnType::f32) return false;
-  std::size_t zeros = 0;
-  const std::size_t n = b.size() / 4;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint32_t v;
-    std::memcpy(&v, b.data() + 4 * i, 4);
-    zeros += (v << 1) == 0;
-  }
-  return 4 * zeros < n;
 }
 
 std::size_t deflate_bytes(const unsigned char* in, std::size_t n, int level, int strategy, std::vector<unsigned char>& out) {
@@ -130,7 +118,7 @@ void BM_Codec(benchmark::State& state) {
     for (std::size_t v = 0; v < p.bytes.size(); ++v) {
       const auto& b = p.bytes[v];
       const std::size_t esize = chacra::column_type_size(p.types[v]);
-      if (codec == kNone || (codec == kChacra && dense_float(p.types[v], b))) {
+      if (codec == kNone || (codec == kChacra && !chacra::chunk_worth_compressing(b.data(), b.size() / esize, esize))) {
         out.assign(b.begin(), b.end());
         stored += b.size();
         continue;

@@ -109,7 +109,7 @@ std::string host_name() {
 //
 // Panel and population datasets are chunked with the shuffle + deflate(1) pipeline declared. Their chunks are
 // filtered here, in parallel, and stored with H5Dwrite_chunk: a chunk whose values deflate would shrink by
-// less than about 30% (noise such as incomes, consumption, cash: 10-20% at 20-100 MB/s; see
+// less than half (noise such as incomes, consumption, cash: 10-20% at 20-100 MB/s; see
 // worth_compressing) is stored unfiltered, its filter mask saying so; every other chunk goes through
 // shuffle and deflate (zlib level 1, run-length strategy) like HDF5's own filters. Readers (HDF5, h5py) apply a chunk's filters
 // according to its mask, so the file reads back the same values; the bytes are deterministic.
@@ -168,8 +168,9 @@ class Deflater {
 
 // Whether a chunk is worth deflating: a sample (the shuffled bytes of its first 1024 values, as the shuffle
 // filter would lay them out) is compressed first, and the chunk is compressed only if the sample shrinks to
-// at most 70% of its size. Noise (incomes, consumption, cash: about 1.2x at 20-100 MB/s) is stored raw;
-// flags, sparse flows, counts and repeated values (about 2-1000x) are compressed. Deterministic in the data.
+// at most half its size. Noise (incomes, consumption, cash: about 1.2x at 20-100 MB/s) and the poverty gap
+// (about 1.9x at 90 MB/s, the costliest to deflate for what it saves) are stored raw; flags, sparse flows,
+// counts, technology states and repeated values (about 2-1000x) are compressed. Deterministic in the data.
 bool worth_compressing(Deflater& deflater, const unsigned char* data, std::size_t elements, std::size_t size) {
   const std::size_t m = std::min<std::size_t>(elements, 1024);
   if (m == 0) return false;
@@ -177,7 +178,7 @@ bool worth_compressing(Deflater& deflater, const unsigned char* data, std::size_
   sample.resize(m * size);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t k = 0; k < size; ++k) sample[k * m + i] = data[i * size + k];
-  return deflater.compress(sample.data(), sample.size(), out) && 10 * out.size() <= 7 * sample.size();
+  return deflater.compress(sample.data(), sample.size(), out) && 2 * out.size() <= sample.size();
 }
 
 // Rows per chunk for `rows` rows and at most `max_rows` per chunk: the rows split into equal chunks, so the
@@ -737,6 +738,11 @@ void write_provenance(hid_t file, const Scenario& scenario, const RunOptions& op
 
 
 }  // namespace
+
+bool chunk_worth_compressing(const void* data, std::size_t elements, std::size_t element_size) {
+  thread_local Deflater deflater;
+  return worth_compressing(deflater, static_cast<const unsigned char*>(data), elements, element_size);
+}
 
 UnitResult read_unit(hid_t file, const std::string& group, const std::string& arm, std::uint32_t replicate,
                      const std::vector<std::string>& variables) {

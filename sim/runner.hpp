@@ -113,6 +113,10 @@ UnitResult read_unit(hid_t file, const std::string& group, const std::string& ar
 std::vector<std::string> period_labels(const Calendar& calendar, int months_per_period);
 int months_per_period(const std::string& frequency);
 
+// The panel writer's choice for one chunk of `elements` values of `element_size` bytes: true when it is
+// shuffled and deflated, false when it is stored raw (docs/output.md; used by benchmarks/bench_output.cpp).
+bool chunk_worth_compressing(const void* data, std::size_t elements, std::size_t element_size);
+
 std::string chacra_version();
 std::string chacra_commit();
 
