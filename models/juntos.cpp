@@ -504,16 +504,16 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   if (!coordinate) return;
   constexpr int garden = tech_index(Tech::vegetable_garden);
   constexpr int waste_pit = tech_index(Tech::waste_pit);
-  const auto withdraw = [&](std::uint32_t i, float boost_now) {
+  const auto apply_boost = [&](std::uint32_t i, float boost_now) {
     if (boost_now != own_boost[i]) {
       saving_boost[i] += boost_now - own_boost[i];
       own_boost[i] = boost_now;
     }
   };
   for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
-    const std::uint32_t h0 = std::max(begin, world.centre_first[c]), h1 = std::min(end, world.centre_first[c + 1]);
+    const std::uint32_t h0 = world.centre_first[c], h1 = world.centre_first[c + 1];  // blocks are whole centres
     if (hw_active[c] == 0) {
-      for (std::uint32_t i = h0; i < h1; ++i) withdraw(i, 0.0f);
+      for (std::uint32_t i = h0; i < h1; ++i) apply_boost(i, 0.0f);
       continue;
     }
     for (std::uint32_t i = h0; i < h1; ++i) {
@@ -524,7 +524,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
         p[garden] += push_pen;
         p[waste_pit] += push_pen;
       }
-      withdraw(i, promoted ? boost : 0.0f);
+      apply_boost(i, promoted ? boost : 0.0f);
     }
   }
 }
