@@ -1,6 +1,8 @@
 // Test helpers that run the chacra executable and capture its exit status and output.
 #pragma once
 
+#include "tests/scratch_dir.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,7 +37,7 @@ inline Result run(const std::string& args, const std::string& cwd = "") {
 }
 
 inline std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("chacra_cli_" + std::to_string(::getpid())) / name;
+  const auto dir = chacra::test::ScratchDir::path() / name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();

@@ -13,6 +13,7 @@
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
 #include "sim/stats.hpp"
+#include "tests/scratch_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -45,11 +46,7 @@ ModelBuilder builder() {
   return [](const ParamSet& p) { return models::build_model(p); };
 }
 
-std::string temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("chacra_comparison_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
-}
+std::string temp_path(const std::string& name) { return chacra::test::scratch_path(name); }
 
 // Runs a scenario to `path` with the comparison written at the end, as `chacra run` does.
 models::RunComparison run_to_file(const Scenario& s, const std::string& path) {

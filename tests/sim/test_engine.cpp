@@ -5,6 +5,7 @@
 #include "sim/population.hpp"
 #include "sim/runner.hpp"
 #include "sim/interrupt.hpp"
+#include "tests/scratch_dir.hpp"
 #include "toy_model.hpp"
 
 #include <csignal>
@@ -17,11 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("chacra_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
-}
+std::string temp_path(const std::string& name) { return chacra::test::scratch_path(name); }
 
 chacra::RunResult run(const chacra::Scenario& s, const std::string& out, int threads) {
   chacra::RunOptions o;
