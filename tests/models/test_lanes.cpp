@@ -96,3 +96,28 @@ TEST(Lanes, Columns12TransposesRowsOfTwelve) {
   lanes::store(out, by_column[5]);
   for (int j = 0; j < kLanes; ++j) EXPECT_EQ(out[j], rows[12 * j + 5]);
 }
+
+// Byte lanes: a partial load fills the lanes past n with zero, a partial store writes exactly n bytes (the
+// bytes after them belong to the next block's households, which another thread may be writing), and
+// lane_bits gives one bit per set lane.
+TEST(ByteLanes, PartialLoadsAndStoresTouchOnlyTheirBytes) {
+  namespace bytes = chacra::models::bytes;
+  std::uint8_t src[bytes::kLanes + 4];
+  for (int j = 0; j < bytes::kLanes + 4; ++j) src[j] = static_cast<std::uint8_t>(j + 1);
+  for (int n = 0; n <= bytes::kLanes; ++n) {
+    const bytes::u8 v = bytes::load(src, n);
+    for (int j = 0; j < bytes::kLanes; ++j) EXPECT_EQ(v[j], j < n ? src[j] : 0) << "n " << n << " lane " << j;
+
+    std::uint8_t dst[bytes::kLanes + 4];
+    std::fill(std::begin(dst), std::end(dst), std::uint8_t{0xEE});
+    bytes::store(dst, v + bytes::splat(100), n);
+    for (int j = 0; j < bytes::kLanes + 4; ++j)
+      EXPECT_EQ(dst[j], j < n ? static_cast<std::uint8_t>(src[j] + 100) : 0xEE) << "n " << n << " byte " << j;
+
+    // Lanes below n that hold an odd value.
+    const bytes::m8 odd = (v & bytes::splat(1)) != 0;
+    unsigned expected = 0;
+    for (int j = 0; j < n; ++j) expected |= (src[j] % 2 != 0 ? 1u : 0u) << j;
+    EXPECT_EQ(bytes::lane_bits(odd), expected) << "n " << n;
+  }
+}
