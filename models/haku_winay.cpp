@@ -3,6 +3,8 @@
 // competition and the businesses' market, soft-skills coaching, and costs (see haku_winay.hpp for timing).
 #include "models/haku_winay.hpp"
 
+#include "models/row_ops.hpp"
+
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
@@ -1045,12 +1047,8 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
     constexpr std::uint32_t kChunk = 256;
     std::array<std::uint32_t, kChunk> listed;
     for (std::uint32_t c0 = h0; c0 < h1; c0 += kChunk) {
-      const std::uint32_t c1 = std::min(h1, c0 + kChunk);
-      std::uint32_t n_listed = 0;
-      for (std::uint32_t i = c0; i < c1; ++i) {
-        listed[n_listed] = i;
-        n_listed += participant[i] != 0 ? 1 : 0;
-      }
+      const std::uint32_t n_listed = rows::list_households(c0, std::min(h1, c0 + kChunk), listed.data(),
+                                                           [&](std::uint32_t i) { return participant[i] != 0; });
       for (std::uint32_t li = 0; li < n_listed; ++li) {
         const std::uint32_t i = listed[li];
         float* hp = push + static_cast<std::size_t>(i) * kTechCount;

@@ -22,6 +22,12 @@ namespace {
 
 constexpr std::uint8_t status_u8(JuntosStatus s) { return static_cast<std::uint8_t>(s); }
 
+// Whether a status (a byte, or sixteen in byte lanes) is an affiliation: enrolled or suspended.
+template <class S>
+auto is_affiliated(S st) {
+  return (st == status_u8(JuntosStatus::enrolled)) | (st == status_u8(JuntosStatus::suspended));
+}
+
 double logit(double p) {
   p = std::clamp(p, 1e-9, 1.0 - 1e-9);
   return std::log(p / (1.0 - p));
@@ -371,7 +377,7 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
     const bytes::m8 zero{}, child = load(member_ok, bytes::kLanes) != 0;
     const bytes::m8 eligible = child & (load(classified + i0, n) != 0) & (load(district_ok, bytes::kLanes) != 0);
     const bytes::u8 st = load(status + i0, n), was_compliant = load(compliant + i0, n);
-    const bytes::m8 affiliated = (st == status_u8(JuntosStatus::enrolled)) | (st == status_u8(JuntosStatus::suspended));
+    const bytes::m8 affiliated = is_affiliated(st);
     const bytes::m8 leaves = affiliated & ~eligible;
     // A new affiliate starts in good standing; its first check is at the end of this period.
     const bytes::m8 enters =
@@ -426,7 +432,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   const double transfer_pen = p_.transfer_pen, admin = p_.admin_cost_pen_per_month;
   const UniformSource* const override_u = uniform_override_ ? &uniform_override_ : nullptr;
   const std::uint32_t begin = block.household_begin, end = block.household_end;
-  constexpr auto enrolled = status_u8(JuntosStatus::enrolled), suspended = status_u8(JuntosStatus::suspended);
+  constexpr auto enrolled = status_u8(JuntosStatus::enrolled);
 
   // The phase in three sweeps over the block, each over its own columns, so that the common ones have no
   // branch per household. Transfers and costs: without top-ups they take three values, computed as the
@@ -436,7 +442,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
     const auto paid_cost = static_cast<float>(admin + transfer_pen), admin_cost = static_cast<float>(admin + 0.0);
     for (std::uint32_t i = begin; i < end; ++i) {
       const std::uint8_t st = status[i];
-      const bool affiliated = (st == enrolled) | (st == suspended);
+      const bool affiliated = is_affiliated(st);
       const bool paid_now = pay_month & (st == enrolled);
       transfer[i] = paid_now ? paid_transfer : 0.0f;
       cost[i] = paid_now ? paid_cost : (affiliated ? admin_cost : 0.0f);
@@ -444,7 +450,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   } else {
     for (std::uint32_t i = begin; i < end; ++i) {
       const std::uint8_t st = status[i];
-      const bool affiliated = (st == enrolled) | (st == suspended);
+      const bool affiliated = is_affiliated(st);
       double paid = 0.0;
       if (st == enrolled) {
         const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
@@ -474,18 +480,14 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   if (override_u != nullptr) {
     for (std::uint32_t i = begin; i < end; ++i) {
       const double u = (*override_u)(kComplianceDomain, m, i);
-      if (pay_month && ((status[i] == enrolled) | (status[i] == suspended))) compliant[i] = u < prob[i] ? 1 : 0;
+      if (pay_month && is_affiliated(status[i])) compliant[i] = u < prob[i] ? 1 : 0;
     }
   } else if (pay_month) {
     constexpr std::uint32_t kChunk = 256;
     std::uint32_t listed[kChunk];
     for (std::uint32_t c0 = begin; c0 < end; c0 += kChunk) {
-      const std::uint32_t c1 = std::min(end, c0 + kChunk);
-      std::uint32_t n = 0;
-      for (std::uint32_t i = c0; i < c1; ++i) {
-        listed[n] = i;
-        n += (status[i] == enrolled) | (status[i] == suspended);
-      }
+      const std::uint32_t n = rows::list_households(c0, std::min(end, c0 + kChunk), listed,
+                                                    [&](std::uint32_t i) { return is_affiliated(status[i]) != 0; });
       for (std::uint32_t k = 0; k < n; ++k) {
         const std::uint32_t i = listed[k];
         compliant[i] = ctx.seed.open(kComplianceDomain, m, i).uniform() < prob[i] ? 1 : 0;
@@ -517,8 +519,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
       continue;
     }
     for (std::uint32_t i = h0; i < h1; ++i) {
-      const std::uint8_t st = status[i];
-      const bool promoted = (st == enrolled) | (st == suspended);
+      const bool promoted = is_affiliated(status[i]);
       if (promoted) {
         float* p = push + static_cast<std::size_t>(i) * kTechCount;
         p[garden] += push_pen;

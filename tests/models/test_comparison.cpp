@@ -16,7 +16,6 @@
 #include "tests/scratch_dir.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
