@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Bit-identity check: runs the bit-identity set of scenarios with a reference chacra binary (1 thread) and a
+# new one (2 threads) and compares every dataset of /arms, /population, /comparison and /periods with h5diff.
+# A refactor or optimisation must leave them all identical (docs/performance.md, "Same bits").
+#
+#   tools/bitcheck.sh REF_CHACRA [NEW_CHACRA] [-- extra --set options for every case]
+#
+# NEW_CHACRA defaults to build/chacra. The reference outputs are cached under $BITCHECK_CACHE (default
+# /tmp/chacra-bitcheck/<sha of the reference binary>) so repeated checks only rerun the new binary.
+# Exit status: 0 all identical, 1 a difference (the case and the h5diff report are printed), 2 usage.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $# -lt 1 || $1 == -h || $1 == --help ]]; then
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+fi
+ref=$(readlink -f "$1"); shift
+new=$(readlink -f build/chacra)
+if [[ $# -gt 0 && $1 != -- ]]; then new=$(readlink -f "$1"); shift; fi
+[[ $# -gt 0 && $1 == -- ]] && shift
+extra=("$@")
+for b in "$ref" "$new"; do [[ -x $b ]] || { echo "bitcheck: $b is not an executable" >&2; exit 2; }; done
+
+sha=$(sha256sum "$ref" | cut -c1-16)
+extra_key=$(printf '%s\n' "${extra[@]+"${extra[@]}"}" | sha256sum | cut -c1-8)
+cache=${BITCHECK_CACHE:-/tmp/chacra-bitcheck/$sha-$extra_key}
+work=$(mktemp -d /tmp/chacra-bitcheck-new.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$cache"
+
+# name | scenario (empty: built-in default) | --set options
+cases=(
+  "default||"
+  "coaching|configs/coaching.yaml|run.replicates=1"
+  "targeting|configs/targeting.yaml|run.replicates=1"
+  "evaluation|configs/evaluation_2017.yaml|run.replicates=1"
+  "budget|configs/budget_neutral.yaml|run.replicates=1"
+  "arms_all|configs/arms_all.yaml|run.replicates=1 population.households=4000"
+  "monthly||population.households=3000 run.replicates=1 run.years=3 output.frequency=monthly juntos.top_ups=true juntos.rollout=phased juntos.coordination=formal arms.both.coaching.enabled=true"
+  "quarterly_blocks||population.households=2999 population.block_households=250 run.replicates=2 run.years=4 output.frequency=quarterly haku_winay.rollout_limit=budget arms.both.coaching.enabled=true arms.both.coaching.saturation=1"
+  "topups_6000||population.households=6000 run.replicates=1 juntos.top_ups=true juntos.coordination=formal juntos.rollout=phased"
+)
+
+run_case() {  # binary threads out scenario sets...
+  local bin=$1 threads=$2 out=$3 scenario=$4; shift 4
+  local args=(run)
+  [[ -n $scenario ]] && args+=("$scenario")
+  args+=(-o "$out" --threads "$threads" --quiet --force)
+  local s
+  for s in "$@" "${extra[@]+"${extra[@]}"}"; do args+=(--set "$s"); done
+  "$bin" "${args[@]}" > /dev/null
+}
+
+status=0
+for c in "${cases[@]}"; do
+  IFS='|' read -r name scenario sets <<< "$c"
+  read -r -a set_list <<< "$sets"
+  if [[ ! -s $cache/$name.h5 ]]; then
+    run_case "$ref" 1 "$cache/$name.h5" "$scenario" "${set_list[@]+"${set_list[@]}"}" ||
+      { echo "bitcheck: $name: the reference run failed" >&2; status=1; continue; }
+  fi
+  if ! run_case "$new" 2 "$work/$name.h5" "$scenario" "${set_list[@]+"${set_list[@]}"}"; then
+    echo "bitcheck: $name: the new run failed" >&2; status=1; continue
+  fi
+  ok=1
+  for g in /arms /population /comparison /periods; do
+    if ! h5diff "$cache/$name.h5" "$work/$name.h5" "$g" "$g" > "$work/diff.txt" 2>&1; then
+      echo "bitcheck: $name: $g differs" >&2
+      head -20 "$work/diff.txt" >&2
+      ok=0; status=1
+    fi
+  done
+  ((ok)) && echo "bitcheck: $name identical"
+done
+((status == 0)) && echo "bitcheck: all identical" || echo "bitcheck: DIFFERENCES" >&2
+exit $status
