@@ -38,7 +38,7 @@ std::vector<Parameter> ishigami_parameters() {
 struct Analytic {
   std::vector<double> first, total;
 };
-// The Ishigami function's indices from its variance decomposition (Sobol and Levitan 1999):
+// The Ishigami function's indices from its variance (ANOVA) decomposition:
 // V1 = (1 + b pi^4/5)^2 / 2, V2 = a^2/8, V13 = b^2 pi^8 (1/18 - 1/50), V = V1 + V2 + V13.
 Analytic ishigami_indices() {
   const double a = kIshigamiA, b = kIshigamiB, pi4 = std::pow(kPi, 4), pi8 = pi4 * pi4;
@@ -80,7 +80,7 @@ std::vector<Parameter> unit_cube(std::size_t k) {
 }
 
 TEST(SobolIndices, IshigamiAnalyticValues) {
-  // The values usually quoted (Saltelli et al. 2008, Global Sensitivity Analysis: The Primer, p. 179).
+  // The values usually quoted for a = 7, b = 0.1.
   const Analytic truth = ishigami_indices();
   EXPECT_NEAR(truth.first[0], 0.3139, 5e-5);
   EXPECT_NEAR(truth.first[1], 0.4424, 5e-5);
@@ -210,6 +210,7 @@ TEST(SobolIndices, BootstrapIntervalsCoverAtTheirLevel) {
     }
   }
   const double coverage = static_cast<double>(covered) / static_cast<double>(total);
+  RecordProperty("coverage", std::to_string(coverage));
   EXPECT_GT(coverage, 0.88) << covered << " of " << total;
   EXPECT_LT(coverage, 0.995) << covered << " of " << total;  // intervals that always cover would be too wide
 }
