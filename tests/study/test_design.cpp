@@ -2,6 +2,8 @@
 // and their stratification, the Saltelli layout, Morris trajectories, and reproducibility from the seed.
 #include "study/design.hpp"
 
+#include "tests/study/parameters.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,15 +25,7 @@ std::string design_error(F f) {
   return "";
 }
 
-std::vector<Parameter> unit_cube(std::size_t k) {
-  std::vector<Parameter> p;
-  for (std::size_t i = 0; i < k; ++i) {
-    std::string name = "x";  // not "x" + to_string: GCC 12 warns falsely (-Wrestrict) on that
-    name += std::to_string(i + 1);
-    p.push_back({name, 0.0, 1.0, ParameterKind::real});
-  }
-  return p;
-}
+using test::unit_cube;
 
 TEST(Vary, ParsesNameRangeAndPoints) {
   const GridAxis a = parse_vary("juntos.transfer_pen=100:400:7");

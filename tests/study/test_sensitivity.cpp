@@ -5,6 +5,8 @@
 
 #include "sim/rng.hpp"
 
+#include "tests/study/parameters.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -69,15 +71,7 @@ Analytic g_indices() {
   }
   return r;
 }
-std::vector<Parameter> unit_cube(std::size_t k) {
-  std::vector<Parameter> p;
-  for (std::size_t i = 0; i < k; ++i) {
-    std::string name = "x";  // not "x" + to_string: GCC 12 warns falsely (-Wrestrict) on that
-    name += std::to_string(i + 1);
-    p.push_back({name, 0.0, 1.0, ParameterKind::real});
-  }
-  return p;
-}
+using test::unit_cube;
 
 TEST(SobolIndices, IshigamiAnalyticValues) {
   // The values usually quoted for a = 7, b = 0.1.
