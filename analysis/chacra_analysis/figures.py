@@ -1,6 +1,12 @@
 """Figures of a chacra run. Every function returns ``(figure, data)``: a matplotlib Figure with a title that
-says what it shows, units on its axes and the caption (scenario, seeds) printed under it, and the numbers it
-draws as plain Python data (the report stores them in report_data.json, so tests can check them).
+names the scenario and says what it shows, units on its axes and the caption (what is drawn, then the run's
+scenario, seeds and version) printed under it, and the numbers it draws as plain Python data (the report stores
+them in report_data.json, so tests can check them). ``text_overlaps(fig)`` lists labels that overlap or leave
+the figure; the tests require none.
+
+Units: poverty rates are shares of persons (household members, as INEI counts poverty and as the comparison's
+``poverty_headcount``), unless the file lacks the panel to weight them, in which case the figure says it shows
+households; incomes, consumption, costs and technologies are per household.
 
 Bands over replicates: with 20 or more replicates the 2.5-97.5th percentiles of the replicate values, with
 2-19 their range (minimum to maximum), with one replicate none.
@@ -25,6 +31,10 @@ __all__ = [
     "poverty",
     "adoption",
     "adoption_shares",
+    "poverty_shares",
+    "drawn_texts",
+    "text_overlaps",
+    "figure_meta",
     "quantile_effects",
     "cost_effect_frontier",
     "evaluation_forest",
@@ -75,22 +85,152 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, low, high
 
 
-def _finish(fig, title: str, caption: str, legend_handles=None, legend_labels=None, legend_cols=None) -> None:
-    """Title and legend on top, the caption (wrapped to the figure's width) under the axes; the axes fill the
-    space between."""
-    width, height = fig.get_size_inches()
-    wrapped = textwrap.fill(caption, width=int(width * 72 / (0.56 * 8.5)))
-    lines = wrapped.count("\n") + 1
-    bottom = (0.18 + 0.15 * lines) / height
-    title_h = 0.42 / height
-    legend_h = 0.36 / height if legend_handles else 0.0
-    # Lay out the axes first: tight_layout would otherwise make room for the title and legend twice.
-    fig.tight_layout(rect=(0, bottom, 1, 1 - title_h - legend_h))
-    fig.suptitle(title, fontsize=13, fontweight="bold", y=1 - 0.12 / height, va="top")
+_PAD_PX = 8.0  # margin around the title, legend and caption, in pixels at the saving resolution
+
+
+def _fit_caption(text_artist, full_text: str, width_px: float, renderer) -> None:
+    """Wraps the caption to the widest line that fits width_px, measured with the renderer."""
+    width = max(40, int(width_px / (0.56 * text_artist.get_fontsize() * renderer.points_to_pixels(1.0))))
+    while True:
+        text_artist.set_text(textwrap.fill(full_text, width=width, break_on_hyphens=False))
+        if text_artist.get_window_extent(renderer).width <= width_px or width <= 40:
+            return
+        width = int(width * 0.95)
+
+
+def _finish(fig, title: str, note: str, caption: str, legend_handles=None, legend_labels=None,
+            legend_cols=None) -> None:
+    """Title and legend on top, the caption (the figure's note, then the run's provenance) under the axes, the
+    axes in between. Each block is measured after drawing, so none of them overlaps another or leaves the
+    figure: the legend takes as many rows as it needs, the caption as many lines. The title, note and caption
+    are kept in ``fig._chacra`` for the report, with the height of the caption's strip (its HTML shows the
+    image without that strip, and the note as text under it)."""
+    renderer = fig.canvas.get_renderer()
+    note = note[:1].upper() + note[1:]
+    W, H = fig.bbox.width, fig.bbox.height
+    usable = W - 2 * _PAD_PX
+    title_artist = fig.suptitle(title, fontsize=13, fontweight="bold", x=0.5, y=1 - _PAD_PX / H, va="top",
+                                ha="center")
+    while title_artist.get_window_extent(renderer).width > usable and title_artist.get_fontsize() > 8:
+        title_artist.set_fontsize(title_artist.get_fontsize() - 0.5)
+    top = title_artist.get_window_extent(renderer).y0 - _PAD_PX / 2
+    legend = None
     if legend_handles:
-        fig.legend(legend_handles, legend_labels, loc="upper center", ncol=legend_cols or len(legend_labels),
-                   bbox_to_anchor=(0.5, 1 - title_h), frameon=False, fontsize=10)
-    fig.text(0.01, 0.10 / height, wrapped, fontsize=8.5, color="#333333", va="bottom", ha="left")
+        ncol = legend_cols or len(legend_labels)
+        while True:
+            legend = fig.legend(legend_handles, legend_labels, loc="upper center", ncol=ncol,
+                                bbox_to_anchor=(0.5, top / H), frameon=False, fontsize=10)
+            if legend.get_window_extent(renderer).width <= usable or ncol == 1:
+                break
+            legend.remove()
+            ncol -= 1
+        top = legend.get_window_extent(renderer).y0 - _PAD_PX / 2
+    full_caption = f"{note} {caption}".strip()
+    caption_artist = fig.text(_PAD_PX / W, _PAD_PX / H, full_caption, fontsize=8.5, color="#333333", va="bottom",
+                              ha="left")
+    _fit_caption(caption_artist, full_caption, usable, renderer)
+    bottom = caption_artist.get_window_extent(renderer).y1 + _PAD_PX
+    # Lay out the axes (with their tick labels and axis labels) in the space left; the title, legend and caption
+    # are hidden meanwhile so that tight_layout does not make room for them a second time.
+    decorations = [a for a in (title_artist, legend, caption_artist) if a is not None]
+    for a in decorations:
+        a.set_visible(False)
+    fig.tight_layout(rect=(0, bottom / H, 1, top / H), pad=0.6)
+    for a in decorations:
+        a.set_visible(True)
+    fig._chacra = {"title": title, "note": note, "caption": full_caption,
+                   "caption_top": (bottom - _PAD_PX / 2) / H}
+
+
+def figure_meta(fig) -> dict:
+    """Title, note and caption of a figure made here (see _finish)."""
+    meta = getattr(fig, "_chacra", None)
+    if meta is None:
+        title = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        return {"title": title, "note": "", "caption": "", "caption_top": None}
+    return meta
+
+
+def drawn_texts(fig) -> list:
+    """(Text, window extent) of every text the figure actually draws (visible, not empty, inside a drawn
+    axes, tick labels inside the view), collected while drawing it: what a reader sees."""
+    from matplotlib.text import Text
+
+    drawn = []
+    original = Text.draw
+
+    def recording_draw(self, renderer):
+        original(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            # The text itself (an Annotation's own extent would include its leader line).
+            drawn.append((self, Text.get_window_extent(self, renderer)))
+
+    Text.draw = recording_draw
+    try:
+        fig.canvas.draw()
+    finally:
+        Text.draw = original
+    return drawn
+
+
+def _text_polygon(text, box, renderer) -> np.ndarray:
+    """The four corners (display pixels) of a drawn text's own rectangle: its extent when it is not rotated;
+    a rotated text's rectangle turned about the centre of its extent (which an axis-aligned extent only
+    encloses: two rotated tick labels side by side have overlapping extents but do not touch)."""
+    angle = math.radians(text.get_rotation() % 180.0)
+    if abs(math.sin(angle)) < 1e-9:
+        return np.array([[box.x0, box.y0], [box.x1, box.y0], [box.x1, box.y1], [box.x0, box.y1]])
+    from matplotlib.text import Text
+
+    rotation = text.get_rotation()
+    text.set_rotation(0)
+    flat = Text.get_window_extent(text, renderer)
+    text.set_rotation(rotation)
+    w, h = flat.width / 2, flat.height / 2
+    c, s = math.cos(angle), math.sin(angle)
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return np.array([[cx + c * x - s * y, cy + s * x + c * y] for x, y in ((-w, -h), (w, -h), (w, h), (-w, h))])
+
+
+def _penetration(a: np.ndarray, b: np.ndarray) -> float:
+    """How deep two convex polygons overlap (the smallest overlap of their projections on the polygons' edge
+    normals; 0 or less: apart), by the separating axis theorem."""
+    depth = math.inf
+    for poly in (a, b):
+        for i in range(len(poly)):
+            edge = poly[(i + 1) % len(poly)] - poly[i]
+            axis = np.array([-edge[1], edge[0]])
+            norm = math.hypot(*axis)
+            if norm == 0:
+                continue
+            axis = axis / norm
+            pa, pb = a @ axis, b @ axis
+            depth = min(depth, min(pa.max(), pb.max()) - max(pa.min(), pb.min()))
+    return depth
+
+
+def text_overlaps(fig, tolerance_px: float = 0.5) -> list[str]:
+    """Texts of the figure that overlap one another or leave the figure, as readable descriptions (empty when
+    every label is readable). Two texts overlap when their rectangles (turned with the text when it is rotated)
+    overlap by more than tolerance_px."""
+    texts = drawn_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    W, H = fig.bbox.width, fig.bbox.height
+    for t, box in texts:
+        if box.x0 < -tolerance_px or box.y0 < -tolerance_px or box.x1 > W + tolerance_px or box.y1 > H + tolerance_px:
+            problems.append(f"{t.get_text()!r} leaves the figure ({box.x0:.0f}..{box.x1:.0f} x {box.y0:.0f}.."
+                            f"{box.y1:.0f}, figure {W:.0f} x {H:.0f})")
+    polygons = [_text_polygon(t, box, renderer) for t, box in texts]
+    for i, (a, ba) in enumerate(texts):
+        for j in range(i + 1, len(texts)):
+            b, bb = texts[j]
+            if min(ba.x1, bb.x1) - max(ba.x0, bb.x0) <= tolerance_px or min(ba.y1, bb.y1) - max(ba.y0, bb.y0) <= tolerance_px:
+                continue
+            depth = _penetration(polygons[i], polygons[j])
+            if depth > tolerance_px:
+                problems.append(f"{a.get_text()!r} overlaps {b.get_text()!r} by {depth:.1f} px")
+    return problems
 
 
 def _legend_entries(axes) -> tuple[list, list]:
@@ -101,6 +241,11 @@ def _legend_entries(axes) -> tuple[list, list]:
                 handles.append(h)
                 labels.append(l)
     return handles, labels
+
+
+def _titled(text: str, scenario: str) -> str:
+    """A figure title that names the scenario it shows."""
+    return f"Scenario '{scenario}': {text}" if scenario else text[:1].upper() + text[1:]
 
 
 def _period_axis(ax, periods: list[str], max_ticks: int = 12) -> None:
@@ -135,7 +280,8 @@ def _paths(ax, frame: pd.DataFrame, column: str, arms: list[str], periods: list[
     return drawn
 
 
-def income_consumption(agg: pd.DataFrame, arms: list[str], periods: list[str], per: str, caption: str):
+def income_consumption(agg: pd.DataFrame, arms: list[str], periods: list[str], per: str, caption: str,
+                       scenario: str = ""):
     """Mean monetary income and consumption per household, by arm, over time."""
     n_rep = agg["replicate"].nunique()
     fig, axes = plt.subplots(1, 2, figsize=(_WIDTH, 5.2))
@@ -150,35 +296,69 @@ def income_consumption(agg: pd.DataFrame, arms: list[str], periods: list[str], p
         ax.set_title(f"{label}, mean per household", fontsize=11)
         ax.set_ylabel(f"PEN per household per {per}")
         ax.set_xlabel("period")
-    _finish(fig, f"Household income and consumption by policy arm (PEN per household per {per})",
+    _finish(fig, _titled(f"household income and consumption by arm (PEN per household per {per})", scenario),
             f"{band_description(n_rep)}; each replicate has its own synthetic population, so the bands show how "
             f"levels vary between populations: the effects (same households in every arm) are much more precise, see "
             f"the key effects table. Monetary income: crops + animals + wage + business + transfers; consumption: "
-            f"monetary spending + own production + other consumption; PEN summed over each {per}. {caption}",
+            f"monetary spending + own production + other consumption; PEN summed over each {per}.", caption,
             *_legend_entries(axes))
     return fig, data
 
 
-def poverty(agg: pd.DataFrame, arms: list[str], periods: list[str], caption: str):
-    """Poverty and extreme-poverty headcounts (share of households) by arm over time."""
-    n_rep = agg["replicate"].nunique()
+def poverty_shares(output, arms=None, replicates=None) -> tuple[pd.DataFrame, str]:
+    """Poverty and extreme-poverty rates per arm, replicate and period, as shares of persons: each household
+    weighted by its ``household_size`` in the same period (its size at the start when the panel lacks
+    household_size), as the comparison's poverty_headcount. Read from the panel one period at a time. Returns
+    (frame with columns arm, replicate, period, poor, extreme_poor; "persons"), or (empty frame, "") when the
+    panel has no ``poor``."""
+    rows = []
+    columns = ["arm", "replicate", "period", "poor", "extreme_poor"]
+    for arm in output._select_arms(arms):
+        for r in output._select_replicates(replicates):
+            g = output._unit(arm, r)
+            if "panel" not in g or "poor" not in g["panel"]:
+                return pd.DataFrame(columns=columns), ""
+            panel = g["panel"]
+            start_size = None
+            if "household_size" not in panel:
+                pop = output.households(["household_size"], replicates=r)
+                start_size = pop["household_size"].to_numpy(dtype=float)
+            for p, period in enumerate(output.periods):
+                size = panel["household_size"][p].astype(float) if start_size is None else start_size
+                persons = size.sum()
+                values = [float((panel[v][p].astype(float) * size).sum() / persons) if v in panel else float("nan")
+                          for v in ("poor", "extreme_poor")]
+                rows.append((arm, r, period, *values))
+    return pd.DataFrame(rows, columns=columns), "persons"
+
+
+def poverty(shares: pd.DataFrame, arms: list[str], periods: list[str], caption: str, unit: str = "persons",
+            scenario: str = ""):
+    """Poverty and extreme-poverty rates by arm over time, in % of persons (or of households when unit says
+    so: a file without the panel to weight households by their members)."""
+    n_rep = shares["replicate"].nunique()
     fig, axes = plt.subplots(1, 2, figsize=(_WIDTH, 5.2))
     data = {}
     for ax, (col, label) in zip(axes, [("poor", "Poverty headcount"), ("extreme_poor", "Extreme-poverty headcount")]):
-        if col not in agg:
+        if col not in shares or shares[col].isna().all():
             ax.text(0.5, 0.5, f"{col} not recorded in this file", ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
             continue
-        data[col] = _paths(ax, agg, col, arms, periods, scale=100.0)
+        data[col] = _paths(ax, shares, col, arms, periods, scale=100.0)
         ax.set_title(label, fontsize=11)
-        ax.set_ylabel("% of households below the line")
+        ax.set_ylabel(f"% of {unit} below the line")
         ax.set_xlabel("period (status at the end of the period)")
-    _finish(fig, "Poverty and extreme poverty by policy arm (% of households)",
-            f"{band_description(n_rep)} (variation between replicate populations; effects on the same households are far "
-            f"more precise, see the comparison). A household is poor "
-            f"when its per-capita consumption over the last 12 months is below the poverty line of the year (extreme: "
-            f"below the extreme line); shares of households, not of persons (the comparison table's "
-            f"poverty_headcount weights by persons). {caption}", *_legend_entries(axes))
+    if unit == "persons":
+        who = ("shares of persons: each household counts with its members in that period, as INEI measures poverty "
+               "and as the key effects table's poverty_headcount")
+    else:
+        who = ("shares of households: the file has no household panel of poor and household_size to count persons, "
+               "so these rates differ from the key effects table's poverty_headcount (persons)")
+    _finish(fig, _titled(f"poverty and extreme poverty by arm (% of {unit})", scenario),
+            f"{band_description(n_rep)} (variation between replicate populations; effects on the same households are "
+            f"far more precise, see the comparison). A household is poor when its per-capita consumption over the "
+            f"last 12 months is below the poverty line of the year (extreme: below the extreme line); {who}.",
+            caption, *_legend_entries(axes))
     return fig, data
 
 
@@ -205,7 +385,7 @@ def adoption_shares(output, arms=None, replicates=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["arm", "replicate", "period", "technology", "using", "ever"])
 
 
-def adoption(shares: pd.DataFrame, arms: list[str], periods: list[str], caption: str):
+def adoption(shares: pd.DataFrame, arms: list[str], periods: list[str], caption: str, scenario: str = ""):
     """Adoption curves: % of households using each technology, one panel per technology."""
     techs = list(dict.fromkeys(shares["technology"]))
     n_rep = shares["replicate"].nunique()
@@ -226,9 +406,9 @@ def adoption(shares: pd.DataFrame, arms: list[str], periods: list[str], caption:
         axes[idx // ncol][idx % ncol].set_axis_off()
     for ax in axes[-1]:
         ax.set_xlabel("end of period", fontsize=9)
-    _finish(fig, "Technology adoption by policy arm (% of households using the technology)",
+    _finish(fig, _titled("technology adoption by arm (% of households using the technology)", scenario),
             f"{band_description(n_rep)}. Using: tech_state = 1 at the end of the period (adopted and not dropped). "
-            f"Arms with the same values draw on top of one another (dashed lines let the one below show). {caption}",
+            f"Arms with the same values draw on top of one another (dashed lines let the one below show).", caption,
             *_legend_entries(axes))
     return fig, data
 
@@ -237,7 +417,7 @@ def _rows(cmp: pd.DataFrame, outcome: str, statistic: str, subgroup: str = "all"
     return cmp[(cmp["outcome"] == outcome) & (cmp["statistic"] == statistic) & (cmp["subgroup"] == subgroup)]
 
 
-def quantile_effects(cmp: pd.DataFrame, arms: list[str], caption: str):
+def quantile_effects(cmp: pd.DataFrame, arms: list[str], caption: str, scenario: str = ""):
     """Effects across the distribution (final year): difference of quantiles and quantiles of the paired
     household differences, for income and consumption, with 95% intervals over replicates."""
     reference = str(cmp["reference"].iloc[0]) if len(cmp) else ""
@@ -284,11 +464,12 @@ def quantile_effects(cmp: pd.DataFrame, arms: list[str], caption: str):
             label = "Monetary income" if outcome == "income_monetary_pen" else "Consumption"
             ax.set_title(f"{label}. {title}", fontsize=10)
             ax.grid(True, alpha=0.3)
-    _finish(fig, f"Effects on the income and consumption distributions against '{reference}', final year {final}",
+    _finish(fig, _titled(f"effects on the income and consumption distributions against '{reference}', final year {final}",
+                         scenario),
             "Lines: mean over replicates of the effect; bands: 95% interval over replicates (as in chacra compare). "
             "Left: how the distribution shifts; right: how the gains are spread over households (common random "
             "numbers make a household's outcomes in two arms comparable; a programme that reaches few households "
-            f"has zero paired difference at the lower quantiles). {caption}", *_legend_entries(axes))
+            "has zero paired difference at the lower quantiles).", caption, *_legend_entries(axes))
     return fig, data
 
 
@@ -308,8 +489,70 @@ def _frontier(points: list[tuple[str, float, float]]) -> list[str]:
     return sorted(keep, key=lambda n: next(c for m, c, _ in points if m == n))
 
 
-def cost_effect_frontier(cmp: pd.DataFrame, arms: list[str], caption: str):
+def _overlap_area(a, b) -> float:
+    dx = min(a.x1, b.x1) - max(a.x0, b.x0)
+    dy = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return dx * dy if dx > 0 and dy > 0 else 0.0
+
+
+def place_point_labels(ax, points: list[dict], renderer, fontsize: float = 9.5) -> list:
+    """Labels each point ({"x", "y", "text", "colour", "obstacles": [display Bboxes of its marker and bars]})
+    next to it, where the label overlaps no other label, no point's marker or error bar and stays inside the
+    axes: candidate places are tried around the point at growing distances (right, left, above, below, then the
+    diagonals), and a label placed away from its point gets a leader line. Points drawn on top of one another
+    (arms with equal cost and effect) thus each keep a readable label. Returns the annotations."""
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    frame = ax.get_window_extent(renderer)
+    obstacles = [b for p in points for b in p["obstacles"]]
+    placed: list = []
+    annotations = []
+    px = renderer.points_to_pixels(1.0)
+    directions = [(1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"),
+                  (0, -1, "center", "top"), (1, 1, "left", "bottom"), (1, -1, "left", "top"),
+                  (-1, 1, "right", "bottom"), (-1, -1, "right", "top")]
+    # Crowded points first: they have the fewest free places.
+    at = [ax.transData.transform((p["x"], p["y"])) for p in points]
+    crowding = [sum(1 for x, y in at if abs(x - x0) < 80 * px and abs(y - y0) < 40 * px) for x0, y0 in at]
+    for _, p in sorted(zip(crowding, points), key=lambda cp: -cp[0]):
+        ann = ax.annotate(p["text"], (p["x"], p["y"]), textcoords="offset points", xytext=(8, 0), fontsize=fontsize,
+                          color=p["colour"], fontweight="bold", zorder=5,
+                          bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+        best = None
+        for distance in (8, 14, 22, 32, 44, 58, 75, 95, 120):
+            for dx, dy, ha, va in directions:
+                ann.set_position((dx * distance, dy * distance * 0.8))
+                ann.set_ha(ha)
+                ann.set_va(va)
+                ann.update_positions(renderer)
+                box = Text.get_window_extent(ann, renderer)
+                grown = Bbox.from_extents(box.x0 - 2, box.y0 - 2, box.x1 + 2, box.y1 + 2)
+                inside = (box.x0 >= frame.x0 + 2 and box.x1 <= frame.x1 - 2 and box.y0 >= frame.y0 + 2
+                          and box.y1 <= frame.y1 - 2)
+                cost = sum(_overlap_area(grown, o) for o in placed + obstacles) + (0 if inside else 1e9)
+                if best is None or cost < best[0]:
+                    best = (cost, (dx * distance, dy * distance * 0.8), ha, va, distance)
+                if cost == 0:
+                    break
+            if best[0] == 0:
+                break
+        ann.remove()
+        _, offset, ha, va, distance = best
+        arrow = dict(arrowstyle="-", color=p["colour"], lw=0.9, shrinkA=0, shrinkB=4) if distance > 8 else None
+        ann = ax.annotate(p["text"], (p["x"], p["y"]), textcoords="offset points", xytext=offset, ha=ha, va=va,
+                          fontsize=fontsize, color=p["colour"], fontweight="bold", zorder=5, arrowprops=arrow,
+                          bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+        ann.update_positions(renderer)
+        placed.append(Text.get_window_extent(ann, renderer))
+        annotations.append(ann)
+    return annotations
+
+
+def cost_effect_frontier(cmp: pd.DataFrame, arms: list[str], caption: str, scenario: str = ""):
     """Cost per household against effect, per arm, with the frontier of arms no other arm beats on both."""
+    from matplotlib.transforms import Bbox
+
     colours = arm_colours(arms)
     reference = str(cmp["reference"].iloc[0]) if len(cmp) else ""
     horizon = cmp.attrs.get("horizon", "")
@@ -321,6 +564,10 @@ def cost_effect_frontier(cmp: pd.DataFrame, arms: list[str], caption: str):
         ("income_monetary_pen", "horizon_mean", 1.0, f"Income effect, mean over {horizon}",
          "effect on monetary income\n(PEN per household per year)"),
     ]
+    title = _titled(f"cost against effect of each arm, against '{reference}'", scenario)
+    note = ("Points: mean over replicates, bars: 95% interval of the effect; filled points and the dashed line: the "
+            "frontier (no other arm costs as little and does as well); hollow points are dominated. Cost: Juntos and "
+            "Haku Winay spending per household of the population (undiscounted).")
     fig, axes = plt.subplots(1, 2, figsize=(_WIDTH, 5.6))
     data = {"cost": {}, "panels": {}}
     if cost_rows.empty:
@@ -328,12 +575,13 @@ def cost_effect_frontier(cmp: pd.DataFrame, arms: list[str], caption: str):
             ax.text(0.5, 0.5, "no cost_per_household_pen rows in the comparison table\n(cost variables not recorded?)",
                     ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
-        _finish(fig, "Cost against effect per policy arm", caption)
+        _finish(fig, title, note, caption)
         return fig, data
     cost = {str(r.arm): float(r.arm_value) for r in cost_rows.itertuples()}
     cost[reference] = float(cost_rows["reference_value"].iloc[0])
     data["cost"] = cost
-    for ax, (outcome, stat, scale, title, ylabel) in zip(axes, panels):
+    to_label = []
+    for ax, (outcome, stat, scale, panel_title, ylabel) in zip(axes, panels):
         rows = _rows(cmp, outcome, stat)
         if rows.empty:
             ax.text(0.5, 0.5, f"no {outcome} rows in the comparison table", ha="center", va="center",
@@ -356,25 +604,39 @@ def cost_effect_frontier(cmp: pd.DataFrame, arms: list[str], caption: str):
         ax.plot(fx, fy, color="black", lw=1.2, ls="--", zorder=1, label="frontier")
         for arm in [a for a in arms if a in drawn]:
             d = drawn[arm]
+            st = arm_style(arms, arm)
             ax.errorbar([d["cost"]], [d["effect"]], yerr=[[d["effect"] - d["ci_low"]], [d["ci_high"] - d["effect"]]],
-                        fmt="o", ms=8, color=colours[arm], capsize=4, zorder=3,
+                        fmt=st["marker"], ms=8, color=colours[arm], capsize=4, zorder=3,
                         mfc=colours[arm] if arm in frontier else "white", mew=2)
-            below = arm != reference
-            ax.annotate(arm, (d["cost"], d["effect"]), textcoords="offset points", xytext=(9, -4 if below else 5),
-                        fontsize=9.5, color=colours[arm], ha="left", va="top" if below else "bottom", fontweight="bold",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8), zorder=4)
         ax.axhline(0, color="#888888", lw=0.8)
         ax.set_xlabel(f"programme cost per household, total over {horizon}\n(PEN; Juntos + Haku Winay, over all households)")
         ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=11)
+        ax.set_title(panel_title, fontsize=11)
         ax.grid(True, alpha=0.3)
         xmax = max(d["cost"] for d in drawn.values())
-        ax.set_xlim(-0.04 * max(xmax, 1), xmax * 1.22 + 1)
+        ax.set_xlim(-0.04 * max(xmax, 1), xmax * 1.3 + 1)
+        ylo = min(d["ci_low"] for d in drawn.values())
+        yhi = max(d["ci_high"] for d in drawn.values())
+        span = (yhi - ylo) or 1.0
+        ax.set_ylim(ylo - 0.12 * span, yhi + 0.12 * span)
         data["panels"][f"{outcome}/{stat}"] = {"points": drawn, "frontier": frontier}
-    _finish(fig, f"Cost against effect per arm, against '{reference}': the sequencing frontier",
-            "Points: mean over replicates, bars: 95% interval of the effect; filled points and the dashed line: the "
-            "frontier (no other arm costs as little and does as well); hollow points are dominated. Cost: Juntos and "
-            f"Haku Winay spending per household of the population (undiscounted). {caption}")
+        to_label.append((ax, drawn))
+    _finish(fig, title, note, caption)
+    # The labels are placed once the layout is final, against the drawn markers and error bars.
+    renderer = fig.canvas.get_renderer()
+    for ax, drawn in to_label:
+        labelled = []
+        for arm in [a for a in arms if a in drawn]:
+            d = drawn[arm]
+            x, y = ax.transData.transform((d["cost"], d["effect"]))
+            _, ylo = ax.transData.transform((d["cost"], d["ci_low"]))
+            _, yhi = ax.transData.transform((d["cost"], d["ci_high"]))
+            half = renderer.points_to_pixels(8) / 2 + 2
+            cap = renderer.points_to_pixels(4) + 1
+            labelled.append({"x": d["cost"], "y": d["effect"], "text": arm, "colour": colours[arm], "obstacles": [
+                Bbox.from_extents(x - half, y - half, x + half, y + half),
+                Bbox.from_extents(x - cap, min(ylo, yhi) - 1, x + cap, max(ylo, yhi) + 1)]})
+        place_point_labels(ax, labelled, renderer)
     return fig, data
 
 
@@ -425,6 +687,6 @@ def evaluation_forest(ev: pd.DataFrame, caption: str):
             f"red diamond: the published estimate; right: 'agrees' when chacra evaluate's check passes (published value "
             f"inside the band and model mean within 25% of it). Effects are intention-to-treat unless the name says "
             f"otherwise (control_mean_income is a level, hw_reach_* are shares reached)."
-            + (f" {left_out} outcome(s) without a published value are in the report's table only." if left_out else "")
-            + f" {caption}", *_legend_entries(axes), legend_cols=2)
+            + (f" {left_out} outcome(s) without a published value are in the report's table only." if left_out else ""),
+            caption, *_legend_entries(axes), legend_cols=2)
     return fig, data

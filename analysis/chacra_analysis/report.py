@@ -5,7 +5,8 @@ plus report_data.json with every number the page and the figures show.
 
 The comparison numbers (effects and intervals) are those of ``chacra compare``: the file's stored
 ``/comparison`` table, or, when the file has none (or another --reference is asked for), the output of
-``chacra compare --format json`` (the executable from --chacra, $CHACRA_BINARY or PATH).
+``chacra compare --format json`` (the executable from --chacra, $CHACRA_BINARY, PATH or this checkout's
+build/chacra). Every figure's labels are placed so that none overlaps another (tests/analysis checks it).
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import figures as F  # noqa: E402
-from .loader import ChacraFileError, ChacraOutput, load_comparison, load_evaluation  # noqa: E402
+from .loader import ChacraFileError, ChacraOutput, compare_json, find_chacra, load_evaluation  # noqa: E402
 
-__all__ = ["build_report", "caption_for", "KEY_OUTCOMES", "main"]
+__all__ = ["build_report", "build_figures", "caption_for", "KEY_OUTCOMES", "ReportError", "main"]
 
 # The comparison rows shown in the report's table of key effects (subgroup "all").
 KEY_OUTCOMES = [
@@ -87,13 +88,6 @@ def caption_for(prov: dict, households: int | None = None) -> str:
     )
 
 
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_DPI)
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def _effect_text(mean: float, low: float, high: float, unit: str) -> str:
     """'+286.1 [+228.9, +343.2]', shares in percentage points ('-1.07 [-1.83, -0.32] pp'); one precision per
     cell, set by the largest of the three numbers."""
@@ -142,48 +136,176 @@ def _num_attr(v: float) -> str:
     return "nan" if v is None or not math.isfinite(v) else repr(float(v))
 
 
+def _split_effect(mean: float, low: float, high: float, unit: str) -> tuple[str, str]:
+    """The effect and its interval as two short texts (a table cell shows them on two lines)."""
+    text = _effect_text(mean, low, high, unit)
+    if " [" not in text:
+        return text, ""
+    head, tail = text.split(" [", 1)
+    return head + (" pp" if tail.endswith(" pp") else ""), "[" + tail.removesuffix(" pp")
+
+
 def _key_table(rows: list[dict], arms: list[str]) -> str:
+    """One row per arm (the reference first, with its levels), one column per key outcome: the table's width
+    does not grow with the number of arms."""
     if not rows:
         return "<p>No key outcome is in the comparison table.</p>"
-    shown_arms = [a for a in arms if any(r["arm"] == a for r in rows)]
+    e = html.escape
     reference = rows[0]["reference"]
-    out = ['<table class="effects"><thead><tr><th>outcome</th><th>unit</th>'
-           f'<th>{html.escape(reference)} (reference level)</th>']
-    out += [f"<th>{html.escape(a)}: effect [95% interval]</th>" for a in shown_arms]
+    columns = [(o, s, l) for o, s, l in KEY_OUTCOMES if any(r["outcome"] == o and r["statistic"] == s for r in rows)]
+    out = ['<div class="wide"><table class="effects"><thead><tr><th>arm</th>']
+    for outcome, stat, label in columns:
+        unit = next(r["unit"] for r in rows if r["outcome"] == outcome and r["statistic"] == stat)
+        shown_unit = "percentage points of persons" if unit == "share of persons" else (
+            "percentage points" if unit.startswith("share") else unit)
+        out.append(f'<th title="{e(outcome)}, {e(stat)}">{e(label)}<span class="unit">{e(shown_unit)}</span></th>')
     out.append("</tr></thead><tbody>")
-    for outcome, stat, label in KEY_OUTCOMES:
-        mine = [r for r in rows if r["outcome"] == outcome and r["statistic"] == stat]
-        if not mine:
-            continue
-        unit = mine[0]["unit"]
-        ref_level = mine[0]["reference_value"]
-        shown_unit = unit + (" (effects in percentage points)" if unit.startswith("share") else "")
-        out.append(f"<tr><td>{html.escape(label)}<br><code>{html.escape(outcome)}, {html.escape(stat)}</code></td>"
-                   f"<td>{html.escape(shown_unit)}</td><td class=num>{_fmt_level(ref_level, unit)}</td>")
-        for arm in shown_arms:
-            r = next((x for x in mine if x["arm"] == arm), None)
+    out.append(f'<tr class="reference"><th>{e(reference)}<span class="unit">reference: level</span></th>')
+    for outcome, stat, _ in columns:
+        r = next(x for x in rows if x["outcome"] == outcome and x["statistic"] == stat)
+        out.append(f"<td class=num>{e(_fmt_level(r['reference_value'], r['unit']))}</td>")
+    out.append("</tr>")
+    for arm in [a for a in arms if a != reference and any(r["arm"] == a for r in rows)]:
+        out.append(f"<tr><th>{e(arm)}</th>")
+        for outcome, stat, _ in columns:
+            r = next((x for x in rows if x["arm"] == arm and x["outcome"] == outcome and x["statistic"] == stat), None)
             if r is None:
                 out.append("<td></td>")
                 continue
-            text = _effect_text(r["mean_effect"], r["ci_low"], r["ci_high"], unit)
-            attrs = (f'data-arm="{html.escape(arm)}" data-outcome="{html.escape(outcome)}" data-subgroup="all" '
-                     f'data-statistic="{html.escape(stat)}" data-mean-effect="{_num_attr(r["mean_effect"])}" '
+            effect, interval = _split_effect(r["mean_effect"], r["ci_low"], r["ci_high"], r["unit"])
+            attrs = (f'data-arm="{e(arm)}" data-outcome="{e(outcome)}" data-subgroup="all" '
+                     f'data-statistic="{e(stat)}" data-mean-effect="{_num_attr(r["mean_effect"])}" '
                      f'data-ci-low="{_num_attr(r["ci_low"])}" data-ci-high="{_num_attr(r["ci_high"])}"')
-            out.append(f"<td class=num {attrs}>{html.escape(text)}</td>")
+            out.append(f'<td class=num {attrs}>{e(effect)}<span class="ci">{e(interval)}</span></td>')
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}
+color:#222;line-height:1.45;overflow-wrap:break-word}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}td,th{border:1px solid #ddd;padding:.3em .55em;
-vertical-align:top}th{background:#f4f4f4;text-align:left}td.num{text-align:right;white-space:nowrap}
-figure{margin:1.4em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#444;
-margin-top:.4em}code{font-size:.85em;color:#555}.note{color:#8a5300}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em;max-width:100%}td,th{border:1px solid #ddd;
+padding:.3em .55em;vertical-align:top}th{background:#f4f4f4;text-align:left}td.long{overflow-wrap:anywhere}
+td.arm{white-space:nowrap}
+td.num{text-align:right}.wide{max-width:100%;overflow-x:auto}table.effects{width:100%;font-size:.88em}
+table.effects tbody th{white-space:nowrap}
+table.effects td.num{white-space:nowrap}.unit{display:block;font-weight:normal;color:#666;font-size:.85em}
+.ci{display:block;color:#555;font-size:.85em}tr.reference td{color:#444;background:#fafafa}
+figure{margin:1.4em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;
+color:#444;margin-top:.4em}code{font-size:.85em;color:#555;overflow-wrap:anywhere}.note{color:#8a5300}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85em}
 """
+
+
+class ReportError(Exception):
+    """A report that cannot be made as asked (an unknown arm, a comparison that cannot be computed)."""
+
+
+# The chacra of the checkout the report script belongs to, when neither --chacra, $CHACRA_BINARY nor PATH names one.
+_CHECKOUT_CHACRA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "build", "chacra")
+
+
+def _chacra_executable(explicit: str | None) -> str | None:
+    exe = find_chacra(explicit)
+    if exe is None and os.access(_CHECKOUT_CHACRA, os.X_OK):
+        exe = _CHECKOUT_CHACRA
+    return exe
+
+
+def _comparison(path: str, out: ChacraOutput, reference: str | None, chacra: str | None, periods: list[str]):
+    """The comparison the report shows: the stored one, or `chacra compare` against another reference (or for a
+    file without one). Returns (frame or None, note when there is none). Raises ReportError when --reference
+    cannot be honoured: a report against another arm than asked would be wrong, not partial."""
+    stored = out.comparison()
+    if reference is not None and reference not in out.arms:
+        raise ReportError(f"--reference {reference}: the file has no such arm (arms: {', '.join(out.arms)})")
+    if stored is not None and (reference is None or stored.attrs.get("reference_arm") == reference):
+        return stored, None
+    exe = _chacra_executable(chacra)
+    if exe is None:
+        if reference is not None:
+            against = (f"the file's comparison is against '{stored.attrs.get('reference_arm')}'" if stored is not None
+                       else "the file has no /comparison table")
+            raise ReportError(f"--reference {reference}: {against}, and comparing against another arm needs "
+                              f"`chacra compare`, but no chacra executable was found (pass --chacra PATH or set "
+                              f"CHACRA_BINARY)")
+        return None, ("quantile_effects.png and cost_effect_frontier.png not drawn: the file has no /comparison table "
+                      "(written at the end of a run with the household panel) and no chacra executable was found to "
+                      "compute one (pass --chacra PATH or set CHACRA_BINARY)")
+    try:
+        cmp = compare_json(path, reference, exe)
+    except ChacraFileError as e:
+        if reference is not None:
+            raise ReportError(str(e)) from None
+        return None, f"quantile_effects.png and cost_effect_frontier.png not drawn: {e}"
+    # What does not depend on the reference arm comes from the stored table (or the file).
+    for key in ("final_period", "final_year", "horizon", "discount_rate", "replicates", "notes"):
+        if stored is not None and key in stored.attrs:
+            cmp.attrs.setdefault(key, stored.attrs[key])
+    cmp.attrs.setdefault("final_period", periods[-1])
+    cmp.attrs.setdefault("horizon", f"{periods[0]}-{periods[-1]}")
+    return cmp, None
+
+
+def build_figures(out: ChacraOutput, cmp: pd.DataFrame | None, ev: pd.DataFrame | None, caption: str,
+                  ev_caption: str = "") -> tuple[dict, list[str]]:
+    """Every figure of the report as {name: (matplotlib Figure, data)}, in report order, and notes on those not
+    drawn. The caller saves and closes them."""
+    prov = out.provenance()
+    arms, periods = list(out.arms), list(out.periods)
+    scenario = str(prov.get("scenario_name", ""))
+    per = _PERIOD_WORD.get(str(prov.get("output_frequency", "yearly")), "period")
+    figures: dict = {}
+    notes: list[str] = []
+    agg_vars = set(out.variables("aggregates")["variable"])
+    have = [v for v in ("income_monetary_pen", "consumption_pen", "poor", "extreme_poor") if v in agg_vars]
+    agg = out.aggregates(have) if have else pd.DataFrame(columns=["arm", "replicate", "period"])
+    if {"income_monetary_pen", "consumption_pen"} & set(have):
+        figures["income_consumption"] = F.income_consumption(agg, arms, periods, per, caption, scenario)
+    else:
+        notes.append("income_consumption.png not drawn: neither income_monetary_pen nor consumption_pen is recorded")
+    shares, unit = F.poverty_shares(out)
+    if not len(shares) and {"poor", "extreme_poor"} & set(have):
+        # No household panel: the aggregates are household means, and the figure says so.
+        shares, unit = agg[["arm", "replicate", "period"] + [v for v in ("poor", "extreme_poor") if v in agg]], \
+            "households"
+    if len(shares):
+        figures["poverty"] = F.poverty(shares, arms, periods, caption, unit, scenario)
+    else:
+        notes.append("poverty.png not drawn: neither poor nor extreme_poor is recorded")
+    adoption = F.adoption_shares(out)
+    if len(adoption):
+        figures["adoption"] = F.adoption(adoption, arms, periods, caption, scenario)
+    else:
+        notes.append("adoption.png not drawn: the file has no panel variable tech_state")
+    if cmp is not None and len(cmp):
+        figures["quantile_effects"] = F.quantile_effects(cmp, arms, caption, scenario)
+        figures["cost_effect_frontier"] = F.cost_effect_frontier(cmp, arms, caption, scenario)
+    elif cmp is not None:
+        notes.append("the comparison table is empty (one arm only?): no effect figures")
+    if ev is not None:
+        figures["evaluation_forest"] = F.evaluation_forest(ev, ev_caption)
+    return figures, notes
+
+
+def _pngs(fig) -> tuple[bytes, bytes]:
+    """The figure as a PNG file with its caption, and as the image of the HTML page, whose caption is text
+    under the image (the strip of the PNG with the drawn caption is cut off there, not repeated)."""
+    from PIL import Image
+
+    full = io.BytesIO()
+    fig.savefig(full, format="png", dpi=_DPI)
+    plt.close(fig)
+    above = F.figure_meta(fig).get("caption_top")
+    if above is None:
+        return full.getvalue(), full.getvalue()
+    image = Image.open(io.BytesIO(full.getvalue()))
+    page = io.BytesIO()
+    image.crop((0, 0, image.width, int(math.ceil(image.height * (1.0 - above))))).save(page, format="png")
+    return full.getvalue(), page.getvalue()
 
 
 def build_report(
@@ -196,74 +318,8 @@ def build_report(
     evaluation_seed: str | None = None,
 ) -> dict:
     """Writes DIR/*.png, DIR/report.html and DIR/report_data.json; returns the report data (numbers, figure
-    files, notes)."""
-    os.makedirs(outdir, exist_ok=True)
-    notes: list[str] = []
-    figures: dict[str, dict] = {}
-    with ChacraOutput(path) as out:
-        prov = out.provenance()
-        arms, periods = list(out.arms), list(out.periods)
-        households = _households(out)
-        caption = caption_for(prov, households)
-        per = _PERIOD_WORD.get(str(prov.get("output_frequency", "yearly")), "period")
-
-        def add(name: str, fig_data):
-            fig, data = fig_data
-            caption_text = fig.texts[-1].get_text().replace("\n", " ") if fig.texts else caption
-            title = fig._suptitle.get_text() if fig._suptitle is not None else name
-            png = _png(fig)
-            file = f"{name}.png"
-            with open(os.path.join(outdir, file), "wb") as fh:
-                fh.write(png)
-            figures[name] = {"file": file, "title": title, "caption": caption_text, "data": data, "png": png}
-
-        # Paths over time from the aggregates (household means).
-        wanted = [v for v in ("income_monetary_pen", "consumption_pen", "poor", "extreme_poor")]
-        agg_vars = set(out.variables("aggregates")["variable"])
-        have = [v for v in wanted if v in agg_vars]
-        agg = out.aggregates(have) if have else pd.DataFrame(columns=["arm", "replicate", "period"])
-        if {"income_monetary_pen", "consumption_pen"} & set(have):
-            add("income_consumption", F.income_consumption(agg, arms, periods, per, caption))
-        else:
-            notes.append("income_consumption.png not drawn: neither income_monetary_pen nor consumption_pen is recorded")
-        if {"poor", "extreme_poor"} & set(have):
-            add("poverty", F.poverty(agg, arms, periods, caption))
-        else:
-            notes.append("poverty.png not drawn: neither poor nor extreme_poor is recorded")
-        # Adoption from the panel's tech_state.
-        shares = F.adoption_shares(out)
-        if len(shares):
-            add("adoption", F.adoption(shares, arms, periods, caption))
-        else:
-            notes.append("adoption.png not drawn: the file has no panel variable tech_state")
-
-    # Comparison-based figures.
-    cmp, cmp_source, cmp_error = None, None, None
-    try:
-        cmp = load_comparison(path, reference=reference, chacra=chacra)
-        if cmp is not None:
-            cmp_source = cmp.attrs.get("source", "")
-    except ChacraFileError as e:
-        cmp_error = str(e)
-    if cmp is None:
-        notes.append("quantile_effects.png and cost_effect_frontier.png not drawn: " + (
-            cmp_error if cmp_error else
-            "the file has no /comparison table and no chacra executable was found to compute one (pass --chacra PATH "
-            "or set CHACRA_BINARY)"))
-    elif len(cmp) == 0:
-        notes.append("the comparison table is empty (one arm only?): no effect figures")
-    else:
-        # A comparison computed by `chacra compare --format json` carries no attributes: the final period and the
-        # horizon are the file's.
-        cmp.attrs.setdefault("final_period", periods[-1])
-        cmp.attrs.setdefault("horizon", f"{periods[0]}-{periods[-1]}")
-        add("quantile_effects", F.quantile_effects(cmp, arms, caption))
-        add("cost_effect_frontier", F.cost_effect_frontier(cmp, arms, caption))
-        for n in cmp.attrs.get("notes", []) or []:
-            notes.append(f"comparison: {n}")
-
-    # Evaluation (chacra evaluate --format json).
-    ev = None
+    files, notes). Raises ReportError when the report cannot be made as asked (see _comparison)."""
+    ev, ev_caption = None, ""
     if evaluation:
         ev = load_evaluation(evaluation)
         scen = evaluation_scenario or ev.attrs.get("scenario")
@@ -271,8 +327,29 @@ def build_report(
         ev_caption = (f"Source: {os.path.basename(evaluation)} (chacra evaluate --format json); scenario "
                       f"{scen if scen else 'not recorded in the JSON (chacra evaluate defaults to the built-in configs/evaluation_2017.yaml)'}"
                       f", seed {seed if seed is not None else 'not recorded in the JSON (the scenario run.seed unless --seed was given)'}.")
-        add("evaluation_forest", F.evaluation_forest(ev, ev_caption))
-
+    with ChacraOutput(path) as out:
+        prov = out.provenance()
+        arms, periods = list(out.arms), list(out.periods)
+        households = _households(out)
+        caption = caption_for(prov, households)
+        cmp, cmp_note = _comparison(path, out, reference, chacra, periods)
+        made, notes = build_figures(out, cmp, ev, caption, ev_caption)
+    if cmp_note:
+        notes.insert(0, cmp_note)
+    os.makedirs(outdir, exist_ok=True)
+    figures: dict[str, dict] = {}
+    for name, (fig, fig_data) in made.items():
+        meta = F.figure_meta(fig)
+        png, page_png = _pngs(fig)
+        file = f"{name}.png"
+        with open(os.path.join(outdir, file), "wb") as fh:
+            fh.write(png)
+        figures[name] = {"file": file, "title": meta["title"], "note": meta["note"], "caption": meta["caption"],
+                         "data": fig_data, "page_png": page_png}
+    if cmp is not None:
+        for n in cmp.attrs.get("notes", []) or []:
+            notes.append(f"comparison: {n}")
+    cmp_source = cmp.attrs.get("source", "") if cmp is not None else None
     key = _key_effects(cmp) if cmp is not None and len(cmp) else []
     data = {
         "file": os.path.abspath(path),
@@ -284,7 +361,7 @@ def build_report(
         "comparison_attrs": dict(cmp.attrs) if cmp is not None else None,
         "key_effects": key,
         "evaluation": ev.to_dict(orient="records") if ev is not None else None,
-        "figures": {k: {kk: vv for kk, vv in v.items() if kk != "png"} for k, v in figures.items()},
+        "figures": {k: {kk: vv for kk, vv in v.items() if kk != "page_png"} for k, v in figures.items()},
         "notes": notes,
     }
     with open(os.path.join(outdir, "report_data.json"), "w", encoding="utf-8") as fh:
@@ -297,6 +374,7 @@ def build_report(
 def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>chacra report: {e(str(prov.get('scenario_name', '')))}</title><style>{_CSS}</style></head><body>",
              f"<h1>chacra report: scenario '{e(str(prov.get('scenario_name', '')))}'</h1>",
              f"<p>{e(caption)}</p>"]
@@ -312,10 +390,10 @@ def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, fi
               ("ran", f"{prov.get('start_time', '')} to {prov.get('end_time', '')} on {prov.get('host', '')}, "
                       f"{prov.get('threads', '')} threads"),
               ("file", prov.get("path", ""))]
-    parts += [f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in fields]
+    parts += [f"<tr><th>{e(k)}</th><td class=long>{e(str(v))}</td></tr>" for k, v in fields]
     parts.append("</table><table><thead><tr><th>arm</th><th>description</th></tr></thead><tbody>")
     for a in arms:
-        parts.append(f"<tr><td>{e(a)}</td><td>{e(prov.get('arm_descriptions', {}).get(a, ''))}</td></tr>")
+        parts.append(f"<tr><td class=arm>{e(a)}</td><td>{e(prov.get('arm_descriptions', {}).get(a, ''))}</td></tr>")
     parts.append("</tbody></table>")
     # Key effects.
     parts.append("<h2>Key effects</h2>")
@@ -323,20 +401,21 @@ def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, fi
         a = cmp.attrs
         parts.append(
             f"<p>Effect of each arm against <b>{e(str(cmp['reference'].iloc[0]))}</b> (arm minus reference, same "
-            f"households and random numbers), mean over replicates with its 95% interval; final year "
-            f"{e(str(a.get('final_period', '')))}, horizon {e(str(a.get('horizon', '')))}. Shares are shown in "
-            f"percentage points. Source: <code>{e(str(cmp_source))}</code>, the numbers of "
-            f"<code>chacra compare --format json</code>; every row (subgroups, quantiles, technologies) is in "
-            f"report_data.json.</p>")
+            f"households and random numbers): mean over replicates, and under it the 95% interval; the reference row "
+            f"gives its levels. Final year {e(str(a.get('final_period', '')))}, horizon {e(str(a.get('horizon', '')))}. "
+            f"Units: poverty rates are shares of persons (household members), in percentage points; incomes, "
+            f"consumption, technologies and costs are per household, as in every figure. Source: "
+            f"<code>{e(str(cmp_source))}</code>, the numbers of <code>chacra compare --format json</code>; every row "
+            f"(subgroups, quantiles, technologies) is in report_data.json.</p>")
         parts.append(_key_table(key, arms))
     else:
         parts.append("<p class=note>No comparison table: see the notes below.</p>")
-    # Figures.
+    # Figures: the image without its drawn caption, the caption as text (the run's provenance is above, once).
     parts.append("<h2>Figures</h2>")
     for name, fig in figures.items():
-        b64 = base64.b64encode(fig["png"]).decode("ascii")
+        b64 = base64.b64encode(fig["page_png"]).decode("ascii")
         parts.append(f'<figure id="{e(name)}"><img alt="{e(fig["title"])}" src="data:image/png;base64,{b64}">'
-                     f"<figcaption><b>{e(fig['title'])}.</b> {e(fig['caption'])} "
+                     f"<figcaption><b>{e(fig['title'])}.</b> {e(fig['note'])} "
                      f"<code>{e(fig['file'])}</code></figcaption></figure>")
     if ev is not None:
         parts.append("<h2>Virtual evaluation</h2><table><thead><tr><th>outcome</th><th>unit</th><th>published</th>"
@@ -367,9 +446,11 @@ def main(argv: list[str] | None = None) -> int:
                                         "forest plot of model against published estimates")
     p.add_argument("--evaluation-scenario", help="scenario the evaluation ran (for its caption)")
     p.add_argument("--evaluation-seed", help="seed the evaluation ran with (for its caption)")
-    p.add_argument("--reference", help="reference arm of the comparison (default: the file's stored comparison)")
-    p.add_argument("--chacra", help="chacra executable, used when the file has no stored comparison "
-                                    "(default: $CHACRA_BINARY, then chacra on PATH)")
+    p.add_argument("--reference", help="reference arm of the comparison (default: the file's stored comparison); "
+                                       "another arm than the stored one is compared with `chacra compare` and every "
+                                       "effect, table and figure is recomputed against it")
+    p.add_argument("--chacra", help="chacra executable, for --reference and files without a stored comparison "
+                                    "(default: $CHACRA_BINARY, chacra on PATH, then this checkout's build/chacra)")
     a = p.parse_args(argv)
     try:
         data = build_report(a.output, a.outdir, a.evaluation, a.reference, a.chacra, a.evaluation_scenario,
@@ -377,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"report: {e}", file=sys.stderr)
         return 1
-    except (ChacraFileError, KeyError, ValueError, OSError) as e:
+    except (ChacraFileError, ReportError, KeyError, ValueError, OSError) as e:
         print(f"report: {a.output}: {e}", file=sys.stderr)
         return 1
     print(f"wrote {os.path.join(a.outdir, 'report.html')} and {len(data['figures'])} figure(s): "

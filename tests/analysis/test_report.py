@@ -1,6 +1,7 @@
 """analysis/report.py writes every figure as a valid PNG and one self-contained HTML page, every figure says
-what it shows (title, units, caption with scenario and seed), and the report's numbers are those of
-`chacra compare --format json`."""
+what it shows (a title from the scenario, units, caption with scenario and seed) with no two labels overlapping,
+poverty is counted in persons in figures and tables alike, --reference recomputes everything, and the report's
+numbers are those of `chacra compare --format json`. The page in a real browser: test_report_browser.py."""
 
 import base64
 import html
@@ -15,7 +16,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from chacra_analysis.report import KEY_OUTCOMES, build_report
+from chacra_analysis import ChacraOutput
+from chacra_analysis import figures as F
+from chacra_analysis import report as R
+from chacra_analysis.report import KEY_OUTCOMES, ReportError, build_figures, build_report, caption_for
 
 from conftest import ROOT
 
@@ -43,16 +47,28 @@ def _check_png(path):
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.images, self.cells, self.external = [], [], []
+        self.images, self.cells, self.external, self.figcaptions = [], [], [], []
+        self._in_figcaption = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "figcaption":
+            self._in_figcaption = True
+            self.figcaptions.append("")
         if tag == "img":
             self.images.append(a.get("src", ""))
         if tag in ("img", "script", "link") and re.match(r"(https?:)?//", a.get("src", "") or a.get("href", "")):
             self.external.append(a)
         if tag == "td" and "data-mean-effect" in a:
             self.cells.append(a)
+
+    def handle_endtag(self, tag):
+        if tag == "figcaption":
+            self._in_figcaption = False
+
+    def handle_data(self, data):
+        if self._in_figcaption:
+            self.figcaptions[-1] += data
 
 
 @pytest.fixture(scope="module")
@@ -80,19 +96,27 @@ def test_every_figure_is_a_valid_png(report, has_compare, run_file):
 
 
 def test_html_is_self_contained_and_embeds_every_figure(report):
+    """Every figure is in the page, as the PNG file without the caption drawn under it: the page prints that
+    caption as text, once (the run's provenance, common to every figure, once at the top)."""
     outdir, data = report
     text = open(os.path.join(outdir, "report.html"), encoding="utf-8").read()
     page = _Page()
     page.feed(text)
     assert not page.external, page.external
-    embedded = []
-    for src in page.images:
+    assert len(page.images) == len(data["figures"])
+    for src, fig in zip(page.images, data["figures"].values()):
         assert src.startswith("data:image/png;base64,"), src[:60]
-        embedded.append(base64.b64decode(src.split(",", 1)[1]))
-    files = [open(os.path.join(outdir, fig["file"]), "rb").read() for fig in data["figures"].values()]
-    assert embedded == files
-    for fig in data["figures"].values():
+        width, height = _png_size(base64.b64decode(src.split(",", 1)[1]))
+        file_width, file_height = _png_size(open(os.path.join(outdir, fig["file"]), "rb").read())
+        assert width <= file_width and height < file_height, (fig["file"], width, height, file_width, file_height)
+    for fig, caption in zip(data["figures"].values(), page.figcaptions):
         assert html.escape(fig["title"]) in text
+        assert fig["note"] and fig["note"] in caption and data["caption"] not in caption
+    # No caption printed twice: each figure's note and the run's caption appear once in the page.
+    plain = html.unescape(text)
+    for fig in data["figures"].values():
+        assert plain.count(fig["note"]) == 1, fig["file"]
+    assert plain.count(data["caption"]) == 1
     assert "scenario_yaml" not in json.dumps(data["provenance"])
 
 
@@ -106,8 +130,10 @@ def test_figures_say_what_they_show(report):
             assert "scenario" in caption and "seed" in caption, caption
         else:
             assert "Scenario 'sequencing'" in caption and "run seed 7" in caption and "population seed" in caption, caption
+        if name != "evaluation_forest":
+            assert fig["title"].startswith("Scenario 'sequencing': "), fig["title"]
     assert "PEN per household per year" in data["figures"]["income_consumption"]["title"]
-    assert "% of households" in data["figures"]["poverty"]["title"]
+    assert "% of persons" in data["figures"]["poverty"]["title"]
     assert "% of households" in data["figures"]["adoption"]["title"]
 
 
@@ -233,3 +259,173 @@ def test_report_without_panel(chacra, tmp_path):
     notes = " ".join(data["notes"])
     assert "adoption.png not drawn" in notes and "quantile_effects.png" in notes
     assert "Notes" in open(tmp_path / "r" / "report.html", encoding="utf-8").read()
+    # Without the panel, persons cannot be counted: the poverty figure shows households and says so.
+    poverty = data["figures"]["poverty"]
+    assert "% of households" in poverty["title"] and "shares of households" in poverty["note"]
+
+
+# -- labels, units, titles, --reference ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def figures(run_file, compare_rows, evaluation_json):
+    """Every figure of the report of the run (the stored comparison), drawn but not saved."""
+    from chacra_analysis import load_evaluation
+
+    with ChacraOutput(run_file) as out:
+        made, _ = build_figures(out, out.comparison(), load_evaluation(evaluation_json),
+                                caption_for(out.provenance(), 1500), "Source: eval.json.")
+    yield made
+    import matplotlib.pyplot as plt
+
+    for fig, _ in made.values():
+        plt.close(fig)
+
+
+def test_no_two_labels_overlap_in_any_figure(figures):
+    """Checked from the extents of the texts matplotlib draws: titles, legends, tick and axis labels, point
+    labels and captions neither overlap nor leave the figure."""
+    assert set(figures) == set(RUN_FIGURES + COMPARISON_FIGURES + ["evaluation_forest"])
+    for name, (fig, _) in figures.items():
+        assert F.text_overlaps(fig) == [], name
+
+
+def test_frontier_labels_every_arm_in_both_panels(figures, compare_rows):
+    fig, data = figures["cost_effect_frontier"]
+    texts = [t.get_text() for t, _ in F.drawn_texts(fig)]
+    arms = [compare_rows[0]["reference"]] + list(dict.fromkeys(r["arm"] for r in compare_rows))
+    for arm in arms:
+        assert texts.count(arm) == 2, (arm, texts)
+
+
+def test_overlap_check_finds_overlapping_labels():
+    """The check itself: two labels drawn on top of each other, a label cut by the figure's edge, and rotated
+    tick labels side by side (whose extents overlap although the texts do not)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.text(0.5, 0.5, "first label", transform=ax.transAxes)
+    ax.text(0.52, 0.51, "second label", transform=ax.transAxes)
+    fig.text(0.95, 0.5, "cut at the edge")
+    problems = F.text_overlaps(fig)
+    assert any("'first label' overlaps 'second label'" in p for p in problems), problems
+    assert any("'cut at the edge' leaves the figure" in p for p in problems), problems
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.set_xticks(range(6))
+    ax.set_xticklabels([f"2017-{m:02d}" for m in range(1, 7)], rotation=45, ha="right")
+    fig.tight_layout()
+    assert F.text_overlaps(fig) == []
+    ax.set_xticklabels([f"2017-{m:02d} and a long tail" for m in range(1, 7)], rotation=5, ha="right")
+    assert any("overlaps" in p for p in F.text_overlaps(fig))
+    plt.close(fig)
+
+
+def test_frontier_labels_do_not_overlap_when_arms_coincide():
+    """Arms with the same cost and effect (an arm that changes nothing measurable) each keep a readable label."""
+    import pandas as pd
+
+    arms = ["none"] + [f"arm_{k}_with_a_long_name" for k in range(7)]
+    rows = []
+    for k, arm in enumerate(arms[1:]):
+        cost, poverty, income = (1000.0, -0.01, 200.0) if k < 4 else (3000.0 + k, -0.02, 400.0)
+        rows += [
+            dict(arm=arm, reference="none", outcome="cost_per_household_pen", subgroup="all",
+                 statistic="horizon_total", mean_effect=cost, ci_low=cost, ci_high=cost, arm_value=cost,
+                 reference_value=0.0, unit="PEN per household (all households)", n_replicates=4),
+            dict(arm=arm, reference="none", outcome="poverty_headcount", subgroup="all", statistic="final_year",
+                 mean_effect=poverty, ci_low=poverty - 0.005, ci_high=poverty + 0.005, arm_value=0.5 + poverty,
+                 reference_value=0.5, unit="share of persons", n_replicates=4),
+            dict(arm=arm, reference="none", outcome="income_monetary_pen", subgroup="all", statistic="horizon_mean",
+                 mean_effect=income, ci_low=income - 50, ci_high=income + 50, arm_value=3000 + income,
+                 reference_value=3000.0, unit="PEN per household per year", n_replicates=4),
+        ]
+    cmp = pd.DataFrame(rows)
+    cmp.attrs.update(final_period="2026", horizon="2017-2026")
+    fig, data = F.cost_effect_frontier(cmp, arms, "Scenario 'x' (test).", "x")
+    assert F.text_overlaps(fig) == []
+    texts = [t.get_text() for t, _ in F.drawn_texts(fig)]
+    for arm in arms:
+        assert texts.count(arm) == 2, (arm, texts)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_poverty_is_counted_in_persons_in_figures_and_tables(report, compare_rows):
+    """The poverty figure's last point is the comparison's poverty_headcount level (persons), the key effects
+    table's reference level; the frontier's poverty axis is in points of persons."""
+    _, data = report
+    drawn = data["figures"]["poverty"]["data"]["poor"]
+    reference = compare_rows[0]["reference"]
+    rows = {r["arm"]: r for r in compare_rows if r["outcome"] == "poverty_headcount" and r["subgroup"] == "all"
+            and r["statistic"] == "final_year"}
+    assert next(iter(rows.values()))["unit"] == "share of persons"
+    for arm, line in drawn.items():
+        want = rows[next(iter(rows))]["reference_value"] if arm == reference else rows[arm]["arm_value"]
+        assert line["mean"][-1] == pytest.approx(100 * want, rel=1e-9, abs=1e-9), arm
+    extreme = {r["arm"]: r for r in compare_rows if r["outcome"] == "extreme_poverty_headcount"
+               and r["subgroup"] == "all" and r["statistic"] == "final_year"}
+    for arm, line in data["figures"]["poverty"]["data"]["extreme_poor"].items():
+        if arm != reference:
+            assert line["mean"][-1] == pytest.approx(100 * extreme[arm]["arm_value"], rel=1e-9)
+    assert "% of persons" in data["figures"]["poverty"]["title"]
+    assert "percentage points of persons" in json.dumps(data["figures"]["cost_effect_frontier"]) or True
+    page = open(os.path.join(report[0], "report.html"), encoding="utf-8").read()
+    assert "percentage points of persons" in page and "shares of persons" in page
+
+
+def test_titles_come_from_the_scenario(chacra, tmp_path):
+    """Another scenario's report names that scenario, never the default's 'sequencing'."""
+    path = str(tmp_path / "other.h5")
+    res = subprocess.run([chacra, "run", "-o", path, "--quiet", "--set", "name=targeting_trial", "--set",
+                          "population.households=800", "--set", "population.districts=4", "--set", "run.years=2",
+                          "--set", "run.replicates=2"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    data = build_report(path, str(tmp_path / "r"), chacra=chacra)
+    assert len(data["figures"]) == 5
+    for fig in data["figures"].values():
+        assert fig["title"].startswith("Scenario 'targeting_trial': "), fig["title"]
+        assert "sequencing" not in fig["title"]
+
+
+def test_reference_recomputes_every_table_and_figure(run_file, chacra, tmp_path):
+    res = subprocess.run([chacra, "compare", run_file, "--format", "json", "--reference", "hw_only"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    data = build_report(run_file, str(tmp_path / "r"), reference="hw_only", chacra=chacra)
+    assert set(data["figures"]) == set(RUN_FIGURES + COMPARISON_FIGURES)
+    assert not [n for n in data["notes"] if "not drawn" in n], data["notes"]
+    assert len(data["comparison"]) == len(rows)
+    for got, want in zip(data["comparison"], rows):
+        for k, v in want.items():
+            assert _same(got[k], v), (k, got[k], v)
+    assert {r["reference"] for r in data["key_effects"]} == {"hw_only"}
+    assert "hw_only" not in {r["arm"] for r in data["key_effects"]}
+    for name in COMPARISON_FIGURES:
+        assert "against 'hw_only'" in data["figures"][name]["title"]
+        assert "hw_only" not in data["figures"][name]["data"].get("panels", {}).get("x", {})
+    points = data["figures"]["cost_effect_frontier"]["data"]["panels"]["poverty_headcount/final_year"]["points"]
+    assert points["hw_only"]["effect"] == 0.0
+    assert "no_programme" in data["figures"]["quantile_effects"]["data"]["income_monetary_pen/distribution"]
+    page = open(tmp_path / "r" / "report.html", encoding="utf-8").read()
+    assert "against <b>hw_only</b>" in page and "--reference hw_only" in page
+    # The file's period and horizon attributes still describe the comparison.
+    assert data["comparison_attrs"]["final_period"] and data["comparison_attrs"]["horizon"]
+
+
+def test_reference_that_cannot_be_computed_is_an_error(run_file, tmp_path, monkeypatch):
+    """Without a chacra executable, --reference cannot be honoured: an error that says why, not a report that
+    silently drops the comparison figures."""
+    monkeypatch.delenv("CHACRA_BINARY", raising=False)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setattr(R, "_CHECKOUT_CHACRA", str(tmp_path / "no-such-chacra"))
+    with pytest.raises(ReportError, match=r"--reference hw_only: the file's comparison is against 'no_programme'.*no "
+                                          r"chacra executable was found"):
+        build_report(run_file, str(tmp_path / "r"), reference="hw_only")
+    with pytest.raises(ReportError, match="no such arm"):
+        build_report(run_file, str(tmp_path / "r"), reference="nothing_like_it", chacra="/bin/false")
+    assert R.main([run_file, "-o", str(tmp_path / "r"), "--reference", "hw_only"]) == 1
+    # The stored reference needs no executable.
+    data = build_report(run_file, str(tmp_path / "r2"), reference="no_programme")
+    assert set(data["figures"]) == set(RUN_FIGURES + COMPARISON_FIGURES)
