@@ -225,7 +225,8 @@ def text_overlaps(fig, tolerance_px: float = 0.5) -> list[str]:
     for i, (a, ba) in enumerate(texts):
         for j in range(i + 1, len(texts)):
             b, bb = texts[j]
-            if min(ba.x1, bb.x1) - max(ba.x0, bb.x0) <= tolerance_px or min(ba.y1, bb.y1) - max(ba.y0, bb.y0) <= tolerance_px:
+            apart_x = min(ba.x1, bb.x1) - max(ba.x0, bb.x0) <= tolerance_px
+            if apart_x or min(ba.y1, bb.y1) - max(ba.y0, bb.y0) <= tolerance_px:
                 continue
             depth = _penetration(polygons[i], polygons[j])
             if depth > tolerance_px:
@@ -464,8 +465,8 @@ def quantile_effects(cmp: pd.DataFrame, arms: list[str], caption: str, scenario:
             label = "Monetary income" if outcome == "income_monetary_pen" else "Consumption"
             ax.set_title(f"{label}. {title}", fontsize=10)
             ax.grid(True, alpha=0.3)
-    _finish(fig, _titled(f"effects on the income and consumption distributions against '{reference}', final year {final}",
-                         scenario),
+    _finish(fig, _titled(f"effects on the income and consumption distributions against '{reference}', final year "
+                         f"{final}", scenario),
             "Lines: mean over replicates of the effect; bands: 95% interval over replicates (as in chacra compare). "
             "Left: how the distribution shifts; right: how the gains are spread over households (common random "
             "numbers make a household's outcomes in two arms comparable; a programme that reaches few households "
