@@ -10,86 +10,178 @@
 #include <cstdint>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 namespace chacra::models::markets {
 
 namespace {
 
-// Sum of the sellers' supplies at relative price x, in seller order. Consecutive sellers with the same
-// elasticity share one pow (a caller usually lists its groups by kind), which changes no bit.
-double total_supply(std::span<const Seller> sellers, double x) {
-  double total = 0;
-  double last_elasticity = 0;
-  double factor = 1;
-  for (const Seller& s : sellers) {
-    if (s.elasticity != last_elasticity) {
-      last_elasticity = s.elasticity;
-      factor = std::pow(x, s.elasticity);
+// x^elasticity at one relative price x, remembering the last elasticity asked for: consecutive seller groups
+// of one elasticity (a caller lists its groups by kind) share one pow. Caching changes no bit.
+class Powers {
+ public:
+  explicit Powers(double x, double elasticity = 0, double factor = 1)
+      : x_(x), elasticity_(elasticity), factor_(factor) {}
+  double operator()(double elasticity) {
+    if (elasticity != elasticity_) {
+      elasticity_ = elasticity;
+      factor_ = std::pow(x_, elasticity);
     }
-    total += std::min(s.supply_ref * factor, s.capacity);
+    return factor_;
   }
+
+ private:
+  double x_, elasticity_, factor_;
+};
+
+// Sum of the sellers' supplies, in seller order.
+double total_supply(std::span<const Seller> sellers, Powers& powers) {
+  double total = 0;
+  for (const Seller& s : sellers) total += std::min(s.supply_ref * powers(s.elasticity), s.capacity);
   return total;
 }
-
-void check_share(std::vector<std::string>& problems, const std::string& where, const char* name, double v) {
-  if (!(v >= 0 && v <= 1)) {
-    std::ostringstream os;
-    os << where << '.' << name << ": " << v << " is not a share in [0, 1]";
-    problems.push_back(os.str());
-  }
+double total_supply(std::span<const Seller> sellers, double x) {
+  Powers powers(x);
+  return total_supply(sellers, powers);
 }
 
-void check_amount(std::vector<std::string>& problems, const std::string& where, const char* name, double v,
-                  bool infinity_allowed = false) {
-  const bool ok = v >= 0 && (infinity_allowed ? !std::isnan(v) : std::isfinite(v));
-  if (!ok) {
-    std::ostringstream os;
-    os << where << '.' << name << ": " << v << " is not a " << (infinity_allowed ? "" : "finite ")
-       << "number >= 0";
-    problems.push_back(os.str());
+// What the closed forms need to know about a market's sellers, in one pass.
+struct SupplySummary {
+  bool common = true;        // every group has the elasticity of the first
+  double elasticity = 0;     // the first group's
+  double reference = 0;      // sum of supply_ref
+  double capacity = 0;       // sum of the capacities of the groups that offer something
+  double fixed_supply = 0;   // sum of min(supply_ref, capacity): > 0 iff anything is offered at any price
+};
+
+SupplySummary summarize(std::span<const Seller> sellers) {
+  SupplySummary sum;
+  if (!sellers.empty()) sum.elasticity = sellers.front().elasticity;
+  for (const Seller& s : sellers) {
+    sum.common = sum.common && s.elasticity == sum.elasticity;
+    sum.reference += s.supply_ref;
+    if (s.supply_ref > 0) sum.capacity += s.capacity;  // a group that offers nothing adds nothing at capacity
+    sum.fixed_supply += std::min(s.supply_ref, s.capacity);
   }
+  return sum;
 }
 
-void check_market(std::vector<std::string>& problems, const std::string& where, const MarketInput& m,
-                  bool labour) {
-  if (!(std::isfinite(m.outside_price_pen) && m.outside_price_pen > 0)) {
-    std::ostringstream os;
-    os << where << ".outside_price_pen: " << m.outside_price_pen << " is not a finite price > 0";
-    problems.push_back(os.str());
+// The root of x S(x) = m on (0, inf) where a closed form gives it, with x^e for the common elasticity e in
+// `factor`; NaN where none does. Supply is fixed when every elasticity is 0 (x = m / S). With one elasticity
+// e, x = (m / sum S0)^(1/(1+e)) while no group is at capacity, and x = m / sum K once every group is (one
+// capacity ratio K / S0 for all groups, the usual case, makes one of the two hold). Otherwise groups at and
+// below capacity mix and x^(1+e) A + x B = m has no closed form.
+double closed_form_relative_price(std::span<const Seller> sellers, const SupplySummary& sum, double m,
+                                  double& factor) {
+  factor = 1;
+  const double e = sum.elasticity;
+  if (!sum.common || !(sum.fixed_supply > 0)) return std::numeric_limits<double>::quiet_NaN();
+  if (e == 0) return m / sum.fixed_supply;
+  double x = std::pow(m / sum.reference, 1.0 / (1.0 + e));
+  factor = m / sum.reference / x;  // x^e, from x^(1+e) = m / A without a second pow
+  if (std::all_of(sellers.begin(), sellers.end(),
+                  [&](const Seller& s) { return s.supply_ref * factor <= s.capacity; }))
+    return x;
+  if (std::isfinite(sum.capacity)) {
+    x = m / sum.capacity;
+    factor = std::pow(x, e);
+    if (std::all_of(sellers.begin(), sellers.end(),
+                    [&](const Seller& s) { return s.supply_ref == 0 || s.supply_ref * factor >= s.capacity; }))
+      return x;
   }
-  if (!(m.margin >= 0 && m.margin < 1)) {
+  factor = 1;
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+// Where an input value sits ("goods[2] (bakery_food).sellers[0]"); the text is built only for a problem.
+struct Where {
+  const char* market = "labour";  // "goods" or "labour"; "period" for the period's own amounts
+  std::size_t good = 0;
+  std::size_t goods = 0;
+  std::ptrdiff_t seller = -1;
+
+  std::string str() const {
     std::ostringstream os;
-    os << where << ".margin: " << m.margin << " is not in [0, 1) (the lower bound p* (1 - margin) must be > 0)";
-    problems.push_back(os.str());
+    os << market;
+    if (market == std::string_view("goods") && goods > 0) {  // goods == 0: all goods together
+      os << '[' << good << ']';
+      if (goods == static_cast<std::size_t>(kGoodCount)) os << " (" << kGoodNames[good] << ')';
+    }
+    if (seller >= 0) os << ".sellers[" << seller << ']';
+    return os.str();
   }
-  check_amount(problems, where, "export_limit", m.export_limit, true);
-  check_amount(problems, where, "final_spending_pen", m.final_spending_pen);
-  check_amount(problems, where, "intermediate_spending_pen", m.intermediate_spending_pen);
-  check_share(problems, where, "cpi_weight", m.cpi_weight);
-  if (labour && m.cpi_weight != 0) problems.push_back(where + ".cpi_weight: labour is not in the CPI basket; use 0");
+};
+
+// The rules an input must satisfy, written once and run with one of two reporters: Verdict only records
+// whether every rule held (no text, no allocation: clear_period runs it every period), Problems writes a
+// message for each rule that failed.
+struct Verdict {
+  bool ok = true;
+  void operator()(bool holds, const Where&, const char*, double, const char*) { ok &= holds; }
+};
+
+struct Problems {
+  std::vector<std::string> list;
+  void operator()(bool holds, const Where& where, const char* name, double v, const char* expected) {
+    if (holds) return;
+    std::ostringstream os;
+    os << where.str() << (name[0] ? "." : "") << name << ": " << v << ' ' << expected;
+    list.push_back(os.str());
+  }
+};
+
+bool is_share(double v) { return v >= 0 && v <= 1; }
+bool is_amount(double v) { return v >= 0 && std::isfinite(v); }
+bool is_amount_or_unlimited(double v) { return v >= 0 && !std::isnan(v); }
+
+template <class Report>
+void check_market(Report& report, Where where, const MarketInput& m) {
+  const bool labour = where.market == std::string_view("labour");
+  report(std::isfinite(m.outside_price_pen) && m.outside_price_pen > 0, where, "outside_price_pen",
+         m.outside_price_pen, "is not a finite price > 0");
+  report(m.margin >= 0 && m.margin < 1, where, "margin", m.margin,
+         "is not in [0, 1) (the lower bound p* (1 - margin) must be > 0)");
+  report(is_amount_or_unlimited(m.export_limit), where, "export_limit", m.export_limit, "is not a number >= 0");
+  report(is_amount(m.final_spending_pen), where, "final_spending_pen", m.final_spending_pen,
+         "is not a finite number >= 0");
+  report(is_amount(m.intermediate_spending_pen), where, "intermediate_spending_pen", m.intermediate_spending_pen,
+         "is not a finite number >= 0");
+  report(is_share(m.cpi_weight), where, "cpi_weight", m.cpi_weight, "is not a share in [0, 1]");
+  report(!labour || m.cpi_weight == 0, where, "cpi_weight", m.cpi_weight, "is not 0 (labour is not in the CPI basket)");
   for (std::size_t i = 0; i < m.sellers.size(); ++i) {
     const Seller& s = m.sellers[i];
-    const std::string at = where + ".sellers[" + std::to_string(i) + "]";
-    check_amount(problems, at, "supply_ref", s.supply_ref);
-    check_amount(problems, at, "elasticity", s.elasticity);
-    check_amount(problems, at, "capacity", s.capacity, true);
-    check_share(problems, at, "labour_share", s.labour_share);
-    check_share(problems, at, "outside_input_share", s.outside_input_share);
-    if (s.labour_share + s.outside_input_share > 1) {
-      std::ostringstream os;
-      os << at << ": labour_share + outside_input_share = " << s.labour_share + s.outside_input_share
-         << " exceeds 1 (costs above revenue)";
-      problems.push_back(os.str());
-    }
-    if (labour && (s.labour_share != 0 || s.outside_input_share != 0))
-      problems.push_back(at + ": a worker pays no wages or inputs out of wages; set both shares to 0");
+    where.seller = static_cast<std::ptrdiff_t>(i);
+    report(is_amount(s.supply_ref), where, "supply_ref", s.supply_ref, "is not a finite number >= 0");
+    report(is_amount(s.elasticity), where, "elasticity", s.elasticity, "is not a finite number >= 0");
+    report(is_amount_or_unlimited(s.capacity), where, "capacity", s.capacity, "is not a number >= 0");
+    report(is_share(s.labour_share), where, "labour_share", s.labour_share, "is not a share in [0, 1]");
+    report(is_share(s.outside_input_share), where, "outside_input_share", s.outside_input_share,
+           "is not a share in [0, 1]");
+    const double costs = s.labour_share + s.outside_input_share;
+    report(!(costs > 1), where, "", costs, "= labour_share + outside_input_share exceeds 1 (costs above revenue)");
+    report(!labour || costs == 0, where, "", costs,
+           "= labour_share + outside_input_share of a worker is not 0 (no wages or inputs are paid out of wages)");
   }
 }
 
-std::string good_label(std::size_t g, std::size_t n) {
-  std::string label = "goods[" + std::to_string(g) + "]";
-  if (n == static_cast<std::size_t>(kGoodCount)) label += " (" + std::string(kGoodNames[g]) + ")";
-  return label;
+template <class Report>
+void check_period(Report& report, const PeriodInput& in) {
+  double weights = 0;
+  for (std::size_t g = 0; g < in.goods.size(); ++g) {
+    check_market(report, Where{"goods", g, in.goods.size()}, in.goods[g]);
+    weights += in.goods[g].cpi_weight;
+  }
+  report(!(weights > 1 + 1e-12), Where{"goods"}, "cpi_weight", weights,
+         "is the sum of the CPI weights, above 1 (they are shares of one basket)");
+  check_market(report, Where{}, in.labour);
+  const Where period{"period"};
+  report(is_amount(in.leakage_pen), period, "leakage_pen", in.leakage_pen, "is not a finite number >= 0");
+  report(is_amount(in.transfers_pen), period, "transfers_pen", in.transfers_pen, "is not a finite number >= 0");
+  report(is_amount(in.remittances_pen), period, "remittances_pen", in.remittances_pen, "is not a finite number >= 0");
+  report(is_amount(in.other_inflows_pen), period, "other_inflows_pen", in.other_inflows_pen,
+         "is not a finite number >= 0");
+  report(is_amount(in.other_outflows_pen), period, "other_outflows_pen", in.other_outflows_pen,
+         "is not a finite number >= 0");
 }
 
 }  // namespace
@@ -103,24 +195,9 @@ double seller_supply(const Seller& s, double relative_price) {
 }
 
 std::vector<std::string> input_problems(const PeriodInput& in) {
-  std::vector<std::string> problems;
-  double weights = 0;
-  for (std::size_t g = 0; g < in.goods.size(); ++g) {
-    check_market(problems, good_label(g, in.goods.size()), in.goods[g], false);
-    weights += in.goods[g].cpi_weight;
-  }
-  if (weights > 1 + 1e-12) {
-    std::ostringstream os;
-    os << "goods: the CPI weights sum to " << weights << ", above 1 (they are shares of one basket)";
-    problems.push_back(os.str());
-  }
-  check_market(problems, "labour", in.labour, true);
-  check_amount(problems, "period", "leakage_pen", in.leakage_pen);
-  check_amount(problems, "period", "transfers_pen", in.transfers_pen);
-  check_amount(problems, "period", "remittances_pen", in.remittances_pen);
-  check_amount(problems, "period", "other_inflows_pen", in.other_inflows_pen);
-  check_amount(problems, "period", "other_outflows_pen", in.other_outflows_pen);
-  return problems;
+  Problems problems;
+  check_period(problems, in);
+  return problems.list;
 }
 
 double clearing_relative_price_bracketed(std::span<const Seller> sellers, double outside_price_pen,
@@ -141,25 +218,9 @@ double clearing_relative_price_bracketed(std::span<const Seller> sellers, double
 
 double clearing_relative_price(std::span<const Seller> sellers, double outside_price_pen, double demand_pen,
                                double lo, double hi) {
-  bool all_fixed = true;
-  bool common = true;
-  const double elasticity = sellers.empty() ? 0 : sellers.front().elasticity;
-  double reference = 0;
-  for (const Seller& s : sellers) {
-    all_fixed = all_fixed && s.elasticity == 0;
-    common = common && s.elasticity == elasticity;
-    reference += s.supply_ref;
-  }
-  const double m = demand_pen / outside_price_pen;
-  if (all_fixed) return std::clamp(m / total_supply(sellers, 1.0), lo, hi);  // x S = m with S fixed
-  if (common && reference > 0) {
-    // x^(1+e) A = m while no seller is at capacity.
-    const double x = std::pow(m / reference, 1.0 / (1.0 + elasticity));
-    const double factor = std::pow(x, elasticity);
-    const bool uncapped = std::all_of(sellers.begin(), sellers.end(),
-                                      [&](const Seller& s) { return s.supply_ref * factor <= s.capacity; });
-    if (uncapped && x >= lo && x <= hi) return x;
-  }
+  double factor = 1;
+  const double x = closed_form_relative_price(sellers, summarize(sellers), demand_pen / outside_price_pen, factor);
+  if (x >= lo && x <= hi) return x;
   return clearing_relative_price_bracketed(sellers, outside_price_pen, demand_pen, lo, hi);
 }
 
@@ -175,29 +236,55 @@ void clear_market(const MarketInput& in, double demand_pen, MarketOutcome& out) 
   out.import_value_pen = out.export_value_pen = 0;
   out.regime = Regime::local;
 
+  // Where the closed form exists it also says which regime holds, x S(x) being increasing: below the band,
+  // exports; above it, imports. Otherwise the revenues at the bounds say it.
+  double factor = 1;
+  const SupplySummary summary = summarize(sellers);
+  const double root = closed_form_relative_price(sellers, summary, demand_pen / p_star, factor);
+  const bool closed = !std::isnan(root);
+  const bool any_supply = summary.fixed_supply > 0;
   double x = 1.0;  // the relative price the market settles at
-  const double supply_hi = total_supply(sellers, hi);
-  const double revenue_hi = out.upper_price_pen * supply_hi;
-  if (demand_pen == 0 && supply_hi == 0) {
-    // No market: nothing offered at any price and nothing wanted. The price is the outside price.
-    out.price_pen = p_star;
-    out.supplied = out.bought = out.local_sales = out.revenue_pen = 0;
-  } else if (demand_pen >= revenue_hi) {
-    // Import parity: local sellers sell all they offer, the rest comes from outside.
-    x = hi;
-    out.price_pen = out.upper_price_pen;
-    out.supplied = out.local_sales = supply_hi;
-    out.bought = demand_pen / out.price_pen;
-    out.import_value_pen = demand_pen - revenue_hi;
-    out.imports = std::max(0.0, out.bought - supply_hi);
-    out.revenue_pen = revenue_hi;
-    if (out.import_value_pen > 0) out.regime = Regime::imports;
+  Powers powers(x);
+  auto settle_at = [&](double at) {
+    x = at;
+    powers = Powers(x);
+    return total_supply(sellers, powers);
+  };
+  if (!any_supply) {
+    // Nothing offered at any price: all demand is imported (no market at all without demand either).
+    out.supplied = out.local_sales = out.revenue_pen = 0;
+    out.price_pen = demand_pen > 0 ? out.upper_price_pen : p_star;
+    x = out.price_pen / p_star;
+    out.bought = out.imports = demand_pen / out.price_pen;
+    out.import_value_pen = demand_pen;
+    if (demand_pen > 0) out.regime = Regime::imports;
   } else {
-    const double supply_lo = total_supply(sellers, lo);
-    const double revenue_lo = out.lower_price_pen * supply_lo;
-    if (demand_pen <= revenue_lo) {
+    double supply_hi = 0, supply_lo = 0;
+    bool upper = false, lower = false;
+    if (closed) {
+      upper = root > hi;
+      lower = root < lo;
+      if (upper) supply_hi = settle_at(hi);
+      if (lower) supply_lo = settle_at(lo);
+    } else {
+      supply_hi = settle_at(hi);
+      upper = demand_pen >= out.upper_price_pen * supply_hi;
+      if (!upper) {
+        supply_lo = settle_at(lo);
+        lower = demand_pen <= out.lower_price_pen * supply_lo;
+      }
+    }
+    if (upper) {
+      // Import parity: local sellers sell all they offer, the rest comes from outside.
+      out.price_pen = out.upper_price_pen;
+      out.supplied = out.local_sales = supply_hi;
+      out.revenue_pen = std::min(demand_pen, out.price_pen * supply_hi);  // min: rounding at the bound
+      out.bought = demand_pen / out.price_pen;
+      out.import_value_pen = demand_pen - out.revenue_pen;
+      out.imports = std::max(0.0, out.bought - supply_hi);
+      if (out.import_value_pen > 0) out.regime = Regime::imports;
+    } else if (lower) {
       // Export parity: local buyers get what they want, the outside takes the surplus up to its limit.
-      x = lo;
       out.price_pen = out.lower_price_pen;
       out.supplied = supply_lo;
       out.bought = out.local_sales = demand_pen / out.price_pen;
@@ -209,9 +296,14 @@ void clear_market(const MarketInput& in, double demand_pen, MarketOutcome& out) 
       if (out.exports > 0) out.regime = Regime::exports;
     } else {
       // Inside the band: every sol of local spending goes to local sellers.
-      x = clearing_relative_price(sellers, p_star, demand_pen, lo, hi);
+      if (closed) {
+        x = root;
+        powers = Powers(x, sellers.front().elasticity, factor);
+        out.supplied = total_supply(sellers, powers);
+      } else {
+        out.supplied = settle_at(clearing_relative_price_bracketed(sellers, p_star, demand_pen, lo, hi));
+      }
       out.price_pen = p_star * x;
-      out.supplied = total_supply(sellers, x);
       out.bought = out.local_sales = demand_pen / out.price_pen;
       out.revenue_pen = demand_pen;
     }
@@ -220,18 +312,13 @@ void clear_market(const MarketInput& in, double demand_pen, MarketOutcome& out) 
   // Sellers sell the same fraction of what they offer (all of it unless exports are limited), at one price.
   out.sellers.resize(in.sellers.size());
   const double sold = out.local_sales + out.exports;
-  const double sold_fraction = out.supplied > 0 ? sold / out.supplied : 0.0;
-  double last_elasticity = 0;
-  double factor = 1;
+  const double per_offered = out.supplied > 0 ? 1.0 / out.supplied : 0.0;
+  const double sold_fraction = sold * per_offered;
   for (std::size_t i = 0; i < in.sellers.size(); ++i) {
     const Seller& s = in.sellers[i];
-    if (s.elasticity != last_elasticity) {
-      last_elasticity = s.elasticity;
-      factor = std::pow(x, s.elasticity);
-    }
-    const double offered = std::min(s.supply_ref * factor, s.capacity);
+    const double offered = std::min(s.supply_ref * powers(s.elasticity), s.capacity);
     SellerOutcome& o = out.sellers[i];
-    o.share = out.supplied > 0 ? offered / out.supplied : 0.0;
+    o.share = offered * per_offered;
     o.quantity = offered * sold_fraction;
     o.revenue_pen = out.revenue_pen * o.share;
     o.wages_pen = s.labour_share * o.revenue_pen;
@@ -248,7 +335,10 @@ double consumer_price_index(std::span<const MarketInput> goods, std::span<const 
 }
 
 void clear_period(const PeriodInput& in, PeriodOutcome& out) {
-  if (const auto problems = input_problems(in); !problems.empty()) {
+  Verdict verdict;
+  check_period(verdict, in);
+  if (!verdict.ok) {
+    const auto problems = input_problems(in);
     std::string message = "markets: invalid period input:";
     for (const auto& p : problems) message += "\n  " + p;
     throw std::invalid_argument(message);

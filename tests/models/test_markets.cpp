@@ -239,7 +239,7 @@ TEST(MarketsInput, EveryProblemIsListedAtOnce) {
   ASSERT_EQ(problems.size(), 5u);
   EXPECT_NE(problems[0].find("goods[0] (local_food).margin"), std::string::npos) << problems[0];
   EXPECT_NE(problems[1].find("goods[1] (livestock).sellers[0].elasticity"), std::string::npos) << problems[1];
-  EXPECT_NE(problems[2].find("CPI weights sum to 1.3"), std::string::npos) << problems[2];
+  EXPECT_NE(problems[2].find("goods.cpi_weight: 1.3 is the sum of the CPI weights"), std::string::npos) << problems[2];
   EXPECT_NE(problems[3].find("labour.sellers[0]"), std::string::npos) << problems[3];
   EXPECT_NE(problems[4].find("leakage_pen"), std::string::npos) << problems[4];
   try {
