@@ -16,6 +16,14 @@ namespace chacra::models::markets {
 
 namespace {
 
+// The business goods are the Haku Wiñay business types, in the same order (good_of relies on it).
+constexpr bool business_goods_match_business_types() {
+  for (int t = 0; t < kBusinessTypeCount; ++t)
+    if (std::string_view(kGoodNames[2 + t]) != std::string_view(kBusinessTypeNames[t])) return false;
+  return true;
+}
+static_assert(business_goods_match_business_types());
+
 // x^elasticity at one relative price x, remembering the last elasticity asked for: consecutive seller groups
 // of one elasticity (a caller lists its groups by kind) share one pow. Caching changes no bit.
 class Powers {

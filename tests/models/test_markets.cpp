@@ -442,6 +442,12 @@ void print(const char* name, const mk::Multipliers& m) {
 
 const std::vector<mk::Good> kLocalGoods = {mk::Good::local_food, mk::Good::livestock, mk::Good::bakery_food};
 
+// Every good households buy locally ends the run in `regime`.
+void expect_final_regime(const ArmRun& run, mk::Regime regime) {
+  for (mk::Good g : kLocalGoods)
+    EXPECT_EQ(run.periods.back().goods[mk::good_index(g)].regime, regime) << mk::kGoodNames[mk::good_index(g)];
+}
+
 TEST(MarketsLewie, NoLocalSupplyGivesAMultiplierOfExactlyOneAndNoPriceChange) {
   const Case& c = case_of(LocalSupply::none);
   print("none", c.m);
@@ -457,8 +463,7 @@ TEST(MarketsLewie, NoLocalSupplyGivesAMultiplierOfExactlyOneAndNoPriceChange) {
   for (double p : c.m.price_change) EXPECT_EQ(p, 0.0);
   EXPECT_EQ(c.m.wage_change, 0.0);
   // Everything households buy locally comes from outside, at import parity.
-  for (mk::Good g : kLocalGoods)
-    EXPECT_EQ(c.programme.periods.back().goods[mk::good_index(g)].regime, mk::Regime::imports);
+  expect_final_regime(c.programme, mk::Regime::imports);
 }
 
 TEST(MarketsLewie, ElasticLocalSupplyGivesAMultiplierAboveOneWithASmallPriceChange) {
@@ -478,8 +483,7 @@ TEST(MarketsLewie, ElasticLocalSupplyGivesAMultiplierAboveOneWithASmallPriceChan
   }
   EXPECT_LT(c.m.cpi_change, fixed.m.cpi_change / 3);
   // Local producers supply the extra demand: the markets clear locally rather than at import parity.
-  for (mk::Good g : kLocalGoods)
-    EXPECT_EQ(c.programme.periods.back().goods[mk::good_index(g)].regime, mk::Regime::local);
+  expect_final_regime(c.programme, mk::Regime::local);
 }
 
 TEST(MarketsLewie, FixedLocalSupplyRaisesPricesAndTheRealMultiplierFallsBelowTheNominal) {
