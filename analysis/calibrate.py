@@ -41,11 +41,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from chacra_analysis.calibration import (Executor, NoNonImplausibleRegion, ProblemError, SimulatorError,
-                                             calibrate, load_problem, make_simulator, write_calibration)
-    from chacra_analysis.calibration.ensemble import to_json
-    from chacra_analysis.calibration.plots import write_figures
-    from chacra_analysis.calibration.predictive import text_tables
+    # The heavy modules (scikit-learn, emcee, matplotlib) load only once the problem is valid.
+    from chacra_analysis.calibration import Executor, ProblemError, SimulatorError, load_problem, make_simulator
 
     def log(msg):
         if not args.quiet:
@@ -90,6 +87,10 @@ def main(argv=None) -> int:
             print("calibrate: --mpi needs mpi4py (Debian: python3-mpi4py)", file=sys.stderr)
             return 2
     executor = Executor("mpi" if args.mpi else "local", args.workers)
+    from chacra_analysis.calibration import NoNonImplausibleRegion, calibrate, write_calibration
+    from chacra_analysis.calibration.ensemble import to_json
+    from chacra_analysis.calibration.plots import write_figures
+    from chacra_analysis.calibration.predictive import text_tables
 
     os.makedirs(args.output, exist_ok=True)
     try:

@@ -8,7 +8,8 @@ packages=(build-essential cmake pkg-config libtbb-dev libyaml-cpp-dev libhdf5-de
           libboost-random-dev librandom123-dev libgtest-dev libgmock-dev libbenchmark-dev
           libopenmpi-dev openmpi-bin valgrind clang-14 libclang-rt-14-dev
           python3-h5py python3-numpy python3-pandas python3-matplotlib python3-statsmodels python3-pytest
-          chromium chromium-driver python3-selenium)
+          chromium chromium-driver python3-selenium
+          python3-scipy python3-yaml python3-sklearn python3-emcee python3-mpi4py)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

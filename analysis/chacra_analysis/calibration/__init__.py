@@ -5,20 +5,31 @@ targets, and the posterior ensemble file that `chacra run --posterior` reads. Se
     from chacra_analysis.calibration import load_problem, make_simulator, Executor, calibrate
     problem = load_problem("problem.yaml")
     result = calibrate(problem, make_simulator(problem), Executor("local"))
+
+Names are imported on first use, so that validating a problem does not load scikit-learn, emcee or matplotlib.
 """
 
-from .driver import Calibration, calibrate
-from .ensemble import PosteriorFile, PosteriorFileError, read_posterior, write_calibration
-from .history import HistoryMatch, NoNonImplausibleRegion, implausibility
-from .mcmc import Posterior, sample_posterior
-from .predictive import parameter_table, target_table
-from .priors import Prior
-from .problem import Parameter, Problem, ProblemError, Target, load_problem
-from .simulators import (ChacraSimulator, Executor, PythonSimulator, Simulator, SimulatorError, make_simulator,
-                         run_batch)
+import importlib
 
-__all__ = ["Calibration", "ChacraSimulator", "Executor", "HistoryMatch", "NoNonImplausibleRegion", "Parameter",
-           "Posterior", "PosteriorFile", "PosteriorFileError", "Prior", "Problem", "ProblemError",
-           "PythonSimulator", "Simulator", "SimulatorError", "Target", "calibrate", "implausibility",
-           "load_problem", "make_simulator", "parameter_table", "read_posterior", "run_batch",
-           "sample_posterior", "target_table", "write_calibration"]
+_WHERE = {
+    "Calibration": "driver", "calibrate": "driver",
+    "PosteriorFile": "ensemble", "PosteriorFileError": "ensemble", "read_posterior": "ensemble",
+    "write_calibration": "ensemble",
+    "HistoryMatch": "history", "NoNonImplausibleRegion": "history", "implausibility": "history",
+    "Posterior": "mcmc", "sample_posterior": "mcmc",
+    "parameter_table": "predictive", "target_table": "predictive",
+    "Prior": "priors",
+    "Parameter": "problem", "Problem": "problem", "ProblemError": "problem", "Target": "problem",
+    "load_problem": "problem",
+    "ChacraSimulator": "simulators", "Executor": "simulators", "PythonSimulator": "simulators",
+    "Simulator": "simulators", "SimulatorError": "simulators", "make_simulator": "simulators",
+    "run_batch": "simulators",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

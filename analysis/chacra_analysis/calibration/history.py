@@ -201,7 +201,7 @@ class HistoryMatch:
         t3 = time.perf_counter()
         w = Wave(wave, design, run_design, seeds, Y, failures, emulators, len(U_train), holdout, run_imp)
         self.waves.append(w)
-        need = max(20 * self.problem.design_points(), 4 * self.problem.walkers(), 1000)
+        need = max(10 * self.problem.design_points(), 4 * self.problem.walkers(), 500)
         w.nroy_sample, w.search = self._search(wave, need)
         w.nroy_fraction = w.search["nroy_fraction"]
         if len(w.nroy_sample):

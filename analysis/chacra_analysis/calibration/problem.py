@@ -287,7 +287,7 @@ def _prior(chk: _Checker, spec, where: str):
         return None
     lower = chk.number(spec, "min", where + ".min")
     upper = chk.number(spec, "max", where + ".max")
-    if dist is None or lower is None or upper is None:
+    if not dist or lower is None or upper is None:
         return None
     ok = True
     if not lower < upper:
