@@ -17,7 +17,7 @@ _ERR = np.random.default_rng(2024).standard_normal(5)
 TOY_OBSERVED = {k: float(toy.nonlinear_means(**toy.TRUTH)[k] + e * TOY_SD[k]) for k, e in zip(TOY_SD, _ERR)}
 
 
-def toy_problem(waves=3, design_points=24, steps=1200, burn=400, draws=600, predictive=40, seed=5,
+def toy_problem(waves=3, design_points=24, steps=900, burn=300, draws=600, predictive=40, seed=5,
                 restarts=1) -> dict:
     cal = {name: {"observed": TOY_OBSERVED[name], "sd": TOY_SD[name],
                   "statistic": {"kind": "output", "name": name}, "source": "toy truth"} for name in TOY_OBSERVED}
@@ -46,7 +46,7 @@ def toy_problem(waves=3, design_points=24, steps=1200, burn=400, draws=600, pred
     }
 
 
-def linear_problem(sd=(0.02, 0.03, 0.04, 0.03), seed=2, steps=2500, burn=500) -> dict:
+def linear_problem(sd=(0.02, 0.03, 0.04, 0.03), seed=2, steps=1600, burn=300) -> dict:
     from chacra_analysis.calibration.toy import LINEAR_A, LINEAR_TRUTH
     y = LINEAR_A @ [LINEAR_TRUTH["p"], LINEAR_TRUTH["q"]]
     return {

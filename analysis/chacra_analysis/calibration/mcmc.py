@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import emcee
 import numpy as np
 
-from .history import PURPOSE_MCMC, HistoryMatch, rng_for
+from .history import PURPOSE_MCMC, HistoryMatch, implausibility, rng_for
 
 
 @dataclass
@@ -59,13 +59,17 @@ class LogPosterior:
         for j, prior in enumerate(self.priors):
             out += prior.log_density_unit(U[:, j])
         ok = np.isfinite(out)
+        last = len(self.hm.waves)
+        if ok.any() and last > 1:
+            ok[ok] = self.hm.nonimplausible(U[ok], upto=last - 1)
         if ok.any():
-            ok[ok] = self.hm.nonimplausible(U[ok])
-        out[~ok] = -np.inf
-        if ok.any():
+            # The last wave's emulators serve twice: its cut-off and the likelihood.
             M, V = self.emulators.predict(U[ok])
+            _, imp = implausibility(self.hm.z, self.hm.var_fixed, M, V, self.hm.s.measure)
             var = self.hm.var_fixed + V
-            out[ok] += -0.5 * np.sum((self.hm.z - M) ** 2 / var + np.log(2 * math.pi * var), axis=1)
+            ll = -0.5 * np.sum((self.hm.z - M) ** 2 / var + np.log(2 * math.pi * var), axis=1)
+            out[ok] += np.where(imp <= self.hm.s.cutoff, ll, -np.inf)
+        out[~ok] = -np.inf
         return out
 
 
