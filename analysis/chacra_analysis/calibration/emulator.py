@@ -108,8 +108,17 @@ class EmulatorSet:
         return cls([Emulator(mean, restarts, int(s)).fit(U, Y[:, j]) for j, s in zip(range(Y.shape[1]), seeds)])
 
     def predict(self, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(means, variances), each runs × targets; the computation of Emulator.predict for all targets."""
+        """(means, variances), each runs × targets; the computation of Emulator.predict for all targets, in
+        blocks of rows small enough to keep the intermediate arrays to a few tens of megabytes."""
         U = np.atleast_2d(np.asarray(U, dtype=float))
+        m, N = self._alpha.shape
+        block = max(1, 2_000_000 // max(1, m * N))
+        if len(U) > block:
+            parts = [self._predict(U[i:i + block]) for i in range(0, len(U), block)]
+            return np.vstack([p[0] for p in parts]), np.vstack([p[1] for p in parts])
+        return self._predict(U)
+
+    def _predict(self, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Us = U[None, :, :] / self._ell[:, None, :]                                     # m × n × k
         d2 = (np.sum(Us ** 2, axis=2)[:, :, None] + np.sum(self._Xs ** 2, axis=2)[:, None, :]
               - 2.0 * Us @ self._Xs.transpose(0, 2, 1))                               # m × n × N

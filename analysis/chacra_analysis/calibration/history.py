@@ -51,7 +51,8 @@ class Wave:
     n_train: int
     holdout: dict                      # emulator check on held-out runs
     run_implausibility: np.ndarray     # runs: the simulator's own implausibility (emulator variance 0)
-    nroy_sample: np.ndarray = None     # non-implausible points after this wave (uniform in the search box)
+    nroy_sample: np.ndarray = None     # non-implausible points after this wave
+    nroy_uniform: int = 0              # how many of them, first, are uniform on the region
     nroy_fraction: float = 1.0         # estimated share of the prior box still non-implausible
     search: dict = field(default_factory=dict)
     variance_ratio: np.ndarray = None  # per target: 95th percentile over the region of the emulator variance,
@@ -86,12 +87,18 @@ class HistoryMatch:
             out[:, w] = implausibility(self.z, self.var_fixed, M, V, self.s.measure)[1]
         return out
 
-    def nonimplausible(self, U, upto: int | None = None) -> np.ndarray:
-        """True where a point survives every wave's cut-off (all waves, or the first `upto`)."""
+    def nonimplausible(self, U, upto: int | None = None, start: int = 0) -> np.ndarray:
+        """True where a point survives the cut-off of waves start+1 .. upto (default: every wave). Waves are
+        applied in order to the points still standing, so the cheap early emulators do most of the work."""
         U = np.atleast_2d(U)
-        if not self.waves or upto == 0:
-            return np.ones(U.shape[0], dtype=bool)
-        return (self.implausibility_by_wave(U, upto) <= self.s.cutoff).all(axis=1)
+        keep = np.ones(U.shape[0], dtype=bool)
+        for wave in self.waves[start:upto]:
+            idx = np.flatnonzero(keep)
+            if len(idx) == 0:
+                break
+            M, V = wave.emulators.predict(U[idx])
+            keep[idx] = implausibility(self.z, self.var_fixed, M, V, self.s.measure)[1] <= self.s.cutoff
+        return keep
 
     def to_params(self, U) -> list[dict]:
         names = self.problem.parameter_names
@@ -109,33 +116,50 @@ class HistoryMatch:
             pool = pool[rng.choice(len(pool), 5000, replace=False)]
         return _maximin(pool, n, rng)
 
-    def _search(self, wave: int, need: int) -> tuple[np.ndarray, dict]:
-        """A uniform sample of the non-implausible region after `wave` waves: candidates drawn uniformly in a
-        box around the previous sample, kept where every wave's emulators allow them."""
+    def _search(self, wave: int, need: int) -> tuple[np.ndarray, int, dict]:
+        """A sample of the non-implausible region after `wave` waves, and how many of its first points are
+        uniform on the region. Wave 1: uniform candidates in the cube. Later waves: the previous uniform sample's
+        survivors (uniform on the new region, and their share times the previous volume estimates the new
+        volume), plus uniform candidates in a box around them. When that is still too few for a design, points
+        drawn near the survivors are added (kept apart: they are not uniform)."""
         rng = rng_for(self.problem.seed, PURPOSE_SEARCH, wave)
+        parts, drawn, info = [], 0, {}
         if wave == 1:
             lo, hi = np.zeros(self.k), np.ones(self.k)
+            base_fraction = 1.0
         else:
-            prev = self.waves[-2].nroy_sample if len(self.waves) >= 2 else None
-            lo, hi = prev.min(axis=0), prev.max(axis=0)
+            prev = self.waves[-2]
+            uniform_prev = prev.nroy_sample[:prev.nroy_uniform]
+            survivors = uniform_prev[self.nonimplausible(uniform_prev, start=wave - 1)]
+            info["previous_sample_surviving"] = f"{len(survivors)} of {len(uniform_prev)}"
+            parts.append(survivors)
+            base = survivors if len(survivors) else prev.nroy_sample
+            lo, hi = base.min(axis=0), base.max(axis=0)
             pad = 0.1 * (hi - lo) + 1e-3
             lo, hi = np.maximum(lo - pad, 0.0), np.minimum(hi + pad, 1.0)
-        box_volume = float(np.prod(hi - lo))
-        kept, drawn = [], 0
+            base_fraction = prev.nroy_fraction * len(survivors) / max(1, len(uniform_prev))
+        fresh = 0
         for _ in range(10):
+            if sum(len(p) for p in parts) >= need:
+                break
             C = lo + (hi - lo) * rng.uniform(size=(self.s.candidates, self.k))
             drawn += len(C)
-            kept.append(C[self.nonimplausible(C)])
-            if sum(len(c) for c in kept) >= need:
-                break
-        sample = np.vstack(kept)
-        fraction = box_volume * len(sample) / drawn
-        if wave > 1:
+            ok = C[self.nonimplausible(C)]
+            fresh += len(ok)
+            parts.append(ok)
+        sample = np.vstack(parts) if parts else np.empty((0, self.k))
+        if wave == 1:
+            fraction = fresh / drawn
+        else:
+            # The survivors' share estimates the volume; with few survivors the box's acceptance is steadier.
+            fraction = base_fraction
+            if drawn and len(parts[0]) < 50:
+                fraction = float(np.prod(hi - lo)) * fresh / drawn
             fraction = min(fraction, self.waves[-2].nroy_fraction)
-        info = {"box_lower": lo.tolist(), "box_upper": hi.tolist(), "drawn": drawn, "accepted": len(sample),
-                "acceptance": len(sample) / drawn}
+        n_uniform = len(sample)
+        info.update({"box_lower": lo.tolist(), "box_upper": hi.tolist(), "drawn": drawn, "accepted_in_box": fresh,
+                     "uniform_points": n_uniform})
         if 0 < len(sample) < need:
-            # Too few for a design: add points near the survivors (not uniform, so not used for the volume).
             extra = []
             width = (hi - lo) * 0.05
             for _ in range(20):
@@ -146,7 +170,7 @@ class HistoryMatch:
                     break
             sample = np.vstack([sample, *extra])
             info["added_near_survivors"] = int(sum(len(e) for e in extra))
-        return sample, {**info, "nroy_fraction": fraction}
+        return sample, n_uniform, {**info, "nroy_fraction": fraction}
 
     def _holdout(self, wave: int, U, Y, point_of_run, U_earlier, Y_earlier, seeds_gp) -> dict:
         """Fits on most of this wave's points (and the earlier runs the wave trains on) and predicts the rest
@@ -202,7 +226,7 @@ class HistoryMatch:
         w = Wave(wave, design, run_design, seeds, Y, failures, emulators, len(U_train), holdout, run_imp)
         self.waves.append(w)
         need = max(10 * self.problem.design_points(), 4 * self.problem.walkers(), 500)
-        w.nroy_sample, w.search = self._search(wave, need)
+        w.nroy_sample, w.nroy_uniform, w.search = self._search(wave, need)
         w.nroy_fraction = w.search["nroy_fraction"]
         if len(w.nroy_sample):
             _, V = emulators.predict(w.nroy_sample[:2000])

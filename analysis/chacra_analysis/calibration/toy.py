@@ -54,3 +54,21 @@ def failing(params: dict, seed: int) -> dict:
     if params["a"] > 1.5:
         raise RuntimeError("a > 1.5 is not supported by this toy")
     return nonlinear(params, seed)
+
+
+# The scalable toy: k parameters x1..xk in [0, 1] and m outputs y1..ym, y_i = sum_j W_ij x_j +
+# 0.3 sin(3 x_(i mod k)) + noise, with W fixed by (k, m). For timing the machinery against k.
+def scalable_weights(k: int, m: int) -> np.ndarray:
+    return np.random.default_rng(1000 * k + m).uniform(-1.0, 1.0, size=(m, k))
+
+
+def scalable_means(x: np.ndarray, m: int) -> np.ndarray:
+    k = len(x)
+    W = scalable_weights(k, m)
+    return W @ x + 0.3 * np.sin(3.0 * x[np.arange(m) % k])
+
+
+def scalable(params: dict, seed: int, outputs: int = 5, noise: float = 0.02) -> dict:
+    x = np.array([params[f"x{j + 1}"] for j in range(len(params))])
+    y = scalable_means(x, outputs) + noise * np.random.default_rng(seed).standard_normal(outputs)
+    return {f"y{i + 1}": float(v) for i, v in enumerate(y)}
