@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 
+import numpy as np
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "analysis"))
@@ -25,7 +26,7 @@ from chacra_analysis.calibration import toy  # noqa: E402
 
 def problem(k: int, directory: str) -> str:
     m = k + 3
-    truth = 0.3 + 0.4 * (0.5 + 0.5 * (-1) ** __import__("numpy").arange(k)) * 0.5
+    truth = np.where(np.arange(k) % 2 == 1, 0.35, 0.6)
     y = toy.scalable_means(truth, m)
     doc = {"name": f"scalable_k{k}", "seed": 1,
            "simulator": {"kind": "python", "function": "chacra_analysis.calibration.toy:scalable",
