@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--force", action="store_true", help="overwrite this tool's outputs in the directory")
     ap.add_argument("--check", action="store_true", help="validate the problem (and against chacra's parameter "
                                                          "registry) and stop")
-    ap.add_argument("--workers", type=int, help="simulator calls at once (default: cores / threads per call)")
+    ap.add_argument("--workers", type=int, help="simulator calls at once (default: simulator.workers, else cores "
+                                                "/ threads per call)")
     ap.add_argument("--mpi", action="store_true", help="spread simulator calls over MPI ranks (start with "
                                                        "mpiexec -n N python3 -m mpi4py.futures ...)")
     ap.add_argument("--seed", type=int, help="override the problem's seed")
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
         except ImportError:
             print("calibrate: --mpi needs mpi4py (Debian: python3-mpi4py)", file=sys.stderr)
             return 2
-    executor = Executor("mpi" if args.mpi else "local", args.workers)
+    executor = Executor("mpi" if args.mpi else "local", args.workers or problem.simulator.get("workers"))
     from chacra_analysis.calibration import NoNonImplausibleRegion, calibrate, write_calibration
     from chacra_analysis.calibration.ensemble import to_json
     from chacra_analysis.calibration.plots import write_figures

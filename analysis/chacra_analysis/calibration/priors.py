@@ -101,15 +101,21 @@ class Prior:
             out = dist.logpdf(self.to_value(uc)) + math.log(self.upper - self.lower)
         return np.where(inside, out, -np.inf)
 
-    def sample_unit(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """n prior draws, as design coordinates."""
+    def quantile_unit(self, q) -> np.ndarray:
+        """Prior quantiles, as design coordinates."""
         dist, on_log = self._frozen()
-        q = rng.uniform(size=n)
-        v = dist.ppf(q)
+        v = dist.ppf(np.asarray(q, dtype=float))
         if on_log:
             lo, hi = math.log(self.lower), math.log(self.upper)
             return np.clip((v - lo) / (hi - lo), 0.0, 1.0)
         return np.clip(self.to_unit(v), 0.0, 1.0)
+
+    def quantile(self, q) -> np.ndarray:
+        return self.to_value(self.quantile_unit(q))
+
+    def sample_unit(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n prior draws, as design coordinates."""
+        return self.quantile_unit(rng.uniform(size=n))
 
     def describe(self) -> str:
         shape = ", ".join(f"{k}={v:g}" for k, v in self.shape.items())

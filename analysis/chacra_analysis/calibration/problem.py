@@ -10,6 +10,7 @@ import math
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
 import yaml
 
 from .priors import DISTRIBUTIONS, Prior
@@ -87,7 +88,6 @@ class Target:
 
     def holds(self, values):
         """Whether the qualitative condition holds for each simulated value."""
-        import numpy as np
         v = np.asarray(values, dtype=float)
         c = self.condition
         if "greater_than" in c:

@@ -53,6 +53,16 @@ def _check_keys(spec: dict, allowed: tuple, required: tuple, what: str) -> list[
     return errors
 
 
+def _check_common(config: dict) -> list[str]:
+    errors = []
+    w = config.get("workers")
+    if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
+        errors.append(f"simulator.workers: expected a whole number >= 1, got {w!r}")
+    if config.get("on_failure", "error") not in ("error", "skip"):
+        errors.append(f"simulator.on_failure: expected error or skip, got {config['on_failure']!r}")
+    return errors
+
+
 def _finite(value, target: str) -> float:
     try:
         v = float(value)
@@ -95,7 +105,7 @@ class Simulator:
 
 class PythonSimulator(Simulator):
     parallel = "process"
-    CONFIG_KEYS = ("kind", "function", "path", "options", "workers")
+    CONFIG_KEYS = ("kind", "function", "path", "options", "workers", "on_failure")
 
     def __init__(self, config: dict, targets, base_dir: str | None = None):
         super().__init__(targets)
@@ -115,7 +125,7 @@ class PythonSimulator(Simulator):
                 errors.append(f"simulator.function: cannot load {config['function']!r}: {e}")
         if "options" in config and not isinstance(config["options"], dict):
             errors.append("simulator.options: expected a mapping of keyword arguments")
-        return errors
+        return errors + _check_common(config)
 
     @staticmethod
     def check_statistic(spec: dict) -> list[str]:
@@ -221,15 +231,19 @@ class ChacraSimulator(Simulator):
 
     @staticmethod
     def check_config(config: dict) -> list[str]:
-        errors = _check_keys(config, ChacraSimulator.CONFIG_KEYS, (), "simulator")
-        for key in ("replicates", "threads_per_run", "workers"):
+        errors = _check_keys(config, ChacraSimulator.CONFIG_KEYS, (), "simulator") + _check_common(config)
+        for key in ("replicates", "threads_per_run"):
             v = config.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 errors.append(f"simulator.{key}: expected a whole number >= 1, got {v!r}")
         if "set" in config and not isinstance(config["set"], dict):
             errors.append("simulator.set: expected a mapping of fixed parameter overrides (key.path: value)")
-        if config.get("on_failure", "error") not in ("error", "skip"):
-            errors.append(f"simulator.on_failure: expected error or skip, got {config['on_failure']!r}")
+        t = config.get("timeout_s")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0):
+            errors.append(f"simulator.timeout_s: expected a number of seconds > 0, got {t!r}")
+        for key in ("executable", "evaluate_scenario", "run_scenario"):
+            if key in config and not isinstance(config[key], str):
+                errors.append(f"simulator.{key}: expected a path (relative paths start from the problem file)")
         return errors
 
     @classmethod
