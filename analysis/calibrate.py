@@ -6,8 +6,8 @@ MCMC on the region left, posterior predictive check; writes the posterior ensemb
     /usr/bin/python3 analysis/calibrate.py PROBLEM.yaml --check          # validate only, run nothing
     mpiexec -n 9 /usr/bin/python3 -m mpi4py.futures analysis/calibrate.py PROBLEM.yaml -o DIR --mpi
 
-Writes DIR/posterior.h5 (the ensemble for `chacra run --posterior`), DIR/defaults.json (posterior medians),
-DIR/summary.md, DIR/parameters.csv, DIR/targets.csv and DIR/figures/*.png. If history matching rules out
+Writes DIR/posterior.h5 (the ensemble for the planned `chacra run --posterior`), DIR/defaults.json (posterior
+medians), DIR/summary.md, DIR/parameters.csv, DIR/targets.csv and DIR/figures/*.png. If history matching rules out
 every parameter set it writes DIR/history_matching.h5 (the runs, no posterior) and exits 1.
 Exit status: 0 success, 1 runtime failure (a simulator run failed, nothing non-implausible), 2 bad input.
 See docs/calibration_method.md.

@@ -128,7 +128,8 @@ def test_predictive_check_reports_every_target_honestly(toy_result):
     assert list(targets["role"]) == ["calibration"] * 5 + ["validation"] * 3
     quant = targets[targets["kind"] == "quantitative"]
     assert quant["lands"].all(), quant
-    assert np.all(quant["predictive_low"] <= quant["model_low"]) and np.all(quant["predictive_high"] >= quant["model_high"])
+    assert np.all(quant["predictive_low"] <= quant["model_low"])
+    assert np.all(quant["predictive_high"] >= quant["model_high"])
     fact = targets.set_index("target").loc["v2_negative"]
     assert not fact["lands"] and fact["probability"] < 0.05  # a false fact is reported as false
     assert targets["runs"].min() == toy_result.problem.predictive.draws

@@ -91,7 +91,8 @@ def test_misspelt_keys_and_names_get_suggestions(tmp_path):
     doc["mcmc"]["stpes"] = 10
     errs = "\n".join(errors_of(tmp_path, doc))
     assert "parameters.a.prior.distrbution: unknown key (did you mean 'distribution'?)" in errs
-    assert "expected one of uniform, loguniform, normal, lognormal, beta, got 'normall' (did you mean 'normal'?)" in errs
+    assert ("expected one of uniform, loguniform, normal, lognormal, beta, got 'normall' (did you mean "
+            "'normal'?)") in errs
     assert "calibration_targets.y1.obsreved: unknown key (did you mean 'observed'?)" in errs
     assert "mcmc.stpes: unknown key (did you mean 'steps'?)" in errs
 

@@ -1,6 +1,7 @@
 """Calibration of chacra's structural parameters: history matching with Gaussian-process emulators, then
 Bayesian calibration (MCMC) on the region left, a posterior predictive check for calibration and validation
-targets, and the posterior ensemble file that `chacra run --posterior` reads. See docs/calibration_method.md.
+targets, and the posterior ensemble file for the planned `chacra run --posterior`. See
+docs/calibration_method.md.
 
     from chacra_analysis.calibration import load_problem, make_simulator, Executor, calibrate
     problem = load_problem("problem.yaml")

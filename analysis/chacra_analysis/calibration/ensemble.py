@@ -1,6 +1,6 @@
 """The posterior ensemble file (HDF5, format "chacra-posterior" version 1; layout in
-docs/calibration_method.md): parameter sets with weights for `chacra run --posterior`, their central values,
-the priors and targets, every simulator run, the predictive check, and the provenance."""
+docs/calibration_method.md): parameter sets with weights for the planned `chacra run --posterior`, their
+central values, the priors and targets, every simulator run, the predictive check, and the provenance."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def _group(g) -> dict:
 
 
 def read_posterior(path: str) -> PosteriorFile:
-    """Reads and checks a posterior file the way `chacra run --posterior` must: the format and version, the
+    """Reads and checks a posterior file the way the planned `chacra run --posterior` must: the format and version, the
     shapes, unique parameter names, finite draws, weights >= 0 summing to 1."""
     try:
         f = h5py.File(path, "r")

@@ -25,7 +25,8 @@ class Posterior:
 
     def quantiles(self, qs) -> np.ndarray:
         """Weighted quantiles: len(qs) × k."""
-        return np.column_stack([weighted_quantile(self.draws[:, j], self.weight, qs) for j in range(self.draws.shape[1])])
+        return np.column_stack([weighted_quantile(self.draws[:, j], self.weight, qs)
+                                for j in range(self.draws.shape[1])])
 
     @property
     def median(self) -> np.ndarray:

@@ -385,7 +385,8 @@ def _settings(chk: _Checker, doc, key, cls, rules):
         if rule[0] == "choice":
             v = section[name]
             if v not in rule[1]:
-                chk.error(f"{key}.{name}", chk.line_of(section, name), f"expected one of {', '.join(rule[1])}, got {v!r}")
+                chk.error(f"{key}.{name}", chk.line_of(section, name),
+                          f"expected one of {', '.join(rule[1])}, got {v!r}")
             else:
                 values[name] = v
             continue

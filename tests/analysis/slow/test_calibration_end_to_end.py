@@ -75,7 +75,8 @@ def test_mpi_ranks_give_the_same_bits(tmp_path):
               "-np", "3")
     ranks = cli(problem, "-o", str(tmp_path / "mpi"), "--mpi", "-q", prefix=prefix)
     assert ranks.returncode == 0, ranks.stderr
-    a, b = read_posterior(str(tmp_path / "local" / "posterior.h5")), read_posterior(str(tmp_path / "mpi" / "posterior.h5"))
+    a = read_posterior(str(tmp_path / "local" / "posterior.h5"))
+    b = read_posterior(str(tmp_path / "mpi" / "posterior.h5"))
     np.testing.assert_array_equal(a.draws, b.draws)
     np.testing.assert_array_equal(a.predictive["values"], b.predictive["values"])
     np.testing.assert_array_equal(a.runs["outputs"], b.runs["outputs"])
@@ -83,9 +84,10 @@ def test_mpi_ranks_give_the_same_bits(tmp_path):
 
 
 def test_chacra_calibration_recovers_a_known_take_up(chacra, tmp_path):
-    """Moments made by chacra at haku_winay.takeup_juntos_logit = 0.6 (seed 1, 4 replicates; the evaluation still aborts at some seeds, issue 23, hence on_failure: skip); the
-    calibration, blind to that value, must put it inside the posterior's 90% interval. Two of the three
-    targets do not depend on the parameter: they must not pull it anywhere."""
+    """Moments made by chacra at haku_winay.takeup_juntos_logit = 0.6 (seed 1, 4 replicates; the evaluation still
+    aborts at some seeds, issue 23, hence on_failure: skip); the calibration, blind to that value, must put it
+    inside the posterior's 90% interval. Two of the three targets do not depend on the parameter: they must
+    not pull it anywhere."""
     truth = 0.6
     res = subprocess.run([chacra, "evaluate", "--format", "json", "--quiet", "--replicates", "4", "--seed", "1",
                           "--set", f"haku_winay.takeup_juntos_logit={truth}"], capture_output=True, text=True)
