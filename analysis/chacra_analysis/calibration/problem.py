@@ -215,10 +215,16 @@ class _Checker:
                 hint = f" (did you mean '{near[0]}'?)" if near else f" (expected one of: {', '.join(allowed)})"
                 self.error(f"{where}.{key}" if where else key, self.line_of(mapping, key), f"unknown key{hint}")
 
+    def _absent(self, parent, key, where: str, required: bool, what: str = "") -> bool:
+        """True when the key is missing or null; reported when it is required."""
+        if key in parent and parent[key] is not None:
+            return False
+        if required:
+            self.error(where, self.line_of(parent), f"missing key '{key}'{what}")
+        return True
+
     def mapping(self, parent, key, where: str, required=True):
-        if key not in parent:
-            if required:
-                self.error(where, self.line_of(parent), f"missing key '{key}'")
+        if self._absent(parent, key, where, required):
             return None
         value = parent[key]
         if not isinstance(value, dict):
@@ -228,9 +234,7 @@ class _Checker:
 
     def number(self, parent, key, where: str, required=True, default=None, positive=False, nonnegative=False,
                integer=False, low=None, high=None):
-        if key not in parent or parent[key] is None:
-            if required:
-                self.error(where, self.line_of(parent), f"missing key '{key}' (a number)")
+        if self._absent(parent, key, where, required, " (a number)"):
             return default
         value = parent[key]
         line = self.line_of(parent, key)
@@ -256,9 +260,7 @@ class _Checker:
         return value
 
     def text(self, parent, key, where: str, required=True, default=""):
-        if key not in parent or parent[key] is None:
-            if required:
-                self.error(where, self.line_of(parent), f"missing key '{key}' (text)")
+        if self._absent(parent, key, where, required, " (text)"):
             return default
         value = parent[key]
         if not isinstance(value, str):
