@@ -6,7 +6,6 @@
 #include "app/cli.hpp"
 #include "app/commands.hpp"
 #include "app/options.hpp"
-#include "models/haku_winay.hpp"
 #include "models/registry.hpp"
 #include "sim/bench_kernel.hpp"
 #include "sim/population.hpp"
@@ -200,34 +199,6 @@ Scenario bench_scenario(long long households, long long years, const std::string
   return s;
 }
 
-// Philox blocks the model draws in one month beyond the five every household draws (demography.step,
-// juntos.certification, juntos.compliance, adoption.update, livelihood.income): Haku Winay's take-up
-// (every household of a centre in its cohort's first month), trainer visits (participants, months 0-35),
-// year-1 assets (participants, delivery months: ten uniforms, three blocks) and financial education
-// (participants, month 24). Counted from the state after the month, per models/haku_winay.cpp.
-std::uint64_t hw_blocks_this_month(const World& w, const models::HakuWinay* hw, int month) {
-  if (hw == nullptr || !hw->params().enabled) return 0;
-  const auto* participant = w.households.get<std::uint8_t>(models::col::hw_participant);
-  const auto* centre_nucleus = w.centres.get<std::int32_t>(models::col::centre_hw_nucleus);
-  const auto& nuclei = hw->nuclei();
-  std::uint64_t blocks = 0;
-  for (std::size_t c = 0; c < w.centre_count(); ++c) {
-    const std::int32_t n = centre_nucleus[c];
-    if (n < 0 || static_cast<std::size_t>(n) >= nuclei.size()) continue;
-    const int m = month - nuclei[static_cast<std::size_t>(n)].start_month;
-    if (m < 0 || m >= 36) continue;
-    const bool asset_month =
-        m < 12 && std::find(models::HakuWinay::kDeliveryMonth.begin(), models::HakuWinay::kDeliveryMonth.end(), m) !=
-                      models::HakuWinay::kDeliveryMonth.end();
-    for (std::uint32_t i = w.centre_first[c]; i < w.centre_first[c + 1]; ++i) {
-      if (m == 0) blocks += 1;
-      if (!participant[i]) continue;
-      blocks += 1 + (asset_month ? 3 : 0) + (m == 24 ? 1 : 0);
-    }
-  }
-  return blocks;
-}
-
 struct SetUp {
   World world;
   Model model;
@@ -242,26 +213,20 @@ SetUp set_up(const World& population, const Arm& arm, const rng::StreamSeed& see
 struct PhaseProfile {
   std::vector<std::string> names;
   std::vector<double> seconds;
-  double tallied_blocks = 0.0;  // Philox blocks per household-month the phases computed (their tally)
-  double hw_blocks = 0.0;       // Haku Winay's blocks per household-month (counted from the state)
+  double tallied_blocks = 0.0;  // Philox blocks per household-month of the phases other than Haku Winay's
+  double hw_blocks = 0.0;       // Philox blocks per household-month of Haku Winay's phases
 };
 
-// One profiled pass (each block phase its own parallel pass, timed) over every arm.
+// One profiled pass (each block phase its own parallel pass, timed) over every arm. The Philox blocks are the
+// generator's own count per phase (Stepper::phase_blocks), exact on the one thread this pass runs on.
 PhaseProfile profile_phases(const World& population, const Scenario& s, const rng::StreamSeed& seed) {
   PhaseProfile out;
-  std::uint64_t hw_blocks = 0, household_months = 0;
-  const std::uint64_t tally0 = bench::philox_blocks;  // one thread: every phase runs on this one
+  std::uint64_t hw_blocks = 0, other_blocks = 0, household_months = 0;
   for (const Arm& arm : s.arms) {
     SetUp su = set_up(population, arm, seed);
-    const models::HakuWinay* hw = nullptr;
-    for (const auto& m : su.model.modules)
-      if (auto* p = dynamic_cast<const models::HakuWinay*>(m.get())) hw = p;
     Stepper st(su.world, su.model.month, arm.params, seed);
     st.set_profiling(true);
-    for (int month = 0; month < su.world.calendar.months; ++month) {
-      st.step(month);
-      hw_blocks += hw_blocks_this_month(su.world, hw, month);
-    }
+    for (int month = 0; month < su.world.calendar.months; ++month) st.step(month);
     household_months += su.world.household_count() * static_cast<std::uint64_t>(su.world.calendar.months);
     if (out.names.empty()) {
       for (const auto& ph : su.model.month) out.names.push_back(ph.name);
@@ -269,10 +234,12 @@ PhaseProfile profile_phases(const World& population, const Scenario& s, const rn
     }
     for (std::size_t i = 0; i < out.seconds.size() && i < st.phase_seconds().size(); ++i)
       out.seconds[i] += st.phase_seconds()[i];
+    for (std::size_t i = 0; i < su.model.month.size(); ++i)
+      (su.model.month[i].name.starts_with("haku_winay.") ? hw_blocks : other_blocks) += st.phase_blocks()[i];
   }
   const double hm = static_cast<double>(std::max<std::uint64_t>(household_months, 1));
   out.hw_blocks = static_cast<double>(hw_blocks) / hm;
-  out.tallied_blocks = static_cast<double>(bench::philox_blocks - tally0) / hm;
+  out.tallied_blocks = static_cast<double>(other_blocks) / hm;
   return out;
 }
 
@@ -380,7 +347,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     tbb::global_control gc(tbb::global_control::max_allowed_parallelism, 1);
     profile = profile_phases(population, scenario, seed);
   }
-  // The floor draws what the model computed: the blocks its phases tallied plus Haku Winay's. A second
+  // The floor draws what the model computed (the generator's count). A second
   // kernel draws the model's whole contract (five streams per household-month, each one Philox block,
   // plus Haku Winay's), as if no unused block were skipped.
   const auto shape_of = [](double blocks) {
@@ -623,8 +590,8 @@ int cmd_bench(const std::vector<std::string>& args) {
     std::printf("%8d %10.3f %10.3f %12.1f %11.3f %9.3f %13.3f %12.3f %11.2f\n", f.threads, f.rate / 1e6,
                 f.cpu_rate / 1e6, 1e9 / f.cpu_rate, efficiency(f), cpu_efficiency(f), f.reference_rate / 1e6,
                 f.reference_cpu_rate / 1e6, median(f.cpu_ratio));
-  std::printf("\nreference kernel: %.3f Philox blocks per household-month, as computed by the model (%.3f tallied by "
-              "the phases + %.3f Haku Winay), %zu bytes read and written per household-month\n",
+  std::printf("\nreference kernel: %.3f Philox blocks per household-month, as the generator counted them (%.3f in "
+              "the other phases + %.3f in Haku Winay's), %zu bytes read and written per household-month\n",
               computed_blocks, profile.tallied_blocks, profile.hw_blocks, bytes_per_household);
   std::printf("                  against the draw contract (%.3f blocks: five streams per household-month + Haku "
               "Winay) the model costs %.2fx\n",

@@ -3,7 +3,6 @@
 #include "models/adoption.hpp"
 
 #include "models/row_ops.hpp"
-#include "sim/bench_kernel.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -435,7 +434,6 @@ Phase Adoption::update_phase() const {
         }
       }
     }
-    bench::count_philox_blocks(block.household_end - block.household_begin);  // one block per household
   });
 }
 

@@ -4,7 +4,6 @@
 
 #include "models/row_ops.hpp"
 #include "models/shared_state.hpp"
-#include "sim/bench_kernel.hpp"
 
 #include <algorithm>
 #include <array>
@@ -337,7 +336,6 @@ Phase Demography::step_phase() const {
     };
     constexpr std::uint32_t kChunk = 64;
     std::array<Pending, kChunk> pending;
-    std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
     for (std::uint32_t c0 = block.household_begin; c0 < block.household_end; c0 += kChunk) {
       const std::uint32_t c1 = std::min(block.household_end, c0 + kChunk);
       std::uint32_t n = 0;
@@ -364,7 +362,6 @@ Phase Demography::step_phase() const {
         pending[n] = {i, aged.oldest, pm, aged.completion_age, birth, counted, c};
         n += quiet ? 0 : 1;
       }
-      drawn += n;
       // The listed households' blocks first: without branches between them their multiply chains overlap.
       std::array<rng::Stream::Philox::ctr_type, kChunk> blocks;
       for (std::uint32_t k = 0; k < n; ++k)
@@ -432,7 +429,6 @@ Phase Demography::step_phase() const {
         school[i] = static_cast<std::uint8_t>(c.pupils);
       }
     }
-    bench::count_philox_blocks(drawn);
   });
 }
 

@@ -8,7 +8,6 @@
 
 #include "models/lanes.hpp"
 #include "models/row_ops.hpp"
-#include "sim/bench_kernel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -341,7 +340,6 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   const double exclusion = p_.pmt_exclusion_error, inclusion = p_.pmt_inclusion_error;
   const int max_child_age = p_.max_child_age_months;
   const UniformSource* const override_u = uniform_override_ ? &uniform_override_ : nullptr;
-  std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
 
   // Sixteen households at a time: first household by household, the certification and the inputs that need
   // a row or a district (member criterion, district poverty, coverage); then the status transitions of all
@@ -362,7 +360,6 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
           u_cert = (*override_u)(kCertificationDomain, m, i);
         } else {
           u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
-          ++drawn;
         }
         if (recertified) classified[i] = target[i] ? (u_cert >= exclusion) : (u_cert < inclusion);
       }
@@ -403,7 +400,6 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   std::uint32_t i = block.household_begin;
   for (; i + bytes::kLanes <= block.household_end; i += bytes::kLanes) chunk(i, bytes::kLanes);
   if (i < block.household_end) chunk(i, static_cast<int>(block.household_end - i));
-  bench::count_philox_blocks(drawn);
 }
 
 void Juntos::payment(World& world, const StepContext& ctx, const Block& block) const {
@@ -476,7 +472,6 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   // where the check is drawn; a test override is still called for every household every month. The
   // affiliated households are listed first without a branch (whether a household is affiliated is as good
   // as random, so a branch on it would often be mispredicted), then drawn.
-  std::uint64_t drawn = 0;  // Philox blocks computed (sim/bench_kernel.hpp)
   if (override_u != nullptr) {
     for (std::uint32_t i = begin; i < end; ++i) {
       const double u = (*override_u)(kComplianceDomain, m, i);
@@ -492,10 +487,8 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
         const std::uint32_t i = listed[k];
         compliant[i] = ctx.seed.open(kComplianceDomain, m, i).uniform() < prob[i] ? 1 : 0;
       }
-      drawn += n;
     }
   }
-  bench::count_philox_blocks(drawn);
 
   // The coordination push and saving boost. saving_boost is a persistent stock that other programmes add to
   // (HW's financial education), so Juntos keeps its own share in juntos_saving_boost and applies only the

@@ -5,7 +5,6 @@
 #include "models/adoption.hpp"
 #include "models/lanes.hpp"
 #include "models/row_ops.hpp"
-#include "sim/bench_kernel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -586,7 +585,6 @@ Phase Livelihood::income_phase() const {
     const float* farm_shock = farm_shock_.data();
     const float* offfarm_shock = offfarm_shock_.data();
     constexpr int kShift = 64 - kShockBits;
-    std::uint64_t district_draws = 0;  // Philox blocks of the district shocks (sim/bench_kernel.hpp)
     // The draws of household i: its own block for the idiosyncratic shocks, and its district's shock
     // (households are sorted by district: one stream per district and block).
     const auto shocks_of = [&](std::uint32_t i, std::uint32_t d) {
@@ -594,7 +592,6 @@ Phase Livelihood::income_phase() const {
       const std::uint64_t bits = s();
       if (d != cached_district) {
         cached_district = d;
-        ++district_draws;
         crop_keep = static_cast<float>(
             1.0 - climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
       }
@@ -652,7 +649,6 @@ Phase Livelihood::income_phase() const {
     std::uint32_t i = block.household_begin;
     for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{});
     for (; i < block.household_end; ++i) step(i, 0.0f);  // the last few households of the block
-    bench::count_philox_blocks(block.household_end - block.household_begin + district_draws);  // one per household
   });
 }
 

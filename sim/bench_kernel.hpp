@@ -5,8 +5,8 @@
 //
 // The model's phases only compute a Philox block where its value is used (a draw's value is fixed by its
 // key, so skipping an unused one changes nothing), so the number of blocks per household-month depends on
-// the state. Each phase adds the blocks it computed to a per-thread tally (once per block of households,
-// not per draw); `chacra bench` reads it in a one-thread pass to size the reference kernel.
+// the state. The generator counts the blocks it computes (rng::philox_blocks); `chacra bench` reads the
+// count per phase in a one-thread profiled pass (Stepper::phase_blocks) to size the reference kernel.
 #pragma once
 
 #include "sim/rng.hpp"
@@ -15,12 +15,6 @@
 #include <cstdint>
 
 namespace chacra {
-
-namespace bench {
-// Philox blocks computed by the model's monthly phases on this thread since it started.
-inline thread_local std::uint64_t philox_blocks = 0;
-inline void count_philox_blocks(std::uint64_t n) noexcept { philox_blocks += n; }
-}  // namespace bench
 
 struct ReferenceKernelShape {
   // Philox blocks drawn for every household every month (one stream per block, as the model opens one

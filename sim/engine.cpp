@@ -9,7 +9,8 @@
 namespace chacra {
 
 Stepper::Stepper(World& world, const std::vector<Phase>& phases, const ParamSet& params, rng::StreamSeed seed)
-    : world_(world), phases_(phases), params_(params), seed_(seed), phase_seconds_(phases.size(), 0.0) {}
+    : world_(world), phases_(phases), params_(params), seed_(seed), phase_seconds_(phases.size(), 0.0),
+      phase_blocks_(phases.size(), 0) {}
 
 void Stepper::step(int month) {
   const StepContext ctx{params_, seed_, month, world_.calendar};
@@ -18,8 +19,12 @@ void Stepper::step(int month) {
   while (i < phases_.size()) {
     if (phases_[i].scope == Phase::Scope::global) {
       const auto t0 = clock::now();
+      const std::uint64_t b0 = rng::philox_blocks;
       phases_[i].global(world_, ctx);
-      if (profile_) phase_seconds_[i] += std::chrono::duration<double>(clock::now() - t0).count();
+      if (profile_) {
+        phase_seconds_[i] += std::chrono::duration<double>(clock::now() - t0).count();
+        phase_blocks_[i] += rng::philox_blocks - b0;
+      }
       ++i;
       continue;
     }
@@ -30,12 +35,14 @@ void Stepper::step(int month) {
     if (profile_) {
       for (std::size_t k = i; k < j; ++k) {
         const auto t0 = clock::now();
+        const std::uint64_t b0 = rng::philox_blocks;
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, world_.blocks.size(), 1),
                           [&](const tbb::blocked_range<std::size_t>& r) {
                             for (std::size_t b = r.begin(); b != r.end(); ++b)
                               phases_[k].block(world_, ctx, world_.blocks[b]);
                           });
         phase_seconds_[k] += std::chrono::duration<double>(clock::now() - t0).count();
+        phase_blocks_[k] += rng::philox_blocks - b0;
       }
     } else {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, world_.blocks.size(), 1),

@@ -5,6 +5,7 @@
 #include "sim/rng.hpp"
 #include "sim/world.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -72,8 +73,11 @@ class Stepper {
  public:
   Stepper(World& world, const std::vector<Phase>& phases, const ParamSet& params, rng::StreamSeed seed);
   void step(int month);
-  // Seconds spent in each phase so far (block phases are timed per fused pass, split by phase share).
+  // Seconds spent in each phase so far, while profiling (each block phase then runs as its own pass).
   const std::vector<double>& phase_seconds() const { return phase_seconds_; }
+  // Philox blocks each phase computed so far, while profiling (rng::philox_blocks of the calling thread:
+  // exact when the stepper runs on one thread, as `chacra bench` profiles it).
+  const std::vector<std::uint64_t>& phase_blocks() const { return phase_blocks_; }
   void set_profiling(bool on) { profile_ = on; }
 
  private:
@@ -82,6 +86,7 @@ class Stepper {
   const ParamSet& params_;
   rng::StreamSeed seed_;
   std::vector<double> phase_seconds_;
+  std::vector<std::uint64_t> phase_blocks_;
   bool profile_ = false;
 };
 

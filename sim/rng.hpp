@@ -13,6 +13,12 @@
 
 namespace chacra::rng {
 
+// Philox blocks computed on this thread since it started: every block a Stream draws and every
+// first_block() counts one. `chacra bench` reads it (Stepper::phase_blocks) to size its reference kernel,
+// so no module counts its own draws. The count is one add to thread-local memory beside a block's ten
+// Philox rounds.
+inline thread_local std::uint64_t philox_blocks = 0;
+
 // A process domain is named by a string ("juntos.compliance") and hashed at compile time, so modules
 // can add domains without a central enum and a domain's stream never moves when another is added.
 constexpr std::uint32_t domain_id(std::string_view name) {
@@ -76,6 +82,7 @@ class Stream {
 
  private:
   void refill() {
+    ++philox_blocks;
     out_ = Philox()(ctr_, key_);
     ++ctr_.v[0];
     used_ = 0;
@@ -96,6 +103,7 @@ struct StreamSeed {
   // The first block of that stream (its first four draws, in order), computed without a Stream: kernels
   // that use one block per entity skip the stream's bookkeeping; the values are the same.
   Stream::Philox::ctr_type first_block(std::uint32_t domain, std::uint64_t period, std::uint64_t entity) const {
+    ++philox_blocks;
     return Stream::Philox()(Stream::first_counter(period, entity), Stream::key(seed, replicate, domain));
   }
 };
