@@ -3,6 +3,7 @@
 #include "models/adoption.hpp"
 
 #include "models/row_ops.hpp"
+#include "sim/param_spec.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -108,133 +109,95 @@ inline Screened screen(const std::uint64_t* w, const float* push, const ScreenBo
 }
 #endif
 
-struct TechDefaults {
-  double share, hazard, drop_supported, drop_after, upkeep;
-  const char* rationale;
-};
-
-// Calibrated defaults (docs/calibration.md, "Livelihoods"): baseline shares for control Juntos households;
-// baseline hazards chosen so that these shares are roughly stationary without any programme, given the
-// peer term and the drop hazard.
-constexpr std::array<TechDefaults, kTechCount> kDefaults = {{
-    {0.25, 0.0030, 0.002, 0.012, 5.0, "seeds and tools"},
-    {0.12, 0.0012, 0.002, 0.012, 0.0, "own manure and labour"},
-    {0.30, 0.0038, 0.002, 0.012, 3.0, "transport and materials"},
-    {0.10, 0.0035, 0.002, 0.012, 15.0, "maintenance, hoses and water fees"},
-    {0.15, 0.0012, 0.002, 0.012, 10.0, "seed and fencing"},
-    {0.20, 0.0019, 0.002, 0.012, 15.0, "feed and veterinary care for guinea pigs"},
-    {0.15, 0.0012, 0.002, 0.012, 8.0, "improved seed"},
-    {0.25, 0.0030, 0.002, 0.012, 2.0, "repairs"},
-    {0.20, 0.0019, 0.002, 0.012, 3.0, "chlorine and filters"},
-    {0.15, 0.0012, 0.002, 0.012, 0.0, "labour only"},
-}};
+// What each technology's upkeep pays for (in its parameter's description).
+constexpr std::array<const char*, kTechCount> kUpkeepItems = {
+    "seeds and tools", "own manure and labour", "transport and materials", "maintenance, hoses and water fees",
+    "seed and fencing", "feed and veterinary care for guinea pigs", "improved seed", "repairs",
+    "chlorine and filters", "labour only"};
 
 }  // namespace
 
-AdoptionParams AdoptionParams::from(const ParamSet& p) {
-  AdoptionParams a;
-  for (int t = 0; t < kTechCount; ++t) {
-    const std::string base = std::string("adoption.") + kTechNames[t] + ".";
-    auto& tp = a.tech[t];
-    tp.baseline_share = p.real(base + "baseline_share");
-    tp.baseline_hazard = p.real(base + "baseline_hazard");
-    tp.drop_hazard_supported = p.real(base + "drop_hazard_supported");
-    tp.drop_hazard_after = p.real(base + "drop_hazard_after");
-    tp.upkeep_pen = p.real(base + "upkeep_pen");
-  }
-  a.peer_threshold = p.real("adoption.peer_threshold");
-  a.peer_strength = p.real("adoption.peer_strength");
-  a.peer_scale = p.real("adoption.peer_scale");
-  a.peer_contacts = p.real("adoption.peer_contacts");
-  a.asset_drop_factor = p.real("adoption.asset_drop_factor");
-  a.liquidity_cover_months = p.real("adoption.liquidity_cover_months");
-  a.liquidity_adopt_floor = p.real("adoption.liquidity_adopt_floor");
-  a.liquidity_drop_factor = p.real("adoption.liquidity_drop_factor");
-  a.labour_shortfall_factor = p.real("adoption.labour_shortfall_factor");
-  a.readopt_factor = p.real("adoption.readopt_factor");
-  a.baseline_dropped_ratio = p.real("adoption.baseline_dropped_ratio");
-  a.pasture_min_land_ha = p.real("adoption.cultivated_pasture_min_land_ha");
-  a.pasture_mean_ha = p.real("adoption.pasture_mean_ha");
-  a.pasture_max_land_share = p.real("adoption.pasture_max_land_share");
-  return a;
-}
-
-void Adoption::register_params(Registry& r) {
+template <class V>
+void AdoptionParams::describe(V& v) {
   const std::string calib = "Calibration assumption (docs/calibration.md, Livelihoods)";
   for (int t = 0; t < kTechCount; ++t) {
     const std::string name = kTechNames[t];
     const std::string base = "adoption." + name + ".";
-    const auto& d = kDefaults[t];
-    r.real(base + "baseline_share", d.share, 0, 1, "share of households",
+    TechAdoptionParams& d = tech[t];
+    v.real(base + "baseline_share", d.baseline_share, {0, 1}, "share of households",
            "Share of all households with " + name + " adopted at the start of the run (drawn among households "
            "that satisfy its hard constraint)",
-           "Assumption for control Juntos households of the IEP/UC Davis evaluation, consistent with the HW "
-           "effects of MODEL.md leaving room below 100%");
-    r.real(base + "baseline_hazard", d.hazard, 0, 1, "probability per month",
+           "Assumption for control Juntos households of the IEP/UC Davis evaluation of the 2017 HW cohort, "
+           "leaving room below 100% for its published adoption effects");
+    v.real(base + "baseline_hazard", d.baseline_hazard, {0, 1}, "probability per month",
            "Monthly adoption hazard of " + name + " without programme or peers",
            calib + ": with the peer term, keeps the baseline share about stationary without programmes");
-    r.real(base + "drop_hazard_supported", d.drop_supported, 0, 1, "probability per month",
+    v.real(base + "drop_hazard_supported", d.drop_hazard_supported, {0, 1}, "probability per month",
            "Monthly drop hazard of " + name + " while the household is under programme support",
            "Assumption: trainers' visits keep practices going (few drops during HW's three years)");
-    r.real(base + "drop_hazard_after", d.drop_after, 0, 1, "probability per month",
+    v.real(base + "drop_hazard_after", d.drop_hazard_after, {0, 1}, "probability per month",
            "Monthly drop hazard of " + name + " without programme support (after the programme or never "
            "supported)",
-           "Calibrated so that about 40% of ever-adopters have dropped three to four years after support ends "
-           "(1 - exp(-0.012*42) = 0.40; analogue study cited in MODEL.md, Process 8)");
-    r.real(base + "upkeep_pen", d.upkeep, 0, 100000, "PEN per month",
-           "Monthly cash cost of keeping " + name + " going (" + d.rationale +
+           "Assumption: about 40% of ever-adopters have dropped three to four years after support ends "
+           "(1 - exp(-0.012*42) = 0.40), the share reported for an analogue extension programme");
+    v.real(base + "upkeep_pen", d.upkeep_pen, {0, 100000}, "PEN per month",
+           "Monthly cash cost of keeping " + name + " going (" + kUpkeepItems[t] +
                "); paid from cash by the livelihood module, and cash below a few months of it lowers adoption "
                "and raises dropping",
            "Assumption");
   }
-  r.real("adoption.peer_threshold", 2.0, 0, 1000, "adopters known",
+  v.real("adoption.peer_threshold", peer_threshold, {0, 1000}, "adopters known",
          "Complex-contagion threshold: no learning from neighbours when fewer adopters than this are known",
          "Beaman, BenYishay, Magruder and Mobarak (2021): farmers need to hear from two or more adopters");
-  r.real("adoption.peer_strength", 0.0015, 0, 1, "probability per month",
+  v.real("adoption.peer_strength", peer_strength, {0, 1}, "probability per month",
          "Peak of the peer term of the monthly adoption hazard, reached at peer_scale adopters known; "
          "peer(k) = strength * (k/scale) * exp(1 - k/scale) for k >= threshold",
          calib + ": about half of the no-programme adoption flow comes from neighbours");
-  r.real("adoption.peer_scale", 6.0, 0.01, 1000, "adopters known",
+  v.real("adoption.peer_scale", peer_scale, {0.01, 1000}, "adopters known",
          "Number of adopters known at which the peer term peaks (inverse-U: more adopters beyond it add "
          "little new information and crowd local markets)",
          "Bandiera and Rasul (2006): adoption rises then falls with the number of adopters known; peak "
          "assumed at 6");
-  r.real("adoption.peer_contacts", 20.0, 1, 100000, "households",
+  v.real("adoption.peer_contacts", peer_contacts, {1, 100000}, "households",
          "Households a household knows well enough to learn from; in larger centres the adopters known are "
          "the centre's adopters times contacts / (households - 1)",
          "Assumption");
-  r.real("adoption.asset_drop_factor", 0.6, 0, 10, "multiplier",
+  v.real("adoption.asset_drop_factor", asset_drop_factor, {0, 10}, "multiplier",
          "Multiplier on drop_hazard_after when a programme asset for the technology was delivered (hardware "
          "such as sprinkler kits, sheds and stoves lasts)",
          "Assumption");
-  r.real("adoption.liquidity_cover_months", 3.0, 0, 120, "months of upkeep",
+  v.real("adoption.liquidity_cover_months", liquidity_cover_months, {0, 120}, "months of upkeep",
          "A household holding at least this many months of a technology's upkeep in cash is not "
          "liquidity-constrained for it; below, adoption falls and dropping rises linearly in the shortfall",
          "Assumption");
-  r.real("adoption.liquidity_adopt_floor", 0.4, 0, 1, "multiplier",
+  v.real("adoption.liquidity_adopt_floor", liquidity_adopt_floor, {0, 1}, "multiplier",
          "Multiplier on the adoption hazard of a household with no cash (1 at full cover)",
-         "Assumption: the liquidity channel through which a cash transfer can help adoption (MODEL.md, "
-         "Process 2)");
-  r.real("adoption.liquidity_drop_factor", 2.0, 1, 100, "multiplier",
+         "Assumption: the liquidity channel through which a cash transfer can help a credit-constrained household "
+         "pay for inputs and upkeep");
+  v.real("adoption.liquidity_drop_factor", liquidity_drop_factor, {1, 100}, "multiplier",
          "Multiplier on the drop hazard of a household with no cash (1 at full cover)", "Assumption");
-  r.real("adoption.labour_shortfall_factor", 0.6, 0, 1, "multiplier per missing adult",
+  v.real("adoption.labour_shortfall_factor", labour_shortfall_factor, {0, 1}, "multiplier per missing adult",
          "Multiplier on the adoption hazard for each working-age member (15-64) short of two", "Assumption");
-  r.real("adoption.readopt_factor", 1.0, 0, 10, "multiplier",
+  v.real("adoption.readopt_factor", readopt_factor, {0, 10}, "multiplier",
          "Multiplier on the adoption hazard of a household that dropped the technology before", "Assumption");
-  r.real("adoption.baseline_dropped_ratio", 0.5, 0, 10, "dropped per adopter",
+  v.real("adoption.baseline_dropped_ratio", baseline_dropped_ratio, {0, 10}, "dropped per adopter",
          "Households that had dropped a technology at the start of the run, per household using it",
          "Assumption: a third of baseline ever-adopters have dropped");
-  r.real("adoption.cultivated_pasture_min_land_ha", 0.3, 0, 100, "ha",
+  v.real("adoption.cultivated_pasture_min_land_ha", pasture_min_land_ha, {0, 100}, "ha",
          "Households with less land than this cannot grow cultivated pasture",
          "Assumption, the same minimum as HW's pasture asset");
-  r.real("adoption.pasture_mean_ha", 0.335, 0, 100, "ha",
+  v.real("adoption.pasture_mean_ha", pasture_mean_ha, {0, 100}, "ha",
          "Mean area of cultivated pasture sown by an adopter (uniform on 0.5-1.5 times this, capped by "
          "pasture_max_land_share of the land)",
-         "IEP/UC Davis evaluation: pasture area +0.3 ha, read per adopter (MODEL.md); 0.335 gives a realised "
+         "IEP/UC Davis evaluation of the 2017 HW cohort: pasture area +0.3 ha, read per adopter; 0.335 gives a realised "
          "0.3 ha per adopter after the land cap (chacra evaluate, row pasture_ha_per_adopter)");
-  r.real("adoption.pasture_max_land_share", 0.4, 0, 1, "share of land",
+  v.real("adoption.pasture_max_land_share", pasture_max_land_share, {0, 1}, "share of land",
          "Largest share of a household's land put under cultivated pasture", "Assumption");
 }
+
+AdoptionParams AdoptionParams::from(const ParamSet& params) { return read_params<AdoptionParams>(params); }
+
+void Adoption::register_params(Registry& r) { declare_params<AdoptionParams>(r); }
 
 double Adoption::peer_hazard(double k, double threshold, double strength, double scale) {
   if (k < threshold || k <= 0.0 || strength <= 0.0) return 0.0;

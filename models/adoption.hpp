@@ -1,5 +1,5 @@
 // File: models/adoption.hpp
-// Technology adoption and dropping (MODEL.md, Process 8) for the ten technologies of the Haku Winay menu.
+// Technology adoption and dropping for the ten technologies of the Haku Winay menu.
 //
 // Each month, per population centre, the adopters of each technology are counted from the states left by
 // the previous month (before anyone in the centre is updated, so the order of households does not
@@ -44,9 +44,23 @@ struct TechAdoptionParams {
   double upkeep_pen = 0.0;             // monthly cash cost of keeping the technology going
 };
 
-// Parameters of the module, read once in setup (see Adoption::register_params for meanings and sources).
+// Parameters of the module, read once in setup; each field's name, range, unit, description and source
+// are in describe() (models/adoption.cpp), its default is its initial value here.
 struct AdoptionParams {
-  std::array<TechAdoptionParams, kTechCount> tech{};
+  // Per technology (Tech order). Baseline shares are for control Juntos households; baseline hazards keep
+  // them about stationary without programmes, given the peer term and the drop hazard (docs/calibration.md).
+  std::array<TechAdoptionParams, kTechCount> tech = {{
+      {0.25, 0.0030, 0.002, 0.012, 5.0},   // vegetable_garden
+      {0.12, 0.0012, 0.002, 0.012, 0.0},   // organic_fertiliser_prep
+      {0.30, 0.0038, 0.002, 0.012, 3.0},   // organic_fertiliser_use
+      {0.10, 0.0035, 0.002, 0.012, 15.0},  // sprinkler_irrigation
+      {0.15, 0.0012, 0.002, 0.012, 10.0},  // cultivated_pasture
+      {0.20, 0.0019, 0.002, 0.012, 15.0},  // small_animal_shed
+      {0.15, 0.0012, 0.002, 0.012, 8.0},   // improved_andean_crops
+      {0.25, 0.0030, 0.002, 0.012, 2.0},   // improved_stove
+      {0.20, 0.0019, 0.002, 0.012, 3.0},   // safe_water
+      {0.15, 0.0012, 0.002, 0.012, 0.0},   // waste_pit
+  }};
   double peer_threshold = 2.0;
   double peer_strength = 0.0015;
   double peer_scale = 6.0;
@@ -59,9 +73,10 @@ struct AdoptionParams {
   double readopt_factor = 1.0;
   double baseline_dropped_ratio = 0.5;
   double pasture_min_land_ha = 0.3;
-  double pasture_mean_ha = 0.3;
+  double pasture_mean_ha = 0.335;
   double pasture_max_land_share = 0.4;
 
+  template <class V> void describe(V& v);
   static AdoptionParams from(const ParamSet& params);
 };
 

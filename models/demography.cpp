@@ -4,6 +4,7 @@
 
 #include "models/row_ops.hpp"
 #include "models/shared_state.hpp"
+#include "sim/param_spec.hpp"
 
 #include <algorithm>
 #include <array>
@@ -178,68 +179,56 @@ inline Counts count_row(const std::int16_t* a, const std::uint8_t* fem, const st
 
 }  // namespace
 
-DemographyParams DemographyParams::from(const ParamSet& p) {
-  DemographyParams d;
-  d.conception_hazard = p.real("demography.conception_hazard");
-  d.fertile_min_months = static_cast<int>(p.integer("demography.fertile_min_age_years") * 12);
-  d.fertile_max_months = static_cast<int>(p.integer("demography.fertile_max_age_years") * 12);
-  d.female_birth_share = p.real("demography.female_birth_share");
-  d.school_start_months = static_cast<int>(p.integer("demography.school_start_age_years") * 12);
-  d.secondary_age_months = static_cast<int>(p.integer("demography.secondary_completion_age_years") * 12);
-  d.secondary_completion = p.real("demography.secondary_completion_prob");
-  d.leave_min_months = static_cast<int>(p.integer("demography.leave_min_age_years") * 12);
-  d.leave_max_months = static_cast<int>(p.integer("demography.leave_max_age_years") * 12);
-  d.parent_gap_months = static_cast<int>(p.integer("demography.parent_age_gap_years") * 12);
-  d.leave_hazard = p.real("demography.leave_hazard");
-  d.old_age_months = static_cast<int>(p.integer("demography.old_age_years") * 12);
-  d.old_age_mortality = p.real("demography.old_age_mortality");
-  d.child_max_months = static_cast<int>(p.integer("demography.child_max_age_years") * 12);
-  return d;
-}
-
-void Demography::register_params(Registry& r) {
-  r.real("demography.conception_hazard", 0.009, 0, 1, "probability per woman and month",
+template <class V>
+void DemographyParams::describe(V& v) {
+  v.real("demography.conception_hazard", conception_hazard, {0, 1}, "probability per woman and month",
          "Monthly probability that a woman of fertile age conceives (at most one pregnancy per household at a "
          "time; a household with n fertile women conceives with probability 1-(1-h)^n)",
          "Rural total fertility of about 3 children per woman (INEI, ENDES 2017-2018) spread over 30 fertile "
          "years: 3/360 per month, raised for the months spent pregnant");
-  r.integer("demography.fertile_min_age_years", 15, 10, 60, "years", "Youngest age at which women conceive",
-            "Convention of fertility statistics (15-49); assumption");
-  r.integer("demography.fertile_max_age_years", 45, 11, 60, "years",
-            "Age from which women no longer conceive (exclusive)", "Assumption (brief: women 15-45)");
-  r.real("demography.female_birth_share", 0.488, 0, 1, "share", "Probability that a newborn is a girl",
+  v.years_as_months("demography.fertile_min_age_years", fertile_min_months, {10, 60},
+                    "Youngest age at which women conceive", "Convention of fertility statistics (15-49); assumption");
+  v.years_as_months("demography.fertile_max_age_years", fertile_max_months, {11, 60},
+                    "Age from which women no longer conceive (exclusive)",
+                    "Assumption: births to rural women over 45 are rare (INEI, ENDES)");
+  v.real("demography.female_birth_share", female_birth_share, {0, 1}, "share", "Probability that a newborn is a girl",
          "Sex ratio at birth of about 105 boys per 100 girls");
-  r.integer("demography.school_start_age_years", 3, 0, 10, "years",
-            "Age from which children attend school (Juntos co-responsibility from age 3)",
-            "Juntos rules (MODEL.md, Process 2)");
-  r.integer("demography.secondary_completion_age_years", 17, 10, 25, "years",
-            "Age at which a child who completes secondary school does so",
-            "Peruvian school system: 6 years primary from 6, 5 years secondary");
-  r.real("demography.secondary_completion_prob", 0.6, 0, 1, "probability",
+  v.years_as_months("demography.school_start_age_years", school_start_months, {0, 10},
+                    "Age from which children attend school (Juntos co-responsibility from age 3)",
+                    "MIDIS, Juntos co-responsibilities: school attendance from age 3");
+  v.years_as_months("demography.secondary_completion_age_years", secondary_age_months, {10, 25},
+                    "Age at which a child who completes secondary school does so",
+                    "Peruvian school system: 6 years primary from 6, 5 years secondary");
+  v.real("demography.secondary_completion_prob", secondary_completion, {0, 1}, "probability",
          "Probability that a child finishes secondary school (decided at the completion age; those who do not "
          "remain Juntos-eligible until 19)",
          "Assumption: rural secondary completion at 17-19 of about 60% (INEI/ENAHO 2018, Escale MINEDU)");
-  r.integer("demography.leave_min_age_years", 19, 14, 40, "years",
-            "Youngest age at which a member living with a parent may leave the household", "Assumption");
-  r.integer("demography.leave_max_age_years", 30, 15, 60, "years",
-            "Age from which members who stayed are treated as settled adults (exclusive)", "Assumption");
-  r.integer("demography.parent_age_gap_years", 15, 10, 40, "years",
-            "A member is the child of the household (and may leave) when someone at least this much older lives "
-            "in it",
-            "Assumption (relationships are not recorded)");
-  r.real("demography.leave_hazard", 0.015, 0, 1, "probability per month",
+  v.years_as_months("demography.leave_min_age_years", leave_min_months, {14, 40},
+                    "Youngest age at which a member living with a parent may leave the household", "Assumption");
+  v.years_as_months("demography.leave_max_age_years", leave_max_months, {15, 60},
+                    "Age from which members who stayed are treated as settled adults (exclusive)", "Assumption");
+  v.years_as_months("demography.parent_age_gap_years", parent_gap_months, {10, 40},
+                    "A member is the child of the household (and may leave) when someone at least this much older "
+                    "lives in it",
+                    "Assumption (relationships are not recorded)");
+  v.real("demography.leave_hazard", leave_hazard, {0, 1}, "probability per month",
          "Monthly probability that an eligible young adult leaves (one at most per month; the oldest goes)",
          "Assumption: about 17% a year, so most children who do not form the household's next generation "
          "leave by their mid-twenties (rural out-migration of youth, INEI census 2017)");
-  r.integer("demography.old_age_years", 60, 30, 120, "years", "Age from which old-age mortality applies",
-            "Assumption");
-  r.real("demography.old_age_mortality", 0.003, 0, 1, "probability per member and month",
+  v.years_as_months("demography.old_age_years", old_age_months, {30, 120}, "Age from which old-age mortality applies",
+                    "Assumption");
+  v.real("demography.old_age_mortality", old_age_mortality, {0, 1}, "probability per member and month",
          "Monthly death probability of members aged over old_age_years (one at most per month; the oldest; the "
          "last member of a household never dies, so households persist)",
          "Assumption: about 3.5% a year, rural Peru life expectancy in the low seventies (INEI)");
-  r.integer("demography.child_max_age_years", 19, 5, 30, "years",
-            "Children under this age who have not finished secondary attend school", "Juntos rules: until 19");
+  v.years_as_months("demography.child_max_age_years", child_max_months, {5, 30},
+                    "Children under this age who have not finished secondary attend school",
+                    "MIDIS, Juntos rules: children count until 19");
 }
+
+DemographyParams DemographyParams::from(const ParamSet& params) { return read_params<DemographyParams>(params); }
+
+void Demography::register_params(Registry& r) { declare_params<DemographyParams>(r); }
 
 void Demography::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
   p_ = DemographyParams::from(params);

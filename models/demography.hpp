@@ -1,5 +1,5 @@
 // File: models/demography.hpp
-// Demography (MODEL.md, Process 1): members age one month per step; women of fertile age conceive with a
+// Demography: members age one month per step; women of fertile age conceive with a
 // monthly hazard and give birth nine months later into an empty member slot; children attend school from
 // age 3 and finish secondary school at about 17 with a probability; young adults who live with a parent
 // leave the household from age 19 with a monthly hazard (the others stay on as adults); members aged 60
@@ -19,7 +19,8 @@
 
 namespace chacra::models {
 
-// Parameters of the module, read once in setup (see Demography::register_params for meanings and sources).
+// Parameters of the module, read once in setup; each field's name, range, unit, description and source
+// are in describe() (models/demography.cpp), its default is its initial value here. Ages are held in months.
 struct DemographyParams {
   double conception_hazard = 0.009;  // per fertile woman and month, while the household has no pregnancy
   int fertile_min_months = 15 * 12;
@@ -36,6 +37,7 @@ struct DemographyParams {
   double old_age_mortality = 0.003;
   int child_max_months = 19 * 12;  // exclusive: a member under 19 is a child for school
 
+  template <class V> void describe(V& v);
   static DemographyParams from(const ParamSet& params);
 };
 

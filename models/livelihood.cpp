@@ -5,6 +5,7 @@
 #include "models/adoption.hpp"
 #include "models/lanes.hpp"
 #include "models/row_ops.hpp"
+#include "sim/param_spec.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -19,24 +20,6 @@ constexpr int kWorkingAgeMin = 15 * 12;
 constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
 constexpr int kPasture = tech_index(Tech::cultivated_pasture);
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
-
-struct TechDefaults {
-  double return_pen, sold_share, labour_share;
-};
-// Annual value of extra output for an average adopter, share sold, share of off-farm time absorbed
-// (docs/calibration.md, "Livelihoods").
-constexpr std::array<TechDefaults, kTechCount> kDefaults = {{
-    {700, 0.30, 0.02},   // vegetable_garden: mostly eaten at home
-    {0, 0.50, 0.01},     // organic_fertiliser_prep: its value comes through use
-    {600, 0.40, 0.01},   // organic_fertiliser_use: about +15-20% crop output
-    {2500, 0.75, 0.05},  // sprinkler_irrigation: a second, market-oriented campaign where water allows
-    {1500, 0.70, 0.04},  // cultivated_pasture: milk and animals, per pasture_mean_ha sown
-    {1500, 0.75, 0.05},  // small_animal_shed: guinea pigs for sale
-    {700, 0.50, 0.02},   // improved_andean_crops
-    {0, 0.0, 0.0},       // improved_stove: health and time, no income
-    {0, 0.0, 0.0},       // safe_water: health, no income
-    {0, 0.0, 0.0},       // waste_pit: hygiene, no income
-}};
 
 // Per-call constants derived from the parameters and the month.
 struct MonthConstants {
@@ -169,56 +152,8 @@ inline int working_age_members(const std::int16_t* a) { return rows::members_age
 
 // ---- Parameters ----
 
-LivelihoodParams LivelihoodParams::from(const ParamSet& p) {
-  LivelihoodParams l;
-  for (int t = 0; t < kTechCount; ++t) {
-    const std::string base = std::string("livelihood.") + kTechNames[t] + ".";
-    l.tech[t].return_pen = p.real(base + "return_pen");
-    l.tech[t].sold_share = Livelihood::kSource[t] == TechSource::home ? 0.0 : p.real(base + "sold_share");
-    l.tech[t].labour_share = p.real(base + "labour_share");
-    l.tech[t].upkeep_pen = p.real(std::string("adoption.") + kTechNames[t] + ".upkeep_pen");
-  }
-  l.pasture_mean_ha = p.real("adoption.pasture_mean_ha");
-  l.programme_return_multiplier = p.real("livelihood.programme_return_multiplier");
-  l.crop_value_pen_per_ha = p.real("livelihood.crop_value_pen_per_ha");
-  l.land_elasticity = p.real("livelihood.land_elasticity");
-  l.water_crop_gain = p.real("livelihood.water_crop_gain");
-  l.crop_sold_share = p.real("livelihood.crop_sold_share");
-  l.animal_value_pen = p.real("livelihood.animal_value_pen");
-  l.animal_sold_share = p.real("livelihood.animal_sold_share");
-  l.harvest_seasonality = p.real("livelihood.harvest_seasonality");
-  l.own_consumption_seasonality = p.real("livelihood.own_consumption_seasonality");
-  l.wage_month_pen = p.real("livelihood.wage_month_pen");
-  l.wage_employment_rate = p.real("livelihood.wage_employment_rate");
-  l.max_labour_shift = p.real("livelihood.max_labour_shift");
-  l.market_price_slope = p.real("livelihood.market_price_slope");
-  l.market_wage_slope = p.real("livelihood.market_wage_slope");
-  l.business_share = p.real("livelihood.business_share");
-  l.business_profit_pen = p.real("livelihood.business_profit_pen");
-  l.business_wealth_slope = p.real("livelihood.business_wealth_slope");
-  l.locus_return = p.real("livelihood.locus_return");
-  l.return_capacity_elasticity = p.real("livelihood.return_capacity_elasticity");
-  l.tech_land_elasticity = p.real("livelihood.tech_land_elasticity");
-  l.farm_shock_sd = p.real("livelihood.farm_shock_sd");
-  l.offfarm_shock_sd = p.real("livelihood.offfarm_shock_sd");
-  l.covariate_shock_prob = p.real("livelihood.covariate_shock_prob");
-  l.covariate_shock_loss = p.real("livelihood.covariate_shock_loss");
-  l.covariate_animal_share = p.real("livelihood.covariate_animal_share");
-  l.saving_rate = p.real("livelihood.saving_rate");
-  l.buffer_months = p.real("livelihood.buffer_months");
-  l.excess_consumption_share = p.real("livelihood.excess_consumption_share");
-  l.permanent_income_weight = p.real("livelihood.permanent_income_weight");
-  l.upkeep_return_dependence = p.real("livelihood.upkeep_return_dependence");
-  l.poverty_line_2017 = p.real("livelihood.poverty_line_2017_pen");
-  l.poverty_line_2018 = p.real("livelihood.poverty_line_2018_pen");
-  l.poverty_line_2019 = p.real("livelihood.poverty_line_2019_pen");
-  l.extreme_poverty_line = p.real("livelihood.extreme_poverty_line_pen");
-  l.other_consumption_pc_pen = p.real("livelihood.other_consumption_pc_pen");
-  l.other_consumption_wealth_slope = p.real("livelihood.other_consumption_wealth_slope");
-  return l;
-}
-
-void Livelihood::register_params(Registry& r) {
+template <class V>
+void LivelihoodParams::describe(V& v) {
   const std::string calib = "Calibration assumption (docs/calibration.md, Livelihoods)";
   const std::string calib_income =
       "Calibrated so that Juntos-type households in centres with 50-70% UBN share earn about PEN 4,500 a year "
@@ -226,119 +161,126 @@ void Livelihood::register_params(Registry& r) {
   for (int t = 0; t < kTechCount; ++t) {
     const std::string name = kTechNames[t];
     const std::string base = "livelihood." + name + ".";
-    const auto& d = kDefaults[t];
-    const bool home = kSource[t] == TechSource::home;
-    r.real(base + "return_pen", d.return_pen, 0, 1e6, "PEN per year",
+    TechEconomics& d = tech[t];
+    const bool home = Livelihood::kSource[t] == TechSource::home;
+    v.real(base + "return_pen", d.return_pen, {0, 1e6}, "PEN per year",
            "Annual value of the extra output from " + name + " for an adopter of average heterogeneity factor "
            "(gross of upkeep)" + (home ? std::string("; counted as own production (fuel, time, health savings)") : ""),
            home ? "Assumption: no income effect (health and time)"
                 : calib + ": with the HW package and business profits, about +PEN 1,400 a year of monetary "
-                          "income per assigned household (MODEL.md)");
+                          "income per assigned household (IEP/UC Davis evaluation of the 2017 HW cohort)");
     if (!home)
-      r.real(base + "sold_share", d.sold_share, 0, 1, "share",
+      v.real(base + "sold_share", d.sold_share, {0, 1}, "share",
              "Share of the extra output from " + name + " that is sold (the rest is consumed at home)", calib);
-    r.real(base + "labour_share", d.labour_share, 0, 1, "share of off-farm time",
+    v.real(base + "labour_share", d.labour_share, {0, 1}, "share of off-farm time",
            "Share of the household's off-farm working time that " + name + " absorbs (a shift from wage work to "
            "self-employment)",
            "Escobal and Ponce (2016): HW shifted labour from wage work to self-employment; size assumed");
+    v.borrow("adoption." + name + ".upkeep_pen", d.upkeep_pen);
   }
-  r.real("livelihood.programme_return_multiplier", 1.6, 0, 10, "multiplier",
+  v.borrow("adoption.pasture_mean_ha", pasture_mean_ha);
+  v.real("livelihood.programme_return_multiplier", programme_return_multiplier, {0, 10}, "multiplier",
          "Return of a technology adopted with a programme asset and training (asset_delivered: improved kits, "
          "seed, technical assistance) relative to the same technology adopted traditionally",
          "Assumption; calibrated to the 2017 evaluation's income effect (docs/calibration.md)");
-  r.real("livelihood.crop_value_pen_per_ha", 2100, 0, 1e6, "PEN per year",
+  v.real("livelihood.crop_value_pen_per_ha", crop_value_pen_per_ha, {0, 1e6}, "PEN per year",
          "Annual value of crop output (sold and consumed) of a household with 1 ha, capacity 1, no year-round "
          "water and no technology",
          calib_income);
-  r.real("livelihood.land_elasticity", 0.6, 0, 1.5, "elasticity",
+  v.real("livelihood.land_elasticity", land_elasticity, {0, 1.5}, "elasticity",
          "Elasticity of crop output to land (smallholdings are farmed more intensively)", "Assumption");
-  r.real("livelihood.water_crop_gain", 0.25, 0, 5, "share",
+  v.real("livelihood.water_crop_gain", water_crop_gain, {0, 5}, "share",
          "Extra crop output (and land-based technology returns) with year-round water", "Assumption");
-  r.real("livelihood.crop_sold_share", 0.30, 0, 1, "share",
+  v.real("livelihood.crop_sold_share", crop_sold_share, {0, 1}, "share",
          "Share of crop output sold; the rest is consumed at home (subsistence farming)",
          "Assumption: highland smallholders sell a minority of their crops (ENA 2017)");
-  r.real("livelihood.animal_value_pen", 600, 0, 1e6, "PEN per year",
+  v.real("livelihood.animal_value_pen", animal_value_pen, {0, 1e6}, "PEN per year",
          "Annual value of small-animal and dairy output of a household of capacity 1 without technology",
          calib_income);
-  r.real("livelihood.animal_sold_share", 0.65, 0, 1, "share", "Share of animal output sold", "Assumption");
-  r.real("livelihood.harvest_seasonality", 1.0, 0, 1, "weight",
+  v.real("livelihood.animal_sold_share", animal_sold_share, {0, 1}, "share", "Share of animal output sold", "Assumption");
+  v.real("livelihood.harvest_seasonality", harvest_seasonality, {0, 1}, "weight",
          "How strongly crop sales follow the Andean harvest profile (1: fully, peak April-July; 0: flat)",
          "Andean agricultural calendar: main harvest April-July");
-  r.real("livelihood.own_consumption_seasonality", 0.4, 0, 1, "weight",
+  v.real("livelihood.own_consumption_seasonality", own_consumption_seasonality, {0, 1}, "weight",
          "How strongly home consumption of own crops follows the harvest profile (stored produce smooths it)",
          "Assumption");
-  r.real("livelihood.wage_month_pen", 550, 0, 1e6, "PEN per month",
+  v.real("livelihood.wage_month_pen", wage_month_pen, {0, 1e6}, "PEN per month",
          "Monthly earnings of an adult working full time off the farm",
          "Rural day wage of about PEN 25 for 22 days (MTPE/ENAHO 2018), assumption");
-  r.real("livelihood.wage_employment_rate", 0.24, 0, 1, "share",
+  v.real("livelihood.wage_employment_rate", wage_employment_rate, {0, 1}, "share",
          "Share of the off-farm working time actually employed for a wage", calib_income);
-  r.real("livelihood.max_labour_shift", 0.5, 0, 1, "share",
+  v.real("livelihood.max_labour_shift", max_labour_shift, {0, 1}, "share",
          "Largest share of off-farm working time that technologies can absorb", "Assumption");
-  r.real("livelihood.market_price_slope", 0.4, 0, 2, "per unit of market dynamism",
+  v.real("livelihood.market_price_slope", market_price_slope, {0, 2}, "per unit of market dynamism",
          "Prices received for sales rise with district market dynamism: 1 + slope * (dynamism - 0.5)",
          "Assumption");
-  r.real("livelihood.market_wage_slope", 0.8, 0, 2, "per unit of market dynamism",
+  v.real("livelihood.market_wage_slope", market_wage_slope, {0, 2}, "per unit of market dynamism",
          "Wage employment rises with district market dynamism: 1 + slope * (dynamism - 0.5)", "Assumption");
-  r.real("livelihood.business_share", 0.12, 0, 1, "share of households",
+  v.real("livelihood.business_share", business_share, {0, 1}, "share of households",
          "Share of households with a non-farm business at baseline (before HW businesses)", calib_income);
-  r.real("livelihood.business_profit_pen", 180, 0, 1e6, "PEN per month",
+  v.real("livelihood.business_profit_pen", business_profit_pen, {0, 1e6}, "PEN per month",
          "Monthly profit of a baseline non-farm business of a household of capacity 1", calib_income);
-  r.real("livelihood.business_wealth_slope", 0.5, 0, 5, "per SD of wealth",
+  v.real("livelihood.business_wealth_slope", business_wealth_slope, {0, 5}, "per SD of wealth",
          "Probability of a baseline business scales with 1 + slope * wealth_index (clamped to [0, 1])",
          "Assumption");
-  r.real("livelihood.locus_return", 0.06, -1, 1, "share per SD",
+  v.real("livelihood.locus_return", locus_return, {-1, 1}, "share per SD",
          "Farm and business income rise by this share per SD of locus of control",
          "IEP/UC Davis evaluation: households with above-median baseline locus of control have higher income; "
          "size assumed");
-  r.real("livelihood.return_capacity_elasticity", 2.0, 0, 5, "elasticity",
+  v.real("livelihood.return_capacity_elasticity", return_capacity_elasticity, {0, 5}, "elasticity",
          "Elasticity of technology returns to productive capacity (above 1: returns are more unequal than "
          "farm output)",
-         "MODEL.md: the income effect of HW is very unequal (some gain a lot, many little); size assumed");
-  r.real("livelihood.tech_land_elasticity", 0.5, 0, 2, "elasticity",
+         "IEP/UC Davis evaluation of the 2017 HW cohort: the income effect is very unequal (some households "
+         "gain a lot, many little); size assumed");
+  v.real("livelihood.tech_land_elasticity", tech_land_elasticity, {0, 2}, "elasticity",
          "Elasticity of land-based technology returns to land", "Assumption");
-  r.real("livelihood.farm_shock_sd", 0.35, 0, 3, "log",
+  v.real("livelihood.farm_shock_sd", farm_shock_sd, {0, 3}, "log",
          "SD of the monthly idiosyncratic log shock to farm output (mean-one log-normal)", "Assumption");
-  r.real("livelihood.offfarm_shock_sd", 0.40, 0, 3, "log",
+  v.real("livelihood.offfarm_shock_sd", offfarm_shock_sd, {0, 3}, "log",
          "SD of the monthly idiosyncratic log shock to wage and business income (mean-one log-normal)",
          "Assumption");
-  r.real("livelihood.covariate_shock_prob", 0.15, 0, 1, "probability per district-year",
+  v.real("livelihood.covariate_shock_prob", covariate_shock_prob, {0, 1}, "probability per district-year",
          "Probability that a district suffers a frost or drought in a year",
          "Assumption: frost and drought hit Andean districts every 6-7 years on average (SENAMHI, INDECI)");
-  r.real("livelihood.covariate_shock_loss", 0.35, 0, 0.66, "share",
+  v.real("livelihood.covariate_shock_loss", covariate_shock_loss, {0, 0.66}, "share",
          "Mean share of the year's crop output lost in a shock year (uniform on 0.5-1.5 times this)",
          "Assumption");
-  r.real("livelihood.covariate_animal_share", 0.3, 0, 1, "share",
+  v.real("livelihood.covariate_animal_share", covariate_animal_share, {0, 1}, "share",
          "Animal output loses this share of the crop loss (fodder)", "Assumption");
-  r.real("livelihood.saving_rate", 0.03, 0, 1, "share of permanent income",
+  v.real("livelihood.saving_rate", saving_rate, {0, 1}, "share of permanent income",
          "Share of permanent income saved; saving_boost (financial education) adds to it", "Assumption");
-  r.real("livelihood.buffer_months", 2.0, 0, 60, "months of permanent income",
+  v.real("livelihood.buffer_months", buffer_months, {0, 60}, "months of permanent income",
          "Target cash buffer of the buffer-stock rule", "Assumption (Deaton 1991; Carroll 1997)");
-  r.real("livelihood.excess_consumption_share", 0.25, 0, 1, "share per month",
+  v.real("livelihood.excess_consumption_share", excess_consumption_share, {0, 1}, "share per month",
          "Share of cash on hand above (below) the target buffer spent (cut) each month", "Assumption");
-  r.real("livelihood.permanent_income_weight", 1.0 / 12.0, 0, 1, "weight per month",
+  v.real("livelihood.permanent_income_weight", permanent_income_weight, {0, 1}, "weight per month",
          "Weight of the current month in the exponential average that forms permanent income",
          "Assumption: about a year of memory");
-  r.real("livelihood.upkeep_return_dependence", 1.0, 0, 1, "share",
+  v.real("livelihood.upkeep_return_dependence", upkeep_return_dependence, {0, 1}, "share",
          "Share of technology returns lost for the share of last month's upkeep that cash could not finance",
          "Assumption");
-  r.real("livelihood.poverty_line_2017_pen", 338, 0, 1e5, "PEN per person per month",
+  v.real("livelihood.poverty_line_2017_pen", poverty_line_2017, {0, 1e5}, "PEN per person per month",
          "Poverty line in 2017 (also used before 2017)", "INEI, Evolucion de la pobreza monetaria 2017");
-  r.real("livelihood.poverty_line_2018_pen", 344, 0, 1e5, "PEN per person per month", "Poverty line in 2018",
+  v.real("livelihood.poverty_line_2018_pen", poverty_line_2018, {0, 1e5}, "PEN per person per month", "Poverty line in 2018",
          "INEI 2018");
-  r.real("livelihood.poverty_line_2019_pen", 352, 0, 1e5, "PEN per person per month",
+  v.real("livelihood.poverty_line_2019_pen", poverty_line_2019, {0, 1e5}, "PEN per person per month",
          "Poverty line in 2019 (also used after 2019)", "INEI 2019");
-  r.real("livelihood.extreme_poverty_line_pen", 183, 0, 1e5, "PEN per person per month", "Extreme poverty line",
+  v.real("livelihood.extreme_poverty_line_pen", extreme_poverty_line, {0, 1e5}, "PEN per person per month", "Extreme poverty line",
          "INEI 2017");
-  r.real("livelihood.other_consumption_pc_pen", 330, 0, 1e5, "PEN per person per month",
+  v.real("livelihood.other_consumption_pc_pen", other_consumption_pc_pen, {0, 1e5}, "PEN per person per month",
          "Mean per-capita consumption financed outside the monetary income and own production modelled here "
          "(imputed rent, in-kind public food programmes, gifts and remittances, and income the evaluation's "
          "survey does not record)",
          "Calibrated so that the no-programme population has about 50% poor and 15% extremely poor on "
          "consumption including own production (INEI rural highlands 2017-2020; docs/calibration.md)");
-  r.real("livelihood.other_consumption_wealth_slope", 0.8, 0, 3, "log per SD of wealth",
+  v.real("livelihood.other_consumption_wealth_slope", other_consumption_wealth_slope, {0, 3}, "log per SD of wealth",
          "Other consumption scales with exp(slope * wealth_index), normalised to mean 1",
          "Calibrated with other_consumption_pc_pen to the extreme poverty rate (12.8% rural in 2017, INEI)");
 }
+
+LivelihoodParams LivelihoodParams::from(const ParamSet& params) { return read_params<LivelihoodParams>(params); }
+
+void Livelihood::register_params(Registry& r) { declare_params<LivelihoodParams>(r); }
 
 // ---- Helpers ----
 

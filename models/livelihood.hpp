@@ -1,5 +1,5 @@
 // File: models/livelihood.hpp
-// Income, consumption, savings and poverty (MODEL.md, Process 9).
+// Income, consumption, savings and poverty.
 //
 // Income (phase "livelihood.income"), per household and month m of the year, in PEN:
 //   crop output   Q = crop_potential/12 * L * e_farm * (1 - climate loss)
@@ -63,50 +63,65 @@ struct TechEconomics {
   double return_pen = 0.0;    // annual value of extra output for an average household
   double sold_share = 0.0;    // share of the extra output sold (the rest is consumed at home)
   double labour_share = 0.0;  // share of off-farm working time the technology absorbs
-  double upkeep_pen = 0.0;    // monthly cash cost (adoption.<tech>.upkeep_pen)
+  double upkeep_pen = 0.0;    // monthly cash cost (adoption.<tech>.upkeep_pen, declared by Adoption)
 };
 
-// Parameters of the module, read once in setup (see Livelihood::register_params for meanings and sources).
+// Parameters of the module, read once in setup; each field's name, range, unit, description and source
+// are in describe() (models/livelihood.cpp), its default is its initial value here.
 struct LivelihoodParams {
-  std::array<TechEconomics, kTechCount> tech{};
-  double pasture_mean_ha = 0.3;  // adoption.pasture_mean_ha
-  double programme_return_multiplier = 1.0;  // livelihood.programme_return_multiplier
-  double crop_value_pen_per_ha = 0.0;
-  double land_elasticity = 0.0;
-  double water_crop_gain = 0.0;
-  double crop_sold_share = 0.0;
-  double animal_value_pen = 0.0;
-  double animal_sold_share = 0.0;
-  double harvest_seasonality = 0.0;
-  double own_consumption_seasonality = 0.0;
-  double wage_month_pen = 0.0;
-  double wage_employment_rate = 0.0;
-  double max_labour_shift = 0.0;
-  double market_price_slope = 0.0;
-  double market_wage_slope = 0.0;
-  double business_share = 0.0;
-  double business_profit_pen = 0.0;
-  double business_wealth_slope = 0.0;
-  double locus_return = 0.0;
-  double return_capacity_elasticity = 0.0;
-  double tech_land_elasticity = 0.0;
-  double farm_shock_sd = 0.0;
-  double offfarm_shock_sd = 0.0;
-  double covariate_shock_prob = 0.0;
-  double covariate_shock_loss = 0.0;
-  double covariate_animal_share = 0.0;
-  double saving_rate = 0.0;
-  double buffer_months = 0.0;
-  double excess_consumption_share = 0.0;
-  double permanent_income_weight = 0.0;
-  double upkeep_return_dependence = 0.0;
+  // Per technology (Tech order): annual return for an average adopter, share sold, share of off-farm time
+  // absorbed (docs/calibration.md, "Livelihoods"); the upkeep is Adoption's parameter.
+  std::array<TechEconomics, kTechCount> tech = {{
+      {700, 0.30, 0.02},   // vegetable_garden: mostly eaten at home
+      {0, 0.50, 0.01},     // organic_fertiliser_prep: its value comes through use
+      {600, 0.40, 0.01},   // organic_fertiliser_use: about +15-20% crop output
+      {2500, 0.75, 0.05},  // sprinkler_irrigation: a second, market-oriented campaign where water allows
+      {1500, 0.70, 0.04},  // cultivated_pasture: milk and animals, per pasture_mean_ha sown
+      {1500, 0.75, 0.05},  // small_animal_shed: guinea pigs for sale
+      {700, 0.50, 0.02},   // improved_andean_crops
+      {0, 0.0, 0.0},       // improved_stove: health and time, no income
+      {0, 0.0, 0.0},       // safe_water: health, no income
+      {0, 0.0, 0.0},       // waste_pit: hygiene, no income
+  }};
+  double pasture_mean_ha = 0.335;  // adoption.pasture_mean_ha, declared by Adoption
+  double programme_return_multiplier = 1.6;  // livelihood.programme_return_multiplier
+  double crop_value_pen_per_ha = 2100.0;
+  double land_elasticity = 0.6;
+  double water_crop_gain = 0.25;
+  double crop_sold_share = 0.30;
+  double animal_value_pen = 600.0;
+  double animal_sold_share = 0.65;
+  double harvest_seasonality = 1.0;
+  double own_consumption_seasonality = 0.4;
+  double wage_month_pen = 550.0;
+  double wage_employment_rate = 0.24;
+  double max_labour_shift = 0.5;
+  double market_price_slope = 0.4;
+  double market_wage_slope = 0.8;
+  double business_share = 0.12;
+  double business_profit_pen = 180.0;
+  double business_wealth_slope = 0.5;
+  double locus_return = 0.06;
+  double return_capacity_elasticity = 2.0;
+  double tech_land_elasticity = 0.5;
+  double farm_shock_sd = 0.35;
+  double offfarm_shock_sd = 0.40;
+  double covariate_shock_prob = 0.15;
+  double covariate_shock_loss = 0.35;
+  double covariate_animal_share = 0.3;
+  double saving_rate = 0.03;
+  double buffer_months = 2.0;
+  double excess_consumption_share = 0.25;
+  double permanent_income_weight = 1.0 / 12.0;
+  double upkeep_return_dependence = 1.0;
   double poverty_line_2017 = 338.0;
   double poverty_line_2018 = 344.0;
   double poverty_line_2019 = 352.0;
   double extreme_poverty_line = 183.0;
-  double other_consumption_pc_pen = 0.0;
-  double other_consumption_wealth_slope = 0.0;
+  double other_consumption_pc_pen = 330.0;
+  double other_consumption_wealth_slope = 0.8;
 
+  template <class V> void describe(V& v);
   static LivelihoodParams from(const ParamSet& params);
   double poverty_line(int year) const {
     return year <= 2017 ? poverty_line_2017 : (year == 2018 ? poverty_line_2018 : poverty_line_2019);
