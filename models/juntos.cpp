@@ -34,177 +34,128 @@ double logit(double p) {
 
 double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
-JuntosCoordination parse_coordination(const std::string& s) {
-  if (s == "none") return JuntosCoordination::none;
-  if (s == "informal") return JuntosCoordination::informal;
-  if (s == "formal") return JuntosCoordination::formal;
-  throw std::invalid_argument("juntos.coordination: unknown level '" + s + "'");
-}
-
-JuntosRollout parse_rollout(const std::string& s) {
-  if (s == "all_at_start") return JuntosRollout::all_at_start;
-  if (s == "phased") return JuntosRollout::phased;
-  throw std::invalid_argument("juntos.rollout: unknown rollout '" + s + "'");
-}
-
 }  // namespace
 
-JuntosParams JuntosParams::from(const ParamSet& ps) {
-  JuntosParams p;
-  p.enabled = ps.boolean("juntos.enabled");
-  p.start_month = static_cast<int>(ps.integer("juntos.start_month"));
-  p.rollout = parse_rollout(ps.choice("juntos.rollout"));
-  p.phased_initial_share = ps.real("juntos.phased_initial_share");
-  p.phased_share_per_year = ps.real("juntos.phased_share_per_year");
-  p.district_poverty_threshold = ps.real("juntos.district_poverty_threshold");
-  p.max_child_age_months = static_cast<int>(ps.integer("juntos.max_child_age_years") * 12);
-  p.pmt_ubn_weight = ps.real("juntos.pmt_ubn_weight");
-  p.pmt_land_weight = ps.real("juntos.pmt_land_weight");
-  p.pmt_cutoff = ps.real("juntos.pmt_cutoff");
-  p.pmt_exclusion_error = ps.real("juntos.pmt_exclusion_error");
-  p.pmt_inclusion_error = ps.real("juntos.pmt_inclusion_error");
-  p.recertification_months = static_cast<int>(ps.integer("juntos.recertification_months"));
-  p.take_up = ps.real("juntos.take_up");
-  p.transfer_pen = ps.real("juntos.transfer_pen");
-  p.compliance_base = ps.real("juntos.compliance_base");
-  p.compliance_access_effect = ps.real("juntos.compliance_access_effect");
-  p.compliance_propensity_sd = ps.real("juntos.compliance_propensity_sd");
-  p.top_ups = ps.boolean("juntos.top_ups");
-  p.top_up_early_childhood_pen = ps.real("juntos.top_up_early_childhood_pen");
-  p.top_up_infant_age_months = static_cast<int>(ps.integer("juntos.top_up_infant_age_months"));
-  p.top_up_secondary_pen = ps.real("juntos.top_up_secondary_pen");
-  p.top_up_secondary_min_age_months = static_cast<int>(ps.integer("juntos.top_up_secondary_min_age_years") * 12);
-  p.admin_cost_pen_per_month = ps.real("juntos.admin_cost_pen_per_month");
-  p.coordination = parse_coordination(ps.choice("juntos.coordination"));
-  switch (p.coordination) {
-    case JuntosCoordination::none:
-      p.coordination_push = 0.0;
-      p.coordination_saving_boost = 0.0;
-      break;
-    case JuntosCoordination::informal:
-      p.coordination_push = ps.real("juntos.coordination_push_informal");
-      p.coordination_saving_boost = ps.real("juntos.coordination_saving_boost_informal");
-      break;
-    case JuntosCoordination::formal:
-      p.coordination_push = ps.real("juntos.coordination_push_formal");
-      p.coordination_saving_boost = ps.real("juntos.coordination_saving_boost_formal");
-      break;
-  }
-  return p;
-}
-
-void Juntos::register_params(Registry& r) {
+template <class V>
+void JuntosParams::describe(V& v) {
   const std::string calib = "Assumption (docs/calibration.md, Juntos)";
-  r.boolean("juntos.enabled", true,
+  v.boolean("juntos.enabled", enabled,
             "Juntos operates in this arm (false: nobody enrols, no transfers and no cost; columns still exist)",
             "Scenario choice");
-  r.integer("juntos.start_month", 0, 0, 2400, "months since run start",
+  v.integer("juntos.start_month", start_month, {0, 2400}, "months since run start",
             "First month in which Juntos enrols households (e.g. 36 for an arm where HW comes first)",
             "Scenario choice");
-  r.choice("juntos.rollout", "all_at_start", {"all_at_start", "phased"},
+  v.choice("juntos.rollout", rollout, kJuntosRolloutChoices,
            "How coverage reaches the eligible districts: all from start_month (Juntos has covered the poor "
            "rural districts since 2005-2012), or phased: a share of eligible districts enters each January, "
            "poorest first",
-           "MODEL.md (coverage expands); scenario choice");
-  r.real("juntos.phased_initial_share", 0.2, 0, 1, "share of eligible districts",
+           "Scenario choice (MIDIS: Juntos reached the poor rural districts in stages from 2005)");
+  v.real("juntos.phased_initial_share", phased_initial_share, {0, 1}, "share of eligible districts",
          "Phased rollout: share of eligible districts (poorest first) covered from start_month", calib);
-  r.real("juntos.phased_share_per_year", 0.2, 0, 1, "share of eligible districts per year",
+  v.real("juntos.phased_share_per_year", phased_share_per_year, {0, 1}, "share of eligible districts per year",
          "Phased rollout: further share of eligible districts entering every 12 months after start_month", calib);
-  r.real("juntos.district_poverty_threshold", 0.40, 0, 1, "share of people",
-         "Only districts with a poverty rate above this are eligible", "MODEL.md: districts over 40% poverty");
-  r.integer("juntos.max_child_age_years", 19, 1, 30, "years",
-            "A member counts as an eligible child while younger than this and not done with secondary school",
-            "MODEL.md: eligibility until the last child finishes secondary school or turns 19");
-  r.real("juntos.pmt_ubn_weight", 0.3, 0, 5, "score units",
+  v.real("juntos.district_poverty_threshold", district_poverty_threshold, {0, 1}, "share of people",
+         "Only districts with a poverty rate above this are eligible",
+         "MIDIS, Juntos eligibility rules: districts with over 40% poverty (INEI poverty map)");
+  v.years_as_months("juntos.max_child_age_years", max_child_age_months, {1, 30},
+                    "A member counts as an eligible child while younger than this and not done with secondary school",
+                    "MIDIS, Juntos eligibility rules: until the last child finishes secondary school or turns 19");
+  v.real("juntos.pmt_ubn_weight", pmt_ubn_weight, {0, 5}, "score units",
          "Proxy-means test: weight of having an unmet basic need (lowers the score) beside the wealth index",
          calib);
-  r.real("juntos.pmt_land_weight", 0.2, 0, 5, "score units per log ha",
+  v.real("juntos.pmt_land_weight", pmt_land_weight, {0, 5}, "score units per log ha",
          "Proxy-means test: weight of log(land / 1.3 ha) in the score", calib);
-  r.real("juntos.pmt_cutoff", -0.2, -10, 10, "score units",
+  v.real("juntos.pmt_cutoff", pmt_cutoff, {-10, 10}, "score units",
          "Households whose PMT score (wealth_index - w_ubn*has_ubn + w_land*ln(land_ha/1.3)) is below this are "
          "the PMT's target (extremely poor); with the default population about 59% of households in eligible "
          "districts",
          calib + "; chosen so that about a third of households in poor districts are affiliated");
-  r.real("juntos.pmt_exclusion_error", 0.15, 0, 1, "probability",
+  v.real("juntos.pmt_exclusion_error", pmt_exclusion_error, {0, 1}, "probability",
          "At each certification, probability that a target (extremely poor) household is classified not poor",
          "Assumption: order of magnitude of undercoverage reported for SISFOH-based targeting");
-  r.real("juntos.pmt_inclusion_error", 0.10, 0, 1, "probability",
+  v.real("juntos.pmt_inclusion_error", pmt_inclusion_error, {0, 1}, "probability",
          "At each certification, probability that a non-target household is classified extremely poor",
          "Assumption: order of magnitude of leakage reported for SISFOH-based targeting");
-  r.integer("juntos.recertification_months", 36, 0, 600, "months",
+  v.integer("juntos.recertification_months", recertification_months, {0, 600}, "months",
             "The poverty classification expires and is redone every this many months, staggered by household "
             "(0: never re-certified)",
             "Assumption: the SISFOH household classification is valid for about three years");
-  r.real("juntos.take_up", 0.9, 0, 1, "probability",
+  v.real("juntos.take_up", take_up, {0, 1}, "probability",
          "Probability that an eligible household in a covered district enrols (a fixed household trait: those "
          "who decline never enrol)",
          calib);
-  r.real("juntos.transfer_pen", 200, 0, 100000, "PEN per two months",
+  v.real("juntos.transfer_pen", transfer_pen, {0, 100000}, "PEN per two months",
          "Base transfer paid every two months (odd month indices: February, April...) to compliant households",
-         "MODEL.md: PEN 200 every two months");
-  r.real("juntos.compliance_base", 0.94, 0, 1, "probability per check",
+         "MIDIS, Juntos fact sheet: PEN 200 every two months");
+  v.real("juntos.compliance_base", compliance_base, {0, 1}, "probability per check",
          "Probability of meeting all co-responsibilities in a two-month period (school attendance from age 3, "
          "health check-ups for children under 5 and pregnant women) for a household of median propensity in a "
          "centre with market access 0.5",
-         "Calibrated so that about 92% of affiliated households are paid per round (MODEL.md: 85-95%, 93.8% "
-         "in one region)");
-  r.real("juntos.compliance_access_effect", 1.0, -10, 10, "log-odds per unit of market access",
+         "Calibrated so that about 92% of affiliated households are paid per round (MIDIS, Juntos payment "
+         "rounds: 85-95%, 93.8% in one region)");
+  v.real("juntos.compliance_access_effect", compliance_access_effect, {-10, 10}, "log-odds per unit of market access",
          "Effect of the centre's market access (proxy for access to schools and health posts) on compliance",
          calib);
-  r.real("juntos.compliance_propensity_sd", 0.8, 0, 5, "log-odds",
+  v.real("juntos.compliance_propensity_sd", compliance_propensity_sd, {0, 5}, "log-odds",
          "Standard deviation of the household's persistent compliance propensity (some households fail "
          "repeatedly)",
          calib);
-  r.boolean("juntos.top_ups", false,
+  v.boolean("juntos.top_ups", top_ups,
             "Pay the top-ups for pregnant women and infants and for upper-secondary students",
-            "MODEL.md: top-ups since about 2019; default is the period before them");
-  r.real("juntos.top_up_early_childhood_pen", 100, 0, 100000, "PEN per two months",
+            "MIDIS, Juntos: top-ups since about 2019; the default is the period before them");
+  v.real("juntos.top_up_early_childhood_pen", top_up_early_childhood_pen, {0, 100000}, "PEN per two months",
          "Top-up per household with a pregnant woman or an infant (paid with the base transfer)",
-         "MODEL.md: PEN 100 per two months for pregnant women and infants");
-  r.integer("juntos.top_up_infant_age_months", 12, 1, 120, "months",
+         "MIDIS, Juntos: PEN 100 per two months for pregnant women and infants");
+  v.integer("juntos.top_up_infant_age_months", top_up_infant_age_months, {1, 120}, "months",
             "A child younger than this counts as an infant for the early-childhood top-up",
             "Assumption: infant = first year of life");
-  r.real("juntos.top_up_secondary_pen", 80, 0, 100000, "PEN per two months per student",
+  v.real("juntos.top_up_secondary_pen", top_up_secondary_pen, {0, 100000}, "PEN per two months per student",
          "Top-up per upper-secondary student (member from top_up_secondary_min_age_years to the child age limit "
          "who has not finished secondary school)",
-         "MODEL.md: PEN 80 per upper-secondary student");
-  r.integer("juntos.top_up_secondary_min_age_years", 14, 0, 30, "years",
-            "Youngest age counted as an upper-secondary student",
-            "Assumption: upper secondary = third to fifth year of secondary school, from about age 14");
-  r.real("juntos.admin_cost_pen_per_month", 15, 0, 100000, "PEN per affiliated household-month",
+         "MIDIS, Juntos: PEN 80 per two months per upper-secondary student");
+  v.years_as_months("juntos.top_up_secondary_min_age_years", top_up_secondary_min_age_months, {0, 30},
+                    "Youngest age counted as an upper-secondary student",
+                    "Assumption: upper secondary = third to fifth year of secondary school, from about age 14");
+  v.real("juntos.admin_cost_pen_per_month", admin_cost_pen_per_month, {0, 100000}, "PEN per affiliated household-month",
          "Administrative cost of Juntos per affiliated household and month (besides the transfers)",
          "Assumption: a budget of about PEN 0.9-1.0 billion a year for about 700k affiliated households, of "
          "which about 85-90% is transfers");
-  r.choice("juntos.coordination", "informal", {"none", "informal", "formal"},
+  v.choice("juntos.coordination", coordination, kJuntosCoordinationChoices,
            "How strongly Juntos local managers promote HW practices (home gardens, waste pits, savings) to "
            "affiliated households in centres where HW operates",
-           "MODEL.md: managers informally promote some HW practices; formal is a policy lever");
-  r.real("juntos.coordination_push_informal", 0.002, 0, 1, "probability per month",
+           "Building bridges between social and productive inclusion policies (World Bank economic inclusion "
+           "series): Juntos managers informally promote some HW practices; formal is a policy lever");
+  v.real("juntos.coordination_push_informal", coordination_push_informal, {0, 1}, "probability per month",
          "Extra monthly adoption hazard of vegetable gardens and waste pits under informal coordination", calib);
-  r.real("juntos.coordination_push_formal", 0.008, 0, 1, "probability per month",
+  v.real("juntos.coordination_push_formal", coordination_push_formal, {0, 1}, "probability per month",
          "Extra monthly adoption hazard of vegetable gardens and waste pits under formal coordination", calib);
-  r.real("juntos.coordination_saving_boost_informal", 0.005, 0, 1, "share of income",
+  v.real("juntos.coordination_saving_boost_informal", coordination_saving_boost_informal, {0, 1}, "share of income",
          "Increase in the saving rate under informal coordination", calib);
-  r.real("juntos.coordination_saving_boost_formal", 0.02, 0, 1, "share of income",
+  v.real("juntos.coordination_saving_boost_formal", coordination_saving_boost_formal, {0, 1}, "share of income",
          "Increase in the saving rate under formal coordination", calib);
-  r.constraint({"juntos.coordination_formal_at_least_informal",
-                {"juntos.coordination_push_informal", "juntos.coordination_push_formal",
-                 "juntos.coordination_saving_boost_informal", "juntos.coordination_saving_boost_formal"},
-                [](const ParamSet& p) -> std::optional<std::string> {
-                  if (p.real("juntos.coordination_push_formal") < p.real("juntos.coordination_push_informal") ||
-                      p.real("juntos.coordination_saving_boost_formal") <
-                          p.real("juntos.coordination_saving_boost_informal"))
-                    return "formal coordination must be at least as strong as informal coordination";
-                  return std::nullopt;
-                }});
-  r.constraint({"juntos.top_up_secondary_below_child_age",
-                {"juntos.top_up_secondary_min_age_years", "juntos.max_child_age_years"},
-                [](const ParamSet& p) -> std::optional<std::string> {
-                  if (p.integer("juntos.top_up_secondary_min_age_years") >= p.integer("juntos.max_child_age_years"))
-                    return "juntos.top_up_secondary_min_age_years must be below juntos.max_child_age_years";
-                  return std::nullopt;
-                }});
+  v.constraint(
+      "juntos.coordination_formal_at_least_informal",
+      [](const JuntosParams& p) -> std::optional<std::string> {
+        if (p.coordination_push_formal < p.coordination_push_informal ||
+            p.coordination_saving_boost_formal < p.coordination_saving_boost_informal)
+          return "formal coordination must be at least as strong as informal coordination";
+        return std::nullopt;
+      },
+      coordination_push_informal, coordination_push_formal, coordination_saving_boost_informal,
+      coordination_saving_boost_formal);
+  v.constraint(
+      "juntos.top_up_secondary_below_child_age",
+      [](const JuntosParams& p) -> std::optional<std::string> {
+        if (p.top_up_secondary_min_age_months >= p.max_child_age_months)
+          return "juntos.top_up_secondary_min_age_years must be below juntos.max_child_age_years";
+        return std::nullopt;
+      },
+      top_up_secondary_min_age_months, max_child_age_months);
 }
+
+JuntosParams JuntosParams::from(const ParamSet& params) { return read_params<JuntosParams>(params); }
+
+void Juntos::register_params(Registry& r) { declare_params<JuntosParams>(r); }
 
 Juntos::Juntos(UniformSource uniform_override) : uniform_override_(std::move(uniform_override)) {}
 
@@ -422,9 +373,9 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   // Parameters as locals (byte stores may alias members; see eligibility).
   const int m = ctx.month;
   const bool pay_month = payment_month(m);
-  const bool coordinate = p_.coordination_push > 0.0 || p_.coordination_saving_boost > 0.0;
-  const auto push_pen = static_cast<float>(p_.coordination_push);
-  const auto boost = static_cast<float>(p_.coordination_saving_boost);
+  const bool coordinate = p_.coordination_push() > 0.0 || p_.coordination_saving_boost() > 0.0;
+  const auto push_pen = static_cast<float>(p_.coordination_push());
+  const auto boost = static_cast<float>(p_.coordination_saving_boost());
   const double transfer_pen = p_.transfer_pen, admin = p_.admin_cost_pen_per_month;
   const UniformSource* const override_u = uniform_override_ ? &uniform_override_ : nullptr;
   const std::uint32_t begin = block.household_begin, end = block.household_end;

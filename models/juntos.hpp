@@ -1,5 +1,5 @@
 // File: models/juntos.hpp
-// Juntos, Peru's conditional cash transfer (MODEL.md, Process 2): proxy-means-test targeting with
+// Juntos, Peru's conditional cash transfer (MIDIS): proxy-means-test targeting with
 // inclusion and exclusion errors and periodic re-certification, district rollout and take-up, the
 // two-monthly co-responsibility check and payment (a failed check suspends the next payment), exit
 // when no member is eligible any more, the coordination lever with Haku Winay, and Juntos's costs.
@@ -19,6 +19,7 @@
 
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
+#include "sim/param_spec.hpp"
 #include "sim/params.hpp"
 #include "sim/rng.hpp"
 
@@ -35,7 +36,14 @@ enum class JuntosRollout : std::uint8_t { all_at_start = 0, phased = 1 };
 // Why a household last left Juntos (column juntos_exit_reason).
 enum class JuntosExitReason : std::uint8_t { none = 0, aged_out = 1, lost_classification = 2 };
 
-// Parameters of the module, read once in setup (see Juntos::register_params for meanings and sources).
+// The words of the choice parameters (in a scenario) and the values they stand for.
+inline constexpr Choice<JuntosCoordination> kJuntosCoordinationChoices[] = {
+    {"none", JuntosCoordination::none}, {"informal", JuntosCoordination::informal}, {"formal", JuntosCoordination::formal}};
+inline constexpr Choice<JuntosRollout> kJuntosRolloutChoices[] = {{"all_at_start", JuntosRollout::all_at_start},
+                                                                  {"phased", JuntosRollout::phased}};
+
+// Parameters of the module, read once in setup; each field's name, range, unit, description and source
+// are in describe() (models/juntos.cpp), its default is its initial value here.
 struct JuntosParams {
   bool enabled = true;
   int start_month = 0;
@@ -43,7 +51,7 @@ struct JuntosParams {
   double phased_initial_share = 0.2;
   double phased_share_per_year = 0.2;
   double district_poverty_threshold = 0.40;
-  int max_child_age_months = 19 * 12;
+  int max_child_age_months = 19 * 12;  // juntos.max_child_age_years
   double pmt_ubn_weight = 0.3;
   double pmt_land_weight = 0.2;
   double pmt_cutoff = -0.2;
@@ -59,12 +67,27 @@ struct JuntosParams {
   double top_up_early_childhood_pen = 100.0;
   int top_up_infant_age_months = 12;
   double top_up_secondary_pen = 80.0;
-  int top_up_secondary_min_age_months = 14 * 12;
+  int top_up_secondary_min_age_months = 14 * 12;  // juntos.top_up_secondary_min_age_years
   double admin_cost_pen_per_month = 15.0;
   JuntosCoordination coordination = JuntosCoordination::informal;
-  double coordination_push = 0.0;         // for the chosen level, resolved in setup
-  double coordination_saving_boost = 0.0;  // for the chosen level, resolved in setup
+  double coordination_push_informal = 0.002;
+  double coordination_push_formal = 0.008;
+  double coordination_saving_boost_informal = 0.005;
+  double coordination_saving_boost_formal = 0.02;
 
+  // The extra adoption hazard and saving rate of the chosen coordination level (0 without coordination).
+  double coordination_push() const {
+    return coordination == JuntosCoordination::formal     ? coordination_push_formal
+           : coordination == JuntosCoordination::informal ? coordination_push_informal
+                                                          : 0.0;
+  }
+  double coordination_saving_boost() const {
+    return coordination == JuntosCoordination::formal     ? coordination_saving_boost_formal
+           : coordination == JuntosCoordination::informal ? coordination_saving_boost_informal
+                                                          : 0.0;
+  }
+
+  template <class V> void describe(V& v);
   static JuntosParams from(const ParamSet& params);
 };
 

@@ -211,7 +211,7 @@ TEST(Juntos, RegistersParametersWithDefaults) {
   EXPECT_TRUE(ps.violations().empty());
   const JuntosParams p = JuntosParams::from(ps);
   EXPECT_EQ(p.max_child_age_months, 228);
-  EXPECT_GT(p.coordination_push, 0.0);
+  EXPECT_GT(p.coordination_push(), 0.0);
 }
 
 TEST(Juntos, FakeGeneratorGivesExactPaymentSchedule) {
@@ -628,8 +628,8 @@ TEST(Juntos, CoordinationPushesGardensWastePitsAndSavingsOnlyWhereHwOperates) {
     EXPECT_EQ(push[garden], push[waste]);
     const JuntosParams p = JuntosParams::from(ps);
     // One month's push; the saving boost is held (not accumulated) while HW operates.
-    EXPECT_FLOAT_EQ(push[garden], static_cast<float>(p.coordination_push));
-    EXPECT_FLOAT_EQ(saving[0], hw_stock + static_cast<float>(p.coordination_saving_boost));
+    EXPECT_FLOAT_EQ(push[garden], static_cast<float>(p.coordination_push()));
+    EXPECT_FLOAT_EQ(saving[0], hw_stock + static_cast<float>(p.coordination_saving_boost()));
     garden_push.push_back(push[garden]);
     boost.push_back(saving[0] - hw_stock);
     // HW leaves the centre: no more push, and Juntos withdraws its share of the saving boost.
