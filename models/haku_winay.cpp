@@ -36,51 +36,18 @@ void mark_flows_written(std::vector<std::uint8_t>& flags, std::uint32_t centre) 
   std::atomic_ref<std::uint8_t>(flags[centre]).store(1, std::memory_order_relaxed);
 }
 
-std::string tech_param(const char* prefix, int k) { return std::string(prefix) + kTechNames[static_cast<std::size_t>(k)]; }
-std::string business_param(const char* prefix, int t) {
-  return std::string(prefix) + kBusinessTypeNames[static_cast<std::size_t>(t)];
-}
-
-// Defaults per technology: asset cost (PEN) and share of participants who take the asset when it is on
-// the nucleus's menu (and suits the household). Shares are set near the published ITT effect / 0.72
-// (participation) / 0.9 (adoption given the asset) for the evaluated technologies.
-struct TechDefault {
-  double cost_pen;
-  double take_share;
-};
-constexpr std::array<TechDefault, kTechCount> kTechDefaults = {{
-    {500.0, 0.60},   // vegetable_garden: fitotoldo / garden kit and seeds; ITT +22 points (fitted, was 0.38)
-    {250.0, 0.15},   // organic_fertiliser_prep: compost and biol kit; ITT +11 (fitted, was 0.18)
-    {150.0, 0.99},   // organic_fertiliser_use: inputs and training; ITT +33 (fitted, was 0.55)
-    {1200.0, 1.00},  // sprinkler_irrigation: kit; only households with year-round water; ITT +20 (fitted, capped; was 0.85)
-    {450.0, 0.23},   // cultivated_pasture: seed and establishment; only with land; ITT +11 (fitted, was 0.22)
-    {900.0, 0.53},   // small_animal_shed: guinea-pig shed; ITT +23 (fitted, was 0.38)
-    {300.0, 0.30},   // improved_andean_crops: improved seed
-    {450.0, 0.50},   // improved_stove
-    {400.0, 0.40},   // safe_water: filter, tank
-    {150.0, 0.40},   // waste_pit
-}};
-
 // Nucleus priorities over the menu before suitability (higher first); sprinkler and pasture enter only
 // where the area suits them, sheds and Andean crops rise with market access.
 constexpr std::array<double, kTechCount> kMenuPriority = {0.95, 0.90, 1.00, 0.92, 0.80, 0.85, 0.60, 0.75, 0.70, 0.50};
 
-struct BusinessDefault {
-  double share;
-  double annual_return;  // annual profit per PEN of equipment capital, for a lone business in its market
-};
-constexpr std::array<BusinessDefault, kBusinessTypeCount> kBusinessDefaults = {{
-    {0.30, 0.55},  // guinea_pigs
-    {0.15, 0.60},  // dairy
-    {0.14, 0.70},  // bakery_food
-    {0.12, 0.45},  // textiles_crafts
-    {0.06, 0.50},  // rural_tourism
-    {0.08, 0.60},  // fish_farming
-    {0.15, 0.55},  // cattle_fattening
-}};
-
-constexpr std::array<const char*, kCoachingPlanCount> kPlanNames = {"guinea_pigs", "pasture", "crop_diversification",
-                                                                    "small_business"};
+// Whether shares (of business lines, of coaching goals) sum to one; the error text names them as `what`.
+template <std::size_t N>
+std::optional<std::string> sums_to_one(const std::array<double, N>& shares, const std::string& what) {
+  double s = 0.0;
+  for (double x : shares) s += x;
+  if (std::abs(s - 1.0) > 1e-6) return what + " must sum to 1 (they sum to " + format_value(s) + ")";
+  return std::nullopt;
+}
 
 inline bool on_menu(std::uint16_t menu, int k) { return (menu >> k) & 1u; }
 
@@ -114,394 +81,282 @@ int months_to_juntos_age_out(const std::int16_t* ages) {
 // ---------------------------------------------------------------------------------------------------------
 // Parameters.
 
-void HakuWinay::register_params(Registry& r) {
-  const std::string brief = "MODEL.md (IEP/UC Davis evaluation of the 2017 cohort; FONCODES design)";
+template <class V>
+void HakuWinayParams::describe(V& v) {
   const std::string assumption = "Assumption (docs/calibration.md, Haku Winay)";
-  // Targeting (Process 3).
-  r.boolean("haku_winay.enabled", true, "Run Haku Winay in this arm (false: no centre is selected; columns still exist)",
-            "Scenario choice");
-  r.choice("haku_winay.targeting", "rule_2017", {"rule_2017", "pre_2017", "juntos_focalised"},
-           "Centre targeting rule: rule_2017 (>=40 households, UBN share >=60%, district poverty >40%, "
-           "subsistence farms); pre_2017 (also requires Juntos households in the centre); juntos_focalised "
-           "(requires a minimum Juntos share and starts centres with the highest Juntos share first). The "
-           "toggles below set the thresholds of every preset and can add criteria to it",
-           brief);
-  r.integer("haku_winay.min_households", 40, 0, 1'000'000, "households",
-            "Minimum households in a centre (0 drops the criterion)", "MODEL.md: 2017 rule, at least 40 households");
-  r.real("haku_winay.min_ubn_share", 0.6, 0, 1, "share of households",
-         "Minimum share of households with an unmet basic need (0 drops it); the evaluation's threshold",
-         "MODEL.md: 2017 rule, at least 60%");
-  r.real("haku_winay.min_district_poverty", 0.4, 0, 1, "share of people",
-         "District poverty rate must be above this (0 drops it)", "MODEL.md: 2017 rule, above 40%");
-  r.boolean("haku_winay.require_malnutrition_priority", false,
-            "Require the district to be a chronic child malnutrition priority district", assumption);
-  r.real("haku_winay.subsistence_share", 0.2, 0, 1, "share of households",
-         "Predominance of subsistence farms: minimum share of a centre's households farming under "
-         "subsistence_max_land_ha with at least subsistence_min_farm_labour_share of their labour in farming "
-         "(0 drops it). At 0.2 it removes about one eligible centre in eight of the default synthetic population",
-         "MODEL.md: 2017 rule (subsistence farms under 1.3 ha, 75%+ labour in farming); threshold an assumption");
-  r.real("haku_winay.subsistence_max_land_ha", 1.3, 0, 100, "ha", "A subsistence farm has less land than this",
-         "MODEL.md: under 1.3 ha");
-  r.real("haku_winay.subsistence_min_farm_labour_share", 0.75, 0, 1, "share of labour",
-         "A subsistence farm puts at least this share of household labour in farming", "MODEL.md: 75%+");
-  r.boolean("haku_winay.require_juntos_presence", false,
-            "Require at least one Juntos household in the centre (always on under pre_2017 and juntos_focalised)",
-            "MODEL.md: earlier rules required Juntos presence");
-  r.real("haku_winay.min_juntos_share", 0.0, 0, 1, "share of households",
-         "Minimum share of Juntos households in the centre, any rule (0 drops it)", assumption);
-  r.real("haku_winay.focalised_min_juntos_share", 0.3, 0, 1, "share of households",
-         "Minimum Juntos share of a centre under the juntos_focalised rule", assumption);
-  r.boolean("haku_winay.rank_by_juntos_share", false,
-            "Start eligible centres with the highest Juntos share first (always on under juntos_focalised)",
-            "MODEL.md: a counterfactual rule ranks centres by Juntos share");
-  r.boolean("haku_winay.border_exception", false,
-            "Centres in border areas are exempt from the household minimum and the UBN share", assumption);
-  r.integer("haku_winay.only_district", -1, -1, 2'000'000, "district index",
-            "Restrict Haku Winay to the centres of one district (-1: no restriction); for controlled experiments "
-            "and tests of common random numbers",
-            "Scenario choice");
-  r.choice("haku_winay.household_offer", "all", {"all", "juntos_only", "juntos_exiting"},
+  const std::string evaluation = "IEP/UC Davis evaluation of the 2017 HW cohort (Rural Synergies Peru brief)";
+  const std::string design = "World Bank, Haku Winay: An Economic Inclusion Program in Peru (case study)";
+  // Targeting (the centre rule's parameters are TargetingRule's, models/hw_targeting.cpp).
+  v.boolean("haku_winay.enabled", enabled,
+            "Run Haku Winay in this arm (false: no centre is selected; columns still exist)", "Scenario choice");
+  rule.describe(v);
+  v.choice("haku_winay.household_offer", household_offer, kHwHouseholdOfferChoices,
            "Households of a selected centre offered HW: all (the real design: open to all), juntos_only (Juntos "
            "households), juntos_exiting (Juntos households whose youngest child turns 19 within "
            "exit_window_months: HW as the exit from Juntos)",
-           "MODEL.md: policy arms (HW as the exit from Juntos)");
-  r.integer("haku_winay.exit_window_months", 36, 0, 600, "months",
+           "Scenario choice: the policy arms of HW as the exit from Juntos (HW was designed as Juntos's exit "
+           "strategy; " + design + ")");
+  v.integer("haku_winay.exit_window_months", exit_window_months, {0, 600}, "months",
             "Under juntos_exiting: months before ageing out of Juntos in which a household is offered HW", assumption);
 
   // Rollout.
-  r.integer("haku_winay.first_cohort_year", 2017, 1990, 2100, "year", "First year in which a cohort of centres starts",
-            "MODEL.md: the evaluated 2017 cohort starts in 2017");
-  r.integer("haku_winay.last_cohort_year", 2021, 1990, 2100, "year", "Last year in which a cohort starts", assumption);
-  r.integer("haku_winay.start_month_of_year", 7, 1, 12, "month of year",
+  v.integer("haku_winay.first_cohort_year", first_cohort_year, {1990, 2100}, "year",
+            "First year in which a cohort of centres starts", evaluation + ": the evaluated cohort starts in 2017");
+  v.integer("haku_winay.last_cohort_year", last_cohort_year, {1990, 2100}, "year", "Last year in which a cohort starts",
+            assumption);
+  v.integer("haku_winay.start_month_of_year", start_month_of_year, {1, 12}, "month of year",
             "Calendar month in which a cohort's first programme month falls (the cohort is chosen in January)",
             "Assumption: nuclei sign agreements mid-year; the evaluation's baseline was late 2017 to early 2018");
-  r.choice("haku_winay.rollout_limit", "eligible_share", {"eligible_share", "households", "budget"},
+  v.choice("haku_winay.rollout_limit", rollout_limit, kHwRolloutLimitChoices,
            "What limits a yearly cohort: eligible_share (a share of the households offered in eligible centres), "
            "households (households_per_year offered households), budget (budget_pen_per_year of expected "
            "three-year cost)",
-           "MODEL.md: a yearly budget limits how many households start each year");
-  r.real("haku_winay.eligible_share_per_year", 0.15, 0, 1, "share of eligible households",
+           design + ": a yearly budget limits how many households start each year");
+  v.real("haku_winay.eligible_share_per_year", eligible_share_per_year, {0, 1}, "share of eligible households",
          "Cohort size under eligible_share: share of the offered households in eligible centres started per year",
-         "Assumption: with 72% take-up, five cohorts reach about half of eligible households (MODEL.md: 47%)");
-  r.real("haku_winay.households_per_year", 2000, 0, 1e9, "households",
+         "Assumption: with 72% take-up, five cohorts reach about half of eligible households (MIDIS, Haku Winay "
+         "fact sheet: about 47% of eligible households reached by 2020)");
+  v.real("haku_winay.households_per_year", households_per_year, {0, 1e9}, "households",
          "Cohort size under households: offered households started per year", "Scenario choice");
-  r.real("haku_winay.budget_pen_per_year", 10e6, 0, 1e12, "PEN",
+  v.real("haku_winay.budget_pen_per_year", budget_pen_per_year, {0, 1e12}, "PEN",
          "Cohort size under budget: expected total three-year cost of the centres started per year",
-         "MODEL.md: HW budget PEN 178 million in 2017 (national; scale to the synthetic population)");
-  r.choice("haku_winay.priority", "random", {"random", "ubn_share", "juntos_share"},
+         "MIDIS, Haku Winay fact sheet: budget PEN 178 million in 2017 (national; scale to the synthetic "
+         "population)");
+  v.choice("haku_winay.priority", priority, kHwPriorityChoices,
            "Order in which eligible centres start (overridden by juntos share under rank_by_juntos_share)",
            "Assumption: allocation among eligible centres was not by UBN rank");
-  r.real("haku_winay.nucleus_min_participants", 80, 1, 100000, "households",
+  v.real("haku_winay.nucleus_min_participants", nucleus_min_participants, {1, 100000}, "households",
          "An executing nucleus gathers neighbouring selected centres until it expects this many participants",
-         "MODEL.md: nuclei of about 80-110 households");
-  r.real("haku_winay.nucleus_max_participants", 110, 1, 100000, "households",
+         design + ": nuclei of about 80-110 households");
+  v.real("haku_winay.nucleus_max_participants", nucleus_max_participants, {1, 100000}, "households",
          "A centre is not added to a nucleus if that would take it above this many expected participants",
-         "MODEL.md: nuclei of about 80-110 households");
+         design + ": nuclei of about 80-110 households");
 
   // Participation.
-  r.real("haku_winay.takeup_rate", 0.72, 0, 1, "share of offered households",
+  v.real("haku_winay.takeup_rate", takeup_rate, {0, 1}, "share of offered households",
          "Mean take-up in a selected centre (the intercept is set so each centre's expected take-up is this)",
-         "MODEL.md: HW reached 72% of households in the ITT group");
-  r.real("haku_winay.takeup_interest_sd", 1.0, 0, 10, "log-odds", "Spread of unobserved interest in HW", assumption);
-  r.real("haku_winay.takeup_juntos_logit", 0.1, -10, 10, "log-odds",
+         evaluation + ": HW reached 72% of households in the ITT group");
+  v.real("haku_winay.takeup_interest_sd", takeup_interest_sd, {0, 10}, "log-odds", "Spread of unobserved interest in HW",
+         assumption);
+  v.real("haku_winay.takeup_juntos_logit", takeup_juntos_logit, {-10, 10}, "log-odds",
          "Higher take-up of Juntos households (promoted by Juntos managers)",
-         "Fitted (was 0.3): HW reached 72% of the evaluation's ITT group, Juntos households (MODEL.md); 0.3 gave 75%");
-  r.real("haku_winay.takeup_farm_labour_logit", 1.0, -10, 10, "log-odds per unit share",
+         "Fitted (was 0.3): HW reached 72% of the evaluation's ITT group, Juntos households (" + evaluation +
+             "); 0.3 gave 75%");
+  v.real("haku_winay.takeup_farm_labour_logit", takeup_farm_labour_logit, {-10, 10}, "log-odds per unit share",
          "Higher take-up with more labour in farming", assumption);
-  r.real("haku_winay.takeup_locus_logit", 0.0, -10, 10, "log-odds per z",
+  v.real("haku_winay.takeup_locus_logit", takeup_locus_logit, {-10, 10}, "log-odds per z",
          "Take-up by locus of control (0: the better-off do not select in)",
-         "MODEL.md: inequality of effects is not because better-off households participate more");
-  r.real("haku_winay.spill_in_share", 0.0, 0, 1, "probability",
+         evaluation + ": the inequality of effects is not because better-off households participate more");
+  v.real("haku_winay.spill_in_share", spill_in_share, {0, 1}, "probability",
          "Imperfect assignment: probability that a household of a non-selected centre just below the UBN "
          "threshold (within spill_in_band) in a district with a new cohort is reached anyway",
-         "MODEL.md: HW reached 24% of the evaluation's control group (set 0.24 for the virtual evaluation)");
-  r.real("haku_winay.spill_in_band", 0.1, 0, 1, "share",
-         "Width of the UBN band below the threshold where spill-in happens", "MODEL.md: control centres 50-60%");
+         evaluation + ": HW reached 24% of the control group (set 0.24 for the virtual evaluation)");
+  v.real("haku_winay.spill_in_band", spill_in_band, {0, 1}, "share",
+         "Width of the UBN band below the threshold where spill-in happens",
+         evaluation + ": control centres had a 50-60% UBN share");
 
   // Year 1: trainers and assets.
   const char* year_names[3] = {"year1", "year2", "year3"};
-  const int vmin[3] = {2, 1, 0}, vmax[3] = {4, 3, 2};
   for (int y = 0; y < 3; ++y) {
-    r.integer(std::string("haku_winay.visits_") + year_names[y] + "_min", vmin[y], 0, 31, "visits per month",
-              std::string("Fewest trainer (yachachiq) visits per month in programme ") + year_names[y],
-              y == 0 ? "MODEL.md: 2-4 visits a month in year 1" : assumption);
-    r.integer(std::string("haku_winay.visits_") + year_names[y] + "_max", vmax[y], 0, 31, "visits per month",
-              std::string("Most trainer visits per month in programme ") + year_names[y],
-              y == 0 ? "MODEL.md: 2-4 visits a month in year 1" : assumption);
+    const std::string visits_source = y == 0 ? design + ": 2-4 trainer visits a month in year 1" : assumption;
+    v.integer(std::string("haku_winay.visits_") + year_names[y] + "_min", visits_min[static_cast<std::size_t>(y)],
+              {0, 31}, "visits per month", std::string("Fewest trainer (yachachiq) visits per month in programme ") +
+                                                year_names[y],
+              visits_source);
+    v.integer(std::string("haku_winay.visits_") + year_names[y] + "_max", visits_max[static_cast<std::size_t>(y)],
+              {0, 31}, "visits per month", std::string("Most trainer visits per month in programme ") + year_names[y],
+              visits_source);
   }
-  r.real("haku_winay.trainer_cost_per_visit_pen", 20, 0, 10000, "PEN per visit",
+  v.real("haku_winay.trainer_cost_per_visit_pen", trainer_cost_per_visit_pen, {0, 10000}, "PEN per visit",
          "Trainer cost per household visit (yachachiq fee and materials)", assumption);
-  r.real("haku_winay.visit_push", 0.001, 0, 1, "probability per visit",
+  v.real("haku_winay.visit_push", visit_push, {0, 1}, "probability per visit",
          "Extra monthly adoption hazard per trainer visit, for each technology on the nucleus's menu", assumption);
-  r.real("haku_winay.asset_push", 0.3, 0, 1, "probability per month",
+  v.real("haku_winay.asset_push", asset_push, {0, 1}, "probability per month",
          "Extra monthly adoption hazard of a technology whose asset was delivered, while under support", assumption);
-  for (int k = 0; k < kTechCount; ++k) {
-    r.real(tech_param("haku_winay.asset_cost_pen.", k), kTechDefaults[static_cast<std::size_t>(k)].cost_pen, 0, 100000,
-           "PEN", std::string("Cost of the HW asset for ") + kTechNames[static_cast<std::size_t>(k)],
-           "Assumption: menu totals PEN 3,500-6,200 per household with trainers (MODEL.md)");
-    r.real(tech_param("haku_winay.asset_take_share.", k), kTechDefaults[static_cast<std::size_t>(k)].take_share, 0, 1,
-           "share of participants",
-           std::string("Share of participants who take the ") + kTechNames[static_cast<std::size_t>(k)] +
-               " asset when it is on the menu and suits them",
+  for (std::size_t k = 0; k < kTechCount; ++k) {
+    const std::string tech = kTechNames[k];
+    v.real("haku_winay.asset_cost_pen." + tech, asset_cost_pen[k], {0, 100000}, "PEN",
+           "Cost of the HW asset for " + tech,
+           "Assumption: the menu totals PEN 3,500-6,200 per household with trainers (" + design + ")");
+    v.real("haku_winay.asset_take_share." + tech, asset_take_share[k], {0, 1}, "share of participants",
+           "Share of participants who take the " + tech + " asset when it is on the menu and suits them",
            "Fitted to the published ITT adoption effects by tools/calibrate.py (docs/calibration.md)");
   }
-  r.real("haku_winay.sprinkler_min_water_share", 0.1, 0, 1, "share of households",
+  v.real("haku_winay.sprinkler_min_water_share", sprinkler_min_water_share, {0, 1}, "share of households",
          "Sprinklers are on a nucleus's menu only if at least this share of its households has year-round water "
          "(and are delivered only to households with it)",
-         "MODEL.md: sprinkler irrigation needs year-round water");
-  r.real("haku_winay.pasture_min_altitude_m", 3200, 0, 7000, "m",
+         design + ": sprinkler irrigation needs year-round water");
+  v.real("haku_winay.pasture_min_altitude_m", pasture_min_altitude_m, {0, 7000}, "m",
          "Cultivated pasture is on the menu of nuclei at least this high (or with enough land)", assumption);
-  r.real("haku_winay.pasture_min_mean_land_ha", 1.5, 0, 100, "ha",
+  v.real("haku_winay.pasture_min_mean_land_ha", pasture_min_mean_land_ha, {0, 100}, "ha",
          "Cultivated pasture is on the menu of nuclei with at least this mean land (or high enough)", assumption);
-  r.real("haku_winay.pasture_min_land_ha", 0.3, 0, 100, "ha",
+  v.real("haku_winay.pasture_min_land_ha", pasture_min_land_ha, {0, 100}, "ha",
          "Pasture assets go only to households with at least this much land", assumption);
-  r.real("haku_winay.budget_cap_per_household_pen", 5700, 0, 1e6, "PEN per household",
+  v.real("haku_winay.budget_cap_per_household_pen", budget_cap_per_household_pen, {0, 1e6}, "PEN per household",
          "Cap on what HW spends on one household's assets, trainer visits and financial education over the "
          "three years (prizes, coaching and administration are outside the cap)",
-         "MODEL.md: about USD 1,700 per household (PEN 3,500-6,200 realised)");
-  r.real("haku_winay.region_effect_northern_highlands", 0.7, 0, 2, "multiplier",
+         design + ": about USD 1,700 per household (PEN 3,500-6,200 realised)");
+  const std::string trainers = "Assumption: HW relies on community trainers (yachachiqs), a tradition of the "
+                               "southern highlands that the northern highlands and the Amazon lack";
+  v.real("haku_winay.region_effect_northern_highlands", region_effect[1], {0, 2}, "multiplier",
          "Programme pushes and business returns in the northern highlands relative to the southern highlands",
-         "MODEL.md: HW works less well without the community-trainer tradition");
-  r.real("haku_winay.region_effect_amazon", 0.6, 0, 2, "multiplier",
-         "Programme pushes and business returns in the Amazon relative to the southern highlands",
-         "MODEL.md: HW works less well without the community-trainer tradition");
+         trainers);
+  v.real("haku_winay.region_effect_amazon", region_effect[2], {0, 2}, "multiplier",
+         "Programme pushes and business returns in the Amazon relative to the southern highlands", trainers);
 
   // Year 2: business competition.
-  r.real("haku_winay.group_join_prob", 0.8, 0, 1, "probability",
+  v.real("haku_winay.group_join_prob", group_join_prob, {0, 1}, "probability",
          "Participant joins a business group in year 2",
          "Assumption: Escobal and Ponce (2016) find gains mostly among households in the business component");
-  r.real("haku_winay.group_mean_size", 3.9, 3, 5, "households", "Target mean size of business groups (3-5 members)",
-         "MODEL.md: groups of 3-5, about 3.9 on average");
-  r.real("haku_winay.plan_weight_capacity", 1.0, -10, 10, "score per log capacity",
+  v.real("haku_winay.group_mean_size", group_mean_size, {3, 5}, "households",
+         "Target mean size of business groups (3-5 members)", design + ": groups of 3-5, about 3.9 on average");
+  v.real("haku_winay.plan_weight_capacity", plan_weight_capacity, {-10, 10}, "score per log capacity",
          "Plan score per unit of the members' mean log productive capacity", assumption);
-  r.real("haku_winay.plan_weight_technologies", 1.0, -10, 10, "score per share",
+  v.real("haku_winay.plan_weight_technologies", plan_weight_technologies, {-10, 10}, "score per share",
          "Plan score per unit of the members' mean share of menu technologies adopted", assumption);
-  r.real("haku_winay.plan_weight_coaching", 0.5, -10, 10, "score per share",
+  v.real("haku_winay.plan_weight_coaching", plan_weight_coaching, {-10, 10}, "score per share",
          "Plan score per unit share of coached members", assumption);
-  r.real("haku_winay.plan_weight_locus", 0.3, -10, 10, "score per z", "Plan score per unit of members' mean locus of control",
+  v.real("haku_winay.plan_weight_locus", plan_weight_locus, {-10, 10}, "score per z",
+         "Plan score per unit of members' mean locus of control", assumption);
+  v.real("haku_winay.plan_noise_sd", plan_noise_sd, {0, 10}, "score", "Noise in the committee's scoring of a plan",
          assumption);
-  r.real("haku_winay.plan_noise_sd", 0.5, 0, 10, "score", "Noise in the committee's scoring of a plan", assumption);
-  r.real("haku_winay.clar_award_share", 0.7, 0, 1, "share of competing groups",
+  v.real("haku_winay.clar_award_share", clar_award_share, {0, 1}, "share of competing groups",
          "The CLAR budget funds this share of a nucleus's competing groups (rounded) at the cohort's prize",
-         "MODEL.md: 56% and 89% of competing groups won in the two cases found");
-  r.real("haku_winay.clar_min_score", -100, -1000, 1000, "score", "Plans scoring below this are not funded", assumption);
-  r.real("haku_winay.prize_early_pen", 7500, 0, 1e6, "PEN per business", "Prize per funded business, early cohorts",
-         "MODEL.md: about PEN 7,500 per business early on");
-  r.real("haku_winay.prize_late_pen", 19500, 0, 1e6, "PEN per business", "Prize per funded business, later cohorts",
-         "MODEL.md: PEN 18,800-20,300 later");
-  r.integer("haku_winay.prize_change_year", 2015, 1990, 2100, "year",
+         design + ": 56% and 89% of competing groups won in the two cases reported");
+  v.real("haku_winay.clar_min_score", clar_min_score, {-1000, 1000}, "score", "Plans scoring below this are not funded",
+         assumption);
+  v.real("haku_winay.prize_early_pen", prize_early_pen, {0, 1e6}, "PEN per business",
+         "Prize per funded business, early cohorts", design + ": about PEN 7,500 per business early on");
+  v.real("haku_winay.prize_late_pen", prize_late_pen, {0, 1e6}, "PEN per business",
+         "Prize per funded business, later cohorts", design + ": PEN 18,800-20,300 later");
+  v.integer("haku_winay.prize_change_year", prize_change_year, {1990, 2100}, "year",
             "Cohorts starting from this year get the later prize", assumption);
-  r.real("haku_winay.prize_equipment_share", 0.6, 0, 1, "share of prize",
+  v.real("haku_winay.prize_equipment_share", prize_equipment_share, {0, 1}, "share of prize",
          "Share of the prize spent on equipment and inputs (the business's capital); the rest is technical assistance",
-         "MODEL.md: 60% equipment and inputs, 40% technical assistance");
-  for (int t = 0; t < kBusinessTypeCount; ++t) {
-    r.real(business_param("haku_winay.business_share.", t), kBusinessDefaults[static_cast<std::size_t>(t)].share, 0, 1,
-           "share of businesses",
-           std::string("Base share of winning groups that start a ") + kBusinessTypeNames[static_cast<std::size_t>(t)] +
+         design + ": 60% equipment and inputs, 40% technical assistance");
+  for (std::size_t t = 0; t < kBusinessTypeCount; ++t) {
+    const std::string type = kBusinessTypeNames[t];
+    v.real("haku_winay.business_share." + type, business_share[t], {0, 1}, "share of businesses",
+           "Base share of winning groups that start a " + type +
                " business (adjusted by members' pasture/sheds, water and market access)",
-           "MODEL.md: common businesses; shares an assumption");
-    r.real(business_param("haku_winay.business_return.", t), kBusinessDefaults[static_cast<std::size_t>(t)].annual_return,
-           0, 10, "PEN per PEN of capital per year",
-           std::string("Annual profit per PEN of equipment of a lone ") + kBusinessTypeNames[static_cast<std::size_t>(t)] +
-               " business with average members",
-           assumption);
+           design + ": the common business lines; shares an assumption");
+    v.real("haku_winay.business_return." + type, business_return[t], {0, 10}, "PEN per PEN of capital per year",
+           "Annual profit per PEN of equipment of a lone " + type + " business with average members", assumption);
   }
-  r.real("haku_winay.business_productivity_sd", 0.6, 0, 5, "log",
-         "Spread of business productivity (log-normal, mean 1)", "Assumption: heterogeneous returns (MODEL.md)");
-  r.real("haku_winay.business_market_crowding", 0.3, 0, 10, "per business",
+  v.real("haku_winay.business_productivity_sd", business_productivity_sd, {0, 5}, "log",
+         "Spread of business productivity (log-normal, mean 1)",
+         "Assumption: heterogeneous returns (Escobal and Ponce 2016: gains concentrated among some households)");
+  v.real("haku_winay.business_market_crowding", business_market_crowding, {0, 10}, "per business",
          "Each extra business of the same type in the district cuts each one's returns: 1/(1 + crowding (n-1))",
-         "MODEL.md: returns fall when many similar businesses sell into the same local market");
-  r.real("haku_winay.business_dynamism_effect", 0.5, 0, 10, "per unit",
+         "Assumption: returns fall when many similar subsidised businesses sell into the same local market");
+  v.real("haku_winay.business_dynamism_effect", business_dynamism_effect, {0, 10}, "per unit",
          "Business returns scale by 1 + effect (market_dynamism - 0.5)", assumption);
-  r.real("haku_winay.business_failure_rate_year", 0.12, 0, 1, "probability per year",
-         "Annual failure probability of a lone business (raised by crowding)", "MODEL.md: some businesses fail");
-  r.real("haku_winay.business_support_failure_reduction", 0.5, 0, 1, "share",
+  v.real("haku_winay.business_failure_rate_year", business_failure_rate_year, {0, 1}, "probability per year",
+         "Annual failure probability of a lone business (raised by crowding)",
+         "Assumption: some funded businesses fail (" + design + ")");
+  v.real("haku_winay.business_support_failure_reduction", business_support_failure_reduction, {0, 1}, "share",
          "Reduction of the failure hazard while HW supports the business (year 3)", assumption);
-  r.real("haku_winay.business_profit_sd_month", 0.3, 0, 5, "share", "Month-to-month noise of business profit", assumption);
+  v.real("haku_winay.business_profit_sd_month", business_profit_sd_month, {0, 5}, "share",
+         "Month-to-month noise of business profit", assumption);
 
   // Year 3: financial education; costs.
-  r.real("haku_winay.fin_ed_attendance", 0.8, 0, 1, "probability", "Participant attends financial education in year 3",
-         assumption);
-  r.real("haku_winay.fin_ed_saving_boost", 0.03, 0, 1, "share of income",
-         "Added to saving_boost of attending households (persists)", "MODEL.md: financial education and savings promotion");
-  r.real("haku_winay.fin_ed_cost_pen", 150, 0, 100000, "PEN per attending household",
+  v.real("haku_winay.fin_ed_attendance", fin_ed_attendance, {0, 1}, "probability",
+         "Participant attends financial education in year 3", assumption);
+  v.real("haku_winay.fin_ed_saving_boost", fin_ed_saving_boost, {0, 1}, "share of income",
+         "Added to saving_boost of attending households (persists)",
+         design + ": financial education and savings promotion in year 3; size assumed");
+  v.real("haku_winay.fin_ed_cost_pen", fin_ed_cost_pen, {0, 100000}, "PEN per attending household",
          "Cost of financial education (booked with trainers, inside the cap)", assumption);
-  r.real("haku_winay.admin_share", 0.12, 0, 5, "share of direct cost",
+  v.real("haku_winay.admin_share", admin_share, {0, 5}, "share of direct cost",
          "FONCODES administration as a share of the direct costs (assets, trainers, prizes, coaching)", assumption);
 
-  // Coaching (Process 7).
-  r.boolean("coaching.enabled", false, "Offer soft-skills coaching to HW households", "MODEL.md: optional add-on");
-  r.real("coaching.saturation", 0.5, 0, 1, "share of participants",
-         "Share of HW participants in a coached centre who are offered coaching",
-         "MODEL.md: the evaluated design offered it to 50% of households");
-  r.real("coaching.centre_share", 1.0, 0, 1, "share of HW centres", "Share of HW centres where coaching is offered",
-         "MODEL.md: 13 centres in the evaluated design");
-  r.real("coaching.attendance", 0.84, 0, 1, "share of offered",
-         "Offered households attending at least four sessions (coached)", "MODEL.md: 84% attended 4+ sessions");
-  r.integer("coaching.start_month", 12, 0, 35, "months since HW start", "First month of the coaching sessions", assumption);
-  r.integer("coaching.duration_months", 6, 1, 36, "months", "Months over which the sessions run", assumption);
-  r.real("coaching.cost_per_offered_household_pen", 300, 0, 100000, "PEN", "Coaching cost per offered household",
-         assumption);
-  r.real("coaching.practice_push", 0.05, 0, 1, "probability per month",
-         "Extra monthly adoption hazard on each practice in a coached household's plan",
-         "MODEL.md: coaching acts on the practices a household put in its plan");
-  r.integer("coaching.push_months", 12, 0, 240, "months", "Months the push lasts after the sessions end", assumption);
-  r.real("coaching.locus_gain", 0.2, -5, 5, "z-score", "Gain in locus of control of coached households",
-         "MODEL.md: coaching acts through aspirations and locus of control");
-  r.real("coaching.spillover", 0.25, 0, 1, "share",
-         "Uncoached households in a coached centre get this share of the practice push, times the coached share",
-         "MODEL.md: spillovers to uncoached neighbours as a parameter");
-  r.real("coaching.business_plan_score", 0.25, -10, 10, "score per share",
-         "CLAR score added per unit share of group members with a small-business goal", assumption);
-  for (int k = 0; k < kCoachingPlanCount; ++k) {
-    const double def[kCoachingPlanCount] = {0.30, 0.20, 0.30, 0.20};
-    r.real(std::string("coaching.plan_share_") + kPlanNames[static_cast<std::size_t>(k)], def[k], 0, 1, "share of plans",
-           std::string("Share of coached households whose goal is ") + kPlanNames[static_cast<std::size_t>(k)],
-           k == 0 ? "MODEL.md: guinea-pig production in nearly 30% of plans" : assumption);
-  }
-
-  // Constraints across parameters.
-  r.constraint({"haku_winay.cohort_years_ordered",
-                {"haku_winay.first_cohort_year", "haku_winay.last_cohort_year"},
-                [](const ParamSet& p) -> std::optional<std::string> {
-                  if (p.integer("haku_winay.first_cohort_year") > p.integer("haku_winay.last_cohort_year"))
-                    return "haku_winay.first_cohort_year must not be after haku_winay.last_cohort_year";
-                  return std::nullopt;
-                }});
-  r.constraint({"haku_winay.nucleus_bounds_ordered",
-                {"haku_winay.nucleus_min_participants", "haku_winay.nucleus_max_participants"},
-                [](const ParamSet& p) -> std::optional<std::string> {
-                  if (p.real("haku_winay.nucleus_min_participants") > p.real("haku_winay.nucleus_max_participants"))
-                    return "haku_winay.nucleus_min_participants must not exceed nucleus_max_participants";
-                  return std::nullopt;
-                }});
-  for (int y = 0; y < 3; ++y) {
+  // Constraints across parameters (coaching's after these).
+  v.constraint(
+      "haku_winay.cohort_years_ordered",
+      [](const HakuWinayParams& p) -> std::optional<std::string> {
+        if (p.first_cohort_year > p.last_cohort_year)
+          return "haku_winay.first_cohort_year must not be after haku_winay.last_cohort_year";
+        return std::nullopt;
+      },
+      first_cohort_year, last_cohort_year);
+  v.constraint(
+      "haku_winay.nucleus_bounds_ordered",
+      [](const HakuWinayParams& p) -> std::optional<std::string> {
+        if (p.nucleus_min_participants > p.nucleus_max_participants)
+          return "haku_winay.nucleus_min_participants must not exceed nucleus_max_participants";
+        return std::nullopt;
+      },
+      nucleus_min_participants, nucleus_max_participants);
+  for (std::size_t y = 0; y < 3; ++y) {
     const std::string lo = std::string("haku_winay.visits_") + year_names[y] + "_min";
     const std::string hi = std::string("haku_winay.visits_") + year_names[y] + "_max";
-    r.constraint({lo + "_not_above_max", {lo, hi}, [lo, hi](const ParamSet& p) -> std::optional<std::string> {
-                    if (p.integer(lo) > p.integer(hi)) return lo + " must not exceed " + hi;
-                    return std::nullopt;
-                  }});
+    v.constraint(
+        lo + "_not_above_max",
+        [y, lo, hi](const HakuWinayParams& p) -> std::optional<std::string> {
+          if (p.visits_min[y] > p.visits_max[y]) return lo + " must not exceed " + hi;
+          return std::nullopt;
+        },
+        visits_min[y], visits_max[y]);
   }
-  std::vector<std::string> business_names, plan_names;
-  for (int t = 0; t < kBusinessTypeCount; ++t) business_names.push_back(business_param("haku_winay.business_share.", t));
-  for (int k = 0; k < kCoachingPlanCount; ++k)
-    plan_names.push_back(std::string("coaching.plan_share_") + kPlanNames[static_cast<std::size_t>(k)]);
-  auto sums_to_one = [](std::vector<std::string> names, std::string what) {
-    return [names, what](const ParamSet& p) -> std::optional<std::string> {
-      double s = 0.0;
-      for (const auto& n : names) s += p.real(n);
-      if (std::abs(s - 1.0) > 1e-6) return what + " must sum to 1 (they sum to " + format_value(s) + ")";
-      return std::nullopt;
-    };
-  };
-  r.constraint({"haku_winay.business_shares_sum_to_one", business_names,
-                sums_to_one(business_names, "haku_winay.business_share.*")});
-  r.constraint({"coaching.plan_shares_sum_to_one", plan_names, sums_to_one(plan_names, "coaching.plan_share_*")});
+  v.constraint(
+      "haku_winay.business_shares_sum_to_one",
+      [](const HakuWinayParams& p) { return sums_to_one(p.business_share, "haku_winay.business_share.*"); },
+      business_share[0], business_share[1], business_share[2], business_share[3], business_share[4],
+      business_share[5], business_share[6]);
+
+  coaching.describe(v);
 }
 
-CoachingParams CoachingParams::from(const ParamSet& p) {
-  CoachingParams c;
-  c.enabled = p.boolean("coaching.enabled");
-  c.saturation = p.real("coaching.saturation");
-  c.centre_share = p.real("coaching.centre_share");
-  c.attendance = p.real("coaching.attendance");
-  c.start_month = static_cast<int>(p.integer("coaching.start_month"));
-  c.duration_months = static_cast<int>(p.integer("coaching.duration_months"));
-  c.cost_per_offered_household_pen = p.real("coaching.cost_per_offered_household_pen");
-  c.practice_push = p.real("coaching.practice_push");
-  c.push_months = static_cast<int>(p.integer("coaching.push_months"));
-  c.locus_gain = p.real("coaching.locus_gain");
-  c.spillover = p.real("coaching.spillover");
-  c.business_plan_score = p.real("coaching.business_plan_score");
-  for (int k = 0; k < kCoachingPlanCount; ++k)
-    c.plan_share[static_cast<std::size_t>(k)] =
-        p.real(std::string("coaching.plan_share_") + kPlanNames[static_cast<std::size_t>(k)]);
-  return c;
+template <class V>
+void CoachingParams::describe(V& v) {
+  const std::string assumption = "Assumption (docs/calibration.md, Haku Winay)";
+  const std::string pilot = "IEP/UC Davis soft-skills coaching pilot with the 2017 HW cohort (Rural Synergies Peru brief)";
+  v.boolean("coaching.enabled", enabled, "Offer soft-skills coaching to HW households",
+            "Scenario choice: the optional add-on of the " + pilot);
+  v.real("coaching.saturation", saturation, {0, 1}, "share of participants",
+         "Share of HW participants in a coached centre who are offered coaching",
+         pilot + ": offered to 50% of households");
+  v.real("coaching.centre_share", centre_share, {0, 1}, "share of HW centres", "Share of HW centres where coaching is offered",
+         pilot + ": 13 centres");
+  v.real("coaching.attendance", attendance, {0, 1}, "share of offered",
+         "Offered households attending at least four sessions (coached)", pilot + ": 84% attended 4+ sessions");
+  v.integer("coaching.start_month", start_month, {0, 35}, "months since HW start", "First month of the coaching sessions",
+            assumption);
+  v.integer("coaching.duration_months", duration_months, {1, 36}, "months", "Months over which the sessions run",
+            assumption);
+  v.real("coaching.cost_per_offered_household_pen", cost_per_offered_household_pen, {0, 100000}, "PEN",
+         "Coaching cost per offered household", assumption);
+  v.real("coaching.practice_push", practice_push, {0, 1}, "probability per month",
+         "Extra monthly adoption hazard on each practice in a coached household's plan",
+         pilot + ": coaching acts on the practices a household put in its plan; size assumed");
+  v.integer("coaching.push_months", push_months, {0, 240}, "months", "Months the push lasts after the sessions end",
+            assumption);
+  v.real("coaching.locus_gain", locus_gain, {-5, 5}, "z-score", "Gain in locus of control of coached households",
+         pilot + ": coaching acts through aspirations and locus of control; size assumed");
+  v.real("coaching.spillover", spillover, {0, 1}, "share",
+         "Uncoached households in a coached centre get this share of the practice push, times the coached share",
+         "Assumption: spillovers to uncoached neighbours, a parameter to explore");
+  v.real("coaching.business_plan_score", business_plan_score, {-10, 10}, "score per share",
+         "CLAR score added per unit share of group members with a small-business goal", assumption);
+  for (std::size_t k = 0; k < kCoachingPlanCount; ++k) {
+    const std::string goal = kCoachingPlanNames[k];
+    v.real("coaching.plan_share_" + goal, plan_share[k], {0, 1}, "share of plans",
+           "Share of coached households whose goal is " + goal,
+           k == 0 ? pilot + ": guinea-pig production in nearly 30% of plans" : assumption);
+  }
+  v.constraint(
+      "coaching.plan_shares_sum_to_one",
+      [](const CoachingParams& p) { return sums_to_one(p.plan_share, "coaching.plan_share_*"); }, plan_share[0],
+      plan_share[1], plan_share[2], plan_share[3]);
 }
 
-HakuWinayParams HakuWinayParams::from(const ParamSet& p) {
-  HakuWinayParams q;
-  q.enabled = p.boolean("haku_winay.enabled");
-  q.rule = TargetingRule::from(p);
-  const std::string& offer = p.choice("haku_winay.household_offer");
-  q.household_offer = offer == "juntos_only"      ? HwHouseholdOffer::juntos_only
-                      : offer == "juntos_exiting" ? HwHouseholdOffer::juntos_exiting
-                                                  : HwHouseholdOffer::all;
-  q.exit_window_months = static_cast<int>(p.integer("haku_winay.exit_window_months"));
-  q.first_cohort_year = static_cast<int>(p.integer("haku_winay.first_cohort_year"));
-  q.last_cohort_year = static_cast<int>(p.integer("haku_winay.last_cohort_year"));
-  q.start_month_of_year = static_cast<int>(p.integer("haku_winay.start_month_of_year"));
-  const std::string& limit = p.choice("haku_winay.rollout_limit");
-  q.rollout_limit = limit == "households" ? HwRolloutLimit::households
-                    : limit == "budget"   ? HwRolloutLimit::budget
-                                          : HwRolloutLimit::eligible_share;
-  q.eligible_share_per_year = p.real("haku_winay.eligible_share_per_year");
-  q.households_per_year = p.real("haku_winay.households_per_year");
-  q.budget_pen_per_year = p.real("haku_winay.budget_pen_per_year");
-  const std::string& priority = p.choice("haku_winay.priority");
-  q.priority = priority == "ubn_share"      ? HwPriority::ubn_share
-               : priority == "juntos_share" ? HwPriority::juntos_share
-                                            : HwPriority::random;
-  q.nucleus_min_participants = p.real("haku_winay.nucleus_min_participants");
-  q.nucleus_max_participants = p.real("haku_winay.nucleus_max_participants");
-  q.takeup_rate = p.real("haku_winay.takeup_rate");
-  q.takeup_interest_sd = p.real("haku_winay.takeup_interest_sd");
-  q.takeup_juntos_logit = p.real("haku_winay.takeup_juntos_logit");
-  q.takeup_farm_labour_logit = p.real("haku_winay.takeup_farm_labour_logit");
-  q.takeup_locus_logit = p.real("haku_winay.takeup_locus_logit");
-  q.spill_in_share = p.real("haku_winay.spill_in_share");
-  q.spill_in_band = p.real("haku_winay.spill_in_band");
-  const char* year_names[3] = {"year1", "year2", "year3"};
-  for (int y = 0; y < 3; ++y) {
-    q.visits_min[static_cast<std::size_t>(y)] =
-        static_cast<int>(p.integer(std::string("haku_winay.visits_") + year_names[y] + "_min"));
-    q.visits_max[static_cast<std::size_t>(y)] =
-        static_cast<int>(p.integer(std::string("haku_winay.visits_") + year_names[y] + "_max"));
-  }
-  q.trainer_cost_per_visit_pen = p.real("haku_winay.trainer_cost_per_visit_pen");
-  q.visit_push = p.real("haku_winay.visit_push");
-  q.asset_push = p.real("haku_winay.asset_push");
-  for (int k = 0; k < kTechCount; ++k) {
-    q.asset_cost_pen[static_cast<std::size_t>(k)] = p.real(tech_param("haku_winay.asset_cost_pen.", k));
-    q.asset_take_share[static_cast<std::size_t>(k)] = p.real(tech_param("haku_winay.asset_take_share.", k));
-  }
-  q.sprinkler_min_water_share = p.real("haku_winay.sprinkler_min_water_share");
-  q.pasture_min_altitude_m = p.real("haku_winay.pasture_min_altitude_m");
-  q.pasture_min_mean_land_ha = p.real("haku_winay.pasture_min_mean_land_ha");
-  q.pasture_min_land_ha = p.real("haku_winay.pasture_min_land_ha");
-  q.budget_cap_per_household_pen = p.real("haku_winay.budget_cap_per_household_pen");
-  q.region_effect = {1.0, p.real("haku_winay.region_effect_northern_highlands"), p.real("haku_winay.region_effect_amazon")};
-  q.group_join_prob = p.real("haku_winay.group_join_prob");
-  q.group_mean_size = p.real("haku_winay.group_mean_size");
-  q.plan_weight_capacity = p.real("haku_winay.plan_weight_capacity");
-  q.plan_weight_technologies = p.real("haku_winay.plan_weight_technologies");
-  q.plan_weight_coaching = p.real("haku_winay.plan_weight_coaching");
-  q.plan_weight_locus = p.real("haku_winay.plan_weight_locus");
-  q.plan_noise_sd = p.real("haku_winay.plan_noise_sd");
-  q.clar_award_share = p.real("haku_winay.clar_award_share");
-  q.clar_min_score = p.real("haku_winay.clar_min_score");
-  q.prize_early_pen = p.real("haku_winay.prize_early_pen");
-  q.prize_late_pen = p.real("haku_winay.prize_late_pen");
-  q.prize_change_year = static_cast<int>(p.integer("haku_winay.prize_change_year"));
-  q.prize_equipment_share = p.real("haku_winay.prize_equipment_share");
-  for (int t = 0; t < kBusinessTypeCount; ++t) {
-    q.business_share[static_cast<std::size_t>(t)] = p.real(business_param("haku_winay.business_share.", t));
-    q.business_return[static_cast<std::size_t>(t)] = p.real(business_param("haku_winay.business_return.", t));
-  }
-  q.business_productivity_sd = p.real("haku_winay.business_productivity_sd");
-  q.business_market_crowding = p.real("haku_winay.business_market_crowding");
-  q.business_dynamism_effect = p.real("haku_winay.business_dynamism_effect");
-  q.business_failure_rate_year = p.real("haku_winay.business_failure_rate_year");
-  q.business_support_failure_reduction = p.real("haku_winay.business_support_failure_reduction");
-  q.business_profit_sd_month = p.real("haku_winay.business_profit_sd_month");
-  q.fin_ed_attendance = p.real("haku_winay.fin_ed_attendance");
-  q.fin_ed_saving_boost = p.real("haku_winay.fin_ed_saving_boost");
-  q.fin_ed_cost_pen = p.real("haku_winay.fin_ed_cost_pen");
-  q.admin_share = p.real("haku_winay.admin_share");
-  q.coaching = CoachingParams::from(p);
-  return q;
+HakuWinayParams HakuWinayParams::from(const ParamSet& params) {
+  HakuWinayParams p = read_params<HakuWinayParams>(params);
+  p.rule = p.rule.with_preset(p.rule.chosen);
+  return p;
 }
+
+void HakuWinay::register_params(Registry& r) { declare_params<HakuWinayParams>(r); }
 
 double HakuWinayParams::expected_capped_cost_pen() const {
   double cost = 0.0;

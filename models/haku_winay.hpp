@@ -1,5 +1,5 @@
 // File: models/haku_winay.hpp
-// Haku Winay / Noa Jayatai, FONCODES's three-year productive programme (MODEL.md, Processes 3-7 and 10),
+// Haku Winay / Noa Jayatai, FONCODES's three-year productive programme,
 // with the soft-skills coaching add-on:
 //   targeting and rollout  centres eligible under a configurable rule (models/hw_targeting.hpp) start in
 //                          yearly cohorts within a household quota or budget, grouped into executing nuclei
@@ -38,6 +38,7 @@
 #include "models/hw_targeting.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
+#include "sim/param_spec.hpp"
 #include "sim/params.hpp"
 #include "sim/rng.hpp"
 
@@ -56,6 +57,14 @@ enum class HwRolloutLimit : std::uint8_t { eligible_share = 0, households = 1, b
 enum class HwPriority : std::uint8_t { random = 0, ubn_share = 1, juntos_share = 2 };
 // Which households of a selected centre are offered the programme.
 enum class HwHouseholdOffer : std::uint8_t { all = 0, juntos_only = 1, juntos_exiting = 2 };
+inline constexpr Choice<HwRolloutLimit> kHwRolloutLimitChoices[] = {{"eligible_share", HwRolloutLimit::eligible_share},
+                                                                    {"households", HwRolloutLimit::households},
+                                                                    {"budget", HwRolloutLimit::budget}};
+inline constexpr Choice<HwPriority> kHwPriorityChoices[] = {
+    {"random", HwPriority::random}, {"ubn_share", HwPriority::ubn_share}, {"juntos_share", HwPriority::juntos_share}};
+inline constexpr Choice<HwHouseholdOffer> kHwHouseholdOfferChoices[] = {{"all", HwHouseholdOffer::all},
+                                                                        {"juntos_only", HwHouseholdOffer::juntos_only},
+                                                                        {"juntos_exiting", HwHouseholdOffer::juntos_exiting}};
 // The goal a coached household sets (column coaching_plan).
 enum class CoachingPlan : std::uint8_t {
   none = 0,
@@ -65,7 +74,11 @@ enum class CoachingPlan : std::uint8_t {
   small_business = 4,        // a stronger business plan in the CLAR competition
 };
 inline constexpr int kCoachingPlanCount = 4;  // excluding none
+inline constexpr std::array<const char*, kCoachingPlanCount> kCoachingPlanNames = {"guinea_pigs", "pasture",
+                                                                                   "crop_diversification", "small_business"};
 
+// Parameters of the soft-skills coaching add-on (coaching.*); each field's name, range, unit, description
+// and source are in describe() (models/haku_winay.cpp), its default is its initial value here.
 struct CoachingParams {
   bool enabled = false;
   double saturation = 0.5;    // share of HW participants in a coached centre who are offered coaching
@@ -79,15 +92,17 @@ struct CoachingParams {
   double locus_gain = 0.2;      // z-score added to locus_of_control at the end of the sessions
   double spillover = 0.25;      // uncoached neighbours get this share of the push, times the coached share
   double business_plan_score = 0.25;  // CLAR score added per unit share of members with a business goal
-  std::array<double, kCoachingPlanCount> plan_share = {0.30, 0.20, 0.30, 0.20};
+  std::array<double, kCoachingPlanCount> plan_share = {0.30, 0.20, 0.30, 0.20};  // by CoachingPlan (none excluded)
 
-  static CoachingParams from(const ParamSet& params);
+  template <class V> void describe(V& v);
 };
 
-// Parameters of the module, read once in setup (see HakuWinay::register_params for meanings and sources).
+// Parameters of the module (haku_winay.* and coaching.*), read once in setup; each field's name, range,
+// unit, description and source are in describe() (models/haku_winay.cpp), its default is its initial
+// value here.
 struct HakuWinayParams {
   bool enabled = true;
-  TargetingRule rule;
+  TargetingRule rule;  // the targeting parameters; from() applies the chosen preset
   HwHouseholdOffer household_offer = HwHouseholdOffer::all;
   int exit_window_months = 36;
   int first_cohort_year = 2017, last_cohort_year = 2021;
@@ -100,23 +115,26 @@ struct HakuWinayParams {
   double nucleus_min_participants = 80.0, nucleus_max_participants = 110.0;
   double takeup_rate = 0.72;
   double takeup_interest_sd = 1.0;
-  double takeup_juntos_logit = 0.3;
+  double takeup_juntos_logit = 0.1;
   double takeup_farm_labour_logit = 1.0;
   double takeup_locus_logit = 0.0;
   double spill_in_share = 0.0;
   double spill_in_band = 0.1;
   std::array<int, 3> visits_min = {2, 1, 0}, visits_max = {4, 3, 2};  // per programme year
   double trainer_cost_per_visit_pen = 20.0;
-  double visit_push = 0.01;
+  double visit_push = 0.001;
   double asset_push = 0.3;
-  std::array<double, kTechCount> asset_cost_pen{};
-  std::array<double, kTechCount> asset_take_share{};
+  // Per technology (Tech order): cost of the asset, and share of participants who take it when it is on the
+  // nucleus's menu and suits them (near the published ITT effect / 0.72 participation / 0.9 adoption given
+  // the asset for the evaluated technologies; fitted by tools/calibrate.py).
+  std::array<double, kTechCount> asset_cost_pen = {500, 250, 150, 1200, 450, 900, 300, 450, 400, 150};
+  std::array<double, kTechCount> asset_take_share = {0.60, 0.15, 0.99, 1.00, 0.23, 0.53, 0.30, 0.50, 0.40, 0.40};
   double sprinkler_min_water_share = 0.1;
   double pasture_min_altitude_m = 3200.0;
   double pasture_min_mean_land_ha = 1.5;
   double pasture_min_land_ha = 0.3;
   double budget_cap_per_household_pen = 5700.0;
-  std::array<double, 3> region_effect = {1.0, 0.7, 0.6};  // by Region
+  std::array<double, 3> region_effect = {1.0, 0.7, 0.6};  // by Region; the southern highlands are the reference
   double group_join_prob = 0.8;
   double group_mean_size = 3.9;
   double plan_weight_capacity = 1.0, plan_weight_technologies = 1.0, plan_weight_coaching = 0.5,
@@ -126,8 +144,10 @@ struct HakuWinayParams {
   double prize_early_pen = 7500.0, prize_late_pen = 19500.0;
   int prize_change_year = 2015;
   double prize_equipment_share = 0.6;
-  std::array<double, kBusinessTypeCount> business_share{};
-  std::array<double, kBusinessTypeCount> business_return{};
+  // Per business type (BusinessType order, none excluded): base share of funded groups, and annual profit
+  // per PEN of equipment for a lone business in its market.
+  std::array<double, kBusinessTypeCount> business_share = {0.30, 0.15, 0.14, 0.12, 0.06, 0.08, 0.15};
+  std::array<double, kBusinessTypeCount> business_return = {0.55, 0.60, 0.70, 0.45, 0.50, 0.60, 0.55};
   double business_productivity_sd = 0.6;
   double business_market_crowding = 0.3;
   double business_dynamism_effect = 0.5;
@@ -140,6 +160,7 @@ struct HakuWinayParams {
   double admin_share = 0.12;
   CoachingParams coaching;
 
+  template <class V> void describe(V& v);
   static HakuWinayParams from(const ParamSet& params);
   // Prize per funded business for a cohort starting in `cohort_year`.
   double prize_pen(int cohort_year) const { return cohort_year < prize_change_year ? prize_early_pen : prize_late_pen; }

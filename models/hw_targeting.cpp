@@ -9,55 +9,85 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <stdexcept>
 
 namespace chacra::models {
 
-const char* to_string(HwTargetingPreset p) {
-  switch (p) {
-    case HwTargetingPreset::rule_2017: return "rule_2017";
-    case HwTargetingPreset::pre_2017: return "pre_2017";
-    case HwTargetingPreset::juntos_focalised: return "juntos_focalised";
-  }
-  return "?";
-}
+const char* to_string(HwTargetingPreset p) { return choice_name(kHwTargetingChoices, p); }
 
-HwTargetingPreset parse_targeting_preset(std::string_view name) {
-  if (name == "rule_2017") return HwTargetingPreset::rule_2017;
-  if (name == "pre_2017") return HwTargetingPreset::pre_2017;
-  if (name == "juntos_focalised") return HwTargetingPreset::juntos_focalised;
-  throw std::invalid_argument("unknown Haku Winay targeting rule '" + std::string(name) + "'");
+template <class V>
+void TargetingRule::describe(V& v) {
+  const std::string assumption = "Assumption (docs/calibration.md, Haku Winay)";
+  const std::string rule_2017 = "FONCODES targeting rule of 2017 (World Bank, Haku Winay: An Economic Inclusion Program in Peru)";
+  v.choice("haku_winay.targeting", chosen, kHwTargetingChoices,
+           "Centre targeting rule: rule_2017 (>=40 households, UBN share >=60%, district poverty >40%, "
+           "subsistence farms); pre_2017 (also requires Juntos households in the centre); juntos_focalised "
+           "(requires a minimum Juntos share and starts centres with the highest Juntos share first). The "
+           "toggles below set the thresholds of every preset and can add criteria to it",
+           "FONCODES targeting rules before and from 2017 (World Bank Haku Winay case study); juntos_focalised "
+           "is a counterfactual of the policy debate on HW as Juntos's exit strategy");
+  v.integer("haku_winay.min_households", min_households, {0, 1'000'000}, "households",
+            "Minimum households in a centre (0 drops the criterion)", rule_2017 + ": at least 40 households");
+  v.real("haku_winay.min_ubn_share", min_ubn_share, {0, 1}, "share of households",
+         "Minimum share of households with an unmet basic need (0 drops it); the evaluation's threshold",
+         rule_2017 + ": at least 60%");
+  v.real("haku_winay.min_district_poverty", min_district_poverty, {0, 1}, "share of people",
+         "District poverty rate must be above this (0 drops it)", rule_2017 + ": above 40%");
+  v.boolean("haku_winay.require_malnutrition_priority", require_malnutrition_priority,
+            "Require the district to be a chronic child malnutrition priority district", assumption);
+  v.real("haku_winay.subsistence_share", subsistence_share, {0, 1}, "share of households",
+         "Predominance of subsistence farms: minimum share of a centre's households farming under "
+         "subsistence_max_land_ha with at least subsistence_min_farm_labour_share of their labour in farming "
+         "(0 drops it). At 0.2 it removes about one eligible centre in eight of the default synthetic population",
+         rule_2017 + ": predominance of subsistence farms (under 1.3 ha, 75%+ labour in farming); the share is an "
+                     "assumption");
+  v.real("haku_winay.subsistence_max_land_ha", subsistence_max_land_ha, {0, 100}, "ha",
+         "A subsistence farm has less land than this", rule_2017 + ": under 1.3 ha");
+  v.real("haku_winay.subsistence_min_farm_labour_share", subsistence_min_farm_labour_share, {0, 1},
+         "share of labour", "A subsistence farm puts at least this share of household labour in farming",
+         rule_2017 + ": 75% or more");
+  v.boolean("haku_winay.require_juntos_presence", require_juntos_presence,
+            "Require at least one Juntos household in the centre (always on under pre_2017 and juntos_focalised)",
+            "FONCODES targeting rules before 2017 required Juntos presence (World Bank Haku Winay case study)");
+  v.real("haku_winay.min_juntos_share", min_juntos_share, {0, 1}, "share of households",
+         "Minimum share of Juntos households in the centre, any rule (0 drops it)", assumption);
+  v.real("haku_winay.focalised_min_juntos_share", focalised_min_juntos_share, {0, 1}, "share of households",
+         "Minimum Juntos share of a centre under the juntos_focalised rule", assumption);
+  v.boolean("haku_winay.rank_by_juntos_share", rank_by_juntos_share,
+            "Start eligible centres with the highest Juntos share first (always on under juntos_focalised)",
+            "Scenario choice: the counterfactual that focalises HW on centres with many Juntos households");
+  v.boolean("haku_winay.border_exception", border_exception,
+            "Centres in border areas are exempt from the household minimum and the UBN share", assumption);
+  v.integer("haku_winay.only_district", only_district, {-1, 2'000'000}, "district index",
+            "Restrict Haku Winay to the centres of one district (-1: no restriction); for controlled experiments "
+            "and tests of common random numbers",
+            "Scenario choice");
 }
+template void TargetingRule::describe(ParamDeclarer&);
+template void TargetingRule::describe(ParamReader&);
 
-TargetingRule TargetingRule::preset(HwTargetingPreset which, const ParamSet& p) {
-  TargetingRule r;
+TargetingRule TargetingRule::with_preset(HwTargetingPreset which) const {
+  TargetingRule r = *this;
+  r.chosen = which;
   r.name = to_string(which);
-  r.min_households = static_cast<int>(p.integer("haku_winay.min_households"));
-  r.min_ubn_share = p.real("haku_winay.min_ubn_share");
-  r.min_district_poverty = p.real("haku_winay.min_district_poverty");
-  r.require_malnutrition_priority = p.boolean("haku_winay.require_malnutrition_priority");
-  r.subsistence_share = p.real("haku_winay.subsistence_share");
-  r.subsistence_max_land_ha = p.real("haku_winay.subsistence_max_land_ha");
-  r.subsistence_min_farm_labour_share = p.real("haku_winay.subsistence_min_farm_labour_share");
-  r.require_juntos_presence = p.boolean("haku_winay.require_juntos_presence");
-  r.min_juntos_share = p.real("haku_winay.min_juntos_share");
-  r.rank_by_juntos_share = p.boolean("haku_winay.rank_by_juntos_share");
-  r.border_exception = p.boolean("haku_winay.border_exception");
-  r.only_district = static_cast<int>(p.integer("haku_winay.only_district"));
   switch (which) {
     case HwTargetingPreset::rule_2017: break;
     case HwTargetingPreset::pre_2017: r.require_juntos_presence = true; break;
     case HwTargetingPreset::juntos_focalised:
       r.require_juntos_presence = true;
       r.rank_by_juntos_share = true;
-      r.min_juntos_share = std::max(r.min_juntos_share, p.real("haku_winay.focalised_min_juntos_share"));
+      r.min_juntos_share = std::max(r.min_juntos_share, r.focalised_min_juntos_share);
       break;
   }
   return r;
 }
 
+TargetingRule TargetingRule::preset(HwTargetingPreset which, const ParamSet& p) {
+  return read_params<TargetingRule>(p).with_preset(which);
+}
+
 TargetingRule TargetingRule::from(const ParamSet& p) {
-  return preset(parse_targeting_preset(p.choice("haku_winay.targeting")), p);
+  const TargetingRule configured = read_params<TargetingRule>(p);
+  return configured.with_preset(configured.chosen);
 }
 
 std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& rule) {

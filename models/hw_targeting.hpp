@@ -1,10 +1,11 @@
 // File: models/hw_targeting.hpp
-// Haku Winay targeting (MODEL.md, Process 3): the centre-level eligibility rule as a list of criteria, the
+// Haku Winay targeting: the centre-level eligibility rule as a list of criteria, the
 // presets of the policy debate (the 2017 rule, the earlier rule that required Juntos presence, and the
 // counterfactual that focalises on centres with many Juntos households), and the per-rule report of how
 // many centres and households each rule makes eligible and how many of them are Juntos households.
 #pragma once
 
+#include "sim/param_spec.hpp"
 #include "sim/params.hpp"
 #include "sim/world.hpp"
 
@@ -17,12 +18,17 @@ namespace chacra::models {
 
 // The rule presets of haku_winay.targeting.
 enum class HwTargetingPreset : std::uint8_t { rule_2017 = 0, pre_2017 = 1, juntos_focalised = 2 };
+inline constexpr Choice<HwTargetingPreset> kHwTargetingChoices[] = {{"rule_2017", HwTargetingPreset::rule_2017},
+                                                                    {"pre_2017", HwTargetingPreset::pre_2017},
+                                                                    {"juntos_focalised", HwTargetingPreset::juntos_focalised}};
 const char* to_string(HwTargetingPreset p);
-HwTargetingPreset parse_targeting_preset(std::string_view name);  // throws std::invalid_argument
 
-// One eligibility rule: a centre is eligible when it meets every active criterion.
+// One eligibility rule: a centre is eligible when it meets every active criterion. Its fields are the
+// haku_winay.* targeting parameters (describe(), models/hw_targeting.cpp; defaults are the initial values
+// here); a preset then adds criteria (with_preset).
 struct TargetingRule {
-  std::string name = "rule_2017";
+  std::string name = "rule_2017";            // the preset's name, for reports (not a parameter)
+  HwTargetingPreset chosen = HwTargetingPreset::rule_2017;  // haku_winay.targeting
   int min_households = 40;                   // at least this many households (0 drops the criterion)
   double min_ubn_share = 0.6;                // at least this share with an unmet basic need (0 drops it)
   double min_district_poverty = 0.4;         // district poverty strictly above this (0 drops it)
@@ -32,15 +38,19 @@ struct TargetingRule {
   double subsistence_min_farm_labour_share = 0.75;  // ...and at least this share of its labour in farming
   bool require_juntos_presence = false;      // at least one Juntos household in the centre
   double min_juntos_share = 0.0;             // share of Juntos households at least this (0 drops it)
+  double focalised_min_juntos_share = 0.3;   // the juntos_focalised preset's minimum Juntos share
   bool rank_by_juntos_share = false;         // rollout priority by Juntos share (not an eligibility test)
   bool border_exception = false;             // border-area centres skip the household and UBN minimums
   int only_district = -1;                    // >= 0: only centres of this district (controlled experiments)
 
-  // The rule configured by the haku_winay.* parameters (preset haku_winay.targeting plus the toggles).
+  template <class V> void describe(V& v);
+  // This rule's thresholds and toggles under a preset: pre_2017 adds the Juntos-presence requirement;
+  // juntos_focalised adds it, ranks by Juntos share and requires at least focalised_min_juntos_share Juntos
+  // households. Toggles can only add criteria to a preset.
+  TargetingRule with_preset(HwTargetingPreset which) const;
+  // The rule configured by the haku_winay.* parameters (the preset haku_winay.targeting applied).
   static TargetingRule from(const ParamSet& params);
-  // A preset with the numeric thresholds and toggles of `params`: pre_2017 adds the Juntos-presence
-  // requirement; juntos_focalised adds it, ranks by Juntos share and requires at least
-  // haku_winay.focalised_min_juntos_share Juntos households. Toggles can only add criteria to a preset.
+  // A preset with the thresholds and toggles of `params`.
   static TargetingRule preset(HwTargetingPreset which, const ParamSet& params);
 };
 
