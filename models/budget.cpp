@@ -83,7 +83,7 @@ void BudgetNeutrality::register_params(Registry& r) {
            "run, budget.scale_parameter is solved so that this arm's spend (cost_juntos_pen + cost_hw_pen summed "
            "over households and the horizon, undiscounted, on replicate 0) equals that arm's within "
            "budget.tolerance_households households' cost; the solved value is recorded in the provenance",
-           "Scenario choice (MODEL.md: budget-neutral versions of the arms)");
+           "Scenario choice: budget-neutral versions of the policy arms (the same total spend)");
   r.choice(kLever, "haku_winay.eligible_share_per_year", levers(),
            "Budget-neutral arm: the coverage lever scaled to match the spend (HW cohort size under its rollout "
            "limit, HW take-up, coaching saturation or centre share, Juntos take-up). HW cohort levers move whole "

@@ -1,5 +1,5 @@
 // File: models/budget.hpp
-// Budget-neutral arms (MODEL.md, "Policy arms": budget-neutral versions with the same total spend). An arm
+// Budget-neutral arms (versions of the policy arms with the same total spend). An arm
 // that sets budget.match_arm: OTHER has one coverage lever (budget.scale_parameter) solved before the run so
 // that its total programme spend (cost_juntos_pen + cost_hw_pen over the horizon, undiscounted, replicate 0)
 // equals OTHER's within budget.tolerance_households households' cost. The solver simulates the arms on

@@ -1,5 +1,5 @@
 // File: models/comparison.hpp
-// Policy comparison (MODEL.md, "Policy arms that users will compare"): every arm of an output file
+// Policy comparison (the outcomes users compare across policy arms): every arm of an output file
 // against a reference arm, on common random numbers, with 95% intervals over replicates. Reads the
 // household panel of a chacra HDF5 file one period at a time, writes the result as the /comparison group
 // of the file, and formats it as a terminal table, CSV or JSON. The engine stays generic: this file knows

@@ -20,7 +20,7 @@
 namespace chacra::models::evaluation {
 
 namespace {
-const char* kSource = "IEP / UC Davis evaluation of the 2017 HW cohort (MODEL.md)";
+const char* kSource = "IEP / UC Davis evaluation of the 2017 HW cohort (Rural Synergies Peru brief)";
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -30,21 +30,21 @@ void register_params(Registry& r) {
   r.real("evaluation.cutoff", 0.6, 0, 1, "UBN share", "UBN threshold of the 2017 rule (the RD cutoff)", kSource);
   r.real("evaluation.band", 0.1, 0.001, 0.5, "UBN share",
          "Width of each band: control centres in [cutoff - band, cutoff), ITT centres in [cutoff, cutoff + band)",
-         "MODEL.md: control 50-60%, ITT 60-70%");
+         std::string(kSource) + ": control 50-60%, ITT 60-70%");
   r.integer("evaluation.cohort_year", 2017, 1990, 2100, "year", "HW cohort evaluated (ITT centres: selected that year)",
             kSource);
-  r.integer("evaluation.itt_centres", 26, 1, 100000, "centres", "ITT centres sampled", "MODEL.md: 26 centres");
+  r.integer("evaluation.itt_centres", 26, 1, 100000, "centres", "ITT centres sampled", std::string(kSource) + ": 26 centres");
   r.integer("evaluation.itt_households", 661, 1, 10000000, "households", "Juntos households sampled in ITT centres",
-            "MODEL.md: 661 households");
-  r.integer("evaluation.control_centres", 23, 1, 100000, "centres", "Control centres sampled", "MODEL.md: 23 centres");
+            std::string(kSource) + ": 661 households");
+  r.integer("evaluation.control_centres", 23, 1, 100000, "centres", "Control centres sampled", std::string(kSource) + ": 23 centres");
   r.integer("evaluation.control_households", 338, 1, 10000000, "households",
-            "Juntos households sampled in control centres", "MODEL.md: 338 households");
+            "Juntos households sampled in control centres", std::string(kSource) + ": 338 households");
   r.integer("evaluation.min_juntos_per_centre", 5, 1, 100000, "households",
             "A centre enters the sampling frame only with at least this many Juntos households at baseline",
             "Assumption: a survey does not visit centres with hardly any Juntos household");
   r.boolean("evaluation.study_departments_only", true,
             "Sample only centres of the five departments of the study (Ayacucho, Cajamarca, Cusco, Huanuco, Ancash)",
-            "MODEL.md: 11 districts in these five departments");
+            std::string(kSource) + ": 11 districts in these five departments");
   r.boolean("evaluation.same_districts", true,
             "Control centres only in districts that also hold an ITT frame centre", "Assumption: the study's "
             "treated and control centres came from the same 11 districts");
@@ -53,10 +53,10 @@ void register_params(Registry& r) {
             "Month of the baseline snapshot (states at its end; baseline income summed from January to it). The "
             "default is the last month before the 2017 cohort's first programme month (haku_winay.start_month_of_year "
             "= 7), so the baseline is pre-treatment as the study's was",
-            "MODEL.md: baseline late 2017 to early 2018, before HW reached households");
+            std::string(kSource) + ": baseline late 2017 to early 2018, before HW reached households");
   r.integer("evaluation.outcome_year", 2019, 1990, 2100, "year",
             "Calendar year the follow-up measured (income summed over it, states at its end)",
-            "MODEL.md: follow-up March-April 2020 about the year 2019");
+            std::string(kSource) + ": follow-up March-April 2020 about the year 2019");
   r.real("evaluation.rd_bandwidth", 0.1, 0.001, 1, "UBN share", "Bandwidth of the local-linear RD (triangular kernel)",
          "Assumption: the width of the study's bands");
   r.boolean("evaluation.rd_on_frame", true,

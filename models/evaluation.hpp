@@ -1,6 +1,6 @@
 // File: models/evaluation.hpp
-// The virtual evaluation of the 2017 Haku Winay cohort (IEP / UC Davis; MODEL.md, "The evaluation that the
-// default parameters must reproduce"), run inside the model:
+// The virtual evaluation of the 2017 Haku Winay cohort (IEP / UC Davis, the evaluation that the default
+// parameters must reproduce), run inside the model:
 //   1. a synthetic population with centres on both sides of the 60% UBN threshold runs the history month by
 //      month (Juntos from the start, HW cohorts from 2017 with imperfect assignment: spill-in below the
 //      threshold, voluntary take-up above it);

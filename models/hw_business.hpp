@@ -1,5 +1,5 @@
 // File: models/hw_business.hpp
-// Haku Winay component 3 (MODEL.md, Process 5) as pure functions: how participants split into business
+// Haku Winay component 3 (year 2: business groups and the CLAR competition) as pure functions: how participants split into business
 // groups of 3-5, how the local committee (CLAR) funds the best plans within its budget, and how a
 // business's returns and survival fall with the number of similar businesses in its local market.
 // The module (models/haku_winay.cpp) owns the groups and businesses; these functions hold the rules.
@@ -12,7 +12,7 @@
 
 namespace chacra::models {
 
-// Business lines of the HW competitions (MODEL.md, Process 5); 0 is "no business" in the panel.
+// Business lines of the HW competitions (World Bank Haku Winay case study); 0 is "no business" in the panel.
 enum class BusinessType : std::uint8_t {
   none = 0,
   guinea_pigs = 1,  // guinea-pig and small-animal rearing for sale

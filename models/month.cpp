@@ -1,5 +1,5 @@
 // The month, in order: every phase of every module, as one readable list. This is the only place the
-// order of processes is decided (MODEL.md, Processes 1-9).
+// order of processes is decided (docs/architecture.md, "The month").
 #include "models/adoption.hpp"
 #include "models/demography.hpp"
 #include "models/haku_winay.hpp"

@@ -10,7 +10,7 @@
 
 namespace chacra::models {
 
-// The Haku Wiñay menu of technologies and home improvements (MODEL.md, Process 4).
+// The Haku Wiñay menu of technologies and home improvements (World Bank Haku Winay case study).
 enum class Tech : std::uint8_t {
   vegetable_garden = 0,
   organic_fertiliser_prep,

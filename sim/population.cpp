@@ -2,6 +2,8 @@
 // so a household's attributes depend only on (population.seed, replicate, its index).
 #include "sim/population.hpp"
 
+#include "sim/engine_params.hpp"
+
 #include "sim/rng.hpp"
 
 #include <algorithm>
@@ -81,25 +83,27 @@ World generate_population(const ParamSet& p, std::uint32_t replicate, const Coll
 namespace {
 
 World generate(const ParamSet& p, std::uint32_t replicate, const Collective* collective) {
-  const rng::StreamSeed seed{static_cast<std::uint64_t>(p.integer("population.seed")), replicate};
-  const auto n_households = static_cast<std::size_t>(p.integer("population.households"));
-  const auto n_districts = static_cast<std::size_t>(p.integer("population.districts"));
-  const double share_south = p.real("population.share_southern_highlands");
-  const double share_north = p.real("population.share_northern_highlands");
-  const double mean_centre = p.real("population.mean_centre_households");
-  const double sd_log_centre = p.real("population.sd_log_centre_households");
-  const double mean_ubn = p.real("population.mean_ubn_share");
-  const double sd_ubn = p.real("population.sd_ubn_share");
-  const double mean_poverty = p.real("population.mean_district_poverty");
-  const double water = p.real("population.share_water_access");
-  const double mean_land = p.real("population.mean_land_ha");
-  const double mean_size = p.real("population.mean_household_size");
-  const double share_children = p.real("population.share_with_children");
-  const double sd_log_capacity = p.real("population.sd_log_capacity");
+  const PopulationParams pop = PopulationParams::from(p);
+  const RunParams run = RunParams::from(p);
+  const rng::StreamSeed seed{static_cast<std::uint64_t>(pop.seed), replicate};
+  const auto n_households = static_cast<std::size_t>(pop.households);
+  const auto n_districts = static_cast<std::size_t>(pop.districts);
+  const double share_south = pop.share_southern_highlands;
+  const double share_north = pop.share_northern_highlands;
+  const double mean_centre = pop.mean_centre_households;
+  const double sd_log_centre = pop.sd_log_centre_households;
+  const double mean_ubn = pop.mean_ubn_share;
+  const double sd_ubn = pop.sd_ubn_share;
+  const double mean_poverty = pop.mean_district_poverty;
+  const double water = pop.share_water_access;
+  const double mean_land = pop.mean_land_ha;
+  const double mean_size = pop.mean_household_size;
+  const double share_children = pop.share_with_children;
+  const double sd_log_capacity = pop.sd_log_capacity;
 
   World w;
-  w.calendar.start_year = static_cast<int>(p.integer("run.start_year"));
-  w.calendar.months = static_cast<int>(p.integer("run.years") * 12);
+  w.calendar.start_year = run.start_year;
+  w.calendar.months = run.years * 12;
 
   // Districts.
   w.districts.resize(n_districts);
@@ -273,7 +277,7 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
     }
     c_ubn[c] = c_households[c] > 0 ? static_cast<float>(ubn_count) / static_cast<float>(c_households[c]) : 0.0f;
   }
-  w.make_blocks(static_cast<std::size_t>(p.integer("population.block_households")));
+  w.make_blocks(static_cast<std::size_t>(pop.block_households));
   return w;
 }
 

@@ -199,7 +199,7 @@ TEST(HakuWinayStages, StagesFollowTheCohortMonthsAndNobodyStaysOver36Months) {
   EXPECT_GT(boosted, 0u);
   const auto* cohort = w.households.get<std::int16_t>(col::hw_cohort);
   for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(cohort[i], participant[i] ? 2017 : -1);
-  // Without coaching, HW leaves psychological variables alone (MODEL.md).
+  // Without coaching, HW leaves psychological variables alone (IEP/UC Davis evaluation of the 2017 cohort).
   const auto* locus = w.households.get<float>(col::locus_of_control);
   const auto* locus0 = w.households.get<float>(col::baseline_locus_of_control);
   for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(locus[i], locus0[i]);

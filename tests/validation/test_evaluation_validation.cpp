@@ -1,5 +1,5 @@
 // Validation tier (ctest label "validation"): the default parameters reproduce the published 2017-cohort
-// HW evaluation (MODEL.md) in the built-in virtual evaluation, configs/evaluation_2017.yaml, on a fixed seed:
+// HW evaluation (IEP / UC Davis) in the built-in virtual evaluation, configs/evaluation_2017.yaml, on a fixed seed:
 // for every calibration target the published value lies inside the model's 2.5-97.5% band over replicates and
 // the model's mean is within 25% of it. About 1 minute on 2 cores (40 replicates of 60,000 households).
 #include "models/evaluation.hpp"
