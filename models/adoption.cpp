@@ -223,17 +223,10 @@ void Adoption::setup(World& world, const ParamSet& params, const rng::StreamSeed
 
 void Adoption::init_states(World& world, const AdoptionParams& p, const rng::StreamSeed& seed) {
   auto& h = world.households;
-  ColumnInfo st;
-  st.name = col::tech_state;
-  st.unit = "0 never, 1 adopted, 2 dropped";
-  st.description = "State of each technology in the household";
-  st.width = kTechCount;
-  st.panel = true;
-  st.labels.assign(kTechNames.begin(), kTechNames.end());
-  auto* state = h.add<std::uint8_t>(st);
-  auto* pasture = h.add<float>(col::pasture_ha, "ha", "Area under cultivated pasture", 1, true);
-  const auto* water = h.get<std::uint8_t>(col::water_access);
-  const auto* land = h.get<float>(col::land_ha);
+  auto* state = h.add(col::tech_state);
+  auto* pasture = h.add(col::pasture_ha);
+  const auto* water = h.get(col::water_access);
+  const auto* land = h.get(col::land_ha);
 
   // Households of the whole population (a world split by districts holds [household_begin, household_end)).
   const std::uint64_t n = world.total_households();
@@ -277,15 +270,15 @@ Phase Adoption::update_phase() const {
   return Phase::per_block("adoption.update", [this](World& world, const StepContext& ctx, const Block& block) {
     const AdoptionParams& p = p_;
     auto& h = world.households;
-    auto* state = h.get<std::uint8_t>(col::tech_state);
-    auto* pasture = h.get<float>(col::pasture_ha);
-    auto* push = h.get<float>(col::adoption_push);
-    const auto* asset = h.get<std::uint8_t>(col::asset_delivered);
-    const auto* support = h.get<std::uint8_t>(col::support_active);
-    const auto* cash = h.get<float>(col::cash_pen);
-    const auto* water = h.get<std::uint8_t>(col::water_access);
-    const auto* land = h.get<float>(col::land_ha);
-    const auto* age = h.get<std::int16_t>(col::member_age_months);
+    auto* state = h.get(col::tech_state);
+    auto* pasture = h.get(col::pasture_ha);
+    auto* push = h.get(col::adoption_push);
+    const auto* asset = h.get(col::asset_delivered);
+    const auto* support = h.get(col::support_active);
+    const auto* cash = h.get(col::cash_pen);
+    const auto* water = h.get(col::water_access);
+    const auto* land = h.get(col::land_ha);
+    const auto* age = h.get(col::member_age_months);
 
     // Per-technology constants for this call.
     std::array<float, kTechCount> base{}, drop_sup{}, drop_after{}, inv_need{}, free{}, drop_max{};

@@ -470,7 +470,7 @@ std::vector<Subgroup> make_subgroups(hid_t file, int replicate, std::size_t n, c
     }
   };
   // Baseline income quintiles: households ranked by (baseline income, index), five equal groups.
-  if (auto base = read_col("households", col::baseline_income_pen); base && base->size() == n && n > 0) {
+  if (auto base = read_col("households", std::string(col::baseline_income_pen.name)); base && base->size() == n && n > 0) {
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return (*base)[a] < (*base)[b]; });
@@ -488,8 +488,8 @@ std::vector<Subgroup> make_subgroups(hid_t file, int replicate, std::size_t n, c
   } else {
     note("no juntos_enrolled or juntos_status in the panel: Juntos subgroups skipped");
   }
-  auto district = read_col("households", col::district);
-  auto region = read_col("districts", col::district_region);
+  auto district = read_col("households", std::string(col::district.name));
+  auto region = read_col("districts", std::string(col::district_region.name));
   if (district && region && district->size() == n) {
     for (int r = 0; r < 3; ++r) {
       Subgroup g{std::string("region_") + region_name(static_cast<Region>(r)), std::vector<std::uint8_t>(n, 0)};
@@ -502,7 +502,7 @@ std::vector<Subgroup> make_subgroups(hid_t file, int replicate, std::size_t n, c
   } else {
     note("no district/region columns in the population tables: region subgroups skipped");
   }
-  if (auto water = read_col("households", col::water_access); water && water->size() == n) {
+  if (auto water = read_col("households", std::string(col::water_access.name)); water && water->size() == n) {
     Subgroup yes{"water_access", std::vector<std::uint8_t>(n, 0)}, no{"no_water_access", std::vector<std::uint8_t>(n, 0)};
     for (std::size_t i = 0; i < n; ++i) ((*water)[i] != 0.0 ? yes : no).in[i] = 1;
     groups.push_back(std::move(yes));

@@ -233,20 +233,12 @@ void Demography::register_params(Registry& r) { declare_params<DemographyParams>
 void Demography::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
   p_ = DemographyParams::from(params);
   auto& h = world.households;
-  ColumnInfo sec;
-  sec.name = col::member_secondary_done;
-  sec.unit = "0/1";
-  sec.description = "Member slot has finished secondary school";
-  sec.width = kMaxMembers;
-  auto* secondary = h.add<std::uint8_t>(sec);
-  auto* pregnancy = h.add<std::uint8_t>(col::pregnancy_month, "month of pregnancy",
-                                        "Month of the household's current pregnancy (0 none, 1..9)");
-  auto* size = h.add<std::uint8_t>(col::household_size, "persons", "Members of the household", 1, true);
-  auto* school = h.add<std::uint8_t>(col::school_children, "children",
-                                     "Members from the school-start age up to 19 who have not finished "
-                                     "secondary school (expected to attend school)");
-  const auto* age = h.get<std::int16_t>(col::member_age_months);
-  const auto* female = h.get<std::uint8_t>(col::member_female);
+  auto* secondary = h.add(col::member_secondary_done);
+  auto* pregnancy = h.add(col::pregnancy_month);
+  auto* size = h.add(col::household_size);
+  auto* school = h.add(col::school_children);
+  const auto* age = h.get(col::member_age_months);
+  const auto* female = h.get(col::member_female);
 
   // Stationary probability of being pregnant for a single fertile woman: nine months pregnant, then a
   // geometric wait with mean 1/hazard.
@@ -280,12 +272,12 @@ Phase Demography::step_phase() const {
   return Phase::per_block("demography.step", [this](World& world, const StepContext& ctx, const Block& block) {
     const DemographyParams& p = p_;
     auto& h = world.households;
-    auto* age = h.get<std::int16_t>(col::member_age_months);
-    auto* female = h.get<std::uint8_t>(col::member_female);
-    auto* secondary = h.get<std::uint8_t>(col::member_secondary_done);
-    auto* pregnancy = h.get<std::uint8_t>(col::pregnancy_month);
-    auto* size = h.get<std::uint8_t>(col::household_size);
-    auto* school = h.get<std::uint8_t>(col::school_children);
+    auto* age = h.get(col::member_age_months);
+    auto* female = h.get(col::member_female);
+    auto* secondary = h.get(col::member_secondary_done);
+    auto* pregnancy = h.get(col::pregnancy_month);
+    auto* size = h.get(col::household_size);
+    auto* school = h.get(col::school_children);
     // Small tables of P(any event among n members), as thresholds on the draws' integers; built per block
     // call, a few dozen flops.
     const auto any_conception = any_event_below(p.conception_hazard);

@@ -11,6 +11,7 @@
 //   u0 conception, u1 sex of a newborn, u2 secondary completion, u3 leaving, u4 death (u5..u7 unused).
 #pragma once
 
+#include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/params.hpp"
 
@@ -63,9 +64,12 @@ class Demography : public Module {
   DemographyParams p_;
 };
 
-// Household column names owned by this module besides those in shared_state.hpp.
+// Columns owned by this module besides those in shared_state.hpp.
 namespace col {
-inline constexpr const char* school_children = "school_children";  // u8, members expected to attend school
+inline constexpr Col<std::uint8_t> school_children{
+    .name = "school_children", .unit = "children",
+    .description = "Members from the school-start age up to 19 who have not finished secondary school (expected to "
+                   "attend school)"};
 }  // namespace col
 
 }  // namespace chacra::models

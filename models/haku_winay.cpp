@@ -410,35 +410,26 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
   *state_ = State{};
 
   auto& h = world.households;
-  const auto flow = PeriodAggregation::sum;
-  auto* cohort = h.add<std::int16_t>(col::hw_cohort, "year", "Haku Winay cohort (year of selection) of the household, -1 none",
-                                     1, true);
-  h.add<std::uint8_t>(col::hw_stage, "HwStage", "Haku Winay stage: 0 none, 1-3 programme year, 4 finished", 1, true);
-  h.add<std::uint8_t>(col::hw_participant, "0/1", "Household takes part in Haku Winay (reached)", 1, true);
-  h.add<float>(col::hw_visits, "visits", "Haku Winay trainer (yachachiq) visits", 1, true, flow);
-  auto* hh_nucleus = h.add<std::int32_t>(col::hw_nucleus, "index",
-                                        "HW executing nucleus of the household's centre or neighbourhood, -1 none");
-  auto* group = h.add<std::int32_t>(col::hw_group, "index", "Haku Winay business group of the household, -1 none", 1, true);
-  h.add<std::uint8_t>(col::hw_award, "0/1", "The household's business group won the CLAR competition", 1, true);
-  h.add<std::uint8_t>(col::business_type, "BusinessType",
-                      "Type of the household's HW business: 0 none, 1 guinea pigs, 2 dairy, 3 bakery/food, "
-                      "4 textiles/crafts, 5 rural tourism, 6 fish farming, 7 cattle fattening",
-                      1, true);
-  h.add<std::uint8_t>(col::business_status, "BusinessStatus", "HW business: 0 none, 1 active, 2 failed", 1, true);
-  h.add<std::uint8_t>(col::coached, "0/1", "Attended at least four soft-skills coaching sessions", 1, true);
-  h.add<std::uint8_t>(col::coaching_offered, "0/1", "Offered soft-skills coaching");
-  h.add<std::uint8_t>(col::coaching_plan, "CoachingPlan",
-                      "Goal of the coaching plan: 0 none, 1 guinea pigs, 2 pasture, 3 crop diversification, 4 small business");
-  h.add<float>(col::hw_asset_spend_pen, "PEN", "Cumulative HW spending on the household's assets");
-  h.add<float>(col::hw_capped_spend_pen, "PEN",
-               "Cumulative HW spending on the household under the per-household cap (assets, trainers, financial education)");
-  h.add<float>(col::cost_hw_assets_pen, "PEN", "HW spending on assets for the household", 1, true, flow);
-  h.add<float>(col::cost_hw_trainers_pen, "PEN", "HW spending on trainer visits and financial education", 1, true, flow);
-  h.add<float>(col::cost_hw_prizes_pen, "PEN", "HW business prize, household's share of its group's prize", 1, true, flow);
-  h.add<float>(col::cost_hw_coaching_pen, "PEN", "Soft-skills coaching spending on the household", 1, true, flow);
-  h.add<float>(col::cost_hw_admin_pen, "PEN", "HW administration attributed to the household", 1, true, flow);
-  h.add<float>(col::cost_hw_pen, "PEN", "Total HW spending on the household (sum of the cost_hw_* components)", 1, true,
-               flow);
+  auto* cohort = h.add(col::hw_cohort);
+  h.add(col::hw_stage);
+  h.add(col::hw_participant);
+  h.add(col::hw_visits);
+  auto* hh_nucleus = h.add(col::hw_nucleus);
+  auto* group = h.add(col::hw_group);
+  h.add(col::hw_award);
+  h.add(col::business_type);
+  h.add(col::business_status);
+  h.add(col::coached);
+  h.add(col::coaching_offered);
+  h.add(col::coaching_plan);
+  h.add(col::hw_asset_spend_pen);
+  h.add(col::hw_capped_spend_pen);
+  h.add(col::cost_hw_assets_pen);
+  h.add(col::cost_hw_trainers_pen);
+  h.add(col::cost_hw_prizes_pen);
+  h.add(col::cost_hw_coaching_pen);
+  h.add(col::cost_hw_admin_pen);
+  h.add(col::cost_hw_pen);
   for (std::size_t i = world.household_begin(); i < world.household_end(); ++i) {
     cohort[i] = -1;
     group[i] = -1;
@@ -446,14 +437,11 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
   }
 
   auto& c = world.centres;
-  auto* eligible = c.add<std::uint8_t>(col::centre_hw_eligible, "0/1",
-                                       "Centre eligible for Haku Winay under the arm's rule (as of the last January)");
-  auto* selected = c.add<std::int16_t>(col::centre_hw_selected_year, "year", "Year the centre was selected for HW, -1 never");
-  auto* reached = c.add<std::int16_t>(col::centre_hw_reached_year, "year",
-                                      "Year HW started operating in the centre (selected or spill-in), -1 never");
-  auto* nucleus = c.add<std::int32_t>(col::centre_hw_nucleus, "index", "HW executing nucleus of the centre, -1 none");
-  auto* spill = c.add<std::uint8_t>(col::centre_hw_spill_in, "0/1",
-                                    "Centre reached by HW without being selected (imperfect assignment)");
+  auto* eligible = c.add(col::centre_hw_eligible);
+  auto* selected = c.add(col::centre_hw_selected_year);
+  auto* reached = c.add(col::centre_hw_reached_year);
+  auto* nucleus = c.add(col::centre_hw_nucleus);
+  auto* spill = c.add(col::centre_hw_spill_in);
   const std::size_t nc = c.rows();
   state_->centre_nucleus.assign(nc, -1);
   state_->coaching_centre.assign(nc, 0);
@@ -507,8 +495,8 @@ struct OfferRule {
 OfferRule offer_rule(const HakuWinayParams& p, const World& w) {
   const auto& h = w.households;
   return {p.household_offer, p.exit_window_months,
-          h.has(col::juntos_enrolled) ? h.get<std::uint8_t>(col::juntos_enrolled) : nullptr,
-          h.has(col::member_age_months) ? h.get<std::int16_t>(col::member_age_months) : nullptr};
+          h.has(col::juntos_enrolled) ? h.get(col::juntos_enrolled) : nullptr,
+          h.has(col::member_age_months) ? h.get(col::member_age_months) : nullptr};
 }
 
 // The nucleus's technology menu: by priority (raised for sheds and Andean crops by market access), only
@@ -570,21 +558,21 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   const int year = ctx.year();
   const std::size_t nc = w.centre_count();
   auto& c = w.centres;
-  auto* eligible_col = c.get<std::uint8_t>(col::centre_hw_eligible);
+  auto* eligible_col = c.get(col::centre_hw_eligible);
   auto profiles = centre_profiles(w, p_.rule);
   for (std::size_t ci = w.centre_begin(); ci < w.centre_end(); ++ci)
     eligible_col[ci] = centre_eligible(p_.rule, profiles[ci]) ? 1 : 0;
   if (!p_.enabled || year < p_.first_cohort_year || year > p_.last_cohort_year) return;
 
-  auto* selected_year = c.get<std::int16_t>(col::centre_hw_selected_year);
-  auto* reached_year = c.get<std::int16_t>(col::centre_hw_reached_year);
-  auto* nucleus_col = c.get<std::int32_t>(col::centre_hw_nucleus);
-  auto* spill_col = c.get<std::uint8_t>(col::centre_hw_spill_in);
-  const auto* c_district = c.get<std::uint32_t>(col::district);
-  const auto* c_altitude = c.get<float>(col::centre_altitude_m);
-  const auto* c_market = c.get<float>(col::centre_market_access);
-  const auto* water = w.households.get<std::uint8_t>(col::water_access);
-  const auto* land = w.households.get<float>(col::land_ha);
+  auto* selected_year = c.get(col::centre_hw_selected_year);
+  auto* reached_year = c.get(col::centre_hw_reached_year);
+  auto* nucleus_col = c.get(col::centre_hw_nucleus);
+  auto* spill_col = c.get(col::centre_hw_spill_in);
+  const auto* c_district = c.get(col::district);
+  const auto* c_altitude = c.get(col::centre_altitude_m);
+  const auto* c_market = c.get(col::centre_market_access);
+  const auto* water = w.households.get(col::water_access);
+  const auto* land = w.households.get(col::land_ha);
 
   // Households offered HW in each centre (the quota's unit).
   const OfferRule offered_household = offer_rule(p_, w);
@@ -697,7 +685,7 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   close();
 
   // Menus, and the programme columns of the centres and households.
-  std::int32_t* hh_nucleus = w.households.get<std::int32_t>(col::hw_nucleus);
+  std::int32_t* hh_nucleus = w.households.get(col::hw_nucleus);
   double reserved = p_.fin_ed_cost_pen;
   for (int y = 0; y < 3; ++y)
     reserved += 12.0 * 0.5 * (p_.visits_min[static_cast<std::size_t>(y)] + p_.visits_max[static_cast<std::size_t>(y)]) *
@@ -768,16 +756,16 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
 
 void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) const {
   auto& h = w.households;
-  float* visits_col = h.get<float>(col::hw_visits);
-  float* cost_assets = h.get<float>(col::cost_hw_assets_pen);
-  float* cost_trainers = h.get<float>(col::cost_hw_trainers_pen);
-  float* cost_prizes = h.get<float>(col::cost_hw_prizes_pen);
-  float* cost_coaching = h.get<float>(col::cost_hw_coaching_pen);
-  float* cost_admin = h.get<float>(col::cost_hw_admin_pen);
-  float* cost_total = h.get<float>(col::cost_hw_pen);
-  float* profit = h.get<float>(col::business_profit_pen);
-  std::uint8_t* support = h.get<std::uint8_t>(col::support_active);
-  std::uint8_t* hw_active = w.centres.get<std::uint8_t>(col::centre_hw_active);
+  float* visits_col = h.get(col::hw_visits);
+  float* cost_assets = h.get(col::cost_hw_assets_pen);
+  float* cost_trainers = h.get(col::cost_hw_trainers_pen);
+  float* cost_prizes = h.get(col::cost_hw_prizes_pen);
+  float* cost_coaching = h.get(col::cost_hw_coaching_pen);
+  float* cost_admin = h.get(col::cost_hw_admin_pen);
+  float* cost_total = h.get(col::cost_hw_pen);
+  float* profit = h.get(col::business_profit_pen);
+  std::uint8_t* support = h.get(col::support_active);
+  std::uint8_t* hw_active = w.centres.get(col::centre_hw_active);
   State& s = *state_;
   // The month's flows start at zero. Only centres where something was written since the last reset are
   // written again: most households never take part, and rewriting their nine zeros every month was most
@@ -795,26 +783,26 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   }
   if (!p_.enabled) return;
 
-  std::int16_t* cohort = h.get<std::int16_t>(col::hw_cohort);
-  std::uint8_t* stage = h.get<std::uint8_t>(col::hw_stage);
-  std::uint8_t* participant = h.get<std::uint8_t>(col::hw_participant);
-  std::uint8_t* coached = h.get<std::uint8_t>(col::coached);
-  std::uint8_t* offered_coaching = h.get<std::uint8_t>(col::coaching_offered);
-  std::uint8_t* plan = h.get<std::uint8_t>(col::coaching_plan);
-  float* asset_spend = h.get<float>(col::hw_asset_spend_pen);
-  float* capped_spend = h.get<float>(col::hw_capped_spend_pen);
-  float* push = h.get<float>(col::adoption_push);
-  std::uint8_t* delivered = h.get<std::uint8_t>(col::asset_delivered);
-  float* saving_boost = h.get<float>(col::saving_boost);
-  float* locus = h.get<float>(col::locus_of_control);
-  const float* farm = h.get<float>(col::farm_labour_share);
-  const float* land = h.get<float>(col::land_ha);
-  const std::uint8_t* water = h.get<std::uint8_t>(col::water_access);
-  const std::uint8_t* juntos = h.has(col::juntos_enrolled) ? h.get<std::uint8_t>(col::juntos_enrolled) : nullptr;
-  const std::int32_t* hh_nucleus = h.get<std::int32_t>(col::hw_nucleus);
-  const auto* c_district = w.centres.get<std::uint32_t>(col::district);
-  const auto* c_spill = w.centres.get<std::uint8_t>(col::centre_hw_spill_in);
-  const auto* region = w.districts.get<std::uint8_t>(col::district_region);
+  std::int16_t* cohort = h.get(col::hw_cohort);
+  std::uint8_t* stage = h.get(col::hw_stage);
+  std::uint8_t* participant = h.get(col::hw_participant);
+  std::uint8_t* coached = h.get(col::coached);
+  std::uint8_t* offered_coaching = h.get(col::coaching_offered);
+  std::uint8_t* plan = h.get(col::coaching_plan);
+  float* asset_spend = h.get(col::hw_asset_spend_pen);
+  float* capped_spend = h.get(col::hw_capped_spend_pen);
+  float* push = h.get(col::adoption_push);
+  std::uint8_t* delivered = h.get(col::asset_delivered);
+  float* saving_boost = h.get(col::saving_boost);
+  float* locus = h.get(col::locus_of_control);
+  const float* farm = h.get(col::farm_labour_share);
+  const float* land = h.get(col::land_ha);
+  const std::uint8_t* water = h.get(col::water_access);
+  const std::uint8_t* juntos = h.has(col::juntos_enrolled) ? h.get(col::juntos_enrolled) : nullptr;
+  const std::int32_t* hh_nucleus = h.get(col::hw_nucleus);
+  const auto* c_district = w.centres.get(col::district);
+  const auto* c_spill = w.centres.get(col::centre_hw_spill_in);
+  const auto* region = w.districts.get(col::district_region);
   const OfferRule offered_household = offer_rule(p_, w);
   const CoachingParams& cp = p_.coaching;
   const double cap = p_.budget_cap_per_household_pen;
@@ -1035,7 +1023,7 @@ void HakuWinay::competition(World& w, const StepContext& ctx) const {
     for (std::size_t k = 0; k < forming.size(); ++k)
       if (w.holds_district(s.nuclei[forming[k]].district)) counts[k] = add_groups(forming[k], planned[k]);
     if (w.split()) w.comm().sum(counts);
-    std::int32_t* group_col = w.households.get<std::int32_t>(col::hw_group);
+    std::int32_t* group_col = w.households.get(col::hw_group);
     for (std::size_t k = 0; k < forming.size(); ++k) {
       HwNucleus& nu = s.nuclei[forming[k]];
       nu.first_group_id = static_cast<std::uint32_t>(s.group_ids);
@@ -1072,8 +1060,8 @@ HakuWinay::Groups HakuWinay::plan_groups(const World& w, const StepContext& ctx,
   const State& s = *state_;
   const HwNucleus& nu = s.nuclei[n];
   const auto& h = w.households;
-  const std::uint8_t* participant = h.get<std::uint8_t>(col::hw_participant);
-  const std::int32_t* hh_nucleus = h.get<std::int32_t>(col::hw_nucleus);
+  const std::uint8_t* participant = h.get(col::hw_participant);
+  const std::int32_t* hh_nucleus = h.get(col::hw_nucleus);
   Groups groups;
   std::vector<std::uint32_t> joiners, pool;
   auto split = [&](const std::vector<std::uint32_t>& list) {
@@ -1137,22 +1125,22 @@ std::vector<HwBusiness> HakuWinay::run_clar(World& w, const StepContext& ctx, st
   std::vector<HwBusiness> started;
   if (nu.group_count == 0) return started;
   auto& h = w.households;
-  const float* capacity = h.get<float>(col::productive_capacity);
-  const float* locus = h.get<float>(col::locus_of_control);
-  const std::uint8_t* tech = h.has(col::tech_state) ? h.get<std::uint8_t>(col::tech_state) : nullptr;
-  const std::uint8_t* coached = h.get<std::uint8_t>(col::coached);
-  const std::uint8_t* plan = h.get<std::uint8_t>(col::coaching_plan);
-  std::uint8_t* award = h.get<std::uint8_t>(col::hw_award);
-  std::uint8_t* btype = h.get<std::uint8_t>(col::business_type);
-  std::uint8_t* bstatus = h.get<std::uint8_t>(col::business_status);
-  float* cost_prizes = h.get<float>(col::cost_hw_prizes_pen);
-  float* cost_admin = h.get<float>(col::cost_hw_admin_pen);
-  float* cost_total = h.get<float>(col::cost_hw_pen);
-  const std::uint32_t* h_centre = h.get<std::uint32_t>(col::centre);
-  const float* c_water = w.centres.get<float>(col::centre_water_share);
-  const float* c_market = w.centres.get<float>(col::centre_market_access);
-  const float* dynamism = w.districts.get<float>(col::district_market_dynamism);
-  const std::uint8_t* region = w.districts.get<std::uint8_t>(col::district_region);
+  const float* capacity = h.get(col::productive_capacity);
+  const float* locus = h.get(col::locus_of_control);
+  const std::uint8_t* tech = h.has(col::tech_state) ? h.get(col::tech_state) : nullptr;
+  const std::uint8_t* coached = h.get(col::coached);
+  const std::uint8_t* plan = h.get(col::coaching_plan);
+  std::uint8_t* award = h.get(col::hw_award);
+  std::uint8_t* btype = h.get(col::business_type);
+  std::uint8_t* bstatus = h.get(col::business_status);
+  float* cost_prizes = h.get(col::cost_hw_prizes_pen);
+  float* cost_admin = h.get(col::cost_hw_admin_pen);
+  float* cost_total = h.get(col::cost_hw_pen);
+  const std::uint32_t* h_centre = h.get(col::centre);
+  const float* c_water = w.centres.get(col::centre_water_share);
+  const float* c_market = w.centres.get(col::centre_market_access);
+  const float* dynamism = w.districts.get(col::district_market_dynamism);
+  const std::uint8_t* region = w.districts.get(col::district_region);
 
   const std::size_t ng = nu.group_count;
   std::vector<double> scores(ng), prizes(ng), u_type(ng), z_prod(ng);
@@ -1255,9 +1243,9 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
   State& s = *state_;
   if (s.businesses.empty()) return;
   auto& h = w.households;
-  float* profit = h.get<float>(col::business_profit_pen);
-  std::uint8_t* bstatus = h.get<std::uint8_t>(col::business_status);
-  const std::uint32_t* h_centre = h.get<std::uint32_t>(col::centre);
+  float* profit = h.get(col::business_profit_pen);
+  std::uint8_t* bstatus = h.get(col::business_status);
+  const std::uint32_t* h_centre = h.get(col::centre);
   const std::size_t nd = w.district_count();
   s.market_count.assign(nd * kBusinessTypeCount, 0);
   auto slot = [&](const HwBusiness& b) {
@@ -1300,10 +1288,10 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
 std::vector<HwCohortSummary> HakuWinay::cohort_summary(const World& w) const {
   const State& s = *state_;
   const auto& h = w.households;
-  const auto* participant = h.get<std::uint8_t>(col::hw_participant);
-  const auto* hh_nucleus = h.get<std::int32_t>(col::hw_nucleus);
-  const auto* juntos = h.has(col::juntos_enrolled) ? h.get<std::uint8_t>(col::juntos_enrolled) : nullptr;
-  const auto* spill = w.centres.get<std::uint8_t>(col::centre_hw_spill_in);
+  const auto* participant = h.get(col::hw_participant);
+  const auto* hh_nucleus = h.get(col::hw_nucleus);
+  const auto* juntos = h.has(col::juntos_enrolled) ? h.get(col::juntos_enrolled) : nullptr;
+  const auto* spill = w.centres.get(col::centre_hw_spill_in);
   std::map<int, HwCohortSummary> by_year;
   for (std::size_t n = 0; n < s.nuclei.size(); ++n) {
     const HwNucleus& nu = s.nuclei[n];

@@ -274,35 +274,99 @@ class HakuWinay : public Module {
   std::unique_ptr<State> state_;
 };
 
-// Column names owned by this module.
+// Columns owned by this module.
 namespace col {
 // Household columns.
-inline constexpr const char* hw_cohort = "hw_cohort";              // i16, cohort year, -1 none
-inline constexpr const char* hw_stage = "hw_stage";                // u8 HwStage
-inline constexpr const char* hw_participant = "hw_participant";    // u8
-inline constexpr const char* hw_visits = "hw_visits";              // f32 flow
-inline constexpr const char* hw_nucleus = "hw_nucleus";            // i32, executing nucleus, -1 none
-inline constexpr const char* hw_group = "hw_group";                // i32, -1 none
-inline constexpr const char* hw_award = "hw_award";                // u8
-inline constexpr const char* business_type = "business_type";      // u8 BusinessType
-inline constexpr const char* business_status = "business_status";  // u8 BusinessStatus
-inline constexpr const char* coached = "coached";                  // u8, attended 4+ sessions
-inline constexpr const char* coaching_offered = "coaching_offered";  // u8
-inline constexpr const char* coaching_plan = "coaching_plan";      // u8 CoachingPlan
-inline constexpr const char* hw_asset_spend_pen = "hw_asset_spend_pen";    // f32 cumulative
-inline constexpr const char* hw_capped_spend_pen = "hw_capped_spend_pen";  // f32 cumulative, <= cap
-inline constexpr const char* cost_hw_assets_pen = "cost_hw_assets_pen";      // f32 flow
-inline constexpr const char* cost_hw_trainers_pen = "cost_hw_trainers_pen";  // f32 flow
-inline constexpr const char* cost_hw_prizes_pen = "cost_hw_prizes_pen";      // f32 flow
-inline constexpr const char* cost_hw_coaching_pen = "cost_hw_coaching_pen";  // f32 flow
-inline constexpr const char* cost_hw_admin_pen = "cost_hw_admin_pen";        // f32 flow
-inline constexpr const char* cost_hw_pen = "cost_hw_pen";                    // f32 flow, sum of the five
+inline constexpr Col<std::int16_t> hw_cohort{
+    .name = "hw_cohort", .unit = "year",
+    .description = "Haku Winay cohort (year of selection) of the household, -1 none",
+    .panel = true};
+inline constexpr Col<std::uint8_t> hw_stage{
+    .name = "hw_stage", .unit = "HwStage",
+    .description = "Haku Winay stage: 0 none, 1-3 programme year, 4 finished",
+    .panel = true};
+inline constexpr Col<std::uint8_t> hw_participant{
+    .name = "hw_participant", .unit = "0/1",
+    .description = "Household takes part in Haku Winay (reached)",
+    .panel = true};
+inline constexpr Col<float> hw_visits{
+    .name = "hw_visits", .unit = "visits",
+    .description = "Haku Winay trainer (yachachiq) visits",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<std::int32_t> hw_nucleus{
+    .name = "hw_nucleus", .unit = "index",
+    .description = "HW executing nucleus of the household's centre or neighbourhood, -1 none"};
+inline constexpr Col<std::int32_t> hw_group{
+    .name = "hw_group", .unit = "index",
+    .description = "Haku Winay business group of the household, -1 none",
+    .panel = true};
+inline constexpr Col<std::uint8_t> hw_award{
+    .name = "hw_award", .unit = "0/1",
+    .description = "The household's business group won the CLAR competition",
+    .panel = true};
+inline constexpr Col<std::uint8_t> business_type{
+    .name = "business_type", .unit = "BusinessType",
+    .description = "Type of the household's HW business: 0 none, 1 guinea pigs, 2 dairy, 3 bakery/food, 4 "
+                   "textiles/crafts, 5 rural tourism, 6 fish farming, 7 cattle fattening",
+    .panel = true};
+inline constexpr Col<std::uint8_t> business_status{
+    .name = "business_status", .unit = "BusinessStatus",
+    .description = "HW business: 0 none, 1 active, 2 failed",
+    .panel = true};
+inline constexpr Col<std::uint8_t> coached{
+    .name = "coached", .unit = "0/1",
+    .description = "Attended at least four soft-skills coaching sessions",
+    .panel = true};
+inline constexpr Col<std::uint8_t> coaching_offered{
+    .name = "coaching_offered", .unit = "0/1", .description = "Offered soft-skills coaching"};
+inline constexpr Col<std::uint8_t> coaching_plan{
+    .name = "coaching_plan", .unit = "CoachingPlan",
+    .description = "Goal of the coaching plan: 0 none, 1 guinea pigs, 2 pasture, 3 crop diversification, 4 small "
+                   "business"};
+inline constexpr Col<float> hw_asset_spend_pen{
+    .name = "hw_asset_spend_pen", .unit = "PEN", .description = "Cumulative HW spending on the household's assets"};
+inline constexpr Col<float> hw_capped_spend_pen{
+    .name = "hw_capped_spend_pen", .unit = "PEN",
+    .description = "Cumulative HW spending on the household under the per-household cap (assets, trainers, "
+                   "financial education)"};
+inline constexpr Col<float> cost_hw_assets_pen{
+    .name = "cost_hw_assets_pen", .unit = "PEN",
+    .description = "HW spending on assets for the household",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> cost_hw_trainers_pen{
+    .name = "cost_hw_trainers_pen", .unit = "PEN",
+    .description = "HW spending on trainer visits and financial education",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> cost_hw_prizes_pen{
+    .name = "cost_hw_prizes_pen", .unit = "PEN",
+    .description = "HW business prize, household's share of its group's prize",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> cost_hw_coaching_pen{
+    .name = "cost_hw_coaching_pen", .unit = "PEN",
+    .description = "Soft-skills coaching spending on the household",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> cost_hw_admin_pen{
+    .name = "cost_hw_admin_pen", .unit = "PEN",
+    .description = "HW administration attributed to the household",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> cost_hw_pen{
+    .name = "cost_hw_pen", .unit = "PEN",
+    .description = "Total HW spending on the household (sum of the cost_hw_* components)",
+    .panel = true, .aggregation = PeriodAggregation::sum};
 // Centre columns.
-inline constexpr const char* centre_hw_eligible = "hw_eligible";            // u8, at the last January
-inline constexpr const char* centre_hw_selected_year = "hw_selected_year";  // i16, -1 never
-inline constexpr const char* centre_hw_reached_year = "hw_reached_year";    // i16, selected or spill-in
-inline constexpr const char* centre_hw_nucleus = "hw_nucleus";              // i32, first nucleus, -1 none
-inline constexpr const char* centre_hw_spill_in = "hw_spill_in";            // u8
+inline constexpr Col<std::uint8_t> centre_hw_eligible{
+    .name = "hw_eligible", .unit = "0/1",
+    .description = "Centre eligible for Haku Winay under the arm's rule (as of the last January)"};
+inline constexpr Col<std::int16_t> centre_hw_selected_year{
+    .name = "hw_selected_year", .unit = "year", .description = "Year the centre was selected for HW, -1 never"};
+inline constexpr Col<std::int16_t> centre_hw_reached_year{
+    .name = "hw_reached_year", .unit = "year",
+    .description = "Year HW started operating in the centre (selected or spill-in), -1 never"};
+inline constexpr Col<std::int32_t> centre_hw_nucleus{
+    .name = "hw_nucleus", .unit = "index", .description = "HW executing nucleus of the centre, -1 none"};
+inline constexpr Col<std::uint8_t> centre_hw_spill_in{
+    .name = "hw_spill_in", .unit = "0/1",
+    .description = "Centre reached by HW without being selected (imperfect assignment)"};
 }  // namespace col
 
 }  // namespace chacra::models

@@ -93,17 +93,17 @@ TargetingRule TargetingRule::from(const ParamSet& p) {
 std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& rule) {
   const auto& c = w.centres;
   const auto& h = w.households;
-  const auto* census = c.get<std::uint32_t>(col::centre_households);
-  const auto* ubn = c.get<float>(col::centre_ubn_share);
-  const auto* border = c.has(col::centre_border_area) ? c.get<std::uint8_t>(col::centre_border_area) : nullptr;
-  const auto* c_district = c.get<std::uint32_t>(col::district);
-  const auto* poverty = w.districts.get<float>(col::district_poverty_rate);
+  const auto* census = c.get(col::centre_households);
+  const auto* ubn = c.get(col::centre_ubn_share);
+  const auto* border = c.has(col::centre_border_area) ? c.get(col::centre_border_area) : nullptr;
+  const auto* c_district = c.get(col::district);
+  const auto* poverty = w.districts.get(col::district_poverty_rate);
   const auto* malnutrition = w.districts.has(col::district_malnutrition_priority)
-                                 ? w.districts.get<std::uint8_t>(col::district_malnutrition_priority)
+                                 ? w.districts.get(col::district_malnutrition_priority)
                                  : nullptr;
-  const auto* land = h.get<float>(col::land_ha);
-  const auto* farm = h.get<float>(col::farm_labour_share);
-  const auto* juntos = h.has(col::juntos_enrolled) ? h.get<std::uint8_t>(col::juntos_enrolled) : nullptr;
+  const auto* land = h.get(col::land_ha);
+  const auto* farm = h.get(col::farm_labour_share);
+  const auto* juntos = h.has(col::juntos_enrolled) ? h.get(col::juntos_enrolled) : nullptr;
 
   const auto max_land = static_cast<float>(rule.subsistence_max_land_ha);
   const auto min_farm = static_cast<float>(rule.subsistence_min_farm_labour_share);

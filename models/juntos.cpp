@@ -178,9 +178,8 @@ void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& 
 
   // District coverage: eligible districts ranked poorest first (ties by index).
   auto& d = world.districts;
-  const float* poverty = d.get<float>(col::district_poverty_rate);
-  auto* entry = d.add<std::int32_t>(col::district_juntos_entry_month, "month",
-                                    "First month Juntos enrols households in the district (-1: never)");
+  const float* poverty = d.get(col::district_poverty_rate);
+  auto* entry = d.add(col::district_juntos_entry_month);
   std::vector<std::uint32_t> eligible;
   for (std::uint32_t i = 0; i < d.rows(); ++i) {
     entry[i] = -1;
@@ -191,41 +190,26 @@ void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& 
   for (std::size_t r = 0; r < eligible.size(); ++r) entry[eligible[r]] = district_entry_month(p_, r, eligible.size());
 
   auto& h = world.households;
-  auto* status = h.add<std::uint8_t>(col::juntos_status, "JuntosStatus",
-                                     "Juntos status: 0 not eligible, 1 eligible, 2 enrolled, 3 suspended, 4 exited",
-                                     1, true);
-  h.add<std::uint8_t>(col::juntos_eligible, "0/1",
-                      "Meets Juntos eligibility (member criterion, PMT classification, district poverty)", 1, true);
-  auto* compliant = h.add<std::uint8_t>(col::juntos_compliant, "0/1",
-                                        "Met the co-responsibilities at the last two-monthly check", 1, true);
-  auto* exit_month = h.add<std::int32_t>(col::juntos_exit_month, "month",
-                                         "Month of the household's most recent exit from Juntos (-1: never left)",
-                                         1, true);
-  h.add<std::uint8_t>(col::juntos_exit_reason, "JuntosExitReason",
-                      "Reason of the most recent exit: 0 none, 1 aged out, 2 lost the poverty classification", 1,
-                      true);
-  h.add<float>(col::cost_juntos_pen, "PEN", "Juntos spending on the household: transfers and administration", 1,
-               true, PeriodAggregation::sum);
-  auto* classified = h.add<std::uint8_t>(col::juntos_classified_poor, "0/1",
-                                         "Currently classified extremely poor by the proxy-means test");
-  auto* target = h.add<std::uint8_t>(col::juntos_pmt_target, "0/1",
-                                     "Extremely poor by the noiseless PMT score (the classification's target)");
-  auto* prob = h.add<float>(col::juntos_compliance_prob, "probability",
-                            "Probability of meeting the co-responsibilities in a two-month period");
-  auto* takes_up = h.add<std::uint8_t>(col::juntos_takes_up, "0/1",
-                                       "Household enrols when eligible in a covered district");
-  h.add<float>(col::juntos_saving_boost, "share of income",
-               "Part of saving_boost that comes from Juntos's coordination (savings promotion by local managers)");
-  auto* offset = h.add<std::int16_t>(col::juntos_recert_offset, "month",
-                                     "Month of the re-certification cycle in which the household is re-certified");
+  auto* status = h.add(col::juntos_status);
+  h.add(col::juntos_eligible);
+  auto* compliant = h.add(col::juntos_compliant);
+  auto* exit_month = h.add(col::juntos_exit_month);
+  h.add(col::juntos_exit_reason);
+  h.add(col::cost_juntos_pen);
+  auto* classified = h.add(col::juntos_classified_poor);
+  auto* target = h.add(col::juntos_pmt_target);
+  auto* prob = h.add(col::juntos_compliance_prob);
+  auto* takes_up = h.add(col::juntos_takes_up);
+  h.add(col::juntos_saving_boost);
+  auto* offset = h.add(col::juntos_recert_offset);
 
-  const float* wealth = h.get<float>(col::wealth_index);
-  const std::uint8_t* ubn = h.get<std::uint8_t>(col::has_ubn);
-  const float* land = h.get<float>(col::land_ha);
-  const std::uint32_t* centre = h.get<std::uint32_t>(col::centre);
-  const float* access = world.centres.get<float>(col::centre_market_access);
-  float* transfer = h.get<float>(col::juntos_transfer_pen);
-  std::uint8_t* enrolled = h.get<std::uint8_t>(col::juntos_enrolled);
+  const float* wealth = h.get(col::wealth_index);
+  const std::uint8_t* ubn = h.get(col::has_ubn);
+  const float* land = h.get(col::land_ha);
+  const std::uint32_t* centre = h.get(col::centre);
+  const float* access = world.centres.get(col::centre_market_access);
+  float* transfer = h.get(col::juntos_transfer_pen);
+  std::uint8_t* enrolled = h.get(col::juntos_enrolled);
 
   const double base_logit = logit(p_.compliance_base);
   for (auto i = static_cast<std::uint32_t>(world.household_begin()); i < world.household_end(); ++i) {
@@ -266,22 +250,22 @@ Phase Juntos::payment_phase() const {
 
 void Juntos::eligibility(World& world, const StepContext& ctx, const Block& block) const {
   auto& h = world.households;
-  const std::int16_t* age = h.get<std::int16_t>(col::member_age_months);
-  const std::uint8_t* secondary_done = h.get<std::uint8_t>(col::member_secondary_done);
-  const std::uint8_t* pregnancy = h.get<std::uint8_t>(col::pregnancy_month);
-  const std::uint32_t* district = h.get<std::uint32_t>(col::district);
-  const std::uint8_t* target = h.get<std::uint8_t>(col::juntos_pmt_target);
-  const std::uint8_t* takes_up = h.get<std::uint8_t>(col::juntos_takes_up);
-  const std::int16_t* offset = h.get<std::int16_t>(col::juntos_recert_offset);
-  std::uint8_t* compliant = h.get<std::uint8_t>(col::juntos_compliant);
-  std::uint8_t* classified = h.get<std::uint8_t>(col::juntos_classified_poor);
-  std::uint8_t* status = h.get<std::uint8_t>(col::juntos_status);
-  std::uint8_t* eligible_col = h.get<std::uint8_t>(col::juntos_eligible);
-  std::uint8_t* enrolled = h.get<std::uint8_t>(col::juntos_enrolled);
-  std::int32_t* exit_month = h.get<std::int32_t>(col::juntos_exit_month);
-  std::uint8_t* exit_reason = h.get<std::uint8_t>(col::juntos_exit_reason);
-  const float* poverty = world.districts.get<float>(col::district_poverty_rate);
-  const std::int32_t* entry = world.districts.get<std::int32_t>(col::district_juntos_entry_month);
+  const std::int16_t* age = h.get(col::member_age_months);
+  const std::uint8_t* secondary_done = h.get(col::member_secondary_done);
+  const std::uint8_t* pregnancy = h.get(col::pregnancy_month);
+  const std::uint32_t* district = h.get(col::district);
+  const std::uint8_t* target = h.get(col::juntos_pmt_target);
+  const std::uint8_t* takes_up = h.get(col::juntos_takes_up);
+  const std::int16_t* offset = h.get(col::juntos_recert_offset);
+  std::uint8_t* compliant = h.get(col::juntos_compliant);
+  std::uint8_t* classified = h.get(col::juntos_classified_poor);
+  std::uint8_t* status = h.get(col::juntos_status);
+  std::uint8_t* eligible_col = h.get(col::juntos_eligible);
+  std::uint8_t* enrolled = h.get(col::juntos_enrolled);
+  std::int32_t* exit_month = h.get(col::juntos_exit_month);
+  std::uint8_t* exit_reason = h.get(col::juntos_exit_reason);
+  const float* poverty = world.districts.get(col::district_poverty_rate);
+  const std::int32_t* entry = world.districts.get(col::district_juntos_entry_month);
 
   // Parameters as locals: the loops store bytes, which may alias anything, so members read in them would be
   // read again after every store.
@@ -355,20 +339,20 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
 
 void Juntos::payment(World& world, const StepContext& ctx, const Block& block) const {
   auto& h = world.households;
-  const std::uint8_t* status = h.get<std::uint8_t>(col::juntos_status);
-  const float* prob = h.get<float>(col::juntos_compliance_prob);
-  std::uint8_t* compliant = h.get<std::uint8_t>(col::juntos_compliant);
-  float* transfer = h.get<float>(col::juntos_transfer_pen);
-  float* cost = h.get<float>(col::cost_juntos_pen);
-  float* push = h.get<float>(col::adoption_push);
-  float* saving_boost = h.get<float>(col::saving_boost);
-  float* own_boost = h.get<float>(col::juntos_saving_boost);
-  const std::uint8_t* hw_active = world.centres.get<std::uint8_t>(col::centre_hw_active);
+  const std::uint8_t* status = h.get(col::juntos_status);
+  const float* prob = h.get(col::juntos_compliance_prob);
+  std::uint8_t* compliant = h.get(col::juntos_compliant);
+  float* transfer = h.get(col::juntos_transfer_pen);
+  float* cost = h.get(col::cost_juntos_pen);
+  float* push = h.get(col::adoption_push);
+  float* saving_boost = h.get(col::saving_boost);
+  float* own_boost = h.get(col::juntos_saving_boost);
+  const std::uint8_t* hw_active = world.centres.get(col::centre_hw_active);
   // Only needed for the top-ups.
   const bool top_ups = p_.top_ups;
-  const std::int16_t* age = top_ups ? h.get<std::int16_t>(col::member_age_months) : nullptr;
-  const std::uint8_t* secondary_done = top_ups ? h.get<std::uint8_t>(col::member_secondary_done) : nullptr;
-  const std::uint8_t* pregnancy = top_ups ? h.get<std::uint8_t>(col::pregnancy_month) : nullptr;
+  const std::int16_t* age = top_ups ? h.get(col::member_age_months) : nullptr;
+  const std::uint8_t* secondary_done = top_ups ? h.get(col::member_secondary_done) : nullptr;
+  const std::uint8_t* pregnancy = top_ups ? h.get(col::pregnancy_month) : nullptr;
 
   // Parameters as locals (byte stores may alias members; see eligibility).
   const int m = ctx.month;

@@ -131,22 +131,54 @@ class Juntos : public Module {
   JuntosParams p_;
 };
 
-// Household column names owned by this module.
+// Columns owned by this module (juntos_transfer_pen and juntos_enrolled are in shared_state.hpp).
 namespace col {
-inline constexpr const char* juntos_status = "juntos_status";            // u8 JuntosStatus
-inline constexpr const char* juntos_eligible = "juntos_eligible";        // u8
-inline constexpr const char* juntos_compliant = "juntos_compliant";      // u8, result of the last check
-inline constexpr const char* juntos_exit_month = "juntos_exit_month";    // i32, -1 never
-inline constexpr const char* juntos_exit_reason = "juntos_exit_reason";  // u8 JuntosExitReason
-inline constexpr const char* cost_juntos_pen = "cost_juntos_pen";        // f32 flow
-inline constexpr const char* juntos_classified_poor = "juntos_classified_poor";  // u8, current PMT result
-inline constexpr const char* juntos_pmt_target = "juntos_pmt_target";    // u8, noiseless PMT: extremely poor
-inline constexpr const char* juntos_compliance_prob = "juntos_compliance_prob";  // f32 per check
-inline constexpr const char* juntos_takes_up = "juntos_takes_up";        // u8, enrols when eligible and covered
-inline constexpr const char* juntos_saving_boost = "juntos_saving_boost";  // f32, Juntos's part of saving_boost
-inline constexpr const char* juntos_recert_offset = "juntos_recert_offset";  // i16, month of the cycle
+inline constexpr Col<std::uint8_t> juntos_status{
+    .name = "juntos_status", .unit = "JuntosStatus",
+    .description = "Juntos status: 0 not eligible, 1 eligible, 2 enrolled, 3 suspended, 4 exited",
+    .panel = true};
+inline constexpr Col<std::uint8_t> juntos_eligible{
+    .name = "juntos_eligible", .unit = "0/1",
+    .description = "Meets Juntos eligibility (member criterion, PMT classification, district poverty)",
+    .panel = true};
+inline constexpr Col<std::uint8_t> juntos_compliant{
+    .name = "juntos_compliant", .unit = "0/1",
+    .description = "Met the co-responsibilities at the last two-monthly check",
+    .panel = true};
+inline constexpr Col<std::int32_t> juntos_exit_month{
+    .name = "juntos_exit_month", .unit = "month",
+    .description = "Month of the household's most recent exit from Juntos (-1: never left)",
+    .panel = true};
+inline constexpr Col<std::uint8_t> juntos_exit_reason{
+    .name = "juntos_exit_reason", .unit = "JuntosExitReason",
+    .description = "Reason of the most recent exit: 0 none, 1 aged out, 2 lost the poverty classification",
+    .panel = true};
+inline constexpr Col<float> cost_juntos_pen{
+    .name = "cost_juntos_pen", .unit = "PEN",
+    .description = "Juntos spending on the household: transfers and administration",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<std::uint8_t> juntos_classified_poor{
+    .name = "juntos_classified_poor", .unit = "0/1",
+    .description = "Currently classified extremely poor by the proxy-means test"};
+inline constexpr Col<std::uint8_t> juntos_pmt_target{
+    .name = "juntos_pmt_target", .unit = "0/1",
+    .description = "Extremely poor by the noiseless PMT score (the classification's target)"};
+inline constexpr Col<float> juntos_compliance_prob{
+    .name = "juntos_compliance_prob", .unit = "probability",
+    .description = "Probability of meeting the co-responsibilities in a two-month period"};
+inline constexpr Col<std::uint8_t> juntos_takes_up{
+    .name = "juntos_takes_up", .unit = "0/1", .description = "Household enrols when eligible in a covered district"};
+inline constexpr Col<float> juntos_saving_boost{
+    .name = "juntos_saving_boost", .unit = "share of income",
+    .description = "Part of saving_boost that comes from Juntos's coordination (savings promotion by local "
+                   "managers)"};
+inline constexpr Col<std::int16_t> juntos_recert_offset{
+    .name = "juntos_recert_offset", .unit = "month",
+    .description = "Month of the re-certification cycle in which the household is re-certified"};
 // District column.
-inline constexpr const char* district_juntos_entry_month = "juntos_entry_month";  // i32, -1 never covered
+inline constexpr Col<std::int32_t> district_juntos_entry_month{
+    .name = "juntos_entry_month", .unit = "month",
+    .description = "First month Juntos enrols households in the district (-1: never)"};
 }  // namespace col
 
 }  // namespace chacra::models

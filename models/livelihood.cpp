@@ -339,74 +339,47 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
   farm_shock_ = lognormal_table(p_.farm_shock_sd);
   offfarm_shock_ = lognormal_table(p_.offfarm_shock_sd);
   auto& h = world.households;
-  const auto sum = PeriodAggregation::sum;
-  h.add<float>(col::income_crops_pen, "PEN", "Crop sales", 1, true, sum);
-  h.add<float>(col::income_animals_pen, "PEN", "Sales of small animals, animal products and dairy", 1, true, sum);
-  h.add<float>(col::income_wage_pen, "PEN", "Wage income", 1, true, sum);
-  h.add<float>(col::income_business_pen, "PEN", "Non-farm business profit (baseline business and HW business)",
-               1, true, sum);
-  h.add<float>(col::income_transfers_pen, "PEN", "Transfers received (Juntos)", 1, true, sum);
-  h.add<float>(col::income_monetary_pen, "PEN",
-               "Monetary income: crops + animals + wage + business + transfers (gross of technology upkeep)", 1,
-               true, sum);
-  h.add<float>(col::own_production_pen, "PEN", "Value of own crop, animal and garden produce consumed at home", 1,
-               true, sum);
-  h.add<float>(col::consumption_pen, "PEN",
-               "Household consumption: monetary spending + own production + other consumption", 1, true, sum);
-  auto* cash = h.add<float>(col::cash_pen, "PEN", "Liquid savings at the end of the month (never negative)", 1,
-                            true);
-  auto* poor = h.add<std::uint8_t>(
-      col::poor, "0/1", "Per-capita consumption over the last 12 months below the poverty line of the year", 1, true);
-  auto* extreme = h.add<std::uint8_t>(
-      col::extreme_poor, "0/1", "Per-capita consumption over the last 12 months below the extreme poverty line", 1,
-      true);
-  auto* gap = h.add<float>(col::poverty_gap, "share of the line",
-                           "(line - per-capita consumption) / line if poor, else 0", 1, true);
-  auto* base_income = h.add<float>(col::baseline_income_pen, "PEN per year",
-                                   "Expected annual monetary income at setup, without Juntos or HW (fixed)");
-  auto* crop_pot = h.add<float>(col::crop_potential_pen, "PEN per year",
-                                "Expected annual crop output value without technology or shocks (fixed)");
-  auto* animal_pot = h.add<float>(col::animal_potential_pen, "PEN per year",
-                                  "Expected annual animal output value without technology or shocks (fixed)");
-  auto* rf_land = h.add<float>(col::tech_return_factor_land, "multiplier, mean 1",
-                               "Heterogeneity of land-based technology returns (capacity, land, water; fixed)");
-  auto* rf = h.add<float>(col::tech_return_factor, "multiplier, mean 1",
-                          "Heterogeneity of other technology returns (capacity; fixed)");
-  auto* business = h.add<std::uint8_t>(col::has_business, "0/1", "Household runs a non-farm business (baseline)");
-  auto* other_f = h.add<float>(col::other_consumption_factor, "multiplier, mean 1",
-                               "Household factor of other consumption, rising with wealth (fixed)");
-  h.add<float>(col::other_consumption_pen, "PEN",
-               "Consumption financed outside modelled income (imputed rent, in-kind programmes, gifts)", 1, false,
-               sum);
-  auto* perm = h.add<float>(col::permanent_income_pen, "PEN per month",
-                            "Permanent monetary income net of upkeep (exponential average)");
-  h.add<float>(col::upkeep_paid_pen, "PEN", "Technology upkeep paid from cash", 1, false, sum);
-  auto* financed = h.add<float>(col::upkeep_financed_share, "share",
-                                "Share of last month's technology upkeep that cash could finance");
-  ColumnInfo hist;
-  hist.name = col::consumption_pc_history;
-  hist.unit = "PEN per person per month";
-  hist.description = "Per-capita consumption of the last 12 months, by month of the year";
-  hist.width = 12;
-  auto* history = h.add<float>(hist);
-  auto* pc12 = h.add<float>(col::consumption_pc_12m_pen, "PEN per person per month",
-                            "Per-capita monthly consumption averaged over the last 12 months");
-  h.add<float>(col::climate_shock_loss, "share", "Share of crop output lost to the district's climate shock");
+  h.add(col::income_crops_pen);
+  h.add(col::income_animals_pen);
+  h.add(col::income_wage_pen);
+  h.add(col::income_business_pen);
+  h.add(col::income_transfers_pen);
+  h.add(col::income_monetary_pen);
+  h.add(col::own_production_pen);
+  h.add(col::consumption_pen);
+  auto* cash = h.add(col::cash_pen);
+  auto* poor = h.add(col::poor);
+  auto* extreme = h.add(col::extreme_poor);
+  auto* gap = h.add(col::poverty_gap);
+  auto* base_income = h.add(col::baseline_income_pen);
+  auto* crop_pot = h.add(col::crop_potential_pen);
+  auto* animal_pot = h.add(col::animal_potential_pen);
+  auto* rf_land = h.add(col::tech_return_factor_land);
+  auto* rf = h.add(col::tech_return_factor);
+  auto* business = h.add(col::has_business);
+  auto* other_f = h.add(col::other_consumption_factor);
+  h.add(col::other_consumption_pen);
+  auto* perm = h.add(col::permanent_income_pen);
+  h.add(col::upkeep_paid_pen);
+  auto* financed = h.add(col::upkeep_financed_share);
+  auto* history = h.add(col::consumption_pc_history);
+  auto* pc12 = h.add(col::consumption_pc_12m_pen);
+  h.add(col::climate_shock_loss);
 
   // The baseline technology states enter expected income; draw them here if Adoption is set up later (it
   // then draws the same states again).
   if (!h.has(col::tech_state)) Adoption::init_states(world, AdoptionParams::from(params), seed);
-  const auto* land = h.get<float>(col::land_ha);
-  const auto* water = h.get<std::uint8_t>(col::water_access);
-  const auto* capacity = h.get<float>(col::productive_capacity);
-  const auto* wealth = h.get<float>(col::wealth_index);
-  const auto* locus = h.get<float>(col::locus_of_control);
-  const auto* fls = h.get<float>(col::farm_labour_share);
-  const auto* district = h.get<std::uint32_t>(col::district);
-  const auto* age = h.get<std::int16_t>(col::member_age_months);
-  const auto* state = h.get<std::uint8_t>(col::tech_state);
-  const auto* pasture = h.get<float>(col::pasture_ha);
-  const auto* market = world.districts.get<float>(col::district_market_dynamism);
+  const auto* land = h.get(col::land_ha);
+  const auto* water = h.get(col::water_access);
+  const auto* capacity = h.get(col::productive_capacity);
+  const auto* wealth = h.get(col::wealth_index);
+  const auto* locus = h.get(col::locus_of_control);
+  const auto* fls = h.get(col::farm_labour_share);
+  const auto* district = h.get(col::district);
+  const auto* age = h.get(col::member_age_months);
+  const auto* state = h.get(col::tech_state);
+  const auto* pasture = h.get(col::pasture_ha);
+  const auto* market = world.districts.get(col::district_market_dynamism);
 
   // Households of the whole population (a world split by districts holds [household_begin, household_end)).
   const std::uint64_t n = world.total_households();
@@ -493,31 +466,31 @@ Phase Livelihood::income_phase() const {
   return Phase::per_block("livelihood.income", [this](World& world, const StepContext& ctx, const Block& block) {
     const LivelihoodParams& p = p_;
     auto& h = world.households;
-    auto* crops = h.get<float>(col::income_crops_pen);
-    auto* animals = h.get<float>(col::income_animals_pen);
-    auto* wage = h.get<float>(col::income_wage_pen);
-    auto* business_income = h.get<float>(col::income_business_pen);
-    auto* transfers = h.get<float>(col::income_transfers_pen);
-    auto* monetary = h.get<float>(col::income_monetary_pen);
-    auto* own = h.get<float>(col::own_production_pen);
-    auto* shock_loss = h.get<float>(col::climate_shock_loss);
-    const auto* crop_pot = h.get<float>(col::crop_potential_pen);
-    const auto* animal_pot = h.get<float>(col::animal_potential_pen);
-    const auto* rf_land = h.get<float>(col::tech_return_factor_land);
-    const auto* rf = h.get<float>(col::tech_return_factor);
-    const auto* capacity = h.get<float>(col::productive_capacity);
-    const auto* locus = h.get<float>(col::locus_of_control);
-    const auto* fls = h.get<float>(col::farm_labour_share);
-    const auto* district = h.get<std::uint32_t>(col::district);
-    const auto* age = h.get<std::int16_t>(col::member_age_months);
-    const auto* business = h.get<std::uint8_t>(col::has_business);
-    const auto* state = h.get<std::uint8_t>(col::tech_state);
-    const auto* asset = h.get<std::uint8_t>(col::asset_delivered);
-    const auto* pasture = h.get<float>(col::pasture_ha);
-    const auto* financed = h.get<float>(col::upkeep_financed_share);
-    const auto* juntos = h.get<float>(col::juntos_transfer_pen);
-    const auto* hw_profit = h.get<float>(col::business_profit_pen);
-    const auto* market = world.districts.get<float>(col::district_market_dynamism);
+    auto* crops = h.get(col::income_crops_pen);
+    auto* animals = h.get(col::income_animals_pen);
+    auto* wage = h.get(col::income_wage_pen);
+    auto* business_income = h.get(col::income_business_pen);
+    auto* transfers = h.get(col::income_transfers_pen);
+    auto* monetary = h.get(col::income_monetary_pen);
+    auto* own = h.get(col::own_production_pen);
+    auto* shock_loss = h.get(col::climate_shock_loss);
+    const auto* crop_pot = h.get(col::crop_potential_pen);
+    const auto* animal_pot = h.get(col::animal_potential_pen);
+    const auto* rf_land = h.get(col::tech_return_factor_land);
+    const auto* rf = h.get(col::tech_return_factor);
+    const auto* capacity = h.get(col::productive_capacity);
+    const auto* locus = h.get(col::locus_of_control);
+    const auto* fls = h.get(col::farm_labour_share);
+    const auto* district = h.get(col::district);
+    const auto* age = h.get(col::member_age_months);
+    const auto* business = h.get(col::has_business);
+    const auto* state = h.get(col::tech_state);
+    const auto* asset = h.get(col::asset_delivered);
+    const auto* pasture = h.get(col::pasture_ha);
+    const auto* financed = h.get(col::upkeep_financed_share);
+    const auto* juntos = h.get(col::juntos_transfer_pen);
+    const auto* hw_profit = h.get(col::business_profit_pen);
+    const auto* market = world.districts.get(col::district_market_dynamism);
 
     const MonthConstants k(p, ctx.month_of_year());
     const int year = ctx.year();
@@ -599,18 +572,18 @@ Phase Livelihood::consumption_phase() const {
       "livelihood.consumption", [this](World& world, const StepContext&, const Block& block) {
         const LivelihoodParams& p = p_;
         auto& h = world.households;
-        const auto* monetary = h.get<float>(col::income_monetary_pen);
-        const auto* own = h.get<float>(col::own_production_pen);
-        const auto* state = h.get<std::uint8_t>(col::tech_state);
-        const auto* boost = h.get<float>(col::saving_boost);
-        const auto* size = h.get<std::uint8_t>(col::household_size);
-        const auto* other_f = h.get<float>(col::other_consumption_factor);
-        auto* cash = h.get<float>(col::cash_pen);
-        auto* perm = h.get<float>(col::permanent_income_pen);
-        auto* financed = h.get<float>(col::upkeep_financed_share);
-        auto* paid_col = h.get<float>(col::upkeep_paid_pen);
-        auto* other_col = h.get<float>(col::other_consumption_pen);
-        auto* consumption = h.get<float>(col::consumption_pen);
+        const auto* monetary = h.get(col::income_monetary_pen);
+        const auto* own = h.get(col::own_production_pen);
+        const auto* state = h.get(col::tech_state);
+        const auto* boost = h.get(col::saving_boost);
+        const auto* size = h.get(col::household_size);
+        const auto* other_f = h.get(col::other_consumption_factor);
+        auto* cash = h.get(col::cash_pen);
+        auto* perm = h.get(col::permanent_income_pen);
+        auto* financed = h.get(col::upkeep_financed_share);
+        auto* paid_col = h.get(col::upkeep_paid_pen);
+        auto* other_col = h.get(col::other_consumption_pen);
+        auto* consumption = h.get(col::consumption_pen);
 
         std::array<float, kTechCount> upkeep{};
         for (int t = 0; t < kTechCount; ++t) upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
@@ -672,13 +645,13 @@ Phase Livelihood::welfare_phase() const {
   return Phase::per_block("livelihood.welfare", [this](World& world, const StepContext& ctx, const Block& block) {
     const LivelihoodParams& p = p_;
     auto& h = world.households;
-    const auto* consumption = h.get<float>(col::consumption_pen);
-    const auto* size = h.get<std::uint8_t>(col::household_size);
-    auto* history = h.get<float>(col::consumption_pc_history);
-    auto* pc12 = h.get<float>(col::consumption_pc_12m_pen);
-    auto* poor = h.get<std::uint8_t>(col::poor);
-    auto* extreme = h.get<std::uint8_t>(col::extreme_poor);
-    auto* gap = h.get<float>(col::poverty_gap);
+    const auto* consumption = h.get(col::consumption_pen);
+    const auto* size = h.get(col::household_size);
+    auto* history = h.get(col::consumption_pc_history);
+    auto* pc12 = h.get(col::consumption_pc_12m_pen);
+    auto* poor = h.get(col::poor);
+    auto* extreme = h.get(col::extreme_poor);
+    auto* gap = h.get(col::poverty_gap);
     const float line = static_cast<float>(p.poverty_line(ctx.year()));
     const float extreme_line = static_cast<float>(p.extreme_poverty_line);
     const int slot = ctx.month_of_year() - 1;

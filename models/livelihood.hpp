@@ -181,21 +181,49 @@ class Livelihood : public Module {
   std::vector<float> offfarm_shock_;  // lognormal_table(offfarm_shock_sd)
 };
 
-// Household column names owned by this module besides those in shared_state.hpp.
+// Columns owned by this module besides those in shared_state.hpp.
 namespace col {
-inline constexpr const char* crop_potential_pen = "crop_potential_pen";  // f32, annual, fixed
-inline constexpr const char* animal_potential_pen = "animal_potential_pen";  // f32, annual, fixed
-inline constexpr const char* tech_return_factor_land = "tech_return_factor_land";  // f32, fixed
-inline constexpr const char* tech_return_factor = "tech_return_factor";  // f32, fixed
-inline constexpr const char* has_business = "has_business";  // u8, non-farm business at baseline
-inline constexpr const char* other_consumption_factor = "other_consumption_factor";  // f32, fixed, mean 1
-inline constexpr const char* other_consumption_pen = "other_consumption_pen";  // f32 flow
-inline constexpr const char* permanent_income_pen = "permanent_income_pen";  // f32, monthly, net of upkeep
-inline constexpr const char* upkeep_paid_pen = "upkeep_paid_pen";  // f32 flow
-inline constexpr const char* upkeep_financed_share = "upkeep_financed_share";  // f32, last month
-inline constexpr const char* consumption_pc_history = "consumption_pc_history";  // f32 x 12, by month of year
-inline constexpr const char* consumption_pc_12m_pen = "consumption_pc_12m_pen";  // f32, per person per month
-inline constexpr const char* climate_shock_loss = "climate_shock_loss";  // f32, district-year crop loss share
+inline constexpr Col<float> crop_potential_pen{
+    .name = "crop_potential_pen", .unit = "PEN per year",
+    .description = "Expected annual crop output value without technology or shocks (fixed)"};
+inline constexpr Col<float> animal_potential_pen{
+    .name = "animal_potential_pen", .unit = "PEN per year",
+    .description = "Expected annual animal output value without technology or shocks (fixed)"};
+inline constexpr Col<float> tech_return_factor_land{
+    .name = "tech_return_factor_land", .unit = "multiplier, mean 1",
+    .description = "Heterogeneity of land-based technology returns (capacity, land, water; fixed)"};
+inline constexpr Col<float> tech_return_factor{
+    .name = "tech_return_factor", .unit = "multiplier, mean 1",
+    .description = "Heterogeneity of other technology returns (capacity; fixed)"};
+inline constexpr Col<std::uint8_t> has_business{
+    .name = "has_business", .unit = "0/1", .description = "Household runs a non-farm business (baseline)"};
+inline constexpr Col<float> other_consumption_factor{
+    .name = "other_consumption_factor", .unit = "multiplier, mean 1",
+    .description = "Household factor of other consumption, rising with wealth (fixed)"};
+inline constexpr Col<float> other_consumption_pen{
+    .name = "other_consumption_pen", .unit = "PEN",
+    .description = "Consumption financed outside modelled income (imputed rent, in-kind programmes, gifts)",
+    .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> permanent_income_pen{
+    .name = "permanent_income_pen", .unit = "PEN per month",
+    .description = "Permanent monetary income net of upkeep (exponential average)"};
+inline constexpr Col<float> upkeep_paid_pen{
+    .name = "upkeep_paid_pen", .unit = "PEN",
+    .description = "Technology upkeep paid from cash",
+    .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> upkeep_financed_share{
+    .name = "upkeep_financed_share", .unit = "share",
+    .description = "Share of last month's technology upkeep that cash could finance"};
+inline constexpr Col<float> consumption_pc_history{
+    .name = "consumption_pc_history", .unit = "PEN per person per month",
+    .description = "Per-capita consumption of the last 12 months, by month of the year",
+    .width = 12};
+inline constexpr Col<float> consumption_pc_12m_pen{
+    .name = "consumption_pc_12m_pen", .unit = "PEN per person per month",
+    .description = "Per-capita monthly consumption averaged over the last 12 months"};
+inline constexpr Col<float> climate_shock_loss{
+    .name = "climate_shock_loss", .unit = "share",
+    .description = "Share of crop output lost to the district's climate shock"};
 }  // namespace col
 
 }  // namespace chacra::models

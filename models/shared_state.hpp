@@ -1,8 +1,9 @@
 // The contract between modules: technologies and the household/centre columns that more than one module
-// reads or writes. add_shared_columns() creates them all before any module's setup, so setup order
-// never matters and every arm has the same columns.
+// reads or writes. add_shared_columns() creates the programme inputs before any module's setup, so setup
+// order never matters and every arm has the same columns.
 #pragma once
 
+#include "sim/population.hpp"
 #include "sim/world.hpp"
 
 #include <array>
@@ -36,70 +37,110 @@ enum class TechState : std::uint8_t { never = 0, adopted = 1, dropped = 2 };
 // Juntos status of a household (panel column "juntos_status").
 enum class JuntosStatus : std::uint8_t { not_eligible = 0, eligible = 1, enrolled = 2, suspended = 3, exited = 4 };
 
-// Column names shared between modules. Household columns unless marked (centre).
+// The columns shared between modules, each declared once here (its creator in the comment of its group);
+// the engine's census columns (sim/population.hpp: centre, district, member_age_months, land_ha, ...) are
+// in this namespace too. Household columns unless named centre_* or district_*.
 namespace col {
-// Created by the engine's population generator (sim/population.cpp).
-inline constexpr const char* centre = "centre";                       // u32
-inline constexpr const char* district = "district";                   // u32
-inline constexpr const char* member_age_months = "member_age_months";  // i16 x kMaxMembers, -1 empty slot
-inline constexpr const char* member_female = "member_female";          // u8 x kMaxMembers
-inline constexpr const char* land_ha = "land_ha";                      // f32
-inline constexpr const char* water_access = "water_access";            // u8, year-round water
-inline constexpr const char* productive_capacity = "productive_capacity";  // f32, mean 1
-inline constexpr const char* locus_of_control = "locus_of_control";        // f32, z-score; coaching raises it
-inline constexpr const char* baseline_locus_of_control = "baseline_locus_of_control";  // f32, fixed
-inline constexpr const char* farm_labour_share = "farm_labour_share";  // f32, share of labour in farming
-inline constexpr const char* has_ubn = "has_ubn";                      // u8, at least one unmet basic need
-inline constexpr const char* wealth_index = "wealth_index";            // f32, z-score of baseline assets
+using namespace ::chacra::col;
 
 // Demography (models/demography.cpp).
-inline constexpr const char* member_secondary_done = "member_secondary_done";  // u8 x kMaxMembers
-inline constexpr const char* pregnancy_month = "pregnancy_month";  // u8, 0 = not pregnant, 1..9
-inline constexpr const char* household_size = "household_size";    // u8
+inline constexpr Col<std::uint8_t> member_secondary_done{
+    .name = "member_secondary_done", .unit = "0/1",
+    .description = "Member slot has finished secondary school",
+    .width = kMaxMembers};
+inline constexpr Col<std::uint8_t> pregnancy_month{
+    .name = "pregnancy_month", .unit = "month of pregnancy",
+    .description = "Month of the household's current pregnancy (0 none, 1..9)"};
+inline constexpr Col<std::uint8_t> household_size{
+    .name = "household_size", .unit = "persons", .description = "Members of the household", .panel = true};
 
-// Livelihoods (models/livelihood.cpp, models/adoption.cpp).
-inline constexpr const char* cash_pen = "cash_pen";  // f32 liquid savings, snapshot
-inline constexpr const char* income_crops_pen = "income_crops_pen";
-inline constexpr const char* income_animals_pen = "income_animals_pen";
-inline constexpr const char* income_wage_pen = "income_wage_pen";
-inline constexpr const char* income_business_pen = "income_business_pen";
-inline constexpr const char* income_transfers_pen = "income_transfers_pen";
-inline constexpr const char* income_monetary_pen = "income_monetary_pen";  // sum of the five above
-inline constexpr const char* own_production_pen = "own_production_pen";    // value of own produce consumed
-inline constexpr const char* consumption_pen = "consumption_pen";
-inline constexpr const char* poor = "poor";                  // u8
-inline constexpr const char* extreme_poor = "extreme_poor";  // u8
-inline constexpr const char* poverty_gap = "poverty_gap";    // f32, (line - pc consumption)/line if poor
-inline constexpr const char* tech_state = "tech_state";      // u8 x kTechCount (TechState)
-inline constexpr const char* pasture_ha = "pasture_ha";      // f32
-inline constexpr const char* baseline_income_pen = "baseline_income_pen";  // f32, expected annual, fixed
+// Livelihoods: income, consumption and welfare (models/livelihood.cpp); technology states (models/adoption.cpp).
+inline constexpr Col<float> income_crops_pen{
+    .name = "income_crops_pen", .unit = "PEN",
+    .description = "Crop sales",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> income_animals_pen{
+    .name = "income_animals_pen", .unit = "PEN",
+    .description = "Sales of small animals, animal products and dairy",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> income_wage_pen{
+    .name = "income_wage_pen", .unit = "PEN",
+    .description = "Wage income",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> income_business_pen{
+    .name = "income_business_pen", .unit = "PEN",
+    .description = "Non-farm business profit (baseline business and HW business)",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> income_transfers_pen{
+    .name = "income_transfers_pen", .unit = "PEN",
+    .description = "Transfers received (Juntos)",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> income_monetary_pen{
+    .name = "income_monetary_pen", .unit = "PEN",
+    .description = "Monetary income: crops + animals + wage + business + transfers (gross of technology upkeep)",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> own_production_pen{
+    .name = "own_production_pen", .unit = "PEN",
+    .description = "Value of own crop, animal and garden produce consumed at home",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> consumption_pen{
+    .name = "consumption_pen", .unit = "PEN",
+    .description = "Household consumption: monetary spending + own production + other consumption",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> cash_pen{
+    .name = "cash_pen", .unit = "PEN",
+    .description = "Liquid savings at the end of the month (never negative)",
+    .panel = true};
+inline constexpr Col<std::uint8_t> poor{
+    .name = "poor", .unit = "0/1",
+    .description = "Per-capita consumption over the last 12 months below the poverty line of the year",
+    .panel = true};
+inline constexpr Col<std::uint8_t> extreme_poor{
+    .name = "extreme_poor", .unit = "0/1",
+    .description = "Per-capita consumption over the last 12 months below the extreme poverty line",
+    .panel = true};
+inline constexpr Col<float> poverty_gap{
+    .name = "poverty_gap", .unit = "share of the line",
+    .description = "(line - per-capita consumption) / line if poor, else 0",
+    .panel = true};
+inline constexpr Col<float> baseline_income_pen{
+    .name = "baseline_income_pen", .unit = "PEN per year",
+    .description = "Expected annual monetary income at setup, without Juntos or HW (fixed)"};
+inline constexpr Col<std::uint8_t> tech_state{
+    .name = "tech_state", .unit = "0 never, 1 adopted, 2 dropped",
+    .description = "State of each technology in the household",
+    .width = kTechCount, .panel = true, .labels = kTechNames};
+inline constexpr Col<float> pasture_ha{
+    .name = "pasture_ha", .unit = "ha", .description = "Area under cultivated pasture", .panel = true};
 
-// Inputs that programme modules write and the livelihoods modules read (created here, owned by no one).
-inline constexpr const char* adoption_push = "adoption_push";  // f32 x kTechCount: extra monthly hazard;
-                                                               // programmes add, adoption resets to 0
-inline constexpr const char* asset_delivered = "asset_delivered";  // u8 x kTechCount, persistent
-inline constexpr const char* support_active = "support_active";    // u8: under programme support this month
-inline constexpr const char* juntos_transfer_pen = "juntos_transfer_pen";  // f32 flow paid this month
-inline constexpr const char* business_profit_pen = "business_profit_pen";  // f32 flow this month
-inline constexpr const char* saving_boost = "saving_boost";  // f32, added to the saving rate (fin. education)
-inline constexpr const char* juntos_enrolled = "juntos_enrolled";  // u8, mirror of status in {enrolled, suspended}
-
-// Centre columns.
-inline constexpr const char* centre_households = "households";      // u32 (engine)
-inline constexpr const char* centre_ubn_share = "ubn_share";        // f32 (engine)
-inline constexpr const char* centre_market_access = "market_access";  // f32 0..1 (engine)
-inline constexpr const char* centre_water_share = "water_share";    // f32 (engine)
-inline constexpr const char* centre_altitude_m = "altitude_m";      // f32 (engine)
-inline constexpr const char* centre_border_area = "border_area";    // u8 (engine)
-inline constexpr const char* centre_nucleus = "nucleus";            // u32 (engine), proposed executing nucleus
-inline constexpr const char* centre_hw_active = "hw_active";        // u8 (shared): HW operating this month
-
-// District columns (engine).
-inline constexpr const char* district_poverty_rate = "poverty_rate";  // f32
-inline constexpr const char* district_malnutrition_priority = "malnutrition_priority";  // u8
-inline constexpr const char* district_market_dynamism = "market_dynamism";  // f32 0..1
-inline constexpr const char* district_region = "region";                    // u8 (Region)
-inline constexpr const char* district_department = "department";            // u8
+// Inputs that programme modules write and the livelihood modules read (created by add_shared_columns).
+inline constexpr Col<std::uint8_t> centre_hw_active{
+    .name = "hw_active", .unit = "0/1", .description = "Haku Winay operating in the centre this month"};
+inline constexpr Col<float> adoption_push{
+    .name = "adoption_push", .unit = "probability per month",
+    .description = "Extra monthly adoption hazard from programme exposure this month, per technology",
+    .width = kTechCount, .labels = kTechNames};
+inline constexpr Col<std::uint8_t> asset_delivered{
+    .name = "asset_delivered", .unit = "0/1",
+    .description = "Programme asset for the technology delivered to the household (persists)",
+    .width = kTechCount, .labels = kTechNames};
+inline constexpr Col<std::uint8_t> support_active{
+    .name = "support_active", .unit = "0/1", .description = "Household under Haku Winay support this month"};
+inline constexpr Col<float> juntos_transfer_pen{
+    .name = "juntos_transfer_pen", .unit = "PEN",
+    .description = "Juntos transfer paid to the household",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> business_profit_pen{
+    .name = "business_profit_pen", .unit = "PEN",
+    .description = "Profit of the household's share in an HW business",
+    .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> saving_boost{
+    .name = "saving_boost", .unit = "share of income",
+    .description = "Increase in saving rate from financial education"};
+inline constexpr Col<std::uint8_t> juntos_enrolled{
+    .name = "juntos_enrolled", .unit = "0/1",
+    .description = "Household affiliated to Juntos (enrolled or suspended)",
+    .panel = true};
 }  // namespace col
 
 // Creates the columns of the "programme inputs" and centre hw_active sections above.

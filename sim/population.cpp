@@ -107,14 +107,12 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
 
   // Districts.
   w.districts.resize(n_districts);
-  auto* d_poverty = w.districts.add<float>("poverty_rate", "share of people", "District poverty rate");
+  auto* d_poverty = w.districts.add(col::district_poverty_rate);
   auto* d_malnutrition =
-      w.districts.add<std::uint8_t>("malnutrition_priority", "0/1", "Chronic child malnutrition priority district");
-  auto* d_market = w.districts.add<float>("market_dynamism", "0..1", "How well-connected the district's markets are");
-  auto* d_region = w.districts.add<std::uint8_t>("region", "0 south highlands, 1 north highlands, 2 amazon",
-                                                 "Natural region (HW works less well in 1 and 2)");
-  auto* d_department = w.districts.add<std::uint8_t>(
-      "department", "0 Ayacucho, 1 Cajamarca, 2 Cusco, 3 Huanuco, 4 Ancash, 5 other", "Department");
+      w.districts.add(col::district_malnutrition_priority);
+  auto* d_market = w.districts.add(col::district_market_dynamism);
+  auto* d_region = w.districts.add(col::district_region);
+  auto* d_department = w.districts.add(col::district_department);
   for (std::size_t d = 0; d < n_districts; ++d) {
     auto s = seed.open(kDistrictDomain, 0, d);
     const double u_region = s.uniform();
@@ -141,17 +139,14 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
   }
   const std::size_t n_centres = sizes.size();
   w.centres.resize(n_centres);
-  auto* c_district = w.centres.add<std::uint32_t>("district", "index", "District of the centre");
-  auto* c_households = w.centres.add<std::uint32_t>("households", "households", "Households in the centre");
-  auto* c_ubn = w.centres.add<float>("ubn_share", "share of households",
-                                     "Share of households with at least one unmet basic need (the evaluation's "
-                                     "running variable; the realised share of the centre's households)");
-  auto* c_market = w.centres.add<float>("market_access", "0..1", "Market access of the centre");
-  auto* c_water = w.centres.add<float>("water_share", "share of households", "Share with year-round water");
-  auto* c_altitude = w.centres.add<float>("altitude_m", "m", "Altitude of the centre");
-  auto* c_border = w.centres.add<std::uint8_t>("border_area", "0/1", "Centre in a border area (targeting exception)");
-  auto* c_nucleus = w.centres.add<std::uint32_t>(
-      "nucleus", "index", "Proposed executing nucleus: neighbouring centres of a district grouped to ~130 households");
+  auto* c_district = w.centres.add(col::centre_district);
+  auto* c_households = w.centres.add(col::centre_households);
+  auto* c_ubn = w.centres.add(col::centre_ubn_share);
+  auto* c_market = w.centres.add(col::centre_market_access);
+  auto* c_water = w.centres.add(col::centre_water_share);
+  auto* c_altitude = w.centres.add(col::centre_altitude_m);
+  auto* c_border = w.centres.add(col::centre_border_area);
+  auto* c_nucleus = w.centres.add(col::centre_nucleus);
   w.centre_first.assign(n_centres + 1, 0);
   w.district_first.assign(n_districts + 1, 0);
   for (std::size_t c = 0; c < n_centres; ++c) {
@@ -197,29 +192,18 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
   auto& h = w.households;
   h.resize(w.centre_first[centre_end] - w.centre_first[centre_begin]);
   h.set_first_row(w.centre_first[centre_begin]);
-  auto* h_centre = h.add<std::uint32_t>("centre", "index", "Population centre of the household");
-  auto* h_district = h.add<std::uint32_t>("district", "index", "District of the household");
-  ColumnInfo ages;
-  ages.name = "member_age_months";
-  ages.unit = "months";
-  ages.description = "Age of each member slot in months (-1: empty slot); slot 0 is the household head";
-  ages.width = kMaxMembers;
-  auto* h_age = h.add<std::int16_t>(ages);
-  ColumnInfo female;
-  female.name = "member_female";
-  female.unit = "0/1";
-  female.description = "Member slot is a woman";
-  female.width = kMaxMembers;
-  auto* h_female = h.add<std::uint8_t>(female);
-  auto* h_land = h.add<float>("land_ha", "ha", "Land farmed by the household");
-  auto* h_water = h.add<std::uint8_t>("water_access", "0/1", "Year-round water access (sprinklers need it)");
-  auto* h_capacity = h.add<float>("productive_capacity", "multiplier, mean 1",
-                                  "Household productive capacity; scales the returns to land and technology");
-  auto* h_locus = h.add<float>("locus_of_control", "z-score", "Locus of control (coaching can raise it)");
-  auto* h_locus0 = h.add<float>("baseline_locus_of_control", "z-score", "Locus of control at baseline");
-  auto* h_farm = h.add<float>("farm_labour_share", "share", "Share of household labour spent in farming");
-  auto* h_ubn = h.add<std::uint8_t>("has_ubn", "0/1", "Household has at least one unmet basic need");
-  auto* h_wealth = h.add<float>("wealth_index", "z-score", "Baseline asset index (proxy-means-test input)");
+  auto* h_centre = h.add(col::centre);
+  auto* h_district = h.add(col::district);
+  auto* h_age = h.add(col::member_age_months);
+  auto* h_female = h.add(col::member_female);
+  auto* h_land = h.add(col::land_ha);
+  auto* h_water = h.add(col::water_access);
+  auto* h_capacity = h.add(col::productive_capacity);
+  auto* h_locus = h.add(col::locus_of_control);
+  auto* h_locus0 = h.add(col::baseline_locus_of_control);
+  auto* h_farm = h.add(col::farm_labour_share);
+  auto* h_ubn = h.add(col::has_ubn);
+  auto* h_wealth = h.add(col::wealth_index);
   const double mu_land = std::log(mean_land) - 0.5 * 0.8 * 0.8;
   const double mu_capacity = -0.5 * sd_log_capacity * sd_log_capacity;
   for (std::size_t c = centre_begin; c < centre_end; ++c) {

@@ -35,7 +35,8 @@ static std::size_t column_bytes(const ColumnInfo& info, std::size_t rows) {
   return rows * static_cast<std::size_t>(info.width) * column_type_size(info.type);
 }
 
-Table::Table(const Table& o) : rows_(o.rows_), first_row_(o.first_row_), index_(o.index_) {
+Table::Table(const Table& o)
+    : rows_(o.rows_), first_row_(o.first_row_), index_(o.index_), keys_(o.keys_), key_slots_(o.key_slots_) {
   columns_.reserve(o.columns_.size());
   for (const auto& c : o.columns_) {
     Column n;
@@ -77,10 +78,39 @@ void* Table::add_raw(ColumnInfo info) {
   Column c;
   const std::size_t bytes = column_bytes(info, rows_);
   c.data.reset(new std::byte[bytes > 0 ? bytes : 1]());
+  const std::uint64_t key = column_key(info.name);
+  if (const std::size_t same = find_key(key); same != kNone)
+    throw std::logic_error("columns '" + info.name + "' and '" + columns_[same].info.name + "' have the same key");
   c.info = std::move(info);
   index_[c.info.name] = columns_.size();
   columns_.push_back(std::move(c));
+  keys_.push_back(key);
+  index_keys();
   return columns_.back().data.get();
+}
+
+void Table::index_keys() {
+  std::size_t size = 16;
+  while (size < 2 * keys_.size()) size *= 2;
+  if (key_slots_.size() != size) {
+    key_slots_.assign(size, 0);
+    for (std::size_t i = 0; i + 1 < keys_.size(); ++i) {
+      std::size_t s = static_cast<std::size_t>(keys_[i]) & (size - 1);
+      while (key_slots_[s] != 0) s = (s + 1) & (size - 1);
+      key_slots_[s] = static_cast<std::uint32_t>(i + 1);
+    }
+  }
+  std::size_t s = static_cast<std::size_t>(keys_.back()) & (size - 1);
+  while (key_slots_[s] != 0) s = (s + 1) & (size - 1);
+  key_slots_[s] = static_cast<std::uint32_t>(keys_.size());
+}
+
+void Table::missing(std::string_view name, ColumnType type, int width) const {
+  const std::size_t i = find_key(column_key(name));
+  if (i == kNone) throw std::logic_error("no column '" + std::string(name) + "'");
+  const ColumnInfo& c = columns_[i].info;
+  throw std::logic_error("column '" + c.name + "' is " + column_type_name(c.type) + " x " + std::to_string(c.width) +
+                         ", declared as " + column_type_name(type) + " x " + std::to_string(width));
 }
 
 void* Table::get_raw(const std::string& name, ColumnType type, int* width) {

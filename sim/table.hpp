@@ -1,12 +1,15 @@
-// Structure-of-arrays tables (households, centres, districts) with named, typed, documented columns.
+// Structure-of-arrays tables (households, centres, districts) with named, typed, documented columns, and
+// the typed declaration of a column (Col<T>) that modules write once and look columns up by.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -42,6 +45,48 @@ struct ColumnInfo {
   PeriodAggregation aggregation = PeriodAggregation::snapshot;
   bool panel = false;  // recorded in the panel by default
   std::vector<std::string> labels;  // names of the `width` sub-columns (technology names...), or empty
+};
+
+// The lookup key of a column name (64-bit FNV-1a), computed at compile time for declared columns.
+constexpr std::uint64_t column_key(std::string_view name) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : name) {
+    h ^= static_cast<std::uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// A column declared once, with its type, unit, meaning, width, sub-column labels, whether the panel records
+// it and how it aggregates over an output period; written as a constant in the header of the module that
+// owns it:
+//   inline constexpr Col<float> income_crops_pen{.name = "income_crops_pen", .unit = "PEN",
+//                                                .description = "Crop sales", .panel = true,
+//                                                .aggregation = PeriodAggregation::sum};
+// Table::add(col) creates it; Table::get(col) finds it in O(1) by its key (no string comparison), typed.
+template <class T>
+struct Col {
+  std::string_view name;
+  std::string_view unit = {};
+  std::string_view description = {};
+  int width = 1;
+  bool panel = false;
+  PeriodAggregation aggregation = PeriodAggregation::snapshot;
+  std::span<const char* const> labels = {};
+  std::uint64_t key = column_key(name);
+
+  ColumnInfo info() const {
+    ColumnInfo i;
+    i.name = std::string(name);
+    i.type = column_type_of<T>();
+    i.width = width;
+    i.unit = std::string(unit);
+    i.description = std::string(description);
+    i.aggregation = aggregation;
+    i.panel = panel;
+    i.labels.assign(labels.begin(), labels.end());
+    return i;
+  }
 };
 
 // A table of `rows` rows and named columns, each stored contiguously (row-major within a column when
@@ -86,6 +131,19 @@ class Table {
     info.aggregation = agg;
     return add<T>(std::move(info));
   }
+  // The column a declaration describes (created with these metadata; an existing one of that name must
+  // have the same type and width).
+  template <class T> T* add(const Col<T>& col) { return add<T>(col.info()); }
+  // A declared column, found by its key in O(1): for phases, which look their columns up once per block.
+  template <class T> T* get(const Col<T>& col) {
+    const std::size_t i = find_key(col.key);
+    if (i == kNone || columns_[i].info.type != column_type_of<T>() || columns_[i].info.width != col.width) [[unlikely]]
+      missing(col.name, column_type_of<T>(), col.width);
+    return windowed<T>(columns_[i].data.get(), col.width);
+  }
+  template <class T> const T* get(const Col<T>& col) const { return const_cast<Table*>(this)->get(col); }
+  template <class T> bool has(const Col<T>& col) const { return find_key(col.key) != kNone; }
+
   template <class T> T* get(const std::string& name) {
     int width = 1;
     void* storage = get_raw(name, column_type_of<T>(), &width);
@@ -113,8 +171,22 @@ class Table {
     ColumnInfo info;
     std::unique_ptr<std::byte[]> data;
   };
+  static constexpr std::size_t kNone = ~std::size_t{0};
   void* add_raw(ColumnInfo info);
   void* get_raw(const std::string& name, ColumnType type, int* width);
+  // Index of the column whose name has this key, or kNone: open addressing over key_slots_ (column index + 1,
+  // 0 empty; a power of two at least twice the columns).
+  std::size_t find_key(std::uint64_t key) const {
+    if (key_slots_.empty()) return kNone;
+    const std::size_t mask = key_slots_.size() - 1;
+    for (std::size_t s = static_cast<std::size_t>(key) & mask;; s = (s + 1) & mask) {
+      const std::uint32_t v = key_slots_[s];
+      if (v == 0) return kNone;
+      if (keys_[v - 1] == key) return v - 1;
+    }
+  }
+  void index_keys();
+  [[noreturn]] void missing(std::string_view name, ColumnType type, int width) const;
   // The storage shifted back by first_row rows, so that it is indexed by the row of the whole table. The
   // shift is done on the address as an integer: the pointer is only ever dereferenced at stored rows.
   template <class T> T* windowed(void* storage, int width) const {
@@ -126,6 +198,8 @@ class Table {
   std::size_t first_row_ = 0;
   std::vector<Column> columns_;
   std::map<std::string, std::size_t> index_;
+  std::vector<std::uint64_t> keys_;         // column_key of each column's name
+  std::vector<std::uint32_t> key_slots_;
 };
 
 }  // namespace chacra

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -128,8 +130,8 @@ TEST(HakuWinayTargeting, CentreColumnsFollowTheConfiguredRule) {
   run.set_choice("haku_winay.targeting", "pre_2017");
   run.setup(w);
   run.step(w, 0);
-  const auto* eligible = w.centres.get<std::uint8_t>(col::centre_hw_eligible);
-  const auto* selected = w.centres.get<std::int16_t>(col::centre_hw_selected_year);
+  const auto* eligible = w.centres.get(col::centre_hw_eligible);
+  const auto* selected = w.centres.get(col::centre_hw_selected_year);
   for (std::uint32_t c = 0; c < 8; ++c) {
     const bool expect = c == 3 || c == 5;
     EXPECT_EQ(eligible[c], expect ? 1 : 0) << "centre " << c;
@@ -149,14 +151,14 @@ TEST(HakuWinayStages, StagesFollowTheCohortMonthsAndNobodyStaysOver36Months) {
   run.setup(w);
   const std::size_t n = w.household_count();
   std::vector<int> support_months(n, 0);
-  const auto* stage = w.households.get<std::uint8_t>(col::hw_stage);
-  const auto* support = w.households.get<std::uint8_t>(col::support_active);
-  const auto* participant = w.households.get<std::uint8_t>(col::hw_participant);
-  const auto* visits = w.households.get<float>(col::hw_visits);
-  const auto* group = w.households.get<std::int32_t>(col::hw_group);
-  const auto* award = w.households.get<std::uint8_t>(col::hw_award);
-  const auto* boost = w.households.get<float>(col::saving_boost);
-  const auto* active = w.centres.get<std::uint8_t>(col::centre_hw_active);
+  const auto* stage = w.households.get(col::hw_stage);
+  const auto* support = w.households.get(col::support_active);
+  const auto* participant = w.households.get(col::hw_participant);
+  const auto* visits = w.households.get(col::hw_visits);
+  const auto* group = w.households.get(col::hw_group);
+  const auto* award = w.households.get(col::hw_award);
+  const auto* boost = w.households.get(col::saving_boost);
+  const auto* active = w.centres.get(col::centre_hw_active);
   bool any_group_before = false, any_award_before = false, any_boost_before = false;
   for (int m = 0; m < 60; ++m) {
     run.step(w, m);
@@ -197,11 +199,11 @@ TEST(HakuWinayStages, StagesFollowTheCohortMonthsAndNobodyStaysOver36Months) {
   EXPECT_GT(participants, 0u);
   EXPECT_GT(grouped, 0u);
   EXPECT_GT(boosted, 0u);
-  const auto* cohort = w.households.get<std::int16_t>(col::hw_cohort);
+  const auto* cohort = w.households.get(col::hw_cohort);
   for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(cohort[i], participant[i] ? 2017 : -1);
   // Without coaching, HW leaves psychological variables alone (IEP/UC Davis evaluation of the 2017 cohort).
-  const auto* locus = w.households.get<float>(col::locus_of_control);
-  const auto* locus0 = w.households.get<float>(col::baseline_locus_of_control);
+  const auto* locus = w.households.get(col::locus_of_control);
+  const auto* locus0 = w.households.get(col::baseline_locus_of_control);
   for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(locus[i], locus0[i]);
 }
 
@@ -214,14 +216,14 @@ TEST(HakuWinayStages, LaterCohortsStartInTheirYear) {
   run.set_choice("haku_winay.priority", "ubn_share");  // equal UBN: centre index order
   run.setup(w);
   run.run(w, 40);
-  const auto* selected = w.centres.get<std::int16_t>(col::centre_hw_selected_year);
+  const auto* selected = w.centres.get(col::centre_hw_selected_year);
   EXPECT_EQ(selected[0], 2017);
   EXPECT_EQ(selected[1], 2018);
   EXPECT_EQ(selected[2], 2019);
   // At month 39 (April 2020) the 2017 cohort has finished, 2018 is in year 3, 2019 in year 2.
-  const auto* stage = w.households.get<std::uint8_t>(col::hw_stage);
-  const auto* participant = w.households.get<std::uint8_t>(col::hw_participant);
-  const auto* cohort = w.households.get<std::int16_t>(col::hw_cohort);
+  const auto* stage = w.households.get(col::hw_stage);
+  const auto* participant = w.households.get(col::hw_participant);
+  const auto* cohort = w.households.get(col::hw_cohort);
   for (std::size_t i = 0; i < w.household_count(); ++i) {
     if (!participant[i]) continue;
     const int expect = cohort[i] == 2017 ? 4 : cohort[i] == 2018 ? 3 : 2;
@@ -240,8 +242,8 @@ TEST(HakuWinayRollout, TakeUpAveragesTheTargetAndFavoursJuntosHouseholds) {
   HwRun run;
   run.setup(w);
   run.run(w, 7);
-  const auto* participant = w.households.get<std::uint8_t>(col::hw_participant);
-  const auto* juntos = w.households.get<std::uint8_t>(col::juntos_enrolled);
+  const auto* participant = w.households.get(col::hw_participant);
+  const auto* juntos = w.households.get(col::juntos_enrolled);
   double n = 0, p = 0, nj = 0, pj = 0;
   for (std::size_t i = 0; i < w.household_count(); ++i) {
     n += 1;
@@ -265,7 +267,7 @@ TEST(HakuWinayRollout, QuotaPriorityAndLastCohortYear) {
   run.set_int("haku_winay.last_cohort_year", 2018);
   run.setup(w);
   run.run(w, 48);
-  const auto* selected = w.centres.get<std::int16_t>(col::centre_hw_selected_year);
+  const auto* selected = w.centres.get(col::centre_hw_selected_year);
   EXPECT_EQ(selected[4], 2017);
   EXPECT_EQ(selected[3], 2017);
   EXPECT_EQ(selected[2], 2018);
@@ -286,7 +288,7 @@ TEST(HakuWinayRollout, JuntosFocalisedStartsTheCentresWithMostJuntosFirst) {
   run.set("haku_winay.households_per_year", 120);
   run.setup(w);
   run.step(w, 0);
-  const auto* selected = w.centres.get<std::int16_t>(col::centre_hw_selected_year);
+  const auto* selected = w.centres.get(col::centre_hw_selected_year);
   EXPECT_EQ(selected[1], 2017);
   EXPECT_EQ(selected[3], 2017);
   EXPECT_EQ(selected[0], -1);
@@ -305,7 +307,7 @@ TEST(HakuWinayRollout, BudgetLimitCountsExpectedCost) {
   World w2 = make_world({{}}, uniform_centres(4, 50));
   run2.setup(w2);
   run2.step(w2, 0);
-  const auto* selected = w2.centres.get<std::int16_t>(col::centre_hw_selected_year);
+  const auto* selected = w2.centres.get(col::centre_hw_selected_year);
   int n = 0;
   for (int c = 0; c < 4; ++c) n += selected[c] == 2017;
   EXPECT_EQ(n, 2);
@@ -323,7 +325,7 @@ TEST(HakuWinayRollout, NucleiGatherNeighbouringCentresOfOneDistrict) {
   const auto& nuclei = run.hw->nuclei();
   ASSERT_FALSE(nuclei.empty());
   std::vector<int> seen(17, 0);
-  const auto* c_district = w.centres.get<std::uint32_t>(col::district);
+  const auto* c_district = w.centres.get(col::district);
   for (std::size_t k = 0; k < nuclei.size(); ++k) {
     const auto& nu = nuclei[k];
     EXPECT_EQ(nu.cohort_year, 2017);
@@ -349,7 +351,7 @@ TEST(HakuWinayRollout, ALargeCentreHostsSeveralNucleiOverItsNeighbourhoods) {
   run.setup(w);
   run.run(w, 19);  // through the first month of year 2 (groups)
   const auto& nuclei = run.hw->nuclei();
-  const auto* hh_nucleus = w.households.get<std::int32_t>(col::hw_nucleus);
+  const auto* hh_nucleus = w.households.get(col::hw_nucleus);
   // 400 x 0.72 = 288 expected participants: three nuclei of 96 over contiguous household ranges.
   std::vector<int> hosted(nuclei.size(), 0);
   for (std::uint32_t i = w.centre_first[1]; i < w.centre_first[2]; ++i) {
@@ -394,9 +396,9 @@ TEST(HakuWinayRollout, SpillInReachesCentresJustBelowTheThresholdWithoutSelectin
     run.set("haku_winay.spill_in_share", share);
     run.setup(w);
     run.run(w, 8);
-    const auto* selected = w.centres.get<std::int16_t>(col::centre_hw_selected_year);
-    const auto* reached = w.centres.get<std::int16_t>(col::centre_hw_reached_year);
-    const auto* participant = w.households.get<std::uint8_t>(col::hw_participant);
+    const auto* selected = w.centres.get(col::centre_hw_selected_year);
+    const auto* reached = w.centres.get(col::centre_hw_reached_year);
+    const auto* participant = w.households.get(col::hw_participant);
     for (int c : {1, 3, 4}) EXPECT_EQ(selected[c], -1);
     double reached_share = 0;
     for (int c : {1, 3})
@@ -426,7 +428,7 @@ TEST(HakuWinayRollout, JuntosExitingOffersHwOnlyToJuntosHouseholdsAgeingOut) {
   run.set("haku_winay.takeup_interest_sd", 0.0);
   run.setup(w);
   run.run(w, 7);
-  const auto* participant = w.households.get<std::uint8_t>(col::hw_participant);
+  const auto* participant = w.households.get(col::hw_participant);
   for (std::uint32_t k = 0; k < 90; ++k) EXPECT_EQ(participant[k], k % 3 == 1 ? 1 : 0) << k;
 }
 
@@ -436,17 +438,18 @@ TEST(HakuWinayRollout, DisabledArmSelectsNobodyButKeepsTheColumns) {
   run.set_bool("haku_winay.enabled", false);
   run.setup(w);
   run.run(w, 48);
-  for (const char* name : {col::hw_cohort, col::hw_stage, col::hw_participant, col::hw_visits, col::hw_group,
-                           col::hw_award, col::business_type, col::business_status, col::coached, col::cost_hw_pen})
-    EXPECT_TRUE(w.households.has(name)) << name;
-  const auto* participant = w.households.get<std::uint8_t>(col::hw_participant);
-  const auto* cost = w.households.get<float>(col::cost_hw_pen);
+  for (std::string_view name : {col::hw_cohort.name, col::hw_stage.name, col::hw_participant.name, col::hw_visits.name,
+                                col::hw_group.name, col::hw_award.name, col::business_type.name,
+                                col::business_status.name, col::coached.name, col::cost_hw_pen.name})
+    EXPECT_TRUE(w.households.has(std::string(name))) << name;
+  const auto* participant = w.households.get(col::hw_participant);
+  const auto* cost = w.households.get(col::cost_hw_pen);
   for (std::size_t i = 0; i < w.household_count(); ++i) {
     EXPECT_EQ(participant[i], 0);
     EXPECT_EQ(cost[i], 0.0f);
   }
-  const auto* selected = w.centres.get<std::int16_t>(col::centre_hw_selected_year);
-  const auto* eligible = w.centres.get<std::uint8_t>(col::centre_hw_eligible);
+  const auto* selected = w.centres.get(col::centre_hw_selected_year);
+  const auto* eligible = w.centres.get(col::centre_hw_eligible);
   for (int c = 0; c < 3; ++c) {
     EXPECT_EQ(selected[c], -1);
     EXPECT_EQ(eligible[c], 1);  // eligibility is still reported
@@ -476,18 +479,18 @@ TEST(HakuWinayRollout, SwitchingADistrictOnLeavesOtherDistrictsIdentical) {
     ra.step(a, m, false);
     rb.step(b, m, false);
     for (std::uint32_t i = 0; i < a.centre_first[3]; ++i) {
-      ASSERT_EQ(a.households.get<std::uint8_t>(col::hw_participant)[i],
-                b.households.get<std::uint8_t>(col::hw_participant)[i]);
-      ASSERT_EQ(a.households.get<float>(col::hw_visits)[i], b.households.get<float>(col::hw_visits)[i]);
-      ASSERT_EQ(a.households.get<float>(col::cost_hw_pen)[i], b.households.get<float>(col::cost_hw_pen)[i]);
-      ASSERT_EQ(a.households.get<float>(col::business_profit_pen)[i],
-                b.households.get<float>(col::business_profit_pen)[i]);
+      ASSERT_EQ(a.households.get(col::hw_participant)[i],
+                b.households.get(col::hw_participant)[i]);
+      ASSERT_EQ(a.households.get(col::hw_visits)[i], b.households.get(col::hw_visits)[i]);
+      ASSERT_EQ(a.households.get(col::cost_hw_pen)[i], b.households.get(col::cost_hw_pen)[i]);
+      ASSERT_EQ(a.households.get(col::business_profit_pen)[i],
+                b.households.get(col::business_profit_pen)[i]);
       for (int k = 0; k < models::kTechCount; ++k)
-        ASSERT_EQ(a.households.get<float>(col::adoption_push)[i * models::kTechCount + k],
-                  b.households.get<float>(col::adoption_push)[i * models::kTechCount + k]);
+        ASSERT_EQ(a.households.get(col::adoption_push)[i * models::kTechCount + k],
+                  b.households.get(col::adoption_push)[i * models::kTechCount + k]);
     }
     for (World* w : {&a, &b}) {
-      float* push = w->households.get<float>(col::adoption_push);
+      float* push = w->households.get(col::adoption_push);
       std::fill(push, push + w->household_count() * models::kTechCount, 0.0f);
     }
   }
@@ -507,9 +510,9 @@ TEST(HakuWinayRollout, ResultsDoNotDependOnBlockSize) {
   rb.setup(b);
   ra.run(a, 40);
   rb.run(b, 40);
-  for (const char* name : {col::hw_capped_spend_pen, col::business_profit_pen, col::saving_boost})
+  for (const Col<float>* c : {&col::hw_capped_spend_pen, &col::business_profit_pen, &col::saving_boost})
     for (std::size_t i = 0; i < a.household_count(); ++i)
-      ASSERT_EQ(a.households.get<float>(name)[i], b.households.get<float>(name)[i]) << name;
+      ASSERT_EQ(a.households.get(*c)[i], b.households.get(*c)[i]) << c->name;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -523,10 +526,10 @@ TEST(HakuWinayAssets, AssetsGoToSuitedParticipantsAndPushAdoption) {
   HwRun run;
   run.set_int("haku_winay.start_month_of_year", 1);
   run.setup(w);
-  const auto* delivered = w.households.get<std::uint8_t>(col::asset_delivered);
-  const auto* participant = w.households.get<std::uint8_t>(col::hw_participant);
-  const auto* water = w.households.get<std::uint8_t>(col::water_access);
-  const auto* push = w.households.get<float>(col::adoption_push);
+  const auto* delivered = w.households.get(col::asset_delivered);
+  const auto* participant = w.households.get(col::hw_participant);
+  const auto* water = w.households.get(col::water_access);
+  const auto* push = w.households.get(col::adoption_push);
   run.run(w, 12);
   run.step(w, 12, false);  // month 12: year 2, assets in place
   const int sprinkler = models::tech_index(models::Tech::sprinkler_irrigation);
@@ -558,9 +561,9 @@ TEST(HakuWinayAssets, ProgrammeWorksLessInTheAmazon) {
   run.set_int("haku_winay.start_month_of_year", 1);
   run.setup(w);
   run.step(w, 0, false);
-  const auto* push = w.households.get<float>(col::adoption_push);
-  const auto* participant = w.households.get<std::uint8_t>(col::hw_participant);
-  const auto* visits = w.households.get<float>(col::hw_visits);
+  const auto* push = w.households.get(col::adoption_push);
+  const auto* participant = w.households.get(col::hw_participant);
+  const auto* visits = w.households.get(col::hw_visits);
   const int garden = models::tech_index(models::Tech::vegetable_garden);
   for (std::uint32_t i = 0; i < 200; ++i) {
     if (!participant[i] || visits[i] == 0.0f) continue;
@@ -594,12 +597,12 @@ TEST(HakuWinayCosts, SpendPerHouseholdNeverExceedsTheCapAndTotalsAddUp) {
     auto& h = w.households;
     for (int m = 0; m < 60; ++m) {
       run.step(w, m);
-      const float* a = h.get<float>(col::cost_hw_assets_pen);
-      const float* t = h.get<float>(col::cost_hw_trainers_pen);
-      const float* p = h.get<float>(col::cost_hw_prizes_pen);
-      const float* c = h.get<float>(col::cost_hw_coaching_pen);
-      const float* ad = h.get<float>(col::cost_hw_admin_pen);
-      const float* tot = h.get<float>(col::cost_hw_pen);
+      const float* a = h.get(col::cost_hw_assets_pen);
+      const float* t = h.get(col::cost_hw_trainers_pen);
+      const float* p = h.get(col::cost_hw_prizes_pen);
+      const float* c = h.get(col::cost_hw_coaching_pen);
+      const float* ad = h.get(col::cost_hw_admin_pen);
+      const float* tot = h.get(col::cost_hw_pen);
       for (std::size_t i = 0; i < n; ++i) {
         const double sum = double{a[i]} + t[i] + p[i] + c[i] + ad[i];
         ASSERT_NEAR(tot[i], sum, 1e-3 * std::max(1.0, sum)) << "household " << i << " month " << m;
@@ -608,8 +611,8 @@ TEST(HakuWinayCosts, SpendPerHouseholdNeverExceedsTheCapAndTotalsAddUp) {
         total[i] += tot[i];
       }
     }
-    const float* spend = h.get<float>(col::hw_capped_spend_pen);
-    const auto* participant = h.get<std::uint8_t>(col::hw_participant);
+    const float* spend = h.get(col::hw_capped_spend_pen);
+    const auto* participant = h.get(col::hw_participant);
     double max_capped = 0.0, participants = 0, mean_capped = 0;
     for (std::size_t i = 0; i < n; ++i) {
       EXPECT_LE(capped[i], cap + 1e-2);
@@ -645,15 +648,15 @@ TEST(HakuWinayStages, MonthlyFlowsAndSupportHoldOnlyThisMonthsValues) {
     run.setup(w);
     const std::size_t n = w.household_count();
     auto& h = w.households;
-    const auto* support = h.get<std::uint8_t>(col::support_active);
-    const auto* participant = h.get<std::uint8_t>(col::hw_participant);
-    const auto* status = h.get<std::uint8_t>(col::business_status);
-    const float* profit = h.get<float>(col::business_profit_pen);
+    const auto* support = h.get(col::support_active);
+    const auto* participant = h.get(col::hw_participant);
+    const auto* status = h.get(col::business_status);
+    const float* profit = h.get(col::business_profit_pen);
     std::vector<const float*> programme_flows;
-    for (const char* name : {col::hw_visits, col::cost_hw_assets_pen, col::cost_hw_trainers_pen,
-                             col::cost_hw_prizes_pen, col::cost_hw_coaching_pen, col::cost_hw_admin_pen,
-                             col::cost_hw_pen})
-      programme_flows.push_back(h.get<float>(name));
+    for (const Col<float>* c : {&col::hw_visits, &col::cost_hw_assets_pen, &col::cost_hw_trainers_pen,
+                                &col::cost_hw_prizes_pen, &col::cost_hw_coaching_pen, &col::cost_hw_admin_pen,
+                                &col::cost_hw_pen})
+      programme_flows.push_back(h.get(*c));
     std::size_t supported = 0, earning = 0;
     for (int m = 0; m < 60; ++m) {
       run.step(w, m);
@@ -693,11 +696,11 @@ TEST(HakuWinayCoaching, OffersAttendanceGoalsAndLocus) {
   run.run(w, 12);
   run.step(w, 12, false);  // first session month
   auto& h = w.households;
-  const auto* participant = h.get<std::uint8_t>(col::hw_participant);
-  const auto* offered = h.get<std::uint8_t>(col::coaching_offered);
-  const auto* coached = h.get<std::uint8_t>(col::coached);
-  const auto* plan = h.get<std::uint8_t>(col::coaching_plan);
-  const auto* push = h.get<float>(col::adoption_push);
+  const auto* participant = h.get(col::hw_participant);
+  const auto* offered = h.get(col::coaching_offered);
+  const auto* coached = h.get(col::coached);
+  const auto* plan = h.get(col::coaching_plan);
+  const auto* push = h.get(col::adoption_push);
   const int shed = models::tech_index(models::Tech::small_animal_shed);
   double np = 0, no = 0, nc = 0, guinea = 0;
   double push_guinea = 0, push_uncoached = 0, n_uncoached = 0;
@@ -726,8 +729,8 @@ TEST(HakuWinayCoaching, OffersAttendanceGoalsAndLocus) {
 
   // Locus of control rises by the gain for coached households at the end of the sessions, and only for them.
   for (int m = 13; m < 18; ++m) run.step(w, m);
-  const auto* locus = h.get<float>(col::locus_of_control);
-  const auto* locus0 = h.get<float>(col::baseline_locus_of_control);
+  const auto* locus = h.get(col::locus_of_control);
+  const auto* locus0 = h.get(col::baseline_locus_of_control);
   for (std::size_t i = 0; i < w.household_count(); ++i)
     EXPECT_NEAR(locus[i] - locus0[i], coached[i] ? 0.2 : 0.0, 1e-6);
 }
@@ -744,8 +747,8 @@ TEST(HakuWinayCoaching, SpilloverReachesUncoachedNeighboursOnlyWhenSwitchedOn) {
     run.setup(w);
     run.run(w, 13);
     run.step(w, 13, false);
-    const auto* coached = w.households.get<std::uint8_t>(col::coached);
-    const auto* push = w.households.get<float>(col::adoption_push);
+    const auto* coached = w.households.get(col::coached);
+    const auto* push = w.households.get(col::adoption_push);
     double total = 0;
     for (std::size_t i = 0; i < w.household_count(); ++i)
       if (!coached[i])

@@ -107,7 +107,7 @@ TEST(HakuWinayCompetition, GroupsAwardsAndBudgetsUnderZeroNoise) {
   run.setup(w);
   run.run(w, 29);
   const auto& h = w.households;
-  const auto* prizes_before = h.get<float>(col::cost_hw_prizes_pen);
+  const auto* prizes_before = h.get(col::cost_hw_prizes_pen);
   for (std::size_t i = 0; i < w.household_count(); ++i) EXPECT_EQ(prizes_before[i], 0.0f);
   run.step(w, 29);  // the CLAR (last month of year 2 of the July 2017 cohort)
 
@@ -115,14 +115,14 @@ TEST(HakuWinayCompetition, GroupsAwardsAndBudgetsUnderZeroNoise) {
   const auto& members = run.hw->group_members();
   const auto& nuclei = run.hw->nuclei();
   ASSERT_FALSE(groups.empty());
-  const auto* participant = h.get<std::uint8_t>(col::hw_participant);
-  const auto* group_col = h.get<std::int32_t>(col::hw_group);
-  const auto* award = h.get<std::uint8_t>(col::hw_award);
-  const auto* btype = h.get<std::uint8_t>(col::business_type);
-  const auto* bstatus = h.get<std::uint8_t>(col::business_status);
-  const auto* capacity = h.get<float>(col::productive_capacity);
-  const auto* centre = h.get<std::uint32_t>(col::centre);
-  const auto* prizes = h.get<float>(col::cost_hw_prizes_pen);
+  const auto* participant = h.get(col::hw_participant);
+  const auto* group_col = h.get(col::hw_group);
+  const auto* award = h.get(col::hw_award);
+  const auto* btype = h.get(col::business_type);
+  const auto* bstatus = h.get(col::business_status);
+  const auto* capacity = h.get(col::productive_capacity);
+  const auto* centre = h.get(col::centre);
+  const auto* prizes = h.get(col::cost_hw_prizes_pen);
 
   double members_total = 0, awards = 0;
   for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -185,7 +185,7 @@ TEST(HakuWinayCompetition, NobodyWinsWithoutBudget) {
   run.run(w, 40);
   EXPECT_FALSE(run.hw->groups().empty());
   EXPECT_TRUE(run.hw->businesses().empty());
-  const auto* profit = w.households.get<float>(col::business_profit_pen);
+  const auto* profit = w.households.get(col::business_profit_pen);
   for (std::size_t i = 0; i < w.household_count(); ++i) EXPECT_EQ(profit[i], 0.0f);
 }
 
@@ -208,7 +208,7 @@ struct MarketRun {
   // Monthly profit per member of the business of the group led by each first member.
   std::map<std::uint32_t, double> profit_by_first_member() const {
     std::map<std::uint32_t, double> out;
-    const auto* profit = w.households.get<float>(col::business_profit_pen);
+    const auto* profit = w.households.get(col::business_profit_pen);
     for (const auto& b : run.hw->businesses()) {
       const auto& g = run.hw->groups()[b.group];
       out[run.hw->group_members()[g.first_member]] = profit[run.hw->group_members()[g.first_member]];
@@ -252,8 +252,8 @@ TEST(HakuWinayMarket, FailedBusinessesStopEarning) {
   const auto& businesses = run.hw->businesses();
   ASSERT_FALSE(businesses.empty());
   std::size_t failed = 0;
-  const auto* profit = w.households.get<float>(col::business_profit_pen);
-  const auto* status = w.households.get<std::uint8_t>(col::business_status);
+  const auto* profit = w.households.get(col::business_profit_pen);
+  const auto* status = w.households.get(col::business_status);
   for (const auto& b : businesses) {
     const auto& g = run.hw->groups()[b.group];
     for (int j = 0; j < g.size; ++j) {

@@ -57,10 +57,10 @@ inline World make_world(const std::vector<DistrictSpec>& districts, const std::v
   w.calendar.start_year = 2017;
   w.calendar.months = 120;
   w.districts.resize(districts.size());
-  auto* d_poverty = w.districts.add<float>(col::district_poverty_rate, "", "");
-  auto* d_mal = w.districts.add<std::uint8_t>(col::district_malnutrition_priority, "", "");
-  auto* d_dyn = w.districts.add<float>(col::district_market_dynamism, "", "");
-  auto* d_region = w.districts.add<std::uint8_t>(col::district_region, "", "");
+  auto* d_poverty = w.districts.add(col::district_poverty_rate);
+  auto* d_mal = w.districts.add(col::district_malnutrition_priority);
+  auto* d_dyn = w.districts.add(col::district_market_dynamism);
+  auto* d_region = w.districts.add(col::district_region);
   for (std::size_t d = 0; d < districts.size(); ++d) {
     d_poverty[d] = districts[d].poverty;
     d_mal[d] = districts[d].malnutrition;
@@ -69,14 +69,14 @@ inline World make_world(const std::vector<DistrictSpec>& districts, const std::v
   }
   const std::size_t nc = centres.size();
   w.centres.resize(nc);
-  auto* c_district = w.centres.add<std::uint32_t>(col::district, "", "");
-  auto* c_households = w.centres.add<std::uint32_t>(col::centre_households, "", "");
-  auto* c_ubn = w.centres.add<float>(col::centre_ubn_share, "", "");
-  auto* c_market = w.centres.add<float>(col::centre_market_access, "", "");
-  auto* c_water = w.centres.add<float>(col::centre_water_share, "", "");
-  auto* c_alt = w.centres.add<float>(col::centre_altitude_m, "", "");
-  auto* c_border = w.centres.add<std::uint8_t>(col::centre_border_area, "", "");
-  auto* c_nucleus = w.centres.add<std::uint32_t>(col::centre_nucleus, "", "");
+  auto* c_district = w.centres.add(col::district);
+  auto* c_households = w.centres.add(col::centre_households);
+  auto* c_ubn = w.centres.add(col::centre_ubn_share);
+  auto* c_market = w.centres.add(col::centre_market_access);
+  auto* c_water = w.centres.add(col::centre_water_share);
+  auto* c_alt = w.centres.add(col::centre_altitude_m);
+  auto* c_border = w.centres.add(col::centre_border_area);
+  auto* c_nucleus = w.centres.add(col::centre_nucleus);
   w.centre_first.assign(nc + 1, 0);
   for (std::size_t c = 0; c < nc; ++c) {
     c_district[c] = centres[c].district;
@@ -97,25 +97,25 @@ inline World make_world(const std::vector<DistrictSpec>& districts, const std::v
 
   auto& h = w.households;
   h.resize(w.centre_first[nc]);
-  auto* centre = h.add<std::uint32_t>(col::centre, "", "");
-  auto* district = h.add<std::uint32_t>(col::district, "", "");
-  auto* age = h.add<std::int16_t>(col::member_age_months, "", "", kMaxMembers);
-  h.add<std::uint8_t>(col::member_female, "", "", kMaxMembers);
-  auto* land = h.add<float>(col::land_ha, "", "");
-  auto* water = h.add<std::uint8_t>(col::water_access, "", "");
-  auto* capacity = h.add<float>(col::productive_capacity, "", "");
-  auto* locus = h.add<float>(col::locus_of_control, "", "");
-  auto* locus0 = h.add<float>(col::baseline_locus_of_control, "", "");
-  auto* farm = h.add<float>(col::farm_labour_share, "", "");
-  auto* ubn = h.add<std::uint8_t>(col::has_ubn, "", "");
-  h.add<float>(col::wealth_index, "", "");
+  auto* centre = h.add(col::centre);
+  auto* district = h.add(col::district);
+  auto* age = h.add(col::member_age_months);
+  h.add(col::member_female);
+  auto* land = h.add(col::land_ha);
+  auto* water = h.add(col::water_access);
+  auto* capacity = h.add(col::productive_capacity);
+  auto* locus = h.add(col::locus_of_control);
+  auto* locus0 = h.add(col::baseline_locus_of_control);
+  auto* farm = h.add(col::farm_labour_share);
+  auto* ubn = h.add(col::has_ubn);
+  h.add(col::wealth_index);
   // Other modules' columns that Haku Winay reads.
-  h.add<std::uint8_t>(col::tech_state, "", "", models::kTechCount);
-  h.add<float>(col::cash_pen, "", "");
-  h.add<float>(col::income_monetary_pen, "", "");
-  h.add<float>(col::pasture_ha, "", "");
+  h.add(col::tech_state);
+  h.add(col::cash_pen);
+  h.add(col::income_monetary_pen);
+  h.add(col::pasture_ha);
   models::add_shared_columns(w);
-  auto* juntos = h.get<std::uint8_t>(col::juntos_enrolled);
+  auto* juntos = h.get(col::juntos_enrolled);
   for (std::uint32_t c = 0; c < nc; ++c) {
     for (std::uint32_t i = w.centre_first[c]; i < w.centre_first[c + 1]; ++i) {
       const HouseholdSpec s = household(c, i - w.centre_first[c]);
@@ -178,7 +178,7 @@ struct HwRun {
         for (const Block& b : w.blocks) p.block(w, ctx, b);
     }
     if (reset_push) {
-      float* push = w.households.get<float>(models::col::adoption_push);
+      float* push = w.households.get(models::col::adoption_push);
       for (std::size_t i = 0; i < w.household_count() * models::kTechCount; ++i) push[i] = 0.0f;
     }
   }

@@ -46,13 +46,13 @@ World make_world(const std::vector<float>& district_poverty, const std::vector<C
   w.calendar.start_year = 2017;
   w.calendar.months = 120;
   w.districts.resize(district_poverty.size());
-  float* poverty = w.districts.add<float>(col::district_poverty_rate, "share", "poverty");
+  float* poverty = w.districts.add(col::district_poverty_rate);
   for (std::size_t d = 0; d < district_poverty.size(); ++d) poverty[d] = district_poverty[d];
 
   w.centres.resize(centres.size());
-  auto* c_district = w.centres.add<std::uint32_t>(col::district, "index", "district");
-  auto* c_access = w.centres.add<float>(col::centre_market_access, "0..1", "access");
-  auto* c_households = w.centres.add<std::uint32_t>(col::centre_households, "households", "households");
+  auto* c_district = w.centres.add(col::district);
+  auto* c_access = w.centres.add(col::centre_market_access);
+  auto* c_households = w.centres.add(col::centre_households);
   for (std::size_t c = 0; c < centres.size(); ++c) {
     c_district[c] = centres[c].district;
     c_access[c] = centres[c].market_access;
@@ -60,17 +60,17 @@ World make_world(const std::vector<float>& district_poverty, const std::vector<C
 
   auto& h = w.households;
   h.resize(households.size());
-  auto* centre = h.add<std::uint32_t>(col::centre, "index", "centre");
-  auto* district = h.add<std::uint32_t>(col::district, "index", "district");
-  auto* age = h.add<std::int16_t>(col::member_age_months, "months", "age", kMaxMembers);
-  h.add<std::uint8_t>(col::member_female, "0/1", "female", kMaxMembers);
-  auto* secondary = h.add<std::uint8_t>(col::member_secondary_done, "0/1", "secondary done", kMaxMembers);
-  auto* pregnancy = h.add<std::uint8_t>(col::pregnancy_month, "month", "pregnancy");
-  auto* size = h.add<std::uint8_t>(col::household_size, "persons", "size");
-  auto* ubn = h.add<std::uint8_t>(col::has_ubn, "0/1", "ubn");
-  auto* wealth = h.add<float>(col::wealth_index, "z", "wealth");
-  auto* land = h.add<float>(col::land_ha, "ha", "land");
-  h.add<float>(col::cash_pen, "PEN", "cash");
+  auto* centre = h.add(col::centre);
+  auto* district = h.add(col::district);
+  auto* age = h.add(col::member_age_months);
+  h.add(col::member_female);
+  auto* secondary = h.add(col::member_secondary_done);
+  auto* pregnancy = h.add(col::pregnancy_month);
+  auto* size = h.add(col::household_size);
+  auto* ubn = h.add(col::has_ubn);
+  auto* wealth = h.add(col::wealth_index);
+  auto* land = h.add(col::land_ha);
+  h.add(col::cash_pen);
 
   w.centre_first.assign(centres.size() + 1, 0);
   for (std::size_t i = 0; i < households.size(); ++i) {
@@ -140,7 +140,7 @@ Registry make_registry() {
 
 // Ages every member by one month (what Demography does before Juntos each month).
 void age_members(World& w) {
-  auto* age = w.households.get<std::int16_t>(col::member_age_months);
+  auto* age = w.households.get(col::member_age_months);
   for (std::size_t i = 0; i < w.household_count() * kMaxMembers; ++i)
     if (age[i] >= 0) ++age[i];
 }
@@ -174,11 +174,11 @@ Trace run_trace(World& w, Juntos& juntos, const ParamSet& ps, int months, bool a
       w, juntos, ps, months, [&](int m) { if (aging && m > 0) age_members(w); },
       [&](int) {
         auto& h = w.households;
-        const auto* st = h.get<std::uint8_t>(col::juntos_status);
-        const auto* co = h.get<std::uint8_t>(col::juntos_compliant);
-        const auto* tr = h.get<float>(col::juntos_transfer_pen);
-        const auto* cs = h.get<float>(col::cost_juntos_pen);
-        const auto* el = h.get<std::uint8_t>(col::juntos_eligible);
+        const auto* st = h.get(col::juntos_status);
+        const auto* co = h.get(col::juntos_compliant);
+        const auto* tr = h.get(col::juntos_transfer_pen);
+        const auto* cs = h.get(col::cost_juntos_pen);
+        const auto* el = h.get(col::juntos_eligible);
         t.status.emplace_back(st, st + n);
         t.compliant.emplace_back(co, co + n);
         t.transfer.emplace_back(tr, tr + n);
@@ -248,7 +248,7 @@ TEST(Juntos, FakeGeneratorGivesExactPaymentSchedule) {
   }
   EXPECT_EQ(t.compliant[5][1], 0);
   EXPECT_EQ(t.compliant[7][1], 1);
-  const auto* enrolled = w.households.get<std::uint8_t>(col::juntos_enrolled);
+  const auto* enrolled = w.households.get(col::juntos_enrolled);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(enrolled[i], 1);
 }
 
@@ -287,8 +287,8 @@ TEST(Juntos, AgesOutInTheMonthTheLastChildStopsQualifying) {
   World w = make_world({0.6f}, {{0, 0.5f}}, hh);
   Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
   juntos.setup(w, ps, rng::StreamSeed{1, 0});
-  auto* secondary = w.households.get<std::uint8_t>(col::member_secondary_done);
-  auto* pregnancy = w.households.get<std::uint8_t>(col::pregnancy_month);
+  auto* secondary = w.households.get(col::member_secondary_done);
+  auto* pregnancy = w.households.get(col::pregnancy_month);
   std::vector<std::vector<std::uint8_t>> status;
   run(
       w, juntos, ps, 10,
@@ -298,7 +298,7 @@ TEST(Juntos, AgesOutInTheMonthTheLastChildStopsQualifying) {
         if (m == 5) pregnancy[3] = 0;
       },
       [&](int) {
-        const auto* st = w.households.get<std::uint8_t>(col::juntos_status);
+        const auto* st = w.households.get(col::juntos_status);
         status.emplace_back(st, st + 4);
       });
   const int exit_at[4] = {3, 4, -1, 5};
@@ -307,11 +307,11 @@ TEST(Juntos, AgesOutInTheMonthTheLastChildStopsQualifying) {
       const bool out = exit_at[i] >= 0 && m >= exit_at[i];
       EXPECT_EQ(status[m][i], out ? kExited : kEnrolled) << "household " << i << " month " << m;
     }
-  const auto* exit_month = w.households.get<std::int32_t>(col::juntos_exit_month);
-  const auto* reason = w.households.get<std::uint8_t>(col::juntos_exit_reason);
-  const auto* enrolled = w.households.get<std::uint8_t>(col::juntos_enrolled);
-  const auto* transfer = w.households.get<float>(col::juntos_transfer_pen);
-  const auto* cost = w.households.get<float>(col::cost_juntos_pen);
+  const auto* exit_month = w.households.get(col::juntos_exit_month);
+  const auto* reason = w.households.get(col::juntos_exit_reason);
+  const auto* enrolled = w.households.get(col::juntos_enrolled);
+  const auto* transfer = w.households.get(col::juntos_transfer_pen);
+  const auto* cost = w.households.get(col::cost_juntos_pen);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(exit_month[i], exit_at[i]) << i;
     EXPECT_EQ(reason[i], static_cast<std::uint8_t>(exit_at[i] >= 0 ? JuntosExitReason::aged_out
@@ -401,7 +401,7 @@ TEST(Juntos, PaidShareMatchesComplianceProbabilities) {
   Juntos juntos;
   juntos.setup(w, ps, rng::StreamSeed{9, 0});
   const Trace t = run_trace(w, juntos, ps, 25);
-  const auto* prob = w.households.get<float>(col::juntos_compliance_prob);
+  const auto* prob = w.households.get(col::juntos_compliance_prob);
   double share_sum = 0.0;
   int rounds = 0;
   for (int m = 3; m < 25; m += 2) {  // rounds after the first check
@@ -436,11 +436,11 @@ TEST(Juntos, EnrolmentMatchesTargetingErrorsAndTakeUp) {
   juntos.setup(w, ps, rng::StreamSeed{13, 0});
   run(w, juntos, ps, 1, nullptr, nullptr);
   const auto& h = w.households;
-  const auto* target = h.get<std::uint8_t>(col::juntos_pmt_target);
-  const auto* classified = h.get<std::uint8_t>(col::juntos_classified_poor);
-  const auto* status = h.get<std::uint8_t>(col::juntos_status);
-  const auto* eligible = h.get<std::uint8_t>(col::juntos_eligible);
-  const auto* age = h.get<std::int16_t>(col::member_age_months);
+  const auto* target = h.get(col::juntos_pmt_target);
+  const auto* classified = h.get(col::juntos_classified_poor);
+  const auto* status = h.get(col::juntos_status);
+  const auto* eligible = h.get(col::juntos_eligible);
+  const auto* age = h.get(col::member_age_months);
   double targets = 0, targets_classified = 0, others = 0, others_classified = 0;
   double enrolled = 0, expected = 0, var = 0, eligible_n = 0, enrolled_of_eligible = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -477,9 +477,9 @@ TEST(Juntos, ReCertificationIsStaggeredOverTheCycle) {
   World w = random_world(n);
   Juntos juntos;
   juntos.setup(w, ps, rng::StreamSeed{17, 0});
-  const auto* offset = w.households.get<std::int16_t>(col::juntos_recert_offset);
-  const auto* classified = w.households.get<std::uint8_t>(col::juntos_classified_poor);
-  const auto* target = w.households.get<std::uint8_t>(col::juntos_pmt_target);
+  const auto* offset = w.households.get(col::juntos_recert_offset);
+  const auto* classified = w.households.get(col::juntos_classified_poor);
+  const auto* target = w.households.get(col::juntos_pmt_target);
   std::vector<int> count(12, 0);
   for (std::uint32_t i = 0; i < n; ++i) {
     ASSERT_GE(offset[i], 0);
@@ -503,10 +503,10 @@ TEST(Juntos, ReCertificationExitsHouseholdsThatLoseTheClassification) {
   // Certification draws of 0 are below the exclusion error: every re-certified household loses it.
   Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
   juntos.setup(w, ps, rng::StreamSeed{19, 0});
-  const auto* offset = w.households.get<std::int16_t>(col::juntos_recert_offset);
+  const auto* offset = w.households.get(col::juntos_recert_offset);
   const Trace t = run_trace(w, juntos, ps, 14, false);
-  const auto* exit_month = w.households.get<std::int32_t>(col::juntos_exit_month);
-  const auto* reason = w.households.get<std::uint8_t>(col::juntos_exit_reason);
+  const auto* exit_month = w.households.get(col::juntos_exit_month);
+  const auto* reason = w.households.get(col::juntos_exit_reason);
   std::size_t exits = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     // Households enrolled before their re-certification month leave exactly then (offset 0: re-certified
@@ -550,7 +550,7 @@ TEST(Juntos, PhasedRolloutCoversThePoorestDistrictsFirst) {
   World w = make_world(poverty, centres, hh);
   Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
   juntos.setup(w, ps, rng::StreamSeed{1, 0});
-  const auto* entry = w.districts.get<std::int32_t>(col::district_juntos_entry_month);
+  const auto* entry = w.districts.get(col::district_juntos_entry_month);
   // Eight eligible districts (0.41 .. 0.76): floor(0.2 * 8) = 1 covered at start, then 3, 4, 6 and 8
   // after one to four years, poorest first.
   const int expected[10] = {-1, -1, 6 + 48, 6 + 48, 6 + 36, 6 + 36, 6 + 24, 6 + 12, 6 + 12, 6};
@@ -603,17 +603,17 @@ TEST(Juntos, CoordinationPushesGardensWastePitsAndSavingsOnlyWhereHwOperates) {
     exact_targeting(ps);
     ps.set("juntos.coordination", std::string(level));
     World w = make_world({0.6f}, {{0, 0.5f}, {0, 0.5f}}, hh);
-    auto* hw_active = w.centres.get<std::uint8_t>(col::centre_hw_active);
+    auto* hw_active = w.centres.get(col::centre_hw_active);
     hw_active[0] = 1;
     Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
     juntos.setup(w, ps, rng::StreamSeed{1, 0});
-    float* push = w.households.get<float>(col::adoption_push);
-    float* saving = w.households.get<float>(col::saving_boost);
+    float* push = w.households.get(col::adoption_push);
+    float* saving = w.households.get(col::saving_boost);
     for (int i = 0; i < 4; ++i) saving[i] = hw_stock;
     // Adoption consumes and resets the push every month; saving_boost is a persistent stock.
     const auto reset_push = [&](int) { std::fill(push, push + 4 * kTechCount, 0.0f); };
     run(w, juntos, ps, 3, reset_push, nullptr);
-    const auto* status = w.households.get<std::uint8_t>(col::juntos_status);
+    const auto* status = w.households.get(col::juntos_status);
     ASSERT_EQ(status[0], kEnrolled);
     ASSERT_EQ(status[2], kEnrolled);
     ASSERT_FALSE(affiliated(status[1]));

@@ -26,9 +26,10 @@ namespace col = models::col;
 
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
 
-const char* const kIncomeColumns[] = {col::income_crops_pen,    col::income_animals_pen, col::income_wage_pen,
-                                      col::income_business_pen, col::income_transfers_pen,
-                                      col::income_monetary_pen, col::own_production_pen};
+const Col<float>* const kIncomeColumns[] = {&col::income_crops_pen,    &col::income_animals_pen,
+                                            &col::income_wage_pen,     &col::income_business_pen,
+                                            &col::income_transfers_pen, &col::income_monetary_pen,
+                                            &col::own_production_pen};
 
 // A varied population: land, water, capacity, locus, wealth and household composition differ.
 HouseholdSpec varied_household(std::size_t i) {
@@ -49,8 +50,8 @@ HouseholdSpec varied_household(std::size_t i) {
   return h;
 }
 
-std::vector<float> snapshot(const World& w, const char* name) {
-  const float* c = column<float>(w, name);
+std::vector<float> snapshot(const World& w, const Col<float>& name) {
+  const float* c = column(w, name);
   return std::vector<float>(c, c + w.household_count());
 }
 
@@ -71,7 +72,7 @@ TEST(Livelihood, ZeroTechnologyReturnMatchesNoTechnologyWorld) {
     std::vector<std::vector<float>> out;
     for (int month = 0; month < 18; ++month) {
       m.step(w, month);
-      for (const char* name : kIncomeColumns) out.push_back(snapshot(w, name));
+      for (const Col<float>* c : kIncomeColumns) out.push_back(snapshot(w, *c));
     }
     int adopters = 0;
     const auto* s = column<std::uint8_t>(w, col::tech_state);
@@ -107,13 +108,13 @@ TEST(Livelihood, NoShocksGivesZeroVarianceAmongIdenticalHouseholds) {
     m.setup(w);
     for (int month = 0; month < 12; ++month) {
       m.step(w, month);
-      for (const char* name : kIncomeColumns) {
-        const auto v = snapshot(w, name);
+      for (const Col<float>* c : kIncomeColumns) {
+        const auto v = snapshot(w, *c);
         const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
         if (!shocks) {
-          ASSERT_EQ(*lo, *hi) << name << " month " << month;
-        } else if (std::string(name) == col::income_crops_pen || std::string(name) == col::income_wage_pen) {
-          ASSERT_LT(*lo, *hi) << name << " month " << month;
+          ASSERT_EQ(*lo, *hi) << c->name << " month " << month;
+        } else if (c == &col::income_crops_pen || c == &col::income_wage_pen) {
+          ASSERT_LT(*lo, *hi) << c->name << " month " << month;
         }
       }
     }
@@ -143,13 +144,14 @@ TEST(Livelihood, FlowsFiniteNonNegativeAndCashNonNegative) {
       boost[i] = i % 5 == 0 ? 0.1f : 0.0f;
     }
     m.step(w, month);
-    for (const char* name : {col::income_crops_pen, col::income_animals_pen, col::income_wage_pen,
-                             col::income_business_pen, col::income_transfers_pen, col::income_monetary_pen,
-                             col::own_production_pen, col::consumption_pen, col::cash_pen}) {
-      const float* c = column<float>(w, name);
+    for (const Col<float>* name : {&col::income_crops_pen, &col::income_animals_pen, &col::income_wage_pen,
+                                   &col::income_business_pen, &col::income_transfers_pen,
+                                   &col::income_monetary_pen, &col::own_production_pen, &col::consumption_pen,
+                                   &col::cash_pen}) {
+      const float* c = column(w, *name);
       for (std::size_t i = 0; i < w.household_count(); ++i) {
-        ASSERT_TRUE(std::isfinite(c[i])) << name << " household " << i << " month " << month;
-        ASSERT_GE(c[i], 0.0f) << name << " household " << i << " month " << month;
+        ASSERT_TRUE(std::isfinite(c[i])) << name->name << " household " << i << " month " << month;
+        ASSERT_GE(c[i], 0.0f) << name->name << " household " << i << " month " << month;
       }
     }
     const float* gap = column<float>(w, col::poverty_gap);
@@ -389,8 +391,8 @@ TEST(Livelihood, SetupOrderDoesNotMatter) {
   b.livelihood.setup(wb, *b.params, b.seed);
   b.adoption.setup(wb, *b.params, b.seed);
   b.demography.setup(wb, *b.params, b.seed);
-  for (const char* name : {col::baseline_income_pen, col::cash_pen, col::permanent_income_pen})
-    EXPECT_EQ(snapshot(wa, name), snapshot(wb, name)) << name;
+  for (const Col<float>* c : {&col::baseline_income_pen, &col::cash_pen, &col::permanent_income_pen})
+    EXPECT_EQ(snapshot(wa, *c), snapshot(wb, *c)) << c->name;
   const auto* sa = column<std::uint8_t>(wa, col::tech_state);
   const auto* sb = column<std::uint8_t>(wb, col::tech_state);
   EXPECT_TRUE(std::equal(sa, sa + wa.household_count() * kTechCount, sb));

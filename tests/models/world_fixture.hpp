@@ -57,25 +57,25 @@ inline World make_world(const WorldSpec& spec, const std::function<HouseholdSpec
   const std::size_t n = n_centres * per_centre;
 
   w.districts.resize(n_districts);
-  auto* d_poverty = w.districts.add<float>(models::col::district_poverty_rate, "share", "");
-  w.districts.add<std::uint8_t>(models::col::district_malnutrition_priority, "0/1", "");
-  auto* d_market = w.districts.add<float>(models::col::district_market_dynamism, "0..1", "");
-  w.districts.add<std::uint8_t>(models::col::district_region, "", "");
-  w.districts.add<std::uint8_t>(models::col::district_department, "", "");
+  auto* d_poverty = w.districts.add(models::col::district_poverty_rate);
+  w.districts.add(models::col::district_malnutrition_priority);
+  auto* d_market = w.districts.add(models::col::district_market_dynamism);
+  w.districts.add(models::col::district_region);
+  w.districts.add(models::col::district_department);
   for (std::size_t d = 0; d < n_districts; ++d) {
     d_poverty[d] = spec.district_poverty;
     d_market[d] = spec.market_dynamism;
   }
 
   w.centres.resize(n_centres);
-  auto* c_district = w.centres.add<std::uint32_t>(models::col::district, "index", "");
-  auto* c_households = w.centres.add<std::uint32_t>(models::col::centre_households, "households", "");
-  auto* c_ubn = w.centres.add<float>(models::col::centre_ubn_share, "share", "");
-  auto* c_market = w.centres.add<float>(models::col::centre_market_access, "0..1", "");
-  w.centres.add<float>(models::col::centre_water_share, "share", "");
-  auto* c_altitude = w.centres.add<float>(models::col::centre_altitude_m, "m", "");
-  w.centres.add<std::uint8_t>(models::col::centre_border_area, "0/1", "");
-  auto* c_nucleus = w.centres.add<std::uint32_t>(models::col::centre_nucleus, "index", "");
+  auto* c_district = w.centres.add(models::col::district);
+  auto* c_households = w.centres.add(models::col::centre_households);
+  auto* c_ubn = w.centres.add(models::col::centre_ubn_share);
+  auto* c_market = w.centres.add(models::col::centre_market_access);
+  w.centres.add(models::col::centre_water_share);
+  auto* c_altitude = w.centres.add(models::col::centre_altitude_m);
+  w.centres.add(models::col::centre_border_area);
+  auto* c_nucleus = w.centres.add(models::col::centre_nucleus);
   w.centre_first.assign(n_centres + 1, 0);
   w.district_first.assign(n_districts + 1, 0);
   for (std::size_t c = 0; c < n_centres; ++c) {
@@ -92,18 +92,18 @@ inline World make_world(const WorldSpec& spec, const std::function<HouseholdSpec
 
   auto& h = w.households;
   h.resize(n);
-  auto* centre = h.add<std::uint32_t>(models::col::centre, "index", "");
-  auto* district = h.add<std::uint32_t>(models::col::district, "index", "");
-  auto* age = h.add<std::int16_t>(models::col::member_age_months, "months", "", kMaxMembers);
-  auto* female = h.add<std::uint8_t>(models::col::member_female, "0/1", "", kMaxMembers);
-  auto* land = h.add<float>(models::col::land_ha, "ha", "");
-  auto* water = h.add<std::uint8_t>(models::col::water_access, "0/1", "");
-  auto* capacity = h.add<float>(models::col::productive_capacity, "", "");
-  auto* locus = h.add<float>(models::col::locus_of_control, "", "");
-  auto* locus0 = h.add<float>(models::col::baseline_locus_of_control, "", "");
-  auto* fls = h.add<float>(models::col::farm_labour_share, "", "");
-  auto* ubn = h.add<std::uint8_t>(models::col::has_ubn, "", "");
-  auto* wealth = h.add<float>(models::col::wealth_index, "", "");
+  auto* centre = h.add(models::col::centre);
+  auto* district = h.add(models::col::district);
+  auto* age = h.add(models::col::member_age_months);
+  auto* female = h.add(models::col::member_female);
+  auto* land = h.add(models::col::land_ha);
+  auto* water = h.add(models::col::water_access);
+  auto* capacity = h.add(models::col::productive_capacity);
+  auto* locus = h.add(models::col::locus_of_control);
+  auto* locus0 = h.add(models::col::baseline_locus_of_control);
+  auto* fls = h.add(models::col::farm_labour_share);
+  auto* ubn = h.add(models::col::has_ubn);
+  auto* wealth = h.add(models::col::wealth_index);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t c = i / per_centre;
     centre[i] = static_cast<std::uint32_t>(c);
@@ -200,7 +200,7 @@ struct Models {
 };
 
 // Column helpers for tests.
-template <class T> const T* column(const World& w, const char* name) { return w.households.get<T>(name); }
-template <class T> T* column(World& w, const char* name) { return w.households.get<T>(name); }
+template <class T> const T* column(const World& w, const Col<T>& c) { return w.households.get(c); }
+template <class T> T* column(World& w, const Col<T>& c) { return w.households.get(c); }
 
 }  // namespace chacra::testing
