@@ -157,8 +157,6 @@ JuntosParams JuntosParams::from(const ParamSet& params) { return read_params<Jun
 
 void Juntos::register_params(Registry& r) { declare_params<JuntosParams>(r); }
 
-Juntos::Juntos(UniformSource uniform_override) : uniform_override_(std::move(uniform_override)) {}
-
 int Juntos::district_entry_month(const JuntosParams& p, std::size_t rank, std::size_t n_eligible) {
   if (!p.enabled || rank >= n_eligible) return -1;
   if (p.rollout == JuntosRollout::all_at_start) return p.start_month;
@@ -274,7 +272,6 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   const auto poverty_threshold = static_cast<float>(p_.district_poverty_threshold);
   const double exclusion = p_.pmt_exclusion_error, inclusion = p_.pmt_inclusion_error;
   const int max_child_age = p_.max_child_age_months;
-  const UniformSource* const override_u = uniform_override_ ? &uniform_override_ : nullptr;
 
   // Sixteen households at a time: first household by household, the certification and the inputs that need
   // a row or a district (member criterion, district poverty, coverage); then the status transitions of all
@@ -287,16 +284,10 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
       const std::uint32_t i = i0 + static_cast<std::uint32_t>(j);
       // The certification uniform is a pure function of (seed, domain, month, household): the Philox block
       // is computed only for the households re-certified this month (the others would discard it), which
-      // leaves every result unchanged (docs/performance.md). A test override is still called every month.
-      const bool recertified = offset[i] == cycle_month;
-      if (override_u != nullptr || recertified) {
-        double u_cert = 0.0;
-        if (override_u != nullptr) {
-          u_cert = (*override_u)(kCertificationDomain, m, i);
-        } else {
-          u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
-        }
-        if (recertified) classified[i] = target[i] ? (u_cert >= exclusion) : (u_cert < inclusion);
+      // leaves every result unchanged (docs/performance.md).
+      if (offset[i] == cycle_month) {
+        const double u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
+        classified[i] = target[i] ? (u_cert >= exclusion) : (u_cert < inclusion);
       }
       const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
       member_ok[j] = (pregnancy[i] > 0) | rows::any_child(age + base, secondary_done + base, max_child_age);
@@ -361,7 +352,6 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   const auto push_pen = static_cast<float>(p_.coordination_push());
   const auto boost = static_cast<float>(p_.coordination_saving_boost());
   const double transfer_pen = p_.transfer_pen, admin = p_.admin_cost_pen_per_month;
-  const UniformSource* const override_u = uniform_override_ ? &uniform_override_ : nullptr;
   const std::uint32_t begin = block.household_begin, end = block.household_end;
   constexpr auto enrolled = status_u8(JuntosStatus::enrolled);
 
@@ -404,15 +394,9 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
 
   // The co-responsibility check of the period ending now decides the next period's payment: drawn for the
   // affiliated households in a payment month. As for certification, the compliance block is computed only
-  // where the check is drawn; a test override is still called for every household every month. The
-  // affiliated households are listed first without a branch (whether a household is affiliated is as good
-  // as random, so a branch on it would often be mispredicted), then drawn.
-  if (override_u != nullptr) {
-    for (std::uint32_t i = begin; i < end; ++i) {
-      const double u = (*override_u)(kComplianceDomain, m, i);
-      if (pay_month && is_affiliated(status[i])) compliant[i] = u < prob[i] ? 1 : 0;
-    }
-  } else if (pay_month) {
+  // where the check is drawn. The affiliated households are listed first without a branch (whether a
+  // household is affiliated is as good as random, so a branch on it would often be mispredicted), then drawn.
+  if (pay_month) {
     constexpr std::uint32_t kChunk = 256;
     std::uint32_t listed[kChunk];
     for (std::uint32_t c0 = begin; c0 < end; c0 += kChunk) {

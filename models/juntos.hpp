@@ -24,7 +24,6 @@
 #include "sim/rng.hpp"
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 namespace chacra::models {
@@ -93,18 +92,10 @@ struct JuntosParams {
 
 class Juntos : public Module {
  public:
-  // A replacement for the uniform draws of the monthly decisions, for tests that force a branch:
-  // called once per household and month for each of the domains below (in this order), whatever the
-  // household's state; must return a value in [0, 1). A household re-certified this month is
-  // misclassified when its draw is below the error rate; a checked household complies when its draw is
-  // below its compliance probability (so 0 forces compliance and 1 forces failure).
-  using UniformSource = std::function<double(std::uint32_t domain, int month, std::uint32_t household)>;
   static constexpr std::uint32_t kCertificationDomain = rng::domain_id("juntos.certification");
   static constexpr std::uint32_t kComplianceDomain = rng::domain_id("juntos.compliance");
   // Setup draws (take-up, compliance propensity, certification offset, first classification).
   static constexpr std::uint32_t kSetupDomain = rng::domain_id("juntos.setup");
-
-  explicit Juntos(UniformSource uniform_override = {});
 
   static void register_params(Registry& registry);
 
@@ -127,7 +118,6 @@ class Juntos : public Module {
   void eligibility(World& world, const StepContext& ctx, const Block& block) const;
   void payment(World& world, const StepContext& ctx, const Block& block) const;
 
-  UniformSource uniform_override_;
   JuntosParams p_;
 };
 

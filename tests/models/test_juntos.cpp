@@ -1,5 +1,5 @@
 // File: tests/models/test_juntos.cpp
-// Juntos on small hand-made worlds: exact payment schedules under a fake generator, aging out, degenerate
+// Juntos on small hand-made worlds: exact payment schedules under forced co-responsibility checks, aging out, degenerate
 // parameters (zero transfer, disabled), statistical checks of the paid share and enrolment against their
 // parameters, phased rollout, re-certification, top-ups and the coordination lever.
 #include "models/juntos.hpp"
@@ -167,11 +167,16 @@ struct Trace {
   std::vector<std::vector<std::uint8_t>> eligible;
 };
 
-Trace run_trace(World& w, Juntos& juntos, const ParamSet& ps, int months, bool aging = true) {
+Trace run_trace(World& w, Juntos& juntos, const ParamSet& ps, int months, bool aging = true,
+                const std::function<void(int)>& before = {}) {
   Trace t;
   const auto n = w.household_count();
   run(
-      w, juntos, ps, months, [&](int m) { if (aging && m > 0) age_members(w); },
+      w, juntos, ps, months,
+      [&](int m) {
+        if (aging && m > 0) age_members(w);
+        if (before) before(m);
+      },
       [&](int) {
         auto& h = w.households;
         const auto* st = h.get(col::juntos_status);
@@ -201,6 +206,16 @@ void exact_targeting(ParamSet& ps) {
   ps.set("juntos.take_up", 1.0);
 }
 
+// Forces the co-responsibility checks: a household whose compliance probability is 1 always complies (the
+// uniform is below 1) and one whose probability is 0 never does. Set after setup (which draws it) and
+// before the payment phase that checks it; costs the model nothing.
+void set_compliance(World& w, std::uint32_t household, float probability) {
+  w.households.get(col::juntos_compliance_prob)[household] = probability;
+}
+void always_comply(World& w) {
+  for (std::uint32_t i = 0; i < w.household_count(); ++i) set_compliance(w, i, 1.0f);
+}
+
 TEST(Juntos, RegistersParametersWithDefaults) {
   const Registry reg = make_registry();
   const ParamSet ps(reg);
@@ -214,7 +229,7 @@ TEST(Juntos, RegistersParametersWithDefaults) {
   EXPECT_GT(p.coordination_push(), 0.0);
 }
 
-TEST(Juntos, FakeGeneratorGivesExactPaymentSchedule) {
+TEST(Juntos, ForcedChecksGiveExactPaymentSchedule) {
   const Registry reg = make_registry();
   ParamSet ps(reg);
   exact_targeting(ps);
@@ -222,13 +237,14 @@ TEST(Juntos, FakeGeneratorGivesExactPaymentSchedule) {
   World w = make_world({0.6f}, {{0, 0.5f}}, std::vector<HouseholdSpec>(3));
   // Household 0 always complies; household 1 fails the check of month 5; household 2 fails those of
   // months 5 and 7 (also while suspended).
-  Juntos juntos([](std::uint32_t domain, int month, std::uint32_t h) -> double {
-    if (domain != Juntos::kComplianceDomain) return 0.5;
-    const bool fail = (h == 1 && month == 5) || (h == 2 && (month == 5 || month == 7));
-    return fail ? 1.0 : 0.0;
-  });
+  Juntos juntos;
   juntos.setup(w, ps, rng::StreamSeed{1, 0});
-  const Trace t = run_trace(w, juntos, ps, 14);
+  const Trace t = run_trace(w, juntos, ps, 14, true, [&](int m) {
+    for (std::uint32_t h = 0; h < 3; ++h) {
+      const bool fail = (h == 1 && m == 5) || (h == 2 && (m == 5 || m == 7));
+      set_compliance(w, h, fail ? 0.0f : 1.0f);
+    }
+  });
   const double admin = ps.real("juntos.admin_cost_pen_per_month");
   for (int m = 0; m < 14; ++m) {
     const bool pay = m % 2 == 1;
@@ -257,8 +273,9 @@ TEST(Juntos, NonCompliantHouseholdIsNeverPaidAfterItsFirstRound) {
   ParamSet ps(reg);
   exact_targeting(ps);
   World w = make_world({0.6f}, {{0, 0.5f}}, std::vector<HouseholdSpec>(1));
-  Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.999999; });
+  Juntos juntos;
   juntos.setup(w, ps, rng::StreamSeed{1, 0});
+  set_compliance(w, 0, 0.0f);
   const Trace t = run_trace(w, juntos, ps, 12);
   // First round paid (a new affiliate starts in good standing), then every check fails.
   EXPECT_FLOAT_EQ(t.transfer[1][0], 200.0f);
@@ -285,8 +302,9 @@ TEST(Juntos, AgesOutInTheMonthTheLastChildStopsQualifying) {
   hh[3].secondary_done = {1, 1};
   hh[3].pregnancy_month = 4;
   World w = make_world({0.6f}, {{0, 0.5f}}, hh);
-  Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+  Juntos juntos;
   juntos.setup(w, ps, rng::StreamSeed{1, 0});
+  always_comply(w);
   auto* secondary = w.households.get(col::member_secondary_done);
   auto* pregnancy = w.households.get(col::pregnancy_month);
   std::vector<std::vector<std::uint8_t>> status;
@@ -494,15 +512,18 @@ TEST(Juntos, ReCertificationExitsHouseholdsThatLoseTheClassification) {
   const Registry reg = make_registry();
   ParamSet ps(reg);
   ps.set("juntos.take_up", 1.0);
-  ps.set("juntos.pmt_exclusion_error", 0.5);
+  ps.set("juntos.pmt_exclusion_error", 0.0);
   ps.set("juntos.pmt_inclusion_error", 0.0);
   ps.set("juntos.recertification_months", std::int64_t{12});
   ps.set("juntos.coordination", std::string("none"));
   const std::uint32_t n = 1200;
   World w = random_world(n);
-  // Certification draws of 0 are below the exclusion error: every re-certified household loses it.
-  Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+  Juntos juntos;
   juntos.setup(w, ps, rng::StreamSeed{19, 0});
+  // After the first classification every household stops being the PMT's target (as if its welfare had
+  // risen): without inclusion errors, every re-certified household loses the classification.
+  std::uint8_t* target = w.households.get(col::juntos_pmt_target);
+  std::fill(target, target + n, std::uint8_t{0});
   const auto* offset = w.households.get(col::juntos_recert_offset);
   const Trace t = run_trace(w, juntos, ps, 14, false);
   const auto* exit_month = w.households.get(col::juntos_exit_month);
@@ -548,8 +569,9 @@ TEST(Juntos, PhasedRolloutCoversThePoorestDistrictsFirst) {
     }
   }
   World w = make_world(poverty, centres, hh);
-  Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+  Juntos juntos;
   juntos.setup(w, ps, rng::StreamSeed{1, 0});
+  always_comply(w);
   const auto* entry = w.districts.get(col::district_juntos_entry_month);
   // Eight eligible districts (0.41 .. 0.76): floor(0.2 * 8) = 1 covered at start, then 3, 4, 6 and 8
   // after one to four years, poorest first.
@@ -577,8 +599,9 @@ TEST(Juntos, TopUpsForPregnancyInfantsAndUpperSecondaryStudents) {
   for (bool top_ups : {false, true}) {
     ps.set("juntos.top_ups", top_ups);
     World w = make_world({0.6f}, {{0, 0.5f}}, hh);
-    Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+    Juntos juntos;
     juntos.setup(w, ps, rng::StreamSeed{1, 0});
+    always_comply(w);
     const Trace t = run_trace(w, juntos, ps, 2, false);
     EXPECT_FLOAT_EQ(t.transfer[1][0], top_ups ? 300.0f : 200.0f);
     EXPECT_FLOAT_EQ(t.transfer[1][1], top_ups ? 200.0f + 100.0f + 160.0f : 200.0f);
@@ -605,8 +628,9 @@ TEST(Juntos, CoordinationPushesGardensWastePitsAndSavingsOnlyWhereHwOperates) {
     World w = make_world({0.6f}, {{0, 0.5f}, {0, 0.5f}}, hh);
     auto* hw_active = w.centres.get(col::centre_hw_active);
     hw_active[0] = 1;
-    Juntos juntos([](std::uint32_t, int, std::uint32_t) { return 0.0; });
+    Juntos juntos;
     juntos.setup(w, ps, rng::StreamSeed{1, 0});
+    always_comply(w);
     float* push = w.households.get(col::adoption_push);
     float* saving = w.households.get(col::saving_boost);
     for (int i = 0; i < 4; ++i) saving[i] = hw_stock;
