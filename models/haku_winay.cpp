@@ -525,31 +525,6 @@ std::uint16_t choose_menu(const HakuWinayParams& p, double water_share, double a
   return menu;
 }
 
-// Split world: the household-derived facts of every centre that the national selection reads (eligibility,
-// offered households, Juntos and UBN shares), from the process that holds the centre to every process.
-// Each process sends its own centres, which are contiguous and in rank order, so the concatenation is in
-// centre order.
-void share_centre_facts(const World& w, std::uint8_t* eligible, std::vector<double>& offered,
-                        std::vector<CentreProfile>& profiles) {
-  struct Fact {
-    double offered, juntos_share, ubn_share;
-    std::uint8_t eligible;
-  };
-  std::vector<Fact> mine;
-  for (std::size_t ci = w.centre_begin(); ci < w.centre_end(); ++ci)
-    mine.push_back(Fact{offered[ci], profiles[ci].juntos_share, profiles[ci].ubn_share, eligible[ci]});
-  const std::vector<Fact> all = w.comm().all_gather(mine);
-  if (all.size() != w.centre_count())
-    throw std::logic_error("haku_winay.rollout: gathered " + std::to_string(all.size()) + " centres of " +
-                           std::to_string(w.centre_count()));
-  for (std::size_t ci = 0; ci < all.size(); ++ci) {
-    eligible[ci] = all[ci].eligible;
-    offered[ci] = all[ci].offered;
-    profiles[ci].juntos_share = all[ci].juntos_share;
-    profiles[ci].ubn_share = all[ci].ubn_share;
-  }
-}
-
 }  // namespace
 
 void HakuWinay::rollout(World& w, const StepContext& ctx) const {
@@ -587,10 +562,12 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
                         offered[ci] = n;
                       }
                     });
-  // The cohort is chosen nationally: in a world split by districts every process receives what the
-  // selection reads of every centre (the only household-derived inputs below), then runs the same selection
-  // and nucleus formation on the whole list, so the nuclei and their numbering are the same everywhere.
-  if (w.split()) share_centre_facts(w, eligible_col, offered, profiles);
+  // The cohort is chosen nationally: every process gets what the selection reads of every centre (the only
+  // household-derived inputs below) and runs the same selection and nucleus formation on the whole list, so
+  // the nuclei and their numbering are the same everywhere (a world split by districts, World::split()).
+  w.share_by_centre(std::span<std::uint8_t>(eligible_col, nc));
+  w.share_by_centre(offered);
+  w.share_by_centre(profiles);
   double eligible_total = 0.0;
   for (std::size_t ci = 0; ci < nc; ++ci)
     if (eligible_col[ci]) eligible_total += offered[ci];
@@ -1022,7 +999,7 @@ void HakuWinay::competition(World& w, const StepContext& ctx) const {
     std::vector<std::uint64_t> counts(forming.size(), 0);
     for (std::size_t k = 0; k < forming.size(); ++k)
       if (w.holds_district(s.nuclei[forming[k]].district)) counts[k] = add_groups(forming[k], planned[k]);
-    if (w.split()) w.comm().sum(counts);
+    w.comm().sum(counts);
     std::int32_t* group_col = w.households.get(col::hw_group);
     for (std::size_t k = 0; k < forming.size(); ++k) {
       HwNucleus& nu = s.nuclei[forming[k]];

@@ -27,7 +27,7 @@
 //
 // In a world split by blocks of districts across MPI ranks (World::split(), docs/cluster.md) the serial
 // phases read across districts only where the programme is national: the rollout gathers every centre's
-// eligibility, offered households and shares (World::comm().all_gather) and every rank runs the same
+// eligibility, offered households and profile (World::share_by_centre) and every rank runs the same
 // selection and nucleus formation, so the nucleus list is identical everywhere; a nucleus (one district)
 // is then served by the rank holding its district. Group formation sums the new groups per nucleus across
 // ranks to number them over the whole population. The CLAR and the businesses' markets stay within a

@@ -2,6 +2,8 @@
 #include "sim/world.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace chacra {
 
@@ -32,6 +34,13 @@ void World::make_blocks(std::size_t target_households) {
     }
   }
   if (b.centre_end > b.centre_begin) blocks.push_back(b);
+}
+
+void World::check_shared_centres(std::size_t gathered, std::size_t expected) const {
+  // The processes' centre ranges tile the population in rank order, so the concatenation is in centre order.
+  if (gathered != expected || expected != centre_count())
+    throw std::logic_error("share_by_centre: gathered " + std::to_string(gathered) + " entries for " +
+                           std::to_string(centre_count()) + " centres");
 }
 
 }  // namespace chacra

@@ -5,8 +5,11 @@
 #include "sim/collective.hpp"
 #include "sim/table.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace chacra {
@@ -83,12 +86,33 @@ struct World {
   // Households of the whole population (household_count() is those held here).
   std::uint64_t total_households() const { return split() ? part.total_households : household_count(); }
 
+  // One value per centre of the whole population, each computed by the process that holds the centre (from
+  // its households): every process fills the entries of its own centres, [centre_begin(), centre_end()),
+  // and afterwards holds every centre's entry (a collective step; nothing to do in a world that is not
+  // split). For national decisions that read household-derived facts of every centre.
+  template <class T>
+  void share_by_centre(std::span<T> per_centre) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (!split()) return;
+    const std::vector<T> mine(per_centre.begin() + centre_begin(), per_centre.begin() + centre_end());
+    const std::vector<T> all = comm().all_gather(mine);
+    check_shared_centres(all.size(), per_centre.size());
+    std::copy(all.begin(), all.end(), per_centre.begin());
+  }
+  template <class T>
+  void share_by_centre(std::vector<T>& per_centre) const {
+    share_by_centre(std::span<T>(per_centre));
+  }
+
   std::size_t household_count() const { return households.rows(); }
   std::size_t centre_count() const { return centres.rows(); }
   std::size_t district_count() const { return districts.rows(); }
   // Rebuilds `blocks` so each holds whole centres (of those held here) and about `target_households`
   // households.
   void make_blocks(std::size_t target_households);
+
+ private:
+  void check_shared_centres(std::size_t gathered, std::size_t expected) const;
 };
 
 }  // namespace chacra

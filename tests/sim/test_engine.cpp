@@ -12,7 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
+#include <stdexcept>
 
 namespace fs = std::filesystem;
 
@@ -346,4 +348,55 @@ TEST(PopulationSplit, BlocksTileThePopulationWithTheSameHouseholds) {
     EXPECT_EQ(next_district, whole.district_count());
     EXPECT_EQ(next_household, whole.household_count());
   }
+}
+
+namespace {
+
+// The last rank of two, with the first rank's bytes known in advance: all_gather returns them, then its own.
+class LastOfTwo : public chacra::Collective {
+ public:
+  explicit LastOfTwo(std::vector<char> first) : first_(std::move(first)) {}
+  int size() const override { return 2; }
+  int rank() const override { return 1; }
+  std::vector<char> all_gather(const void* data, std::size_t bytes) const override {
+    std::vector<char> out = first_;
+    out.insert(out.end(), static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
+    return out;
+  }
+
+ private:
+  std::vector<char> first_;
+};
+
+}  // namespace
+
+// World::share_by_centre: every process fills its own centres' entries and receives every centre's, in centre
+// order; a gather that does not tile the centres is a programming error. Identity in a world that is not split.
+TEST(PopulationSplit, ShareByCentreGivesEveryProcessEveryCentre) {
+  chacra::ParamSet p(toy::registry());
+  p.set("population.households", std::int64_t{3000});
+  p.set("population.districts", std::int64_t{6});
+  const FakeRanks generator(1, 2);
+  chacra::World w = chacra::generate_population(p, 0, generator);
+  const std::size_t nc = w.centre_count();
+  ASSERT_GT(w.centre_begin(), 0u);
+  std::vector<std::uint32_t> first(w.centre_begin());
+  for (std::uint32_t c = 0; c < first.size(); ++c) first[c] = 1000 + c;
+  std::vector<char> bytes(first.size() * sizeof(std::uint32_t));
+  std::memcpy(bytes.data(), first.data(), bytes.size());
+  const LastOfTwo comm(bytes);
+  w.collective = &comm;
+  std::vector<std::uint32_t> values(nc, 0);
+  for (std::size_t c = w.centre_begin(); c < w.centre_end(); ++c) values[c] = static_cast<std::uint32_t>(1000 + c);
+  w.share_by_centre(values);
+  for (std::size_t c = 0; c < nc; ++c) ASSERT_EQ(values[c], 1000 + c) << c;
+
+  const LastOfTwo short_gather(std::vector<char>(sizeof(std::uint32_t)));
+  w.collective = &short_gather;
+  EXPECT_THROW(w.share_by_centre(values), std::logic_error);
+
+  chacra::World whole = chacra::generate_population(p, 0);
+  std::vector<double> mine(whole.centre_count(), 2.5);
+  whole.share_by_centre(mine);
+  EXPECT_EQ(mine, std::vector<double>(whole.centre_count(), 2.5));
 }
