@@ -2,6 +2,7 @@
 // Technology adoption, peer learning, constraints and dropping (see adoption.hpp).
 #include "models/adoption.hpp"
 
+#include "models/adoption_rules.hpp"
 #include "models/row_ops.hpp"
 #include "sim/param_spec.hpp"
 
@@ -17,97 +18,12 @@ namespace {
 constexpr std::uint64_t kSetupPeriod = 0xFFFF'FFFF'FFFF'0000ull;
 constexpr int kWorkingAgeMin = 15 * 12;
 constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
-constexpr int kSprinkler = tech_index(Tech::sprinkler_irrigation);
-constexpr int kPasture = tech_index(Tech::cultivated_pasture);
 
-// Twelve uniforms on (0, 1) with 21-bit resolution from one Philox block, u_k from bits 21 * (k % 3) of
-// word k / 3. The resolution (5e-7) is far below the smallest hazards used (about 1e-3), so hazards are
-// represented to 0.05%.
-constexpr std::uint64_t kMask21 = (1u << 21) - 1;
-inline float uniform21(const std::uint64_t* w, int k) {
-  return (static_cast<float>((w[k / 3] >> (21 * (k % 3))) & kMask21) + 0.5f) * 0x1.0p-21f;
-}
 inline void draw12(rng::Stream& s, float* u) {
   std::uint64_t w[4];
   for (auto& x : w) x = s();
   for (int k = 0; k < 12; ++k) u[k] = uniform21(w, k);
 }
-
-// The monthly screen of a household: technology t is a candidate (its exact hazard is computed) when
-// u_t < bound[t] + push[t] * readopt_max, the same float operations for every t as in scalar code; a
-// household without candidates has no event. `pushed`: some push entry is not +0.0 (the row needs a reset).
-struct Screened {
-  unsigned candidates;  // bit t
-  bool pushed;
-};
-#if defined(CHACRA_ROWS_SSE2)
-// On SSE2 the twelve 21-bit fields of a block are spread over three vectors of four int32 lanes in the
-// order below (cheap to build from whole words); the bounds are kept in that order, the push row is
-// shuffled into it, and the lane masks map back to technologies by table. Lanes without a technology (-1)
-// are dropped.
-constexpr std::array<int, 12> kLaneTech = {0, 1, 3, 4, 2, 6, 5, 9, 7, -1, 8, -1};
-struct ScreenBounds {
-  __m128 v[3];
-  explicit ScreenBounds(const std::array<float, kTechCount>& bound) {
-    float lanes[12];
-    for (int l = 0; l < 12; ++l) lanes[l] = kLaneTech[l] < 0 ? 0.0f : bound[static_cast<std::size_t>(kLaneTech[l])];
-    for (int j = 0; j < 3; ++j) v[j] = _mm_loadu_ps(lanes + 4 * j);
-  }
-};
-// Technology bits of each 4-bit lane mask of vector j.
-constexpr std::array<std::array<std::uint16_t, 16>, 3> kLaneBits = [] {
-  std::array<std::array<std::uint16_t, 16>, 3> t{};
-  for (int j = 0; j < 3; ++j)
-    for (unsigned m = 0; m < 16; ++m)
-      for (int l = 0; l < 4; ++l)
-        if ((m >> l & 1u) != 0 && kLaneTech[static_cast<std::size_t>(4 * j + l)] >= 0)
-          t[static_cast<std::size_t>(j)][m] |= static_cast<std::uint16_t>(1u << kLaneTech[static_cast<std::size_t>(4 * j + l)]);
-  return t;
-}();
-inline Screened screen(const std::uint64_t* w, const float* push, const ScreenBounds& b, float readopt_max) {
-  // Fields as int32 lanes: P = techs 0, 1, 3, 4; Q = 2, 6, 5, 9; R = 7, -, 8, - (kLaneTech).
-  const __m128i mask = _mm_set1_epi64x(static_cast<long long>(kMask21));
-  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
-  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2));
-  const __m128i a0 = _mm_and_si128(a, mask), a1 = _mm_and_si128(_mm_srli_epi64(a, 21), mask);
-  const __m128i a2 = _mm_and_si128(_mm_srli_epi64(a, 42), mask);
-  const __m128i c0 = _mm_and_si128(c, mask), c1 = _mm_and_si128(_mm_srli_epi64(c, 21), mask);
-  const __m128i c2 = _mm_and_si128(_mm_srli_epi64(c, 42), mask);
-  const __m128i fields[3] = {_mm_or_si128(a0, _mm_slli_epi64(a1, 32)), _mm_or_si128(a2, _mm_slli_epi64(c0, 32)),
-                             _mm_unpacklo_epi64(c1, c2)};
-  // The push row in the same lane order (lanes without a technology get some push value; they are dropped).
-  const __m128 t0 = _mm_loadu_ps(push), t1 = _mm_loadu_ps(push + 4);
-  const __m128 t2 = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(push + 8)));
-  const __m128 p34 = _mm_shuffle_ps(t0, t1, _MM_SHUFFLE(0, 0, 3, 3));
-  const __m128 p26 = _mm_shuffle_ps(t0, t1, _MM_SHUFFLE(2, 2, 2, 2)), p59 = _mm_shuffle_ps(t1, t2, _MM_SHUFFLE(1, 1, 1, 1));
-  const __m128 pushes[3] = {_mm_shuffle_ps(t0, p34, _MM_SHUFFLE(2, 0, 1, 0)), _mm_shuffle_ps(p26, p59, _MM_SHUFFLE(2, 0, 2, 0)),
-                            _mm_shuffle_ps(t1, t2, _MM_SHUFFLE(3, 0, 3, 3))};
-  const __m128 half = _mm_set1_ps(0.5f), scale = _mm_set1_ps(0x1.0p-21f), rmax = _mm_set1_ps(readopt_max);
-  unsigned candidates = 0;
-  for (int j = 0; j < 3; ++j) {
-    const __m128 u = _mm_mul_ps(_mm_add_ps(_mm_cvtepi32_ps(fields[j]), half), scale);  // exact, as uniform21
-    const __m128 x = _mm_add_ps(b.v[j], _mm_mul_ps(pushes[j], rmax));
-    candidates |= kLaneBits[static_cast<std::size_t>(j)][static_cast<unsigned>(_mm_movemask_ps(_mm_cmplt_ps(u, x)))];
-  }
-  const __m128i any = _mm_or_si128(_mm_or_si128(_mm_castps_si128(t0), _mm_castps_si128(t1)), _mm_castps_si128(t2));
-  return {candidates, _mm_movemask_epi8(_mm_cmpeq_epi32(any, _mm_setzero_si128())) != 0xFFFF};
-}
-#else
-struct ScreenBounds {
-  std::array<float, kTechCount> v;
-  explicit ScreenBounds(const std::array<float, kTechCount>& bound) : v(bound) {}
-};
-inline Screened screen(const std::uint64_t* w, const float* push, const ScreenBounds& b, float readopt_max) {
-  Screened s{0, false};
-  for (int t = 0; t < kTechCount; ++t) {
-    if (uniform21(w, t) < b.v[static_cast<std::size_t>(t)] + push[t] * readopt_max) s.candidates |= 1u << t;
-    std::uint32_t bits;
-    std::memcpy(&bits, push + t, 4);
-    s.pushed |= bits != 0;
-  }
-  return s;
-}
-#endif
 
 // What each technology's upkeep pays for (in its parameter's description).
 constexpr std::array<const char*, kTechCount> kUpkeepItems = {
@@ -280,31 +196,8 @@ Phase Adoption::update_phase() const {
     const auto* land = h.get(col::land_ha);
     const auto* age = h.get(col::member_age_months);
 
-    // Per-technology constants for this call.
-    std::array<float, kTechCount> base{}, drop_sup{}, drop_after{}, inv_need{}, free{}, drop_max{};
-    for (int t = 0; t < kTechCount; ++t) {
-      base[t] = static_cast<float>(p.tech[t].baseline_hazard);
-      drop_sup[t] = static_cast<float>(p.tech[t].drop_hazard_supported);
-      drop_after[t] = static_cast<float>(p.tech[t].drop_hazard_after);
-      const double need = p.liquidity_cover_months * p.tech[t].upkeep_pen;
-      inv_need[t] = need > 0 ? static_cast<float>(1.0 / need) : 0.0f;
-      free[t] = need > 0 ? 0.0f : 1.0f;  // no upkeep: never liquidity-constrained
-      drop_max[t] = static_cast<float>(std::max(p.tech[t].drop_hazard_supported,
-                                                p.tech[t].drop_hazard_after * std::max(1.0, p.asset_drop_factor)) *
-                                       std::max(1.0, p.liquidity_drop_factor));
-    }
-    const float readopt_max = static_cast<float>(std::max(1.0, p.readopt_factor));
-    const float asset_factor = static_cast<float>(p.asset_drop_factor);
-    const float liq_floor = static_cast<float>(p.liquidity_adopt_floor);
-    const float liq_drop = static_cast<float>(p.liquidity_drop_factor - 1.0);
-    const float readopt = static_cast<float>(p.readopt_factor);
-    const float labour_factor[3] = {static_cast<float>(p.labour_shortfall_factor * p.labour_shortfall_factor),
-                                    static_cast<float>(p.labour_shortfall_factor), 1.0f};
-    const float pasture_min = static_cast<float>(p.pasture_min_land_ha);
-    const float pasture_mean = static_cast<float>(p.pasture_mean_ha);
-    const float pasture_share = static_cast<float>(p.pasture_max_land_share);
+    const AdoptionConstants k(p);  // the rule's constants (models/adoption_rules.hpp)
     constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
-    constexpr auto kDropped = static_cast<std::uint8_t>(TechState::dropped);
 
     for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
       const std::uint32_t h0 = world.centre_first[c], h1 = world.centre_first[c + 1];
@@ -314,10 +207,9 @@ Phase Adoption::update_phase() const {
       // The peer term only matters for non-adopters, for whom the other adopters are all the adopters.
       std::array<float, kTechCount> peer{}, bound{};
       for (int t = 0; t < kTechCount; ++t) {
-        const double k = known_adopters(adopters[t], static_cast<double>(h1 - h0), p.peer_contacts);
-        peer[t] = static_cast<float>(peer_hazard(k, p.peer_threshold, p.peer_strength, p.peer_scale));
-        // Upper bound of either hazard without the push (slightly inflated against float rounding).
-        bound[t] = std::max((base[t] + peer[t]) * readopt_max, drop_max[t]) * 1.0001f + 1e-7f;
+        const double known = known_adopters(adopters[t], static_cast<double>(h1 - h0), p.peer_contacts);
+        peer[t] = static_cast<float>(peer_hazard(known, p.peer_threshold, p.peer_strength, p.peer_scale));
+        bound[t] = screen_bound(k, t, peer[t]);
       }
       const ScreenBounds screen_bounds(bound);
 
@@ -334,54 +226,32 @@ Phase Adoption::update_phase() const {
       std::array<unsigned, kBatch> candidates_of{};
       for (std::uint32_t b0 = h0; b0 < h1; b0 += kBatch) {
         const std::uint32_t nb = std::min(kBatch, h1 - b0);
-        for (std::uint32_t k = 0; k < nb; ++k)
-          blocks[k] = ctx.seed.first_block(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), b0 + k);
+        for (std::uint32_t j = 0; j < nb; ++j)
+          blocks[j] = ctx.seed.first_block(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), b0 + j);
         std::uint32_t n_candidates = 0, n_reset = 0;
-        for (std::uint32_t k = 0; k < nb; ++k) {
-          const Screened sc = screen(blocks[k].v, push + static_cast<std::size_t>(b0 + k) * kTechCount, screen_bounds,
-                                     readopt_max);
-          candidate_of[n_candidates] = k;
+        for (std::uint32_t j = 0; j < nb; ++j) {
+          const Screened sc = screen(blocks[j].v, push + static_cast<std::size_t>(b0 + j) * kTechCount, screen_bounds,
+                                     k.readopt_max);
+          candidate_of[n_candidates] = j;
           candidates_of[n_candidates] = sc.candidates;
           n_candidates += sc.candidates != 0 ? 1 : 0;
-          to_reset[n_reset] = b0 + k;
+          to_reset[n_reset] = b0 + j;
           n_reset += sc.pushed ? 1 : 0;
         }
         for (std::uint32_t c = 0; c < n_candidates; ++c) {
-          const std::uint32_t k = candidate_of[c], i = b0 + k;
-          const std::uint64_t* w = blocks[k].v;
+          const std::uint32_t j = candidate_of[c], i = b0 + j;
           const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
-          const float* pi = push + row;
-          std::uint8_t* si = state + row;
-          const std::uint8_t* ai = asset + row;
-          const std::int16_t* a = age + static_cast<std::size_t>(i) * kMaxMembers;
-          const int adults = rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax);
-          const float labour = labour_factor[std::min(adults, 2)];
-          const float money = std::max(cash[i], 0.0f);
-          const float sup = support[i] != 0 ? 1.0f : 0.0f;
-          const float land_i = land[i];
-          std::array<float, kTechCount> ok;
-          ok.fill(1.0f);
-          ok[kSprinkler] = water[i] != 0 ? 1.0f : 0.0f;
-          ok[kPasture] = land_i >= pasture_min ? 1.0f : 0.0f;
-          const std::uint8_t pasture_before = si[kPasture];
-          for (unsigned m = candidates_of[c]; m != 0; m &= m - 1) {
-            const int t = std::countr_zero(m);
-            const float u = uniform21(w, t);
-            const std::uint8_t st = si[t];
-            const float covered = std::min(1.0f, money * inv_need[t] + free[t]);
-            float hazard;
-            if (st == kAdopted) {
-              const float unsupported = drop_after[t] * (ai[t] != 0 ? asset_factor : 1.0f);
-              hazard = (unsupported * (1.0f - sup) + drop_sup[t] * sup) * (1.0f + liq_drop * (1.0f - covered));
-            } else {
-              hazard = (base[t] + pi[t] + peer[t]) * labour * (liq_floor + (1.0f - liq_floor) * covered) *
-                       (st == kDropped ? readopt : 1.0f) * ok[t];
-            }
-            if (u < hazard) si[t] = st == kAdopted ? kDropped : kAdopted;
-          }
-          if (si[kPasture] != pasture_before)
-            pasture[i] = si[kPasture] == kAdopted ? std::min(pasture_share * land_i, pasture_mean * (0.5f + uniform21(w, 10)))
-                                                  : 0.0f;
+          const AdoptionHousehold household{
+              state + row,
+              push + row,
+              asset + row,
+              pasture + i,
+              rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, kWorkingAgeMin, kWorkingAgeMax),
+              cash[i],
+              support[i] != 0,
+              water[i] != 0,
+              land[i]};
+          update_candidates(k, peer, blocks[j].v, household, candidates_of[c]);
         }
         // The push is a monthly flow: reset after use (most households without a programme push have none).
         for (std::uint32_t r = 0; r < n_reset; ++r) {

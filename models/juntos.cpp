@@ -19,14 +19,6 @@ namespace chacra::models {
 
 namespace {
 
-constexpr std::uint8_t status_u8(JuntosStatus s) { return static_cast<std::uint8_t>(s); }
-
-// Whether a status (a byte, or sixteen in byte lanes) is an affiliation: enrolled or suspended.
-template <class S>
-auto is_affiliated(S st) {
-  return (st == status_u8(JuntosStatus::enrolled)) | (st == status_u8(JuntosStatus::suspended));
-}
-
 double logit(double p) {
   p = std::clamp(p, 1e-9, 1.0 - 1e-9);
   return std::log(p / (1.0 - p));
@@ -295,28 +287,11 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
       district_ok[j] = poverty[d] > poverty_threshold;
       covered[j] = (entry[d] >= 0) & (m >= entry[d]);
     }
-    using bytes::load;
-    using bytes::splat;
-    const bytes::m8 zero{}, child = load(member_ok, bytes::kLanes) != 0;
-    const bytes::m8 eligible = child & (load(classified + i0, n) != 0) & (load(district_ok, bytes::kLanes) != 0);
-    const bytes::u8 st = load(status + i0, n), was_compliant = load(compliant + i0, n);
-    const bytes::m8 affiliated = is_affiliated(st);
-    const bytes::m8 leaves = affiliated & ~eligible;
-    // A new affiliate starts in good standing; its first check is at the end of this period.
-    const bytes::m8 enters =
-        ~affiliated & eligible & (load(covered, bytes::kLanes) != 0) & (load(takes_up + i0, n) != 0);
-    bytes::u8 next = st == status_u8(JuntosStatus::exited) ? st : splat(status_u8(JuntosStatus::not_eligible));
-    next = eligible ? splat(status_u8(JuntosStatus::eligible)) : next;
-    next = enters ? splat(status_u8(JuntosStatus::enrolled)) : next;
-    const bytes::u8 standing = was_compliant != 0 ? splat(status_u8(JuntosStatus::enrolled))
-                                                  : splat(status_u8(JuntosStatus::suspended));
-    next = affiliated ? (eligible ? standing : splat(status_u8(JuntosStatus::exited))) : next;
-    bytes::store(status + i0, next, n);
-    bytes::store(eligible_col + i0, eligible ? splat(1) : splat(0), n);
-    bytes::store(enrolled + i0, leaves ? splat(0) : (enters ? splat(1) : load(enrolled + i0, n)), n);
-    bytes::store(compliant + i0, enters ? splat(1) : was_compliant, n);
+    // The status rule (juntos_month, models/juntos_rules.hpp) for the sixteen at once.
+    const unsigned leaves = juntos_month_lanes(status + i0, compliant + i0, enrolled + i0, eligible_col + i0,
+                                               classified + i0, takes_up + i0, member_ok, district_ok, covered, n);
     // Exits are rare: their month and reason household by household.
-    for (unsigned left = bytes::lane_bits(leaves != zero); left != 0; left &= left - 1) {
+    for (unsigned left = leaves; left != 0; left &= left - 1) {
       const int j = __builtin_ctz(left);
       exit_month[i0 + j] = m;
       exit_reason[i0 + j] = static_cast<std::uint8_t>(member_ok[j] ? JuntosExitReason::lost_classification

@@ -17,6 +17,7 @@
 //     financial education adds to it once), so Juntos applies only the change of its own share.
 #pragma once
 
+#include "models/juntos_rules.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/param_spec.hpp"
@@ -32,8 +33,6 @@ namespace chacra::models {
 enum class JuntosCoordination : std::uint8_t { none = 0, informal = 1, formal = 2 };
 // How Juntos coverage reaches the eligible districts.
 enum class JuntosRollout : std::uint8_t { all_at_start = 0, phased = 1 };
-// Why a household last left Juntos (column juntos_exit_reason).
-enum class JuntosExitReason : std::uint8_t { none = 0, aged_out = 1, lost_classification = 2 };
 
 // The words of the choice parameters (in a scenario) and the values they stand for.
 inline constexpr Choice<JuntosCoordination> kJuntosCoordinationChoices[] = {

@@ -3,6 +3,7 @@
 #include "models/livelihood.hpp"
 
 #include "models/adoption.hpp"
+#include "models/livelihood_rules.hpp"
 #include "models/lanes.hpp"
 #include "models/row_ops.hpp"
 #include "sim/param_spec.hpp"
@@ -18,133 +19,7 @@ namespace {
 constexpr std::uint64_t kSetupPeriod = 0xFFFF'FFFF'FFFF'0000ull;
 constexpr int kWorkingAgeMin = 15 * 12;
 constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
-constexpr int kPasture = tech_index(Tech::cultivated_pasture);
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
-
-// Per-call constants derived from the parameters and the month.
-struct MonthConstants {
-  std::array<float, kTechCount> r_month{}, labour{}, upkeep{};
-  // Shares of a technology's output by destination, with the month's seasonal weight.
-  std::array<float, kTechCount> crop_sold_coef{}, animal_sold_coef{}, own_crop_coef{}, own_animal_coef{},
-      own_home_coef{};
-  float hw = 1, ow = 1, programme_return = 1;
-  float crop_sold = 0, animal_sold = 0, pasture_scale = 0;
-  float wage_month = 0, max_shift = 0, business_profit = 0, locus_return = 0;
-  float price_slope = 0, wage_slope = 0, animal_cov = 0, finance_dep = 0;
-  // Technologies with a return or a labour share. The others (by default the stove, safe water and the
-  // waste pit) add exactly +0.0 to every income sum even when adopted, so income skips them.
-  unsigned earning = 0;
-
-  MonthConstants(const LivelihoodParams& p, int month_of_year) {
-    const double prof = Livelihood::kHarvestProfile[static_cast<std::size_t>(month_of_year - 1)];
-    hw = static_cast<float>(1.0 + p.harvest_seasonality * (prof - 1.0));
-    ow = static_cast<float>(1.0 + p.own_consumption_seasonality * (prof - 1.0));
-    for (int t = 0; t < kTechCount; ++t) {
-      r_month[t] = static_cast<float>(p.tech[t].return_pen / 12.0);
-      labour[t] = static_cast<float>(p.tech[t].labour_share);
-      if (r_month[t] != 0.0f || labour[t] != 0.0f) earning |= 1u << t;
-      upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
-      const float sold = static_cast<float>(p.tech[t].sold_share);
-      const float season_sold = Livelihood::kHarvest[t] ? hw : 1.0f;
-      const float season_own = Livelihood::kHarvest[t] ? ow : 1.0f;
-      switch (Livelihood::kSource[t]) {
-        case TechSource::crops:
-          crop_sold_coef[t] = sold * season_sold;
-          own_crop_coef[t] = (1.0f - sold) * season_own;
-          break;
-        case TechSource::animals:
-          animal_sold_coef[t] = sold;
-          own_animal_coef[t] = 1.0f - sold;
-          break;
-        case TechSource::home: own_home_coef[t] = 1.0f; break;
-      }
-    }
-    programme_return = static_cast<float>(p.programme_return_multiplier);
-    crop_sold = static_cast<float>(p.crop_sold_share);
-    animal_sold = static_cast<float>(p.animal_sold_share);
-    pasture_scale = p.pasture_mean_ha > 0 ? static_cast<float>(1.0 / p.pasture_mean_ha) : 0.0f;
-    wage_month = static_cast<float>(p.wage_month_pen * p.wage_employment_rate);
-    max_shift = static_cast<float>(p.max_labour_shift);
-    business_profit = static_cast<float>(p.business_profit_pen);
-    locus_return = static_cast<float>(p.locus_return);
-    price_slope = static_cast<float>(p.market_price_slope);
-    wage_slope = static_cast<float>(p.market_wage_slope);
-    animal_cov = static_cast<float>(p.covariate_animal_share);
-    finance_dep = static_cast<float>(p.upkeep_return_dependence);
-  }
-};
-
-// What differs between households (inputs of one month's income): one household (V = float, M = unsigned)
-// or kLanes households in lanes (V = lanes::vf, M = lanes::vi; models/lanes.hpp). Both evaluate the same
-// operations in the same order, so a household's income is the same bits either way.
-template <class V, class M>
-struct HouseholdInputs {
-  V crop_potential, animal_potential, rf_land, rf, capacity, locus, market, farm_labour_share, adults, pasture_ha,
-      financed;
-  M business;        // non-zero (all ones in lanes) where the household has a non-farm business
-  M adopted, asset;  // technology bit masks: adopted; programme asset and training delivered
-  unsigned present;  // technologies that some household of the lanes has adopted
-};
-
-// Shocks of one month: idiosyncratic multipliers (mean 1) and the share of crop output kept after the
-// district's climate shock.
-template <class V>
-struct Shocks {
-  V farm, offfarm, crop_keep;
-};
-
-template <class V>
-struct Income {
-  V crops, animals, wage, business, own;
-};
-
-template <class V, class M>
-inline Income<V> income_of(const MonthConstants& k, const HouseholdInputs<V, M>& h, const Shocks<V>& e) {
-  using lanes::max_of;
-  using lanes::min_of;
-  using lanes::select;
-  Income<V> out;
-  const V loc = max_of(0.2f, 1.0f + k.locus_return * h.locus);
-  const V price = max_of(0.0f, 1.0f + k.price_slope * (h.market - 0.5f));
-  const V wage_f = max_of(0.0f, 1.0f + k.wage_slope * (h.market - 0.5f));
-  const V animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
-  const V farm = loc * e.farm;
-
-  const V crop_out = h.crop_potential * (1.0f / 12.0f) * farm * e.crop_keep;
-  out.crops = crop_out * k.crop_sold * price * k.hw;
-  out.own = crop_out * (1.0f - k.crop_sold) * k.ow;
-  const V animal_out = h.animal_potential * (1.0f / 12.0f) * farm * animal_keep;
-  out.animals = animal_out * k.animal_sold * price;
-  out.own += animal_out * (1.0f - k.animal_sold);
-
-  const V tech_common = farm * (1.0f - k.finance_dep * (1.0f - h.financed));
-  // Only adopted technologies that earn (k.earning), in index order: any other would add +0.0 to every sum
-  // (all factors are finite and non-negative and the sums start at +0.0), and multiplying by 1.0f is exact,
-  // so skipping those terms and factors gives the same bits as the full product over all ten
-  // (docs/performance.md). In lanes, a household that has not adopted t adds +0.0 terms (lanes::keep).
-  V labour{}, crop_sold{}, animal_sold{}, own_crop{}, own_animal{}, own_home{};
-  const V pasture_ratio = h.pasture_ha * k.pasture_scale;
-  for (unsigned present = h.present & k.earning; present != 0; present &= present - 1) {
-    const int t = __builtin_ctz(present);
-    const auto on = lanes::has_bit(h.adopted, t);
-    V v = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
-    if (t == kPasture) v *= pasture_ratio;
-    v = lanes::keep(on, select(lanes::has_bit(h.asset, t), v * k.programme_return, v));
-    labour += lanes::keep(on, k.labour[t]);
-    crop_sold += v * k.crop_sold_coef[t];
-    animal_sold += v * k.animal_sold_coef[t];
-    own_crop += v * k.own_crop_coef[t];
-    own_animal += v * k.own_animal_coef[t];
-    own_home += v * k.own_home_coef[t];
-  }
-  out.crops += crop_sold * tech_common * e.crop_keep * price;
-  out.animals += animal_sold * tech_common * animal_keep * price;
-  out.own += (own_crop * e.crop_keep + own_animal * animal_keep + own_home) * tech_common;
-  out.wage = k.wage_month * h.adults * max_of(0.0f, 1.0f - h.farm_labour_share) * wage_f *
-             (1.0f - min_of(k.max_shift, labour)) * e.offfarm;
-  out.business = select(h.business != 0, k.business_profit * h.capacity * loc * price * e.offfarm, V{});
-  return out;
-}
 
 inline int working_age_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax); }
 
@@ -416,7 +291,7 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
   LivelihoodParams flat = p_;
   flat.harvest_seasonality = 0.0;
   flat.own_consumption_seasonality = 0.0;
-  const MonthConstants k(flat, 1);
+  const IncomeConstants k(flat, 1);
   const double crop_keep = 1.0 - p_.covariate_shock_prob * p_.covariate_shock_loss;
   const Shocks<float> mean_shocks{1.0f, 1.0f, static_cast<float>(crop_keep)};
   const float line = static_cast<float>(p_.poverty_line(world.calendar.start_year));
@@ -492,7 +367,7 @@ Phase Livelihood::income_phase() const {
     const auto* hw_profit = h.get(col::business_profit_pen);
     const auto* market = world.districts.get(col::district_market_dynamism);
 
-    const MonthConstants k(p, ctx.month_of_year());
+    const IncomeConstants k(p, ctx.month_of_year());
     const int year = ctx.year();
     std::uint32_t cached_district = std::numeric_limits<std::uint32_t>::max();
     float crop_keep = 1.0f;
@@ -585,21 +460,13 @@ Phase Livelihood::consumption_phase() const {
         auto* other_col = h.get(col::other_consumption_pen);
         auto* consumption = h.get(col::consumption_pen);
 
-        std::array<float, kTechCount> upkeep{};
-        for (int t = 0; t < kTechCount; ++t) upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
-        const float w = static_cast<float>(p.permanent_income_weight);
-        const float saving = static_cast<float>(p.saving_rate);
-        const float kappa = static_cast<float>(p.excess_consumption_share);
-        const float buffer = static_cast<float>(p.buffer_months);
-        const float other_pc = static_cast<float>(p.other_consumption_pc_pen);
+        const ConsumptionConstants k(p);
 
-        // One household (V = float) or kLanes households (V = lanes::vf) from household i, the same bits
-        // either way (models/lanes.hpp).
+        // One household (V = float) or kLanes households (V = lanes::vf) from household i: the rule
+        // (consume, models/livelihood_rules.hpp) through its fast driver, the same bits either way.
         const auto step = [&](std::uint32_t i, auto kind) {
           using V = decltype(kind);
           using T = lanes::Traits<V>;
-          using lanes::max_of;
-          using lanes::select;
           constexpr int n = T::width;
           float sizes[n];
           std::int32_t masks[n];
@@ -611,29 +478,15 @@ Phase Livelihood::consumption_phase() const {
             present |= m;
             sizes[j] = static_cast<float>(std::max<int>(1, size[hh]));
           }
-          const auto adopted = T::load_mask(masks);
           const auto load = [i](const float* column) { return T::load(column + i); };
-          // Upkeep of the adopted technologies in index order (the others would add +0.0).
-          V due{};
-          for (; present != 0; present &= present - 1) {
-            const int t = __builtin_ctz(present);
-            due += lanes::keep(lanes::has_bit(adopted, t), upkeep[t]);  // upkeep is finite, >= 0
-          }
-          const V y = load(monetary), perm_old = load(perm);
-          const V pi = perm_old + w * ((y - due) - perm_old);
-          const V p_pos = max_of(0.0f, pi);
-          const V on_hand = max_of(0.0f, load(cash)) + y;
-          const V desired = (1.0f - saving - load(boost)) * p_pos + kappa * (on_hand - due - buffer * p_pos);
-          const V spend = lanes::clamp_of(desired, V{}, on_hand);
-          const V left = on_hand - spend;
-          const V paid = lanes::min_of(due, left);
-          const V other = T::load(sizes) * other_pc * load(other_f);
-          lanes::store(perm + i, pi);
-          lanes::store(financed + i, select(due > 0.0f, paid / due, V{} + 1.0f));
-          lanes::store(paid_col + i, paid);
-          lanes::store(cash + i, max_of(0.0f, left - paid));
-          lanes::store(other_col + i, other);
-          lanes::store(consumption + i, spend + load(own) + other);
+          const Budget<V> b = consumption_of(k, load(monetary), load(own), load(perm), load(cash), load(boost),
+                                             T::load(sizes), load(other_f), T::load_mask(masks), present);
+          lanes::store(perm + i, b.permanent_income);
+          lanes::store(financed + i, b.financed_share);
+          lanes::store(paid_col + i, b.upkeep_paid);
+          lanes::store(cash + i, b.cash);
+          lanes::store(other_col + i, b.other_consumption);
+          lanes::store(consumption + i, b.consumption);
         };
         std::uint32_t i = block.household_begin;
         for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{});

@@ -1,7 +1,10 @@
 // File: tests/models/test_adoption.cpp
 // Technology adoption: degenerate hazards, the peer function (threshold and inverse-U), hard constraints,
-// the liquidity channel, push reset, common random numbers, and adoption/drop rates against their hazards.
+// the liquidity channel, push reset, common random numbers, adoption/drop rates against their hazards, and
+// the phase's screened driver against the plain rule.
 #include "tests/models/world_fixture.hpp"
+
+#include "models/adoption_rules.hpp"
 
 #include <gtest/gtest.h>
 
@@ -300,6 +303,90 @@ TEST(Adoption, SupportLowersDropping) {
     (i < 50 ? kept_supported : kept_unsupported) += s[i * kTechCount + shed] == kAdopted;
   EXPECT_EQ(kept_supported, 50);
   EXPECT_LT(kept_unsupported, 3);
+}
+
+// The screened driver (a bound per technology, exact hazards only under it) leaves every household in the
+// state the plain rule gives it, on random households with hazards large enough for many events.
+TEST(AdoptionRules, ScreenedDriverMatchesThePlainRule) {
+  rng::Stream s(6, 0, rng::domain_id("test.adoption_rule"), 0, 0);
+  int events = 0, screened_out = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    models::AdoptionParams p;
+    const double scale = trial % 2 == 0 ? 1.0 : 0.02;  // odd trials: hazards of the defaults' order
+    for (auto& t : p.tech) {
+      t.baseline_hazard = scale * 0.3 * s.uniform();
+      t.drop_hazard_supported = scale * 0.2 * s.uniform();
+      t.drop_hazard_after = scale * 0.3 * s.uniform();
+      t.upkeep_pen = s.uniform() < 0.3 ? 0.0 : 20.0 * s.uniform();
+    }
+    p.asset_drop_factor = 0.3 + 2.0 * s.uniform();
+    p.liquidity_cover_months = 3.0 * s.uniform();
+    p.liquidity_adopt_floor = s.uniform();
+    p.liquidity_drop_factor = 1.0 + 3.0 * s.uniform();
+    p.labour_shortfall_factor = s.uniform();
+    p.readopt_factor = 0.5 + 2.0 * s.uniform();
+    const models::AdoptionConstants k(p);
+    std::array<float, kTechCount> peer{}, bound{};
+    for (int t = 0; t < kTechCount; ++t) {
+      peer[t] = static_cast<float>(s.uniform() < 0.5 ? 0.0 : scale * 0.2 * s.uniform());
+      bound[t] = models::screen_bound(k, t, peer[t]);
+    }
+    const models::ScreenBounds bounds(bound);
+    for (int hh = 0; hh < 50; ++hh) {
+      std::uint64_t w[4];
+      for (auto& x : w) x = s();
+      std::array<std::uint8_t, kTechCount> fast_state, plain_state, asset;
+      std::array<float, kTechCount> push;
+      for (int t = 0; t < kTechCount; ++t) {
+        fast_state[t] = plain_state[t] = static_cast<std::uint8_t>(s.below(3));
+        asset[t] = s.bernoulli(0.3) ? 1 : 0;
+        push[t] = static_cast<float>(s.uniform() < 0.7 ? 0.0 : scale * 0.5 * s.uniform());
+      }
+      const std::array<std::uint8_t, kTechCount> before = fast_state;
+      float fast_pasture = 0.2f, plain_pasture = 0.2f;
+      const int adults = static_cast<int>(s.below(4));
+      const auto cash = static_cast<float>(s.uniform() < 0.3 ? 0.0 : 100.0 * s.uniform());
+      const bool supported = s.bernoulli(0.3), water = s.bernoulli(0.5);
+      const auto land = static_cast<float>(2.0 * s.uniform());
+      models::adopt_or_drop_screened(
+          k, peer, bounds, w,
+          {fast_state.data(), push.data(), asset.data(), &fast_pasture, adults, cash, supported, water, land});
+      models::adopt_or_drop(
+          k, peer, w, {plain_state.data(), push.data(), asset.data(), &plain_pasture, adults, cash, supported, water, land});
+      ASSERT_EQ(fast_state, plain_state) << "trial " << trial << " household " << hh;
+      ASSERT_EQ(fast_pasture, plain_pasture) << "trial " << trial << " household " << hh;
+      events += fast_state != before ? 1 : 0;
+      screened_out += models::screen(w, push.data(), bounds, k.readopt_max).candidates == 0 ? 1 : 0;
+    }
+  }
+  // Both paths were exercised: many households changed state, and the screen ruled others out.
+  EXPECT_GT(events, 1000);
+  EXPECT_GT(screened_out, 1000);
+}
+
+// The hazards' factors, one at a time.
+TEST(AdoptionRules, PlainHazards) {
+  models::AdoptionParams p;
+  p.tech[0].baseline_hazard = 0.1;
+  p.tech[0].upkeep_pen = 10.0;
+  p.liquidity_cover_months = 2.0;
+  p.liquidity_adopt_floor = 0.5;
+  p.readopt_factor = 2.0;
+  p.liquidity_drop_factor = 3.0;
+  p.asset_drop_factor = 0.5;
+  p.tech[0].drop_hazard_after = 0.02;
+  p.tech[0].drop_hazard_supported = 0.01;
+  const models::AdoptionConstants k(p);
+  const auto never = static_cast<std::uint8_t>(TechState::never), dropped = static_cast<std::uint8_t>(TechState::dropped);
+  EXPECT_FLOAT_EQ(models::liquidity_cover(k, 0, 10.0f), 0.5f);  // half of 2 months x PEN 10
+  EXPECT_FLOAT_EQ(models::liquidity_cover(k, 0, 100.0f), 1.0f);
+  EXPECT_FLOAT_EQ(models::adoption_hazard(k, 0, never, 0.1f, 0.0f, 1.0f, 1.0f, true), 0.2f);
+  EXPECT_FLOAT_EQ(models::adoption_hazard(k, 0, never, 0.0f, 0.0f, 1.0f, 0.0f, true), 0.05f);  // the floor
+  EXPECT_FLOAT_EQ(models::adoption_hazard(k, 0, dropped, 0.0f, 0.0f, 1.0f, 1.0f, true), 0.2f);
+  EXPECT_EQ(models::adoption_hazard(k, 0, never, 0.5f, 0.1f, 1.0f, 1.0f, false), 0.0f);
+  EXPECT_FLOAT_EQ(models::drop_hazard(k, 0, true, false, 1.0f), 0.01f);
+  EXPECT_FLOAT_EQ(models::drop_hazard(k, 0, false, true, 1.0f), 0.01f);
+  EXPECT_FLOAT_EQ(models::drop_hazard(k, 0, false, false, 0.0f), 0.06f);
 }
 
 }  // namespace

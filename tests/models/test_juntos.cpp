@@ -672,3 +672,73 @@ TEST(Juntos, CoordinationPushesGardensWastePitsAndSavingsOnlyWhereHwOperates) {
 
 }  // namespace
 }  // namespace chacra::models
+
+namespace chacra::models {
+namespace {
+
+// The byte-lane driver of the eligibility phase gives, household by household, what the plain status rule
+// gives, on random states and inputs, for whole and partial chunks.
+TEST(JuntosRules, LaneDriverMatchesThePlainRule) {
+  rng::Stream s(5, 0, rng::domain_id("test.juntos_rules"), 0, 0);
+  for (int trial = 0; trial < 4000; ++trial) {
+    const int n = trial % 2 == 0 ? bytes::kLanes : 1 + static_cast<int>(s.below(bytes::kLanes));
+    std::uint8_t status[bytes::kLanes], compliant[bytes::kLanes], enrolled[bytes::kLanes], eligible[bytes::kLanes];
+    std::uint8_t classified[bytes::kLanes], takes_up[bytes::kLanes];
+    alignas(16) std::uint8_t member_ok[bytes::kLanes] = {}, district_ok[bytes::kLanes] = {}, covered[bytes::kLanes] = {};
+    JuntosMonthInputs in[bytes::kLanes];
+    for (int j = 0; j < n; ++j) {
+      in[j].status = static_cast<JuntosStatus>(s.below(5));
+      in[j].was_compliant = s.bernoulli(0.7);
+      in[j].enrolled = s.bernoulli(0.5);
+      in[j].member_ok = s.bernoulli(0.7);
+      in[j].classified = s.bernoulli(0.7);
+      in[j].district_ok = s.bernoulli(0.8);
+      in[j].covered = s.bernoulli(0.7);
+      in[j].takes_up = s.bernoulli(0.8);
+      status[j] = status_u8(in[j].status);
+      compliant[j] = in[j].was_compliant;
+      enrolled[j] = in[j].enrolled;
+      eligible[j] = 7;
+      classified[j] = in[j].classified;
+      takes_up[j] = in[j].takes_up;
+      member_ok[j] = in[j].member_ok;
+      district_ok[j] = in[j].district_ok;
+      covered[j] = in[j].covered;
+    }
+    const unsigned leaves = juntos_month_lanes(status, compliant, enrolled, eligible, classified, takes_up, member_ok,
+                                               district_ok, covered, n);
+    for (int j = 0; j < n; ++j) {
+      const JuntosMonthOutcome out = juntos_month(in[j]);
+      ASSERT_EQ(status[j], status_u8(out.status)) << "trial " << trial << " lane " << j;
+      ASSERT_EQ(eligible[j], out.eligible ? 1 : 0) << "trial " << trial << " lane " << j;
+      ASSERT_EQ(enrolled[j], out.enrolled ? 1 : 0) << "trial " << trial << " lane " << j;
+      ASSERT_EQ(compliant[j], out.compliant ? 1 : 0) << "trial " << trial << " lane " << j;
+      ASSERT_EQ(((leaves >> j) & 1u) != 0, out.exit != JuntosExitReason::none) << "trial " << trial << " lane " << j;
+    }
+    ASSERT_EQ(leaves >> n, 0u);
+  }
+}
+
+// The plain rule's branches, each forced directly.
+TEST(JuntosRules, PlainRuleBranches) {
+  JuntosMonthInputs in;
+  in.member_ok = in.classified = in.district_ok = in.covered = in.takes_up = true;
+  EXPECT_EQ(juntos_month(in).status, JuntosStatus::enrolled);  // enters in good standing
+  EXPECT_TRUE(juntos_month(in).enrolled);
+  in.takes_up = false;
+  EXPECT_EQ(juntos_month(in).status, JuntosStatus::eligible);
+  in.status = JuntosStatus::enrolled;
+  in.was_compliant = false;
+  EXPECT_EQ(juntos_month(in).status, JuntosStatus::suspended);  // a failed check withholds the next payment
+  in.classified = false;
+  EXPECT_EQ(juntos_month(in).status, JuntosStatus::exited);
+  EXPECT_EQ(juntos_month(in).exit, JuntosExitReason::lost_classification);
+  in.member_ok = false;
+  EXPECT_EQ(juntos_month(in).exit, JuntosExitReason::aged_out);
+  in.status = JuntosStatus::exited;
+  EXPECT_EQ(juntos_month(in).status, JuntosStatus::exited);
+  EXPECT_EQ(juntos_month(in).exit, JuntosExitReason::none);
+}
+
+}  // namespace
+}  // namespace chacra::models

@@ -1,8 +1,11 @@
 // File: tests/models/test_livelihood.cpp
 // Livelihoods: common random numbers with and without technology returns, zero variance without shocks,
 // non-negative and finite flows, mean income against its analytic expectation, seasonality, transfers,
-// district-wide climate shocks, heterogeneous returns, the liquidity constraint, and poverty status.
+// district-wide climate shocks, heterogeneous returns, the liquidity constraint, and poverty status; the fast
+// drivers of the income and consumption rules against the plain rules.
 #include "tests/models/world_fixture.hpp"
+
+#include "models/livelihood_rules.hpp"
 
 #include "sim/engine_params.hpp"
 #include "sim/population.hpp"
@@ -11,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 
@@ -493,6 +497,148 @@ TEST(LivelihoodCalibration, NoProgrammeWorldNearTargets) {
     (locus[i] > median ? n_hi : n_lo) += 1;
   }
   EXPECT_GT(hi / n_hi, 1.1 * lo / n_lo);
+}
+
+// ---- The plain rules and their fast drivers (models/livelihood_rules.hpp) ----
+
+std::uint32_t bits_of(float x) { return std::bit_cast<std::uint32_t>(x); }
+
+// Parameters with every technology earning, upkeep due and shares away from their defaults, so that every
+// term of the rules is exercised.
+models::LivelihoodParams varied_params(rng::Stream& s) {
+  models::LivelihoodParams p;
+  for (auto& t : p.tech) {
+    t.return_pen = s.uniform() < 0.2 ? 0.0 : 3000.0 * s.uniform();
+    t.sold_share = s.uniform();
+    t.labour_share = s.uniform() < 0.2 ? 0.0 : 0.1 * s.uniform();
+    t.upkeep_pen = s.uniform() < 0.2 ? 0.0 : 20.0 * s.uniform();
+  }
+  p.harvest_seasonality = s.uniform();
+  p.own_consumption_seasonality = s.uniform();
+  p.saving_rate = 0.1 * s.uniform();
+  p.buffer_months = 4.0 * s.uniform();
+  p.excess_consumption_share = s.uniform();
+  p.upkeep_return_dependence = s.uniform();
+  return p;
+}
+
+TEST(LivelihoodRules, IncomeDriverMatchesThePlainRule) {
+  namespace lanes = models::lanes;
+  rng::Stream s(3, 0, rng::domain_id("test.income_rule"), 0, 0);
+  for (int trial = 0; trial < 300; ++trial) {
+    const models::LivelihoodParams p = varied_params(s);
+    const models::IncomeConstants k(p, 1 + static_cast<int>(s.below(12)));
+    models::HouseholdIncome h[lanes::kLanes];
+    models::Shocks<float> e[lanes::kLanes];
+    for (int j = 0; j < lanes::kLanes; ++j) {
+      h[j].crop_potential = static_cast<float>(5000.0 * s.uniform());
+      h[j].animal_potential = static_cast<float>(2000.0 * s.uniform());
+      h[j].return_factor_land = static_cast<float>(3.0 * s.uniform());
+      h[j].return_factor = static_cast<float>(3.0 * s.uniform());
+      h[j].capacity = static_cast<float>(2.0 * s.uniform());
+      h[j].locus = static_cast<float>(s.normal());
+      h[j].market = static_cast<float>(s.uniform());
+      h[j].farm_labour_share = static_cast<float>(s.uniform());
+      h[j].adults = static_cast<float>(s.below(5));
+      h[j].pasture_ha = static_cast<float>(s.uniform());
+      h[j].financed = static_cast<float>(s.uniform() < 0.5 ? 1.0 : s.uniform());
+      h[j].business = s.bernoulli(0.3);
+      h[j].adopted = static_cast<unsigned>(s.below(1u << kTechCount));
+      h[j].asset = static_cast<unsigned>(s.below(1u << kTechCount));
+      e[j] = {static_cast<float>(2.0 * s.uniform()), static_cast<float>(2.0 * s.uniform()),
+              static_cast<float>(s.uniform() < 0.5 ? 1.0 : s.uniform())};
+    }
+    // Lanes, as the income phase runs them.
+    float v[11][lanes::kLanes], shock[3][lanes::kLanes];
+    std::int32_t business[lanes::kLanes], adopted[lanes::kLanes], asset[lanes::kLanes];
+    unsigned present = 0;
+    for (int j = 0; j < lanes::kLanes; ++j) {
+      const float in[11] = {h[j].crop_potential, h[j].animal_potential, h[j].return_factor_land, h[j].return_factor,
+                            h[j].capacity,       h[j].locus,            h[j].market,             h[j].farm_labour_share,
+                            h[j].adults,         h[j].pasture_ha,       h[j].financed};
+      for (int c = 0; c < 11; ++c) v[c][j] = in[c];
+      shock[0][j] = e[j].farm;
+      shock[1][j] = e[j].offfarm;
+      shock[2][j] = e[j].crop_keep;
+      business[j] = h[j].business ? -1 : 0;
+      adopted[j] = static_cast<std::int32_t>(h[j].adopted);
+      asset[j] = static_cast<std::int32_t>(h[j].asset);
+      present |= h[j].adopted;
+    }
+    using T = lanes::Traits<lanes::vf>;
+    const models::HouseholdInputs<lanes::vf, lanes::vi> lane_in{
+        T::load(v[0]), T::load(v[1]), T::load(v[2]), T::load(v[3]), T::load(v[4]),  T::load(v[5]),
+        T::load(v[6]), T::load(v[7]), T::load(v[8]), T::load(v[9]), T::load(v[10]), T::load_mask(business),
+        T::load_mask(adopted), T::load_mask(asset), present};
+    const models::Income<lanes::vf> fast =
+        models::income_of(k, lane_in, models::Shocks<lanes::vf>{T::load(shock[0]), T::load(shock[1]), T::load(shock[2])});
+    for (int j = 0; j < lanes::kLanes; ++j) {
+      const models::Income<float> plain = models::income_by_source(k, h[j], e[j]);
+      // One household at a time, as the phase runs the last households of a block.
+      const models::HouseholdInputs<float, unsigned> one{
+          h[j].crop_potential, h[j].animal_potential, h[j].return_factor_land, h[j].return_factor, h[j].capacity,
+          h[j].locus,          h[j].market,           h[j].farm_labour_share,  h[j].adults,        h[j].pasture_ha,
+          h[j].financed,       h[j].business ? 1u : 0u, h[j].adopted,          h[j].asset,         h[j].adopted};
+      const models::Income<float> scalar = models::income_of(k, one, e[j]);
+      const float got[5][2] = {{fast.crops[j], scalar.crops},     {fast.animals[j], scalar.animals},
+                               {fast.wage[j], scalar.wage},       {fast.business[j], scalar.business},
+                               {fast.own[j], scalar.own}};
+      const float want[5] = {plain.crops, plain.animals, plain.wage, plain.business, plain.own};
+      for (int c = 0; c < 5; ++c) {
+        ASSERT_EQ(bits_of(got[c][0]), bits_of(want[c])) << "trial " << trial << " lane " << j << " source " << c;
+        ASSERT_EQ(bits_of(got[c][1]), bits_of(want[c])) << "trial " << trial << " lane " << j << " source " << c;
+      }
+    }
+  }
+}
+
+TEST(LivelihoodRules, ConsumptionDriverMatchesThePlainRule) {
+  namespace lanes = models::lanes;
+  rng::Stream s(4, 0, rng::domain_id("test.consumption_rule"), 0, 0);
+  for (int trial = 0; trial < 1000; ++trial) {
+    const models::ConsumptionConstants k(varied_params(s));
+    models::HouseholdBudget h[lanes::kLanes];
+    float v[7][lanes::kLanes];
+    std::int32_t masks[lanes::kLanes];
+    unsigned present = 0;
+    for (int j = 0; j < lanes::kLanes; ++j) {
+      h[j].income = static_cast<float>(s.uniform() < 0.1 ? 0.0 : 1500.0 * s.uniform());
+      h[j].own_production = static_cast<float>(300.0 * s.uniform());
+      h[j].permanent_income = static_cast<float>(1500.0 * s.uniform() - 100.0);
+      h[j].cash = static_cast<float>(s.uniform() < 0.2 ? 0.0 : 3000.0 * s.uniform());
+      h[j].saving_boost = static_cast<float>(0.05 * s.uniform());
+      h[j].persons = static_cast<float>(1 + s.below(9));
+      h[j].other_factor = static_cast<float>(0.2 + 2.0 * s.uniform());
+      h[j].adopted = static_cast<unsigned>(s.below(1u << kTechCount));
+      const float in[7] = {h[j].income, h[j].own_production, h[j].permanent_income, h[j].cash,
+                           h[j].saving_boost, h[j].persons, h[j].other_factor};
+      for (int c = 0; c < 7; ++c) v[c][j] = in[c];
+      masks[j] = static_cast<std::int32_t>(h[j].adopted);
+      present |= h[j].adopted;
+    }
+    using T = lanes::Traits<lanes::vf>;
+    const models::Budget<lanes::vf> fast =
+        models::consumption_of(k, T::load(v[0]), T::load(v[1]), T::load(v[2]), T::load(v[3]), T::load(v[4]),
+                               T::load(v[5]), T::load(v[6]), T::load_mask(masks), present);
+    for (int j = 0; j < lanes::kLanes; ++j) {
+      const models::Budget<float> plain = models::consume(k, h[j]);
+      const models::Budget<float> scalar =
+          models::consumption_of(k, h[j].income, h[j].own_production, h[j].permanent_income, h[j].cash,
+                                 h[j].saving_boost, h[j].persons, h[j].other_factor, h[j].adopted, h[j].adopted);
+      const float got[6][2] = {{fast.permanent_income[j], scalar.permanent_income},
+                               {fast.financed_share[j], scalar.financed_share},
+                               {fast.upkeep_paid[j], scalar.upkeep_paid},
+                               {fast.cash[j], scalar.cash},
+                               {fast.other_consumption[j], scalar.other_consumption},
+                               {fast.consumption[j], scalar.consumption}};
+      const float want[6] = {plain.permanent_income, plain.financed_share, plain.upkeep_paid,
+                             plain.cash,             plain.other_consumption, plain.consumption};
+      for (int c = 0; c < 6; ++c) {
+        ASSERT_EQ(bits_of(got[c][0]), bits_of(want[c])) << "trial " << trial << " lane " << j << " output " << c;
+        ASSERT_EQ(bits_of(got[c][1]), bits_of(want[c])) << "trial " << trial << " lane " << j << " output " << c;
+      }
+    }
+  }
 }
 
 }  // namespace

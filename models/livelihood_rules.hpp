@@ -1,0 +1,288 @@
+// The livelihood module's economic rules as plain code, one household at a time: income by source
+// (income_by_source) and the buffer-stock consumption and saving rule (consume), each beside the fast driver
+// that the phases run on several households at once in float lanes (income_of, consumption_of;
+// models/lanes.hpp). A test checks that each driver gives the plain rule's bits on random inputs, so the rule
+// an economist audits is the one the model runs. Formulas: models/livelihood.hpp.
+#pragma once
+
+#include "models/lanes.hpp"
+#include "models/livelihood.hpp"
+#include "models/shared_state.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+namespace chacra::models {
+
+// The month's income constants, in float, derived from the parameters and the month of the year.
+struct IncomeConstants {
+  std::array<float, kTechCount> r_month{}, labour{}, upkeep{};
+  // Shares of a technology's output by destination, with the month's seasonal weight.
+  std::array<float, kTechCount> crop_sold_coef{}, animal_sold_coef{}, own_crop_coef{}, own_animal_coef{},
+      own_home_coef{};
+  float hw = 1, ow = 1, programme_return = 1;
+  float crop_sold = 0, animal_sold = 0, pasture_scale = 0;
+  float wage_month = 0, max_shift = 0, business_profit = 0, locus_return = 0;
+  float price_slope = 0, wage_slope = 0, animal_cov = 0, finance_dep = 0;
+  // Technologies with a return or a labour share. The others (by default the stove, safe water and the
+  // waste pit) add exactly +0.0 to every income sum even when adopted, so income skips them.
+  unsigned earning = 0;
+
+  IncomeConstants(const LivelihoodParams& p, int month_of_year) {
+    const double prof = Livelihood::kHarvestProfile[static_cast<std::size_t>(month_of_year - 1)];
+    hw = static_cast<float>(1.0 + p.harvest_seasonality * (prof - 1.0));
+    ow = static_cast<float>(1.0 + p.own_consumption_seasonality * (prof - 1.0));
+    for (int t = 0; t < kTechCount; ++t) {
+      r_month[t] = static_cast<float>(p.tech[t].return_pen / 12.0);
+      labour[t] = static_cast<float>(p.tech[t].labour_share);
+      if (r_month[t] != 0.0f || labour[t] != 0.0f) earning |= 1u << t;
+      upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
+      const float sold = static_cast<float>(p.tech[t].sold_share);
+      const float season_sold = Livelihood::kHarvest[t] ? hw : 1.0f;
+      const float season_own = Livelihood::kHarvest[t] ? ow : 1.0f;
+      switch (Livelihood::kSource[t]) {
+        case TechSource::crops:
+          crop_sold_coef[t] = sold * season_sold;
+          own_crop_coef[t] = (1.0f - sold) * season_own;
+          break;
+        case TechSource::animals:
+          animal_sold_coef[t] = sold;
+          own_animal_coef[t] = 1.0f - sold;
+          break;
+        case TechSource::home: own_home_coef[t] = 1.0f; break;
+      }
+    }
+    programme_return = static_cast<float>(p.programme_return_multiplier);
+    crop_sold = static_cast<float>(p.crop_sold_share);
+    animal_sold = static_cast<float>(p.animal_sold_share);
+    pasture_scale = p.pasture_mean_ha > 0 ? static_cast<float>(1.0 / p.pasture_mean_ha) : 0.0f;
+    wage_month = static_cast<float>(p.wage_month_pen * p.wage_employment_rate);
+    max_shift = static_cast<float>(p.max_labour_shift);
+    business_profit = static_cast<float>(p.business_profit_pen);
+    locus_return = static_cast<float>(p.locus_return);
+    price_slope = static_cast<float>(p.market_price_slope);
+    wage_slope = static_cast<float>(p.market_wage_slope);
+    animal_cov = static_cast<float>(p.covariate_animal_share);
+    finance_dep = static_cast<float>(p.upkeep_return_dependence);
+  }
+};
+
+// What differs between households (inputs of one month's income): one household (V = float, M = unsigned)
+// or kLanes households in lanes (V = lanes::vf, M = lanes::vi; models/lanes.hpp). Both evaluate the same
+// operations in the same order, so a household's income is the same bits either way.
+template <class V, class M>
+struct HouseholdInputs {
+  V crop_potential, animal_potential, rf_land, rf, capacity, locus, market, farm_labour_share, adults, pasture_ha,
+      financed;
+  M business;        // non-zero (all ones in lanes) where the household has a non-farm business
+  M adopted, asset;  // technology bit masks: adopted; programme asset and training delivered
+  unsigned present;  // technologies that some household of the lanes has adopted
+};
+
+// Shocks of one month: idiosyncratic multipliers (mean 1) and the share of crop output kept after the
+// district's climate shock.
+template <class V>
+struct Shocks {
+  V farm, offfarm, crop_keep;
+};
+
+template <class V>
+struct Income {
+  V crops, animals, wage, business, own;
+};
+
+// The fast driver of the income rule: one household (V = float) or lanes::kLanes households (V = lanes::vf)
+// at once, skipping the technologies that earn nothing; the same bits as income_by_source.
+template <class V, class M>
+inline Income<V> income_of(const IncomeConstants& k, const HouseholdInputs<V, M>& h, const Shocks<V>& e) {
+  using lanes::max_of;
+  using lanes::min_of;
+  using lanes::select;
+  Income<V> out;
+  const V loc = max_of(0.2f, 1.0f + k.locus_return * h.locus);
+  const V price = max_of(0.0f, 1.0f + k.price_slope * (h.market - 0.5f));
+  const V wage_f = max_of(0.0f, 1.0f + k.wage_slope * (h.market - 0.5f));
+  const V animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
+  const V farm = loc * e.farm;
+
+  const V crop_out = h.crop_potential * (1.0f / 12.0f) * farm * e.crop_keep;
+  out.crops = crop_out * k.crop_sold * price * k.hw;
+  out.own = crop_out * (1.0f - k.crop_sold) * k.ow;
+  const V animal_out = h.animal_potential * (1.0f / 12.0f) * farm * animal_keep;
+  out.animals = animal_out * k.animal_sold * price;
+  out.own += animal_out * (1.0f - k.animal_sold);
+
+  const V tech_common = farm * (1.0f - k.finance_dep * (1.0f - h.financed));
+  // Only adopted technologies that earn (k.earning), in index order: any other would add +0.0 to every sum
+  // (all factors are finite and non-negative and the sums start at +0.0), and multiplying by 1.0f is exact,
+  // so skipping those terms and factors gives the same bits as the full product over all ten
+  // (docs/performance.md). In lanes, a household that has not adopted t adds +0.0 terms (lanes::keep).
+  V labour{}, crop_sold{}, animal_sold{}, own_crop{}, own_animal{}, own_home{};
+  const V pasture_ratio = h.pasture_ha * k.pasture_scale;
+  for (unsigned present = h.present & k.earning; present != 0; present &= present - 1) {
+    const int t = __builtin_ctz(present);
+    const auto on = lanes::has_bit(h.adopted, t);
+    V v = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
+    if (t == tech_index(Tech::cultivated_pasture)) v *= pasture_ratio;
+    v = lanes::keep(on, select(lanes::has_bit(h.asset, t), v * k.programme_return, v));
+    labour += lanes::keep(on, k.labour[t]);
+    crop_sold += v * k.crop_sold_coef[t];
+    animal_sold += v * k.animal_sold_coef[t];
+    own_crop += v * k.own_crop_coef[t];
+    own_animal += v * k.own_animal_coef[t];
+    own_home += v * k.own_home_coef[t];
+  }
+  out.crops += crop_sold * tech_common * e.crop_keep * price;
+  out.animals += animal_sold * tech_common * animal_keep * price;
+  out.own += (own_crop * e.crop_keep + own_animal * animal_keep + own_home) * tech_common;
+  out.wage = k.wage_month * h.adults * max_of(0.0f, 1.0f - h.farm_labour_share) * wage_f *
+             (1.0f - min_of(k.max_shift, labour)) * e.offfarm;
+  out.business = select(h.business != 0, k.business_profit * h.capacity * loc * price * e.offfarm, V{});
+  return out;
+}
+
+// ---- Income by source: the plain rule ----
+
+// One household's income inputs in a month (technology masks: bit t for technology t).
+struct HouseholdIncome {
+  float crop_potential = 0, animal_potential = 0;  // annual values, fixed at setup
+  float return_factor_land = 1, return_factor = 1;  // heterogeneity of technology returns
+  float capacity = 1, locus = 0;
+  float market = 0.5f;  // the district's market dynamism
+  float farm_labour_share = 0, adults = 0;  // adults: members aged 15-64
+  float pasture_ha = 0;
+  float financed = 1;   // share of last month's upkeep that cash financed
+  bool business = false;  // runs a baseline non-farm business
+  unsigned adopted = 0, asset = 0;  // technologies adopted; with a programme asset
+};
+
+// Monthly income by source (PEN): the formulas of models/livelihood.hpp, in float, term by term.
+inline Income<float> income_by_source(const IncomeConstants& k, const HouseholdIncome& h, const Shocks<float>& e) {
+  Income<float> out;
+  // Locus of control, prices and wages of the district, and the climate shock's share kept for animals.
+  const float locus = std::max(0.2f, 1.0f + k.locus_return * h.locus);
+  const float price = std::max(0.0f, 1.0f + k.price_slope * (h.market - 0.5f));
+  const float wage_factor = std::max(0.0f, 1.0f + k.wage_slope * (h.market - 0.5f));
+  const float animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
+  const float farm = locus * e.farm;
+
+  // Own crops and animals: sold at the month's price, the rest eaten at home.
+  const float crop_output = h.crop_potential * (1.0f / 12.0f) * farm * e.crop_keep;
+  out.crops = crop_output * k.crop_sold * price * k.hw;
+  out.own = crop_output * (1.0f - k.crop_sold) * k.ow;
+  const float animal_output = h.animal_potential * (1.0f / 12.0f) * farm * animal_keep;
+  out.animals = animal_output * k.animal_sold * price;
+  out.own += animal_output * (1.0f - k.animal_sold);
+
+  // Adopted technologies: a return scaled by the household's heterogeneity factor (and pasture area), higher
+  // with a programme asset, split between sales and home consumption; each absorbs some off-farm time.
+  float labour = 0.0f, crop_sold = 0.0f, animal_sold = 0.0f, own_crop = 0.0f, own_animal = 0.0f, own_home = 0.0f;
+  for (int t = 0; t < kTechCount; ++t) {
+    if (((h.adopted >> t) & 1u) == 0) continue;
+    float value = k.r_month[t] * (Livelihood::kLandBased[t] ? h.return_factor_land : h.return_factor);
+    if (t == tech_index(Tech::cultivated_pasture)) value *= h.pasture_ha * k.pasture_scale;
+    if (((h.asset >> t) & 1u) != 0) value = value * k.programme_return;
+    labour += k.labour[t];
+    crop_sold += value * k.crop_sold_coef[t];
+    animal_sold += value * k.animal_sold_coef[t];
+    own_crop += value * k.own_crop_coef[t];
+    own_animal += value * k.own_animal_coef[t];
+    own_home += value * k.own_home_coef[t];
+  }
+  // Returns fall with the share of last month's upkeep that cash could not pay.
+  const float tech_common = farm * (1.0f - k.finance_dep * (1.0f - h.financed));
+  out.crops += crop_sold * tech_common * e.crop_keep * price;
+  out.animals += animal_sold * tech_common * animal_keep * price;
+  out.own += (own_crop * e.crop_keep + own_animal * animal_keep + own_home) * tech_common;
+
+  // Wage work off the farm, less the time technologies absorb; a baseline non-farm business.
+  out.wage = k.wage_month * h.adults * std::max(0.0f, 1.0f - h.farm_labour_share) * wage_factor *
+             (1.0f - std::min(k.max_shift, labour)) * e.offfarm;
+  out.business = h.business ? k.business_profit * h.capacity * locus * price * e.offfarm : 0.0f;
+  return out;
+}
+
+// ---- Consumption and saving ----
+
+// The month's consumption constants, in float.
+struct ConsumptionConstants {
+  std::array<float, kTechCount> upkeep{};  // monthly upkeep of each technology
+  float weight = 0;      // of this month in permanent income
+  float saving = 0;      // saving rate out of permanent income
+  float excess = 0;      // share of cash on hand above (below) the buffer spent (cut)
+  float buffer = 0;      // target buffer, months of permanent income
+  float other_pc = 0;    // other consumption per person
+  explicit ConsumptionConstants(const LivelihoodParams& p) {
+    for (int t = 0; t < kTechCount; ++t) upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
+    weight = static_cast<float>(p.permanent_income_weight);
+    saving = static_cast<float>(p.saving_rate);
+    excess = static_cast<float>(p.excess_consumption_share);
+    buffer = static_cast<float>(p.buffer_months);
+    other_pc = static_cast<float>(p.other_consumption_pc_pen);
+  }
+};
+
+// One household's consumption inputs in a month.
+struct HouseholdBudget {
+  float income = 0;           // monetary income this month (income_monetary_pen)
+  float own_production = 0;   // own produce eaten at home
+  float permanent_income = 0;  // last month's
+  float cash = 0;             // liquid savings at the start of the month
+  float saving_boost = 0;     // added to the saving rate (financial education, Juntos coordination)
+  float persons = 1;          // household size (at least 1)
+  float other_factor = 1;     // household factor of other consumption
+  unsigned adopted = 0;       // technologies adopted (bit t)
+};
+
+template <class V>
+struct Budget {
+  V permanent_income, financed_share, upkeep_paid, cash, other_consumption, consumption;
+};
+
+// The buffer-stock rule (models/livelihood.hpp): upkeep falls due for the adopted technologies; permanent
+// income follows net income; the household spends out of permanent income less its saving, plus a share of
+// cash on hand above the target buffer (less below it), within what it has; upkeep is paid from what is
+// left, and what it cannot pay lowers next month's technology returns.
+inline Budget<float> consume(const ConsumptionConstants& k, const HouseholdBudget& h) {
+  float due = 0.0f;
+  for (int t = 0; t < kTechCount; ++t)
+    if (((h.adopted >> t) & 1u) != 0) due += k.upkeep[t];
+  const float permanent = h.permanent_income + k.weight * ((h.income - due) - h.permanent_income);
+  const float positive = std::max(0.0f, permanent);
+  const float on_hand = std::max(0.0f, h.cash) + h.income;
+  const float desired = (1.0f - k.saving - h.saving_boost) * positive + k.excess * (on_hand - due - k.buffer * positive);
+  const float spend = std::clamp(desired, 0.0f, on_hand);
+  const float left = on_hand - spend;
+  const float paid = std::min(due, left);
+  const float other = h.persons * k.other_pc * h.other_factor;
+  return {permanent, due > 0.0f ? paid / due : 1.0f, paid, std::max(0.0f, left - paid), other,
+          spend + h.own_production + other};
+}
+
+// The fast driver of the consumption rule, for one household (V = float) or lanes::kLanes households (V =
+// lanes::vf): the same operations in the same order, so the same bits as consume. `present`: technologies
+// some household of the lanes has adopted; `adopted`: each household's mask.
+template <class V, class M>
+inline Budget<V> consumption_of(const ConsumptionConstants& k, V income, V own_production, V permanent_income, V cash,
+                                V saving_boost, V persons, V other_factor, M adopted, unsigned present) {
+  using lanes::max_of;
+  // Upkeep of the adopted technologies in index order (the others would add +0.0).
+  V due{};
+  for (; present != 0; present &= present - 1) {
+    const int t = __builtin_ctz(present);
+    due += lanes::keep(lanes::has_bit(adopted, t), k.upkeep[t]);  // upkeep is finite, >= 0
+  }
+  const V pi = permanent_income + k.weight * ((income - due) - permanent_income);
+  const V p_pos = max_of(0.0f, pi);
+  const V on_hand = max_of(0.0f, cash) + income;
+  const V desired = (1.0f - k.saving - saving_boost) * p_pos + k.excess * (on_hand - due - k.buffer * p_pos);
+  const V spend = lanes::clamp_of(desired, V{}, on_hand);
+  const V left = on_hand - spend;
+  const V paid = lanes::min_of(due, left);
+  const V other = persons * k.other_pc * other_factor;
+  return {pi, lanes::select(due > 0.0f, paid / due, V{} + 1.0f), paid, max_of(0.0f, left - paid), other,
+          spend + own_production + other};
+}
+
+}  // namespace chacra::models
