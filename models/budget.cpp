@@ -106,8 +106,8 @@ SpendResult simulate_spend(const World& population, const ParamSet& arm_params, 
   for (auto& m : model.modules) m->setup(world, arm_params, seed);
   // The households held here (all, or this rank's block of a world split by districts; global indices).
   const std::size_t i0 = world.household_begin(), n = world.household_count();
-  const float* cj = world.households.has(col::cost_juntos_pen) ? world.households.get(col::cost_juntos_pen) : nullptr;
-  const float* ch = world.households.has(col::cost_hw_pen) ? world.households.get(col::cost_hw_pen) : nullptr;
+  const float* cj = world.households.has(col::cost_juntos_pen) ? world.households.get<float>(col::cost_juntos_pen) : nullptr;
+  const float* ch = world.households.has(col::cost_hw_pen) ? world.households.get<float>(col::cost_hw_pen) : nullptr;
   std::vector<double> per_household(n, 0.0);
   Stepper stepper(world, model.month, arm_params, seed);
   for (int month = 0; month < world.calendar.months; ++month) {

@@ -110,10 +110,10 @@ void check_design(const ParamSet& p) {
 Frame build_frame(const World& w, const Design& d, const std::vector<std::uint8_t>& juntos,
                   const std::vector<std::uint8_t>& rest_of_rule) {
   Frame f;
-  const auto* ubn = w.centres.get(col::centre_ubn_share);
-  const auto* c_district = w.centres.get(col::district);
-  const auto* selected = w.centres.get(col::centre_hw_selected_year);
-  const auto* department = w.districts.get(col::district_department);
+  const auto* ubn = w.centres.get<float>(col::centre_ubn_share);
+  const auto* c_district = w.centres.get<std::uint32_t>(col::centre_district);
+  const auto* selected = w.centres.get<std::int16_t>(col::centre_hw_selected_year);
+  const auto* department = w.districts.get<std::uint8_t>(col::district_department);
   const std::size_t nc = w.centre_count();
   auto juntos_of = [&](std::size_t c) {
     std::vector<std::uint32_t> hh;
@@ -382,21 +382,21 @@ ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
 
   for (int month = 0; month <= out_last; ++month) {
     stepper.step(month);
-    const float* income = h.get(col::income_monetary_pen);
+    const float* income = h.get<float>(col::income_monetary_pen);
     if (month >= base_first && month <= base_m)
       for (std::size_t i = 0; i < n; ++i) income_base[i] += income[i];
     if (month >= out_first) {
-      const float* business = h.get(col::business_profit_pen);
+      const float* business = h.get<float>(col::business_profit_pen);
       for (std::size_t i = 0; i < n; ++i) {
         income_out[i] += income[i];
         business_out[i] += business[i];
       }
     }
     if (month == base_m) {
-      const auto* juntos = h.get(col::juntos_enrolled);
-      const auto* size = h.get(col::household_size);
-      const auto* state = h.get(col::tech_state);
-      const auto* pasture = h.get(col::pasture_ha);
+      const auto* juntos = h.get<std::uint8_t>(col::juntos_enrolled);
+      const auto* size = h.get<std::uint8_t>(col::household_size);
+      const auto* state = h.get<std::uint8_t>(col::tech_state);
+      const auto* pasture = h.get<float>(col::pasture_ha);
       std::copy(juntos, juntos + n, juntos_base.begin());
       std::copy(size, size + n, size_base.begin());
       for (std::size_t k = 0; k < n * kTechCount; ++k)
@@ -421,14 +421,14 @@ ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
   const Sample sample = draw_sample(frame, d, stream);
 
   // Household data of a list of households.
-  const auto* state = h.get(col::tech_state);
-  const auto* pasture = h.get(col::pasture_ha);
-  const auto* land = h.get(col::land_ha);
-  const auto* water = h.get(col::water_access);
-  const auto* participant = h.get(col::hw_participant);
-  const auto* locus = h.get(col::baseline_locus_of_control);
-  const auto* capacity = h.get(col::productive_capacity);
-  const auto* ubn = world.centres.get(col::centre_ubn_share);
+  const auto* state = h.get<std::uint8_t>(col::tech_state);
+  const auto* pasture = h.get<float>(col::pasture_ha);
+  const auto* land = h.get<float>(col::land_ha);
+  const auto* water = h.get<std::uint8_t>(col::water_access);
+  const auto* participant = h.get<std::uint8_t>(col::hw_participant);
+  const auto* locus = h.get<float>(col::baseline_locus_of_control);
+  const auto* capacity = h.get<float>(col::productive_capacity);
+  const auto* ubn = world.centres.get<float>(col::centre_ubn_share);
   auto adopted = [&](std::uint32_t i, int t) {
     return state[static_cast<std::size_t>(i) * kTechCount + static_cast<std::size_t>(t)] ==
                    static_cast<std::uint8_t>(TechState::adopted)
@@ -466,7 +466,7 @@ ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
   } else {
     rd_households = sample.households;
   }
-  const auto* hh_centre = h.get(col::centre);
+  const auto* hh_centre = h.get<std::uint32_t>(col::centre);
   std::vector<double> rd_running(rd_households.size());
   std::vector<int> rd_clusters(rd_households.size());
   for (std::size_t k = 0; k < rd_households.size(); ++k) {

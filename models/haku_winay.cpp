@@ -543,7 +543,7 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   auto* reached_year = c.get(col::centre_hw_reached_year);
   auto* nucleus_col = c.get(col::centre_hw_nucleus);
   auto* spill_col = c.get(col::centre_hw_spill_in);
-  const auto* c_district = c.get(col::district);
+  const auto* c_district = c.get(col::centre_district);
   const auto* c_altitude = c.get(col::centre_altitude_m);
   const auto* c_market = c.get(col::centre_market_access);
   const auto* water = w.households.get(col::water_access);
@@ -777,7 +777,7 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   const std::uint8_t* water = h.get(col::water_access);
   const std::uint8_t* juntos = h.has(col::juntos_enrolled) ? h.get(col::juntos_enrolled) : nullptr;
   const std::int32_t* hh_nucleus = h.get(col::hw_nucleus);
-  const auto* c_district = w.centres.get(col::district);
+  const auto* c_district = w.centres.get(col::centre_district);
   const auto* c_spill = w.centres.get(col::centre_hw_spill_in);
   const auto* region = w.districts.get(col::district_region);
   const OfferRule offered_household = offer_rule(p_, w);

@@ -96,7 +96,7 @@ std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& 
   const auto* census = c.get(col::centre_households);
   const auto* ubn = c.get(col::centre_ubn_share);
   const auto* border = c.has(col::centre_border_area) ? c.get(col::centre_border_area) : nullptr;
-  const auto* c_district = c.get(col::district);
+  const auto* c_district = c.get(col::centre_district);
   const auto* poverty = w.districts.get(col::district_poverty_rate);
   const auto* malnutrition = w.districts.has(col::district_malnutrition_priority)
                                  ? w.districts.get(col::district_malnutrition_priority)

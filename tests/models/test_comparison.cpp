@@ -134,7 +134,7 @@ TEST(Comparison, ProgrammeInOneDistrictChangesNoHouseholdElsewhere) {
   const World world = generate_population(probe.base, 0);
   const models::TargetingRule rule = models::TargetingRule::from(probe.base);
   const auto profiles = models::centre_profiles(world, rule);
-  const auto* c_district = world.centres.get(models::col::district);
+  const auto* c_district = world.centres.get(models::col::centre_district);
   std::map<std::uint32_t, int> eligible;
   for (std::size_t c = 0; c < profiles.size(); ++c)
     if (models::centre_eligible(rule, profiles[c])) ++eligible[c_district[c]];

@@ -325,7 +325,7 @@ TEST(HakuWinayRollout, NucleiGatherNeighbouringCentresOfOneDistrict) {
   const auto& nuclei = run.hw->nuclei();
   ASSERT_FALSE(nuclei.empty());
   std::vector<int> seen(17, 0);
-  const auto* c_district = w.centres.get(col::district);
+  const auto* c_district = w.centres.get(col::centre_district);
   for (std::size_t k = 0; k < nuclei.size(); ++k) {
     const auto& nu = nuclei[k];
     EXPECT_EQ(nu.cohort_year, 2017);

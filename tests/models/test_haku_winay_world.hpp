@@ -69,7 +69,7 @@ inline World make_world(const std::vector<DistrictSpec>& districts, const std::v
   }
   const std::size_t nc = centres.size();
   w.centres.resize(nc);
-  auto* c_district = w.centres.add(col::district);
+  auto* c_district = w.centres.add(col::centre_district);
   auto* c_households = w.centres.add(col::centre_households);
   auto* c_ubn = w.centres.add(col::centre_ubn_share);
   auto* c_market = w.centres.add(col::centre_market_access);

@@ -50,7 +50,7 @@ World make_world(const std::vector<float>& district_poverty, const std::vector<C
   for (std::size_t d = 0; d < district_poverty.size(); ++d) poverty[d] = district_poverty[d];
 
   w.centres.resize(centres.size());
-  auto* c_district = w.centres.add(col::district);
+  auto* c_district = w.centres.add(col::centre_district);
   auto* c_access = w.centres.add(col::centre_market_access);
   auto* c_households = w.centres.add(col::centre_households);
   for (std::size_t c = 0; c < centres.size(); ++c) {

@@ -68,7 +68,7 @@ inline World make_world(const WorldSpec& spec, const std::function<HouseholdSpec
   }
 
   w.centres.resize(n_centres);
-  auto* c_district = w.centres.add(models::col::district);
+  auto* c_district = w.centres.add(models::col::centre_district);
   auto* c_households = w.centres.add(models::col::centre_households);
   auto* c_ubn = w.centres.add(models::col::centre_ubn_share);
   auto* c_market = w.centres.add(models::col::centre_market_access);
