@@ -36,6 +36,10 @@
 
 namespace chacra::models {
 
+// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes; it
+// owns none: adoption_push, asset_delivered, cash_pen, land_ha, member_age_months, pasture_ha, support_active,
+// tech_state, water_access.
+
 struct TechAdoptionParams {
   double baseline_share = 0.0;         // share of all households with the technology adopted at setup
   double baseline_hazard = 0.0;        // monthly adoption hazard without programme or peers

@@ -64,6 +64,9 @@ class Demography : public Module {
   DemographyParams p_;
 };
 
+// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
+// household_size, member_age_months, member_female, member_secondary_done, pregnancy_month.
+//
 // Columns owned by this module besides those in shared_state.hpp.
 namespace col {
 inline constexpr Col<std::uint8_t> school_children{

@@ -274,6 +274,13 @@ class HakuWinay : public Module {
   std::unique_ptr<State> state_;
 };
 
+// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
+// adoption_push, asset_delivered, business_profit_pen, centre, centre_altitude_m, centre_border_area,
+// centre_district, centre_households, centre_hw_active, centre_market_access, centre_ubn_share, centre_water_share,
+// district_malnutrition_priority, district_market_dynamism, district_poverty_rate, district_region,
+// farm_labour_share, juntos_enrolled, land_ha, locus_of_control, member_age_months, productive_capacity,
+// saving_boost, support_active, tech_state, water_access.
+//
 // Columns owned by this module.
 namespace col {
 // Household columns.

@@ -120,6 +120,11 @@ class Juntos : public Module {
   JuntosParams p_;
 };
 
+// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
+// adoption_push, centre, centre_hw_active, centre_market_access, district, district_poverty_rate, has_ubn,
+// juntos_enrolled, juntos_transfer_pen, land_ha, member_age_months, member_secondary_done, pregnancy_month,
+// saving_boost, wealth_index.
+//
 // Columns owned by this module (juntos_transfer_pen and juntos_enrolled are in shared_state.hpp).
 namespace col {
 inline constexpr Col<std::uint8_t> juntos_status{

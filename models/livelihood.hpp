@@ -181,6 +181,13 @@ class Livelihood : public Module {
   std::vector<float> offfarm_shock_;  // lognormal_table(offfarm_shock_sd)
 };
 
+// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
+// asset_delivered, baseline_income_pen, business_profit_pen, cash_pen, consumption_pen, district,
+// district_market_dynamism, extreme_poor, farm_labour_share, household_size, income_animals_pen,
+// income_business_pen, income_crops_pen, income_monetary_pen, income_transfers_pen, income_wage_pen,
+// juntos_transfer_pen, land_ha, locus_of_control, member_age_months, own_production_pen, pasture_ha, poor,
+// poverty_gap, productive_capacity, saving_boost, tech_state, water_access, wealth_index.
+//
 // Columns owned by this module besides those in shared_state.hpp.
 namespace col {
 inline constexpr Col<float> crop_potential_pen{
