@@ -1,5 +1,6 @@
 // File: models/adoption.hpp
-// Technology adoption and dropping for the ten technologies of the Haku Winay menu.
+// Technology adoption and dropping for the ten technologies of the Haku Winay menu (the hazards as plain
+// code: models/adoption_rules.hpp).
 //
 // Each month, per population centre, the adopters of each technology are counted from the states left by
 // the previous month (before anyone in the centre is updated, so the order of households does not

@@ -8,7 +8,7 @@
 //   eligibility phase, every month: re-certify the households whose certification falls this month,
 //     apply demographic/PMT/district eligibility, exit households that lost it, enrol newly eligible
 //     households in covered districts, and set the status of affiliated households for the current
-//     period (suspended if the last check failed).
+//     period (suspended if the last check failed): the rule juntos_month of models/juntos_rules.hpp.
 //   payment phase, every month: the transfer is paid in odd months (m % 2 == 1, the even calendar
 //     months) to affiliated households that are not suspended; then the co-responsibility check of
 //     the period that ends this month is drawn; its result decides the status (and so the payment) of

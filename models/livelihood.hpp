@@ -1,7 +1,8 @@
 // File: models/livelihood.hpp
 // Income, consumption, savings and poverty.
 //
-// Income (phase "livelihood.income"), per household and month m of the year, in PEN:
+// Income (phase "livelihood.income"; the rule income_by_source of models/livelihood_rules.hpp), per household
+// and month m of the year, in PEN:
 //   crop output   Q = crop_potential/12 * L * e_farm * (1 - climate loss)
 //                 crop_potential = crop_value_pen_per_ha * land_ha^land_elasticity * capacity * (1 + water_crop_gain * water)
 //                 sold: Q * crop_sold_share * price * H(m);  consumed: Q * (1 - crop_sold_share) * O(m)
@@ -25,7 +26,8 @@
 //   covariate_shock_prob and severity covariate_shock_loss * (0.5 + u).
 //   income_monetary_pen = crops + animals + wage + business + transfers (gross of technology upkeep).
 //
-// Consumption and savings (phase "livelihood.consumption"), a buffer-stock rule:
+// Consumption and savings (phase "livelihood.consumption"; the rule consume of models/livelihood_rules.hpp), a
+// buffer-stock rule:
 //   net income N = income_monetary - U (U: upkeep of adopted technologies);
 //   permanent income P <- P + permanent_income_weight * (N - P);
 //   cash on hand X = cash + income_monetary;

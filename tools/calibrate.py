@@ -21,7 +21,8 @@ part is the income ITT less the HW business part, row hw_business_income, which 
 The control group's mean income (published about 4,500) is a check, not a moment: it is set by the
 no-programme calibration (livelihood.wage_employment_rate, livelihood.animal_value_pen). Shares are
 capped at 1. It stops when every moment is within --tolerance (relative) of its target, and prints the
-fitted values (and writes them as JSON with --out). Copy them into the register_params defaults (see
+fitted values (and writes them as JSON with --out). Copy them into the parameter structs' initial values,
+which are the registry's defaults (models/*.hpp; see
 docs/calibration.md, "Calibration to the 2017 evaluation").
 
 Usage: /usr/bin/python3 tools/calibrate.py [--chacra build/chacra] [--replicates 20] [--rounds 6]
