@@ -59,6 +59,8 @@ TEST(ParamSpec, DeclaresEntriesWithTheStructsDefaults) {
   EXPECT_EQ(r.find("ex.age_years")->unit, "years");
   EXPECT_EQ(std::get<std::string>(r.find("ex.colour")->default_value), "green");
   EXPECT_EQ(r.find("ex.colour")->choices, (std::vector<std::string>{"red", "green"}));
+  EXPECT_EQ(r.find("ex.mode")->choices, (std::vector<std::string>{"fast", "slow"}));
+  EXPECT_EQ(std::get<std::string>(r.find("ex.mode")->default_value), "fast");
   ASSERT_EQ(r.constraints().size(), 1u);
   EXPECT_EQ(r.constraints()[0].params, (std::vector<std::string>{"ex.low", "ex.high"}));
 }
