@@ -5,6 +5,7 @@
 #include "models/budget.hpp"
 #include "models/comparison.hpp"
 #include "models/demography.hpp"
+#include "models/economy.hpp"
 #include "models/evaluation.hpp"
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
@@ -21,6 +22,7 @@ const Registry& registry() {
     Adoption::register_params(r);
     Livelihood::register_params(r);
     Juntos::register_params(r);
+    EconomyParams::register_params(r);
     HakuWinay::register_params(r);
     evaluation::register_params(r);
     BudgetNeutrality::register_params(r);

@@ -1,6 +1,8 @@
 // Creates the columns that programme modules write and livelihoods modules read (see shared_state.hpp).
 #include "models/shared_state.hpp"
 
+#include "models/economy.hpp"
+
 namespace chacra::models {
 
 void add_shared_columns(World& w) {
@@ -13,6 +15,14 @@ void add_shared_columns(World& w) {
   h.add(col::saving_boost);
   h.add(col::juntos_enrolled);
   w.centres.add(col::centre_hw_active);
+  // The household economy's columns that several modules share (models/economy.hpp).
+  h.add(col::debt_pen);
+  h.add(col::investment_pen);
+  h.add(col::borrowed_pen);
+  h.add(col::tech_profit_pen);
+  h.add(col::herd);
+  h.add(col::market_orientation);
+  h.add(col::time_burden);
 }
 
 }  // namespace chacra::models
