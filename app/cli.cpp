@@ -5,7 +5,7 @@
 #include "app/options.hpp"
 #include "models/budget.hpp"
 #include "models/comparison.hpp"
-#include "sim/h5.hpp"
+#include "sim/output/h5.hpp"
 #include "sim/interrupt.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"

@@ -4,7 +4,7 @@
 #include "app/cli.hpp"
 #include "app/options.hpp"
 #include "models/comparison.hpp"
-#include "sim/h5.hpp"
+#include "sim/output/h5.hpp"
 
 #include <filesystem>
 #include <iostream>

@@ -5,7 +5,8 @@
 //   build/benchmarks/chacra_microbench --benchmark_filter='Codec|H5|Run'
 #include "models/registry.hpp"
 #include "sim/engine.hpp"
-#include "sim/h5.hpp"
+#include "sim/output/codec.hpp"
+#include "sim/output/h5.hpp"
 #include "sim/population.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
@@ -63,12 +64,6 @@ const PanelPeriod& panel() {
   return p;
 }
 
-void shuffle(const unsigned char* in, unsigned char* out, std::size_t bytes, std::size_t size) {
-  const std::size_t n = bytes / size;
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t k = 0; k < size; ++k) out[k * n + i] = in[i * size + k];
-}
-
 enum Codec : int {
   kNone = 0,           // memcpy: the cost of handing raw chunks over
   kDeflate1 = 1,       // HDF5's former choice: shuffle + deflate level 1 on every chunk
@@ -77,7 +72,7 @@ enum Codec : int {
   kDeflate6,           // shuffle + deflate level 6 (h5py's gzip default is 4)
   kRle,                // shuffle + deflate level 1, Z_RLE strategy
   kHuffman,            // shuffle + Huffman coding only
-  kChacra,             // the writer's choice (chunk_worth_compressing): raw, or shuffle + Z_RLE
+  kChacra,             // the writer's choice (codec::encode_chunk): raw, or shuffle + Z_RLE
 };
 const char* codec_name(int c) {
   switch (c) {
@@ -93,49 +88,45 @@ const char* codec_name(int c) {
   return "?";
 }
 
-std::size_t deflate_bytes(const unsigned char* in, std::size_t n, int level, int strategy, std::vector<unsigned char>& out) {
-  z_stream zs{};
-  deflateInit2(&zs, level, Z_DEFLATED, 15, 8, strategy);
-  out.resize(deflateBound(&zs, static_cast<uLong>(n)));
-  zs.next_in = const_cast<unsigned char*>(in);
-  zs.avail_in = static_cast<uInt>(n);
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  const std::size_t size = out.size() - zs.avail_out;
-  deflateEnd(&zs);
-  return size;
-}
-
 // Compresses every variable of one panel period with a codec; reports input bytes per second and the ratio.
 void BM_Codec(benchmark::State& state) {
+  namespace codec = chacra::output::codec;
   const PanelPeriod& p = panel();
-  const int codec = static_cast<int>(state.range(0));
+  const int c = static_cast<int>(state.range(0));
+  const int level = c == kDeflate4 ? 4 : (c == kDeflate6 ? 6 : 1);
+  const int strategy = c == kRle ? Z_RLE : (c == kHuffman ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY);
+  codec::Deflater deflater(level, strategy);
   std::vector<unsigned char> shuffled, out;
+  codec::EncodedChunk chunk;
   std::size_t stored = 0;
   for (auto _ : state) {
     stored = 0;
     for (std::size_t v = 0; v < p.bytes.size(); ++v) {
       const auto& b = p.bytes[v];
       const std::size_t esize = chacra::column_type_size(p.types[v]);
-      if (codec == kNone || (codec == kChacra && !chacra::chunk_worth_compressing(b.data(), b.size() / esize, esize))) {
+      if (c == kNone) {
         out.assign(b.begin(), b.end());
         stored += b.size();
         continue;
       }
+      if (c == kChacra) {  // the period as one chunk, as the writer encodes it (an all-zero chunk is not stored)
+        const std::size_t row_bytes = b.size() / static_cast<std::size_t>(kHouseholds);
+        codec::encode_chunk(b.data(), kHouseholds, kHouseholds, row_bytes, esize, chunk);
+        stored += chunk.zero ? 0 : chunk.bytes.size();
+        continue;
+      }
       const unsigned char* in = b.data();
-      if (codec != kDeflate1NoShuffle && esize > 1) {
+      if (c != kDeflate1NoShuffle && esize > 1) {
         shuffled.resize(b.size());
-        shuffle(b.data(), shuffled.data(), b.size(), esize);
+        codec::shuffle(b.data(), shuffled.data(), b.size(), esize);
         in = shuffled.data();
       }
-      const int level = codec == kDeflate4 ? 4 : (codec == kDeflate6 ? 6 : 1);
-      const int strategy = codec == kRle || codec == kChacra ? Z_RLE : (codec == kHuffman ? Z_HUFFMAN_ONLY : Z_DEFAULT_STRATEGY);
-      stored += std::min(b.size(), deflate_bytes(in, b.size(), level, strategy, out));
+      stored += deflater.compress(in, b.size(), out) ? out.size() : b.size();
     }
     benchmark::DoNotOptimize(out.data());
+    benchmark::DoNotOptimize(chunk.bytes.data());
   }
-  state.SetLabel(codec_name(codec));
+  state.SetLabel(codec_name(c));
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(p.total));
   state.counters["ratio"] = static_cast<double>(p.total) / static_cast<double>(stored);
   state.counters["bytes_per_household"] = static_cast<double>(stored) / static_cast<double>(kHouseholds);

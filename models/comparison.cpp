@@ -8,7 +8,8 @@
 #include "models/hw_business.hpp"
 #include "models/juntos.hpp"
 #include "models/shared_state.hpp"
-#include "sim/h5.hpp"
+#include "sim/output/reader.hpp"
+#include "sim/output/records.hpp"
 #include "sim/runner.hpp"
 #include "sim/stats.hpp"
 #include "sim/world.hpp"
@@ -52,69 +53,26 @@ constexpr const char* kEnrolled = "juntos_enrolled";
 constexpr const char* kJuntosStatus = "juntos_status";
 
 // ---------------------------------------------------------------------------------------------------------
-// Small HDF5 helpers (reads of one period of a panel dataset, numeric attributes).
-
-h5::Handle open_dataset(hid_t parent, const std::string& path) {
-  const hid_t id = H5Dopen2(parent, path.c_str(), H5P_DEFAULT);
-  if (id < 0) throw ComparisonError("cannot open dataset " + path + " (truncated or damaged file?)");
-  return h5::Handle(id);
-}
-
-std::optional<double> read_attr_number(hid_t obj, const std::string& name) {
-  if (!h5::has_attr(obj, name)) return std::nullopt;
-  h5::Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
-  if (!attr.valid()) return std::nullopt;
-  h5::Handle type(H5Aget_type(attr));
-  const H5T_class_t cls = H5Tget_class(type);
-  if (cls != H5T_INTEGER && cls != H5T_FLOAT) return std::nullopt;
-  double v = 0.0;
-  if (H5Aread(attr, H5T_NATIVE_DOUBLE, &v) < 0) return std::nullopt;
-  return v;
-}
-
-std::string attr_or(hid_t obj, const std::string& name, const std::string& fallback) {
-  try {
-    return h5::has_attr(obj, name) ? h5::read_attr_string(obj, name) : fallback;
-  } catch (const h5::Error&) {
-    return fallback;
-  }
-}
-
 // One panel dataset [P, H] or [P, H, W], read one period at a time as doubles.
+
 class PeriodReader {
  public:
-  PeriodReader(hid_t file, const std::string& path) : path_(path), ds_(open_dataset(file, path)) {
-    h5::Handle space(H5Dget_space(ds_));
-    const int rank = H5Sget_simple_extent_ndims(space);
-    if (rank != 2 && rank != 3) throw ComparisonError(path + ": expected a [periods, households(, width)] dataset");
-    hsize_t d[3] = {0, 0, 1};
-    H5Sget_simple_extent_dims(space, d, nullptr);
-    rank_ = rank;
-    periods = d[0];
-    households = d[1];
-    width = rank == 3 ? d[2] : 1;
-    flow = attr_or(ds_, "aggregation", "") == "sum over the period";
+  explicit PeriodReader(output::Dataset d) : d_(std::move(d)) {
+    const auto& dims = d_.dims();
+    if (dims.size() != 2 && dims.size() != 3)
+      throw ComparisonError(d_.path() + ": expected a [periods, households(, width)] dataset");
+    periods = dims[0];
+    households = dims[1];
+    width = dims.size() == 3 ? dims[2] : 1;
+    flow = d_.variable().flow();
   }
   // out[i * width + k] for household i and sub-column k.
-  void read(std::size_t period, std::vector<double>& out) const {
-    out.resize(households * width);
-    if (households == 0) return;
-    h5::Handle file_space(H5Dget_space(ds_));
-    std::vector<hsize_t> start{period, 0}, count{1, households};
-    if (rank_ == 3) start.push_back(0), count.push_back(width);
-    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
-    h5::Handle mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
-    if (H5Dread(ds_, H5T_NATIVE_DOUBLE, mem_space, file_space, H5P_DEFAULT, out.data()) < 0)
-      throw ComparisonError("cannot read period " + std::to_string(period) + " of " + path_ +
-                            " (truncated or damaged file?)");
-  }
+  void read(std::size_t period, std::vector<double>& out) const { d_.read({period, 0}, {1, households}, out); }
   std::size_t periods = 0, households = 0, width = 1;
   bool flow = false;
 
  private:
-  int rank_ = 2;
-  std::string path_;
-  h5::Handle ds_;
+  output::Dataset d_;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -137,59 +95,55 @@ int months_from_labels(const std::vector<std::string>& labels, const std::string
   return 12;
 }
 
-FileInfo read_file_info(hid_t file) {
+std::optional<double> number(const std::optional<h5::AttrValue>& v) {
+  if (!v) return std::nullopt;
+  if (const auto* i = std::get_if<long long>(&*v)) return static_cast<double>(*i);
+  if (const auto* d = std::get_if<double>(&*v)) return *d;
+  return std::nullopt;
+}
+
+std::string text(const std::optional<h5::AttrValue>& v) {
+  const std::string* s = v ? std::get_if<std::string>(&*v) : nullptr;
+  return s ? *s : "";
+}
+
+FileInfo read_file_info(const output::Reader& in) {
   FileInfo info;
-  if (!h5::exists(file, "arm_names") || !h5::exists(file, "periods") || !h5::exists(file, "arms"))
-    throw ComparisonError("not a chacra output file (no /arm_names, /periods or /arms); it may be truncated or "
-                          "written by another program");
+  info.arms = in.arms();
+  info.periods = in.periods();
+  const std::string frequency = text(in.provenance("output_frequency"));
+  const std::optional<double> replicates = number(in.provenance("replicates"));
   try {
-    info.arms = h5::read_strings(file, "arm_names");
-    info.periods = h5::read_strings(file, "periods");
-  } catch (const h5::Error& e) {
-    throw ComparisonError(std::string("cannot read the arm and period names: ") + e.what());
-  }
-  if (info.arms.empty()) throw ComparisonError("the file lists no arms");
-  std::string frequency;
-  std::optional<double> replicates;
-  if (h5::exists(file, "provenance")) {
-    h5::Handle prov = h5::open_group(file, "provenance");
-    frequency = attr_or(prov, "output_frequency", "");
-    replicates = read_attr_number(prov, "replicates");
-    if (h5::exists(prov, "scenario_yaml")) {
-      try {
-        const auto yaml = h5::read_strings(prov, "scenario_yaml");
-        if (!yaml.empty()) {
-          const YAML::Node root = YAML::Load(yaml.front());
-          if (root["run"] && root["run"]["reference_arm"]) info.reference = root["run"]["reference_arm"].as<std::string>();
-          if (root["comparison"] && root["comparison"]["discount_rate"])
-            info.discount_rate = root["comparison"]["discount_rate"].as<double>();
-        }
-      } catch (const std::exception&) {
-        // An unreadable scenario text leaves the defaults: first arm, 5% a year.
-      }
+    const std::string yaml = in.scenario_yaml();
+    if (!yaml.empty()) {
+      const YAML::Node root = YAML::Load(yaml);
+      if (root["run"] && root["run"]["reference_arm"]) info.reference = root["run"]["reference_arm"].as<std::string>();
+      if (root["comparison"] && root["comparison"]["discount_rate"])
+        info.discount_rate = root["comparison"]["discount_rate"].as<double>();
     }
+  } catch (const std::exception&) {
+    // An unreadable scenario text leaves the defaults: first arm, 5% a year.
   }
   info.months_per_period = months_from_labels(info.periods, frequency);
   if (replicates && *replicates >= 1) {
     info.replicates = static_cast<int>(*replicates);
   } else {
-    // Count replicate_R groups of the first arm.
-    while (h5::exists(file, "arms/" + info.arms.front() + "/replicate_" + std::to_string(info.replicates)))
-      ++info.replicates;
+    // Count the replicates of the first arm.
+    while (in.has_unit(info.arms.front(), static_cast<std::uint32_t>(info.replicates))) ++info.replicates;
   }
   return info;
 }
 
 // Every arm x replicate unit is present with its panel.
-void check_units(hid_t file, const FileInfo& info) {
+void check_units(const output::Reader& in, const FileInfo& info) {
   if (info.replicates < 1) throw ComparisonError("the file holds no replicate of arm '" + info.arms.front() + "'");
   for (const auto& arm : info.arms)
     for (int r = 0; r < info.replicates; ++r) {
-      const std::string g = "arms/" + arm + "/replicate_" + std::to_string(r);
-      if (!h5::exists(file, g))
+      const auto rr = static_cast<std::uint32_t>(r);
+      if (!in.has_unit(arm, rr))
         throw ComparisonError("arm '" + arm + "' replicate " + std::to_string(r) +
                               " is missing (an incomplete or truncated file)");
-      if (!h5::exists(file, g + "/panel"))
+      if (!in.has_panel(arm, rr))
         throw ComparisonError("the file has no household panel (it was written with output.panel: false); the "
                               "comparison needs it: run again with output.panel: true");
     }
@@ -237,10 +191,6 @@ struct Layout {
   }
 };
 
-bool panel_has(hid_t file, const std::string& unit, const std::string& var) {
-  return h5::exists(file, unit + "/panel/" + var);
-}
-
 HhOutcome make_outcome(const std::string& name, const std::string& unit, std::size_t n, bool ratio_final,
                        bool ratio_horizon, bool horizon = true) {
   HhOutcome o;
@@ -256,9 +206,9 @@ HhOutcome make_outcome(const std::string& name, const std::string& unit, std::si
 
 // Reads every period of one arm and replicate and builds the household outcomes. `notes` collects what
 // could not be measured (first replicate only, so each note appears once).
-ArmData load_arm(hid_t file, const std::string& arm, int replicate, const Layout& L, std::size_t households,
+ArmData load_arm(const output::Reader& in, const std::string& arm, int replicate, const Layout& L, std::size_t households,
                  const std::vector<double>& static_size, std::vector<std::string>* notes) {
-  const std::string unit = "arms/" + arm + "/replicate_" + std::to_string(replicate);
+  const auto r = static_cast<std::uint32_t>(replicate);
   const std::size_t n = households, P = L.periods;
   ArmData d;
   d.households = n;
@@ -267,13 +217,14 @@ ArmData load_arm(hid_t file, const std::string& arm, int replicate, const Layout
     if (notes && std::find(notes->begin(), notes->end(), s) == notes->end()) notes->push_back(s);
   };
   auto open = [&](const char* var) -> std::optional<PeriodReader> {
-    if (!panel_has(file, unit, var)) return std::nullopt;
-    PeriodReader r(file, unit + "/panel/" + var);
-    if (r.periods != P || r.households != n)
-      throw ComparisonError(unit + "/panel/" + var + " has shape [" + std::to_string(r.periods) + ", " +
-                            std::to_string(r.households) + "], expected [" + std::to_string(P) + ", " +
-                            std::to_string(n) + "]");
-    return r;
+    if (!in.has_panel_variable(arm, r, var)) return std::nullopt;
+    output::Dataset d = in.panel(arm, r, var);
+    const std::string path = d.path();
+    PeriodReader p(std::move(d));
+    if (p.periods != P || p.households != n)
+      throw ComparisonError(path + " has shape [" + std::to_string(p.periods) + ", " + std::to_string(p.households) +
+                            "], expected [" + std::to_string(P) + ", " + std::to_string(n) + "]");
+    return p;
   };
   auto income = open(kIncome), consumption = open(kConsumption), transfers = open(kTransfers), poor = open(kPoor),
        extreme = open(kExtremePoor), gap = open(kGap), size = open(kSize), tech = open(kTech),
@@ -453,24 +404,19 @@ struct Subgroup {
   bool key_only = false;  // for subgroup rows (all households is separate)
 };
 
-std::vector<Subgroup> make_subgroups(hid_t file, int replicate, std::size_t n, const std::vector<std::uint8_t>* juntos_ever,
-                                     std::vector<std::string>* notes) {
+std::vector<Subgroup> make_subgroups(const output::Reader& in, int replicate, std::size_t n,
+                                     const std::vector<std::uint8_t>* juntos_ever, std::vector<std::string>* notes) {
   std::vector<Subgroup> groups;
-  const std::string pop = "population/replicate_" + std::to_string(replicate);
   auto note = [&](const std::string& s) {
     if (notes && std::find(notes->begin(), notes->end(), s) == notes->end()) notes->push_back(s);
   };
-  auto read_col = [&](const std::string& table, const std::string& name) -> std::optional<std::vector<double>> {
-    const std::string path = pop + "/" + table + "/" + name;
-    if (!h5::exists(file, path)) return std::nullopt;
-    try {
-      return h5::read_doubles(file, path);
-    } catch (const h5::Error& e) {
-      throw ComparisonError(std::string("cannot read ") + path + ": " + e.what());
-    }
+  auto read_col = [&](output::layout::Table table, const std::string& name) -> std::optional<std::vector<double>> {
+    const auto r = static_cast<std::uint32_t>(replicate);
+    if (!in.has_population_column(r, table, name)) return std::nullopt;
+    return in.population(r, table, name).read_all();
   };
   // Baseline income quintiles: households ranked by (baseline income, index), five equal groups.
-  if (auto base = read_col("households", std::string(col::baseline_income_pen.name)); base && base->size() == n && n > 0) {
+  if (auto base = read_col(output::layout::Table::households, std::string(col::baseline_income_pen.name)); base && base->size() == n && n > 0) {
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return (*base)[a] < (*base)[b]; });
@@ -488,8 +434,8 @@ std::vector<Subgroup> make_subgroups(hid_t file, int replicate, std::size_t n, c
   } else {
     note("no juntos_enrolled or juntos_status in the panel: Juntos subgroups skipped");
   }
-  auto district = read_col("households", std::string(col::district.name));
-  auto region = read_col("districts", std::string(col::district_region.name));
+  auto district = read_col(output::layout::Table::households, std::string(col::district.name));
+  auto region = read_col(output::layout::Table::districts, std::string(col::district_region.name));
   if (district && region && district->size() == n) {
     for (int r = 0; r < 3; ++r) {
       Subgroup g{std::string("region_") + region_name(static_cast<Region>(r)), std::vector<std::uint8_t>(n, 0)};
@@ -502,7 +448,7 @@ std::vector<Subgroup> make_subgroups(hid_t file, int replicate, std::size_t n, c
   } else {
     note("no district/region columns in the population tables: region subgroups skipped");
   }
-  if (auto water = read_col("households", std::string(col::water_access.name)); water && water->size() == n) {
+  if (auto water = read_col(output::layout::Table::households, std::string(col::water_access.name)); water && water->size() == n) {
     Subgroup yes{"water_access", std::vector<std::uint8_t>(n, 0)}, no{"no_water_access", std::vector<std::uint8_t>(n, 0)};
     for (std::size_t i = 0; i < n; ++i) ((*water)[i] != 0.0 ? yes : no).in[i] = 1;
     groups.push_back(std::move(yes));
@@ -733,15 +679,16 @@ void compare_pair(const std::string& arm_name, const std::string& ref_name, cons
 }
 
 // Households ever enrolled in Juntos, in any arm of the replicate (juntos_enrolled, else juntos_status).
-std::optional<std::vector<std::uint8_t>> juntos_ever(hid_t file, const FileInfo& info, int replicate, std::size_t n) {
+std::optional<std::vector<std::uint8_t>> juntos_ever(const output::Reader& file, const FileInfo& info, int replicate,
+                                                     std::size_t n) {
   std::vector<std::uint8_t> ever(n, 0);
   bool any = false;
   std::vector<double> v;
+  const auto r = static_cast<std::uint32_t>(replicate);
   for (const auto& arm : info.arms) {
-    const std::string unit = "arms/" + arm + "/replicate_" + std::to_string(replicate);
-    const bool enrolled = panel_has(file, unit, kEnrolled);
-    if (!enrolled && !panel_has(file, unit, kJuntosStatus)) continue;
-    PeriodReader reader(file, unit + "/panel/" + (enrolled ? kEnrolled : kJuntosStatus));
+    const bool enrolled = file.has_panel_variable(arm, r, kEnrolled);
+    if (!enrolled && !file.has_panel_variable(arm, r, kJuntosStatus)) continue;
+    PeriodReader reader(file.panel(arm, r, enrolled ? kEnrolled : kJuntosStatus));
     if (reader.households != n) continue;
     any = true;
     for (std::size_t p = 0; p < reader.periods; ++p) {
@@ -929,15 +876,6 @@ std::string format_json(const ComparisonTable& t) {
 
 bool same_double(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
-// Reads an [n] numeric dataset as doubles.
-std::vector<double> read_column(hid_t g, const std::string& name) {
-  try {
-    return h5::read_doubles(g, name);
-  } catch (const h5::Error& e) {
-    throw ComparisonError(std::string("cannot read /comparison/") + name + ": " + e.what());
-  }
-}
-
 }  // namespace
 
 UnknownArmError::UnknownArmError(const std::string& arm, std::vector<std::string> arms)
@@ -971,8 +909,9 @@ void Comparison::register_params(Registry& r) {
          "about 8%, set 0.08 for that convention");
 }
 
-ComparisonTable compare_file(hid_t file, const std::string& reference_arm) {
+ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
   h5::quiet_errors();
+  const output::Reader file(file_id);
   const FileInfo info = read_file_info(file);
   ComparisonTable t;
   t.arms = info.arms;
@@ -988,11 +927,11 @@ ComparisonTable compare_file(hid_t file, const std::string& reference_arm) {
   L.discount_rate = info.discount_rate;
   // The panel's shape (periods, households) from the reference arm's income, or any variable.
   auto shape_of = [&](int r) {
-    const std::string panel = "arms/" + t.reference + "/replicate_" + std::to_string(r) + "/panel";
-    h5::Handle g = h5::open_group(file, panel);
-    const auto vars = h5::list(g);
-    if (vars.empty()) throw ComparisonError(panel + " holds no variable");
-    PeriodReader reader(file, panel + "/" + (h5::exists(g, kIncome) ? std::string(kIncome) : vars.front()));
+    const auto rr = static_cast<std::uint32_t>(r);
+    const auto vars = file.panel_variables(t.reference, rr);
+    if (vars.empty())
+      throw ComparisonError("the panel of arm '" + t.reference + "' replicate " + std::to_string(r) + " holds no variable");
+    PeriodReader reader(file.panel(t.reference, rr, file.has_panel_variable(t.reference, rr, kIncome) ? kIncome : vars.front()));
     return std::pair{reader.periods, reader.households};
   };
   L.periods = shape_of(0).first;
@@ -1012,9 +951,8 @@ ComparisonTable compare_file(hid_t file, const std::string& reference_arm) {
     const std::size_t n = shape_of(r).second;
     std::vector<std::string>* notes = r == 0 ? &t.notes : nullptr;
     std::vector<double> static_size(n, 1.0);
-    const std::string size_path = "population/replicate_" + std::to_string(r) + "/households/" + kSize;
-    if (h5::exists(file, size_path)) {
-      auto s = h5::read_doubles(file, size_path);
+    if (file.has_population_column(static_cast<std::uint32_t>(r), output::layout::Table::households, kSize)) {
+      auto s = file.population(static_cast<std::uint32_t>(r), output::layout::Table::households, kSize).read_all();
       if (s.size() == n) static_size = std::move(s);
     }
     const auto ever = juntos_ever(file, info, r, n);
@@ -1030,111 +968,118 @@ ComparisonTable compare_file(hid_t file, const std::string& reference_arm) {
   return t;
 }
 
-bool has_comparison(hid_t file) { return h5::exists(file, "comparison/outcome"); }
+bool has_comparison(hid_t file) { return output::has_comparison(file); }
 
 bool has_panel(hid_t file) {
-  if (!h5::exists(file, "arm_names")) return false;
-  const auto arms = h5::read_strings(file, "arm_names");
-  return !arms.empty() && h5::exists(file, "arms/" + arms.front() + "/replicate_0/panel");
+  const output::Reader in(file);
+  if (!in.is_chacra_output()) return false;
+  try {
+    return in.has_panel(in.arms().front(), 0);
+  } catch (const output::FileError&) {
+    return false;  // no arms
+  }
 }
 
+namespace {
+
+// The table's columns: name, description, and the row field each holds.
+struct TextColumn {
+  const char* name;
+  std::string ComparisonRow::*field;
+  const char* description;
+};
+struct NumberColumn {
+  const char* name;
+  double ComparisonRow::*field;
+  const char* description;
+};
+const TextColumn kTextColumns[] = {
+    {"arm", &ComparisonRow::arm, "Arm compared"},
+    {"reference", &ComparisonRow::reference, "Reference arm"},
+    {"outcome", &ComparisonRow::outcome, "Outcome (docs/policy_arms.md)"},
+    {"subgroup", &ComparisonRow::subgroup, "Households the statistic is computed on ('all' or a subgroup)"},
+    {"statistic", &ComparisonRow::statistic,
+     "final_year, horizon_mean, horizon_total, horizon_discounted, juntos_leavers, paired_difference_qNN, "
+     "distribution_qNN"},
+    {"unit", &ComparisonRow::unit, "Unit of mean_effect, ci_low, ci_high, arm_value and reference_value"},
+    {"interval", &ComparisonRow::interval,
+     "percentile (>= 20 replicates), t (2-19), single (1 replicate, zero width), none (undefined)"},
+};
+const NumberColumn kNumberColumns[] = {
+    {"mean_effect", &ComparisonRow::mean_effect, "Mean over replicates of the effect (arm minus reference); NaN if undefined"},
+    {"ci_low", &ComparisonRow::ci_low, "Lower end of the 95% interval"},
+    {"ci_high", &ComparisonRow::ci_high, "Upper end of the 95% interval"},
+    {"arm_value", &ComparisonRow::arm_value, "Mean over replicates of the arm's own level (NaN if not a level)"},
+    {"reference_value", &ComparisonRow::reference_value,
+     "Mean over replicates of the reference arm's level (NaN if not a level)"},
+};
+constexpr const char* kReplicatesColumn = "n_replicates";
+
+}  // namespace
+
 void write_comparison(hid_t file, const ComparisonTable& t) {
-  if (h5::exists(file, "comparison") && H5Ldelete(file, "comparison", H5P_DEFAULT) < 0)
-    throw h5::Error("HDF5: cannot replace /comparison");
-  h5::Handle g = h5::create_group(file, "comparison");
-  h5::write_attr(g, "description",
-                 std::string("Effects of each arm against the reference arm on common random numbers, with 95% "
-                             "intervals over replicates; one row per (arm, outcome, subgroup, statistic) across "
-                             "the parallel datasets. Definitions: docs/policy_arms.md"));
-  h5::write_attr(g, "reference_arm", t.reference);
-  h5::write_attr(g, "replicates", static_cast<long long>(t.replicates));
-  h5::write_attr(g, "final_period", t.final_period);
-  h5::write_attr(g, "final_year", t.final_year);
-  h5::write_attr(g, "horizon", t.horizon);
-  h5::write_attr(g, "discount_rate", t.discount_rate);
-  h5::write_strings(g, "arms", t.arms);
-  h5::write_strings(g, "notes", t.notes);
-  const std::size_t n = t.rows.size();
-  auto strings = [&](const std::string& name, auto field, const std::string& description) {
-    std::vector<std::string> v;
-    v.reserve(n);
-    for (const auto& r : t.rows) v.push_back(r.*field);
-    h5::write_strings(g, name, v);
-    h5::Handle ds(H5Dopen2(g, name.c_str(), H5P_DEFAULT));
-    h5::write_attr(ds, "description", description);
-  };
-  auto doubles = [&](const std::string& name, double ComparisonRow::*field, const std::string& description) {
-    std::vector<double> v;
-    v.reserve(n);
-    for (const auto& r : t.rows) v.push_back(r.*field);
-    h5::write_dataset(g, name, ColumnType::f64, {n}, v.data());
-    h5::Handle ds(H5Dopen2(g, name.c_str(), H5P_DEFAULT));
-    h5::write_attr(ds, "description", description);
-  };
-  strings("arm", &ComparisonRow::arm, "Arm compared");
-  strings("reference", &ComparisonRow::reference, "Reference arm");
-  strings("outcome", &ComparisonRow::outcome, "Outcome (docs/policy_arms.md)");
-  strings("subgroup", &ComparisonRow::subgroup, "Households the statistic is computed on ('all' or a subgroup)");
-  strings("statistic", &ComparisonRow::statistic,
-          "final_year, horizon_mean, horizon_total, horizon_discounted, juntos_leavers, paired_difference_qNN, "
-          "distribution_qNN");
-  strings("unit", &ComparisonRow::unit, "Unit of mean_effect, ci_low, ci_high, arm_value and reference_value");
-  strings("interval", &ComparisonRow::interval,
-          "percentile (>= 20 replicates), t (2-19), single (1 replicate, zero width), none (undefined)");
-  doubles("mean_effect", &ComparisonRow::mean_effect, "Mean over replicates of the effect (arm minus reference); NaN if undefined");
-  doubles("ci_low", &ComparisonRow::ci_low, "Lower end of the 95% interval");
-  doubles("ci_high", &ComparisonRow::ci_high, "Upper end of the 95% interval");
-  doubles("arm_value", &ComparisonRow::arm_value, "Mean over replicates of the arm's own level (NaN if not a level)");
-  doubles("reference_value", &ComparisonRow::reference_value,
-          "Mean over replicates of the reference arm's level (NaN if not a level)");
-  std::vector<std::int32_t> reps;
-  reps.reserve(n);
-  for (const auto& r : t.rows) reps.push_back(r.n_replicates);
-  h5::write_dataset(g, "n_replicates", ColumnType::i32, {n}, reps.data());
-  h5::Handle ds(H5Dopen2(g, "n_replicates", H5P_DEFAULT));
-  h5::write_attr(ds, "description", std::string("Replicates in which the effect is defined"));
+  output::Records out;
+  out.description =
+      "Effects of each arm against the reference arm on common random numbers, with 95% intervals over replicates; "
+      "one row per (arm, outcome, subgroup, statistic) across the parallel datasets. Definitions: "
+      "docs/policy_arms.md";
+  out.attributes = {{"reference_arm", t.reference},
+                    {"replicates", static_cast<long long>(t.replicates)},
+                    {"final_period", t.final_period},
+                    {"final_year", t.final_year},
+                    {"horizon", t.horizon},
+                    {"discount_rate", t.discount_rate}};
+  out.lists = {{"arms", t.arms}, {"notes", t.notes}};
+  for (const auto& c : kTextColumns) {
+    output::RecordColumn col{c.name, c.description, true, {}, {}, ColumnType::f64};
+    for (const auto& r : t.rows) col.strings.push_back(r.*(c.field));
+    out.columns.push_back(std::move(col));
+  }
+  for (const auto& c : kNumberColumns) {
+    output::RecordColumn col{c.name, c.description, false, {}, {}, ColumnType::f64};
+    for (const auto& r : t.rows) col.numbers.push_back(r.*(c.field));
+    out.columns.push_back(std::move(col));
+  }
+  output::RecordColumn reps{kReplicatesColumn, "Replicates in which the effect is defined", false, {}, {}, ColumnType::i32};
+  for (const auto& r : t.rows) reps.numbers.push_back(r.n_replicates);
+  out.columns.push_back(std::move(reps));
+  output::write_comparison(file, out);
 }
 
 ComparisonTable read_comparison(hid_t file) {
   h5::quiet_errors();
-  if (!has_comparison(file))
-    throw ComparisonError("the file has no /comparison group (written by a run without a panel, or interrupted "
-                          "before the end)");
+  const output::Records in = output::read_comparison(file);
   ComparisonTable t;
-  try {
-    h5::Handle g = h5::open_group(file, "comparison");
-    t.reference = h5::read_attr_string(g, "reference_arm");
-    t.replicates = static_cast<int>(read_attr_number(g, "replicates").value_or(0));
-    t.final_period = h5::read_attr_string(g, "final_period");
-    t.final_year = h5::read_attr_string(g, "final_year");
-    t.horizon = h5::read_attr_string(g, "horizon");
-    t.discount_rate = read_attr_number(g, "discount_rate").value_or(kNaN);
-    t.arms = h5::read_strings(g, "arms");
-    t.notes = h5::read_strings(g, "notes");
-    const auto arm = h5::read_strings(g, "arm"), reference = h5::read_strings(g, "reference"),
-               outcome = h5::read_strings(g, "outcome"), subgroup = h5::read_strings(g, "subgroup"),
-               statistic = h5::read_strings(g, "statistic"), unit = h5::read_strings(g, "unit"),
-               interval = h5::read_strings(g, "interval");
-    const auto mean = read_column(g, "mean_effect"), low = read_column(g, "ci_low"), high = read_column(g, "ci_high"),
-               av = read_column(g, "arm_value"), rv = read_column(g, "reference_value"),
-               nrep = read_column(g, "n_replicates");
-    const std::size_t n = arm.size();
-    for (const auto* v : {&reference, &outcome, &subgroup, &statistic, &unit, &interval})
-      if (v->size() != n) throw ComparisonError("/comparison: datasets of different lengths (damaged file?)");
-    for (const auto* v : {&mean, &low, &high, &av, &rv, &nrep})
-      if (v->size() != n) throw ComparisonError("/comparison: datasets of different lengths (damaged file?)");
-    t.rows.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      ComparisonRow& r = t.rows[i];
-      r.arm = arm[i], r.reference = reference[i], r.outcome = outcome[i], r.subgroup = subgroup[i];
-      r.statistic = statistic[i], r.unit = unit[i], r.interval = interval[i];
-      r.mean_effect = mean[i], r.ci_low = low[i], r.ci_high = high[i];
-      r.n_replicates = static_cast<int>(nrep[i]);
-      r.arm_value = av[i], r.reference_value = rv[i];
-    }
-  } catch (const h5::Error& e) {
-    throw ComparisonError(std::string("cannot read /comparison: ") + e.what());
+  auto attr_text = [&](const char* name) {
+    const auto v = in.attribute(name);
+    const std::string* s = v ? std::get_if<std::string>(&*v) : nullptr;
+    if (!s) throw ComparisonError(std::string("/comparison has no attribute ") + name + " (damaged file?)");
+    return *s;
+  };
+  t.reference = attr_text("reference_arm");
+  t.replicates = static_cast<int>(number(in.attribute("replicates")).value_or(0));
+  t.final_period = attr_text("final_period");
+  t.final_year = attr_text("final_year");
+  t.horizon = attr_text("horizon");
+  t.discount_rate = number(in.attribute("discount_rate")).value_or(kNaN);
+  for (const auto& [name, list] : in.lists) (name == "arms" ? t.arms : t.notes) = list;
+  auto column = [&](const char* name, bool text) -> const output::RecordColumn& {
+    const output::RecordColumn* c = in.column(name);
+    if (!c || c->text != text) throw ComparisonError(std::string("cannot read /comparison/") + name + " (damaged file?)");
+    return *c;
+  };
+  const std::size_t n = in.rows();
+  t.rows.resize(n);
+  for (const auto& c : kTextColumns) {
+    const auto& col = column(c.name, true);
+    for (std::size_t i = 0; i < n; ++i) t.rows[i].*(c.field) = col.strings[i];
   }
+  for (const auto& c : kNumberColumns) {
+    const auto& col = column(c.name, false);
+    for (std::size_t i = 0; i < n; ++i) t.rows[i].*(c.field) = col.numbers[i];
+  }
+  const auto& reps = column(kReplicatesColumn, false);
+  for (std::size_t i = 0; i < n; ++i) t.rows[i].n_replicates = static_cast<int>(reps.numbers[i]);
   return t;
 }
 
@@ -1163,13 +1108,12 @@ std::uint64_t comparison_memory_bytes(std::uint64_t households, std::uint64_t pe
 namespace {
 
 // The panel's (households, periods, technology columns) as the comparison will read them.
-std::array<std::uint64_t, 3> panel_shape(hid_t file) {
-  const FileInfo info = read_file_info(file);
-  const std::string panel = "arms/" + info.arms.front() + "/replicate_0/panel";
-  h5::Handle g = h5::open_group(file, panel);
+std::array<std::uint64_t, 3> panel_shape(hid_t file_id) {
+  const output::Reader file(file_id);
+  const std::string& arm = file.arms().front();
   std::uint64_t households = 0, periods = 0, width = 0;
-  for (const auto& var : h5::list(g)) {
-    const PeriodReader r(file, panel + "/" + var);
+  for (const auto& var : file.panel_variables(arm, 0)) {
+    const PeriodReader r(file.panel(arm, 0, var));
     households = std::max<std::uint64_t>(households, r.households);
     periods = std::max<std::uint64_t>(periods, r.periods);
     if (var == kTech) width = r.width;

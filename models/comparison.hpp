@@ -8,6 +8,7 @@
 // section "Comparison".
 #pragma once
 
+#include "sim/output/reader.hpp"
 #include "sim/params.hpp"
 
 #include <hdf5.h>
@@ -21,10 +22,7 @@ namespace chacra::models {
 
 // The file cannot be compared: not a chacra output, truncated, incomplete, or written without the
 // household panel (output.panel: false). The message says which and what to do.
-class ComparisonError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using ComparisonError = output::FileError;
 
 // The reference arm asked for is not in the file; arms() lists those that are.
 class UnknownArmError : public std::invalid_argument {

@@ -5,8 +5,9 @@
 
 #include "sim/mpi_runner.hpp"
 
-#include "sim/h5.hpp"
 #include "sim/interrupt.hpp"
+#include "sim/output/h5.hpp"
+#include "sim/output/reader.hpp"
 #include "sim/population.hpp"
 
 #include <mpi.h>
@@ -378,26 +379,6 @@ std::vector<std::string> arm_variables(const Scenario& scenario, const ModelBuil
 }
 
 
-void copy_object(hid_t src, const std::string& src_path, hid_t dst, const std::string& dst_path,
-                 const std::string& src_file) {
-  h5::Handle lcpl(H5Pcreate(H5P_LINK_CREATE));
-  H5Pset_create_intermediate_group(lcpl, 1);
-  if (H5Ocopy(src, src_path.c_str(), dst, dst_path.c_str(), H5P_DEFAULT, lcpl) < 0)
-    throw h5::Error("HDF5: cannot copy " + src_path + " from " + src_file + " into the output (disk full?)");
-}
-
-std::uint64_t household_count(hid_t file, std::uint32_t replicate) {
-  const std::string g = "population/replicate_" + std::to_string(replicate) + "/households";
-  const auto names = h5::list(h5::open_group(file, g));
-  if (names.empty()) return 0;
-  h5::Handle ds(H5Dopen2(file, (g + "/" + names.front()).c_str(), H5P_DEFAULT));
-  h5::Handle space(H5Dget_space(ds));
-  hsize_t dims[4] = {0, 0, 0, 0};
-  if (H5Sget_simple_extent_ndims(space) < 1) return 0;
-  H5Sget_simple_extent_dims(space, dims, nullptr);
-  return dims[0];
-}
-
 struct Plan {
   std::vector<char> done;  // per canonical unit: completed by an earlier attempt (kept in OUT.parts)
 };
@@ -415,14 +396,13 @@ Plan prepare(const Scenario& scenario, const RunOptions& options, const std::vec
     for (std::size_t i = 0; i < units.size(); ++i) {
       const std::string path = unit_path(options.output_path, units[i]);
       if (!fs::exists(path)) continue;  // never finished: OUT.parts/...h5.partial, if any, is started over
-      std::vector<std::string> stored;
+      std::string stored;
       try {
-        h5::Handle f = h5::open_file_readonly(path);
-        stored = h5::read_strings(h5::open_group(f, "provenance"), "scenario_yaml");
+        stored = output::Reader(path).scenario_yaml();
       } catch (const h5::Error&) {
         stored.clear();
       }
-      if (stored.empty() || stored.front() != scenario.resolved_yaml())
+      if (stored != scenario.resolved_yaml())
         throw ConfigError({ConfigIssue{path, 0, 0, "--resume",
                                        "the unit files in " + dir + " were produced by a different scenario or settings",
                                        "run the same scenario and options, or drop --resume to start over"}});
@@ -584,22 +564,15 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
             h5::Handle src = h5::open_file_readonly(path);
             const Arm& arm = scenario.arms[a];
             if (r == 0 && a == 0) {
-              for (const char* name : {"provenance", "arm_names", "periods"}) copy_object(src, name, out, name, path);
-              result.period_labels = h5::read_strings(out, "periods");
-              result.households = household_count(src, 0);
+              output::copy_run_header(src, out, path);
+              result.period_labels = output::Reader(src).periods();
+              result.households = output::Reader(src).population_rows(0, output::layout::Table::households);
             }
-            const std::string pop = "population/replicate_" + std::to_string(r);
-            if (!h5::exists(out, pop)) copy_object(src, pop, out, pop, path);
-            const std::string arm_group = "arms/" + arm.name;
-            if (!h5::exists(out, arm_group)) {
-              h5::Handle g = h5::create_group(out, arm_group);
-              h5::write_attr(g, "description", h5::read_attr_string(h5::open_group(src, arm_group), "description"));
-            }
-            const std::string unit_group = arm_group + "/replicate_" + std::to_string(r);
-            if (!h5::has_attr(h5::open_group(src, unit_group), "complete"))
+            output::copy_population(src, out, r, path);
+            if (!output::unit_complete(src, arm.name, r))
               throw h5::Error(path + " holds no complete unit (" + unit_name(u) + "); run again with --resume");
-            copy_object(src, unit_group, out, unit_group, path);
-            result.units.push_back(read_unit(out, unit_group, arm.name, r, variables[a]));
+            output::copy_unit(src, out, arm.name, r, path);
+            result.units.push_back(output::read_unit_means(out, arm.name, r, variables[a]));
             // Which rank (or ranks "first-last" of a group) ran the unit ("-" for one finished by an earlier,
             // resumed attempt).
             int ran_by = -1;
@@ -616,33 +589,29 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
         result.phase_names = mine.phase_names;
         result.phase_seconds = mine.phase_seconds;
 
-        h5::Handle prov = h5::open_group(out, "provenance");
         std::string host_list, thread_list;
         for (int k = 0; k < ranks; ++k) {
           host_list += (k ? "," : "") + hosts[static_cast<std::size_t>(k)];
           thread_list += (k ? "," : "") + rank_threads[static_cast<std::size_t>(k)];
         }
-        h5::write_attr(prov, "threads", static_cast<long long>(threads));
-        h5::write_attr(prov, "host", host);
-        h5::write_attr(prov, "start_time", start_time);
-        h5::write_attr(prov, "command_line", options.command_line);
-        h5::write_attr(prov, "mpi_ranks", static_cast<long long>(ranks));
-        h5::write_attr(prov, "mpi_hosts", host_list);
-        h5::write_attr(prov, "mpi_threads_per_rank", thread_list);
-        h5::write_attr(prov, "mpi_unit_ranks", unit_ranks);
-        h5::write_attr(prov, "mpi_split", std::string(split_name(split)));
-        h5::write_attr(prov, "mpi_groups", static_cast<long long>(groups.groups()));
-        h5::write_attr(prov, "mpi_join", std::string("unit files joined by rank 0 (H5Ocopy)"));
+        output::set_provenance(out, "threads", static_cast<long long>(threads));
+        output::set_provenance(out, "host", host);
+        output::set_provenance(out, "start_time", start_time);
+        output::set_provenance(out, "command_line", options.command_line);
+        output::set_provenance(out, "mpi_ranks", static_cast<long long>(ranks));
+        output::set_provenance(out, "mpi_hosts", host_list);
+        output::set_provenance(out, "mpi_threads_per_rank", thread_list);
+        output::set_provenance(out, "mpi_unit_ranks", unit_ranks);
+        output::set_provenance(out, "mpi_split", std::string(split_name(split)));
+        output::set_provenance(out, "mpi_groups", static_cast<long long>(groups.groups()));
+        output::set_provenance(out, "mpi_join", std::string("unit files joined by rank 0 (H5Ocopy)"));
         if (resumed) {
-          h5::write_attr(prov, "resumed_time", start_time);
-          h5::write_attr(prov, "mpi_units_resumed", static_cast<long long>(resumed));
+          output::set_provenance(out, "resumed_time", start_time);
+          output::set_provenance(out, "mpi_units_resumed", static_cast<long long>(resumed));
         }
-        prov.close();
         if (options.finalize) options.finalize(out, result);
-        prov = h5::open_group(out, "provenance");
-        h5::write_attr(prov, "end_time", now_iso());
-        h5::write_attr(prov, "seconds", std::chrono::duration<double>(clock::now() - t_start).count());
-        prov.close();
+        output::set_provenance(out, "end_time", now_iso());
+        output::set_provenance(out, "seconds", std::chrono::duration<double>(clock::now() - t_start).count());
         if (H5Fflush(out, H5F_SCOPE_GLOBAL) < 0) throw h5::Error("HDF5: cannot flush " + partial + " (disk full?)");
       }
       fs::rename(partial, options.output_path);

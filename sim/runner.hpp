@@ -3,6 +3,8 @@
 #pragma once
 
 #include "sim/engine.hpp"
+#include "sim/output/recorder.hpp"
+#include "sim/output/writer.hpp"
 #include "sim/scenario.hpp"
 
 #include <hdf5.h>
@@ -13,12 +15,6 @@
 #include <vector>
 
 namespace chacra {
-
-// The output path already exists and --force was not given.
-class OutputExists : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct RunResult;
 
@@ -74,17 +70,6 @@ struct RunOptions {
   const Collective* collective = nullptr;
 };
 
-// Per-period household means of the panel variables for one arm and replicate.
-struct UnitResult {
-  std::string arm;
-  std::uint32_t replicate = 0;
-  std::vector<std::string> variables;
-  std::vector<int> widths;
-  std::vector<std::vector<double>> means;  // [variable][period * width + k]
-  double mean(const std::string& variable, std::size_t period, int k = 0) const;
-  bool has(const std::string& variable) const;
-};
-
 struct RunResult {
   std::vector<std::string> period_labels;
   std::vector<UnitResult> units;  // arm-major within replicate: replicate 0 arms..., replicate 1 arms...
@@ -105,17 +90,9 @@ std::vector<std::string> resolve_panel_variables(const World& world, const std::
 
 RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, const RunOptions& options);
 
-// Reads back the per-period means of a finished unit (group "arms/ARM/replicate_R") from an output file.
-UnitResult read_unit(hid_t file, const std::string& group, const std::string& arm, std::uint32_t replicate,
-                     const std::vector<std::string>& variables);
-
 // Labels of output periods ("2017", "2017Q1", "2017-01") for a calendar and output.frequency.
 std::vector<std::string> period_labels(const Calendar& calendar, int months_per_period);
 int months_per_period(const std::string& frequency);
-
-// The panel writer's choice for one chunk of `elements` values of `element_size` bytes: true when it is
-// shuffled and deflated, false when it is stored raw (docs/output.md; used by benchmarks/bench_output.cpp).
-bool chunk_worth_compressing(const void* data, std::size_t elements, std::size_t element_size);
 
 std::string chacra_version();
 std::string chacra_commit();

@@ -2,7 +2,7 @@
 // equals the one recomputed from the file, and bad files and options give clear errors and exit statuses.
 #include "cli_helpers.hpp"
 
-#include "sim/h5.hpp"
+#include "sim/output/h5.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // give the documented exit statuses without leaving anything behind.
 #include "cli_helpers.hpp"
 
-#include "sim/h5.hpp"
+#include "sim/output/h5.hpp"
 
 #include <gtest/gtest.h>
 

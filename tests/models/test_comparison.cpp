@@ -8,7 +8,7 @@
 #include "models/hw_targeting.hpp"
 #include "models/registry.hpp"
 #include "models/shared_state.hpp"
-#include "sim/h5.hpp"
+#include "sim/output/h5.hpp"
 #include "sim/population.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"

@@ -1,7 +1,7 @@
 // Test helper: reads every dataset under a group of an HDF5 file as raw bytes, for bit-for-bit comparisons.
 #pragma once
 
-#include "sim/h5.hpp"
+#include "sim/output/h5.hpp"
 
 #include <map>
 #include <string>

@@ -1,7 +1,7 @@
 // Engine tests on a toy model: thread invariance, common random numbers across arms, independent
 // replicates, HDF5 round trip and atomic output.
 #include "h5_compare.hpp"
-#include "sim/h5.hpp"
+#include "sim/output/h5.hpp"
 #include "sim/population.hpp"
 #include "sim/runner.hpp"
 #include "sim/interrupt.hpp"

@@ -1,5 +1,5 @@
 // HDF5 helpers: every call is checked, and failures become h5::Error with the object's name.
-#include "sim/h5.hpp"
+#include "sim/output/h5.hpp"
 
 #include <algorithm>
 
@@ -130,6 +130,59 @@ void write_attr(hid_t obj, const std::string& name, long long value) {
 
 bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
 
+std::optional<AttrValue> read_attr(hid_t obj, const std::string& name) {
+  if (H5Aexists(obj, name.c_str()) <= 0) return std::nullopt;
+  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  if (!attr.valid()) return std::nullopt;
+  Handle type(H5Aget_type(attr));
+  Handle space(H5Aget_space(attr));
+  if (H5Sget_simple_extent_npoints(space) != 1) return std::nullopt;
+  switch (H5Tget_class(type)) {
+    case H5T_STRING:
+      try {
+        return AttrValue(read_attr_string(obj, name));
+      } catch (const Error&) {
+        return std::nullopt;
+      }
+    case H5T_INTEGER: {
+      long long v = 0;
+      if (H5Aread(attr, H5T_NATIVE_LLONG, &v) < 0) return std::nullopt;
+      return AttrValue(v);
+    }
+    case H5T_FLOAT: {
+      double v = 0;
+      if (H5Aread(attr, H5T_NATIVE_DOUBLE, &v) < 0) return std::nullopt;
+      return AttrValue(v);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string read_attr_string_or(hid_t obj, const std::string& name, const std::string& fallback) {
+  const auto v = read_attr(obj, name);
+  const std::string* s = v ? std::get_if<std::string>(&*v) : nullptr;
+  return s ? *s : fallback;
+}
+
+std::vector<std::string> attr_names(hid_t obj) {
+  std::vector<std::string> names;
+  H5Aiterate2(
+      obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5A_info_t*, void* op) -> herr_t {
+        static_cast<std::vector<std::string>*>(op)->push_back(name);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+H5I_type_t object_type(hid_t parent, const std::string& path) {
+  if (!exists(parent, path)) return H5I_BADID;
+  Handle obj(H5Oopen(parent, path.c_str(), H5P_DEFAULT));
+  return obj.valid() ? H5Iget_type(obj) : H5I_BADID;
+}
+
 std::string read_attr_string(hid_t obj, const std::string& name) {
   Handle attr(check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "open attribute " + name));
   Handle type(H5Aget_type(attr));
@@ -182,6 +235,10 @@ void write_strings(hid_t parent, const std::string& name, const std::vector<std:
 
 std::vector<std::string> read_strings(hid_t parent, const std::string& name) {
   Handle ds(check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "open dataset " + name));
+  return read_string_dataset(ds, name);
+}
+
+std::vector<std::string> read_string_dataset(hid_t ds, const std::string& name) {
   Handle space(H5Dget_space(ds));
   hsize_t n = 0;
   H5Sget_simple_extent_dims(space, &n, nullptr);
@@ -220,25 +277,6 @@ std::string join_labels(const std::vector<std::string>& labels) {
     joined += l;
   }
   return joined;
-}
-
-void write_table(hid_t parent, const std::string& group, const Table& table) {
-  Handle g = create_group(parent, group);
-  write_attr(g, "rows", static_cast<long long>(table.rows()));
-  for (std::size_t i = 0; i < table.column_count(); ++i) {
-    const ColumnInfo& info = table.info(i);
-    std::vector<hsize_t> dims{table.rows()};
-    std::vector<hsize_t> chunk{std::min<hsize_t>(std::max<hsize_t>(table.rows(), 1), 65536)};
-    if (info.width > 1) {
-      dims.push_back(static_cast<hsize_t>(info.width));
-      chunk.push_back(static_cast<hsize_t>(info.width));
-    }
-    write_dataset(g, info.name, info.type, dims, table.data(i), chunk, 1);
-    Handle ds(H5Dopen2(g, info.name.c_str(), H5P_DEFAULT));
-    write_attr(ds, "unit", info.unit);
-    write_attr(ds, "description", info.description);
-    if (!info.labels.empty()) write_attr(ds, "labels", join_labels(info.labels));
-  }
 }
 
 }  // namespace chacra::h5

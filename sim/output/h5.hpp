@@ -5,8 +5,10 @@
 
 #include <hdf5.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace chacra::h5 {
@@ -52,19 +54,27 @@ void write_attr(hid_t obj, const std::string& name, double value);
 void write_attr(hid_t obj, const std::string& name, long long value);
 std::string read_attr_string(hid_t obj, const std::string& name);
 bool has_attr(hid_t obj, const std::string& name);
+// A scalar attribute's value: text, a whole number or a real number.
+using AttrValue = std::variant<std::string, long long, double>;
+// The attribute as its value, or nullopt when it is missing, not scalar, unreadable or of another class.
+std::optional<AttrValue> read_attr(hid_t obj, const std::string& name);
+// A string attribute, or `fallback` when it is missing or not a readable string.
+std::string read_attr_string_or(hid_t obj, const std::string& name, const std::string& fallback);
+// Names of an object's attributes, sorted.
+std::vector<std::string> attr_names(hid_t obj);
+// The type of the object at `path` under `parent` (H5I_DATASET, H5I_GROUP), or H5I_BADID when there is none.
+H5I_type_t object_type(hid_t parent, const std::string& path);
 
 // Writes a whole dataset of `type` with the given dims, optionally chunked and compressed.
 void write_dataset(hid_t parent, const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
                    const void* data, const std::vector<hsize_t>& chunk = {}, int deflate = 0);
 void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
 std::vector<std::string> read_strings(hid_t parent, const std::string& name);
+std::vector<std::string> read_string_dataset(hid_t dataset, const std::string& name);  // an open dataset
 // Reads a whole numeric dataset converted to double, and its dims.
 std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims = nullptr);
 
 // The "labels" attribute of a multi-valued variable: its sub-column names joined by commas.
 std::string join_labels(const std::vector<std::string>& labels);
-
-// Writes every column of a table as a dataset (rows, or rows x width) with unit/description attributes.
-void write_table(hid_t parent, const std::string& group, const Table& table);
 
 }  // namespace chacra::h5

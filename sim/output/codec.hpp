@@ -1,0 +1,62 @@
+// The chunk codec of the HDF5 writer: HDF5's shuffle filter and zlib deflate, applied by chacra itself in
+// parallel, and the choice per chunk of storing it compressed, raw or not at all (docs/output.md, "Storage";
+// the measurements behind the choices: docs/performance.md and benchmarks/bench_output.cpp).
+#pragma once
+
+#include <zlib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace chacra::output::codec {
+
+// HDF5's shuffle filter: byte k of element i goes to position k * elements + i (bytes past the last whole
+// element are copied as they are).
+void shuffle(const unsigned char* in, unsigned char* out, std::size_t bytes, std::size_t element_size);
+
+// One zlib deflate state, reset for each input. The writer's choice is level 1 with Z_RLE (run-length matches
+// only): faster than the default strategy at level 1 and better on the shuffled panel (long runs of zero
+// bytes); any inflate, the HDF5 deflate filter included, reads its output. Other levels and strategies are
+// for the benchmarks that justify the choice.
+class Deflater {
+ public:
+  explicit Deflater(int level = 1, int strategy = Z_RLE);
+  ~Deflater();
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+  // Compresses `in` into `out`; false if zlib fails or the result is not smaller than the input.
+  bool compress(const unsigned char* in, std::size_t size, std::vector<unsigned char>& out);
+
+ private:
+  z_stream zs_{};
+  bool ok_ = false;
+};
+
+// Whether a chunk of `elements` values of `element_size` bytes is worth deflating: a sample (the shuffled
+// bytes of its first 1024 values) is compressed first, and the chunk is compressed only if the sample shrinks
+// to at most half its size. Noise (incomes, consumption, cash: about 1.2x at 20-100 MB/s) and the poverty gap
+// (about 1.9x at 90 MB/s, the costliest to deflate for what it saves) are stored raw; flags, sparse flows,
+// counts, technology states and repeated values (about 2-1000x) are compressed. Deterministic in the data.
+bool worth_compressing(const void* data, std::size_t elements, std::size_t element_size);
+
+// Rows per chunk for `rows` rows and at most `max_rows` per chunk: the rows split into equal chunks, so the
+// last chunk is not mostly padding (HDF5 stores every chunk whole; raw chunks would store the padding).
+std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows);
+
+// HDF5's filter mask of a chunk stored without its shuffle and deflate filters.
+inline constexpr std::uint32_t kRawMask = 0x3;
+
+// One chunk as the writer stores it.
+struct EncodedChunk {
+  bool zero = false;  // every byte zero: not written, readers get the dataset's fill value, 0
+  std::uint32_t mask = 0;  // 0: shuffled and deflated; kRawMask: stored as it is
+  std::vector<unsigned char> bytes;
+};
+
+// Encodes one chunk of `chunk_rows` rows of `row_bytes` bytes whose first `rows` rows are `data` (an edge
+// chunk is padded with zeros: HDF5 stores every chunk whole); `element_size` is the size of one value.
+void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk_rows, std::size_t row_bytes,
+                  std::size_t element_size, EncodedChunk& out);
+
+}  // namespace chacra::output::codec

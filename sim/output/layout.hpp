@@ -1,0 +1,53 @@
+// The layout of chacra's HDF5 output (docs/output.md): the one place where its group, dataset and attribute
+// names are spelled. The writer, the reader and the comparison group's reader and writer build every path
+// here; nothing outside sim/output/ names a path of the file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chacra::output::layout {
+
+// Top-level objects.
+inline constexpr const char* kProvenance = "provenance";      // group: run attributes, dataset scenario_yaml
+inline constexpr const char* kScenarioYaml = "scenario_yaml";  // string[1] in /provenance: the resolved scenario
+inline constexpr const char* kArmNames = "arm_names";         // string[A]: arms in scenario order
+inline constexpr const char* kPeriods = "periods";            // string[P]: period labels
+inline constexpr const char* kArms = "arms";                  // group of one group per arm
+inline constexpr const char* kPopulation = "population";      // group of one group per replicate
+inline constexpr const char* kComparison = "comparison";      // group: the policy comparison's parallel columns
+
+// Attributes of datasets and groups.
+inline constexpr const char* kUnit = "unit";
+inline constexpr const char* kDescription = "description";
+inline constexpr const char* kLabels = "labels";            // sub-column names of a multi-valued variable
+inline constexpr const char* kAggregation = "aggregation";  // panel and aggregates: flow or state
+inline constexpr const char* kRows = "rows";                // population tables: their row count
+inline constexpr const char* kComplete = "complete";        // an arm x replicate group that finished
+
+// Values of the aggregation attribute.
+inline constexpr const char* kSumOverPeriod = "sum over the period";  // flows
+inline constexpr const char* kEndOfPeriod = "end of period";          // states
+
+// The population tables of a replicate.
+enum class Table { districts, centres, households };
+inline constexpr Table kTables[] = {Table::districts, Table::centres, Table::households};
+const char* table_name(Table table);  // "districts", "centres", "households"
+
+// Groups of one arm and one arm x replicate unit.
+std::string arm(const std::string& arm);                                 // arms/<arm>
+std::string unit(const std::string& arm, std::uint32_t replicate);       // arms/<arm>/replicate_R
+std::string panel(const std::string& arm, std::uint32_t replicate);      // .../panel
+std::string aggregates(const std::string& arm, std::uint32_t replicate);  // .../aggregates
+// Groups of a replicate's population.
+std::string population(std::uint32_t replicate);               // population/replicate_R
+std::string population(std::uint32_t replicate, Table table);  // population/replicate_R/<table>
+// The path of a member of a group.
+std::string member(const std::string& group, const std::string& name);
+
+// The replicate number of a group named replicate_R, or nullopt for any other name.
+std::optional<std::uint32_t> replicate_of(std::string_view group_name);
+
+}  // namespace chacra::output::layout

@@ -1,0 +1,218 @@
+// The panel recorder (see sim/output/recorder.hpp).
+#include "sim/output/recorder.hpp"
+
+#include "sim/output/layout.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace chacra {
+
+double UnitResult::mean(const std::string& variable, std::size_t period, int k) const {
+  for (std::size_t i = 0; i < variables.size(); ++i)
+    if (variables[i] == variable)
+      return means[i][period * static_cast<std::size_t>(widths[i]) + static_cast<std::size_t>(k)];
+  throw std::out_of_range("no aggregate '" + variable + "'");
+}
+
+bool UnitResult::has(const std::string& variable) const {
+  return std::find(variables.begin(), variables.end(), variable) != variables.end();
+}
+
+}  // namespace chacra
+
+namespace chacra::output {
+
+namespace {
+
+// Sum over rows of column k of a row-major array, as double, in row order.
+template <class T>
+double column_sum(const void* p, std::size_t rows, std::size_t width, std::size_t k) {
+  const T* v = static_cast<const T*>(p) + k;
+  double s = 0.0;
+  for (std::size_t i = 0; i < rows; ++i) s += static_cast<double>(v[i * width]);
+  return s;
+}
+
+double column_sum(ColumnType t, const void* p, std::size_t rows, std::size_t width, std::size_t k) {
+  switch (t) {
+    case ColumnType::f32: return column_sum<float>(p, rows, width, k);
+    case ColumnType::f64: return column_sum<double>(p, rows, width, k);
+    case ColumnType::i8: return column_sum<std::int8_t>(p, rows, width, k);
+    case ColumnType::u8: return column_sum<std::uint8_t>(p, rows, width, k);
+    case ColumnType::i16: return column_sum<std::int16_t>(p, rows, width, k);
+    case ColumnType::i32: return column_sum<std::int32_t>(p, rows, width, k);
+    case ColumnType::u32: return column_sum<std::uint32_t>(p, rows, width, k);
+    case ColumnType::i64: return column_sum<std::int64_t>(p, rows, width, k);
+  }
+  return 0.0;
+}
+
+double value_at(ColumnType t, const void* p, std::size_t i) {
+  switch (t) {
+    case ColumnType::f32: return static_cast<const float*>(p)[i];
+    case ColumnType::f64: return static_cast<const double*>(p)[i];
+    case ColumnType::i8: return static_cast<const std::int8_t*>(p)[i];
+    case ColumnType::u8: return static_cast<const std::uint8_t*>(p)[i];
+    case ColumnType::i16: return static_cast<const std::int16_t*>(p)[i];
+    case ColumnType::i32: return static_cast<const std::int32_t*>(p)[i];
+    case ColumnType::u32: return static_cast<const std::uint32_t*>(p)[i];
+    case ColumnType::i64: return static_cast<double>(static_cast<const std::int64_t*>(p)[i]);
+  }
+  return 0.0;
+}
+
+// Adds values [begin, end) of a flow column to its period accumulator.
+void accumulate(std::vector<float>& accumulated, ColumnType type, const void* src, std::size_t begin,
+                std::size_t end) {
+  float* acc = accumulated.data();
+  switch (type) {
+    case ColumnType::f32: {
+      const auto* s = static_cast<const float*>(src);
+      for (std::size_t i = begin; i < end; ++i) acc[i] += s[i];
+      break;
+    }
+    default:
+      // Flows are floats by convention; other types are converted value by value.
+      for (std::size_t i = begin; i < end; ++i) acc[i] += static_cast<float>(value_at(type, src, i));
+  }
+}
+
+}  // namespace
+
+Recorder::Recorder(World& world, const std::vector<std::string>& variables, int months_per_period,
+                   std::size_t periods, UnitWriter* unit)
+    : world_(world), months_(months_per_period), periods_(periods), unit_(unit) {
+  const std::size_t n = world.household_count();
+  const std::size_t n_total = static_cast<std::size_t>(world.total_households());
+  for (const auto& name : variables) {
+    Var v;
+    v.index = world.households.index(name);
+    v.info = world.households.info(v.index);
+    v.sum = v.info.aggregation == PeriodAggregation::sum;
+    const std::size_t cells = n * static_cast<std::size_t>(v.info.width);
+    if (v.sum) v.accumulated.assign(cells, 0.0f);
+    v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
+    if (unit_ != nullptr && unit_->has_panel()) v.dataset = unit_->create_panel(v.info, v.stored(), v.sum, periods, n_total);
+    vars_.push_back(std::move(v));
+  }
+}
+
+void Recorder::after_month(int month) {
+  const std::size_t n = world_.household_count();
+  // Flows: accumulate over the period, element by element (any partition gives the same sums). One parallel
+  // loop over households for all flows at once: a loop per flow at 100,000 households was two tasks each,
+  // holding up the other threads every month.
+  constexpr std::size_t kRowsPerTask = 8192;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, kRowsPerTask), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (auto& v : vars_) {
+      if (!v.sum) continue;
+      const auto width = static_cast<std::size_t>(v.info.width);
+      accumulate(v.accumulated, v.info.type, world_.households.data(v.index), r.begin() * width, r.end() * width);
+    }
+  });
+  if ((month + 1) % months_ != 0) return;
+  const std::size_t period = static_cast<std::size_t>(month + 1) / static_cast<std::size_t>(months_) - 1;
+  if (period >= periods_) return;
+  if (world_.split()) {
+    gather_period(period);
+    return;
+  }
+  // Household means, one variable per task, each summed in household order (the same bits whatever the thread
+  // count); then the panel, its chunks encoded in parallel.
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, vars_.size(), 1), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t k = r.begin(); k != r.end(); ++k) period_means(vars_[k], period);
+  });
+  write_period(period);
+}
+
+void Recorder::finish() {
+  if (!world_.split()) return;
+  for (auto& v : vars_) world_.comm().broadcast(v.means);
+}
+
+UnitResult Recorder::result(const std::string& arm, std::uint32_t replicate) const {
+  UnitResult r;
+  r.arm = arm;
+  r.replicate = replicate;
+  for (const auto& v : vars_) {
+    r.variables.push_back(v.info.name);
+    r.widths.push_back(v.info.width);
+    r.means.push_back(v.means);
+  }
+  return r;
+}
+
+void Recorder::write_aggregates() {
+  if (unit_ == nullptr) return;
+  for (const auto& v : vars_) unit_->write_aggregate(v.info, v.sum, periods_, v.means);
+}
+
+const void* Recorder::period_values(const Var& v) const {
+  return v.sum ? static_cast<const void*>(v.accumulated.data()) : world_.households.data(v.index);
+}
+
+void Recorder::period_means(Var& v, std::size_t period) const {
+  const std::size_t n = world_.household_count();
+  const auto width = static_cast<std::size_t>(v.info.width);
+  const void* src = period_values(v);
+  for (std::size_t k = 0; k < width; ++k)
+    v.means[period * width + k] = n > 0 ? column_sum(v.stored(), src, n, width, k) / static_cast<double>(n) : 0.0;
+}
+
+// Split world: the period's values of every process gathered on rank 0 (gather_columns), which computes each
+// sub-column's mean over the whole population in household order and writes the panel row of the period, as
+// for a whole world.
+void Recorder::gather_period(std::size_t period) {
+  const std::size_t n = world_.household_count();
+  const auto total = static_cast<std::size_t>(world_.total_households());
+  std::vector<ColumnPart> parts;
+  for (const auto& v : vars_)
+    parts.push_back(ColumnPart{period_values(v), static_cast<std::size_t>(v.info.width) * column_type_size(v.stored())});
+  gather_columns(world_.comm(), parts, n, total, [&](std::size_t k, const char* data) {
+    Var& v = vars_[k];
+    const auto width = static_cast<std::size_t>(v.info.width);
+    for (std::size_t c = 0; c < width; ++c)
+      v.means[period * width + c] =
+          total > 0 ? column_sum(v.stored(), data, total, width, c) / static_cast<double>(total) : 0.0;
+    if (v.dataset.valid() && total > 0)
+      write_rows({Rows{v.dataset.id(), v.stored(), width, total, UnitWriter::chunk_rows(total), data,
+                       {static_cast<hsize_t>(period)}, "panel " + v.info.name}});
+  }, buffers_);
+  for (auto& v : vars_)
+    if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
+}
+
+// The period's panel row of every variable, their chunks encoded together (write_rows).
+void Recorder::write_period(std::size_t period) {
+  const std::size_t n = world_.household_count();
+  std::vector<Rows> sets;
+  for (auto& v : vars_) {
+    if (!v.dataset.valid() || n == 0) continue;
+    sets.push_back(Rows{v.dataset.id(), v.stored(), static_cast<std::size_t>(v.info.width), n,
+                        UnitWriter::chunk_rows(n), period_values(v), {static_cast<hsize_t>(period)},
+                        "panel " + v.info.name});
+  }
+  write_rows(sets);
+  for (auto& v : vars_)
+    if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
+}
+
+UnitResult read_unit_means(hid_t file, const std::string& arm, std::uint32_t replicate,
+                           const std::vector<std::string>& variables) {
+  UnitResult u;
+  u.arm = arm;
+  u.replicate = replicate;
+  for (const auto& v : variables) {
+    std::vector<hsize_t> dims;
+    u.variables.push_back(v);
+    u.means.push_back(h5::read_doubles(file, layout::member(layout::aggregates(arm, replicate), v), &dims));
+    u.widths.push_back(dims.size() > 1 ? static_cast<int>(dims[1]) : 1);
+  }
+  return u;
+}
+
+}  // namespace chacra::output

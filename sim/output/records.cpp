@@ -1,0 +1,105 @@
+// The comparison group's storage (see sim/output/records.hpp).
+#include "sim/output/records.hpp"
+
+#include "sim/output/layout.hpp"
+#include "sim/output/reader.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace chacra::output {
+
+namespace {
+// Datasets of the group that are lists of the file (every arm, the notes), not columns of the table.
+constexpr const char* kLists[] = {"arms", "notes"};
+bool is_list(const std::string& name) {
+  return std::find(std::begin(kLists), std::end(kLists), name) != std::end(kLists);
+}
+}  // namespace
+
+const RecordColumn* Records::column(const std::string& name) const {
+  for (const auto& c : columns)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::optional<h5::AttrValue> Records::attribute(const std::string& name) const {
+  for (const auto& [n, v] : attributes)
+    if (n == name) return v;
+  return std::nullopt;
+}
+
+const std::vector<std::string>* Records::list(const std::string& name) const {
+  for (const auto& [n, v] : lists)
+    if (n == name) return &v;
+  return nullptr;
+}
+
+void write_comparison(hid_t file, const Records& t) {
+  if (h5::exists(file, layout::kComparison) && H5Ldelete(file, layout::kComparison, H5P_DEFAULT) < 0)
+    throw h5::Error("HDF5: cannot replace /comparison");
+  h5::Handle g = h5::create_group(file, layout::kComparison);
+  h5::write_attr(g, layout::kDescription, t.description);
+  for (const auto& [name, value] : t.attributes) std::visit([&](const auto& v) { h5::write_attr(g, name, v); }, value);
+  for (const auto& [name, values] : t.lists) h5::write_strings(g, name, values);
+  for (const auto& c : t.columns) {
+    if (c.text) {
+      h5::write_strings(g, c.name, c.strings);
+    } else if (c.type == ColumnType::i32) {
+      std::vector<std::int32_t> v(c.numbers.begin(), c.numbers.end());
+      h5::write_dataset(g, c.name, ColumnType::i32, {v.size()}, v.data());
+    } else {
+      h5::write_dataset(g, c.name, ColumnType::f64, {c.numbers.size()}, c.numbers.data());
+    }
+    h5::Handle ds(H5Dopen2(g, c.name.c_str(), H5P_DEFAULT));
+    h5::write_attr(ds, layout::kDescription, c.description);
+  }
+}
+
+bool has_comparison(hid_t file) { return h5::exists(file, layout::member(layout::kComparison, "arm")); }
+
+Records read_comparison(hid_t file) {
+  if (!has_comparison(file))
+    throw FileError("the file has no /comparison group (written by a run without a panel, or interrupted before the "
+                    "end)");
+  Records t;
+  try {
+    h5::Handle g = h5::open_group(file, layout::kComparison);
+    for (const auto& name : h5::attr_names(g)) {
+      const auto v = h5::read_attr(g, name);
+      if (!v) continue;
+      if (name == layout::kDescription) {
+        if (const auto* s = std::get_if<std::string>(&*v)) t.description = *s;
+      } else {
+        t.attributes.emplace_back(name, *v);
+      }
+    }
+    for (const auto& name : h5::list(g)) {
+      if (h5::object_type(g, name) != H5I_DATASET) continue;
+      const Dataset d(g, name);
+      if (is_list(name)) {
+        t.lists.emplace_back(name, d.read_strings());
+        continue;
+      }
+      if (d.dims().size() != 1 || (!d.text() && !d.numeric())) continue;
+      RecordColumn c;
+      c.name = name;
+      c.description = d.variable().description;
+      c.text = d.text();
+      if (c.text) {
+        c.strings = d.read_strings();
+      } else {
+        c.numbers = d.read_all();
+        c.type = d.kind() == ValueKind::i64 || d.kind() == ValueKind::u64 ? ColumnType::i32 : ColumnType::f64;
+      }
+      if (!t.columns.empty() && c.size() != t.rows())
+        throw FileError("/comparison: datasets of different lengths (damaged file?)");
+      t.columns.push_back(std::move(c));
+    }
+  } catch (const h5::Error& e) {
+    throw FileError(std::string("cannot read /comparison: ") + e.what());
+  }
+  return t;
+}
+
+}  // namespace chacra::output

@@ -1,0 +1,45 @@
+// The /comparison group of chacra's HDF5 output (docs/output.md, "Comparison"): a table of parallel columns,
+// one row per record, with the group's attributes and per-file lists. The policy comparison (study/) decides
+// what the columns mean; this is how they are stored and read back, bit for bit.
+#pragma once
+
+#include "sim/output/h5.hpp"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace chacra::output {
+
+// One column of the table: text, or numbers stored as `type` (f64 or i32) and read back as doubles.
+struct RecordColumn {
+  std::string name, description;
+  bool text = false;
+  std::vector<std::string> strings;
+  std::vector<double> numbers;
+  ColumnType type = ColumnType::f64;
+  std::size_t size() const { return text ? strings.size() : numbers.size(); }
+};
+
+struct Records {
+  std::string description;                                          // the group's description
+  std::vector<std::pair<std::string, h5::AttrValue>> attributes;    // the group's other attributes, in order
+  std::vector<std::pair<std::string, std::vector<std::string>>> lists;  // per-file lists (arms, notes)
+  std::vector<RecordColumn> columns;                                // parallel columns of equal length
+
+  const RecordColumn* column(const std::string& name) const;
+  std::optional<h5::AttrValue> attribute(const std::string& name) const;
+  const std::vector<std::string>* list(const std::string& name) const;
+  std::size_t rows() const { return columns.empty() ? 0 : columns.front().size(); }
+};
+
+// Writes the comparison group, replacing one that exists.
+void write_comparison(hid_t file, const Records& records);
+// Whether the file holds a comparison group with its rows.
+bool has_comparison(hid_t file);
+// Reads the comparison group back; throws FileError (sim/output/reader.hpp) when it is missing, unreadable, or its
+// columns differ in length.
+Records read_comparison(hid_t file);
+
+}  // namespace chacra::output

@@ -1,0 +1,146 @@
+// The writer of chacra's HDF5 output (layout: docs/output.md, sim/output/layout.hpp): the file written under
+// a temporary name and renamed when complete, its provenance, the population tables, one group per arm x
+// replicate with the household panel and the per-period means, and the joining of unit files under MPI.
+// Panel and population datasets are chunked and compressed in parallel (sim/output/codec.hpp); the bytes do
+// not depend on the thread count or on how a world is split across processes.
+#pragma once
+
+#include "sim/collective.hpp"
+#include "sim/output/h5.hpp"
+#include "sim/table.hpp"
+#include "sim/world.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace chacra {
+
+// The output path already exists and --force was not given.
+class OutputExists : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace chacra
+
+namespace chacra::output {
+
+// Owns the temporary file OUT.partial. It is renamed to OUT only by commit(); a failed run removes it, an
+// interrupted one keeps it (clearly named partial) so that `--resume` can continue it.
+class OutputFile {
+ public:
+  // Creates OUT.partial (throws OutputExists when OUT exists and not `force`), or reopens it when `resume`.
+  OutputFile(std::string final_path, bool force, bool resume);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  hid_t id() const { return file_.id(); }
+  bool resumed() const { return resumed_; }
+  const std::string& partial_path() const { return partial_; }
+  void keep_partial() { keep_ = true; }
+  void flush();
+  void commit();
+
+ private:
+  std::string final_, partial_;
+  h5::Handle file_;
+  bool committed_ = false, keep_ = false, resumed_ = false;
+};
+
+// What the file records about its run (docs/output.md, "Provenance"), and the arm and period names.
+struct RunHeader {
+  std::string chacra_version, git_commit, scenario_name, scenario_path, host, start_time, command_line;
+  std::string output_frequency, scenario_yaml;
+  long long run_seed = 0, population_seed = 0, replicates = 0, threads = 0;
+  std::vector<std::string> arms, periods;
+};
+void write_run_header(hid_t file, const RunHeader& header);
+// A provenance attribute added or replaced (end_time, seconds, resumed_time, the MPI run's attributes).
+using AttributeValue = std::variant<std::string, long long, double>;
+void set_provenance(hid_t file, const std::string& name, const AttributeValue& value);
+// The resolved scenario stored in the provenance ("" when there is none).
+std::string stored_scenario_yaml(hid_t file);
+
+// The population of replicate `replicate` (its districts, centres and households at the start) from a whole
+// world, unless the file already holds it.
+void write_population(hid_t file, std::uint32_t replicate, const World& world);
+// The same from a world split by districts across the processes of world.comm(): each contributes its rows and
+// rank 0 writes the tables exactly as write_population would (`file` is used on rank 0 only). Collective.
+void write_population_split(hid_t file, std::uint32_t replicate, const World& world);
+
+// An arm x replicate unit started before and finished (marked complete), e.g. by an interrupted run.
+bool unit_complete(hid_t file, const std::string& arm, std::uint32_t replicate);
+// Removes a unit's group if present (a unit started but not finished is run again).
+void remove_unit(hid_t file, const std::string& arm, std::uint32_t replicate);
+
+// Rows [0, rows) of `src` (row-major, `width` values per row) for dataset `dataset`, whose chunk holds
+// `chunk_rows` rows; `lead` are the leading coordinates (the period of a panel row).
+struct Rows {
+  hid_t dataset;
+  ColumnType type;
+  std::size_t width, rows, chunk_rows;
+  const void* src;
+  std::vector<hsize_t> lead;
+  std::string name;  // for error messages
+};
+// Writes several datasets' rows: their chunks are encoded in parallel in windows, taken across datasets (a
+// period's panel at 100,000 households is four chunks per variable, so one variable at a time would keep at
+// most four threads busy), and written in order, dataset by dataset, chunk by chunk, so the file is the same
+// whatever the thread count.
+void write_rows(const std::vector<Rows>& sets);
+
+// The groups of one arm x replicate unit: arms/<arm> (with its description), arms/<arm>/replicate_R with
+// aggregates/ and, when `panel`, panel/.
+class UnitWriter {
+ public:
+  static constexpr std::size_t kPanelChunkRows = 32768;  // at most this many households per panel chunk
+  UnitWriter(hid_t file, const std::string& arm, const std::string& description, std::uint32_t replicate,
+             bool panel);
+  bool has_panel() const { return panel_.valid(); }
+  // The panel dataset [periods, households(, width)] of a variable, stored as `stored` (flows as f32), with
+  // its unit, description, aggregation and labels; chunked one period x chunk_rows(households) households.
+  h5::Handle create_panel(const ColumnInfo& info, ColumnType stored, bool flow, std::size_t periods,
+                          std::size_t households);
+  static std::size_t chunk_rows(std::size_t households);
+  // aggregates/<variable>: the per-period household means [periods(, width)].
+  void write_aggregate(const ColumnInfo& info, bool flow, std::size_t periods, const std::vector<double>& means);
+  // Marks the unit complete; a resumed run skips exactly the complete units.
+  void complete();
+
+ private:
+  h5::Handle unit_, panel_, aggregates_;
+};
+
+// ---- Split worlds (World::split()) ----
+
+// Columns of the rows a process holds (rank order = row order) are gathered on rank 0 in batches of bounded
+// size, so rank 0 holds one batch and one whole column at a time.
+struct ColumnPart {
+  const void* data;       // this process's rows, from its first one
+  std::size_t row_bytes;  // bytes per row
+};
+struct GatherBuffers {
+  std::vector<char> packed, gathered, column;
+  std::vector<std::uint64_t> sizes;
+};
+// Gathers the columns `parts` (each of `rows` rows here, `total_rows` over all processes) and calls
+// `column(k, data)` on rank 0 with column k of every process's rows, in order. Collective.
+void gather_columns(const Collective& comm, const std::vector<ColumnPart>& parts, std::size_t rows,
+                    std::size_t total_rows, const std::function<void(std::size_t, const char*)>& column,
+                    GatherBuffers& buffers);
+
+// ---- Joining unit files (the MPI runner: one file per arm x replicate unit, joined by rank 0) ----
+
+// Copies the run header (provenance, arm and period names) of a unit file into the output.
+void copy_run_header(hid_t source, hid_t destination, const std::string& source_name);
+// Copies replicate `replicate`'s population unless the output already holds it.
+void copy_population(hid_t source, hid_t destination, std::uint32_t replicate, const std::string& source_name);
+// Copies a unit (and its arm's group with the description); check unit_complete(source, ...) first.
+void copy_unit(hid_t source, hid_t destination, const std::string& arm, std::uint32_t replicate,
+               const std::string& source_name);
+
+}  // namespace chacra::output
