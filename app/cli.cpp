@@ -3,8 +3,8 @@
 
 #include "app/commands.hpp"
 #include "app/options.hpp"
-#include "models/budget.hpp"
-#include "models/comparison.hpp"
+#include "study/budget.hpp"
+#include "study/comparison.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/interrupt.hpp"
 #include "sim/runner.hpp"
@@ -196,21 +196,21 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
 #endif
   // Budget-neutral arms get their coverage lever solved before the run (and recorded in the provenance);
   // after the output check, so nobody waits through the solve to be told the file exists.
-  const Scenario scenario = models::solve_budget_neutrality(loaded, model_builder(), threads, nullptr,
+  const Scenario scenario = study::solve_budget_neutrality(loaded, model_builder(), threads, nullptr,
                                                             quiet || !speaks ? nullptr : &std::cerr, everyone);
   Progress progress(quiet);
   opts.progress = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
   // The comparison is computed on the finished panel before the file is renamed into place, so the table
   // printed here is the one `chacra compare` reads back.
-  models::RunComparison comparison;
-  opts.finalize = [&comparison](hid_t file, RunResult&) { models::finalize_run_comparison(file, comparison); };
+  study::RunComparison comparison;
+  opts.finalize = [&comparison](hid_t file, RunResult&) { study::finalize_run_comparison(file, comparison); };
   install_stop_handlers();
 #ifdef CHACRA_WITH_MPI
   if (session) {  // started by mpirun/srun: units (or districts) split across ranks, one file (docs/cluster.md)
     const RunResult r = mpi::run_scenario_mpi(*session, scenario, model_builder(), opts, quiet, mpi::parse_split(mpi_split));
     if (!quiet && session->root()) {
       print_summary(scenario, r);
-      std::cout << models::format_run_comparison(comparison);
+      std::cout << study::format_run_comparison(comparison);
     }
     return kOk;
   }
@@ -218,7 +218,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   const RunResult r = run_scenario(scenario, model_builder(), opts);
   if (!quiet) {
     print_summary(scenario, r);
-    std::cout << models::format_run_comparison(comparison);
+    std::cout << study::format_run_comparison(comparison);
   }
   return kOk;
 }
@@ -236,7 +236,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (a.positional[0].empty()) throw UsageError("the scenario path is empty");
   const Scenario s = load_scenario_for(a.positional[0], a.values.count("--set") ? a.values.at("--set")
                                                                                  : std::vector<std::string>{});
-  models::check_budget_neutrality(s);
+  study::check_budget_neutrality(s);
   validate_model_setup(s);
   std::printf("%s: valid scenario '%s' with %zu arm(s):", s.path.c_str(), s.name.c_str(), s.arms.size());
   for (const auto& arm : s.arms) std::printf(" %s", arm.name.c_str());

@@ -7,11 +7,12 @@
 #include "app/export.hpp"
 #include "default_scenario.hpp"
 #include "models/registry.hpp"
+#include "study/registry.hpp"
 #include "sim/runner.hpp"
 
 namespace chacra::cli {
 
-const Registry& full_registry() { return models::registry(); }
+const Registry& full_registry() { return study::registry(); }
 
 ModelBuilder model_builder() { return [](const ParamSet& p) { return models::build_model(p); }; }
 

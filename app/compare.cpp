@@ -3,7 +3,7 @@
 
 #include "app/cli.hpp"
 #include "app/options.hpp"
-#include "models/comparison.hpp"
+#include "study/comparison.hpp"
 #include "sim/output/h5.hpp"
 
 #include <filesystem>
@@ -39,22 +39,22 @@ int cmd_compare(const std::vector<std::string>& args) {
   const std::string reference = a.get("--reference", "");
   try {
     h5::quiet_errors();
-    if (!std::filesystem::exists(path)) throw models::ComparisonError("no such file");
-    if (std::filesystem::is_directory(path)) throw models::ComparisonError("it is a directory");
+    if (!std::filesystem::exists(path)) throw study::ComparisonError("no such file");
+    if (std::filesystem::is_directory(path)) throw study::ComparisonError("it is a directory");
     h5::Handle file = h5::open_file_readonly(path);
-    models::ComparisonTable table;
-    bool stored = !a.has("--recompute") && models::has_comparison(file);
+    study::ComparisonTable table;
+    bool stored = !a.has("--recompute") && study::has_comparison(file);
     if (stored) {
-      table = models::read_comparison(file);
+      table = study::read_comparison(file);
       if (!reference.empty() && reference != table.reference) stored = false;
     }
-    if (!stored) table = models::compare_file(file, reference);
-    std::cout << models::format_comparison(table, format);
+    if (!stored) table = study::compare_file(file, reference);
+    std::cout << study::format_comparison(table, format);
     return kOk;
-  } catch (const models::UnknownArmError& e) {
+  } catch (const study::UnknownArmError& e) {
     std::cerr << "chacra: --reference: " << e.what() << "\n";
     return kBadInput;
-  } catch (const models::ComparisonError& e) {
+  } catch (const study::ComparisonError& e) {
     std::cerr << "chacra: cannot compare " << path << ": " << e.what() << "\n";
     return kRuntimeError;
   } catch (const h5::Error& e) {

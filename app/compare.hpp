@@ -1,4 +1,4 @@
-// `chacra compare OUT.h5`: the policy comparison of a finished output file (models/comparison.hpp).
+// `chacra compare OUT.h5`: the policy comparison of a finished output file (study/comparison.hpp).
 #pragma once
 
 #include <string>

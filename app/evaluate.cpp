@@ -1,9 +1,9 @@
 // chacra evaluate: runs the virtual evaluation of the 2017 HW cohort over replicates and prints the model's
-// estimates beside the published intention-to-treat effects (models/evaluation.hpp, docs/evaluation.md).
+// estimates beside the published intention-to-treat effects (study/evaluation.hpp, docs/evaluation.md).
 #include "app/evaluate.hpp"
 
 #include "app/options.hpp"
-#include "models/evaluation.hpp"
+#include "study/evaluation.hpp"
 #include "sim/scenario.hpp"
 
 #include <oneapi/tbb/global_control.h>
@@ -22,7 +22,7 @@ namespace chacra::cli {
 
 namespace {
 
-namespace ev = models::evaluation;
+namespace ev = study::evaluation;
 
 const std::vector<OptionSpec> kEvaluateOptions = {
     {"--replicates", "-r", true, false, "virtual evaluations (overrides run.replicates; default 40)"},

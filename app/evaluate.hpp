@@ -1,4 +1,4 @@
-// chacra evaluate: the virtual 2017-cohort HW evaluation (models/evaluation.hpp), printed beside the published
+// chacra evaluate: the virtual 2017-cohort HW evaluation (study/evaluation.hpp), printed beside the published
 // results.
 #pragma once
 

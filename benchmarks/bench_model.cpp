@@ -7,7 +7,7 @@
 #include "sim/bench_kernel.hpp"
 #include "sim/engine.hpp"
 #include "sim/population.hpp"
-#include "sim/stats.hpp"
+#include "study/stats.hpp"
 
 #include <benchmark/benchmark.h>
 #include <oneapi/tbb/global_control.h>

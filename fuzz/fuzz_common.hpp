@@ -2,7 +2,7 @@
 // scenario must satisfy.
 #pragma once
 
-#include "models/registry.hpp"
+#include "study/registry.hpp"
 #include "sim/scenario.hpp"
 
 #include <cstdio>
@@ -24,7 +24,7 @@ inline void check_accepted(const Scenario& s) {
   if (s.arms.empty()) fail("accepted scenario has no arm");
   const std::string yaml = s.resolved_yaml();
   try {
-    const Scenario again = load_scenario_text(yaml, "<resolved>", models::registry());
+    const Scenario again = load_scenario_text(yaml, "<resolved>", study::registry());
     if (again.resolved_yaml() != yaml) fail("resolved_yaml does not round-trip:\n" + yaml);
     if (again.base.values() != s.base.values()) fail("base parameters change on reload:\n" + yaml);
     if (again.arms.size() != s.arms.size()) fail("arm count changes on reload:\n" + yaml);
@@ -48,7 +48,7 @@ inline void check_rejected(const ConfigError& e) {
 // input as a runtime failure, exit 1 instead of 2).
 inline void load_and_check(const std::string& text, const std::vector<std::string>& sets) {
   try {
-    check_accepted(load_scenario_text(text, "fuzz.yaml", models::registry(), sets));
+    check_accepted(load_scenario_text(text, "fuzz.yaml", study::registry(), sets));
   } catch (const ConfigError& e) {
     check_rejected(e);
   } catch (const std::exception& e) {

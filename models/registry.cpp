@@ -1,12 +1,10 @@
-// The one parameter registry of chacra: the engine's parameters and every module's, registered once.
+// The model's parameter registry: the engine's parameters and every module's, registered once (the study
+// tools add theirs in study/registry.cpp).
 #include "models/registry.hpp"
 
 #include "models/adoption.hpp"
-#include "models/budget.hpp"
-#include "models/comparison.hpp"
 #include "models/demography.hpp"
 #include "models/economy.hpp"
-#include "models/evaluation.hpp"
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
@@ -24,9 +22,6 @@ const Registry& registry() {
     Juntos::register_params(r);
     EconomyParams::register_params(r);
     HakuWinay::register_params(r);
-    evaluation::register_params(r);
-    BudgetNeutrality::register_params(r);
-    Comparison::register_params(r);
     return r;
   }();
   return reg;

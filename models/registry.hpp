@@ -6,7 +6,8 @@
 
 namespace chacra::models {
 
-// Every parameter of chacra, engine and modules, in one registry (built once, on first use).
+// Every parameter of the model, engine and modules, in one registry (built once, on first use); with the
+// study tools' parameters: study::registry().
 const Registry& registry();
 
 // Builds the modules and the month's ordered phase list for one arm's parameters (see month.cpp).

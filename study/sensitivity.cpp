@@ -3,7 +3,7 @@
 #include "study/sensitivity.hpp"
 
 #include "sim/rng.hpp"
-#include "sim/stats.hpp"
+#include "study/stats.hpp"
 
 #include <cmath>
 #include <map>

@@ -2,14 +2,14 @@
 // HW evaluation (IEP / UC Davis) in the built-in virtual evaluation, configs/evaluation_2017.yaml, on a fixed seed:
 // for every calibration target the published value lies inside the model's 2.5-97.5% band over replicates and
 // the model's mean is within 25% of it. About 1 minute on 2 cores (40 replicates of 60,000 households).
-#include "models/evaluation.hpp"
+#include "study/evaluation.hpp"
 #include "sim/scenario.hpp"
 
 #include <gtest/gtest.h>
 
 #include <oneapi/tbb/global_control.h>
 
-namespace ev = chacra::models::evaluation;
+namespace ev = chacra::study::evaluation;
 
 TEST(EvaluationValidation, DefaultsReproduceThePublishedEffects) {
   const chacra::Scenario s =

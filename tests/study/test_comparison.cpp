@@ -1,18 +1,19 @@
-// File: tests/models/test_comparison.cpp
+// File: tests/study/test_comparison.cpp
 // Policy comparison and budget-neutral arms: identical arms give exact zeros, a programme confined to one
 // district changes no household elsewhere, budget-matched arms spend the same within one household's cost,
 // the comparison stored in the file equals the one computed from it, and hand-made panels give the exact
 // effects, Gini and quantiles expected.
-#include "models/budget.hpp"
-#include "models/comparison.hpp"
+#include "study/budget.hpp"
+#include "study/comparison.hpp"
 #include "models/hw_targeting.hpp"
 #include "models/registry.hpp"
+#include "study/registry.hpp"
 #include "models/shared_state.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/population.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
-#include "sim/stats.hpp"
+#include "study/stats.hpp"
 #include "tests/scratch_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -26,20 +27,11 @@ namespace chacra {
 namespace {
 
 namespace fs = std::filesystem;
-using models::ComparisonRow;
-using models::ComparisonTable;
+using study::ComparisonRow;
+using study::ComparisonTable;
 
-// The full registry with the budget.* and comparison.* parameters, whether or not models::registry()
-// registers them yet.
-const Registry& reg() {
-  static const Registry r = [] {
-    Registry copy = models::registry();
-    if (!copy.find("budget.match_arm")) models::BudgetNeutrality::register_params(copy);
-    if (!copy.find("comparison.discount_rate")) models::Comparison::register_params(copy);
-    return copy;
-  }();
-  return r;
-}
+// The full registry, with the budget.* and comparison.* parameters.
+const Registry& reg() { return study::registry(); }
 
 ModelBuilder builder() {
   return [](const ParamSet& p) { return models::build_model(p); };
@@ -48,13 +40,13 @@ ModelBuilder builder() {
 std::string temp_path(const std::string& name) { return chacra::test::scratch_path(name); }
 
 // Runs a scenario to `path` with the comparison written at the end, as `chacra run` does.
-models::RunComparison run_to_file(const Scenario& s, const std::string& path) {
+study::RunComparison run_to_file(const Scenario& s, const std::string& path) {
   RunOptions opts;
   opts.output_path = path;
   opts.force = true;
   opts.threads = 2;
-  models::RunComparison cmp;
-  opts.finalize = [&](hid_t file, RunResult&) { models::finalize_run_comparison(file, cmp); };
+  study::RunComparison cmp;
+  opts.finalize = [&](hid_t file, RunResult&) { study::finalize_run_comparison(file, cmp); };
   run_scenario(s, builder(), opts);
   return cmp;
 }
@@ -69,9 +61,9 @@ const ComparisonRow* find_row(const ComparisonTable& t, const std::string& arm, 
 // compare_file on `file` must throw ComparisonError whose message contains `needle`.
 void expect_comparison_error(hid_t file, const std::string& needle) {
   try {
-    models::compare_file(file, "");
+    study::compare_file(file, "");
     ADD_FAILURE() << "expected ComparisonError containing '" << needle << "'";
-  } catch (const models::ComparisonError& e) {
+  } catch (const study::ComparisonError& e) {
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
   }
 }
@@ -186,7 +178,7 @@ TEST(Comparison, ProgrammeInOneDistrictChangesNoHouseholdElsewhere) {
     }
   }
   // The comparison sees the programme's cost.
-  const ComparisonTable t = models::compare_file(f, "no_hw");
+  const ComparisonTable t = study::compare_file(f, "no_hw");
   const ComparisonRow* cost = find_row(t, "hw_one_district", "hw_cost_per_household_pen", "all", "horizon_total");
   ASSERT_NE(cost, nullptr);
   EXPECT_GT(cost->mean_effect, 0.0);
@@ -210,13 +202,13 @@ arms:
   ASSERT_TRUE(cmp.available);
   EXPECT_EQ(cmp.table.reference, "none");
   h5::Handle f = h5::open_file_readonly(path);
-  ASSERT_TRUE(models::has_comparison(f));
-  const ComparisonTable stored = models::read_comparison(f);
-  const ComparisonTable computed = models::compare_file(f, "");
+  ASSERT_TRUE(study::has_comparison(f));
+  const ComparisonTable stored = study::read_comparison(f);
+  const ComparisonTable computed = study::compare_file(f, "");
   EXPECT_TRUE(stored == cmp.table);
   EXPECT_TRUE(computed == stored);
   for (const char* fmt : {"table", "csv", "json"})
-    EXPECT_EQ(models::format_comparison(stored, fmt), models::format_comparison(cmp.table, fmt)) << fmt;
+    EXPECT_EQ(study::format_comparison(stored, fmt), study::format_comparison(cmp.table, fmt)) << fmt;
   // Juntos transfers raise income and cost; the JSON form names every field.
   const ComparisonRow* inc = find_row(stored, "juntos", "income_monetary_pen", "all", "final_year");
   ASSERT_NE(inc, nullptr);
@@ -224,20 +216,20 @@ arms:
   EXPECT_EQ(inc->interval, "t");
   EXPECT_LE(inc->ci_low, inc->mean_effect);
   EXPECT_GE(inc->ci_high, inc->mean_effect);
-  const std::string json = models::format_comparison(stored, "json");
+  const std::string json = study::format_comparison(stored, "json");
   for (const char* key : {"\"arm\"", "\"reference\"", "\"outcome\"", "\"subgroup\"", "\"statistic\"", "\"mean_effect\"",
                           "\"ci_low\"", "\"ci_high\"", "\"n_replicates\"", "\"unit\""})
     EXPECT_NE(json.find(key), std::string::npos) << key;
-  EXPECT_NE(models::format_comparison(stored, "table").find("Comparison against 'none'"), std::string::npos);
-  EXPECT_THROW(models::format_comparison(stored, "xml"), std::invalid_argument);
+  EXPECT_NE(study::format_comparison(stored, "table").find("Comparison against 'none'"), std::string::npos);
+  EXPECT_THROW(study::format_comparison(stored, "xml"), std::invalid_argument);
   // Another reference, and one that is not an arm.
-  const ComparisonTable vs_juntos = models::compare_file(f, "juntos");
+  const ComparisonTable vs_juntos = study::compare_file(f, "juntos");
   EXPECT_EQ(vs_juntos.reference, "juntos");
   EXPECT_NE(find_row(vs_juntos, "none", "income_monetary_pen", "all", "final_year"), nullptr);
   try {
-    models::compare_file(f, "nope");
+    study::compare_file(f, "nope");
     ADD_FAILURE() << "expected UnknownArmError";
-  } catch (const models::UnknownArmError& e) {
+  } catch (const study::UnknownArmError& e) {
     EXPECT_EQ(e.arms(), (std::vector<std::string>{"juntos", "none", "both"}));
   }
   f.close();
@@ -259,7 +251,7 @@ arms:
   EXPECT_FALSE(cmp.available);
   EXPECT_NE(cmp.note.find("output.panel"), std::string::npos) << cmp.note;
   h5::Handle f = h5::open_file_readonly(path);
-  EXPECT_FALSE(models::has_comparison(f));
+  EXPECT_FALSE(study::has_comparison(f));
   expect_comparison_error(f, "output.panel");
   f.close();
   fs::remove(path);
@@ -300,8 +292,8 @@ arms:
           budget.match_arm: hw_only, budget.scale_parameter: haku_winay.takeup_rate}
 )";
   const Scenario s = load_scenario_text(yaml, "<test>", reg());
-  std::vector<models::BudgetSolution> solutions;
-  const Scenario solved = models::solve_budget_neutrality(s, builder(), 2, &solutions, nullptr);
+  std::vector<study::BudgetSolution> solutions;
+  const Scenario solved = study::solve_budget_neutrality(s, builder(), 2, &solutions, nullptr);
   ASSERT_EQ(solutions.size(), 2u);
   for (const auto& sol : solutions) {
     EXPECT_TRUE(sol.within_tolerance) << sol.message;
@@ -330,8 +322,8 @@ arms:
   fs::remove(path);
 
   // Solving the solved scenario again keeps every value (the provenance YAML reproduces the run).
-  std::vector<models::BudgetSolution> again;
-  const Scenario resolved = models::solve_budget_neutrality(solved, builder(), 2, &again, nullptr);
+  std::vector<study::BudgetSolution> again;
+  const Scenario resolved = study::solve_budget_neutrality(solved, builder(), 2, &again, nullptr);
   ASSERT_EQ(again.size(), 2u);
   for (std::size_t i = 0; i < again.size(); ++i) {
     EXPECT_EQ(again[i].value, solutions[i].value);
@@ -346,7 +338,7 @@ TEST(Budget, InconsistentSettingsAreConfigErrors) {
   };
   auto expect_error = [](const Scenario& s, const std::string& needle) {
     try {
-      models::check_budget_neutrality(s);
+      study::check_budget_neutrality(s);
       ADD_FAILURE() << "expected ConfigError containing " << needle;
     } catch (const ConfigError& e) {
       std::string all;
@@ -370,8 +362,8 @@ TEST(Budget, InconsistentSettingsAreConfigErrors) {
                "rollout_limit: households");
   // No budget-matched arm: nothing to solve, the scenario comes back unchanged.
   const Scenario plain = load("  - name: a\n  - name: b\n");
-  EXPECT_NO_THROW(models::check_budget_neutrality(plain));
-  EXPECT_EQ(models::solve_budget_neutrality(plain, builder(), 2).resolved_yaml(), plain.resolved_yaml());
+  EXPECT_NO_THROW(study::check_budget_neutrality(plain));
+  EXPECT_EQ(study::solve_budget_neutrality(plain, builder(), 2).resolved_yaml(), plain.resolved_yaml());
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -440,7 +432,7 @@ std::string write_tiny_file() {
 TEST(ComparisonHandMade, KnownEffectsGiniAndQuantiles) {
   const std::string path = write_tiny_file();
   h5::Handle f = h5::open_file_readonly(path);
-  const ComparisonTable t = models::compare_file(f, "");
+  const ComparisonTable t = study::compare_file(f, "");
   EXPECT_EQ(t.reference, "ref");
   EXPECT_EQ(t.discount_rate, 0.1);
   EXPECT_EQ(t.final_year, "2018");
@@ -525,7 +517,7 @@ TEST(ComparisonHandMade, KnownEffectsGiniAndQuantiles) {
   EXPECT_TRUE(consumption_note);
   // The reference's own rows are not listed; the other arm against "arm" mirrors the effects.
   for (const auto& r : t.rows) EXPECT_EQ(r.arm, "arm");
-  const ComparisonTable mirrored = models::compare_file(f, "arm");
+  const ComparisonTable mirrored = study::compare_file(f, "arm");
   const ComparisonRow* m = find_row(mirrored, "ref", "income_monetary_pen", "all", "final_year");
   ASSERT_NE(m, nullptr);
   EXPECT_DOUBLE_EQ(m->mean_effect, -37.5);
@@ -559,7 +551,7 @@ TEST(ComparisonHandMade, SustainedExitAndMonthlyFinalYear) {
     }
   }
   h5::Handle f = h5::open_file_readonly(path);
-  const ComparisonTable t = models::compare_file(f, "");
+  const ComparisonTable t = study::compare_file(f, "");
   EXPECT_EQ(t.reference, "ref");  // no scenario text: the first arm
   EXPECT_EQ(t.final_year, "2018-7 to 2019-6");
   EXPECT_EQ(t.horizon, "2017-1 to 2019-6");
@@ -587,7 +579,7 @@ TEST(ComparisonHandMade, ForeignAndTruncatedFilesAreClearErrors) {
   }
   h5::Handle f = h5::open_file_readonly(path);
   expect_comparison_error(f, "not a chacra output file");
-  EXPECT_THROW(models::read_comparison(f), models::ComparisonError);
+  EXPECT_THROW(study::read_comparison(f), study::ComparisonError);
   f.close();
   // A file whose units are missing (an interrupted run's partial file, say).
   const std::string tiny = write_tiny_file();

@@ -1,6 +1,6 @@
 // Statistics library tests: known answers (numpy/R type-7 quantiles, Gini, textbook regression, Student t
 // quantiles from mpmath) and Monte Carlo checks of cluster-robust inference and RD.
-#include "sim/stats.hpp"
+#include "study/stats.hpp"
 
 #include "sim/rng.hpp"
 

@@ -1,4 +1,4 @@
-// File: models/comparison.hpp
+// File: study/comparison.hpp
 // Policy comparison (the outcomes users compare across policy arms): every arm of an output file
 // against a reference arm, on common random numbers, with 95% intervals over replicates. Reads the
 // household panel of a chacra HDF5 file one period at a time, writes the result as the /comparison group
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace chacra::models {
+namespace chacra::study {
 
 // The file cannot be compared: not a chacra output, truncated, incomplete, or written without the
 // household panel (output.panel: false). The message says which and what to do.
@@ -102,4 +102,4 @@ std::uint64_t comparison_memory_bytes(std::uint64_t households, std::uint64_t pe
 // The table form, or the note, for printing at the end of a run.
 std::string format_run_comparison(const RunComparison& c);
 
-}  // namespace chacra::models
+}  // namespace chacra::study

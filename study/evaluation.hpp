@@ -1,4 +1,4 @@
-// File: models/evaluation.hpp
+// File: study/evaluation.hpp
 // The virtual evaluation of the 2017 Haku Winay cohort (IEP / UC Davis, the evaluation that the default
 // parameters must reproduce), run inside the model:
 //   1. a synthetic population with centres on both sides of the 60% UBN threshold runs the history month by
@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-namespace chacra::models::evaluation {
+namespace chacra::study::evaluation {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 inline constexpr std::uint32_t kSampleDomain = rng::domain_id("evaluation.sample");
@@ -59,7 +59,7 @@ struct Design {
 
 // Registers the evaluation.* parameters.
 void register_params(Registry& registry);
-// The registry the evaluation scenario is loaded with (models::registry(), which includes evaluation.*).
+// The registry the evaluation scenario is loaded with (study::registry(), which includes evaluation.*).
 const Registry& registry();
 
 // ---------------------------------------------------------------------------------------------------------
@@ -172,4 +172,4 @@ struct OutcomeSummary {
 
 std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& results);
 
-}  // namespace chacra::models::evaluation
+}  // namespace chacra::study::evaluation

@@ -1,7 +1,7 @@
-// File: models/budget.cpp
+// File: study/budget.cpp
 // Budget-neutral arms: the budget.* parameters and the solver that scales one coverage lever of an arm until
-// its total spend equals another arm's (see models/budget.hpp and docs/policy_arms.md).
-#include "models/budget.hpp"
+// its total spend equals another arm's (see study/budget.hpp and docs/policy_arms.md).
+#include "study/budget.hpp"
 
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
@@ -18,7 +18,9 @@
 #include <optional>
 #include <ostream>
 
-namespace chacra::models {
+namespace chacra::study {
+
+namespace col = models::col;
 
 namespace {
 
@@ -305,4 +307,4 @@ Scenario solve_budget_neutrality(const Scenario& scenario, const ModelBuilder& b
   return out;
 }
 
-}  // namespace chacra::models
+}  // namespace chacra::study

@@ -1,5 +1,5 @@
 // Statistics library: see stats.hpp for the conventions of each function.
-#include "sim/stats.hpp"
+#include "study/stats.hpp"
 
 #include <algorithm>
 #include <cmath>

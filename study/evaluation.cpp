@@ -1,15 +1,16 @@
 // The virtual evaluation of the 2017 Haku Winay cohort: design parameters, sampling frame and sampler,
-// estimators, the per-replicate run and the summary over replicates (see models/evaluation.hpp).
-#include "models/evaluation.hpp"
+// estimators, the per-replicate run and the summary over replicates (see study/evaluation.hpp).
+#include "study/evaluation.hpp"
 
 #include "models/haku_winay.hpp"
 #include "models/hw_targeting.hpp"
 #include "models/registry.hpp"
+#include "study/registry.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/population.hpp"
 #include "sim/scenario.hpp"
-#include "sim/stats.hpp"
+#include "study/stats.hpp"
 
 #include <oneapi/tbb/parallel_for.h>
 
@@ -17,7 +18,11 @@
 #include <mutex>
 #include <numeric>
 
-namespace chacra::models::evaluation {
+namespace chacra::study::evaluation {
+
+// The virtual evaluation runs the model and reads its columns, technologies and targeting rule throughout.
+using namespace chacra::models;
+namespace col = models::col;  // the model's columns (the engine's included)
 
 namespace {
 const char* kSource = "IEP / UC Davis evaluation of the 2017 HW cohort (Rural Synergies Peru brief)";
@@ -63,8 +68,8 @@ void register_params(Registry& r) {
             "RD on every Juntos household of the sampling frame (false: on the sampled households only)", "Assumption");
 }
 
-// evaluation.* is part of the one registry (models/registry.cpp); this alias keeps call sites explicit.
-const Registry& registry() { return models::registry(); }
+// evaluation.* is part of the full registry (study/registry.cpp); this alias keeps call sites explicit.
+const Registry& registry() { return study::registry(); }
 
 Design Design::from(const ParamSet& p) {
   Design d;
@@ -657,4 +662,4 @@ std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& result
   return out;
 }
 
-}  // namespace chacra::models::evaluation
+}  // namespace chacra::study::evaluation

@@ -1,9 +1,9 @@
-// File: models/comparison.cpp
-// Policy comparison of the arms of a chacra output file (see models/comparison.hpp; definitions in
+// File: study/comparison.cpp
+// Policy comparison of the arms of a chacra output file (see study/comparison.hpp; definitions in
 // docs/policy_arms.md). Per replicate, the reference arm's household outcomes are read once, one period at
 // a time, then each other arm's; every statistic is a replicate draw, and the draws become a mean effect
 // and a 95% interval. Everything runs in a fixed order, so the same file always gives the same bits.
-#include "models/comparison.hpp"
+#include "study/comparison.hpp"
 
 #include "models/hw_business.hpp"
 #include "models/juntos.hpp"
@@ -11,7 +11,7 @@
 #include "sim/output/reader.hpp"
 #include "sim/output/records.hpp"
 #include "sim/runner.hpp"
-#include "sim/stats.hpp"
+#include "study/stats.hpp"
 #include "sim/world.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -28,7 +28,14 @@
 #include <sstream>
 #include <unordered_map>
 
-namespace chacra::models {
+namespace chacra::study {
+
+// The model's names the comparison reads (column names, technology and status codes).
+namespace col = models::col;
+using models::BusinessStatus;
+using models::JuntosStatus;
+using models::kTechNames;
+using models::TechState;
 
 namespace {
 
@@ -1156,4 +1163,4 @@ std::string format_run_comparison(const RunComparison& c) {
   return "\n" + format_comparison(c.table, "table");
 }
 
-}  // namespace chacra::models
+}  // namespace chacra::study

@@ -1,4 +1,4 @@
-// File: models/budget.hpp
+// File: study/budget.hpp
 // Budget-neutral arms (versions of the policy arms with the same total spend). An arm
 // that sets budget.match_arm: OTHER has one coverage lever (budget.scale_parameter) solved before the run so
 // that its total programme spend (cost_juntos_pen + cost_hw_pen over the horizon, undiscounted, replicate 0)
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace chacra::models {
+namespace chacra::study {
 
 struct BudgetNeutrality {
   // budget.match_arm, budget.scale_parameter, budget.tolerance_households, budget.max_simulations.
@@ -66,4 +66,4 @@ Scenario solve_budget_neutrality(const Scenario& scenario, const ModelBuilder& b
                                  std::vector<BudgetSolution>* solutions = nullptr, std::ostream* log = nullptr,
                                  const Collective* collective = nullptr);
 
-}  // namespace chacra::models
+}  // namespace chacra::study

@@ -1,5 +1,5 @@
 // The virtual evaluation's estimators on synthetic data with known effects, and the study sampler.
-#include "models/evaluation.hpp"
+#include "study/evaluation.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <numeric>
 #include <set>
 
-namespace ev = chacra::models::evaluation;
+namespace ev = chacra::study::evaluation;
 using chacra::rng::Stream;
 
 namespace {
