@@ -10,11 +10,8 @@
 #include <oneapi/tbb/info.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
-#include <sstream>
 
 #include "evaluation_scenario.hpp"  // generated from configs/evaluation_2017.yaml
 
@@ -38,36 +35,6 @@ Scenario load_evaluation_scenario(const std::string& path, const std::vector<std
   if (!path.empty()) return load_scenario_file(path, ev::registry(), sets);
   return load_scenario_text(kEvaluationScenarioYaml, std::string("<built-in ") + kEvaluationScenarioPath + ">",
                             ev::registry(), sets);
-}
-
-std::string number(double v, const std::string& unit) {
-  if (!std::isfinite(v)) return "-";
-  char buf[64];
-  if (unit == "PEN/year") std::snprintf(buf, sizeof buf, "%.0f", v);
-  else std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
-
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream s;
-  s.precision(10);
-  s << v;
-  return s.str();
-}
-
-std::string json_string(const std::string& t) {
-  std::string out = "\"";
-  for (char c : t) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-const char* verdict(const ev::OutcomeSummary& s) {
-  if (!s.spec.published) return "";
-  return s.passes() ? "yes" : "NO";
 }
 
 }  // namespace
@@ -107,59 +74,7 @@ int cmd_evaluate(const std::vector<std::string>& args) {
     std::fflush(stderr);
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto summary = ev::summarise(results);
-
-  if (fmt == "json") {
-    std::cout << "[\n";
-    for (std::size_t i = 0; i < summary.size(); ++i) {
-      const auto& s = summary[i];
-      std::cout << "  {\"outcome\": " << json_string(s.spec.name) << ", \"unit\": " << json_string(s.spec.unit)
-                << ", \"published\": " << (s.spec.published ? json_number(*s.spec.published) : "null")
-                << ", \"model_mean\": " << json_number(s.model_mean) << ", \"p2_5\": " << json_number(s.p2_5)
-                << ", \"p97_5\": " << json_number(s.p97_5) << ", \"coverage\": " << json_number(s.coverage)
-                << ", \"rd_mean\": " << json_number(s.rd_mean) << ", \"n_replicates\": " << s.n_replicates
-                << ", \"calibration_target\": " << (s.spec.calibration_target ? "true" : "false")
-                << ", \"pass\": " << (s.spec.published ? (s.passes() ? "true" : "false") : "null")
-                << ", \"description\": " << json_string(s.spec.description) << "}"
-                << (i + 1 < summary.size() ? ",\n" : "\n");
-    }
-    std::cout << "]\n";
-    return 0;
-  }
-  if (fmt == "csv") {
-    std::cout << "outcome,unit,published,model_mean,p2_5,p97_5,coverage,rd_mean,n_replicates,calibration_target,pass\n";
-    for (const auto& s : summary) {
-      auto c = [](double v) { return std::isfinite(v) ? json_number(v) : std::string(); };
-      std::cout << s.spec.name << "," << s.spec.unit << "," << (s.spec.published ? c(*s.spec.published) : "") << ","
-                << c(s.model_mean) << "," << c(s.p2_5) << "," << c(s.p97_5) << "," << c(s.coverage) << ","
-                << c(s.rd_mean) << "," << s.n_replicates << "," << (s.spec.calibration_target ? 1 : 0) << ","
-                << (s.spec.published ? (s.passes() ? "1" : "0") : "") << "\n";
-    }
-    return 0;
-  }
-  std::printf("Virtual evaluation of the 2017 HW cohort: scenario '%s', %d replicates (seed %lld), %.1f s\n",
-              scenario.name.c_str(), replicates, static_cast<long long>(params.integer("run.seed")), seconds);
-  std::printf("ITT by ANCOVA (baseline outcome, household size, land, water), SEs clustered by centre; RD: local "
-              "linear at UBN %.2f, bandwidth %.2f\n\n",
-              params.real("evaluation.cutoff"), params.real("evaluation.rd_bandwidth"));
-  std::printf("%-40s %-9s %9s %9s %9s %9s %8s %9s %4s\n", "outcome", "unit", "published", "model", "p2.5", "p97.5",
-              "coverage", "RD mean", "ok");
-  for (const auto& s : summary) {
-    const std::string& u = s.spec.unit;
-    std::printf("%-40s %-9s %9s %9s %9s %9s %8s %9s %4s\n", s.spec.name.c_str(), u.c_str(),
-                s.spec.published ? number(*s.spec.published, u).c_str() : "-", number(s.model_mean, u).c_str(),
-                number(s.p2_5, u).c_str(), number(s.p97_5, u).c_str(),
-                std::isfinite(s.coverage) ? number(s.coverage, "share").c_str() : "-", number(s.rd_mean, u).c_str(),
-                verdict(s));
-  }
-  double fi = 0, fc = 0;
-  for (const auto& r : results) fi += static_cast<double>(r.frame_itt_centres), fc += static_cast<double>(r.frame_control_centres);
-  if (!results.empty())
-    std::printf("\nsampling frame: on average %.1f ITT and %.1f control centres per replicate (design: %lld and %lld)",
-                fi / static_cast<double>(results.size()), fc / static_cast<double>(results.size()),
-                static_cast<long long>(params.integer("evaluation.itt_centres")),
-                static_cast<long long>(params.integer("evaluation.control_centres")));
-  std::printf("\nok: published value inside the model's 2.5-97.5%% band and model mean within 25%% of it.\n");
+  std::cout << ev::format_report(ev::make_report(scenario.name, params, results, seconds), fmt);
   return 0;
 }
 

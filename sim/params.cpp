@@ -2,6 +2,8 @@
 // `chacra params` (table, Markdown, JSON), and ParamSet, the resolved values that models read.
 #include "sim/params.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -141,49 +143,15 @@ Row row_of(const ParamSpec& s) {
   return r;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+// A bound of a numeric parameter: a whole number for integers, null when infinite.
+nlohmann::ordered_json json_bound(double d, bool integer) {
+  if (!std::isfinite(d)) return nullptr;
+  if (integer && std::abs(d) < 9.2e18) return static_cast<std::int64_t>(d);
+  return d;
 }
 
-std::string json_number(double d, bool integer) {
-  if (!std::isfinite(d)) return "null";
-  if (integer && std::abs(d) < 9.2e18) return std::to_string(static_cast<std::int64_t>(d));
-  return format_value(d);
-}
-
-std::string json_value(const ParamValue& v) {
-  struct Visitor {
-    std::string operator()(double d) const { return json_number(d, false); }
-    std::string operator()(std::int64_t i) const { return std::to_string(i); }
-    std::string operator()(bool b) const { return b ? "true" : "false"; }
-    std::string operator()(const std::string& s) const { return json_escape(s); }
-    std::string operator()(const std::vector<std::string>& l) const {
-      std::string out = "[";
-      for (std::size_t i = 0; i < l.size(); ++i) out += (i ? ", " : "") + json_escape(l[i]);
-      return out + "]";
-    }
-  };
-  return std::visit(Visitor{}, v);
+nlohmann::ordered_json json_value(const ParamValue& v) {
+  return std::visit([](const auto& x) { return nlohmann::ordered_json(x); }, v);
 }
 
 std::string markdown_cell(const std::string& s) {
@@ -646,22 +614,21 @@ std::string Registry::to_markdown() const {
 }
 
 std::string Registry::to_json() const {
-  std::ostringstream out;
-  out << "[";
-  for (std::size_t i = 0; i < specs_.size(); ++i) {
-    const ParamSpec& s = specs_[i];
+  auto out = nlohmann::ordered_json::array();
+  for (const ParamSpec& s : specs_) {
     const bool numeric = s.type == ParamType::real || s.type == ParamType::integer;
     const bool integer = s.type == ParamType::integer;
-    out << (i ? ",\n  " : "\n  ") << "{\"name\": " << json_escape(s.name) << ", \"type\": " << json_escape(to_string(s.type))
-        << ", \"default\": " << json_value(s.default_value)
-        << ", \"min\": " << (numeric ? json_number(s.min, integer) : "null")
-        << ", \"max\": " << (numeric ? json_number(s.max, integer) : "null") << ", \"choices\": [";
-    for (std::size_t c = 0; c < s.choices.size(); ++c) out << (c ? ", " : "") << json_escape(s.choices[c]);
-    out << "], \"unit\": " << json_escape(s.unit) << ", \"description\": " << json_escape(s.description)
-        << ", \"source\": " << json_escape(s.source) << "}";
+    out.push_back({{"name", s.name},
+                   {"type", to_string(s.type)},
+                   {"default", json_value(s.default_value)},
+                   {"min", numeric ? json_bound(s.min, integer) : nullptr},
+                   {"max", numeric ? json_bound(s.max, integer) : nullptr},
+                   {"choices", s.choices},
+                   {"unit", s.unit},
+                   {"description", s.description},
+                   {"source", s.source}});
   }
-  out << (specs_.empty() ? "]\n" : "\n]\n");
-  return out.str();
+  return out.dump(2) + "\n";
 }
 
 // ---- ParamSet ----

@@ -8,12 +8,14 @@
 #include "models/hw_business.hpp"
 #include "models/juntos.hpp"
 #include "models/shared_state.hpp"
+#include "sim/output/csv.hpp"
 #include "sim/output/reader.hpp"
 #include "sim/output/records.hpp"
 #include "sim/runner.hpp"
 #include "study/stats.hpp"
 #include "sim/world.hpp"
 
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -722,40 +724,6 @@ std::string number(double v) {
   return std::string(buf, res.ptr);
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (ch < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          out += buf;
-        } else {
-          out += static_cast<char>(ch);
-        }
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_number(double v) { return std::isfinite(v) ? number(v) : "null"; }
-
 std::string fmt_effect(double v) {
   if (!std::isfinite(v)) return "n/a";
   char buf[32];
@@ -853,32 +821,35 @@ const char* const kCsvColumns[] = {"arm",          "reference",   "outcome",    
 
 std::string format_csv(const ComparisonTable& t) {
   std::ostringstream os;
-  for (std::size_t i = 0; i < std::size(kCsvColumns); ++i) os << (i ? "," : "") << kCsvColumns[i];
-  os << "\n";
+  csv::Writer csv(os, "the comparison");
+  csv.header(std::vector<std::string>(std::begin(kCsvColumns), std::end(kCsvColumns)));
   for (const auto& r : t.rows) {
-    os << csv_field(r.arm) << ',' << csv_field(r.reference) << ',' << csv_field(r.outcome) << ','
-       << csv_field(r.subgroup) << ',' << csv_field(r.statistic) << ',' << number(r.mean_effect) << ','
-       << number(r.ci_low) << ',' << number(r.ci_high) << ',' << r.n_replicates << ',' << csv_field(r.unit) << ','
-       << r.interval << ',' << number(r.arm_value) << ',' << number(r.reference_value) << "\n";
+    csv.text(r.arm).text(r.reference).text(r.outcome).text(r.subgroup).text(r.statistic).number(r.mean_effect);
+    csv.number(r.ci_low).number(r.ci_high).number(r.n_replicates).text(r.unit).text(r.interval).number(r.arm_value);
+    csv.number(r.reference_value).end_row();
   }
+  csv.close();
   return os.str();
 }
 
+// The rows as a JSON array of objects with the CSV's columns (NaN as null), in the same order.
 std::string format_json(const ComparisonTable& t) {
-  std::ostringstream os;
-  os << "[";
-  for (std::size_t i = 0; i < t.rows.size(); ++i) {
-    const auto& r = t.rows[i];
-    os << (i ? ",\n " : "\n ") << "{\"arm\": " << json_string(r.arm) << ", \"reference\": " << json_string(r.reference)
-       << ", \"outcome\": " << json_string(r.outcome) << ", \"subgroup\": " << json_string(r.subgroup)
-       << ", \"statistic\": " << json_string(r.statistic) << ", \"mean_effect\": " << json_number(r.mean_effect)
-       << ", \"ci_low\": " << json_number(r.ci_low) << ", \"ci_high\": " << json_number(r.ci_high)
-       << ", \"n_replicates\": " << r.n_replicates << ", \"unit\": " << json_string(r.unit)
-       << ", \"interval\": " << json_string(r.interval) << ", \"arm_value\": " << json_number(r.arm_value)
-       << ", \"reference_value\": " << json_number(r.reference_value) << "}";
-  }
-  os << (t.rows.empty() ? "]\n" : "\n]\n");
-  return os.str();
+  auto rows = nlohmann::ordered_json::array();
+  for (const auto& r : t.rows)
+    rows.push_back({{"arm", r.arm},
+                    {"reference", r.reference},
+                    {"outcome", r.outcome},
+                    {"subgroup", r.subgroup},
+                    {"statistic", r.statistic},
+                    {"mean_effect", r.mean_effect},
+                    {"ci_low", r.ci_low},
+                    {"ci_high", r.ci_high},
+                    {"n_replicates", r.n_replicates},
+                    {"unit", r.unit},
+                    {"interval", r.interval},
+                    {"arm_value", r.arm_value},
+                    {"reference_value", r.reference_value}});
+  return rows.dump(2) + "\n";
 }
 
 bool same_double(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }

@@ -172,4 +172,20 @@ struct OutcomeSummary {
 
 std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& results);
 
+// What `chacra evaluate` prints: the summary beside the published effects, and the design it came from.
+struct Report {
+  std::string scenario;
+  int replicates = 0;
+  long long seed = 0;
+  double seconds = 0.0;
+  double cutoff = 0.0, bandwidth = 0.0;              // evaluation.cutoff, evaluation.rd_bandwidth
+  long long itt_centres = 0, control_centres = 0;    // the design's sample of centres
+  double frame_itt_centres = kNaN, frame_control_centres = kNaN;  // mean per replicate of the sampling frame
+  std::vector<OutcomeSummary> summary;
+};
+Report make_report(const std::string& scenario, const ParamSet& params, const std::vector<ReplicateResult>& results,
+                   double seconds);
+// format "table" (for a terminal), "csv" or "json" (one row per outcome); throws std::invalid_argument for another.
+std::string format_report(const Report& report, const std::string& format);
+
 }  // namespace chacra::study::evaluation

@@ -4,10 +4,7 @@
 #include "sim/params.hpp"
 
 #include <gtest/gtest.h>
-
-#define BOOST_BIND_GLOBAL_PLACEHOLDERS  // silence Boost 1.74's deprecation message from property_tree
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <limits>
@@ -284,27 +281,30 @@ TEST(ParamsListing, JsonParsesWithEveryField) {
   r.real("test.tricky", -1, -std::numeric_limits<double>::infinity(), 0, "",
          "quote \" backslash \\ newline \n tab \t end", "Test");
   const std::string json = r.to_json();
-  boost::property_tree::ptree tree;
-  std::istringstream in(json);
-  ASSERT_NO_THROW(boost::property_tree::read_json(in, tree)) << json;
+  nlohmann::json tree;
+  ASSERT_NO_THROW(tree = nlohmann::json::parse(json)) << json;
+  ASSERT_TRUE(tree.is_array());
   ASSERT_EQ(tree.size(), r.specs().size());
   std::size_t i = 0;
-  for (const auto& [key, obj] : tree) {
-    EXPECT_TRUE(key.empty());  // array elements
+  for (const auto& obj : tree) {
     const ParamSpec& s = r.specs()[i++];
-    EXPECT_EQ(obj.get<std::string>("name"), s.name);
-    EXPECT_EQ(obj.get<std::string>("type"), to_string(s.type));
+    EXPECT_EQ(obj.at("name"), s.name);
+    EXPECT_EQ(obj.at("type"), to_string(s.type));
     for (const char* field : {"default", "min", "max", "choices", "unit", "description", "source"})
-      EXPECT_TRUE(obj.get_child_optional(field)) << s.name << " lacks " << field;
-    EXPECT_EQ(obj.get<std::string>("description"), s.description);
+      EXPECT_TRUE(obj.contains(field)) << s.name << " lacks " << field;
+    EXPECT_EQ(obj.at("description"), s.description);
   }
-  const auto& tricky = std::prev(tree.end())->second;
-  EXPECT_EQ(tricky.get<std::string>("min"), "null");  // -inf is written as null
-  EXPECT_EQ(tricky.get<std::string>("max"), "0");
-  const auto& households = tree.begin()->second;
-  EXPECT_EQ(households.get<std::string>("default"), "20000");
-  EXPECT_EQ(households.get<std::string>("max"), "100000000");
-  EXPECT_NE(json.find("\"choices\": [\"monthly\", \"quarterly\", \"yearly\"]"), std::string::npos);
+  const auto& tricky = tree.back();
+  EXPECT_TRUE(tricky.at("min").is_null());  // -inf is written as null
+  EXPECT_EQ(tricky.at("max"), 0.0);
+  const auto& households = tree.front();
+  EXPECT_EQ(households.at("default"), 20000);
+  EXPECT_TRUE(households.at("max").is_number_integer());
+  EXPECT_EQ(households.at("max"), 100000000);
+  bool frequency = false;
+  for (const auto& obj : tree)
+    if (obj.at("choices") == nlohmann::json::array({"monthly", "quarterly", "yearly"})) frequency = true;
+  EXPECT_TRUE(frequency) << json;
 }
 
 }  // namespace
