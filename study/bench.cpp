@@ -1,0 +1,618 @@
+// The measurements of `chacra bench` (see study/bench.hpp). CPU time of a one-thread run is its cost on a
+// machine shared with other work (wall time also counts the time other processes held the core); parallel
+// efficiency is wall-clock by definition.
+#include "study/bench.hpp"
+
+#include "sim/bench_kernel.hpp"
+#include "sim/population.hpp"
+
+#include <nlohmann/json.hpp>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace chacra::study::bench {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// CPU seconds of the process (user + system, all threads).
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+class Stopwatch {
+ public:
+  Stopwatch() : wall0_(clock_type::now()), cpu0_(cpu_seconds()) {}
+  Timing elapsed() const { return {seconds_since(wall0_), cpu_seconds() - cpu0_}; }
+
+ private:
+  clock_type::time_point wall0_;
+  double cpu0_;
+};
+
+// ---- The machine ----
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  double a = 0, b = 0, c = 0;
+  in >> a >> b >> c;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", a, b, c);
+  return buf;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      std::string s = colon == std::string::npos ? line : line.substr(colon + 1);
+      s.erase(0, s.find_first_not_of(" \t"));
+      return s;
+    }
+  return "unknown";
+}
+
+std::string host() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string compiler() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("gcc ") + __VERSION__;
+#else
+  return "unknown";
+#endif
+}
+
+// What the preprocessor tells of the flags this binary was built with (CMAKE_BUILD_TYPE=Release gives
+// -O3 -DNDEBUG; the instruction set is the compiler's default unless CMAKE_CXX_FLAGS adds -march).
+std::string compiler_flags() {
+  std::string f;
+#ifdef __OPTIMIZE__
+  f += "optimised (-O1 or higher)";
+#else
+  f += "not optimised (-O0)";
+#endif
+#ifdef NDEBUG
+  f += ", NDEBUG";
+#endif
+#if defined(__AVX512F__)
+  f += ", AVX-512";
+#elif defined(__AVX2__)
+  f += ", AVX2";
+#elif defined(__SSE4_2__)
+  f += ", SSE4.2";
+#else
+  f += ", x86-64 baseline (SSE2)";
+#endif
+#ifdef __FMA__
+  f += ", FMA";
+#endif
+#ifdef __SANITIZE_ADDRESS__
+  f += ", AddressSanitizer";
+#endif
+  return f;
+}
+
+Machine machine() {
+  Machine m;
+  m.host = host();
+  m.cpu_model = cpu_model();
+  m.compiler = compiler();
+  m.compiler_flags = compiler_flags();
+  m.hardware_threads = tbb::info::default_concurrency();
+  m.load_start = load_average();
+  return m;
+}
+
+// ---- The model, its phases and the reference kernel ----
+
+struct SetUp {
+  World world;
+  Model model;
+};
+
+SetUp set_up(const World& population, const Arm& arm, const ModelBuilder& builder, const rng::StreamSeed& seed) {
+  SetUp s{population, builder(arm.params)};
+  for (auto& m : s.model.modules) m->setup(s.world, arm.params, seed);
+  return s;
+}
+
+// One profiled pass (each block phase its own parallel pass, timed) over every arm. The Philox blocks are the
+// generator's own count per phase (Stepper::phase_blocks), exact on the one thread this pass runs on.
+PhaseProfile profile_phases(const World& population, const Scenario& s, const ModelBuilder& builder,
+                            const rng::StreamSeed& seed) {
+  PhaseProfile out;
+  std::uint64_t hw_blocks = 0, other_blocks = 0, household_months = 0;
+  for (const Arm& arm : s.arms) {
+    SetUp su = set_up(population, arm, builder, seed);
+    Stepper st(su.world, su.model.month, arm.params, seed);
+    st.set_profiling(true);
+    for (int month = 0; month < su.world.calendar.months; ++month) st.step(month);
+    household_months += su.world.household_count() * static_cast<std::uint64_t>(su.world.calendar.months);
+    if (out.names.empty()) {
+      for (const auto& ph : su.model.month) out.names.push_back(ph.name);
+      out.seconds.assign(out.names.size(), 0.0);
+    }
+    for (std::size_t i = 0; i < out.seconds.size() && i < st.phase_seconds().size(); ++i)
+      out.seconds[i] += st.phase_seconds()[i];
+    for (std::size_t i = 0; i < su.model.month.size(); ++i)
+      (su.model.month[i].name.starts_with("haku_winay.") ? hw_blocks : other_blocks) += st.phase_blocks()[i];
+  }
+  const double hm = static_cast<double>(std::max<std::uint64_t>(household_months, 1));
+  out.hw_blocks = static_cast<double>(hw_blocks) / hm;
+  out.tallied_blocks = static_cast<double>(other_blocks) / hm;
+  return out;
+}
+
+// Wall and CPU seconds of the month loop of every arm (set-up excluded).
+Timing time_model(const World& population, const Scenario& s, const ModelBuilder& builder,
+                  const rng::StreamSeed& seed) {
+  Timing total;
+  for (const Arm& arm : s.arms) {
+    SetUp su = set_up(population, arm, builder, seed);
+    Stepper st(su.world, su.model.month, arm.params, seed);
+    const Stopwatch sw;
+    for (int month = 0; month < su.world.calendar.months; ++month) st.step(month);
+    const Timing t = sw.elapsed();
+    total.wall += t.wall;
+    total.cpu += t.cpu;
+  }
+  return total;
+}
+
+Timing time_reference(World& world, int months, std::size_t arms, const rng::StreamSeed& seed,
+                      const ReferenceKernelShape& shape, std::uint64_t& sink) {
+  const Stopwatch sw;
+  for (std::size_t a = 0; a < arms; ++a) sink ^= run_reference_kernel(world, months, seed, shape);
+  return sw.elapsed();
+}
+
+ReferenceKernelShape kernel_shape(double blocks) {
+  ReferenceKernelShape k;
+  k.blocks_per_household_month = static_cast<int>(std::floor(blocks));
+  k.extra_share = blocks - std::floor(blocks);
+  return k;
+}
+
+// ---- The measurements ----
+
+// Memory first, before any world has been freed (so no allocation reuses freed pages): resident bytes of the
+// population and of a set-up world (kept in `world` for the reference kernel), and the run's own estimate for
+// ten million households.
+Memory measure_memory(const Scenario& scenario, const ModelBuilder& builder, const rng::StreamSeed& seed,
+                      World& population, SetUp& world, double& generate_seconds) {
+  Memory m;
+  const std::uint64_t rss0 = resident_bytes();
+  const auto tg = clock_type::now();
+  population = generate_population(scenario.base, 0);
+  generate_seconds = seconds_since(tg);
+  const std::uint64_t rss1 = resident_bytes();
+  world = set_up(population, scenario.arms.front(), builder, seed);
+  const std::uint64_t rss2 = resident_bytes();
+  const auto n = static_cast<double>(population.household_count());
+  m.bytes_per_household = world.world.households.bytes_per_row();
+  m.rss_population = static_cast<double>(rss1 - std::min(rss0, rss1)) / n;
+  m.rss_world = static_cast<double>(rss2 - std::min(rss1, rss2)) / n;
+  Scenario big = scenario;
+  big.base.set("population.households", std::int64_t{10'000'000});
+  big.base.set("population.districts", std::int64_t{20'000});
+  m.estimate_10m = estimate_memory(big, builder);
+  return m;
+}
+
+// The model and the reference kernels, interleaved repeat by repeat so their ratio is measured under the
+// same load.
+std::vector<ThreadFigures> measure_throughput(const Options& o, const Scenario& scenario, const ModelBuilder& builder,
+                                              const rng::StreamSeed& seed, const World& population, World& reference,
+                                              const ReferenceKernelShape& shape, const ReferenceKernelShape& contract,
+                                              std::uint64_t household_months, std::uint64_t& sink,
+                                              const std::function<void(const std::string&)>& note) {
+  std::vector<ThreadFigures> figures;
+  for (long long t : o.threads) {
+    ThreadFigures f;
+    f.threads = static_cast<int>(t);
+    figures.push_back(f);
+  }
+  const int months = population.calendar.months;
+  for (int r = 0; r < o.repeats; ++r) {
+    for (auto& f : figures) {
+      note("repeat " + std::to_string(r + 1) + "/" + std::to_string(o.repeats) + ", " + std::to_string(f.threads) +
+           " thread(s): model and reference kernel");
+      tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(f.threads));
+      const Timing m = time_model(population, scenario, builder, seed);
+      const Timing k = time_reference(reference, months, scenario.arms.size(), seed, shape, sink);
+      const Timing kc = time_reference(reference, months, scenario.arms.size(), seed, contract, sink);
+      f.contract_cpu.push_back(kc.cpu);
+      f.contract_ratio.push_back(m.cpu / kc.cpu);
+      f.model_s.push_back(m.wall);
+      f.reference_s.push_back(k.wall);
+      f.ratio.push_back(m.wall / k.wall);
+      f.model_cpu.push_back(m.cpu);
+      f.reference_cpu.push_back(k.cpu);
+      f.cpu_ratio.push_back(m.cpu / k.cpu);
+    }
+  }
+  const auto hm = static_cast<double>(household_months);
+  for (auto& f : figures) {
+    f.rate = hm / median(f.model_s);
+    f.reference_rate = hm / median(f.reference_s);
+    f.cpu_rate = hm / median(f.model_cpu);
+    f.reference_cpu_rate = hm / median(f.reference_cpu);
+  }
+  return figures;
+}
+
+// Output overhead: run_scenario with and without the HDF5 file (population generation, set-up, the recorder's
+// period means included in both), for each thread count, on the arms of configs/default.yaml (the default
+// panel: one population table per replicate, a yearly panel per arm) whatever --arms says.
+std::vector<OutputFigures> measure_output(const Options& o, const Scenario& scenario, const ModelBuilder& builder,
+                                          std::uintmax_t& file_bytes,
+                                          const std::function<void(const std::string&)>& note) {
+  std::vector<OutputFigures> outputs;
+  const std::string path =
+      (std::filesystem::path(o.tmpdir) / ("chacra_bench_" + std::to_string(getpid()) + ".h5")).string();
+  for (long long t : o.threads) {
+    OutputFigures f;
+    f.threads = static_cast<int>(t);
+    outputs.push_back(f);
+  }
+  for (int r = 0; r < o.repeats; ++r) {
+    for (auto& f : outputs) {
+      note("repeat " + std::to_string(r + 1) + "/" + std::to_string(o.repeats) + ", " + std::to_string(f.threads) +
+           " thread(s): run with and without the HDF5 panel");
+      RunOptions without;
+      without.threads = f.threads;
+      const Stopwatch sw0;
+      run_scenario(scenario, builder, without);
+      const Timing t0 = sw0.elapsed();
+      RunOptions with = without;
+      with.output_path = path;
+      with.force = true;
+      with.command_line = "chacra bench";
+      const Stopwatch sw1;
+      run_scenario(scenario, builder, with);
+      const Timing t1 = sw1.elapsed();
+      file_bytes = std::filesystem::file_size(path);
+      std::filesystem::remove(path);
+      f.without_wall.push_back(t0.wall);
+      f.with_wall.push_back(t1.wall);
+      f.without_cpu.push_back(t0.cpu);
+      f.with_cpu.push_back(t1.cpu);
+    }
+  }
+  return outputs;
+}
+
+// Linearity in households x months: the model alone, one thread, the 'both' arm.
+std::vector<ScalingFigure> measure_linearity(const Options& o, const ScenarioLoader& load, const ModelBuilder& builder,
+                                             const rng::StreamSeed& seed,
+                                             const std::function<void(const std::string&)>& note) {
+  std::vector<ScalingFigure> out;
+  for (long long sn : o.scaling) {
+    note("linearity: " + std::to_string(sn) + " households x " + std::to_string(o.scaling_years) + " year(s)");
+    const Scenario ss = scenario(load, sn, o.scaling_years, "both");
+    const World pop = generate_population(ss.base, 0);
+    tbb::global_control gc(tbb::global_control::max_allowed_parallelism, 1);
+    std::vector<double> times, cpu;
+    for (int r = 0; r < o.repeats; ++r) {
+      const Timing t = time_model(pop, ss, builder, seed);
+      times.push_back(t.wall);
+      cpu.push_back(t.cpu);
+    }
+    ScalingFigure f;
+    f.households = sn;
+    f.seconds = median(times);
+    f.cpu_seconds = median(cpu);
+    f.ns_per_household_month =
+        1e9 * f.cpu_seconds / (static_cast<double>(pop.household_count()) * static_cast<double>(pop.calendar.months));
+    out.push_back(f);
+  }
+  return out;
+}
+
+// ---- Figures derived for the report ----
+
+struct Derived {
+  const ThreadFigures* one = nullptr;   // the one-thread figures, if measured
+  const ThreadFigures* base = nullptr;  // those the per-core figures come from (one thread, else the first)
+  const OutputFigures* out_one = nullptr;
+  double per_core = 0.0, floor_ratio = 0.0, floor_ratio_contract = 0.0, output_overhead = 0.0, profile_total = 0.0;
+  double efficiency(const ThreadFigures& f) const { return one ? f.rate / (f.threads * one->rate) : std::nan(""); }
+  // CPU-time efficiency: the one-thread run's CPU time over the t-thread run's (the extra work parallel
+  // execution costs: scheduling, idle spinning, imbalance); on a dedicated machine it bounds the wall-clock
+  // efficiency from above, on a shared one it is what the code itself can be held to.
+  double cpu_efficiency(const ThreadFigures& f) const { return one ? f.cpu_rate / one->cpu_rate : std::nan(""); }
+};
+
+Derived derive(const Report& r) {
+  Derived d;
+  for (const auto& f : r.throughput)
+    if (f.threads == 1) d.one = &f;
+  d.base = d.one ? d.one : &r.throughput.front();
+  d.per_core = d.base->cpu_rate / d.base->threads;
+  d.floor_ratio = median(d.base->cpu_ratio);
+  d.floor_ratio_contract = median(d.base->contract_ratio);
+  for (const auto& o : r.output)
+    if (o.threads == d.base->threads) d.out_one = &o;
+  d.output_overhead = d.out_one ? median(d.out_one->with_cpu) / median(d.out_one->without_cpu) : std::nan("");
+  for (double x : r.profile.seconds) d.profile_total += x;
+  return d;
+}
+
+// A figure rounded to six significant digits, as the report states it (NaN stays NaN).
+double figure(double v) {
+  if (!std::isfinite(v)) return v;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return std::strtod(buf, nullptr);
+}
+
+nlohmann::ordered_json figures(const std::vector<double>& v) {
+  auto a = nlohmann::ordered_json::array();
+  for (double x : v) a.push_back(figure(x));
+  return a;
+}
+
+}  // namespace
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+Scenario scenario(const ScenarioLoader& load, long long households, long long years, const std::string& arms) {
+  const long long districts = std::max(1LL, households / 500);
+  Scenario s = load({"population.households=" + std::to_string(households),
+                     "population.districts=" + std::to_string(districts), "run.years=" + std::to_string(years),
+                     "run.replicates=1"});
+  if (arms == "both") {
+    const Arm* both = s.find_arm("both");
+    if (!both) throw std::invalid_argument("the default scenario has no arm 'both'");
+    const Arm keep = *both;
+    s.arms = {keep};
+  } else if (arms != "default") {
+    throw std::invalid_argument("--arms expects both or default, got '" + arms + "'");
+  }
+  return s;
+}
+
+Report run(const Options& options, const ScenarioLoader& load, const ModelBuilder& builder,
+           const std::function<void(const std::string&)>& note_fn) {
+  const auto note = [&](const std::string& s) {
+    if (note_fn) note_fn(s);
+  };
+  Options o = options;
+  const int hw_threads = tbb::info::default_concurrency();
+  if (o.threads.empty()) o.threads = hw_threads > 1 ? std::vector<long long>{1, hw_threads} : std::vector<long long>{1};
+  if (o.years <= 0) o.years = load({}).base.integer("run.years");
+  Report r;
+  r.machine = machine();
+  r.version = chacra_version();
+  r.commit = chacra_commit();
+  r.repeats = o.repeats;
+  r.scaling_years = o.scaling_years;
+  const Scenario s = scenario(load, o.households, o.years, o.arms);
+  const rng::StreamSeed seed{static_cast<std::uint64_t>(s.base.integer("run.seed")), 0};
+  for (const auto& arm : s.arms) r.arms.push_back(arm.name);
+  r.frequency = s.base.choice("output.frequency");
+
+  note("generating " + std::to_string(o.households) + " households");
+  World population;
+  SetUp reference{World{}, Model{}};
+  r.memory = measure_memory(s, builder, seed, population, reference, r.generate_seconds);
+  r.households = population.household_count();
+  r.districts = population.district_count();
+  r.months = population.calendar.months;
+  r.household_months = static_cast<std::uint64_t>(r.households) * static_cast<std::uint64_t>(r.months) * s.arms.size();
+
+  // Phase shares and the draws of the Haku Winay phases, one thread.
+  note("profiling phases (1 thread)");
+  {
+    tbb::global_control gc(tbb::global_control::max_allowed_parallelism, 1);
+    r.profile = profile_phases(population, s, builder, seed);
+  }
+  // The floor draws what the model computed (the generator's count). A second kernel draws the model's whole
+  // contract (five streams per household-month, each one Philox block, plus
+  // Haku Winay's), as if no unused block were skipped.
+  r.computed_blocks = r.profile.tallied_blocks + r.profile.hw_blocks;
+  r.contract_blocks = 5.0 + r.profile.hw_blocks;
+  std::uint64_t sink = 0;
+  r.throughput = measure_throughput(o, s, builder, seed, population, reference.world, kernel_shape(r.computed_blocks),
+                                    kernel_shape(r.contract_blocks), r.household_months, sink, note);
+  r.checksum = sink & 0xFFFF;
+
+  const Scenario output_scenario = scenario(load, o.households, o.years, "default");
+  r.output_arms = output_scenario.arms.size();
+  if (o.output) r.output = measure_output(o, output_scenario, builder, r.file_bytes, note);
+  r.linearity = measure_linearity(o, load, builder, seed, note);
+  r.machine.load_end = load_average();
+  return r;
+}
+
+std::string format_json(const Report& r) {
+  const Derived d = derive(r);
+  using json = nlohmann::ordered_json;
+  json o;
+  o["chacra_version"] = r.version;
+  o["commit"] = r.commit;
+  o["host"] = r.machine.host;
+  o["cpu_model"] = r.machine.cpu_model;
+  o["hardware_threads"] = r.machine.hardware_threads;
+  o["compiler"] = r.machine.compiler;
+  o["compiler_flags"] = r.machine.compiler_flags;
+  o["load_average"] = {{"start", r.machine.load_start}, {"end", r.machine.load_end}};
+  o["scenario"] = {{"source", "configs/default.yaml"}, {"arms", r.arms},           {"households", r.households},
+                   {"districts", r.districts},         {"months", r.months},       {"replicates", 1},
+                   {"household_months", r.household_months}, {"repeats", r.repeats}};
+  o["household_months_per_s_per_core"] = figure(d.per_core);
+  o["household_months_per_s_per_core_threads"] = d.base->threads;
+  o["floor_ratio"] = figure(d.floor_ratio);
+  o["floor_ratio_contract"] = figure(d.floor_ratio_contract);
+  json eff = json::object(), cpu_eff = json::object();
+  for (const auto& f : r.throughput) {
+    eff[std::to_string(f.threads)] = figure(d.efficiency(f));
+    cpu_eff[std::to_string(f.threads)] = figure(d.cpu_efficiency(f));
+  }
+  o["parallel_efficiency"] = eff;
+  o["parallel_efficiency_cpu"] = cpu_eff;
+  o["bytes_per_household"] = r.memory.bytes_per_household;
+  o["output_overhead"] = figure(d.output_overhead);
+  o["timing_basis"] =
+      "household_months_per_s_per_core, floor_ratio and output_overhead: median CPU time (user+system) of the "
+      "one-thread runs; parallel_efficiency: median wall time";
+  json throughput = json::array();
+  for (const auto& f : r.throughput)
+    throughput.push_back({{"threads", f.threads},
+                          {"household_months_per_s_wall", figure(f.rate)},
+                          {"household_months_per_s_cpu", figure(f.cpu_rate)},
+                          {"ns_per_household_month_cpu", figure(1e9 / f.cpu_rate)},
+                          {"parallel_efficiency", figure(d.efficiency(f))},
+                          {"cpu_efficiency", figure(d.cpu_efficiency(f))},
+                          {"reference_household_months_per_s_wall", figure(f.reference_rate)},
+                          {"reference_household_months_per_s_cpu", figure(f.reference_cpu_rate)},
+                          {"floor_ratio_wall", figure(median(f.ratio))},
+                          {"floor_ratio_cpu", figure(median(f.cpu_ratio))},
+                          {"floor_ratio_contract_cpu", figure(median(f.contract_ratio))},
+                          {"model_wall_s", figures(f.model_s)},
+                          {"model_cpu_s", figures(f.model_cpu)},
+                          {"reference_wall_s", figures(f.reference_s)},
+                          {"reference_cpu_s", figures(f.reference_cpu)}});
+  o["throughput"] = throughput;
+  o["reference_kernel"] = {{"philox_blocks_per_household_month", figure(r.computed_blocks)},
+                           {"tallied_by_phases", figure(r.profile.tallied_blocks)},
+                           {"haku_winay", figure(r.profile.hw_blocks)},
+                           {"contract_blocks_per_household_month", figure(r.contract_blocks)},
+                           {"bytes_read_and_written_per_household_month", r.memory.bytes_per_household},
+                           {"checksum", r.checksum}};
+  o["memory"] = {{"table_bytes_per_household", r.memory.bytes_per_household},
+                 {"rss_bytes_per_household_population", figure(r.memory.rss_population)},
+                 {"rss_bytes_per_household_set_up_world", figure(r.memory.rss_world)},
+                 {"estimate_10M_households_bytes", r.memory.estimate_10m.bytes},
+                 {"memory_limit_bytes", r.memory.estimate_10m.limit}};
+  const auto hm = static_cast<double>(r.household_months);
+  json phases = json::array();
+  for (std::size_t i = 0; i < r.profile.names.size(); ++i)
+    phases.push_back({{"name", r.profile.names[i]},
+                      {"seconds", figure(r.profile.seconds[i])},
+                      {"share", figure(d.profile_total > 0 ? r.profile.seconds[i] / d.profile_total : 0.0)},
+                      {"ns_per_household_month", figure(1e9 * r.profile.seconds[i] / hm)}});
+  o["phases"] = phases;
+  json runs = json::array();
+  for (const auto& x : r.output)
+    runs.push_back({{"threads", x.threads},
+                    {"overhead_cpu", figure(median(x.with_cpu) / median(x.without_cpu))},
+                    {"overhead_wall", figure(median(x.with_wall) / median(x.without_wall))},
+                    {"with_panel_wall_s", figures(x.with_wall)},
+                    {"without_panel_wall_s", figures(x.without_wall)},
+                    {"with_panel_cpu_s", figures(x.with_cpu)},
+                    {"without_panel_cpu_s", figures(x.without_cpu)}});
+  o["output"] = {{"frequency", r.frequency}, {"arms", r.output_arms}, {"file_bytes", r.file_bytes}, {"runs", runs}};
+  o["population_generation_seconds"] = figure(r.generate_seconds);
+  json linearity = json::array();
+  for (const auto& f : r.linearity)
+    linearity.push_back({{"households", f.households},
+                         {"months", r.scaling_years * 12},
+                         {"wall_s", figure(f.seconds)},
+                         {"cpu_s", figure(f.cpu_seconds)},
+                         {"ns_per_household_month_cpu", figure(f.ns_per_household_month)}});
+  o["linearity"] = linearity;
+  return o.dump(2) + "\n";
+}
+
+std::string format_table(const Report& r) {
+  const Derived d = derive(r);
+  std::ostringstream os;
+  char line[1024];
+  auto print = [&](const char* fmt, auto... args) {
+    std::snprintf(line, sizeof line, fmt, args...);
+    os << line;
+  };
+  const auto hm = static_cast<double>(r.household_months);
+  print("chacra bench %s (commit %s) on %s: %s, %d hardware threads, load average %s\n", r.version.c_str(),
+        r.commit.c_str(), r.machine.host.c_str(), r.machine.cpu_model.c_str(), r.machine.hardware_threads,
+        r.machine.load_start.c_str());
+  print("compiler: %s (%s)\n", r.machine.compiler.c_str(), r.machine.compiler_flags.c_str());
+  os << "scenario: configs/default.yaml, arm(s):";
+  for (const auto& arm : r.arms) os << " " << arm;
+  print("; %zu households, %zu districts, %d months, 1 replicate; medians of %d repeats\n\n", r.households,
+        r.districts, r.months, r.repeats);
+  os << "full model (month loop) and reference kernel, household-months per second:\n";
+  print("%8s %10s %10s %12s %11s %9s %13s %12s %11s\n", "threads", "M/s wall", "M/s CPU", "ns CPU/hh-m", "efficiency",
+        "CPU eff.", "ref M/s wall", "ref M/s CPU", "x ref (CPU)");
+  for (const auto& f : r.throughput)
+    print("%8d %10.3f %10.3f %12.1f %11.3f %9.3f %13.3f %12.3f %11.2f\n", f.threads, f.rate / 1e6, f.cpu_rate / 1e6,
+          1e9 / f.cpu_rate, d.efficiency(f), d.cpu_efficiency(f), f.reference_rate / 1e6, f.reference_cpu_rate / 1e6,
+          median(f.cpu_ratio));
+  print("\nreference kernel: %.3f Philox blocks per household-month, as the generator counted them (%.3f in "
+        "the other phases + %.3f in Haku Winay's), %zu bytes read and written per household-month\n",
+        r.computed_blocks, r.profile.tallied_blocks, r.profile.hw_blocks, r.memory.bytes_per_household);
+  print("                  against the draw contract (%.3f blocks: five streams per household-month + Haku "
+        "Winay) the model costs %.2fx\n",
+        r.contract_blocks, d.floor_ratio_contract);
+  print("memory: %zu bytes of household state per household (table); resident: %.0f bytes per household for "
+        "the population, %.0f for a set-up world\n",
+        r.memory.bytes_per_household, r.memory.rss_population, r.memory.rss_world);
+  print("        run estimate for 10 million households with the %s panel: %.2f GiB (limit %.2f GiB)\n",
+        r.frequency.c_str(), static_cast<double>(r.memory.estimate_10m.bytes) / (1u << 30),
+        static_cast<double>(r.memory.estimate_10m.limit) / (1u << 30));
+  if (!r.output.empty()) {
+    print("\noutput (run_scenario with / without the %s HDF5 panel, the %zu arms of configs/default.yaml, "
+          "file %.1f MiB):\n",
+          r.frequency.c_str(), r.output_arms, static_cast<double>(r.file_bytes) / (1 << 20));
+    print("%8s %12s %12s %12s %12s %12s %12s\n", "threads", "with wall", "without", "x wall", "with CPU", "without",
+          "x CPU");
+    for (const auto& x : r.output)
+      print("%8d %11.3fs %11.3fs %12.3f %11.3fs %11.3fs %12.3f\n", x.threads, median(x.with_wall),
+            median(x.without_wall), median(x.with_wall) / median(x.without_wall), median(x.with_cpu),
+            median(x.without_cpu), median(x.with_cpu) / median(x.without_cpu));
+  }
+  os << "\nphases (1 thread, each block phase timed as its own pass, wall):\n";
+  print("  %-28s %10s %8s %14s\n", "phase", "seconds", "share", "ns/hh-month");
+  for (std::size_t i = 0; i < r.profile.names.size(); ++i)
+    print("  %-28s %10.3f %7.1f%% %14.1f\n", r.profile.names[i].c_str(), r.profile.seconds[i],
+          d.profile_total > 0 ? 100.0 * r.profile.seconds[i] / d.profile_total : 0.0, 1e9 * r.profile.seconds[i] / hm);
+  print("  %-28s %10.3f %7.1f%% %14.1f\n", "total", d.profile_total, 100.0, 1e9 * d.profile_total / hm);
+  if (!r.linearity.empty()) {
+    print("\nlinearity (1 thread, 'both' arm, %lld months, CPU time):\n", r.scaling_years * 12);
+    print("  %12s %10s %10s %14s\n", "households", "wall s", "CPU s", "ns CPU/hh-m");
+    for (const auto& f : r.linearity)
+      print("  %12lld %10.3f %10.3f %14.1f\n", f.households, f.seconds, f.cpu_seconds, f.ns_per_household_month);
+  }
+  print("\nsummary: %.3f M household-months/s per core (%d thread, CPU time); %.2fx the reference kernel; ",
+        d.per_core / 1e6, d.base->threads, d.floor_ratio);
+  for (const auto& f : r.throughput)
+    if (f.threads > 1 && d.one) print("efficiency %.2f at %d threads (wall); ", d.efficiency(f), f.threads);
+  print("%zu bytes per household", r.memory.bytes_per_household);
+  if (d.out_one) print("; output overhead %.2fx (CPU, %d thread)", d.output_overhead, d.base->threads);
+  os << "\n";
+  return os.str();
+}
+
+}  // namespace chacra::study::bench
