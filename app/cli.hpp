@@ -1,15 +1,8 @@
-// The chacra command line: subcommand dispatch, option parsing and exit statuses.
+// The chacra command line: every command on one CLI11 command line (app/commands.hpp), and the one place where
+// an error becomes a message and an exit status (sim/errors.hpp).
 #pragma once
 
-#include <string>
-#include <vector>
-
 namespace chacra::cli {
-
-// Exit statuses shared by every subcommand.
-inline constexpr int kOk = 0;
-inline constexpr int kRuntimeError = 1;
-inline constexpr int kBadInput = 2;
 
 int main(int argc, char** argv);
 

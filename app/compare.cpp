@@ -1,67 +1,65 @@
-// `chacra compare`: prints the policy comparison of an output file as a table, CSV or JSON.
-#include "app/compare.hpp"
+// chacra compare: options, then the stored or recomputed comparison of study/comparison.hpp, printed.
+#include "app/commands.hpp"
 
-#include "app/cli.hpp"
-#include "app/options.hpp"
-#include "study/comparison.hpp"
 #include "sim/output/h5.hpp"
+#include "study/comparison.hpp"
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 namespace chacra::cli {
 
 namespace {
 
-const std::vector<OptionSpec> kCompareOptions = {
-    {"--reference", "-r", true, false, "arm to compare against (default: the scenario's run.reference_arm, else the first arm)"},
-    {"--format", "", true, false, "table (default: key outcomes), csv or json (every row: subgroups, quantiles, technologies)"},
-    {"--recompute", "", false, false, "compute from the panel even when the file holds a stored comparison"},
-    {"--help", "-h", false, false, "this help"},
+struct CompareCommand {
+  std::optional<std::string> file;
+  std::vector<std::string> reference, format;
+  bool recompute = false;
+
+  void operator()() const {
+    if (!file) throw UsageError("compare needs an output file: chacra compare OUT.h5 (see chacra compare --help)");
+    const std::string fmt = one_of("--format", value_or(format, "table"), {"table", "csv", "json"});
+    const std::string& path = *file;
+    const std::string ref = value_or(reference, "");
+    try {
+      h5::quiet_errors();
+      if (!std::filesystem::exists(path)) throw study::ComparisonError("no such file");
+      if (std::filesystem::is_directory(path)) throw study::ComparisonError("it is a directory");
+      h5::Handle f = h5::open_file_readonly(path);
+      study::ComparisonTable table;
+      bool stored = !recompute && study::has_comparison(f);
+      if (stored) {
+        table = study::read_comparison(f);
+        if (!ref.empty() && ref != table.reference) stored = false;
+      }
+      if (!stored) table = study::compare_file(f, ref);
+      std::cout << study::format_comparison(table, fmt);
+    } catch (const study::UnknownArmError& e) {
+      rethrow_as(std::string("--reference: ") + e.what());
+    } catch (const study::ComparisonError& e) {
+      rethrow_as("cannot compare " + path + ": " + e.what());
+    } catch (const h5::Error& e) {
+      rethrow_as("cannot compare " + path + ": " + e.what() + " (a truncated or damaged file, or not a chacra output)");
+    }
+  }
 };
 
 }  // namespace
 
-int cmd_compare(const std::vector<std::string>& args) {
-  const ParsedArgs a = parse_args("compare", args, kCompareOptions, 1);
-  if (a.has("--help")) {
-    std::cout << "usage: chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--recompute]\n\n"
-                 "Effects of every arm against the reference arm on common random numbers, with 95% intervals\n"
-                 "over replicates (definitions: docs/policy_arms.md).\n\n"
-              << format_options(kCompareOptions);
-    return kOk;
-  }
-  if (a.positional.empty()) throw UsageError("compare needs an output file: chacra compare OUT.h5 (see chacra compare --help)");
-  const std::string format = a.get("--format", "table");
-  if (format != "table" && format != "csv" && format != "json")
-    throw UsageError("--format expects table, csv or json, got '" + format + "'");
-  const std::string path = a.positional[0];
-  const std::string reference = a.get("--reference", "");
-  try {
-    h5::quiet_errors();
-    if (!std::filesystem::exists(path)) throw study::ComparisonError("no such file");
-    if (std::filesystem::is_directory(path)) throw study::ComparisonError("it is a directory");
-    h5::Handle file = h5::open_file_readonly(path);
-    study::ComparisonTable table;
-    bool stored = !a.has("--recompute") && study::has_comparison(file);
-    if (stored) {
-      table = study::read_comparison(file);
-      if (!reference.empty() && reference != table.reference) stored = false;
-    }
-    if (!stored) table = study::compare_file(file, reference);
-    std::cout << study::format_comparison(table, format);
-    return kOk;
-  } catch (const study::UnknownArmError& e) {
-    std::cerr << "chacra: --reference: " << e.what() << "\n";
-    return kBadInput;
-  } catch (const study::ComparisonError& e) {
-    std::cerr << "chacra: cannot compare " << path << ": " << e.what() << "\n";
-    return kRuntimeError;
-  } catch (const h5::Error& e) {
-    std::cerr << "chacra: cannot compare " << path << ": " << e.what()
-              << " (a truncated or damaged file, or not a chacra output)\n";
-    return kRuntimeError;
-  }
+void add_compare(CommandLine& commands) {
+  auto c = std::make_shared<CompareCommand>();
+  CLI::App& app = commands.add("compare", "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--recompute]",
+                               "Effects of every arm against the reference arm on common random numbers, with 95% "
+                               "intervals\nover replicates (definitions: docs/policy_arms.md).",
+                               [c] { (*c)(); });
+  commands.positional(app, "file", c->file);
+  commands.value(app, "-r,--reference", c->reference,
+                 "arm to compare against (default: the scenario's run.reference_arm, else the first arm)");
+  commands.value(app, "--format", c->format,
+                 "table (default: key outcomes), csv or json (every row: subgroups, quantiles, technologies)");
+  commands.flag(app, "--recompute", c->recompute, "compute from the panel even when the file holds a stored comparison");
 }
 
 }  // namespace chacra::cli

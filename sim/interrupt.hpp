@@ -2,13 +2,15 @@
 #pragma once
 
 #include <stdexcept>
+#include <string>
 
 namespace chacra {
 
 // Thrown by the runner when a stop was requested; carries the signal number (0 if none).
 class Interrupted : public std::runtime_error {
  public:
-  explicit Interrupted(int signal) : std::runtime_error("interrupted"), signal_(signal) {}
+  explicit Interrupted(int signal)
+      : std::runtime_error("interrupted by signal " + std::to_string(signal)), signal_(signal) {}
   int signal() const { return signal_; }
 
  private:

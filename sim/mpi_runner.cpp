@@ -5,6 +5,7 @@
 
 #include "sim/mpi_runner.hpp"
 
+#include "sim/errors.hpp"
 #include "sim/interrupt.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/output/reader.hpp"
@@ -335,15 +336,6 @@ std::vector<std::string> gather_strings(const std::string& mine, int ranks) {
   return out;
 }
 
-// Exit status for an error, as chacra's main maps exceptions.
-int exit_status(const std::exception& e) {
-  if (const auto* in = dynamic_cast<const Interrupted*>(&e)) return 128 + (in->signal() ? in->signal() : 2);
-  if (dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const ResourceError*>(&e) ||
-      dynamic_cast<const OutputExists*>(&e))
-    return 2;
-  return 1;
-}
-
 // CHACRA_FAIL_UNIT=arm:replicate[:crash] makes that unit throw (or the rank die by SIGKILL) after its first
 // month: the failure tests of tests/mpi. Honoured only in builds with tests (CHACRA_MPI_FAULT_INJECTION).
 struct FaultInjection {
@@ -417,6 +409,12 @@ Plan prepare(const Scenario& scenario, const RunOptions& options, const std::vec
 
 std::unique_ptr<Collective> world_collective() { return std::make_unique<MpiCollective>(MPI_COMM_WORLD); }
 
+void abort_job(int status) {
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::_Exit(status);  // MPI_Abort does not return; if it did, this rank still ends with the status
+}
+
 RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, const ModelBuilder& builder,
                            const RunOptions& options, bool quiet, Split split) {
   const auto t_start = clock::now();
@@ -454,8 +452,7 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
   broadcast_int(status, 0);
   if (status != 0) {
     if (session.root()) std::rethrow_exception(failure);
-    MPI_Finalize();
-    std::exit(status);  // rank 0 reports the error once
+    throw ReportedElsewhere(status);  // rank 0 reports the error once
   }
   broadcast_bytes(done, 0);
   std::vector<Unit> pending;
@@ -528,17 +525,12 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
         std::fprintf(stderr, "chacra[%s/%d %s]: %s done in %.1f s\n", who.c_str(), ranks, host.c_str(),
                      unit_name(u).c_str(), std::chrono::duration<double>(clock::now() - t_unit).count());
     } catch (const std::exception& e) {
-      const int code = exit_status(e);
-      const auto* in = dynamic_cast<const Interrupted*>(&e);
-      const std::string what = in ? "interrupted by signal " + std::to_string(in->signal()) : std::string(e.what());
-      std::fprintf(stderr,
-                   "chacra: MPI rank %d of %d (%s) failed in work unit %s: %s\n"
-                   "chacra: the job is aborted with exit status %d; finished units are kept in %s/;\n"
-                   "        run the same command with --resume to run only the unfinished ones\n",
-                   me, ranks, host.c_str(), unit_name(u).c_str(), what.c_str(), code, parts_dir(options.output_path).c_str());
-      std::fflush(stderr);
-      MPI_Abort(MPI_COMM_WORLD, code);
-      std::_Exit(code);
+      // The other ranks wait for this one's part: the caller ends the whole job (abort_job).
+      std::throw_with_nested(UnitFailed(
+          "MPI rank " + std::to_string(me) + " of " + std::to_string(ranks) + " (" + host + ") failed in work unit " +
+          unit_name(u) + ": " + e.what() + "\nchacra: the job is aborted with exit status " +
+          std::to_string(exit_status(e)) + "; finished units are kept in " + parts_dir(options.output_path) +
+          "/;\n        run the same command with --resume to run only the unfinished ones"));
     }
   }
   barrier_gently();  // every unit file is complete (renamed into place) past this point
@@ -627,8 +619,7 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
   broadcast_int(status, 0);
   if (status != 0) {
     if (session.root()) std::rethrow_exception(failure);
-    MPI_Finalize();
-    std::exit(status);
+    throw ReportedElsewhere(status);
   }
   if (!session.root()) return mine;
   result.seconds = std::chrono::duration<double>(clock::now() - t_start).count();

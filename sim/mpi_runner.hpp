@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,15 +76,26 @@ Layout layout(Split split, std::size_t units, int ranks);
 std::string parts_dir(const std::string& output_path);
 std::string unit_path(const std::string& output_path, const Unit& unit);
 
+// A work unit failed on this rank. The other ranks wait for this one's part, so the caller ends the whole job
+// at once with abort_job(exit_status(e)) after printing the message, which names the rank, the unit and the
+// error (nested) and says how to resume.
+class UnitFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Ends the job on every rank with `status` (MPI_Abort): for main, after a UnitFailed.
+[[noreturn]] void abort_job(int status);
+
 // Runs the scenario split across the ranks of MPI_COMM_WORLD. Collective: every rank calls it with the same
 // scenario, options and split. Rank 0 returns the full RunResult (units in canonical order, as
 // run_scenario); other ranks return a RunResult holding only their own units. options.threads is per rank
 // (0: the cores of the node divided among the ranks on it, or SLURM_CPUS_PER_TASK). options.resume keeps
 // the unit files completed by an earlier attempt (in any split mode, on any number of ranks) and runs only
-// the others. A unit that fails on any rank ends the whole job: the failing rank prints the unit (arm,
-// replicate) and the error, then calls MPI_Abort with exit status 1 (2 for bad input, 128+signal when
-// interrupted). A unit split by districts is written (renamed into place) only once every rank of its
-// group has finished it.
+// the others. A unit that fails on any rank throws UnitFailed there. A failure of rank 0's own work (checking
+// the output, joining the unit files) is rethrown on rank 0 and thrown as ReportedElsewhere (sim/errors.hpp)
+// with the same exit status on the others. A unit split by districts is written (renamed into place) only
+// once every rank of its group has finished it.
 // options.progress is ignored; progress lines (unless quiet) name rank(s) and unit.
 RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, const ModelBuilder& builder,
                            const RunOptions& options, bool quiet = false, Split split = Split::units);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sim/engine.hpp"
+#include "sim/errors.hpp"
 #include "sim/output/recorder.hpp"
 #include "sim/output/writer.hpp"
 #include "sim/scenario.hpp"
@@ -19,9 +20,9 @@ namespace chacra {
 struct RunResult;
 
 // The run would not fit in memory, or a size overflows; raised before anything large is allocated.
-class ResourceError : public std::runtime_error {
+class ResourceError : public BadInput {
  public:
-  using std::runtime_error::runtime_error;
+  using BadInput::BadInput;
 };
 
 struct MemoryEstimate {

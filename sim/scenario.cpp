@@ -881,11 +881,11 @@ std::string error_text(const std::string& file, const std::vector<ConfigIssue>& 
 }  // namespace
 
 ConfigError::ConfigError(std::vector<ConfigIssue> issues)
-    : std::runtime_error(error_text(issues.empty() ? std::string("<unknown>") : issues.front().file, issues)),
+    : BadInput(error_text(issues.empty() ? std::string("<unknown>") : issues.front().file, issues)),
       issues_(std::move(issues)) {}
 
 ConfigError::ConfigError(const std::string& file, std::vector<ConfigIssue> issues)
-    : std::runtime_error(error_text(file, issues)), issues_(std::move(issues)) {}
+    : BadInput(error_text(file, issues)), issues_(std::move(issues)) {}
 
 bool is_shared_across_arms(const std::string& param_name) {
   for (const char* p : {"population.", "run.", "output."})

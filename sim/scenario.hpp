@@ -2,6 +2,7 @@
 // plus a list of policy arms, with every problem reported at once with file, line, column and a hint.
 #pragma once
 
+#include "sim/errors.hpp"
 #include "sim/params.hpp"
 
 #include <stdexcept>
@@ -21,7 +22,7 @@ struct ConfigIssue {
 };
 
 // Thrown for input that could not be understood or is inconsistent; carries every issue found.
-class ConfigError : public std::runtime_error {
+class ConfigError : public BadInput {
  public:
   explicit ConfigError(std::vector<ConfigIssue> issues);  // names the file of the first issue
   ConfigError(const std::string& file, std::vector<ConfigIssue> issues);

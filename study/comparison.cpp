@@ -5,6 +5,7 @@
 // and a 95% interval. Everything runs in a fixed order, so the same file always gives the same bits.
 #include "study/comparison.hpp"
 
+#include "models/haku_winay.hpp"
 #include "models/hw_business.hpp"
 #include "models/juntos.hpp"
 #include "models/shared_state.hpp"
@@ -45,21 +46,22 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const std::vector<double> kQuantiles = {0.10, 0.25, 0.50, 0.75, 0.90};
 const char* const kQuantileNames[] = {"q10", "q25", "q50", "q75", "q90"};
 
-// Panel variables the comparison reads (models' column names).
-constexpr const char* kIncome = "income_monetary_pen";
-constexpr const char* kConsumption = "consumption_pen";
-constexpr const char* kTransfers = "income_transfers_pen";
-constexpr const char* kPoor = "poor";
-constexpr const char* kExtremePoor = "extreme_poor";
-constexpr const char* kGap = "poverty_gap";
-constexpr const char* kSize = "household_size";
-constexpr const char* kTech = "tech_state";
-constexpr const char* kBusiness = "business_status";
-constexpr const char* kCostJuntos = "cost_juntos_pen";
-constexpr const char* kCostHw = "cost_hw_pen";
-constexpr const char* kExitMonth = "juntos_exit_month";
-constexpr const char* kEnrolled = "juntos_enrolled";
-constexpr const char* kJuntosStatus = "juntos_status";
+// Panel variables the comparison reads: the names of the model's column declarations (string literals, so
+// data() is a C string).
+constexpr const char* kIncome = col::income_monetary_pen.name.data();
+constexpr const char* kConsumption = col::consumption_pen.name.data();
+constexpr const char* kTransfers = col::income_transfers_pen.name.data();
+constexpr const char* kPoor = col::poor.name.data();
+constexpr const char* kExtremePoor = col::extreme_poor.name.data();
+constexpr const char* kGap = col::poverty_gap.name.data();
+constexpr const char* kSize = col::household_size.name.data();
+constexpr const char* kTech = col::tech_state.name.data();
+constexpr const char* kBusiness = col::business_status.name.data();
+constexpr const char* kCostJuntos = col::cost_juntos_pen.name.data();
+constexpr const char* kCostHw = col::cost_hw_pen.name.data();
+constexpr const char* kExitMonth = col::juntos_exit_month.name.data();
+constexpr const char* kEnrolled = col::juntos_enrolled.name.data();
+constexpr const char* kJuntosStatus = col::juntos_status.name.data();
 
 // ---------------------------------------------------------------------------------------------------------
 // One panel dataset [P, H] or [P, H, W], read one period at a time as doubles.
@@ -246,7 +248,8 @@ ArmData load_arm(const output::Reader& in, const std::string& arm, int replicate
   if (!size) note(std::string("no panel variable ") + kSize + ": person weights use the household size at the start");
   if (!tech) note(std::string("no panel variable ") + kTech + ": technology adoption and persistence skipped");
   if (!business) note(std::string("no panel variable ") + kBusiness + ": business survival skipped");
-  if (!cost_j && !cost_h) note("no cost variables (cost_juntos_pen, cost_hw_pen): costs and effects per PEN skipped");
+  if (!cost_j && !cost_h)
+    note(std::string("no cost variables (") + kCostJuntos + ", " + kCostHw + "): costs and effects per PEN skipped");
   if (!exit) note(std::string("no panel variable ") + kExitMonth + ": sustained exit skipped");
   if (income && !transfers) note(std::string("no panel variable ") + kTransfers + ": earned income skipped");
 
@@ -857,7 +860,7 @@ bool same_double(double a, double b) { return (std::isnan(a) && std::isnan(b)) |
 }  // namespace
 
 UnknownArmError::UnknownArmError(const std::string& arm, std::vector<std::string> arms)
-    : std::invalid_argument([&] {
+    : BadInput([&] {
         std::string s = "no arm named '" + arm + "' in the file; its arms are:";
         for (const auto& a : arms) s += " " + a;
         return s;

@@ -8,6 +8,7 @@
 // section "Comparison".
 #pragma once
 
+#include "sim/errors.hpp"
 #include "sim/output/reader.hpp"
 #include "sim/params.hpp"
 
@@ -24,8 +25,8 @@ namespace chacra::study {
 // household panel (output.panel: false). The message says which and what to do.
 using ComparisonError = output::FileError;
 
-// The reference arm asked for is not in the file; arms() lists those that are.
-class UnknownArmError : public std::invalid_argument {
+// The reference arm asked for is not in the file (bad input); arms() lists those that are.
+class UnknownArmError : public BadInput {
  public:
   UnknownArmError(const std::string& arm, std::vector<std::string> arms);
   const std::vector<std::string>& arms() const { return arms_; }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "sim/collective.hpp"
+#include "sim/errors.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/table.hpp"
 #include "sim/world.hpp"
@@ -20,9 +21,9 @@
 namespace chacra {
 
 // The output path already exists and --force was not given.
-class OutputExists : public std::runtime_error {
+class OutputExists : public BadInput {
  public:
-  using std::runtime_error::runtime_error;
+  using BadInput::BadInput;
 };
 
 }  // namespace chacra

@@ -1,0 +1,163 @@
+// chacra run: options, the budget solve, the run (serial or under MPI), progress, the summary and the comparison.
+#include "app/commands.hpp"
+
+#include "sim/interrupt.hpp"
+#include "sim/runner.hpp"
+#include "study/budget.hpp"
+#include "study/comparison.hpp"
+#include "study/run_summary.hpp"
+#ifdef CHACRA_WITH_MPI
+#include "sim/mpi_runner.hpp"
+#endif
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+namespace chacra::cli {
+
+namespace {
+
+// Progress on stderr: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise.
+class Progress {
+ public:
+  explicit Progress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) == 1) {}
+  void operator()(std::uint64_t done, std::uint64_t total) {
+    if (quiet_ || total == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double since = std::chrono::duration<double>(now - last_).count();
+    const bool finished = done >= total;
+    if (!finished && since < (tty_ ? 0.2 : 5.0)) return;
+    last_ = now;
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
+    const double frac = static_cast<double>(done) / static_cast<double>(total);
+    char line[160];
+    if (tty_) {
+      const int width = 30, filled = static_cast<int>(frac * width);
+      std::string bar(static_cast<std::size_t>(filled), '#');
+      bar.resize(width, ' ');
+      std::snprintf(line, sizeof line, "\r[%s] %5.1f%%  %.3g M household-months/s  ETA %.0fs ", bar.c_str(),
+                    100 * frac, rate / 1e6, eta);
+      std::fputs(line, stderr);
+      if (finished) std::fputs("\n", stderr);
+    } else {
+      // The resident set is logged so that long runs show their memory stays flat (the soak tier checks it).
+      std::snprintf(line, sizeof line,
+                    "progress: %.1f%% (%llu of %llu household-months, %.3g M/s, ETA %.0fs, RSS %lld MiB)\n",
+                    100 * frac, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                    rate / 1e6, eta, static_cast<long long>(resident_bytes() >> 20));
+      std::fputs(line, stderr);
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  bool quiet_, tty_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
+};
+
+struct RunCommand {
+  std::optional<std::string> scenario;
+  std::vector<std::string> output, threads, replicates, seed, sets, mpi_split;
+  bool force = false, resume = false, quiet = false;
+  std::string command_line;
+  void operator()() const;
+};
+
+void RunCommand::operator()() const {
+  if (scenario && scenario->empty())
+    throw UsageError("the scenario path is empty (leave it out to run the built-in scenario)");
+  std::vector<std::string> all_sets = sets;
+  if (auto r = whole_number("--replicates", replicates, 1, 1'000'000)) all_sets.push_back("run.replicates=" + std::to_string(*r));
+  if (auto s = whole_number("--seed", seed, 0, 9'007'199'254'740'991LL)) all_sets.push_back("run.seed=" + std::to_string(*s));
+  const int n_threads = static_cast<int>(whole_number("--threads", threads, 1, 4096).value_or(0));
+  const std::string split = one_of("--mpi-split", value_or(mpi_split, "units"), {"units", "districts", "auto"});
+  const Scenario loaded = load_scenario_for(scenario.value_or(""), all_sets);
+  RunOptions opts;
+  opts.threads = n_threads;
+  opts.force = force;
+  opts.resume = resume;
+  opts.output_path = value_or(output, loaded.name + ".h5");
+  opts.command_line = command_line;
+  if (std::filesystem::exists(opts.output_path) && !opts.force && !opts.resume)
+    throw OutputExists("output " + opts.output_path +
+                       " already exists; use --force to overwrite it or -o to choose another name");
+  // Under mpirun/srun, MPI starts before the budget solve: with --mpi-split districts|auto its simulations run
+  // on replicate 0's population split by districts across all ranks (a population too large for one node),
+  // and only rank 0 prints.
+  const Collective* everyone = nullptr;
+  bool speaks = true;
+#ifdef CHACRA_WITH_MPI
+  std::optional<mpi::Session> session;
+  std::unique_ptr<Collective> world_collective;
+  if (mpi::launched()) {
+    session.emplace();
+    speaks = session->root();
+    if (split != "units" && session->size() > 1) everyone = (world_collective = mpi::world_collective()).get();
+  }
+#endif
+  try {
+    // Budget-neutral arms get their coverage lever solved before the run (and recorded in the provenance);
+    // after the output check, so nobody waits through the solve to be told the file exists.
+    const Scenario solved = study::solve_budget_neutrality(loaded, model_builder(), n_threads, nullptr,
+                                                           quiet || !speaks ? nullptr : &std::cerr, everyone);
+    Progress progress(quiet);
+    opts.progress = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
+    // The comparison is computed on the finished panel before the file is renamed into place, so the table
+    // printed here is the one `chacra compare` reads back.
+    study::RunComparison comparison;
+    opts.finalize = [&comparison](hid_t file, RunResult&) { study::finalize_run_comparison(file, comparison); };
+    install_stop_handlers();
+    RunResult r;
+#ifdef CHACRA_WITH_MPI
+    if (session) {  // started by mpirun/srun: units (or districts) split across ranks, one file (docs/cluster.md)
+      try {
+        r = mpi::run_scenario_mpi(*session, solved, model_builder(), opts, quiet, mpi::parse_split(split));
+      } catch (const mpi::UnitFailed& e) {
+        std::cerr << "chacra: " << e.what() << "\n";
+        mpi::abort_job(exit_status(e));  // the other ranks wait for this one: the whole job ends here
+      }
+      if (!speaks) return;
+    } else {
+      r = run_scenario(solved, model_builder(), opts);
+    }
+#else
+    r = run_scenario(solved, model_builder(), opts);
+#endif
+    if (!quiet) std::cout << study::format_run_summary(solved, r) << study::format_run_comparison(comparison);
+  } catch (const Interrupted& e) {
+    rethrow_as(std::string(e.what()) +
+               "; no complete output was written. Finished arm x replicate units are kept in OUT.partial;\n"
+               "        run the same command with --resume to continue from them");
+  }
+}
+
+}  // namespace
+
+void add_run(CommandLine& commands, const std::string& command_line) {
+  auto c = std::make_shared<RunCommand>();
+  c->command_line = command_line;
+  CLI::App& app = commands.add("run", "chacra run [SCENARIO.yaml] [OPTIONS]", "", [c] { (*c)(); });
+  commands.positional(app, "scenario", c->scenario);
+  commands.value(app, "-o,--output", c->output, "output HDF5 file (default: <scenario name>.h5)");
+  commands.value(app, "-t,--threads", c->threads, "worker threads (default: all cores); results do not depend on it");
+  commands.value(app, "-r,--replicates", c->replicates, "replicates (overrides run.replicates)");
+  commands.value(app, "-s,--seed", c->seed, "seed of the model's random streams (overrides run.seed)");
+  commands.value(app, "--set", c->sets, "override a parameter: key.path=value, or arms.NAME.key.path=value", true);
+  commands.flag(app, "-f,--force", c->force, "overwrite an existing output file");
+  commands.flag(app, "--resume", c->resume, "continue OUT.partial left by an interrupted run of the same scenario");
+  commands.value(app, "--mpi-split", c->mpi_split,
+                 "under mpirun/srun: units (default: whole arm x replicate units per rank), districts (every unit's "
+                 "population split by districts across all ranks) or auto (docs/cluster.md); results do not depend "
+                 "on it");
+  commands.flag(app, "-q,--quiet", c->quiet, "print nothing but errors");
+}
+
+}  // namespace chacra::cli
