@@ -1010,7 +1010,8 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
                     {"final_year", t.final_year},
                     {"horizon", t.horizon},
                     {"discount_rate", t.discount_rate}};
-  out.lists = {{"arms", t.arms}, {"notes", t.notes}};
+  out.arms = t.arms;
+  out.notes = t.notes;
   for (const auto& c : kTextColumns) {
     output::RecordColumn col{c.name, c.description, true, {}, {}, ColumnType::f64};
     for (const auto& r : t.rows) col.strings.push_back(r.*(c.field));
@@ -1034,7 +1035,7 @@ ComparisonTable read_comparison(hid_t file) {
   auto attr_text = [&](const char* name) {
     const auto v = in.attribute(name);
     const std::string* s = v ? std::get_if<std::string>(&*v) : nullptr;
-    if (!s) throw ComparisonError(std::string("/comparison has no attribute ") + name + " (damaged file?)");
+    if (!s) throw ComparisonError(std::string("the stored comparison has no attribute ") + name + " (damaged file?)");
     return *s;
   };
   t.reference = attr_text("reference_arm");
@@ -1043,10 +1044,12 @@ ComparisonTable read_comparison(hid_t file) {
   t.final_year = attr_text("final_year");
   t.horizon = attr_text("horizon");
   t.discount_rate = number(in.attribute("discount_rate")).value_or(kNaN);
-  for (const auto& [name, list] : in.lists) (name == "arms" ? t.arms : t.notes) = list;
+  t.arms = in.arms;
+  t.notes = in.notes;
   auto column = [&](const char* name, bool text) -> const output::RecordColumn& {
     const output::RecordColumn* c = in.column(name);
-    if (!c || c->text != text) throw ComparisonError(std::string("cannot read /comparison/") + name + " (damaged file?)");
+    if (!c || c->text != text)
+      throw ComparisonError(std::string("the stored comparison has no column ") + name + " (damaged file?)");
     return *c;
   };
   const std::size_t n = in.rows();

@@ -316,19 +316,18 @@ def poverty_shares(output, arms=None, replicates=None) -> tuple[pd.DataFrame, st
     columns = ["arm", "replicate", "period", "poor", "extreme_poor"]
     for arm in output._select_arms(arms):
         for r in output._select_replicates(replicates):
-            g = output._unit(arm, r)
-            if "panel" not in g or "poor" not in g["panel"]:
+            panel = {v: output.panel_dataset(arm, r, v) for v in ("poor", "extreme_poor", "household_size")}
+            if panel["poor"] is None:
                 return pd.DataFrame(columns=columns), ""
-            panel = g["panel"]
             start_size = None
-            if "household_size" not in panel:
+            if panel["household_size"] is None:
                 pop = output.households(["household_size"], replicates=r)
                 start_size = pop["household_size"].to_numpy(dtype=float)
             for p, period in enumerate(output.periods):
                 size = panel["household_size"][p].astype(float) if start_size is None else start_size
                 persons = size.sum()
-                values = [float((panel[v][p].astype(float) * size).sum() / persons) if v in panel else float("nan")
-                          for v in ("poor", "extreme_poor")]
+                values = [float((panel[v][p].astype(float) * size).sum() / persons) if panel[v] is not None
+                          else float("nan") for v in ("poor", "extreme_poor")]
                 rows.append((arm, r, period, *values))
     return pd.DataFrame(rows, columns=columns), "persons"
 
@@ -372,10 +371,9 @@ def adoption_shares(output, arms=None, replicates=None) -> pd.DataFrame:
     reps = output._select_replicates(replicates)
     for arm in arms:
         for r in reps:
-            g = output._unit(arm, r)
-            if "panel" not in g or "tech_state" not in g["panel"]:
+            ds = output.panel_dataset(arm, r, "tech_state")
+            if ds is None:
                 continue
-            ds = g["panel"]["tech_state"]
             labels = output._labels(ds, ds.shape[2])
             for p, period in enumerate(output.periods):
                 state = ds[p]  # [households, technologies]

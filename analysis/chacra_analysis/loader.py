@@ -75,6 +75,52 @@ class ChacraFileError(Exception):
     """The file is not a readable chacra output (foreign, truncated, or lacking what was asked for)."""
 
 
+class _Layout:
+    """The file's layout (docs/output.md): the one place in this toolkit that spells its paths and attribute
+    names, as sim/output/layout.hpp is in chacra itself. Everything else reads the file through it, and takes
+    names, units, descriptions and aggregations from the datasets' own attributes."""
+
+    ARM_NAMES = "arm_names"
+    PERIODS = "periods"
+    ARMS = "arms"
+    POPULATION = "population"
+    PROVENANCE = "provenance"
+    SCENARIO_YAML = "scenario_yaml"
+    COMPARISON = "comparison"
+    COMPARISON_LISTS = ("arms", "notes")  # per-file lists of /comparison, not columns of its table
+    TABLES = ("households", "centres", "districts")
+    # Attributes.
+    UNIT = "unit"
+    DESCRIPTION = "description"
+    LABELS = "labels"
+    AGGREGATION = "aggregation"
+    ROWS = "rows"
+    _REPLICATE = "replicate_"
+
+    @staticmethod
+    def arm(arm: str) -> str:
+        return f"arms/{arm}"
+
+    @staticmethod
+    def unit(arm: str, replicate: int) -> str:
+        return f"arms/{arm}/{_Layout._REPLICATE}{replicate}"
+
+    @staticmethod
+    def part(arm: str, replicate: int, kind: str) -> str:
+        """The panel ("panel") or the aggregates ("aggregates") of one arm x replicate unit."""
+        return f"{_Layout.unit(arm, replicate)}/{kind}"
+
+    @staticmethod
+    def population(replicate: int, table: str) -> str:
+        return f"population/{_Layout._REPLICATE}{replicate}/{table}"
+
+    @staticmethod
+    def replicates(group) -> list[int]:
+        """Replicate numbers of the replicate_R members of a group, sorted."""
+        prefix = _Layout._REPLICATE
+        return sorted(int(k[len(prefix):]) for k in group.keys() if k.startswith(prefix) and k[len(prefix):].isdigit())
+
+
 def _text(value) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
@@ -120,24 +166,20 @@ class ChacraOutput:
                 f"{self.path} is not a readable HDF5 file (truncated, damaged or another format): {e}"
             ) from None
         f = self._f
-        if "arm_names" not in f or "periods" not in f or "arms" not in f:
+        if _Layout.ARM_NAMES not in f or _Layout.PERIODS not in f or _Layout.ARMS not in f:
             self._f.close()
             raise ChacraFileError(
                 f"{self.path} is not a chacra output file (no /arm_names, /periods or /arms); it may be "
                 "truncated or written by another program"
             )
         try:
-            self.arms: list[str] = _strings(f["arm_names"])
-            self.periods: list[str] = _strings(f["periods"])
+            self.arms: list[str] = _strings(f[_Layout.ARM_NAMES])
+            self.periods: list[str] = _strings(f[_Layout.PERIODS])
             reps = set()
             for arm in self.arms:
-                if arm not in f["arms"]:
+                if _Layout.arm(arm) not in f:
                     raise ChacraFileError(f"{self.path}: arm '{arm}' is missing (an incomplete or truncated file)")
-                reps_arm = {
-                    int(k[len("replicate_"):])
-                    for k in f["arms"][arm].keys()
-                    if k.startswith("replicate_") and k[len("replicate_"):].isdigit()
-                }
+                reps_arm = set(_Layout.replicates(f[_Layout.arm(arm)]))
                 reps = reps_arm if not reps else reps & reps_arm
             self.replicates: list[int] = sorted(reps)
         except (OSError, KeyError, RuntimeError) as e:
@@ -204,10 +246,21 @@ class ChacraOutput:
         return sorted(out)
 
     def _unit(self, arm: str, replicate: int) -> h5py.Group:
-        name = f"arms/{arm}/replicate_{replicate}"
+        name = _Layout.unit(arm, replicate)
         if name not in self._f:
             raise ChacraFileError(f"{self.path}: {name} is missing (an incomplete or truncated file)")
         return self._f[name]
+
+    def _part(self, arm: str, replicate: int, kind: str) -> h5py.Group | None:
+        """The panel or the aggregates group of a unit, or None when the unit has none."""
+        self._unit(arm, replicate)  # raises when the unit is missing
+        name = _Layout.part(arm, replicate, kind)
+        return self._f[name] if name in self._f else None
+
+    def panel_dataset(self, arm: str, replicate: int, variable: str) -> h5py.Dataset | None:
+        """The panel dataset [periods, households(, width)] of a variable, or None when it is not recorded."""
+        g = self._part(arm, replicate, "panel")
+        return g[variable] if g is not None and variable in g else None
 
     # -- codebook ------------------------------------------------------------------------------------
     def variables(self, kind: str = "panel") -> pd.DataFrame:
@@ -218,14 +271,13 @@ class ChacraOutput:
             group = None
             for arm in self.arms:
                 for r in self.replicates:
-                    name = f"arms/{arm}/replicate_{r}/{kind}"
-                    if name in self._f:
-                        group = self._f[name]
+                    group = self._part(arm, r, kind)
+                    if group is not None:
                         break
                 if group is not None:
                     break
             lead = 2 if kind == "panel" else 1
-        elif kind in ("households", "centres", "districts"):
+        elif kind in _Layout.TABLES:
             group = self._population_group(kind, self._population_replicates()[0]) if self._population_replicates() else None
             lead = 1
         else:
@@ -245,9 +297,9 @@ class ChacraOutput:
                         "labels": labels,
                         "columns": [f"{name}.{l}" for l in labels] if labels else [name],
                         "dtype": str(ds.dtype),
-                        "unit": _text(ds.attrs.get("unit", "")),
-                        "description": _text(ds.attrs.get("description", "")),
-                        "aggregation": _text(ds.attrs.get("aggregation", "")),
+                        "unit": _text(ds.attrs.get(_Layout.UNIT, "")),
+                        "description": _text(ds.attrs.get(_Layout.DESCRIPTION, "")),
+                        "aggregation": _text(ds.attrs.get(_Layout.AGGREGATION, "")),
                     }
                 )
         return pd.DataFrame(
@@ -256,7 +308,7 @@ class ChacraOutput:
 
     @staticmethod
     def _labels(ds: h5py.Dataset, width: int) -> list[str]:
-        raw = ds.attrs.get("labels")
+        raw = ds.attrs.get(_Layout.LABELS)
         labels = _text(raw).split(",") if raw is not None else []
         return labels if len(labels) == width else [str(k) for k in range(width)]
 
@@ -293,13 +345,12 @@ class ChacraOutput:
         columns: list[str] | None = None
         for arm in arms:
             for r in reps:
-                unit = self._unit(arm, r)
-                if "panel" not in unit:
+                g = self._part(arm, r, "panel")
+                if g is None:
                     raise ChacraFileError(
                         f"{self.path}: no household panel for arm '{arm}' replicate {r} (the run used "
                         "output.panel: false); use aggregates() instead"
                     )
-                g = unit["panel"]
                 names = self._check_variables(g, variables, "panel")
                 if not names:
                     raise ChacraFileError(f"{self.path}: the panel of arm '{arm}' replicate {r} has no variables")
@@ -364,10 +415,9 @@ class ChacraOutput:
         parts, columns = [], None
         for arm in arms:
             for r in reps:
-                unit = self._unit(arm, r)
-                if "aggregates" not in unit:
+                g = self._part(arm, r, "aggregates")
+                if g is None:
                     raise ChacraFileError(f"{self.path}: arm '{arm}' replicate {r} has no aggregates")
-                g = unit["aggregates"]
                 names = self._check_variables(g, variables, "aggregate")
                 part = {
                     "arm": np.full(len(pidx), arm, dtype=object),
@@ -381,7 +431,8 @@ class ChacraOutput:
                         part[name] = block
                     else:
                         # Aggregates may lack the labels attribute: the panel's dataset has it.
-                        labelled = ds if "labels" in ds.attrs else unit.get(f"panel/{name}", ds)
+                        panel = self.panel_dataset(arm, r, name)
+                        labelled = ds if _Layout.LABELS in ds.attrs or panel is None else panel
                         for k, label in enumerate(self._labels(labelled, ds.shape[1])):
                             part[f"{name}.{label}"] = block[:, k]
                 if columns is None:
@@ -404,16 +455,24 @@ class ChacraOutput:
 
     # -- population tables ---------------------------------------------------------------------------
     def _population_replicates(self) -> list[int]:
-        if "population" not in self._f:
+        if _Layout.POPULATION not in self._f:
             return []
-        return sorted(
-            int(k[len("replicate_"):])
-            for k in self._f["population"].keys()
-            if k.startswith("replicate_") and k[len("replicate_"):].isdigit()
-        )
+        return _Layout.replicates(self._f[_Layout.POPULATION])
+
+    def population_rows(self, table: str = "households") -> int | None:
+        """Rows of a population table (households, centres, districts) in the first replicate, or None."""
+        for r in self._population_replicates():
+            name = _Layout.population(r, table)
+            if name in self._f:
+                g = self._f[name]
+                if _Layout.ROWS in g.attrs:
+                    return int(g.attrs[_Layout.ROWS])
+                for k in g:
+                    return int(g[k].shape[0])
+        return None
 
     def _population_group(self, table: str, replicate: int) -> h5py.Group:
-        name = f"population/replicate_{replicate}/{table}"
+        name = _Layout.population(replicate, table)
         if name not in self._f:
             raise ChacraFileError(f"{self.path}: {name} is missing")
         return self._f[name]
@@ -437,7 +496,7 @@ class ChacraOutput:
         for r in reps:
             g = self._population_group(table, r)
             names = self._check_variables(g, columns, table)
-            n = g[names[0]].shape[0] if names else int(g.attrs.get("rows", 0))
+            n = g[names[0]].shape[0] if names else int(g.attrs.get(_Layout.ROWS, 0))
             part = {"replicate": np.full(n, r, dtype=np.int64), ids[table]: np.arange(n, dtype=np.int64)}
             for name in names:
                 ds = g[name]
@@ -463,7 +522,7 @@ class ChacraOutput:
 
     # -- comparison and provenance -------------------------------------------------------------------
     def has_comparison(self) -> bool:
-        return "comparison" in self._f and "arm" in self._f["comparison"]
+        return _Layout.COMPARISON in self._f and "arm" in self._f[_Layout.COMPARISON]
 
     def comparison(self) -> pd.DataFrame | None:
         """The stored ``/comparison`` table (None when the file has none): the columns of
@@ -472,7 +531,7 @@ class ChacraOutput:
         in ``frame.attrs``."""
         if not self.has_comparison():
             return None
-        g = self._f["comparison"]
+        g = self._f[_Layout.COMPARISON]
         n = g["arm"].shape[0]
         data = {}
         names = [c for c in COMPARISON_COLUMNS if c in g] + sorted(
@@ -488,24 +547,25 @@ class ChacraOutput:
                 data[name] = ds[()]
         df = pd.DataFrame(data)
         df.attrs.update({k: _plain(v) for k, v in g.attrs.items()})
-        if "notes" in g:
-            df.attrs["notes"] = _strings(g["notes"])
-        if "arms" in g:
-            df.attrs["arms"] = _strings(g["arms"])
-        df.attrs["source"] = f"{self.path}:/comparison"
+        for name in _Layout.COMPARISON_LISTS:
+            if name in g:
+                df.attrs[name] = _strings(g[name])
+        df.attrs["source"] = f"{self.path}:/{_Layout.COMPARISON}"
         return df
 
     def provenance(self) -> dict:
         """The /provenance attributes as plain values, with ``scenario_yaml`` (the resolved scenario),
         ``arm_descriptions`` and the file's ``arms``, ``periods`` and ``replicate_numbers``."""
         out: dict = {}
-        if "provenance" in self._f:
-            g = self._f["provenance"]
+        if _Layout.PROVENANCE in self._f:
+            g = self._f[_Layout.PROVENANCE]
             out.update({k: _plain(v) for k, v in g.attrs.items()})
-            if "scenario_yaml" in g:
-                yaml = g["scenario_yaml"][()]
+            if _Layout.SCENARIO_YAML in g:
+                yaml = g[_Layout.SCENARIO_YAML][()]
                 out["scenario_yaml"] = _text(yaml[0] if getattr(yaml, "ndim", 0) else yaml)
-        out["arm_descriptions"] = {a: _text(self._f["arms"][a].attrs.get("description", "")) for a in self.arms}
+        out["arm_descriptions"] = {
+            a: _text(self._f[_Layout.arm(a)].attrs.get(_Layout.DESCRIPTION, "")) for a in self.arms
+        }
         out["arms"] = list(self.arms)
         out["periods"] = list(self.periods)
         out["replicate_numbers"] = list(self.replicates)

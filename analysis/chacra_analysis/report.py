@@ -65,15 +65,7 @@ def _clean(x):
 
 
 def _households(out: ChacraOutput) -> int | None:
-    for r in out.replicates:
-        name = f"population/replicate_{r}/households"
-        if name in out.h5:
-            g = out.h5[name]
-            if "rows" in g.attrs:
-                return int(g.attrs["rows"])
-            for k in g:
-                return int(g[k].shape[0])
-    return None
+    return out.population_rows("households")
 
 
 def caption_for(prov: dict, households: int | None = None) -> str:

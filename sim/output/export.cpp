@@ -556,11 +556,9 @@ class Exporter {
     if (has_comparison(in_.id())) {
       const Records records = read_comparison(in_.id());
       for (const auto& [name, value] : records.attributes) row("comparison." + name, attr_text(value, missing_));
-      if (const auto* list = records.list("notes")) {
-        std::string joined;
-        for (const auto& s : *list) joined += (joined.empty() ? "" : "; ") + s;
-        if (!joined.empty()) row("comparison.notes", joined);
-      }
+      std::string joined;
+      for (const auto& s : records.notes) joined += (joined.empty() ? "" : "; ") + s;
+      if (!joined.empty()) row("comparison.notes", joined);
     }
     for (const auto& n : notes) row("export.note", n);
     csv.close();

@@ -10,11 +10,9 @@
 namespace chacra::output {
 
 namespace {
-// Datasets of the group that are lists of the file (every arm, the notes), not columns of the table.
-constexpr const char* kLists[] = {"arms", "notes"};
-bool is_list(const std::string& name) {
-  return std::find(std::begin(kLists), std::end(kLists), name) != std::end(kLists);
-}
+// Datasets of the group that are lists of the file, not columns of the table.
+constexpr const char* kArms = "arms";
+constexpr const char* kNotes = "notes";
 }  // namespace
 
 const RecordColumn* Records::column(const std::string& name) const {
@@ -29,19 +27,14 @@ std::optional<h5::AttrValue> Records::attribute(const std::string& name) const {
   return std::nullopt;
 }
 
-const std::vector<std::string>* Records::list(const std::string& name) const {
-  for (const auto& [n, v] : lists)
-    if (n == name) return &v;
-  return nullptr;
-}
-
 void write_comparison(hid_t file, const Records& t) {
   if (h5::exists(file, layout::kComparison) && H5Ldelete(file, layout::kComparison, H5P_DEFAULT) < 0)
     throw h5::Error("HDF5: cannot replace /comparison");
   h5::Handle g = h5::create_group(file, layout::kComparison);
   h5::write_attr(g, layout::kDescription, t.description);
   for (const auto& [name, value] : t.attributes) std::visit([&](const auto& v) { h5::write_attr(g, name, v); }, value);
-  for (const auto& [name, values] : t.lists) h5::write_strings(g, name, values);
+  h5::write_strings(g, kArms, t.arms);
+  h5::write_strings(g, kNotes, t.notes);
   for (const auto& c : t.columns) {
     if (c.text) {
       h5::write_strings(g, c.name, c.strings);
@@ -77,8 +70,8 @@ Records read_comparison(hid_t file) {
     for (const auto& name : h5::list(g)) {
       if (h5::object_type(g, name) != H5I_DATASET) continue;
       const Dataset d(g, name);
-      if (is_list(name)) {
-        t.lists.emplace_back(name, d.read_strings());
+      if (name == kArms || name == kNotes) {
+        (name == kArms ? t.arms : t.notes) = d.read_strings();
         continue;
       }
       if (d.dims().size() != 1 || (!d.text() && !d.numeric())) continue;

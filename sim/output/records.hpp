@@ -25,12 +25,12 @@ struct RecordColumn {
 struct Records {
   std::string description;                                          // the group's description
   std::vector<std::pair<std::string, h5::AttrValue>> attributes;    // the group's other attributes, in order
-  std::vector<std::pair<std::string, std::vector<std::string>>> lists;  // per-file lists (arms, notes)
+  std::vector<std::string> arms;   // every arm of the file, in scenario order
+  std::vector<std::string> notes;  // what could not be measured and why
   std::vector<RecordColumn> columns;                                // parallel columns of equal length
 
   const RecordColumn* column(const std::string& name) const;
   std::optional<h5::AttrValue> attribute(const std::string& name) const;
-  const std::vector<std::string>* list(const std::string& name) const;
   std::size_t rows() const { return columns.empty() ? 0 : columns.front().size(); }
 };
 
