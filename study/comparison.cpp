@@ -77,6 +77,8 @@ class PeriodReader {
     width = dims.size() == 3 ? dims[2] : 1;
     flow = d_.variable().flow();
   }
+  // The variable's unit, as the file states it.
+  const std::string& unit() const { return d_.variable().unit; }
   // out[i * width + k] for household i and sub-column k.
   void read(std::size_t period, std::vector<double>& out) const { d_.read({period, 0}, {1, households}, out); }
   std::size_t periods = 0, households = 0, width = 1;
@@ -256,7 +258,11 @@ ArmData load_arm(const output::Reader& in, const std::string& arm, int replicate
   const double annualise = 12.0 / (static_cast<double>(P) * L.months_per_period);
   const double inv_p = 1.0 / static_cast<double>(P);
   const std::size_t first_final = P - L.final_periods;
-  const std::string per_year = "PEN per household per year";
+  // Units of the outcomes that are levels of a panel variable come from the variable's own unit in the file:
+  // a flow averaged per household and year ("PEN per household per year"), a state per household.
+  auto level_unit = [](const PeriodReader& r) {
+    return r.unit() + (r.flow ? " per household per year" : " per household");
+  };
 
   // Outcome slots, in the order rows will appear.
   enum Slot { kInc, kEarned, kCons, kPovP, kPovH, kExtP, kExtH, kGapP, kTechCount_, kPersAll, kBiz, kSlotCount };
@@ -265,14 +271,14 @@ ArmData load_arm(const output::Reader& in, const std::string& arm, int replicate
     slot[s] = static_cast<int>(d.outcomes.size());
     d.outcomes.push_back(std::move(o));
   };
-  if (income) add(kInc, make_outcome(kIncome, per_year, n, false, false));
-  if (income && transfers) add(kEarned, make_outcome("earned_income_pen", per_year, n, false, false));
-  if (consumption) add(kCons, make_outcome(kConsumption, per_year, n, false, false));
+  if (income) add(kInc, make_outcome(kIncome, level_unit(*income), n, false, false));
+  if (income && transfers) add(kEarned, make_outcome("earned_income_pen", level_unit(*income), n, false, false));
+  if (consumption) add(kCons, make_outcome(kConsumption, level_unit(*consumption), n, false, false));
   if (poor) add(kPovP, make_outcome("poverty_headcount", "share of persons", n, true, true));
   if (poor) add(kPovH, make_outcome("poverty_headcount_households", "share of households", n, false, false));
   if (extreme) add(kExtP, make_outcome("extreme_poverty_headcount", "share of persons", n, true, true));
   if (extreme) add(kExtH, make_outcome("extreme_poverty_headcount_households", "share of households", n, false, false));
-  if (gap) add(kGapP, make_outcome("poverty_gap", "share of the line (FGT1, persons)", n, true, true));
+  if (gap) add(kGapP, make_outcome("poverty_gap", gap->unit() + " (FGT1, persons)", n, true, true));
   const std::size_t W = tech ? tech->width : 0;
   std::size_t tech_first = 0;
   if (tech) {
