@@ -1,6 +1,10 @@
 // Statistics library: see stats.hpp for the conventions of each function.
 #include "study/stats.hpp"
 
+#include <boost/math/distributions/complement.hpp>
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -106,134 +110,19 @@ double weighted_sorted_quantile(const WeightedSorted& s, double q) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Special functions (own log-gamma: std::lgamma writes the global signgam, which is a data race under threads).
+// Student t (Boost.Math). Errors become std::invalid_argument like every other function here; the upper tail
+// is taken as the complement, so that small tail probabilities keep their precision.
 
-// log Gamma(x) for x > 0: Lanczos approximation (g = 7, 9 terms), ~1e-15 relative; reflection below 0.5.
-double log_gamma(double x) {
-  static constexpr double kPi = 3.14159265358979323846;
-  if (x < 0.5) return std::log(kPi / std::sin(kPi * x)) - log_gamma(1.0 - x);
-  static constexpr double c[9] = {0.99999999999980993,  676.5203681218851,     -1259.1392167224028,
-                                  771.32342877765313,   -176.61502916214059,   12.507343278686905,
-                                  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7};
-  x -= 1.0;
-  double a = c[0];
-  const double t = x + 7.5;
-  for (int i = 1; i < 9; ++i) a += c[i] / (x + i);
-  return 0.5 * std::log(2.0 * kPi) + (x + 0.5) * std::log(t) - t + std::log(a);
-}
+using TDistribution =
+    boost::math::students_t_distribution<double, boost::math::policies::policy<
+                                                      boost::math::policies::domain_error<boost::math::policies::throw_on_error>,
+                                                      boost::math::policies::overflow_error<boost::math::policies::errno_on_error>>>;
 
-// log B(a, 1/2) = log Gamma(1/2) - [log Gamma(a + 1/2) - log Gamma(a)], with the asymptotic expansion
-// log Gamma(a+1/2) - log Gamma(a) = log(a)/2 - 1/(8a) + 1/(192 a^3) + O(a^-5) for large a (avoids cancellation).
-double log_beta_half(double a) {
-  static constexpr double kLogSqrtPi = 0.57236494292470008707;
-  if (a >= 1e3) return kLogSqrtPi - (0.5 * std::log(a) - 1.0 / (8.0 * a) + 1.0 / (192.0 * a * a * a));
-  return log_gamma(a) + kLogSqrtPi - log_gamma(a + 0.5);
-}
-
-// Continued fraction for the incomplete beta function (modified Lentz; Numerical Recipes betacf).
-double beta_cf(double a, double b, double x) {
-  constexpr double tiny = 1e-300, eps = 1e-16;
-  const int max_iter = 100000 + static_cast<int>(std::min(10.0 * std::sqrt(std::max(a, b)), 1e7));
-  const double qab = a + b, qap = a + 1.0, qam = a - 1.0;
-  double c = 1.0, d = 1.0 - qab * x / qap;
-  if (std::fabs(d) < tiny) d = tiny;
-  d = 1.0 / d;
-  double h = d;
-  for (int m = 1; m <= max_iter; ++m) {
-    const double md = m, m2 = 2.0 * m;
-    double aa = md * (b - md) * x / ((qam + m2) * (a + m2));
-    d = 1.0 + aa * d;
-    if (std::fabs(d) < tiny) d = tiny;
-    c = 1.0 + aa / c;
-    if (std::fabs(c) < tiny) c = tiny;
-    d = 1.0 / d;
-    h *= d * c;
-    aa = -(a + md) * (qab + md) * x / ((a + m2) * (qap + m2));
-    d = 1.0 + aa * d;
-    if (std::fabs(d) < tiny) d = tiny;
-    c = 1.0 + aa / c;
-    if (std::fabs(c) < tiny) c = tiny;
-    d = 1.0 / d;
-    const double del = d * c;
-    h *= del;
-    if (std::fabs(del - 1.0) < eps) break;
-  }
-  return h;
-}
-
-// Cornish-Fisher expansion of the Student t quantile around the normal quantile z (Abramowitz-Stegun 26.7.5).
-// For dof >= 1e5 the omitted O(dof^-5) term is below 1e-20.
-double cornish_fisher(double z, double dof) {
-  const double z2 = z * z, z3 = z2 * z, z5 = z3 * z2, z7 = z5 * z2, z9 = z7 * z2;
-  const double g1 = (z3 + z) / 4.0;
-  const double g2 = (5.0 * z5 + 16.0 * z3 + 3.0 * z) / 96.0;
-  const double g3 = (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / 384.0;
-  const double g4 = (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / 92160.0;
-  return z + (g1 + (g2 + (g3 + g4 / dof) / dof) / dof) / dof;
-}
-
-constexpr double kLargeDof = 1e5;  // above this, t quantiles and tails go through the Cornish-Fisher expansion
-
-// Two-sided Student t tail P(|T| > t) for t >= 0: I_x(dof/2, 1/2) with x = dof/(dof+t^2), 1-x = t^2/(dof+t^2).
-double t_two_sided_tail(double t, double dof) {
-  if (t <= 0.0) return 1.0;
-  if (std::isinf(dof)) return std::erfc(t / std::sqrt(2.0));
-  if (std::isinf(t)) return 0.0;
-  if (dof >= kLargeDof) {
-    // The continued fraction is ill-conditioned for huge dof (x within ~1/dof of 1): invert the expansion
-    // t = cornish_fisher(z) for z by bisection (it is increasing in z) and use the normal tail of z.
-    double lo = 0.0, hi = t + 1.0;
-    for (int it = 0; it < 200; ++it) {
-      const double mid = 0.5 * (lo + hi);
-      if (mid == lo || mid == hi) break;
-      if (cornish_fisher(mid, dof) < t) lo = mid;
-      else hi = mid;
-    }
-    return std::erfc(0.5 * (lo + hi) / std::sqrt(2.0));
-  }
-  const double a = 0.5 * dof, b = 0.5;
-  const double denom = dof + t * t;
-  const double x = dof / denom, y = t * t / denom;  // x + y = 1, each computed without cancellation
-  if (x <= 0.0) return 0.0;
-  // log x = -log1p(t^2/dof) keeps a * log x accurate when dof is large.
-  const double log_front = -a * std::log1p(t * t / dof) + b * std::log(y) - log_beta_half(a);
-  if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(log_front) * beta_cf(a, b, x) / a;
-  return 1.0 - std::exp(log_front) * beta_cf(b, a, y) / b;
-}
-
-// Upper-tail normal quantile z with P(Z > z) = alpha, alpha in (0, 1/2]: bisection on erfc.
-double normal_upper_quantile(double alpha) {
-  double lo = 0.0, hi = 40.0;
-  for (int it = 0; it < 200; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    if (mid == lo || mid == hi) break;
-    if (0.5 * std::erfc(mid / std::sqrt(2.0)) > alpha) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
-// Upper-tail t quantile t with P(T > t) = alpha, alpha in (0, 1/2].
+// Upper-tail t quantile t with P(T > t) = alpha, alpha in (0, 1/2]; the normal quantile for infinite dof.
 double t_upper_quantile(double alpha, double dof) {
   if (alpha >= 0.5) return 0.0;
-  if (dof >= kLargeDof) {
-    const double z = normal_upper_quantile(alpha);
-    return std::isinf(dof) ? z : cornish_fisher(z, dof);
-  }
-  const double target = 2.0 * alpha;  // two-sided tail
-  double lo = 0.0, hi = 2.0;
-  while (t_two_sided_tail(hi, dof) > target) {
-    lo = hi;
-    hi *= 2.0;
-    if (std::isinf(hi)) return hi;
-  }
-  for (int it = 0; it < 200; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    if (mid == lo || mid == hi || hi - lo <= 1e-15 * hi) break;
-    if (t_two_sided_tail(mid, dof) > target) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
+  if (std::isinf(dof)) return boost::math::quantile(boost::math::complement(boost::math::normal_distribution<double>(), alpha));
+  return boost::math::quantile(boost::math::complement(TDistribution(dof), alpha));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -660,8 +549,11 @@ double weighted_gini(const std::vector<double>& values, const std::vector<double
 double student_t_cdf(double t, double dof) {
   if (!(dof > 0.0)) fail("student_t_cdf", "degrees of freedom must be positive");
   if (std::isnan(t)) fail("student_t_cdf", "t is NaN");
-  const double half_tail = 0.5 * t_two_sided_tail(std::fabs(t), dof);
-  return t >= 0.0 ? 1.0 - half_tail : half_tail;
+  if (std::isinf(t)) return t > 0 ? 1.0 : 0.0;
+  if (std::isinf(dof)) return boost::math::cdf(boost::math::normal_distribution<double>(), t);
+  // The smaller tail from the complement, as the larger one would lose its precision in 1 - cdf.
+  const TDistribution d(dof);
+  return t >= 0.0 ? 1.0 - boost::math::cdf(boost::math::complement(d, t)) : boost::math::cdf(boost::math::complement(d, -t));
 }
 
 double student_t_quantile(double p, double dof) {

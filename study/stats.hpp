@@ -1,6 +1,6 @@
 // Statistics for policy comparisons and the virtual evaluation: quantiles, inequality, OLS/WLS with classical,
 // HC1 and cluster-robust (CR1) standard errors, local-linear regression discontinuity, quantile treatment
-// effects, Student t quantiles and replicate intervals. Standard library only; every function is pure and
+// effects, Student t quantiles (Boost.Math) and replicate intervals. Every function is pure and
 // thread-safe. Invalid input (empty samples, mismatched lengths, NaN, negative weights, singular designs)
 // throws std::invalid_argument with a message naming the function and the problem.
 #pragma once
@@ -56,13 +56,11 @@ double weighted_gini(const std::vector<double>& values, const std::vector<double
 // ---------------------------------------------------------------------------------------------------------
 // Student t distribution
 
-// P(T <= t) for Student t with dof > 0 degrees of freedom (dof may be fractional or +infinity = normal), via
-// the regularized incomplete beta function P(|T| > t) = I_{dof/(dof+t^2)}(dof/2, 1/2) (continued fraction) for
-// dof < 1e5, and above by inverting the Cornish-Fisher expansion of student_t_quantile and taking the normal tail.
+// P(T <= t) for Student t with dof > 0 degrees of freedom (dof may be fractional or +infinity = normal), from
+// Boost.Math's students_t_distribution (the smaller tail computed directly).
 double student_t_cdf(double t, double dof);
-// The p-quantile of Student t with dof > 0 (p in (0,1), dof may be +infinity): bisection on the incomplete-beta
-// tail for dof < 1e5, Cornish-Fisher expansion around the normal quantile (Abramowitz-Stegun 26.7.5) above.
-// Relative accuracy about 1e-12.
+// The p-quantile of Student t with dof > 0 (p in (0,1), dof may be +infinity), from Boost.Math (the upper tail
+// as a complement); within an ulp or two of the exact value.
 double student_t_quantile(double p, double dof);
 // Two-sided 95% critical value: the 97.5% quantile of Student t with dof degrees of freedom (1.959964 for
 // dof = infinity, 2.073873 for 22, 12.706205 for 1). For cluster-robust inference pass OlsResult::dof (G-1).
