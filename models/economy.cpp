@@ -81,6 +81,8 @@ void CreditTerms::describe(V& v) {
             "Households may borrow to pay up-front costs (false: only cash above the reserve)", "Scenario choice");
 }
 
+CreditTerms CreditTerms::from(const ParamSet& params) { return read_params<CreditTerms>(params); }
+
 float CreditTerms::limit(float permanent_pen) const {
   return static_cast<float>(std::min(max_pen, limit_months * std::max(0.0, static_cast<double>(permanent_pen))));
 }

@@ -76,6 +76,7 @@ struct CreditTerms {
   bool credit_for_investment = true;
 
   template <class V> void describe(V& v);
+  static CreditTerms from(const ParamSet& params);
   // The most a household with permanent monthly income `permanent_pen` may owe.
   float limit(float permanent_pen) const;
 };

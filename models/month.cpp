@@ -2,6 +2,8 @@
 // order of processes is decided (docs/architecture.md, "The month").
 #include "models/adoption.hpp"
 #include "models/demography.hpp"
+#include "models/economy.hpp"
+#include "models/finance.hpp"
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
@@ -28,7 +30,10 @@ template <class M> M& add(Model& model) {
 
 }  // namespace
 
-Model build_model(const ParamSet&) {
+Model build_model(const ParamSet& params) {
+  const EconomyParams economy = EconomyParams::from(params);
+  const bool any_channel = economy.welfare || economy.liquidity || economy.risk || economy.graduation ||
+                           economy.persistence || economy.poverty_trap;
   Model model;
   add<SharedState>(model);
   auto& demography = add<Demography>(model);
@@ -36,8 +41,12 @@ Model build_model(const ParamSet&) {
   auto& adoption = add<Adoption>(model);
   auto& juntos = add<Juntos>(model);
   auto& haku_winay = add<HakuWinay>(model);
+  auto& finance = add<Finance>(model);
 
-  model.month = {
+  // With every channel of the household economy off (models/economy.hpp) the month is the earlier one, phase
+  // for phase.
+  if (any_channel) model.month.push_back(finance.open_phase());  // 0. The month's money flows start at zero.
+  model.month.insert(model.month.end(), {
       // 1. Members age, pregnancies and births, school progress.
       demography.step_phase(),
       // 2. Juntos: re-certification and enrolment; every two months the co-responsibility check and payment.
@@ -51,11 +60,12 @@ Model build_model(const ParamSet&) {
       haku_winay.business_phase(),
       // 8. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
       adoption.update_phase(),
-      // 9. Income by source, consumption and savings under the liquidity constraint, poverty status.
+      // 9. Income by source; consumption and savings: with the welfare channel the budget with credit
+      //    (finance.budget), else the earlier rule with a fixed per-person term; poverty status.
       livelihood.income_phase(),
-      livelihood.consumption_phase(),
+      economy.welfare ? finance.budget_phase() : livelihood.consumption_phase(),
       livelihood.welfare_phase(),
-  };
+  });
   return model;
 }
 

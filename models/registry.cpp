@@ -5,6 +5,7 @@
 #include "models/adoption.hpp"
 #include "models/demography.hpp"
 #include "models/economy.hpp"
+#include "models/finance.hpp"
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
@@ -21,6 +22,7 @@ const Registry& registry() {
     Livelihood::register_params(r);
     Juntos::register_params(r);
     EconomyParams::register_params(r);
+    Finance::register_params(r);
     HakuWinay::register_params(r);
     return r;
   }();
