@@ -37,6 +37,21 @@ FinanceParams FinanceParams::from(const ParamSet& params) {
   return p;
 }
 
+BudgetConstants budget_constants(const FinanceParams& p) {
+  BudgetConstants k;
+  for (int t = 0; t < kTechCount; ++t) k.upkeep[t] = static_cast<float>(p.upkeep_pen[t]);
+  k.weight = static_cast<float>(p.permanent_income_weight);
+  k.saving = static_cast<float>(p.saving_rate);
+  k.excess = static_cast<float>(p.excess_consumption_share);
+  k.buffer = static_cast<float>(p.buffer_months);
+  k.floor_pc = static_cast<float>(p.consumption_floor_pc_pen);
+  k.rate = static_cast<float>(p.credit.monthly_rate);
+  k.repay_share = static_cast<float>(1.0 / std::max(1, p.credit.term_months));
+  k.limit_months = static_cast<float>(p.credit.limit_months);
+  k.limit_max = static_cast<float>(p.credit.max_pen);
+  return k;
+}
+
 void Finance::register_params(Registry& registry) { declare_params<FinanceParams>(registry); }
 
 void Finance::setup(World& world, const ParamSet& params, const rng::StreamSeed&) {
@@ -76,17 +91,7 @@ Phase Finance::budget_phase() const {
     auto* repaid = h.get(col::repaid_pen);
     auto* interest = h.get(col::interest_pen);
 
-    BudgetConstants k;
-    for (int t = 0; t < kTechCount; ++t) k.upkeep[t] = static_cast<float>(p.upkeep_pen[t]);
-    k.weight = static_cast<float>(p.permanent_income_weight);
-    k.saving = static_cast<float>(p.saving_rate);
-    k.excess = static_cast<float>(p.excess_consumption_share);
-    k.buffer = static_cast<float>(p.buffer_months);
-    k.floor_pc = static_cast<float>(p.consumption_floor_pc_pen);
-    k.rate = static_cast<float>(p.credit.monthly_rate);
-    k.repay_share = static_cast<float>(1.0 / std::max(1, p.credit.term_months));
-    k.limit_months = static_cast<float>(p.credit.limit_months);
-    k.limit_max = static_cast<float>(p.credit.max_pen);
+    const BudgetConstants k = budget_constants(p);
 
     // One household (V = float) or kLanes households (V = lanes::vf) from household i: the rule (budget,
     // models/finance_rules.hpp) through its fast driver, the same bits either way. Borrowing adds to the month's

@@ -61,6 +61,10 @@ struct FinanceParams {
   static FinanceParams from(const ParamSet& params);
 };
 
+// The budget rule's constants (models/finance_rules.hpp) from the parameters.
+struct BudgetConstants;
+BudgetConstants budget_constants(const FinanceParams& p);
+
 class Finance : public Module {
  public:
   static void register_params(Registry& registry);

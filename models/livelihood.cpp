@@ -3,6 +3,9 @@
 #include "models/livelihood.hpp"
 
 #include "models/adoption.hpp"
+#include "models/demography.hpp"
+#include "models/finance.hpp"
+#include "models/finance_rules.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood_rules.hpp"
 #include "models/lanes.hpp"
@@ -23,6 +26,7 @@ constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
 
 inline int working_age_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax); }
+inline int elder_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMax, 0x7FFF); }
 
 }  // namespace
 
@@ -185,6 +189,11 @@ void WelfareParams::describe(V& v) {
          fit);
   v.real("welfare.business_profit_pen", business_profit_pen, {0, 1e6}, "PEN 2017 per month",
          "Replaces livelihood.business_profit_pen" + on + ": monthly profit of a baseline non-farm business", fit);
+  v.real("welfare.farm_labour_elasticity", farm_labour_elasticity, {0, 1}, "elasticity",
+         "Crop and animal output scale with (max(0.5, members aged 15-64 + members aged 65+ / 2) / 2)^elasticity: "
+         "larger households farm their land more intensively" + on + " (prior range 0.2-0.6)",
+         "Assumption: labour elasticities of smallholder farm output of about 0.3-0.5 in production function "
+         "estimates; without it output per person would fall one for one with household size");
   v.boolean("juntos.transfer_indexed", juntos_transfer_indexed,
             "The Juntos transfer keeps its real value (false: the nominal PEN 200 loses value with inflation; "
             "applied where livelihood.income books the transfer" + on + ")",
@@ -209,6 +218,11 @@ void WelfareParams::describe(V& v) {
          "Monthly hazard that a receiving household stops receiving (the start hazard keeps the share stationary)" +
              on,
          "Assumption: episodes last about eight years on average");
+  v.real("remittances.migrant_share", remittance_migrant_share, {0, 1}, "probability",
+         "Probability that a household not receiving remittances starts to when a young adult leaves it "
+         "(demography's out-migration)" + on + " (prior range 0.2-0.8)",
+         "Assumption: rural out-migrants to cities and mines send money home (internal remittances; the design's "
+         "absent working-age members)");
   v.real("remittances.insurance_share", remittance_insurance_share, {0, 1}, "share",
          "Share of the shortfall of current from permanent income that relatives replace, receiving households "
          "only" + on,
@@ -343,10 +357,12 @@ void Livelihood::setup_welfare(World& world, const rng::StreamSeed& seed) {
   auto* base = h.get(col::remittance_base_pen);
   auto* rent = h.get(col::imputed_rent_pen);
   auto* take_up = h.get(col::pension_take_up);
+  auto* migrants = h.get(col::remittance_migrants);
   const auto* wealth = h.get(col::wealth_index);
+  const std::uint8_t* left = h.has(col::members_left) ? h.get(col::members_left) : nullptr;
   const WelfareParams& wp = p_.welfare;
   const RemittanceConstants rk(wp.remittance_persistence, wp.remittance_shock_sd, wp.remittance_stop_hazard,
-                               wp.remittance_start_hazard());
+                               wp.remittance_start_hazard(), wp.remittance_migrant_share);
   const std::size_t i0 = world.household_begin(), i1 = world.household_end();
   const double level_sd = wp.remittance_level_sd;
   for (std::size_t i = i0; i < i1; ++i) {
@@ -359,6 +375,7 @@ void Livelihood::setup_welfare(World& world, const rng::StreamSeed& seed) {
                                  std::exp(wp.remittance_wealth_slope * wealth[i]));
     rent[i] = static_cast<float>(std::exp(wp.rent_wealth_slope * wealth[i]));
     take_up[i] = u_pension < wp.pension_take_up ? 1 : 0;
+    migrants[i] = left != nullptr ? left[i] : 0;
   }
   // The wealth factors normalised to mean 1 over the population (sums in household order).
   std::vector<double> sums(2, 0.0);
@@ -424,6 +441,7 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
   h.add(col::in_kind_pen);
   h.add(col::remittance_receiving);
   h.add(col::remittance_level);
+  h.add(col::remittance_migrants);
   h.add(col::remittance_base_pen);
   h.add(col::imputed_rent_pen);
   h.add(col::pension_take_up);
@@ -486,19 +504,11 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
   const float steady_cash = static_cast<float>(std::max(
       0.0, p_.buffer_months - 1.0 +
                (p_.excess_consumption_share > 0 ? p_.saving_rate / p_.excess_consumption_share : 0.0)));
-  if (economy_.welfare) setup_welfare(world, seed);
-  const auto* receiving = h.get(col::remittance_receiving);
-  const auto* remittance_base = h.get(col::remittance_base_pen);
-  const auto* rent = h.get(col::imputed_rent_pen);
-  const auto* region = world.districts.get(col::district_region);
-  const WelfareParams& wp = p_.welfare;
-  // In-kind items in an average month (school meals ten months of twelve).
-  const float school_month = static_cast<float>(wp.school_meal_pen * wp.school_days * 10.0 / 12.0);
-  const float milk = static_cast<float>(wp.milk_pen);
   for (std::size_t i = i0; i < i1; ++i) {
     rf[i] = static_cast<float>(rf[i] * k_rf);
     rf_land[i] = static_cast<float>(rf_land[i] * k_rf_land);
     other_f[i] = static_cast<float>(other_f[i] * k_other);
+    if (economy_.welfare) continue;  // welfare_initial_state below
     const std::uint8_t* si = state + i * kTechCount;
     const unsigned adopted = rows::tech_mask(si, kAdopted);
     // No programme assets yet (asset mask 0); fully financed upkeep.
@@ -510,31 +520,6 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     float upkeep = 0.0f;
     for (int t = 0; t < kTechCount; ++t)
       if (si[t] == kAdopted) upkeep += k.upkeep[t];
-    if (economy_.welfare) {
-      // Expected monthly income with the household's remittances; consumption with its in-kind items and no
-      // other term, against its region's line.
-      const std::int16_t* a = age + i * kMaxMembers;
-      const float monthly = y.crops + y.animals + y.wage + y.business + (receiving[i] ? remittance_base[i] : 0.0f);
-      base_income[i] = 12.0f * monthly;
-      perm[i] = monthly - upkeep;
-      cash[i] = steady_cash * std::max(0.0f, perm[i]);
-      financed[i] = 1.0f;
-      const float persons = static_cast<float>(std::max(1, rows::members_aged(a, 0, 0x7FFF)));
-      const float in_kind =
-          rent[i] + school_month * static_cast<float>(rows::members_aged(a, wp.school_min_age_months,
-                                                                          wp.school_max_age_months + 12)) +
-          milk * static_cast<float>(rows::members_aged(a, 0, wp.milk_max_age_months + 12));
-      const float pc = (std::max(0.0f, perm[i]) + y.own + in_kind) / persons;
-      const float line_i = static_cast<float>(region[district[i]] == static_cast<std::uint8_t>(Region::amazon)
-                                                  ? wp.poverty_line_amazon_pen
-                                                  : wp.poverty_line_highlands_pen);
-      std::fill(history + i * 12, history + i * 12 + 12, pc);
-      pc12[i] = pc;
-      poor[i] = pc < line_i;
-      extreme[i] = pc < static_cast<float>(wp.extreme_poverty_line_pen);
-      gap[i] = pc < line_i ? (line_i - pc) / line_i : 0.0f;
-      continue;
-    }
     const float monthly = y.crops + y.animals + y.wage + y.business;
     base_income[i] = 12.0f * monthly;
     perm[i] = monthly - upkeep;
@@ -554,7 +539,115 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     extreme[i] = pc < extreme_line;
     gap[i] = pc < line ? (line - pc) / line : 0.0f;
   }
+  if (economy_.welfare) {
+    setup_welfare(world, seed);
+    welfare_initial_state(world, params);
+  }
 }
+
+void Livelihood::welfare_initial_state(World& world, const ParamSet& params) {
+  // Each household starts on the seasonal cycle of its expected income: two years of the budget rule
+  // (finance.budget, models/finance_rules.hpp) at mean shocks and without programmes, from cash at the
+  // constant-income steady state and no debt; the state entering the third January is the start, and the second
+  // year's consumption fills the twelve months of history.
+  auto& h = world.households;
+  auto* cash = h.get(col::cash_pen);
+  auto* debt = h.get(col::debt_pen);
+  auto* perm = h.get(col::permanent_income_pen);
+  auto* financed = h.get(col::upkeep_financed_share);
+  auto* base_income = h.get(col::baseline_income_pen);
+  auto* history = h.get(col::consumption_pc_history);
+  auto* pc12 = h.get(col::consumption_pc_12m_pen);
+  auto* poor = h.get(col::poor);
+  auto* extreme = h.get(col::extreme_poor);
+  auto* gap = h.get(col::poverty_gap);
+  const auto* crop_pot = h.get(col::crop_potential_pen);
+  const auto* animal_pot = h.get(col::animal_potential_pen);
+  const auto* rf_land = h.get(col::tech_return_factor_land);
+  const auto* rf = h.get(col::tech_return_factor);
+  const auto* capacity = h.get(col::productive_capacity);
+  const auto* locus = h.get(col::locus_of_control);
+  const auto* fls = h.get(col::farm_labour_share);
+  const auto* district = h.get(col::district);
+  const auto* age = h.get(col::member_age_months);
+  const auto* state = h.get(col::tech_state);
+  const auto* pasture = h.get(col::pasture_ha);
+  const auto* business = h.get(col::has_business);
+  const auto* receiving = h.get(col::remittance_receiving);
+  const auto* remittance_base = h.get(col::remittance_base_pen);
+  const auto* rent = h.get(col::imputed_rent_pen);
+  const auto* market = world.districts.get(col::district_market_dynamism);
+  const auto* region = world.districts.get(col::district_region);
+  const WelfareParams& wp = p_.welfare;
+  const BudgetConstants kb = budget_constants(FinanceParams::from(params));
+  std::vector<IncomeConstants> k;
+  for (int m = 1; m <= 12; ++m) k.emplace_back(p_, m);
+  const Shocks<float> mean_shocks{1.0f, 1.0f,
+                                  static_cast<float>(1.0 - p_.covariate_shock_prob * p_.covariate_shock_loss)};
+  const float steady_cash = static_cast<float>(std::max(
+      0.0, p_.buffer_months - 1.0 +
+               (p_.excess_consumption_share > 0 ? p_.saving_rate / p_.excess_consumption_share : 0.0)));
+  const auto school = static_cast<float>(wp.school_meal_pen * wp.school_days);
+  const auto milk = static_cast<float>(wp.milk_pen);
+  const auto extreme_line = static_cast<float>(wp.extreme_poverty_line_pen);
+  for (std::size_t i = world.household_begin(); i < world.household_end(); ++i) {
+    const std::int16_t* a = age + i * kMaxMembers;
+    const int adults = working_age_members(a);
+    const auto labour = static_cast<float>(wp.labour_factor(adults, elder_members(a)));
+    const unsigned adopted = rows::tech_mask(state + i * kTechCount, kAdopted);
+    // No programme assets yet (asset mask 0); fully financed upkeep.
+    const HouseholdInputs<float, unsigned> in{crop_pot[i] * labour, animal_pot[i] * labour, rf_land[i], rf[i],
+                                              capacity[i], locus[i], market[district[i]], fls[i],
+                                              static_cast<float>(adults), pasture[i], 1.0f,
+                                              business[i] != 0 ? 1u : 0u, adopted, 0u, adopted};
+    const float remittances = receiving[i] ? remittance_base[i] : 0.0f;
+    const auto persons = static_cast<float>(std::max(1, rows::members_aged(a, 0, 0x7FFF)));
+    const auto pupils = static_cast<float>(rows::members_aged(a, wp.school_min_age_months, wp.school_max_age_months + 12));
+    const auto young = static_cast<float>(rows::members_aged(a, 0, wp.milk_max_age_months + 12));
+    std::array<float, 12> income{}, in_kind{};
+    float year_income = 0.0f;
+    for (int m = 0; m < 12; ++m) {
+      const Income<float> y = income_of(k[static_cast<std::size_t>(m)], in, mean_shocks);
+      income[m] = y.crops + y.animals + y.wage + y.business + remittances;
+      in_kind[m] = y.own + rent[i] + (m >= 2 ? school : 0.0f) * pupils + milk * young;
+      year_income += income[m];
+    }
+    float upkeep = 0.0f;
+    for (int t = 0; t < kTechCount; ++t)
+      if ((adopted >> t) & 1u) upkeep += kb.upkeep[t];
+    base_income[i] = year_income;
+    HouseholdFinances f;
+    f.permanent_income = year_income / 12.0f - upkeep;
+    f.cash = steady_cash * std::max(0.0f, f.permanent_income);
+    f.persons = persons;
+    f.adopted = adopted;
+    float* row = history + i * 12;
+    for (int m = 0; m < 24; ++m) {
+      f.income = income[m % 12];
+      f.in_kind = in_kind[m % 12];
+      const BudgetResult<float> b = budget(kb, f);
+      f.permanent_income = b.permanent_income;
+      f.cash = b.cash;
+      f.debt = b.debt;
+      if (m >= 12) row[m - 12] = b.consumption / persons;
+    }
+    cash[i] = f.cash;
+    debt[i] = f.debt;
+    perm[i] = f.permanent_income;
+    financed[i] = 1.0f;
+    float total = 0.0f;
+    for (int m = 0; m < 12; ++m) total += row[m];
+    const float pc = total * (1.0f / 12.0f);
+    const auto line = static_cast<float>(region[district[i]] == static_cast<std::uint8_t>(Region::amazon)
+                                             ? wp.poverty_line_amazon_pen
+                                             : wp.poverty_line_highlands_pen);
+    pc12[i] = pc;
+    poor[i] = pc < line;
+    extreme[i] = pc < extreme_line;
+    gap[i] = pc < line ? (line - pc) / line : 0.0f;
+  }
+}
+
 
 // ---- Phases ----
 
@@ -685,7 +778,10 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
   auto* in_kind = h.get(col::in_kind_pen);
   auto* receiving = h.get(col::remittance_receiving);
   auto* level = h.get(col::remittance_level);
+  auto* migrants = h.get(col::remittance_migrants);
   auto* tech_profit = h.get(col::tech_profit_pen);
+  // Departures from the household (no Demography module: nobody leaves).
+  const std::uint8_t* left = h.has(col::members_left) ? h.get(col::members_left) : nullptr;
   const auto* remittance_base = h.get(col::remittance_base_pen);
   const auto* rent = h.get(col::imputed_rent_pen);
   const auto* take_up = h.get(col::pension_take_up);
@@ -740,7 +836,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
   c.commercial_sold = static_cast<float>(wp.commercial_sold_share);
   const bool pensions = c.pension_each > 0.0f && classified != nullptr;
   const RemittanceConstants rk(wp.remittance_persistence, wp.remittance_shock_sd, wp.remittance_stop_hazard,
-                               wp.remittance_start_hazard());
+                               wp.remittance_start_hazard(), wp.remittance_migrant_share);
   // Technologies whose profit this phase knows (with the herds, pasture and sheds earn through livestock.step).
   unsigned profit_techs = 0;
   for (int t = 0; t < kTechCount; ++t)
@@ -762,6 +858,11 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
   const float* farm_shock = farm_shock_.data();
   const float* offfarm_shock = offfarm_shock_.data();
   const float* normal = normal_.data();
+  // The labour factor by members aged 15-64 (row) and 65+ (column).
+  std::array<std::array<float, kMaxMembers + 1>, kMaxMembers + 1> labour_factor;
+  for (int a = 0; a <= kMaxMembers; ++a)
+    for (int o = 0; o <= kMaxMembers; ++o)
+      labour_factor[a][o] = econ.welfare ? static_cast<float>(wp.labour_factor(a, o)) : 1.0f;
   const int school_lo = wp.school_min_age_months, school_hi = wp.school_max_age_months + 12;
   const int milk_hi = wp.milk_max_age_months + 12, old_age = wp.pension_min_age_months;
   using namespace income_draw;
@@ -774,7 +875,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
     using T = lanes::Traits<V>;
     using M = typename T::Mask;
     constexpr int n = T::width;
-    float farm_s[n], offfarm_s[n], keep_s[n], market_s[n], adults_s[n], pt_s[n], pc_s[n];
+    float farm_s[n], offfarm_s[n], keep_s[n], market_s[n], adults_s[n], labour_s[n], pt_s[n], pc_s[n];
     float remit_s[n] = {}, receiving_s[n] = {}, pension_s[n] = {}, school_s[n] = {}, milk_s[n] = {};
     std::int32_t business_s[n], adopted_s[n], asset_s[n];
     unsigned present = 0;
@@ -790,7 +891,9 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       pc_s[j] = price_commercial;
       market_s[j] = market[d];
       const std::int16_t* a = age + static_cast<std::size_t>(hh) * kMaxMembers;
-      adults_s[j] = static_cast<float>(working_age_members(a));
+      const int adults = working_age_members(a);
+      adults_s[j] = static_cast<float>(adults);
+      labour_s[j] = econ.welfare ? labour_factor[adults][elder_members(a)] : 1.0f;
       business_s[j] = business[hh] != 0 ? -1 : 0;
       const unsigned on = rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted);
       adopted_s[j] = static_cast<std::int32_t>(on);
@@ -799,8 +902,10 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       present |= on;
       if (econ.welfare) {
         const double u = (static_cast<double>(block_bits.v[1] >> 11) + 0.5) * 0x1.0p-53;
+        const bool migrant = left != nullptr && left[hh] != migrants[hh];
+        if (migrant) migrants[hh] = left[hh];
         remit_s[j] = remittance_step(rk, receiving[hh], level[hh], remittance_base[hh], u,
-                                     normal[(w0 >> kRemittanceShift) & kMask]);
+                                     normal[(w0 >> kRemittanceShift) & kMask], migrant);
         receiving_s[j] = receiving[hh] != 0 ? 1.0f : 0.0f;
         school_s[j] = static_cast<float>(rows::members_aged(a, school_lo, school_hi));
         milk_s[j] = static_cast<float>(rows::members_aged(a, 0, milk_hi));
@@ -824,6 +929,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                              econ.persistence ? load(sales) : V{},
                              econ.persistence ? load(products) : V{},
                              econ.persistence ? load(eaten) : V{},
+                             T::load(labour_s),
                              econ.risk ? load(orientation) : V{},
                              T::load(pt_s),
                              T::load(pc_s),

@@ -47,13 +47,17 @@
 // amount is divided by the price index P(t) = (1 + prices.inflation_rate)^((t - mid-2017)/12). Income:
 //   the sources above with the full economy's levels: welfare.crop_value_pen_per_ha, welfare.animal_value_pen,
 //     welfare.wage_employment_rate, welfare.business_share and welfare.business_profit_pen replace the
-//     livelihood.* values that were calibrated to the evaluation survey's narrower income;
+//     livelihood.* values that were calibrated to the evaluation survey's narrower income; crop and animal output
+//     scale with the household's farm labour, (max(0.5, members aged 15-64 + members aged 65+ / 2) / 2)^
+//     welfare.farm_labour_elasticity, this month's members;
 //   transfers = juntos_transfer_pen / P(t) (the PEN 200 is not indexed; juntos.transfer_indexed = true keeps it
 //     real);
 //   remittances (remittance_pen): a household trait, base b_i = remittances.mean_pen * exp(0.3 w_i) / mean *
-//     exp(sd z_i - sd^2/2) (w the wealth index); a household receives with the stationary probability
+//     exp(sd z_i - sd^2/2) (w the wealth index); a household receives at the start with probability
 //     remittances.share, stops with hazard remittances.stop_hazard a month and starts with hazard
-//     stop * share / (1 - share); while it receives, x <- rho x + sigma e (rho remittances.persistence, sigma
+//     stop * share / (1 - share) (the share's stationary hazard), and in a month when a young adult leaves
+//     the household (members_left, demography) it starts with probability 1 - (1 - that)(1 -
+//     remittances.migrant_share): migrants send money home; while it receives, x <- rho x + sigma e (rho remittances.persistence, sigma
 //     remittances.shock_sd; a new episode starts from the stationary distribution) and it receives
 //     b_i exp(x - v/2) with v = sigma^2 / (1 - rho^2), plus remittances.insurance_share of the shortfall
 //     max(0, P - (Y_other + that - U)) of its current income (Y_other: the month's other monetary income, U the
@@ -93,7 +97,9 @@
 #include "sim/engine.hpp"
 #include "sim/params.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -118,11 +124,12 @@ struct WelfareParams {
   double poverty_line_amazon_pen = 282.0;
   double extreme_poverty_line_pen = 183.0;
   // Income levels of the full economy, in place of the livelihood.* values fitted to the evaluation survey.
-  double crop_value_pen_per_ha = 2100.0;
-  double animal_value_pen = 600.0;
-  double wage_employment_rate = 0.24;
-  double business_share = 0.12;
-  double business_profit_pen = 180.0;
+  double crop_value_pen_per_ha = 4700.0;
+  double animal_value_pen = 2000.0;
+  double wage_employment_rate = 0.85;
+  double business_share = 0.25;
+  double business_profit_pen = 450.0;
+  double farm_labour_elasticity = 0.6;  // farm output scales with (working-age members / 2)^this
   bool juntos_transfer_indexed = false;  // juntos.transfer_indexed
   // Remittances.
   double remittance_share = 0.25;
@@ -132,6 +139,7 @@ struct WelfareParams {
   double remittance_persistence = 0.9;
   double remittance_shock_sd = 0.3;
   double remittance_stop_hazard = 0.01;
+  double remittance_migrant_share = 0.5;
   double remittance_insurance_share = 0.3;
   // Pension 65.
   bool pension_enabled = true;
@@ -155,6 +163,11 @@ struct WelfareParams {
 
   template <class V> void describe(V& v);
   // The start hazard that keeps the receiving share stationary.
+  // The farm output factor of a household with `adults` members aged 15-64 and `elders` aged 65 and over (an
+  // elder farms half as much as a younger adult): (max(0.5, adults + elders / 2) / 2)^farm_labour_elasticity.
+  double labour_factor(int adults, int elders) const {
+    return std::pow(std::max(0.5, adults + 0.5 * elders) / 2.0, farm_labour_elasticity);
+  }
   double remittance_start_hazard() const {
     return remittance_share < 1.0 ? remittance_stop_hazard * remittance_share / (1.0 - remittance_share) : 1.0;
   }
@@ -280,6 +293,7 @@ class Livelihood : public Module {
   // graduation, persistence); income_phase runs the earlier formula otherwise.
   void economy_income(World& world, const StepContext& ctx, const Block& block) const;
   void setup_welfare(World& world, const rng::StreamSeed& seed);
+  void welfare_initial_state(World& world, const ParamSet& params);
 
   LivelihoodParams p_;
   EconomyParams economy_;
@@ -290,11 +304,11 @@ class Livelihood : public Module {
 };
 
 // Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
-// asset_delivered, baseline_income_pen, business_profit_pen, cash_pen, consumption_pen, district,
+// asset_delivered, baseline_income_pen, business_profit_pen, cash_pen, consumption_pen, debt_pen, district,
 // district_market_dynamism, district_region, extreme_poor, farm_labour_share, household_size, income_animals_pen,
 // income_business_pen, income_crops_pen, income_monetary_pen, income_transfers_pen, income_wage_pen,
 // juntos_classified_poor, juntos_transfer_pen, land_ha, livestock_own_pen,
-// livestock_products_pen, livestock_sales_pen, locus_of_control, market_orientation, member_age_months,
+// livestock_products_pen, livestock_sales_pen, locus_of_control, market_orientation, member_age_months, members_left,
 // own_production_pen, pasture_ha, poor, poverty_gap, productive_capacity, saving_boost, tech_profit_pen, tech_state,
 // time_burden, water_access, wealth_index.
 //
@@ -354,6 +368,9 @@ inline constexpr Col<float> in_kind_pen{
     .panel = true, .aggregation = PeriodAggregation::sum};
 inline constexpr Col<std::uint8_t> remittance_receiving{
     .name = "remittance_receiving", .unit = "0/1", .description = "Household currently receives remittances"};
+inline constexpr Col<std::uint8_t> remittance_migrants{
+    .name = "remittance_migrants", .unit = "members",
+    .description = "Members who have left the household that the remittance process has seen (members_left)"};
 inline constexpr Col<float> remittance_level{
     .name = "remittance_level", .unit = "log",
     .description = "Persistent log deviation of the household's remittances from its base (AR(1))"};

@@ -230,6 +230,7 @@ struct EconomyInputs {
   V hw_profit;        // the household's share of an HW business's profit
   V burden;           // share of adult time taken by programme duties
   V sales, products, livestock_own;  // the herds' flows (livestock.step)
+  V labour;           // farm output factor of the household's labour (1 without the welfare channel)
   V orientation;      // share of crop output in the commercial line
   V price_traditional, price_commercial;  // the district-month price shock's factors (mean 1)
   V remittance;       // remittances before the insurance response (0 if the household does not receive)
@@ -249,8 +250,9 @@ struct EconomyIncome {
 // of crop output (the household inputs' crop potential is the whole), then each channel's terms.
 inline EconomyIncome<float> economy_income(const IncomeConstants& k, const EconomyIncomeConstants& c,
                                            HouseholdIncome h, const Shocks<float>& e, const EconomyInputs<float>& x) {
-  const float crop_potential = h.crop_potential;
-  if (c.commercial) h.crop_potential = crop_potential * (1.0f - x.orientation);
+  const float crop_potential = h.crop_potential * x.labour;
+  h.crop_potential = c.commercial ? crop_potential * (1.0f - x.orientation) : crop_potential;
+  h.animal_potential = h.animal_potential * x.labour;
   const Income<float> y = income_by_source(k, h, e);
   EconomyIncome<float> out;
   out.crops = y.crops;
@@ -291,8 +293,9 @@ inline EconomyIncome<V> economy_income_of(const IncomeConstants& k, const Econom
                                           HouseholdInputs<V, M> h, const Shocks<V>& e, const EconomyInputs<V>& x) {
   using lanes::max_of;
   using lanes::min_of;
-  const V crop_potential = h.crop_potential;
-  if (c.commercial) h.crop_potential = crop_potential * (1.0f - x.orientation);
+  const V crop_potential = h.crop_potential * x.labour;
+  h.crop_potential = c.commercial ? crop_potential * (1.0f - x.orientation) : crop_potential;
+  h.animal_potential = h.animal_potential * x.labour;
   const Income<V> y = income_of(k, h, e);
   EconomyIncome<V> out;
   out.crops = y.crops;
@@ -333,20 +336,22 @@ struct RemittanceConstants {
   float half_variance = 0.0f;  // stationary_sd^2 / 2, so that the level's mean is the household's base
   double stop = 0.01;          // hazard a month of stopping while receiving
   double start = 0.0;          // hazard a month of starting while not
+  double start_migrant = 0.0;  // probability of starting in a month when a member leaves the household
   RemittanceConstants() = default;
-  RemittanceConstants(double rho, double sigma, double stop_hazard, double start_hazard)
+  RemittanceConstants(double rho, double sigma, double stop_hazard, double start_hazard, double migrant_share)
       : persistence(static_cast<float>(rho)), shock_sd(static_cast<float>(sigma)),
         stationary_sd(static_cast<float>(rho < 1.0 ? sigma / std::sqrt(1.0 - rho * rho) : 0.0)),
         half_variance(static_cast<float>(rho < 1.0 ? 0.5 * sigma * sigma / (1.0 - rho * rho) : 0.0)),
-        stop(stop_hazard), start(start_hazard) {}
+        stop(stop_hazard), start(start_hazard), start_migrant(1.0 - (1.0 - start_hazard) * (1.0 - migrant_share)) {}
 };
 
 // One month of a household's remittance process (before the insurance response): `u` uniform on (0, 1) decides
-// whether it starts or stops receiving, `z` standard normal is the shock of its log level `level` (a new episode
-// starts at a draw of the stationary distribution). Returns the month's remittances, base * exp(level - v/2)
-// while it receives (mean: base), else 0; updates `receiving` and `level`.
+// whether it starts (more likely in a month when a member left, `migrant`) or stops receiving, `z` standard normal
+// is the shock of its log level `level` (a new episode starts at a draw of the stationary distribution). Returns
+// the month's remittances, base * exp(level - v/2) while it receives (mean: base), else 0; updates `receiving`
+// and `level`.
 inline float remittance_step(const RemittanceConstants& k, std::uint8_t& receiving, float& level, float base, double u,
-                             float z) {
+                             float z, bool migrant) {
   if (receiving != 0) {
     if (u < k.stop) {
       receiving = 0;
@@ -355,7 +360,7 @@ inline float remittance_step(const RemittanceConstants& k, std::uint8_t& receivi
     }
     level = k.persistence * level + k.shock_sd * z;
   } else {
-    if (!(u < k.start)) return 0.0f;
+    if (!(u < (migrant ? k.start_migrant : k.start))) return 0.0f;
     receiving = 1;
     level = k.stationary_sd * z;
   }
