@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 namespace chacra::models {
 
@@ -407,6 +408,10 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     p_.business_profit_pen = p_.welfare.business_profit_pen;
   }
   normal_ = normal_table();
+  for (int a = 0; a <= kMaxMembers; ++a)
+    for (int o = 0; o <= kMaxMembers; ++o)
+      labour_factor_[static_cast<std::size_t>(a * (kMaxMembers + 1) + o)] =
+          static_cast<float>(p_.welfare.labour_factor(a, o));
   farm_shock_ = lognormal_table(p_.farm_shock_sd);
   offfarm_shock_ = lognormal_table(p_.offfarm_shock_sd);
   auto& h = world.households;
@@ -858,19 +863,22 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
   const float* farm_shock = farm_shock_.data();
   const float* offfarm_shock = offfarm_shock_.data();
   const float* normal = normal_.data();
-  // The labour factor by members aged 15-64 (row) and 65+ (column).
-  std::array<std::array<float, kMaxMembers + 1>, kMaxMembers + 1> labour_factor;
-  for (int a = 0; a <= kMaxMembers; ++a)
-    for (int o = 0; o <= kMaxMembers; ++o)
-      labour_factor[a][o] = econ.welfare ? static_cast<float>(wp.labour_factor(a, o)) : 1.0f;
-  const int school_lo = wp.school_min_age_months, school_hi = wp.school_max_age_months + 12;
-  const int milk_hi = wp.milk_max_age_months + 12, old_age = wp.pension_min_age_months;
+  const auto& labour_factor = labour_factor_;
+  // Members aged 15-64, 65+, of school age and young enough for Vaso de Leche, counted in one pass.
+  const std::array<std::int16_t, 4> count_lo{static_cast<std::int16_t>(kWorkingAgeMin),
+                                             static_cast<std::int16_t>(kWorkingAgeMax),
+                                             static_cast<std::int16_t>(wp.school_min_age_months), 0};
+  const std::array<std::int16_t, 4> count_hi{static_cast<std::int16_t>(kWorkingAgeMax), 0x7FFF,
+                                             static_cast<std::int16_t>(wp.school_max_age_months + 12),
+                                             static_cast<std::int16_t>(wp.milk_max_age_months + 12)};
+  const int old_age = wp.pension_min_age_months;
   using namespace income_draw;
 
   // One household (V = float) or kLanes households (V = lanes::vf) from household i: the draws, the remittance
   // process, member counts and masks household by household, then the income formula (economy_income,
-  // models/livelihood_rules.hpp) in lanes, the same bits either way.
-  const auto step = [&](std::uint32_t i, auto kind) {
+  // models/livelihood_rules.hpp) in lanes, the same bits either way. `welfare` is economy.welfare.enabled.
+  const auto step = [&](std::uint32_t i, auto kind, auto welfare_on) {
+    constexpr bool welfare = decltype(welfare_on)::value;
     using V = decltype(kind);
     using T = lanes::Traits<V>;
     using M = typename T::Mask;
@@ -891,24 +899,32 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       pc_s[j] = price_commercial;
       market_s[j] = market[d];
       const std::int16_t* a = age + static_cast<std::size_t>(hh) * kMaxMembers;
-      const int adults = working_age_members(a);
+      int adults = 0;
+      if constexpr (welfare) {
+        const std::array<int, 4> counts = rows::members_aged4(a, count_lo, count_hi);
+        adults = counts[0];
+        labour_s[j] = labour_factor[static_cast<std::size_t>(counts[0] * (kMaxMembers + 1) + counts[1])];
+        school_s[j] = static_cast<float>(counts[2]);
+        milk_s[j] = static_cast<float>(counts[3]);
+      } else {
+        adults = working_age_members(a);
+        labour_s[j] = 1.0f;
+      }
       adults_s[j] = static_cast<float>(adults);
-      labour_s[j] = econ.welfare ? labour_factor[adults][elder_members(a)] : 1.0f;
       business_s[j] = business[hh] != 0 ? -1 : 0;
       const unsigned on = rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted);
       adopted_s[j] = static_cast<std::int32_t>(on);
       asset_s[j] = static_cast<std::int32_t>(~rows::tech_mask(asset + static_cast<std::size_t>(hh) * kTechCount, 0) &
                                              0x3FFu);
       present |= on;
-      if (econ.welfare) {
+      if constexpr (welfare) {
+        // The remittance process (its start or stop from word 1, its shock from word 0) and Pension 65.
         const double u = (static_cast<double>(block_bits.v[1] >> 11) + 0.5) * 0x1.0p-53;
         const bool migrant = left != nullptr && left[hh] != migrants[hh];
         if (migrant) migrants[hh] = left[hh];
         remit_s[j] = remittance_step(rk, receiving[hh], level[hh], remittance_base[hh], u,
                                      normal[(w0 >> kRemittanceShift) & kMask], migrant);
         receiving_s[j] = receiving[hh] != 0 ? 1.0f : 0.0f;
-        school_s[j] = static_cast<float>(rows::members_aged(a, school_lo, school_hi));
-        milk_s[j] = static_cast<float>(rows::members_aged(a, 0, milk_hi));
         if (pensions && classified[hh] != 0 && take_up[hh] != 0)
           pension_s[j] = static_cast<float>(rows::members_aged(a, old_age, 0x7FFF));
       }
@@ -939,7 +955,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                              T::load(pension_s),
                              T::load(school_s),
                              T::load(milk_s),
-                             econ.welfare ? load(rent) : V{}};
+                             welfare ? load(rent) : V{}};
     const EconomyIncome<V> y = economy_income_of(k, c, in, e, x);
     lanes::store(crops + i, y.crops);
     lanes::store(animals + i, y.animals);
@@ -970,9 +986,16 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       }
     }
   };
-  std::uint32_t i = block.household_begin;
-  for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{});
-  for (; i < block.household_end; ++i) step(i, 0.0f);  // the last few households of the block
+  const auto run = [&](auto welfare_on) {
+    std::uint32_t i = block.household_begin;
+    for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{}, welfare_on);
+    for (; i < block.household_end; ++i) step(i, 0.0f, welfare_on);  // the last few households of the block
+  };
+  if (econ.welfare) {
+    run(std::true_type{});
+  } else {
+    run(std::false_type{});
+  }
 }
 
 Phase Livelihood::consumption_phase() const {

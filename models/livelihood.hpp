@@ -299,6 +299,8 @@ class Livelihood : public Module {
   EconomyParams economy_;
   PriceParams prices_;
   std::vector<float> normal_;  // normal_table(), built in setup
+  // WelfareParams::labour_factor(adults, elders) at [adults * (kMaxMembers + 1) + elders], built in setup.
+  std::array<float, (kMaxMembers + 1) * (kMaxMembers + 1)> labour_factor_{};
   std::vector<float> farm_shock_;     // lognormal_table(farm_shock_sd), built in setup
   std::vector<float> offfarm_shock_;  // lognormal_table(offfarm_shock_sd)
 };

@@ -12,6 +12,7 @@
 #include "models/juntos.hpp"
 #include "models/livelihood_rules.hpp"
 #include "models/registry.hpp"
+#include "models/row_ops.hpp"
 #include "sim/engine.hpp"
 #include "sim/population.hpp"
 
@@ -232,6 +233,27 @@ TEST(WelfareRules, TechnologyProfitIsOutputValueLessUpkeepAndLabour) {
   const float value = static_cast<float>(p.tech[0].return_pen / 12.0);  // all of it, sold and eaten at one price
   EXPECT_NEAR(out[0], value - 5.0f - static_cast<float>(p.tech[0].labour_share) * 100.0f, 1e-3f);
   for (int t = 1; t < kTechCount; ++t) EXPECT_EQ(out[t], -1.0f) << "technology " << t << " is not adopted";
+}
+
+// The four member counts of one pass equal four counts of members_aged, on random rows with empty slots.
+TEST(WelfareRules, FourMemberCountsInOnePassMatchTheOneCountKernel) {
+  rng::Stream s(13, 0, rng::domain_id("test.members_aged4"), 0, 0);
+  for (int trial = 0; trial < 5000; ++trial) {
+    std::int16_t age[kMaxMembers];
+    for (auto& a : age) a = s.bernoulli(0.3) ? std::int16_t{-1} : static_cast<std::int16_t>(s.below(1100));
+    std::array<std::int16_t, 4> lo{}, hi{};
+    for (int k = 0; k < 4; ++k) {
+      lo[k] = static_cast<std::int16_t>(s.below(900));
+      hi[k] = static_cast<std::int16_t>(lo[k] + s.below(1000));
+    }
+    const std::array<int, 4> n = models::rows::members_aged4(age, lo, hi);
+    for (int k = 0; k < 4; ++k) {
+      int plain = 0;
+      for (std::int16_t a : age) plain += a >= lo[k] && a < hi[k];
+      ASSERT_EQ(n[k], plain) << "trial " << trial << " range " << k;
+      ASSERT_EQ(n[k], models::rows::members_aged(age, lo[k], hi[k]));
+    }
+  }
 }
 
 // ---- The income terms of the other channels, their columns filled by hand ----
