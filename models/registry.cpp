@@ -21,6 +21,7 @@ const Registry& registry() {
     Demography::register_params(r);
     Adoption::register_params(r);
     Livelihood::register_params(r);
+    BusinessParams::register_params(r);
     Juntos::register_params(r);
     HakuWinay::register_params(r);
     return r;
