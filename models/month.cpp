@@ -5,6 +5,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/livestock.hpp"
 #include "models/registry.hpp"
 #include "models/shared_state.hpp"
 
@@ -36,6 +37,7 @@ Model build_model(const ParamSet&) {
   auto& adoption = add<Adoption>(model);
   auto& juntos = add<Juntos>(model);
   auto& haku_winay = add<HakuWinay>(model);
+  auto& livestock = add<Livestock>(model);
 
   model.month = {
       // 1. Members age, pregnancies and births, school progress.
@@ -51,7 +53,10 @@ Model build_model(const ParamSet&) {
       haku_winay.business_phase(),
       // 8. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
       adoption.update_phase(),
-      // 9. Income by source, consumption and savings under the liquidity constraint, poverty status.
+      // 9. Herds (economy.persistence.enabled; idle without it): births, disease, what is kept, eaten and sold,
+      //    distress sales, breeding stock for a shed.
+      livestock.step_phase(),
+      // 10. Income by source, consumption and savings under the liquidity constraint, poverty status.
       livelihood.income_phase(),
       livelihood.consumption_phase(),
       livelihood.welfare_phase(),

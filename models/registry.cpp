@@ -8,6 +8,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/livestock.hpp"
 #include "sim/engine_params.hpp"
 
 namespace chacra::models {
@@ -22,6 +23,7 @@ const Registry& registry() {
     Adoption::register_params(r);
     Livelihood::register_params(r);
     BusinessParams::register_params(r);
+    Livestock::register_params(r);
     Juntos::register_params(r);
     HakuWinay::register_params(r);
     return r;
