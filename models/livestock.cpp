@@ -206,7 +206,8 @@ Phase Livestock::step_phase() const {
       in.stocking = stocking_rate(k, wealth[i], region[d] == 2);
       in.climate_keep = climate_keep;
       in.disease_u = (static_cast<float>(bits) + 0.5f) * (1.0f / 4096.0f);
-      in.cash = cash[i];
+      // Cash on hand before this month's income is known: savings plus the month's expected income.
+      in.cash = cash[i] + std::max(0.0f, perm[i]);
       in.distress_need = floor_pc * static_cast<float>(std::max<int>(1, size[i]));
       in.trap = trap_share(k, productive_assets(k, hi, adopted));
       const HerdMonth m = herd_month(k, in);

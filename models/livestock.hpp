@@ -17,8 +17,10 @@
 //              price_s (livestock_sales_pen);
 //   products   H_s * product_s * r (milk: product_pasture_pen per cow where cultivated pasture is sown; wool)
 //              (livestock_products_pen);
-//   distress   when cash_pen < distress_floor_pc_pen * persons, animals are sold at price * (1 - distress_discount),
-//              guinea pigs first, then sheep, then cattle, until cash would reach the floor (in livestock_sales_pen);
+//   distress   when cash on hand X = cash_pen + max(0, permanent_income_pen) (savings and the month's expected
+//              income: herds move before income is known) is below distress_floor_pc_pen * persons, animals are sold
+//              at price * (1 - distress_discount), guinea pigs first, then sheep, then cattle, until X would reach
+//              the floor (in livestock_sales_pen);
 //   breeding   a household with the small-animal shed and fewer than shed_breeding_stock guinea pigs buys the
 //              rest at price_s through finance::pay (cash above the reserve, then credit); otherwise it waits.
 // The poverty trap (economy.poverty_trap.enabled; else q = 0, r = 1): productive assets

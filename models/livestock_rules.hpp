@@ -94,7 +94,7 @@ struct HerdInputs {
   bool shed = false;        // small_animal_shed adopted
   float climate_keep = 1;   // share of pasture-fed births kept after the district's climate shock
   float disease_u = 1;      // uniform of the month's guinea-pig disease draw
-  float cash = 0;           // cash at the start of the month
+  float cash = 0;           // cash on hand: savings at the start of the month and the month's expected income
   float distress_need = 0;  // cash below which the household sells animals to eat
   float trap = 0;           // trap_share of its productive assets
 };
