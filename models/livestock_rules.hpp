@@ -148,6 +148,33 @@ inline HerdMonth herd_month(const LivestockConstants& k, const HerdInputs& h) {
   return out;
 }
 
+// The monthly output value (PEN 2017, before running costs and labour) that the herd owes to the small-animal
+// shed and to cultivated pasture, for the income phase's tech_profit_pen: the increase (births at full returns)
+// and products of the animals the household keeps above what its land alone would carry, plus the milk premium
+// of sown pasture on every cow. `herd`: heads at the end of the month.
+struct HerdTechValue {
+  float shed_pen = 0, pasture_pen = 0;
+};
+inline HerdTechValue herd_tech_value(const LivestockConstants& k, const float* herd, float land_ha, float pasture_ha,
+                                     bool shed, float stocking) {
+  HerdTechValue v;
+  const auto above = [&](int s, bool with_shed, float pasture) {
+    return std::max(0.0f, herd[s] - capacity(k, s, land_ha, pasture, with_shed, stocking));
+  };
+  if (shed) {
+    const float extra = above(kGuineaPigs, false, pasture_ha);
+    v.shed_pen = extra * (k.birth[kGuineaPigs] * k.price[kGuineaPigs] + k.product[kGuineaPigs]);
+  }
+  if (pasture_ha > 0.0f) {
+    for (int s = kSheep; s <= kCattle; ++s) {
+      const float extra = above(s, shed, 0.0f);
+      v.pasture_pen += extra * (k.birth[s] * k.price[s] + k.product[s]) +
+                       herd[s] * (k.product_pasture[s] - k.product[s]);
+    }
+  }
+  return v;
+}
+
 // Guinea pigs a shed adopter buys to stock the shed (heads; 0 when the herd already has them).
 inline float breeding_stock_to_buy(const LivestockConstants& k, float guinea_pigs, bool shed) {
   return shed ? std::max(0.0f, k.breeding_stock - guinea_pigs) : 0.0f;

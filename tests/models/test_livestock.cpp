@@ -126,6 +126,21 @@ TEST(LivestockRules, TrapShareIsZeroWhenOffAndFallsAcrossTheThreshold) {
   EXPECT_FLOAT_EQ(models::productive_assets(k, herd, shed_and_stove), 200.0f + 360.0f + 1800.0f + 100.0f);
 }
 
+// What the herd owes to the shed and to sown pasture: nothing without them, the extra animals' increase and
+// products with them, plus the milk premium of pasture.
+TEST(LivestockRules, HerdValueOwedToTheShedAndToPasture) {
+  const auto k = constants();
+  const float herd[kSpeciesCount] = {60.0f, 12.0f, 2.5f};
+  const models::HerdTechValue none = models::herd_tech_value(k, herd, 2.0f, 0.0f, false, 1.0f);
+  EXPECT_EQ(none.shed_pen, 0.0f);
+  EXPECT_EQ(none.pasture_pen, 0.0f);
+  const models::HerdTechValue both = models::herd_tech_value(k, herd, 2.0f, 0.5f, true, 1.0f);
+  EXPECT_FLOAT_EQ(both.shed_pen, 45.0f * 0.12f * 20.0f);
+  // Land carries 8 sheep and 1 cow; pasture the other 4 sheep and 1.5 cattle, and the milk premium on 2.5 cows.
+  EXPECT_NEAR(both.pasture_pen, 4.0f * (0.025f * 180.0f + 2.0f) + 1.5f * (0.012f * 1800.0f + 25.0f) + 2.5f * 35.0f,
+              1e-3f);
+}
+
 // ---- The phase ----
 
 World herd_world(int households_per_centre = 40, int centres = 10, std::size_t block = 64) {
