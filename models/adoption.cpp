@@ -286,17 +286,13 @@ Phase Adoption::update_phase() const {
       // The peer term only matters for non-adopters, for whom the other adopters are all the adopters.
       // Persistence from profitability: each adopter's expected profit takes last month's profit, and the centre's
       // adopters' mean expected profit scales the peer term (neighbours show whether it pays).
-      std::array<double, kTechCount> expected_sum{};
+      std::array<float, kTechCount> expected_sum{};
       unsigned unprofitable = 0;
       if (p.persistence) {
+        const float memory = observed ? k.memory : 0.0f;
         for (std::uint32_t i = h0; i < h1; ++i) {
           const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
-          if (observed) update_expected_profit(k, state + row, profit + row, expected + row);
-          for (int t = 0; t < kTechCount; ++t) {
-            if (state[row + t] != kAdopted) continue;
-            expected_sum[t] += expected[row + t];
-            unprofitable |= expected[row + t] < 0.0f ? 1u << t : 0u;
-          }
+          unprofitable |= update_expected_profit_and_sum(memory, state + row, profit + row, expected + row, expected_sum);
         }
       }
       std::array<float, kTechCount> peer{}, bound{};
@@ -358,11 +354,14 @@ Phase Adoption::update_phase() const {
         if (p.persistence) {
           for (std::uint32_t j = 0; j < nb; ++j) {
             const std::uint32_t i = b0 + j;
+            const float u = uniform21(blocks[j].v, 11);
+            // Most households have no business and do not want one this month: nothing to do.
+            if (has_business[i] == 0 && !(u < bk.start_hazard)) continue;
             const AdoptionFinance fin = p.liquidity ? finance_of(i) : AdoptionFinance{accounts};
             const BaselineBusiness b{has_business + i, business_expected + i, business_loss + i,
                                      business_income[i] - hw_profit[i], business_.outside_option(market[district[i]]),
                                      observed};
-            baseline_business_month(bk, uniform21(blocks[j].v, 11), b, p.liquidity ? &fin : nullptr);
+            baseline_business_month(bk, u, b, p.liquidity ? &fin : nullptr);
           }
         }
         // The push is a monthly flow: reset after use (most households without a programme push have none).

@@ -25,6 +25,8 @@ constexpr int kPasture = tech_index(Tech::cultivated_pasture);
 // Technologies that earn income (their drops follow profit when economy.persistence.enabled is on); the stove,
 // safe water and the waste pit do not and keep their hazards.
 constexpr unsigned kEarningTechs = (1u << tech_index(Tech::improved_stove)) - 1u;
+// They come first in the menu: the expected profit of the others is never used.
+constexpr int kEarningCount = std::countr_one(kEarningTechs);
 
 // Twelve uniforms on (0, 1) with 21-bit resolution from one Philox block, u_k from bits 21 * (k % 3) of
 // word k / 3. The resolution (5e-7) is far below the smallest hazards used (about 1e-3), so hazards are
@@ -237,10 +239,10 @@ inline bool pay_upfront(const AdoptionConstants& k, int t, const AdoptionHouseho
 
 // The mean expected profit of a centre's adopters of t relative to t's reference profit, clamped to [0, 2]: how
 // much neighbours' results scale the peer term (1 where t earns nothing or nobody has adopted it).
-inline float peer_profit_factor(const AdoptionConstants& k, int t, double expected_sum, int adopters) {
-  if (!(k.reference[t] > 0.0f) || adopters <= 0) return 1.0f;
-  const double ratio = expected_sum / adopters / static_cast<double>(k.reference[t]);
-  return static_cast<float>(std::clamp(ratio, 0.0, 2.0));
+inline float peer_profit_factor(const AdoptionConstants& k, int t, float expected_sum, int adopters) {
+  if (t >= kEarningCount || !(k.reference[t] > 0.0f) || adopters <= 0) return 1.0f;
+  const float ratio = expected_sum / static_cast<float>(adopters) / k.reference[t];
+  return std::clamp(ratio, 0.0f, 2.0f);
 }
 
 // Whether technology t's hard constraint allows it (sprinklers need water; pasture needs land).
@@ -370,11 +372,33 @@ inline void baseline_business_month(const BusinessConstants& k, float u, const B
   *b.loss = 0;
 }
 
-// The expected profit of each adopted technology after this month's profit (exponential average).
-inline void update_expected_profit(const AdoptionConstants& k, const std::uint8_t* state, const float* profit,
-                                   float* expected) {
-  for (int t = 0; t < kTechCount; ++t)
-    if (state[t] == static_cast<std::uint8_t>(TechState::adopted)) expected[t] += k.memory * (profit[t] - expected[t]);
+// The expected profit of each adopted income-earning technology after this month's profit (exponential average
+// with weight `memory`); the others keep theirs.
+inline void update_expected_profit(float memory, const std::uint8_t* state, const float* profit, float* expected) {
+  for (int t = 0; t < kEarningCount; ++t)
+    if (state[t] == static_cast<std::uint8_t>(TechState::adopted)) expected[t] += memory * (profit[t] - expected[t]);
+}
+
+// The same for one household, and its adopters' sums for the centre (expected profit of each technology and the
+// technologies someone expects to lose on), without a branch: whether a household has adopted a technology is as
+// good as random, so branches would often be mispredicted. The same bits as update_expected_profit: for a
+// technology not in use the weight is 0, and e + 0 * (profit - e) is e (profits are finite, and an expectation is
+// never -0.0: x + m * (p - x) is -0.0 only when it is exactly zero from non-zero terms, which rounds to +0.0).
+inline unsigned update_expected_profit_and_sum(float memory, const std::uint8_t* state, const float* profit,
+                                               float* expected, std::array<float, kTechCount>& sum) {
+  unsigned unprofitable = 0;
+  static_assert(static_cast<int>(TechState::adopted) == 1 && static_cast<int>(TechState::dropped) == 2,
+                "bit 0 of a state is 1 exactly when the technology is adopted");
+  for (int t = 0; t < kEarningCount; ++t) {
+    // Arithmetic, not a comparison, so that the compiler does not turn the selection back into a branch.
+    const unsigned adopted = state[t] & 1u;
+    const auto on = static_cast<float>(adopted);
+    const float e = expected[t] + (memory * on) * (profit[t] - expected[t]);
+    expected[t] = e;
+    sum[static_cast<std::size_t>(t)] += on * e;
+    unprofitable |= (adopted & static_cast<unsigned>(e < 0.0f)) << t;
+  }
+  return unprofitable;
 }
 
 }  // namespace chacra::models

@@ -91,11 +91,6 @@ BusinessParams BusinessParams::from(const ParamSet& params) { return read_params
 
 void BusinessParams::register_params(Registry& registry) { declare_params<BusinessParams>(registry); }
 
-float BusinessParams::outside_option(float market_dynamism) const {
-  const double wage_factor = std::max(0.0, 1.0 + market_wage_slope * (market_dynamism - 0.5));
-  return static_cast<float>(time_share * wage_month_pen * wage_employment_rate * wage_factor);
-}
-
 bool business_month(BusinessBook& b, float profit, float memory, float outside_option, int loss_months) {
   b.expected_profit += memory * (profit - b.expected_profit);
   b.loss_months = b.expected_profit < outside_option ? b.loss_months + 1 : 0;

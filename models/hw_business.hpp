@@ -7,6 +7,7 @@
 
 #include "sim/params.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -79,7 +80,10 @@ struct BusinessParams {
   static void register_params(Registry& registry);
   // An owner's outside option (PEN a month): the off-farm earnings of the business's share of an adult's time
   // in a district of this market dynamism (the livelihood module's wage rule for one adult).
-  float outside_option(float market_dynamism) const;
+  float outside_option(float market_dynamism) const {
+    const double wage_factor = std::max(0.0, 1.0 + market_wage_slope * (market_dynamism - 0.5));
+    return static_cast<float>(time_share * wage_month_pen * wage_employment_rate * wage_factor);
+  }
 };
 
 // The exit rule of a business (baseline or Haku Winay) in a month, from its profit this month.

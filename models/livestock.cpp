@@ -197,7 +197,6 @@ Phase Livestock::step_phase() const {
       }
       float* hi = herd + static_cast<std::size_t>(i) * kSpeciesCount;
       const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
-      const unsigned adopted = rows::tech_mask(si, kAdopted);
       HerdInputs in;
       for (int s = 0; s < kSpeciesCount; ++s) in.herd[s] = hi[s];
       in.land_ha = land[i];
@@ -209,13 +208,13 @@ Phase Livestock::step_phase() const {
       // Cash on hand before this month's income is known: savings plus the month's expected income.
       in.cash = cash[i] + std::max(0.0f, perm[i]);
       in.distress_need = floor_pc * static_cast<float>(std::max<int>(1, size[i]));
-      in.trap = trap_share(k, productive_assets(k, hi, adopted));
+      if (k.trap) in.trap = trap_share(k, productive_assets(k, hi, rows::tech_mask(si, kAdopted)));
       const HerdMonth m = herd_month(k, in);
       for (int s = 0; s < kSpeciesCount; ++s) hi[s] = m.herd[s];
       sales[i] = m.sales_pen;
       own[i] = m.own_pen;
       products[i] = m.products_pen;
-      factor[i] = 1.0f - (1.0f - k.low_return) * in.trap;
+      if (k.trap) factor[i] = 1.0f - (1.0f - k.low_return) * in.trap;  // else it stays 1 (set up so)
       // Breeding stock for a shed, if the household can pay for it (not in a month of distress sales).
       const float buy = m.distress_pen > 0.0f ? 0.0f : breeding_stock_to_buy(k, hi[kGuineaPigs], in.shed);
       if (buy > 0.0f) {

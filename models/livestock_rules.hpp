@@ -117,9 +117,11 @@ inline HerdMonth herd_month(const LivestockConstants& k, const HerdInputs& h) {
   HerdMonth out;
   const float ret = 1.0f - (1.0f - k.low_return) * h.trap;
   float cash_short = std::max(0.0f, h.distress_need - h.cash);
+  // Sown pasture's products as a weight (households with and without pasture are mixed at random).
+  const float sown = h.pasture_ha > 0.0f ? 1.0f : 0.0f;
   for (int s = 0; s < kSpeciesCount; ++s) {
     float n = h.herd[s];
-    if (s == kGuineaPigs && h.disease_u < k.disease_prob) n *= k.disease_keep;
+    if (s == kGuineaPigs) n = h.disease_u < k.disease_prob ? n * k.disease_keep : n;
     const float cap = capacity(k, s, h.land_ha, h.pasture_ha, h.shed, h.stocking);
     const float target = cap * (1.0f - h.trap);
     const float births = k.birth[s] * n * ret * (k.pasture_fed[s] ? h.climate_keep : 1.0f);
@@ -133,7 +135,7 @@ inline HerdMonth herd_month(const LivestockConstants& k, const HerdInputs& h) {
     const float eaten = std::min(k.ration[s], out_heads);
     out.own_pen += eaten * k.price[s];
     out.sales_pen += (out_heads - eaten) * k.price[s];
-    out.products_pen += n * (h.pasture_ha > 0.0f ? k.product_pasture[s] : k.product[s]) * ret;
+    out.products_pen += n * (k.product[s] + sown * (k.product_pasture[s] - k.product[s])) * ret;
     out.herd[s] = n;
   }
   for (int s = 0; s < kSpeciesCount && cash_short > 0.0f; ++s) {
