@@ -33,6 +33,15 @@ struct EconomyModels : Models {
   }
 };
 
+// A world of identical households in two districts: `centres` centres of `per_centre` households.
+inline World economy_world(int centres = 20, int per_centre = 50) {
+  WorldSpec spec;
+  spec.districts = 2;
+  spec.centres_per_district = centres / 2;
+  spec.households_per_centre = per_centre;
+  return make_world(spec);
+}
+
 // A per-block phase from a function of one household (tests use it to write what another phase would).
 inline Phase household_phase(const std::string& name, std::function<void(World&, const StepContext&, std::uint32_t)> f) {
   return Phase::per_block(name, [f](World& w, const StepContext& ctx, const Block& b) {

@@ -24,14 +24,6 @@ namespace col = models::col;
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
 constexpr int kSprinklers = tech_index(Tech::sprinkler_irrigation);
 
-World small_world(int centres = 20, int per_centre = 50) {
-  WorldSpec spec;
-  spec.districts = 2;
-  spec.centres_per_district = centres / 2;
-  spec.households_per_centre = per_centre;
-  return make_world(spec);
-}
-
 // Only sprinklers can be adopted (hazard 0.05 a month, no peers, no drops); no credit unless asked.
 void sprinklers_only(EconomyModels& m, bool credit = false) {
   m.freeze_adoption();
@@ -54,7 +46,7 @@ struct Outcome {
 
 // Half the households hold no cash, half hold plenty (5,000 above any reserve).
 Outcome poor_and_rich(bool liquidity, int months) {
-  World w = small_world();
+  World w = economy_world();
   EconomyModels m;
   m.channel("liquidity", liquidity);
   sprinklers_only(m);
@@ -92,7 +84,7 @@ TEST(EconomyLiquidity, WithoutCashATechnologyWaits) {
 // With credit, a household without cash borrows the up-front cost within its limit; every payment is booked
 // as investment, from cash and new debt.
 TEST(EconomyLiquidity, CreditPaysWithinTheLimitAndEveryPaymentIsBooked) {
-  World w = small_world(4, 50);
+  World w = economy_world(4, 50);
   EconomyModels m;
   m.channel("liquidity", true);
   sprinklers_only(m, true);
@@ -133,7 +125,7 @@ TEST(EconomyLiquidity, CreditPaysWithinTheLimitAndEveryPaymentIsBooked) {
 // A delivered asset pays all but the complementary share: households with the asset and 200 in spare cash
 // adopt (15% of 1,200 is 180), those without the asset cannot.
 TEST(EconomyLiquidity, DeliveredAssetsPayAllButTheComplement) {
-  World w = small_world(4, 50);
+  World w = economy_world(4, 50);
   EconomyModels m;
   m.channel("liquidity", true);
   sprinklers_only(m);
@@ -159,7 +151,7 @@ TEST(EconomyLiquidity, DeliveredAssetsPayAllButTheComplement) {
 // A wish that cannot be paid waits and lapses at liquidity.intent_decay a month; when cash arrives the
 // remaining wishes are taken up at once.
 TEST(EconomyLiquidity, PendingIntentsDecayAndAreTakenUpWhenCashArrives) {
-  World w = small_world(20, 50);
+  World w = economy_world(20, 50);
   EconomyModels m;
   m.channel("liquidity", true);
   sprinklers_only(m);
@@ -195,7 +187,7 @@ TEST(EconomyLiquidity, PendingIntentsDecayAndAreTakenUpWhenCashArrives) {
 // A baseline business needs its start-up cost: with the financing of adoption, only households with the cash
 // start one; without it, everyone starts at the same rate.
 std::array<double, 2> business_starts(bool liquidity) {
-  World w = small_world();
+  World w = economy_world();
   EconomyModels m;
   m.channel("persistence", true);
   m.channel("liquidity", liquidity);

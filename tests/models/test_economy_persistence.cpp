@@ -23,14 +23,6 @@ namespace col = models::col;
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
 constexpr int kGarden = tech_index(Tech::vegetable_garden);
 
-World small_world(int centres = 20, int per_centre = 50) {
-  WorldSpec spec;
-  spec.districts = 2;
-  spec.centres_per_district = centres / 2;
-  spec.households_per_centre = per_centre;
-  return make_world(spec);
-}
-
 // Adoption with only the garden moving: every household adopted it at baseline, no new adoption.
 void garden_only(EconomyModels& m) {
   m.freeze_adoption();
@@ -49,7 +41,7 @@ double share_adopted(const World& w, int tech, std::size_t begin, std::size_t en
 // Runs `months` of [profit writer, adoption.update]: the first half of the households earn +100 a month from
 // the garden, the second half lose 50. Returns the share still using it in each half.
 std::array<double, 2> garden_kept(bool persistence, int months) {
-  World w = small_world();
+  World w = economy_world();
   EconomyModels m;
   m.channel("persistence", persistence);
   garden_only(m);
@@ -84,7 +76,7 @@ TEST(EconomyPersistence, UnprofitableTechnologiesAreDroppedProfitableOnesKept) {
 // Non-adopters in centres whose adopters earn twice the reference profit adopt; where adopters earn nothing
 // the peer term fades away. Off: both kinds of centre alike.
 std::array<double, 2> peer_adoption(bool persistence) {
-  World w = small_world(40, 30);
+  World w = economy_world(40, 30);
   EconomyModels m;
   m.channel("persistence", persistence);
   m.freeze_adoption();
@@ -130,7 +122,7 @@ TEST(EconomyPersistence, NeighboursResultsScaleThePeerTerm) {
 // Every household has a baseline business; half earn 200 a month, half 10 (below the outside option, about
 // 0.3 * 550 * 0.24 = 40). Returns the share still in business in each half after `months`.
 std::array<double, 2> businesses_left(bool persistence, int months) {
-  World w = small_world();
+  World w = economy_world();
   EconomyModels m;
   m.channel("persistence", persistence);
   m.freeze_adoption();
