@@ -65,7 +65,8 @@ void BusinessParams::describe(V& v) {
   v.real("business.start_hazard", start_hazard, {0, 1}, "probability per month",
          "Monthly chance that a household without a baseline business wants to start one "
          "(economy.persistence.enabled), set so that the baseline share is about stationary given the exits",
-         "Calibration assumption: about 0.12 of households run a business and a few per cent of them exit a year");
+         "Calibration assumption: about 0.12 of households run a business and 2% of them exit a year for other "
+         "reasons than profit; 0.0002 keeps the no-programme business income stationary over ten years");
   v.real("business.time_share", time_share, {0, 10}, "adults",
          "Share of an adult's working time a business takes; its owners' outside option is the off-farm earnings "
          "of that time",

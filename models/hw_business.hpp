@@ -62,7 +62,7 @@ double monthly_failure_hazard(double annual_rate, int n_same, double crowding, b
 // businesses: parameters shared by the baseline business (the adoption phase) and Haku Winay's businesses.
 struct BusinessParams {
   double startup_pen = 2500.0;              // business.startup_pen
-  double start_hazard = 0.0005;             // business.start_hazard (a month, households without one)
+  double start_hazard = 0.0002;             // business.start_hazard (a month, households without one)
   double time_share = 0.3;                  // business.time_share (of an adult's working time)
   int loss_months = 6;                      // business.loss_months
   double background_exit_rate_year = 0.02;  // business.background_exit_rate_year
