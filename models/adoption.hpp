@@ -20,6 +20,21 @@
 //   adopted -> dropped with hazard
 //       (support_active ? drop_hazard_supported[t] : drop_hazard_after[t] * (asset_delivered ? asset_drop_factor : 1))
 //       * (1 + (liquidity_drop_factor - 1) * (1 - min(1, cash_pen / (liquidity_cover_months * upkeep_pen[t])))).
+// With the household economy's channels (models/economy.hpp):
+//   economy.persistence.enabled  E_t <- E_t + profit_memory * (tech_profit_pen_t - E_t) for each adopted
+//       income-earning technology (the first seven; E_t = reference_profit_pen_t at adoption); such a technology
+//       is dropped with unprofitable_drop_hazard when E_t < 0, else with the hazard above where drop_hazard_after
+//       is multiplied by background_drop_factor (both times the liquidity factor); the peer term is multiplied by
+//       clamp(mean E_t of the centre's adopters / reference_profit_pen_t, 0, 2). A baseline business updates its
+//       expected profit the same way from last month's business income (less the Haku Winay share) and closes
+//       after business.loss_months months below the owners' outside option (business.time_share x the expected
+//       off-farm wage of an adult) or with the background hazard; a household without one starts one with
+//       business.start_hazard (uniform u11 of the block).
+//   economy.liquidity.enabled  a draw under the adoption hazard (liquidity factor 1) is an intent: the household
+//       pays upfront_pen_t (times haku_winay.complement_share where the asset was delivered) through finance::pay
+//       from cash above liquidity.reserve_months x permanent income, then credit, and adopts; otherwise bit t of
+//       tech_pending is set and retried every month until it is paid or lapses (u_t >= 1 - intent_decay). A
+//       business costs business.startup_pen the same way.
 // Adopting cultivated pasture sets pasture_ha = min(pasture_max_land_share * land_ha,
 // pasture_mean_ha * (0.5 + u)); dropping it sets pasture_ha to 0.
 //
