@@ -81,6 +81,16 @@ struct CreditTerms {
   float limit(float permanent_pen) const;
 };
 
+// How Haku Winay's asset deliveries are financed (the programme pays the up-front cost of a delivered asset but
+// this share, which the household pays when it puts the asset to use: inputs, hoses, breeding stock, hired
+// labour). Declared here because the adoption phase charges it and Haku Winay's take-up reads it.
+struct AssetFinancing {
+  double complement_share = 0.15;
+
+  template <class V> void describe(V& v);
+  static AssetFinancing from(const ParamSet& params);
+};
+
 namespace finance {
 
 // How an up-front payment is financed: from cash above the reserve first, then new debt within the limit.
@@ -131,20 +141,6 @@ inline constexpr Col<float> herd{
     .name = "herd", .unit = "heads",
     .description = "Animals kept: guinea pigs, sheep, cattle",
     .width = kSpeciesCount, .panel = true, .labels = kSpeciesNames};
-// Livestock flows of the month, written by livestock.step (models/livestock.hpp) and read by livelihood.income
-// in place of the flat animal income when economy.persistence.enabled.
-inline constexpr Col<float> livestock_sales_pen{
-    .name = "livestock_sales_pen", .unit = "PEN",
-    .description = "Money from animals sold this month (surplus and distress sales)",
-    .aggregation = PeriodAggregation::sum};
-inline constexpr Col<float> livestock_own_pen{
-    .name = "livestock_own_pen", .unit = "PEN",
-    .description = "Value of animals eaten at home this month, at farm-gate prices",
-    .aggregation = PeriodAggregation::sum};
-inline constexpr Col<float> livestock_products_pen{
-    .name = "livestock_products_pen", .unit = "PEN",
-    .description = "Money from animal products sold this month (milk, wool)",
-    .aggregation = PeriodAggregation::sum};
 inline constexpr Col<float> market_orientation{
     .name = "market_orientation", .unit = "share of crop land",
     .description = "Share of crop land in the commercial line chosen at the last planting (safety-first)",

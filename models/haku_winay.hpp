@@ -208,6 +208,10 @@ struct HwBusiness {
   int support_end_month = 0;    // technical support (year 3) until this month, exclusive
   double capital_pen = 0.0;     // equipment and inputs (the prize's equipment share)
   double annual_profit_pen = 0.0;  // for a business alone in its market, before monthly noise
+  // Survival from profit (economy.persistence.enabled): expected monthly profit per member household and the
+  // consecutive months it has been below the members' outside option.
+  float expected_profit_pen = 0.0f;
+  int loss_months = 0;
 };
 
 // Per-cohort counts for reports (computed from the world and the module's state).
@@ -268,6 +272,7 @@ class HakuWinay : public Module {
   std::vector<HwBusiness> run_clar(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
 
   HakuWinayParams p_;
+  BusinessParams business_;  // survival of businesses from profit (models/hw_business.hpp)
   // The run's programme state (nuclei, groups, businesses, per-centre flags). Held by pointer so the const
   // phase factories can hand out phases that update it; serial phases append, block phases touch only
   // their own centres' entries.

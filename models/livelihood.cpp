@@ -8,6 +8,7 @@
 #include "models/finance_rules.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood_rules.hpp"
+#include "models/livestock.hpp"
 #include "models/lanes.hpp"
 #include "models/row_ops.hpp"
 #include "sim/param_spec.hpp"

@@ -7,6 +7,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/livestock.hpp"
 #include "models/registry.hpp"
 #include "models/shared_state.hpp"
 
@@ -42,6 +43,7 @@ Model build_model(const ParamSet& params) {
   auto& juntos = add<Juntos>(model);
   auto& haku_winay = add<HakuWinay>(model);
   auto& finance = add<Finance>(model);
+  auto& livestock = add<Livestock>(model);
 
   // With every channel of the household economy off (models/economy.hpp) the month is the earlier one, phase
   // for phase.
@@ -60,8 +62,11 @@ Model build_model(const ParamSet& params) {
       haku_winay.business_phase(),
       // 8. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
       adoption.update_phase(),
-      // 9. Income by source; consumption and savings: with the welfare channel the budget with credit
-      //    (finance.budget), else the earlier rule with a fixed per-person term; poverty status.
+      // 9. Herds (economy.persistence.enabled; idle without it): births, disease, what is kept, eaten and sold,
+      //    distress sales, breeding stock for a shed.
+      livestock.step_phase(),
+      // 10. Income by source (with the herd's flows); consumption and savings: with the welfare channel the budget
+      //     with credit (finance.budget), else the earlier rule with a fixed per-person term; poverty status.
       livelihood.income_phase(),
       economy.welfare ? finance.budget_phase() : livelihood.consumption_phase(),
       livelihood.welfare_phase(),

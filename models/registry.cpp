@@ -9,6 +9,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/livestock.hpp"
 #include "sim/engine_params.hpp"
 
 namespace chacra::models {
@@ -17,11 +18,14 @@ const Registry& registry() {
   static const Registry reg = [] {
     Registry r;
     register_engine_params(r);
+    // The economy's switches and terms first: modules borrow them.
+    EconomyParams::register_params(r);
     Demography::register_params(r);
     Adoption::register_params(r);
     Livelihood::register_params(r);
+    BusinessParams::register_params(r);
+    Livestock::register_params(r);
     Juntos::register_params(r);
-    EconomyParams::register_params(r);
     Finance::register_params(r);
     HakuWinay::register_params(r);
     return r;

@@ -2,6 +2,7 @@
 #include "models/shared_state.hpp"
 
 #include "models/economy.hpp"
+#include "models/livestock.hpp"
 
 namespace chacra::models {
 

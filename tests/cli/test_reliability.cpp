@@ -384,8 +384,8 @@ TEST(ReliabilityResources, MemoryGuardRefusesBeforeAllocating) {
 TEST(ReliabilityResources, ComparisonThatDoesNotFitIsSkippedAndCanBeComputedLater) {
   const auto dir = clitest::temp_dir("comparison_memory");
   SpawnOptions opts = clitest::in_dir(dir);
-  // 16 MiB: room for the memory guard's estimate of 10,000 households (about 11 MiB with the household economy's
-  // columns), none left for the comparison once the process holds its libraries and world (about 40 MiB).
+  // 16 MiB: room for the memory guard's estimate of 10,000 households (about 11 MiB with the household
+  // economy's columns), none left for the comparison once the process holds its libraries and world.
   opts.env = {{"CHACRA_MEMORY_LIMIT_BYTES", std::to_string(16 << 20)}};
   const std::vector<std::string> small = {"--set", "population.households=10000", "--set", "population.districts=20",
                                           "--set", "run.years=2", "--replicates", "1"};

@@ -11,6 +11,7 @@
 #include "models/finance.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood_rules.hpp"
+#include "models/livestock.hpp"
 #include "models/registry.hpp"
 #include "models/row_ops.hpp"
 #include "sim/engine.hpp"

@@ -4,7 +4,11 @@
 // juntos_enrolled, ...) are created by hand, so the tests know the eligible sets and outcomes exactly.
 #pragma once
 
+#include "models/adoption.hpp"
+#include "models/economy.hpp"
 #include "models/haku_winay.hpp"
+#include "models/hw_business.hpp"
+#include "models/livelihood.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/engine_params.hpp"
@@ -151,6 +155,12 @@ struct HwRun {
 
   HwRun() {
     register_engine_params(registry);
+    // Haku Winay's businesses read the survival rule's parameters, which borrow the economy's switches and the
+    // adoption and livelihood modules' parameters.
+    models::EconomyParams::register_params(registry);
+    models::Adoption::register_params(registry);
+    models::Livelihood::register_params(registry);
+    models::BusinessParams::register_params(registry);
     models::HakuWinay::register_params(registry);
     params = std::make_unique<ParamSet>(registry);
     // Tests default to a quota large enough to start every eligible centre in 2017.

@@ -8,6 +8,7 @@
 #include "models/demography.hpp"
 #include "models/economy.hpp"
 #include "models/finance.hpp"
+#include "models/hw_business.hpp"
 #include "models/livelihood.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
@@ -150,11 +151,12 @@ struct Models {
   std::vector<Phase> month;
 
   Models() {
+    models::EconomyParams::register_params(registry);
     models::Demography::register_params(registry);
     models::Adoption::register_params(registry);
     models::Livelihood::register_params(registry);
-    models::EconomyParams::register_params(registry);
     models::Finance::register_params(registry);
+    models::BusinessParams::register_params(registry);
     params = std::make_unique<ParamSet>(registry);
   }
   Models(const Models&) = delete;
