@@ -2,7 +2,9 @@
 #include "app/commands.hpp"
 
 #include "sim/output/h5.hpp"
+#include "sim/output/reader.hpp"
 #include "study/comparison.hpp"
+#include "study/run_summary.hpp"
 
 #include <filesystem>
 #include <iostream>
@@ -36,6 +38,7 @@ struct CompareCommand {
       }
       if (!stored) table = study::compare_file(f, ref);
       std::cout << study::format_comparison(table, fmt);
+      if (fmt == "table") std::cout << study::format_reach(output::Reader(f).arms(), study::read_reach(f));
     } catch (const study::UnknownArmError& e) {
       rethrow_as(std::string("--reference: ") + e.what());
     } catch (const study::ComparisonError& e) {

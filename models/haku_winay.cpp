@@ -414,6 +414,7 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
   auto* cohort = h.add(col::hw_cohort);
   h.add(col::hw_stage);
   h.add(col::hw_participant);
+  h.add(col::hw_offered);
   h.add(col::hw_visits);
   auto* hh_nucleus = h.add(col::hw_nucleus);
   auto* group = h.add(col::hw_group);
@@ -764,6 +765,7 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   std::int16_t* cohort = h.get(col::hw_cohort);
   std::uint8_t* stage = h.get(col::hw_stage);
   std::uint8_t* participant = h.get(col::hw_participant);
+  std::uint8_t* offered = h.get(col::hw_offered);
   std::uint8_t* coached = h.get(col::coached);
   std::uint8_t* offered_coaching = h.get(col::coaching_offered);
   std::uint8_t* plan = h.get(col::coaching_plan);
@@ -816,6 +818,7 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
         const double z = st.normal();
         const double u = st.uniform();
         if (!offered_household(i)) continue;
+        offered[i] = 1;
         double p_take;
         if (c_spill[ci]) {
           p_take = p_.spill_in_share;
@@ -1248,6 +1251,7 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
                                                  ctx.month < b.support_end_month, p_.business_support_failure_reduction);
     const auto fail = [&] {
       b.status = BusinessStatus::failed;
+      b.end_month = ctx.month;
       for (std::uint8_t j = 0; j < grp.size; ++j) bstatus[mem[j]] = static_cast<std::uint8_t>(BusinessStatus::failed);
     };
     if (u_fail < hazard) return fail();
@@ -1314,6 +1318,68 @@ std::vector<HwCohortSummary> HakuWinay::cohort_summary(const World& w) const {
   std::vector<HwCohortSummary> out;
   for (auto& [year, r] : by_year) out.push_back(r);
   return out;
+}
+
+std::vector<ReachItem> HakuWinay::reach(const World& w) const {
+  const State& s = *state_;
+  const auto& h = w.households;
+  const auto* offered = h.get(col::hw_offered);
+  const auto* participant = h.get(col::hw_participant);
+  const auto* eligible = w.centres.get(col::centre_hw_eligible);
+  const auto* selected = w.centres.get(col::centre_hw_selected_year);
+  const auto* spill = w.centres.get(col::centre_hw_spill_in);
+  const int months = w.calendar.months;
+  constexpr int kSurvivalYears[] = {1, 3, 5};
+  // Counts held by this process (households, its centres' eligibility, its nuclei's groups and businesses),
+  // summed over the processes of a split world; the nuclei and the centres' selection are known everywhere.
+  enum : std::size_t { kEligible, kOffered, kParticipants, kAwarded, kBusinesses, kObserved, kSurviving = kObserved + 3,
+                       kCount = kSurviving + 3 };
+  std::vector<std::uint64_t> n(kCount, 0);
+  for (std::size_t ci = w.centre_begin(); ci < w.centre_end(); ++ci) n[kEligible] += eligible[ci] ? 1 : 0;
+  for (std::size_t i = w.household_begin(); i < w.household_end(); ++i) {
+    n[kOffered] += offered[i];
+    n[kParticipants] += participant[i];
+  }
+  for (const HwGroup& g : s.groups) n[kAwarded] += g.awarded ? 1 : 0;
+  for (const HwBusiness& b : s.businesses) {
+    ++n[kBusinesses];
+    for (std::size_t k = 0; k < 3; ++k) {
+      const int at = b.start_month + 12 * kSurvivalYears[k];
+      if (at > months) continue;  // not yet that old when the run ended
+      ++n[kObserved + k];
+      n[kSurviving + k] += b.end_month < 0 || b.end_month >= at ? 1 : 0;
+    }
+  }
+  w.comm().sum(n);
+  std::uint64_t selected_centres = 0, spill_centres = 0;
+  for (std::size_t ci = 0; ci < w.centre_count(); ++ci) {
+    selected_centres += selected[ci] >= 0 ? 1 : 0;
+    spill_centres += spill[ci] ? 1 : 0;
+  }
+  const auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+  std::vector<ReachItem> r = {
+      {"eligible_centres", "Centres eligible under the arm's targeting rule in the last January", "centres",
+       d(n[kEligible])},
+      {"selected_centres", "Centres selected for a cohort", "centres", d(selected_centres)},
+      {"spill_in_centres", "Centres reached without being selected (imperfect assignment)", "centres",
+       d(spill_centres)},
+      {"nuclei", "Executing nuclei formed", "nuclei", d(s.nuclei.size())},
+      {"offered_households", "Households offered the programme in their nucleus's first month", "households",
+       d(n[kOffered])},
+      {"participants", "Households that took part", "households", d(n[kParticipants])},
+      {"business_groups", "Business groups formed for the CLAR competition", "groups", d(s.group_ids)},
+      {"awarded_groups", "Business groups that won the CLAR competition", "groups", d(n[kAwarded])},
+      {"businesses", "Businesses funded", "businesses", d(n[kBusinesses])}};
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::string y = std::to_string(kSurvivalYears[k]);
+    r.push_back({"businesses_observed_" + y + "y",
+                 "Businesses started at least " + y + " year" + (k ? "s" : "") + " before the end of the run",
+                 "businesses", d(n[kObserved + k])});
+    r.push_back({"businesses_surviving_" + y + "y",
+                 "Of those, businesses still active " + y + " year" + (k ? "s" : "") + " after they started",
+                 "businesses", d(n[kSurviving + k])});
+  }
+  return r;
 }
 
 }  // namespace chacra::models

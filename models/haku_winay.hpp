@@ -212,6 +212,7 @@ struct HwBusiness {
   // consecutive months it has been below the members' outside option.
   float expected_profit_pen = 0.0f;
   int loss_months = 0;
+  int end_month = -1;  // month it failed, -1 while active (for the reach's survival counts)
 };
 
 // Per-cohort counts for reports (computed from the world and the module's state).
@@ -259,6 +260,9 @@ class HakuWinay : public Module {
   const std::vector<std::uint32_t>& group_members() const;  // household indices, by HwGroup::first_member
   const std::vector<HwBusiness>& businesses() const;
   std::vector<HwCohortSummary> cohort_summary(const World& world) const;
+  // The programme's reach at the end of a unit: eligible and selected centres, cohorts hosted, nuclei, offered
+  // households, participants, business groups and awards, businesses surviving 1, 3 and 5 years.
+  std::vector<ReachItem> reach(const World& world) const override;
 
  private:
   struct State;
@@ -292,11 +296,11 @@ namespace col {
 inline constexpr Col<std::int16_t> hw_cohort{
     .name = "hw_cohort", .unit = "year",
     .description = "Haku Winay cohort (year of selection) of the household, -1 none",
-    .panel = true};
+    .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> hw_stage{
     .name = "hw_stage", .unit = "HwStage",
     .description = "Haku Winay stage: 0 none, 1-3 programme year, 4 finished",
-    .panel = true};
+    .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> hw_participant{
     .name = "hw_participant", .unit = "0/1",
     .description = "Household takes part in Haku Winay (reached)",
@@ -307,11 +311,15 @@ inline constexpr Col<float> hw_visits{
     .panel = true, .aggregation = PeriodAggregation::sum};
 inline constexpr Col<std::int32_t> hw_nucleus{
     .name = "hw_nucleus", .unit = "index",
-    .description = "HW executing nucleus of the household's centre or neighbourhood, -1 none"};
+    .description = "HW executing nucleus of the household's centre or neighbourhood, -1 none",
+    .panel = true, .category = true};
+inline constexpr Col<std::uint8_t> hw_offered{
+    .name = "hw_offered", .unit = "0/1",
+    .description = "The household was offered Haku Winay (in its nucleus's first month)"};
 inline constexpr Col<std::int32_t> hw_group{
     .name = "hw_group", .unit = "index",
     .description = "Haku Winay business group of the household, -1 none",
-    .panel = true};
+    .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> hw_award{
     .name = "hw_award", .unit = "0/1",
     .description = "The household's business group won the CLAR competition",
@@ -320,11 +328,11 @@ inline constexpr Col<std::uint8_t> business_type{
     .name = "business_type", .unit = "BusinessType",
     .description = "Type of the household's HW business: 0 none, 1 guinea pigs, 2 dairy, 3 bakery/food, 4 "
                    "textiles/crafts, 5 rural tourism, 6 fish farming, 7 cattle fattening",
-    .panel = true};
+    .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> business_status{
     .name = "business_status", .unit = "BusinessStatus",
     .description = "HW business: 0 none, 1 active, 2 failed",
-    .panel = true};
+    .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> coached{
     .name = "coached", .unit = "0/1",
     .description = "Attended at least four soft-skills coaching sessions",
@@ -334,7 +342,8 @@ inline constexpr Col<std::uint8_t> coaching_offered{
 inline constexpr Col<std::uint8_t> coaching_plan{
     .name = "coaching_plan", .unit = "CoachingPlan",
     .description = "Goal of the coaching plan: 0 none, 1 guinea pigs, 2 pasture, 3 crop diversification, 4 small "
-                   "business"};
+                   "business",
+    .category = true};
 inline constexpr Col<float> hw_asset_spend_pen{
     .name = "hw_asset_spend_pen", .unit = "PEN", .description = "Cumulative HW spending on the household's assets"};
 inline constexpr Col<float> hw_capped_spend_pen{
@@ -365,20 +374,25 @@ inline constexpr Col<float> cost_hw_pen{
     .name = "cost_hw_pen", .unit = "PEN",
     .description = "Total HW spending on the household (sum of the cost_hw_* components)",
     .panel = true, .aggregation = PeriodAggregation::sum};
-// Centre columns.
+// Centre columns, recorded per arm at the end of every output period (arms/<arm>/replicate_R/centres).
 inline constexpr Col<std::uint8_t> centre_hw_eligible{
     .name = "hw_eligible", .unit = "0/1",
-    .description = "Centre eligible for Haku Winay under the arm's rule (as of the last January)"};
+    .description = "Centre eligible for Haku Winay under the arm's rule (as of the last January)",
+    .panel = true};
 inline constexpr Col<std::int16_t> centre_hw_selected_year{
-    .name = "hw_selected_year", .unit = "year", .description = "Year the centre was selected for HW, -1 never"};
+    .name = "hw_selected_year", .unit = "year",
+    .description = "Year the centre was selected for HW, -1 never",
+    .panel = true, .category = true};
 inline constexpr Col<std::int16_t> centre_hw_reached_year{
     .name = "hw_reached_year", .unit = "year",
-    .description = "Year HW started operating in the centre (selected or spill-in), -1 never"};
+    .description = "Year HW started operating in the centre (selected or spill-in), -1 never",
+    .panel = true, .category = true};
 inline constexpr Col<std::int32_t> centre_hw_nucleus{
-    .name = "hw_nucleus", .unit = "index", .description = "HW executing nucleus of the centre, -1 none"};
+    .name = "hw_nucleus", .unit = "index",
+    .description = "HW executing nucleus of the centre, -1 none", .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> centre_hw_spill_in{
     .name = "hw_spill_in", .unit = "0/1",
-    .description = "Centre reached by HW without being selected (imperfect assignment)"};
+    .description = "Centre reached by HW without being selected (imperfect assignment)", .panel = true};
 }  // namespace col
 
 }  // namespace chacra::models

@@ -43,8 +43,11 @@ struct ColumnInfo {
   std::string unit;
   std::string description;
   PeriodAggregation aggregation = PeriodAggregation::snapshot;
-  bool panel = false;  // recorded in the panel by default
+  bool panel = false;  // recorded in the panel by default (households), or per output period (centres)
   std::vector<std::string> labels;  // names of the `width` sub-columns (technology names...), or empty
+  // A code (a status, a category, a year or month stamp, an index) rather than a quantity: recorded as it is,
+  // never averaged over households (no aggregate), and marked so in the file (scale attribute "category").
+  bool category = false;
 };
 
 // The lookup key of a column name (64-bit FNV-1a), computed at compile time for declared columns.
@@ -58,8 +61,8 @@ constexpr std::uint64_t column_key(std::string_view name) {
 }
 
 // A column declared once, with its type, unit, meaning, width, sub-column labels, whether the panel records
-// it and how it aggregates over an output period; written as a constant in the header of the module that
-// owns it:
+// it, how it aggregates over an output period and whether it is a code; written as a constant in the header
+// of the module that owns it:
 //   inline constexpr Col<float> income_crops_pen{.name = "income_crops_pen", .unit = "PEN",
 //                                                .description = "Crop sales", .panel = true,
 //                                                .aggregation = PeriodAggregation::sum};
@@ -73,6 +76,7 @@ struct Col {
   bool panel = false;
   PeriodAggregation aggregation = PeriodAggregation::snapshot;
   std::span<const char* const> labels = {};
+  bool category = false;  // a code, not a quantity (ColumnInfo::category)
   std::uint64_t key = column_key(name);
 
   ColumnInfo info() const {
@@ -85,6 +89,7 @@ struct Col {
     i.aggregation = aggregation;
     i.panel = panel;
     i.labels.assign(labels.begin(), labels.end());
+    i.category = category;
     return i;
   }
 };

@@ -5,7 +5,10 @@
 #include "models/juntos.hpp"
 #include "models/shared_state.hpp"
 
+#include "sim/output/reader.hpp"
+
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace chacra::study {
@@ -59,7 +62,63 @@ std::string format_run_summary(const Scenario& scenario, const RunResult& r) {
     }
     os << "\n";
   }
+  std::vector<std::string> arms;
+  for (const auto& arm : scenario.arms) arms.push_back(arm.name);
+  std::vector<ArmReach> reach;
+  for (const auto& u : r.units) reach.emplace_back(u.arm, u.reach);
+  os << format_reach(arms, reach);
   return os.str();
+}
+
+std::string format_reach(const std::vector<std::string>& arms, const std::vector<ArmReach>& units) {
+  // Items in the order the modules report them (the first unit that reports an item places it).
+  std::vector<std::pair<std::string, std::string>> items;  // module, item
+  std::map<std::pair<std::string, std::string>, std::string> units_of;
+  for (const auto& [arm, rows] : units)
+    for (const auto& x : rows) {
+      const auto key = std::make_pair(x.module, x.item);
+      if (units_of.emplace(key, x.unit).second) items.push_back(key);
+    }
+  if (items.empty()) return "";
+  std::ostringstream os;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "\n  reach at the end of the run (means over replicates; docs/policy_arms.md, \"Reach\"):\n  %-42s", "");
+  os << line;
+  for (const auto& a : arms) {
+    std::snprintf(line, sizeof line, " %14.14s", a.c_str());
+    os << line;
+  }
+  os << "\n";
+  for (const auto& key : items) {
+    std::snprintf(line, sizeof line, "  %-42.42s", (key.first + "." + key.second).c_str());
+    os << line;
+    for (const auto& a : arms) {
+      double s = 0;
+      int n = 0;
+      for (const auto& [arm, rows] : units) {
+        if (arm != a) continue;
+        for (const auto& x : rows)
+          if (x.module == key.first && x.item == key.second) s += x.value, ++n;
+      }
+      if (n == 0)
+        std::snprintf(line, sizeof line, " %14s", "");
+      else
+        std::snprintf(line, sizeof line, " %14.6g", s / n);
+      os << line;
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+std::vector<ArmReach> read_reach(hid_t file) {
+  output::Reader reader(file);
+  std::vector<ArmReach> out;
+  for (const auto& arm : reader.arms())
+    for (std::uint32_t r : reader.replicates(arm))
+      if (reader.has_reach(arm, r)) out.emplace_back(arm, output::reach_rows(reader.reach(arm, r)));
+  return out;
 }
 
 }  // namespace chacra::study

@@ -24,12 +24,16 @@ inline constexpr const char* kUnit = "unit";
 inline constexpr const char* kDescription = "description";
 inline constexpr const char* kLabels = "labels";            // sub-column names of a multi-valued variable
 inline constexpr const char* kAggregation = "aggregation";  // panel and aggregates: flow or state
+inline constexpr const char* kScale = "scale";              // panel and centre tables: "category" for codes
 inline constexpr const char* kRows = "rows";                // population tables: their row count
 inline constexpr const char* kComplete = "complete";        // an arm x replicate group that finished
 
 // Values of the aggregation attribute.
 inline constexpr const char* kSumOverPeriod = "sum over the period";  // flows
 inline constexpr const char* kEndOfPeriod = "end of period";          // states
+
+// Value of the scale attribute: the variable is a code (status, year stamp, index), never averaged.
+inline constexpr const char* kCategory = "category";
 
 // The population tables of a replicate.
 enum class Table { districts, centres, households };
@@ -41,6 +45,10 @@ std::string arm(const std::string& arm);                                 // arms
 std::string unit(const std::string& arm, std::uint32_t replicate);       // arms/<arm>/replicate_R
 std::string panel(const std::string& arm, std::uint32_t replicate);      // .../panel
 std::string aggregates(const std::string& arm, std::uint32_t replicate);  // .../aggregates
+// The unit's centre table: per-period values [periods, centres] of the centre columns the model records.
+std::string centres(const std::string& arm, std::uint32_t replicate);  // .../centres
+// The unit's reach: what each module reports at the end of the unit (records: module, item, value...).
+std::string reach(const std::string& arm, std::uint32_t replicate);  // .../reach
 // Groups of a replicate's population.
 std::string population(std::uint32_t replicate);               // population/replicate_R
 std::string population(std::uint32_t replicate, Table table);  // population/replicate_R/<table>

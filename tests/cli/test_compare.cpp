@@ -3,6 +3,7 @@
 #include "cli_helpers.hpp"
 
 #include "sim/output/h5.hpp"
+#include "sim/output/reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -69,6 +70,40 @@ TEST(CliCompare, StoredComparisonEqualsRecomputed) {
   auto table = run("compare out.h5", dir);
   ASSERT_EQ(table.status, 0);
   EXPECT_NE(table.out.find("Poverty headcount"), std::string::npos) << table.out;
+}
+
+// Each unit stores its own centre table (the arm's selection years, nuclei and activity at the end of each
+// period) and its reach; codes get no household mean; run and compare print the reach.
+TEST(CliCompare, ReachAndEachArmsCentreTableAreStoredAndPrinted) {
+  const auto& dir = finished_run();
+  chacra::output::Reader file(dir + "/out.h5");
+  for (const std::string arm : {"none", "juntos", "both"})
+    for (std::uint32_t r = 0; r < 2; ++r) {
+      ASSERT_TRUE(file.has_reach(arm, r)) << arm;
+      ASSERT_TRUE(file.has_centre_table(arm, r)) << arm;
+      EXPECT_FALSE(file.has_aggregate(arm, r, "hw_cohort")) << "a code is never averaged";
+      EXPECT_FALSE(file.has_aggregate(arm, r, "juntos_status"));
+      EXPECT_TRUE(file.has_aggregate(arm, r, "hw_participant"));
+      EXPECT_TRUE(file.panel(arm, r, "hw_cohort").variable().category);
+    }
+  const auto selected = [&](const std::string& arm) {
+    const auto v = file.centre_table(arm, 0, "hw_selected_year").read_all();
+    return static_cast<std::size_t>(std::count_if(v.begin(), v.end(), [](double y) { return y >= 2017; }));
+  };
+  EXPECT_EQ(selected("none"), 0u);
+  EXPECT_GT(selected("both"), 0u) << "the arm's own selection, not a month-0 snapshot";
+  const auto rows = chacra::output::reach_rows(file.reach("both", 0));
+  double participants = -1, enrolled = -1;
+  for (const auto& x : rows) {
+    if (x.module == "haku_winay" && x.item == "participants") participants = x.value;
+    if (x.module == "juntos" && x.item == "enrolled_households") enrolled = x.value;
+  }
+  EXPECT_GT(participants, 0);
+  EXPECT_GT(enrolled, 0);
+  const auto table = run("compare out.h5", dir);
+  ASSERT_EQ(table.status, 0);
+  EXPECT_NE(table.out.find("reach at the end of the run"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("haku_winay.participants"), std::string::npos) << table.out;
 }
 
 TEST(CliCompare, BadOptionsExitTwo) {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 namespace chacra {
@@ -430,6 +431,45 @@ TEST(HakuWinayRollout, JuntosExitingOffersHwOnlyToJuntosHouseholdsAgeingOut) {
   run.run(w, 7);
   const auto* participant = w.households.get(col::hw_participant);
   for (std::uint32_t k = 0; k < 90; ++k) EXPECT_EQ(participant[k], k % 3 == 1 ? 1 : 0) << k;
+}
+
+// The reach of an arm that offers HW to the Juntos households ageing out reaches every one of them: the funnel's
+// offered and participant counts equal the households in the window, and each later stage is within the one
+// before it.
+TEST(HakuWinayReach, FunnelOfTheExitArmCountsEveryHouseholdInTheWindow) {
+  World w = make_world({{}}, uniform_centres(2, 90), [](std::uint32_t, std::uint32_t k) {
+    HouseholdSpec s;
+    s.juntos = k % 3 != 0;
+    s.youngest_child_years = (k % 3 == 1) ? 17.0 : 6.0;  // 30 of each centre's 90 age out within 36 months
+    return s;
+  });
+  w.calendar.months = 12 * 7;
+  HwRun run;
+  run.set_choice("haku_winay.household_offer", "juntos_exiting");
+  run.set("haku_winay.takeup_rate", 1.0);
+  run.set("haku_winay.takeup_interest_sd", 0.0);
+  run.setup(w);
+  run.run(w, w.calendar.months);
+  std::map<std::string, double> reach;
+  for (const ReachItem& x : run.hw->reach(w)) reach[x.item] = x.value;
+  EXPECT_EQ(reach.at("eligible_centres"), 2);
+  EXPECT_EQ(reach.at("selected_centres"), 2);
+  EXPECT_EQ(reach.at("offered_households"), 60);
+  EXPECT_EQ(reach.at("participants"), 60);
+  EXPECT_EQ(reach.at("nuclei"), static_cast<double>(run.hw->nuclei().size()));
+  EXPECT_GT(reach.at("business_groups"), 0);
+  EXPECT_EQ(reach.at("business_groups"), static_cast<double>(run.hw->groups().size()));
+  EXPECT_LE(reach.at("awarded_groups"), reach.at("business_groups"));
+  EXPECT_EQ(reach.at("businesses"), static_cast<double>(run.hw->businesses().size()));
+  // Businesses start after the CLAR (month 24 of a cohort starting in month 6): all are observed a year later,
+  // none five years later in a seven-year run.
+  EXPECT_EQ(reach.at("businesses_observed_1y"), reach.at("businesses"));
+  EXPECT_EQ(reach.at("businesses_observed_5y"), 0);
+  for (const char* y : {"1y", "3y", "5y"})
+    EXPECT_LE(reach.at(std::string("businesses_surviving_") + y), reach.at(std::string("businesses_observed_") + y));
+  std::size_t active = 0;
+  for (const auto& b : run.hw->businesses()) active += b.status == models::BusinessStatus::active ? 1 : 0;
+  EXPECT_GE(reach.at("businesses_surviving_1y"), static_cast<double>(active));
 }
 
 TEST(HakuWinayRollout, DisabledArmSelectsNobodyButKeepsTheColumns) {
