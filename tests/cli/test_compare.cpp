@@ -106,6 +106,28 @@ TEST(CliCompare, ReachAndEachArmsCentreTableAreStoredAndPrinted) {
   EXPECT_NE(table.out.find("haku_winay.participants"), std::string::npos) << table.out;
 }
 
+// A budget-neutral arm whose spend cannot be matched fails the run (exit status 1, nothing written) and says
+// by how much it missed.
+TEST(CliCompare, BudgetNeutralArmThatMissesItsToleranceFailsTheRun) {
+  const auto dir = clitest::temp_dir("budget_miss");
+  clitest::write_file(dir, "bn.yaml", R"(name: bn
+population: {households: 800, districts: 4, seed: 11}
+run: {start_year: 2017, years: 2, replicates: 1, seed: 5}
+arms:
+  - name: juntos
+    set: {haku_winay.enabled: false}
+  - name: hw_bn
+    set: {juntos.enabled: false, haku_winay.last_cohort_year: 2017,
+          budget.match_arm: juntos, budget.scale_parameter: haku_winay.eligible_share_per_year}
+)");
+  const auto r = run("run bn.yaml -o bn.h5 --threads 2", dir);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("arm 'hw_bn' does not match the spend of 'juntos'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gap"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("could not be matched within budget.tolerance_households"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir + "/bn.h5"));
+}
+
 TEST(CliCompare, BadOptionsExitTwo) {
   const auto& dir = finished_run();
   auto r = run("compare out.h5 --reference nope", dir);
