@@ -88,6 +88,8 @@ class _Layout:
     SCENARIO_YAML = "scenario_yaml"
     COMPARISON = "comparison"
     COMPARISON_LISTS = ("arms", "notes")  # per-file lists of /comparison, not columns of its table
+    REACH = "reach"  # a unit's reach: records module, item, description, unit, value
+    REACH_COLUMNS = ("module", "item", "description", "unit", "value")
     TABLES = ("households", "centres", "districts")
     # Attributes.
     UNIT = "unit"
@@ -519,6 +521,24 @@ class ChacraOutput:
 
     def districts(self, columns=None, replicates=None) -> pd.DataFrame:
         return self.population("districts", columns, replicates)
+
+    # -- reach --------------------------------------------------------------------------------------
+    def reach(self, arms=None, replicates=None) -> pd.DataFrame:
+        """Each unit's reach (docs/policy_arms.md, "Reach"): one row per arm, replicate and item, with columns
+        arm, replicate, module, item, description, unit, value. Units without a reach table (files written by an
+        older chacra) have no rows."""
+        rows = []
+        for arm in self._select_arms(arms):
+            for r in self._select_replicates(replicates):
+                path = f"{_Layout.unit(arm, r)}/{_Layout.REACH}"
+                if path not in self._f or "item" not in self._f[path]:
+                    continue
+                g = self._f[path]
+                cols = {c: (_strings(g[c]) if c != "value" else g[c][()].tolist()) for c in _Layout.REACH_COLUMNS
+                        if c in g}
+                for k in range(len(cols["item"])):
+                    rows.append({"arm": arm, "replicate": r, **{c: v[k] for c, v in cols.items()}})
+        return pd.DataFrame(rows, columns=["arm", "replicate", *_Layout.REACH_COLUMNS])
 
     # -- comparison and provenance -------------------------------------------------------------------
     def has_comparison(self) -> bool:

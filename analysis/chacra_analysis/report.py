@@ -325,6 +325,7 @@ def build_report(
         households = _households(out)
         caption = caption_for(prov, households)
         cmp, cmp_note = _comparison(path, out, reference, chacra, periods)
+        reach = out.reach()
         made, notes = build_figures(out, cmp, ev, caption, ev_caption)
     if cmp_note:
         notes.insert(0, cmp_note)
@@ -352,6 +353,7 @@ def build_report(
         "comparison": cmp.to_dict(orient="records") if cmp is not None else None,
         "comparison_attrs": dict(cmp.attrs) if cmp is not None else None,
         "key_effects": key,
+        "reach": reach.to_dict(orient="records"),
         "evaluation": ev.to_dict(orient="records") if ev is not None else None,
         "figures": {k: {kk: vv for kk, vv in v.items() if kk != "page_png"} for k, v in figures.items()},
         "notes": notes,
@@ -359,11 +361,25 @@ def build_report(
     with open(os.path.join(outdir, "report_data.json"), "w", encoding="utf-8") as fh:
         json.dump(_clean(data), fh, indent=1, allow_nan=False)
     with open(os.path.join(outdir, "report.html"), "w", encoding="utf-8") as fh:
-        fh.write(_html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes))
+        fh.write(_html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes, reach))
     return data
 
 
-def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes) -> str:
+def _reach_table(reach: pd.DataFrame, arms: list[str]) -> str:
+    """Each arm's reach, mean over replicates: one row per module and item, one column per arm."""
+    e = html.escape
+    means = reach.groupby(["module", "item", "arm"], sort=False)["value"].mean()
+    items = list(dict.fromkeys(zip(reach["module"], reach["item"])))
+    units = dict(zip(zip(reach["module"], reach["item"]), reach["unit"]))
+    out = ["<table><thead><tr><th>stage</th><th>unit</th>" + "".join(f"<th>{e(a)}</th>" for a in arms) +
+           "</tr></thead><tbody>"]
+    for m, i in items:
+        cells = "".join(f"<td>{means[(m, i, a)]:,.4g}</td>" if (m, i, a) in means.index else "<td></td>" for a in arms)
+        out.append(f"<tr><td>{e(m)}.{e(i)}</td><td>{e(units[(m, i)])}</td>{cells}</tr>")
+    return "".join(out) + "</tbody></table>"
+
+
+def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes, reach=None) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -402,6 +418,12 @@ def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, fi
         parts.append(_key_table(key, arms))
     else:
         parts.append("<p class=note>No comparison table: see the notes below.</p>")
+    # Reach.
+    if reach is not None and len(reach):
+        parts.append("<h2>Reach</h2><p>What each programme reached by the end of the run, per arm (mean over "
+                     "replicates; definitions in docs/policy_arms.md, \"Reach\"; every unit's rows are in "
+                     "report_data.json).</p>")
+        parts.append(_reach_table(reach, arms))
     # Figures: the image without its drawn caption, the caption as text (the run's provenance is above, once).
     parts.append("<h2>Figures</h2>")
     for name, fig in figures.items():

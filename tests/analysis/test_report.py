@@ -104,6 +104,8 @@ def test_html_is_self_contained_and_embeds_every_figure(report):
     page.feed(text)
     assert not page.external, page.external
     assert len(page.images) == len(data["figures"])
+    assert "<h2>Reach</h2>" in text and "haku_winay.participants" in text
+    assert data["reach"] and {"arm", "replicate", "module", "item", "unit", "value"} <= set(data["reach"][0])
     for src, fig in zip(page.images, data["figures"].values()):
         assert src.startswith("data:image/png;base64,"), src[:60]
         width, height = _png_size(base64.b64decode(src.split(",", 1)[1]))
