@@ -38,6 +38,7 @@ class UnknownArmError : public BadInput {
 // One line of the comparison: the effect of `arm` against `reference` on `outcome` in `subgroup`.
 struct ComparisonRow {
   std::string arm, reference, outcome, subgroup, statistic, unit;
+  std::string period;  // statistic "period": the output period's label ("2019"); empty for every other row
   // How the interval was formed: "percentile" (>= 20 replicates: 2.5% and 97.5% of the replicate
   // effects), "t" (2-19 replicates: mean -/+ t(n-1) sd/sqrt(n)), "single" (1 replicate: zero width),
   // "none" (no replicate defines the effect).
@@ -57,6 +58,10 @@ struct ComparisonTable {
   double discount_rate = 0.05;           // comparison.discount_rate used (per year)
   std::vector<std::string> notes;        // outcomes skipped and why (missing panel variables...)
   std::vector<ComparisonRow> rows;
+  // Effects per output period (statistic "period", subgroup "all") of every outcome measured over the horizon:
+  // levels in the horizon mean's unit (flows annualised), so a household mean's horizon_mean effect is the mean
+  // of its period effects; stored apart (/comparison_by_period) and printed by chacra compare --by period.
+  std::vector<ComparisonRow> period_rows;
 };
 
 // NaN-aware, exact equality (the file round trip must reproduce every bit).
@@ -79,12 +84,17 @@ void write_comparison(hid_t file, const ComparisonTable& table);
 // Reads /comparison back; throws ComparisonError if the file has none.
 ComparisonTable read_comparison(hid_t file);
 bool has_comparison(hid_t file);
+// Whether the file holds the effects per period (/comparison_by_period; files of older runs do not).
+bool has_period_comparison(hid_t file);
 // True if the file holds the household panel of its first arm's first replicate.
 bool has_panel(hid_t file);
 
 // format "table" (key outcomes for a terminal), "csv" or "json" (every row). Throws
 // std::invalid_argument for another format.
 std::string format_comparison(const ComparisonTable& table, const std::string& format);
+// The effects per period (period_rows): "table" (key outcomes, one line per arm and period), "csv" or "json"
+// (every row, with a period column).
+std::string format_comparison_by_period(const ComparisonTable& table, const std::string& format);
 
 // For `chacra run`: the comparison computed in RunOptions::finalize, kept for printing after the run.
 struct RunComparison {

@@ -18,6 +18,7 @@ inline constexpr const char* kPeriods = "periods";            // string[P]: peri
 inline constexpr const char* kArms = "arms";                  // group of one group per arm
 inline constexpr const char* kPopulation = "population";      // group of one group per replicate
 inline constexpr const char* kComparison = "comparison";      // group: the policy comparison's parallel columns
+inline constexpr const char* kComparisonByPeriod = "comparison_by_period";  // group: its effects per period
 
 // Attributes of datasets and groups.
 inline constexpr const char* kUnit = "unit";

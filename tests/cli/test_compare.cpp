@@ -128,6 +128,20 @@ arms:
   EXPECT_FALSE(fs::exists(dir + "/bn.h5"));
 }
 
+TEST(CliCompare, ByPeriodPrintsEachPeriodsEffect) {
+  const auto& dir = finished_run();
+  const auto table = run("compare out.h5 --by period", dir);
+  ASSERT_EQ(table.status, 0) << table.out;
+  EXPECT_NE(table.out.find("Monetary income by period"), std::string::npos) << table.out;
+  for (const char* period : {" 2017 ", " 2018 ", " 2019 "}) EXPECT_NE(table.out.find(period), std::string::npos);
+  const auto csv = run("compare out.h5 --by period --format csv", dir);
+  ASSERT_EQ(csv.status, 0);
+  EXPECT_EQ(csv.out.rfind("arm,reference,outcome,subgroup,statistic,period,mean_effect", 0), 0u) << csv.out.substr(0, 200);
+  EXPECT_EQ(run("compare out.h5 --by period --format json", dir).out,
+            run("compare out.h5 --by period --format json --recompute", dir).out);
+  EXPECT_EQ(run("compare out.h5 --by year", dir).status, 2);
+}
+
 TEST(CliCompare, BadOptionsExitTwo) {
   const auto& dir = finished_run();
   auto r = run("compare out.h5 --reference nope", dir);
