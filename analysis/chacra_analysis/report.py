@@ -242,8 +242,26 @@ def _comparison(path: str, out: ChacraOutput, reference: str | None, chacra: str
     return cmp, None
 
 
+def _comparison_by_period(path: str, out: ChacraOutput, cmp: pd.DataFrame | None, chacra: str | None):
+    """The effects per period against the comparison's reference: stored, or from `chacra compare --by period`;
+    None when neither is available (a file of an older run and no executable)."""
+    if cmp is None or not len(cmp):
+        return None
+    reference = str(cmp["reference"].iloc[0])
+    stored = out.comparison_by_period()
+    if stored is not None and len(stored) and str(stored["reference"].iloc[0]) == reference:
+        return stored
+    exe = _chacra_executable(chacra)
+    if exe is None:
+        return None
+    try:
+        return compare_json(path, reference, exe, by_period=True)
+    except ChacraFileError:
+        return None
+
+
 def build_figures(out: ChacraOutput, cmp: pd.DataFrame | None, ev: pd.DataFrame | None, caption: str,
-                  ev_caption: str = "") -> tuple[dict, list[str]]:
+                  ev_caption: str = "", by_period: pd.DataFrame | None = None) -> tuple[dict, list[str]]:
     """Every figure of the report as {name: (matplotlib Figure, data)}, in report order, and notes on those not
     drawn. The caller saves and closes them."""
     prov = out.provenance()
@@ -275,6 +293,11 @@ def build_figures(out: ChacraOutput, cmp: pd.DataFrame | None, ev: pd.DataFrame 
         notes.append("adoption.png not drawn: the file has no panel variable tech_state")
     if cmp is not None and len(cmp):
         figures["quantile_effects"] = F.quantile_effects(cmp, arms, caption, scenario)
+        if by_period is not None and len(by_period):
+            figures["effect_paths"] = F.effect_paths(by_period, arms, periods, caption, scenario)
+        else:
+            notes.append("effect_paths.png not drawn: the file has no effects per period (a run of an older chacra) "
+                         "and no chacra executable was found to compute them")
         figures["cost_effect_frontier"] = F.cost_effect_frontier(cmp, arms, caption, scenario)
     elif cmp is not None:
         notes.append("the comparison table is empty (one arm only?): no effect figures")
@@ -325,8 +348,9 @@ def build_report(
         households = _households(out)
         caption = caption_for(prov, households)
         cmp, cmp_note = _comparison(path, out, reference, chacra, periods)
+        per = _comparison_by_period(path, out, cmp, chacra)
         reach = out.reach()
-        made, notes = build_figures(out, cmp, ev, caption, ev_caption)
+        made, notes = build_figures(out, cmp, ev, caption, ev_caption, per)
     if cmp_note:
         notes.insert(0, cmp_note)
     os.makedirs(outdir, exist_ok=True)
