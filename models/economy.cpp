@@ -61,13 +61,27 @@ void CreditTerms::describe(V& v) {
             "Households may borrow to pay up-front costs (false: only cash above the reserve)", "Scenario choice");
 }
 
+CreditTerms CreditTerms::from(const ParamSet& params) { return read_params<CreditTerms>(params); }
+
 float CreditTerms::limit(float permanent_pen) const {
   return static_cast<float>(std::min(max_pen, limit_months * std::max(0.0, static_cast<double>(permanent_pen))));
 }
 
+template <class V>
+void AssetFinancing::describe(V& v) {
+  v.real("haku_winay.complement_share", complement_share, {0, 1}, "share of the up-front cost",
+         "Share of a delivered Haku Winay asset's up-front cost that the household pays itself when it puts the "
+         "asset to use (inputs, hoses, breeding stock, hired labour); without it the asset waits unused "
+         "(economy.liquidity.enabled; prior range 0.05-0.3)",
+         "Assumption from the counterpart contributions FONCODES asks of the executing nuclei's households");
+}
+
+AssetFinancing AssetFinancing::from(const ParamSet& params) { return read_params<AssetFinancing>(params); }
+
 void EconomyParams::register_params(Registry& registry) {
   declare_params<EconomyParams>(registry);
   declare_params<CreditTerms>(registry);
+  declare_params<AssetFinancing>(registry);
 }
 
 namespace finance {

@@ -43,8 +43,19 @@ struct CreditTerms {
   bool credit_for_investment = true;
 
   template <class V> void describe(V& v);
+  static CreditTerms from(const ParamSet& params);
   // The most a household with permanent monthly income `permanent_pen` may owe.
   float limit(float permanent_pen) const;
+};
+
+// How Haku Winay's asset deliveries are financed (the programme pays the up-front cost of a delivered asset but
+// this share, which the household pays when it puts the asset to use: inputs, hoses, breeding stock, hired
+// labour). Declared here because the adoption phase charges it and Haku Winay's take-up reads it.
+struct AssetFinancing {
+  double complement_share = 0.15;
+
+  template <class V> void describe(V& v);
+  static AssetFinancing from(const ParamSet& params);
 };
 
 namespace finance {

@@ -16,11 +16,12 @@ const Registry& registry() {
   static const Registry reg = [] {
     Registry r;
     register_engine_params(r);
+    // The economy's switches and terms first: modules borrow them.
+    EconomyParams::register_params(r);
     Demography::register_params(r);
     Adoption::register_params(r);
     Livelihood::register_params(r);
     Juntos::register_params(r);
-    EconomyParams::register_params(r);
     HakuWinay::register_params(r);
     return r;
   }();
