@@ -3,6 +3,7 @@
 #include "models/livelihood.hpp"
 
 #include "models/adoption.hpp"
+#include "models/economy.hpp"
 #include "models/livelihood_rules.hpp"
 #include "models/lanes.hpp"
 #include "models/row_ops.hpp"
@@ -54,6 +55,7 @@ void LivelihoodParams::describe(V& v) {
     v.borrow("adoption." + name + ".upkeep_pen", d.upkeep_pen);
   }
   v.borrow("adoption.pasture_mean_ha", pasture_mean_ha);
+  v.borrow("economy.graduation.enabled", graduation);
   v.real("livelihood.programme_return_multiplier", programme_return_multiplier, {0, 10}, "multiplier",
          "Return of a technology adopted with a programme asset and training (asset_delivered: improved kits, "
          "seed, technical assistance) relative to the same technology adopted traditionally",
@@ -309,7 +311,8 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     const HouseholdInputs<float, unsigned> in{crop_pot[i], animal_pot[i], rf_land[i], rf[i], capacity[i], locus[i],
                                               market[district[i]], fls[i],
                                               static_cast<float>(working_age_members(age + i * kMaxMembers)),
-                                              pasture[i], 1.0f, business[i] != 0 ? 1u : 0u, adopted, 0u, adopted};
+                                              pasture[i], 1.0f, 0.0f, business[i] != 0 ? 1u : 0u, adopted, 0u,
+                                              adopted};
     const Income<float> y = income_of(k, in, mean_shocks);
     const float monthly = y.crops + y.animals + y.wage + y.business;
     float upkeep = 0.0f;
@@ -366,6 +369,8 @@ Phase Livelihood::income_phase() const {
     const auto* juntos = h.get(col::juntos_transfer_pen);
     const auto* hw_profit = h.get(col::business_profit_pen);
     const auto* market = world.districts.get(col::district_market_dynamism);
+    // Programme time comes out of off-farm work only with the graduation channel.
+    const auto* programme_time = p.graduation ? h.get(col::time_burden) : nullptr;
 
     const IncomeConstants k(p, ctx.month_of_year());
     const int year = ctx.year();
@@ -421,6 +426,7 @@ Phase Livelihood::income_phase() const {
       const HouseholdInputs<V, M> in{load(crop_pot),      load(animal_pot), load(rf_land),  load(rf),
                                      load(capacity),      load(locus),      T::load(market_s), load(fls),
                                      T::load(adults_s),   load(pasture),    load(financed),
+                                     programme_time != nullptr ? load(programme_time) : V{},
                                      T::load_mask(business_s), T::load_mask(adopted_s), T::load_mask(asset_s),
                                      present};
       const Shocks<V> e{T::load(farm_s), T::load(offfarm_s), T::load(keep_s)};

@@ -15,8 +15,9 @@
 //                 for land-based technologies], normalised to mean 1 over the population: returns are very unequal
 //                 (the mean return to an adopter is R_t only for a random adopter);
 //                 pasture returns are also scaled by pasture_ha / adoption.pasture_mean_ha.
-//   wage          wage_month_pen * members aged 15-64 * (1 - farm_labour_share) * wage_employment_rate
+//   wage          wage_month_pen * members aged 15-64 * (1 - farm_labour_share - time_burden) * wage_employment_rate
 //                 * (1 + market_wage_slope*(market - 0.5)) * (1 - min(max_labour_shift, sum of labour_share_t)) * e_off
+//                 (time_burden: the share of adult time programme duties take, economy.graduation.enabled; else 0)
 //   business      has_business * business_profit_pen * capacity * L * price * e_off + business_profit_pen (HW column)
 //   transfers     juntos_transfer_pen (written by Juntos earlier in the month)
 //   where L = max(0.2, 1 + locus_return * locus_of_control), price = 1 + market_price_slope*(market_dynamism - 0.5),
@@ -122,6 +123,7 @@ struct LivelihoodParams {
   double extreme_poverty_line = 183.0;
   double other_consumption_pc_pen = 330.0;
   double other_consumption_wealth_slope = 0.8;
+  bool graduation = false;  // economy.graduation.enabled (borrowed): programme time comes out of wage work
 
   template <class V> void describe(V& v);
   static LivelihoodParams from(const ParamSet& params);
@@ -188,7 +190,7 @@ class Livelihood : public Module {
 // district_market_dynamism, extreme_poor, farm_labour_share, household_size, income_animals_pen,
 // income_business_pen, income_crops_pen, income_monetary_pen, income_transfers_pen, income_wage_pen,
 // juntos_transfer_pen, land_ha, locus_of_control, member_age_months, own_production_pen, pasture_ha, poor,
-// poverty_gap, productive_capacity, saving_boost, tech_state, water_access, wealth_index.
+// poverty_gap, productive_capacity, saving_boost, tech_state, time_burden, water_access, wealth_index.
 //
 // Columns owned by this module besides those in shared_state.hpp.
 namespace col {

@@ -6,6 +6,7 @@
 
 #include "models/adoption.hpp"
 #include "models/demography.hpp"
+#include "models/economy.hpp"
 #include "models/livelihood.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
@@ -146,6 +147,7 @@ struct Models {
   std::vector<Phase> month;
 
   Models() {
+    models::EconomyParams::register_params(registry);
     models::Demography::register_params(registry);
     models::Adoption::register_params(registry);
     models::Livelihood::register_params(registry);
