@@ -24,6 +24,7 @@
 #include "sim/params.hpp"
 #include "sim/rng.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -72,6 +73,17 @@ struct JuntosParams {
   double coordination_push_formal = 0.008;
   double coordination_saving_boost_informal = 0.005;
   double coordination_saving_boost_formal = 0.02;
+  // The graduation channel (economy.graduation.enabled): the score on current welfare and assets, compliance
+  // that responds to time, distance and liquidity, and the time the duties take.
+  PmtWeights pmt_weights;
+  ComplianceResponse compliance_response;
+  double duty_hours_per_month = 6.0;
+  double adult_hours_per_month = 160.0;  // time_use.adult_hours_per_month
+  // Borrowed: the switches, and what the score values a household's animals and technologies at.
+  bool graduation = false;
+  bool risk = false;
+  std::array<double, kSpeciesCount> animal_price_pen{};
+  std::array<double, kTechCount> upfront_pen{};
 
   // The extra adoption hazard and saving rate of the chosen coordination level (0 without coordination).
   double coordination_push() const {
@@ -84,6 +96,9 @@ struct JuntosParams {
            : coordination == JuntosCoordination::informal ? coordination_saving_boost_informal
                                                           : 0.0;
   }
+
+  // What the score values a head of each species and each technology at.
+  AssetValues asset_values() const;
 
   template <class V> void describe(V& v);
   static JuntosParams from(const ParamSet& params);
@@ -120,10 +135,11 @@ class Juntos : public Module {
   JuntosParams p_;
 };
 
-// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
-// adoption_push, centre, centre_hw_active, centre_market_access, district, district_poverty_rate, has_ubn,
-// juntos_enrolled, juntos_transfer_pen, land_ha, member_age_months, member_secondary_done, pregnancy_month,
-// saving_boost, wealth_index.
+// Columns of the engine (sim/population.hpp) and other modules (shared_state.hpp, economy.hpp,
+// livelihood.hpp) that this module reads or writes: adoption_push, cash_pen, centre, centre_hw_active, centre_market_access,
+// consumption_pc_12m_pen, debt_pen, district, district_poverty_rate, has_ubn, herd, juntos_enrolled,
+// juntos_transfer_pen, land_ha, member_age_months, member_secondary_done, pregnancy_month, saving_boost,
+// tech_state, time_burden, wealth_index.
 //
 // Columns owned by this module (juntos_transfer_pen and juntos_enrolled are in shared_state.hpp).
 namespace col {
@@ -169,6 +185,24 @@ inline constexpr Col<float> juntos_saving_boost{
 inline constexpr Col<std::int16_t> juntos_recert_offset{
     .name = "juntos_recert_offset", .unit = "month",
     .description = "Month of the re-certification cycle in which the household is re-certified"};
+// The graduation channel's columns (created in every arm; written only with the channel on unless noted).
+inline constexpr Col<float> juntos_score{
+    .name = "juntos_score", .unit = "score units",
+    .description = "The household's proxy-means score at its last (re-)certification: the baseline score, "
+                   "moving with 12-month consumption per person, net assets and dwelling improvements when "
+                   "economy.graduation.enabled (below juntos.pmt_cutoff: the PMT's target)",
+    .panel = true};
+inline constexpr Col<float> juntos_pmt_baseline{
+    .name = "juntos_pmt_baseline", .unit = "score units",
+    .description = "The moving part of the proxy-means score at baseline (consumption, net assets, dwelling)"};
+inline constexpr Col<float> juntos_compliance_logit{
+    .name = "juntos_compliance_logit", .unit = "log-odds",
+    .description = "The household's fixed compliance propensity: logit(base) + access effect + persistent "
+                   "propensity"};
+inline constexpr Col<float> juntos_transfer_avg_pen{
+    .name = "juntos_transfer_avg_pen", .unit = "PEN per month",
+    .description = "Juntos transfer received, exponential average over about a year (economy.risk.enabled: what "
+                   "the portfolio choice deducts from past consumption to find the household's own resources)"};
 // District column.
 inline constexpr Col<std::int32_t> district_juntos_entry_month{
     .name = "juntos_entry_month", .unit = "month",

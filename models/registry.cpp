@@ -3,6 +3,7 @@
 #include "models/registry.hpp"
 
 #include "models/adoption.hpp"
+#include "models/asset_prices.hpp"
 #include "models/demography.hpp"
 #include "models/economy.hpp"
 #include "models/haku_winay.hpp"
@@ -18,6 +19,8 @@ const Registry& registry() {
     register_engine_params(r);
     // The economy's switches and terms first: modules borrow them.
     EconomyParams::register_params(r);
+    // Until the livestock and adoption modules declare them (models/asset_prices.hpp).
+    AssetPrices::register_params(r);
     Demography::register_params(r);
     Adoption::register_params(r);
     Livelihood::register_params(r);

@@ -4,6 +4,8 @@
 // parameters, phased rollout, re-certification, top-ups and the coordination lever.
 #include "models/juntos.hpp"
 
+#include "models/asset_prices.hpp"
+#include "models/economy.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/engine_params.hpp"
@@ -134,6 +136,8 @@ World random_world(std::uint32_t n, std::uint32_t districts = 10, std::uint64_t 
 Registry make_registry() {
   Registry r;
   register_engine_params(r);
+  EconomyParams::register_params(r);
+  AssetPrices::register_params(r);
   Juntos::register_params(r);
   return r;
 }
