@@ -4,7 +4,10 @@
 // juntos_enrolled, ...) are created by hand, so the tests know the eligible sets and outcomes exactly.
 #pragma once
 
+#include "models/asset_prices.hpp"
+#include "models/economy.hpp"
 #include "models/haku_winay.hpp"
+#include "models/juntos.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/engine_params.hpp"
@@ -151,6 +154,9 @@ struct HwRun {
 
   HwRun() {
     register_engine_params(registry);
+    models::EconomyParams::register_params(registry);
+    models::AssetPrices::register_params(registry);
+    models::Juntos::register_params(registry);
     models::HakuWinay::register_params(registry);
     params = std::make_unique<ParamSet>(registry);
     // Tests default to a quota large enough to start every eligible centre in 2017.
