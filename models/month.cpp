@@ -5,6 +5,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/portfolio.hpp"
 #include "models/registry.hpp"
 #include "models/shared_state.hpp"
 
@@ -36,6 +37,7 @@ Model build_model(const ParamSet&) {
   auto& adoption = add<Adoption>(model);
   auto& juntos = add<Juntos>(model);
   auto& haku_winay = add<HakuWinay>(model);
+  auto& portfolio = add<Portfolio>(model);
 
   model.month = {
       // 1. Members age, pregnancies and births, school progress.
@@ -49,9 +51,12 @@ Model build_model(const ParamSet&) {
       haku_winay.stages_phase(),
       haku_winay.competition_phase(),
       haku_winay.business_phase(),
-      // 8. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
+      // 8. The district's crop prices; in September each household chooses its crops' market orientation by a
+      //    safety-first rule and pays the commercial land's inputs (economy.risk.enabled).
+      portfolio.plan_phase(),
+      // 9. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
       adoption.update_phase(),
-      // 9. Income by source, consumption and savings under the liquidity constraint, poverty status.
+      // 10. Income by source, consumption and savings under the liquidity constraint, poverty status.
       livelihood.income_phase(),
       livelihood.consumption_phase(),
       livelihood.welfare_phase(),
