@@ -1132,6 +1132,9 @@ void HakuWinay::competition(World& w, const StepContext& ctx) const {
 // district, so only the process holding it acts; members of different businesses are different households.
 void HakuWinay::collect_counterparts(World& w, const StepContext& ctx) const {
   State& s = *state_;
+  if (std::none_of(s.businesses.begin(), s.businesses.end(),
+                   [](const HwBusiness& b) { return b.start_month == kAwaitingCounterpart; }))
+    return;
   auto& h = w.households;
   float* cash = h.get(col::cash_pen);
   float* debt = h.get(col::debt_pen);

@@ -54,7 +54,7 @@ struct RiskParams {
   double commercial_sold_share = 0.8;
   double commercial_price_sd = 0.30;
   double price_shock_sd = 0.15;
-  double price_persistence = 0.8;
+  double price_persistence = 0.9;
   double commercial_input_pen_per_ha = 300.0;
   double safety_z = 1.28;
   double cash_insurance_share = 0.5;
