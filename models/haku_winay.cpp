@@ -139,7 +139,9 @@ void HakuWinayParams::describe(V& v) {
 
   // Participation.
   v.real("haku_winay.takeup_rate", takeup_rate, {0, 1}, "share of offered households",
-         "Mean take-up in a selected centre (the intercept is set so each centre's expected take-up is this)",
+         "Mean take-up in a selected centre (the intercept is set so each centre's expected take-up is this); "
+         "with economy.graduation.enabled take-up comes from takeup_intercept instead, and this is only the "
+         "participation the rollout plans nuclei and budgets for",
          evaluation + ": HW reached 72% of households in the ITT group");
   v.real("haku_winay.takeup_interest_sd", takeup_interest_sd, {0, 10}, "log-odds", "Spread of unobserved interest in HW",
          assumption);

@@ -25,6 +25,18 @@
 // A cohort whose first month is s is in stage 1 during months s..s+11, 2 during s+12..s+23, 3 during
 // s+24..s+35 and finished from s+36: nobody is under HW support for more than 36 months.
 //
+// The graduation channel (economy.graduation.enabled; rules in haku_winay_rules.hpp):
+//   take-up  logit p = takeup_intercept + b_f farm_labour_share + b_j juntos + b_l locus - tau (1 - adults/2)
+//            - delta (1 - market_access) + l (min(1, cash / complement) - 1) + sd z, one intercept for the whole
+//            population (no per-centre centring), complement = complement_share * the nucleus's expected asset
+//            spend per household (0 without the liquidity channel);
+//   visits   received = offered * max(0, 1 - attendance_time_effect * other), other = time_burden (Juntos's
+//            duties, set earlier this month) + group meetings in year 2 (hours / adult hours); time_burden then
+//            = other + visit_hours * received / adult hours. The trainer is paid for the visits offered.
+// The liquidity channel (economy.liquidity.enabled): each member of a funded group pays business_counterpart_share
+// of the prize / group size through finance::pay (cash above the reserve, then credit) in the competition phase;
+// the business starts the month after its last member has paid (kAwaitingCounterpart until then).
+//
 // In a world split by blocks of districts across MPI ranks (World::split(), docs/cluster.md) the serial
 // phases read across districts only where the programme is national: the rollout gathers every centre's
 // eligibility, offered households and profile (World::share_by_centre) and every rank runs the same
@@ -164,7 +176,7 @@ struct HakuWinayParams {
   CoachingParams coaching;
   // The graduation channel (economy.graduation.enabled): take-up and attendance respond to time, distance and
   // liquidity (models/haku_winay_rules.hpp), and programme time enters time_burden.
-  double takeup_intercept = 0.0;
+  double takeup_intercept = 0.66;
   double takeup_labour_logit = 0.5;
   double takeup_distance_logit = 1.0;
   double takeup_liquidity_logit = 0.5;

@@ -15,6 +15,20 @@
 //     the next period. Costs and the coordination push are booked every month: adoption_push is a
 //     monthly flow (adoption resets it) so Juntos adds to it; saving_boost is a persistent stock (HW's
 //     financial education adds to it once), so Juntos applies only the change of its own share.
+//
+// The graduation channel (economy.graduation.enabled; rules in juntos_rules.hpp):
+//   re-certification  the target is recomputed from the household's current welfare and assets:
+//       score(t) = score_0 + w_c ln(c12(t) / c12(0)) + w_a (A(t) - A(0)) / 1000 + w_d (D(t) - D(0)),
+//     score_0 the static score (wealth - w_ubn has_ubn + w_land ln(land / 1.3)), c12 the per-capita consumption
+//     of the last 12 months, A net assets (herd at livestock prices + up-front cost of adopted technologies -
+//     debt), D the visible dwelling improvements adopted (improved stove, safe water, waste pit); the
+//     classification errors are the same draws (juntos_score records the score).
+//   check  p = logistic(propensity - tau time_burden + l (min(1, cash / travel cost) - 1)), propensity =
+//     logit(compliance_base) + access (market_access - 0.5) + sd z fixed at setup, time_burden last month's.
+//   time   after the check the payment phase sets time_burden = duty_hours / (adult_hours * adults aged
+//     15-64) for affiliated households, 0 for the others; Haku Winay's stages add visits and group work.
+// With the risk channel the payment phase also keeps juntos_transfer_avg_pen, the transfer averaged with
+// weight 1/12 a month, which the portfolio choice reads.
 #pragma once
 
 #include "models/juntos_rules.hpp"

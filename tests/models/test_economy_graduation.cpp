@@ -137,9 +137,10 @@ void add_economy_columns(World& w, float c12) {
 
 // Households of one covered district whose static score is `score0` (land 0.5 ha and an unmet need), with a
 // young child: eligible whenever classified.
+float wealth_scoring(double score0) { return static_cast<float>(score0 + 0.3 - 0.2 * std::log(0.5 / 1.3)); }
 std::vector<juntos_testing::HouseholdSpec> households_scoring(double score0, std::size_t n) {
   std::vector<juntos_testing::HouseholdSpec> hh(n);
-  for (auto& s : hh) s.wealth = static_cast<float>(score0 + 0.3 - 0.2 * std::log(0.5 / 1.3));
+  for (auto& s : hh) s.wealth = wealth_scoring(score0);
   return hh;
 }
 
@@ -276,7 +277,7 @@ TEST(GraduationJuntos, AffiliatedHouseholdsDutiesOpenTheMonthsProgrammeTime) {
     ps.set("economy.graduation.enabled", graduation);
     // Household 0 enrols (two adults); household 1 is not poor (no duties); household 2 has one adult.
     std::vector<juntos_testing::HouseholdSpec> hh = households_scoring(-0.5, 3);
-    hh[1] = households_scoring(1.0, 1)[0];
+    hh[1].wealth = wealth_scoring(1.0);
     hh[2].ages_months = {35 * 12, 5 * 12};
     hh[2].secondary_done = {1, 0};
     World w = juntos_testing::make_world({0.6f}, {{0, 0.5f}}, hh);
