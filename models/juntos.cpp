@@ -11,6 +11,7 @@
 #include "models/row_ops.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -497,9 +498,10 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
 
   // The transfer received, averaged over about a year, for the portfolio choice (economy.risk.enabled).
   if (p_.risk) {
-    float* average = h.get(col::juntos_transfer_avg_pen);
+    float* __restrict average = h.get(col::juntos_transfer_avg_pen);
+    const float* __restrict paid = transfer;
     constexpr float kWeight = 1.0f / 12.0f;
-    for (std::uint32_t i = begin; i < end; ++i) average[i] += kWeight * (transfer[i] - average[i]);
+    for (std::uint32_t i = begin; i < end; ++i) average[i] += kWeight * (paid[i] - average[i]);
   }
 
   // The co-responsibility check of the period ending now decides the next period's payment: drawn for the
@@ -507,41 +509,39 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
   // where the check is drawn. The affiliated households are listed first without a branch (whether a
   // household is affiliated is as good as random, so a branch on it would often be mispredicted), then drawn.
   // With the graduation channel the probability is recomputed at each check from the household's fixed
-  // propensity, last month's programme time and its cash (compliance_probability, juntos_rules.hpp).
-  constexpr std::uint32_t kChunk = 256;
-  std::uint32_t listed[kChunk];
-  const auto list_affiliated = [&](std::uint32_t c0) {
-    return rows::list_households(c0, std::min(end, c0 + kChunk), listed,
-                                 [&](std::uint32_t i) { return is_affiliated(status[i]) != 0; });
-  };
+  // propensity, last month's programme time and its cash (compliance_probability, juntos_rules.hpp); then the
+  // month's programme time starts with Juntos's duties (affiliated households; 0 for the others), to which Haku
+  // Winay's stages add visits and group work later in the month, before income.
   const bool graduation = p_.graduation;
-  float* time_burden = graduation ? h.get(col::time_burden) : nullptr;
-  if (pay_month) {
+  if (pay_month || graduation) {
+    float* time_burden = graduation ? h.get(col::time_burden) : nullptr;
     const float* propensity = graduation ? h.get(col::juntos_compliance_logit) : nullptr;
     const float* cash = graduation ? h.get(col::cash_pen) : nullptr;
+    const std::int16_t* ages = graduation ? h.get(col::member_age_months) : nullptr;
     const ComplianceResponse response = p_.compliance_response;
+    // The duties' share of adult time by the number of adults (time_share, for 0 to kMaxMembers adults).
+    std::array<float, kMaxMembers + 1> duty_share{};
+    for (int a = 0; a <= kMaxMembers; ++a)
+      duty_share[static_cast<std::size_t>(a)] = time_share(p_.duty_hours_per_month, p_.adult_hours_per_month, a);
+    constexpr std::uint32_t kChunk = 256;
+    std::uint32_t listed[kChunk];
     for (std::uint32_t c0 = begin; c0 < end; c0 += kChunk) {
-      const std::uint32_t n = list_affiliated(c0);
-      for (std::uint32_t k = 0; k < n; ++k) {
-        const std::uint32_t i = listed[k];
-        if (graduation)
-          prob[i] = static_cast<float>(compliance_probability(propensity[i], time_burden[i], cash[i], response));
-        compliant[i] = ctx.seed.open(kComplianceDomain, m, i).uniform() < prob[i] ? 1 : 0;
+      const std::uint32_t c1 = std::min(end, c0 + kChunk);
+      const std::uint32_t n =
+          rows::list_households(c0, c1, listed, [&](std::uint32_t i) { return is_affiliated(status[i]) != 0; });
+      if (pay_month) {
+        for (std::uint32_t k = 0; k < n; ++k) {
+          const std::uint32_t i = listed[k];
+          if (graduation) prob[i] = compliance_probability(propensity[i], time_burden[i], cash[i], response);
+          compliant[i] = ctx.seed.open(kComplianceDomain, m, i).uniform() < prob[i] ? 1 : 0;
+        }
       }
-    }
-  }
-
-  // The month's programme time starts with Juntos's duties (affiliated households); Haku Winay's stages add
-  // its visits and group work later in the month, before income (economy.graduation.enabled).
-  if (graduation) {
-    const std::int16_t* ages = h.get(col::member_age_months);
-    const double duty = p_.duty_hours_per_month, hours = p_.adult_hours_per_month;
-    std::fill(time_burden + begin, time_burden + end, 0.0f);
-    for (std::uint32_t c0 = begin; c0 < end; c0 += kChunk) {
-      const std::uint32_t n = list_affiliated(c0);
+      if (!graduation) continue;
+      std::fill(time_burden + c0, time_burden + c1, 0.0f);
       for (std::uint32_t k = 0; k < n; ++k) {
         const std::uint32_t i = listed[k];
-        time_burden[i] = time_share(duty, hours, working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers));
+        time_burden[i] =
+            duty_share[static_cast<std::size_t>(working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers))];
       }
     }
   }

@@ -175,11 +175,14 @@ struct ComplianceResponse {
 //   logit p = propensity - time_effect * time_burden + liquidity_effect * (min(1, cash / travel_cost) - 1),
 // where propensity = logit(compliance_base) + access_effect * (market_access - 0.5) + sd * z_i is the
 // household's fixed part (distance to services through market access).
-inline double compliance_probability(float propensity_logit, float time_burden, float cash_pen,
-                                     const ComplianceResponse& r) {
-  const double liquid = r.travel_cost_pen > 0.0 ? std::min(1.0, std::max(0.0f, cash_pen) / r.travel_cost_pen) : 1.0;
-  const double x = propensity_logit - r.time_effect * time_burden + r.liquidity_effect * (liquid - 1.0);
-  return 1.0 / (1.0 + std::exp(-x));
+// In float: it runs for every affiliated household at every check.
+inline float compliance_probability(float propensity_logit, float time_burden, float cash_pen,
+                                    const ComplianceResponse& r) {
+  const float travel = static_cast<float>(r.travel_cost_pen);
+  const float liquid = travel > 0.0f ? std::min(1.0f, std::max(0.0f, cash_pen) / travel) : 1.0f;
+  const float x = propensity_logit - static_cast<float>(r.time_effect) * time_burden +
+                  static_cast<float>(r.liquidity_effect) * (liquid - 1.0f);
+  return 1.0f / (1.0f + std::exp(-x));
 }
 
 // Share of the household's adult time that `hours` a month take: hours / (hours per adult * adults), with at

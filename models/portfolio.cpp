@@ -154,6 +154,7 @@ void Portfolio::setup(World& world, const ParamSet& params, const rng::StreamSee
   planner_.commercial_price_sd = annual_price_sd(sales, risk_.commercial_price_sd, risk_.price_persistence);
   planner_.input_pen_per_ha = risk_.commercial_input_pen_per_ha;
   planner_.safety_z = risk_.safety_z;
+  choice_ = SafetyFirst(planner_);
 
   auto& d = world.districts;
   float* state = d.add(col::district_price_state);
@@ -210,14 +211,16 @@ void Portfolio::choose(const Columns& c, std::uint32_t i, int month, int year, b
   hh.land_ha = c.land[i];
   const double gain = commercial_gain_pen(planner_, hh);
   hh.resources_pen = 12.0 * persons * c.c12[i] - 12.0 * c.transfer_avg[i] - gain * c.orientation[i];
-  const std::size_t row = static_cast<std::size_t>(i) * kMaxMembers;
-  const int left =
-      months_of_eligibility_left(c.ages + row, c.secondary + row, c.pregnancy[i], 12 * in_.max_child_age_years);
-  hh.secure_pen = expected_transfers_next_year(is_affiliated(c.status[i]) != 0, month, left, in_.transfer_pen,
-                                               c.compliance[i]) +
-                  risk_.cash_insurance_share * std::max(0.0f, c.cash[i]);
+  double transfers = 0.0;
+  if (is_affiliated(c.status[i])) {
+    const std::size_t row = static_cast<std::size_t>(i) * kMaxMembers;
+    const int left =
+        months_of_eligibility_left(c.ages + row, c.secondary + row, c.pregnancy[i], 12 * in_.max_child_age_years);
+    transfers = expected_transfers_next_year(true, month, left, in_.transfer_pen, c.compliance[i]);
+  }
+  hh.secure_pen = transfers + risk_.cash_insurance_share * std::max(0.0f, c.cash[i]);
   hh.need_pen = 12.0 * persons * in_.poverty_line(year);
-  double m = safety_first_share(planner_, hh);
+  double m = choice_(hh);
 
   // The commercial land's inputs, paid now: as much commercial land as the household can pay for.
   const double per_share = planner_.input_pen_per_ha * hh.land_ha;

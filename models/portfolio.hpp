@@ -114,6 +114,7 @@ class Portfolio : public Module {
   CreditTerms credit_;
   PortfolioRisk planner_;
   double expected_crop_keep_ = 1.0;
+  SafetyFirst choice_{PortfolioRisk{}};  // the rule with planner_'s risks
 };
 
 // Columns of the engine (sim/population.hpp) and other modules (shared_state.hpp, economy.hpp, livelihood.hpp,

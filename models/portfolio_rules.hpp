@@ -36,28 +36,30 @@ inline double commercial_gain_pen(const PortfolioRisk& k, const PortfolioHouseho
   return k.premium * h.crop_value_pen - k.input_pen_per_ha * h.land_ha;
 }
 
-// The variance of the year's income with share m in the commercial line, a quadratic v0 + 2 v1 m + v2 m^2:
-// yield risk on all crop value, V (1 + premium m) yield_cv, and price risk on what is sold,
-// V ((1 - m) s0 sd0 + m (1 + premium) s_c sd_c), both prices moving with the district's price.
-struct IncomeVariance {
-  double v0, v1, v2;
-  double at(double m) const { return v0 + 2.0 * v1 * m + v2 * m * m; }
+// The variance of the year's income with share m in the commercial line, per unit of squared crop value V^2:
+// a quadratic q0 + 2 q1 m + q2 m^2 from yield risk on all crop value, (1 + premium m) yield_cv, and price risk
+// on what is sold, (1 - m) s0 sd0 + m (1 + premium) s_c sd_c, both prices moving with the district's price.
+// The same for every household: a household's variance is V^2 times it.
+struct UnitVariance {
+  double q0, q1, q2;
+  explicit UnitVariance(const PortfolioRisk& k) {
+    const double y0 = k.yield_cv, y1 = k.yield_cv * k.premium;  // yield SD per unit of V: y0 + y1 m
+    const double a = k.ordinary_sold_share * k.ordinary_price_sd;
+    const double b = (1.0 + k.premium) * k.commercial_sold_share * k.commercial_price_sd - a;  // price SD: a + b m
+    q0 = y0 * y0 + a * a;
+    q1 = y0 * y1 + a * b;
+    q2 = y1 * y1 + b * b;
+  }
+  double at(double m) const { return q0 + 2.0 * q1 * m + q2 * m * m; }
 };
-inline IncomeVariance income_variance(const PortfolioRisk& k, const PortfolioHousehold& h) {
-  const double V = h.crop_value_pen;
-  const double y0 = k.yield_cv * V, y1 = k.yield_cv * V * k.premium;  // yield SD = y0 + y1 m
-  const double a = V * k.ordinary_sold_share * k.ordinary_price_sd;
-  const double b = V * ((1.0 + k.premium) * k.commercial_sold_share * k.commercial_price_sd -
-                        k.ordinary_sold_share * k.ordinary_price_sd);  // price SD = a + b m
-  return {y0 * y0 + a * a, y0 * y1 + a * b, y1 * y1 + b * b};
-}
 
 struct PortfolioMoments {
   double mean;  // E[y(m)] = resources + gain m
-  double sd;    // SD[y(m)]
+  double sd;    // SD[y(m)] = V sqrt(q0 + 2 q1 m + q2 m^2)
 };
 inline PortfolioMoments portfolio_moments(const PortfolioRisk& k, const PortfolioHousehold& h, double m) {
-  return {h.resources_pen + commercial_gain_pen(k, h) * m, std::sqrt(std::max(0.0, income_variance(k, h).at(m)))};
+  return {h.resources_pen + commercial_gain_pen(k, h) * m,
+          h.crop_value_pen * std::sqrt(std::max(0.0, UnitVariance(k).at(m)))};
 }
 
 // The safety-first choice (Roy 1952; Telser's form: the most expected income subject to a bound on the
@@ -65,32 +67,46 @@ inline PortfolioMoments portfolio_moments(const PortfolioRisk& k, const Portfoli
 //   E[y(m)] - z SD[y(m)] >= need - secure,
 // or 0 when even m = 0 fails it or the commercial line does not pay (gain g <= 0). f(m) = E - z SD - (need -
 // secure) is concave, so with f(0) >= 0 > f(1) its largest zero in [0, 1] is the largest root in [0, 1] of
-//   (c0 + g m)^2 = z^2 (v0 + 2 v1 m + v2 m^2),   c0 = resources + secure - need
+//   (c0 + g m)^2 = z^2 V^2 (q0 + 2 q1 m + q2 m^2),   c0 = resources + secure - need
 // (closed form; c0 >= 0 and g > 0 there, so no root of the squared equation in [0, 1] has c0 + g m < 0).
-inline double safety_first_share(const PortfolioRisk& k, const PortfolioHousehold& h) {
-  const double g = commercial_gain_pen(k, h);
-  const double c0 = h.resources_pen + h.secure_pen - h.need_pen;
-  const IncomeVariance var = income_variance(k, h);
-  const double z = k.safety_z;
-  const auto f = [&](double m) { return c0 + g * m - z * std::sqrt(std::max(0.0, var.at(m))); };
-  if (!(g > 0.0) || f(0.0) < 0.0) return 0.0;
-  if (f(1.0) >= 0.0) return 1.0;
-  const double A = g * g - z * z * var.v2, B = 2.0 * (g * c0 - z * z * var.v1), C = c0 * c0 - z * z * var.v0;
-  double roots[2] = {-1.0, -1.0};
-  if (A == 0.0) {
-    roots[0] = B != 0.0 ? -C / B : -1.0;
-  } else {
-    // The numerically stable pair q / A and C / q.
-    const double q = -0.5 * (B + std::copysign(std::sqrt(std::max(0.0, B * B - 4.0 * A * C)), B));
-    roots[0] = q / A;
-    roots[1] = q != 0.0 ? C / q : roots[0];
+// Constructed once per crop year (the risks are the same for every household); safety_first_share is the
+// same rule for one household.
+class SafetyFirst {
+ public:
+  explicit SafetyFirst(const PortfolioRisk& k)
+      : k_(k), q_(k), sd0_(std::sqrt(std::max(0.0, q_.at(0.0)))), sd1_(std::sqrt(std::max(0.0, q_.at(1.0)))) {}
+
+  double operator()(const PortfolioHousehold& h) const {
+    const double g = commercial_gain_pen(k_, h);
+    const double c0 = h.resources_pen + h.secure_pen - h.need_pen;
+    const double zV = k_.safety_z * h.crop_value_pen;
+    if (!(g > 0.0) || c0 - zV * sd0_ < 0.0) return 0.0;
+    if (c0 + g - zV * sd1_ >= 0.0) return 1.0;
+    const double zV2 = zV * zV;
+    const double A = g * g - zV2 * q_.q2, B = 2.0 * (g * c0 - zV2 * q_.q1), C = c0 * c0 - zV2 * q_.q0;
+    double roots[2] = {-1.0, -1.0};
+    if (A == 0.0) {
+      roots[0] = B != 0.0 ? -C / B : -1.0;
+    } else {
+      // The numerically stable pair q / A and C / q.
+      const double q = -0.5 * (B + std::copysign(std::sqrt(std::max(0.0, B * B - 4.0 * A * C)), B));
+      roots[0] = q / A;
+      roots[1] = q != 0.0 ? C / q : roots[0];
+    }
+    constexpr double kSlack = 1e-9;  // rounding around the interval's ends
+    double m = 0.0;
+    for (double r : roots)
+      if (r >= -kSlack && r <= 1.0 + kSlack) m = std::max(m, r);
+    return std::clamp(m, 0.0, 1.0);
   }
-  constexpr double kSlack = 1e-9;  // rounding around the interval's ends
-  double m = 0.0;
-  for (double r : roots)
-    if (r >= -kSlack && r <= 1.0 + kSlack) m = std::max(m, r);
-  return std::clamp(m, 0.0, 1.0);
-}
+
+ private:
+  PortfolioRisk k_;
+  UnitVariance q_;
+  double sd0_, sd1_;  // unit SDs at m = 0 and m = 1
+};
+
+inline double safety_first_share(const PortfolioRisk& k, const PortfolioHousehold& h) { return SafetyFirst(k)(h); }
 
 // The district's price state, a stationary AR(1) in standard-normal units:
 //   x_m = persistence x_{m-1} + sqrt(1 - persistence^2) e_m,   e_m standard normal,
