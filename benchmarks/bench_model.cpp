@@ -32,14 +32,24 @@ ParamSet default_params(std::int64_t households) {
   return p;
 }
 
+// The same with the household economy's persistence (herds, profit-driven drops, businesses) and the financing
+// of adoption switched on, to measure what those channels cost.
+ParamSet economy_params(std::int64_t households) {
+  ParamSet p = default_params(households);
+  p.set("economy.persistence.enabled", true);
+  p.set("economy.liquidity.enabled", true);
+  return p;
+}
+
 // A world set up with the full model (every programme on, default parameters) and stepped kWarmMonths.
 struct WarmWorld {
   ParamSet params;
   World world;
   chacra::Model model;
   chacra::rng::StreamSeed seed{1, 0};
-  explicit WarmWorld(std::int64_t households)
-      : params(default_params(households)), world(chacra::generate_population(params, 0)),
+  explicit WarmWorld(std::int64_t households) : WarmWorld(default_params(households)) {}
+  explicit WarmWorld(ParamSet p)
+      : params(std::move(p)), world(chacra::generate_population(params, 0)),
         model(chacra::models::build_model(params)) {
     for (auto& m : model.modules) m->setup(world, params, seed);
     chacra::Stepper stepper(world, model.month, params, seed);
@@ -49,6 +59,11 @@ struct WarmWorld {
 
 WarmWorld& warm_world() {
   static WarmWorld w(kHouseholds);
+  return w;
+}
+
+WarmWorld& warm_economy_world() {
+  static WarmWorld w(economy_params(kHouseholds));
   return w;
 }
 
@@ -78,8 +93,8 @@ BENCHMARK(BM_ModelSetup)->Unit(benchmark::kMillisecond);
 
 // One phase of month kWarmMonths over every block, one thread. Phases change the state, so repeated calls
 // see a slowly drifting world: fine for timing, not for results.
-void BM_Phase(benchmark::State& state, std::size_t index) {
-  WarmWorld& w = warm_world();
+void BM_Phase(benchmark::State& state, std::size_t index, bool economy) {
+  WarmWorld& w = economy ? warm_economy_world() : warm_world();
   const chacra::Phase& phase = w.model.month[index];
   const chacra::StepContext ctx{w.params, w.seed, kWarmMonths, w.world.calendar};
   for (auto _ : state) {
@@ -93,20 +108,26 @@ void BM_Phase(benchmark::State& state, std::size_t index) {
 }
 
 // The whole month (all phases, fused as the Stepper runs them), one thread.
-void BM_Month(benchmark::State& state) {
+void BM_Month(benchmark::State& state, bool economy) {
   tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
-  WarmWorld& w = warm_world();
+  WarmWorld& w = economy ? warm_economy_world() : warm_world();
   chacra::Stepper stepper(w.world, w.model.month, w.params, w.seed);
   for (auto _ : state) stepper.step(kWarmMonths);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(w.world.household_count()));
 }
-BENCHMARK(BM_Month)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Month, default, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Month, persistence_liquidity, true)->Unit(benchmark::kMillisecond);
 
-// Registers one benchmark per phase, named after it ("Phase/adoption.update").
+// Registers one benchmark per phase, named after it ("Phase/adoption.update"), and the same with persistence and
+// the financing of adoption on ("EconomyPhase/adoption.update").
 const int kRegistered = [] {
   const chacra::Model m = chacra::models::build_model(default_params(kHouseholds));
   for (std::size_t i = 0; i < m.month.size(); ++i)
-    benchmark::RegisterBenchmark(("Phase/" + m.month[i].name).c_str(), BM_Phase, i)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("Phase/" + m.month[i].name).c_str(), BM_Phase, i, false)
+        ->Unit(benchmark::kMicrosecond);
+  for (std::size_t i = 0; i < m.month.size(); ++i)
+    benchmark::RegisterBenchmark(("EconomyPhase/" + m.month[i].name).c_str(), BM_Phase, i, true)
+        ->Unit(benchmark::kMicrosecond);
   return 0;
 }();
 

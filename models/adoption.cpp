@@ -3,6 +3,7 @@
 #include "models/adoption.hpp"
 
 #include "models/adoption_rules.hpp"
+#include "models/livelihood.hpp"
 #include "models/row_ops.hpp"
 #include "sim/param_spec.hpp"
 
@@ -30,6 +31,12 @@ constexpr std::array<const char*, kTechCount> kUpkeepItems = {
     "seeds and tools", "own manure and labour", "transport and materials", "maintenance, hoses and water fees",
     "seed and fencing", "feed and veterinary care for guinea pigs", "improved seed", "repairs",
     "chlorine and filters", "labour only"};
+
+// What each technology's up-front cost pays for (in its parameter's description).
+constexpr std::array<const char*, kTechCount> kUpfrontItems = {
+    "fencing, seed and tools", "a compost bin and tools", "nothing: it uses the household's own preparation",
+    "kit, hoses and a small reservoir", "seed and soil preparation", "the shed (breeding stock is bought apart)",
+    "certified seed", "the stove", "tank, pipes and filter", "digging and a cover"};
 
 }  // namespace
 
@@ -61,6 +68,16 @@ void AdoptionParams::describe(V& v) {
                "); paid from cash by the livelihood module, and cash below a few months of it lowers adoption "
                "and raises dropping",
            "Assumption");
+    v.real(base + "upfront_pen", d.upfront_pen, {0, 1e6}, "PEN 2017",
+           "One-off cost of adopting " + name + " (" + kUpfrontItems[t] + "); financed from cash above the "
+           "reserve, then credit, before the household adopts (economy.liquidity.enabled); a delivered Haku Winay "
+           "asset pays all but haku_winay.complement_share of it",
+           "Assumption; the ten sum to about PEN 4,000, within Haku Winay's asset spending per household (PEN "
+           "3,500-6,200 over three years, World Bank economic inclusion case study)");
+    v.real(base + "reference_profit_pen", d.reference_profit_pen, {-1e6, 1e6}, "PEN 2017 per month",
+           "Monthly profit of " + name + " that an adopter expects before it has seen any, and the profit at which "
+           "neighbours' results neither raise nor lower the peer term (0: no income, the peer term is not scaled)",
+           "Assumption: the average adopter's return less upkeep and the labour it takes at the off-farm wage");
   }
   v.real("adoption.peer_threshold", peer_threshold, {0, 1000}, "adopters known",
          "Complex-contagion threshold: no learning from neighbours when fewer adopters than this are known",
@@ -109,6 +126,24 @@ void AdoptionParams::describe(V& v) {
          "0.3 ha per adopter after the land cap (chacra evaluate, row pasture_ha_per_adopter)");
   v.real("adoption.pasture_max_land_share", pasture_max_land_share, {0, 1}, "share of land",
          "Largest share of a household's land put under cultivated pasture", "Assumption");
+  v.real("persistence.profit_memory", profit_memory, {0, 1}, "weight per month",
+         "Weight of this month's profit in a technology's or business's expected profit (an exponential average "
+         "over about 1/weight months)",
+         "Assumption: about a year of results");
+  v.real("persistence.unprofitable_drop_hazard", unprofitable_drop_hazard, {0, 1}, "probability per month",
+         "Monthly drop hazard of an income-earning technology whose expected profit is below zero "
+         "(economy.persistence.enabled)",
+         "Assumption (prior range 0.05-0.3)");
+  v.real("persistence.background_drop_factor", background_drop_factor, {0, 10}, "multiplier",
+         "Multiplier on drop_hazard_after for a profitable income-earning technology (drops for reasons other "
+         "than profit; economy.persistence.enabled)",
+         "Assumption (prior range 0.1-0.5)");
+  v.real("liquidity.intent_decay", intent_decay, {0, 1}, "probability per month",
+         "Monthly chance that a household's wish to adopt a technology it could not yet pay for lapses "
+         "(economy.liquidity.enabled)",
+         "Assumption (prior range 0.05-0.3)");
+  v.borrow("economy.persistence.enabled", persistence);
+  v.borrow("economy.liquidity.enabled", liquidity);
 }
 
 AdoptionParams AdoptionParams::from(const ParamSet& params) { return read_params<AdoptionParams>(params); }
@@ -134,7 +169,25 @@ bool Adoption::feasible(int tech, bool water_access, double land_ha, double past
 
 void Adoption::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
   p_ = AdoptionParams::from(params);
+  credit_ = CreditTerms::from(params);
+  financing_ = AssetFinancing::from(params);
+  business_ = BusinessParams::from(params);
   init_states(world, p_, seed);
+  // The channels' state, in every arm: a baseline adopter expects the reference profit; a business owner the
+  // reference business profit.
+  auto& h = world.households;
+  auto* expected = h.add(col::tech_expected_profit_pen);
+  h.add(col::tech_pending);
+  auto* business_expected = h.add(col::business_expected_profit_pen);
+  h.add(col::business_loss_months);
+  if (!p_.persistence) return;
+  const auto* state = h.get(col::tech_state);
+  for (std::size_t i = world.household_begin(); i < world.household_end(); ++i) {
+    for (int t = 0; t < kTechCount; ++t)
+      if (state[i * kTechCount + t] == static_cast<std::uint8_t>(TechState::adopted))
+        expected[i * kTechCount + t] = static_cast<float>(p_.tech[t].reference_profit_pen);
+    business_expected[i] = static_cast<float>(business_.business_profit_pen);
+  }
 }
 
 void Adoption::init_states(World& world, const AdoptionParams& p, const rng::StreamSeed& seed) {
@@ -196,8 +249,34 @@ Phase Adoption::update_phase() const {
     const auto* land = h.get(col::land_ha);
     const auto* age = h.get(col::member_age_months);
 
-    const AdoptionConstants k(p);  // the rule's constants (models/adoption_rules.hpp)
+    const AdoptionConstants k(p, financing_.complement_share);  // the rule's constants (models/adoption_rules.hpp)
     constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
+
+    // The channels' columns (economy.persistence.enabled, economy.liquidity.enabled); null when off.
+    const bool economy = p.persistence || p.liquidity;
+    float* expected = p.persistence ? h.get(col::tech_expected_profit_pen) : nullptr;
+    const float* profit = p.persistence ? h.get(col::tech_profit_pen) : nullptr;
+    std::uint16_t* pending = p.liquidity ? reinterpret_cast<std::uint16_t*>(h.get(col::tech_pending)) : nullptr;
+    std::uint8_t* has_business = p.persistence ? h.get(col::has_business) : nullptr;
+    float* business_expected = p.persistence ? h.get(col::business_expected_profit_pen) : nullptr;
+    std::uint8_t* business_loss = p.persistence ? h.get(col::business_loss_months) : nullptr;
+    const float* business_income = p.persistence ? h.get(col::income_business_pen) : nullptr;
+    const float* hw_profit = p.persistence ? h.get(col::business_profit_pen) : nullptr;
+    const std::uint32_t* district = p.persistence ? h.get(col::district) : nullptr;
+    const float* market = p.persistence ? world.districts.get(col::district_market_dynamism) : nullptr;
+    const float* perm = economy ? h.get(col::permanent_income_pen) : nullptr;
+    const finance::Accounts accounts =
+        economy ? finance::Accounts{h.get(col::cash_pen), h.get(col::debt_pen), h.get(col::investment_pen),
+                                    h.get(col::borrowed_pen)}
+                : finance::Accounts{nullptr, nullptr, nullptr, nullptr};
+    const BusinessConstants bk(business_);
+    const bool observed = ctx.month > 0;  // no profit has been seen before the run's first month
+    const auto finance_of = [&](std::uint32_t i) {
+      const float pm = perm[i];
+      return AdoptionFinance{accounts, i, credit_.limit(pm),
+                             static_cast<float>(credit_.reserve_months) * std::max(0.0f, pm),
+                             credit_.credit_for_investment};
+    };
 
     for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
       const std::uint32_t h0 = world.centre_first[c], h1 = world.centre_first[c + 1];
@@ -205,11 +284,23 @@ Phase Adoption::update_phase() const {
       std::array<int, kTechCount> adopters{};
       rows::add_tech_counts(state + static_cast<std::size_t>(h0) * kTechCount, h1 - h0, kAdopted, adopters.data());
       // The peer term only matters for non-adopters, for whom the other adopters are all the adopters.
+      // Persistence from profitability: each adopter's expected profit takes last month's profit, and the centre's
+      // adopters' mean expected profit scales the peer term (neighbours show whether it pays).
+      std::array<float, kTechCount> expected_sum{};
+      unsigned unprofitable = 0;
+      if (p.persistence) {
+        const float memory = observed ? k.memory : 0.0f;
+        for (std::uint32_t i = h0; i < h1; ++i) {
+          const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
+          unprofitable |= update_expected_profit_and_sum(memory, state + row, profit + row, expected + row, expected_sum);
+        }
+      }
       std::array<float, kTechCount> peer{}, bound{};
       for (int t = 0; t < kTechCount; ++t) {
         const double known = known_adopters(adopters[t], static_cast<double>(h1 - h0), p.peer_contacts);
         peer[t] = static_cast<float>(peer_hazard(known, p.peer_threshold, p.peer_strength, p.peer_scale));
-        bound[t] = screen_bound(k, t, peer[t]);
+        if (p.persistence) peer[t] *= peer_profit_factor(k, t, expected_sum[t], adopters[t]);
+        bound[t] = screen_bound(k, t, peer[t], ((unprofitable >> t) & 1u) != 0);
       }
       const ScreenBounds screen_bounds(bound);
 
@@ -232,15 +323,18 @@ Phase Adoption::update_phase() const {
         for (std::uint32_t j = 0; j < nb; ++j) {
           const Screened sc = screen(blocks[j].v, push + static_cast<std::size_t>(b0 + j) * kTechCount, screen_bounds,
                                      k.readopt_max);
+          // Technologies waiting for financing are tried every month.
+          const unsigned candidates = sc.candidates | (p.liquidity ? pending[b0 + j] : 0u);
           candidate_of[n_candidates] = j;
-          candidates_of[n_candidates] = sc.candidates;
-          n_candidates += sc.candidates != 0 ? 1 : 0;
+          candidates_of[n_candidates] = candidates;
+          n_candidates += candidates != 0 ? 1 : 0;
           to_reset[n_reset] = b0 + j;
           n_reset += sc.pushed ? 1 : 0;
         }
         for (std::uint32_t c = 0; c < n_candidates; ++c) {
           const std::uint32_t j = candidate_of[c], i = b0 + j;
           const std::size_t row = static_cast<std::size_t>(i) * kTechCount;
+          const AdoptionFinance fin = p.liquidity ? finance_of(i) : AdoptionFinance{accounts};
           const AdoptionHousehold household{
               state + row,
               push + row,
@@ -250,8 +344,25 @@ Phase Adoption::update_phase() const {
               cash[i],
               support[i] != 0,
               water[i] != 0,
-              land[i]};
+              land[i],
+              p.persistence ? expected + row : nullptr,
+              p.liquidity ? pending + i : nullptr,
+              p.liquidity ? &fin : nullptr};
           update_candidates(k, peer, blocks[j].v, household, candidates_of[c]);
+        }
+        // The baseline business (economy.persistence.enabled), on the block's spare uniform u11.
+        if (p.persistence) {
+          for (std::uint32_t j = 0; j < nb; ++j) {
+            const std::uint32_t i = b0 + j;
+            const float u = uniform21(blocks[j].v, 11);
+            // Most households have no business and do not want one this month: nothing to do.
+            if (has_business[i] == 0 && !(u < bk.start_hazard)) continue;
+            const AdoptionFinance fin = p.liquidity ? finance_of(i) : AdoptionFinance{accounts};
+            const BaselineBusiness b{has_business + i, business_expected + i, business_loss + i,
+                                     business_income[i] - hw_profit[i], business_.outside_option(market[district[i]]),
+                                     observed};
+            baseline_business_month(bk, u, b, p.liquidity ? &fin : nullptr);
+          }
         }
         // The push is a monthly flow: reset after use (most households without a programme push have none).
         for (std::uint32_t r = 0; r < n_reset; ++r) {

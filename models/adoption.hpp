@@ -20,6 +20,21 @@
 //   adopted -> dropped with hazard
 //       (support_active ? drop_hazard_supported[t] : drop_hazard_after[t] * (asset_delivered ? asset_drop_factor : 1))
 //       * (1 + (liquidity_drop_factor - 1) * (1 - min(1, cash_pen / (liquidity_cover_months * upkeep_pen[t])))).
+// With the household economy's channels (models/economy.hpp):
+//   economy.persistence.enabled  E_t <- E_t + profit_memory * (tech_profit_pen_t - E_t) for each adopted
+//       income-earning technology (the first seven; E_t = reference_profit_pen_t at adoption); such a technology
+//       is dropped with unprofitable_drop_hazard when E_t < 0, else with the hazard above where drop_hazard_after
+//       is multiplied by background_drop_factor (both times the liquidity factor); the peer term is multiplied by
+//       clamp(mean E_t of the centre's adopters / reference_profit_pen_t, 0, 2). A baseline business updates its
+//       expected profit the same way from last month's business income (less the Haku Winay share) and closes
+//       after business.loss_months months below the owners' outside option (business.time_share x the expected
+//       off-farm wage of an adult) or with the background hazard; a household without one starts one with
+//       business.start_hazard (uniform u11 of the block).
+//   economy.liquidity.enabled  a draw under the adoption hazard (liquidity factor 1) is an intent: the household
+//       pays upfront_pen_t (times haku_winay.complement_share where the asset was delivered) through finance::pay
+//       from cash above liquidity.reserve_months x permanent income, then credit, and adopts; otherwise bit t of
+//       tech_pending is set and retried every month until it is paid or lapses (u_t >= 1 - intent_decay). A
+//       business costs business.startup_pen the same way.
 // Adopting cultivated pasture sets pasture_ha = min(pasture_max_land_share * land_ha,
 // pasture_mean_ha * (0.5 + u)); dropping it sets pasture_ha to 0.
 //
@@ -27,6 +42,8 @@
 // twelve 21-bit uniforms: u0..u9 one per technology, u10 pasture area; always drawn, whatever the state.
 #pragma once
 
+#include "models/economy.hpp"
+#include "models/hw_business.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/params.hpp"
@@ -37,8 +54,10 @@
 
 namespace chacra::models {
 
-// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes; it
-// owns none: adoption_push, asset_delivered, cash_pen, land_ha, member_age_months, pasture_ha, support_active,
+// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp, economy.hpp, livelihood.hpp)
+// that this module reads or writes, besides its own at the end of this file: adoption_push, asset_delivered, borrowed_pen,
+// business_profit_pen, cash_pen, debt_pen, district, district_market_dynamism, has_business, income_business_pen,
+// investment_pen, land_ha, member_age_months, pasture_ha, permanent_income_pen, support_active, tech_profit_pen,
 // tech_state, water_access.
 
 struct TechAdoptionParams {
@@ -47,6 +66,8 @@ struct TechAdoptionParams {
   double drop_hazard_supported = 0.0;  // monthly drop hazard while under programme support
   double drop_hazard_after = 0.0;      // monthly drop hazard without support
   double upkeep_pen = 0.0;             // monthly cash cost of keeping the technology going
+  double upfront_pen = 0.0;            // one-off cost of adopting (materials, animals, equipment)
+  double reference_profit_pen = 0.0;   // monthly profit an adopter expects before seeing any (0: no income)
 };
 
 // Parameters of the module, read once in setup; each field's name, range, unit, description and source
@@ -55,16 +76,16 @@ struct AdoptionParams {
   // Per technology (Tech order). Baseline shares are for control Juntos households; baseline hazards keep
   // them about stationary without programmes, given the peer term and the drop hazard (docs/calibration.md).
   std::array<TechAdoptionParams, kTechCount> tech = {{
-      {0.25, 0.0030, 0.002, 0.012, 5.0},   // vegetable_garden
-      {0.12, 0.0012, 0.002, 0.012, 0.0},   // organic_fertiliser_prep
-      {0.30, 0.0038, 0.002, 0.012, 3.0},   // organic_fertiliser_use
-      {0.10, 0.0035, 0.002, 0.012, 15.0},  // sprinkler_irrigation
-      {0.15, 0.0012, 0.002, 0.012, 10.0},  // cultivated_pasture
-      {0.20, 0.0019, 0.002, 0.012, 15.0},  // small_animal_shed
-      {0.15, 0.0012, 0.002, 0.012, 8.0},   // improved_andean_crops
-      {0.25, 0.0030, 0.002, 0.012, 2.0},   // improved_stove
-      {0.20, 0.0019, 0.002, 0.012, 3.0},   // safe_water
-      {0.15, 0.0012, 0.002, 0.012, 0.0},   // waste_pit
+      {0.25, 0.0030, 0.002, 0.012, 5.0, 250.0, 48.0},    // vegetable_garden
+      {0.12, 0.0012, 0.002, 0.012, 0.0, 100.0, 0.0},     // organic_fertiliser_prep
+      {0.30, 0.0038, 0.002, 0.012, 3.0, 0.0, 44.0},      // organic_fertiliser_use
+      {0.10, 0.0035, 0.002, 0.012, 15.0, 1200.0, 180.0},  // sprinkler_irrigation
+      {0.15, 0.0012, 0.002, 0.012, 10.0, 600.0, 104.0},   // cultivated_pasture
+      {0.20, 0.0019, 0.002, 0.012, 15.0, 800.0, 97.0},    // small_animal_shed
+      {0.15, 0.0012, 0.002, 0.012, 8.0, 200.0, 45.0},     // improved_andean_crops
+      {0.25, 0.0030, 0.002, 0.012, 2.0, 400.0, 0.0},      // improved_stove
+      {0.20, 0.0019, 0.002, 0.012, 3.0, 300.0, 0.0},      // safe_water
+      {0.15, 0.0012, 0.002, 0.012, 0.0, 80.0, 0.0},       // waste_pit
   }};
   double peer_threshold = 2.0;
   double peer_strength = 0.0015;
@@ -80,6 +101,14 @@ struct AdoptionParams {
   double pasture_min_land_ha = 0.3;
   double pasture_mean_ha = 0.335;
   double pasture_max_land_share = 0.4;
+  // Persistence from profitability (economy.persistence.enabled) and the financing of adoption
+  // (economy.liquidity.enabled).
+  double profit_memory = 1.0 / 12.0;
+  double unprofitable_drop_hazard = 0.15;
+  double background_drop_factor = 0.25;
+  double intent_decay = 0.1;
+  bool persistence = false;  // borrowed: economy.persistence.enabled
+  bool liquidity = false;    // borrowed: economy.liquidity.enabled
 
   template <class V> void describe(V& v);
   static AdoptionParams from(const ParamSet& params);
@@ -118,6 +147,30 @@ class Adoption : public Module {
 
  private:
   AdoptionParams p_;
+  CreditTerms credit_;
+  AssetFinancing financing_;
+  BusinessParams business_;
 };
+
+// Columns owned by this module (created in setup for every arm; used only with the channels on).
+namespace col {
+inline constexpr Col<float> tech_expected_profit_pen{
+    .name = "tech_expected_profit_pen", .unit = "PEN 2017 per month",
+    .description = "Profit the household expects from each technology: an exponential average of its monthly "
+                   "profit since it adopted (economy.persistence.enabled)",
+    .width = kTechCount, .labels = kTechNames};
+// Bits in a 16-bit integer (the tables have no unsigned 16-bit type; the phase reads it as unsigned, which may
+// alias it).
+inline constexpr Col<std::int16_t> tech_pending{
+    .name = "tech_pending", .unit = "bit t",
+    .description = "Technologies the household wants but could not yet pay for (economy.liquidity.enabled)"};
+inline constexpr Col<float> business_expected_profit_pen{
+    .name = "business_expected_profit_pen", .unit = "PEN 2017 per month",
+    .description = "Expected monthly profit of the household's baseline business (economy.persistence.enabled)"};
+inline constexpr Col<std::uint8_t> business_loss_months{
+    .name = "business_loss_months", .unit = "months",
+    .description = "Consecutive months the baseline business's expected profit has been below its owners' "
+                   "outside option"};
+}  // namespace col
 
 }  // namespace chacra::models

@@ -7,12 +7,14 @@
 #pragma once
 
 #include "models/adoption.hpp"
+#include "models/economy.hpp"
 #include "models/row_ops.hpp"
 #include "models/shared_state.hpp"
 
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -20,6 +22,11 @@ namespace chacra::models {
 
 constexpr int kSprinkler = tech_index(Tech::sprinkler_irrigation);
 constexpr int kPasture = tech_index(Tech::cultivated_pasture);
+// Technologies that earn income (their drops follow profit when economy.persistence.enabled is on); the stove,
+// safe water and the waste pit do not and keep their hazards.
+constexpr unsigned kEarningTechs = (1u << tech_index(Tech::improved_stove)) - 1u;
+// They come first in the menu: the expected profit of the others is never used.
+constexpr int kEarningCount = std::countr_one(kEarningTechs);
 
 // Twelve uniforms on (0, 1) with 21-bit resolution from one Philox block, u_k from bits 21 * (k % 3) of
 // word k / 3. The resolution (5e-7) is far below the smallest hazards used (about 1e-3), so hazards are
@@ -114,8 +121,15 @@ struct AdoptionConstants {
   float readopt_max = 1, asset_factor = 1, liquidity_floor = 0, liquidity_drop = 0, readopt = 1;
   std::array<float, 3> labour_factor{};  // by working-age members 0, 1, 2 or more
   float pasture_min_land = 0, pasture_mean = 0, pasture_max_share = 0;
+  // Persistence from profitability and the financing of adoption (zero effect with their switches off).
+  bool persistence = false, liquidity = false;
+  std::array<float, kTechCount> upfront{}, reference{};
+  float unprofitable = 0, background = 1, intent_keep = 1, complement = 1, memory = 0;
+  float unprofitable_max = 0;  // the largest drop hazard of an unprofitable technology (for the screen's bound)
 
-  explicit AdoptionConstants(const AdoptionParams& p) {
+  explicit AdoptionConstants(const AdoptionParams& p, double complement_share = 1.0) {
+    persistence = p.persistence;
+    liquidity = p.liquidity;
     for (int t = 0; t < kTechCount; ++t) {
       base[t] = static_cast<float>(p.tech[t].baseline_hazard);
       drop_supported[t] = static_cast<float>(p.tech[t].drop_hazard_supported);
@@ -123,10 +137,19 @@ struct AdoptionConstants {
       const double need = p.liquidity_cover_months * p.tech[t].upkeep_pen;
       inv_need[t] = need > 0 ? static_cast<float>(1.0 / need) : 0.0f;
       free[t] = need > 0 ? 0.0f : 1.0f;
-      drop_max[t] = static_cast<float>(std::max(p.tech[t].drop_hazard_supported,
-                                                p.tech[t].drop_hazard_after * std::max(1.0, p.asset_drop_factor)) *
+      const double after_factor =
+          std::max(1.0, p.asset_drop_factor) * (persistence && ((kEarningTechs >> t) & 1u) != 0 ? p.background_drop_factor : 1.0);
+      drop_max[t] = static_cast<float>(std::max(p.tech[t].drop_hazard_supported, p.tech[t].drop_hazard_after * after_factor) *
                                        std::max(1.0, p.liquidity_drop_factor));
+      upfront[t] = static_cast<float>(p.tech[t].upfront_pen);
+      reference[t] = static_cast<float>(p.tech[t].reference_profit_pen);
     }
+    unprofitable = static_cast<float>(p.unprofitable_drop_hazard);
+    background = static_cast<float>(p.background_drop_factor);
+    intent_keep = static_cast<float>(1.0 - p.intent_decay);
+    complement = static_cast<float>(complement_share);
+    memory = static_cast<float>(p.profit_memory);
+    unprofitable_max = static_cast<float>(p.unprofitable_drop_hazard * std::max(1.0, p.liquidity_drop_factor));
     readopt_max = static_cast<float>(std::max(1.0, p.readopt_factor));
     asset_factor = static_cast<float>(p.asset_drop_factor);
     liquidity_floor = static_cast<float>(p.liquidity_adopt_floor);
@@ -138,6 +161,14 @@ struct AdoptionConstants {
     pasture_mean = static_cast<float>(p.pasture_mean_ha);
     pasture_max_share = static_cast<float>(p.pasture_max_land_share);
   }
+};
+
+// How a household pays an up-front cost this month (economy.liquidity.enabled): its accounts and terms.
+struct AdoptionFinance {
+  finance::Accounts accounts;
+  std::uint32_t household = 0;
+  float credit_limit = 0, reserve = 0;
+  bool allow_credit = true;
 };
 
 // One household in a month: its rows (technology states, this month's programme push, assets delivered)
@@ -152,6 +183,9 @@ struct AdoptionHousehold {
   bool supported = false;     // under programme support this month
   bool water = false;         // year-round water
   float land_ha = 0;
+  float* expected = nullptr;            // kTechCount expected profits (economy.persistence.enabled)
+  std::uint16_t* pending = nullptr;     // technologies wanted but not yet paid for (economy.liquidity.enabled)
+  const AdoptionFinance* finance = nullptr;  // with economy.liquidity.enabled
 };
 
 // Share of technology t's liquidity need that the household's cash covers (1: not constrained).
@@ -169,11 +203,46 @@ inline float adoption_hazard(const AdoptionConstants& k, int t, std::uint8_t sta
 }
 
 // Monthly hazard of dropping an adopted technology t: lower while under programme support, lower after the
-// programme where its asset was delivered, and higher the less cash covers its upkeep.
-inline float drop_hazard(const AdoptionConstants& k, int t, bool supported, bool asset, float cover) {
+// programme where its asset was delivered, and higher the less cash covers its upkeep. With persistence from
+// profitability, an income-earning technology whose expected profit is below zero is dropped with the
+// unprofitable hazard, and a profitable one only for other reasons (the background factor).
+inline float drop_hazard(const AdoptionConstants& k, int t, bool supported, bool asset, float cover,
+                         float expected_profit = 0.0f) {
   const float support = supported ? 1.0f : 0.0f;
+  const float liquidity = 1.0f + k.liquidity_drop * (1.0f - cover);
+  if (k.persistence && ((kEarningTechs >> t) & 1u) != 0) {
+    if (expected_profit < 0.0f) return k.unprofitable * liquidity;
+    const float unsupported = k.drop_after[t] * (asset ? k.asset_factor : 1.0f) * k.background;
+    return (unsupported * (1.0f - support) + k.drop_supported[t] * support) * liquidity;
+  }
   const float unsupported = k.drop_after[t] * (asset ? k.asset_factor : 1.0f);
   return (unsupported * (1.0f - support) + k.drop_supported[t] * support) * (1.0f + k.liquidity_drop * (1.0f - cover));
+}
+
+// The up-front cost a household pays to adopt technology t: all of it, or only the complementary share where a
+// programme asset for it was delivered.
+inline float upfront_cost(const AdoptionConstants& k, int t, bool asset) {
+  return asset ? k.upfront[t] * k.complement : k.upfront[t];
+}
+
+// Pays technology t's up-front cost from cash above the reserve, then credit (finance::pay); false when the
+// household cannot pay all of it (nothing is paid).
+inline bool pay_upfront(const AdoptionConstants& k, int t, const AdoptionHousehold& h) {
+  const AdoptionFinance& f = *h.finance;
+  const std::uint32_t i = f.household;
+  const float amount = upfront_cost(k, t, h.asset[t] != 0);
+  const finance::Payment p =
+      finance::pay(f.accounts.cash[i], f.accounts.debt[i], f.credit_limit, f.reserve, amount, f.allow_credit);
+  f.accounts.book(i, amount, p);
+  return p.paid;
+}
+
+// The mean expected profit of a centre's adopters of t relative to t's reference profit, clamped to [0, 2]: how
+// much neighbours' results scale the peer term (1 where t earns nothing or nobody has adopted it).
+inline float peer_profit_factor(const AdoptionConstants& k, int t, float expected_sum, int adopters) {
+  if (t >= kEarningCount || !(k.reference[t] > 0.0f) || adopters <= 0) return 1.0f;
+  const float ratio = expected_sum / static_cast<float>(adopters) / k.reference[t];
+  return std::clamp(ratio, 0.0f, 2.0f);
 }
 
 // Whether technology t's hard constraint allows it (sprinklers need water; pasture needs land).
@@ -192,11 +261,33 @@ inline void update_candidates(const AdoptionConstants& k, const std::array<float
   for (unsigned m = candidates; m != 0; m &= m - 1) {
     const int t = std::countr_zero(m);
     const std::uint8_t st = h.state[t];
+    const float u = uniform21(w, t);
     const float cover = liquidity_cover(k, t, h.cash);
-    const float hazard = st == kAdopted ? drop_hazard(k, t, h.supported, h.asset[t] != 0, cover)
-                                        : adoption_hazard(k, t, st, h.push[t], peer[t], labour, cover,
-                                                          adoption_feasible(k, t, h.water, h.land_ha));
-    if (uniform21(w, t) < hazard) h.state[t] = st == kAdopted ? kDropped : kAdopted;
+    if (st == kAdopted) {
+      if (u < drop_hazard(k, t, h.supported, h.asset[t] != 0, cover, k.persistence ? h.expected[t] : 0.0f))
+        h.state[t] = kDropped;
+      continue;
+    }
+    // A wish to adopt: from this month's hazard, or (with the financing of adoption) kept from an earlier month
+    // unless it lapses (the top of the same uniform, so a lapse never coincides with a new wish's draw).
+    const auto bit = static_cast<std::uint16_t>(1u << t);
+    const bool waiting = k.liquidity && (*h.pending & bit) != 0;
+    if (waiting && u >= k.intent_keep) {
+      *h.pending = static_cast<std::uint16_t>(*h.pending & ~bit);
+      continue;
+    }
+    if (!waiting && !(u < adoption_hazard(k, t, st, h.push[t], peer[t], labour, k.liquidity ? 1.0f : cover,
+                                           adoption_feasible(k, t, h.water, h.land_ha))))
+      continue;
+    if (k.liquidity) {
+      if (!pay_upfront(k, t, h)) {
+        *h.pending = static_cast<std::uint16_t>(*h.pending | bit);  // without cash it waits
+        continue;
+      }
+      *h.pending = static_cast<std::uint16_t>(*h.pending & ~bit);
+    }
+    h.state[t] = kAdopted;
+    if (k.persistence) h.expected[t] = k.reference[t];
   }
   if (h.state[kPasture] != pasture_before)
     *h.pasture_ha = h.state[kPasture] == kAdopted
@@ -212,8 +303,10 @@ inline void adopt_or_drop(const AdoptionConstants& k, const std::array<float, kT
 
 // An upper bound of technology t's hazards in a centre without the push (labour and liquidity factors are at
 // most 1), slightly inflated against float rounding: the screen's bound.
-inline float screen_bound(const AdoptionConstants& k, int t, float peer) {
-  return std::max((k.base[t] + peer) * k.readopt_max, k.drop_max[t]) * 1.0001f + 1e-7f;
+// `unprofitable`: some adopter of t in the centre expects a loss (persistence from profitability).
+inline float screen_bound(const AdoptionConstants& k, int t, float peer, bool unprofitable = false) {
+  const float drop = unprofitable ? std::max(k.drop_max[t], k.unprofitable_max) : k.drop_max[t];
+  return std::max((k.base[t] + peer) * k.readopt_max, drop) * 1.0001f + 1e-7f;
 }
 
 // The fast driver for one household: the screen, then the exact hazards of its candidates only. The phase
@@ -221,7 +314,91 @@ inline float screen_bound(const AdoptionConstants& k, int t, float peer) {
 inline void adopt_or_drop_screened(const AdoptionConstants& k, const std::array<float, kTechCount>& peer,
                                    const ScreenBounds& bounds, const std::uint64_t* w, const AdoptionHousehold& h) {
   const Screened sc = screen(w, h.push, bounds, k.readopt_max);
-  if (sc.candidates != 0) update_candidates(k, peer, w, h, sc.candidates);
+  // Technologies waiting for financing are tried every month.
+  const unsigned candidates = sc.candidates | (k.liquidity ? *h.pending : 0u);
+  if (candidates != 0) update_candidates(k, peer, w, h, candidates);
+}
+
+// The baseline non-farm business's month (economy.persistence.enabled): an owner updates its expected profit and
+// exits after business.loss_months months below the outside option, or with the background hazard; a household
+// without one wants to start one with the start hazard and (economy.liquidity.enabled) starts only if it can pay
+// the start-up cost. One uniform decides both, since a household either has a business or has not.
+struct BusinessConstants {
+  float start_hazard = 0, exit_hazard = 0, memory = 0, startup = 0, reference = 0;
+  int loss_months = 1;
+  bool liquidity = false;
+  explicit BusinessConstants(const BusinessParams& b)
+      : start_hazard(static_cast<float>(b.start_hazard)),
+        exit_hazard(static_cast<float>(1.0 - std::pow(1.0 - std::clamp(b.background_exit_rate_year, 0.0, 1.0), 1.0 / 12.0))),
+        memory(static_cast<float>(b.profit_memory)),
+        startup(static_cast<float>(b.startup_pen)),
+        reference(static_cast<float>(b.business_profit_pen)),
+        loss_months(b.loss_months),
+        liquidity(b.liquidity) {}
+};
+
+struct BaselineBusiness {
+  std::uint8_t* has;         // has_business, updated
+  float* expected;           // business_expected_profit_pen, updated
+  std::uint8_t* loss;        // business_loss_months, updated
+  float profit = 0;          // last month's profit of the business
+  float outside_option = 0;  // its owners' outside option (BusinessParams::outside_option)
+  bool observed = true;      // false in the run's first month (no profit seen yet)
+};
+
+inline void baseline_business_month(const BusinessConstants& k, float u, const BaselineBusiness& b,
+                                    const AdoptionFinance* finance) {
+  if (*b.has != 0) {
+    BusinessBook book{*b.expected, *b.loss};
+    const bool losing = b.observed && business_month(book, b.profit, k.memory, b.outside_option, k.loss_months);
+    if (losing || u < k.exit_hazard) {
+      *b.has = 0;
+      book = {k.reference, 0};
+    }
+    *b.expected = book.expected_profit;
+    *b.loss = static_cast<std::uint8_t>(std::min(book.loss_months, 255));
+    return;
+  }
+  if (!(u < k.start_hazard)) return;
+  if (k.liquidity) {
+    const std::uint32_t i = finance->household;
+    const finance::Payment p = finance::pay(finance->accounts.cash[i], finance->accounts.debt[i], finance->credit_limit,
+                                            finance->reserve, k.startup, finance->allow_credit);
+    if (!p.paid) return;
+    finance->accounts.book(i, k.startup, p);
+  }
+  *b.has = 1;
+  *b.expected = k.reference;
+  *b.loss = 0;
+}
+
+// The expected profit of each adopted income-earning technology after this month's profit (exponential average
+// with weight `memory`); the others keep theirs.
+inline void update_expected_profit(float memory, const std::uint8_t* state, const float* profit, float* expected) {
+  for (int t = 0; t < kEarningCount; ++t)
+    if (state[t] == static_cast<std::uint8_t>(TechState::adopted)) expected[t] += memory * (profit[t] - expected[t]);
+}
+
+// The same for one household, and its adopters' sums for the centre (expected profit of each technology and the
+// technologies someone expects to lose on), without a branch: whether a household has adopted a technology is as
+// good as random, so branches would often be mispredicted. The same bits as update_expected_profit: for a
+// technology not in use the weight is 0, and e + 0 * (profit - e) is e (profits are finite, and an expectation is
+// never -0.0: x + m * (p - x) is -0.0 only when it is exactly zero from non-zero terms, which rounds to +0.0).
+inline unsigned update_expected_profit_and_sum(float memory, const std::uint8_t* state, const float* profit,
+                                               float* expected, std::array<float, kTechCount>& sum) {
+  unsigned unprofitable = 0;
+  static_assert(static_cast<int>(TechState::adopted) == 1 && static_cast<int>(TechState::dropped) == 2,
+                "bit 0 of a state is 1 exactly when the technology is adopted");
+  for (int t = 0; t < kEarningCount; ++t) {
+    // Arithmetic, not a comparison, so that the compiler does not turn the selection back into a branch.
+    const unsigned adopted = state[t] & 1u;
+    const auto on = static_cast<float>(adopted);
+    const float e = expected[t] + (memory * on) * (profit[t] - expected[t]);
+    expected[t] = e;
+    sum[static_cast<std::size_t>(t)] += on * e;
+    unprofitable |= (adopted & static_cast<unsigned>(e < 0.0f)) << t;
+  }
+  return unprofitable;
 }
 
 }  // namespace chacra::models

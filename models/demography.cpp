@@ -237,6 +237,7 @@ void Demography::setup(World& world, const ParamSet& params, const rng::StreamSe
   auto* pregnancy = h.add(col::pregnancy_month);
   auto* size = h.add(col::household_size);
   auto* school = h.add(col::school_children);
+  h.add(col::members_left);
   const auto* age = h.get(col::member_age_months);
   const auto* female = h.get(col::member_female);
 
@@ -278,6 +279,7 @@ Phase Demography::step_phase() const {
     auto* pregnancy = h.get(col::pregnancy_month);
     auto* size = h.get(col::household_size);
     auto* school = h.get(col::school_children);
+    auto* left = h.get(col::members_left);
     // Small tables of P(any event among n members), as thresholds on the draws' integers; built per block
     // call, a few dozen flops.
     const auto any_conception = any_event_below(p.conception_hazard);
@@ -390,6 +392,7 @@ Phase Demography::step_phase() const {
           sd[leaver] = 0;
           --members;
           removed = true;
+          if (left[i] < 255) ++left[i];
         }
         if ((members > 1) & (half32(w, 4) < any_death[old])) {
           int eldest = -1;

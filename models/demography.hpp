@@ -50,7 +50,7 @@ class Demography : public Module {
   static void register_params(Registry& registry);
 
   std::string name() const override { return "demography"; }
-  // Creates member_secondary_done, pregnancy_month, household_size and school_children, and draws the
+  // Creates member_secondary_done, pregnancy_month, household_size, school_children and members_left, and draws the
   // initial pregnancies and secondary-school completion of members already 17 or older.
   void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
 
@@ -73,6 +73,10 @@ inline constexpr Col<std::uint8_t> school_children{
     .name = "school_children", .unit = "children",
     .description = "Members from the school-start age up to 19 who have not finished secondary school (expected to "
                    "attend school)"};
+inline constexpr Col<std::uint8_t> members_left{
+    .name = "members_left", .unit = "members",
+    .description = "Young adults who have left the household since the start of the run (out-migration; "
+                   "they may send remittances)"};
 }  // namespace col
 
 }  // namespace chacra::models

@@ -2,7 +2,10 @@
 // The channel switches, the credit terms and the payment rule shared by every phase that spends money.
 #include "models/economy.hpp"
 
+#include "models/portfolio.hpp"
+
 #include <algorithm>
+#include <cmath>
 
 namespace chacra::models {
 
@@ -41,6 +44,25 @@ void EconomyParams::describe(V& v) {
 }
 
 EconomyParams EconomyParams::from(const ParamSet& params) { return read_params<EconomyParams>(params); }
+
+template <class V>
+void PriceParams::describe(V& v) {
+  v.real("prices.inflation_rate", inflation_rate, {-0.5, 1}, "share a year",
+         "Consumer price inflation: with economy.welfare.enabled amounts are in real 2017 soles and an amount fixed "
+         "in nominal soles (Juntos transfer, Pension 65) is deflated by (1 + rate)^(years since mid-2017)",
+         "BCRP's inflation target of 2% (realised CPI inflation 1.4-2.2% a year in 2017-2019, BCRP)");
+}
+
+PriceParams PriceParams::from(const ParamSet& params) { return read_params<PriceParams>(params); }
+
+namespace prices {
+
+double index(double inflation_rate, const Calendar& calendar, int month) {
+  const double months_from_mid_2017 = 12.0 * (calendar.start_year - 2017) + month + 0.5 - 6.0;
+  return std::pow(1.0 + inflation_rate, months_from_mid_2017 / 12.0);
+}
+
+}  // namespace prices
 
 template <class V>
 void CreditTerms::describe(V& v) {
@@ -82,6 +104,9 @@ void EconomyParams::register_params(Registry& registry) {
   declare_params<EconomyParams>(registry);
   declare_params<CreditTerms>(registry);
   declare_params<AssetFinancing>(registry);
+  declare_params<PriceParams>(registry);
+  // The risk channel's terms: the income phase and the portfolio choice both read them.
+  RiskParams::register_params(registry);
 }
 
 namespace finance {

@@ -15,8 +15,10 @@
 
 #include "models/shared_state.hpp"
 #include "sim/param_spec.hpp"
+#include "sim/world.hpp"
 
 #include <array>
+#include <cstdint>
 
 namespace chacra::models {
 
@@ -32,6 +34,37 @@ struct EconomyParams {
   static EconomyParams from(const ParamSet& params);
   static void register_params(Registry& registry);
 };
+
+// Prices. With economy.welfare.enabled every amount the model computes is in real soles of 2017 (mid-year
+// prices); an amount fixed in nominal soles (the Juntos transfer, the Pension 65 pension, programme budgets)
+// is worth amount / index(month) in those prices.
+struct PriceParams {
+  double inflation_rate = 0.02;  // prices.inflation_rate, a year
+
+  template <class V> void describe(V& v);
+  static PriceParams from(const ParamSet& params);
+};
+
+namespace prices {
+// The consumer price index of the run's month `month` relative to the middle of 2017:
+// (1 + inflation_rate)^((months from mid-2017 to the middle of the month) / 12), so the mean of 2017's twelve
+// months is about 1 and a nominal amount paid in year y is worth about amount / (1 + rate)^(y - 2017).
+double index(double inflation_rate, const Calendar& calendar, int month);
+}  // namespace prices
+
+// The income phase's Philox block of a household-month (domain "livelihood.income", counted by month and
+// household) holds four 64-bit words; the household economy takes every monthly draw from it, so no phase opens
+// another block per household-month. Word 0, twelve bits each: the farm shock [52, 64), the off-farm shock
+// [40, 52), the remittance shock [28, 40), the animal-disease draw [16, 28); [0, 16) spare. Word 1: the
+// remittance start or stop uniform (its top 53 bits). Words 2 and 3 spare.
+namespace income_draw {
+inline constexpr int kFarmShift = 52;
+inline constexpr int kOffFarmShift = 40;
+inline constexpr int kRemittanceShift = 28;
+inline constexpr int kDiseaseShift = 16;
+inline constexpr int kBits = 12;
+inline constexpr std::uint64_t kMask = (1u << kBits) - 1;
+}  // namespace income_draw
 
 // Credit available to a household (finance.budget owns the terms; other phases only ask).
 struct CreditTerms {

@@ -470,6 +470,7 @@ const std::vector<HwBusiness>& HakuWinay::businesses() const { return state_->bu
 void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
   p_ = HakuWinayParams::from(params);
   credit_ = CreditTerms::from(params);
+  business_ = BusinessParams::from(params);
   add_shared_columns(world);
   *state_ = State{};
 
@@ -1363,6 +1364,7 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
   float* profit = h.get(col::business_profit_pen);
   std::uint8_t* bstatus = h.get(col::business_status);
   const std::uint32_t* h_centre = h.get(col::centre);
+  const float* market = w.districts.get(col::district_market_dynamism);
   const std::size_t nd = w.district_count();
   s.market_count.assign(nd * kBusinessTypeCount, 0);
   auto slot = [&](const HwBusiness& b) {
@@ -1378,16 +1380,29 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
     const double u_fail = st.uniform();
     const double z = st.normal();
     const int same = static_cast<int>(s.market_count[slot(b)]);
-    const double hazard = monthly_failure_hazard(p_.business_failure_rate_year, same, p_.business_market_crowding,
+    // With survival from profit (economy.persistence.enabled) the fixed failure rate gives way to a background
+    // rate (still raised by crowding), and the business closes once its members' expected share of the profit
+    // has stayed below their outside option for business.loss_months months.
+    const double rate = business_.persistence ? business_.background_exit_rate_year : p_.business_failure_rate_year;
+    const double hazard = monthly_failure_hazard(rate, same, p_.business_market_crowding,
                                                  ctx.month < b.support_end_month, p_.business_support_failure_reduction);
-    if (u_fail < hazard) {
+    const auto fail = [&] {
       b.status = BusinessStatus::failed;
       for (std::uint8_t j = 0; j < grp.size; ++j) bstatus[mem[j]] = static_cast<std::uint8_t>(BusinessStatus::failed);
-      return;
-    }
+    };
+    if (u_fail < hazard) return fail();
     const double monthly = b.annual_profit_pen / 12.0 * market_competition_factor(same, p_.business_market_crowding) *
                            std::max(0.0, 1.0 + p_.business_profit_sd_month * z);
     const auto per_member = static_cast<float>(monthly / grp.size);
+    if (business_.persistence) {
+      if (ctx.month == b.start_month) b.expected_profit_pen = per_member;  // the first month's profit is the prior
+      BusinessBook book{b.expected_profit_pen, b.loss_months};
+      const bool losing = business_month(book, per_member, static_cast<float>(business_.profit_memory),
+                                         business_.outside_option(market[b.district]), business_.loss_months);
+      b.expected_profit_pen = book.expected_profit;
+      b.loss_months = book.loss_months;
+      if (losing) return fail();
+    }
     for (std::uint8_t j = 0; j < grp.size; ++j) {
       profit[mem[j]] += per_member;
       mark_flows_written(s.flows_written, h_centre[mem[j]]);

@@ -245,6 +245,10 @@ struct HwBusiness {
   double capital_pen = 0.0;     // equipment and inputs (the prize's equipment share)
   double annual_profit_pen = 0.0;  // for a business alone in its market, before monthly noise
   std::uint8_t counterpart_paid = 0;  // bit j: member j has paid its counterpart (economy.liquidity.enabled)
+  // Survival from profit (economy.persistence.enabled): expected monthly profit per member household and the
+  // consecutive months it has been below the members' outside option.
+  float expected_profit_pen = 0.0f;
+  int loss_months = 0;
 };
 // start_month of a funded business whose members have not all paid their counterpart yet.
 inline constexpr int kAwaitingCounterpart = std::numeric_limits<int>::max();
@@ -309,6 +313,7 @@ class HakuWinay : public Module {
 
   HakuWinayParams p_;
   CreditTerms credit_;
+  BusinessParams business_;  // survival of businesses from profit (models/hw_business.hpp)
   // The run's programme state (nuclei, groups, businesses, per-centre flags). Held by pointer so the const
   // phase factories can hand out phases that update it; serial phases append, block phases touch only
   // their own centres' entries.

@@ -2,6 +2,8 @@
 // Group formation, CLAR selection and local-market competition rules of Haku Winay's business component.
 #include "models/hw_business.hpp"
 
+#include "sim/param_spec.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -51,6 +53,49 @@ double monthly_failure_hazard(double annual_rate, int n_same, double crowding, b
   h /= market_competition_factor(n_same, crowding);
   if (supported) h *= 1.0 - std::clamp(support_reduction, 0.0, 1.0);
   return std::clamp(h, 0.0, 1.0);
+}
+
+template <class V>
+void BusinessParams::describe(V& v) {
+  v.real("business.startup_pen", startup_pen, {0, 1e7}, "PEN 2017",
+         "Up-front cost of starting a baseline non-farm business (stock, tools, a stall), financed from cash above "
+         "the reserve or credit (economy.liquidity.enabled)",
+         "Assumption (prior range 1,000-5,000); de Mel, McKenzie and Woodruff (2008) for the scale of "
+         "microenterprise capital");
+  v.real("business.start_hazard", start_hazard, {0, 1}, "probability per month",
+         "Monthly chance that a household without a baseline business wants to start one "
+         "(economy.persistence.enabled), set so that the baseline share is about stationary given the exits",
+         "Calibration assumption: about 0.12 of households run a business and 2% of them exit a year for other "
+         "reasons than profit; 0.0002 keeps the no-programme business income stationary over ten years");
+  v.real("business.time_share", time_share, {0, 10}, "adults",
+         "Share of an adult's working time a business takes; its owners' outside option is the off-farm earnings "
+         "of that time",
+         "Assumption (prior range 0.2-0.5)");
+  v.integer("business.loss_months", loss_months, {1, 600}, "months",
+            "A business exits after this many consecutive months with expected profit below its owners' outside "
+            "option (economy.persistence.enabled)",
+            "Assumption (prior range 3-12)");
+  v.real("business.background_exit_rate_year", background_exit_rate_year, {0, 1}, "probability per year",
+         "Exits whatever the profit (death, migration); replaces haku_winay.business_failure_rate_year when "
+         "economy.persistence.enabled is on (the crowding factor still raises it)",
+         "Assumption");
+  v.borrow("economy.persistence.enabled", persistence);
+  v.borrow("economy.liquidity.enabled", liquidity);
+  v.borrow("persistence.profit_memory", profit_memory);
+  v.borrow("livelihood.wage_month_pen", wage_month_pen);
+  v.borrow("livelihood.wage_employment_rate", wage_employment_rate);
+  v.borrow("livelihood.market_wage_slope", market_wage_slope);
+  v.borrow("livelihood.business_profit_pen", business_profit_pen);
+}
+
+BusinessParams BusinessParams::from(const ParamSet& params) { return read_params<BusinessParams>(params); }
+
+void BusinessParams::register_params(Registry& registry) { declare_params<BusinessParams>(registry); }
+
+bool business_month(BusinessBook& b, float profit, float memory, float outside_option, int loss_months) {
+  b.expected_profit += memory * (profit - b.expected_profit);
+  b.loss_months = b.expected_profit < outside_option ? b.loss_months + 1 : 0;
+  return b.loss_months >= loss_months;
 }
 
 }  // namespace chacra::models

@@ -5,6 +5,9 @@
 // The module (models/haku_winay.cpp) owns the groups and businesses; these functions hold the rules.
 #pragma once
 
+#include "sim/params.hpp"
+
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -54,5 +57,42 @@ double market_competition_factor(int n_same, double crowding);
 // the programme's technical support (year 3); capped at 1.
 double monthly_failure_hazard(double annual_rate, int n_same, double crowding, bool supported,
                               double support_reduction);
+
+// Survival of businesses from their profit (economy.persistence.enabled) and the start-up of baseline non-farm
+// businesses: parameters shared by the baseline business (the adoption phase) and Haku Winay's businesses.
+struct BusinessParams {
+  double startup_pen = 2500.0;              // business.startup_pen
+  double start_hazard = 0.0002;             // business.start_hazard (a month, households without one)
+  double time_share = 0.3;                  // business.time_share (of an adult's working time)
+  int loss_months = 6;                      // business.loss_months
+  double background_exit_rate_year = 0.02;  // business.background_exit_rate_year
+  // Borrowed: the switches, the memory of expected profit, and the wage and business profit of the livelihood module.
+  bool persistence = false;
+  bool liquidity = false;
+  double profit_memory = 1.0 / 12.0;  // persistence.profit_memory (Adoption)
+  double wage_month_pen = 550.0;
+  double wage_employment_rate = 0.24;
+  double market_wage_slope = 0.8;
+  double business_profit_pen = 180.0;
+
+  template <class V> void describe(V& v);
+  static BusinessParams from(const ParamSet& params);
+  static void register_params(Registry& registry);
+  // An owner's outside option (PEN a month): the off-farm earnings of the business's share of an adult's time
+  // in a district of this market dynamism (the livelihood module's wage rule for one adult).
+  float outside_option(float market_dynamism) const {
+    const double wage_factor = std::max(0.0, 1.0 + market_wage_slope * (market_dynamism - 0.5));
+    return static_cast<float>(time_share * wage_month_pen * wage_employment_rate * wage_factor);
+  }
+};
+
+// The exit rule of a business (baseline or Haku Winay) in a month, from its profit this month.
+struct BusinessBook {
+  float expected_profit;  // exponential average of monthly profit (per owner household)
+  int loss_months;        // consecutive months with expected profit below the outside option
+};
+// Updates the average with weight `memory`; counts a month of loss when it is below `outside_option`; the
+// business exits when that count reaches `loss_months` (returned true).
+bool business_month(BusinessBook& b, float profit, float memory, float outside_option, int loss_months);
 
 }  // namespace chacra::models

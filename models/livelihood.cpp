@@ -3,8 +3,14 @@
 #include "models/livelihood.hpp"
 
 #include "models/adoption.hpp"
+#include "models/demography.hpp"
 #include "models/economy.hpp"
+#include "models/finance.hpp"
+#include "models/finance_rules.hpp"
+#include "models/juntos.hpp"
 #include "models/livelihood_rules.hpp"
+#include "models/livestock.hpp"
+#include "models/portfolio.hpp"
 #include "models/lanes.hpp"
 #include "models/row_ops.hpp"
 #include "sim/param_spec.hpp"
@@ -12,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 namespace chacra::models {
 
@@ -23,6 +30,7 @@ constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
 
 inline int working_age_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax); }
+inline int elder_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMax, 0x7FFF); }
 
 }  // namespace
 
@@ -153,6 +161,121 @@ void LivelihoodParams::describe(V& v) {
   v.real("livelihood.other_consumption_wealth_slope", other_consumption_wealth_slope, {0, 3}, "log per SD of wealth",
          "Other consumption scales with exp(slope * wealth_index), normalised to mean 1",
          "Calibrated with other_consumption_pc_pen to the extreme poverty rate (12.8% rural in 2017, INEI)");
+  welfare.describe(v);
+}
+
+template <class V>
+void WelfareParams::describe(V& v) {
+  const std::string on = " (economy.welfare.enabled)";
+  const std::string fit =
+      "Calibration of the welfare channel: with no programme, poverty and extreme poverty on persons land at INEI's "
+      "rural levels (2017: 48.7% highlands, 41.4% Amazon; rural extreme 12.8%; INEI, Evolucion de la pobreza "
+      "monetaria 2017) with no fixed consumption term (docs/calibration.md)";
+  v.real("welfare.poverty_line_highlands_pen", poverty_line_highlands_pen, {0, 1e5}, "PEN 2017 per person per month",
+         "Poverty line of households in highland districts, constant in real terms" + on,
+         "INEI, Evolucion de la pobreza monetaria 2018: PEN 280 in the sierra in 2018, in 2017 prices");
+  v.real("welfare.poverty_line_amazon_pen", poverty_line_amazon_pen, {0, 1e5}, "PEN 2017 per person per month",
+         "Poverty line of households in Amazon districts, constant in real terms" + on,
+         "INEI, Evolucion de la pobreza monetaria 2018: PEN 287 in the selva in 2018, in 2017 prices");
+  v.real("welfare.extreme_poverty_line_pen", extreme_poverty_line_pen, {0, 1e5}, "PEN 2017 per person per month",
+         "Extreme poverty line (the cost of the minimum food basket), the same in every region" + on,
+         "INEI 2017: PEN 183; regional extreme lines are not in the sources used (assumption: the national line)");
+  v.real("welfare.crop_value_pen_per_ha", crop_value_pen_per_ha, {0, 1e6}, "PEN 2017 per year",
+         "Replaces livelihood.crop_value_pen_per_ha" + on +
+             ": annual value of crop output of a household with 1 ha, capacity 1, no year-round water, no technology",
+         fit);
+  v.real("welfare.animal_value_pen", animal_value_pen, {0, 1e6}, "PEN 2017 per year",
+         "Replaces livelihood.animal_value_pen" + on + ": annual value of small-animal and dairy output", fit);
+  v.real("welfare.wage_employment_rate", wage_employment_rate, {0, 1}, "share",
+         "Replaces livelihood.wage_employment_rate" + on + ": share of off-farm working time employed for a wage",
+         fit);
+  v.real("welfare.business_share", business_share, {0, 1}, "share of households",
+         "Replaces livelihood.business_share" + on + ": share of households with a non-farm business at baseline",
+         fit);
+  v.real("welfare.business_profit_pen", business_profit_pen, {0, 1e6}, "PEN 2017 per month",
+         "Replaces livelihood.business_profit_pen" + on + ": monthly profit of a baseline non-farm business", fit);
+  v.real("welfare.farm_labour_elasticity", farm_labour_elasticity, {0, 1}, "elasticity",
+         "Crop and animal output scale with (max(0.5, members aged 15-64 + members aged 65+ / 2) / 2)^elasticity: "
+         "larger households farm their land more intensively" + on + " (prior range 0.2-0.6)",
+         "Assumption: labour elasticities of smallholder farm output of about 0.3-0.5 in production function "
+         "estimates; without it output per person would fall one for one with household size");
+  v.boolean("juntos.transfer_indexed", juntos_transfer_indexed,
+            "The Juntos transfer keeps its real value (false: the nominal PEN 200 loses value with inflation; "
+            "applied where livelihood.income books the transfer" + on + ")",
+            "MIDIS: PEN 200 every two months since 2005, never indexed");
+  const std::string remit = "Assumption (order of magnitude of ENAHO's rural private current transfers)";
+  v.real("remittances.share", remittance_share, {0, 0.99}, "share of households",
+         "Stationary share of households receiving remittances from relatives" + on + " (prior range 0.1-0.4)",
+         remit + ": about a quarter of rural households receive transfers from relatives");
+  v.real("remittances.mean_pen", remittance_mean_pen, {0, 1e5}, "PEN 2017 per month",
+         "Mean monthly remittances of a receiving household" + on + " (prior range 50-250)", remit);
+  v.real("remittances.level_sd", remittance_level_sd, {0, 3}, "log",
+         "Dispersion of the household's base level of remittances (log-normal, mean one)" + on, "Assumption");
+  v.real("remittances.wealth_slope", remittance_wealth_slope, {0, 3}, "log per SD of wealth",
+         "Remittances scale with exp(slope * wealth_index), normalised to mean 1 (relatives who migrated from "
+         "better-off households earn more; absent members are not modelled)" + on,
+         "Assumption");
+  v.real("remittances.persistence", remittance_persistence, {0, 0.999}, "per month",
+         "Persistence of the log level of remittances (AR(1))" + on, "Assumption");
+  v.real("remittances.shock_sd", remittance_shock_sd, {0, 3}, "log",
+         "SD of the monthly shock to the log level of remittances" + on, "Assumption");
+  v.real("remittances.stop_hazard", remittance_stop_hazard, {0, 1}, "per month",
+         "Monthly hazard that a receiving household stops receiving (the start hazard keeps the share stationary)" +
+             on,
+         "Assumption: episodes last about eight years on average");
+  v.real("remittances.migrant_share", remittance_migrant_share, {0, 1}, "probability",
+         "Probability that a household not receiving remittances starts to when a young adult leaves it "
+         "(demography's out-migration)" + on + " (prior range 0.2-0.8)",
+         "Assumption: rural out-migrants to cities and mines send money home (internal remittances; the design's "
+         "absent working-age members)");
+  v.real("remittances.insurance_share", remittance_insurance_share, {0, 1}, "share",
+         "Share of the shortfall of current from permanent income that relatives replace, receiving households "
+         "only" + on,
+         "Yang and Choi (2007), World Bank Economic Review: remittances to Philippine households replaced about 60% "
+         "of income falls; set lower (assumption) for internal remittances within rural Peru");
+  const std::string p65 = "Pension 65 (MIDIS): PEN 250 every two months since 2012 to people aged 65 and over "
+                          "classified extremely poor by SISFOH, not indexed";
+  v.boolean("pension65.enabled", pension_enabled,
+            "Pension 65 pays its members aged 65+ of households classified extremely poor (only acts when "
+            "economy.welfare.enabled)",
+            p65);
+  v.real("pension65.amount_pen", pension_pen, {0, 1e5}, "PEN per two months, nominal",
+         "Pension paid every two months (in the Juntos payment months) per eligible member, deflated" + on, p65);
+  v.years_as_months("pension65.min_age_years", pension_min_age_months, {0, 120}, "Age from which members qualify",
+                    p65);
+  v.real("pension65.take_up", pension_take_up, {0, 1}, "share of households",
+         "Share of eligible households that claim the pension (a fixed household trait)" + on, "Assumption");
+  v.real("in_kind.school_meal_pen", school_meal_pen, {0, 1000}, "PEN 2017 per child and school day",
+         "Value of a school meal (Qali Warma) per child of school age, March to December" + on,
+         "Assumption from Qali Warma's cost per ration (MIDIS)");
+  v.real("in_kind.school_days", school_days, {0, 31}, "days per month", "School days a month" + on, "Assumption");
+  v.years_as_months("in_kind.school_min_age_years", school_min_age_months, {0, 25},
+                    "Youngest age receiving school meals (initial education from 3)", "Qali Warma (MIDIS): initial "
+                    "and primary education");
+  v.years_as_months("in_kind.school_max_age_years", school_max_age_months, {0, 25},
+                    "Oldest age receiving school meals (the last year of primary)",
+                    "Qali Warma (MIDIS): initial and primary education");
+  v.real("in_kind.milk_pen", milk_pen, {0, 1000}, "PEN 2017 per child per month",
+         "Value of the Vaso de Leche ration per young child" + on, "Assumption (Vaso de Leche, municipal programme)");
+  v.years_as_months("in_kind.milk_max_age_years", milk_max_age_months, {0, 25},
+                    "Oldest age receiving Vaso de Leche (children up to 6)", "Vaso de Leche: children aged 0-6");
+  v.real("in_kind.imputed_rent_pen", imputed_rent_pen, {0, 1e5}, "PEN 2017 per month",
+         "Mean imputed rent of the owned dwelling, counted as consumption" + on,
+         "INEI counts imputed rent in household spending; level assumed");
+  v.real("in_kind.rent_wealth_slope", rent_wealth_slope, {0, 3}, "log per SD of wealth",
+         "Imputed rent scales with exp(slope * wealth_index), normalised to mean 1 (better dwellings)" + on,
+         "Assumption");
+  // The commercial line's value and sold share, declared by the risk channel (models/portfolio.hpp).
+  v.borrow("risk.commercial_premium", commercial_premium);
+  v.borrow("risk.commercial_sold_share", commercial_sold_share);
+  v.constraint(
+      "in_kind.school_ages_ordered",
+      [](const WelfareParams& p) -> std::optional<std::string> {
+        if (p.school_min_age_months > p.school_max_age_months)
+          return std::string("in_kind.school_min_age_years must not exceed in_kind.school_max_age_years");
+        return std::nullopt;
+      },
+      school_min_age_months, school_max_age_months);
 }
 
 LivelihoodParams LivelihoodParams::from(const ParamSet& params) { return read_params<LivelihoodParams>(params); }
@@ -209,10 +332,82 @@ double Livelihood::climate_loss(const rng::StreamSeed& seed, int year, std::uint
   return occurs < probability ? std::min(1.0, loss * (0.5 + severity)) : 0.0;
 }
 
+std::vector<float> Livelihood::normal_table() {
+  std::vector<float> t(kShockBins, 0.0f);
+  const auto density = [](double x) { return std::exp(-0.5 * x * x) / std::sqrt(2.0 * 3.14159265358979323846); };
+  // The conditional mean of Z on [a, b] is (phi(a) - phi(b)) / P(a < Z < b), here with P = 1 / kShockBins.
+  double lower = 0.0;  // phi at the bin's lower edge (0 at -inf)
+  for (int j = 0; j < kShockBins; ++j) {
+    const double upper = j + 1 < kShockBins ? density(inverse_normal((j + 1.0) / kShockBins)) : 0.0;
+    t[j] = static_cast<float>((lower - upper) * kShockBins);
+    lower = upper;
+  }
+  return t;
+}
+
 // ---- Setup ----
+
+void Livelihood::setup_welfare(World& world, const rng::StreamSeed& seed) {
+  auto& h = world.households;
+  auto* receiving = h.get(col::remittance_receiving);
+  auto* level = h.get(col::remittance_level);
+  auto* base = h.get(col::remittance_base_pen);
+  auto* rent = h.get(col::imputed_rent_pen);
+  auto* take_up = h.get(col::pension_take_up);
+  auto* migrants = h.get(col::remittance_migrants);
+  const auto* wealth = h.get(col::wealth_index);
+  const std::uint8_t* left = h.has(col::members_left) ? h.get(col::members_left) : nullptr;
+  const WelfareParams& wp = p_.welfare;
+  const RemittanceConstants rk(wp.remittance_persistence, wp.remittance_shock_sd, wp.remittance_stop_hazard,
+                               wp.remittance_start_hazard(), wp.remittance_migrant_share);
+  const std::size_t i0 = world.household_begin(), i1 = world.household_end();
+  const double level_sd = wp.remittance_level_sd;
+  for (std::size_t i = i0; i < i1; ++i) {
+    auto s = seed.open(kWelfareSetupDomain, 0, i);
+    const double u_receive = s.uniform(), u_pension = s.uniform();
+    const double z_base = s.normal(), z_level = s.normal();
+    receiving[i] = u_receive < wp.remittance_share ? 1 : 0;
+    level[i] = receiving[i] ? static_cast<float>(rk.stationary_sd * z_level) : 0.0f;
+    base[i] = static_cast<float>(std::exp(level_sd * z_base - 0.5 * level_sd * level_sd) *
+                                 std::exp(wp.remittance_wealth_slope * wealth[i]));
+    rent[i] = static_cast<float>(std::exp(wp.rent_wealth_slope * wealth[i]));
+    take_up[i] = u_pension < wp.pension_take_up ? 1 : 0;
+    migrants[i] = left != nullptr ? left[i] : 0;
+  }
+  // The wealth factors normalised to mean 1 over the population (sums in household order).
+  std::vector<double> sums(2, 0.0);
+  world.comm().ordered_sum(sums, [&](std::vector<double>& acc) {
+    for (std::size_t i = i0; i < i1; ++i) {
+      acc[0] += std::exp(wp.remittance_wealth_slope * wealth[i]);
+      acc[1] += rent[i];
+    }
+  });
+  const auto n = static_cast<double>(world.total_households());
+  const double k_remit = sums[0] > 0 ? wp.remittance_mean_pen * n / sums[0] : 0.0;
+  const double k_rent = sums[1] > 0 ? wp.imputed_rent_pen * n / sums[1] : 0.0;
+  for (std::size_t i = i0; i < i1; ++i) {
+    base[i] = static_cast<float>(base[i] * k_remit);
+    rent[i] = static_cast<float>(rent[i] * k_rent);
+  }
+}
 
 void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
   p_ = LivelihoodParams::from(params);
+  economy_ = EconomyParams::from(params);
+  prices_ = PriceParams::from(params);
+  if (economy_.welfare) {
+    // The full economy's income levels in place of those fitted to the evaluation survey's narrower income.
+    p_.crop_value_pen_per_ha = p_.welfare.crop_value_pen_per_ha;
+    p_.animal_value_pen = p_.welfare.animal_value_pen;
+    p_.wage_employment_rate = p_.welfare.wage_employment_rate;
+    p_.business_share = p_.welfare.business_share;
+    p_.business_profit_pen = p_.welfare.business_profit_pen;
+  }
+  normal_ = normal_table();
+  for (int a = 0; a <= kMaxMembers; ++a)
+    for (int o = 0; o <= kMaxMembers; ++o)
+      labour_factor_[static_cast<std::size_t>(a * (kMaxMembers + 1) + o)] =
+          static_cast<float>(p_.welfare.labour_factor(a, o));
   farm_shock_ = lognormal_table(p_.farm_shock_sd);
   offfarm_shock_ = lognormal_table(p_.offfarm_shock_sd);
   auto& h = world.households;
@@ -242,6 +437,15 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
   auto* history = h.add(col::consumption_pc_history);
   auto* pc12 = h.add(col::consumption_pc_12m_pen);
   h.add(col::climate_shock_loss);
+  h.add(col::remittance_pen);
+  h.add(col::pension_pen);
+  h.add(col::in_kind_pen);
+  h.add(col::remittance_receiving);
+  h.add(col::remittance_level);
+  h.add(col::remittance_migrants);
+  h.add(col::remittance_base_pen);
+  h.add(col::imputed_rent_pen);
+  h.add(col::pension_take_up);
 
   // The baseline technology states enter expected income; draw them here if Adoption is set up later (it
   // then draws the same states again).
@@ -305,6 +509,7 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     rf[i] = static_cast<float>(rf[i] * k_rf);
     rf_land[i] = static_cast<float>(rf_land[i] * k_rf_land);
     other_f[i] = static_cast<float>(other_f[i] * k_other);
+    if (economy_.welfare) continue;  // welfare_initial_state below
     const std::uint8_t* si = state + i * kTechCount;
     const unsigned adopted = rows::tech_mask(si, kAdopted);
     // No programme assets yet (asset mask 0); fully financed upkeep.
@@ -314,10 +519,10 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
                                               pasture[i], 1.0f, 0.0f, business[i] != 0 ? 1u : 0u, adopted, 0u,
                                               adopted};
     const Income<float> y = income_of(k, in, mean_shocks);
-    const float monthly = y.crops + y.animals + y.wage + y.business;
     float upkeep = 0.0f;
     for (int t = 0; t < kTechCount; ++t)
       if (si[t] == kAdopted) upkeep += k.upkeep[t];
+    const float monthly = y.crops + y.animals + y.wage + y.business;
     base_income[i] = 12.0f * monthly;
     perm[i] = monthly - upkeep;
     // The rule's steady state with constant income: cash settles at (buffer - 1 + saving/excess share)
@@ -336,12 +541,124 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     extreme[i] = pc < extreme_line;
     gap[i] = pc < line ? (line - pc) / line : 0.0f;
   }
+  if (economy_.welfare) {
+    setup_welfare(world, seed);
+    welfare_initial_state(world, params);
+  }
 }
+
+void Livelihood::welfare_initial_state(World& world, const ParamSet& params) {
+  // Each household starts on the seasonal cycle of its expected income: two years of the budget rule
+  // (finance.budget, models/finance_rules.hpp) at mean shocks and without programmes, from cash at the
+  // constant-income steady state and no debt; the state entering the third January is the start, and the second
+  // year's consumption fills the twelve months of history.
+  auto& h = world.households;
+  auto* cash = h.get(col::cash_pen);
+  auto* debt = h.get(col::debt_pen);
+  auto* perm = h.get(col::permanent_income_pen);
+  auto* financed = h.get(col::upkeep_financed_share);
+  auto* base_income = h.get(col::baseline_income_pen);
+  auto* history = h.get(col::consumption_pc_history);
+  auto* pc12 = h.get(col::consumption_pc_12m_pen);
+  auto* poor = h.get(col::poor);
+  auto* extreme = h.get(col::extreme_poor);
+  auto* gap = h.get(col::poverty_gap);
+  const auto* crop_pot = h.get(col::crop_potential_pen);
+  const auto* animal_pot = h.get(col::animal_potential_pen);
+  const auto* rf_land = h.get(col::tech_return_factor_land);
+  const auto* rf = h.get(col::tech_return_factor);
+  const auto* capacity = h.get(col::productive_capacity);
+  const auto* locus = h.get(col::locus_of_control);
+  const auto* fls = h.get(col::farm_labour_share);
+  const auto* district = h.get(col::district);
+  const auto* age = h.get(col::member_age_months);
+  const auto* state = h.get(col::tech_state);
+  const auto* pasture = h.get(col::pasture_ha);
+  const auto* business = h.get(col::has_business);
+  const auto* receiving = h.get(col::remittance_receiving);
+  const auto* remittance_base = h.get(col::remittance_base_pen);
+  const auto* rent = h.get(col::imputed_rent_pen);
+  const auto* market = world.districts.get(col::district_market_dynamism);
+  const auto* region = world.districts.get(col::district_region);
+  const WelfareParams& wp = p_.welfare;
+  const BudgetConstants kb = budget_constants(FinanceParams::from(params));
+  std::vector<IncomeConstants> k;
+  for (int m = 1; m <= 12; ++m) k.emplace_back(p_, m);
+  const Shocks<float> mean_shocks{1.0f, 1.0f,
+                                  static_cast<float>(1.0 - p_.covariate_shock_prob * p_.covariate_shock_loss)};
+  const float steady_cash = static_cast<float>(std::max(
+      0.0, p_.buffer_months - 1.0 +
+               (p_.excess_consumption_share > 0 ? p_.saving_rate / p_.excess_consumption_share : 0.0)));
+  const auto school = static_cast<float>(wp.school_meal_pen * wp.school_days);
+  const auto milk = static_cast<float>(wp.milk_pen);
+  const auto extreme_line = static_cast<float>(wp.extreme_poverty_line_pen);
+  for (std::size_t i = world.household_begin(); i < world.household_end(); ++i) {
+    const std::int16_t* a = age + i * kMaxMembers;
+    const int adults = working_age_members(a);
+    const auto labour = static_cast<float>(wp.labour_factor(adults, elder_members(a)));
+    const unsigned adopted = rows::tech_mask(state + i * kTechCount, kAdopted);
+    // No programme assets yet (asset mask 0); fully financed upkeep.
+    const HouseholdInputs<float, unsigned> in{crop_pot[i] * labour, animal_pot[i] * labour, rf_land[i], rf[i],
+                                              capacity[i], locus[i], market[district[i]], fls[i],
+                                              static_cast<float>(adults), pasture[i], 1.0f, 0.0f,
+                                              business[i] != 0 ? 1u : 0u, adopted, 0u, adopted};
+    const float remittances = receiving[i] ? remittance_base[i] : 0.0f;
+    const auto persons = static_cast<float>(std::max(1, rows::members_aged(a, 0, 0x7FFF)));
+    const auto pupils = static_cast<float>(rows::members_aged(a, wp.school_min_age_months, wp.school_max_age_months + 12));
+    const auto young = static_cast<float>(rows::members_aged(a, 0, wp.milk_max_age_months + 12));
+    std::array<float, 12> income{}, in_kind{};
+    float year_income = 0.0f;
+    for (int m = 0; m < 12; ++m) {
+      const Income<float> y = income_of(k[static_cast<std::size_t>(m)], in, mean_shocks);
+      income[m] = y.crops + y.animals + y.wage + y.business + remittances;
+      in_kind[m] = y.own + rent[i] + (m >= 2 ? school : 0.0f) * pupils + milk * young;
+      year_income += income[m];
+    }
+    float upkeep = 0.0f;
+    for (int t = 0; t < kTechCount; ++t)
+      if ((adopted >> t) & 1u) upkeep += kb.upkeep[t];
+    base_income[i] = year_income;
+    HouseholdFinances f;
+    f.permanent_income = year_income / 12.0f - upkeep;
+    f.cash = steady_cash * std::max(0.0f, f.permanent_income);
+    f.persons = persons;
+    f.adopted = adopted;
+    float* row = history + i * 12;
+    for (int m = 0; m < 24; ++m) {
+      f.income = income[m % 12];
+      f.in_kind = in_kind[m % 12];
+      const BudgetResult<float> b = budget(kb, f);
+      f.permanent_income = b.permanent_income;
+      f.cash = b.cash;
+      f.debt = b.debt;
+      if (m >= 12) row[m - 12] = b.consumption / persons;
+    }
+    cash[i] = f.cash;
+    debt[i] = f.debt;
+    perm[i] = f.permanent_income;
+    financed[i] = 1.0f;
+    float total = 0.0f;
+    for (int m = 0; m < 12; ++m) total += row[m];
+    const float pc = total * (1.0f / 12.0f);
+    const auto line = static_cast<float>(region[district[i]] == static_cast<std::uint8_t>(Region::amazon)
+                                             ? wp.poverty_line_amazon_pen
+                                             : wp.poverty_line_highlands_pen);
+    pc12[i] = pc;
+    poor[i] = pc < line;
+    extreme[i] = pc < extreme_line;
+    gap[i] = pc < line ? (line - pc) / line : 0.0f;
+  }
+}
+
 
 // ---- Phases ----
 
 Phase Livelihood::income_phase() const {
   return Phase::per_block("livelihood.income", [this](World& world, const StepContext& ctx, const Block& block) {
+    if (economy_.welfare || economy_.risk || economy_.graduation || economy_.persistence) {
+      economy_income(world, ctx, block);
+      return;
+    }
     const LivelihoodParams& p = p_;
     auto& h = world.households;
     auto* crops = h.get(col::income_crops_pen);
@@ -448,6 +765,245 @@ Phase Livelihood::income_phase() const {
   });
 }
 
+void Livelihood::economy_income(World& world, const StepContext& ctx, const Block& block) const {
+  const LivelihoodParams& p = p_;
+  const WelfareParams& wp = p.welfare;
+  const EconomyParams& econ = economy_;
+  auto& h = world.households;
+  auto* crops = h.get(col::income_crops_pen);
+  auto* animals = h.get(col::income_animals_pen);
+  auto* wage = h.get(col::income_wage_pen);
+  auto* business_income = h.get(col::income_business_pen);
+  auto* transfers = h.get(col::income_transfers_pen);
+  auto* monetary = h.get(col::income_monetary_pen);
+  auto* own = h.get(col::own_production_pen);
+  auto* shock_loss = h.get(col::climate_shock_loss);
+  auto* remittance = h.get(col::remittance_pen);
+  auto* pension = h.get(col::pension_pen);
+  auto* in_kind = h.get(col::in_kind_pen);
+  auto* receiving = h.get(col::remittance_receiving);
+  auto* level = h.get(col::remittance_level);
+  auto* migrants = h.get(col::remittance_migrants);
+  auto* tech_profit = h.get(col::tech_profit_pen);
+  // Departures from the household (no Demography module: nobody leaves).
+  const std::uint8_t* left = h.has(col::members_left) ? h.get(col::members_left) : nullptr;
+  const auto* remittance_base = h.get(col::remittance_base_pen);
+  const auto* rent = h.get(col::imputed_rent_pen);
+  const auto* take_up = h.get(col::pension_take_up);
+  const auto* perm = h.get(col::permanent_income_pen);
+  const auto* crop_pot = h.get(col::crop_potential_pen);
+  const auto* animal_pot = h.get(col::animal_potential_pen);
+  const auto* rf_land = h.get(col::tech_return_factor_land);
+  const auto* rf = h.get(col::tech_return_factor);
+  const auto* capacity = h.get(col::productive_capacity);
+  const auto* locus = h.get(col::locus_of_control);
+  const auto* fls = h.get(col::farm_labour_share);
+  const auto* district = h.get(col::district);
+  const auto* age = h.get(col::member_age_months);
+  const auto* business = h.get(col::has_business);
+  const auto* state = h.get(col::tech_state);
+  const auto* asset = h.get(col::asset_delivered);
+  const auto* pasture = h.get(col::pasture_ha);
+  const auto* financed = h.get(col::upkeep_financed_share);
+  const auto* juntos = h.get(col::juntos_transfer_pen);
+  const auto* hw_profit = h.get(col::business_profit_pen);
+  const auto* burden = h.get(col::time_burden);
+  const auto* sales = h.get(col::livestock_sales_pen);
+  const auto* products = h.get(col::livestock_products_pen);
+  const auto* eaten = h.get(col::livestock_own_pen);
+  const auto* orientation = h.get(col::market_orientation);
+  const auto* market = world.districts.get(col::district_market_dynamism);
+  // Pension 65 reads Juntos's SISFOH classification (no Juntos module: nobody is classified, nobody is paid).
+  const std::uint8_t* classified = h.has(col::juntos_classified_poor) ? h.get(col::juntos_classified_poor) : nullptr;
+
+  const int month = ctx.month, year = ctx.year();
+  IncomeConstants k(p, ctx.month_of_year());
+  if (econ.persistence) {
+    // Pasture and sheds act through the herds (capacity, yields) instead of a flat return.
+    for (int t = 0; t < kTechCount; ++t)
+      if (kSource[t] == TechSource::animals) k.r_month[t] = 0.0f;
+  }
+  EconomyIncomeConstants c;
+  for (int t = 0; t < kTechCount; ++t) c.upkeep[t] = static_cast<float>(p.tech[t].upkeep_pen);
+  const double price_index = prices::index(prices_.inflation_rate, ctx.calendar, month);
+  const bool pay_month = Juntos::payment_month(month);
+  if (econ.welfare) {
+    c.deflate = wp.juntos_transfer_indexed ? 1.0f : static_cast<float>(1.0 / price_index);
+    c.pension_each = wp.pension_enabled && pay_month ? static_cast<float>(wp.pension_pen / price_index) : 0.0f;
+    c.school_each = ctx.month_of_year() >= 3 ? static_cast<float>(wp.school_meal_pen * wp.school_days) : 0.0f;
+    c.milk_each = static_cast<float>(wp.milk_pen);
+    c.insurance = static_cast<float>(wp.remittance_insurance_share);
+  }
+  c.time = econ.graduation;
+  c.herds = econ.persistence;
+  c.commercial = econ.risk;
+  c.premium = static_cast<float>(wp.commercial_premium);
+  c.commercial_sold = static_cast<float>(wp.commercial_sold_share);
+  const bool pensions = c.pension_each > 0.0f && classified != nullptr;
+  const RemittanceConstants rk(wp.remittance_persistence, wp.remittance_shock_sd, wp.remittance_stop_hazard,
+                               wp.remittance_start_hazard(), wp.remittance_migrant_share);
+  // Technologies whose profit this phase knows (with the herds, pasture and sheds earn through livestock.step).
+  unsigned profit_techs = 0;
+  for (int t = 0; t < kTechCount; ++t)
+    if (!(econ.persistence && kSource[t] == TechSource::animals)) profit_techs |= 1u << t;
+
+  // Crop prices this month: the district's price state that portfolio.plan moved (economy.risk.enabled), the
+  // same process the households' planting choice expects. Worlds without the portfolio module (unit tests of
+  // this phase alone) sell at mean prices.
+  const bool prices_move = econ.risk && world.districts.has(col::district_market_price_factor);
+  const float* market_price = prices_move ? world.districts.get(col::district_market_price_factor) : nullptr;
+  const float* commercial_price = prices_move ? world.districts.get(col::district_commercial_price_factor) : nullptr;
+  std::uint32_t cached_district = std::numeric_limits<std::uint32_t>::max();
+  float crop_keep = 1.0f, price_traditional = 1.0f, price_commercial = 1.0f;
+  const auto district_draws = [&](std::uint32_t d) {
+    if (d == cached_district) return;
+    cached_district = d;
+    crop_keep = static_cast<float>(1.0 - climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
+    if (market_price != nullptr) {
+      price_traditional = market_price[d];
+      price_commercial = commercial_price[d];
+    }
+  };
+  const float* farm_shock = farm_shock_.data();
+  const float* offfarm_shock = offfarm_shock_.data();
+  const float* normal = normal_.data();
+  const auto& labour_factor = labour_factor_;
+  // Members aged 15-64, 65+, of school age and young enough for Vaso de Leche, counted in one pass.
+  const std::array<std::int16_t, 4> count_lo{static_cast<std::int16_t>(kWorkingAgeMin),
+                                             static_cast<std::int16_t>(kWorkingAgeMax),
+                                             static_cast<std::int16_t>(wp.school_min_age_months), 0};
+  const std::array<std::int16_t, 4> count_hi{static_cast<std::int16_t>(kWorkingAgeMax), 0x7FFF,
+                                             static_cast<std::int16_t>(wp.school_max_age_months + 12),
+                                             static_cast<std::int16_t>(wp.milk_max_age_months + 12)};
+  const int old_age = wp.pension_min_age_months;
+  using namespace income_draw;
+
+  // One household (V = float) or kLanes households (V = lanes::vf) from household i: the draws, the remittance
+  // process, member counts and masks household by household, then the income formula (economy_income,
+  // models/livelihood_rules.hpp) in lanes, the same bits either way. `welfare` is economy.welfare.enabled.
+  const auto step = [&](std::uint32_t i, auto kind, auto welfare_on) {
+    constexpr bool welfare = decltype(welfare_on)::value;
+    using V = decltype(kind);
+    using T = lanes::Traits<V>;
+    using M = typename T::Mask;
+    constexpr int n = T::width;
+    float farm_s[n], offfarm_s[n], keep_s[n], market_s[n], adults_s[n], labour_s[n], pt_s[n], pc_s[n];
+    float remit_s[n] = {}, receiving_s[n] = {}, pension_s[n] = {}, school_s[n] = {}, milk_s[n] = {};
+    std::int32_t business_s[n], adopted_s[n], asset_s[n];
+    unsigned present = 0;
+    for (int j = 0; j < n; ++j) {
+      const std::uint32_t hh = i + static_cast<std::uint32_t>(j), d = district[hh];
+      const auto block_bits = ctx.seed.first_block(kIncomeDomain, static_cast<std::uint64_t>(month), hh);
+      const std::uint64_t w0 = block_bits.v[0];
+      district_draws(d);
+      farm_s[j] = farm_shock[w0 >> kFarmShift];
+      offfarm_s[j] = offfarm_shock[(w0 >> kOffFarmShift) & kMask];
+      keep_s[j] = crop_keep;
+      pt_s[j] = price_traditional;
+      pc_s[j] = price_commercial;
+      market_s[j] = market[d];
+      const std::int16_t* a = age + static_cast<std::size_t>(hh) * kMaxMembers;
+      int adults = 0;
+      if constexpr (welfare) {
+        const std::array<int, 4> counts = rows::members_aged4(a, count_lo, count_hi);
+        adults = counts[0];
+        labour_s[j] = labour_factor[static_cast<std::size_t>(counts[0] * (kMaxMembers + 1) + counts[1])];
+        school_s[j] = static_cast<float>(counts[2]);
+        milk_s[j] = static_cast<float>(counts[3]);
+      } else {
+        adults = working_age_members(a);
+        labour_s[j] = 1.0f;
+      }
+      adults_s[j] = static_cast<float>(adults);
+      business_s[j] = business[hh] != 0 ? -1 : 0;
+      const unsigned on = rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted);
+      adopted_s[j] = static_cast<std::int32_t>(on);
+      asset_s[j] = static_cast<std::int32_t>(~rows::tech_mask(asset + static_cast<std::size_t>(hh) * kTechCount, 0) &
+                                             0x3FFu);
+      present |= on;
+      if constexpr (welfare) {
+        // The remittance process (its start or stop from word 1, its shock from word 0) and Pension 65.
+        const double u = (static_cast<double>(block_bits.v[1] >> 11) + 0.5) * 0x1.0p-53;
+        const bool migrant = left != nullptr && left[hh] != migrants[hh];
+        if (migrant) migrants[hh] = left[hh];
+        remit_s[j] = remittance_step(rk, receiving[hh], level[hh], remittance_base[hh], u,
+                                     normal[(w0 >> kRemittanceShift) & kMask], migrant);
+        receiving_s[j] = receiving[hh] != 0 ? 1.0f : 0.0f;
+        if (pensions && classified[hh] != 0 && take_up[hh] != 0)
+          pension_s[j] = static_cast<float>(rows::members_aged(a, old_age, 0x7FFF));
+      }
+    }
+    const auto load = [i](const float* column) { return T::load(column + i); };
+    const HouseholdInputs<V, M> in{load(crop_pot),      econ.persistence ? V{} : load(animal_pot),
+                                   load(rf_land),       load(rf),
+                                   load(capacity),      load(locus),
+                                   T::load(market_s),   load(fls),
+                                   T::load(adults_s),   load(pasture),
+                                   load(financed),
+                                   V{},  // programme time: with the welfare channel it scales wage work below
+                                   T::load_mask(business_s),
+                                   T::load_mask(adopted_s), T::load_mask(asset_s),
+                                   present};
+    const Shocks<V> e{T::load(farm_s), T::load(offfarm_s), T::load(keep_s)};
+    const EconomyInputs<V> x{load(juntos),
+                             load(hw_profit),
+                             econ.graduation ? load(burden) : V{},
+                             econ.persistence ? load(sales) : V{},
+                             econ.persistence ? load(products) : V{},
+                             econ.persistence ? load(eaten) : V{},
+                             T::load(labour_s),
+                             econ.risk ? load(orientation) : V{},
+                             T::load(pt_s),
+                             T::load(pc_s),
+                             T::load(remit_s),
+                             T::load(receiving_s),
+                             load(perm),
+                             T::load(pension_s),
+                             T::load(school_s),
+                             T::load(milk_s),
+                             welfare ? load(rent) : V{}};
+    const EconomyIncome<V> y = economy_income_of(k, c, in, e, x);
+    lanes::store(crops + i, y.crops);
+    lanes::store(animals + i, y.animals);
+    lanes::store(wage + i, y.wage);
+    lanes::store(business_income + i, y.business);
+    lanes::store(transfers + i, y.transfers);
+    lanes::store(monetary + i, y.monetary);
+    lanes::store(own + i, y.own);
+    lanes::store(shock_loss + i, 1.0f - e.crop_keep);
+    lanes::store(remittance + i, y.remittances);
+    lanes::store(pension + i, y.pension);
+    lanes::store(in_kind + i, y.in_kind);
+    if (econ.persistence) {
+      // Each adopted technology's profit, household by household (the plain rule).
+      for (int j = 0; j < n; ++j) {
+        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
+        float* row = tech_profit + static_cast<std::size_t>(hh) * kTechCount;
+        for (int t = 0; t < kTechCount; ++t)
+          if ((profit_techs >> t) & 1u) row[t] = 0.0f;
+        const HouseholdIncome one{crop_pot[hh],  animal_pot[hh], rf_land[hh],       rf[hh],
+                                  capacity[hh],  locus[hh],      market_s[j],       fls[hh],
+                                  adults_s[j],   pasture[hh],    financed[hh],      0.0f,  business_s[j] != 0,
+                                  static_cast<unsigned>(adopted_s[j]), static_cast<unsigned>(asset_s[j])};
+        const float wage_f = std::max(0.0f, 1.0f + k.wage_slope * (market_s[j] - 0.5f));
+        const float offfarm_potential = k.wage_month * adults_s[j] * std::max(0.0f, 1.0f - fls[hh]) * wage_f;
+        tech_profits(k, c.upkeep, one, Shocks<float>{farm_s[j], offfarm_s[j], keep_s[j]}, pt_s[j],
+                     offfarm_potential, profit_techs, row);
+      }
+    }
+  };
+  const auto run = [&](auto welfare_on) {
+    std::uint32_t i = block.household_begin;
+    for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{}, welfare_on);
+    for (; i < block.household_end; ++i) step(i, 0.0f, welfare_on);  // the last few households of the block
+  };
+  if (econ.welfare) {
+    run(std::true_type{});
+  } else {
+    run(std::false_type{});
+  }
+}
+
 Phase Livelihood::consumption_phase() const {
   return Phase::per_block(
       "livelihood.consumption", [this](World& world, const StepContext&, const Block& block) {
@@ -511,9 +1067,17 @@ Phase Livelihood::welfare_phase() const {
     auto* poor = h.get(col::poor);
     auto* extreme = h.get(col::extreme_poor);
     auto* gap = h.get(col::poverty_gap);
+    const bool regional = economy_.welfare;
     const float line = static_cast<float>(p.poverty_line(ctx.year()));
-    const float extreme_line = static_cast<float>(p.extreme_poverty_line);
+    const float extreme_line =
+        static_cast<float>(regional ? p.welfare.extreme_poverty_line_pen : p.extreme_poverty_line);
     const int slot = ctx.month_of_year() - 1;
+    // With the welfare channel, each household's line is its region's, constant in real terms.
+    const auto* district = h.get(col::district);
+    const auto* region = world.districts.get(col::district_region);
+    const auto highlands = static_cast<float>(p.welfare.poverty_line_highlands_pen);
+    const auto amazon = static_cast<float>(p.welfare.poverty_line_amazon_pen);
+    constexpr auto kAmazon = static_cast<std::uint8_t>(Region::amazon);
     // One household (V = float) or kLanes households (V = lanes::vf) from household i, the same bits
     // either way (models/lanes.hpp).
     const auto step = [&](std::uint32_t i, auto kind) {
@@ -529,9 +1093,15 @@ Phase Livelihood::welfare_phase() const {
       V total{};
       for (int m = 0; m < 12; ++m) total += months[m];
       const V c = total * (1.0f / 12.0f);
-      const auto is_poor = c < line, is_extreme = c < extreme_line;
+      V line_v = V{} + line;
+      if (regional) {
+        float lines[n];
+        for (int j = 0; j < n; ++j) lines[j] = region[district[i + j]] == kAmazon ? amazon : highlands;
+        line_v = T::load(lines);
+      }
+      const auto is_poor = c < line_v, is_extreme = c < extreme_line;
       lanes::store(pc12 + i, c);
-      lanes::store(gap + i, lanes::select(is_poor, (line - c) / line, V{}));
+      lanes::store(gap + i, lanes::select(is_poor, (line_v - c) / line_v, V{}));
       for (int j = 0; j < n; ++j) {
         poor[i + j] = lanes::lane(is_poor, j);
         extreme[i + j] = lanes::lane(is_extreme, j);

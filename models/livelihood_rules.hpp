@@ -1,7 +1,9 @@
 // The livelihood module's economic rules as plain code, one household at a time: income by source
-// (income_by_source) and the buffer-stock consumption and saving rule (consume), each beside the fast driver
-// that the phases run on several households at once in float lanes (income_of, consumption_of;
-// models/lanes.hpp). A test checks that each driver gives the plain rule's bits on random inputs, so the rule
+// (income_by_source), the income of the household economy's channels (economy_income: real transfers,
+// remittances, Pension 65, in-kind items, programme time, herds, the commercial crop line), the buffer-stock
+// consumption and saving rule (consume), each beside the fast driver that the phases run on several households at
+// once in float lanes (income_of, economy_income_of, consumption_of; models/lanes.hpp); and the remittance
+// process (remittance_step) and technology profits (tech_profits), which run one household at a time. A test checks that each driver gives the plain rule's bits on random inputs, so the rule
 // an economist audits is the one the model runs. Formulas: models/livelihood.hpp.
 #pragma once
 
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 namespace chacra::models {
@@ -203,6 +206,193 @@ inline Income<float> income_by_source(const IncomeConstants& k, const HouseholdI
              (1.0f - std::min(k.max_shift, labour)) * e.offfarm;
   out.business = h.business ? k.business_profit * h.capacity * locus * price * e.offfarm : 0.0f;
   return out;
+}
+
+// ---- The household economy's income (models/livelihood.hpp, "Welfare from the household's own economy") ----
+
+// The month's constants of the channels' income terms, in float.
+struct EconomyIncomeConstants {
+  std::array<float, kTechCount> upkeep{};  // monthly upkeep of each technology
+  float deflate = 1.0f;       // real value of a nominal sol of the Juntos transfer (1 / P(t), or 1 if indexed)
+  float pension_each = 0.0f;  // Pension 65 per eligible member this month (0 outside the payment months)
+  float school_each = 0.0f;   // school meals per child of school age this month (0 in January and February)
+  float milk_each = 0.0f;     // Vaso de Leche per young child
+  float insurance = 0.0f;     // share of the income shortfall that remittances replace
+  bool time = false;          // economy.graduation.enabled: programme time is taken from off-farm work
+  bool herds = false;         // economy.persistence.enabled: animal income from the herds' flows
+  bool commercial = false;    // economy.risk.enabled: the commercial crop line and price shocks
+  float premium = 0.0f;       // extra value of the commercial line per unit of output shifted
+  float commercial_sold = 0.0f;
+};
+
+// What the channels add to one household's month (V = float for one household, lanes::vf for several).
+template <class V>
+struct EconomyInputs {
+  V juntos;           // Juntos transfer paid this month, nominal (juntos_transfer_pen)
+  V hw_profit;        // the household's share of an HW business's profit
+  V burden;           // share of adult time taken by programme duties
+  V sales, products, livestock_own;  // the herds' flows (livestock.step)
+  V labour;           // farm output factor of the household's labour (1 without the welfare channel)
+  V orientation;      // share of crop output in the commercial line
+  V price_traditional, price_commercial;  // the district-month price shock's factors (mean 1)
+  V remittance;       // remittances before the insurance response (0 if the household does not receive)
+  V receiving;        // 1 if the household receives remittances, else 0
+  V permanent;        // last month's permanent income
+  V pension_members;  // members who receive Pension 65 this month (0 if none)
+  V school_children, milk_children;
+  V rent;             // imputed rent of the dwelling
+};
+
+template <class V>
+struct EconomyIncome {
+  V crops, animals, wage, business, transfers, remittances, pension, monetary, own, in_kind;
+};
+
+// One household's month of income with the channels (the plain rule): income by source on the traditional share
+// of crop output (the household inputs' crop potential is the whole), then each channel's terms.
+inline EconomyIncome<float> economy_income(const IncomeConstants& k, const EconomyIncomeConstants& c,
+                                           HouseholdIncome h, const Shocks<float>& e, const EconomyInputs<float>& x) {
+  const float crop_potential = h.crop_potential * x.labour;
+  h.crop_potential = c.commercial ? crop_potential * (1.0f - x.orientation) : crop_potential;
+  h.animal_potential = h.animal_potential * x.labour;
+  const Income<float> y = income_by_source(k, h, e);
+  EconomyIncome<float> out;
+  out.crops = y.crops;
+  out.own = y.own;
+  if (c.commercial) {
+    // The commercial line: more value per unit of output, mostly sold, at a riskier price.
+    const float locus = std::max(0.2f, 1.0f + k.locus_return * h.locus);
+    const float price = std::max(0.0f, 1.0f + k.price_slope * (h.market - 0.5f));
+    const float output = crop_potential * (1.0f / 12.0f) * (locus * e.farm) * e.crop_keep * x.orientation *
+                         (1.0f + c.premium);
+    out.crops = out.crops * x.price_traditional + output * c.commercial_sold * price * k.hw * x.price_commercial;
+    out.own = out.own + output * (1.0f - c.commercial_sold) * k.ow;
+  }
+  // Programme duties take time from off-farm work first.
+  out.wage = c.time ? y.wage * (1.0f - std::min(1.0f, x.burden)) : y.wage;
+  // The herds' sales and products replace the flat animal income (whose potential is then zero).
+  out.animals = c.herds ? y.animals + (x.sales + x.products) : y.animals;
+  if (c.herds) out.own = out.own + x.livestock_own;
+  out.business = y.business + x.hw_profit;
+  out.transfers = x.juntos * c.deflate;
+  out.pension = c.pension_each * x.pension_members;
+  const float other = out.crops + out.animals + out.wage + out.business + out.transfers + out.pension;
+  // Relatives send more when current income falls short of permanent income (insurance).
+  float due = 0.0f;
+  for (int t = 0; t < kTechCount; ++t)
+    if (((h.adopted >> t) & 1u) != 0) due += c.upkeep[t];
+  const float shortfall = std::max(0.0f, x.permanent - (other + x.remittance - due));
+  out.remittances = x.remittance + x.receiving * (c.insurance * shortfall);
+  out.monetary = other + out.remittances;
+  out.in_kind = x.rent + c.school_each * x.school_children + c.milk_each * x.milk_children;
+  return out;
+}
+
+// The fast driver of economy_income: one household (V = float) or lanes::kLanes households (V = lanes::vf), the
+// same operations in the same order, so the same bits. Always inlined: called out of line it passes its inputs
+// through memory (a measured 5% of the whole model with the welfare channel on).
+template <class V, class M>
+[[gnu::always_inline]] inline EconomyIncome<V> economy_income_of(const IncomeConstants& k, const EconomyIncomeConstants& c,
+                                          HouseholdInputs<V, M> h, const Shocks<V>& e, const EconomyInputs<V>& x) {
+  using lanes::max_of;
+  using lanes::min_of;
+  const V crop_potential = h.crop_potential * x.labour;
+  h.crop_potential = c.commercial ? crop_potential * (1.0f - x.orientation) : crop_potential;
+  h.animal_potential = h.animal_potential * x.labour;
+  const Income<V> y = income_of(k, h, e);
+  EconomyIncome<V> out;
+  out.crops = y.crops;
+  out.own = y.own;
+  if (c.commercial) {
+    const V locus = max_of(0.2f, 1.0f + k.locus_return * h.locus);
+    const V price = max_of(0.0f, 1.0f + k.price_slope * (h.market - 0.5f));
+    const V output = crop_potential * (1.0f / 12.0f) * (locus * e.farm) * e.crop_keep * x.orientation *
+                     (1.0f + c.premium);
+    out.crops = out.crops * x.price_traditional + output * c.commercial_sold * price * k.hw * x.price_commercial;
+    out.own = out.own + output * (1.0f - c.commercial_sold) * k.ow;
+  }
+  out.wage = c.time ? y.wage * (1.0f - min_of(1.0f, x.burden)) : y.wage;
+  out.animals = c.herds ? y.animals + (x.sales + x.products) : y.animals;
+  if (c.herds) out.own = out.own + x.livestock_own;
+  out.business = y.business + x.hw_profit;
+  out.transfers = x.juntos * c.deflate;
+  out.pension = c.pension_each * x.pension_members;
+  const V other = out.crops + out.animals + out.wage + out.business + out.transfers + out.pension;
+  V due{};
+  for (unsigned present = h.present; present != 0; present &= present - 1) {
+    const int t = __builtin_ctz(present);
+    due += lanes::keep(lanes::has_bit(h.adopted, t), c.upkeep[t]);  // upkeep is finite, >= 0
+  }
+  const V shortfall = max_of(0.0f, x.permanent - (other + x.remittance - due));
+  out.remittances = x.remittance + x.receiving * (c.insurance * shortfall);
+  out.monetary = other + out.remittances;
+  out.in_kind = x.rent + c.school_each * x.school_children + c.milk_each * x.milk_children;
+  return out;
+}
+
+// ---- Remittances ----
+
+struct RemittanceConstants {
+  float persistence = 0.9f;   // rho of the log level's AR(1)
+  float shock_sd = 0.3f;      // sigma of its monthly shock
+  float stationary_sd = 0.0f;  // sigma / sqrt(1 - rho^2): where a new episode starts
+  float half_variance = 0.0f;  // stationary_sd^2 / 2, so that the level's mean is the household's base
+  double stop = 0.01;          // hazard a month of stopping while receiving
+  double start = 0.0;          // hazard a month of starting while not
+  double start_migrant = 0.0;  // probability of starting in a month when a member leaves the household
+  RemittanceConstants() = default;
+  RemittanceConstants(double rho, double sigma, double stop_hazard, double start_hazard, double migrant_share)
+      : persistence(static_cast<float>(rho)), shock_sd(static_cast<float>(sigma)),
+        stationary_sd(static_cast<float>(rho < 1.0 ? sigma / std::sqrt(1.0 - rho * rho) : 0.0)),
+        half_variance(static_cast<float>(rho < 1.0 ? 0.5 * sigma * sigma / (1.0 - rho * rho) : 0.0)),
+        stop(stop_hazard), start(start_hazard), start_migrant(1.0 - (1.0 - start_hazard) * (1.0 - migrant_share)) {}
+};
+
+// One month of a household's remittance process (before the insurance response): `u` uniform on (0, 1) decides
+// whether it starts (more likely in a month when a member left, `migrant`) or stops receiving, `z` standard normal
+// is the shock of its log level `level` (a new episode starts at a draw of the stationary distribution). Returns
+// the month's remittances, base * exp(level - v/2) while it receives (mean: base), else 0; updates `receiving`
+// and `level`.
+inline float remittance_step(const RemittanceConstants& k, std::uint8_t& receiving, float& level, float base, double u,
+                             float z, bool migrant) {
+  if (receiving != 0) {
+    if (u < k.stop) {
+      receiving = 0;
+      level = 0.0f;
+      return 0.0f;
+    }
+    level = k.persistence * level + k.shock_sd * z;
+  } else {
+    if (!(u < (migrant ? k.start_migrant : k.start))) return 0.0f;
+    receiving = 1;
+    level = k.stationary_sd * z;
+  }
+  return base * std::exp(level - k.half_variance);
+}
+
+// ---- Technology profits ----
+
+// The month's profit of each adopted technology in `which` (bit t), written to out[t] (others left alone): the
+// value of its output (sold at the month's price times `price_factor`, eaten at farm-gate value) less its upkeep
+// and the off-farm earnings its labour share gives up (`offfarm_potential`: the household's expected off-farm
+// earnings this month at full off-farm time).
+inline void tech_profits(const IncomeConstants& k, const std::array<float, kTechCount>& upkeep,
+                         const HouseholdIncome& h, const Shocks<float>& e, float price_factor, float offfarm_potential,
+                         unsigned which, float* out) {
+  const float locus = std::max(0.2f, 1.0f + k.locus_return * h.locus);
+  const float price = std::max(0.0f, 1.0f + k.price_slope * (h.market - 0.5f)) * price_factor;
+  const float animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
+  const float common = locus * e.farm * (1.0f - k.finance_dep * (1.0f - h.financed));
+  for (unsigned set = which & h.adopted; set != 0; set &= set - 1) {
+    const int t = __builtin_ctz(set);
+    float value = k.r_month[t] * (Livelihood::kLandBased[t] ? h.return_factor_land : h.return_factor);
+    if (t == tech_index(Tech::cultivated_pasture)) value *= h.pasture_ha * k.pasture_scale;
+    if (((h.asset >> t) & 1u) != 0) value = value * k.programme_return;
+    const float sold = value * (k.crop_sold_coef[t] * e.crop_keep + k.animal_sold_coef[t] * animal_keep) * price;
+    const float eaten = value * (k.own_crop_coef[t] * e.crop_keep + k.own_animal_coef[t] * animal_keep +
+                                 k.own_home_coef[t]);
+    out[t] = (sold + eaten) * common - upkeep[t] - k.labour[t] * offfarm_potential;
+  }
 }
 
 // ---- Consumption and saving ----

@@ -2,10 +2,13 @@
 // order of processes is decided (docs/architecture.md, "The month").
 #include "models/adoption.hpp"
 #include "models/demography.hpp"
+#include "models/economy.hpp"
+#include "models/finance.hpp"
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
 #include "models/portfolio.hpp"
+#include "models/livestock.hpp"
 #include "models/registry.hpp"
 #include "models/shared_state.hpp"
 
@@ -29,7 +32,10 @@ template <class M> M& add(Model& model) {
 
 }  // namespace
 
-Model build_model(const ParamSet&) {
+Model build_model(const ParamSet& params) {
+  const EconomyParams economy = EconomyParams::from(params);
+  const bool any_channel = economy.welfare || economy.liquidity || economy.risk || economy.graduation ||
+                           economy.persistence || economy.poverty_trap;
   Model model;
   add<SharedState>(model);
   auto& demography = add<Demography>(model);
@@ -38,8 +44,13 @@ Model build_model(const ParamSet&) {
   auto& juntos = add<Juntos>(model);
   auto& haku_winay = add<HakuWinay>(model);
   auto& portfolio = add<Portfolio>(model);
+  auto& finance = add<Finance>(model);
+  auto& livestock = add<Livestock>(model);
 
-  model.month = {
+  // With every channel of the household economy off (models/economy.hpp) the month is the earlier one, phase
+  // for phase.
+  if (any_channel) model.month.push_back(finance.open_phase());  // 0. The month's money flows start at zero.
+  model.month.insert(model.month.end(), {
       // 1. Members age, pregnancies and births, school progress.
       demography.step_phase(),
       // 2. Juntos: re-certification and enrolment; every two months the co-responsibility check and payment.
@@ -56,11 +67,15 @@ Model build_model(const ParamSet&) {
       portfolio.plan_phase(),
       // 9. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
       adoption.update_phase(),
-      // 10. Income by source, consumption and savings under the liquidity constraint, poverty status.
+      // 10. Herds (economy.persistence.enabled; idle without it): births, disease, what is kept, eaten and sold,
+      //     distress sales, breeding stock for a shed.
+      livestock.step_phase(),
+      // 11. Income by source (with the herd's flows); consumption and savings: with the welfare channel the budget
+      //     with credit (finance.budget), else the earlier rule with a fixed per-person term; poverty status.
       livelihood.income_phase(),
-      livelihood.consumption_phase(),
+      economy.welfare ? finance.budget_phase() : livelihood.consumption_phase(),
       livelihood.welfare_phase(),
-  };
+  });
   return model;
 }
 

@@ -3,13 +3,14 @@
 #include "models/registry.hpp"
 
 #include "models/adoption.hpp"
-#include "models/asset_prices.hpp"
 #include "models/demography.hpp"
 #include "models/economy.hpp"
+#include "models/finance.hpp"
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
 #include "models/portfolio.hpp"
+#include "models/livestock.hpp"
 #include "sim/engine_params.hpp"
 
 namespace chacra::models {
@@ -20,14 +21,14 @@ const Registry& registry() {
     register_engine_params(r);
     // The economy's switches and terms first: modules borrow them.
     EconomyParams::register_params(r);
-    RiskParams::register_params(r);
-    // Until the livestock and adoption modules declare them (models/asset_prices.hpp).
-    AssetPrices::register_params(r);
     Demography::register_params(r);
     Adoption::register_params(r);
     Livelihood::register_params(r);
+    BusinessParams::register_params(r);
+    Livestock::register_params(r);
     Juntos::register_params(r);
     Portfolio::register_params(r);
+    Finance::register_params(r);
     HakuWinay::register_params(r);
     return r;
   }();

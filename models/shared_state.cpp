@@ -2,6 +2,7 @@
 #include "models/shared_state.hpp"
 
 #include "models/economy.hpp"
+#include "models/livestock.hpp"
 
 namespace chacra::models {
 
@@ -23,6 +24,9 @@ void add_shared_columns(World& w) {
   h.add(col::herd);
   h.add(col::market_orientation);
   h.add(col::time_burden);
+  h.add(col::livestock_sales_pen);
+  h.add(col::livestock_own_pen);
+  h.add(col::livestock_products_pen);
 }
 
 }  // namespace chacra::models

@@ -46,7 +46,9 @@ TEST(ModuleColumns, EachHeaderListsTheOtherColumnsItsModuleTouches) {
   const std::vector<Module> modules = {
       {"models/demography.hpp", {"models/demography.cpp"}},
       {"models/adoption.hpp", {"models/adoption.cpp", "models/adoption_rules.hpp"}},
+      {"models/livestock.hpp", {"models/livestock.cpp", "models/livestock_rules.hpp"}},
       {"models/livelihood.hpp", {"models/livelihood.cpp", "models/livelihood_rules.hpp"}},
+      {"models/finance.hpp", {"models/finance.cpp", "models/finance_rules.hpp"}},
       {"models/juntos.hpp", {"models/juntos.cpp", "models/juntos_rules.hpp"}},
       {"models/haku_winay.hpp",
        {"models/haku_winay.cpp", "models/haku_winay_rules.hpp", "models/hw_targeting.cpp", "models/hw_business.cpp"}},

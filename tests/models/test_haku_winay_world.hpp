@@ -4,10 +4,13 @@
 // juntos_enrolled, ...) are created by hand, so the tests know the eligible sets and outcomes exactly.
 #pragma once
 
-#include "models/asset_prices.hpp"
+#include "models/adoption.hpp"
 #include "models/economy.hpp"
 #include "models/haku_winay.hpp"
+#include "models/hw_business.hpp"
+#include "models/livelihood.hpp"
 #include "models/juntos.hpp"
+#include "models/livestock.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/engine_params.hpp"
@@ -154,8 +157,13 @@ struct HwRun {
 
   HwRun() {
     register_engine_params(registry);
+    // Haku Winay's businesses read the survival rule's parameters, which borrow the economy's switches and the
+    // adoption and livelihood modules' parameters.
     models::EconomyParams::register_params(registry);
-    models::AssetPrices::register_params(registry);
+    models::Adoption::register_params(registry);
+    models::Livelihood::register_params(registry);
+    models::BusinessParams::register_params(registry);
+    models::Livestock::register_params(registry);
     models::Juntos::register_params(registry);
     models::HakuWinay::register_params(registry);
     params = std::make_unique<ParamSet>(registry);

@@ -3,8 +3,11 @@
 // are created directly so the tests control every value; helpers force targeting and co-responsibility checks.
 #pragma once
 
-#include "models/asset_prices.hpp"
+#include "models/adoption.hpp"
 #include "models/economy.hpp"
+#include "models/hw_business.hpp"
+#include "models/livelihood.hpp"
+#include "models/livestock.hpp"
 #include "models/juntos.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
@@ -132,7 +135,11 @@ inline Registry make_registry() {
   Registry r;
   register_engine_params(r);
   EconomyParams::register_params(r);
-  AssetPrices::register_params(r);
+  // Juntos values animals and technologies at the prices their modules declare.
+  Adoption::register_params(r);
+  Livelihood::register_params(r);
+  BusinessParams::register_params(r);
+  Livestock::register_params(r);
   Juntos::register_params(r);
   return r;
 }

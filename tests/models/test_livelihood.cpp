@@ -441,6 +441,7 @@ TEST(LivelihoodCalibration, NoProgrammeWorldNearTargets) {
   models::Demography::register_params(r);
   models::Adoption::register_params(r);
   models::Livelihood::register_params(r);
+  models::BusinessParams::register_params(r);
   ParamSet ps(r);
   ps.set("population.households", ParamValue{std::int64_t{20000}});
   World w = generate_population(ps, 0);

@@ -7,6 +7,8 @@
 #include "models/adoption.hpp"
 #include "models/demography.hpp"
 #include "models/economy.hpp"
+#include "models/finance.hpp"
+#include "models/hw_business.hpp"
 #include "models/livelihood.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
@@ -135,7 +137,8 @@ inline World make_world(const WorldSpec& spec, const HouseholdSpec& household = 
   return make_world(spec, [&](std::size_t) { return household; });
 }
 
-// The three modules with a registry of their parameters; `params` may be changed before setup().
+// The three modules (and the household budget of the welfare channel) with a registry of their parameters;
+// `params` may be changed before setup().
 // Not copyable or movable: the parameter set points into the registry and phases into the modules.
 struct Models {
   Registry registry;
@@ -143,6 +146,7 @@ struct Models {
   models::Demography demography;
   models::Adoption adoption;
   models::Livelihood livelihood;
+  models::Finance finance;
   rng::StreamSeed seed{20240601, 0};
   std::vector<Phase> month;
 
@@ -151,6 +155,8 @@ struct Models {
     models::Demography::register_params(registry);
     models::Adoption::register_params(registry);
     models::Livelihood::register_params(registry);
+    models::Finance::register_params(registry);
+    models::BusinessParams::register_params(registry);
     params = std::make_unique<ParamSet>(registry);
   }
   Models(const Models&) = delete;
@@ -181,13 +187,20 @@ struct Models {
     set("livelihood.covariate_shock_prob", 0.0);
   }
 
-  // Module setup in the order the model needs (demography, adoption, livelihood) and the month's phases.
+  // Module setup in the order the model needs (demography, adoption, livelihood, finance) and the month's
+  // phases (with economy.welfare.enabled, the budget with credit in place of the consumption rule, as
+  // models/month.cpp orders them).
   void setup(World& w) {
     demography.setup(w, *params, seed);
     adoption.setup(w, *params, seed);
     livelihood.setup(w, *params, seed);
-    month = {demography.step_phase(), adoption.update_phase(), livelihood.income_phase(),
-             livelihood.consumption_phase(), livelihood.welfare_phase()};
+    finance.setup(w, *params, seed);
+    const bool welfare = models::EconomyParams::from(*params).welfare;
+    month.clear();
+    if (welfare) month.push_back(finance.open_phase());
+    month.insert(month.end(), {demography.step_phase(), adoption.update_phase(), livelihood.income_phase(),
+                               welfare ? finance.budget_phase() : livelihood.consumption_phase(),
+                               livelihood.welfare_phase()});
   }
 
   StepContext context(const World& w, int m) const { return StepContext{*params, seed, m, w.calendar}; }
