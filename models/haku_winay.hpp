@@ -80,6 +80,18 @@ inline constexpr Choice<HwPriority> kHwPriorityChoices[] = {
 inline constexpr Choice<HwHouseholdOffer> kHwHouseholdOfferChoices[] = {{"all", HwHouseholdOffer::all},
                                                                         {"juntos_only", HwHouseholdOffer::juntos_only},
                                                                         {"juntos_exiting", HwHouseholdOffer::juntos_exiting}};
+// Who is selected each year: the households of centres eligible under the targeting rule (the real design), or
+// the graduation route: households approaching or leaving the end of Juntos wherever they live, pooled each
+// year into nuclei across neighbouring centres of a district, a centre hosting a new cohort whenever it has
+// newly entitled households.
+enum class HwSelection : std::uint8_t { centres = 0, juntos_exit = 1 };
+// Which Juntos exits open the graduation route after the household left: any (aged out, or lost the poverty
+// classification at re-certification), or ageing out only.
+enum class HwExitReasons : std::uint8_t { any = 0, aged_out = 1 };
+inline constexpr Choice<HwSelection> kHwSelectionChoices[] = {{"centres", HwSelection::centres},
+                                                              {"juntos_exit", HwSelection::juntos_exit}};
+inline constexpr Choice<HwExitReasons> kHwExitReasonsChoices[] = {{"any", HwExitReasons::any},
+                                                                  {"aged_out", HwExitReasons::aged_out}};
 // The goal a coached household sets (column coaching_plan).
 enum class CoachingPlan : std::uint8_t {
   none = 0,
@@ -120,6 +132,15 @@ struct HakuWinayParams {
   TargetingRule rule;  // the targeting parameters; from() applies the chosen preset
   HwHouseholdOffer household_offer = HwHouseholdOffer::all;
   int exit_window_months = 36;
+  // The graduation route (selection: juntos_exit): the window around the end of Juntos, in months.
+  HwSelection selection = HwSelection::centres;
+  int exit_window_before_months = 12;  // before the last qualifying child is expected to leave Juntos
+  int exit_window_after_months = 24;   // after an exit of a reason exit_reasons admits
+  HwExitReasons exit_reasons = HwExitReasons::any;
+  int district_waves = 1;  // districts enter in this many yearly waves from first_cohort_year (1: all at once)
+  // Borrowed: when a child stops counting for Juntos (age limit; expected end of secondary school).
+  int juntos_max_child_age_years = 19;
+  int secondary_completion_age_years = 17;
   int first_cohort_year = 2017, last_cohort_year = 2021;
   int start_month_of_year = 7;
   HwRolloutLimit rollout_limit = HwRolloutLimit::eligible_share;
@@ -265,6 +286,7 @@ struct HwCohortSummary {
 class HakuWinay : public Module {
  public:
   static constexpr std::uint32_t kPriorityDomain = rng::domain_id("haku_winay.priority");
+  static constexpr std::uint32_t kWaveDomain = rng::domain_id("haku_winay.district_wave");
   static constexpr std::uint32_t kTakeupDomain = rng::domain_id("haku_winay.takeup");
   static constexpr std::uint32_t kVisitsDomain = rng::domain_id("haku_winay.visits");
   static constexpr std::uint32_t kAssetsDomain = rng::domain_id("haku_winay.assets");
