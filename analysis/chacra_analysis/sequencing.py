@@ -167,6 +167,77 @@ def sequencing_summary(output: ChacraOutput, reference: str | None = None, susta
     return out
 
 
+EVENTS = {"years_since_juntos_exit": "juntos_exit_month", "years_since_hw_start": "hw_cohort"}
+
+
+def event_time_effects(output: ChacraOutput, reference: str | None = None,
+                       outcomes: tuple[str, ...] = ("poor", "income_monetary_pen"), min_k: int = -2) -> pd.DataFrame:
+    """Effects by years since an event in the arm: since leaving Juntos (the household's most recent exit at the
+    end of the run, juntos_exit_month) and since HW started (its cohort year, hw_cohort). For each arm, event and
+    k = output year minus event year (from min_k), the mean over the households with the event of the outcome in
+    the arm minus the reference on the same households and periods (`poor`: a share; a flow such as income:
+    PEN a year), per replicate; then the mean over replicates with its 95% interval. Rows: event, arm, k,
+    outcome, mean_effect, ci_low, ci_high, households (mean per replicate at that k), n_replicates."""
+    arms = output.arms
+    if reference is None:
+        cmp = output.comparison()
+        reference = str(cmp["reference"].iloc[0]) if cmp is not None and len(cmp) else arms[0]
+    if reference not in arms:
+        raise SummaryInputError(f"unknown reference arm '{reference}'; the file has {', '.join(arms)}")
+    names = set(output.variables()["variable"])
+    missing = [v for v in (*outcomes, *EVENTS.values()) if v not in names]
+    if missing:
+        raise SummaryInputError(f"the panel lacks {', '.join(missing)}: run again with them in output.variables")
+    periods = output.periods
+    years = np.array([int(y) for y in _years(periods)])
+    per_year = len(periods) / len(set(years))
+    start_year = int(years[0])
+    flows = set(output.variables().set_index("variable")["aggregation"].loc[list(outcomes)]
+                .loc[lambda a: a.str.startswith("sum")].index)
+    draws: dict[tuple, list[tuple[float, int]]] = {}
+    for r in output.replicates:
+        def read(arm):
+            p = output.panel(variables=[*outcomes, *EVENTS.values()], arms=[arm], replicates=[r])
+            n = p["household"].max() + 1
+            return {v: p[v].to_numpy().reshape(len(periods), n).astype(float) for v in p.columns
+                    if v in outcomes or v in EVENTS.values()}
+        ref = read(reference)
+        for arm in arms:
+            if arm == reference:
+                continue
+            a = read(arm)
+            for event, col in EVENTS.items():
+                last = a[col][-1]
+                has = last >= 0
+                if not has.any():
+                    continue
+                event_year = np.where(has, start_year + last // 12 if col == "juntos_exit_month" else last, 0)
+                k = years[:, None] - event_year[None, :]
+                for out in outcomes:
+                    scale = per_year if out in flows else 1.0
+                    diff = scale * (a[out] - ref[out])
+                    for kk in range(min_k, int(k[:, has].max()) + 1):
+                        sel = (k == kk) & has[None, :]
+                        if sel.any():
+                            draws.setdefault((event, arm, kk, out), []).append(
+                                (float(diff[sel].mean()), int(sel.sum())))
+    rows = []
+    for (event, arm, kk, out), v in draws.items():
+        vals = np.array([x for x, _ in v])
+        lo, hi, kind = _interval(vals)
+        rows.append({"event": event, "arm": arm, "reference": reference, "k": kk, "outcome": out,
+                     "mean_effect": float(vals.mean()), "ci_low": lo, "ci_high": hi, "interval": kind,
+                     "households": float(np.mean([n for _, n in v])), "n_replicates": len(vals)})
+    out = pd.DataFrame(rows)
+    if len(out):
+        out = out.sort_values(["event", "outcome", "arm", "k"], kind="stable").reset_index(drop=True)
+    out.attrs.update({"reference": reference, "horizon": f"{periods[0]} to {periods[-1]}",
+                      "definition": "k = output year minus the year of the household's most recent Juntos exit "
+                                    "(juntos_exit_month) or of its HW cohort (hw_cohort), in the arm; effect = "
+                                    "arm minus reference on the same households"})
+    return out
+
+
 def format_table(summary: pd.DataFrame) -> str:
     """The summary as text: the stated horizon, discount rate and definition, then each subgroup's arms by rank."""
     a = summary.attrs
@@ -196,13 +267,17 @@ def main(argv=None) -> int:
     ap.add_argument("--sustain-years", type=int, default=3, help="years out of poverty at the end (default 3)")
     ap.add_argument("--discount-rate", type=float, default=0.05, help="yearly discount rate of costs (default 0.05)")
     ap.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    ap.add_argument("--events", action="store_true",
+                    help="instead of the ranking: effects on poverty and income by years since leaving Juntos and "
+                         "since HW started")
     args = ap.parse_args(argv)
     if not 0.0 <= args.discount_rate < 1.0:
         print(f"sequencing_summary: --discount-rate must be in [0, 1), not {args.discount_rate}", file=sys.stderr)
         return 2
     try:
         with ChacraOutput(args.file) as out:
-            summary = sequencing_summary(out, args.reference, args.sustain_years, args.discount_rate)
+            summary = (event_time_effects(out, args.reference) if args.events else
+                       sequencing_summary(out, args.reference, args.sustain_years, args.discount_rate))
     except (FileNotFoundError, SummaryInputError) as e:
         print(f"sequencing_summary: {e}", file=sys.stderr)
         return 2
@@ -212,7 +287,11 @@ def main(argv=None) -> int:
             print(f"sequencing_summary: {e}", file=sys.stderr)
             return 2
         raise
-    if args.format == "table":
+    if args.format == "table" and args.events:
+        print(f"Effects by years since the event, against '{summary.attrs['reference']}' "
+              f"({summary.attrs['horizon']}; {summary.attrs['definition']})")
+        print(summary.drop(columns=["reference"]).to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    elif args.format == "table":
         print(format_table(summary))
     elif args.format == "csv":
         summary.to_csv(sys.stdout, index=False)

@@ -71,3 +71,25 @@ def test_bad_input_is_refused(run_file):
     assert res.returncode == 2 and "unknown reference arm" in res.stderr
     res = subprocess.run([sys.executable, script, run_file, "--format", "csv"], capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.startswith("subgroup,arm,reference")
+
+
+def test_event_time_effect_recomputed_from_the_panel(run_file):
+    from chacra_analysis.sequencing import event_time_effects
+    with ChacraOutput(run_file) as out:
+        table = event_time_effects(out, reference="no_programme")
+        p = out.panel(variables=["poor", "hw_cohort"], arms=["no_programme", "both"])
+        periods = out.periods
+    assert set(table["event"]) == {"years_since_juntos_exit", "years_since_hw_start"}
+    values = []
+    for r in sorted(p["replicate"].unique()):
+        f = p[p["replicate"] == r]
+        ref = f[f["arm"] == "no_programme"].pivot(index="household", columns="period", values="poor")[periods]
+        arm = f[f["arm"] == "both"].pivot(index="household", columns="period", values="poor")[periods]
+        cohort = f[f["arm"] == "both"].pivot(index="household", columns="period", values="hw_cohort")[periods[-1]]
+        d = [(int(arm.loc[h, q]) - int(ref.loc[h, q])) for h in cohort.index[cohort >= 0] for q in periods
+             if int(q[:4]) - cohort[h] == 1]
+        values.append(np.mean(d))
+    row = table[(table["event"] == "years_since_hw_start") & (table["arm"] == "both") & (table["k"] == 1) &
+                (table["outcome"] == "poor")].iloc[0]
+    assert row["mean_effect"] == pytest.approx(np.mean(values), rel=1e-9, abs=1e-12)
+    assert row["ci_low"] <= row["mean_effect"] <= row["ci_high"]
