@@ -42,6 +42,22 @@ def _interval(values: np.ndarray) -> tuple[float, float, str]:
     return m - half, m + half, "t"
 
 
+def _checked_reference(output: ChacraOutput, reference: str | None, needed) -> str:
+    """The reference arm (default: that of the run's stored comparison, else the first arm), after checking it
+    exists and the panel has the variables needed."""
+    arms = output.arms
+    if reference is None:
+        cmp = output.comparison()
+        reference = str(cmp["reference"].iloc[0]) if cmp is not None and len(cmp) else arms[0]
+    if reference not in arms:
+        raise SummaryInputError(f"unknown reference arm '{reference}'; the file has {', '.join(arms)}")
+    names = set(output.variables()["variable"])
+    missing = [v for v in needed if v not in names]
+    if missing:
+        raise SummaryInputError(f"the panel lacks {', '.join(missing)}: run again with them in output.variables")
+    return reference
+
+
 def subgroups(output: ChacraOutput, replicate: int, baseline: pd.DataFrame) -> dict[str, np.ndarray]:
     """Boolean masks over the replicate's households: baseline poverty (the reference arm's first output
     period: extremely poor, or poor but not extremely; the non-poor cannot exit), region, year-round water, and age structure at the start
@@ -82,17 +98,7 @@ def sequencing_summary(output: ChacraOutput, reference: str | None = None, susta
     within each subgroup (rank 1 best). The frame's attrs state the horizon, the discount rate and the
     definition."""
     arms = output.arms
-    if reference is None:
-        # The run's reference arm (that of its stored comparison), else the first arm.
-        cmp = output.comparison()
-        reference = str(cmp["reference"].iloc[0]) if cmp is not None and len(cmp) else arms[0]
-    if reference not in arms:
-        raise SummaryInputError(f"unknown reference arm '{reference}'; the file has {', '.join(arms)}")
-    names = set(output.variables()["variable"])
-    missing = [v for v in NEEDED if v not in names]
-    if missing:
-        raise SummaryInputError(
-            f"the panel lacks {', '.join(missing)}: run again with them in output.variables")
+    reference = _checked_reference(output, reference, NEEDED)
     periods = output.periods
     years = _years(periods)
     distinct = list(dict.fromkeys(years))
@@ -179,15 +185,7 @@ def event_time_effects(output: ChacraOutput, reference: str | None = None,
     PEN a year), per replicate; then the mean over replicates with its 95% interval. Rows: event, arm, k,
     outcome, mean_effect, ci_low, ci_high, households (mean per replicate at that k), n_replicates."""
     arms = output.arms
-    if reference is None:
-        cmp = output.comparison()
-        reference = str(cmp["reference"].iloc[0]) if cmp is not None and len(cmp) else arms[0]
-    if reference not in arms:
-        raise SummaryInputError(f"unknown reference arm '{reference}'; the file has {', '.join(arms)}")
-    names = set(output.variables()["variable"])
-    missing = [v for v in (*outcomes, *EVENTS.values()) if v not in names]
-    if missing:
-        raise SummaryInputError(f"the panel lacks {', '.join(missing)}: run again with them in output.variables")
+    reference = _checked_reference(output, reference, (*outcomes, *EVENTS.values()))
     periods = output.periods
     years = np.array([int(y) for y in _years(periods)])
     per_year = len(periods) / len(set(years))
