@@ -181,7 +181,8 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em;max-width:100%}td,th{border:1px solid #ddd;
 padding:.3em .55em;vertical-align:top}th{background:#f4f4f4;text-align:left}td.long{overflow-wrap:anywhere}
 td.arm{white-space:nowrap}
-td.num{text-align:right}.wide{max-width:100%;overflow-x:auto}table.effects{width:100%;font-size:.88em}
+td.num{text-align:right}.wide{max-width:100%;overflow-x:auto}
+table.reach{width:100%;table-layout:fixed;font-size:.8em}table.reach th,table.reach td{overflow-wrap:anywhere}table.effects{width:100%;font-size:.88em}
 table.effects tbody th{white-space:nowrap}
 table.effects td.num{white-space:nowrap}.unit{display:block;font-weight:normal;color:#666;font-size:.85em}
 .ci{display:block;color:#555;font-size:.85em}tr.reference td{color:#444;background:#fafafa}
@@ -395,7 +396,8 @@ def _reach_table(reach: pd.DataFrame, arms: list[str]) -> str:
     means = reach.groupby(["module", "item", "arm"], sort=False)["value"].mean()
     items = list(dict.fromkeys(zip(reach["module"], reach["item"])))
     units = dict(zip(zip(reach["module"], reach["item"]), reach["unit"]))
-    out = ["<table><thead><tr><th>stage</th><th>unit</th>" + "".join(f"<th>{e(a)}</th>" for a in arms) +
+    # Fixed layout, names broken anywhere: a run with many arms still fits the page.
+    out = ['<table class="reach"><thead><tr><th>stage</th><th>unit</th>' + "".join(f"<th>{e(a)}</th>" for a in arms) +
            "</tr></thead><tbody>"]
     for m, i in items:
         cells = "".join(f"<td>{means[(m, i, a)]:,.4g}</td>" if (m, i, a) in means.index else "<td></td>" for a in arms)
