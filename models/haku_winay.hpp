@@ -350,9 +350,9 @@ class HakuWinay : public Module {
 // adoption_push, asset_delivered, borrowed_pen, business_profit_pen, cash_pen, centre, centre_altitude_m,
 // centre_border_area, centre_district, centre_households, centre_hw_active, centre_market_access, centre_ubn_share,
 // centre_water_share, debt_pen, district_malnutrition_priority, district_market_dynamism, district_poverty_rate,
-// district_region, farm_labour_share, investment_pen, juntos_enrolled, land_ha, locus_of_control,
-// member_age_months, permanent_income_pen, productive_capacity, saving_boost, support_active, tech_state,
-// time_burden, water_access.
+// district_region, farm_labour_share, investment_pen, juntos_enrolled, juntos_exit_month, juntos_exit_reason,
+// land_ha, locus_of_control, member_age_months, member_secondary_done, permanent_income_pen, pregnancy_month,
+// productive_capacity, saving_boost, support_active, tech_state, time_burden, water_access.
 //
 // Columns owned by this module.
 namespace col {
