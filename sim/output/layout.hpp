@@ -24,6 +24,10 @@ inline constexpr const char* kUnit = "unit";
 inline constexpr const char* kDescription = "description";
 inline constexpr const char* kLabels = "labels";            // sub-column names of a multi-valued variable
 inline constexpr const char* kAggregation = "aggregation";  // panel and aggregates: flow or state
+// A coded variable's values and their meanings (CF conventions): flag_values, an integer array, and
+// flag_meanings, one word per value separated by blanks ("not_eligible eligible enrolled").
+inline constexpr const char* kFlagValues = "flag_values";
+inline constexpr const char* kFlagMeanings = "flag_meanings";
 inline constexpr const char* kRows = "rows";                // population tables: their row count
 inline constexpr const char* kComplete = "complete";        // an arm x replicate group that finished
 

@@ -24,8 +24,22 @@ void describe(hid_t dataset, const ColumnInfo& info, const std::string& descript
   h5::write_attr(dataset, layout::kUnit, info.unit);
   h5::write_attr(dataset, layout::kDescription, description);
 }
-void label(hid_t dataset, const ColumnInfo& info) {
+// Labels, and the codes of a coded variable stored as integers (a coded variable's mean in aggregates/ is not
+// a code). A meaning is one word: flag_meanings separates them by blanks.
+void label(hid_t dataset, const ColumnInfo& info, ColumnType stored) {
   if (!info.labels.empty()) h5::write_attr(dataset, layout::kLabels, h5::join_labels(info.labels));
+  if (info.codes.empty() || stored == ColumnType::f32 || stored == ColumnType::f64) return;
+  std::vector<long long> values;
+  std::string meanings;
+  for (const CodeLabel& c : info.codes) {
+    if (c.meaning.empty() || c.meaning.find_first_of(" \t\n") != std::string::npos)
+      throw std::logic_error("column '" + info.name + "': the meaning of code " + std::to_string(c.value) +
+                             " must be one word, got '" + c.meaning + "'");
+    values.push_back(c.value);
+    meanings += (meanings.empty() ? "" : " ") + c.meaning;
+  }
+  h5::write_attr(dataset, layout::kFlagValues, values, h5::native_type(stored));
+  h5::write_attr(dataset, layout::kFlagMeanings, meanings);
 }
 std::string aggregation(bool flow) { return flow ? layout::kSumOverPeriod : layout::kEndOfPeriod; }
 
@@ -59,7 +73,7 @@ h5::Handle create_table_column(hid_t g, const ColumnInfo& info, std::size_t rows
   }
   h5::Handle ds = create_chunked(g, info.name, info.type, dims, chunk);
   describe(ds, info, info.description);
-  label(ds, info);
+  label(ds, info, info.type);
   return ds;
 }
 
@@ -246,7 +260,7 @@ h5::Handle UnitWriter::create_panel(const ColumnInfo& info, ColumnType stored, b
   h5::Handle ds = create_chunked(panel_, info.name, stored, dims, chunk);
   describe(ds, info, info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(flow));
-  label(ds, info);
+  label(ds, info, stored);
   return ds;
 }
 
@@ -258,7 +272,7 @@ void UnitWriter::write_aggregate(const ColumnInfo& info, bool flow, std::size_t 
   h5::Handle ds(H5Dopen2(aggregates_, info.name.c_str(), H5P_DEFAULT));
   describe(ds, info, "Mean over households of: " + info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(flow));
-  label(ds, info);
+  label(ds, info, ColumnType::f64);
 }
 
 void UnitWriter::complete() { h5::write_attr(unit_, layout::kComplete, 1LL); }
