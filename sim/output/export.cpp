@@ -68,38 +68,61 @@ std::string cut_words(const std::vector<std::string>& words, std::size_t k) {
   return cut;
 }
 
-// Column names of `var`'s sub-columns: var_label, or var alone when it has no labels. Names longer than
-// Stata's 32 characters cut every word of their label to the same length, the longest length at which all of
-// the variable's long names fit ("tech_state_organic_fertilis_prep", "tech_state_organic_fertilis_use"); a
-// name still taken gets a _2, _3... suffix. Every name is recorded in `taken`.
-std::vector<std::string> column_names(const std::string& var, const std::vector<std::string>& labels,
-                                      std::set<std::string>& taken) {
-  const std::string prefix = sanitize(var);
-  std::vector<std::string> bases;
-  if (labels.empty()) {
-    bases.push_back(prefix);
-  } else {
-    std::size_t k = std::string::npos;  // word length that makes every long name fit
+// One short form per sub-column label for the whole export, so that a technology has the same name in every
+// variable and table: the label itself where every variable that has it fits Stata's 32 characters with it,
+// else its words cut to one length, the longest at which every such variable fits but no shorter than
+// kMinWord letters ("organic_fertiliser_prep" -> "orga_fert_prep": tech_state_orga_fert_prep,
+// tech_profit_pen_orga_fert_prep). A variable whose name is too long even then has its own words cut
+// (column_names).
+using ShortLabels = std::map<std::string, std::string>;
+constexpr std::size_t kMinWord = 4;
+
+// The longest word length, down to 1, at which `words` cut fit in `room` characters.
+std::size_t fitting_cut(const std::vector<std::string>& words, std::size_t room) {
+  std::size_t longest = 0;
+  for (const auto& x : words) longest = std::max(longest, x.size());
+  for (std::size_t j = longest; j > 1; --j)
+    if (cut_words(words, j).size() <= room) return j;
+  return 1;
+}
+
+ShortLabels short_labels(const std::vector<std::pair<std::string, std::vector<std::string>>>& variables) {
+  std::map<std::string, std::size_t> cut;  // label -> word length
+  for (const auto& [var, labels] : variables) {
+    const std::string prefix = sanitize(var);
     for (const auto& l : labels) {
-      const std::string full = prefix + "_" + sanitize(l);
-      if (full.size() <= kStataNameMax) continue;
+      if (prefix.size() + 1 + sanitize(l).size() <= kStataNameMax) continue;
       const auto words = label_words(l);
-      std::size_t longest = 0;
-      for (const auto& x : words) longest = std::max(longest, x.size());
-      std::size_t fit = 1;
-      for (std::size_t j = longest; j >= 1; --j)
-        if (prefix.size() + 1 + cut_words(words, j).size() <= kStataNameMax) {
-          fit = j;
-          break;
-        }
-      k = std::min(k, fit);
-    }
-    for (const auto& l : labels) {
-      std::string full = prefix + "_" + sanitize(l);
-      if (full.size() > kStataNameMax) full = prefix + "_" + cut_words(label_words(l), k);
-      bases.push_back(full);
+      const std::size_t room = kStataNameMax - std::min(kStataNameMax, prefix.size() + 1);
+      const std::size_t fit = fitting_cut(words, room);
+      if (fit < kMinWord) continue;  // that variable's own words are cut instead
+      auto [it, fresh] = cut.emplace(l, fit);
+      if (!fresh) it->second = std::min(it->second, fit);
     }
   }
+  ShortLabels out;
+  for (const auto& [label, k] : cut) out[label] = cut_words(label_words(label), k);
+  return out;
+}
+
+// Column names of `var`'s sub-columns: var_label (the label's short form where it has one; var's own words cut
+// to one length where it is too long for them), or var alone when it has no labels; cut to 32 characters, and
+// a name still taken gets a _2, _3... suffix. Every name is recorded in `taken`.
+std::vector<std::string> column_names(const std::string& var, const std::vector<std::string>& labels,
+                                      std::set<std::string>& taken, const ShortLabels& shorts = {}) {
+  std::string prefix = sanitize(var);
+  std::vector<std::string> bases;
+  if (labels.empty()) bases.push_back(prefix);
+  std::vector<std::string> subs;
+  std::size_t widest = 0;
+  for (const auto& l : labels) {
+    const auto it = shorts.find(l);
+    subs.push_back(it != shorts.end() ? it->second : sanitize(l));
+    widest = std::max(widest, subs.back().size());
+  }
+  if (!labels.empty() && prefix.size() + 1 + widest > kStataNameMax && widest + 2 <= kStataNameMax)
+    prefix = cut_words(label_words(prefix), fitting_cut(label_words(prefix), kStataNameMax - 1 - widest));
+  for (const auto& sub : subs) bases.push_back(prefix + "_" + sub);
   std::vector<std::string> out;
   for (auto base : bases) {
     if (base.size() > kStataNameMax) base.resize(kStataNameMax);
@@ -336,10 +359,11 @@ std::vector<Column> collect_columns(const std::vector<std::pair<std::string, std
   return out;
 }
 
-std::vector<std::string> make_headers(std::vector<Column>& columns, std::set<std::string>& taken) {
+std::vector<std::string> make_headers(std::vector<Column>& columns, std::set<std::string>& taken,
+                                      const ShortLabels& shorts) {
   std::vector<std::string> headers;
   for (auto& c : columns) {
-    c.headers = column_names(c.described.name, c.width == 1 ? std::vector<std::string>{} : c.labels, taken);
+    c.headers = column_names(c.described.name, c.width == 1 ? std::vector<std::string>{} : c.labels, taken, shorts);
     headers.insert(headers.end(), c.headers.begin(), c.headers.end());
   }
   return headers;
@@ -430,10 +454,21 @@ class Exporter {
   Exporter(const Reader& in, const Contents& contents, fs::path dir, std::string missing, bool stata,
            std::string input_name)
       : in_(in), c_(contents), dir_(std::move(dir)), missing_(std::move(missing)), stata_(stata),
-        input_name_(std::move(input_name)) {}
+        input_name_(std::move(input_name)), yearly_(yearly(contents.periods)) {}
 
   std::vector<CodebookEntry> codebook;
   std::vector<std::string> notes;
+
+  // A first pass over the variables of the tables to write, for one short form of each sub-column label.
+  void plan(bool with_panel) {
+    planning_ = true;
+    if (with_panel) panel();
+    aggregates();
+    for (auto t : {layout::Table::households, layout::Table::centres, layout::Table::districts}) population(t, "");
+    planning_ = false;
+    notes.clear();
+    shorts_ = short_labels(planned_);
+  }
 
   // panel.csv: arm, replicate, household, period, then every panel variable; rows ordered by arm (scenario
   // order), replicate, period, household.
@@ -450,8 +485,24 @@ class Exporter {
       const auto [arm, r] = unit_of(key);
       return in_.panel(arm, r, name);
     }, notes);
+    if (planning_) return plan_columns(columns);
+    // Each household's centre, district and region, when the population tables of every replicate have them.
+    std::map<std::uint32_t, Places> places;
+    std::vector<CodeLabel> region_codes;
+    for (auto r : c_.replicates) {
+      auto p = places_of(r, region_codes);
+      if (!p) {
+        notes.push_back("replicate " + std::to_string(r) + " has no population table with the households' centres, "
+                        "districts and regions; " + file("panel") + " has no centre, district and region columns");
+        places.clear();
+        break;
+      }
+      places.emplace(r, std::move(*p));
+    }
+    const bool placed = !places.empty();
     std::set<std::string> taken = {"arm", "replicate", "household", "period"};
-    make_headers(columns, taken);
+    if (placed) taken.insert({"centre", "district", "region"});
+    make_headers(columns, taken, shorts_);
     const std::size_t P = c_.periods.size();
     // A unit's panel datasets and its households (checked to agree).
     auto open_unit = [&](const std::string& arm, std::uint32_t r, std::vector<std::optional<Dataset>>& src) {
@@ -484,7 +535,16 @@ class Exporter {
     std::vector<Field> fields = {text_field("arm", "Policy arm", longest(c_.arms)),
                                  whole_field("replicate", "Replicate (0-based)"),
                                  whole_field("household", "Household (row of households, same replicate)"),
-                                 text_field("period", "Output period", longest(c_.periods))};
+                                 period_field()};
+    if (placed) {
+      fields.push_back(whole_field("centre", "Population centre (row of centres, same replicate)"));
+      fields.push_back(whole_field("district", "District (row of districts, same replicate)"));
+      Field region = whole_field("region", "Natural region of the district");
+      region.type = dta::Type::int16;
+      region.codes = region_codes;
+      region.label_set = "region";
+      fields.push_back(std::move(region));
+    }
     const auto vf = fields_of(columns);
     fields.insert(fields.end(), vf.begin(), vf.end());
     const auto table = open("panel", fields, rows, "household panel");
@@ -498,6 +558,11 @@ class Exporter {
           continue;
         }
         const hsize_t H = open_unit(arm, r, src);
+        const Places* place = placed ? &places.at(r) : nullptr;
+        if (place && place->centre.size() != H)
+          throw FileError("the households table of replicate " + std::to_string(r) + " has " +
+                          std::to_string(place->centre.size()) + " rows but the panel of arm '" + arm + "' has " +
+                          std::to_string(H) + " households");
         for (std::size_t p = 0; p < P; ++p) {
           for (hsize_t h0 = 0; h0 < H; h0 += kBlockRows) {
             check_stop();
@@ -508,7 +573,12 @@ class Exporter {
               csv.text(arm);
               csv.number(static_cast<std::int64_t>(r));
               csv.number(static_cast<std::uint64_t>(h0 + i));
-              csv.text(c_.periods[p]);
+              put_period(csv, p);
+              if (place) {
+                csv.number(place->centre[h0 + i]);
+                csv.number(place->district[h0 + i]);
+                csv.number(place->region[h0 + i]);
+              }
               for (std::size_t j = 0; j < columns.size(); ++j) {
                 const std::size_t W = columns[j].width;
                 for (std::size_t k = 0; k < W; ++k) {
@@ -532,6 +602,17 @@ class Exporter {
                         name, "", "panel second dimension"});
     codebook.push_back({"period", "", "Output period label (2017 yearly, 2017Q1 quarterly, 2017-01 monthly)",
                         name, "", "/periods"});
+    if (placed) {
+      codebook.push_back({"centre", "index", "Population centre of the household (row of " + file("centres") +
+                          " for the same replicate)", name, "", "population/replicate_R/households/centre"});
+      codebook.push_back({"district", "index", "District of the household's centre (row of " + file("districts") +
+                          " for the same replicate)", name, "", "population/replicate_R/centres/district"});
+      std::string meanings;
+      for (const auto& c : region_codes) meanings += (meanings.empty() ? "" : ", ") + std::to_string(c.value) + " " + c.meaning;
+      codebook.push_back({"region", "", "Natural region of the household's district" +
+                          (meanings.empty() ? std::string() : ": " + meanings), name, "",
+                          "population/replicate_R/districts/region"});
+    }
     add_codebook(codebook, name, columns, "arms/<arm>/replicate_R/panel/");
     return ExportedTable{name, csv.rows(), csv.columns()};
   }
@@ -561,8 +642,9 @@ class Exporter {
         break;
       }
     }
+    if (planning_) return plan_columns(columns);
     std::set<std::string> taken = {"arm", "replicate", "period"};
-    make_headers(columns, taken);
+    make_headers(columns, taken, shorts_);
     const std::size_t P = c_.periods.size();
     std::size_t rows = 0;
     for (const auto& arm : c_.arms)
@@ -570,7 +652,7 @@ class Exporter {
         if (in_.has_aggregates(arm, r)) rows += P;
     std::vector<Field> fields = {text_field("arm", "Policy arm", longest(c_.arms)),
                                  whole_field("replicate", "Replicate (0-based)"),
-                                 text_field("period", "Output period", longest(c_.periods))};
+                                 period_field()};
     const auto vf = fields_of(columns, "Mean: ");
     fields.insert(fields.end(), vf.begin(), vf.end());
     const auto table = open("aggregates", fields, rows, "household means by period");
@@ -595,7 +677,7 @@ class Exporter {
         for (std::size_t p = 0; p < P; ++p) {
           csv.text(arm);
           csv.number(static_cast<std::int64_t>(r));
-          csv.text(c_.periods[p]);
+          put_period(csv, p);
           for (std::size_t j = 0; j < columns.size(); ++j)
             for (std::size_t k = 0; k < columns[j].width; ++k) {
               if (src[j]) put_value(csv, src[j]->kind(), bufs[j], p * columns[j].width + k);
@@ -631,8 +713,9 @@ class Exporter {
     auto columns = collect_columns(groups, 1, [&](const std::string& key, const std::string& column) {
       return in_.population(static_cast<std::uint32_t>(std::stoul(key)), table, column);
     }, notes);
+    if (planning_) return plan_columns(columns);
     std::set<std::string> taken = {"replicate", id};
-    make_headers(columns, taken);
+    make_headers(columns, taken, shorts_);
     // A replicate's columns of the table and its rows (checked to agree).
     auto open_group = [&](std::uint32_t r, std::vector<std::optional<Dataset>>& src) {
       src.clear();
@@ -798,6 +881,64 @@ class Exporter {
     const auto sep = key.rfind('\x1f');
     return {key.substr(0, sep), static_cast<std::uint32_t>(std::stoul(key.substr(sep + 1)))};
   }
+  // Where each household of a replicate lives: its centre, district and region.
+  struct Places {
+    std::vector<std::int64_t> centre, district, region;
+  };
+  std::optional<Places> places_of(std::uint32_t r, std::vector<CodeLabel>& region_codes) const {
+    auto column = [&](layout::Table t, const char* name) -> std::optional<std::vector<std::int64_t>> {
+      if (!in_.has_population_table(r, t) || !in_.has_population_column(r, t, name)) return std::nullopt;
+      const Dataset d = in_.population(r, t, name);
+      if (!d.numeric() || d.dims().size() != 1) return std::nullopt;
+      if (t == layout::Table::districts && region_codes.empty()) region_codes = d.variable().codes;
+      std::vector<unsigned char> buf;
+      d.read({0}, {d.dims()[0]}, ValueKind::i64, buf);
+      std::vector<std::int64_t> v(static_cast<std::size_t>(d.dims()[0]));
+      if (!v.empty()) std::memcpy(v.data(), buf.data(), v.size() * sizeof(std::int64_t));
+      return v;
+    };
+    auto centre = column(layout::Table::households, "centre");
+    auto district = column(layout::Table::centres, "district");
+    auto region = column(layout::Table::districts, "region");
+    if (!centre || !district || !region) return std::nullopt;
+    Places p;
+    p.centre = std::move(*centre);
+    for (auto c : p.centre) {
+      if (c < 0 || static_cast<std::size_t>(c) >= district->size())
+        throw FileError("a household of replicate " + std::to_string(r) + " lives in centre " + std::to_string(c) +
+                        ", beyond the " + std::to_string(district->size()) + " rows of its centres table");
+      const auto d = (*district)[static_cast<std::size_t>(c)];
+      if (d < 0 || static_cast<std::size_t>(d) >= region->size())
+        throw FileError("centre " + std::to_string(c) + " of replicate " + std::to_string(r) + " is in district " +
+                        std::to_string(d) + ", beyond the " + std::to_string(region->size()) +
+                        " rows of its districts table");
+      p.district.push_back(d);
+      p.region.push_back((*region)[static_cast<std::size_t>(d)]);
+    }
+    return p;
+  }
+
+  std::optional<ExportedTable> plan_columns(const std::vector<Column>& columns) {
+    for (const auto& c : columns)
+      if (c.width > 1 && c.labelled) planned_.emplace_back(c.described.name, c.labels);
+    return std::nullopt;
+  }
+  // Yearly periods (2017, 2018...) are whole numbers, which Stata's xtset and tsset need; others are text
+  // (2017Q1, 2017-01).
+  static bool yearly(const std::vector<std::string>& periods) {
+    return std::all_of(periods.begin(), periods.end(), [](const std::string& p) {
+      return !p.empty() && p.size() <= 9 && p.find_first_not_of("0123456789") == std::string::npos;
+    });
+  }
+  bool yearly() const { return yearly_; }
+  Field period_field() const {
+    const std::string label = "Output period (2017 yearly, 2017Q1 quarterly, 2017-01 monthly)";
+    return yearly() ? whole_field("period", label) : text_field("period", label, longest(c_.periods));
+  }
+  void put_period(Table& t, std::size_t p) const {
+    if (yearly()) t.number(static_cast<std::int64_t>(std::stoll(c_.periods[p])));
+    else t.text(c_.periods[p]);
+  }
   // The file name of a table: panel.csv or panel.dta.
   std::string file(const std::string& stem) const { return stem + (stata_ ? ".dta" : ".csv"); }
   std::unique_ptr<Table> open(const std::string& stem, const std::vector<Field>& fields, std::size_t rows,
@@ -817,6 +958,10 @@ class Exporter {
   std::string missing_;
   bool stata_ = false;
   std::string input_name_;  // the output file's name, in the .dta file labels
+  bool yearly_ = false;
+  bool planning_ = false;
+  std::vector<std::pair<std::string, std::vector<std::string>>> planned_;  // variables with sub-column labels
+  ShortLabels shorts_;
 };
 
 // Removes the partial directory unless the export finished.
@@ -864,6 +1009,7 @@ ExportSummary export_csv(const ExportOptions& options) {
   fs::remove_all(partial);
   fs::create_directories(partial);
   Exporter ex(in, contents, partial, options.missing, options.stata, fs::path(options.input).filename().string());
+  ex.plan(options.panel);
   ExportSummary summary;
   summary.directory = dir.string();
   if (options.panel) {

@@ -153,11 +153,11 @@ TEST(CliExport, PanelAggregatesAndTablesRoundTrip) {
 
   // Panel: one row per arm x replicate x period x household, in that order.
   const Csv panel = load(dir + "/csv/panel.csv");
-  ASSERT_GE(panel.header.size(), 5u);
-  EXPECT_EQ((std::vector<std::string>(panel.header.begin(), panel.header.begin() + 4)),
-            (std::vector<std::string>{"arm", "replicate", "household", "period"}));
+  ASSERT_GE(panel.header.size(), 8u);
+  EXPECT_EQ((std::vector<std::string>(panel.header.begin(), panel.header.begin() + 7)),
+            (std::vector<std::string>{"arm", "replicate", "household", "period", "centre", "district", "region"}));
   const auto pcols = columns_from_codebook(cb, "panel.csv", "arms/<arm>/replicate_R/panel/");
-  EXPECT_EQ(pcols.size(), panel.header.size() - 4) << "every variable column is in the codebook";
+  EXPECT_EQ(pcols.size(), panel.header.size() - 7) << "every variable column is in the codebook";
   std::size_t row = 0, checked = 0;
   for (const auto& arm : arms)
     for (int rep = 0; rep < 2; ++rep) {
@@ -336,8 +336,8 @@ TEST(CliExport, SelectedVariablesAndUndefinedEffects) {
   r = run("export out.h5 --csv csv", dir);
   ASSERT_EQ(r.status, 0) << r.out;
   const Csv panel = load(dir + "/csv/panel.csv");
-  EXPECT_EQ(panel.header, (std::vector<std::string>{"arm", "replicate", "household", "period", "income_monetary_pen",
-                                                    "poor"}));
+  EXPECT_EQ(panel.header, (std::vector<std::string>{"arm", "replicate", "household", "period", "centre", "district",
+                                                    "region", "income_monetary_pen", "poor"}));
   if (fs::exists(dir + "/csv/comparison.csv")) {
     const Csv cmp = load(dir + "/csv/comparison.csv");
     const std::size_t mean = cmp.col.at("mean_effect");
@@ -410,9 +410,41 @@ TEST(CliExport, BadInputsAreRuntimeErrorsAndWriteNothing) {
   EXPECT_EQ(run("export out.h5", dir).status, 2);
   EXPECT_EQ(run("export --csv out", dir).status, 2);
   EXPECT_EQ(run("export out.h5 --csv out --frobnicate", dir).status, 2);
+  r = run("export " + full + " --csv out --stata out2", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("not both"), std::string::npos) << r.out;
+  r = run("export " + full + " --stata out --na .", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--na"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir + "/out"));
+  EXPECT_FALSE(fs::exists(dir + "/out2"));
   r = run("export --help", dir);
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("--csv"), std::string::npos);
+  EXPECT_NE(r.out.find("--stata"), std::string::npos);
+}
+
+TEST(CliExport, StataTablesSitBesideTheCodebook) {
+  // --stata writes the same tables as .dta files; provenance, codebook and scenario stay text, and the codebook
+  // names the .dta files. (Their contents are read back with pandas.read_stata in tests/analysis.)
+  const auto dir = clitest::temp_dir("export_stata");
+  small_run(dir);
+  auto r = run("export out.h5 --stata dta", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  for (const char* f : {"panel.dta", "aggregates.dta", "households.dta", "centres.dta", "districts.dta",
+                        "provenance.csv", "codebook.csv"})
+    EXPECT_TRUE(fs::exists(dir + "/dta/" + f)) << f;
+  EXPECT_FALSE(fs::exists(dir + "/dta/panel.csv"));
+  const Csv cb = load(dir + "/dta/codebook.csv");
+  std::set<std::string> files;
+  for (const auto& row : cb.rows) files.insert(row[cb.col.at("file")]);
+  EXPECT_TRUE(files.count("panel.dta"));
+  EXPECT_FALSE(files.count("panel.csv"));
+  std::ifstream in(dir + "/dta/panel.dta", std::ios::binary);
+  std::string head(11, '\0');
+  in.read(head.data(), 11);
+  EXPECT_EQ(head, "<stata_dta>") << "a Stata 118 file";
+  EXPECT_NE(r.out.find("panel.dta"), std::string::npos) << r.out;
 }
 
 TEST(CliExport, ExistingDirectoryNeedsForce) {
