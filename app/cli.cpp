@@ -19,11 +19,12 @@ commands:
   run [SCENARIO.yaml]   run a scenario's arms and replicates, write an HDF5 panel, print a summary
                         (no file: the built-in default scenario)
   validate SCENARIO     check a scenario completely without running it
-  params                list every parameter: type, default, range, unit, description, source
+  params [PATTERN]      the parameters (all, or a section, name or search text): default, range, unit, source
   compare OUT.h5        effects of each arm against a reference arm, with intervals over replicates
   evaluate [SCENARIO]   the virtual evaluation of the 2017 Haku Wiñay cohort beside the published effects
                         (no file: the built-in configs/evaluation_2017.yaml)
   export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
+                        (--stata DIR: Stata .dta files with variable and value labels)
   bench                 household-months per second, parallel efficiency, memory, output overhead
 
   chacra COMMAND --help    options of one command

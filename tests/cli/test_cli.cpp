@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -96,6 +98,48 @@ TEST(Cli, ParamsFormatsAndGeneratedDocsAreCurrent) {
   r = run("params");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("population.households"), std::string::npos);
+}
+
+TEST(Cli, ParamsFilterAndWrap) {
+  // Every line of the default listing fits 100 columns (--width sets another).
+  auto r = run("params");
+  ASSERT_EQ(r.status, 0);
+  std::istringstream lines(r.out);
+  std::size_t widest = 0;
+  for (std::string line; std::getline(lines, line);) widest = std::max(widest, line.size());
+  EXPECT_LE(widest, 100u);
+  r = run("params --width 60");
+  std::istringstream narrow(r.out);
+  for (std::string line; std::getline(narrow, line);) {
+    const auto text = line.find_first_not_of(' ');
+    // A line of several words fits; a single word longer than the width stands alone.
+    if (text != std::string::npos && line.find(' ', text) != std::string::npos) {
+      EXPECT_LE(line.size(), 60u) << line;
+    }
+  }
+  // A section selects its parameters and nothing else.
+  r = run("params juntos --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"juntos.transfer_pen\""), std::string::npos);
+  EXPECT_EQ(r.out.find("\"population.households\""), std::string::npos);
+  // The start of a name.
+  r = run("params juntos.transfer");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("juntos.transfer_pen = 200", 0), 0u) << r.out;
+  // Other text searches descriptions and sources, in any case.
+  r = run("params --search MIDIS --format table");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("juntos.transfer_pen"), std::string::npos);
+  r = run("params yachachiq --format table");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_GT(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+  // Nothing matches, a filter on the Markdown, both forms at once: usage errors.
+  r = run("params juntos.transfr_pen");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("did you mean 'juntos.transfer_pen'"), std::string::npos) << r.out;
+  EXPECT_EQ(run("params juntos --format markdown").status, 2);
+  EXPECT_EQ(run("params juntos --search transfer").status, 2);
+  EXPECT_EQ(run("params --width 5").status, 2);
 }
 
 TEST(Cli, ThreadCountDoesNotChangeOutput) {
