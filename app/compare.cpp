@@ -15,12 +15,14 @@ namespace {
 
 struct CompareCommand {
   std::optional<std::string> file;
-  std::vector<std::string> reference, format;
+  std::vector<std::string> reference, format, summary;
   bool recompute = false;
 
   void operator()() const {
     if (!file) throw UsageError("compare needs an output file: chacra compare OUT.h5 (see chacra compare --help)");
     const std::string fmt = one_of("--format", value_or(format, "table"), {"table", "csv", "json"});
+    const bool full = one_of("--summary", value_or(summary, "brief"), {"brief", "full"}) == "full";
+    if (!summary.empty() && fmt != "table") throw UsageError("--summary applies to the table format; csv and json hold every row");
     const std::string& path = *file;
     const std::string ref = value_or(reference, "");
     try {
@@ -35,7 +37,7 @@ struct CompareCommand {
         if (!ref.empty() && ref != table.reference) stored = false;
       }
       if (!stored) table = study::compare_file(f, ref);
-      std::cout << study::format_comparison(table, fmt);
+      std::cout << study::format_comparison(table, fmt, full);
     } catch (const study::UnknownArmError& e) {
       rethrow_as(std::string("--reference: ") + e.what());
     } catch (const study::ComparisonError& e) {
@@ -50,7 +52,7 @@ struct CompareCommand {
 
 void add_compare(CommandLine& commands) {
   auto c = std::make_shared<CompareCommand>();
-  CLI::App& app = commands.add("compare", "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--recompute]",
+  CLI::App& app = commands.add("compare", "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--summary brief|full] [--recompute]",
                                "Effects of every arm against the reference arm on common random numbers, with 95% "
                                "intervals\nover replicates (definitions: docs/policy_arms.md).",
                                [c] { (*c)(); });
@@ -59,6 +61,8 @@ void add_compare(CommandLine& commands) {
                  "arm to compare against (default: the scenario's run.reference_arm, else the first arm)");
   commands.value(app, "--format", c->format,
                  "table (default: key outcomes), csv or json (every row: subgroups, quantiles, technologies)");
+  commands.value(app, "--summary", c->summary,
+                 "the table's outcomes: brief (default: income, consumption, poverty, technologies, cost) or full");
   commands.flag(app, "--recompute", c->recompute, "compute from the panel even when the file holds a stored comparison");
 }
 

@@ -1,5 +1,6 @@
 // chacra run: options, the budget solve, the run (serial or under MPI), progress, the summary and the comparison.
 #include "app/commands.hpp"
+#include "app/progress.hpp"
 
 #include "sim/interrupt.hpp"
 #include "sim/runner.hpp"
@@ -23,49 +24,9 @@ namespace chacra::cli {
 
 namespace {
 
-// Progress on stderr: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise.
-class Progress {
- public:
-  explicit Progress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) == 1) {}
-  void operator()(std::uint64_t done, std::uint64_t total) {
-    if (quiet_ || total == 0) return;
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double since = std::chrono::duration<double>(now - last_).count();
-    const bool finished = done >= total;
-    if (!finished && since < (tty_ ? 0.2 : 5.0)) return;
-    last_ = now;
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
-    const double frac = static_cast<double>(done) / static_cast<double>(total);
-    char line[160];
-    if (tty_) {
-      const int width = 30, filled = static_cast<int>(frac * width);
-      std::string bar(static_cast<std::size_t>(filled), '#');
-      bar.resize(width, ' ');
-      std::snprintf(line, sizeof line, "\r[%s] %5.1f%%  %.3g M household-months/s  ETA %.0fs ", bar.c_str(),
-                    100 * frac, rate / 1e6, eta);
-      std::fputs(line, stderr);
-      if (finished) std::fputs("\n", stderr);
-    } else {
-      // The resident set is logged so that long runs show their memory stays flat (the soak tier checks it).
-      std::snprintf(line, sizeof line,
-                    "progress: %.1f%% (%llu of %llu household-months, %.3g M/s, ETA %.0fs, RSS %lld MiB)\n",
-                    100 * frac, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                    rate / 1e6, eta, static_cast<long long>(resident_bytes() >> 20));
-      std::fputs(line, stderr);
-    }
-    std::fflush(stderr);
-  }
-
- private:
-  bool quiet_, tty_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
-};
-
 struct RunCommand {
   std::optional<std::string> scenario;
-  std::vector<std::string> output, threads, replicates, seed, sets, mpi_split;
+  std::vector<std::string> output, threads, replicates, seed, sets, mpi_split, summary;
   bool force = false, resume = false, quiet = false;
   std::string command_line;
   void operator()() const;
@@ -74,6 +35,7 @@ struct RunCommand {
 void RunCommand::operator()() const {
   if (scenario && scenario->empty())
     throw UsageError("the scenario path is empty (leave it out to run the built-in scenario)");
+  const bool full = one_of("--summary", value_or(summary, "brief"), {"brief", "full"}) == "full";
   std::vector<std::string> all_sets = sets;
   if (auto r = whole_number("--replicates", replicates, 1, 1'000'000)) all_sets.push_back("run.replicates=" + std::to_string(*r));
   if (auto s = whole_number("--seed", seed, 0, 9'007'199'254'740'991LL)) all_sets.push_back("run.seed=" + std::to_string(*s));
@@ -108,7 +70,8 @@ void RunCommand::operator()() const {
     // after the output check, so nobody waits through the solve to be told the file exists.
     const Scenario solved = study::solve_budget_neutrality(loaded, model_builder(), n_threads, nullptr,
                                                            quiet || !speaks ? nullptr : &std::cerr, everyone);
-    Progress progress(quiet);
+    // Off a terminal a run logs a line every 5 s (batch jobs follow it; the soak tier reads its memory).
+    Progress progress("household-months", quiet, true);
     opts.progress = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
     // The comparison is computed on the finished panel before the file is renamed into place, so the table
     // printed here is the one `chacra compare` reads back.
@@ -131,7 +94,8 @@ void RunCommand::operator()() const {
 #else
     r = run_scenario(solved, model_builder(), opts);
 #endif
-    if (!quiet) std::cout << study::format_run_summary(solved, r) << study::format_run_comparison(comparison);
+    if (!quiet)
+      std::cout << study::format_run_summary(solved, r, full) << study::format_run_comparison(comparison, full);
   } catch (const Interrupted& e) {
     rethrow_as(std::string(e.what()) +
                "; no complete output was written. Finished arm x replicate units are kept in OUT.partial;\n"
@@ -157,6 +121,8 @@ void add_run(CommandLine& commands, const std::string& command_line) {
                  "under mpirun/srun: units (default: whole arm x replicate units per rank), districts (every unit's "
                  "population split by districts across all ranks) or auto (docs/cluster.md); results do not depend "
                  "on it");
+  commands.value(app, "--summary", c->summary,
+                 "brief (default: the key means and effects, within 100 columns) or full (every summary outcome)");
   commands.flag(app, "-q,--quiet", c->quiet, "print nothing but errors");
 }
 

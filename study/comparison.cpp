@@ -733,46 +733,73 @@ std::string number(double v) {
   return std::string(buf, res.ptr);
 }
 
-std::string fmt_effect(double v) {
+}  // namespace
+
+std::string format_fixed(double v, int decimals, bool plus) {
   if (!std::isfinite(v)) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.4g", v == 0.0 ? 0.0 : v);
-  return buf;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string text = buf;
+  if (text.find_first_not_of("-0.") == std::string::npos && text.front() == '-') text.erase(0, 1);  // no "-0.000"
+  const bool negative = text.front() == '-';
+  std::string digits = text.substr(negative ? 1 : 0);
+  const auto point = digits.find('.');
+  std::string whole = digits.substr(0, point), rest = point == std::string::npos ? "" : digits.substr(point);
+  const bool zero = (whole + rest).find_first_not_of("0.") == std::string::npos;
+  std::string grouped;
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    if (i > 0 && (whole.size() - i) % 3 == 0) grouped += ',';
+    grouped += whole[i];
+  }
+  whole = grouped;
+  std::string out;
+  if (negative) out += '-';
+  else if (plus && !zero) out += '+';
+  out += whole;
+  out += rest;
+  return out;
 }
-std::string fmt_level(double v) {
-  if (!std::isfinite(v)) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
+
+int decimals_for(double magnitude) {
+  if (!(magnitude < 100) || magnitude == 0) return 0;
+  if (magnitude >= 10) return 1;
+  if (magnitude >= 1) return 2;
+  return 3;
 }
+
+namespace {
 
 struct KeyOutcome {
   const char* outcome;
   const char* statistic;
   const char* label;
+  bool brief;  // in the default table (the others with --summary full)
 };
 const KeyOutcome kKeyOutcomes[] = {
-    {"income_monetary_pen", "final_year", "Monetary income, final year"},
-    {"income_monetary_pen", "horizon_mean", "Monetary income, mean over the horizon"},
-    {"earned_income_pen", "final_year", "Income net of transfers, final year"},
-    {"consumption_pen", "final_year", "Consumption, final year"},
-    {"poverty_headcount", "final_year", "Poverty headcount (persons), final year"},
-    {"poverty_headcount", "horizon_mean", "Poverty headcount (persons), mean over the horizon"},
-    {"extreme_poverty_headcount", "final_year", "Extreme poverty headcount (persons), final year"},
-    {"poverty_gap", "final_year", "Poverty gap (FGT1), final year"},
-    {"sustained_exit_2y", "juntos_leavers", "Not poor 2 years after leaving Juntos"},
-    {"sustained_exit_5y", "juntos_leavers", "Not poor 5 years after leaving Juntos"},
-    {"technologies_adopted", "final_year", "Technologies in use, final year"},
-    {"persistence_all_technologies", "final_year", "Adoption persistence (still in use / ever adopted), final year"},
-    {"business_survival", "final_year", "HW business survival (active / ever started), final year"},
-    {"gini_pc_income", "final_year", "Gini of per-capita income, final year"},
-    {"income_monetary_pen", "paired_difference_q90", "Household income gain at the 90th percentile of gains, final year"},
-    {"cost_per_household_pen", "horizon_total", "Programme cost per household, whole horizon"},
-    {"income_gain_per_pen", "horizon_discounted", "Income gained per PEN spent (discounted)"},
-    {"cost_per_household_lifted_out_of_poverty", "final_year", "Cost per household lifted out of poverty"},
+    {"income_monetary_pen", "final_year", "Monetary income, final year", true},
+    {"income_monetary_pen", "horizon_mean", "Monetary income, mean over the horizon", false},
+    {"earned_income_pen", "final_year", "Income net of transfers, final year", false},
+    {"consumption_pen", "final_year", "Consumption, final year", true},
+    {"poverty_headcount", "final_year", "Poverty headcount (persons), final year", true},
+    {"poverty_headcount", "horizon_mean", "Poverty headcount (persons), mean over the horizon", false},
+    {"extreme_poverty_headcount", "final_year", "Extreme poverty headcount (persons), final year", true},
+    {"poverty_gap", "final_year", "Poverty gap (FGT1), final year", false},
+    {"sustained_exit_2y", "juntos_leavers", "Not poor 2 years after leaving Juntos", false},
+    {"sustained_exit_5y", "juntos_leavers", "Not poor 5 years after leaving Juntos", false},
+    {"technologies_adopted", "final_year", "Technologies in use, final year", true},
+    {"persistence_all_technologies", "final_year", "Adoption persistence (still in use / ever adopted), final year", false},
+    {"business_survival", "final_year", "HW business survival (active / ever started), final year", false},
+    {"gini_pc_income", "final_year", "Gini of per-capita income, final year", false},
+    {"income_monetary_pen", "paired_difference_q90", "Household income gain at the 90th percentile of gains, final year", false},
+    {"cost_per_household_pen", "horizon_total", "Programme cost per household, whole horizon", true},
+    {"income_gain_per_pen", "horizon_discounted", "Income gained per PEN spent (discounted)", false},
+    {"cost_per_household_lifted_out_of_poverty", "final_year", "Cost per household lifted out of poverty", false},
 };
 
-std::string format_table(const ComparisonTable& t) {
+// Within 100 columns: arm names up to 26 characters, then effect (12), interval (29), the two levels (13 each).
+constexpr std::size_t kArmWidthMax = 26;
+
+std::string format_table(const ComparisonTable& t, bool full) {
   std::ostringstream os;
   if (t.arms.size() < 2) {
     os << "The file has a single arm" << (t.arms.empty() ? "" : ", '" + t.arms.front() + "'")
@@ -783,44 +810,56 @@ std::string format_table(const ComparisonTable& t) {
                               : t.replicates >= 2 ? "95% t intervals over replicates"
                                                   : "no interval with one replicate";
   os << "Comparison against '" << t.reference << "' (" << t.replicates << " replicate"
-     << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << "; final year " << t.final_year
+     << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << ";\n  final year " << t.final_year
      << ", horizon " << t.horizon << ", discount rate " << number(t.discount_rate) << "/yr)\n";
   std::map<std::string, const ComparisonRow*> by_key;
   for (const auto& r : t.rows)
     if (r.subgroup == "all") by_key[r.arm + "|" + r.outcome + "|" + r.statistic] = &r;
   std::size_t arm_w = 12;
   for (const auto& a : t.arms) arm_w = std::max(arm_w, a.size());
+  arm_w = std::min(arm_w, kArmWidthMax);
+  auto cut = [&](const std::string& a) { return a.size() <= arm_w ? a : a.substr(0, arm_w - 1) + "~"; };
   char line[512];
   for (const auto& k : kKeyOutcomes) {
-    bool any = false;
+    if (!full && !k.brief) continue;
+    std::vector<const ComparisonRow*> rows;
     std::string unit;
-    for (const auto& a : t.arms) {
-      auto it = by_key.find(a + "|" + k.outcome + "|" + k.statistic);
-      if (it != by_key.end()) any = true, unit = it->second->unit;
-    }
-    if (!any) continue;
-    os << "\n" << k.label << " (" << unit << ")\n";
-    std::snprintf(line, sizeof line, "  %-*s %12s  %-27s %12s %12s\n", static_cast<int>(arm_w), "arm", "effect",
-                  "95% interval", "reference", "arm");
-    os << line;
+    double magnitude = 0;
     for (const auto& a : t.arms) {
       auto it = by_key.find(a + "|" + k.outcome + "|" + k.statistic);
       if (it == by_key.end()) continue;
       const ComparisonRow& r = *it->second;
+      rows.push_back(&r);
+      unit = r.unit;
+      for (double v : {r.mean_effect, r.ci_low, r.ci_high, r.arm_value, r.reference_value})
+        if (std::isfinite(v)) magnitude = std::max(magnitude, std::abs(v));
+    }
+    if (rows.empty()) continue;
+    // Costs are amounts spent, not gains: no "+".
+    const bool signed_effect = std::string(k.outcome).rfind("cost", 0) != 0;
+    const int d = decimals_for(magnitude);
+    const std::string heading = std::string(k.label) + " (" + unit + ")";
+    if (heading.size() <= 98) os << "\n" << heading << "\n";
+    else os << "\n" << k.label << "\n  (" << unit << ")\n";
+    std::snprintf(line, sizeof line, "  %-*s %12s  %-29s %13s %13s\n", static_cast<int>(arm_w), "arm", "effect",
+                  "95% interval", "reference", "arm");
+    os << line;
+    for (const ComparisonRow* r : rows) {
       std::string iv;
-      if (std::isfinite(r.mean_effect) && r.interval != "single") {
-        iv.append("[").append(fmt_effect(r.ci_low)).append(", ").append(fmt_effect(r.ci_high)).append("]");
-      }
-      std::snprintf(line, sizeof line, "  %-*s %12s  %-27s %12s %12s\n", static_cast<int>(arm_w), a.c_str(),
-                    fmt_effect(r.mean_effect).c_str(), iv.c_str(), fmt_level(r.reference_value).c_str(),
-                    fmt_level(r.arm_value).c_str());
+      if (std::isfinite(r->mean_effect) && r->interval != "single")
+        iv = "[" + format_fixed(r->ci_low, d, signed_effect) + ", " + format_fixed(r->ci_high, d, signed_effect) + "]";
+      std::snprintf(line, sizeof line, "  %-*s %12s  %-29s %13s %13s\n", static_cast<int>(arm_w), cut(r->arm).c_str(),
+                    format_fixed(r->mean_effect, d, signed_effect).c_str(), iv.c_str(),
+                    format_fixed(r->reference_value, d).c_str(), format_fixed(r->arm_value, d).c_str());
       os << line;
     }
   }
   for (const auto& n : t.notes) os << "\nnote: " << n;
   if (!t.notes.empty()) os << "\n";
-  os << "\nEffects are arm minus reference on the same households and random numbers (n/a: undefined, e.g. no "
-        "spending\ndifference). Subgroups, quantiles and per-technology rows: chacra compare FILE --format csv|json.\n";
+  os << "\nEffects are arm minus reference on the same households and random numbers (n/a: undefined, e.g.\n"
+        "no spending difference). "
+     << (full ? "" : "More outcomes: --summary full. ")
+     << "Subgroups, quantiles, technologies:\nchacra compare FILE --format csv|json.\n";
   return os.str();
 }
 
@@ -1073,8 +1112,8 @@ ComparisonTable read_comparison(hid_t file) {
   return t;
 }
 
-std::string format_comparison(const ComparisonTable& table, const std::string& format) {
-  if (format == "table") return format_table(table);
+std::string format_comparison(const ComparisonTable& table, const std::string& format, bool full) {
+  if (format == "table") return format_table(table, full);
   if (format == "csv") return format_csv(table);
   if (format == "json") return format_json(table);
   throw std::invalid_argument("comparison format must be table, csv or json, got '" + format + "'");
@@ -1140,10 +1179,10 @@ void finalize_run_comparison(hid_t file, RunComparison& out) {
   out.available = true;
 }
 
-std::string format_run_comparison(const RunComparison& c) {
+std::string format_run_comparison(const RunComparison& c, bool full) {
   if (!c.available) return c.note.empty() ? std::string() : c.note + "\n";
   if (c.table.arms.size() < 2) return "";
-  return "\n" + format_comparison(c.table, "table");
+  return "\n" + format_comparison(c.table, "table", full);
 }
 
 }  // namespace chacra::study

@@ -82,9 +82,16 @@ bool has_comparison(hid_t file);
 // True if the file holds the household panel of its first arm's first replicate.
 bool has_panel(hid_t file);
 
-// format "table" (key outcomes for a terminal), "csv" or "json" (every row). Throws
-// std::invalid_argument for another format.
-std::string format_comparison(const ComparisonTable& table, const std::string& format);
+// format "table" (for a terminal, within 100 columns: the key outcomes, or with `full` every outcome of the
+// summary list), "csv" or "json" (every row). Throws std::invalid_argument for another format.
+std::string format_comparison(const ComparisonTable& table, const std::string& format, bool full = false);
+
+// `v` in fixed notation with `decimals` decimals and thousands separators ("24,650", "-0.016"); a "+" on
+// positive values with `plus`; "n/a" when not finite.
+std::string format_fixed(double v, int decimals, bool plus = false);
+// Decimals that show values up to `magnitude` with about three significant digits (none from 100 up, none
+// for zero).
+int decimals_for(double magnitude);
 
 // For `chacra run`: the comparison computed in RunOptions::finalize, kept for printing after the run.
 struct RunComparison {
@@ -100,7 +107,7 @@ void finalize_run_comparison(hid_t file, RunComparison& out);
 // Upper bound of the bytes the comparison holds for a panel of `households` x `periods` with `tech_width`
 // technology columns (two arms' household outcomes at once).
 std::uint64_t comparison_memory_bytes(std::uint64_t households, std::uint64_t periods, std::uint64_t tech_width);
-// The table form, or the note, for printing at the end of a run.
-std::string format_run_comparison(const RunComparison& c);
+// The table form (every summary outcome with `full`), or the note, for printing at the end of a run.
+std::string format_run_comparison(const RunComparison& c, bool full = false);
 
 }  // namespace chacra::study

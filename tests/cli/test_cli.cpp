@@ -1,6 +1,8 @@
 // End-to-end tests of the chacra command line: exit statuses, messages, and what is (not) written.
 #include "cli_helpers.hpp"
 
+#include "app/progress.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -149,4 +151,24 @@ TEST(Cli, ThreadCountDoesNotChangeOutput) {
   // h5diff from hdf5-tools compares every dataset; provenance attributes (threads, times) are not data.
   const std::string cmd = "h5diff '" + dir + "/t1.h5' '" + dir + "/t3.h5' /arms /arms > /dev/null 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+TEST(Cli, EvaluateProgressOffATerminalOnlyWhenAsked) {
+  // Tests run without a terminal: no progress unless --progress, which logs lines with the count and the ETA.
+  auto r = run("evaluate --replicates 2 --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("progress"), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);
+  r = run("evaluate --replicates 2 --format json --progress");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("progress: 100.0% (2 of 2 replicates"), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("ETA"), std::string::npos);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no carriage returns in a log";
+}
+
+TEST(Cli, DurationsForPeople) {
+  EXPECT_EQ(chacra::cli::format_duration(44.6), "45s");
+  EXPECT_EQ(chacra::cli::format_duration(725), "12m05s");
+  EXPECT_EQ(chacra::cli::format_duration(11220), "3h07m");
+  EXPECT_EQ(chacra::cli::format_duration(-1), "?");
 }

@@ -27,6 +27,19 @@ arms:
   - name: both
 )";
 
+std::size_t widest_line(const std::string& text) {
+  std::size_t widest = 0, start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (const auto cr = line.rfind('\r'); cr != std::string::npos) line = line.substr(cr + 1);  // a progress bar
+    widest = std::max(widest, line.size());
+    start = end + 1;
+  }
+  return widest;
+}
+
 // One finished run shared by the tests of this file.
 const std::string& finished_run() {
   static const std::string dir = [] {
@@ -37,6 +50,8 @@ const std::string& finished_run() {
     // The run prints the comparison at its end.
     EXPECT_NE(r.out.find("Comparison against 'none'"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Monetary income, final year"), std::string::npos) << r.out;
+    EXPECT_LE(widest_line(r.out), 100u) << "the run's summary fits 100 columns:\n" << r.out;
+    EXPECT_EQ(r.out.find("e+0"), std::string::npos) << "fixed notation:\n" << r.out;
     return d;
   }();
   return dir;
@@ -81,6 +96,34 @@ TEST(CliCompare, BadOptionsExitTwo) {
   EXPECT_EQ(run("compare", dir).status, 2);
   EXPECT_EQ(run("compare out.h5 --refrence none", dir).status, 2);
   EXPECT_EQ(run("compare --help").status, 0);
+  EXPECT_EQ(run("compare out.h5 --summary everything", dir).status, 2);
+  EXPECT_EQ(run("compare out.h5 --format csv --summary full", dir).status, 2);
+}
+
+TEST(CliCompare, BriefAndFullTables) {
+  // The default table holds the key outcomes within 100 columns; --summary full adds the others. Costs carry no
+  // "+", effects do.
+  const auto& dir = finished_run();
+  auto brief = run("compare out.h5", dir);
+  ASSERT_EQ(brief.status, 0) << brief.out;
+  EXPECT_LE(widest_line(brief.out), 100u) << brief.out;
+  EXPECT_NE(brief.out.find("Programme cost per household"), std::string::npos) << brief.out;
+  EXPECT_EQ(brief.out.find("Income net of transfers"), std::string::npos) << brief.out;
+  EXPECT_NE(brief.out.find("--summary full"), std::string::npos) << brief.out;
+  auto full = run("compare out.h5 --summary full", dir);
+  ASSERT_EQ(full.status, 0) << full.out;
+  EXPECT_LE(widest_line(full.out), 100u) << full.out;
+  EXPECT_NE(full.out.find("Income net of transfers"), std::string::npos) << full.out;
+  const auto cost = brief.out.find("Programme cost per household");
+  const auto block = brief.out.substr(cost, brief.out.find("\n\n", cost) - cost);
+  EXPECT_EQ(block.find('+'), std::string::npos) << block;
+  auto r = run("run cmp.yaml -o full.h5 --threads 2 --summary full --force", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Income net of transfers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in HW"), std::string::npos) << r.out;
+  EXPECT_LE(widest_line(r.out), 100u) << r.out;
+  EXPECT_EQ(run("run cmp.yaml -o never.h5 --summary long", dir).status, 2);
+  EXPECT_FALSE(fs::exists(dir + "/never.h5"));
 }
 
 TEST(CliCompare, MissingForeignAndTruncatedFilesExitOne) {

@@ -221,6 +221,7 @@ arms:
                           "\"ci_low\"", "\"ci_high\"", "\"n_replicates\"", "\"unit\""})
     EXPECT_NE(json.find(key), std::string::npos) << key;
   EXPECT_NE(study::format_comparison(stored, "table").find("Comparison against 'none'"), std::string::npos);
+  EXPECT_GT(study::format_comparison(stored, "table", true).size(), study::format_comparison(stored, "table").size());
   EXPECT_THROW(study::format_comparison(stored, "xml"), std::invalid_argument);
   // Another reference, and one that is not an arm.
   const ComparisonTable vs_juntos = study::compare_file(f, "juntos");
@@ -598,3 +599,20 @@ TEST(ComparisonHandMade, ForeignAndTruncatedFilesAreClearErrors) {
 
 }  // namespace
 }  // namespace chacra
+
+TEST(ComparisonText, FixedNotationWithThousandsSeparators) {
+  EXPECT_EQ(chacra::study::format_fixed(24648.3, 0), "24,648");
+  EXPECT_EQ(chacra::study::format_fixed(1234567.891, 2), "1,234,567.89");
+  EXPECT_EQ(chacra::study::format_fixed(-1234.4, 0), "-1,234");
+  EXPECT_EQ(chacra::study::format_fixed(354.2, 0, true), "+354");
+  EXPECT_EQ(chacra::study::format_fixed(999.6, 0, true), "+1,000");
+  EXPECT_EQ(chacra::study::format_fixed(-0.0163, 3, true), "-0.016");
+  EXPECT_EQ(chacra::study::format_fixed(-0.0001, 3, true), "0.000") << "no signed zero";
+  EXPECT_EQ(chacra::study::format_fixed(0.0, 2, true), "0.00");
+  EXPECT_EQ(chacra::study::format_fixed(std::nan(""), 2), "n/a");
+  EXPECT_EQ(chacra::study::decimals_for(3612), 0);
+  EXPECT_EQ(chacra::study::decimals_for(12.5), 1);
+  EXPECT_EQ(chacra::study::decimals_for(1.89), 2);
+  EXPECT_EQ(chacra::study::decimals_for(0.51), 3);
+  EXPECT_EQ(chacra::study::decimals_for(0), 0);
+}
