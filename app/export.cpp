@@ -18,7 +18,7 @@ namespace {
 struct ExportCommand {
   std::optional<std::string> file;
   std::vector<std::string> csv, stata, na;
-  bool no_panel = false, force = false, quiet = false;
+  bool no_panel = false, force = false, quiet = false, gzip = false;
 
   void operator()() const {
     if (!file) throw UsageError("export needs an output file: chacra export OUT.h5 --csv DIR (see chacra export --help)");
@@ -28,12 +28,15 @@ struct ExportCommand {
     if (csv_dir.empty() && stata_dir.empty())
       throw UsageError("export needs --csv DIR or --stata DIR, the directory to write the tables into (see chacra "
                        "export --help)");
+    if (!stata_dir.empty() && gzip)
+      throw UsageError("--gzip compresses CSV tables; Stata reads .dta files as they are (drop --gzip)");
     if (!stata_dir.empty() && !na.empty())
       throw UsageError("--na applies to CSV tables; a .dta file holds Stata's missing value (.) itself");
     output::ExportOptions o;
     o.input = *file;
     o.directory = csv_dir.empty() ? stata_dir : csv_dir;
     o.stata = !stata_dir.empty();
+    o.gzip = gzip;
     o.panel = !no_panel;
     o.missing = value_or(na, "NA");
     o.force = force;
@@ -69,7 +72,7 @@ struct ExportCommand {
 void add_export(CommandLine& commands) {
   auto c = std::make_shared<ExportCommand>();
   CLI::App& app = commands.add(
-      "export", "chacra export OUT.h5 (--csv DIR | --stata DIR) [--no-panel] [--na TEXT] [--force] [--quiet]",
+      "export", "chacra export OUT.h5 (--csv DIR [--gzip] | --stata DIR) [--no-panel] [--na TEXT] [--force] [--quiet]",
       "Writes the output file as tables for R (read.csv) and Stata: panel (long: arm, replicate,\n"
       "household, period, one column per variable), aggregates, comparison (when the file has one),\n"
       "households, centres and districts, as CSV (--csv; missing values NA or --na TEXT) or as Stata\n"
@@ -80,6 +83,8 @@ void add_export(CommandLine& commands) {
   commands.value(app, "--csv", c->csv, "directory to write the CSV tables into (written as DIR.partial, then renamed)");
   commands.value(app, "--stata", c->stata,
                  "directory to write Stata .dta tables (format 118, Stata 14 or later) into, instead of CSV");
+  commands.flag(app, "--gzip", c->gzip,
+                "compress the CSV tables (panel.csv.gz...; R's read.csv and pandas read them as they are)");
   commands.flag(app, "--no-panel", c->no_panel, "leave out the household panel, by far the largest table");
   commands.value(app, "--na", c->na,
                  "text of a missing value (default NA, as R reads it; --na= writes empty fields, which Stata reads "

@@ -176,7 +176,8 @@ class Table {
 
 class CsvTable final : public Table {
  public:
-  CsvTable(const fs::path& path, const std::string& missing, const std::vector<Field>& fields) : csv_(path, missing) {
+  CsvTable(const fs::path& path, const std::string& missing, const std::vector<Field>& fields, bool gzip)
+      : csv_(path, missing, gzip) {
     std::vector<std::string> names;
     for (const auto& f : fields) names.push_back(f.name);
     csv_.header(names);
@@ -451,9 +452,9 @@ Contents read_contents(const Reader& in) {
 
 class Exporter {
  public:
-  Exporter(const Reader& in, const Contents& contents, fs::path dir, std::string missing, bool stata,
+  Exporter(const Reader& in, const Contents& contents, fs::path dir, std::string missing, bool stata, bool gzip,
            std::string input_name)
-      : in_(in), c_(contents), dir_(std::move(dir)), missing_(std::move(missing)), stata_(stata),
+      : in_(in), c_(contents), dir_(std::move(dir)), missing_(std::move(missing)), stata_(stata), gzip_(gzip),
         input_name_(std::move(input_name)), yearly_(yearly(contents.periods)) {}
 
   std::vector<CodebookEntry> codebook;
@@ -939,12 +940,12 @@ class Exporter {
     if (yearly()) t.number(static_cast<std::int64_t>(std::stoll(c_.periods[p])));
     else t.text(c_.periods[p]);
   }
-  // The file name of a table: panel.csv or panel.dta.
-  std::string file(const std::string& stem) const { return stem + (stata_ ? ".dta" : ".csv"); }
+  // The file name of a table: panel.csv, panel.csv.gz or panel.dta.
+  std::string file(const std::string& stem) const { return stem + (stata_ ? ".dta" : gzip_ ? ".csv.gz" : ".csv"); }
   std::unique_ptr<Table> open(const std::string& stem, const std::vector<Field>& fields, std::size_t rows,
                               const std::string& what) const {
     const fs::path path = dir_ / file(stem);
-    if (!stata_) return std::make_unique<CsvTable>(path, missing_, fields);
+    if (!stata_) return std::make_unique<CsvTable>(path, missing_, fields, gzip_);
     return std::make_unique<DtaTable>(path, "chacra " + input_name_ + ": " + what, fields, rows);
   }
   static std::size_t longest(const std::vector<std::string>& v) {
@@ -956,7 +957,7 @@ class Exporter {
   const Contents& c_;
   fs::path dir_;
   std::string missing_;
-  bool stata_ = false;
+  bool stata_ = false, gzip_ = false;
   std::string input_name_;  // the output file's name, in the .dta file labels
   bool yearly_ = false;
   bool planning_ = false;
@@ -1008,7 +1009,8 @@ ExportSummary export_csv(const ExportOptions& options) {
   PartialGuard guard{partial};
   fs::remove_all(partial);
   fs::create_directories(partial);
-  Exporter ex(in, contents, partial, options.missing, options.stata, fs::path(options.input).filename().string());
+  Exporter ex(in, contents, partial, options.missing, options.stata, options.gzip,
+              fs::path(options.input).filename().string());
   ex.plan(options.panel);
   ExportSummary summary;
   summary.directory = dir.string();

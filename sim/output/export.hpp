@@ -16,6 +16,7 @@ struct ExportOptions {
   std::string missing = "NA";  // text of a missing value
   bool force = false;     // replace a directory holding a previous export
   bool stata = false;     // the tables as Stata .dta files (variable and value labels) instead of CSV
+  bool gzip = false;      // the CSV tables compressed (panel.csv.gz...)
 };
 
 struct ExportedTable {

@@ -1,4 +1,4 @@
-"""`chacra export OUT.h5 --stata DIR`: read back as a Stata user would see it (pandas.read_stata), the .dta tables
+"""`chacra export OUT.h5 --stata DIR` (and `--csv DIR --gzip`): read back as a Stata user would see it (pandas.read_stata), the .dta tables
 hold the same values as the CSV export, coded variables carry value labels (region, Juntos status, exit reason,
 business type, Haku Winay stage), every variable carries its description as label, and the panel has each
 household's centre, district and region."""
@@ -19,12 +19,25 @@ def exports(chacra, has_export, run_file, tmp_path_factory):
         pytest.skip("this chacra has no export command")
     base = tmp_path_factory.mktemp("export_stata")
     out = {}
-    for kind in ("csv", "stata"):
+    for kind, args in (("csv", ["--csv"]), ("stata", ["--stata"]), ("gzip", ["--gzip", "--csv"])):
         d = str(base / kind)
-        res = subprocess.run([chacra, "export", run_file, f"--{kind}", d, "--quiet"], capture_output=True, text=True)
+        res = subprocess.run([chacra, "export", run_file, *args, d, "--quiet"], capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
         out[kind] = d
     return out
+
+
+def test_gzip_tables_hold_the_same_text(exports):
+    import gzip
+    for t in TABLES:
+        with gzip.open(os.path.join(exports["gzip"], f"{t}.csv.gz"), "rb") as f:
+            packed = f.read()
+        with open(os.path.join(exports["csv"], f"{t}.csv"), "rb") as f:
+            assert packed == f.read(), t
+    codebook = pd.read_csv(os.path.join(exports["gzip"], "codebook.csv"))
+    assert "panel.csv.gz" in set(codebook["file"])
+    panel = pd.read_csv(os.path.join(exports["gzip"], "panel.csv.gz"))
+    assert len(panel) > 0
 
 
 def test_dta_values_equal_the_csv_tables(exports):
