@@ -138,36 +138,69 @@ void assign_nuclei(World& w, const std::vector<std::uint32_t>& sizes) {
   }
 }
 
+// The district columns both geographies fill, added in the order of the population file's tables.
+struct DistrictColumns {
+  float* poverty;
+  std::uint8_t* malnutrition;
+  float* market;
+  std::uint8_t* region;
+  std::uint8_t* department;
+  explicit DistrictColumns(World& w)
+      : poverty(w.districts.add(col::district_poverty_rate)),
+        malnutrition(w.districts.add(col::district_malnutrition_priority)),
+        market(w.districts.add(col::district_market_dynamism)),
+        region(w.districts.add(col::district_region)),
+        department(w.districts.add(col::district_department)) {}
+  // A chronic-malnutrition priority district: likelier the poorer the district is than the mean.
+  void draw_malnutrition_priority(std::size_t d, double mean_poverty, rng::Stream& s) const {
+    const double logit = -0.5 + 6.0 * (poverty[d] - mean_poverty);
+    malnutrition[d] = s.bernoulli(1.0 / (1.0 + std::exp(-logit))) ? 1 : 0;
+  }
+};
+
+// The centre columns both geographies fill (after district, households and UBN share; before the nucleus).
+struct CentreColumns {
+  float* market;
+  float* water;
+  float* altitude;
+  std::uint8_t* border;
+  explicit CentreColumns(World& w)
+      : market(w.centres.add(col::centre_market_access)),
+        water(w.centres.add(col::centre_water_share)),
+        altitude(w.centres.add(col::centre_altitude_m)),
+        border(w.centres.add(col::centre_border_area)) {}
+};
+
 // ---- The independent geography: the generator before the correlated one, draw for draw ----
 
-void draw_districts_independent(World& w, const PopulationParams& pop, const rng::StreamSeed& seed) {
-  auto* d_poverty = w.districts.add(col::district_poverty_rate);
-  auto* d_malnutrition = w.districts.add(col::district_malnutrition_priority);
-  auto* d_market = w.districts.add(col::district_market_dynamism);
-  auto* d_region = w.districts.add(col::district_region);
-  auto* d_department = w.districts.add(col::district_department);
+void draw_districts_independent(World& w, const DistrictColumns& cols, const PopulationParams& pop,
+                                const rng::StreamSeed& seed) {
+  float* d_poverty = cols.poverty;
+  float* d_market = cols.market;
+  std::uint8_t* d_region = cols.region;
+  std::uint8_t* d_department = cols.department;
   const double mean_poverty = pop.mean_district_poverty;
   for (std::size_t d = 0; d < w.district_count(); ++d) {
     auto s = seed.open(kDistrictDomain, 0, d);
     const Region region = draw_region_and_department(s, pop, d_department[d]);
     d_region[d] = static_cast<std::uint8_t>(region);
     d_poverty[d] = clampf(s.normal(mean_poverty, 0.12), 0.05, 0.95);
-    const double malnutrition_logit = -0.5 + 6.0 * (d_poverty[d] - mean_poverty);
-    d_malnutrition[d] = s.bernoulli(1.0 / (1.0 + std::exp(-malnutrition_logit))) ? 1 : 0;
+    cols.draw_malnutrition_priority(d, mean_poverty, s);
     d_market[d] = clampf(s.uniform() * 0.8 + (region == Region::amazon ? 0.0 : 0.1), 0.0, 1.0);
   }
 }
 
-CentreTraits draw_centres_independent(World& w, const PopulationParams& pop, const rng::StreamSeed& seed) {
+CentreTraits draw_centres_independent(World& w, const CentreColumns& cols, const PopulationParams& pop,
+                                      const rng::StreamSeed& seed) {
   const std::size_t n_centres = w.centre_count();
   const auto* c_district = w.centres.get(col::centre_district);
   const auto* d_poverty = w.districts.get(col::district_poverty_rate);
   const auto* d_market = w.districts.get(col::district_market_dynamism);
   const auto* d_region = w.districts.get(col::district_region);
-  auto* c_market = w.centres.add(col::centre_market_access);
-  auto* c_water = w.centres.add(col::centre_water_share);
-  auto* c_altitude = w.centres.add(col::centre_altitude_m);
-  auto* c_border = w.centres.add(col::centre_border_area);
+  float* c_market = cols.market;
+  float* c_water = cols.water;
+  float* c_altitude = cols.altitude;
+  std::uint8_t* c_border = cols.border;
   const double mean_poverty = pop.mean_district_poverty;
   CentreTraits t;
   t.target_ubn.resize(n_centres);
@@ -200,12 +233,12 @@ constexpr double kMarketSpreadDistrict = 0.231;
 constexpr double kWaterSpread = 0.15;
 double market_base(Region region) { return region == Region::amazon ? 0.4 : 0.5; }
 
-DistrictLatent draw_districts_correlated(World& w, const PopulationParams& pop, const rng::StreamSeed& seed) {
-  auto* d_poverty = w.districts.add(col::district_poverty_rate);
-  auto* d_malnutrition = w.districts.add(col::district_malnutrition_priority);
-  auto* d_market = w.districts.add(col::district_market_dynamism);
-  auto* d_region = w.districts.add(col::district_region);
-  auto* d_department = w.districts.add(col::district_department);
+DistrictLatent draw_districts_correlated(World& w, const DistrictColumns& cols, const PopulationParams& pop,
+                                        const rng::StreamSeed& seed) {
+  float* d_poverty = cols.poverty;
+  float* d_market = cols.market;
+  std::uint8_t* d_region = cols.region;
+  std::uint8_t* d_department = cols.department;
   const double mean_poverty = pop.mean_district_poverty;
   const double rho = pop.remoteness_deprivation_correlation;
   DistrictLatent latent;
@@ -223,22 +256,21 @@ DistrictLatent draw_districts_correlated(World& w, const PopulationParams& pop, 
     const double offset =
         centred_offset(pop, region, pop.poverty_offset_northern_highlands, pop.poverty_offset_amazon);
     d_poverty[d] = clampf(mean_poverty + offset + pop.sd_district_poverty * z, 0.05, 0.95);
-    const double malnutrition_logit = -0.5 + 6.0 * (d_poverty[d] - mean_poverty);
-    d_malnutrition[d] = g.bernoulli(1.0 / (1.0 + std::exp(-malnutrition_logit))) ? 1 : 0;
+    cols.draw_malnutrition_priority(d, mean_poverty, g);
     d_market[d] = clampf(market_base(region) - kMarketSpreadDistrict * q, 0.0, 1.0);
   }
   return latent;
 }
 
-CentreTraits draw_centres_correlated(World& w, const PopulationParams& pop, const rng::StreamSeed& seed,
-                                     const DistrictLatent& latent) {
+CentreTraits draw_centres_correlated(World& w, const CentreColumns& cols, const PopulationParams& pop,
+                                     const rng::StreamSeed& seed, const DistrictLatent& latent) {
   const std::size_t n_centres = w.centre_count();
   const auto* c_district = w.centres.get(col::centre_district);
   const auto* d_region = w.districts.get(col::district_region);
-  auto* c_market = w.centres.add(col::centre_market_access);
-  auto* c_water = w.centres.add(col::centre_water_share);
-  auto* c_altitude = w.centres.add(col::centre_altitude_m);
-  auto* c_border = w.centres.add(col::centre_border_area);
+  float* c_market = cols.market;
+  float* c_water = cols.water;
+  float* c_altitude = cols.altitude;
+  std::uint8_t* c_border = cols.border;
   const double k = pop.district_share_of_deprivation;
   const double rho = pop.remoteness_deprivation_correlation;
   const double lambda = pop.ubn_deprivation_correlation;
@@ -310,11 +342,12 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
 
   // Districts.
   w.districts.resize(n_districts);
+  const DistrictColumns district_columns(w);
   DistrictLatent latent;
   if (correlated) {
-    latent = draw_districts_correlated(w, pop, seed);
+    latent = draw_districts_correlated(w, district_columns, pop, seed);
   } else {
-    draw_districts_independent(w, pop, seed);
+    draw_districts_independent(w, district_columns, pop, seed);
   }
   const auto* d_region = w.districts.get(col::district_region);
 
@@ -346,8 +379,9 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
     w.district_first[d] = static_cast<std::uint32_t>(c);
   }
   // Centre attributes (the realised UBN share is filled in after the households are drawn).
-  const CentreTraits traits =
-      correlated ? draw_centres_correlated(w, pop, seed, latent) : draw_centres_independent(w, pop, seed);
+  const CentreColumns centre_columns(w);
+  const CentreTraits traits = correlated ? draw_centres_correlated(w, centre_columns, pop, seed, latent)
+                                         : draw_centres_independent(w, centre_columns, pop, seed);
   assign_nuclei(w, sizes);
   const auto* c_market = w.centres.get(col::centre_market_access);
   const auto* c_water = w.centres.get(col::centre_water_share);
