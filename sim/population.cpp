@@ -103,17 +103,6 @@ struct DistrictLatent {
   std::vector<double> remoteness;
 };
 
-// The district's region and department: the first two draws of its stream, in both geographies.
-Region draw_region_and_department(rng::Stream& s, const PopulationParams& pop, std::uint8_t& department) {
-  const double u_region = s.uniform();
-  const Region region = u_region < pop.share_southern_highlands ? Region::southern_highlands
-                        : u_region < pop.share_southern_highlands + pop.share_northern_highlands
-                            ? Region::northern_highlands
-                            : Region::amazon;
-  department = draw_department(region, s.uniform());
-  return region;
-}
-
 // A region's offset, centred on the population's mix of regions so that the mean stays where its parameter says.
 double centred_offset(const PopulationParams& pop, Region region, double northern, double amazon) {
   const double mix = pop.share_northern_highlands * northern + pop.share_amazon * amazon;
@@ -151,6 +140,17 @@ struct DistrictColumns {
         market(w.districts.add(col::district_market_dynamism)),
         region(w.districts.add(col::district_region)),
         department(w.districts.add(col::district_department)) {}
+  // District d's region and department: the first two draws of its stream, in both geographies.
+  Region draw_region_and_department(std::size_t d, const PopulationParams& pop, rng::Stream& s) const {
+    const double u_region = s.uniform();
+    const Region r = u_region < pop.share_southern_highlands ? Region::southern_highlands
+                     : u_region < pop.share_southern_highlands + pop.share_northern_highlands
+                         ? Region::northern_highlands
+                         : Region::amazon;
+    region[d] = static_cast<std::uint8_t>(r);
+    department[d] = draw_department(r, s.uniform());
+    return r;
+  }
   // A chronic-malnutrition priority district: likelier the poorer the district is than the mean.
   void draw_malnutrition_priority(std::size_t d, double mean_poverty, rng::Stream& s) const {
     const double logit = -0.5 + 6.0 * (poverty[d] - mean_poverty);
@@ -175,18 +175,13 @@ struct CentreColumns {
 
 void draw_districts_independent(World& w, const DistrictColumns& cols, const PopulationParams& pop,
                                 const rng::StreamSeed& seed) {
-  float* d_poverty = cols.poverty;
-  float* d_market = cols.market;
-  std::uint8_t* d_region = cols.region;
-  std::uint8_t* d_department = cols.department;
   const double mean_poverty = pop.mean_district_poverty;
   for (std::size_t d = 0; d < w.district_count(); ++d) {
     auto s = seed.open(kDistrictDomain, 0, d);
-    const Region region = draw_region_and_department(s, pop, d_department[d]);
-    d_region[d] = static_cast<std::uint8_t>(region);
-    d_poverty[d] = clampf(s.normal(mean_poverty, 0.12), 0.05, 0.95);
+    const Region region = cols.draw_region_and_department(d, pop, s);
+    cols.poverty[d] = clampf(s.normal(mean_poverty, 0.12), 0.05, 0.95);
     cols.draw_malnutrition_priority(d, mean_poverty, s);
-    d_market[d] = clampf(s.uniform() * 0.8 + (region == Region::amazon ? 0.0 : 0.1), 0.0, 1.0);
+    cols.market[d] = clampf(s.uniform() * 0.8 + (region == Region::amazon ? 0.0 : 0.1), 0.0, 1.0);
   }
 }
 
@@ -235,10 +230,6 @@ double market_base(Region region) { return region == Region::amazon ? 0.4 : 0.5;
 
 DistrictLatent draw_districts_correlated(World& w, const DistrictColumns& cols, const PopulationParams& pop,
                                         const rng::StreamSeed& seed) {
-  float* d_poverty = cols.poverty;
-  float* d_market = cols.market;
-  std::uint8_t* d_region = cols.region;
-  std::uint8_t* d_department = cols.department;
   const double mean_poverty = pop.mean_district_poverty;
   const double rho = pop.remoteness_deprivation_correlation;
   DistrictLatent latent;
@@ -246,8 +237,7 @@ DistrictLatent draw_districts_correlated(World& w, const DistrictColumns& cols, 
   latent.remoteness.resize(w.district_count());
   for (std::size_t d = 0; d < w.district_count(); ++d) {
     auto s = seed.open(kDistrictDomain, 0, d);
-    const Region region = draw_region_and_department(s, pop, d_department[d]);
-    d_region[d] = static_cast<std::uint8_t>(region);
+    const Region region = cols.draw_region_and_department(d, pop, s);
     auto g = seed.open(kGeographyDistrictDomain, 0, d);
     const double z = g.normal();
     const double q = rho * z + std::sqrt(1.0 - rho * rho) * g.normal();
@@ -255,9 +245,9 @@ DistrictLatent draw_districts_correlated(World& w, const DistrictColumns& cols, 
     latent.remoteness[d] = q;
     const double offset =
         centred_offset(pop, region, pop.poverty_offset_northern_highlands, pop.poverty_offset_amazon);
-    d_poverty[d] = clampf(mean_poverty + offset + pop.sd_district_poverty * z, 0.05, 0.95);
+    cols.poverty[d] = clampf(mean_poverty + offset + pop.sd_district_poverty * z, 0.05, 0.95);
     cols.draw_malnutrition_priority(d, mean_poverty, g);
-    d_market[d] = clampf(market_base(region) - kMarketSpreadDistrict * q, 0.0, 1.0);
+    cols.market[d] = clampf(market_base(region) - kMarketSpreadDistrict * q, 0.0, 1.0);
   }
   return latent;
 }
