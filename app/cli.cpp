@@ -26,6 +26,8 @@ commands:
   export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
                         (--stata DIR: Stata .dta files with variable and value labels)
   bench                 household-months per second, parallel efficiency, memory, output overhead
+  population summary [SCENARIO]   poverty, UBN and Juntos affiliation across the population's centres:
+                        dispersion, correlations, regions, centres eligible under each targeting rule
 
   chacra COMMAND --help    options of one command
   chacra --version         version and git commit
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     add_evaluate(commands);
     add_export(commands);
     add_bench(commands);
+    add_population(commands);
     return commands.run(argc, argv);
   } catch (const ReportedElsewhere& e) {
     return e.status();  // another MPI rank printed it

@@ -29,6 +29,9 @@ void add_evaluate(CommandLine& commands);
 void add_export(CommandLine& commands);
 // chacra bench: speed, efficiency, memory, output overhead.
 void add_bench(CommandLine& commands);
+// chacra population summary [SCENARIO.yaml]: the dispersion and correlations of poverty, UBN and Juntos
+// affiliation across the population's centres, by region, and the centres each targeting rule makes eligible.
+void add_population(CommandLine& commands);
 
 const Registry& full_registry();
 ModelBuilder model_builder();

@@ -2,6 +2,8 @@
 // The channel switches, the credit terms and the payment rule shared by every phase that spends money.
 #include "models/economy.hpp"
 
+#include "models/portfolio.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -103,6 +105,8 @@ void EconomyParams::register_params(Registry& registry) {
   declare_params<CreditTerms>(registry);
   declare_params<AssetFinancing>(registry);
   declare_params<PriceParams>(registry);
+  // The risk channel's terms: the income phase and the portfolio choice both read them.
+  RiskParams::register_params(registry);
 }
 
 namespace finance {

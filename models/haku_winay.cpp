@@ -3,6 +3,8 @@
 // competition and the businesses' market, soft-skills coaching, and costs (see haku_winay.hpp for timing).
 #include "models/haku_winay.hpp"
 
+#include "models/juntos_rules.hpp"
+#include "models/livelihood.hpp"
 #include "models/row_ops.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -64,6 +66,9 @@ inline void plan_techs(CoachingPlan plan, int out[2], int& n) {
     default: break;
   }
 }
+
+// Members aged 15-64, whose time programme duties take.
+int working_age_members(const std::int16_t* ages) { return rows::members_aged(ages, 15 * 12, 65 * 12); }
 
 // Months until the youngest member under 19 turns 19 (the end of Juntos eligibility), or -1 if none.
 int months_to_juntos_age_out(const std::int16_t* ages) {
@@ -134,7 +139,9 @@ void HakuWinayParams::describe(V& v) {
 
   // Participation.
   v.real("haku_winay.takeup_rate", takeup_rate, {0, 1}, "share of offered households",
-         "Mean take-up in a selected centre (the intercept is set so each centre's expected take-up is this)",
+         "Mean take-up in a selected centre (the intercept is set so each centre's expected take-up is this); "
+         "with economy.graduation.enabled take-up comes from takeup_intercept instead, and this is only the "
+         "participation the rollout plans nuclei and budgets for",
          evaluation + ": HW reached 72% of households in the ITT group");
   v.real("haku_winay.takeup_interest_sd", takeup_interest_sd, {0, 10}, "log-odds", "Spread of unobserved interest in HW",
          assumption);
@@ -270,6 +277,49 @@ void HakuWinayParams::describe(V& v) {
   v.real("haku_winay.admin_share", admin_share, {0, 5}, "share of direct cost",
          "FONCODES administration as a share of the direct costs (assets, trainers, prizes, coaching)", assumption);
 
+  // The graduation channel: take-up and attendance respond to time, distance and liquidity.
+  const std::string when_on = " (economy.graduation.enabled)";
+  v.real("haku_winay.takeup_intercept", takeup_intercept, {-20, 20}, "log-odds",
+         "Population-wide intercept of take-up when it responds to labour, distance and liquidity" + when_on +
+             ": centres differ by their households' composition (takeup_rate and the per-centre centring are not "
+             "used then)",
+         "Fitted so that HW reaches about 72% of the evaluation's ITT group, Juntos households in centres with "
+         "60-70% UBN (" + evaluation + "; docs/calibration.md)");
+  v.real("haku_winay.takeup_labour_logit", takeup_labour_logit, {-10, 10}, "log-odds per adult short of two",
+         "Lower take-up of households short of working-age members: the logit loses this times (1 - adults/2)" +
+             when_on + "; prior range 0-1.5",
+         "Assumption: year 1's visits and year 2's group work take household labour");
+  v.real("haku_winay.takeup_distance_logit", takeup_distance_logit, {-10, 10}, "log-odds per unit of remoteness",
+         "Lower take-up in remote centres: the logit loses this times (1 - market_access)" + when_on +
+             "; prior range 0-2",
+         "Assumption: trainers and meetings are harder to reach far from roads and markets");
+  v.real("haku_winay.takeup_liquidity_logit", takeup_liquidity_logit, {-10, 10}, "log-odds",
+         "Lower take-up of households without cash for the complementary share of the assets: the logit loses "
+         "this times (1 - min(1, cash / expected complement)); the complement is charged only with "
+         "economy.liquidity.enabled" + when_on + "; prior range 0-1.5",
+         "Assumption");
+  v.real("haku_winay.attendance_time_effect", attendance_time_effect, {0, 100}, "per share of adult time",
+         "Visits received = visits offered * max(0, 1 - effect * share of adult time taken by other programme "
+         "duties this month: Juntos's co-responsibilities and business-group meetings)" + when_on +
+             "; prior range 0-3",
+         "Assumption: a visit is missed when it collides with other duties");
+  v.real("haku_winay.visit_hours", visit_hours, {0, 100}, "hours per visit",
+         "Adult time a trainer visit takes (enters time_burden)" + when_on + "; prior range 2-4",
+         "Assumption: yachachiqs work with the household on its plot or in its home");
+  v.real("haku_winay.group_meeting_hours_per_month", group_meeting_hours_per_month, {0, 744}, "hours per month",
+         "Adult time a business group's meetings and plan take a member in programme year 2 (enters time_burden)" +
+             when_on + "; prior range 4-16",
+         assumption);
+  v.real("haku_winay.business_counterpart_share", business_counterpart_share, {0, 1}, "share of the prize",
+         "Counterpart the members of a funded group pay before their business starts, split equally among them, "
+         "from cash above the reserve or credit; a group that cannot pay starts late (economy.liquidity.enabled; "
+         "prior range 0-0.3)",
+         "Assumption from the counterpart contributions FONCODES asks of business groups (" + design + ")");
+  v.borrow("economy.graduation.enabled", graduation);
+  v.borrow("economy.liquidity.enabled", liquidity);
+  v.borrow("haku_winay.complement_share", complement_share);
+  v.borrow("time_use.adult_hours_per_month", adult_hours_per_month);
+
   // Constraints across parameters (coaching's after these).
   v.constraint(
       "haku_winay.cohort_years_ordered",
@@ -376,6 +426,19 @@ double HakuWinayParams::expected_cost_per_participant_pen(int cohort_year) const
   return cost * (1.0 + admin_share);
 }
 
+double HakuWinayParams::expected_complement_pen(std::uint16_t menu) const {
+  if (!liquidity) return 0.0;
+  double spend = 0.0;
+  for (std::size_t k = 0; k < kTechCount; ++k)
+    if ((menu >> k) & 1u) spend += asset_take_share[k] * asset_cost_pen[k];
+  return complement_share * spend;
+}
+
+TakeupResponse HakuWinayParams::takeup_response() const {
+  return {takeup_intercept,      takeup_farm_labour_logit, takeup_juntos_logit,    takeup_locus_logit,
+          takeup_labour_logit,   takeup_distance_logit,    takeup_liquidity_logit, takeup_interest_sd};
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Module state and setup.
 
@@ -406,6 +469,7 @@ const std::vector<HwBusiness>& HakuWinay::businesses() const { return state_->bu
 
 void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) {
   p_ = HakuWinayParams::from(params);
+  credit_ = CreditTerms::from(params);
   business_ = BusinessParams::from(params);
   add_shared_columns(world);
   *state_ = State{};
@@ -787,6 +851,14 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   const double interest_sd = p_.takeup_interest_sd;
   const double intercept =
       logit(p_.takeup_rate) * std::sqrt(1.0 + std::numbers::pi * interest_sd * interest_sd / 8.0);
+  // The graduation channel's inputs (take-up, attendance, programme time).
+  const bool graduation = p_.graduation;
+  const TakeupResponse response = p_.takeup_response();
+  const auto* c_market = w.centres.get(col::centre_market_access);
+  const std::int16_t* ages = h.get(col::member_age_months);
+  const float* cash = graduation ? h.get(col::cash_pen) : nullptr;
+  float* time_burden = graduation ? h.get(col::time_burden) : nullptr;
+  const std::int32_t* group = h.get(col::hw_group);
 
   for (std::uint32_t ci = block.centre_begin; ci < block.centre_end; ++ci) {
     const std::int32_t n = s.centre_nucleus[ci];
@@ -800,17 +872,23 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
 
     // Take-up at the cohort's first month: covariates centred on the centre's offered households, so each
     // centre's expected take-up is takeup_rate (interest is integrated out by the probit approximation).
+    // With the graduation channel take-up responds to labour, distance and liquidity around one
+    // population-wide intercept instead (takeup_probability, models/haku_winay_rules.hpp).
     if (m == 0) {
-      double n_off = 0, farm_sum = 0, juntos_sum = 0, locus_sum = 0;
-      for (std::uint32_t i = h0; i < h1; ++i) {
-        if (!offered_household(i)) continue;
-        n_off += 1;
-        farm_sum += farm[i];
-        juntos_sum += juntos != nullptr ? juntos[i] : 0;
-        locus_sum += locus[i];
+      double farm_mean = 0, juntos_mean = 0, locus_mean = 0;
+      if (!graduation) {
+        double n_off = 0, farm_sum = 0, juntos_sum = 0, locus_sum = 0;
+        for (std::uint32_t i = h0; i < h1; ++i) {
+          if (!offered_household(i)) continue;
+          n_off += 1;
+          farm_sum += farm[i];
+          juntos_sum += juntos != nullptr ? juntos[i] : 0;
+          locus_sum += locus[i];
+        }
+        const double k = std::max(n_off, 1.0);
+        farm_mean = farm_sum / k, juntos_mean = juntos_sum / k, locus_mean = locus_sum / k;
       }
-      const double k = std::max(n_off, 1.0);
-      const double farm_mean = farm_sum / k, juntos_mean = juntos_sum / k, locus_mean = locus_sum / k;
+      const double complement = graduation ? p_.expected_complement_pen(nu.menu) : 0.0;
       for (std::uint32_t i = h0; i < h1; ++i) {
         auto st = ctx.seed.open(kTakeupDomain, static_cast<std::uint64_t>(ctx.month), i);
         const double z = st.normal();
@@ -819,6 +897,11 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
         double p_take;
         if (c_spill[ci]) {
           p_take = p_.spill_in_share;
+        } else if (graduation) {
+          const TakeupHousehold household{farm[i], juntos != nullptr && juntos[i] != 0, locus[i],
+                                          working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers),
+                                          c_market[ci], cash[i], complement};
+          p_take = takeup_probability(response, household, z);
         } else {
           const double j = juntos != nullptr ? juntos[i] : 0;
           p_take = logistic(intercept + p_.takeup_farm_labour_logit * (farm[i] - farm_mean) +
@@ -889,7 +972,10 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
         double assets_cost = 0.0, trainers_cost = 0.0, coaching_cost = 0.0;
         double remaining = std::max(0.0, cap - capped_spend[i]);
 
-        // Trainer visits, paid within the cap.
+        // Trainer visits, paid within the cap (the trainer's round is paid whether or not the household is in).
+        // With the graduation channel the household receives fewer of them when other programme duties take
+        // its time (Juntos's, set earlier this month, and its business group's meetings in year 2), and the
+        // visits it receives add to its programme time.
         {
           const double u = ctx.seed.open(kVisitsDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
           const int lo = p_.visits_min[static_cast<std::size_t>(year_idx)], hi = p_.visits_max[static_cast<std::size_t>(year_idx)];
@@ -897,10 +983,20 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
           if (p_.trainer_cost_per_visit_pen > 0.0)
             v = std::min(v, static_cast<int>(std::floor((remaining + kEps) / p_.trainer_cost_per_visit_pen)));
           v = std::max(v, 0);
-          visits_col[i] = static_cast<float>(v);
           trainers_cost += v * p_.trainer_cost_per_visit_pen;
           remaining -= v * p_.trainer_cost_per_visit_pen;
-          const float vp = static_cast<float>(p_.visit_push * v * rf);
+          double received = v;
+          if (graduation) {
+            const int adults = working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers);
+            const float meetings = year_idx == 1 && group[i] >= 0
+                                       ? time_share(p_.group_meeting_hours_per_month, p_.adult_hours_per_month, adults)
+                                       : 0.0f;
+            const float other = time_burden[i] + meetings;
+            received = visits_received(v, other, p_.attendance_time_effect);
+            time_burden[i] = other + time_share(p_.visit_hours * received, p_.adult_hours_per_month, adults);
+          }
+          visits_col[i] = static_cast<float>(received);
+          const float vp = static_cast<float>(p_.visit_push * received * rf);
           for (int k = 0; k < kTechCount; ++k)
             if (on_menu(hn.menu, k)) hp[k] += vp;
         }
@@ -1029,6 +1125,47 @@ void HakuWinay::competition(World& w, const StepContext& ctx) const {
       s.groups[b.group].business = static_cast<std::int32_t>(s.businesses.size());
       s.businesses.push_back(b);
     }
+  if (p_.liquidity) collect_counterparts(w, ctx);
+}
+
+// The liquidity channel: each member of a funded group owes business_counterpart_share of the prize, split
+// equally, before the business starts. Every month each member who has not paid yet pays if it can (cash above
+// its reserve, then credit: finance::pay); the business starts the month after its last member has paid, so a
+// group that cannot pay starts late and loses months of the programme's support. Businesses belong to their
+// district, so only the process holding it acts; members of different businesses are different households.
+void HakuWinay::collect_counterparts(World& w, const StepContext& ctx) const {
+  State& s = *state_;
+  if (std::none_of(s.businesses.begin(), s.businesses.end(),
+                   [](const HwBusiness& b) { return b.start_month == kAwaitingCounterpart; }))
+    return;
+  auto& h = w.households;
+  float* cash = h.get(col::cash_pen);
+  float* debt = h.get(col::debt_pen);
+  const float* permanent = h.get(col::permanent_income_pen);
+  const finance::Accounts accounts{cash, debt, h.get(col::investment_pen), h.get(col::borrowed_pen)};
+  std::uint8_t* bstatus = h.get(col::business_status);
+  const auto reserve_months = static_cast<float>(credit_.reserve_months);
+  for (HwBusiness& b : s.businesses) {
+    if (b.start_month != kAwaitingCounterpart) continue;
+    const HwGroup& grp = s.groups[b.group];
+    const std::uint32_t* mem = s.members.data() + grp.first_member;
+    const HwNucleus& nucleus = s.nuclei[grp.nucleus];
+    const auto owed = static_cast<float>(p_.business_counterpart_share * p_.prize_pen(nucleus.cohort_year) / grp.size);
+    const std::uint8_t everyone = static_cast<std::uint8_t>((1u << grp.size) - 1u);
+    for (std::uint8_t j = 0; j < grp.size; ++j) {
+      if ((b.counterpart_paid >> j) & 1u) continue;
+      const std::uint32_t i = mem[j];
+      const finance::Payment pay = finance::pay(cash[i], debt[i], credit_.limit(permanent[i]),
+                                                reserve_months * std::max(0.0f, permanent[i]), owed,
+                                                credit_.credit_for_investment);
+      if (!pay.paid) continue;
+      accounts.book(i, owed, pay);
+      b.counterpart_paid = static_cast<std::uint8_t>(b.counterpart_paid | (1u << j));
+    }
+    if (b.counterpart_paid != everyone) continue;
+    b.start_month = ctx.month + 1;
+    for (std::uint8_t j = 0; j < grp.size; ++j) bstatus[mem[j]] = static_cast<std::uint8_t>(BusinessStatus::active);
+  }
 }
 
 // Groups form by neighbourhood: consecutive joining participants of a centre; centres with fewer than three
@@ -1196,7 +1333,10 @@ std::vector<HwBusiness> HakuWinay::run_clar(World& w, const StepContext& ctx, st
     b.district = nu.district;
     b.type = static_cast<BusinessType>(t + 1);
     b.status = BusinessStatus::active;
-    b.start_month = ctx.month + 1;
+    // With the liquidity channel the business starts once its members have paid their counterpart
+    // (collect_counterparts); otherwise next month.
+    const bool counterpart = p_.liquidity && p_.business_counterpart_share > 0.0;
+    b.start_month = counterpart ? kAwaitingCounterpart : ctx.month + 1;
     b.support_end_month = nu.start_month + 36;
     b.capital_pen = p_.prize_equipment_share * prize;
     b.annual_profit_pen = b.capital_pen * p_.business_return[static_cast<std::size_t>(t)] *
@@ -1207,7 +1347,7 @@ std::vector<HwBusiness> HakuWinay::run_clar(World& w, const StepContext& ctx, st
       const std::uint32_t i = mem[j];
       award[i] = 1;
       btype[i] = static_cast<std::uint8_t>(b.type);
-      bstatus[i] = static_cast<std::uint8_t>(BusinessStatus::active);
+      if (!counterpart) bstatus[i] = static_cast<std::uint8_t>(BusinessStatus::active);
       cost_prizes[i] += static_cast<float>(share);
       cost_admin[i] += static_cast<float>(p_.admin_share * share);
       cost_total[i] += static_cast<float>(share) + static_cast<float>(p_.admin_share * share);
@@ -1306,8 +1446,9 @@ std::vector<HwCohortSummary> HakuWinay::cohort_summary(const World& w) const {
       if (!grp.awarded) continue;
       ++r.awards;
       if (grp.business < 0) continue;
-      const auto status = s.businesses[static_cast<std::size_t>(grp.business)].status;
-      if (status == BusinessStatus::active) ++r.businesses_active;
+      const HwBusiness& b = s.businesses[static_cast<std::size_t>(grp.business)];
+      const auto status = b.status;
+      if (status == BusinessStatus::active && b.start_month != kAwaitingCounterpart) ++r.businesses_active;
       if (status == BusinessStatus::failed) ++r.businesses_failed;
     }
   }

@@ -25,6 +25,18 @@
 // A cohort whose first month is s is in stage 1 during months s..s+11, 2 during s+12..s+23, 3 during
 // s+24..s+35 and finished from s+36: nobody is under HW support for more than 36 months.
 //
+// The graduation channel (economy.graduation.enabled; rules in haku_winay_rules.hpp):
+//   take-up  logit p = takeup_intercept + b_f farm_labour_share + b_j juntos + b_l locus - tau (1 - adults/2)
+//            - delta (1 - market_access) + l (min(1, cash / complement) - 1) + sd z, one intercept for the whole
+//            population (no per-centre centring), complement = complement_share * the nucleus's expected asset
+//            spend per household (0 without the liquidity channel);
+//   visits   received = offered * max(0, 1 - attendance_time_effect * other), other = time_burden (Juntos's
+//            duties, set earlier this month) + group meetings in year 2 (hours / adult hours); time_burden then
+//            = other + visit_hours * received / adult hours. The trainer is paid for the visits offered.
+// The liquidity channel (economy.liquidity.enabled): each member of a funded group pays business_counterpart_share
+// of the prize / group size through finance::pay (cash above the reserve, then credit) in the competition phase;
+// the business starts the month after its last member has paid (kAwaitingCounterpart until then).
+//
 // In a world split by blocks of districts across MPI ranks (World::split(), docs/cluster.md) the serial
 // phases read across districts only where the programme is national: the rollout gathers every centre's
 // eligibility, offered households and profile (World::share_by_centre) and every rank runs the same
@@ -34,6 +46,8 @@
 // district: local, no communication (each rank keeps only its own groups, members and businesses).
 #pragma once
 
+#include "models/economy.hpp"
+#include "models/haku_winay_rules.hpp"
 #include "models/hw_business.hpp"
 #include "models/hw_targeting.hpp"
 #include "models/shared_state.hpp"
@@ -44,6 +58,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -170,6 +185,22 @@ struct HakuWinayParams {
   double fin_ed_cost_pen = 150.0;
   double admin_share = 0.12;
   CoachingParams coaching;
+  // The graduation channel (economy.graduation.enabled): take-up and attendance respond to time, distance and
+  // liquidity (models/haku_winay_rules.hpp), and programme time enters time_burden.
+  double takeup_intercept = 0.66;
+  double takeup_labour_logit = 0.5;
+  double takeup_distance_logit = 1.0;
+  double takeup_liquidity_logit = 0.5;
+  double attendance_time_effect = 1.0;
+  double visit_hours = 3.0;
+  double group_meeting_hours_per_month = 8.0;
+  // The liquidity channel (economy.liquidity.enabled): members pay a counterpart before their business starts.
+  double business_counterpart_share = 0.1;
+  // Borrowed: the switches, the household's share of an asset's cost and an adult's hours.
+  bool graduation = false;
+  bool liquidity = false;
+  double complement_share = 0.15;
+  double adult_hours_per_month = 160.0;
 
   template <class V> void describe(V& v);
   static HakuWinayParams from(const ParamSet& params);
@@ -180,6 +211,11 @@ struct HakuWinayParams {
   // Expected total cost per participant of a cohort (capped spend, prizes, coaching, administration):
   // what the budget rollout commits when it starts a centre.
   double expected_cost_per_participant_pen(int cohort_year) const;
+  // What a participant of a nucleus with this menu expects to pay towards its assets: complement_share of the
+  // expected asset spend (take share times cost over the menu); 0 without the liquidity channel.
+  double expected_complement_pen(std::uint16_t menu) const;
+  // The coefficients of take-up under the graduation channel.
+  TakeupResponse takeup_response() const;
 };
 
 // An executing nucleus: neighbouring centres of one district and cohort that hold the budget, choose the
@@ -219,11 +255,14 @@ struct HwBusiness {
   int support_end_month = 0;    // technical support (year 3) until this month, exclusive
   double capital_pen = 0.0;     // equipment and inputs (the prize's equipment share)
   double annual_profit_pen = 0.0;  // for a business alone in its market, before monthly noise
+  std::uint8_t counterpart_paid = 0;  // bit j: member j has paid its counterpart (economy.liquidity.enabled)
   // Survival from profit (economy.persistence.enabled): expected monthly profit per member household and the
   // consecutive months it has been below the members' outside option.
   float expected_profit_pen = 0.0f;
   int loss_months = 0;
 };
+// start_month of a funded business whose members have not all paid their counterpart yet.
+inline constexpr int kAwaitingCounterpart = std::numeric_limits<int>::max();
 
 // Per-cohort counts for reports (computed from the world and the module's state).
 struct HwCohortSummary {
@@ -281,8 +320,10 @@ class HakuWinay : public Module {
   Groups plan_groups(const World& world, const StepContext& ctx, std::uint32_t nucleus) const;
   std::uint32_t add_groups(std::uint32_t nucleus, const Groups& groups) const;
   std::vector<HwBusiness> run_clar(World& world, const StepContext& ctx, std::uint32_t nucleus) const;
+  void collect_counterparts(World& world, const StepContext& ctx) const;
 
   HakuWinayParams p_;
+  CreditTerms credit_;
   BusinessParams business_;  // survival of businesses from profit (models/hw_business.hpp)
   // The run's programme state (nuclei, groups, businesses, per-centre flags). Held by pointer so the const
   // phase factories can hand out phases that update it; serial phases append, block phases touch only
@@ -291,11 +332,12 @@ class HakuWinay : public Module {
 };
 
 // Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
-// adoption_push, asset_delivered, business_profit_pen, centre, centre_altitude_m, centre_border_area,
-// centre_district, centre_households, centre_hw_active, centre_market_access, centre_ubn_share, centre_water_share,
-// district_malnutrition_priority, district_market_dynamism, district_poverty_rate, district_region,
-// farm_labour_share, juntos_enrolled, land_ha, locus_of_control, member_age_months, productive_capacity,
-// saving_boost, support_active, tech_state, water_access.
+// adoption_push, asset_delivered, borrowed_pen, business_profit_pen, cash_pen, centre, centre_altitude_m,
+// centre_border_area, centre_district, centre_households, centre_hw_active, centre_market_access, centre_ubn_share,
+// centre_water_share, debt_pen, district_malnutrition_priority, district_market_dynamism, district_poverty_rate,
+// district_region, farm_labour_share, investment_pen, juntos_enrolled, land_ha, locus_of_control,
+// member_age_months, permanent_income_pen, productive_capacity, saving_boost, support_active, tech_state,
+// time_burden, water_access.
 //
 // Columns owned by this module.
 namespace col {

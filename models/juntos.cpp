@@ -7,9 +7,11 @@
 #include "models/juntos.hpp"
 
 #include "models/lanes.hpp"
+#include "models/livelihood.hpp"
 #include "models/row_ops.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -25,6 +27,9 @@ double logit(double p) {
 }
 
 double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// Members aged 15-64, whose time the household's programme duties take.
+int working_age_members(const std::int16_t* ages) { return rows::members_aged(ages, 15 * 12, 65 * 12); }
 
 }  // namespace
 
@@ -125,6 +130,53 @@ void JuntosParams::describe(V& v) {
          "Increase in the saving rate under informal coordination", calib);
   v.real("juntos.coordination_saving_boost_formal", coordination_saving_boost_formal, {0, 1}, "share of income",
          "Increase in the saving rate under formal coordination", calib);
+  // The graduation channel.
+  const std::string when_on = " (economy.graduation.enabled)";
+  v.real("juntos.pmt_consumption_weight", pmt_weights.consumption, {0, 10}, "score units per log point",
+         "At a re-certification the score moves by this weight times the log change of the household's 12-month "
+         "consumption per person since baseline" + when_on + "; prior range 0.4-1.2",
+         "Assumption: SISFOH's household targeting index predicts consumption from dwelling, assets and "
+         "services, so a household's score moves with its consumption (World Bank 2014, Peru Improves Social "
+         "Inclusion, on MIDIS/INEI targeting)");
+  v.real("juntos.pmt_asset_weight", pmt_weights.assets_per_1000_pen, {0, 10}, "score units per PEN 1,000",
+         "At a re-certification the score moves by this weight per PEN 1,000 of change in net assets since "
+         "baseline (herd value + up-front value of the adopted technologies - debt)" + when_on +
+             "; prior range 0-0.3",
+         "Assumption: the targeting index counts durable and productive assets");
+  v.real("juntos.pmt_dwelling_weight", pmt_weights.dwelling, {0, 10}, "score units per improvement",
+         "At a re-certification the score moves by this weight per visible dwelling improvement (improved stove, "
+         "safe water, waste pit) gained since baseline" + when_on + "; prior range 0-0.3",
+         "Assumption: the targeting index scores the dwelling's fuel, water source and sanitation");
+  v.real("juntos.compliance_time_effect", compliance_response.time_effect, {0, 100}, "log-odds per share of adult time",
+         "Compliance log-odds lost per unit share of the household's adult time taken by programme duties last "
+         "month (time_burden)" + when_on + "; prior range 0-5",
+         "Assumption: Juntos evaluations report the time and cost of reaching schools and health posts as the "
+         "main barrier to the co-responsibilities");
+  v.real("juntos.compliance_travel_cost_pen", compliance_response.travel_cost_pen, {0, 100000}, "PEN per check",
+         "Cash a household needs to travel to the health post and school for a period's co-responsibilities; with "
+         "less, its compliance log-odds fall by up to compliance_liquidity_effect" + when_on + "; prior range 5-40",
+         "Assumption: Juntos evaluations report travel cost as a barrier to compliance");
+  v.real("juntos.compliance_liquidity_effect", compliance_response.liquidity_effect, {0, 100}, "log-odds",
+         "Compliance log-odds lost by a household without cash for the travel (in proportion to the shortfall)" +
+             when_on + "; prior range 0-2",
+         "Assumption");
+  v.real("juntos.duty_hours_per_month", duty_hours_per_month, {0, 1000}, "hours per month",
+         "Adult time an affiliated household spends on Juntos a month: health check-ups, school meetings, "
+         "collecting the payment (enters time_burden)" + when_on + "; prior range 2-16",
+         "Assumption from the co-responsibilities (MIDIS, Juntos): check-ups and school attendance, and a trip to "
+         "the payment point every two months");
+  v.real("time_use.adult_hours_per_month", adult_hours_per_month, {1, 744}, "hours per adult and month",
+         "Working time of one adult (member aged 15-64) a month: time_burden is programme hours over this times "
+         "the adults" + when_on,
+         "Assumption: about 40 hours a week");
+  v.borrow("economy.graduation.enabled", graduation);
+  v.borrow("economy.risk.enabled", risk);
+  for (int s = 0; s < kSpeciesCount; ++s)
+    v.borrow(std::string("livestock.") + kSpeciesNames[static_cast<std::size_t>(s)] + ".price_pen",
+             animal_price_pen[static_cast<std::size_t>(s)]);
+  for (int t = 0; t < kTechCount; ++t)
+    v.borrow(std::string("adoption.") + kTechNames[static_cast<std::size_t>(t)] + ".upfront_pen",
+             upfront_pen[static_cast<std::size_t>(t)]);
   v.constraint(
       "juntos.coordination_formal_at_least_informal",
       [](const JuntosParams& p) -> std::optional<std::string> {
@@ -146,6 +198,13 @@ void JuntosParams::describe(V& v) {
 }
 
 JuntosParams JuntosParams::from(const ParamSet& params) { return read_params<JuntosParams>(params); }
+
+AssetValues JuntosParams::asset_values() const {
+  AssetValues v;
+  for (std::size_t s = 0; s < kSpeciesCount; ++s) v.animal_pen[s] = static_cast<float>(animal_price_pen[s]);
+  for (std::size_t t = 0; t < kTechCount; ++t) v.tech_pen[t] = static_cast<float>(upfront_pen[t]);
+  return v;
+}
 
 void Juntos::register_params(Registry& r) { declare_params<JuntosParams>(r); }
 
@@ -192,6 +251,10 @@ void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& 
   auto* takes_up = h.add(col::juntos_takes_up);
   h.add(col::juntos_saving_boost);
   auto* offset = h.add(col::juntos_recert_offset);
+  auto* score_col = h.add(col::juntos_score);
+  auto* baseline = h.add(col::juntos_pmt_baseline);
+  auto* propensity = h.add(col::juntos_compliance_logit);
+  h.add(col::juntos_transfer_avg_pen);
 
   const float* wealth = h.get(col::wealth_index);
   const std::uint8_t* ubn = h.get(col::has_ubn);
@@ -201,6 +264,15 @@ void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& 
   float* transfer = h.get(col::juntos_transfer_pen);
   std::uint8_t* enrolled = h.get(col::juntos_enrolled);
 
+  // With the graduation channel the score moves from its baseline with consumption and assets: the moving
+  // part at baseline, from the columns the livelihood, adoption, livestock and finance modules set up.
+  const bool graduation = p_.graduation;
+  const float* c12 = graduation ? h.get(col::consumption_pc_12m_pen) : nullptr;
+  const float* herd = graduation ? h.get(col::herd) : nullptr;
+  const std::uint8_t* tech = graduation ? h.get(col::tech_state) : nullptr;
+  const float* debt = graduation ? h.get(col::debt_pen) : nullptr;
+  const AssetValues values = p_.asset_values();
+
   const double base_logit = logit(p_.compliance_base);
   for (auto i = static_cast<std::uint32_t>(world.household_begin()); i < world.household_end(); ++i) {
     auto s = seed.open(kSetupDomain, 0, i);
@@ -208,8 +280,16 @@ void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& 
     const double u_offset = s.uniform();
     const double u_class = s.uniform();
     const double z = s.normal();
-    const double score = wealth[i] - p_.pmt_ubn_weight * ubn[i] +
-                         p_.pmt_land_weight * std::log(std::max(land[i], 0.01f) / 1.3);
+    const double score = pmt_static_score(wealth[i], ubn[i], land[i], p_.pmt_ubn_weight, p_.pmt_land_weight);
+    score_col[i] = static_cast<float>(score);
+    if (graduation) {
+      const unsigned adopted =
+          rows::tech_mask(tech + static_cast<std::size_t>(i) * kTechCount, static_cast<std::uint8_t>(TechState::adopted));
+      baseline[i] = pmt_moving_part(p_.pmt_weights, c12[i],
+                                    net_assets_pen(values, herd + static_cast<std::size_t>(i) * kSpeciesCount,
+                                                   adopted, debt[i]),
+                                    adopted);
+    }
     target[i] = score < p_.pmt_cutoff ? 1 : 0;
     classified[i] = target[i] ? (u_class >= p_.pmt_exclusion_error) : (u_class < p_.pmt_inclusion_error);
     offset[i] = p_.recertification_months > 0
@@ -217,8 +297,10 @@ void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& 
                                                                  p_.recertification_months - 1))
                     : std::int16_t{-1};
     takes_up[i] = u_take_up < p_.take_up ? 1 : 0;
-    prob[i] = static_cast<float>(logistic(base_logit + p_.compliance_access_effect * (access[centre[i]] - 0.5) +
-                                          p_.compliance_propensity_sd * z));
+    const double fixed = base_logit + p_.compliance_access_effect * (access[centre[i]] - 0.5) +
+                         p_.compliance_propensity_sd * z;
+    propensity[i] = static_cast<float>(fixed);
+    prob[i] = static_cast<float>(logistic(fixed));
     status[i] = status_u8(JuntosStatus::not_eligible);
     compliant[i] = 1;
     exit_month[i] = -1;
@@ -238,13 +320,56 @@ Phase Juntos::payment_phase() const {
                           [this](World& w, const StepContext& ctx, const Block& b) { payment(w, ctx, b); });
 }
 
+namespace {
+
+// The re-certification of the graduation channel: household i's score on its current consumption, net assets
+// and dwelling (written to juntos_score) and whether it is the PMT's target. Empty (false) without the channel.
+class Rescore {
+ public:
+  Rescore() = default;
+  Rescore(World& world, const JuntosParams& p)
+      : p_(&p), values_(p.asset_values()) {
+    auto& h = world.households;
+    wealth_ = h.get(col::wealth_index);
+    ubn_ = h.get(col::has_ubn);
+    land_ = h.get(col::land_ha);
+    c12_ = h.get(col::consumption_pc_12m_pen);
+    herd_ = h.get(col::herd);
+    tech_ = h.get(col::tech_state);
+    debt_ = h.get(col::debt_pen);
+    baseline_ = h.get(col::juntos_pmt_baseline);
+    score_ = h.get(col::juntos_score);
+  }
+  explicit operator bool() const { return p_ != nullptr; }
+  std::uint8_t operator()(std::uint32_t i) const {
+    const JuntosParams& p = *p_;
+    const unsigned adopted = rows::tech_mask(tech_ + static_cast<std::size_t>(i) * kTechCount,
+                                             static_cast<std::uint8_t>(TechState::adopted));
+    const float assets = net_assets_pen(values_, herd_ + static_cast<std::size_t>(i) * kSpeciesCount, adopted, debt_[i]);
+    const double score = pmt_score(pmt_static_score(wealth_[i], ubn_[i], land_[i], p.pmt_ubn_weight, p.pmt_land_weight),
+                                   pmt_moving_part(p.pmt_weights, c12_[i], assets, adopted), baseline_[i]);
+    score_[i] = static_cast<float>(score);
+    return score < p.pmt_cutoff ? 1 : 0;
+  }
+
+ private:
+  const JuntosParams* p_ = nullptr;
+  AssetValues values_;
+  const float *wealth_ = nullptr, *land_ = nullptr, *c12_ = nullptr, *herd_ = nullptr, *debt_ = nullptr,
+              *baseline_ = nullptr;
+  const std::uint8_t *ubn_ = nullptr, *tech_ = nullptr;
+  float* score_ = nullptr;
+};
+
+}  // namespace
+
 void Juntos::eligibility(World& world, const StepContext& ctx, const Block& block) const {
   auto& h = world.households;
   const std::int16_t* age = h.get(col::member_age_months);
   const std::uint8_t* secondary_done = h.get(col::member_secondary_done);
   const std::uint8_t* pregnancy = h.get(col::pregnancy_month);
   const std::uint32_t* district = h.get(col::district);
-  const std::uint8_t* target = h.get(col::juntos_pmt_target);
+  std::uint8_t* target = h.get(col::juntos_pmt_target);
   const std::uint8_t* takes_up = h.get(col::juntos_takes_up);
   const std::int16_t* offset = h.get(col::juntos_recert_offset);
   std::uint8_t* compliant = h.get(col::juntos_compliant);
@@ -264,6 +389,9 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   const auto poverty_threshold = static_cast<float>(p_.district_poverty_threshold);
   const double exclusion = p_.pmt_exclusion_error, inclusion = p_.pmt_inclusion_error;
   const int max_child_age = p_.max_child_age_months;
+  // The graduation channel: a re-certification scores the household's current welfare and assets (the
+  // target moves; the classification errors are the same draws).
+  const Rescore rescore = p_.graduation ? Rescore(world, p_) : Rescore();
 
   // Sixteen households at a time: first household by household, the certification and the inputs that need
   // a row or a district (member criterion, district poverty, coverage); then the status transitions of all
@@ -278,6 +406,7 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
       // is computed only for the households re-certified this month (the others would discard it), which
       // leaves every result unchanged (docs/performance.md).
       if (offset[i] == cycle_month) {
+        if (rescore) target[i] = rescore(i);
         const double u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
         classified[i] = target[i] ? (u_cert >= exclusion) : (u_cert < inclusion);
       }
@@ -306,7 +435,7 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
 void Juntos::payment(World& world, const StepContext& ctx, const Block& block) const {
   auto& h = world.households;
   const std::uint8_t* status = h.get(col::juntos_status);
-  const float* prob = h.get(col::juntos_compliance_prob);
+  float* prob = h.get(col::juntos_compliance_prob);
   std::uint8_t* compliant = h.get(col::juntos_compliant);
   float* transfer = h.get(col::juntos_transfer_pen);
   float* cost = h.get(col::cost_juntos_pen);
@@ -367,19 +496,52 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
     }
   }
 
+  // The transfer received, averaged over about a year, for the portfolio choice (economy.risk.enabled).
+  if (p_.risk) {
+    float* __restrict average = h.get(col::juntos_transfer_avg_pen);
+    const float* __restrict paid = transfer;
+    constexpr float kWeight = 1.0f / 12.0f;
+    for (std::uint32_t i = begin; i < end; ++i) average[i] += kWeight * (paid[i] - average[i]);
+  }
+
   // The co-responsibility check of the period ending now decides the next period's payment: drawn for the
   // affiliated households in a payment month. As for certification, the compliance block is computed only
   // where the check is drawn. The affiliated households are listed first without a branch (whether a
   // household is affiliated is as good as random, so a branch on it would often be mispredicted), then drawn.
-  if (pay_month) {
+  // With the graduation channel the probability is recomputed at each check from the household's fixed
+  // propensity, last month's programme time and its cash (compliance_probability, juntos_rules.hpp); then the
+  // month's programme time starts with Juntos's duties (affiliated households; 0 for the others), to which Haku
+  // Winay's stages add visits and group work later in the month, before income.
+  const bool graduation = p_.graduation;
+  if (pay_month || graduation) {
+    float* time_burden = graduation ? h.get(col::time_burden) : nullptr;
+    const float* propensity = graduation ? h.get(col::juntos_compliance_logit) : nullptr;
+    const float* cash = graduation ? h.get(col::cash_pen) : nullptr;
+    const std::int16_t* ages = graduation ? h.get(col::member_age_months) : nullptr;
+    const ComplianceResponse response = p_.compliance_response;
+    // The duties' share of adult time by the number of adults (time_share, for 0 to kMaxMembers adults).
+    std::array<float, kMaxMembers + 1> duty_share{};
+    for (int a = 0; a <= kMaxMembers; ++a)
+      duty_share[static_cast<std::size_t>(a)] = time_share(p_.duty_hours_per_month, p_.adult_hours_per_month, a);
     constexpr std::uint32_t kChunk = 256;
     std::uint32_t listed[kChunk];
     for (std::uint32_t c0 = begin; c0 < end; c0 += kChunk) {
-      const std::uint32_t n = rows::list_households(c0, std::min(end, c0 + kChunk), listed,
-                                                    [&](std::uint32_t i) { return is_affiliated(status[i]) != 0; });
+      const std::uint32_t c1 = std::min(end, c0 + kChunk);
+      const std::uint32_t n =
+          rows::list_households(c0, c1, listed, [&](std::uint32_t i) { return is_affiliated(status[i]) != 0; });
+      if (pay_month) {
+        for (std::uint32_t k = 0; k < n; ++k) {
+          const std::uint32_t i = listed[k];
+          if (graduation) prob[i] = compliance_probability(propensity[i], time_burden[i], cash[i], response);
+          compliant[i] = ctx.seed.open(kComplianceDomain, m, i).uniform() < prob[i] ? 1 : 0;
+        }
+      }
+      if (!graduation) continue;
+      std::fill(time_burden + c0, time_burden + c1, 0.0f);
       for (std::uint32_t k = 0; k < n; ++k) {
         const std::uint32_t i = listed[k];
-        compliant[i] = ctx.seed.open(kComplianceDomain, m, i).uniform() < prob[i] ? 1 : 0;
+        time_burden[i] =
+            duty_share[static_cast<std::size_t>(working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers))];
       }
     }
   }

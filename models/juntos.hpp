@@ -15,6 +15,20 @@
 //     the next period. Costs and the coordination push are booked every month: adoption_push is a
 //     monthly flow (adoption resets it) so Juntos adds to it; saving_boost is a persistent stock (HW's
 //     financial education adds to it once), so Juntos applies only the change of its own share.
+//
+// The graduation channel (economy.graduation.enabled; rules in juntos_rules.hpp):
+//   re-certification  the target is recomputed from the household's current welfare and assets:
+//       score(t) = score_0 + w_c ln(c12(t) / c12(0)) + w_a (A(t) - A(0)) / 1000 + w_d (D(t) - D(0)),
+//     score_0 the static score (wealth - w_ubn has_ubn + w_land ln(land / 1.3)), c12 the per-capita consumption
+//     of the last 12 months, A net assets (herd at livestock prices + up-front cost of adopted technologies -
+//     debt), D the visible dwelling improvements adopted (improved stove, safe water, waste pit); the
+//     classification errors are the same draws (juntos_score records the score).
+//   check  p = logistic(propensity - tau time_burden + l (min(1, cash / travel cost) - 1)), propensity =
+//     logit(compliance_base) + access (market_access - 0.5) + sd z fixed at setup, time_burden last month's.
+//   time   after the check the payment phase sets time_burden = duty_hours / (adult_hours * adults aged
+//     15-64) for affiliated households, 0 for the others; Haku Winay's stages add visits and group work.
+// With the risk channel the payment phase also keeps juntos_transfer_avg_pen, the transfer averaged with
+// weight 1/12 a month, which the portfolio choice reads.
 #pragma once
 
 #include "models/juntos_rules.hpp"
@@ -24,6 +38,7 @@
 #include "sim/params.hpp"
 #include "sim/rng.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -72,6 +87,17 @@ struct JuntosParams {
   double coordination_push_formal = 0.008;
   double coordination_saving_boost_informal = 0.005;
   double coordination_saving_boost_formal = 0.02;
+  // The graduation channel (economy.graduation.enabled): the score on current welfare and assets, compliance
+  // that responds to time, distance and liquidity, and the time the duties take.
+  PmtWeights pmt_weights;
+  ComplianceResponse compliance_response;
+  double duty_hours_per_month = 6.0;
+  double adult_hours_per_month = 160.0;  // time_use.adult_hours_per_month
+  // Borrowed: the switches, and what the score values a household's animals and technologies at.
+  bool graduation = false;
+  bool risk = false;
+  std::array<double, kSpeciesCount> animal_price_pen{};
+  std::array<double, kTechCount> upfront_pen{};
 
   // The extra adoption hazard and saving rate of the chosen coordination level (0 without coordination).
   double coordination_push() const {
@@ -84,6 +110,9 @@ struct JuntosParams {
            : coordination == JuntosCoordination::informal ? coordination_saving_boost_informal
                                                           : 0.0;
   }
+
+  // What the score values a head of each species and each technology at.
+  AssetValues asset_values() const;
 
   template <class V> void describe(V& v);
   static JuntosParams from(const ParamSet& params);
@@ -120,10 +149,11 @@ class Juntos : public Module {
   JuntosParams p_;
 };
 
-// Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
-// adoption_push, centre, centre_hw_active, centre_market_access, district, district_poverty_rate, has_ubn,
-// juntos_enrolled, juntos_transfer_pen, land_ha, member_age_months, member_secondary_done, pregnancy_month,
-// saving_boost, wealth_index.
+// Columns of the engine (sim/population.hpp) and other modules (shared_state.hpp, economy.hpp,
+// livelihood.hpp) that this module reads or writes: adoption_push, cash_pen, centre, centre_hw_active, centre_market_access,
+// consumption_pc_12m_pen, debt_pen, district, district_poverty_rate, has_ubn, herd, juntos_enrolled,
+// juntos_transfer_pen, land_ha, member_age_months, member_secondary_done, pregnancy_month, saving_boost,
+// tech_state, time_burden, wealth_index.
 //
 // Columns owned by this module (juntos_transfer_pen and juntos_enrolled are in shared_state.hpp).
 namespace col {
@@ -169,6 +199,24 @@ inline constexpr Col<float> juntos_saving_boost{
 inline constexpr Col<std::int16_t> juntos_recert_offset{
     .name = "juntos_recert_offset", .unit = "month",
     .description = "Month of the re-certification cycle in which the household is re-certified"};
+// The graduation channel's columns (created in every arm; written only with the channel on unless noted).
+inline constexpr Col<float> juntos_score{
+    .name = "juntos_score", .unit = "score units",
+    .description = "The household's proxy-means score at its last (re-)certification: the baseline score, "
+                   "moving with 12-month consumption per person, net assets and dwelling improvements when "
+                   "economy.graduation.enabled (below juntos.pmt_cutoff: the PMT's target)",
+    .panel = true};
+inline constexpr Col<float> juntos_pmt_baseline{
+    .name = "juntos_pmt_baseline", .unit = "score units",
+    .description = "The moving part of the proxy-means score at baseline (consumption, net assets, dwelling)"};
+inline constexpr Col<float> juntos_compliance_logit{
+    .name = "juntos_compliance_logit", .unit = "log-odds",
+    .description = "The household's fixed compliance propensity: logit(base) + access effect + persistent "
+                   "propensity"};
+inline constexpr Col<float> juntos_transfer_avg_pen{
+    .name = "juntos_transfer_avg_pen", .unit = "PEN per month",
+    .description = "Juntos transfer received, exponential average over about a year (economy.risk.enabled: what "
+                   "the portfolio choice deducts from past consumption to find the household's own resources)"};
 // District column.
 inline constexpr Col<std::int32_t> district_juntos_entry_month{
     .name = "juntos_entry_month", .unit = "month",

@@ -1,11 +1,19 @@
 // Juntos's monthly status rule as plain code (juntos_month), and the driver that applies it to sixteen
 // households at once in byte lanes in the eligibility phase (juntos_month_lanes). A test checks that the
-// two agree on random inputs, so the rule an auditor reads is the rule the model runs.
+// two agree on random inputs, so the rule an auditor reads is the rule the model runs. Below it, the rules of
+// the graduation channel (economy.graduation.enabled), each the code the phases call: the proxy-means score
+// on current welfare and assets, compliance that responds to time, distance and liquidity, the share of adult
+// time that programme duties take, and the transfers a household can count on over the coming year.
 #pragma once
 
+#include "models/economy.hpp"
 #include "models/lanes.hpp"
 #include "models/shared_state.hpp"
 
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace chacra::models {
@@ -103,6 +111,113 @@ inline unsigned juntos_month_lanes(std::uint8_t* status, std::uint8_t* compliant
   bytes::store(enrolled, leaves ? splat(0) : (enters ? splat(1) : load(enrolled, n)), n);
   bytes::store(compliant, enters ? splat(1) : was_compliant, n);
   return bytes::lane_bits(leaves != zero);
+}
+
+// ---- The graduation channel (economy.graduation.enabled) ----
+
+// The proxy-means test's score of a household at baseline, from what the classification reads (the wealth
+// index, unmet basic needs and land): wealth - w_ubn * has_ubn + w_land * ln(max(land, 0.01 ha) / 1.3 ha).
+inline double pmt_static_score(float wealth_index, std::uint8_t has_ubn, float land_ha, double ubn_weight,
+                               double land_weight) {
+  return wealth_index - ubn_weight * has_ubn + land_weight * std::log(std::max(land_ha, 0.01f) / 1.3);
+}
+
+// Technologies that improve the dwelling where the enumerator sees them: improved stove, safe water, waste pit.
+inline constexpr unsigned kDwellingTechs = (1u << tech_index(Tech::improved_stove)) |
+                                           (1u << tech_index(Tech::safe_water)) | (1u << tech_index(Tech::waste_pit));
+
+// How the score values what a household owns (PEN 2017): a head of each species, and each technology at its
+// up-front cost.
+struct AssetValues {
+  std::array<float, kSpeciesCount> animal_pen{};
+  std::array<float, kTechCount> tech_pen{};
+};
+
+// Net assets the score counts: herd value + up-front value of the adopted technologies (bit t of `adopted`)
+// - debt, in PEN.
+inline float net_assets_pen(const AssetValues& v, const float* herd, unsigned adopted, float debt) {
+  float assets = 0.0f;
+  for (int s = 0; s < kSpeciesCount; ++s) assets += herd[s] * v.animal_pen[static_cast<std::size_t>(s)];
+  for (unsigned m = adopted; m != 0; m &= m - 1) assets += v.tech_pen[static_cast<std::size_t>(std::countr_zero(m))];
+  return assets - debt;
+}
+
+// The weights of the score's moving part: per log point of 12-month consumption per person, per PEN 1,000
+// of net assets, per visible dwelling improvement.
+struct PmtWeights {
+  double consumption = 0.8;
+  double assets_per_1000_pen = 0.1;
+  double dwelling = 0.1;
+};
+
+// The part of the score that moves with current welfare and assets:
+//   w_c ln(c12) + w_a net assets / 1000 + w_d (visible dwelling improvements adopted),
+// c12 the per-capita consumption of the last 12 months (floored at PEN 1). Rounded to float, so that the same
+// inputs give the same value at baseline (stored) and at a re-certification.
+inline float pmt_moving_part(const PmtWeights& w, float c12_pc_pen, float net_assets, unsigned adopted) {
+  const double c = std::max(c12_pc_pen, 1.0f);
+  return static_cast<float>(w.consumption * std::log(c) + w.assets_per_1000_pen * (net_assets / 1000.0) +
+                            w.dwelling * std::popcount(adopted & kDwellingTechs));
+}
+
+// The score at a re-certification: score(t) = score_0 + moving(t) - moving(0). At baseline the difference
+// is exactly zero, so targeting at baseline is the static score's.
+inline double pmt_score(double static_score, float moving_now, float moving_baseline) {
+  return static_score + static_cast<double>(moving_now - moving_baseline);
+}
+
+// How compliance responds to the month's circumstances (besides the fixed propensity): a unit share of adult
+// time taken by programme duties lowers the log-odds by time_effect; a household with less cash than the cost
+// of travelling to the school or health post loses up to liquidity_effect.
+struct ComplianceResponse {
+  double time_effect = 2.0;
+  double travel_cost_pen = 15.0;
+  double liquidity_effect = 0.5;
+};
+
+// Probability of meeting the co-responsibilities in a period:
+//   logit p = propensity - time_effect * time_burden + liquidity_effect * (min(1, cash / travel_cost) - 1),
+// where propensity = logit(compliance_base) + access_effect * (market_access - 0.5) + sd * z_i is the
+// household's fixed part (distance to services through market access).
+// In float: it runs for every affiliated household at every check.
+inline float compliance_probability(float propensity_logit, float time_burden, float cash_pen,
+                                    const ComplianceResponse& r) {
+  const float travel = static_cast<float>(r.travel_cost_pen);
+  const float liquid = travel > 0.0f ? std::min(1.0f, std::max(0.0f, cash_pen) / travel) : 1.0f;
+  const float x = propensity_logit - static_cast<float>(r.time_effect) * time_burden +
+                  static_cast<float>(r.liquidity_effect) * (liquid - 1.0f);
+  return 1.0f / (1.0f + std::exp(-x));
+}
+
+// Share of the household's adult time that `hours` a month take: hours / (hours per adult * adults), with at
+// least one adult (members aged 15-64).
+inline float time_share(double hours, double hours_per_adult, int adults) {
+  return static_cast<float>(hours / (hours_per_adult * std::max(1, adults)));
+}
+
+// Months from now during which the household still qualifies through its members: a pregnant woman
+// qualifies for a whole childhood (max_child_age months); else the youngest member under the age limit who
+// has not finished secondary school qualifies until that limit; 0 if none.
+inline int months_of_eligibility_left(const std::int16_t* ages, const std::uint8_t* secondary_done,
+                                      std::uint8_t pregnancy_month, int max_child_age_months) {
+  if (pregnancy_month > 0) return max_child_age_months;
+  int youngest = -1;
+  for (int k = 0; k < kMaxMembers; ++k) {
+    const int a = ages[k];
+    if (a >= 0 && a < max_child_age_months && secondary_done[k] == 0 && (youngest < 0 || a < youngest)) youngest = a;
+  }
+  return youngest < 0 ? 0 : max_child_age_months - youngest;
+}
+
+// The Juntos transfers an affiliated household can count on over months (month, month + 12]: the payment
+// months (odd indices) while it still qualifies (months_left from now), each paid with its compliance
+// probability. Not affiliated: nothing (enrolment is not predictable).
+inline double expected_transfers_next_year(bool affiliated, int month, int months_left, double transfer_pen,
+                                           double compliance_probability) {
+  if (!affiliated || months_left <= 1) return 0.0;
+  const int first = month + 1, last = month + std::min(12, months_left - 1);
+  const int payments = (last + 1) / 2 - first / 2;  // odd indices in [first, last]
+  return payments * transfer_pen * compliance_probability;
 }
 
 }  // namespace chacra::models

@@ -4,11 +4,13 @@
 
 #include "models/adoption.hpp"
 #include "models/demography.hpp"
+#include "models/economy.hpp"
 #include "models/finance.hpp"
 #include "models/finance_rules.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood_rules.hpp"
 #include "models/livestock.hpp"
+#include "models/portfolio.hpp"
 #include "models/lanes.hpp"
 #include "models/row_ops.hpp"
 #include "sim/param_spec.hpp"
@@ -61,6 +63,7 @@ void LivelihoodParams::describe(V& v) {
     v.borrow("adoption." + name + ".upkeep_pen", d.upkeep_pen);
   }
   v.borrow("adoption.pasture_mean_ha", pasture_mean_ha);
+  v.borrow("economy.graduation.enabled", graduation);
   v.real("livelihood.programme_return_multiplier", programme_return_multiplier, {0, 10}, "multiplier",
          "Return of a technology adopted with a programme asset and training (asset_delivered: improved kits, "
          "seed, technical assistance) relative to the same technology adopted traditionally",
@@ -262,17 +265,9 @@ void WelfareParams::describe(V& v) {
   v.real("in_kind.rent_wealth_slope", rent_wealth_slope, {0, 3}, "log per SD of wealth",
          "Imputed rent scales with exp(slope * wealth_index), normalised to mean 1 (better dwellings)" + on,
          "Assumption");
-  const std::string risk = " (economy.risk.enabled; shared with the safety-first portfolio choice)";
-  v.real("risk.commercial_premium", commercial_premium, {0, 5}, "share of crop value",
-         "Extra value of output in the commercial line (market varieties) per unit of crop output shifted" + risk,
-         "Assumption");
-  v.real("risk.commercial_sold_share", commercial_sold_share, {0, 1}, "share",
-         "Share of the commercial line's output that is sold" + risk, "Assumption");
-  v.real("risk.commercial_price_sd", commercial_price_sd, {0, 3}, "log",
-         "SD of the log price factor of the commercial line's sales (district-month shock)" + risk, "Assumption");
-  v.real("risk.price_shock_sd", price_shock_sd, {0, 3}, "log",
-         "SD of the log price factor of traditional crop sales (the same district-month shock)" + risk,
-         "Assumption");
+  // The commercial line's value and sold share, declared by the risk channel (models/portfolio.hpp).
+  v.borrow("risk.commercial_premium", commercial_premium);
+  v.borrow("risk.commercial_sold_share", commercial_sold_share);
   v.constraint(
       "in_kind.school_ages_ordered",
       [](const WelfareParams& p) -> std::optional<std::string> {
@@ -521,7 +516,8 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
     const HouseholdInputs<float, unsigned> in{crop_pot[i], animal_pot[i], rf_land[i], rf[i], capacity[i], locus[i],
                                               market[district[i]], fls[i],
                                               static_cast<float>(working_age_members(age + i * kMaxMembers)),
-                                              pasture[i], 1.0f, business[i] != 0 ? 1u : 0u, adopted, 0u, adopted};
+                                              pasture[i], 1.0f, 0.0f, business[i] != 0 ? 1u : 0u, adopted, 0u,
+                                              adopted};
     const Income<float> y = income_of(k, in, mean_shocks);
     float upkeep = 0.0f;
     for (int t = 0; t < kTechCount; ++t)
@@ -604,7 +600,7 @@ void Livelihood::welfare_initial_state(World& world, const ParamSet& params) {
     // No programme assets yet (asset mask 0); fully financed upkeep.
     const HouseholdInputs<float, unsigned> in{crop_pot[i] * labour, animal_pot[i] * labour, rf_land[i], rf[i],
                                               capacity[i], locus[i], market[district[i]], fls[i],
-                                              static_cast<float>(adults), pasture[i], 1.0f,
+                                              static_cast<float>(adults), pasture[i], 1.0f, 0.0f,
                                               business[i] != 0 ? 1u : 0u, adopted, 0u, adopted};
     const float remittances = receiving[i] ? remittance_base[i] : 0.0f;
     const auto persons = static_cast<float>(std::max(1, rows::members_aged(a, 0, 0x7FFF)));
@@ -690,6 +686,8 @@ Phase Livelihood::income_phase() const {
     const auto* juntos = h.get(col::juntos_transfer_pen);
     const auto* hw_profit = h.get(col::business_profit_pen);
     const auto* market = world.districts.get(col::district_market_dynamism);
+    // Programme time comes out of off-farm work only with the graduation channel.
+    const auto* programme_time = p.graduation ? h.get(col::time_burden) : nullptr;
 
     const IncomeConstants k(p, ctx.month_of_year());
     const int year = ctx.year();
@@ -745,6 +743,7 @@ Phase Livelihood::income_phase() const {
       const HouseholdInputs<V, M> in{load(crop_pot),      load(animal_pot), load(rf_land),  load(rf),
                                      load(capacity),      load(locus),      T::load(market_s), load(fls),
                                      T::load(adults_s),   load(pasture),    load(financed),
+                                     programme_time != nullptr ? load(programme_time) : V{},
                                      T::load_mask(business_s), T::load_mask(adopted_s), T::load_mask(asset_s),
                                      present};
       const Shocks<V> e{T::load(farm_s), T::load(offfarm_s), T::load(keep_s)};
@@ -848,17 +847,21 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
   for (int t = 0; t < kTechCount; ++t)
     if (!(econ.persistence && kSource[t] == TechSource::animals)) profit_techs |= 1u << t;
 
+  // Crop prices this month: the district's price state that portfolio.plan moved (economy.risk.enabled), the
+  // same process the households' planting choice expects. Worlds without the portfolio module (unit tests of
+  // this phase alone) sell at mean prices.
+  const bool prices_move = econ.risk && world.districts.has(col::district_market_price_factor);
+  const float* market_price = prices_move ? world.districts.get(col::district_market_price_factor) : nullptr;
+  const float* commercial_price = prices_move ? world.districts.get(col::district_commercial_price_factor) : nullptr;
   std::uint32_t cached_district = std::numeric_limits<std::uint32_t>::max();
   float crop_keep = 1.0f, price_traditional = 1.0f, price_commercial = 1.0f;
   const auto district_draws = [&](std::uint32_t d) {
     if (d == cached_district) return;
     cached_district = d;
     crop_keep = static_cast<float>(1.0 - climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
-    if (econ.risk) {
-      const double z = inverse_normal(ctx.seed.open(kPriceShockDomain, static_cast<std::uint64_t>(month), d).uniform());
-      const auto factor = [z](double sd) { return static_cast<float>(std::exp(sd * z - 0.5 * sd * sd)); };
-      price_traditional = factor(wp.price_shock_sd);
-      price_commercial = factor(wp.commercial_price_sd);
+    if (market_price != nullptr) {
+      price_traditional = market_price[d];
+      price_commercial = commercial_price[d];
     }
   };
   const float* farm_shock = farm_shock_.data();
@@ -936,7 +939,9 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                                    load(capacity),      load(locus),
                                    T::load(market_s),   load(fls),
                                    T::load(adults_s),   load(pasture),
-                                   load(financed),      T::load_mask(business_s),
+                                   load(financed),
+                                   V{},  // programme time: with the welfare channel it scales wage work below
+                                   T::load_mask(business_s),
                                    T::load_mask(adopted_s), T::load_mask(asset_s),
                                    present};
     const Shocks<V> e{T::load(farm_s), T::load(offfarm_s), T::load(keep_s)};
@@ -978,7 +983,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
           if ((profit_techs >> t) & 1u) row[t] = 0.0f;
         const HouseholdIncome one{crop_pot[hh],  animal_pot[hh], rf_land[hh],       rf[hh],
                                   capacity[hh],  locus[hh],      market_s[j],       fls[hh],
-                                  adults_s[j],   pasture[hh],    financed[hh],      business_s[j] != 0,
+                                  adults_s[j],   pasture[hh],    financed[hh],      0.0f,  business_s[j] != 0,
                                   static_cast<unsigned>(adopted_s[j]), static_cast<unsigned>(asset_s[j])};
         const float wage_f = std::max(0.0f, 1.0f + k.wage_slope * (market_s[j] - 0.5f));
         const float offfarm_potential = k.wage_month * adults_s[j] * std::max(0.0f, 1.0f - fls[hh]) * wage_f;

@@ -15,8 +15,9 @@
 //                 for land-based technologies], normalised to mean 1 over the population: returns are very unequal
 //                 (the mean return to an adopter is R_t only for a random adopter);
 //                 pasture returns are also scaled by pasture_ha / adoption.pasture_mean_ha.
-//   wage          wage_month_pen * members aged 15-64 * (1 - farm_labour_share) * wage_employment_rate
+//   wage          wage_month_pen * members aged 15-64 * (1 - farm_labour_share - time_burden) * wage_employment_rate
 //                 * (1 + market_wage_slope*(market - 0.5)) * (1 - min(max_labour_shift, sum of labour_share_t)) * e_off
+//                 (time_burden: the share of adult time programme duties take, economy.graduation.enabled; else 0)
 //   business      has_business * business_profit_pen * capacity * L * price * e_off + business_profit_pen (HW column)
 //   transfers     juntos_transfer_pen (written by Juntos earlier in the month)
 //   where L = max(0.2, 1 + locus_return * locus_of_control), price = 1 + market_price_slope*(market_dynamism - 0.5),
@@ -81,9 +82,9 @@
 //   (livestock_sales_pen + livestock_products_pen sold, livestock_own_pen eaten) and writes tech_profit_pen for the
 //   other technologies (output value - upkeep - labour share * the household's expected off-farm earnings);
 //   economy.risk.enabled puts the share m = market_orientation of crop output in the commercial line: value
-//   (1 + risk.commercial_premium), sold share risk.commercial_sold_share at the price times
-//   exp(risk.commercial_price_sd z - sd^2/2), while traditional crop sales get exp(risk.price_shock_sd z - sd^2/2),
-//   z a district-month standard normal (stream "livelihood.price_shock").
+//   (1 + risk.commercial_premium), sold share risk.commercial_sold_share at the district's commercial price
+//   factor, while traditional crop sales get its market price factor (both moved each month by portfolio.plan's
+//   AR(1) price state, models/portfolio.hpp, the process the planting choice expects).
 //
 // Random numbers: one Philox block per (domain "livelihood.income", month, household), laid out in
 // models/economy.hpp (income_draw): the farm and off-farm shocks (lognormal_table), and with the welfare channel the
@@ -155,11 +156,9 @@ struct WelfareParams {
   int milk_max_age_months = 6 * 12;     // the last year of age covered
   double imputed_rent_pen = 60.0;
   double rent_wealth_slope = 0.4;
-  // The commercial crop line and price risk (economy.risk.enabled).
+  // The commercial crop line (economy.risk.enabled; borrowed from the risk channel's parameters).
   double commercial_premium = 0.35;
   double commercial_sold_share = 0.8;
-  double commercial_price_sd = 0.30;
-  double price_shock_sd = 0.15;
 
   template <class V> void describe(V& v);
   // The start hazard that keeps the receiving share stationary.
@@ -227,6 +226,7 @@ struct LivelihoodParams {
   double extreme_poverty_line = 183.0;
   double other_consumption_pc_pen = 330.0;
   double other_consumption_wealth_slope = 0.8;
+  bool graduation = false;  // economy.graduation.enabled (borrowed): programme time comes out of wage work
   WelfareParams welfare;
 
   template <class V> void describe(V& v);
@@ -242,7 +242,6 @@ class Livelihood : public Module {
   static constexpr std::uint32_t kDistrictShockDomain = rng::domain_id("livelihood.district_shock");
   static constexpr std::uint32_t kSetupDomain = rng::domain_id("livelihood.setup");
   static constexpr std::uint32_t kWelfareSetupDomain = rng::domain_id("livelihood.welfare_setup");
-  static constexpr std::uint32_t kPriceShockDomain = rng::domain_id("livelihood.price_shock");
 
   // Source of each technology's return and whether it follows the harvest calendar and scales with land.
   static constexpr std::array<TechSource, kTechCount> kSource = {
@@ -307,6 +306,7 @@ class Livelihood : public Module {
 
 // Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:
 // asset_delivered, baseline_income_pen, business_profit_pen, cash_pen, consumption_pen, debt_pen, district,
+// district_commercial_price_factor, district_market_price_factor,
 // district_market_dynamism, district_region, extreme_poor, farm_labour_share, household_size, income_animals_pen,
 // income_business_pen, income_crops_pen, income_monetary_pen, income_transfers_pen, income_wage_pen,
 // juntos_classified_poor, juntos_transfer_pen, land_ha, livestock_own_pen,

@@ -77,7 +77,7 @@ struct IncomeConstants {
 template <class V, class M>
 struct HouseholdInputs {
   V crop_potential, animal_potential, rf_land, rf, capacity, locus, market, farm_labour_share, adults, pasture_ha,
-      financed;
+      financed, programme_time;
   M business;        // non-zero (all ones in lanes) where the household has a non-farm business
   M adopted, asset;  // technology bit masks: adopted; programme asset and training delivered
   unsigned present;  // technologies that some household of the lanes has adopted
@@ -139,7 +139,7 @@ inline Income<V> income_of(const IncomeConstants& k, const HouseholdInputs<V, M>
   out.crops += crop_sold * tech_common * e.crop_keep * price;
   out.animals += animal_sold * tech_common * animal_keep * price;
   out.own += (own_crop * e.crop_keep + own_animal * animal_keep + own_home) * tech_common;
-  out.wage = k.wage_month * h.adults * max_of(0.0f, 1.0f - h.farm_labour_share) * wage_f *
+  out.wage = k.wage_month * h.adults * max_of(0.0f, 1.0f - h.farm_labour_share - h.programme_time) * wage_f *
              (1.0f - min_of(k.max_shift, labour)) * e.offfarm;
   out.business = select(h.business != 0, k.business_profit * h.capacity * loc * price * e.offfarm, V{});
   return out;
@@ -156,6 +156,7 @@ struct HouseholdIncome {
   float farm_labour_share = 0, adults = 0;  // adults: members aged 15-64
   float pasture_ha = 0;
   float financed = 1;   // share of last month's upkeep that cash financed
+  float programme_time = 0;  // share of adult time taken by programme duties (time_burden; graduation channel)
   bool business = false;  // runs a baseline non-farm business
   unsigned adopted = 0, asset = 0;  // technologies adopted; with a programme asset
 };
@@ -199,8 +200,9 @@ inline Income<float> income_by_source(const IncomeConstants& k, const HouseholdI
   out.animals += animal_sold * tech_common * animal_keep * price;
   out.own += (own_crop * e.crop_keep + own_animal * animal_keep + own_home) * tech_common;
 
-  // Wage work off the farm, less the time technologies absorb; a baseline non-farm business.
-  out.wage = k.wage_month * h.adults * std::max(0.0f, 1.0f - h.farm_labour_share) * wage_factor *
+  // Wage work off the farm, less the time programme duties take (first from off-farm work) and the time
+  // technologies absorb; a baseline non-farm business.
+  out.wage = k.wage_month * h.adults * std::max(0.0f, 1.0f - h.farm_labour_share - h.programme_time) * wage_factor *
              (1.0f - std::min(k.max_shift, labour)) * e.offfarm;
   out.business = h.business ? k.business_profit * h.capacity * locus * price * e.offfarm : 0.0f;
   return out;

@@ -7,6 +7,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/portfolio.hpp"
 #include "models/livestock.hpp"
 #include "models/registry.hpp"
 #include "models/shared_state.hpp"
@@ -42,6 +43,7 @@ Model build_model(const ParamSet& params) {
   auto& adoption = add<Adoption>(model);
   auto& juntos = add<Juntos>(model);
   auto& haku_winay = add<HakuWinay>(model);
+  auto& portfolio = add<Portfolio>(model);
   auto& finance = add<Finance>(model);
   auto& livestock = add<Livestock>(model);
 
@@ -60,12 +62,15 @@ Model build_model(const ParamSet& params) {
       haku_winay.stages_phase(),
       haku_winay.competition_phase(),
       haku_winay.business_phase(),
-      // 8. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
+      // 8. The district's crop prices; in September each household chooses its crops' market orientation by a
+      //    safety-first rule and pays the commercial land's inputs (economy.risk.enabled).
+      portfolio.plan_phase(),
+      // 9. Technology adoption: programme pushes, peers in the centre, constraints, dropping out.
       adoption.update_phase(),
-      // 9. Herds (economy.persistence.enabled; idle without it): births, disease, what is kept, eaten and sold,
-      //    distress sales, breeding stock for a shed.
+      // 10. Herds (economy.persistence.enabled; idle without it): births, disease, what is kept, eaten and sold,
+      //     distress sales, breeding stock for a shed.
       livestock.step_phase(),
-      // 10. Income by source (with the herd's flows); consumption and savings: with the welfare channel the budget
+      // 11. Income by source (with the herd's flows); consumption and savings: with the welfare channel the budget
       //     with credit (finance.budget), else the earlier rule with a fixed per-person term; poverty status.
       livelihood.income_phase(),
       economy.welfare ? finance.budget_phase() : livelihood.consumption_phase(),

@@ -9,6 +9,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/portfolio.hpp"
 #include "models/livestock.hpp"
 #include "sim/engine_params.hpp"
 
@@ -26,6 +27,7 @@ const Registry& registry() {
     BusinessParams::register_params(r);
     Livestock::register_params(r);
     Juntos::register_params(r);
+    Portfolio::register_params(r);
     Finance::register_params(r);
     HakuWinay::register_params(r);
     return r;

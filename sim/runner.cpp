@@ -156,6 +156,15 @@ World setup_sample_world(const ParamSet& arm_params, const ModelBuilder& builder
   return world;
 }
 
+void require_memory(const MemoryEstimate& memory) {
+  if (memory.bytes > memory.limit * 9 / 10)
+    throw ResourceError("the population needs about " + std::to_string(memory.bytes >> 20) + " MiB (" +
+                        std::to_string(memory.households) + " households x " +
+                        std::to_string(memory.bytes / std::max<std::uint64_t>(memory.households, 1)) +
+                        " bytes), more than 90% of the memory available (" + std::to_string(memory.limit >> 20) +
+                        " MiB); reduce population.households or run on a larger machine");
+}
+
 MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& builder) {
   // Set the model up on a small population and scale its per-household footprint: nothing of the real
   // size is allocated before the estimate is checked.
@@ -212,12 +221,7 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
     memory.households = (memory.households + ranks - 1) / ranks;
     memory.bytes = (memory.bytes + ranks - 1) / ranks;
   }
-  if (memory.bytes > memory.limit * 9 / 10)
-    throw ResourceError("the population needs about " + std::to_string(memory.bytes >> 20) + " MiB (" +
-                        std::to_string(memory.households) + " households x " +
-                        std::to_string(memory.bytes / std::max<std::uint64_t>(memory.households, 1)) +
-                        " bytes), more than 90% of the memory available (" + std::to_string(memory.limit >> 20) +
-                        " MiB); reduce population.households or run on a larger machine");
+  require_memory(memory);
 
   RunResult result;
   result.threads = threads;

@@ -44,6 +44,8 @@ World setup_sample_world(const ParamSet& arm_params, const ModelBuilder& builder
 
 // Estimates the run's memory from a model set up on a small sample of the population.
 MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& builder);
+// Throws ResourceError (naming the sizes and what to do) when the estimate exceeds 90% of the memory available.
+void require_memory(const MemoryEstimate& memory);
 
 struct RunOptions {
   std::string output_path;  // empty: run without writing a file

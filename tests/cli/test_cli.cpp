@@ -174,3 +174,28 @@ TEST(Cli, DurationsForPeople) {
   EXPECT_EQ(chacra::cli::format_duration(11220), "3h07m");
   EXPECT_EQ(chacra::cli::format_duration(-1), "?");
 }
+
+// chacra population summary: the tables, JSON, both geographies, and usage errors of a subcommand (exit 2,
+// the nearest option named), including a bad parameter value and a missing subcommand.
+TEST(Cli, PopulationSummary) {
+  auto r = run("population summary --threads 2");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("independent geography"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Juntos share across centres"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Ranking the centres eligible under rule_2017"), std::string::npos) << r.out;
+  r = run("population summary --format json --set population.geography=correlated -r 2");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"geography\": \"correlated\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"replicates\": 2"), std::string::npos) << r.out;
+  r = run("population summary --replicate 2");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("did you mean '--replicates'"), std::string::npos) << r.out;
+  r = run("population summary --set population.geography=clustered");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("population.geography"), std::string::npos) << r.out;
+  EXPECT_EQ(run("population summary --format xml").status, 2);
+  r = run("population");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("population summary"), std::string::npos) << r.out;
+  EXPECT_EQ(run("population summary no_such_file.yaml").status, 2);
+}

@@ -50,7 +50,9 @@ TEST(ModuleColumns, EachHeaderListsTheOtherColumnsItsModuleTouches) {
       {"models/livelihood.hpp", {"models/livelihood.cpp", "models/livelihood_rules.hpp"}},
       {"models/finance.hpp", {"models/finance.cpp", "models/finance_rules.hpp"}},
       {"models/juntos.hpp", {"models/juntos.cpp", "models/juntos_rules.hpp"}},
-      {"models/haku_winay.hpp", {"models/haku_winay.cpp", "models/hw_targeting.cpp", "models/hw_business.cpp"}},
+      {"models/haku_winay.hpp",
+       {"models/haku_winay.cpp", "models/haku_winay_rules.hpp", "models/hw_targeting.cpp", "models/hw_business.cpp"}},
+      {"models/portfolio.hpp", {"models/portfolio.cpp", "models/portfolio_rules.hpp"}},
   };
   const std::regex used_re(R"(col::([a-z][a-z0-9_]*))"), own_re(R"(Col<[^>]*>\s+([a-z][a-z0-9_]*)\{)");
   for (const auto& m : modules) {

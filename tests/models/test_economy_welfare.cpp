@@ -72,7 +72,8 @@ TEST(WelfareRules, EconomyIncomeDriverMatchesThePlainRule) {
               static_cast<float>(2.0 * s.uniform()),    static_cast<float>(s.normal()),
               static_cast<float>(s.uniform()),          static_cast<float>(s.uniform()),
               static_cast<float>(s.below(5)),           static_cast<float>(s.uniform()),
-              static_cast<float>(s.uniform()),          s.bernoulli(0.3),
+              static_cast<float>(s.uniform()),          0.0f /* programme time: the welfare rule takes x.burden */,
+              s.bernoulli(0.3),
               static_cast<unsigned>(s.below(1u << kTechCount)), static_cast<unsigned>(s.below(1u << kTechCount))};
       e[j] = {static_cast<float>(2.0 * s.uniform()), static_cast<float>(2.0 * s.uniform()),
               static_cast<float>(s.uniform())};
@@ -107,7 +108,7 @@ TEST(WelfareRules, EconomyIncomeDriverMatchesThePlainRule) {
     using T = lanes::Traits<lanes::vf>;
     const models::HouseholdInputs<lanes::vf, lanes::vi> lane_in{
         T::load(v[0]), T::load(v[1]), T::load(v[2]), T::load(v[3]), T::load(v[4]),  T::load(v[5]),
-        T::load(v[6]), T::load(v[7]), T::load(v[8]), T::load(v[9]), T::load(v[10]), T::load_mask(business),
+        T::load(v[6]), T::load(v[7]), T::load(v[8]), T::load(v[9]), T::load(v[10]), lanes::vf{}, T::load_mask(business),
         T::load_mask(adopted), T::load_mask(asset), present};
     models::EconomyInputs<lanes::vf> lane_x;
     lanes::vf* fields[kX] = {&lane_x.juntos,       &lane_x.hw_profit,       &lane_x.burden,
@@ -124,7 +125,7 @@ TEST(WelfareRules, EconomyIncomeDriverMatchesThePlainRule) {
       const models::HouseholdInputs<float, unsigned> one{
           h[j].crop_potential, h[j].animal_potential, h[j].return_factor_land, h[j].return_factor, h[j].capacity,
           h[j].locus,          h[j].market,           h[j].farm_labour_share,  h[j].adults,        h[j].pasture_ha,
-          h[j].financed,       h[j].business ? 1u : 0u, h[j].adopted,          h[j].asset,         h[j].adopted};
+          h[j].financed,       0.0f,                  h[j].business ? 1u : 0u, h[j].adopted, h[j].asset,  h[j].adopted};
       const models::EconomyIncome<float> scalar = models::economy_income_of(k, c, one, e[j], x[j]);
       const float want[10] = {plain.crops,   plain.animals,  plain.wage,     plain.business, plain.transfers,
                               plain.remittances, plain.pension, plain.monetary, plain.own,   plain.in_kind};

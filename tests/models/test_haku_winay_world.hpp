@@ -9,6 +9,8 @@
 #include "models/haku_winay.hpp"
 #include "models/hw_business.hpp"
 #include "models/livelihood.hpp"
+#include "models/juntos.hpp"
+#include "models/livestock.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/engine_params.hpp"
@@ -161,6 +163,8 @@ struct HwRun {
     models::Adoption::register_params(registry);
     models::Livelihood::register_params(registry);
     models::BusinessParams::register_params(registry);
+    models::Livestock::register_params(registry);
+    models::Juntos::register_params(registry);
     models::HakuWinay::register_params(registry);
     params = std::make_unique<ParamSet>(registry);
     // Tests default to a quota large enough to start every eligible centre in 2017.

@@ -5,6 +5,7 @@
 // drivers of the income and consumption rules against the plain rules.
 #include "tests/models/world_fixture.hpp"
 
+#include "models/economy.hpp"
 #include "models/livelihood_rules.hpp"
 
 #include "sim/engine_params.hpp"
@@ -544,6 +545,7 @@ TEST(LivelihoodRules, IncomeDriverMatchesThePlainRule) {
       h[j].adults = static_cast<float>(s.below(5));
       h[j].pasture_ha = static_cast<float>(s.uniform());
       h[j].financed = static_cast<float>(s.uniform() < 0.5 ? 1.0 : s.uniform());
+      h[j].programme_time = static_cast<float>(s.uniform() < 0.5 ? 0.0 : 0.3 * s.uniform());
       h[j].business = s.bernoulli(0.3);
       h[j].adopted = static_cast<unsigned>(s.below(1u << kTechCount));
       h[j].asset = static_cast<unsigned>(s.below(1u << kTechCount));
@@ -551,14 +553,14 @@ TEST(LivelihoodRules, IncomeDriverMatchesThePlainRule) {
               static_cast<float>(s.uniform() < 0.5 ? 1.0 : s.uniform())};
     }
     // Lanes, as the income phase runs them.
-    float v[11][lanes::kLanes], shock[3][lanes::kLanes];
+    float v[12][lanes::kLanes], shock[3][lanes::kLanes];
     std::int32_t business[lanes::kLanes], adopted[lanes::kLanes], asset[lanes::kLanes];
     unsigned present = 0;
     for (int j = 0; j < lanes::kLanes; ++j) {
-      const float in[11] = {h[j].crop_potential, h[j].animal_potential, h[j].return_factor_land, h[j].return_factor,
+      const float in[12] = {h[j].crop_potential, h[j].animal_potential, h[j].return_factor_land, h[j].return_factor,
                             h[j].capacity,       h[j].locus,            h[j].market,             h[j].farm_labour_share,
-                            h[j].adults,         h[j].pasture_ha,       h[j].financed};
-      for (int c = 0; c < 11; ++c) v[c][j] = in[c];
+                            h[j].adults,         h[j].pasture_ha,       h[j].financed,           h[j].programme_time};
+      for (int c = 0; c < 12; ++c) v[c][j] = in[c];
       shock[0][j] = e[j].farm;
       shock[1][j] = e[j].offfarm;
       shock[2][j] = e[j].crop_keep;
@@ -570,8 +572,8 @@ TEST(LivelihoodRules, IncomeDriverMatchesThePlainRule) {
     using T = lanes::Traits<lanes::vf>;
     const models::HouseholdInputs<lanes::vf, lanes::vi> lane_in{
         T::load(v[0]), T::load(v[1]), T::load(v[2]), T::load(v[3]), T::load(v[4]),  T::load(v[5]),
-        T::load(v[6]), T::load(v[7]), T::load(v[8]), T::load(v[9]), T::load(v[10]), T::load_mask(business),
-        T::load_mask(adopted), T::load_mask(asset), present};
+        T::load(v[6]), T::load(v[7]), T::load(v[8]), T::load(v[9]), T::load(v[10]), T::load(v[11]),
+        T::load_mask(business), T::load_mask(adopted), T::load_mask(asset), present};
     const models::Income<lanes::vf> fast =
         models::income_of(k, lane_in, models::Shocks<lanes::vf>{T::load(shock[0]), T::load(shock[1]), T::load(shock[2])});
     for (int j = 0; j < lanes::kLanes; ++j) {
@@ -580,7 +582,8 @@ TEST(LivelihoodRules, IncomeDriverMatchesThePlainRule) {
       const models::HouseholdInputs<float, unsigned> one{
           h[j].crop_potential, h[j].animal_potential, h[j].return_factor_land, h[j].return_factor, h[j].capacity,
           h[j].locus,          h[j].market,           h[j].farm_labour_share,  h[j].adults,        h[j].pasture_ha,
-          h[j].financed,       h[j].business ? 1u : 0u, h[j].adopted,          h[j].asset,         h[j].adopted};
+          h[j].financed,       h[j].programme_time,     h[j].business ? 1u : 0u, h[j].adopted,      h[j].asset,
+          h[j].adopted};
       const models::Income<float> scalar = models::income_of(k, one, e[j]);
       const float got[5][2] = {{fast.crops[j], scalar.crops},     {fast.animals[j], scalar.animals},
                                {fast.wage[j], scalar.wage},       {fast.business[j], scalar.business},

@@ -2,6 +2,7 @@
 // switching a programme on in one district leaves every other household identical, and the state is the
 // same bits on any thread count.
 #include "models/registry.hpp"
+#include "tests/models/whole_model_run.hpp"
 #include "sim/engine.hpp"
 #include "sim/population.hpp"
 
@@ -18,19 +19,7 @@ namespace {
 using chacra::ParamSet;
 using chacra::World;
 
-// Runs the full model for `months` on replicate 0 of a small population and returns the final world.
-World run_model(ParamSet p, int months) {
-  p.set("population.households", std::int64_t{4000});
-  p.set("population.districts", std::int64_t{8});
-  p.set("run.years", std::int64_t{(months + 11) / 12});
-  World w = chacra::generate_population(p, 0);
-  chacra::Model m = chacra::models::build_model(p);
-  const chacra::rng::StreamSeed seed{7, 0};
-  for (auto& mod : m.modules) mod->setup(w, p, seed);
-  chacra::Stepper stepper(w, m.month, p, seed);
-  for (int month = 0; month < months; ++month) stepper.step(month);
-  return w;
-}
+using chacra::testing::run_model;
 
 // Compares the bytes of household columns between two worlds.
 void expect_same_columns(const World& a, const World& b, const std::vector<std::string>& columns) {
@@ -211,6 +200,41 @@ TEST(WholeModel, WholeStateIsTheSameOnOneAndFourThreads) {
   }
   EXPECT_GT(in_business, 100u) << "the CLAR must have funded businesses for the test to mean anything";
   EXPECT_EQ(digest[0], digest[1]) << "the state differs between 1 and 4 threads";
+}
+
+// The graduation, risk and liquidity channels add work inside serial phases (the portfolio's planting, the
+// business counterparts) and state that later months read (scores, time, orientation): the state must still be
+// the same bits on 1 and 4 threads, and Haku Winay in one district must leave every other district identical.
+TEST(WholeModel, GraduationRiskAndLiquidityChannelsKeepThreadsAndCommonRandomNumbers) {
+  ParamSet p(chacra::models::registry());
+  for (const char* channel : {"graduation", "risk", "liquidity"}) p.set(std::string("economy.") + channel + ".enabled", true);
+  p.set("population.block_households", std::int64_t{300});
+  std::uint64_t digest[2] = {0, 0};
+  for (int k = 0; k < 2; ++k) {
+    tbb::global_control threads(tbb::global_control::max_allowed_parallelism, k == 0 ? 1 : 4);
+    digest[k] = state_digest(run_model(p, 60));
+  }
+  EXPECT_EQ(digest[0], digest[1]) << "the state differs between 1 and 4 threads";
+
+  ParamSet base = p;
+  base.set("haku_winay.enabled", false);
+  ParamSet one = p;
+  one.set("haku_winay.only_district", std::int64_t{2});
+  const World a = run_model(base, 36), b = run_model(one, 36);
+  const auto* district = a.households.get<std::uint32_t>("district");
+  std::size_t changed_inside = 0;
+  for (const char* column : {"income_monetary_pen", "market_orientation", "juntos_score", "time_burden", "cash_pen"}) {
+    const auto* ca = a.households.get<float>(column);
+    const auto* cb = b.households.get<float>(column);
+    for (std::size_t i = 0; i < a.household_count(); ++i) {
+      if (district[i] == 2) {
+        changed_inside += ca[i] != cb[i];
+        continue;
+      }
+      ASSERT_EQ(ca[i], cb[i]) << column << " of household " << i << " outside the district changed";
+    }
+  }
+  EXPECT_GT(changed_inside, 0u);
 }
 
 // With persistence from profitability, the financing of adoption and the poverty trap on (herds, expected

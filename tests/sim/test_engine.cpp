@@ -1,5 +1,6 @@
 // Engine tests on a toy model: thread invariance, common random numbers across arms, independent
 // replicates, HDF5 round trip and atomic output.
+#include "fake_ranks.hpp"
 #include "h5_compare.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/population.hpp"
@@ -284,20 +285,7 @@ TEST(EngineInterrupt, ResumeRefusesADifferentScenario) {
   EXPECT_FALSE(fs::exists(cut));
 }
 
-namespace {
-
-// A process's view of a split world without communication: rank `rank` of `size` (for the generator).
-class FakeRanks : public chacra::Collective {
- public:
-  FakeRanks(int rank, int size) : rank_(rank), size_(size) {}
-  int size() const override { return size_; }
-  int rank() const override { return rank_; }
-
- private:
-  int rank_, size_;
-};
-
-}  // namespace
+using chacra::test::FakeRanks;
 
 // A population split by districts (docs/cluster.md): each rank's block is contiguous whole districts, the
 // blocks tile the population in rank order, and every held household is bit for bit the household of the
