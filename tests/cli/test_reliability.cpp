@@ -289,12 +289,14 @@ TEST(ReliabilityInterrupt, SigtermExits143AndResumeMatchesAnUninterruptedRun) {
 const std::vector<std::string> kSmall = {"--set", "population.households=1500", "--set", "population.districts=6",
                                          "--set", "run.years=3", "--set", "run.replicates=1", "--quiet"};
 
-TEST(ReliabilityFaults, OutputUnderARegularFileIsARuntimeError) {
+// An output path that cannot be a file (under a regular file, a directory) is bad input found before any work.
+TEST(ReliabilityFaults, OutputUnderARegularFileIsRefusedBeforeRunning) {
   const auto dir = clitest::temp_dir("under_file");
   clitest::write_file(dir, "somefile", "not a directory\n");
   const auto before = listing(dir);
   const Exit r = run_child(with({"run", "-o", "somefile/x.h5"}, kSmall), clitest::in_dir(dir), 120);
-  EXPECT_EQ(r.status(), 1) << r.out;
+  EXPECT_EQ(r.status(), 2) << r.out;
+  EXPECT_TRUE(contains(r.out, "somefile is not a directory")) << r.out;
   EXPECT_TRUE(contains(r.out, "somefile/x.h5")) << r.out;
   EXPECT_EQ(listing(dir), before);
   EXPECT_EQ(clitest::read_text(dir + "/somefile"), "not a directory\n");
@@ -316,7 +318,8 @@ TEST(ReliabilityFaults, OutputThatIsADirectoryIsNeverReplaced) {
   Exit r = run_child(with({"run", "-o", "out.h5"}, kSmall), clitest::in_dir(dir), 120);
   EXPECT_EQ(r.status(), 2) << r.out;  // exists: needs --force
   r = run_child(with({"run", "-o", "out.h5", "--force"}, kSmall), clitest::in_dir(dir), 120);
-  EXPECT_EQ(r.status(), 1) << r.out;
+  EXPECT_EQ(r.status(), 2) << r.out;
+  EXPECT_TRUE(contains(r.out, "never replaces a directory")) << r.out;
   EXPECT_TRUE(contains(r.out, "out.h5")) << r.out;
   EXPECT_TRUE(fs::is_directory(dir + "/out.h5"));
   EXPECT_EQ(clitest::read_text(dir + "/out.h5/inside.txt"), "kept\n");
@@ -331,7 +334,9 @@ void full_disk(bool ignore_sigxfsz, rlim_t limit, bool previous_output) {
                (previous_output ? ", replacing an older output with --force" : ""));
   const auto dir = clitest::temp_dir("full_disk");
   clitest::write_file(dir, "unrelated.txt", "an unrelated file that must not be touched\n");
-  if (previous_output) clitest::write_file(dir, "out.h5", "the previous output, kept until a new one is complete\n");
+  // An earlier output (HDF5's signature: --force replaces nothing else).
+  const std::string previous = std::string("\x89HDF\r\n\x1a\n", 8) + "the previous output, kept until a new one is complete\n";
+  if (previous_output) clitest::write_file(dir, "out.h5", previous);
   const auto before = listing(dir);
   auto args = with({"run", "-o", "out.h5"}, kSmall);
   if (previous_output) args.push_back("--force");
@@ -347,18 +352,19 @@ void full_disk(bool ignore_sigxfsz, rlim_t limit, bool previous_output) {
   EXPECT_EQ(listing(dir), before) << "no partial or complete-looking output may be left";
   EXPECT_EQ(clitest::read_text(dir + "/unrelated.txt"), "an unrelated file that must not be touched\n");
   if (previous_output) {
-    EXPECT_EQ(clitest::read_text(dir + "/out.h5"), "the previous output, kept until a new one is complete\n");
+    EXPECT_EQ(clitest::read_text(dir + "/out.h5"), previous);
   }
 }
 
 TEST(ReliabilityFaults, FullDiskIsARuntimeErrorAndDamagesNothing) {
-  // 64 KiB: fails while the population is written; 1 MiB: part-way through the panel.
-  full_disk(true, 64 << 10, true);
+  // 400 KiB: past the least the output can take (refused before the run below that), fails while the
+  // population is written; 1 MiB: part-way through the panel.
+  full_disk(true, 400 << 10, true);
   full_disk(true, 1 << 20, false);
 }
 
 TEST(ReliabilityFaults, FileSizeLimitDoesNotKillChacra) {
-  full_disk(false, 64 << 10, true);
+  full_disk(false, 400 << 10, true);
   full_disk(false, 1 << 20, false);
 }
 
