@@ -35,6 +35,10 @@ constexpr std::size_t kMaxArms = 10'000;
 constexpr std::size_t kMaxSetValueBytes = 1u << 16;
 const char* const kSetLabel = "--set";
 
+std::string multiple_documents_message() {
+  return "the value holds more than one YAML document (a '---' line); a --set value is a single value";
+}
+
 // A name or description is stored as an attribute of the output, which HDF5 limits to 64 KiB.
 std::string text_too_long(std::size_t bytes) {
   return "the text is too long (" + std::to_string(bytes) + " bytes; at most " +
@@ -665,7 +669,25 @@ class Loader {
         issues_.add(at, key, text_too_long(text.size()));
         return;
       }
-      (key == "name" ? sc.name : sc.description) = text;
+      // The file's rules: a list or a second document is not a text, quotes are removed; text YAML would
+      // read as something else (a map, a syntax error) is taken as it stands.
+      Issues scratch;
+      int documents = 0;
+      std::optional<YAML::Node> node;
+      try {
+        node = parse_guarded(text, kSetLabel, scratch, &documents);
+      } catch (const TooManyIssues&) {
+      }
+      if (documents > 1) {
+        issues_.add(at, key, multiple_documents_message());
+        return;
+      }
+      if (node && node->IsSequence()) {
+        issues_.add(at, key, "expected a text, got " + describe_node(*node),
+                    "quote it to mean the text itself: --set '" + key + "=\"" + text + "\"'");
+        return;
+      }
+      (key == "name" ? sc.name : sc.description) = node && node->IsScalar() ? node->Scalar() : text;
       return;
     }
     Context* ctx = &base_;
@@ -718,9 +740,14 @@ class Loader {
     Issues scratch;
     std::optional<YAML::Node> node;
     if (!trimmed.empty()) {
+      int documents = 0;
       try {
-        node = parse_guarded(trimmed, kSetLabel, scratch);
+        node = parse_guarded(trimmed, kSetLabel, scratch, &documents);
       } catch (const TooManyIssues&) {
+      }
+      if (documents > 1) {
+        issues_.add(at, key, multiple_documents_message());
+        return;
       }
     }
     if (node && node->IsScalar() && textual) {
