@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <optional>
 #include <set>
 
 namespace chacra::output {
@@ -60,6 +61,20 @@ constexpr const char* kResumeSuffix = ".partial.new";
 std::string mib(std::uint64_t bytes) {
   if (bytes < (10u << 20)) return std::to_string((bytes + 1023) >> 10) + " KiB";
   return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB";
+}
+
+// Bytes an unprivileged writer may still use in `dir`'s file system (nothing when it cannot be known).
+std::optional<std::uint64_t> free_bytes(const std::string& dir) {
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+// The file-size limit (ulimit -f) in bytes (nothing when unlimited).
+std::optional<std::uint64_t> file_size_limit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  return static_cast<std::uint64_t>(limit.rlim_cur);
 }
 
 std::string kind_name(mode_t mode) {
@@ -380,22 +395,20 @@ std::vector<std::string> check_output(const OutputRequest& r) {
   }
 
   // Room for the output.
-  struct statvfs vfs {};
-  if (r.min_bytes > 0 && ::statvfs(dir.c_str(), &vfs) == 0) {
-    const std::uint64_t free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-    if (r.min_bytes > free)
-      throw OutputRefused("the output needs at least about " + mib(r.min_bytes) + ", but only " + mib(free) +
-                          " are free in " + dir + "; free some space, choose another directory with -o, or reduce "
-                          "the panel (output.variables, output.frequency, output.panel)");
-    if (r.typical_bytes > free)
-      notes.push_back("the output may not fit: it typically takes about " + mib(r.typical_bytes) + " and " + mib(free) +
-                      " are free in " + dir);
+  if (r.min_bytes > 0) {
+    if (const auto free = free_bytes(dir)) {
+      if (r.min_bytes > *free)
+        throw OutputRefused("the output needs at least about " + mib(r.min_bytes) + ", but only " + mib(*free) +
+                            " are free in " + dir + "; free some space, choose another directory with -o, or reduce "
+                            "the panel (output.variables, output.frequency, output.panel)");
+      if (r.typical_bytes > *free)
+        notes.push_back("the output may not fit: it typically takes about " + mib(r.typical_bytes) + " and " +
+                        mib(*free) + " are free in " + dir);
+    }
+    if (const auto limit = file_size_limit(); limit && r.min_bytes > *limit)
+      throw OutputRefused("the output needs at least about " + mib(r.min_bytes) + ", more than the file-size limit "
+                          "(ulimit -f) of " + mib(*limit) + "; raise the limit or reduce the panel");
   }
-  struct rlimit fsize {};
-  if (r.min_bytes > 0 && ::getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
-      r.min_bytes > fsize.rlim_cur)
-    throw OutputRefused("the output needs at least about " + mib(r.min_bytes) + ", more than the file-size limit "
-                        "(ulimit -f) of " + mib(fsize.rlim_cur) + "; raise the limit or reduce the panel");
   return notes;
 }
 
@@ -497,18 +510,13 @@ void OutputFile::check_room_to_copy() const {
   struct stat st {};
   if (::fstat(source_->fd(), &st) != 0) return;
   const auto need = static_cast<std::uint64_t>(st.st_size);
-  struct statvfs vfs {};
   const std::string dir = parent_of(request_.path);
-  if (::statvfs(dir.c_str(), &vfs) == 0) {
-    const std::uint64_t free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-    if (need > free)
-      throw OutputIoError("cannot resume: copying the progress in " + partial_ + " needs about " + mib(need) +
-                          " and only " + mib(free) + " are free in " + dir + "; " + partial_ + " is kept as it is");
-  }
-  struct rlimit fsize {};
-  if (::getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY && need > fsize.rlim_cur)
+  if (const auto free = free_bytes(dir); free && need > *free)
     throw OutputIoError("cannot resume: copying the progress in " + partial_ + " needs about " + mib(need) +
-                        ", more than the file-size limit (ulimit -f) of " + mib(fsize.rlim_cur) + "; " + partial_ +
+                        " and only " + mib(*free) + " are free in " + dir + "; " + partial_ + " is kept as it is");
+  if (const auto limit = file_size_limit(); limit && need > *limit)
+    throw OutputIoError("cannot resume: copying the progress in " + partial_ + " needs about " + mib(need) +
+                        ", more than the file-size limit (ulimit -f) of " + mib(*limit) + "; " + partial_ +
                         " is kept as it is");
 }
 
