@@ -22,9 +22,10 @@ using clitest::SpawnOptions;
 
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using clitest::contains;
+using clitest::with;
+const std::vector<std::string>& kSmall = clitest::kSmallArgs;
+
 
 // The "# expect: " lines of a corpus file: each must appear in the error output. One starting with ':'
 // is a position (":LINE:COL: key: message") and is prefixed with the file's name.
@@ -164,6 +165,17 @@ TEST(ReliabilityHostile, PathsThatAreNotScenarioFiles) {
   }
 }
 
+// "--" ends the options: a scenario whose name starts with '-' can be given after it.
+TEST(ReliabilityHostile, DoubleDashEndsTheOptions) {
+  const auto dir = clitest::temp_dir("double_dash");
+  clitest::write_file(dir, "-odd.yaml", "run.years: 3\n");
+  const Exit v = run_child({"validate", "--", "-odd.yaml"}, clitest::in_dir(dir), 60);
+  EXPECT_EQ(v.status(), 0) << v.out;
+  const Exit r = run_child(with({"run", "-o", "out.h5"}, with(kSmall, {"--", "-odd.yaml"})), clitest::in_dir(dir), 120);
+  EXPECT_EQ(r.status(), 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir + "/out.h5"));
+}
+
 TEST(ReliabilityHostile, SetOverridesAndOptions) {
   expect_bad_arguments({"--set", "population.households=1000000000000"},
                        {"--set: population.households: expected an integer in [1, 100000000]", "got 1000000000000"});
@@ -201,6 +213,10 @@ TEST(ReliabilityHostile, SetOverridesAndOptions) {
   expect_bad_arguments({"--set", "name=\x1b[2J"}, {"--set: name: control character U+001B"});
   expect_bad_arguments({"--set", "description=caf\xe9"}, {"--set: description: invalid UTF-8"});
   expect_bad_arguments({"--set", "name=" + std::string(100000, 'x')}, {"--set: name: the value is too long"});
+  // --set follows the file's rules: a list is not a text, a value is one YAML document.
+  expect_bad_arguments({"--set", "name=[a, b]"}, {"--set: name: expected a text, got a list"});
+  expect_bad_arguments({"--set", "run.years=5\n---\n6"}, {"--set: run.years: the value holds more than one YAML document"});
+  expect_bad_arguments({"--set", "description=a\n---\nb"}, {"--set: description: the value holds more than one YAML"});
   // Options.
   expect_bad_arguments({"--replicates", "-5"}, {"--replicates expects a whole number in [1, 1000000], got '-5'"});
   expect_bad_arguments({"--replicates", "1000000000000"}, {"--replicates expects a whole number"});
@@ -218,10 +234,6 @@ const std::vector<std::string> kInterruptible = {"--set", "population.households
                                                  "population.districts=12", "--set", "run.replicates=2",
                                                  "--quiet"};
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
 
 // Interrupts a run with `sig` part-way, checks the exit and the partial file, then resumes it and checks
 // that the result equals an uninterrupted run's.
@@ -286,8 +298,6 @@ TEST(ReliabilityInterrupt, SigtermExits143AndResumeMatchesAnUninterruptedRun) {
 
 // ---- 5. Faults: unwritable output, full disk ----
 
-const std::vector<std::string> kSmall = {"--set", "population.households=1500", "--set", "population.districts=6",
-                                         "--set", "run.years=3", "--set", "run.replicates=1", "--quiet"};
 
 // An output path that cannot be a file (under a regular file, a directory) is bad input found before any work.
 TEST(ReliabilityFaults, OutputUnderARegularFileIsRefusedBeforeRunning) {
