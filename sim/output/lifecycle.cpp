@@ -558,6 +558,12 @@ void OutputFile::commit() {
     throw OutputBusy(from + " was moved or replaced by another process while chacra wrote it; nothing was renamed to " +
                      request_.path);
   const std::string& out = request_.path;
+  // The finished file stays where it is, under its partial name, and the error says so.
+  auto rename_failed = [&](int err) {
+    keep_ = true;
+    return OutputIoError("cannot rename " + from + " to " + out + ": " + system_reason(err) +
+                         "; the finished output is kept as " + from);
+  };
   if (!request_.force) {
     // Never over a file that appeared while the run went on (another program's).
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, out.c_str(), RENAME_NOREPLACE) != 0) {
@@ -567,18 +573,9 @@ void OutputFile::commit() {
         throw OutputExists("output " + out + " appeared while chacra ran; the finished output is kept as " + from +
                            ": rename it yourself");
       }
-      if (err != EINVAL && err != ENOSYS) {
-        keep_ = true;
-        throw OutputIoError("cannot rename " + from + " to " + out + ": " + system_reason(err) +
-                            "; the finished output is kept as " + from);
-      }
+      if (err != EINVAL && err != ENOSYS) throw rename_failed(err);
       // A file system without RENAME_NOREPLACE: a hard link fails when the name exists.
-      if (::link(from.c_str(), out.c_str()) != 0) {
-        const int lerr = errno;
-        keep_ = true;
-        throw OutputIoError("cannot rename " + from + " to " + out + ": " + system_reason(lerr) +
-                            "; the finished output is kept as " + from);
-      }
+      if (::link(from.c_str(), out.c_str()) != 0) throw rename_failed(errno);
       ::unlink(from.c_str());
     }
   } else {
@@ -594,12 +591,7 @@ void OutputFile::commit() {
                             "output is kept as " + from);
       }
     }
-    if (::rename(from.c_str(), out.c_str()) != 0) {
-      const int err = errno;
-      keep_ = true;
-      throw OutputIoError("cannot rename " + from + " to " + out + ": " + system_reason(err) +
-                          "; the finished output is kept as " + from);
-    }
+    if (::rename(from.c_str(), out.c_str()) != 0) throw rename_failed(errno);
   }
   committed_ = true;
   target_.reset();
