@@ -5,7 +5,11 @@
 #include "sim/errors.hpp"
 #include "sim/output/h5.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <new>
 
 namespace chacra::cli {
 
@@ -44,6 +48,19 @@ std::string join_command_line(int argc, char** argv) {
   return s;
 }
 
+// What the command printed must have reached standard output (a full disk, /dev/full, a closed pipe): a
+// results table cut short is a failure, exit status 1.
+int check_standard_output() {
+  std::cout.flush();
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  const int err = errno;
+  if (flushed && !std::ferror(stdout) && !std::cout.fail()) return 0;
+  std::cerr << "chacra: cannot write to standard output" << (err != 0 ? std::string(": ") + std::strerror(err) : "")
+            << "; what it printed is incomplete\n";
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,9 +77,14 @@ int main(int argc, char** argv) {
     add_export(commands);
     add_bench(commands);
     add_population(commands);
-    return commands.run(argc, argv);
+    const int status = commands.run(argc, argv);
+    return status == 0 ? check_standard_output() : status;
   } catch (const ReportedElsewhere& e) {
     return e.status();  // another MPI rank printed it
+  } catch (const std::bad_alloc&) {
+    std::cerr << "chacra: out of memory (a memory limit, ulimit -v, or the machine's memory); use a smaller "
+                 "population or fewer --threads, or run on a larger machine\n";
+    return 1;
   } catch (const std::exception& e) {
     const int status = exit_status(e);
     std::cerr << (status >= 128 ? "\nchacra: " : "chacra: ") << e.what() << "\n";

@@ -3,6 +3,8 @@
 #include "app/progress.hpp"
 
 #include "sim/interrupt.hpp"
+#include "sim/output/layout.hpp"
+#include "sim/output/lifecycle.hpp"
 #include "sim/runner.hpp"
 #include "study/budget.hpp"
 #include "study/comparison.hpp"
@@ -13,9 +15,9 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -23,6 +25,25 @@
 namespace chacra::cli {
 
 namespace {
+
+// The output's name when -o is not given: the scenario's name made safe as a file name in the current
+// directory (a downloaded scenario must not choose where files land: "name: ../x" or "/etc/x" give x.h5).
+// Letters, digits, '.', '-' and '_' are kept, anything else becomes '_'; leading dots and separators are dropped;
+// at most 100 characters.
+std::string default_output_name(const std::string& scenario_name) {
+  std::string out;
+  for (unsigned char c : scenario_name) {
+    const bool keep = std::isalnum(c) != 0 && c < 0x80;
+    const char k = keep || c == '-' || c == '.' ? static_cast<char>(c) : '_';
+    if (k == '_' && !out.empty() && out.back() == '_') continue;
+    out += k;
+  }
+  const auto first = out.find_first_not_of("._-");
+  out = first == std::string::npos ? "" : out.substr(first);
+  if (out.size() > 100) out.resize(100);
+  while (!out.empty() && (out.back() == '_' || out.back() == '.')) out.pop_back();
+  return (out.empty() ? "chacra" : out) + ".h5";
+}
 
 struct RunCommand {
   std::optional<std::string> scenario;
@@ -46,11 +67,31 @@ void RunCommand::operator()() const {
   opts.threads = n_threads;
   opts.force = force;
   opts.resume = resume;
-  opts.output_path = value_or(output, loaded.name + ".h5");
+  if (!output.empty() && output.back().empty())
+    throw UsageError("-o/--output needs a file name, got an empty one (leave -o out for <scenario name>.h5)");
+  opts.output_path = value_or(output, default_output_name(loaded.name));
   opts.command_line = command_line;
-  if (std::filesystem::exists(opts.output_path) && !opts.force && !opts.resume)
-    throw OutputExists("output " + opts.output_path +
-                       " already exists; use --force to overwrite it or -o to choose another name");
+  if (command_line.size() > output::layout::kMaxAttributeText)
+    throw UsageError("the command line is too long to record in the output (" + std::to_string(command_line.size()) +
+                     " bytes; at most " + std::to_string(output::layout::kMaxAttributeText) +
+                     "); put the settings in the scenario file instead of --set");
+  opts.note = [this](const std::string& s) {
+    if (!quiet) std::cerr << "chacra: note: " << s << "\n";
+  };
+  bool under_mpi = false;
+#ifdef CHACRA_WITH_MPI
+  under_mpi = mpi::launched();
+#endif
+  {
+    // Everything about the output that can be known now is checked before any work (exit status 2; 1 when
+    // another chacra process is writing it). Under MPI the partial file is the join's own, and --resume
+    // continues the unit files instead.
+    RunOptions check = opts;
+    if (under_mpi) check.resume = false, check.replace_stale_partial = true;
+    output::OutputRequest request = output_request(loaded, check, estimate_memory(loaded, model_builder()));
+    request.scenario_yaml.clear();  // the budget solve below may still change the resolved scenario
+    for (const auto& note : output::check_output(request)) opts.note(note);
+  }
   // Under mpirun/srun, MPI starts before the budget solve: with --mpi-split districts|auto its simulations run
   // on replicate 0's population split by districts across all ranks (a population too large for one node),
   // and only rank 0 prints.
@@ -59,7 +100,7 @@ void RunCommand::operator()() const {
 #ifdef CHACRA_WITH_MPI
   std::optional<mpi::Session> session;
   std::unique_ptr<Collective> world_collective;
-  if (mpi::launched()) {
+  if (under_mpi) {
     session.emplace();
     speaks = session->root();
     if (split != "units" && session->size() > 1) everyone = (world_collective = mpi::world_collective()).get();
@@ -97,9 +138,9 @@ void RunCommand::operator()() const {
     if (!quiet)
       std::cout << study::format_run_summary(solved, r, full) << study::format_run_comparison(comparison, full);
   } catch (const Interrupted& e) {
-    rethrow_as(std::string(e.what()) +
-               "; no complete output was written. Finished arm x replicate units are kept in OUT.partial;\n"
-               "        run the same command with --resume to continue from them");
+    rethrow_as(std::string(e.what()) + "; no complete output was written. Finished arm x replicate units are kept in " +
+               (under_mpi ? opts.output_path + ".parts/" : output::partial_path(opts.output_path)) +
+               ";\n        run the same command with --resume to continue from them");
   }
 }
 

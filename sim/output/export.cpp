@@ -965,14 +965,46 @@ class Exporter {
   ShortLabels shorts_;
 };
 
-// Removes the partial directory unless the export finished.
+// The files an export writes: the only ones it ever removes (docs/reliability.md, "Files").
+const std::set<std::string>& export_files() {
+  // Each table as CSV, gzipped CSV (--gzip) or Stata (--stata).
+  static const std::set<std::string> names = [] {
+    std::set<std::string> n = {"scenario.yaml"};
+    for (const char* table : {"panel", "aggregates", "comparison", "households", "centres", "districts", "provenance",
+                              "codebook"})
+      for (const char* ext : {".csv", ".csv.gz", ".dta"}) n.insert(std::string(table) + ext);
+    return n;
+  }();
+  return names;
+}
+
+// What in directory `dir` an export did not write ("" when nothing): a name of its own that is not a regular
+// file (a link, a directory), or any other name.
+std::string foreign_entry(const fs::path& dir) {
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (!export_files().count(name) || !fs::is_regular_file(e.symlink_status())) return name;
+  }
+  return "";
+}
+
+// Removes an export directory's own files and then the directory, which must then be empty.
+void remove_export_dir(const fs::path& dir) {
+  for (const auto& name : export_files()) {
+    const fs::path f = dir / name;
+    std::error_code ec;
+    if (fs::is_regular_file(fs::symlink_status(f, ec))) fs::remove(f, ec);
+  }
+  std::error_code ec;
+  fs::remove(dir, ec);  // only when empty
+}
+
+// Removes the partial directory this export created unless the export finished.
 struct PartialGuard {
   fs::path path;
-  bool keep = false;
+  bool created = false, keep = false;
   ~PartialGuard() {
-    if (keep) return;
-    std::error_code ec;
-    fs::remove_all(path, ec);
+    if (created && !keep) remove_export_dir(path);
   }
 };
 
@@ -996,7 +1028,7 @@ ExportSummary export_csv(const ExportOptions& options) {
   const fs::path partial(dir.string() + ".partial");
   std::error_code ec;
   if (fs::exists(fs::symlink_status(dir, ec))) {
-    const bool is_dir = fs::is_directory(dir, ec);
+    const bool is_dir = fs::is_directory(fs::symlink_status(dir, ec));  // a link to a directory is not replaced
     const bool empty = is_dir && fs::is_empty(dir, ec);
     if (!empty && !options.force)
       throw OutputExists(dir.string() + " already exists and is not empty; use --force to replace it or choose "
@@ -1006,9 +1038,25 @@ ExportSummary export_csv(const ExportOptions& options) {
                                         "with --force: choose another directory");
   }
 
+  if (fs::exists(fs::symlink_status(dir, ec)) && fs::is_directory(fs::symlink_status(dir, ec)) && !fs::is_empty(dir, ec))
+    if (const std::string other = foreign_entry(dir); !other.empty())
+      throw OutputExists(dir.string() + " holds " + other + ", which chacra's export does not write; it is not replaced, "
+                                        "even with --force: move it out or choose another directory");
+  if (fs::exists(fs::symlink_status(partial, ec))) {
+    // Left by an export that was killed, or somebody's own directory: only the former is replaced, with --force.
+    const bool ours = fs::is_directory(fs::symlink_status(partial, ec)) && foreign_entry(partial).empty();
+    if (!ours)
+      throw OutputExists(partial.string() + " already exists and is not a partial export chacra left; it is never "
+                                            "removed: move it away or choose another directory");
+    if (!options.force)
+      throw OutputExists(partial.string() + " was left by an export that did not finish; use --force to replace it");
+    remove_export_dir(partial);
+  }
   PartialGuard guard{partial};
-  fs::remove_all(partial);
-  fs::create_directories(partial);
+  if (!fs::create_directory(partial))
+    throw OutputExists(partial.string() + " appeared while chacra was about to create it; is another export writing " +
+                       dir.string() + "?");
+  guard.created = true;
   Exporter ex(in, contents, partial, options.missing, options.stata, options.gzip,
               fs::path(options.input).filename().string());
   ex.plan(options.panel);
@@ -1025,20 +1073,21 @@ ExportSummary export_csv(const ExportOptions& options) {
   summary.tables.push_back(ex.provenance(summary.scenario_yaml));
   summary.tables.push_back(ex.write_codebook());
   check_stop();
-  // Into place: an existing export is moved aside first, then removed once the new one is there.
+  // Into place: an existing export (nothing but an export's files, checked above) is moved aside first, then
+  // its files removed once the new one is there.
   fs::path old;
   if (fs::exists(fs::symlink_status(dir))) {
-    if (fs::is_directory(dir) && fs::is_empty(dir)) {
+    if (fs::is_directory(fs::symlink_status(dir)) && fs::is_empty(dir)) {
       fs::remove(dir);
     } else {
-      old = fs::path(dir.string() + ".old." + std::to_string(::getpid()));
-      fs::remove_all(old);
+      for (int k = 0; old.empty() || fs::exists(fs::symlink_status(old, ec)); ++k)
+        old = fs::path(dir.string() + ".old." + std::to_string(::getpid()) + (k ? "." + std::to_string(k) : ""));
       fs::rename(dir, old);
     }
   }
   fs::rename(partial, dir);
   guard.keep = true;
-  if (!old.empty()) fs::remove_all(old, ec);
+  if (!old.empty()) remove_export_dir(old);
   summary.notes = ex.notes;
   return summary;
 }

@@ -33,6 +33,12 @@ class Handle {
   operator hid_t() const { return id_; }
   bool valid() const { return id_ >= 0; }
   void close();
+  // Gives the id up (to be closed by the caller, whose status it wants); the handle is left empty.
+  hid_t release() {
+    const hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
 
  private:
   hid_t id_ = H5I_INVALID_HID;

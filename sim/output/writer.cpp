@@ -1,6 +1,7 @@
 // The HDF5 writer (see sim/output/writer.hpp). Every path comes from sim/output/layout.hpp.
 #include "sim/output/writer.hpp"
 
+#include "sim/output/checksum.hpp"
 #include "sim/output/codec.hpp"
 #include "sim/output/layout.hpp"
 
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <filesystem>
 
 namespace chacra::output {
 
@@ -133,44 +133,6 @@ void copy_object(hid_t src, const std::string& path, hid_t dst, const std::strin
 
 }  // namespace
 
-// ---- The file ----
-
-OutputFile::OutputFile(std::string final_path, bool force, bool resume) : final_(std::move(final_path)) {
-  namespace fs = std::filesystem;
-  partial_ = final_ + ".partial";
-  if (resume && fs::exists(partial_)) {
-    const hid_t id = H5Fopen(partial_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    if (id < 0) throw h5::Error("cannot reopen " + partial_ + " to resume (damaged?); remove it and run again");
-    file_ = h5::Handle(id);
-    resumed_ = true;
-    return;
-  }
-  if (fs::exists(final_) && !force)
-    throw OutputExists("output " + final_ + " already exists; use --force to overwrite it or -o to choose another");
-  file_ = h5::create_file(partial_);
-}
-
-OutputFile::~OutputFile() {
-  if (!committed_) {
-    file_.close();
-    if (!keep_) {
-      std::error_code ec;
-      std::filesystem::remove(partial_, ec);
-    }
-  }
-}
-
-void OutputFile::flush() {
-  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) throw h5::Error("HDF5: cannot flush " + partial_ + " (disk full?)");
-}
-
-void OutputFile::commit() {
-  flush();
-  file_.close();
-  std::filesystem::rename(partial_, final_);
-  committed_ = true;
-}
-
 // ---- Provenance ----
 
 void write_run_header(hid_t file, const RunHeader& r) {
@@ -210,6 +172,7 @@ void write_population(hid_t file, std::uint32_t replicate, const World& world) {
   write_table(file, layout::population(replicate, layout::Table::districts), world.districts);
   write_table(file, layout::population(replicate, layout::Table::centres), world.centres);
   write_table(file, layout::population(replicate, layout::Table::households), world.households);
+  seal_group(file, layout::population(replicate));
 }
 
 void write_population_split(hid_t file, std::uint32_t replicate, const World& w) {
@@ -220,6 +183,7 @@ void write_population_split(hid_t file, std::uint32_t replicate, const World& w)
                     w.centre_end() - w.centre_begin(), w.centre_count(), comm);
   write_table_split(file, layout::population(replicate, layout::Table::households), w.households, 0,
                     w.household_count(), static_cast<std::size_t>(w.total_households()), comm);
+  if (comm.rank() == 0) seal_group(file, layout::population(replicate));
 }
 
 // ---- Units ----
@@ -275,7 +239,11 @@ void UnitWriter::write_aggregate(const ColumnInfo& info, bool flow, std::size_t 
   label(ds, info, ColumnType::f64);
 }
 
-void UnitWriter::complete() { h5::write_attr(unit_, layout::kComplete, 1LL); }
+void UnitWriter::complete() {
+  // The checksum is of what is in the file (read back), so --resume can tell a unit damaged on disk.
+  h5::write_attr(unit_, layout::kChecksum, group_checksum(unit_));
+  h5::write_attr(unit_, layout::kComplete, 1LL);
+}
 
 // ---- Chunked writes ----
 

@@ -78,10 +78,12 @@ TEST(Cli, ValidateShippedConfigs) {
   }
 }
 
-TEST(Cli, UnwritableOutputIsRuntimeError) {
+// A missing directory is bad input, found before any work (docs/reliability.md, "Files").
+TEST(Cli, OutputInAMissingDirectoryIsRefusedBeforeRunning) {
   const auto dir = clitest::temp_dir("unwritable");
   auto r = run(std::string("run --quiet -o /nonexistent_dir/x.h5 ") + clitest::kSmallSet, dir);
-  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("the directory /nonexistent_dir does not exist"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("/nonexistent_dir/x.h5"), std::string::npos) << r.out;
 }
 

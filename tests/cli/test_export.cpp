@@ -2,6 +2,7 @@
 // readable as they are by Stata and R (header names, NA, quoting), and bad inputs and existing directories
 // give the documented exit statuses without leaving anything behind.
 #include "cli_helpers.hpp"
+#include "process_helpers.hpp"
 
 #include "sim/output/h5.hpp"
 
@@ -464,23 +465,36 @@ TEST(CliExport, ExistingDirectoryNeedsForce) {
   EXPECT_TRUE(fs::exists(dir + "/empty/mine.txt"));
   EXPECT_FALSE(fs::exists(dir + "/empty/panel.csv"));
   EXPECT_FALSE(fs::exists(dir + "/empty.partial"));
-  // With --force a previous export is replaced as a whole.
+  // With --force a previous export is replaced, but not while it holds a file of the user's.
+  r = run("export out.h5 --csv empty --force --quiet", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("holds mine.txt"), std::string::npos) << r.out;
+  EXPECT_EQ(clitest::read_text(dir + "/empty/mine.txt"), "keep me");
+  fs::remove(dir + "/empty/mine.txt");
   r = run("export out.h5 --csv empty --force --quiet", dir);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(fs::exists(dir + "/empty/panel.csv"));
-  EXPECT_FALSE(fs::exists(dir + "/empty/mine.txt"));
   // A directory that is not an export is never deleted, even with --force.
   fs::create_directories(dir + "/precious");
   clitest::write_file(dir + "/precious", "thesis.tex", "years of work");
   r = run("export out.h5 --csv precious --force", dir);
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_TRUE(fs::exists(dir + "/precious/thesis.tex"));
-  // A stale DIR.partial from an earlier crash does not block an export.
+  // A DIR.partial holding anything but an export's files is never removed; one an export left (killed) is
+  // replaced with --force.
   fs::create_directories(dir + "/fresh.partial");
-  clitest::write_file(dir + "/fresh.partial", "junk.csv", "x");
+  clitest::write_file(dir + "/fresh.partial", "junk.txt", "x");
+  r = run("export out.h5 --csv fresh/ --force --quiet", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(clitest::read_text(dir + "/fresh.partial/junk.txt"), "x");
+  fs::remove(dir + "/fresh.partial/junk.txt");
+  clitest::write_file(dir + "/fresh.partial", "panel.csv", "cut short");
   r = run("export out.h5 --csv fresh/ --quiet", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("use --force"), std::string::npos) << r.out;
+  r = run("export out.h5 --csv fresh/ --force --quiet --no-panel", dir);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(fs::exists(dir + "/fresh/codebook.csv"));
-  EXPECT_FALSE(fs::exists(dir + "/fresh/junk.csv"));
+  EXPECT_FALSE(fs::exists(dir + "/fresh/panel.csv")) << "the stale partial's files are not carried over";
   EXPECT_FALSE(fs::exists(dir + "/fresh.partial"));
 }
