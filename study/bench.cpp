@@ -351,9 +351,11 @@ std::vector<OutputFigures> measure_output(const Options& o, const Scenario& scen
       with.output_path = path;
       with.force = true;
       with.command_line = "chacra bench";
+      const std::uint64_t wait0 = output::panel_wait_ns;
       const Stopwatch sw1;
       run_scenario(scenario, builder, with);
       const Timing t1 = sw1.elapsed();
+      f.writer_wait.push_back(1e-9 * static_cast<double>(output::panel_wait_ns - wait0));
       file_bytes = std::filesystem::file_size(path);
       std::filesystem::remove(path);
       f.without_wall.push_back(t0.wall);
@@ -720,6 +722,7 @@ std::string format_json(const Report& r) {
                     {"overhead_cpu", figure(median(x.with_cpu) / median(x.without_cpu))},
                     {"overhead_wall", figure(median(x.with_wall) / median(x.without_wall))},
                     {"with_panel_wall_s", figures(x.with_wall)},
+                    {"writer_wait_s", figures(x.writer_wait)},
                     {"without_panel_wall_s", figures(x.without_wall)},
                     {"with_panel_cpu_s", figures(x.with_cpu)},
                     {"without_panel_cpu_s", figures(x.without_cpu)}});
@@ -776,12 +779,12 @@ std::string format_table(const Report& r) {
     print("\noutput (run_scenario with / without the %s HDF5 panel, the %zu arms of configs/default.yaml, "
           "file %.1f MiB):\n",
           r.frequency.c_str(), r.output_arms, static_cast<double>(r.file_bytes) / (1 << 20));
-    print("%8s %12s %12s %12s %12s %12s %12s\n", "threads", "with wall", "without", "x wall", "with CPU", "without",
-          "x CPU");
+    print("%8s %12s %12s %12s %12s %12s %12s %14s\n", "threads", "with wall", "without", "x wall", "with CPU", "without",
+          "x CPU", "writer wait");
     for (const auto& x : r.output)
-      print("%8d %11.3fs %11.3fs %12.3f %11.3fs %11.3fs %12.3f\n", x.threads, median(x.with_wall),
+      print("%8d %11.3fs %11.3fs %12.3f %11.3fs %11.3fs %12.3f %13.3fs\n", x.threads, median(x.with_wall),
             median(x.without_wall), median(x.with_wall) / median(x.without_wall), median(x.with_cpu),
-            median(x.without_cpu), median(x.with_cpu) / median(x.without_cpu));
+            median(x.without_cpu), median(x.with_cpu) / median(x.without_cpu), median(x.writer_wait));
   }
   os << "\nphases (1 thread, each block phase timed as its own pass, wall):\n";
   print("  %-28s %10s %8s %14s %10s %8s %7s\n", "phase", "seconds", "share", "ns/hh-month", "serial s", "serial", "months");

@@ -57,6 +57,7 @@ struct ThreadFigures {
 struct OutputFigures {
   int threads = 0;
   std::vector<double> with_wall, without_wall, with_cpu, without_cpu;
+  std::vector<double> writer_wait;  // seconds the run waited for the background panel writer (with the file)
 };
 
 struct ScalingFigure {
