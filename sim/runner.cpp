@@ -176,7 +176,11 @@ MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& bui
   std::uint64_t accumulators = 0;
   for (const auto& v : variables) {
     const ColumnInfo& info = world.households.info(world.households.index(v));
-    if (info.aggregation == PeriodAggregation::sum) accumulators += 4ull * static_cast<std::uint64_t>(info.width);
+    const bool flow = info.aggregation == PeriodAggregation::sum;
+    if (flow) accumulators += 4ull * static_cast<std::uint64_t>(info.width);
+    // The copy of a period's panel values that the recorder's background writer holds.
+    if (base.boolean("output.panel"))
+      accumulators += (flow ? 4ull : column_type_size(info.type)) * static_cast<std::uint64_t>(info.width);
   }
   const double centre_share = static_cast<double>(world.centres.bytes_per_row() * world.centre_count()) /
                               static_cast<double>(std::max<std::size_t>(world.household_count(), 1));
