@@ -1045,6 +1045,7 @@ std::string InteractionTable::channels_text() const {
 void summarise_interaction(const std::vector<std::vector<std::array<double, 4>>>& levels, std::vector<InteractionRow>& rows) {
   for (std::size_t k = 0; k < rows.size(); ++k) {
     InteractionRow& row = rows[k];
+    row.draws.clear();
     std::vector<double> draws;
     std::array<std::vector<double>, 4> arm_levels;
     for (const auto& rep : levels) {
@@ -1052,6 +1053,7 @@ void summarise_interaction(const std::vector<std::vector<std::array<double, 4>>>
       for (std::size_t a = 0; a < 4; ++a)
         if (std::isfinite(l[a])) arm_levels[a].push_back(l[a]);
       const double x = l[0] - l[1] - l[2] + l[3];
+      row.draws.push_back(x);
       if (std::isfinite(x)) draws.push_back(x);
     }
     row.n_replicates = static_cast<int>(draws.size());

@@ -60,6 +60,9 @@ struct InteractionRow {
   double mean = 0.0, ci_low = 0.0, ci_high = 0.0;  // NaN when no replicate defines it
   int n_replicates = 0;
   std::vector<double> levels;  // the four arms' levels (kInteractionArms order), means over replicates, or NaN
+  // The per-replicate interaction (NaN where undefined); in memory only (not stored, not compared by ==): the
+  // attribution by channel pairs these draws replicate by replicate.
+  std::vector<double> draws;
 };
 
 struct InteractionTable {
