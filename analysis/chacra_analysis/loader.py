@@ -524,6 +524,26 @@ class ChacraOutput:
     def has_comparison(self) -> bool:
         return _Layout.COMPARISON in self._f and "arm" in self._f[_Layout.COMPARISON]
 
+    def interaction(self) -> pd.DataFrame | None:
+        """The stored interaction of the programmes, ``/comparison/interaction`` (None when the file has none: it
+        lacks one of the arms both, juntos_only, hw_only, no_programme): one row per outcome with mean_effect,
+        ci_low, ci_high (95% t interval over replicates), the four arms' levels and n_replicates; the group's
+        attributes (channels, formula...) in ``frame.attrs``."""
+        if not self.has_comparison() or "interaction" not in self._f[_Layout.COMPARISON]:
+            return None
+        g = self._f[_Layout.COMPARISON]["interaction"]
+        data = {}
+        for name, ds in g.items():
+            if name in _Layout.COMPARISON_LISTS or not isinstance(ds, h5py.Dataset) or ds.ndim != 1:
+                continue
+            if h5py.check_string_dtype(ds.dtype) is not None or ds.dtype.kind in "SOU":
+                data[name] = np.array(_strings(ds), dtype=object)
+            else:
+                data[name] = ds[()]
+        df = pd.DataFrame(data)
+        df.attrs.update({k: _plain(v) for k, v in g.attrs.items()})
+        return df
+
     def comparison(self) -> pd.DataFrame | None:
         """The stored ``/comparison`` table (None when the file has none): the columns of
         ``chacra compare --format json`` (COMPARISON_COLUMNS) and any others the group holds; NaN where an
