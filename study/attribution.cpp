@@ -7,7 +7,6 @@
 #include "sim/output/reader.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
-#include "study/stats.hpp"
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -76,14 +75,8 @@ AttributionTable combine_attribution(const InteractionTable& full, const std::ve
         }
       }
       a.n_replicates = static_cast<int>(removed.size());
-      if (removed.empty()) {
-        a.removed = a.ci_low = a.ci_high = kNaN;
-        a.interval = "none";
-      } else {
-        const stats::Interval iv = stats::mean_interval(removed, 0.95);
-        a.removed = iv.mean, a.ci_low = iv.low, a.ci_high = iv.high;
-        a.interval = removed.size() >= 2 ? "t" : "single";
-      }
+      const ReplicateInterval iv = t_interval_of(removed);
+      a.removed = iv.mean, a.ci_low = iv.low, a.ci_high = iv.high, a.interval = iv.interval;
       a.share_removed = std::isfinite(a.interaction) && a.interaction != 0.0 ? a.removed / a.interaction : kNaN;
       t.rows.push_back(std::move(a));
     }

@@ -1042,6 +1042,12 @@ std::string InteractionTable::channels_text() const {
   return s;
 }
 
+ReplicateInterval t_interval_of(const std::vector<double>& draws) {
+  if (draws.empty()) return {kNaN, kNaN, kNaN, "none"};
+  const stats::Interval iv = stats::mean_interval(draws, 0.95);
+  return {iv.mean, iv.low, iv.high, draws.size() >= 2 ? "t" : "single"};
+}
+
 void summarise_interaction(const std::vector<std::vector<std::array<double, 4>>>& levels, std::vector<InteractionRow>& rows) {
   for (std::size_t k = 0; k < rows.size(); ++k) {
     InteractionRow& row = rows[k];
@@ -1057,14 +1063,8 @@ void summarise_interaction(const std::vector<std::vector<std::array<double, 4>>>
       if (std::isfinite(x)) draws.push_back(x);
     }
     row.n_replicates = static_cast<int>(draws.size());
-    if (draws.empty()) {
-      row.mean = row.ci_low = row.ci_high = kNaN;
-      row.interval = "none";
-    } else {
-      const stats::Interval iv = stats::mean_interval(draws, 0.95);
-      row.mean = iv.mean, row.ci_low = iv.low, row.ci_high = iv.high;
-      row.interval = draws.size() >= 2 ? "t" : "single";
-    }
+    const ReplicateInterval iv = t_interval_of(draws);
+    row.mean = iv.mean, row.ci_low = iv.low, row.ci_high = iv.high, row.interval = iv.interval;
     row.levels.clear();
     for (const auto& v : arm_levels) row.levels.push_back(v.empty() ? kNaN : stats::mean(v));
   }

@@ -94,6 +94,14 @@ bool operator==(const ComparisonTable& a, const ComparisonTable& b);
 bool operator==(const InteractionRow& a, const InteractionRow& b);
 bool operator==(const InteractionTable& a, const InteractionTable& b);
 
+// Mean of replicate draws and its 95% t interval (mean -/+ t(n-1) sd/sqrt(n)); `interval` is "t", "single" (one
+// draw: zero width) or "none" (no draw: NaN).
+struct ReplicateInterval {
+  double mean = 0.0, low = 0.0, high = 0.0;
+  std::string interval;
+};
+ReplicateInterval t_interval_of(const std::vector<double>& draws);
+
 // The interaction rows from per-replicate levels: levels[r][k] holds the four arms' levels (kInteractionArms
 // order) of row k in replicate r; a replicate counts for row k when all four are finite. `rows` gives each row's
 // identity (outcome, statistic, unit) and receives mean, interval, n_replicates and the arms' mean levels.
