@@ -2,6 +2,7 @@
 #include "app/commands.hpp"
 
 #include "sim/output/h5.hpp"
+#include "study/attribution.hpp"
 #include "study/comparison.hpp"
 
 #include <filesystem>
@@ -15,8 +16,8 @@ namespace {
 
 struct CompareCommand {
   std::optional<std::string> file;
-  std::vector<std::string> reference, format, summary;
-  bool recompute = false;
+  std::vector<std::string> reference, format, summary, threads;
+  bool recompute = false, by_channel = false, quiet = false;
 
   void operator()() const {
     if (!file) throw UsageError("compare needs an output file: chacra compare OUT.h5 (see chacra compare --help)");
@@ -30,6 +31,15 @@ struct CompareCommand {
       if (!std::filesystem::exists(path)) throw study::ComparisonError("no such file");
       if (std::filesystem::is_directory(path)) throw study::ComparisonError("it is a directory");
       h5::Handle f = h5::open_file_readonly(path);
+      if (by_channel) {
+        if (!ref.empty()) throw UsageError("--by-channel compares against no_programme; leave out --reference");
+        const int n_threads = static_cast<int>(whole_number("--threads", threads, 1, 4096).value_or(0));
+        const study::AttributionTable t =
+            study::attribute_interaction(f, full_registry(), model_builder(), n_threads, quiet ? nullptr : &std::cerr);
+        std::cout << study::format_attribution(t, fmt);
+        return;
+      }
+      if (!threads.empty()) throw UsageError("--threads only applies with --by-channel (which reruns the arms)");
       study::ComparisonTable table;
       bool stored = !recompute && study::has_comparison(f);
       if (stored) {
@@ -52,7 +62,7 @@ struct CompareCommand {
 
 void add_compare(CommandLine& commands) {
   auto c = std::make_shared<CompareCommand>();
-  CLI::App& app = commands.add("compare", "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--summary brief|full] [--recompute]",
+  CLI::App& app = commands.add("compare", "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--summary brief|full] [--recompute] [--by-channel]",
                                "Effects of every arm against the reference arm on common random numbers, with 95% "
                                "intervals\nover replicates (definitions: docs/policy_arms.md).",
                                [c] { (*c)(); });
@@ -64,6 +74,12 @@ void add_compare(CommandLine& commands) {
   commands.value(app, "--summary", c->summary,
                  "the table's outcomes: brief (default: income, consumption, poverty, technologies, cost) or full");
   commands.flag(app, "--recompute", c->recompute, "compute from the panel even when the file holds a stored comparison");
+  commands.flag(app, "--by-channel", c->by_channel,
+                "attribute the interaction of the programmes to the household-economy channels: rerun both, "
+                "juntos_only, hw_only and no_programme from the file's scenario with each channel that was on "
+                "switched off in turn (same seeds), and show how much of the interaction goes with it");
+  commands.value(app, "-t,--threads", c->threads, "worker threads of the --by-channel reruns (default: all cores)");
+  commands.flag(app, "-q,--quiet", c->quiet, "with --by-channel: no progress lines on stderr");
 }
 
 }  // namespace chacra::cli

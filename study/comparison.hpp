@@ -14,6 +14,7 @@
 
 #include <hdf5.h>
 
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -47,6 +48,33 @@ struct ComparisonRow {
   double arm_value = 0.0, reference_value = 0.0;  // the two levels behind the effect (replicate means), or NaN
 };
 
+// The four arms of the interaction term, in the order of its formula: both - juntos_only - hw_only +
+// no_programme (the extra effect of running both programmes over the sum of each alone).
+inline const std::vector<std::string> kInteractionArms = {"both", "juntos_only", "hw_only", "no_programme"};
+
+// One line of the interaction table: per replicate, the outcome's level in both - juntos_only - hw_only +
+// no_programme (common random numbers make the arms' noise cancel), then the mean over replicates and its 95% t
+// interval (mean -/+ t(n-1) sd/sqrt(n), whatever the number of replicates; "single" with one replicate).
+struct InteractionRow {
+  std::string outcome, statistic, unit, interval;
+  double mean = 0.0, ci_low = 0.0, ci_high = 0.0;  // NaN when no replicate defines it
+  int n_replicates = 0;
+  std::vector<double> levels;  // the four arms' levels (kInteractionArms order), means over replicates, or NaN
+  // The per-replicate interaction (NaN where undefined); in memory only (not stored, not compared by ==): the
+  // attribution by channel pairs these draws replicate by replicate.
+  std::vector<double> draws;
+};
+
+struct InteractionTable {
+  // The household-economy channels on in the run (economy.<channel>.enabled of the stored scenario: "liquidity",
+  // "graduation"...), and the arms among the four that switch a channel themselves ("hw_only: economy.risk.enabled=
+  // true"); both empty when every channel is off everywhere.
+  std::vector<std::string> channels, arm_channel_sets;
+  std::vector<InteractionRow> rows;  // empty: the file lacks one of the four arms
+  // "liquidity, graduation", or "none (every economy.* channel off)", plus the arms' own sets.
+  std::string channels_text() const;
+};
+
 struct ComparisonTable {
   std::string reference;                 // the reference arm
   std::vector<std::string> arms;         // every arm of the file, in scenario order
@@ -57,11 +85,28 @@ struct ComparisonTable {
   double discount_rate = 0.05;           // comparison.discount_rate used (per year)
   std::vector<std::string> notes;        // outcomes skipped and why (missing panel variables...)
   std::vector<ComparisonRow> rows;
+  InteractionTable interaction;          // rows only when the file has the four arms of kInteractionArms
 };
 
 // NaN-aware, exact equality (the file round trip must reproduce every bit).
 bool operator==(const ComparisonRow& a, const ComparisonRow& b);
 bool operator==(const ComparisonTable& a, const ComparisonTable& b);
+bool operator==(const InteractionRow& a, const InteractionRow& b);
+bool operator==(const InteractionTable& a, const InteractionTable& b);
+
+// Mean of replicate draws and its 95% t interval (mean -/+ t(n-1) sd/sqrt(n)); `interval` is "t", "single" (one
+// draw: zero width) or "none" (no draw: NaN).
+struct ReplicateInterval {
+  double mean = 0.0, low = 0.0, high = 0.0;
+  std::string interval;
+};
+ReplicateInterval t_interval_of(const std::vector<double>& draws);
+
+// The interaction rows from per-replicate levels: levels[r][k] holds the four arms' levels (kInteractionArms
+// order) of row k in replicate r; a replicate counts for row k when all four are finite. `rows` gives each row's
+// identity (outcome, statistic, unit) and receives mean, interval, n_replicates and the arms' mean levels.
+void summarise_interaction(const std::vector<std::vector<std::array<double, 4>>>& levels,
+                           std::vector<InteractionRow>& rows);
 
 struct Comparison {
   // comparison.discount_rate.
@@ -74,7 +119,8 @@ struct Comparison {
 // UnknownArmError. Deterministic: the same file gives the same table, bit for bit.
 ComparisonTable compare_file(hid_t file, const std::string& reference_arm = "");
 
-// Writes the table as the group /comparison (replacing one that exists); schema in docs/output.md.
+// Writes the table as the group /comparison (replacing one that exists), and its interaction rows, when it has
+// them, as /comparison/interaction; schema in docs/output.md.
 void write_comparison(hid_t file, const ComparisonTable& table);
 // Reads /comparison back; throws ComparisonError if the file has none.
 ComparisonTable read_comparison(hid_t file);

@@ -5,6 +5,7 @@
 #include "sim/output/h5.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -86,6 +87,75 @@ TEST(CliCompare, StoredComparisonEqualsRecomputed) {
   EXPECT_NE(table.out.find("Poverty headcount"), std::string::npos) << table.out;
 }
 
+// The four arms of the interaction, small; the channels are switched by --set.
+const char* kFourArms = R"(name: four
+population: {households: 1200, districts: 6, seed: 13}
+run: {start_year: 2017, years: 3, replicates: 3, seed: 5, reference_arm: no_programme}
+output: {frequency: yearly}
+arms:
+  - name: no_programme
+    set: {juntos.enabled: false, haku_winay.enabled: false}
+  - name: juntos_only
+    set: {haku_winay.enabled: false}
+  - name: hw_only
+    set: {juntos.enabled: false}
+  - name: both
+)";
+
+// The interaction row of `outcome` (final year) in `chacra compare --format json`, or null.
+nlohmann::json interaction_row(const std::string& json, const std::string& outcome) {
+  for (const auto& r : nlohmann::json::parse(json))
+    if (r["arm"] == "interaction" && r["outcome"] == outcome && r["statistic"] == "final_year") return r;
+  return nullptr;
+}
+
+TEST(CliCompare, InteractionWithItsChannelsAndTheirAttribution) {
+  const auto dir = clitest::temp_dir("interaction");
+  clitest::write_file(dir, "four.yaml", kFourArms);
+  auto r = run("run four.yaml -o on.h5 --threads 2 --set economy.liquidity.enabled=true", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Interaction of the programmes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Household-economy channels on: liquidity"), std::string::npos) << r.out;
+  auto on = run("compare on.h5 --format json", dir);
+  ASSERT_EQ(on.status, 0) << on.out;
+  const auto income = interaction_row(on.out, "income_monetary_pen");
+  ASSERT_FALSE(income.is_null()) << on.out.substr(0, 400);
+  EXPECT_EQ(income["channels"], "liquidity");
+  EXPECT_EQ(income["interval"], "t");
+  EXPECT_EQ(income["n_replicates"], 3);
+  EXPECT_FALSE(interaction_row(on.out, "debt_pen").is_null()) << "assets with the liquidity channel on";
+  // The same scenario run with the channel off, on the same seeds: its interaction is what --by-channel finds
+  // without the channel, to the bit (common random numbers, whichever arms run).
+  r = run("run four.yaml -o off.h5 --threads 1 --quiet", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto off = run("compare off.h5 --format json", dir);
+  ASSERT_EQ(off.status, 0) << off.out;
+  EXPECT_EQ(interaction_row(off.out, "income_monetary_pen")["channels"], "none (every economy.* channel off)");
+  auto by = run("compare on.h5 --by-channel --format json --threads 2 --quiet", dir);
+  ASSERT_EQ(by.status, 0) << by.out;
+  bool seen = false;
+  for (const auto& row : nlohmann::json::parse(by.out)) {
+    if (row["outcome"] != "income_monetary_pen" && row["outcome"] != "consumption_pen") continue;
+    if (row["statistic"] != "final_year") continue;
+    seen = true;
+    EXPECT_EQ(row["channel"], "liquidity");
+    const std::string outcome = row["outcome"];
+    EXPECT_EQ(row["without"].get<double>(), interaction_row(off.out, outcome)["mean_effect"].get<double>()) << outcome;
+    EXPECT_EQ(row["interaction"].get<double>(), interaction_row(on.out, outcome)["mean_effect"].get<double>()) << outcome;
+    EXPECT_NEAR(row["removed"].get<double>(), row["interaction"].get<double>() - row["without"].get<double>(), 1e-9);
+    EXPECT_LE(row["ci_low"].get<double>(), row["removed"].get<double>());
+    EXPECT_GE(row["ci_high"].get<double>(), row["removed"].get<double>());
+  }
+  EXPECT_TRUE(seen) << by.out.substr(0, 400);
+  auto table = run("compare on.h5 --by-channel --quiet", dir);
+  ASSERT_EQ(table.status, 0) << table.out;
+  EXPECT_NE(table.out.find("Without liquidity (economy.liquidity.enabled=false)"), std::string::npos) << table.out;
+  // Nothing to attribute with every channel off: a clear error, exit 2, nothing left behind.
+  r = run("compare off.h5 --by-channel", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("no household-economy channel was on"), std::string::npos) << r.out;
+}
+
 TEST(CliCompare, BadOptionsExitTwo) {
   const auto& dir = finished_run();
   auto r = run("compare out.h5 --reference nope", dir);
@@ -95,6 +165,14 @@ TEST(CliCompare, BadOptionsExitTwo) {
   EXPECT_EQ(run("compare out.h5 --format xml", dir).status, 2);
   EXPECT_EQ(run("compare", dir).status, 2);
   EXPECT_EQ(run("compare out.h5 --refrence none", dir).status, 2);
+  // --by-channel needs the four arms of the interaction; the file has none, juntos and both.
+  r = run("compare out.h5 --by-channel", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("no arm 'juntos_only': --by-channel needs the arms both, juntos_only, hw_only and no_programme"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(run("compare out.h5 --by-channel --reference none", dir).status, 2);
+  EXPECT_EQ(run("compare out.h5 --threads 2", dir).status, 2);
   EXPECT_EQ(run("compare --help").status, 0);
   EXPECT_EQ(run("compare out.h5 --summary everything", dir).status, 2);
   EXPECT_EQ(run("compare out.h5 --format csv --summary full", dir).status, 2);
