@@ -1,5 +1,6 @@
 // chacra compare: options, then the stored or recomputed comparison of study/comparison.hpp, printed.
 #include "app/commands.hpp"
+#include "app/progress.hpp"
 
 #include "sim/output/h5.hpp"
 #include "study/comparison.hpp"
@@ -16,7 +17,7 @@ namespace {
 struct CompareCommand {
   std::optional<std::string> file;
   std::vector<std::string> reference, format, summary;
-  bool recompute = false;
+  bool recompute = false, quiet = false, progress_lines = false;
 
   void operator()() const {
     if (!file) throw UsageError("compare needs an output file: chacra compare OUT.h5 (see chacra compare --help)");
@@ -36,7 +37,11 @@ struct CompareCommand {
         table = study::read_comparison(f);
         if (!ref.empty() && ref != table.reference) stored = false;
       }
-      if (!stored) table = study::compare_file(f, ref);
+      if (!stored) {
+        // Recomputing reads every arm's panel: a minute or more for a large file.
+        Progress progress("arm panels read", quiet, progress_lines);
+        table = study::compare_file(f, ref, [&](std::uint64_t done, std::uint64_t total) { progress(done, total); });
+      }
       std::cout << study::format_comparison(table, fmt, full);
     } catch (const study::UnknownArmError& e) {
       rethrow_as(std::string("--reference: ") + e.what());
@@ -52,7 +57,9 @@ struct CompareCommand {
 
 void add_compare(CommandLine& commands) {
   auto c = std::make_shared<CompareCommand>();
-  CLI::App& app = commands.add("compare", "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--summary brief|full] [--recompute]",
+  CLI::App& app = commands.add("compare",
+                               "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] "
+                               "[--summary brief|full] [--recompute] [--progress]",
                                "Effects of every arm against the reference arm on common random numbers, with 95% "
                                "intervals\nover replicates (definitions: docs/policy_arms.md).",
                                [c] { (*c)(); });
@@ -64,6 +71,10 @@ void add_compare(CommandLine& commands) {
   commands.value(app, "--summary", c->summary,
                  "the table's outcomes: brief (default: income, consumption, poverty, technologies, cost) or full");
   commands.flag(app, "--recompute", c->recompute, "compute from the panel even when the file holds a stored comparison");
+  commands.flag(app, "--progress", c->progress_lines,
+                "when it computes from the panel: off a terminal too, a progress line (count, elapsed, ETA) on stderr "
+                "every 5 s (on a terminal: one line redrawn in place)");
+  commands.flag(app, "-q,--quiet", c->quiet, "no progress on stderr");
 }
 
 }  // namespace chacra::cli

@@ -935,7 +935,7 @@ void Comparison::register_params(Registry& r) {
          "about 8%, set 0.08 for that convention");
 }
 
-ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
+ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, const ComparisonProgress& progress) {
   h5::quiet_errors();
   const output::Reader file(file_id);
   const FileInfo info = read_file_info(file);
@@ -973,6 +973,10 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
   t.horizon = L.periods == 1 ? labels[0] : labels[0] + to + t.final_period;
 
   Collector collector;
+  // Progress in arm panels read: every arm of every replicate, the reference once per replicate.
+  const auto units = static_cast<std::uint64_t>(info.replicates) * info.arms.size();
+  std::uint64_t done = 0;
+  if (progress) progress(0, units);
   for (int r = 0; r < info.replicates; ++r) {
     const std::size_t n = shape_of(r).second;
     std::vector<std::string>* notes = r == 0 ? &t.notes : nullptr;
@@ -984,10 +988,12 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
     const auto ever = juntos_ever(file, info, r, n);
     const auto groups = make_subgroups(file, r, n, ever ? &*ever : nullptr, notes);
     const ArmData ref = load_arm(file, t.reference, r, L, n, static_size, notes);
+    if (progress) progress(++done, units);
     for (const auto& arm : info.arms) {
       if (arm == t.reference) continue;
       const ArmData a = load_arm(file, arm, r, L, n, static_size, nullptr);
       compare_pair(arm, t.reference, a, ref, groups, L, collector);
+      if (progress) progress(++done, units);
     }
   }
   t.rows = collector.rows();
