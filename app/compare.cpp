@@ -1,5 +1,6 @@
 // chacra compare: options, then the stored or recomputed comparison of study/comparison.hpp, printed.
 #include "app/commands.hpp"
+#include "app/progress.hpp"
 
 #include "sim/output/h5.hpp"
 #include "study/attribution.hpp"
@@ -17,7 +18,7 @@ namespace {
 struct CompareCommand {
   std::optional<std::string> file;
   std::vector<std::string> reference, format, summary, threads;
-  bool recompute = false, by_channel = false, quiet = false;
+  bool recompute = false, by_channel = false, quiet = false, progress_lines = false;
 
   void operator()() const {
     if (!file) throw UsageError("compare needs an output file: chacra compare OUT.h5 (see chacra compare --help)");
@@ -46,7 +47,11 @@ struct CompareCommand {
         table = study::read_comparison(f);
         if (!ref.empty() && ref != table.reference) stored = false;
       }
-      if (!stored) table = study::compare_file(f, ref);
+      if (!stored) {
+        // Recomputing reads every arm's panel: a minute or more for a large file.
+        Progress progress("arm panels read", quiet, progress_lines);
+        table = study::compare_file(f, ref, [&](std::uint64_t done, std::uint64_t total) { progress(done, total); });
+      }
       std::cout << study::format_comparison(table, fmt, full);
     } catch (const study::UnknownArmError& e) {
       rethrow_as(std::string("--reference: ") + e.what());
@@ -62,7 +67,9 @@ struct CompareCommand {
 
 void add_compare(CommandLine& commands) {
   auto c = std::make_shared<CompareCommand>();
-  CLI::App& app = commands.add("compare", "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--summary brief|full] [--recompute] [--by-channel]",
+  CLI::App& app = commands.add("compare",
+                               "chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] "
+                               "[--summary brief|full] [--recompute] [--by-channel] [--progress]",
                                "Effects of every arm against the reference arm on common random numbers, with 95% "
                                "intervals\nover replicates (definitions: docs/policy_arms.md).",
                                [c] { (*c)(); });
@@ -79,7 +86,10 @@ void add_compare(CommandLine& commands) {
                 "juntos_only, hw_only and no_programme from the file's scenario with each channel that was on "
                 "switched off in turn (same seeds), and show how much of the interaction goes with it");
   commands.value(app, "-t,--threads", c->threads, "worker threads of the --by-channel reruns (default: all cores)");
-  commands.flag(app, "-q,--quiet", c->quiet, "with --by-channel: no progress lines on stderr");
+  commands.flag(app, "--progress", c->progress_lines,
+                "when it computes from the panel: off a terminal too, a progress line (count, elapsed, ETA) on stderr "
+                "every 5 s (on a terminal: one line redrawn in place)");
+  commands.flag(app, "-q,--quiet", c->quiet, "no progress on stderr (of the recomputation or the --by-channel reruns)");
 }
 
 }  // namespace chacra::cli

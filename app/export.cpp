@@ -1,5 +1,6 @@
 // chacra export: options, then the CSV or Stata export of sim/output/export.hpp, and its summary.
 #include "app/commands.hpp"
+#include "app/progress.hpp"
 
 #include "sim/interrupt.hpp"
 #include "sim/output/csv.hpp"
@@ -18,7 +19,7 @@ namespace {
 struct ExportCommand {
   std::optional<std::string> file;
   std::vector<std::string> csv, stata, na;
-  bool no_panel = false, force = false, quiet = false, gzip = false;
+  bool no_panel = false, force = false, quiet = false, gzip = false, progress_lines = false;
 
   void operator()() const {
     if (!file) throw UsageError("export needs an output file: chacra export OUT.h5 --csv DIR (see chacra export --help)");
@@ -42,6 +43,9 @@ struct ExportCommand {
     o.force = force;
     if (o.missing.find_first_of(",\"\r\n") != std::string::npos)
       throw UsageError("--na must not hold a comma, a quote or a line break");
+    // The panel is by far the longest part: millions of rows for a large run.
+    Progress progress("panel rows", quiet, progress_lines);
+    o.progress = [&](std::uint64_t done, std::uint64_t total) { progress(done, total); };
     install_stop_handlers();
     output::ExportSummary s;
     try {
@@ -72,7 +76,9 @@ struct ExportCommand {
 void add_export(CommandLine& commands) {
   auto c = std::make_shared<ExportCommand>();
   CLI::App& app = commands.add(
-      "export", "chacra export OUT.h5 (--csv DIR [--gzip] | --stata DIR) [--no-panel] [--na TEXT] [--force] [--quiet]",
+      "export",
+      "chacra export OUT.h5 (--csv DIR [--gzip] | --stata DIR) [--no-panel] [--na TEXT] [--force] [--progress] "
+      "[--quiet]",
       "Writes the output file as tables for R (read.csv) and Stata: panel (long: arm, replicate,\n"
       "household, period, one column per variable), aggregates, comparison (when the file has one),\n"
       "households, centres and districts, as CSV (--csv; missing values NA or --na TEXT) or as Stata\n"
@@ -90,7 +96,10 @@ void add_export(CommandLine& commands) {
                  "text of a missing value (default NA, as R reads it; --na= writes empty fields, which Stata reads "
                  "as missing)");
   commands.flag(app, "-f,--force", c->force, "replace DIR when it already holds files (only a previous chacra export)");
-  commands.flag(app, "-q,--quiet", c->quiet, "print nothing but errors");
+  commands.flag(app, "--progress", c->progress_lines,
+                "off a terminal too, a progress line of the panel (rows, elapsed, ETA) on stderr every 5 s (on a "
+                "terminal: one line redrawn in place)");
+  commands.flag(app, "-q,--quiet", c->quiet, "print nothing but errors (no progress either)");
 }
 
 }  // namespace chacra::cli

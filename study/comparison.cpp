@@ -1122,7 +1122,7 @@ void Comparison::register_params(Registry& r) {
          "about 8%, set 0.08 for that convention");
 }
 
-ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
+ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, const ComparisonProgress& progress) {
   h5::quiet_errors();
   const output::Reader file(file_id);
   const FileInfo info = read_file_info(file);
@@ -1175,6 +1175,10 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
     const auto v = interaction_levels(d, units);
     for (std::size_t k = 0; k < kInteractionOutcomeCount; ++k) levels.back()[k][a] = v[k];
   };
+  // Progress in arm panels read: every arm of every replicate, the reference once per replicate.
+  const auto panels = static_cast<std::uint64_t>(info.replicates) * info.arms.size();
+  std::uint64_t done = 0;
+  if (progress) progress(0, panels);
   for (int r = 0; r < info.replicates; ++r) {
     if (interaction) {
       std::array<double, 4> none;
@@ -1192,11 +1196,13 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
     const auto groups = make_subgroups(file, r, n, ever ? &*ever : nullptr, notes);
     const ArmData ref = load_arm(file, t.reference, r, L, n, static_size, notes);
     record(t.reference, ref);
+    if (progress) progress(++done, panels);
     for (const auto& arm : info.arms) {
       if (arm == t.reference) continue;
       const ArmData a = load_arm(file, arm, r, L, n, static_size, nullptr);
       record(arm, a);
       compare_pair(arm, t.reference, a, ref, groups, L, collector);
+      if (progress) progress(++done, panels);
     }
   }
   t.rows = collector.rows();

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -117,7 +118,10 @@ struct Comparison {
 // RunOptions::finalize). reference_arm "" takes the scenario's run.reference_arm, or the first arm when
 // that is empty. Throws ComparisonError (no panel, truncated or foreign file, missing replicate) and
 // UnknownArmError. Deterministic: the same file gives the same table, bit for bit.
-ComparisonTable compare_file(hid_t file, const std::string& reference_arm = "");
+// `progress`, when set, is told the arm panels read so far of those to read (replicates x arms).
+using ComparisonProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+ComparisonTable compare_file(hid_t file, const std::string& reference_arm = "",
+                             const ComparisonProgress& progress = {});
 
 // Writes the table as the group /comparison (replacing one that exists), and its interaction rows, when it has
 // them, as /comparison/interaction; schema in docs/output.md.

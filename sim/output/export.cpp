@@ -459,6 +459,7 @@ class Exporter {
 
   std::vector<CodebookEntry> codebook;
   std::vector<std::string> notes;
+  ExportProgress progress;  // panel rows written of those to write
 
   // A first pass over the variables of the tables to write, for one short form of each sub-column label.
   void plan(bool with_panel) {
@@ -551,6 +552,8 @@ class Exporter {
     const auto table = open("panel", fields, rows, "household panel");
     Table& csv = *table;
     std::vector<std::vector<unsigned char>> bufs(columns.size());
+    std::uint64_t done = 0;
+    if (progress) progress(0, rows);
     for (const auto& arm : c_.arms)
       for (auto r : c_.replicates) {
         if (!in_.has_panel(arm, r)) {
@@ -589,6 +592,7 @@ class Exporter {
               }
               csv.end_row();
             }
+            if (progress) progress(done += n, rows);
           }
         }
       }
@@ -1060,6 +1064,7 @@ ExportSummary export_csv(const ExportOptions& options) {
   Exporter ex(in, contents, partial, options.missing, options.stata, options.gzip,
               fs::path(options.input).filename().string());
   ex.plan(options.panel);
+  ex.progress = options.progress;
   ExportSummary summary;
   summary.directory = dir.string();
   if (options.panel) {

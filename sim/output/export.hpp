@@ -4,10 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace chacra::output {
+
+using ExportProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 struct ExportOptions {
   std::string input;      // the HDF5 output file
@@ -17,6 +21,8 @@ struct ExportOptions {
   bool force = false;     // replace a directory holding a previous export
   bool stata = false;     // the tables as Stata .dta files (variable and value labels) instead of CSV
   bool gzip = false;      // the CSV tables compressed (panel.csv.gz...)
+  // Told the panel rows written so far of those to write (the other tables are small).
+  ExportProgress progress;
 };
 
 struct ExportedTable {

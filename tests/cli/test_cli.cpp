@@ -170,6 +170,21 @@ TEST(Cli, EvaluateProgressOffATerminalOnlyWhenAsked) {
   EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no carriage returns in a log";
 }
 
+TEST(Cli, PopulationSummaryProgressOffATerminalOnlyWhenAsked) {
+  auto r = run("population summary -r 2 --format json --set population.households=2000");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("progress"), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);
+  r = run("population summary -r 2 --format json --set population.households=2000 --progress");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto line = r.out.find("progress: 100.0% (2 of 2 populations, ");
+  ASSERT_NE(line, std::string::npos) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("ETA", line), std::string::npos);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no carriage returns in a log";
+  r = run("population summary -r 2 --format json --set population.households=2000 --progress --quiet");
+  EXPECT_EQ(r.out.find("progress"), std::string::npos) << "--quiet wins";
+}
+
 TEST(Cli, DurationsForPeople) {
   EXPECT_EQ(chacra::cli::format_duration(44.6), "45s");
   EXPECT_EQ(chacra::cli::format_duration(725), "12m05s");

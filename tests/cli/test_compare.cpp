@@ -156,6 +156,38 @@ TEST(CliCompare, InteractionWithItsChannelsAndTheirAttribution) {
   EXPECT_NE(r.out.find("no household-economy channel was on"), std::string::npos) << r.out;
 }
 
+TEST(CliCompare, RecomputeProgressOffATerminalOnlyWhenAsked) {
+  // Tests run without a terminal: recomputing prints no progress unless --progress, which logs lines with the
+  // count (2 replicates x 3 arms read) and the ETA on stderr; a stored comparison reads no panel and has none.
+  const auto& dir = finished_run();
+  const auto stored = run("compare out.h5 --format json", dir);
+  ASSERT_EQ(stored.status, 0) << stored.out;
+  auto r = run("compare out.h5 --format json --recompute", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("progress"), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);
+  r = run("compare out.h5 --format json --recompute --progress", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto line = r.out.find("progress: 100.0% (6 of 6 arm panels read, ");
+  ASSERT_NE(line, std::string::npos) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("ETA", line), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no carriage returns in a log";
+  // The lines go to stderr (together with stdout here): without them the output is the stored table's.
+  std::string rest;
+  std::size_t start = 0;
+  while (start < r.out.size()) {
+    auto end = r.out.find('\n', start);
+    end = end == std::string::npos ? r.out.size() : end + 1;
+    if (r.out.compare(start, 10, "progress: ") != 0) rest += r.out.substr(start, end - start);
+    start = end;
+  }
+  EXPECT_EQ(rest, stored.out);
+  r = run("compare out.h5 --format json --progress", dir);
+  EXPECT_EQ(r.out, stored.out) << "the stored comparison reads no panel: no progress";
+  r = run("compare out.h5 --format json --recompute --progress --quiet", dir);
+  EXPECT_EQ(r.out, stored.out) << "--quiet wins";
+}
+
 TEST(CliCompare, BadOptionsExitTwo) {
   const auto& dir = finished_run();
   auto r = run("compare out.h5 --reference nope", dir);

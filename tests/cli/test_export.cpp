@@ -372,6 +372,32 @@ TEST(CliExport, MissingValueTextForStata) {
   EXPECT_FALSE(fs::exists(dir + "/other"));
 }
 
+TEST(CliExport, ProgressOffATerminalOnlyWhenAsked) {
+  // Tests run without a terminal: no progress unless --progress, which logs the panel rows written with the
+  // ETA on stderr; --quiet prints nothing.
+  const auto dir = clitest::temp_dir("export_progress");
+  small_run(dir);
+  auto r = run("export out.h5 --csv plain", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("progress"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);
+  const auto rows_at = r.out.find("panel.csv");
+  ASSERT_NE(rows_at, std::string::npos) << r.out;
+  const std::string rows = std::to_string(std::stoull(r.out.substr(rows_at + 9)));
+  r = run("export out.h5 --stata dta --progress", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string all = rows;  // with thousands separators, as the progress line writes counts
+  for (auto k = static_cast<std::ptrdiff_t>(all.size()) - 3; k > 0; k -= 3)
+    all.insert(static_cast<std::size_t>(k), ",");
+  const auto line = r.out.find("progress: 100.0% (" + all + " of " + all + " panel rows, ");
+  EXPECT_NE(line, std::string::npos) << "every panel row of panel.csv (" << rows << "), counted:\n" << r.out;
+  EXPECT_NE(r.out.find("ETA", line), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no carriage returns in a log";
+  r = run("export out.h5 --csv quiet --progress --quiet", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "") << "--quiet: nothing but errors";
+}
+
 TEST(CliExport, BadInputsAreRuntimeErrorsAndWriteNothing) {
   const auto dir = clitest::temp_dir("export_bad");
   // Missing file.
