@@ -891,7 +891,7 @@ void format_interaction(const InteractionTable& t, std::ostream& os) {
         "per replicate on common random numbers, mean and 95% t interval over replicates)\n"
      << "Household-economy channels on: " << t.channels_text() << "\n";
   char line[512];
-  std::snprintf(line, sizeof line, "  %-34s %11s  %-25s %11s %11s\n", "outcome", "interaction", "95% interval", "both",
+  std::snprintf(line, sizeof line, "  %-36s %11s  %-23s %11s %12s\n", "outcome", "interaction", "95% interval", "both",
                 "no_programme");
   os << line;
   for (const auto& r : t.rows) {
@@ -902,13 +902,15 @@ void format_interaction(const InteractionTable& t, std::ostream& os) {
     std::string iv;
     if (std::isfinite(r.mean) && r.interval == "t")
       iv = "[" + format_fixed(r.ci_low, d, true) + ", " + format_fixed(r.ci_high, d, true) + "]";
-    const std::string label = r.outcome + (r.statistic == "final_year" ? "" : " (" + r.statistic + ")");
+    // "(horizon)" for horizon_mean: the longest label, extreme_poverty_headcount (horizon), fits 36 columns.
+    const std::string statistic = r.statistic == "horizon_mean" ? "horizon" : r.statistic;
+    const std::string label = r.outcome + (r.statistic == "final_year" ? "" : " (" + statistic + ")");
     // Within 100 columns: the levels of both arms alone are in the CSV and JSON rows.
-    std::snprintf(line, sizeof line, "  %-34s %11s  %-25s %11s %11s\n", label.c_str(), format_fixed(r.mean, d, true).c_str(),
+    std::snprintf(line, sizeof line, "  %-36s %11s  %-23s %11s %12s\n", label.c_str(), format_fixed(r.mean, d, true).c_str(),
                   iv.c_str(), format_fixed(r.levels[0], d).c_str(), format_fixed(r.levels[3], d).c_str());
     os << line;
   }
-  os << "  (final year unless marked; units: chacra compare FILE --format json)\n";
+  os << "  (final year unless marked \"(horizon)\": the mean over the horizon; units: compare --format json)\n";
 }
 
 // The interaction rows in the comparison's row form (CSV and JSON): arm "interaction", arm_value the level in

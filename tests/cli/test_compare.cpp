@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using clitest::run;
@@ -116,6 +117,11 @@ TEST(CliCompare, InteractionWithItsChannelsAndTheirAttribution) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("Interaction of the programmes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Household-economy channels on: liquidity"), std::string::npos) << r.out;
+  // The interaction section keeps the summary within 100 columns, like the rest of it.
+  auto wide = run("compare on.h5", dir);
+  ASSERT_EQ(wide.status, 0) << wide.out;
+  std::istringstream lines(wide.out);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
   auto on = run("compare on.h5 --format json", dir);
   ASSERT_EQ(on.status, 0) << on.out;
   const auto income = interaction_row(on.out, "income_monetary_pen");
