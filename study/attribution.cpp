@@ -155,7 +155,7 @@ std::string format_attribution(const AttributionTable& t, const std::string& for
         if (r.channel != c) continue;
         std::string iv;
         if (std::isfinite(r.removed) && r.interval == "t")
-          iv = "[" + fmt(r.ci_low) + ", " + fmt(r.ci_high) + "]";
+          iv.append("[").append(fmt(r.ci_low)).append(", ").append(fmt(r.ci_high)).append("]");  // not a chain of +: GCC 12 -Wrestrict false positive
         const std::string label = r.outcome + (r.statistic == "final_year" ? "" : " (" + r.statistic + ")");
         std::snprintf(line, sizeof line, "  %-40s %11s %11s %11s  %-25s %8s\n", label.c_str(), fmt(r.interaction).c_str(),
                       fmt(r.without).c_str(), fmt(r.removed).c_str(), iv.c_str(), fmt(r.share_removed, "%.2f").c_str());
