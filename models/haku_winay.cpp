@@ -541,6 +541,10 @@ Phase HakuWinay::competition_phase() const {
   return Phase::serial("haku_winay.competition", [this](World& w, const StepContext& ctx) { competition(w, ctx); })
       .idle_when([this](const StepContext& ctx) {
         if (!p_.enabled) return true;
+        // With the liquidity channel, funded groups still owing their counterpart try to pay every month.
+        if (p_.liquidity && std::any_of(state_->businesses.begin(), state_->businesses.end(),
+                                        [](const HwBusiness& b) { return b.start_month == kAwaitingCounterpart; }))
+          return false;
         for (const HwNucleus& nu : state_->nuclei)
           if (ctx.month - nu.start_month == 12 || ctx.month - nu.start_month == 23) return false;
         return true;
