@@ -14,7 +14,7 @@ namespace {
 
 struct BenchCommand {
   std::vector<std::string> households, years, threads, repeats, format, arms, scaling, scaling_years, tmpdir;
-  bool no_output = false;
+  bool no_output = false, no_stream = false;
 
   void operator()() const {
     study::bench::Options o;
@@ -27,6 +27,7 @@ struct BenchCommand {
     if (!scaling.empty()) o.scaling = whole_numbers("--scaling", scaling.back(), 1000, 100'000'000);
     o.scaling_years = whole_number("--scaling-years", scaling_years, 1, 200).value_or(1);
     o.output = !no_output;
+    o.stream = !no_stream;
     o.tmpdir = value_or(tmpdir, std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
     const auto load = [](const std::vector<std::string>& sets) { return load_scenario_for("", sets); };
     const auto note = [&](const std::string& s) {
@@ -46,7 +47,9 @@ void add_bench(CommandLine& commands) {
       "Measures the full model (models::build_model, default parameters, configs/default.yaml) on one\n"
       "replicate: household-months per second per thread count, parallel efficiency, memory per\n"
       "household, phase shares, the cost of writing the HDF5 panel, and the cost relative to a\n"
-      "reference kernel that only draws the same random numbers and sweeps the same state.",
+      "reference kernel that only draws the same random numbers and sweeps the same state; and, from\n"
+      "one thread, the serial fraction, the projected efficiency up to 64 threads (checked against the\n"
+      "measured 2-thread efficiency) and the memory bandwidth the month needs.",
       [c] { (*c)(); });
   commands.value(app, "-n,--households", c->households, "households of the synthetic population (default 100000)");
   commands.value(app, "-y,--years", c->years, "simulated years (default: run.years of configs/default.yaml)");
@@ -60,6 +63,8 @@ void add_bench(CommandLine& commands) {
   commands.value(app, "--scaling-years", c->scaling_years, "simulated years of each linearity run (default 1)");
   commands.flag(app, "--no-output", c->no_output,
                 "skip the output overhead measurement (runs with and without the HDF5 panel)");
+  commands.flag(app, "--no-stream", c->no_stream,
+                "skip the memory bandwidth measurement (a triad over three 64 MiB arrays)");
   commands.value(app, "--tmpdir", c->tmpdir, "directory of the temporary HDF5 file (default: $TMPDIR or /tmp)");
 }
 

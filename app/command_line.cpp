@@ -68,7 +68,13 @@ CommandLine::CommandLine(std::string top_help) : app_("chacra"), top_help_(std::
 
 CLI::App& CommandLine::add(const std::string& name, const std::string& usage, const std::string& description,
                            std::function<void()> run) {
-  CLI::App* c = app_.add_subcommand(name, "usage: " + usage + (description.empty() ? "" : "\n\n" + description));
+  return add(app_, name, usage, description, std::move(run));
+}
+
+CLI::App& CommandLine::add(CLI::App& parent, const std::string& name, const std::string& usage,
+                           const std::string& description, std::function<void()> run) {
+  CLI::App* c = parent.add_subcommand(name, "usage: " + usage + (description.empty() ? "" : "\n\n" + description));
+  if (&parent != &app_) parent.require_subcommand(0, 1);
   c->set_help_flag("-h,--help", "this help");
   c->allow_extras();
   commands_.emplace_back(c, std::move(run));
@@ -90,10 +96,24 @@ void CommandLine::positional(CLI::App& command, const std::string& name, std::op
   command.add_option_function<std::string>(name, [&into](const std::string& v) { into = v; });
 }
 
+namespace {
+
+// "population summary" for a subcommand of a command, "run" for a command.
+std::string full_name(const CLI::App& command) {
+  std::string name = command.get_name();
+  for (const CLI::App* p = command.get_parent(); p != nullptr && p->get_parent() != nullptr; p = p->get_parent())
+    name = p->get_name() + " " + name;
+  return name;
+}
+
+}  // namespace
+
 // Unknown options (with the nearest valid one), extra arguments and options given twice.
 void CommandLine::check(const CLI::App& command) const {
-  const std::string name = command.get_name();
-  const auto extra = command.remaining();
+  const std::string name = full_name(command);
+  auto extra = command.remaining();
+  // "--" ends the options (POSIX); CLI11 leaves the marker itself among the remaining arguments.
+  extra.erase(std::remove(extra.begin(), extra.end(), "--"), extra.end());
   for (const auto& a : extra) {
     if (!looks_like_option(a)) continue;
     const std::string option = a.substr(0, a.find('='));
@@ -152,7 +172,12 @@ int CommandLine::run(int argc, char** argv) {
   }
   for (const auto& [command, run] : commands_) {
     if (!command->parsed()) continue;
-    check(*command);
+    // A command given with one of its subcommands runs the subcommand.
+    const bool deeper = std::any_of(commands_.begin(), commands_.end(), [&](const auto& other) {
+      return other.first->get_parent() == command && other.first->parsed();
+    });
+    if (deeper) continue;
+    for (const CLI::App* c = command; c != nullptr && c != &app_; c = c->get_parent()) check(*c);
     run();
     return 0;
   }

@@ -24,6 +24,10 @@ class CommandLine {
   // `description` (may be empty), then the options. `run` does the command once its options are parsed.
   CLI::App& add(const std::string& name, const std::string& usage, const std::string& description,
                 std::function<void()> run);
+  // Adds the subcommand `name` of `parent` (a command added with add: `chacra population summary`); `run`
+  // does it. The parent's own `run` is done only when none of its subcommands is given.
+  CLI::App& add(CLI::App& parent, const std::string& name, const std::string& usage, const std::string& description,
+                std::function<void()> run);
   // An option taking a value ("-o,--output"): every value given lands in `into`; a second one is a usage error
   // unless `repeatable`.
   void value(CLI::App& command, const std::string& names, std::vector<std::string>& into, const std::string& help,

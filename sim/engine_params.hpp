@@ -2,6 +2,7 @@
 // the run (run.*) and what the output records (output.*).
 #pragma once
 
+#include "sim/param_spec.hpp"
 #include "sim/params.hpp"
 
 #include <cstdint>
@@ -9,6 +10,14 @@
 #include <vector>
 
 namespace chacra {
+
+// How the generator places poverty in space (population.geography): independent draws per district, centre
+// and household (the generator before the correlated geography, kept bit for bit), or the correlated one of
+// docs/population.md (district and centre effects shared by poverty, UBN, wealth, remoteness, market access,
+// altitude, water and land).
+enum class PopulationGeography : std::uint8_t { independent = 0, correlated = 1 };
+inline constexpr Choice<PopulationGeography> kPopulationGeographyChoices[] = {
+    {"independent", PopulationGeography::independent}, {"correlated", PopulationGeography::correlated}};
 
 // The synthetic population's parameters (sim/population.cpp). Each field's name, range, unit, description
 // and source are in describe() (sim/engine_params.cpp); its default is its initial value here.
@@ -30,8 +39,25 @@ struct PopulationParams {
   double share_with_children = 0.7;
   double sd_log_capacity = 0.45;
   std::int64_t block_households = 4096;
+  // The correlated geography (population.geography = correlated; the independent generator ignores these).
+  PopulationGeography geography = PopulationGeography::independent;
+  double sd_district_poverty = 0.14;
+  double poverty_offset_northern_highlands = 0.02;
+  double poverty_offset_amazon = -0.07;
+  double district_share_of_deprivation = 0.5;
+  double remoteness_deprivation_correlation = 0.5;
+  double ubn_deprivation_correlation = 0.7;
+  double sd_centre_wealth = 0.5;
+  double altitude_remoteness_correlation = 0.4;
+  double water_altitude_slope_per_km = -0.15;
+  double water_offset_northern_highlands = 0.05;
+  double water_offset_amazon = 0.10;
+  double sd_log_centre_land = 0.35;
+  double land_remoteness_correlation = 0.3;
+  double children_deprivation_slope = 0.1;
 
   template <class V> void describe(V& v);
+  template <class V> void describe_geography(V& v);
   static PopulationParams from(const ParamSet& params);
 };
 

@@ -16,12 +16,13 @@ namespace {
 constexpr std::uint32_t kDistrictDomain = rng::domain_id("population.district");
 constexpr std::uint32_t kCentreDomain = rng::domain_id("population.centre");
 constexpr std::uint32_t kHouseholdDomain = rng::domain_id("population.household");
+// The correlated geography's own draws (the independent generator never opens these streams).
+constexpr std::uint32_t kGeographyDistrictDomain = rng::domain_id("population.geography.district");
+constexpr std::uint32_t kGeographyCentreDomain = rng::domain_id("population.geography.centre");
 
 float clampf(double x, double lo, double hi) { return static_cast<float>(std::clamp(x, lo, hi)); }
 
-// Departments of the evaluation (IEP/UC Davis 2017 cohort) by region; index 5 is "other".
-constexpr const char* kDepartments[] = {"Ayacucho", "Cajamarca", "Cusco", "Huanuco", "Ancash", "other"};
-
+// A district's department (col::kDepartmentCodes) given its region.
 std::uint8_t draw_department(Region region, double u) {
   switch (region) {
     case Region::southern_highlands: return u < 0.4 ? 0 : (u < 0.8 ? 2 : 5);
@@ -34,7 +35,7 @@ std::uint8_t draw_department(Region region, double u) {
 }  // namespace
 
 const char* department_name(std::uint8_t department) {
-  return department < 6 ? kDepartments[department] : "other";
+  return department < std::size(col::kDepartmentCodes) ? col::kDepartmentCodes[department].meaning.data() : "other";
 }
 
 WorldPart district_block(const std::vector<std::uint32_t>& centre_first, const std::vector<std::uint32_t>& district_first,
@@ -82,24 +83,246 @@ World generate_population(const ParamSet& p, std::uint32_t replicate, const Coll
 
 namespace {
 
+// What the household draws read of their centre: the probability of an unmet basic need, the shifts of the
+// centre's wealth index and mean log land, and the households' own spreads around them.
+struct CentreTraits {
+  std::vector<double> target_ubn;
+  std::vector<double> wealth_shift;
+  std::vector<double> land_shift;
+  std::vector<double> share_with_children;
+  double wealth_sd = 0.85;
+  double land_sd = 0.8;
+};
+
+// The latent district draws of the correlated geography, standard normal: deprivation (which sets poverty)
+// and remoteness.
+struct DistrictLatent {
+  std::vector<double> deprivation;
+  std::vector<double> remoteness;
+};
+
+// A region's offset, centred on the population's mix of regions so that the mean stays where its parameter says.
+double centred_offset(const PopulationParams& pop, Region region, double northern, double amazon) {
+  const double mix = pop.share_northern_highlands * northern + pop.share_amazon * amazon;
+  const double own = region == Region::northern_highlands ? northern : region == Region::amazon ? amazon : 0.0;
+  return own - mix;
+}
+
+// Proposed executing nuclei: neighbouring centres of a district grouped to about 130 households.
+void assign_nuclei(World& w, const std::vector<std::uint32_t>& sizes) {
+  const auto* c_district = w.centres.get(col::centre_district);
+  auto* c_nucleus = w.centres.add(col::centre_nucleus);
+  std::uint32_t nucleus = 0, nucleus_households = 0, nucleus_district = 0;
+  for (std::size_t c = 0; c < sizes.size(); ++c) {
+    const std::uint32_t d = c_district[c];
+    if (c > 0 && (d != nucleus_district || nucleus_households >= 130)) {
+      ++nucleus;
+      nucleus_households = 0;
+    }
+    nucleus_district = d;
+    nucleus_households += sizes[c];
+    c_nucleus[c] = nucleus;
+  }
+}
+
+// The district columns both geographies fill, added in the order of the population file's tables.
+struct DistrictColumns {
+  float* poverty;
+  std::uint8_t* malnutrition;
+  float* market;
+  std::uint8_t* region;
+  std::uint8_t* department;
+  explicit DistrictColumns(World& w)
+      : poverty(w.districts.add(col::district_poverty_rate)),
+        malnutrition(w.districts.add(col::district_malnutrition_priority)),
+        market(w.districts.add(col::district_market_dynamism)),
+        region(w.districts.add(col::district_region)),
+        department(w.districts.add(col::district_department)) {}
+  // District d's region and department: the first two draws of its stream, in both geographies.
+  Region draw_region_and_department(std::size_t d, const PopulationParams& pop, rng::Stream& s) const {
+    const double u_region = s.uniform();
+    const Region r = u_region < pop.share_southern_highlands ? Region::southern_highlands
+                     : u_region < pop.share_southern_highlands + pop.share_northern_highlands
+                         ? Region::northern_highlands
+                         : Region::amazon;
+    region[d] = static_cast<std::uint8_t>(r);
+    department[d] = draw_department(r, s.uniform());
+    return r;
+  }
+  // A chronic-malnutrition priority district: likelier the poorer the district is than the mean.
+  void draw_malnutrition_priority(std::size_t d, double mean_poverty, rng::Stream& s) const {
+    const double logit = -0.5 + 6.0 * (poverty[d] - mean_poverty);
+    malnutrition[d] = s.bernoulli(1.0 / (1.0 + std::exp(-logit))) ? 1 : 0;
+  }
+};
+
+// The centre columns both geographies fill (after district, households and UBN share; before the nucleus).
+struct CentreColumns {
+  float* market;
+  float* water;
+  float* altitude;
+  std::uint8_t* border;
+  explicit CentreColumns(World& w)
+      : market(w.centres.add(col::centre_market_access)),
+        water(w.centres.add(col::centre_water_share)),
+        altitude(w.centres.add(col::centre_altitude_m)),
+        border(w.centres.add(col::centre_border_area)) {}
+};
+
+// ---- The independent geography: the generator before the correlated one, draw for draw ----
+
+void draw_districts_independent(World& w, const DistrictColumns& cols, const PopulationParams& pop,
+                                const rng::StreamSeed& seed) {
+  const double mean_poverty = pop.mean_district_poverty;
+  for (std::size_t d = 0; d < w.district_count(); ++d) {
+    auto s = seed.open(kDistrictDomain, 0, d);
+    const Region region = cols.draw_region_and_department(d, pop, s);
+    cols.poverty[d] = clampf(s.normal(mean_poverty, 0.12), 0.05, 0.95);
+    cols.draw_malnutrition_priority(d, mean_poverty, s);
+    cols.market[d] = clampf(s.uniform() * 0.8 + (region == Region::amazon ? 0.0 : 0.1), 0.0, 1.0);
+  }
+}
+
+CentreTraits draw_centres_independent(World& w, const CentreColumns& cols, const PopulationParams& pop,
+                                      const rng::StreamSeed& seed) {
+  const std::size_t n_centres = w.centre_count();
+  const auto* c_district = w.centres.get(col::centre_district);
+  const auto* d_poverty = w.districts.get(col::district_poverty_rate);
+  const auto* d_market = w.districts.get(col::district_market_dynamism);
+  const auto* d_region = w.districts.get(col::district_region);
+  float* c_market = cols.market;
+  float* c_water = cols.water;
+  float* c_altitude = cols.altitude;
+  std::uint8_t* c_border = cols.border;
+  const double mean_poverty = pop.mean_district_poverty;
+  CentreTraits t;
+  t.target_ubn.resize(n_centres);
+  t.wealth_shift.resize(n_centres);
+  t.land_shift.assign(n_centres, 0.0);
+  t.share_with_children.assign(n_centres, pop.share_with_children);
+  for (std::size_t c = 0; c < n_centres; ++c) {
+    auto s = seed.open(kCentreDomain, 1, c);
+    const std::uint32_t d = c_district[c];
+    const auto region = static_cast<Region>(d_region[d]);
+    t.target_ubn[c] =
+        std::clamp(s.normal(pop.mean_ubn_share + 0.6 * (d_poverty[d] - mean_poverty), pop.sd_ubn_share), 0.02, 0.99);
+    c_market[c] = clampf(d_market[d] + s.normal(0.0, 0.15), 0.0, 1.0);
+    c_water[c] = clampf(s.normal(pop.share_water_access, 0.15), 0.0, 1.0);
+    c_altitude[c] = region == Region::amazon ? clampf(s.normal(800, 300), 150, 2000)
+                                             : clampf(s.normal(3300, 450), 2000, 4600);
+    c_border[c] = s.bernoulli(0.04) ? 1 : 0;
+    // The district's poverty lowers every household's wealth index alike.
+    t.wealth_shift[c] = -1.2 * (d_poverty[d] - mean_poverty);
+  }
+  return t;
+}
+
+// ---- The correlated geography (docs/population.md) ----
+
+// Market access and market dynamism: the independent generator's means (0.5 in the highlands, 0.4 in the
+// Amazon) and spreads, lowered by remoteness.
+constexpr double kMarketSpreadCentre = 0.275;
+constexpr double kMarketSpreadDistrict = 0.231;
+constexpr double kWaterSpread = 0.15;
+double market_base(Region region) { return region == Region::amazon ? 0.4 : 0.5; }
+
+DistrictLatent draw_districts_correlated(World& w, const DistrictColumns& cols, const PopulationParams& pop,
+                                        const rng::StreamSeed& seed) {
+  const double mean_poverty = pop.mean_district_poverty;
+  const double rho = pop.remoteness_deprivation_correlation;
+  DistrictLatent latent;
+  latent.deprivation.resize(w.district_count());
+  latent.remoteness.resize(w.district_count());
+  for (std::size_t d = 0; d < w.district_count(); ++d) {
+    auto s = seed.open(kDistrictDomain, 0, d);
+    const Region region = cols.draw_region_and_department(d, pop, s);
+    auto g = seed.open(kGeographyDistrictDomain, 0, d);
+    const double z = g.normal();
+    const double q = rho * z + std::sqrt(1.0 - rho * rho) * g.normal();
+    latent.deprivation[d] = z;
+    latent.remoteness[d] = q;
+    const double offset =
+        centred_offset(pop, region, pop.poverty_offset_northern_highlands, pop.poverty_offset_amazon);
+    cols.poverty[d] = clampf(mean_poverty + offset + pop.sd_district_poverty * z, 0.05, 0.95);
+    cols.draw_malnutrition_priority(d, mean_poverty, g);
+    cols.market[d] = clampf(market_base(region) - kMarketSpreadDistrict * q, 0.0, 1.0);
+  }
+  return latent;
+}
+
+CentreTraits draw_centres_correlated(World& w, const CentreColumns& cols, const PopulationParams& pop,
+                                     const rng::StreamSeed& seed, const DistrictLatent& latent) {
+  const std::size_t n_centres = w.centre_count();
+  const auto* c_district = w.centres.get(col::centre_district);
+  const auto* d_region = w.districts.get(col::district_region);
+  float* c_market = cols.market;
+  float* c_water = cols.water;
+  float* c_altitude = cols.altitude;
+  std::uint8_t* c_border = cols.border;
+  const double k = pop.district_share_of_deprivation;
+  const double rho = pop.remoteness_deprivation_correlation;
+  const double lambda = pop.ubn_deprivation_correlation;
+  const double alpha = pop.altitude_remoteness_correlation;
+  const double beta = pop.land_remoteness_correlation;
+  const double slope = pop.water_altitude_slope_per_km;
+  // Altitude explains part of a highland centre's water; its own noise keeps the spread at 0.15.
+  const double water_noise_highlands = std::sqrt(std::max(0.0, kWaterSpread * kWaterSpread - std::pow(slope * 0.45, 2)));
+  CentreTraits t;
+  t.target_ubn.resize(n_centres);
+  t.wealth_shift.resize(n_centres);
+  t.land_shift.resize(n_centres);
+  t.share_with_children.resize(n_centres);
+  t.wealth_sd = std::sqrt(0.85 * 0.85 - pop.sd_centre_wealth * pop.sd_centre_wealth);
+  t.land_sd = std::sqrt(0.8 * 0.8 - pop.sd_log_centre_land * pop.sd_log_centre_land);
+  for (std::size_t c = 0; c < n_centres; ++c) {
+    auto g = seed.open(kGeographyCentreDomain, 0, c);
+    const std::uint32_t d = c_district[c];
+    const auto region = static_cast<Region>(d_region[d]);
+    // Every centre makes the same draws, in this order, whatever its region.
+    const double e = g.normal();
+    const double f = rho * e + std::sqrt(1.0 - rho * rho) * g.normal();
+    const double own_ubn = g.normal(), own_altitude = g.normal(), own_water = g.normal(), own_land = g.normal();
+    const bool border = g.bernoulli(0.04);
+    const double deprivation = std::sqrt(k) * latent.deprivation[d] + std::sqrt(1.0 - k) * e;
+    const double remoteness = std::sqrt(k) * latent.remoteness[d] + std::sqrt(1.0 - k) * f;
+
+    t.target_ubn[c] = std::clamp(
+        pop.mean_ubn_share + pop.sd_ubn_share * (lambda * deprivation + std::sqrt(1.0 - lambda * lambda) * own_ubn),
+        0.02, 0.99);
+    t.wealth_shift[c] = -pop.sd_centre_wealth * deprivation;
+    t.land_shift[c] = pop.sd_log_centre_land * (beta * remoteness + std::sqrt(1.0 - beta * beta) * own_land);
+    t.share_with_children[c] =
+        std::clamp(pop.share_with_children + pop.children_deprivation_slope * deprivation, 0.05, 0.98);
+    c_market[c] = clampf(market_base(region) - kMarketSpreadCentre * remoteness, 0.0, 1.0);
+    const double water_mean =
+        pop.share_water_access +
+        centred_offset(pop, region, pop.water_offset_northern_highlands, pop.water_offset_amazon);
+    if (region == Region::amazon) {
+      c_altitude[c] = clampf(800 + 300 * own_altitude, 150, 2000);
+      c_water[c] = clampf(water_mean + kWaterSpread * own_water, 0.0, 1.0);
+    } else {
+      c_altitude[c] =
+          clampf(3300 + 450 * (alpha * remoteness + std::sqrt(1.0 - alpha * alpha) * own_altitude), 2000, 4600);
+      c_water[c] = clampf(water_mean + slope * (c_altitude[c] - 3300.0) / 1000.0 + water_noise_highlands * own_water,
+                          0.0, 1.0);
+    }
+    c_border[c] = border ? 1 : 0;
+  }
+  return t;
+}
+
 World generate(const ParamSet& p, std::uint32_t replicate, const Collective* collective) {
   const PopulationParams pop = PopulationParams::from(p);
   const RunParams run = RunParams::from(p);
   const rng::StreamSeed seed{static_cast<std::uint64_t>(pop.seed), replicate};
   const auto n_households = static_cast<std::size_t>(pop.households);
   const auto n_districts = static_cast<std::size_t>(pop.districts);
-  const double share_south = pop.share_southern_highlands;
-  const double share_north = pop.share_northern_highlands;
   const double mean_centre = pop.mean_centre_households;
   const double sd_log_centre = pop.sd_log_centre_households;
-  const double mean_ubn = pop.mean_ubn_share;
-  const double sd_ubn = pop.sd_ubn_share;
-  const double mean_poverty = pop.mean_district_poverty;
-  const double water = pop.share_water_access;
   const double mean_land = pop.mean_land_ha;
   const double mean_size = pop.mean_household_size;
-  const double share_children = pop.share_with_children;
   const double sd_log_capacity = pop.sd_log_capacity;
+  const bool correlated = pop.geography == PopulationGeography::correlated;
 
   World w;
   w.calendar.start_year = run.start_year;
@@ -107,25 +330,14 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
 
   // Districts.
   w.districts.resize(n_districts);
-  auto* d_poverty = w.districts.add(col::district_poverty_rate);
-  auto* d_malnutrition =
-      w.districts.add(col::district_malnutrition_priority);
-  auto* d_market = w.districts.add(col::district_market_dynamism);
-  auto* d_region = w.districts.add(col::district_region);
-  auto* d_department = w.districts.add(col::district_department);
-  for (std::size_t d = 0; d < n_districts; ++d) {
-    auto s = seed.open(kDistrictDomain, 0, d);
-    const double u_region = s.uniform();
-    const Region region = u_region < share_south                 ? Region::southern_highlands
-                          : u_region < share_south + share_north ? Region::northern_highlands
-                                                                 : Region::amazon;
-    d_region[d] = static_cast<std::uint8_t>(region);
-    d_department[d] = draw_department(region, s.uniform());
-    d_poverty[d] = clampf(s.normal(mean_poverty, 0.12), 0.05, 0.95);
-    const double malnutrition_logit = -0.5 + 6.0 * (d_poverty[d] - mean_poverty);
-    d_malnutrition[d] = s.bernoulli(1.0 / (1.0 + std::exp(-malnutrition_logit))) ? 1 : 0;
-    d_market[d] = clampf(s.uniform() * 0.8 + (region == Region::amazon ? 0.0 : 0.1), 0.0, 1.0);
+  const DistrictColumns district_columns(w);
+  DistrictLatent latent;
+  if (correlated) {
+    latent = draw_districts_correlated(w, district_columns, pop, seed);
+  } else {
+    draw_districts_independent(w, district_columns, pop, seed);
   }
+  const auto* d_region = w.districts.get(col::district_region);
 
   // Centre sizes: log-normal, drawn until the households are placed (the last centre takes the rest).
   std::vector<std::uint32_t> sizes;
@@ -142,11 +354,6 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
   auto* c_district = w.centres.add(col::centre_district);
   auto* c_households = w.centres.add(col::centre_households);
   auto* c_ubn = w.centres.add(col::centre_ubn_share);
-  auto* c_market = w.centres.add(col::centre_market_access);
-  auto* c_water = w.centres.add(col::centre_water_share);
-  auto* c_altitude = w.centres.add(col::centre_altitude_m);
-  auto* c_border = w.centres.add(col::centre_border_area);
-  auto* c_nucleus = w.centres.add(col::centre_nucleus);
   w.centre_first.assign(n_centres + 1, 0);
   w.district_first.assign(n_districts + 1, 0);
   for (std::size_t c = 0; c < n_centres; ++c) {
@@ -160,26 +367,12 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
     w.district_first[d] = static_cast<std::uint32_t>(c);
   }
   // Centre attributes (the realised UBN share is filled in after the households are drawn).
-  std::vector<double> target_ubn(n_centres);
-  std::uint32_t nucleus = 0, nucleus_households = 0, nucleus_district = 0;
-  for (std::size_t c = 0; c < n_centres; ++c) {
-    auto s = seed.open(kCentreDomain, 1, c);
-    const std::uint32_t d = c_district[c];
-    const auto region = static_cast<Region>(d_region[d]);
-    target_ubn[c] = std::clamp(s.normal(mean_ubn + 0.6 * (d_poverty[d] - mean_poverty), sd_ubn), 0.02, 0.99);
-    c_market[c] = clampf(d_market[d] + s.normal(0.0, 0.15), 0.0, 1.0);
-    c_water[c] = clampf(s.normal(water, 0.15), 0.0, 1.0);
-    c_altitude[c] = region == Region::amazon ? clampf(s.normal(800, 300), 150, 2000)
-                                             : clampf(s.normal(3300, 450), 2000, 4600);
-    c_border[c] = s.bernoulli(0.04) ? 1 : 0;
-    if (c > 0 && (d != nucleus_district || nucleus_households >= 130)) {
-      ++nucleus;
-      nucleus_households = 0;
-    }
-    nucleus_district = d;
-    nucleus_households += sizes[c];
-    c_nucleus[c] = nucleus;
-  }
+  const CentreColumns centre_columns(w);
+  const CentreTraits traits = correlated ? draw_centres_correlated(w, centre_columns, pop, seed, latent)
+                                         : draw_centres_independent(w, centre_columns, pop, seed);
+  assign_nuclei(w, sizes);
+  const auto* c_market = w.centres.get(col::centre_market_access);
+  const auto* c_water = w.centres.get(col::centre_water_share);
 
   // Households: all of them, or those of this process's block of districts.
   std::size_t centre_begin = 0, centre_end = n_centres;
@@ -213,11 +406,11 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
       const std::uint32_t d = c_district[c];
       h_centre[i] = static_cast<std::uint32_t>(c);
       h_district[i] = d;
-      h_ubn[i] = s.bernoulli(target_ubn[c]) ? 1 : 0;
+      h_ubn[i] = s.bernoulli(traits.target_ubn[c]) ? 1 : 0;
       ubn_count += h_ubn[i];
-      h_wealth[i] = static_cast<float>(s.normal(h_ubn[i] ? -0.5 : 0.5, 0.85) - 1.2 * (d_poverty[d] - mean_poverty));
+      h_wealth[i] = static_cast<float>(s.normal(h_ubn[i] ? -0.5 : 0.5, traits.wealth_sd) + traits.wealth_shift[c]);
       const double land_mu = mu_land + (d_region[d] == static_cast<std::uint8_t>(Region::amazon) ? 0.5 : 0.0);
-      h_land[i] = clampf(s.lognormal(land_mu, 0.8), 0.02, 60.0);
+      h_land[i] = clampf(s.lognormal(land_mu + traits.land_shift[c], traits.land_sd), 0.02, 60.0);
       h_water[i] = s.bernoulli(c_water[c]) ? 1 : 0;
       const double z_capacity = s.normal();
       h_capacity[i] = static_cast<float>(std::exp(mu_capacity + sd_log_capacity * z_capacity));
@@ -232,7 +425,7 @@ World generate(const ParamSet& p, std::uint32_t replicate, const Collective* col
       std::fill(age, age + kMaxMembers, std::int16_t{-1});
       std::fill(fem, fem + kMaxMembers, std::uint8_t{0});
       const int size = std::clamp(1 + s.poisson(mean_size - 1.0), 1, kMaxMembers);
-      const bool with_children = s.bernoulli(share_children);
+      const bool with_children = s.bernoulli(traits.share_with_children[c]);
       const double head_age_years = with_children ? 24 + s.uniform() * 28 : 25 + s.uniform() * 50;
       const bool head_female = s.bernoulli(0.2);
       int slot = 0;

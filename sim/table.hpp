@@ -36,6 +36,20 @@ enum class PeriodAggregation : std::uint8_t {
   sum,       // sum over the months of the period (flows such as income)
 };
 
+// One value of a coded column and what it means, as one word ("not_eligible"): the file records the pairs as the
+// CF conventions' flag_values and flag_meanings attributes, and the exports turn them into value labels.
+struct Code {
+  std::int64_t value;
+  std::string_view meaning;
+};
+
+// A column's codes, owning their text (ColumnInfo, and what a reader finds in a file).
+struct CodeLabel {
+  std::int64_t value = 0;
+  std::string meaning;
+  bool operator==(const CodeLabel&) const = default;
+};
+
 struct ColumnInfo {
   std::string name;
   ColumnType type = ColumnType::f32;
@@ -48,6 +62,7 @@ struct ColumnInfo {
   // A code (a status, a category, a year or month stamp, an index) rather than a quantity: recorded as it is,
   // never averaged over households (no aggregate), and marked so in the file (scale attribute "category").
   bool category = false;
+  std::vector<CodeLabel> codes;     // what each value of a coded column means (every value it takes), or empty
 };
 
 // The lookup key of a column name (64-bit FNV-1a), computed at compile time for declared columns.
@@ -61,8 +76,9 @@ constexpr std::uint64_t column_key(std::string_view name) {
 }
 
 // A column declared once, with its type, unit, meaning, width, sub-column labels, whether the panel records
-// it, how it aggregates over an output period and whether it is a code; written as a constant in the header
-// of the module that owns it:
+// it, how it aggregates over an output period, whether it is a code and, for a coded column, what each of
+// its values means (every value it can take; exports write them as value labels); written as a constant in
+// the header of the module that owns it:
 //   inline constexpr Col<float> income_crops_pen{.name = "income_crops_pen", .unit = "PEN",
 //                                                .description = "Crop sales", .panel = true,
 //                                                .aggregation = PeriodAggregation::sum};
@@ -77,6 +93,7 @@ struct Col {
   PeriodAggregation aggregation = PeriodAggregation::snapshot;
   std::span<const char* const> labels = {};
   bool category = false;  // a code, not a quantity (ColumnInfo::category)
+  std::span<const Code> codes = {};
   std::uint64_t key = column_key(name);
 
   ColumnInfo info() const {
@@ -90,6 +107,7 @@ struct Col {
     i.panel = panel;
     i.labels.assign(labels.begin(), labels.end());
     i.category = category;
+    for (const Code& c : codes) i.codes.push_back({c.value, std::string(c.meaning)});
     return i;
   }
 };

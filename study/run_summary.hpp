@@ -1,5 +1,6 @@
-// What `chacra run` prints at the end: the run's size and speed, the file written, and the last period's
-// household means of the variables a reader looks at first, averaged over replicates, and each arm's reach.
+// What `chacra run` prints at the end, within 100 columns: the run's size and speed, the file written, the
+// last period's household means of the variables a reader looks at first, averaged over replicates, and each
+// arm's reach.
 #pragma once
 
 #include "sim/runner.hpp"
@@ -11,7 +12,8 @@
 
 namespace chacra::study {
 
-std::string format_run_summary(const Scenario& scenario, const RunResult& result);
+// `full` adds the means of the other summary variables (Juntos transfers, Haku Winay participation).
+std::string format_run_summary(const Scenario& scenario, const RunResult& result, bool full = false);
 
 // Each arm's reach (what the modules report at the end of each unit), averaged over its replicates: one line per
 // module and item, one column per arm ("" when no unit reports any).

@@ -455,6 +455,20 @@ double variance(const std::vector<double>& v) {
 
 double stddev(const std::vector<double>& v) { return std::sqrt(std::max(variance(v), 0.0)); }
 
+double correlation(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.size() != y.size()) fail("correlation", "x and y differ in length");
+  if (x.size() < 2) fail("correlation", "needs at least 2 pairs");
+  const double mx = mean(x), my = mean(y);
+  double sxx = 0.0, syy = 0.0, sxy = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+    sxy += (x[i] - mx) * (y[i] - my);
+  }
+  if (!(sxx > 0.0) || !(syy > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+  return sxy / std::sqrt(sxx * syy);
+}
+
 double weighted_mean(const std::vector<double>& v, const std::vector<double>& w) {
   check_nonempty("weighted_mean", v.size());
   const double W = check_weights("weighted_mean", v.size(), w);

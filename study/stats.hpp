@@ -21,6 +21,9 @@ double mean(const std::vector<double>& v);
 double variance(const std::vector<double>& v);
 // Sample standard deviation sqrt(variance(v)) (n-1 denominator). Throws when n < 2.
 double stddev(const std::vector<double>& v);
+// Pearson correlation of paired values (two-pass). Throws when the lengths differ or n < 2; NaN when either
+// variable is constant.
+double correlation(const std::vector<double>& x, const std::vector<double>& y);
 // Weighted mean sum(w*v)/sum(w). Weights must be finite and >= 0 with a positive sum.
 double weighted_mean(const std::vector<double>& v, const std::vector<double>& w);
 

@@ -36,12 +36,13 @@ struct Records {
   std::size_t rows() const { return columns.empty() ? 0 : columns.front().size(); }
 };
 
-// Writes a table of records as the group `path`, replacing one that exists.
+// Writes a table of records as the group `path` (replacing one that exists; its parent must exist), as the
+// comparison group is written: the interaction table lives in /comparison/interaction.
 void write_records(hid_t file, const std::string& path, const Records& records);
 // Whether `path` holds a table of records (a group with the dataset `first_column`).
 bool has_records(hid_t file, const std::string& path, const std::string& first_column);
-// Reads the table at `path` back; throws FileError (sim/output/reader.hpp) when it is unreadable or its columns
-// differ in length.
+// Reads the table of records at `path` (its datasets; subgroups are skipped); throws FileError
+// (sim/output/reader.hpp) when it is unreadable or its columns differ in length.
 Records read_records(hid_t file, const std::string& path);
 
 // One row of a unit's reach: what a module reports at the end of the unit (sim/engine.hpp, ReachItem).
@@ -53,7 +54,7 @@ struct ReachRow {
 Records reach_records(const std::vector<ReachRow>& rows);
 std::vector<ReachRow> reach_rows(const Records& records);
 
-// Writes the comparison group, replacing one that exists.
+// Writes the comparison group, replacing one that exists (and its subgroups).
 void write_comparison(hid_t file, const Records& records);
 // Whether the file holds a comparison group with its rows.
 bool has_comparison(hid_t file);

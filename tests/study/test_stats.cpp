@@ -110,6 +110,17 @@ TEST(StatsMoments, MeanVarianceKnownValues) {
   expect_invalid([] { st::variance({1.0}); }, "at least 2");
 }
 
+TEST(StatsMoments, CorrelationKnownValues) {
+  // numpy.corrcoef([1, 2, 3, 4, 5], [2, 1, 4, 3, 5])[0, 1] = 0.8
+  EXPECT_NEAR(st::correlation({1, 2, 3, 4, 5}, {2, 1, 4, 3, 5}), 0.8, 1e-12);
+  EXPECT_NEAR(st::correlation({1, 2, 3}, {6, 4, 2}), -1.0, 1e-12);
+  // Invariant to shifts and positive scaling, also at a large offset.
+  EXPECT_NEAR(st::correlation({1e9 + 1, 1e9 + 2, 1e9 + 3, 1e9 + 4, 1e9 + 5}, {20, 10, 40, 30, 50}), 0.8, 1e-9);
+  EXPECT_TRUE(std::isnan(st::correlation({1, 2, 3}, {5, 5, 5})));
+  expect_invalid([] { st::correlation({1, 2}, {1, 2, 3}); }, "differ in length");
+  expect_invalid([] { st::correlation({1}, {1}); }, "at least 2");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Gini
 
