@@ -37,7 +37,10 @@ if (is.null(cmp)) {
                    timevar = "outcome", direction = "wide")
   names(table) <- c("arm", "income (PEN)", "consumption (PEN)", "poverty (pp)")[
     match(sub("^cell\\.", "", names(table)), c("arm", key))]
+  # One line per arm however long the arm names (R wraps a table wider than the console's width).
+  old <- options(width = max(getOption("width"), 160))
   print(table, row.names = FALSE, right = FALSE)
+  options(old)
 }
 
 # Poverty headcount of persons: each household counted with its members in that period, as INEI measures it
