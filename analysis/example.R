@@ -37,8 +37,8 @@ if (is.null(cmp)) {
                    timevar = "outcome", direction = "wide")
   names(table) <- c("arm", "income (PEN)", "consumption (PEN)", "poverty (pp)")[
     match(sub("^cell\\.", "", names(table)), c("arm", key))]
-  # One line per arm however long the arm names (R wraps a table wider than the console's width).
-  old <- options(width = max(getOption("width"), 160))
+  # Wide enough that an arm's row is never wrapped (long arm names and intervals pass R's default 80).
+  old <- options(width = 200)
   print(table, row.names = FALSE, right = FALSE)
   options(old)
 }
