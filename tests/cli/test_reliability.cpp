@@ -367,14 +367,14 @@ void full_disk(bool ignore_sigxfsz, rlim_t limit, bool previous_output) {
 }
 
 TEST(ReliabilityFaults, FullDiskIsARuntimeErrorAndDamagesNothing) {
-  // 640 KiB: past the least the output can take (about 480 KiB; refused before the run below that), fails early
-  // in the run; 2 MiB: part-way through the panel.
-  full_disk(true, 640 << 10, true);
+  // 800 KiB: past the least the output can take (about 580 KiB for the eleven arms of the default scenario;
+  // refused before the run below that), fails early in the run; 2 MiB: part-way through the panel.
+  full_disk(true, 800 << 10, true);
   full_disk(true, 2 << 20, false);
 }
 
 TEST(ReliabilityFaults, FileSizeLimitDoesNotKillChacra) {
-  full_disk(false, 640 << 10, true);
+  full_disk(false, 800 << 10, true);
   full_disk(false, 2 << 20, false);
 }
 
@@ -405,8 +405,8 @@ TEST(ReliabilityResources, ComparisonThatDoesNotFitIsSkippedAndCanBeComputedLate
   const auto dir = clitest::temp_dir("comparison_memory");
   SpawnOptions opts = clitest::in_dir(dir);
   // 17 MiB: room for the memory guard's estimate of 10,000 households (about 14.5 MiB with the household
-  // economy's and the reach's columns), none left for the comparison once the process holds its libraries
-  // and world.
+  // economy's, the reach's and the graduation route's columns), none left for the comparison once the process
+  // holds its libraries and world.
   opts.env = {{"CHACRA_MEMORY_LIMIT_BYTES", std::to_string(17 << 20)}};
   const std::vector<std::string> small = {"--set", "population.households=10000", "--set", "population.districts=20",
                                           "--set", "run.years=2", "--replicates", "1"};
