@@ -23,6 +23,9 @@ commands:
   compare OUT.h5        effects of each arm against a reference arm, with intervals over replicates
   evaluate [SCENARIO]   the virtual evaluation of the 2017 Haku Wiñay cohort beside the published effects
                         (no file: the built-in configs/evaluation_2017.yaml)
+  sweep [SCENARIO] --vary NAME=FROM:TO:N | --design FILE
+                        every arm at every point of a parameter design, one HDF5 file, Sobol/Morris
+                        sensitivity of the effects with intervals
   export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
   bench                 household-months per second, parallel efficiency, memory, output overhead
   population summary [SCENARIO]   poverty, UBN and Juntos affiliation across the population's centres:
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
     add_validate(commands);
     add_params(commands);
     add_compare(commands);
+    add_sweep(commands, join_command_line(argc, argv));
     add_evaluate(commands);
     add_export(commands);
     add_bench(commands);

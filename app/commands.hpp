@@ -27,6 +27,8 @@ void add_evaluate(CommandLine& commands);
 // truncated or foreign file or a write failure; 2 for an existing non-empty DIR without --force (or, with
 // --force, a non-empty DIR that is not a chacra export).
 void add_export(CommandLine& commands);
+// chacra sweep [SCENARIO.yaml] --vary ... | --design FILE: a design over parameters, one HDF5 file, sensitivity.
+void add_sweep(CommandLine& commands, const std::string& command_line);
 // chacra bench: speed, efficiency, memory, output overhead.
 void add_bench(CommandLine& commands);
 // chacra population summary [SCENARIO.yaml]: the dispersion and correlations of poverty, UBN and Juntos

@@ -1004,7 +1004,7 @@ constexpr const char* kReplicatesColumn = "n_replicates";
 
 }  // namespace
 
-void write_comparison(hid_t file, const ComparisonTable& t) {
+output::Records comparison_records(const ComparisonTable& t) {
   output::Records out;
   out.description =
       "Effects of each arm against the reference arm on common random numbers, with 95% intervals over replicates; "
@@ -1031,12 +1031,17 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
   output::RecordColumn reps{kReplicatesColumn, "Replicates in which the effect is defined", false, {}, {}, ColumnType::i32};
   for (const auto& r : t.rows) reps.numbers.push_back(r.n_replicates);
   out.columns.push_back(std::move(reps));
-  output::write_comparison(file, out);
+  return out;
 }
+
+void write_comparison(hid_t file, const ComparisonTable& t) { output::write_comparison(file, comparison_records(t)); }
 
 ComparisonTable read_comparison(hid_t file) {
   h5::quiet_errors();
-  const output::Records in = output::read_comparison(file);
+  return comparison_from_records(output::read_comparison(file));
+}
+
+ComparisonTable comparison_from_records(const output::Records& in) {
   ComparisonTable t;
   auto attr_text = [&](const char* name) {
     const auto v = in.attribute(name);

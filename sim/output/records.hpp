@@ -1,5 +1,5 @@
-// The /comparison group of chacra's HDF5 output (docs/output.md, "Comparison"): a table of parallel columns,
-// one row per record, with the group's attributes and per-file lists. The policy comparison (study/) decides
+// Tables of parallel columns in chacra's HDF5 output, one row per record, with the group's attributes and
+// per-file lists: the /comparison group (docs/output.md, "Comparison") and the sweep's tables. The policy comparison (study/) decides
 // what the columns mean; this is how they are stored and read back, bit for bit.
 #pragma once
 
@@ -34,6 +34,11 @@ struct Records {
   std::size_t rows() const { return columns.empty() ? 0 : columns.front().size(); }
 };
 
+// Writes the records as the group at `group` (a path from the file's root), replacing one that exists.
+void write_records(hid_t file, const std::string& group, const Records& records);
+// Reads the group at `group` back; throws FileError when it is missing, unreadable, or its columns differ in
+// length.
+Records read_records(hid_t file, const std::string& group);
 // Writes the comparison group, replacing one that exists.
 void write_comparison(hid_t file, const Records& records);
 // Whether the file holds a comparison group with its rows.
