@@ -749,10 +749,9 @@ SweepResult read_sweep(hid_t file) {
     t.parameter = parameter->numbers[p] < 0 ? PointTag::none : static_cast<std::size_t>(parameter->numbers[p]);
     d.tags.push_back(t);
   }
-  const output::Reader reader(file);
-  result.arms = reader.arms();
-  result.periods = reader.periods();
-  if (const auto reps = reader.provenance("replicates"); reps && std::holds_alternative<long long>(*reps))
+  result.arms = stored.arms;
+  result.periods = stored.periods;
+  if (const auto reps = output::Reader(file).provenance("replicates"); reps && std::holds_alternative<long long>(*reps))
     result.replicates = static_cast<int>(std::get<long long>(*reps));
   if (output::has_sweep_table(file, layout::kSweepComparison)) {
     const output::Records all = output::read_sweep_table(file, layout::kSweepComparison);

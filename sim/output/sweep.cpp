@@ -43,6 +43,8 @@ SweepDesign read_sweep_design(hid_t file) {
     if (dims.size() != 2 || dims[1] != d.parameters.size() || d.unit.size() != d.values.size())
       throw FileError("/sweep: the design's datasets do not agree (damaged file?)");
     d.points = dims[0];
+    d.arms = h5::read_strings(file, layout::kArmNames);
+    d.periods = h5::read_strings(file, layout::kPeriods);
   } catch (const h5::Error& e) {
     throw FileError(std::string("cannot read /sweep: ") + e.what());
   }

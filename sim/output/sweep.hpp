@@ -21,6 +21,7 @@ struct SweepDesign {
   std::size_t points = 0;
   std::vector<std::pair<std::string, h5::AttrValue>> attributes;
   Records roles;
+  std::vector<std::string> arms, periods;  // read back from the run header (the writer leaves them to it)
 };
 
 // Writes /sweep with the design (the file's run header is written by the caller).
