@@ -806,8 +806,12 @@ std::string format_sweep(const SweepResult& s, const std::string& outcome_spec) 
         if (r.arm != arm || r.outcome != outcome || r.statistic != statistic) continue;
         if (!header) {
           os << "  " << arm << " (" << r.unit << ")\n";
-          std::snprintf(line, sizeof line, "    %-36s %9s %-21s %9s %-21s\n", "parameter", sobol ? "S1" : "mu*",
-                        "", sobol ? "ST" : "sigma", "");
+          if (sobol)
+            std::snprintf(line, sizeof line, "    %-36s %9s %-20s %9s %s\n", "parameter", "S1", " [95% interval]", "ST",
+                          " [95% interval]");
+          else
+            std::snprintf(line, sizeof line, "    %-36s %9s %-22s %9s\n", "parameter", "mu*", " [95% interval]",
+                          "sigma");
           os << line;
           header = any = true;
         }

@@ -18,7 +18,8 @@ for authors):
   already, or must see the real executable (valgrind), starts with ``# run at full size by the docs test:
   REASON`` and is run with the real ``chacra``, unshrunk.
 - Runs are shrunk so the whole set takes a minute or two: the ``chacra`` in the scratch directory is a wrapper
-  that gives ``run`` 1,200 households, 3 years and 2 replicates, ``evaluate`` 2 replicates and ``bench`` 2,000
+  that gives ``run`` 1,200 households, 3 years and 2 replicates, ``sweep`` 400 households, 3 years and 1
+  replicate at every point, ``evaluate`` 2 replicates and ``bench`` 2,000
   households, 1 year, 1 repeat (replacing the document's own values of those options, appending them
   otherwise); every command's effective form is printed.
 - Inline code that names a chacra command (``chacra compare OUT.h5 --reference ARM``) is checked, not run: the
@@ -68,6 +69,8 @@ RUN = {"sh", "bash", "yaml", "python"}
 SHRINK = {
     "run": {"options": {("-r", "--replicates"): "2"},
             "sets": ["population.households=1200", "run.years=3"]},
+    "sweep": {"options": {("-r", "--replicates"): "1"},
+              "sets": ["population.households=400", "run.years=3"]},
     "evaluate": {"options": {("-r", "--replicates"): "2"}, "sets": []},
     "bench": {"options": {("-n", "--households"): "2000", ("-y", "--years"): "1", ("-r", "--repeats"): "1"},
               "replace_only": {("--scaling",): "2000,4000"}, "sets": []},
