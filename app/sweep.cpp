@@ -68,6 +68,7 @@ struct SweepCommand {
       std::cerr << "sweep: " << d.size() << " design point" << (d.size() == 1 ? "" : "s") << " x " << base.arms.size()
                 << " arm" << (base.arms.size() == 1 ? "" : "s") << " -> " << opts.output_path << "\n";
     study::SweepResult result;
+    install_stop_handlers();
     try {
       result = study::run_sweep(d, load, model_builder(), opts);
     } catch (const Interrupted& e) {

@@ -2,7 +2,6 @@
 // into one file with a design dimension, and the sensitivity of the comparison's effects (see study/sweep.hpp).
 #include "study/sweep.hpp"
 
-#include "sim/interrupt.hpp"
 #include "sim/output/csv.hpp"
 #include "sim/output/layout.hpp"
 #include "sim/output/sweep.hpp"
@@ -143,8 +142,8 @@ std::set<std::string> keys_of(DesignKind kind) {
   switch (kind) {
     case DesignKind::grid: return {};
     case DesignKind::latin_hypercube: return {"points", "seed"};
-    case DesignKind::sobol_sequence: return {"points", "seed", "scramble"};
-    case DesignKind::saltelli: return {"base_rows", "seed", "scramble"};
+    case DesignKind::sobol_sequence: return {"points", "seed", "scramble", "skip"};
+    case DesignKind::saltelli: return {"base_rows", "seed", "scramble", "skip"};
     case DesignKind::morris: return {"trajectories", "levels", "seed", "candidates"};
   }
   return {};
@@ -328,7 +327,7 @@ Design load_design_file(const std::string& path, const Registry& registry) {
   std::set<std::string> allowed{"design", "parameters", "description"};
   if (kind) allowed.merge(keys_of(*kind));
   const std::vector<std::string> all_keys{"design", "parameters", "description", "points", "base_rows",
-                                          "trajectories", "levels", "seed", "scramble", "candidates"};
+                                          "trajectories", "levels", "seed", "scramble", "candidates", "skip"};
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>("");
     if (allowed.count(key)) continue;
@@ -406,7 +405,8 @@ Design load_design_file(const std::string& path, const Registry& registry) {
     else if (s != "none") in.issue(n, "scramble", "expected none or digital_shift");
   }
   if (!kind) in.fail();
-  std::size_t points = 0, base_rows = 0, trajectories = 0, levels = 4, candidates = 0;
+  std::size_t points = 0, base_rows = 0, trajectories = 0, levels = 4, candidates = 0, skip = 0;
+  if (root["skip"]) skip = in.whole(root["skip"], "skip", 0).value_or(0);
   switch (*kind) {
     case DesignKind::latin_hypercube:
     case DesignKind::sobol_sequence: points = size("points", 1); break;
@@ -423,8 +423,8 @@ Design load_design_file(const std::string& path, const Registry& registry) {
     switch (*kind) {
       case DesignKind::grid: return full_grid(axes);
       case DesignKind::latin_hypercube: return latin_hypercube(parameters, points, seed);
-      case DesignKind::sobol_sequence: return sobol_sequence(parameters, points, seed, scramble);
-      case DesignKind::saltelli: return saltelli(parameters, base_rows, seed, scramble);
+      case DesignKind::sobol_sequence: return sobol_sequence(parameters, points, seed, scramble, skip);
+      case DesignKind::saltelli: return saltelli(parameters, base_rows, seed, scramble, skip);
       case DesignKind::morris: return morris(parameters, trajectories, levels, seed, candidates);
     }
   } catch (const DesignError& e) {
@@ -557,7 +557,6 @@ SweepResult run_sweep(const Design& design, const ScenarioLoader& load, const Mo
   result.comparisons.resize(design.size());
   std::vector<bool> has_comparison(design.size(), false);
   std::uint64_t done_before = 0;
-  install_stop_handlers();
   for (std::size_t p = 0; p < design.size(); ++p) {
     const std::string path = point_file(dir, p);
     const Scenario solved = solve_budget_neutrality(scenarios[p], builder, o.threads);

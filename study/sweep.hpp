@@ -27,7 +27,7 @@ Design grid_from_vary(const std::vector<std::string>& vary, const Registry& regi
 //   design: grid | latin_hypercube | sobol | saltelli | morris
 //   parameters: {NAME: [MIN, MAX], ...}        grid: {NAME: [FROM, TO, POINTS]}
 //   points: N (latin_hypercube, sobol)   base_rows: N (saltelli)   trajectories: R, levels: P (morris)
-//   seed: S   scramble: none | digital_shift (sobol, saltelli)   candidates: C (morris)
+//   seed: S   scramble: none | digital_shift, skip: K (sobol, saltelli)   candidates: C (morris)
 // Every problem is reported at once as a ConfigError with the file, line and column and the nearest valid key.
 Design load_design_file(const std::string& path, const Registry& registry);
 
