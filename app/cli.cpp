@@ -27,6 +27,8 @@ commands:
                         every arm at every point of a parameter design, one HDF5 file, Sobol/Morris
                         sensitivity of the effects with intervals
   export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
+  serve FILE.h5 ...     a local web dashboard of runs and sweeps: effects side by side, effect paths,
+                        effects along a sweep, sensitivity (http://127.0.0.1:8050/)
   bench                 household-months per second, parallel efficiency, memory, output overhead
   population summary [SCENARIO]   poverty, UBN and Juntos affiliation across the population's centres:
                         dispersion, correlations, regions, centres eligible under each targeting rule
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     add_sweep(commands, join_command_line(argc, argv));
     add_evaluate(commands);
     add_export(commands);
+    add_serve(commands);
     add_bench(commands);
     add_population(commands);
     return commands.run(argc, argv);
