@@ -221,11 +221,10 @@ def sweep_chart(effects: pd.DataFrame, parameters: list[str], outcome: str, unit
         ax.set_xlabel(p)
         ax.grid(color="#eee")
     axes[0][0].set_ylabel(f"effect on {outcome}\n({unit})")
-    fig.suptitle(f"against {reference}", fontsize=9, color="#555")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncols=min(len(labels), 5), fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+               bbox_to_anchor=(0.5, -0.02), title=f"arm, against {reference}", title_fontsize=8)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return _svg(fig)
 
 
