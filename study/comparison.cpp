@@ -891,17 +891,21 @@ void format_interaction(const InteractionTable& t, std::ostream& os) {
         "per replicate on common random numbers, mean and 95% t interval over replicates)\n"
      << "Household-economy channels on: " << t.channels_text() << "\n";
   char line[512];
-  std::snprintf(line, sizeof line, "  %-34s %11s  %-25s %11s %11s\n", "outcome", "interaction",
-                "95% interval", "both", "no_programme");
+  std::snprintf(line, sizeof line, "  %-34s %11s  %-25s %11s %11s\n", "outcome", "interaction", "95% interval", "both",
+                "no_programme");
   os << line;
   for (const auto& r : t.rows) {
+    double magnitude = 0;
+    for (double v : {r.mean, r.ci_low, r.ci_high, r.levels[0], r.levels[3]})
+      if (std::isfinite(v)) magnitude = std::max(magnitude, std::abs(v));
+    const int d = decimals_for(magnitude);
     std::string iv;
     if (std::isfinite(r.mean) && r.interval == "t")
-      iv.append("[").append(fmt_effect(r.ci_low)).append(", ").append(fmt_effect(r.ci_high)).append("]");
+      iv = "[" + format_fixed(r.ci_low, d, true) + ", " + format_fixed(r.ci_high, d, true) + "]";
     const std::string label = r.outcome + (r.statistic == "final_year" ? "" : " (" + r.statistic + ")");
     // Within 100 columns: the levels of both arms alone are in the CSV and JSON rows.
-    std::snprintf(line, sizeof line, "  %-34s %11s  %-25s %11s %11s\n", label.c_str(), fmt_effect(r.mean).c_str(),
-                  iv.c_str(), fmt_level(r.levels[0]).c_str(), fmt_level(r.levels[3]).c_str());
+    std::snprintf(line, sizeof line, "  %-34s %11s  %-25s %11s %11s\n", label.c_str(), format_fixed(r.mean, d, true).c_str(),
+                  iv.c_str(), format_fixed(r.levels[0], d).c_str(), format_fixed(r.levels[3], d).c_str());
     os << line;
   }
   os << "  (final year unless marked; units: chacra compare FILE --format json)\n";

@@ -592,7 +592,10 @@ SweepResult run_sweep(const Design& design, const ScenarioLoader& load, const Mo
   }
 
   // Gather: the points' files into one, along a leading design dimension.
-  output::OutputFile out(o.output_path, o.force, false);
+  output::OutputRequest request;
+  request.path = o.output_path;
+  request.force = o.force;
+  output::OutputFile out(std::move(request));
   const std::string first = point_file(dir, 0);
   {
     const output::Reader r0(first);
