@@ -1372,7 +1372,7 @@ InteractionTable read_interaction(const output::Records& in) {
 
 }  // namespace
 
-void write_comparison(hid_t file, const ComparisonTable& t) {
+output::Records comparison_records(const ComparisonTable& t) {
   output::Records out;
   out.description =
       "Effects of each arm against the reference arm on common random numbers, with 95% intervals over replicates; "
@@ -1399,13 +1399,22 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
   output::RecordColumn reps{kReplicatesColumn, "Replicates in which the effect is defined", false, {}, {}, ColumnType::i32};
   for (const auto& r : t.rows) reps.numbers.push_back(r.n_replicates);
   out.columns.push_back(std::move(reps));
-  output::write_comparison(file, out);
+  return out;
+}
+
+void write_comparison(hid_t file, const ComparisonTable& t) {
+  output::write_comparison(file, comparison_records(t));
   if (!t.interaction.rows.empty()) output::write_records(file, kInteractionGroup, interaction_records(t.interaction));
 }
 
 ComparisonTable read_comparison(hid_t file) {
   h5::quiet_errors();
-  const output::Records in = output::read_comparison(file);
+  ComparisonTable t = comparison_from_records(output::read_comparison(file));
+  if (h5::exists(file, kInteractionGroup)) t.interaction = read_interaction(output::read_records(file, kInteractionGroup));
+  return t;
+}
+
+ComparisonTable comparison_from_records(const output::Records& in) {
   ComparisonTable t;
   auto attr_text = [&](const char* name) {
     const auto v = in.attribute(name);
@@ -1439,7 +1448,6 @@ ComparisonTable read_comparison(hid_t file) {
   }
   const auto& reps = column(kReplicatesColumn, false);
   for (std::size_t i = 0; i < n; ++i) t.rows[i].n_replicates = static_cast<int>(reps.numbers[i]);
-  if (h5::exists(file, kInteractionGroup)) t.interaction = read_interaction(output::read_records(file, kInteractionGroup));
   return t;
 }
 

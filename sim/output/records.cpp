@@ -27,12 +27,10 @@ std::optional<h5::AttrValue> Records::attribute(const std::string& name) const {
   return std::nullopt;
 }
 
-void write_comparison(hid_t file, const Records& t) { write_records(file, layout::kComparison, t); }
-
-void write_records(hid_t file, const std::string& path, const Records& t) {
-  if (h5::exists(file, path) && H5Ldelete(file, path.c_str(), H5P_DEFAULT) < 0)
-    throw h5::Error("HDF5: cannot replace /" + path);
-  h5::Handle g = h5::create_group(file, path);
+void write_records(hid_t file, const std::string& group, const Records& t) {
+  if (h5::exists(file, group) && H5Ldelete(file, group.c_str(), H5P_DEFAULT) < 0)
+    throw h5::Error("HDF5: cannot replace /" + group);
+  h5::Handle g = h5::create_group(file, group);
   h5::write_attr(g, layout::kDescription, t.description);
   for (const auto& [name, value] : t.attributes) std::visit([&](const auto& v) { h5::write_attr(g, name, v); }, value);
   h5::write_strings(g, kArms, t.arms);
@@ -51,6 +49,8 @@ void write_records(hid_t file, const std::string& path, const Records& t) {
   }
 }
 
+void write_comparison(hid_t file, const Records& records) { write_records(file, layout::kComparison, records); }
+
 bool has_comparison(hid_t file) { return h5::exists(file, layout::member(layout::kComparison, "arm")); }
 
 Records read_comparison(hid_t file) {
@@ -60,10 +60,11 @@ Records read_comparison(hid_t file) {
   return read_records(file, layout::kComparison);
 }
 
-Records read_records(hid_t file, const std::string& path) {
+Records read_records(hid_t file, const std::string& group) {
   Records t;
   try {
-    h5::Handle g = h5::open_group(file, path);
+    if (h5::object_type(file, group) != H5I_GROUP) throw FileError("the file has no /" + group + " group");
+    h5::Handle g = h5::open_group(file, group);
     for (const auto& name : h5::attr_names(g)) {
       const auto v = h5::read_attr(g, name);
       if (!v) continue;
@@ -92,11 +93,11 @@ Records read_records(hid_t file, const std::string& path) {
         c.type = d.kind() == ValueKind::i64 || d.kind() == ValueKind::u64 ? ColumnType::i32 : ColumnType::f64;
       }
       if (!t.columns.empty() && c.size() != t.rows())
-        throw FileError("/" + path + ": datasets of different lengths (damaged file?)");
+        throw FileError("/" + group + ": datasets of different lengths (damaged file?)");
       t.columns.push_back(std::move(c));
     }
   } catch (const h5::Error& e) {
-    throw FileError("cannot read /" + path + ": " + e.what());
+    throw FileError("cannot read /" + group + ": " + e.what());
   }
   return t;
 }

@@ -1,5 +1,5 @@
-// The /comparison group of chacra's HDF5 output (docs/output.md, "Comparison"): a table of parallel columns,
-// one row per record, with the group's attributes and per-file lists. The policy comparison (study/) decides
+// Tables of parallel columns in chacra's HDF5 output, one row per record, with the group's attributes and
+// per-file lists: the /comparison group (docs/output.md, "Comparison") and the sweep's tables. The policy comparison (study/) decides
 // what the columns mean; this is how they are stored and read back, bit for bit.
 #pragma once
 

@@ -1,0 +1,431 @@
+"""The dashboard of `chacra serve`: a local Flask app over run and sweep files, with charts drawn server-side as
+SVG by matplotlib (no script or style from the network: the page works offline).
+
+Pages: ``/`` lists the files; ``/run/N`` shows the arms of a run side by side (the effect of every arm on one
+outcome with its 95% interval, against a reference arm the user picks, and the effect path over periods);
+``/sweep/N`` shows a sweep's effect against each varied parameter with its band, and the sensitivity table.
+Every number in a table carries its full value in ``data-value`` (what the browser test compares with the file).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import threading
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from .loader import ChacraFileError, ChacraOutput, compare_json
+from .sweep import ChacraSweep
+
+__all__ = ["Source", "open_sources", "create_app", "effect_paths"]
+
+# What the pages show first: the headline outcome of the comparison and its final-year effect.
+DEFAULT_OUTCOME = "poverty_headcount"
+DEFAULT_STATISTIC = "final_year"
+COMPARISON_BY_PERIOD = "comparison_by_period"
+
+
+class Source:
+    """One file given to `chacra serve`: a run (with a comparison) or a sweep, checked when the server starts."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+        self.name = os.path.basename(path)
+        if not os.path.isfile(self.path):
+            raise ChacraFileError(f"{path}: no such file")
+        try:
+            with h5py.File(self.path, "r") as f:
+                self.kind = "sweep" if "sweep" in f else "run"
+        except OSError as e:
+            raise ChacraFileError(f"{path}: not an HDF5 file ({e})") from e
+        if self.kind == "sweep":
+            with ChacraSweep(self.path) as s:
+                self.arms = list(s.arms)
+                self.parameters = list(s.parameters)
+                self.design = s.design
+                self.comparison = s.comparison()
+                self.sensitivity = s.sensitivity()
+            self.reference = str(self.comparison["reference"].iloc[0]) if len(self.comparison) else self.arms[0]
+        else:
+            try:
+                out = ChacraOutput(self.path)
+            except Exception as e:  # the loader's own message says what is wrong with the file
+                raise ChacraFileError(f"{path}: {e}") from e
+            with out:
+                self.arms = list(out.arms)
+                self.periods = list(out.periods)
+                stored = out.comparison()
+                self.has_by_period = COMPARISON_BY_PERIOD in out.h5
+                self.aggregate_variables = list(out.variables("aggregates")["variable"]) if self.arms else []
+            if stored is None or stored.empty:
+                raise ChacraFileError(f"{path}: the file has no /comparison (a run of one arm, or written without a "
+                                      "panel?): nothing to compare")
+            self.reference = str(stored.attrs.get("reference_arm") or stored["reference"].iloc[0])
+            self._comparisons = {self.reference: stored}
+        self._lock = threading.Lock()
+        self._paths: dict = {}
+
+    def outcomes(self, df: pd.DataFrame) -> list[str]:
+        return list(dict.fromkeys(df["outcome"]))
+
+    def run_comparison(self, reference: str, chacra: str | None) -> pd.DataFrame:
+        """The comparison against `reference`: the stored one, or `chacra compare --reference` (cached)."""
+        with self._lock:
+            if reference not in self._comparisons:
+                self._comparisons[reference] = compare_json(self.path, reference, chacra)
+            return self._comparisons[reference]
+
+
+def open_sources(paths) -> list[Source]:
+    """Every file checked up front; the first bad one raises ChacraFileError with its name and what is wrong."""
+    return [Source(p) for p in paths]
+
+
+# -- numbers ---------------------------------------------------------------------------------------------
+
+def _fmt(x) -> str:
+    if x is None or (isinstance(x, float) and not np.isfinite(x)):
+        return "–"
+    x = float(x)
+    if x == 0:
+        return "0"
+    a = abs(x)
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    return f"{x:.4f}"
+
+
+def _cell(x, cls: str = "") -> str:
+    """A number cell: shown rounded, its full value in data-value (empty when undefined)."""
+    v = "" if x is None or not np.isfinite(float(x)) else repr(float(x))
+    c = f' class="{cls}"' if cls else ""
+    return f'<td{c} data-value="{v}">{_fmt(x)}</td>'
+
+
+def _text_cell(s) -> str:
+    return f"<td>{html.escape(str(s))}</td>"
+
+
+def effect_paths(path: str, variable: str, reference: str, arms: list[str]) -> pd.DataFrame:
+    """Per period and arm: the mean over replicates of the household mean of `variable` in the arm minus the
+    reference arm (same replicate: common random numbers), with a 95% t interval over replicates."""
+    from scipy import stats
+
+    with ChacraOutput(path) as out:
+        agg = out.aggregates([variable])
+    col = variable if variable in agg.columns else [c for c in agg.columns if c.startswith(variable + ".")][0]
+    wide = agg.pivot_table(index=["replicate", "period"], columns="arm", values=col, sort=False)
+    rows = []
+    for arm in arms:
+        if arm == reference:
+            continue
+        diff = (wide[arm] - wide[reference]).unstack("period")  # replicates x periods
+        n = diff.shape[0]
+        for period in diff.columns:
+            d = diff[period].to_numpy(dtype=float)
+            m = float(d.mean())
+            half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+            rows.append({"arm": arm, "period": str(period), "mean_effect": m, "ci_low": m - half, "ci_high": m + half,
+                         "n_replicates": n})
+    return pd.DataFrame(rows)
+
+
+# -- charts ----------------------------------------------------------------------------------------------
+
+def _svg(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]  # inline: without the XML prologue and doctype
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "svg.hashsalt": "chacra"})
+    return plt
+
+
+def forest_chart(rows: pd.DataFrame, outcome: str, unit: str, reference: str) -> str:
+    """One horizontal interval per arm: the mean effect and its 95% interval; the reference's zero line."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(rows) + 1.4))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_, r) in zip(y, rows.iterrows()):
+        lo, hi = r["ci_low"], r["ci_high"]
+        err = None if not (np.isfinite(lo) and np.isfinite(hi)) else [[r["mean_effect"] - lo], [hi - r["mean_effect"]]]
+        line = ax.errorbar([r["mean_effect"]], [yi], xerr=err, fmt="o", color="#1f5f8b", ecolor="#1f5f8b",
+                           capsize=4, lw=1.6)
+        line[0].set_gid(f"effect-{r['arm']}")
+    ax.axvline(0, color="#888", lw=1, ls="--")
+    ax.set_yticks(y, [str(a) for a in rows["arm"]])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(f"effect on {outcome} ({unit}), against {reference}")
+    ax.grid(axis="x", color="#e4e4e4")
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def path_chart(paths: pd.DataFrame, variable: str, reference: str) -> str:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for arm, g in paths.groupby("arm", sort=False):
+        x = np.arange(len(g))
+        (line,) = ax.plot(x, g["mean_effect"], marker="o", label=str(arm))
+        line.set_gid(f"path-{arm}")
+        ax.fill_between(x, g["ci_low"], g["ci_high"], alpha=0.18, color=line.get_color(), lw=0)
+        ax.set_xticks(x, list(g["period"]))
+    ax.axhline(0, color="#888", lw=1, ls="--")
+    ax.set_xlabel("period")
+    ax.set_ylabel(variable)
+    ax.set_title(f"arm minus {reference}", fontsize=9, color="#555")
+    ax.legend(fontsize=8, ncols=2, frameon=False, loc="best")
+    ax.grid(color="#eee")
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def sweep_chart(effects: pd.DataFrame, parameters: list[str], outcome: str, unit: str, reference: str) -> str:
+    """One panel per varied parameter: the effect of each arm at every point against the parameter's value, a
+    line with a 95% band where the design varies that parameter alone, points with intervals otherwise."""
+    plt = _pyplot()
+    k = len(parameters)
+    fig, axes = plt.subplots(1, k, figsize=(max(5.0, 4.2 * k), 3.9), squeeze=False, sharey=True)
+    for ax, p in zip(axes[0], parameters):
+        others = [q for q in parameters if q != p]
+        for arm, g in effects.groupby("arm", sort=False):
+            g = g.sort_values(p)
+            alone = all(g[q].nunique() == 1 for q in others)
+            if alone:
+                (line,) = ax.plot(g[p], g["mean_effect"], marker="o", label=str(arm))
+                ax.fill_between(g[p], g["ci_low"], g["ci_high"], alpha=0.18, color=line.get_color(), lw=0)
+            else:
+                line = ax.errorbar(g[p], g["mean_effect"],
+                                   yerr=[g["mean_effect"] - g["ci_low"], g["ci_high"] - g["mean_effect"]],
+                                   fmt="o", ms=4, capsize=2, alpha=0.8, label=str(arm))[0]
+            line.set_gid(f"sweep-{p}-{arm}")
+        ax.axhline(0, color="#888", lw=1, ls="--")
+        ax.set_xlabel(p)
+        ax.grid(color="#eee")
+    axes[0][0].set_ylabel(f"effect on {outcome}\n({unit})")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=min(len(labels), 5), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, -0.02), title=f"arm, against {reference}", title_fontsize=8)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return _svg(fig)
+
+
+# -- pages -----------------------------------------------------------------------------------------------
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 1.2em auto; padding: 0 1em; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.4em; }
+nav a { margin-right: 1em; }
+form { display: flex; flex-wrap: wrap; gap: 0.8em 1.4em; align-items: end; margin: 0.8em 0; }
+label { display: flex; flex-direction: column; font-size: 0.85em; color: #444; }
+select { font-size: 1em; padding: 0.15em; max-width: 22em; }
+figure { margin: 0.8em 0; } figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: 0.85em; color: #555; }
+table { border-collapse: collapse; font-size: 0.88em; margin: 0.6em 0; }
+th, td { padding: 0.25em 0.6em; border-bottom: 1px solid #ddd; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+td.text, th.text { text-align: left; }
+.scroll { overflow-x: auto; max-width: 100%; }
+.note { color: #555; font-size: 0.88em; }
+.error { color: #a00; font-weight: bold; }
+"""
+
+
+def _page(title: str, body: str, sources: list[Source]) -> str:
+    links = " ".join(f'<a href="/{s.kind}/{i}">{html.escape(s.name)}</a>' for i, s in enumerate(sources))
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} · chacra"
+            f"</title><style>{_STYLE}</style></head><body><nav><a href='/'>chacra</a> {links}</nav>"
+            f"<h1>{html.escape(title)}</h1>{body}</body></html>")
+
+
+def _select(name: str, options, chosen: str, label: str) -> str:
+    opts = "".join(f'<option value="{html.escape(str(o))}"{" selected" if str(o) == chosen else ""}>'
+                   f"{html.escape(str(o))}</option>" for o in options)
+    # Changing a choice reloads the page with it (a plain GET form; the page works without the script too).
+    return (f'<label>{html.escape(label)}<select name="{name}" id="{name}" onchange="this.form.submit()">{opts}'
+            "</select></label>")
+
+
+def _choice(value: str | None, options: list[str], fallback: str) -> str:
+    if value in options:
+        return value
+    return fallback if fallback in options else (options[0] if options else "")
+
+
+def create_app(paths, chacra: str | None = None):
+    """The Flask app over `paths` (checked first: ChacraFileError names a bad file). `chacra` is the executable
+    that computes a comparison against another reference arm (see compare_json)."""
+    from flask import Flask, abort, request
+
+    sources = open_sources(paths)
+    app = Flask("chacra_dashboard")
+    app.config["sources"] = sources
+
+    def source(i: int, kind: str) -> Source:
+        if i < 0 or i >= len(sources) or sources[i].kind != kind:
+            abort(404)
+        return sources[i]
+
+    @app.get("/")
+    def index():
+        rows = "".join(
+            f"<tr><td><a href='/{s.kind}/{i}'>{html.escape(s.name)}</a></td><td class='text'>{s.kind}</td>"
+            f"<td class='text'>{html.escape(', '.join(s.arms))}</td><td class='text'>"
+            f"{html.escape(', '.join(getattr(s, 'parameters', [])))}</td></tr>"
+            for i, s in enumerate(sources))
+        body = ("<table id='files'><tr><th>file</th><th class='text'>kind</th><th class='text'>arms</th>"
+                f"<th class='text'>varied parameters</th></tr>{rows}</table>")
+        return _page("Files", body, sources)
+
+    @app.get("/run/<int:i>")
+    def run_page(i: int):
+        s = source(i, "run")
+        reference = _choice(request.args.get("reference"), s.arms, s.reference)
+        try:
+            comp = s.run_comparison(reference, chacra)
+        except (ChacraFileError, FileNotFoundError) as e:
+            return _page(s.name, f"<p class='error'>{html.escape(str(e))}</p>", sources), 500
+        outcomes = s.outcomes(comp)
+        outcome = _choice(request.args.get("outcome"), outcomes, DEFAULT_OUTCOME)
+        of_outcome = comp[comp["outcome"] == outcome]
+        statistics = list(dict.fromkeys(of_outcome["statistic"]))
+        statistic = _choice(request.args.get("statistic"), statistics, DEFAULT_STATISTIC)
+        subgroups = list(dict.fromkeys(of_outcome.loc[of_outcome["statistic"] == statistic, "subgroup"]))
+        subgroup = _choice(request.args.get("subgroup"), subgroups, "all")
+        rows = of_outcome[(of_outcome["statistic"] == statistic) & (of_outcome["subgroup"] == subgroup)]
+        rows = rows.set_index("arm").reindex([a for a in s.arms if a in set(rows["arm"])]).reset_index()
+        unit = str(rows["unit"].iloc[0]) if len(rows) else ""
+        form = ("<form method='get' id='choices'>"
+                + _select("outcome", outcomes, outcome, "outcome")
+                + _select("statistic", statistics, statistic, "statistic")
+                + _select("subgroup", subgroups, subgroup, "subgroup")
+                + _select("reference", s.arms, reference, "reference arm") + "</form>")
+        body = form
+        if rows.empty:
+            body += "<p class='note'>No effect of this outcome for this statistic and subgroup.</p>"
+        else:
+            body += (f"<figure id='effects-chart'>{forest_chart(rows, outcome, unit, reference)}<figcaption>Effect of "
+                     f"each arm on {html.escape(outcome)} ({html.escape(statistic)}, {html.escape(subgroup)}) against "
+                     f"{html.escape(reference)}: mean over replicates with its 95% interval.</figcaption></figure>")
+            head = ("<tr><th>arm</th><th>effect</th><th>95% low</th><th>95% high</th><th>arm value</th>"
+                    "<th>reference value</th><th>replicates</th></tr>")
+            trs = "".join(
+                f"<tr data-arm='{html.escape(str(r['arm']))}'><td>{html.escape(str(r['arm']))}</td>"
+                + _cell(r["mean_effect"], "effect") + _cell(r["ci_low"], "low") + _cell(r["ci_high"], "high")
+                + _cell(r.get("arm_value", np.nan), "arm-value") + _cell(r.get("reference_value", np.nan), "ref-value")
+                + f"<td>{int(r['n_replicates'])}</td></tr>" for _, r in rows.iterrows())
+            body += (f"<div class='scroll'><table id='effects' data-outcome='{html.escape(outcome)}' "
+                     f"data-reference='{html.escape(reference)}'>{head}{trs}</table></div>"
+                     f"<p class='note'>Unit: {html.escape(unit)}.</p>")
+        body += _paths_section(s, request.args.get("path_variable"), outcome, reference)
+        return _page(f"{s.name}: arms side by side", body, sources)
+
+    def _paths_section(s: Source, wanted: str | None, outcome: str, reference: str) -> str:
+        if not s.aggregate_variables:
+            return ""
+        variable = _choice(wanted, s.aggregate_variables,
+                           outcome if outcome in s.aggregate_variables else "income_monetary_pen")
+        key = (variable, reference)
+        with s._lock:
+            if key not in s._paths:
+                s._paths[key] = effect_paths(s.path, variable, reference, s.arms)
+            paths = s._paths[key]
+        form = ("<form method='get' id='path-choices'>"
+                + "".join(f"<input type='hidden' name='{k}' value='{html.escape(v)}'>"
+                          for k, v in request.args.items() if k != "path_variable")
+                + _select("path_variable", s.aggregate_variables, variable, "variable") + "</form>")
+        return (f"<h2>Effect paths over periods</h2>{form}<figure id='paths-chart'>"
+                f"{path_chart(paths, variable, reference)}<figcaption>Household mean of {html.escape(variable)} in "
+                f"each period, arm minus {html.escape(reference)} in the same replicate, mean over replicates with a "
+                "95% t interval (shaded).</figcaption></figure>")
+
+    @app.get("/sweep/<int:i>")
+    def sweep_page(i: int):
+        s = source(i, "sweep")
+        comp = s.comparison
+        outcomes = s.outcomes(comp)
+        outcome = _choice(request.args.get("outcome"), outcomes, DEFAULT_OUTCOME)
+        of_outcome = comp[(comp["outcome"] == outcome) & (comp["subgroup"] == "all")]
+        statistics = list(dict.fromkeys(of_outcome["statistic"]))
+        statistic = _choice(request.args.get("statistic"), statistics, DEFAULT_STATISTIC)
+        arms = [a for a in s.arms if a != s.reference]
+        arm = request.args.get("arm", "")
+        arm = arm if arm in arms else ""
+        eff = of_outcome[of_outcome["statistic"] == statistic]
+        if arm:
+            eff = eff[eff["arm"] == arm]
+        unit = str(eff["unit"].iloc[0]) if len(eff) else ""
+        form = ("<form method='get' id='choices'>" + _select("outcome", outcomes, outcome, "outcome")
+                + _select("statistic", statistics, statistic, "statistic")
+                + _select("arm", [""] + arms, arm, "arm (empty: all)") + "</form>"
+                + f"<p class='note'>Reference arm: <b id='reference'>{html.escape(s.reference)}</b> (fixed when the "
+                  f"sweep ran); {len(s.design)} points of a {html.escape(str(s.design.attrs.get('design', '')))} "
+                  f"design over {html.escape(', '.join(s.parameters))}.</p>")
+        body = form
+        if not eff.empty:
+            body += (f"<figure id='sweep-chart'>{sweep_chart(eff, s.parameters, outcome, unit, s.reference)}"
+                     f"<figcaption>Effect on {html.escape(outcome)} ({html.escape(statistic)}) against each varied "
+                     "parameter: mean over replicates with its 95% interval (band or bars).</figcaption></figure>")
+            head = ("<tr><th>point</th>" + "".join(f"<th>{html.escape(p)}</th>" for p in s.parameters)
+                    + "<th class='text'>arm</th><th>effect</th><th>95% low</th><th>95% high</th></tr>")
+            trs = "".join(
+                f"<tr data-point='{int(r['point'])}' data-arm='{html.escape(str(r['arm']))}'><td>{int(r['point'])}</td>"
+                + "".join(_cell(r[p]) for p in s.parameters) + f"<td class='text'>{html.escape(str(r['arm']))}</td>"
+                + _cell(r["mean_effect"], "effect") + _cell(r["ci_low"], "low") + _cell(r["ci_high"], "high") + "</tr>"
+                for _, r in eff.sort_values(["arm", "point"], key=lambda c: c.map(
+                    {a: k for k, a in enumerate(s.arms)}) if c.name == "arm" else c).iterrows())
+            body += (f"<details><summary>Effects at every point ({len(eff)} rows)</summary><div class='scroll'>"
+                     f"<table id='sweep-effects'>{head}{trs}</table></div></details>")
+        body += "<h2>Sensitivity</h2>" + _sensitivity_table(s, outcome, statistic, arm)
+        return _page(f"{s.name}: sweep", body, sources)
+
+    return app
+
+
+def _sensitivity_table(s: Source, outcome: str, statistic: str, arm: str) -> str:
+    t = s.sensitivity
+    notes = "".join(f"<li>{html.escape(str(n))}</li>" for n in t.attrs.get("notes", []))
+    notes = f"<ul class='note'>{notes}</ul>" if notes else ""
+    if t.empty:
+        return "<p class='note' id='no-sensitivity'>This sweep stores no sensitivity indices.</p>" + notes
+    sel = t[(t["outcome"] == outcome) & (t["statistic"] == statistic) & (t["subgroup"] == "all")]
+    if arm:
+        sel = sel[sel["arm"] == arm]
+    if sel.empty:
+        return ("<p class='note' id='no-sensitivity'>No index for this effect (undefined at some point or without "
+                "variance over the design: see the notes).</p>" + notes)
+    method = str(sel["method"].iloc[0])
+    if method == "sobol":
+        cols = [("first", "first order"), ("first_low", "low"), ("first_high", "high"), ("total", "total"),
+                ("total_low", "low"), ("total_high", "high")]
+        what = "Sobol indices with 95% bootstrap intervals"
+    else:
+        cols = [("mu", "mu"), ("mu_star", "mu*"), ("mu_star_low", "mu* low"), ("mu_star_high", "mu* high"),
+                ("sigma", "sigma")]
+        what = "Morris elementary effects per unit of each parameter's range: mu, mu* with its 95% bootstrap " \
+               "interval, sigma"
+    head = ("<tr><th>arm</th><th class='text'>parameter</th>" + "".join(f"<th>{h}</th>" for _, h in cols) + "</tr>")
+    trs = "".join(
+        f"<tr data-arm='{html.escape(str(r['arm']))}' data-parameter='{html.escape(str(r['parameter']))}'>"
+        f"<td>{html.escape(str(r['arm']))}</td><td class='text'>{html.escape(str(r['parameter']))}</td>"
+        + "".join(_cell(r[c], c.replace("_", "-")) for c, _ in cols) + "</tr>" for _, r in sel.iterrows())
+    return (f"<p class='note'>{what}, of the effect on {html.escape(outcome)} ({html.escape(statistic)}).</p>"
+            f"<div class='scroll'><table id='sensitivity' data-method='{method}'>{head}{trs}</table></div>{notes}")
