@@ -27,6 +27,7 @@ __all__ = ["Source", "open_sources", "create_app", "effect_paths"]
 DEFAULT_OUTCOME = "poverty_headcount"
 DEFAULT_STATISTIC = "final_year"
 COMPARISON_BY_PERIOD = "comparison_by_period"
+INTERACTION = "interaction"  # the pseudo-arm of `chacra compare`'s interaction rows
 
 
 class Source:
@@ -76,7 +77,10 @@ class Source:
         """The comparison against `reference`: the stored one, or `chacra compare --reference` (cached)."""
         with self._lock:
             if reference not in self._comparisons:
-                self._comparisons[reference] = compare_json(self.path, reference, chacra)
+                comp = compare_json(self.path, reference, chacra)
+                # The interaction of the programmes is a pseudo-arm of compare's rows; the stored table keeps it
+                # apart (/comparison/interaction), and so do the pages.
+                self._comparisons[reference] = comp[comp["arm"] != INTERACTION].reset_index(drop=True)
             return self._comparisons[reference]
 
 

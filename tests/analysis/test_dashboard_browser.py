@@ -109,7 +109,8 @@ def _choose(browser, select_id, value):
 
 
 def _expect(comp, outcome, reference, arms):
-    sel = comp[(comp["outcome"] == outcome) & (comp["statistic"] == "final_year") & (comp["subgroup"] == "all")]
+    sel = comp[(comp["outcome"] == outcome) & (comp["statistic"] == "final_year") & (comp["subgroup"] == "all")
+               & (comp["arm"] != "interaction")]
     assert set(sel["reference"]) == {reference}
     return {r["arm"]: r for _, r in sel.iterrows() if r["arm"] in arms}
 
