@@ -1,8 +1,9 @@
 """`chacra serve` runs this: the dashboard (chacra_analysis.dashboard) over the files given, on a local port.
 
-    /usr/bin/python3 analysis/serve.py FILE.h5 [FILE.h5 ...] [--port 8050] [--host 127.0.0.1] [--chacra EXE]
+    /usr/bin/python3 analysis/serve.py [FILE.h5 ...] [--port 8050] [--host 127.0.0.1] [--chacra EXE]
+        [--scenarios DIR] [--runs DIR]
 
-Exit status 2 for bad input (no file, a missing or invalid file, Flask not installed), 1 when the port cannot be
+Exit status 2 for bad input (a missing or invalid file, Flask not installed), 1 when the port cannot be
 had (in use, or not allowed), 130 on Ctrl-C. With --port 0 the system picks a free port; the address is printed
 on the first line of the output either way.
 """
@@ -11,7 +12,8 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 
 
 def main(argv=None) -> int:
@@ -19,11 +21,13 @@ def main(argv=None) -> int:
     parser.add_argument("files", nargs="*", metavar="FILE.h5")
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--chacra", default=None, help="the chacra executable (another reference arm)")
+    parser.add_argument("--chacra", default=None, help="the chacra executable (another reference arm, runs)")
+    parser.add_argument("--scenarios", default=os.path.join(os.path.dirname(HERE), "configs"),
+                        help="folder of the scenarios the page offers")
+    parser.add_argument("--runs", default=None, help="folder for uploads and runs (default: a new temporary one)")
     args = parser.parse_args(argv)
-    if not args.files:
-        print("chacra: serve needs at least one run or sweep file: chacra serve OUT.h5 [SWEEP.h5 ...]",
-              file=sys.stderr)
+    if args.runs is not None and os.path.exists(args.runs) and not os.path.isdir(args.runs):
+        print(f"chacra: --runs {args.runs} is not a folder", file=sys.stderr)
         return 2
     if not 0 <= args.port <= 65535:
         print(f"chacra: --port expects a whole number in [0, 65535], got {args.port}", file=sys.stderr)
@@ -40,7 +44,7 @@ def main(argv=None) -> int:
     from chacra_analysis.loader import ChacraFileError
 
     try:
-        app = create_app(args.files, chacra=args.chacra)
+        app = create_app(args.files, chacra=args.chacra, scenarios_dir=args.scenarios, runs_dir=args.runs)
     except ChacraFileError as e:
         print(f"chacra: {e}", file=sys.stderr)
         return 2

@@ -34,12 +34,9 @@ std::optional<fs::path> find_serve_script(const fs::path& exe) {
 }
 
 struct ServeCommand {
-  std::vector<std::string> files, port, host;
+  std::vector<std::string> files, port, host, scenarios, runs;
 
   void operator()() const {
-    if (files.empty())
-      throw UsageError("serve needs at least one run or sweep file: chacra serve OUT.h5 [SWEEP.h5 ...] (see chacra "
-                       "serve --help)");
     const long long p = whole_number("--port", value_or(port, "8050"), 0, 65535);
     const std::string h = value_or(host, "127.0.0.1");
     if (h.empty()) throw UsageError("--host needs an address, e.g. 127.0.0.1");
@@ -56,6 +53,8 @@ struct ServeCommand {
                        "python3-flask python3-h5py python3-pandas python3-matplotlib (tools/setup.sh installs them)");
     std::vector<std::string> args{python, script->string(), "--port", std::to_string(p), "--host", h};
     if (!exe.empty()) args.insert(args.end(), {"--chacra", exe.string()});
+    if (!scenarios.empty()) args.insert(args.end(), {"--scenarios", scenarios.back()});
+    if (!runs.empty()) args.insert(args.end(), {"--runs", runs.back()});
     args.push_back("--");
     args.insert(args.end(), files.begin(), files.end());
     std::vector<char*> argv;
@@ -72,16 +71,20 @@ struct ServeCommand {
 void add_serve(CommandLine& commands) {
   auto cmd = std::make_shared<ServeCommand>();
   CLI::App& c = commands.add(
-      "serve", "chacra serve FILE.h5 [FILE.h5 ...] [--port N] [--host ADDRESS]",
-      "A local web dashboard of run and sweep files (docs/dashboard.md): the arms' effects side by side with 95%\n"
-      "intervals for any outcome and reference arm, effect paths over periods, a sweep's effects against each\n"
-      "varied parameter with bands, and its sensitivity indices. Charts are drawn on the server: no network\n"
-      "needed. Runs analysis/serve.py with Debian's /usr/bin/python3 (python3-flask). Exit status 2 for a\n"
-      "missing or invalid file, 1 when the port is in use.",
+      "serve", "chacra serve [FILE.h5 ...] [--port N] [--host ADDRESS] [--scenarios DIR] [--runs DIR]",
+      "A local web dashboard (docs/dashboard.md): edit a shipped or uploaded scenario's arms and parameters and\n"
+      "run it (or a sweep of one parameter) with progress; see run and sweep files: the arms' effects side by\n"
+      "side with 95% intervals for any outcome and reference arm, effect paths, the cost-effect frontier, the\n"
+      "reach funnel, a sweep's effects against each varied parameter with bands and its sensitivity indices;\n"
+      "download the HDF5 file, the comparison as CSV and the report. Charts are drawn in the browser by the\n"
+      "Vega libraries the server itself serves: no network needed. Runs analysis/serve.py with Debian's\n"
+      "/usr/bin/python3 (python3-flask). Exit status 2 for a missing or invalid file, 1 when the port is in use.",
       [cmd] { (*cmd)(); });
   commands.positionals(c, "files", cmd->files);
   commands.value(c, "-p,--port", cmd->port, "port to listen on (default 8050; 0: any free port, printed)");
   commands.value(c, "--host", cmd->host, "address to listen on (default 127.0.0.1: this machine only)");
+  commands.value(c, "--scenarios", cmd->scenarios, "folder of the scenarios the page offers (default: configs/ of the source tree)");
+  commands.value(c, "--runs", cmd->runs, "folder for uploads and runs started from the page (default: a new temporary folder)");
 }
 
 }  // namespace chacra::cli

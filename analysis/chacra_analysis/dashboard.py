@@ -1,33 +1,43 @@
-"""The dashboard of `chacra serve`: a local Flask app over run and sweep files, with charts drawn server-side as
-SVG by matplotlib (no script or style from the network: the page works offline).
+"""The dashboard of `chacra serve`: a local Flask app over run and sweep files, and a page to edit and run a
+scenario (studio.py). Charts are Vega-Lite specifications drawn in the browser by the Vega bundles the app
+serves itself (static/vendor): the page loads nothing from the network.
 
 Pages: ``/`` lists the files; ``/run/N`` shows the arms of a run side by side (the effect of every arm on one
-outcome with its 95% interval, against a reference arm the user picks, and the effect path over periods);
-``/sweep/N`` shows a sweep's effect against each varied parameter with its band, and the sensitivity table.
-Every number in a table carries its full value in ``data-value`` (what the browser test compares with the file).
+outcome with its 95% interval, against a reference arm the user picks; the effect paths over periods; the
+cost-effect frontier; the reach funnel when the file stores it; downloads of the file, the comparison as CSV
+and the report); ``/sweep/N`` shows a sweep's effect against each varied parameter with its band, and the
+sensitivity table; ``/scenario`` edits and runs a shipped or uploaded scenario (studio.py). Every number in a
+table carries its full value in ``data-value`` (what the browser test compares with the file), and every chart
+keeps its rows in a named Vega data set.
 """
 
 from __future__ import annotations
 
 import html
-import io
+import json
 import os
+import tempfile
 import threading
 
 import h5py
 import numpy as np
 import pandas as pd
 
+from . import webcharts
 from .loader import ChacraFileError, ChacraOutput, compare_json
 from .sweep import ChacraSweep
 
 __all__ = ["Source", "open_sources", "create_app", "effect_paths"]
+
+STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 
 # What the pages show first: the headline outcome of the comparison and its final-year effect.
 DEFAULT_OUTCOME = "poverty_headcount"
 DEFAULT_STATISTIC = "final_year"
 COMPARISON_BY_PERIOD = "comparison_by_period"
 INTERACTION = "interaction"  # the pseudo-arm of `chacra compare`'s interaction rows
+# The cost the frontier puts on its horizontal axis (an effect of the comparison: extra cost per household).
+COST_OUTCOME, COST_STATISTIC = "cost_per_household_pen", "horizon_total"
 
 
 class Source:
@@ -61,7 +71,11 @@ class Source:
                 self.periods = list(out.periods)
                 stored = out.comparison()
                 self.has_by_period = COMPARISON_BY_PERIOD in out.h5
-                self.aggregate_variables = list(out.variables("aggregates")["variable"]) if self.arms else []
+                variables = out.variables("aggregates") if self.arms else None
+                self.aggregate_variables = list(variables["variable"]) if variables is not None else []
+                self.units = (dict(zip(variables["variable"], variables["unit"]))
+                              if variables is not None and "unit" in variables else {})
+                self.reach = out.reach()
             if stored is None or stored.empty:
                 raise ChacraFileError(f"{path}: the file has no /comparison (a run of one arm, or written without a "
                                       "panel?): nothing to compare")
@@ -140,98 +154,6 @@ def effect_paths(path: str, variable: str, reference: str, arms: list[str]) -> p
     return pd.DataFrame(rows)
 
 
-# -- charts ----------------------------------------------------------------------------------------------
-
-def _svg(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]  # inline: without the XML prologue and doctype
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "svg.hashsalt": "chacra"})
-    return plt
-
-
-def forest_chart(rows: pd.DataFrame, outcome: str, unit: str, reference: str) -> str:
-    """One horizontal interval per arm: the mean effect and its 95% interval; the reference's zero line."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(rows) + 1.4))
-    y = np.arange(len(rows))[::-1]
-    for yi, (_, r) in zip(y, rows.iterrows()):
-        lo, hi = r["ci_low"], r["ci_high"]
-        err = None if not (np.isfinite(lo) and np.isfinite(hi)) else [[r["mean_effect"] - lo], [hi - r["mean_effect"]]]
-        line = ax.errorbar([r["mean_effect"]], [yi], xerr=err, fmt="o", color="#1f5f8b", ecolor="#1f5f8b",
-                           capsize=4, lw=1.6)
-        line[0].set_gid(f"effect-{r['arm']}")
-    ax.axvline(0, color="#888", lw=1, ls="--")
-    ax.set_yticks(y, [str(a) for a in rows["arm"]])
-    ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.set_xlabel(f"effect on {outcome} ({unit}), against {reference}")
-    ax.grid(axis="x", color="#e4e4e4")
-    ax.set_axisbelow(True)
-    fig.tight_layout()
-    return _svg(fig)
-
-
-def path_chart(paths: pd.DataFrame, variable: str, reference: str) -> str:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    for arm, g in paths.groupby("arm", sort=False):
-        x = np.arange(len(g))
-        (line,) = ax.plot(x, g["mean_effect"], marker="o", label=str(arm))
-        line.set_gid(f"path-{arm}")
-        ax.fill_between(x, g["ci_low"], g["ci_high"], alpha=0.18, color=line.get_color(), lw=0)
-        ax.set_xticks(x, list(g["period"]))
-    ax.axhline(0, color="#888", lw=1, ls="--")
-    ax.set_xlabel("period")
-    ax.set_ylabel(variable)
-    ax.set_title(f"arm minus {reference}", fontsize=9, color="#555")
-    ax.legend(fontsize=8, ncols=2, frameon=False, loc="best")
-    ax.grid(color="#eee")
-    fig.tight_layout()
-    return _svg(fig)
-
-
-def sweep_chart(effects: pd.DataFrame, parameters: list[str], outcome: str, unit: str, reference: str) -> str:
-    """One panel per varied parameter: the effect of each arm at every point against the parameter's value, a
-    line with a 95% band where the design varies that parameter alone, points with intervals otherwise."""
-    plt = _pyplot()
-    k = len(parameters)
-    fig, axes = plt.subplots(1, k, figsize=(max(5.0, 4.2 * k), 3.9), squeeze=False, sharey=True)
-    for ax, p in zip(axes[0], parameters):
-        others = [q for q in parameters if q != p]
-        for arm, g in effects.groupby("arm", sort=False):
-            g = g.sort_values(p)
-            alone = all(g[q].nunique() == 1 for q in others)
-            if alone:
-                (line,) = ax.plot(g[p], g["mean_effect"], marker="o", label=str(arm))
-                ax.fill_between(g[p], g["ci_low"], g["ci_high"], alpha=0.18, color=line.get_color(), lw=0)
-            else:
-                line = ax.errorbar(g[p], g["mean_effect"],
-                                   yerr=[g["mean_effect"] - g["ci_low"], g["ci_high"] - g["mean_effect"]],
-                                   fmt="o", ms=4, capsize=2, alpha=0.8, label=str(arm))[0]
-            line.set_gid(f"sweep-{p}-{arm}")
-        ax.axhline(0, color="#888", lw=1, ls="--")
-        ax.set_xlabel(p)
-        ax.grid(color="#eee")
-    axes[0][0].set_ylabel(f"effect on {outcome}\n({unit})")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncols=min(len(labels), 5), fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, -0.02), title=f"arm, against {reference}", title_fontsize=8)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
-    return _svg(fig)
-
-
 # -- pages -----------------------------------------------------------------------------------------------
 
 _STYLE = """
@@ -250,14 +172,34 @@ td.text, th.text { text-align: left; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .note { color: #555; font-size: 0.88em; }
 .error { color: #a00; font-weight: bold; }
+pre.error { white-space: pre-wrap; background: #fdf0f0; padding: 0.6em; border-left: 3px solid #a00; }
+.downloads a { margin-right: 1.2em; }
+form.editor { display: block; }
+table.params td { vertical-align: top; } table.params td.description { text-align: left; max-width: 34em; }
+table.params input { width: 9em; } input:invalid, input.out-of-range { border: 2px solid #a00; }
+details.section { margin: 0.3em 0; } details.section summary { cursor: pointer; font-weight: 600; }
+fieldset { border: 1px solid #ccc; margin: 0.8em 0; } fieldset label { flex-direction: row; gap: 0.4em; }
+progress { width: 30em; height: 1.2em; }
 """
+
+_SCRIPTS = "".join(f"<script src='/static/{f}'></script>" for f in (
+    "vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "dashboard.js"))
 
 
 def _page(title: str, body: str, sources: list[Source]) -> str:
     links = " ".join(f'<a href="/{s.kind}/{i}">{html.escape(s.name)}</a>' for i, s in enumerate(sources))
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} · chacra"
-            f"</title><style>{_STYLE}</style></head><body><nav><a href='/'>chacra</a> {links}</nav>"
+            f"</title><style>{_STYLE}</style>{_SCRIPTS}</head><body><nav><a href='/'>chacra</a> "
+            f"<a href='/scenario' id='new-run'>new run</a> {links}</nav>"
             f"<h1>{html.escape(title)}</h1>{body}</body></html>")
+
+
+def _chart(figure_id: str, spec: dict, caption: str) -> str:
+    """A figure whose chart dashboard.js draws from the Vega-Lite `spec` kept beside it as JSON."""
+    text = json.dumps(spec, allow_nan=False).replace("</", "<\\/")  # no early end of the script element
+    return (f"<figure id='{figure_id}'><div class='chart' data-spec='{figure_id}-spec'></div>"
+            f"<script type='application/json' id='{figure_id}-spec'>{text}</script>"
+            f"<figcaption>{caption}</figcaption></figure>")
 
 
 def _select(name: str, options, chosen: str, label: str) -> str:
@@ -274,13 +216,23 @@ def _choice(value: str | None, options: list[str], fallback: str) -> str:
     return fallback if fallback in options else (options[0] if options else "")
 
 
-def create_app(paths, chacra: str | None = None):
+def _selected(comp: pd.DataFrame, outcome: str, statistic: str, subgroup: str, arms: list[str]) -> pd.DataFrame:
+    """The rows of one effect, one per arm in the file's order."""
+    rows = comp[(comp["outcome"] == outcome) & (comp["statistic"] == statistic) & (comp["subgroup"] == subgroup)]
+    return rows.set_index("arm").reindex([a for a in arms if a in set(rows["arm"])]).reset_index()
+
+
+def create_app(paths, chacra: str | None = None, scenarios_dir: str | None = None, runs_dir: str | None = None):
     """The Flask app over `paths` (checked first: ChacraFileError names a bad file). `chacra` is the executable
-    that computes a comparison against another reference arm (see compare_json)."""
-    from flask import Flask, abort, request
+    that computes a comparison against another reference arm (see compare_json) and validates edited scenarios;
+    `scenarios_dir` holds the shipped scenarios the run page offers and `runs_dir` receives uploads and runs
+    (default: a new temporary directory)."""
+    from flask import Flask, abort, request, send_file
+
+    from . import studio
 
     sources = open_sources(paths)
-    app = Flask("chacra_dashboard")
+    app = Flask("chacra_dashboard", static_folder=STATIC_DIR, static_url_path="/static")
     app.config["sources"] = sources
 
     def source(i: int, kind: str) -> Source:
@@ -296,13 +248,17 @@ def create_app(paths, chacra: str | None = None):
             f"{html.escape(', '.join(getattr(s, 'parameters', [])))}</td></tr>"
             for i, s in enumerate(sources))
         body = ("<table id='files'><tr><th>file</th><th class='text'>kind</th><th class='text'>arms</th>"
-                f"<th class='text'>varied parameters</th></tr>{rows}</table>")
+                f"<th class='text'>varied parameters</th></tr>{rows}</table>"
+                "<p><a href='/scenario'>Edit and run a scenario</a> (a shipped one or your own YAML).</p>")
         return _page("Files", body, sources)
+
+    def _reference(s: Source) -> str:
+        return _choice(request.args.get("reference"), s.arms, s.reference)
 
     @app.get("/run/<int:i>")
     def run_page(i: int):
         s = source(i, "run")
-        reference = _choice(request.args.get("reference"), s.arms, s.reference)
+        reference = _reference(s)
         try:
             comp = s.run_comparison(reference, chacra)
         except (ChacraFileError, FileNotFoundError) as e:
@@ -314,21 +270,25 @@ def create_app(paths, chacra: str | None = None):
         statistic = _choice(request.args.get("statistic"), statistics, DEFAULT_STATISTIC)
         subgroups = list(dict.fromkeys(of_outcome.loc[of_outcome["statistic"] == statistic, "subgroup"]))
         subgroup = _choice(request.args.get("subgroup"), subgroups, "all")
-        rows = of_outcome[(of_outcome["statistic"] == statistic) & (of_outcome["subgroup"] == subgroup)]
-        rows = rows.set_index("arm").reindex([a for a in s.arms if a in set(rows["arm"])]).reset_index()
+        rows = _selected(comp, outcome, statistic, subgroup, s.arms)
         unit = str(rows["unit"].iloc[0]) if len(rows) else ""
         form = ("<form method='get' id='choices'>"
                 + _select("outcome", outcomes, outcome, "outcome")
                 + _select("statistic", statistics, statistic, "statistic")
                 + _select("subgroup", subgroups, subgroup, "subgroup")
                 + _select("reference", s.arms, reference, "reference arm") + "</form>")
-        body = form
+        q = f"?reference={html.escape(reference)}"
+        body = form + (f"<p class='downloads' id='downloads'>Download: <a id='download-h5' href='/run/{i}/file.h5'>"
+                       f"the HDF5 file</a><a id='download-csv' href='/run/{i}/comparison.csv{q}'>the comparison "
+                       f"against {html.escape(reference)} (CSV)</a><a id='download-report' "
+                       f"href='/run/{i}/report.html{q}'>the report (HTML)</a></p>")
         if rows.empty:
             body += "<p class='note'>No effect of this outcome for this statistic and subgroup.</p>"
         else:
-            body += (f"<figure id='effects-chart'>{forest_chart(rows, outcome, unit, reference)}<figcaption>Effect of "
-                     f"each arm on {html.escape(outcome)} ({html.escape(statistic)}, {html.escape(subgroup)}) against "
-                     f"{html.escape(reference)}: mean over replicates with its 95% interval.</figcaption></figure>")
+            body += _chart("effects-chart", webcharts.forest(rows, outcome, unit, reference),
+                           f"Effect of each arm on {html.escape(outcome)} ({html.escape(statistic)}, "
+                           f"{html.escape(subgroup)}) against {html.escape(reference)}: mean over replicates with "
+                           "its 95% interval.")
             head = ("<tr><th>arm</th><th>effect</th><th>95% low</th><th>95% high</th><th>arm value</th>"
                     "<th>reference value</th><th>replicates</th></tr>")
             trs = "".join(
@@ -339,8 +299,26 @@ def create_app(paths, chacra: str | None = None):
             body += (f"<div class='scroll'><table id='effects' data-outcome='{html.escape(outcome)}' "
                      f"data-reference='{html.escape(reference)}'>{head}{trs}</table></div>"
                      f"<p class='note'>Unit: {html.escape(unit)}.</p>")
+            body += _frontier_section(s, comp, rows, outcome, statistic, subgroup, unit, reference)
         body += _paths_section(s, request.args.get("path_variable"), outcome, reference)
+        body += _funnel_section(s)
         return _page(f"{s.name}: arms side by side", body, sources)
+
+    def _frontier_section(s, comp, rows, outcome, statistic, subgroup, unit, reference) -> str:
+        costs = _selected(comp, COST_OUTCOME, COST_STATISTIC, "all", s.arms)
+        if costs.empty or outcome == COST_OUTCOME:
+            return ""
+        lower = webcharts.lower_is_better(outcome)
+        df = webcharts.frontier_rows(rows, costs, lower)
+        on = [str(a) for a in df.loc[df["on_frontier"], "arm"]]
+        return ("<h2>Cost and effect</h2>"
+                + _chart("frontier-chart", webcharts.frontier(df, outcome, unit, reference, lower),
+                         f"Each arm's extra programme cost per household against {html.escape(reference)} "
+                         f"({COST_OUTCOME}, whole horizon) and its effect on {html.escape(outcome)} "
+                         f"({html.escape(statistic)}, {html.escape(subgroup)}) with the 95% interval. The dashed line "
+                         f"joins the frontier: arms whose effect no cheaper arm matches "
+                         f"({'lower' if lower else 'higher'} is better): <span id='frontier-arms'>"
+                         f"{html.escape(', '.join(on))}</span>."))
 
     def _paths_section(s: Source, wanted: str | None, outcome: str, reference: str) -> str:
         if not s.aggregate_variables:
@@ -356,10 +334,51 @@ def create_app(paths, chacra: str | None = None):
                 + "".join(f"<input type='hidden' name='{k}' value='{html.escape(v)}'>"
                           for k, v in request.args.items() if k != "path_variable")
                 + _select("path_variable", s.aggregate_variables, variable, "variable") + "</form>")
-        return (f"<h2>Effect paths over periods</h2>{form}<figure id='paths-chart'>"
-                f"{path_chart(paths, variable, reference)}<figcaption>Household mean of {html.escape(variable)} in "
-                f"each period, arm minus {html.escape(reference)} in the same replicate, mean over replicates with a "
-                "95% t interval (shaded).</figcaption></figure>")
+        return ("<h2>Effect paths over periods</h2>" + form
+                + _chart("paths-chart", webcharts.paths(paths, variable, reference, s.units.get(variable, "")),
+                         f"Household mean of {html.escape(variable)} in each period, arm minus "
+                         f"{html.escape(reference)} in the same replicate, mean over replicates with a 95% t "
+                         "interval (shaded)."))
+
+    def _funnel_section(s: Source) -> str:
+        if s.reach is None or s.reach.empty:
+            return ("<h2>Reach</h2><p class='note' id='no-reach'>This file stores no reach funnel (files of "
+                    "chacra versions that record each programme's reach have /arms/ARM/replicate_R/reach).</p>")
+        return ("<h2>Reach</h2>"
+                + _chart("funnel-chart", webcharts.funnel(s.reach),
+                         "Each programme's reach, stage by stage, per arm: the mean over replicates of what the "
+                         "module reports at the end of the run."))
+
+    @app.get("/run/<int:i>/file.h5")
+    def download_file(i: int):
+        s = source(i, "run")
+        return send_file(s.path, as_attachment=True, download_name=s.name, mimetype="application/x-hdf5")
+
+    @app.get("/run/<int:i>/comparison.csv")
+    def download_csv(i: int):
+        s = source(i, "run")
+        reference = _reference(s)
+        comp = s.run_comparison(reference, chacra)
+        stem = os.path.splitext(s.name)[0]
+        return app.response_class(comp.to_csv(index=False), mimetype="text/csv", headers={
+            "Content-Disposition": f"attachment; filename={stem}_comparison_{reference}.csv"})
+
+    @app.get("/run/<int:i>/report.html")
+    def download_report(i: int):
+        from .report import ReportError, build_report
+
+        s = source(i, "run")
+        reference = _reference(s)
+        with tempfile.TemporaryDirectory(prefix="chacra_report_") as d:
+            try:
+                build_report(s.path, d, reference=None if reference == s.reference else reference, chacra=chacra)
+            except (ReportError, ChacraFileError) as e:
+                return _page(s.name, f"<p class='error'>{html.escape(str(e))}</p>", sources), 500
+            with open(os.path.join(d, "report.html"), "rb") as fh:
+                page = fh.read()
+        stem = os.path.splitext(s.name)[0]
+        return app.response_class(page, mimetype="text/html", headers={
+            "Content-Disposition": f"attachment; filename={stem}_report.html"})
 
     @app.get("/sweep/<int:i>")
     def sweep_page(i: int):
@@ -382,25 +401,41 @@ def create_app(paths, chacra: str | None = None):
                 + _select("arm", [""] + arms, arm, "arm (empty: all)") + "</form>"
                 + f"<p class='note'>Reference arm: <b id='reference'>{html.escape(s.reference)}</b> (fixed when the "
                   f"sweep ran); {len(s.design)} points of a {html.escape(str(s.design.attrs.get('design', '')))} "
-                  f"design over {html.escape(', '.join(s.parameters))}.</p>")
+                  f"design over {html.escape(', '.join(s.parameters))}.</p>"
+                + f"<p class='downloads'>Download: <a id='download-h5' href='/sweep/{i}/file.h5'>the HDF5 file</a>"
+                  f"<a id='download-csv' href='/sweep/{i}/effects.csv'>the effects at every point (CSV)</a></p>")
         body = form
+        order = {a: k for k, a in enumerate(s.arms)}
+        eff = eff.sort_values(["arm", "point"], key=lambda c: c.map(order) if c.name == "arm" else c)
         if not eff.empty:
-            body += (f"<figure id='sweep-chart'>{sweep_chart(eff, s.parameters, outcome, unit, s.reference)}"
-                     f"<figcaption>Effect on {html.escape(outcome)} ({html.escape(statistic)}) against each varied "
-                     "parameter: mean over replicates with its 95% interval (band or bars).</figcaption></figure>")
+            body += _chart("sweep-chart", webcharts.sweep(eff, s.parameters, outcome, unit, s.reference),
+                           f"Effect on {html.escape(outcome)} ({html.escape(statistic)}) against each varied "
+                           "parameter: mean over replicates with its 95% interval (band or bars).")
             head = ("<tr><th>point</th>" + "".join(f"<th>{html.escape(p)}</th>" for p in s.parameters)
                     + "<th class='text'>arm</th><th>effect</th><th>95% low</th><th>95% high</th></tr>")
             trs = "".join(
                 f"<tr data-point='{int(r['point'])}' data-arm='{html.escape(str(r['arm']))}'><td>{int(r['point'])}</td>"
                 + "".join(_cell(r[p]) for p in s.parameters) + f"<td class='text'>{html.escape(str(r['arm']))}</td>"
                 + _cell(r["mean_effect"], "effect") + _cell(r["ci_low"], "low") + _cell(r["ci_high"], "high") + "</tr>"
-                for _, r in eff.sort_values(["arm", "point"], key=lambda c: c.map(
-                    {a: k for k, a in enumerate(s.arms)}) if c.name == "arm" else c).iterrows())
+                for _, r in eff.iterrows())
             body += (f"<details><summary>Effects at every point ({len(eff)} rows)</summary><div class='scroll'>"
                      f"<table id='sweep-effects'>{head}{trs}</table></div></details>")
         body += "<h2>Sensitivity</h2>" + _sensitivity_table(s, outcome, statistic, arm)
         return _page(f"{s.name}: sweep", body, sources)
 
+    @app.get("/sweep/<int:i>/file.h5")
+    def download_sweep_file(i: int):
+        s = source(i, "sweep")
+        return send_file(s.path, as_attachment=True, download_name=s.name, mimetype="application/x-hdf5")
+
+    @app.get("/sweep/<int:i>/effects.csv")
+    def download_sweep_csv(i: int):
+        s = source(i, "sweep")
+        stem = os.path.splitext(s.name)[0]
+        return app.response_class(s.comparison.to_csv(index=False), mimetype="text/csv", headers={
+            "Content-Disposition": f"attachment; filename={stem}_effects.csv"})
+
+    studio.register(app, sources, page=_page, chacra=chacra, scenarios_dir=scenarios_dir, runs_dir=runs_dir)
     return app
 
 

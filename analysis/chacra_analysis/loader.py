@@ -95,6 +95,7 @@ class _Layout:
     LABELS = "labels"
     AGGREGATION = "aggregation"
     ROWS = "rows"
+    REACH = "reach"  # records group of a unit: module, item, description, unit, value
     _REPLICATE = "replicate_"
 
     @staticmethod
@@ -523,6 +524,27 @@ class ChacraOutput:
     # -- comparison and provenance -------------------------------------------------------------------
     def has_comparison(self) -> bool:
         return _Layout.COMPARISON in self._f and "arm" in self._f[_Layout.COMPARISON]
+
+    def reach(self) -> pd.DataFrame | None:
+        """What each module reports at the end of each arm x replicate unit (``.../reach``, records: module,
+        item, description, unit, value) as one frame with arm and replicate columns, the items in the file's
+        order (the stages of each programme's reach); None when the file stores no reach (older files)."""
+        parts = []
+        for arm in self.arms:
+            for r in self.replicates:
+                name = f"{_Layout.unit(arm, r)}/{_Layout.REACH}"
+                if name not in self._f:
+                    continue
+                g = self._f[name]
+                names = [k for k in g.keys() if isinstance(g[k], h5py.Dataset) and g[k].ndim == 1]
+                if "value" not in names:
+                    continue
+                df = _records_frame(g, names, g["value"].shape[0])
+                df.insert(0, "replicate", r)
+                df.insert(0, "arm", arm)
+                df["order"] = np.arange(len(df))
+                parts.append(df)
+        return pd.concat(parts, ignore_index=True) if parts else None
 
     def interaction(self) -> pd.DataFrame | None:
         """The stored interaction of the programmes, ``/comparison/interaction`` (None when the file has none: it

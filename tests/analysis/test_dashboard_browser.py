@@ -1,9 +1,13 @@
 """`chacra serve` in a real browser (headless chromium through selenium, as test_report_browser.py): the server
 starts on a free port over a small run and a small Morris sweep made here; the pages show the file's numbers
 (the run's /comparison, `chacra compare --reference` for another reference arm, the sweep's effects and Morris
-table), switching outcome and reference arm reloads them, and the charts draw one mark per arm. Also the
-command's errors: a missing or invalid file exits 2, a port in use exits 1. Screenshots are kept under
-$CHACRA_DASHBOARD_SCREENSHOTS when that is set (docs/img/dashboard.png comes from there)."""
+table), switching outcome and reference arm reloads them, and the Vega charts draw those same rows (read back
+through each chart's view). The scenario page: each parameter shows the registry's unit, range and
+description; a value out of range and a broken uploaded YAML get `chacra validate`'s message word for word;
+an edited scenario (smaller, one arm fewer, another reference arm) runs with progress into the runs folder,
+its page charts the new file, and the file, its comparison as CSV and the report download. Also the command's
+errors: a missing or invalid file exits 2, a port in use exits 1. Screenshots are kept under
+$CHACRA_DASHBOARD_SCREENSHOTS when that is set (docs/img/dashboard*.png come from there)."""
 
 import math
 import os
@@ -14,6 +18,8 @@ import subprocess
 import pytest
 
 from chacra_analysis import ChacraOutput, ChacraSweep, compare_json
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A Morris design of 2 trajectories over 2 parameters (6 points) on a tiny population: a few seconds.
 MORRIS = """design: morris
@@ -38,8 +44,8 @@ def sweep_file(chacra, tmp_path_factory):
     return path
 
 
-def _start(chacra, files, port="0"):
-    proc = subprocess.Popen([chacra, "serve", *files, "--port", port], stdout=subprocess.PIPE,
+def _start(chacra, files, port="0", extra=()):
+    proc = subprocess.Popen([chacra, "serve", *files, "--port", port, *extra], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()  # the address, flushed once the port is bound
     m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -82,9 +88,20 @@ def _table(browser, table_id, key="data-arm"):
         return out;""")
 
 
-def _gids(browser, figure_id, prefix):
-    return set(browser.execute_script(
-        f"return Array.from(document.querySelectorAll('#{figure_id} svg [id^=\"{prefix}\"]')).map(e => e.id)"))
+def _drawn(browser, figure_id, data, timeout=30):
+    """The rows the chart `figure_id` draws (its Vega view's data set `data`), once drawn."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    script = f"return document.querySelector('#{figure_id} div.chart').dataset.drawn"
+    WebDriverWait(browser, timeout).until(lambda d: d.execute_script(script) in ("1", "error"))
+    assert browser.execute_script(script) == "1", browser.find_element("id", figure_id).text
+    assert browser.find_elements("css selector", f"#{figure_id} svg")  # drawn as SVG, in the page
+    return browser.execute_script(f"return window.chacraViews['{figure_id}'].data('{data}')")
+
+
+def _symbols(browser, figure_id):
+    """How many point marks the chart's SVG holds (what the reader sees, not only the data behind it)."""
+    return browser.execute_script(f"return document.querySelectorAll('#{figure_id} svg g.mark-symbol.role-mark path').length")
 
 
 def _close(a, b):
@@ -138,10 +155,16 @@ def test_run_page_shows_the_comparison_and_switches(browser, server, run_file, c
             for cls, col in (("effect", "mean_effect"), ("low", "ci_low"), ("high", "ci_high"),
                              ("arm-value", "arm_value"), ("ref-value", "reference_value")):
                 assert _close(got[cls], float(row[col])), (outcome, ref, arm, cls, got[cls], row[col])
-        # The chart draws one interval per arm, the reference none.
-        assert _gids(browser, "effects-chart", "effect-") == {f"effect-{a}" for a in arms if a != ref}
+        # The chart draws one interval per arm (the table's numbers), the reference none.
+        drawn = {r["arm"]: r for r in _drawn(browser, "effects-chart", "effects")}
+        assert set(drawn) == {a for a in arms if a != ref} and _symbols(browser, "effects-chart") == len(drawn)
+        for arm, r in drawn.items():
+            assert _close(r["mean_effect"], table[arm]["effect"]) and _close(r["ci_low"], table[arm]["low"])
         assert outcome in browser.find_element("id", "effects-chart").text
-        assert _gids(browser, "paths-chart", "path-") == {f"path-{a}" for a in arms if a != ref}
+        assert {r["arm"] for r in _drawn(browser, "paths-chart", "paths")} == {a for a in arms if a != ref}
+        # The frontier places every arm, the reference at the origin.
+        frontier = {r["arm"]: r for r in _drawn(browser, "frontier-chart", "frontier")}
+        assert set(frontier) == set(arms) and frontier[ref]["cost"] == 0
         return table
 
     check("poverty_headcount", reference, stored)
@@ -181,9 +204,11 @@ def test_sweep_page_shows_effects_and_sensitivity(browser, server, sweep_file):
     for point, arm, eff, low, high in shown:
         r = expect[(point, arm)]
         assert _close(eff, r["mean_effect"]) and _close(low, r["ci_low"]) and _close(high, r["ci_high"])
-    # One chart panel per parameter, one series per arm in each.
-    assert _gids(browser, "sweep-chart", "sweep-") == {f"sweep-{p}-{a}" for p in params for a in arms
-                                                      if a != reference}
+    # The chart draws every point of every arm (one panel per parameter).
+    drawn = _drawn(browser, "sweep-chart", "sweep")
+    assert len(drawn) == len(effects) and {r["arm"] for r in drawn} == {a for a in arms if a != reference}
+    assert all(p in drawn[0] for p in params)
+    assert _symbols(browser, "sweep-chart") == len(params) * len(effects)  # every point in every panel
     svg_text = browser.find_element("id", "sweep-chart").text
     assert all(p in svg_text for p in params)
     # The Morris table: mu* of every arm and parameter, as the file stores it.
@@ -215,8 +240,6 @@ def test_serve_errors(chacra, run_file, server, tmp_path):
     junk.write_text("not hdf5")
     res = subprocess.run([chacra, "serve", str(junk)], capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "not an HDF5 file" in res.stderr, res.stderr
-    res = subprocess.run([chacra, "serve"], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 2 and "at least one" in res.stderr
     # The test server holds its port.
     res = subprocess.run([chacra, "serve", run_file, "--port", str(port)], capture_output=True, text=True,
                          timeout=60)
@@ -233,7 +256,158 @@ def test_server_starts_on_a_port_that_was_free_and_stops(chacra, run_file):
         assert got == port
         import urllib.request
         with urllib.request.urlopen(url + "/run/0", timeout=60) as r:
-            assert r.status == 200 and b"<svg" in r.read()
+            assert r.status == 200 and b"effects-chart-spec" in r.read()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# -- the scenario page: edit, check, run, see, download ------------------------------------------------------
+
+# Small enough for seconds: the edits the test types into the page (on top of the shipped default scenario).
+SMALL = {"population.households": "300", "population.districts": "3", "run.years": "2", "run.replicates": "2"}
+
+
+@pytest.fixture(scope="module")
+def studio(chacra, tmp_path_factory):
+    """`chacra serve` with no file: the scenario page alone, runs written under a folder of the test's."""
+    runs = tmp_path_factory.mktemp("runs")
+    proc, url, port = _start(chacra, [], extra=["--runs", str(runs)])
+    yield url, str(runs)
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _validate_message(chacra, path, sets):
+    res = subprocess.run([chacra, "validate", path] + [a for k, v in sets.items() for a in ("--set", f"{k}={v}")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2, res.stdout
+    return res.stderr.strip()
+
+
+def _type(browser, name, value):
+    field = browser.find_element("name", name)
+    browser.execute_script("arguments[0].scrollIntoView(); arguments[0].closest('details').open = true", field)
+    field.clear()
+    field.send_keys(value)
+    return field
+
+
+def _submit_and_wait(browser, button_id, url_part, timeout=240):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.find_element("id", button_id).click()
+    WebDriverWait(browser, timeout).until(
+        lambda d: url_part in d.current_url and d.execute_script("return document.readyState") == "complete")
+
+
+def test_scenario_page_edits_checks_runs_and_downloads(browser, studio, chacra, tmp_path):
+    import json
+    import urllib.request
+
+    url, runs = studio
+    browser.set_window_size(1280, 900)
+    browser.get(url + "/scenario")
+    assert browser.find_element("id", "scenario-title").text == "sequencing"
+    # Each parameter shows the registry's unit, range and description.
+    registry = {p["name"]: p for p in json.loads(subprocess.run(
+        [chacra, "params", "--format", "json"], capture_output=True, text=True, check=True).stdout)}
+    row = browser.find_element("css selector", "tr[data-name='juntos.transfer_pen']")
+    p = registry["juntos.transfer_pen"]
+    browser.execute_script("arguments[0].closest('details').open = true", row)
+    assert p["unit"] in row.text and p["description"] in row.text and "[0, 100000]" in row.text
+    assert len(browser.find_elements("css selector", "tr[data-name]")) == len(registry)
+    # A value out of range: the page says what chacra validate says, word for word, and runs nothing.
+    for name, value in SMALL.items():
+        _type(browser, f"p:{name}", value)
+    field = _type(browser, "p:juntos.transfer_pen", "-5")
+    assert "out-of-range" in field.get_attribute("class")  # flagged as typed
+    editor = browser.find_element("id", "editor")
+    browser.find_element("id", "run-button").click()
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 60).until(EC.staleness_of(editor))
+    want = _validate_message(chacra, os.path.join(ROOT, "configs", "default.yaml"),
+                             {**SMALL, "juntos.transfer_pen": "-5"})
+    assert browser.find_element("id", "error").text == want
+    assert not [f for f in os.listdir(runs) if f.endswith(".h5")]
+    # Fixed: run it (one arm less, its reference another), follow the progress, land on the result.
+    _type(browser, "p:juntos.transfer_pen", "250")
+    browser.find_element("id", "arm:hw_then_juntos").click()  # untick
+    from selenium.webdriver.support.ui import Select
+    Select(browser.find_element("id", "reference")).select_by_visible_text("juntos_only")
+    browser.execute_script("""for (const d of document.querySelectorAll('details.section'))
+                                  d.open = d.id === 'section-juntos'; window.scrollTo(0, 0);""")
+    _shot(browser, "dashboard_scenario.png")
+    _submit_and_wait(browser, "run-button", "/run/")
+    made = [f for f in os.listdir(runs) if f.endswith(".h5")]
+    assert len(made) == 1
+    path = os.path.join(runs, made[0])
+    with ChacraOutput(path) as out:
+        arms = list(out.arms)
+        stored = out.comparison()
+        yaml_text = out.provenance()["scenario_yaml"]
+    assert "hw_then_juntos" not in arms and len(arms) == 5
+    assert stored.attrs["reference_arm"] == "juntos_only"
+    assert "transfer_pen: 250" in yaml_text and "households: 300" in yaml_text
+    # The chart and the table show the new file's numbers.
+    rows = _drawn(browser, "effects-chart", "effects")
+    expect = _expect(stored, "poverty_headcount", "juntos_only", arms)
+    assert {r["arm"] for r in rows} == set(expect) == {a for a in arms if a != "juntos_only"}
+    for r in rows:
+        assert _close(r["mean_effect"], float(expect[r["arm"]]["mean_effect"])), r
+    table = _table(browser, "effects")
+    for arm, row in expect.items():
+        assert _close(table[arm]["effect"], float(row["mean_effect"]))
+    # Paths, frontier and (when stored) the funnel are drawn.
+    assert {r["arm"] for r in _drawn(browser, "paths-chart", "paths")} == set(expect)
+    frontier = _drawn(browser, "frontier-chart", "frontier")
+    assert {r["arm"] for r in frontier} == set(arms)
+    # Downloads: the file itself, the comparison as CSV, the report.
+    base = browser.current_url.split("?")[0]
+    with urllib.request.urlopen(base + "/file.h5", timeout=60) as r:
+        with open(path, "rb") as fh:
+            assert r.read() == fh.read()
+    with urllib.request.urlopen(base + "/comparison.csv?reference=juntos_only", timeout=60) as r:
+        import io
+        import pandas as pd
+        csv = pd.read_csv(io.StringIO(r.read().decode()))
+    assert len(csv) == len(stored) and set(csv["reference"]) == {"juntos_only"}
+    with urllib.request.urlopen(base + "/report.html", timeout=120) as r:
+        assert r.status == 200 and b"<html" in r.read()[:2000].lower()
+    for link in ("download-h5", "download-csv", "download-report"):
+        assert browser.find_element("id", link).get_attribute("href").startswith(base)
+
+
+def _upload(browser, path):
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element("id", "upload")
+    browser.find_element("id", "scenario-file").send_keys(str(path))
+    browser.find_element("id", "upload-button").click()
+    WebDriverWait(browser, 60).until(EC.staleness_of(old))
+    WebDriverWait(browser, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def test_scenario_page_upload_errors_are_the_command_lines(browser, studio, chacra, tmp_path):
+    url, runs = studio
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("name: broken\narms:\n  - name: a\n    set: {juntos.transfer_pen: [}\n")
+    browser.get(url + "/scenario")
+    _upload(browser, bad)
+    message = browser.find_element("id", "error").text
+    res = subprocess.run([chacra, "validate", os.path.join(runs, "uploads", "broken.yaml")], capture_output=True,
+                         text=True)
+    assert res.returncode == 2 and message == res.stderr.strip()
+    assert "YAML syntax error" in message and "broken.yaml:4:" in message
+    # A good one is kept and offered.
+    good = tmp_path / "mine.yaml"
+    good.write_text("name: mine\narms:\n  - name: none\n    set: {juntos.enabled: false, haku_winay.enabled: false}\n"
+                    "  - name: juntos\n    set: {haku_winay.enabled: false}\n")
+    browser.get(url + "/scenario")
+    _upload(browser, good)
+    assert "upload:mine.yaml" in browser.current_url
+    assert browser.find_element("id", "scenario-title").text == "mine"
+    assert {e.get_attribute("value") for e in browser.find_elements("css selector", "input[name='arm']")} == \
+        {"none", "juntos"}
