@@ -349,9 +349,15 @@ def create_app(paths, chacra: str | None = None, scenarios_dir: str | None = Non
                          "Each programme's reach, stage by stage, per arm: the mean over replicates of what the "
                          "module reports at the end of the run."))
 
-    @app.get("/run/<int:i>/file.h5")
-    def download_file(i: int):
-        s = source(i, "run")
+    def attachment(body, mimetype: str, s: Source, suffix: str):
+        """A download named after the file it comes from: STEM + suffix."""
+        name = os.path.splitext(s.name)[0] + suffix
+        return app.response_class(body, mimetype=mimetype,
+                                  headers={"Content-Disposition": f"attachment; filename={name}"})
+
+    @app.get("/<any(run, sweep):kind>/<int:i>/file.h5")
+    def download_file(kind: str, i: int):
+        s = source(i, kind)
         return send_file(s.path, as_attachment=True, download_name=s.name, mimetype="application/x-hdf5")
 
     @app.get("/run/<int:i>/comparison.csv")
@@ -359,9 +365,7 @@ def create_app(paths, chacra: str | None = None, scenarios_dir: str | None = Non
         s = source(i, "run")
         reference = _reference(s)
         comp = s.run_comparison(reference, chacra)
-        stem = os.path.splitext(s.name)[0]
-        return app.response_class(comp.to_csv(index=False), mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename={stem}_comparison_{reference}.csv"})
+        return attachment(comp.to_csv(index=False), "text/csv", s, f"_comparison_{reference}.csv")
 
     @app.get("/run/<int:i>/report.html")
     def download_report(i: int):
@@ -376,9 +380,7 @@ def create_app(paths, chacra: str | None = None, scenarios_dir: str | None = Non
                 return _page(s.name, f"<p class='error'>{html.escape(str(e))}</p>", sources), 500
             with open(os.path.join(d, "report.html"), "rb") as fh:
                 page = fh.read()
-        stem = os.path.splitext(s.name)[0]
-        return app.response_class(page, mimetype="text/html", headers={
-            "Content-Disposition": f"attachment; filename={stem}_report.html"})
+        return attachment(page, "text/html", s, "_report.html")
 
     @app.get("/sweep/<int:i>")
     def sweep_page(i: int):
@@ -423,17 +425,10 @@ def create_app(paths, chacra: str | None = None, scenarios_dir: str | None = Non
         body += "<h2>Sensitivity</h2>" + _sensitivity_table(s, outcome, statistic, arm)
         return _page(f"{s.name}: sweep", body, sources)
 
-    @app.get("/sweep/<int:i>/file.h5")
-    def download_sweep_file(i: int):
-        s = source(i, "sweep")
-        return send_file(s.path, as_attachment=True, download_name=s.name, mimetype="application/x-hdf5")
-
     @app.get("/sweep/<int:i>/effects.csv")
     def download_sweep_csv(i: int):
         s = source(i, "sweep")
-        stem = os.path.splitext(s.name)[0]
-        return app.response_class(s.comparison.to_csv(index=False), mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename={stem}_effects.csv"})
+        return attachment(s.comparison.to_csv(index=False), "text/csv", s, "_effects.csv")
 
     studio.register(app, sources, page=_page, chacra=chacra, scenarios_dir=scenarios_dir, runs_dir=runs_dir)
     return app

@@ -115,6 +115,7 @@ def sweep(effects: pd.DataFrame, parameters: list[str], outcome: str, unit: str,
 def funnel(reach: pd.DataFrame) -> dict:
     """The reach funnel: per module, each stage's count (mean over replicates) per arm as grouped bars, stages
     in the order the module reports them."""
+    reach = reach.assign(order=reach.groupby(["arm", "replicate", "module"], sort=False).cumcount())
     mean = (reach.groupby(["module", "item", "arm"], sort=False)
             .agg(value=("value", "mean"), order=("order", "min"), unit=("unit", "first")).reset_index())
     arms = list(dict.fromkeys(reach["arm"]))

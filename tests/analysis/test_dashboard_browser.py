@@ -168,6 +168,17 @@ def test_run_page_shows_the_comparison_and_switches(browser, server, run_file, c
         return table
 
     check("poverty_headcount", reference, stored)
+    # The reach funnel: every stage of every module per arm, the mean over replicates of the file's reach.
+    with ChacraOutput(run_file) as out:
+        reach = out.reach()
+    if len(reach):
+        want = reach.groupby(["arm", "module", "item"])["value"].mean()
+        drawn = _drawn(browser, "funnel-chart", "reach")
+        assert len(drawn) == len(want) and {r["arm"] for r in drawn} == set(arms)
+        for r in drawn:
+            assert _close(r["value"], float(want[(r["arm"], r["module"], r["item"])])), r
+    else:
+        assert browser.find_elements("id", "no-reach")
     _shot(browser, "dashboard_run.png")
     _choose(browser, "outcome", "income_monetary_pen")
     by_first = check("income_monetary_pen", reference, stored)
