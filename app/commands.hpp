@@ -29,6 +29,11 @@ void add_evaluate(CommandLine& commands);
 // truncated or foreign file or a write failure; 2 for an existing non-empty DIR without --force (or, with
 // --force, a non-empty DIR that is not a chacra export).
 void add_export(CommandLine& commands);
+// chacra sweep [SCENARIO.yaml] --vary ... | --design FILE: a design over parameters, one HDF5 file, sensitivity.
+void add_sweep(CommandLine& commands, const std::string& command_line);
+// chacra serve [FILE.h5 ...] [--port N] [--host ADDRESS]: the dashboard (analysis/serve.py under Debian's
+// /usr/bin/python3, which the process becomes): exit 2 for a bad file or no Flask, 1 for a port in use.
+void add_serve(CommandLine& commands);
 // chacra bench: speed, efficiency, memory, output overhead.
 void add_bench(CommandLine& commands);
 // chacra population summary [SCENARIO.yaml]: the dispersion and correlations of poverty, UBN and Juntos

@@ -1531,7 +1531,7 @@ InteractionTable read_interaction(const output::Records& in) {
 
 }  // namespace
 
-void write_comparison(hid_t file, const ComparisonTable& t) {
+output::Records comparison_records(const ComparisonTable& t) {
   output::Records out;
   out.description =
       "Effects of each arm against the reference arm on common random numbers, with 95% intervals over replicates; "
@@ -1546,6 +1546,11 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
   out.arms = t.arms;
   out.notes = t.notes;
   out.columns = row_columns(t.rows, false);
+  return out;
+}
+
+void write_comparison(hid_t file, const ComparisonTable& t) {
+  const output::Records out = comparison_records(t);
   output::write_comparison(file, out);
   // The effects per period, apart, so the table above keeps one row per (arm, outcome, subgroup, statistic).
   output::Records by_period = out;
@@ -1559,7 +1564,15 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
 
 ComparisonTable read_comparison(hid_t file) {
   h5::quiet_errors();
-  const output::Records in = output::read_comparison(file);
+  ComparisonTable t = comparison_from_records(output::read_comparison(file));
+  // Files written before the effects per period have none (has_period_comparison tells).
+  if (output::has_records(file, output::layout::kComparisonByPeriod, "arm"))
+    t.period_rows = rows_of(output::read_records(file, output::layout::kComparisonByPeriod), true);
+  if (h5::exists(file, kInteractionGroup)) t.interaction = read_interaction(output::read_records(file, kInteractionGroup));
+  return t;
+}
+
+ComparisonTable comparison_from_records(const output::Records& in) {
   ComparisonTable t;
   auto attr_text = [&](const char* name) {
     const auto v = in.attribute(name);
@@ -1576,10 +1589,6 @@ ComparisonTable read_comparison(hid_t file) {
   t.arms = in.arms;
   t.notes = in.notes;
   t.rows = rows_of(in, false);
-  // Files written before the effects per period have none (has_period_comparison tells).
-  if (output::has_records(file, output::layout::kComparisonByPeriod, "arm"))
-    t.period_rows = rows_of(output::read_records(file, output::layout::kComparisonByPeriod), true);
-  if (h5::exists(file, kInteractionGroup)) t.interaction = read_interaction(output::read_records(file, kInteractionGroup));
   return t;
 }
 
