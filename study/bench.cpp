@@ -403,8 +403,14 @@ Scenario scenario(const ScenarioLoader& load, long long households, long long ye
   return s;
 }
 
-Report run(const Options& options, const ScenarioLoader& load, const ModelBuilder& builder,
+Report run(const Options& options, const ScenarioLoader& load_default, const ModelBuilder& builder,
            const std::function<void(const std::string&)>& note_fn) {
+  // The caller's overrides (e.g. the household economy's switches) first, so the bench's own sizes win.
+  const ScenarioLoader load = [&](const std::vector<std::string>& sets) {
+    std::vector<std::string> all = options.sets;
+    all.insert(all.end(), sets.begin(), sets.end());
+    return load_default(all);
+  };
   const auto note = [&](const std::string& s) {
     if (note_fn) note_fn(s);
   };
@@ -417,6 +423,7 @@ Report run(const Options& options, const ScenarioLoader& load, const ModelBuilde
   r.version = chacra_version();
   r.commit = chacra_commit();
   r.repeats = o.repeats;
+  r.sets = o.sets;
   r.scaling_years = o.scaling_years;
   const Scenario s = scenario(load, o.households, o.years, o.arms);
   const rng::StreamSeed seed{static_cast<std::uint64_t>(s.base.integer("run.seed")), 0};
@@ -470,7 +477,8 @@ std::string format_json(const Report& r) {
   o["load_average"] = {{"start", r.machine.load_start}, {"end", r.machine.load_end}};
   o["scenario"] = {{"source", "configs/default.yaml"}, {"arms", r.arms},           {"households", r.households},
                    {"districts", r.districts},         {"months", r.months},       {"replicates", 1},
-                   {"household_months", r.household_months}, {"repeats", r.repeats}};
+                   {"household_months", r.household_months}, {"repeats", r.repeats},
+                   {"sets", r.sets}};
   o["household_months_per_s_per_core"] = figure(d.per_core);
   o["household_months_per_s_per_core_threads"] = d.base->threads;
   o["floor_ratio"] = figure(d.floor_ratio);
@@ -561,8 +569,12 @@ std::string format_table(const Report& r) {
   print("compiler: %s (%s)\n", r.machine.compiler.c_str(), r.machine.compiler_flags.c_str());
   os << "scenario: configs/default.yaml, arm(s):";
   for (const auto& arm : r.arms) os << " " << arm;
-  print("; %zu households, %zu districts, %d months, 1 replicate; medians of %d repeats\n\n", r.households,
+  print("; %zu households, %zu districts, %d months, 1 replicate; medians of %d repeats\n", r.households,
         r.districts, r.months, r.repeats);
+  os << "settings:";
+  if (r.sets.empty()) os << " none (configs/default.yaml as it is)";
+  for (const auto& set : r.sets) os << " " << set;
+  os << "\n\n";
   os << "full model (month loop) and reference kernel, household-months per second:\n";
   print("%8s %10s %10s %12s %11s %9s %13s %12s %11s\n", "threads", "M/s wall", "M/s CPU", "ns CPU/hh-m", "efficiency",
         "CPU eff.", "ref M/s wall", "ref M/s CPU", "x ref (CPU)");

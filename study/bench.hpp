@@ -26,6 +26,8 @@ struct Options {
   long long scaling_years = 1;
   bool output = true;                    // measure the output overhead (runs with and without the HDF5 file)
   std::string tmpdir = "/tmp";           // where the temporary HDF5 file goes
+  std::vector<std::string> sets;         // parameter overrides (key.path=value) applied to every scenario the
+                                         // bench loads, before its own (households, districts, years, replicates)
 };
 
 // Where the figures were measured.
@@ -80,6 +82,7 @@ struct Report {
   Machine machine;
   std::string version, commit, frequency;
   std::vector<std::string> arms;
+  std::vector<std::string> sets;  // Options::sets, as given
   std::size_t households = 0, districts = 0;
   int months = 0, repeats = 0;
   std::uint64_t household_months = 0;
