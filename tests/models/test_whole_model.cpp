@@ -178,6 +178,25 @@ TEST(WholeModel, GoldenDigestOfTheWholeState) {
   EXPECT_EQ(legacy_state_digest(w), kGolden) << std::hex << "digest 0x" << legacy_state_digest(w);
 }
 
+// The same for the full model: every channel of the household economy on, the poverty trap included, with both
+// programmes, on 1 and 4 threads. The optimisations of the channels' phases (docs/performance.md, "The full
+// model's cost") are held to these bits; a change of a channel's behaviour changes them: then update kGoldenFull
+// in the same commit and say why.
+TEST(WholeModel, GoldenDigestOfTheFullEconomy) {
+  ParamSet p(chacra::models::registry());
+  for (const char* channel : {"welfare", "liquidity", "risk", "graduation", "persistence", "poverty_trap"})
+    p.set(std::string("economy.") + channel + ".enabled", true);
+  p.set("juntos.enabled", true);
+  p.set("haku_winay.enabled", true);
+  p.set("population.block_households", std::int64_t{300});
+  constexpr std::uint64_t kGoldenFull = 0xf8a784b1c46fac0cull;
+  for (const int threads : {1, 4}) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+    const std::uint64_t digest = state_digest(run_model(p, 36));
+    EXPECT_EQ(digest, kGoldenFull) << std::hex << threads << " thread(s): digest 0x" << digest;
+  }
+}
+
 // The month's serial phases (Haku Winay's rollout, competition and businesses) work in parallel inside:
 // centre by centre, nucleus by nucleus (group formation and the CLAR) and business by business. Five years,
 // so that groups have formed, the CLAR has funded businesses and several of them have run (and failed)
