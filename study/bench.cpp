@@ -157,9 +157,12 @@ PhaseProfile profile_phases(const World& population, const Scenario& s, const Mo
     if (out.names.empty()) {
       for (const auto& ph : su.model.month) out.names.push_back(ph.name);
       out.seconds.assign(out.names.size(), 0.0);
+      out.cpu_seconds.assign(out.names.size(), 0.0);
     }
-    for (std::size_t i = 0; i < out.seconds.size() && i < st.phase_seconds().size(); ++i)
+    for (std::size_t i = 0; i < out.seconds.size() && i < st.phase_seconds().size(); ++i) {
       out.seconds[i] += st.phase_seconds()[i];
+      out.cpu_seconds[i] += st.phase_cpu_seconds()[i];
+    }
     for (std::size_t i = 0; i < su.model.month.size(); ++i)
       (su.model.month[i].name.starts_with("haku_winay.") ? hw_blocks : other_blocks) += st.phase_blocks()[i];
   }
@@ -341,7 +344,8 @@ struct Derived {
   const ThreadFigures* one = nullptr;   // the one-thread figures, if measured
   const ThreadFigures* base = nullptr;  // those the per-core figures come from (one thread, else the first)
   const OutputFigures* out_one = nullptr;
-  double per_core = 0.0, floor_ratio = 0.0, floor_ratio_contract = 0.0, output_overhead = 0.0, profile_total = 0.0;
+  double per_core = 0.0, floor_ratio = 0.0, floor_ratio_contract = 0.0, output_overhead = 0.0, profile_total = 0.0,
+         profile_cpu_total = 0.0;
   double efficiency(const ThreadFigures& f) const { return one ? f.rate / (f.threads * one->rate) : std::nan(""); }
   // CPU-time efficiency: the one-thread run's CPU time over the t-thread run's (the extra work parallel
   // execution costs: scheduling, idle spinning, imbalance); on a dedicated machine it bounds the wall-clock
@@ -361,6 +365,7 @@ Derived derive(const Report& r) {
     if (o.threads == d.base->threads) d.out_one = &o;
   d.output_overhead = d.out_one ? median(d.out_one->with_cpu) / median(d.out_one->without_cpu) : std::nan("");
   for (double x : r.profile.seconds) d.profile_total += x;
+  for (double x : r.profile.cpu_seconds) d.profile_cpu_total += x;
   return d;
 }
 
@@ -530,7 +535,9 @@ std::string format_json(const Report& r) {
     phases.push_back({{"name", r.profile.names[i]},
                       {"seconds", figure(r.profile.seconds[i])},
                       {"share", figure(d.profile_total > 0 ? r.profile.seconds[i] / d.profile_total : 0.0)},
-                      {"ns_per_household_month", figure(1e9 * r.profile.seconds[i] / hm)}});
+                      {"ns_per_household_month", figure(1e9 * r.profile.seconds[i] / hm)},
+                      {"cpu_seconds", figure(r.profile.cpu_seconds[i])},
+                      {"cpu_ns_per_household_month", figure(1e9 * r.profile.cpu_seconds[i] / hm)}});
   o["phases"] = phases;
   json runs = json::array();
   for (const auto& x : r.output)
@@ -605,12 +612,14 @@ std::string format_table(const Report& r) {
             median(x.without_wall), median(x.with_wall) / median(x.without_wall), median(x.with_cpu),
             median(x.without_cpu), median(x.with_cpu) / median(x.without_cpu));
   }
-  os << "\nphases (1 thread, each block phase timed as its own pass, wall):\n";
-  print("  %-28s %10s %8s %14s\n", "phase", "seconds", "share", "ns/hh-month");
+  os << "\nphases (1 thread, each block phase timed as its own pass; wall and the thread's CPU time):\n";
+  print("  %-28s %10s %8s %14s %10s %14s\n", "phase", "seconds", "share", "ns/hh-month", "CPU s", "CPU ns/hh-m");
   for (std::size_t i = 0; i < r.profile.names.size(); ++i)
-    print("  %-28s %10.3f %7.1f%% %14.1f\n", r.profile.names[i].c_str(), r.profile.seconds[i],
-          d.profile_total > 0 ? 100.0 * r.profile.seconds[i] / d.profile_total : 0.0, 1e9 * r.profile.seconds[i] / hm);
-  print("  %-28s %10.3f %7.1f%% %14.1f\n", "total", d.profile_total, 100.0, 1e9 * d.profile_total / hm);
+    print("  %-28s %10.3f %7.1f%% %14.1f %10.3f %14.1f\n", r.profile.names[i].c_str(), r.profile.seconds[i],
+          d.profile_total > 0 ? 100.0 * r.profile.seconds[i] / d.profile_total : 0.0, 1e9 * r.profile.seconds[i] / hm,
+          r.profile.cpu_seconds[i], 1e9 * r.profile.cpu_seconds[i] / hm);
+  print("  %-28s %10.3f %7.1f%% %14.1f %10.3f %14.1f\n", "total", d.profile_total, 100.0, 1e9 * d.profile_total / hm,
+        d.profile_cpu_total, 1e9 * d.profile_cpu_total / hm);
   if (!r.linearity.empty()) {
     print("\nlinearity (1 thread, 'both' arm, %lld months, CPU time):\n", r.scaling_years * 12);
     print("  %12s %10s %10s %14s\n", "households", "wall s", "CPU s", "ns CPU/hh-m");

@@ -66,7 +66,8 @@ struct ScalingFigure {
 
 struct PhaseProfile {
   std::vector<std::string> names;
-  std::vector<double> seconds;
+  std::vector<double> seconds;      // wall
+  std::vector<double> cpu_seconds;  // CPU time of the profiling thread
   double tallied_blocks = 0.0;  // Philox blocks per household-month of the phases other than Haku Winay's
   double hw_blocks = 0.0;       // Philox blocks per household-month of Haku Winay's phases
 };
