@@ -975,21 +975,14 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
     lanes::store(pension + i, y.pension);
     lanes::store(in_kind + i, y.in_kind);
     if (econ.persistence) {
-      // Each adopted technology's profit, household by household (the plain rule).
-      for (int j = 0; j < n; ++j) {
-        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
-        float* row = tech_profit + static_cast<std::size_t>(hh) * kTechCount;
-        for (int t = 0; t < kTechCount; ++t)
-          if ((profit_techs >> t) & 1u) row[t] = 0.0f;
-        const HouseholdIncome one{crop_pot[hh],  animal_pot[hh], rf_land[hh],       rf[hh],
-                                  capacity[hh],  locus[hh],      market_s[j],       fls[hh],
-                                  adults_s[j],   pasture[hh],    financed[hh],      0.0f,  business_s[j] != 0,
-                                  static_cast<unsigned>(adopted_s[j]), static_cast<unsigned>(asset_s[j])};
-        const float wage_f = std::max(0.0f, 1.0f + k.wage_slope * (market_s[j] - 0.5f));
-        const float offfarm_potential = k.wage_month * adults_s[j] * std::max(0.0f, 1.0f - fls[hh]) * wage_f;
-        tech_profits(k, c.upkeep, one, Shocks<float>{farm_s[j], offfarm_s[j], keep_s[j]}, pt_s[j],
-                     offfarm_potential, profit_techs, row);
-      }
+      // Each adopted technology's profit (+0.0 for the others of profit_techs), in lanes like the income formula.
+      using lanes::max_of;
+      const V wage_f = max_of(0.0f, 1.0f + k.wage_slope * (in.market - 0.5f));
+      const V offfarm_potential = k.wage_month * in.adults * max_of(0.0f, 1.0f - in.farm_labour_share) * wage_f;
+      float* rows = tech_profit + static_cast<std::size_t>(i) * kTechCount;
+      tech_profits_of(k, c.upkeep, in, e, T::load(pt_s), offfarm_potential, profit_techs, [&](int t, V profit) {
+        for (int j = 0; j < n; ++j) rows[j * kTechCount + t] = lanes::lane(profit, j);
+      });
     }
   };
   const auto run = [&](auto welfare_on) {
