@@ -43,7 +43,7 @@ std::vector<std::string> economy_sets(const std::string& text) {
 struct BenchCommand {
   std::vector<std::string> households, years, threads, repeats, format, arms, scaling, scaling_years, tmpdir, economy,
       sets;
-  bool no_output = false;
+  bool no_output = false, no_stream = false;
 
   void operator()() const {
     study::bench::Options o;
@@ -58,6 +58,7 @@ struct BenchCommand {
     o.output = !no_output;
     o.sets = economy_sets(value_or(economy, "none"));
     o.sets.insert(o.sets.end(), sets.begin(), sets.end());
+    o.stream = !no_stream;
     o.tmpdir = value_or(tmpdir, std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
     const auto load = [](const std::vector<std::string>& sets) { return load_scenario_for("", sets); };
     const auto note = [&](const std::string& s) {
@@ -77,7 +78,9 @@ void add_bench(CommandLine& commands) {
       "Measures the full model (models::build_model, default parameters, configs/default.yaml) on one\n"
       "replicate: household-months per second per thread count, parallel efficiency, memory per\n"
       "household, phase shares, the cost of writing the HDF5 panel, and the cost relative to a\n"
-      "reference kernel that only draws the same random numbers and sweeps the same state.",
+      "reference kernel that only draws the same random numbers and sweeps the same state; and, from\n"
+      "one thread, the serial fraction, the projected efficiency up to 64 threads (checked against the\n"
+      "measured 2-thread efficiency) and the memory bandwidth the month needs.",
       [c] { (*c)(); });
   commands.value(app, "-n,--households", c->households, "households of the synthetic population (default 100000)");
   commands.value(app, "-y,--years", c->years, "simulated years (default: run.years of configs/default.yaml)");
@@ -95,6 +98,8 @@ void add_bench(CommandLine& commands) {
                  "household-economy channels to switch on: none (default), all (the poverty trap included), "
                  "channels (all but the poverty trap) or a comma-separated list, e.g. welfare,persistence");
   commands.value(app, "--set", c->sets, "override a parameter of the scenario: key.path=value (repeatable)", true);
+  commands.flag(app, "--no-stream", c->no_stream,
+                "skip the memory bandwidth measurement (a triad over three 64 MiB arrays)");
   commands.value(app, "--tmpdir", c->tmpdir, "directory of the temporary HDF5 file (default: $TMPDIR or /tmp)");
 }
 

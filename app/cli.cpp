@@ -5,7 +5,11 @@
 #include "sim/errors.hpp"
 #include "sim/output/h5.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <new>
 
 namespace chacra::cli {
 
@@ -19,11 +23,12 @@ commands:
   run [SCENARIO.yaml]   run a scenario's arms and replicates, write an HDF5 panel, print a summary
                         (no file: the built-in default scenario)
   validate SCENARIO     check a scenario completely without running it
-  params                list every parameter: type, default, range, unit, description, source
+  params [PATTERN]      the parameters (all, or a section, name or search text): default, range, unit, source
   compare OUT.h5        effects of each arm against a reference arm, with intervals over replicates
   evaluate [SCENARIO]   the virtual evaluation of the 2017 Haku Wiñay cohort beside the published effects
                         (no file: the built-in configs/evaluation_2017.yaml)
   export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
+                        (--stata DIR: Stata .dta files with variable and value labels)
   bench                 household-months per second, parallel efficiency, memory, output overhead
   population summary [SCENARIO]   poverty, UBN and Juntos affiliation across the population's centres:
                         dispersion, correlations, regions, centres eligible under each targeting rule
@@ -43,6 +48,19 @@ std::string join_command_line(int argc, char** argv) {
   return s;
 }
 
+// What the command printed must have reached standard output (a full disk, /dev/full, a closed pipe): a
+// results table cut short is a failure, exit status 1.
+int check_standard_output() {
+  std::cout.flush();
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  const int err = errno;
+  if (flushed && !std::ferror(stdout) && !std::cout.fail()) return 0;
+  std::cerr << "chacra: cannot write to standard output" << (err != 0 ? std::string(": ") + std::strerror(err) : "")
+            << "; what it printed is incomplete\n";
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,9 +77,14 @@ int main(int argc, char** argv) {
     add_export(commands);
     add_bench(commands);
     add_population(commands);
-    return commands.run(argc, argv);
+    const int status = commands.run(argc, argv);
+    return status == 0 ? check_standard_output() : status;
   } catch (const ReportedElsewhere& e) {
     return e.status();  // another MPI rank printed it
+  } catch (const std::bad_alloc&) {
+    std::cerr << "chacra: out of memory (a memory limit, ulimit -v, or the machine's memory); use a smaller "
+                 "population or fewer --threads, or run on a larger machine\n";
+    return 1;
   } catch (const std::exception& e) {
     const int status = exit_status(e);
     std::cerr << (status >= 128 ? "\nchacra: " : "chacra: ") << e.what() << "\n";

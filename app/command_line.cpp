@@ -111,7 +111,9 @@ std::string full_name(const CLI::App& command) {
 // Unknown options (with the nearest valid one), extra arguments and options given twice.
 void CommandLine::check(const CLI::App& command) const {
   const std::string name = full_name(command);
-  const auto extra = command.remaining();
+  auto extra = command.remaining();
+  // "--" ends the options (POSIX); CLI11 leaves the marker itself among the remaining arguments.
+  extra.erase(std::remove(extra.begin(), extra.end(), "--"), extra.end());
   for (const auto& a : extra) {
     if (!looks_like_option(a)) continue;
     const std::string option = a.substr(0, a.find('='));

@@ -18,8 +18,10 @@ void add_validate(CommandLine& commands);
 // chacra params: every parameter (table, Markdown, JSON).
 void add_params(CommandLine& commands);
 // chacra compare OUT.h5 [--reference ARM] [--format table|csv|json] [--recompute]: the comparison stored in the
-// file or, with --recompute or another --reference, computed from the panel. Exit status 1 for a missing,
-// truncated or foreign file or one without a panel; 2 for an unknown --reference (the message lists the arms).
+// file or, with --recompute or another --reference, computed from the panel (with the programmes' interaction
+// when the file has its four arms); --by-channel reruns the four arms without each household-economy channel in
+// turn. Exit status 1 for a missing, truncated or foreign file or one without a panel; 2 for an unknown
+// --reference (the message lists the arms), and for --by-channel on a file without the four arms or channels.
 void add_compare(CommandLine& commands);
 // chacra evaluate [SCENARIO.yaml]: the virtual evaluation of the 2017 cohort beside the published effects.
 void add_evaluate(CommandLine& commands);

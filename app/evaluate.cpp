@@ -1,6 +1,7 @@
 // chacra evaluate: options, then the virtual evaluation of the 2017 HW cohort over replicates
 // (study/evaluation.hpp, docs/evaluation.md), printed beside the published intention-to-treat effects.
 #include "app/commands.hpp"
+#include "app/progress.hpp"
 
 #include "study/evaluation.hpp"
 
@@ -24,7 +25,7 @@ namespace ev = study::evaluation;
 struct EvaluateCommand {
   std::optional<std::string> scenario;
   std::vector<std::string> replicates, seed, sets, format, threads;
-  bool quiet = false;
+  bool quiet = false, progress_lines = false;
 
   void operator()() const {
     const std::string fmt = one_of("--format", value_or(format, "table"), {"table", "csv", "json"});
@@ -41,11 +42,9 @@ struct EvaluateCommand {
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(n_threads > 0 ? n_threads : tbb::info::default_concurrency()));
     const auto t0 = std::chrono::steady_clock::now();
+    Progress progress("replicates", quiet, progress_lines);
     const auto results = ev::run_evaluation(params, static_cast<int>(params.integer("run.replicates")), [&](int done, int total) {
-      if (quiet) return;
-      std::fprintf(stderr, "\revaluate: %d of %d replicates", done, total);
-      if (done == total) std::fputs("\n", stderr);
-      std::fflush(stderr);
+      progress(static_cast<std::uint64_t>(done), static_cast<std::uint64_t>(total));
     });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cout << ev::format_report(ev::make_report(s.name, params, results, seconds), fmt);
@@ -68,6 +67,9 @@ void add_evaluate(CommandLine& commands) {
   commands.value(app, "--set", c->sets, "override a parameter: key.path=value (model or evaluation.* parameters)", true);
   commands.value(app, "--format", c->format, "table (default), csv or json");
   commands.value(app, "-t,--threads", c->threads, "worker threads (default: all cores); results do not depend on it");
+  commands.flag(app, "--progress", c->progress_lines,
+                "off a terminal too, a progress line (count, elapsed, ETA) on stderr every 5 s (on a terminal: one "
+                "line redrawn in place)");
   commands.flag(app, "-q,--quiet", c->quiet, "no progress on stderr");
 }
 

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   tbb::task_scheduler_handle scheduler{tbb::attach{}};
   const int status = chacra::cli::main(argc, argv);
   // false when the workers cannot be joined (another thread still uses the scheduler); exiting is fine then.
-  (void)tbb::finalize(scheduler, std::nothrow);
+  // Only after a success: when a worker could not be created (pthread_create failing under ulimit -u or -v),
+  // oneTBB's finalize waits for it for ever, and a failing process need not join anything.
+  if (status == 0) (void)tbb::finalize(scheduler, std::nothrow);
   return status;
 }

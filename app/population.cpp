@@ -1,6 +1,7 @@
 // chacra population summary: options, then the population summary of study/population_summary.hpp (how the
 // synthetic population places poverty, UBN and Juntos affiliation across centres; docs/population.md), printed.
 #include "app/commands.hpp"
+#include "app/progress.hpp"
 
 #include "sim/runner.hpp"
 #include "study/population_summary.hpp"
@@ -19,6 +20,7 @@ namespace {
 struct PopulationSummaryCommand {
   std::optional<std::string> scenario;
   std::vector<std::string> sets, replicates, format, threads;
+  bool quiet = false, progress_lines = false;
 
   void operator()() const {
     const std::string fmt = one_of("--format", value_or(format, "table"), {"table", "json"});
@@ -29,13 +31,16 @@ struct PopulationSummaryCommand {
     require_memory(estimate_memory(s, model_builder()));
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(n_threads > 0 ? n_threads : tbb::info::default_concurrency()));
-    const auto summary = study::population::summarise(s.name, s.base, n);
+    // Each replicate builds a population and runs its first month: long for many or large populations.
+    Progress progress("populations", quiet, progress_lines);
+    const auto summary = study::population::summarise(
+        s.name, s.base, n, [&](std::uint64_t done, std::uint64_t total) { progress(done, total); });
     std::cout << study::population::format_summary(summary, fmt);
   }
 };
 
 const char* kSummaryUsage = "chacra population summary [SCENARIO.yaml] [--replicates N] [--format table|json] "
-                            "[--set key=value ...] [--threads N]";
+                            "[--set key=value ...] [--threads N] [--progress]";
 
 const char* kSummaryDescription =
     "How the scenario's synthetic population places poverty in space (docs/population.md): across population\n"
@@ -50,7 +55,8 @@ void add_population(CommandLine& commands) {
   CLI::App& population = commands.add(
       "population", "chacra population summary [SCENARIO.yaml] [OPTIONS]",
       std::string("commands:\n  summary [SCENARIO]   ") + kSummaryUsage +
-          "\n\nchacra population summary --help lists its options: --replicates, --format, --set, --threads.",
+          "\n\nchacra population summary --help lists its options: --replicates, --format, --set, --threads, "
+          "--progress, --quiet.",
       [] { throw UsageError("population needs a command: chacra population summary (see chacra population --help)"); });
   auto c = std::make_shared<PopulationSummaryCommand>();
   CLI::App& summary = commands.add(population, "summary", kSummaryUsage, kSummaryDescription, [c] { (*c)(); });
@@ -60,6 +66,10 @@ void add_population(CommandLine& commands) {
   commands.value(summary, "--set", c->sets, "override a parameter as in chacra run (e.g. population.geography=independent)",
                  true);
   commands.value(summary, "-t,--threads", c->threads, "worker threads (default: all cores); results do not depend on it");
+  commands.flag(summary, "--progress", c->progress_lines,
+                "off a terminal too, a progress line of the populations built (count, elapsed, ETA) on stderr every "
+                "5 s (on a terminal: one line redrawn in place)");
+  commands.flag(summary, "-q,--quiet", c->quiet, "no progress on stderr");
 }
 
 }  // namespace chacra::cli

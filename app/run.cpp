@@ -1,7 +1,10 @@
 // chacra run: options, the budget solve, the run (serial or under MPI), progress, the summary and the comparison.
 #include "app/commands.hpp"
+#include "app/progress.hpp"
 
 #include "sim/interrupt.hpp"
+#include "sim/output/layout.hpp"
+#include "sim/output/lifecycle.hpp"
 #include "sim/runner.hpp"
 #include "study/budget.hpp"
 #include "study/comparison.hpp"
@@ -12,9 +15,9 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -23,49 +26,28 @@ namespace chacra::cli {
 
 namespace {
 
-// Progress on stderr: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise.
-class Progress {
- public:
-  explicit Progress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) == 1) {}
-  void operator()(std::uint64_t done, std::uint64_t total) {
-    if (quiet_ || total == 0) return;
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double since = std::chrono::duration<double>(now - last_).count();
-    const bool finished = done >= total;
-    if (!finished && since < (tty_ ? 0.2 : 5.0)) return;
-    last_ = now;
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
-    const double frac = static_cast<double>(done) / static_cast<double>(total);
-    char line[160];
-    if (tty_) {
-      const int width = 30, filled = static_cast<int>(frac * width);
-      std::string bar(static_cast<std::size_t>(filled), '#');
-      bar.resize(width, ' ');
-      std::snprintf(line, sizeof line, "\r[%s] %5.1f%%  %.3g M household-months/s  ETA %.0fs ", bar.c_str(),
-                    100 * frac, rate / 1e6, eta);
-      std::fputs(line, stderr);
-      if (finished) std::fputs("\n", stderr);
-    } else {
-      // The resident set is logged so that long runs show their memory stays flat (the soak tier checks it).
-      std::snprintf(line, sizeof line,
-                    "progress: %.1f%% (%llu of %llu household-months, %.3g M/s, ETA %.0fs, RSS %lld MiB)\n",
-                    100 * frac, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                    rate / 1e6, eta, static_cast<long long>(resident_bytes() >> 20));
-      std::fputs(line, stderr);
-    }
-    std::fflush(stderr);
+// The output's name when -o is not given: the scenario's name made safe as a file name in the current
+// directory (a downloaded scenario must not choose where files land: "name: ../x" or "/etc/x" give x.h5).
+// Letters, digits, '.', '-' and '_' are kept, anything else becomes '_'; leading dots and separators are dropped;
+// at most 100 characters.
+std::string default_output_name(const std::string& scenario_name) {
+  std::string out;
+  for (unsigned char c : scenario_name) {
+    const bool keep = std::isalnum(c) != 0 && c < 0x80;
+    const char k = keep || c == '-' || c == '.' ? static_cast<char>(c) : '_';
+    if (k == '_' && !out.empty() && out.back() == '_') continue;
+    out += k;
   }
-
- private:
-  bool quiet_, tty_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
-};
+  const auto first = out.find_first_not_of("._-");
+  out = first == std::string::npos ? "" : out.substr(first);
+  if (out.size() > 100) out.resize(100);
+  while (!out.empty() && (out.back() == '_' || out.back() == '.')) out.pop_back();
+  return (out.empty() ? "chacra" : out) + ".h5";
+}
 
 struct RunCommand {
   std::optional<std::string> scenario;
-  std::vector<std::string> output, threads, replicates, seed, sets, mpi_split;
+  std::vector<std::string> output, threads, replicates, seed, sets, mpi_split, summary;
   bool force = false, resume = false, quiet = false;
   std::string command_line;
   void operator()() const;
@@ -74,6 +56,7 @@ struct RunCommand {
 void RunCommand::operator()() const {
   if (scenario && scenario->empty())
     throw UsageError("the scenario path is empty (leave it out to run the built-in scenario)");
+  const bool full = one_of("--summary", value_or(summary, "brief"), {"brief", "full"}) == "full";
   std::vector<std::string> all_sets = sets;
   if (auto r = whole_number("--replicates", replicates, 1, 1'000'000)) all_sets.push_back("run.replicates=" + std::to_string(*r));
   if (auto s = whole_number("--seed", seed, 0, 9'007'199'254'740'991LL)) all_sets.push_back("run.seed=" + std::to_string(*s));
@@ -84,11 +67,31 @@ void RunCommand::operator()() const {
   opts.threads = n_threads;
   opts.force = force;
   opts.resume = resume;
-  opts.output_path = value_or(output, loaded.name + ".h5");
+  if (!output.empty() && output.back().empty())
+    throw UsageError("-o/--output needs a file name, got an empty one (leave -o out for <scenario name>.h5)");
+  opts.output_path = value_or(output, default_output_name(loaded.name));
   opts.command_line = command_line;
-  if (std::filesystem::exists(opts.output_path) && !opts.force && !opts.resume)
-    throw OutputExists("output " + opts.output_path +
-                       " already exists; use --force to overwrite it or -o to choose another name");
+  if (command_line.size() > output::layout::kMaxAttributeText)
+    throw UsageError("the command line is too long to record in the output (" + std::to_string(command_line.size()) +
+                     " bytes; at most " + std::to_string(output::layout::kMaxAttributeText) +
+                     "); put the settings in the scenario file instead of --set");
+  opts.note = [this](const std::string& s) {
+    if (!quiet) std::cerr << "chacra: note: " << s << "\n";
+  };
+  bool under_mpi = false;
+#ifdef CHACRA_WITH_MPI
+  under_mpi = mpi::launched();
+#endif
+  {
+    // Everything about the output that can be known now is checked before any work (exit status 2; 1 when
+    // another chacra process is writing it). Under MPI the partial file is the join's own, and --resume
+    // continues the unit files instead.
+    RunOptions check = opts;
+    if (under_mpi) check.resume = false, check.replace_stale_partial = true;
+    output::OutputRequest request = output_request(loaded, check, estimate_memory(loaded, model_builder()));
+    request.scenario_yaml.clear();  // the budget solve below may still change the resolved scenario
+    for (const auto& note : output::check_output(request)) opts.note(note);
+  }
   // Under mpirun/srun, MPI starts before the budget solve: with --mpi-split districts|auto its simulations run
   // on replicate 0's population split by districts across all ranks (a population too large for one node),
   // and only rank 0 prints.
@@ -97,7 +100,7 @@ void RunCommand::operator()() const {
 #ifdef CHACRA_WITH_MPI
   std::optional<mpi::Session> session;
   std::unique_ptr<Collective> world_collective;
-  if (mpi::launched()) {
+  if (under_mpi) {
     session.emplace();
     speaks = session->root();
     if (split != "units" && session->size() > 1) everyone = (world_collective = mpi::world_collective()).get();
@@ -108,7 +111,8 @@ void RunCommand::operator()() const {
     // after the output check, so nobody waits through the solve to be told the file exists.
     const Scenario solved = study::solve_budget_neutrality(loaded, model_builder(), n_threads, nullptr,
                                                            quiet || !speaks ? nullptr : &std::cerr, everyone);
-    Progress progress(quiet);
+    // Off a terminal a run logs a line every 5 s (batch jobs follow it; the soak tier reads its memory).
+    Progress progress("household-months", quiet, true);
     opts.progress = [&](std::uint64_t d, std::uint64_t t) { progress(d, t); };
     // The comparison is computed on the finished panel before the file is renamed into place, so the table
     // printed here is the one `chacra compare` reads back.
@@ -131,11 +135,12 @@ void RunCommand::operator()() const {
 #else
     r = run_scenario(solved, model_builder(), opts);
 #endif
-    if (!quiet) std::cout << study::format_run_summary(solved, r) << study::format_run_comparison(comparison);
+    if (!quiet)
+      std::cout << study::format_run_summary(solved, r, full) << study::format_run_comparison(comparison, full);
   } catch (const Interrupted& e) {
-    rethrow_as(std::string(e.what()) +
-               "; no complete output was written. Finished arm x replicate units are kept in OUT.partial;\n"
-               "        run the same command with --resume to continue from them");
+    rethrow_as(std::string(e.what()) + "; no complete output was written. Finished arm x replicate units are kept in " +
+               (under_mpi ? opts.output_path + ".parts/" : output::partial_path(opts.output_path)) +
+               ";\n        run the same command with --resume to continue from them");
   }
 }
 
@@ -157,6 +162,8 @@ void add_run(CommandLine& commands, const std::string& command_line) {
                  "under mpirun/srun: units (default: whole arm x replicate units per rank), districts (every unit's "
                  "population split by districts across all ranks) or auto (docs/cluster.md); results do not depend "
                  "on it");
+  commands.value(app, "--summary", c->summary,
+                 "brief (default: the key means and effects, within 100 columns) or full (every summary outcome)");
   commands.flag(app, "-q,--quiet", c->quiet, "print nothing but errors");
 }
 

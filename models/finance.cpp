@@ -102,14 +102,7 @@ Phase Finance::budget_phase() const {
       constexpr int n = T::width;
       float sizes[n];
       std::int32_t masks[n];
-      unsigned present = 0;
-      for (int j = 0; j < n; ++j) {
-        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
-        const unsigned m = rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted);
-        masks[j] = static_cast<std::int32_t>(m);
-        present |= m;
-        sizes[j] = static_cast<float>(std::max<int>(1, size[hh]));
-      }
+      const unsigned present = rows::budget_lanes<n>(state, size, i, sizes, masks);
       const auto load = [i](const float* column) { return T::load(column + i); };
       const BudgetResult<V> b =
           budget_of(k, load(monetary), load(own) + load(in_kind), load(perm), load(cash), load(debt), load(boost),

@@ -6,9 +6,9 @@
 #include "models/juntos_rules.hpp"
 #include "models/livelihood.hpp"
 #include "models/row_ops.hpp"
+#include "sim/parallel.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <atomic>
@@ -527,17 +527,34 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
 // Phases.
 
 Phase HakuWinay::rollout_phase() const {
-  return Phase::serial("haku_winay.rollout", [this](World& w, const StepContext& ctx) { rollout(w, ctx); });
+  // Cohorts are selected in January only (rollout() returns at once in any other month).
+  return Phase::serial("haku_winay.rollout", [this](World& w, const StepContext& ctx) { rollout(w, ctx); })
+      .idle_when([](const StepContext& ctx) { return ctx.month_of_year() != 1; });
 }
 Phase HakuWinay::stages_phase() const {
   return Phase::per_block("haku_winay.stages",
                           [this](World& w, const StepContext& ctx, const Block& b) { stages(w, ctx, b); });
 }
 Phase HakuWinay::competition_phase() const {
-  return Phase::serial("haku_winay.competition", [this](World& w, const StepContext& ctx) { competition(w, ctx); });
+  // Groups form 12 months and the CLAR judges 23 months after a nucleus starts; the nucleus list is the same on
+  // every process of a split world, so all of them skip the same months (competition() sums across them).
+  return Phase::serial("haku_winay.competition", [this](World& w, const StepContext& ctx) { competition(w, ctx); })
+      .idle_when([this](const StepContext& ctx) {
+        if (!p_.enabled) return true;
+        // With the liquidity channel, funded groups still owing their counterpart try to pay every month.
+        if (p_.liquidity && std::any_of(state_->businesses.begin(), state_->businesses.end(),
+                                        [](const HwBusiness& b) { return b.start_month == kAwaitingCounterpart; }))
+          return false;
+        for (const HwNucleus& nu : state_->nuclei)
+          if (ctx.month - nu.start_month == 12 || ctx.month - nu.start_month == 23) return false;
+        return true;
+      });
 }
 Phase HakuWinay::business_phase() const {
-  return Phase::serial("haku_winay.business", [this](World& w, const StepContext& ctx) { business(w, ctx); });
+  // Without a business (before the first CLAR, or on a process whose districts funded none) business() does
+  // nothing and takes part in no collective step.
+  return Phase::serial("haku_winay.business", [this](World& w, const StepContext& ctx) { business(w, ctx); })
+      .idle_when([this](const StepContext&) { return state_->businesses.empty(); });
 }
 
 namespace {
@@ -618,15 +635,13 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   const OfferRule offered_household = offer_rule(p_, w);
   // Centres are independent (whole integer counts): parallel, the same result on any thread count.
   std::vector<double> offered(nc, 0.0);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(w.centre_begin(), w.centre_end()),
-                    [&](const tbb::blocked_range<std::size_t>& r) {
-                      for (std::size_t ci = r.begin(); ci != r.end(); ++ci) {
-                        std::uint32_t n = 0;
-                        for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i)
-                          n += offered_household(i) ? 1u : 0u;
-                        offered[ci] = n;
-                      }
-                    });
+  parallel_for(w.centre_begin(), w.centre_end(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t ci = r.begin(); ci != r.end(); ++ci) {
+      std::uint32_t n = 0;
+      for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) n += offered_household(i) ? 1u : 0u;
+      offered[ci] = n;
+    }
+  });
   // The cohort is chosen nationally: every process gets what the selection reads of every centre (the only
   // household-derived inputs below) and runs the same selection and nucleus formation on the whole list, so
   // the nuclei and their numbering are the same everywhere (a world split by districts, World::split()).
@@ -1089,7 +1104,7 @@ void HakuWinay::competition(World& w, const StepContext& ctx) const {
     // Each nucleus's groups are planned in parallel (its draws are keyed by household), then appended to
     // the group list in nucleus order, as a serial loop would.
     std::vector<Groups> planned(forming.size());
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, forming.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+    parallel_for(0, forming.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
       for (std::size_t k = r.begin(); k != r.end(); ++k)
         if (w.holds_district(s.nuclei[forming[k]].district)) planned[k] = plan_groups(w, ctx, forming[k]);
     });
@@ -1117,7 +1132,7 @@ void HakuWinay::competition(World& w, const StepContext& ctx) const {
   for (std::uint32_t n = 0; n < s.nuclei.size(); ++n)
     if (ctx.month - s.nuclei[n].start_month == 23 && w.holds_district(s.nuclei[n].district)) judging.push_back(n);
   std::vector<std::vector<HwBusiness>> funded(judging.size());
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, judging.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+  parallel_for(0, judging.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t k = r.begin(); k != r.end(); ++k) funded[k] = run_clar(w, ctx, judging[k]);
   });
   for (const auto& list : funded)
@@ -1411,10 +1426,9 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
   // Each business touches only its own record and its own members (a household is in at most one group),
   // and its draws are keyed by its first member, so businesses run in parallel with the serial result: the
   // phase is serial in the month, and a serial loop here holds up every other thread.
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, s.businesses.size()),
-                    [&](const tbb::blocked_range<std::size_t>& r) {
-                      for (std::size_t bi = r.begin(); bi != r.end(); ++bi) step_business(s.businesses[bi]);
-                    });
+  parallel_for(0, s.businesses.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t bi = r.begin(); bi != r.end(); ++bi) step_business(s.businesses[bi]);
+  });
 }
 
 std::vector<HwCohortSummary> HakuWinay::cohort_summary(const World& w) const {

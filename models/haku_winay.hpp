@@ -66,6 +66,11 @@
 namespace chacra::models {
 
 enum class HwStage : std::uint8_t { none = 0, year1 = 1, year2 = 2, year3 = 3, finished = 4 };
+inline constexpr Code kHwStageCodes[] = {{static_cast<int>(HwStage::none), "none"},
+                                         {static_cast<int>(HwStage::year1), "year_1"},
+                                         {static_cast<int>(HwStage::year2), "year_2"},
+                                         {static_cast<int>(HwStage::year3), "year_3"},
+                                         {static_cast<int>(HwStage::finished), "finished"}};
 // How the yearly cohort is limited.
 enum class HwRolloutLimit : std::uint8_t { eligible_share = 0, households = 1, budget = 2 };
 // Order in which eligible centres enter the programme.
@@ -91,6 +96,12 @@ enum class CoachingPlan : std::uint8_t {
 inline constexpr int kCoachingPlanCount = 4;  // excluding none
 inline constexpr std::array<const char*, kCoachingPlanCount> kCoachingPlanNames = {"guinea_pigs", "pasture",
                                                                                    "crop_diversification", "small_business"};
+inline constexpr Code kCoachingPlanCodes[] = {
+    {static_cast<int>(CoachingPlan::none), "none"},
+    {static_cast<int>(CoachingPlan::guinea_pigs), kCoachingPlanNames[0]},
+    {static_cast<int>(CoachingPlan::pasture), kCoachingPlanNames[1]},
+    {static_cast<int>(CoachingPlan::crop_diversification), kCoachingPlanNames[2]},
+    {static_cast<int>(CoachingPlan::small_business), kCoachingPlanNames[3]}};
 
 // Parameters of the soft-skills coaching add-on (coaching.*); each field's name, range, unit, description
 // and source are in describe() (models/haku_winay.cpp), its default is its initial value here.
@@ -338,7 +349,7 @@ inline constexpr Col<std::int16_t> hw_cohort{
 inline constexpr Col<std::uint8_t> hw_stage{
     .name = "hw_stage", .unit = "HwStage",
     .description = "Haku Winay stage: 0 none, 1-3 programme year, 4 finished",
-    .panel = true};
+    .panel = true, .codes = kHwStageCodes};
 inline constexpr Col<std::uint8_t> hw_participant{
     .name = "hw_participant", .unit = "0/1",
     .description = "Household takes part in Haku Winay (reached)",
@@ -362,11 +373,11 @@ inline constexpr Col<std::uint8_t> business_type{
     .name = "business_type", .unit = "BusinessType",
     .description = "Type of the household's HW business: 0 none, 1 guinea pigs, 2 dairy, 3 bakery/food, 4 "
                    "textiles/crafts, 5 rural tourism, 6 fish farming, 7 cattle fattening",
-    .panel = true};
+    .panel = true, .codes = kBusinessTypeCodes};
 inline constexpr Col<std::uint8_t> business_status{
     .name = "business_status", .unit = "BusinessStatus",
     .description = "HW business: 0 none, 1 active, 2 failed",
-    .panel = true};
+    .panel = true, .codes = kBusinessStatusCodes};
 inline constexpr Col<std::uint8_t> coached{
     .name = "coached", .unit = "0/1",
     .description = "Attended at least four soft-skills coaching sessions",
@@ -376,7 +387,8 @@ inline constexpr Col<std::uint8_t> coaching_offered{
 inline constexpr Col<std::uint8_t> coaching_plan{
     .name = "coaching_plan", .unit = "CoachingPlan",
     .description = "Goal of the coaching plan: 0 none, 1 guinea pigs, 2 pasture, 3 crop diversification, 4 small "
-                   "business"};
+                   "business",
+    .codes = kCoachingPlanCodes};
 inline constexpr Col<float> hw_asset_spend_pen{
     .name = "hw_asset_spend_pen", .unit = "PEN", .description = "Cumulative HW spending on the household's assets"};
 inline constexpr Col<float> hw_capped_spend_pen{

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "sim/params.hpp"
+#include "sim/table.hpp"
 
 #include <algorithm>
 #include <array>
@@ -32,7 +33,20 @@ inline constexpr std::array<const char*, kBusinessTypeCount> kBusinessTypeNames 
 // Index 0..6 of a business type (none excluded).
 constexpr int business_index(BusinessType t) { return static_cast<int>(t) - 1; }
 
+// The column business_type as codes: none, then the business lines.
+inline constexpr Code kBusinessTypeCodes[] = {{static_cast<int>(BusinessType::none), "none"},
+                                              {static_cast<int>(BusinessType::guinea_pigs), kBusinessTypeNames[0]},
+                                              {static_cast<int>(BusinessType::dairy), kBusinessTypeNames[1]},
+                                              {static_cast<int>(BusinessType::bakery_food), kBusinessTypeNames[2]},
+                                              {static_cast<int>(BusinessType::textiles_crafts), kBusinessTypeNames[3]},
+                                              {static_cast<int>(BusinessType::rural_tourism), kBusinessTypeNames[4]},
+                                              {static_cast<int>(BusinessType::fish_farming), kBusinessTypeNames[5]},
+                                              {static_cast<int>(BusinessType::cattle_fattening), kBusinessTypeNames[6]}};
+
 enum class BusinessStatus : std::uint8_t { none = 0, active = 1, failed = 2 };
+inline constexpr Code kBusinessStatusCodes[] = {{static_cast<int>(BusinessStatus::none), "none"},
+                                                {static_cast<int>(BusinessStatus::active), "active"},
+                                                {static_cast<int>(BusinessStatus::failed), "failed"}};
 
 inline constexpr int kMinGroupSize = 3;
 inline constexpr int kMaxGroupSize = 5;

@@ -3,9 +3,9 @@
 #include "models/hw_targeting.hpp"
 
 #include "models/shared_state.hpp"
+#include "sim/parallel.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -132,7 +132,7 @@ std::vector<CentreProfile> centre_profiles(const World& w, const TargetingRule& 
     p.juntos_households = enrolled;
     p.juntos_share = p.rows > 0 ? static_cast<double>(enrolled) / p.rows : 0.0;
   };
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, out.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+  parallel_for(0, out.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t ci = r.begin(); ci != r.end(); ++ci) profile(ci);
   });
   return out;

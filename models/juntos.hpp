@@ -160,7 +160,7 @@ namespace col {
 inline constexpr Col<std::uint8_t> juntos_status{
     .name = "juntos_status", .unit = "JuntosStatus",
     .description = "Juntos status: 0 not eligible, 1 eligible, 2 enrolled, 3 suspended, 4 exited",
-    .panel = true};
+    .panel = true, .codes = kJuntosStatusCodes};
 inline constexpr Col<std::uint8_t> juntos_eligible{
     .name = "juntos_eligible", .unit = "0/1",
     .description = "Meets Juntos eligibility (member criterion, PMT classification, district poverty)",
@@ -176,7 +176,7 @@ inline constexpr Col<std::int32_t> juntos_exit_month{
 inline constexpr Col<std::uint8_t> juntos_exit_reason{
     .name = "juntos_exit_reason", .unit = "JuntosExitReason",
     .description = "Reason of the most recent exit: 0 none, 1 aged out, 2 lost the poverty classification",
-    .panel = true};
+    .panel = true, .codes = kJuntosExitReasonCodes};
 inline constexpr Col<float> cost_juntos_pen{
     .name = "cost_juntos_pen", .unit = "PEN",
     .description = "Juntos spending on the household: transfers and administration",

@@ -20,6 +20,10 @@ namespace chacra::models {
 
 // Why a household last left Juntos (column juntos_exit_reason).
 enum class JuntosExitReason : std::uint8_t { none = 0, aged_out = 1, lost_classification = 2 };
+inline constexpr Code kJuntosExitReasonCodes[] = {{static_cast<int>(JuntosExitReason::none), "none"},
+                                                  {static_cast<int>(JuntosExitReason::aged_out), "aged_out"},
+                                                  {static_cast<int>(JuntosExitReason::lost_classification),
+                                                   "lost_classification"}};
 
 constexpr std::uint8_t status_u8(JuntosStatus s) { return static_cast<std::uint8_t>(s); }
 

@@ -5,8 +5,9 @@
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
 
+#include "sim/parallel.hpp"
+
 #include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -176,7 +177,10 @@ void Portfolio::setup(World& world, const ParamSet& params, const rng::StreamSee
 }
 
 Phase Portfolio::plan_phase() const {
-  return Phase::serial("portfolio.plan", [this](World& w, const StepContext& ctx) { plan(w, ctx); });
+  // Switched off, plan() returns at once: the phase does not split the month (the switch is a parameter, the
+  // same on every process).
+  return Phase::serial("portfolio.plan", [this](World& w, const StepContext& ctx) { plan(w, ctx); })
+      .idle_when([this](const StepContext&) { return !in_.enabled; });
 }
 
 void Portfolio::plan(World& world, const StepContext& ctx) const {
@@ -196,12 +200,11 @@ void Portfolio::plan(World& world, const StepContext& ctx) const {
   if (ctx.month_of_year() != risk_.planting_month) return;
   // Planting: households are independent, so blocks run in parallel with the serial result.
   const Columns columns(world);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, world.blocks.size(), 1),
-                    [&](const tbb::blocked_range<std::size_t>& r) {
-                      for (std::size_t b = r.begin(); b != r.end(); ++b)
-                        for (std::uint32_t i = world.blocks[b].household_begin; i < world.blocks[b].household_end; ++i)
-                          choose(columns, i, ctx.month, ctx.year(), true);
-                    });
+  parallel_for(0, world.blocks.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t b = r.begin(); b != r.end(); ++b)
+      for (std::uint32_t i = world.blocks[b].household_begin; i < world.blocks[b].household_end; ++i)
+        choose(columns, i, ctx.month, ctx.year(), true);
+  });
 }
 
 void Portfolio::choose(const Columns& c, std::uint32_t i, int month, int year, bool pay) const {

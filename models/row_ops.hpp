@@ -130,6 +130,23 @@ inline unsigned tech_mask(const std::uint8_t* state, std::uint8_t value) {
 #endif
 }
 
+// The inputs the consumption rules take per lane for households first..first+n-1: persons (at least 1) and the
+// mask of adopted technologies; returns the union of the masks (technologies some lane has adopted).
+template <int n>
+inline unsigned budget_lanes(const std::uint8_t* state, const std::uint8_t* size, std::uint32_t first,
+                             float (&persons)[n], std::int32_t (&adopted)[n]) {
+  unsigned present = 0;
+  for (int j = 0; j < n; ++j) {
+    const std::uint32_t hh = first + static_cast<std::uint32_t>(j);
+    const unsigned m =
+        tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, static_cast<std::uint8_t>(TechState::adopted));
+    adopted[j] = static_cast<std::int32_t>(m);
+    present |= m;
+    persons[j] = static_cast<float>(size[hh] > 1 ? size[hh] : 1);
+  }
+  return present;
+}
+
 // Adds to counts[t] the number of rows (kTechCount bytes each, `n` consecutive rows) whose slot t equals
 // `value`.
 inline void add_tech_counts(const std::uint8_t* rows_begin, std::size_t n, std::uint8_t value, int* counts) {

@@ -33,9 +33,17 @@ constexpr int tech_index(Tech t) { return static_cast<int>(t); }
 
 // State of one technology in one household.
 enum class TechState : std::uint8_t { never = 0, adopted = 1, dropped = 2 };
+inline constexpr Code kTechStateCodes[] = {{static_cast<int>(TechState::never), "never"},
+                                           {static_cast<int>(TechState::adopted), "adopted"},
+                                           {static_cast<int>(TechState::dropped), "dropped"}};
 
 // Juntos status of a household (panel column "juntos_status").
 enum class JuntosStatus : std::uint8_t { not_eligible = 0, eligible = 1, enrolled = 2, suspended = 3, exited = 4 };
+inline constexpr Code kJuntosStatusCodes[] = {{static_cast<int>(JuntosStatus::not_eligible), "not_eligible"},
+                                              {static_cast<int>(JuntosStatus::eligible), "eligible"},
+                                              {static_cast<int>(JuntosStatus::enrolled), "enrolled"},
+                                              {static_cast<int>(JuntosStatus::suspended), "suspended"},
+                                              {static_cast<int>(JuntosStatus::exited), "exited"}};
 
 // The columns shared between modules, each declared once here (its creator in the comment of its group);
 // the engine's census columns (sim/population.hpp: centre, district, member_age_months, land_ha, ...) are
@@ -109,7 +117,7 @@ inline constexpr Col<float> baseline_income_pen{
 inline constexpr Col<std::uint8_t> tech_state{
     .name = "tech_state", .unit = "0 never, 1 adopted, 2 dropped",
     .description = "State of each technology in the household",
-    .width = kTechCount, .panel = true, .labels = kTechNames};
+    .width = kTechCount, .panel = true, .labels = kTechNames, .codes = kTechStateCodes};
 inline constexpr Col<float> pasture_ha{
     .name = "pasture_ha", .unit = "ha", .description = "Area under cultivated pasture", .panel = true};
 

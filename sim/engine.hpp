@@ -31,6 +31,11 @@ struct Phase {
   Scope scope = Scope::block;
   std::function<void(World&, const StepContext&, const Block&)> block;
   std::function<void(World&, const StepContext&)> global;
+  // A global phase with nothing to do in a month (e.g. a yearly selection outside its month) says so here: the
+  // Stepper then skips it, and the block phases on either side run as one pass instead of two. It must be
+  // true only when `global` would change nothing, and must give the same answer on every process of a world
+  // split by districts when `global` takes part in collective steps. Empty: never idle.
+  std::function<bool(const StepContext&)> idle;
 
   static Phase per_block(std::string name, std::function<void(World&, const StepContext&, const Block&)> f) {
     Phase p;
@@ -45,6 +50,11 @@ struct Phase {
     p.scope = Scope::global;
     p.global = std::move(f);
     return p;
+  }
+  // The same global phase, skipped in the months where `when` is true (see `idle`).
+  Phase idle_when(std::function<bool(const StepContext&)> when) && {
+    idle = std::move(when);
+    return std::move(*this);
   }
 };
 
@@ -67,8 +77,9 @@ struct Model {
 using ModelBuilder = std::function<Model(const ParamSet&)>;
 
 // Runs phases over the blocks of a world. Consecutive block phases are fused into one parallel pass so a
-// block stays in cache; a serial phase is a barrier. Every random draw is keyed by (period, entity), so
-// the result is bit-identical for any thread count and block partition.
+// block stays in cache; a serial phase is a barrier, unless it is idle this month (Phase::idle), when the
+// block phases around it are fused too. Every random draw is keyed by (period, entity), so the result is
+// bit-identical for any thread count and block partition.
 class Stepper {
  public:
   Stepper(World& world, const std::vector<Phase>& phases, const ParamSet& params, rng::StreamSeed seed);
@@ -81,6 +92,12 @@ class Stepper {
   // Philox blocks each phase computed so far, while profiling (rng::philox_blocks of the calling thread:
   // exact when the stepper runs on one thread, as `chacra bench` profiles it).
   const std::vector<std::uint64_t>& phase_blocks() const { return phase_blocks_; }
+  // Seconds each global phase spent in parallel loops (sim/parallel.hpp) so far, while profiling: its serial
+  // part is phase_seconds less this (exact on one thread, where the loops run on the calling thread).
+  const std::vector<double>& phase_parallel_seconds() const { return phase_parallel_seconds_; }
+  // Months each phase ran in (not idle) so far, and parallel passes over the blocks: the month's barriers.
+  const std::vector<int>& phase_active_months() const { return phase_active_months_; }
+  std::uint64_t passes() const { return passes_; }
   void set_profiling(bool on) { profile_ = on; }
 
  private:
@@ -90,6 +107,10 @@ class Stepper {
   rng::StreamSeed seed_;
   std::vector<double> phase_seconds_, phase_cpu_seconds_;
   std::vector<std::uint64_t> phase_blocks_;
+  std::vector<double> phase_parallel_seconds_;
+  std::vector<int> phase_active_months_;
+  std::vector<std::size_t> pass_phases_;  // this month's block phases of one pass (reused)
+  std::uint64_t passes_ = 0;
   bool profile_ = false;
 };
 

@@ -371,6 +371,19 @@ std::vector<std::string> arm_variables(const Scenario& scenario, const ModelBuil
 }
 
 
+// Removes the unit files of OUT.parts/ (finished or not) and the directory when nothing else is in it: never
+// a file chacra did not write (output::remove_leftover).
+void remove_unit_files(const std::string& output_path, const std::vector<Unit>& units) {
+  const std::string dir = parts_dir(output_path);
+  if (!fs::is_directory(fs::symlink_status(dir))) return;
+  for (const Unit& u : units)
+    for (const std::string& path : {unit_path(output_path, u), output::partial_path(unit_path(output_path, u)),
+                                    output::resume_path(unit_path(output_path, u))})
+      output::remove_leftover(path);
+  std::error_code ec;
+  fs::remove(dir, ec);  // only when empty
+}
+
 struct Plan {
   std::vector<char> done;  // per canonical unit: completed by an earlier attempt (kept in OUT.parts)
 };
@@ -380,10 +393,10 @@ Plan prepare(const Scenario& scenario, const RunOptions& options, const std::vec
   Plan plan;
   plan.done.assign(units.size(), 0);
   const std::string dir = parts_dir(options.output_path);
-  if (fs::exists(options.output_path) && !options.force)
+  if (fs::exists(fs::symlink_status(options.output_path)) && !options.force)
     throw OutputExists("output " + options.output_path + " already exists; use --force to overwrite it or -o to choose another");
   if (!options.resume) {
-    fs::remove_all(dir);
+    remove_unit_files(options.output_path, units);
   } else if (fs::exists(dir)) {
     for (std::size_t i = 0; i < units.size(); ++i) {
       const std::string path = unit_path(options.output_path, units[i]);
@@ -499,6 +512,7 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
       RunOptions o;
       o.output_path = unit_path(options.output_path, u);
       o.force = true;
+      o.replace_stale_partial = true;
       o.threads = threads;
       o.profile = options.profile;
       o.command_line = options.command_line;
@@ -540,12 +554,15 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
   RunResult result;
   status = 0;
   if (session.root()) {
-    const std::string partial = options.output_path + ".partial";
     try {
       result.threads = threads;
       result.output_path = options.output_path;
       {
-        h5::Handle out = h5::create_file(partial);
+        RunOptions join = options;
+        join.resume = false;  // the units are resumed; the joined file is written afresh
+        join.replace_stale_partial = true;
+        output::OutputFile file(output_request(scenario, join, MemoryEstimate{}));
+        const hid_t out = file.id();
         std::vector<std::vector<std::string>> variables;
         for (const Arm& arm : scenario.arms) variables.push_back(arm_variables(scenario, builder, arm));
         std::string unit_ranks;
@@ -604,16 +621,12 @@ RunResult run_scenario_mpi(const Session& session, const Scenario& scenario, con
         if (options.finalize) options.finalize(out, result);
         output::set_provenance(out, "end_time", now_iso());
         output::set_provenance(out, "seconds", std::chrono::duration<double>(clock::now() - t_start).count());
-        if (H5Fflush(out, H5F_SCOPE_GLOBAL) < 0) throw h5::Error("HDF5: cannot flush " + partial + " (disk full?)");
+        file.commit();
       }
-      fs::rename(partial, options.output_path);
-      std::error_code ec;
-      fs::remove_all(parts_dir(options.output_path), ec);
+      remove_unit_files(options.output_path, units);
     } catch (const std::exception& e) {
       status = exit_status(e);
       failure = std::current_exception();
-      std::error_code ec;
-      fs::remove(partial, ec);
     }
   }
   broadcast_int(status, 0);

@@ -565,10 +565,80 @@ std::variant<ParamValue, std::string> Registry::parse(const ParamSpec& spec, con
   return fail();
 }
 
+std::vector<const ParamSpec*> Registry::select(const std::string& pattern, bool search) const {
+  std::vector<const ParamSpec*> out;
+  if (!search) {
+    for (const auto& s : specs_)
+      if (s.name.rfind(pattern, 0) == 0) out.push_back(&s);
+    if (!out.empty() || pattern.empty()) return out;
+  }
+  auto lower = [](std::string t) {
+    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  const std::string needle = lower(pattern);
+  for (const auto& s : specs_)
+    for (const std::string* field : {&s.name, &s.description, &s.unit, &s.source})
+      if (lower(*field).find(needle) != std::string::npos) {
+        out.push_back(&s);
+        break;
+      }
+  return out;
+}
+
+namespace {
+
+// `text` wrapped at blanks into lines of at most `width` columns after `indent` (a longer word stands alone).
+void wrap(std::ostringstream& out, const std::string& text, std::size_t indent, std::size_t width) {
+  const std::size_t room = width > indent + 20 ? width - indent : 20;
+  std::istringstream words(text);
+  std::string word, line;
+  auto flush = [&] {
+    if (!line.empty()) out << std::string(indent, ' ') << line << '\n';
+    line.clear();
+  };
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > room) flush();
+    line += (line.empty() ? "" : " ") + word;
+  }
+  flush();
+}
+
+}  // namespace
+
+std::string Registry::to_text(const std::vector<const ParamSpec*>& only, std::size_t width) const {
+  std::ostringstream out;
+  for (const ParamSpec* s : only) {
+    const Row r = row_of(*s);
+    std::string head = r.name + " = " + r.def + "  (" + r.type;
+    if (!r.unit.empty()) head += ", " + r.unit;
+    if (r.range != "any" && s->type != ParamType::boolean)
+      head += (s->type == ParamType::choice || s->type == ParamType::text_list ? ", one of " : ", in ") + r.range;
+    head += ")";
+    wrap(out, head, 0, width);
+    wrap(out, r.description, 4, width);
+    if (!r.source.empty()) wrap(out, "Source: " + r.source, 4, width);
+    out << '\n';
+  }
+  return out.str();
+}
+
 std::string Registry::to_table() const {
+  std::vector<const ParamSpec*> all;
+  for (const auto& s : specs_) all.push_back(&s);
+  return to_table(all);
+}
+
+std::string Registry::to_json() const {
+  std::vector<const ParamSpec*> all;
+  for (const auto& s : specs_) all.push_back(&s);
+  return to_json(all);
+}
+
+std::string Registry::to_table(const std::vector<const ParamSpec*>& only) const {
   std::vector<Row> rows;
   rows.push_back({"name", "type", "default", "range/choices", "unit", "description", "source"});
-  for (const auto& s : specs_) rows.push_back(row_of(s));
+  for (const ParamSpec* s : only) rows.push_back(row_of(*s));
   std::size_t w[6] = {0, 0, 0, 0, 0, 0};
   for (const auto& r : rows) {
     const std::string* cols[6] = {&r.name, &r.type, &r.def, &r.range, &r.unit, &r.description};
@@ -613,9 +683,10 @@ std::string Registry::to_markdown() const {
   return out.str();
 }
 
-std::string Registry::to_json() const {
+std::string Registry::to_json(const std::vector<const ParamSpec*>& only) const {
   auto out = nlohmann::ordered_json::array();
-  for (const ParamSpec& s : specs_) {
+  for (const ParamSpec* spec : only) {
+    const ParamSpec& s = *spec;
     const bool numeric = s.type == ParamType::real || s.type == ParamType::integer;
     const bool integer = s.type == ParamType::integer;
     out.push_back({{"name", s.name},

@@ -80,10 +80,19 @@ class Registry {
   // Parses text (from --set or a YAML scalar) into the spec's type; error text on failure.
   std::variant<ParamValue, std::string> parse(const ParamSpec& spec, const std::string& text) const;
 
-  // Output in the three formats of `chacra params`.
+  // The parameters `pattern` selects, in registration order: a parameter's name, a section ("juntos",
+  // "haku_winay.coaching") or the start of a name ("juntos.transfer") selects by name; any other text (or any
+  // text, with `search`) selects the parameters whose name, description, unit or source holds it, in any case.
+  std::vector<const ParamSpec*> select(const std::string& pattern, bool search = false) const;
+
+  // Output in the formats of `chacra params`, of every parameter or of `only`: text (a block per parameter,
+  // wrapped to `width` columns), table (one aligned line per parameter), Markdown (docs/parameters.md), JSON.
+  std::string to_text(const std::vector<const ParamSpec*>& only, std::size_t width = 100) const;
   std::string to_table() const;
+  std::string to_table(const std::vector<const ParamSpec*>& only) const;
   std::string to_markdown() const;
   std::string to_json() const;
+  std::string to_json(const std::vector<const ParamSpec*>& only) const;
 
  private:
   std::vector<ParamSpec> specs_;

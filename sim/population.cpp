@@ -22,9 +22,7 @@ constexpr std::uint32_t kGeographyCentreDomain = rng::domain_id("population.geog
 
 float clampf(double x, double lo, double hi) { return static_cast<float>(std::clamp(x, lo, hi)); }
 
-// Departments of the evaluation (IEP/UC Davis 2017 cohort) by region; index 5 is "other".
-constexpr const char* kDepartments[] = {"Ayacucho", "Cajamarca", "Cusco", "Huanuco", "Ancash", "other"};
-
+// A district's department (col::kDepartmentCodes) given its region.
 std::uint8_t draw_department(Region region, double u) {
   switch (region) {
     case Region::southern_highlands: return u < 0.4 ? 0 : (u < 0.8 ? 2 : 5);
@@ -37,7 +35,7 @@ std::uint8_t draw_department(Region region, double u) {
 }  // namespace
 
 const char* department_name(std::uint8_t department) {
-  return department < 6 ? kDepartments[department] : "other";
+  return department < std::size(col::kDepartmentCodes) ? col::kDepartmentCodes[department].meaning.data() : "other";
 }
 
 WorldPart district_block(const std::vector<std::uint32_t>& centre_first, const std::vector<std::uint32_t>& district_first,

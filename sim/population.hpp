@@ -20,10 +20,14 @@ inline constexpr Col<float> district_market_dynamism{
     .name = "market_dynamism", .unit = "0..1", .description = "How well-connected the district's markets are"};
 inline constexpr Col<std::uint8_t> district_region{.name = "region",
                                                    .unit = "0 south highlands, 1 north highlands, 2 amazon",
-                                                   .description = "Natural region (HW works less well in 1 and 2)"};
+                                                   .description = "Natural region (HW works less well in 1 and 2)",
+                                                   .codes = kRegionCodes};
+// The five departments of the evaluation (IEP/UC Davis 2017 cohort) and "other".
+inline constexpr Code kDepartmentCodes[] = {{0, "Ayacucho"}, {1, "Cajamarca"}, {2, "Cusco"},
+                                            {3, "Huanuco"},  {4, "Ancash"},    {5, "other"}};
 inline constexpr Col<std::uint8_t> district_department{
     .name = "department", .unit = "0 Ayacucho, 1 Cajamarca, 2 Cusco, 3 Huanuco, 4 Ancash, 5 other",
-    .description = "Department"};
+    .description = "Department", .codes = kDepartmentCodes};
 // Centre columns.
 inline constexpr Col<std::uint32_t> centre_district{
     .name = "district", .unit = "index", .description = "District of the centre"};

@@ -176,7 +176,11 @@ MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& bui
   std::uint64_t accumulators = 0;
   for (const auto& v : variables) {
     const ColumnInfo& info = world.households.info(world.households.index(v));
-    if (info.aggregation == PeriodAggregation::sum) accumulators += 4ull * static_cast<std::uint64_t>(info.width);
+    const bool flow = info.aggregation == PeriodAggregation::sum;
+    if (flow) accumulators += 4ull * static_cast<std::uint64_t>(info.width);
+    // The copy of a period's panel values that the recorder's background writer holds.
+    if (base.boolean("output.panel"))
+      accumulators += (flow ? 4ull : column_type_size(info.type)) * static_cast<std::uint64_t>(info.width);
   }
   const double centre_share = static_cast<double>(world.centres.bytes_per_row() * world.centre_count()) /
                               static_cast<double>(std::max<std::size_t>(world.household_count(), 1));
@@ -192,7 +196,39 @@ MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& bui
                                    static_cast<std::uint64_t>(base.integer("run.replicates"))},
                                   "the panel size (households x months x variables x arms x replicates)");
   e.limit = memory_limit_bytes();
+  // The file: the panel as stored (flows as float32), the population tables, per replicate.
+  std::uint64_t panel_row = 0;
+  for (const auto& v : variables) {
+    const ColumnInfo& info = world.households.info(world.households.index(v));
+    const ColumnType stored = info.aggregation == PeriodAggregation::sum ? ColumnType::f32 : info.type;
+    panel_row += column_type_size(stored) * static_cast<std::uint64_t>(info.width);
+  }
+  const std::uint64_t periods = months / static_cast<std::uint64_t>(months_per_period(base.choice("output.frequency")));
+  const std::uint64_t replicates = static_cast<std::uint64_t>(base.integer("run.replicates"));
+  const std::uint64_t panel =
+      base.boolean("output.panel")
+          ? checked_product({e.households, periods, panel_row, static_cast<std::uint64_t>(scenario.arms.size()), replicates},
+                            "the panel size (households x periods x bytes x arms x replicates)")
+          : 0;
+  const std::uint64_t population = checked_product(
+      {e.households, per_household + static_cast<std::uint64_t>(centre_share) + 1, replicates},
+      "the population tables' size (households x bytes x replicates)");
+  e.output_bytes = panel + population;
   return e;
+}
+
+output::OutputRequest output_request(const Scenario& scenario, const RunOptions& options, const MemoryEstimate& estimate) {
+  output::OutputRequest r;
+  r.path = options.output_path;
+  r.force = options.force;
+  r.resume = options.resume;
+  r.scenario_yaml = scenario.resolved_yaml();
+  r.inputs = {scenario.path};
+  r.replace_stale_partial = options.replace_stale_partial;
+  r.min_bytes = static_cast<std::uint64_t>(static_cast<double>(estimate.output_bytes) * kOutputMinShare);
+  r.typical_bytes = static_cast<std::uint64_t>(static_cast<double>(estimate.output_bytes) * kOutputTypicalShare);
+  r.note = options.note;
+  return r;
 }
 
 RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, const RunOptions& options) {
@@ -259,17 +295,12 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         const auto variables = resolve_panel_variables(world, base.text_list("output.variables"), scenario.path);
         if (!out && writer && !options.output_path.empty()) {
           // Opened only after the first arm set up cleanly, so invalid variables never leave a file.
-          out = std::make_unique<output::OutputFile>(options.output_path, options.force, options.resume);
+          out = std::make_unique<output::OutputFile>(output_request(scenario, options, memory));
           if (!out->resumed()) {
             output::write_run_header(out->id(), run_header(scenario, options, threads, start_time, result.period_labels));
+            out->flush();  // from here the partial file is recognisably chacra's, even if the run is killed
           } else {
-            // Resume only what the same scenario started: its resolved YAML must match exactly.
-            if (output::stored_scenario_yaml(out->id()) != scenario.resolved_yaml()) {
-              out->keep_partial();
-              throw ConfigError({ConfigIssue{out->partial_path(), 0, 0, "--resume",
-                                             "the partial output was produced by a different scenario or settings",
-                                             "run the same scenario and options, or drop --resume to start over"}});
-            }
+            // The resumed progress was checked to be this scenario's (its resolved YAML, exactly).
             output::set_provenance(out->id(), "resumed_time", now_iso());
           }
         }

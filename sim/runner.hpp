@@ -31,7 +31,14 @@ struct MemoryEstimate {
   std::uint64_t bytes = 0;                // estimated peak resident bytes of the run
   std::uint64_t panel_cells = 0;          // households x months x variables x arms x replicates
   std::uint64_t limit = 0;                // physical memory, RLIMIT_AS, or CHACRA_MEMORY_LIMIT_BYTES
+  std::uint64_t output_bytes = 0;         // the output file uncompressed: panel and population tables
 };
+
+// The output file compresses to about a fifth of output_bytes (22% for the default scenario; all-zero chunks
+// are not stored at all). A run is refused when even kOutputMinShare of it cannot be written (free disk space,
+// ulimit -f), and warned about when kOutputTypicalShare cannot.
+inline constexpr double kOutputMinShare = 0.05;
+inline constexpr double kOutputTypicalShare = 0.25;
 
 // Memory available to the run: physical memory, RLIMIT_AS, or CHACRA_MEMORY_LIMIT_BYTES (the smallest).
 std::uint64_t memory_limit_bytes();
@@ -50,6 +57,10 @@ void require_memory(const MemoryEstimate& memory);
 struct RunOptions {
   std::string output_path;  // empty: run without writing a file
   bool force = false;
+  // A leftover OUT.partial is started over without --force (the MPI runner's own intermediate files).
+  bool replace_stale_partial = false;
+  // Warnings about the output (a unit of the resumed progress whose checksum fails, and is run again).
+  std::function<void(const std::string&)> note;
   int threads = 0;  // 0: all hardware threads
   bool profile = false;  // time each phase separately
   std::string command_line;
@@ -90,6 +101,10 @@ struct RunResult {
 // ConfigError (key output.variables) for a name that is not a household column.
 std::vector<std::string> resolve_panel_variables(const World& world, const std::vector<std::string>& requested,
                                                  const std::string& file_label);
+
+// What the run asks of its output file (sim/output/lifecycle.hpp): the path and options, the scenario it must
+// hold when resumed, the scenario file it must never be, and the room it needs (from `estimate`).
+output::OutputRequest output_request(const Scenario& scenario, const RunOptions& options, const MemoryEstimate& estimate);
 
 RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, const RunOptions& options);
 

@@ -3,20 +3,25 @@
 // hostile input (binary junk, deep nesting, alias bombs, huge files) is refused before it costs much.
 #include "sim/scenario.hpp"
 
+#include "sim/output/layout.hpp"
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 namespace chacra {
 
@@ -29,6 +34,16 @@ constexpr std::size_t kMaxIssues = 100;           // stop collecting after this 
 constexpr std::size_t kMaxArms = 10'000;
 constexpr std::size_t kMaxSetValueBytes = 1u << 16;
 const char* const kSetLabel = "--set";
+
+std::string multiple_documents_message() {
+  return "the value holds more than one YAML document (a '---' line); a --set value is a single value";
+}
+
+// A name or description is stored as an attribute of the output, which HDF5 limits to 64 KiB.
+std::string text_too_long(std::size_t bytes) {
+  return "the text is too long (" + std::to_string(bytes) + " bytes; at most " +
+         std::to_string(output::layout::kMaxAttributeText) + ", the most the output file can store as an attribute)";
+}
 
 struct Loc {
   std::string file;
@@ -432,6 +447,10 @@ class Loader {
       issues_.add(value_loc(value, key), path, "expected a text, got " + describe_node(value));
       return std::nullopt;
     }
+    if (value.Scalar().size() > output::layout::kMaxAttributeText) {
+      issues_.add(value_loc(value, key), path, text_too_long(value.Scalar().size()));
+      return std::nullopt;
+    }
     return value.Scalar();
   }
 
@@ -646,7 +665,29 @@ class Loader {
       return;
     }
     if (key == "name" || key == "description") {
-      (key == "name" ? sc.name : sc.description) = text;
+      if (text.size() > output::layout::kMaxAttributeText) {
+        issues_.add(at, key, text_too_long(text.size()));
+        return;
+      }
+      // The file's rules: a list or a second document is not a text, quotes are removed; text YAML would
+      // read as something else (a map, a syntax error) is taken as it stands.
+      Issues scratch;
+      int documents = 0;
+      std::optional<YAML::Node> node;
+      try {
+        node = parse_guarded(text, kSetLabel, scratch, &documents);
+      } catch (const TooManyIssues&) {
+      }
+      if (documents > 1) {
+        issues_.add(at, key, multiple_documents_message());
+        return;
+      }
+      if (node && node->IsSequence()) {
+        issues_.add(at, key, "expected a text, got " + describe_node(*node),
+                    "quote it to mean the text itself: --set '" + key + "=\"" + text + "\"'");
+        return;
+      }
+      (key == "name" ? sc.name : sc.description) = node && node->IsScalar() ? node->Scalar() : text;
       return;
     }
     Context* ctx = &base_;
@@ -699,9 +740,14 @@ class Loader {
     Issues scratch;
     std::optional<YAML::Node> node;
     if (!trimmed.empty()) {
+      int documents = 0;
       try {
-        node = parse_guarded(trimmed, kSetLabel, scratch);
+        node = parse_guarded(trimmed, kSetLabel, scratch, &documents);
       } catch (const TooManyIssues&) {
+      }
+      if (documents > 1) {
+        issues_.add(at, key, multiple_documents_message());
+        return;
       }
     }
     if (node && node->IsScalar() && textual) {
@@ -945,16 +991,26 @@ Scenario load_scenario_file(const std::string& path, const Registry& registry, c
       return fail("the scenario is too large (" + std::to_string(size) + " bytes; at most " +
                   std::to_string(kMaxBytes) + ")");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(std::string("cannot read the scenario: ") + std::strerror(errno));
-  // Read at most one byte past the cap, so that a pipe or device cannot make us read forever.
+  // Opened without blocking, so that a FIFO nobody writes to reads as empty instead of waiting for ever (a
+  // FIFO or pipe with a writer is then read normally, blocking).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return fail(std::string("cannot read the scenario: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  // Read at most one byte past the cap, so that a pipe or device cannot make us read forever; the buffer is on
+  // the heap, so that a small stack limit (ulimit -s) is enough.
   std::string text;
-  char buf[65536];
-  while (in && text.size() <= kMaxBytes) {
-    in.read(buf, sizeof buf);
-    text.append(buf, static_cast<std::size_t>(in.gcount()));
+  std::vector<char> buf(1 << 16);
+  while (text.size() <= kMaxBytes) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(std::string("cannot read the scenario: ") + std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf.data(), static_cast<std::size_t>(n));
   }
-  if (in.bad()) return fail(std::string("cannot read the scenario: ") + std::strerror(errno));
   if (text.size() > kMaxBytes)
     return fail("the scenario is too large (more than " + std::to_string(kMaxBytes) + " bytes)");
   return load_scenario_text(text, path, registry, sets);

@@ -36,6 +36,20 @@ enum class PeriodAggregation : std::uint8_t {
   sum,       // sum over the months of the period (flows such as income)
 };
 
+// One value of a coded column and what it means, as one word ("not_eligible"): the file records the pairs as the
+// CF conventions' flag_values and flag_meanings attributes, and the exports turn them into value labels.
+struct Code {
+  std::int64_t value;
+  std::string_view meaning;
+};
+
+// A column's codes, owning their text (ColumnInfo, and what a reader finds in a file).
+struct CodeLabel {
+  std::int64_t value = 0;
+  std::string meaning;
+  bool operator==(const CodeLabel&) const = default;
+};
+
 struct ColumnInfo {
   std::string name;
   ColumnType type = ColumnType::f32;
@@ -45,6 +59,7 @@ struct ColumnInfo {
   PeriodAggregation aggregation = PeriodAggregation::snapshot;
   bool panel = false;  // recorded in the panel by default
   std::vector<std::string> labels;  // names of the `width` sub-columns (technology names...), or empty
+  std::vector<CodeLabel> codes;     // what each value of a coded column means (every value it takes), or empty
 };
 
 // The lookup key of a column name (64-bit FNV-1a), computed at compile time for declared columns.
@@ -58,8 +73,9 @@ constexpr std::uint64_t column_key(std::string_view name) {
 }
 
 // A column declared once, with its type, unit, meaning, width, sub-column labels, whether the panel records
-// it and how it aggregates over an output period; written as a constant in the header of the module that
-// owns it:
+// it, how it aggregates over an output period and, for a coded column, what each of its values means (every
+// value it can take; exports write them as value labels); written as a constant in the header of the module
+// that owns it:
 //   inline constexpr Col<float> income_crops_pen{.name = "income_crops_pen", .unit = "PEN",
 //                                                .description = "Crop sales", .panel = true,
 //                                                .aggregation = PeriodAggregation::sum};
@@ -73,6 +89,7 @@ struct Col {
   bool panel = false;
   PeriodAggregation aggregation = PeriodAggregation::snapshot;
   std::span<const char* const> labels = {};
+  std::span<const Code> codes = {};
   std::uint64_t key = column_key(name);
 
   ColumnInfo info() const {
@@ -85,6 +102,7 @@ struct Col {
     i.aggregation = aggregation;
     i.panel = panel;
     i.labels.assign(labels.begin(), labels.end());
+    for (const Code& c : codes) i.codes.push_back({c.value, std::string(c.meaning)});
     return i;
   }
 };

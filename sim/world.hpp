@@ -31,6 +31,10 @@ struct Calendar {
 
 enum class Region : std::uint8_t { southern_highlands = 0, northern_highlands = 1, amazon = 2 };
 const char* region_name(Region r);
+// The district column "region" as codes (value labels in the exports).
+inline constexpr Code kRegionCodes[] = {{static_cast<int>(Region::southern_highlands), "southern_highlands"},
+                                        {static_cast<int>(Region::northern_highlands), "northern_highlands"},
+                                        {static_cast<int>(Region::amazon), "amazon"}};
 
 // Maximum members per household; empty member slots hold age -1.
 inline constexpr int kMaxMembers = 10;

@@ -7,7 +7,10 @@
 #include "sim/population.hpp"
 
 #include <nlohmann/json.hpp>
+#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/info.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace chacra::study::bench {
@@ -159,9 +163,17 @@ PhaseProfile profile_phases(const World& population, const Scenario& s, const Mo
       out.seconds.assign(out.names.size(), 0.0);
       out.cpu_seconds.assign(out.names.size(), 0.0);
     }
+    if (out.serial_seconds.empty()) {
+      out.serial_seconds.assign(out.names.size(), 0.0);
+      out.active_months.assign(out.names.size(), 0);
+      for (const auto& ph : su.model.month) out.global.push_back(ph.scope == Phase::Scope::global);
+    }
     for (std::size_t i = 0; i < out.seconds.size() && i < st.phase_seconds().size(); ++i) {
       out.seconds[i] += st.phase_seconds()[i];
       out.cpu_seconds[i] += st.phase_cpu_seconds()[i];
+      // On one thread a global phase's parallel loops ran on this thread: the rest of its time was serial.
+      if (out.global[i]) out.serial_seconds[i] += std::max(0.0, st.phase_seconds()[i] - st.phase_parallel_seconds()[i]);
+      out.active_months[i] += st.phase_active_months()[i];
     }
     for (std::size_t i = 0; i < su.model.month.size(); ++i)
       (su.model.month[i].name.starts_with("haku_winay.") ? hw_blocks : other_blocks) += st.phase_blocks()[i];
@@ -172,10 +184,12 @@ PhaseProfile profile_phases(const World& population, const Scenario& s, const Mo
   return out;
 }
 
-// Wall and CPU seconds of the month loop of every arm (set-up excluded).
+// Wall and CPU seconds of the month loop of every arm (set-up excluded); `passes_per_month` (if given) hears
+// the month's parallel passes over the blocks, on average.
 Timing time_model(const World& population, const Scenario& s, const ModelBuilder& builder,
-                  const rng::StreamSeed& seed) {
+                  const rng::StreamSeed& seed, double* passes_per_month = nullptr) {
   Timing total;
+  std::uint64_t passes = 0, months = 0;
   for (const Arm& arm : s.arms) {
     SetUp su = set_up(population, arm, builder, seed);
     Stepper st(su.world, su.model.month, arm.params, seed);
@@ -184,8 +198,49 @@ Timing time_model(const World& population, const Scenario& s, const ModelBuilder
     const Timing t = sw.elapsed();
     total.wall += t.wall;
     total.cpu += t.cpu;
+    passes += st.passes();
+    months += static_cast<std::uint64_t>(su.world.calendar.months);
   }
+  if (passes_per_month != nullptr) *passes_per_month = static_cast<double>(passes) / static_cast<double>(std::max<std::uint64_t>(months, 1));
   return total;
+}
+
+// The triad a[i] = b[i] + 3 c[i] over three arrays of `array_bytes` each, best of five, on `threads` threads
+// (the arrays split in equal static parts, each first touched by the thread that sweeps it): bytes read and
+// written per second, counted as STREAM counts them (3 x 8 bytes per element, write-allocate not counted).
+double triad_bandwidth(std::size_t array_bytes, int threads) {
+  const std::size_t n = array_bytes / sizeof(double);
+  std::unique_ptr<double[]> a(new double[n]), b(new double[n]), c(new double[n]);
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+  const std::size_t grain = std::max<std::size_t>(n / static_cast<std::size_t>(threads), 1);
+  tbb::static_partitioner part;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) a[i] = 0.0, b[i] = 1.0, c[i] = 2.0;
+  }, part);
+  double best = 0.0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = clock_type::now();
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain), [&](const tbb::blocked_range<std::size_t>& r) {
+      double* __restrict pa = a.get();
+      const double* __restrict pb = b.get();
+      const double* __restrict pc = c.get();
+      for (std::size_t i = r.begin(); i != r.end(); ++i) pa[i] = pb[i] + 3.0 * pc[i];
+    }, part);
+    const double secs = seconds_since(t0);
+    if (secs > 0) best = std::max(best, 3.0 * static_cast<double>(n * sizeof(double)) / secs);
+  }
+  volatile double keep = a[n / 2];  // the sweeps have an observable result
+  (void)keep;
+  return best;
+}
+
+StreamBandwidth measure_stream(int hardware_threads) {
+  StreamBandwidth s;
+  s.array_bytes = std::size_t{64} << 20;  // three arrays of 64 MiB: six times a 32 MiB last-level cache
+  s.threads_all = std::max(hardware_threads, 1);
+  s.bytes_per_s_one = triad_bandwidth(s.array_bytes, 1);
+  s.bytes_per_s_all = s.threads_all > 1 ? triad_bandwidth(s.array_bytes, s.threads_all) : s.bytes_per_s_one;
+  return s;
 }
 
 Timing time_reference(World& world, int months, std::size_t arms, const rng::StreamSeed& seed,
@@ -234,6 +289,7 @@ std::vector<ThreadFigures> measure_throughput(const Options& o, const Scenario& 
                                               const rng::StreamSeed& seed, const World& population, World& reference,
                                               const ReferenceKernelShape& shape, const ReferenceKernelShape& contract,
                                               std::uint64_t household_months, std::uint64_t& sink,
+                                              double& passes_per_month,
                                               const std::function<void(const std::string&)>& note) {
   std::vector<ThreadFigures> figures;
   for (long long t : o.threads) {
@@ -247,7 +303,7 @@ std::vector<ThreadFigures> measure_throughput(const Options& o, const Scenario& 
       note("repeat " + std::to_string(r + 1) + "/" + std::to_string(o.repeats) + ", " + std::to_string(f.threads) +
            " thread(s): model and reference kernel");
       tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(f.threads));
-      const Timing m = time_model(population, scenario, builder, seed);
+      const Timing m = time_model(population, scenario, builder, seed, &passes_per_month);
       const Timing k = time_reference(reference, months, scenario.arms.size(), seed, shape, sink);
       const Timing kc = time_reference(reference, months, scenario.arms.size(), seed, contract, sink);
       f.contract_cpu.push_back(kc.cpu);
@@ -297,9 +353,11 @@ std::vector<OutputFigures> measure_output(const Options& o, const Scenario& scen
       with.output_path = path;
       with.force = true;
       with.command_line = "chacra bench";
+      const std::uint64_t wait0 = output::panel_wait_ns;
       const Stopwatch sw1;
       run_scenario(scenario, builder, with);
       const Timing t1 = sw1.elapsed();
+      f.writer_wait.push_back(1e-9 * static_cast<double>(output::panel_wait_ns - wait0));
       file_bytes = std::filesystem::file_size(path);
       std::filesystem::remove(path);
       f.without_wall.push_back(t0.wall);
@@ -340,6 +398,20 @@ std::vector<ScalingFigure> measure_linearity(const Options& o, const ScenarioLoa
 
 // ---- Figures derived for the report ----
 
+double projected_at(const Projection& p, int threads) {
+  for (std::size_t i = 0; i < p.threads.size(); ++i)
+    if (p.threads[i] == threads) return p.model[i];
+  return std::nan("");
+}
+double reference_at(const Projection& p, int threads) {
+  for (std::size_t i = 0; i < p.threads.size(); ++i)
+    if (p.threads[i] == threads) return p.reference[i];
+  return std::nan("");
+}
+
+// How far the projection at two threads may be from the measured efficiency (the check `chacra bench` reports).
+constexpr double kProjectionTolerance = 0.05;
+
 struct Derived {
   const ThreadFigures* one = nullptr;   // the one-thread figures, if measured
   const ThreadFigures* base = nullptr;  // those the per-core figures come from (one thread, else the first)
@@ -351,6 +423,12 @@ struct Derived {
   // execution costs: scheduling, idle spinning, imbalance); on a dedicated machine it bounds the wall-clock
   // efficiency from above, on a shared one it is what the code itself can be held to.
   double cpu_efficiency(const ThreadFigures& f) const { return one ? f.cpu_rate / one->cpu_rate : std::nan(""); }
+  // The projection against the measured efficiency at two threads (when both 1 and 2 were measured).
+  const ThreadFigures* two = nullptr;
+  double check_projected = std::nan(""), check_measured = std::nan("");
+  bool check_within() const { return std::fabs(check_projected - check_measured) <= kProjectionTolerance; }
+  // Bytes per household-month, and per second on one core (CPU time) for the model and the reference kernel.
+  double bandwidth_bytes = 0.0, model_bytes_per_s = 0.0, reference_bytes_per_s = 0.0;
 };
 
 Derived derive(const Report& r) {
@@ -366,6 +444,16 @@ Derived derive(const Report& r) {
   d.output_overhead = d.out_one ? median(d.out_one->with_cpu) / median(d.out_one->without_cpu) : std::nan("");
   for (double x : r.profile.seconds) d.profile_total += x;
   for (double x : r.profile.cpu_seconds) d.profile_cpu_total += x;
+  for (const auto& f : r.throughput)
+    if (f.threads == 2) d.two = &f;
+  if (d.one && d.two) {
+    d.check_measured = d.efficiency(*d.two);
+    for (std::size_t i = 0; i < r.projection.threads.size(); ++i)
+      if (r.projection.threads[i] == 2) d.check_projected = r.projection.model[i];
+  }
+  d.bandwidth_bytes = bandwidth_bytes_per_household_month(r.memory.bytes_per_household, r.profile.passes_per_month);
+  d.model_bytes_per_s = d.bandwidth_bytes * d.base->cpu_rate / d.base->threads;
+  d.reference_bytes_per_s = static_cast<double>(r.memory.bytes_per_household) * d.base->reference_cpu_rate / d.base->threads;
   return d;
 }
 
@@ -384,6 +472,54 @@ nlohmann::ordered_json figures(const std::vector<double>& v) {
 }
 
 }  // namespace
+
+double amdahl_efficiency(double serial_fraction, int threads) {
+  const double n = std::max(threads, 1);
+  return 1.0 / (n * serial_fraction + 1.0 - serial_fraction);
+}
+
+double block_balance(const std::vector<double>& block_work, int threads) {
+  if (block_work.empty() || threads <= 1) return 1.0;
+  // Each thread's finishing time; the next block goes to the one free first (the lowest index among equals).
+  std::vector<double> busy(static_cast<std::size_t>(threads), 0.0);
+  double total = 0.0;
+  for (double w : block_work) {
+    *std::min_element(busy.begin(), busy.end()) += w;
+    total += w;
+  }
+  const double makespan = *std::max_element(busy.begin(), busy.end());
+  return makespan > 0 ? total / (static_cast<double>(threads) * makespan) : 1.0;
+}
+
+double projected_efficiency(double serial_fraction, double balance, int threads) {
+  const double n = std::max(threads, 1);
+  return 1.0 / (n * serial_fraction + (1.0 - serial_fraction) / std::max(balance, 1e-12));
+}
+
+double bandwidth_bytes_per_household_month(std::size_t table_bytes_per_household, double passes_per_month) {
+  return static_cast<double>(table_bytes_per_household) * passes_per_month;
+}
+
+Projection project(const Report& r) {
+  Projection p;
+  double total = 0.0, serial = 0.0;
+  for (double x : r.profile.seconds) total += x;
+  for (double x : r.profile.serial_seconds) serial += x;
+  p.serial_fraction = total > 0 ? serial / total : 0.0;
+  p.threads = {2, 4, 8, 16, 32, 64};
+  for (const auto& f : r.throughput)
+    if (f.threads > 1 && std::find(p.threads.begin(), p.threads.end(), f.threads) == p.threads.end())
+      p.threads.push_back(f.threads);
+  std::sort(p.threads.begin(), p.threads.end());
+  for (int n : p.threads) {
+    const double g = block_balance(r.block_households, n);
+    p.amdahl.push_back(amdahl_efficiency(p.serial_fraction, n));
+    p.balance.push_back(g);
+    p.model.push_back(projected_efficiency(p.serial_fraction, g, n));
+    p.reference.push_back(g);
+  }
+  return p;
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
@@ -457,8 +593,15 @@ Report run(const Options& options, const ScenarioLoader& load_default, const Mod
   r.contract_blocks = 5.0 + r.profile.hw_blocks;
   std::uint64_t sink = 0;
   r.throughput = measure_throughput(o, s, builder, seed, population, reference.world, kernel_shape(r.computed_blocks),
-                                    kernel_shape(r.contract_blocks), r.household_months, sink, note);
+                                    kernel_shape(r.contract_blocks), r.household_months, sink,
+                                    r.profile.passes_per_month, note);
   r.checksum = sink & 0xFFFF;
+  for (const Block& b : population.blocks) r.block_households.push_back(b.household_end - b.household_begin);
+  if (o.stream) {
+    note("memory bandwidth (triad, 1 and " + std::to_string(hw_threads) + " threads)");
+    r.stream = measure_stream(hw_threads);
+  }
+  r.projection = project(r);
 
   const Scenario output_scenario = scenario(load, o.households, o.years, "default");
   r.output_arms = output_scenario.arms.size();
@@ -497,6 +640,51 @@ std::string format_json(const Report& r) {
   o["parallel_efficiency_cpu"] = cpu_eff;
   o["bytes_per_household"] = r.memory.bytes_per_household;
   o["output_overhead"] = figure(d.output_overhead);
+  // Scaling from one thread: the serial fraction, Amdahl's projection, the blocks' balance, memory traffic.
+  const Projection& p = r.projection;
+  o["serial_fraction"] = figure(p.serial_fraction);
+  json serial_by_phase = json::object();
+  for (std::size_t i = 0; i < r.profile.names.size(); ++i)
+    serial_by_phase[r.profile.names[i]] =
+        figure(d.profile_total > 0 ? r.profile.serial_seconds[i] / d.profile_total : 0.0);
+  o["serial_fraction_by_phase"] = serial_by_phase;
+  json amdahl = json::object(), projected = json::object(), balance = json::object(), ref_projected = json::object();
+  for (std::size_t i = 0; i < p.threads.size(); ++i) {
+    const std::string n = std::to_string(p.threads[i]);
+    amdahl[n] = figure(p.amdahl[i]);
+    balance[n] = figure(p.balance[i]);
+    projected[n] = figure(p.model[i]);
+    ref_projected[n] = figure(p.reference[i]);
+  }
+  o["amdahl_efficiency"] = amdahl;
+  o["block_balance"] = balance;
+  o["projected_efficiency"] = projected;
+  o["reference_projected_efficiency"] = ref_projected;
+  if (std::isfinite(d.check_projected) && std::isfinite(d.check_measured))
+    o["projection_check"] = {{"threads", 2},
+                             {"projected", figure(d.check_projected)},
+                             {"measured", figure(d.check_measured)},
+                             {"difference", figure(d.check_projected - d.check_measured)},
+                             {"tolerance", kProjectionTolerance},
+                             {"within", d.check_within()}};
+  else
+    o["projection_check"] = nullptr;
+  o["passes_per_month"] = figure(r.profile.passes_per_month);
+  o["bandwidth_bytes_per_household_month"] = figure(d.bandwidth_bytes);
+  o["memory_bandwidth"] = {
+      {"triad_bytes_per_s_1_thread", figure(r.stream.bytes_per_s_one)},
+      {"triad_bytes_per_s_all_threads", figure(r.stream.bytes_per_s_all)},
+      {"triad_threads", r.stream.threads_all},
+      {"triad_array_bytes", r.stream.array_bytes},
+      {"model_bytes_per_s_per_core", figure(d.model_bytes_per_s)},
+      {"reference_bytes_per_s_per_core", figure(d.reference_bytes_per_s)},
+      {"model_cores_to_reach_triad_all_threads",
+       figure(d.model_bytes_per_s > 0 && r.stream.bytes_per_s_all > 0 ? r.stream.bytes_per_s_all / d.model_bytes_per_s
+                                                                     : std::nan(""))},
+      {"reference_cores_to_reach_triad_all_threads",
+       figure(d.reference_bytes_per_s > 0 && r.stream.bytes_per_s_all > 0
+                  ? r.stream.bytes_per_s_all / d.reference_bytes_per_s
+                  : std::nan(""))}};
   o["timing_basis"] =
       "household_months_per_s_per_core, floor_ratio and output_overhead: median CPU time (user+system) of the "
       "one-thread runs; parallel_efficiency: median wall time";
@@ -533,7 +721,10 @@ std::string format_json(const Report& r) {
   json phases = json::array();
   for (std::size_t i = 0; i < r.profile.names.size(); ++i)
     phases.push_back({{"name", r.profile.names[i]},
+                      {"scope", r.profile.global[i] ? "global" : "block"},
+                      {"active_months", r.profile.active_months[i]},
                       {"seconds", figure(r.profile.seconds[i])},
+                      {"serial_seconds", figure(r.profile.serial_seconds[i])},
                       {"share", figure(d.profile_total > 0 ? r.profile.seconds[i] / d.profile_total : 0.0)},
                       {"ns_per_household_month", figure(1e9 * r.profile.seconds[i] / hm)},
                       {"cpu_seconds", figure(r.profile.cpu_seconds[i])},
@@ -545,6 +736,7 @@ std::string format_json(const Report& r) {
                     {"overhead_cpu", figure(median(x.with_cpu) / median(x.without_cpu))},
                     {"overhead_wall", figure(median(x.with_wall) / median(x.without_wall))},
                     {"with_panel_wall_s", figures(x.with_wall)},
+                    {"writer_wait_s", figures(x.writer_wait)},
                     {"without_panel_wall_s", figures(x.without_wall)},
                     {"with_panel_cpu_s", figures(x.with_cpu)},
                     {"without_panel_cpu_s", figures(x.without_cpu)}});
@@ -605,21 +797,55 @@ std::string format_table(const Report& r) {
     print("\noutput (run_scenario with / without the %s HDF5 panel, the %zu arms of configs/default.yaml, "
           "file %.1f MiB):\n",
           r.frequency.c_str(), r.output_arms, static_cast<double>(r.file_bytes) / (1 << 20));
-    print("%8s %12s %12s %12s %12s %12s %12s\n", "threads", "with wall", "without", "x wall", "with CPU", "without",
-          "x CPU");
+    print("%8s %12s %12s %12s %12s %12s %12s %14s\n", "threads", "with wall", "without", "x wall", "with CPU", "without",
+          "x CPU", "writer wait");
     for (const auto& x : r.output)
-      print("%8d %11.3fs %11.3fs %12.3f %11.3fs %11.3fs %12.3f\n", x.threads, median(x.with_wall),
+      print("%8d %11.3fs %11.3fs %12.3f %11.3fs %11.3fs %12.3f %13.3fs\n", x.threads, median(x.with_wall),
             median(x.without_wall), median(x.with_wall) / median(x.without_wall), median(x.with_cpu),
-            median(x.without_cpu), median(x.with_cpu) / median(x.without_cpu));
+            median(x.without_cpu), median(x.with_cpu) / median(x.without_cpu), median(x.writer_wait));
   }
-  os << "\nphases (1 thread, each block phase timed as its own pass; wall and the thread's CPU time):\n";
-  print("  %-28s %10s %8s %14s %10s %14s\n", "phase", "seconds", "share", "ns/hh-month", "CPU s", "CPU ns/hh-m");
-  for (std::size_t i = 0; i < r.profile.names.size(); ++i)
-    print("  %-28s %10.3f %7.1f%% %14.1f %10.3f %14.1f\n", r.profile.names[i].c_str(), r.profile.seconds[i],
-          d.profile_total > 0 ? 100.0 * r.profile.seconds[i] / d.profile_total : 0.0, 1e9 * r.profile.seconds[i] / hm,
-          r.profile.cpu_seconds[i], 1e9 * r.profile.cpu_seconds[i] / hm);
-  print("  %-28s %10.3f %7.1f%% %14.1f %10.3f %14.1f\n", "total", d.profile_total, 100.0, 1e9 * d.profile_total / hm,
-        d.profile_cpu_total, 1e9 * d.profile_cpu_total / hm);
+  os << "\nphases (1 thread, each block phase timed as its own pass; wall, the thread's CPU time and the serial "
+        "part):\n";
+  print("  %-28s %10s %8s %14s %10s %14s %10s %8s %7s\n", "phase", "seconds", "share", "ns/hh-month", "CPU s",
+        "CPU ns/hh-m", "serial s", "serial", "months");
+  double serial_total = 0.0;
+  for (std::size_t i = 0; i < r.profile.names.size(); ++i) {
+    serial_total += r.profile.serial_seconds[i];
+    print("  %-28s %10.3f %7.1f%% %14.1f %10.3f %14.1f %10.4f %7.2f%% %7d\n", r.profile.names[i].c_str(),
+          r.profile.seconds[i], d.profile_total > 0 ? 100.0 * r.profile.seconds[i] / d.profile_total : 0.0,
+          1e9 * r.profile.seconds[i] / hm, r.profile.cpu_seconds[i], 1e9 * r.profile.cpu_seconds[i] / hm,
+          r.profile.serial_seconds[i], d.profile_total > 0 ? 100.0 * r.profile.serial_seconds[i] / d.profile_total : 0.0,
+          r.profile.active_months[i]);
+  }
+  print("  %-28s %10.3f %7.1f%% %14.1f %10.3f %14.1f %10.4f %7.2f%%\n", "total", d.profile_total, 100.0,
+        1e9 * d.profile_total / hm, d.profile_cpu_total, 1e9 * d.profile_cpu_total / hm, serial_total,
+        100.0 * r.projection.serial_fraction);
+  const Projection& p = r.projection;
+  print("\nscaling projected from one thread (serial fraction %.4f: the global phases' time less their parallel "
+        "loops; %.2f passes over %zu blocks a month):\n",
+        p.serial_fraction, r.profile.passes_per_month, r.block_households.size());
+  print("  %8s %10s %14s %10s %14s %10s\n", "threads", "Amdahl", "block balance", "projected", "ref. projected",
+        "measured");
+  for (std::size_t i = 0; i < p.threads.size(); ++i) {
+    double measured = std::nan("");
+    for (const auto& f : r.throughput)
+      if (f.threads == p.threads[i]) measured = d.efficiency(f);
+    print("  %8d %10.3f %14.3f %10.3f %14.3f %10s\n", p.threads[i], p.amdahl[i], p.balance[i], p.model[i],
+          p.reference[i], std::isfinite(measured) ? (std::to_string(measured).substr(0, 5)).c_str() : "-");
+  }
+  if (std::isfinite(d.check_projected) && std::isfinite(d.check_measured))
+    print("  check at 2 threads: projected %.3f, measured %.3f (wall), difference %+.3f: %s the %.2f tolerance\n",
+          d.check_projected, d.check_measured, d.check_projected - d.check_measured,
+          d.check_within() ? "within" : "OUTSIDE", kProjectionTolerance);
+  print("memory traffic: %zu bytes x %.2f passes = %.0f bytes per household-month, %.2f GB/s per core for the model "
+        "(%.2f GB/s for the reference kernel)\n",
+        r.memory.bytes_per_household, r.profile.passes_per_month, d.bandwidth_bytes, d.model_bytes_per_s / 1e9,
+        d.reference_bytes_per_s / 1e9);
+  if (r.stream.bytes_per_s_one > 0)
+    print("                triad bandwidth %.2f GB/s on 1 thread, %.2f GB/s on %d: the model's traffic would fill "
+          "the latter at %.1f cores (the reference kernel's at %.1f)\n",
+          r.stream.bytes_per_s_one / 1e9, r.stream.bytes_per_s_all / 1e9, r.stream.threads_all,
+          r.stream.bytes_per_s_all / d.model_bytes_per_s, r.stream.bytes_per_s_all / d.reference_bytes_per_s);
   if (!r.linearity.empty()) {
     print("\nlinearity (1 thread, 'both' arm, %lld months, CPU time):\n", r.scaling_years * 12);
     print("  %12s %10s %10s %14s\n", "households", "wall s", "CPU s", "ns CPU/hh-m");
@@ -630,6 +856,8 @@ std::string format_table(const Report& r) {
         d.per_core / 1e6, d.base->threads, d.floor_ratio);
   for (const auto& f : r.throughput)
     if (f.threads > 1 && d.one) print("efficiency %.2f at %d threads (wall); ", d.efficiency(f), f.threads);
+  print("serial fraction %.4f, projected efficiency %.2f at 16 threads (reference kernel %.2f); ",
+        r.projection.serial_fraction, projected_at(r.projection, 16), reference_at(r.projection, 16));
   print("%zu bytes per household", r.memory.bytes_per_household);
   if (d.out_one) print("; output overhead %.2fx (CPU, %d thread)", d.output_overhead, d.base->threads);
   os << "\n";

@@ -1,7 +1,8 @@
 // The performance study behind `chacra bench` (docs/performance.md): throughput of the full model per thread
 // count, parallel efficiency, memory per household, time share of each phase, output overhead, linearity in
 // households, and the model's cost as a multiple of a reference kernel that only makes the same random draws
-// and sweeps the same state. Each measurement is its own function; run() makes them in order and the report
+// and sweeps the same state; and, from one thread, the serial fraction, the Amdahl projection of efficiency
+// to 64 threads and the memory bandwidth the month needs, so a small machine shows what a large one will do. Each measurement is its own function; run() makes them in order and the report
 // is formatted as a table or as JSON (with host, compiler, commit and thread counts beside every figure).
 #pragma once
 
@@ -25,6 +26,7 @@ struct Options {
   std::vector<long long> scaling;        // household counts of the linearity check (1 thread)
   long long scaling_years = 1;
   bool output = true;                    // measure the output overhead (runs with and without the HDF5 file)
+  bool stream = true;                    // measure the memory bandwidth (a triad over 3 x 64 MiB)
   std::string tmpdir = "/tmp";           // where the temporary HDF5 file goes
   std::vector<std::string> sets;         // parameter overrides (key.path=value) applied to every scenario the
                                          // bench loads, before its own (households, districts, years, replicates)
@@ -57,6 +59,7 @@ struct ThreadFigures {
 struct OutputFigures {
   int threads = 0;
   std::vector<double> with_wall, without_wall, with_cpu, without_cpu;
+  std::vector<double> writer_wait;  // seconds the run waited for the background panel writer (with the file)
 };
 
 struct ScalingFigure {
@@ -68,9 +71,45 @@ struct PhaseProfile {
   std::vector<std::string> names;
   std::vector<double> seconds;      // wall
   std::vector<double> cpu_seconds;  // CPU time of the profiling thread
+  // Seconds of each phase that ran serially (a global phase's time less its parallel loops; 0 for block phases).
+  std::vector<double> serial_seconds;
+  std::vector<bool> global;
+  std::vector<int> active_months;  // months the phase ran in (a global phase is skipped when idle)
+  double passes_per_month = 0.0;   // parallel passes over the blocks, unprofiled (the month's barriers)
   double tallied_blocks = 0.0;  // Philox blocks per household-month of the phases other than Haku Winay's
   double hw_blocks = 0.0;       // Philox blocks per household-month of Haku Winay's phases
 };
+
+// Memory bandwidth of this machine: a STREAM-like triad (a = b + s c) over arrays far larger than the caches.
+struct StreamBandwidth {
+  double bytes_per_s_one = 0.0;  // one thread
+  double bytes_per_s_all = 0.0;  // all hardware threads
+  int threads_all = 0;
+  std::size_t array_bytes = 0;
+};
+
+// Where the month would stop scaling, from the one-thread figures: Amdahl's law on the serial fraction, and the
+// balance of a pass's blocks over the threads.
+struct Projection {
+  double serial_fraction = 0.0;  // serial seconds / all seconds of the profiled month loop, one thread
+  std::vector<int> threads;      // 2, 4, 8, 16, 32, 64 and every measured count
+  std::vector<double> amdahl;    // amdahl_efficiency(serial_fraction, n)
+  std::vector<double> balance;   // block_balance(block households, n)
+  std::vector<double> model;     // projected_efficiency(serial_fraction, balance, n)
+  std::vector<double> reference; // the reference kernel: no serial part, the same blocks (= balance)
+};
+
+// Efficiency at n threads of work whose serial fraction at one thread is s: 1 / (n s + 1 - s).
+double amdahl_efficiency(double serial_fraction, int threads);
+// How evenly one pass's blocks (of the given work each, e.g. households) fill n threads: the blocks taken in
+// order, each by the thread that is free first (list scheduling, as work stealing roughly does); total work /
+// (n x the last thread's finishing time). 1 when every thread has the same work.
+double block_balance(const std::vector<double>& block_work, int threads);
+// Amdahl with the parallel part slowed by the block balance g: 1 / (n s + (1 - s) / g).
+double projected_efficiency(double serial_fraction, double balance, int threads);
+// Bytes of household state a month moves per household: every column read and written back once per pass
+// (counted as the reference kernel's sweep is: the table's bytes per household, per pass).
+double bandwidth_bytes_per_household_month(std::size_t table_bytes_per_household, double passes_per_month);
 
 struct Memory {
   std::size_t bytes_per_household = 0;  // household state of one world (table)
@@ -98,7 +137,13 @@ struct Report {
   std::vector<OutputFigures> output;
   long long scaling_years = 0;
   std::vector<ScalingFigure> linearity;
+  std::vector<double> block_households;  // households of each block of the bench's world (one pass's work)
+  StreamBandwidth stream;
+  Projection projection;
 };
+
+// The projection of `report` (from its profile and blocks) at 2, 4, 8, 16, 32, 64 and the measured thread counts.
+Projection project(const Report& report);
 
 // The scenario of the benchmark, from the default scenario loaded with `load(sets)`: its population and
 // horizon set to the bench's, one replicate, and either its 'both' arm or all its arms. Districts keep 500

@@ -8,6 +8,7 @@
 #include "models/haku_winay.hpp"
 #include "models/hw_business.hpp"
 #include "models/juntos.hpp"
+#include "models/livestock.hpp"
 #include "models/shared_state.hpp"
 #include "sim/output/csv.hpp"
 #include "sim/output/reader.hpp"
@@ -37,6 +38,8 @@ namespace chacra::study {
 namespace col = models::col;
 using models::BusinessStatus;
 using models::JuntosStatus;
+using models::kSpeciesCount;
+using models::kSpeciesNames;
 using models::kTechNames;
 using models::TechState;
 
@@ -62,6 +65,12 @@ constexpr const char* kCostHw = col::cost_hw_pen.name.data();
 constexpr const char* kExitMonth = col::juntos_exit_month.name.data();
 constexpr const char* kEnrolled = col::juntos_enrolled.name.data();
 constexpr const char* kJuntosStatus = col::juntos_status.name.data();
+constexpr const char* kCash = col::cash_pen.name.data();
+constexpr const char* kDebt = col::debt_pen.name.data();
+constexpr const char* kHerd = col::herd.name.data();
+
+// The household-economy channels (economy.<name>.enabled), in the registry's order.
+const char* const kChannels[] = {"welfare", "liquidity", "risk", "graduation", "persistence", "poverty_trap"};
 
 // ---------------------------------------------------------------------------------------------------------
 // One panel dataset [P, H] or [P, H, W], read one period at a time as doubles.
@@ -97,6 +106,8 @@ struct FileInfo {
   int months_per_period = 12;
   std::string reference;  // run.reference_arm of the scenario ("" if none)
   double discount_rate = 0.05;
+  std::vector<std::string> channels, arm_channel_sets;  // see InteractionTable
+  std::array<double, kSpeciesCount> herd_price{};       // livestock.<species>.price_pen, PEN per head
 };
 
 int months_from_labels(const std::vector<std::string>& labels, const std::string& frequency) {
@@ -122,6 +133,8 @@ std::string text(const std::optional<h5::AttrValue>& v) {
 
 FileInfo read_file_info(const output::Reader& in) {
   FileInfo info;
+  // Prices of a file whose scenario does not state them: the livestock module's defaults.
+  for (std::size_t k = 0; k < kSpeciesCount; ++k) info.herd_price[k] = models::LivestockParams{}.species[k].price_pen;
   info.arms = in.arms();
   info.periods = in.periods();
   const std::string frequency = text(in.provenance("output_frequency"));
@@ -133,6 +146,26 @@ FileInfo read_file_info(const output::Reader& in) {
       if (root["run"] && root["run"]["reference_arm"]) info.reference = root["run"]["reference_arm"].as<std::string>();
       if (root["comparison"] && root["comparison"]["discount_rate"])
         info.discount_rate = root["comparison"]["discount_rate"].as<double>();
+      // The channels on in the run: the resolved scenario states every economy.<channel>.enabled; an arm may
+      // switch one itself in its `set`.
+      const YAML::Node economy = root["economy"];
+      for (const char* c : kChannels)
+        if (economy && economy[c] && economy[c]["enabled"] && economy[c]["enabled"].as<bool>()) info.channels.push_back(c);
+      if (const YAML::Node arms = root["arms"]; arms && arms.IsSequence())
+        for (const auto& arm : arms) {
+          if (!arm["name"] || !arm["set"] || !arm["set"].IsMap()) continue;
+          const std::string name = arm["name"].as<std::string>();
+          if (std::find(kInteractionArms.begin(), kInteractionArms.end(), name) == kInteractionArms.end()) continue;
+          for (const auto& kv : arm["set"]) {
+            const std::string key = kv.first.as<std::string>();
+            if (key.rfind("economy.", 0) == 0 && kv.second.IsScalar())
+              info.arm_channel_sets.push_back(name + ": " + key + "=" + kv.second.as<std::string>());
+          }
+        }
+      const YAML::Node livestock = root["livestock"];
+      for (std::size_t k = 0; k < kSpeciesCount; ++k)
+        if (livestock && livestock[kSpeciesNames[k]] && livestock[kSpeciesNames[k]]["price_pen"])
+          info.herd_price[k] = livestock[kSpeciesNames[k]]["price_pen"].as<double>();
     }
   } catch (const std::exception&) {
     // An unreadable scenario text leaves the defaults: first arm, 5% a year.
@@ -182,6 +215,9 @@ struct ArmData {
   std::vector<double> cost, cost_juntos, cost_hw;      // undiscounted totals over the horizon
   std::vector<double> disc_cost, disc_income, disc_earned;  // discounted totals
   std::vector<double> size_fin, size_hor;  // household size: last period, mean over periods
+  // Assets at the end of the last period (the interaction table's; empty without the panel variable): savings,
+  // debt, and the herd valued at the scenario's prices.
+  std::vector<double> cash_fin, debt_fin, herd_value_fin;
   bool has_cost = false, has_income = false, has_earned = false, has_size = false;
 
   const HhOutcome* find(const std::string& name) const {
@@ -196,6 +232,7 @@ struct Layout {
   int months_per_period = 12;
   std::size_t final_periods = 1;  // periods forming the final output year
   double discount_rate = 0.05;
+  std::array<double, kSpeciesCount> herd_price{};  // PEN per head of each species
   double horizon_years() const { return static_cast<double>(periods * static_cast<std::size_t>(months_per_period)) / 12.0; }
   // Discount factor of period p: (1 + r)^-(years from the start of the run to the middle of the period).
   double discount(std::size_t p) const {
@@ -409,6 +446,17 @@ ArmData load_arm(const output::Reader& in, const std::string& arm, int replicate
   }
   if (exit) {
     exit->read(P - 1, d.exit_month);
+  }
+  // Assets at the end of the run, for the interaction table only (the comparison's own rows do not read them).
+  if (auto cash = open(kCash)) cash->read(P - 1, d.cash_fin);
+  if (auto debt = open(kDebt)) debt->read(P - 1, d.debt_fin);
+  if (auto herd = open(kHerd)) {
+    std::vector<double> heads;
+    herd->read(P - 1, heads);
+    d.herd_value_fin.assign(n, 0.0);
+    const std::size_t S = std::min<std::size_t>(herd->width, kSpeciesCount);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t k = 0; k < S; ++k) d.herd_value_fin[i] += heads[i * herd->width + k] * L.herd_price[k];
   }
   return d;
 }
@@ -696,6 +744,46 @@ void compare_pair(const std::string& arm_name, const std::string& ref_name, cons
     }
 }
 
+// The interaction table's outcomes: levels of an arm on the whole population (the comparison's own statistic
+// for each, or the mean asset holding per household at the end of the run).
+struct InteractionOutcome {
+  const char* outcome;
+  const char* statistic;
+};
+const InteractionOutcome kInteractionOutcomes[] = {
+    {"income_monetary_pen", "final_year"},         {"income_monetary_pen", "horizon_mean"},
+    {"earned_income_pen", "final_year"},           {"earned_income_pen", "horizon_mean"},
+    {"consumption_pen", "final_year"},             {"consumption_pen", "horizon_mean"},
+    {"poverty_headcount", "final_year"},           {"poverty_headcount", "horizon_mean"},
+    {"extreme_poverty_headcount", "final_year"},   {"extreme_poverty_headcount", "horizon_mean"},
+    {"technologies_adopted", "final_year"},        {"cash_pen", "final_year"},
+    {"debt_pen", "final_year"},                    {"herd_value_pen", "final_year"},
+};
+constexpr std::size_t kInteractionOutcomeCount = std::size(kInteractionOutcomes);
+
+// An arm's level of each interaction outcome in one replicate (NaN where the file does not measure it), and
+// the outcomes' units (left as they are where unknown).
+std::array<double, kInteractionOutcomeCount> interaction_levels(const ArmData& d, std::vector<std::string>& units) {
+  std::array<double, kInteractionOutcomeCount> v;
+  v.fill(kNaN);
+  auto mean_of = [](const std::vector<double>& x) { return x.empty() ? kNaN : sum_of(x) / static_cast<double>(x.size()); };
+  for (std::size_t k = 0; k < kInteractionOutcomeCount; ++k) {
+    const std::string name = kInteractionOutcomes[k].outcome;
+    const bool final_year = std::string(kInteractionOutcomes[k].statistic) == "final_year";
+    if (const HhOutcome* o = d.find(name)) {
+      v[k] = final_year ? ratio_of_sums(o->fin_num, o->fin_den, nullptr) : ratio_of_sums(o->hor_num, o->hor_den, nullptr);
+      units[k] = o->unit;
+    } else if (name == kCash && !d.cash_fin.empty()) {
+      v[k] = mean_of(d.cash_fin), units[k] = "PEN per household (end of the run)";
+    } else if (name == kDebt && !d.debt_fin.empty()) {
+      v[k] = mean_of(d.debt_fin), units[k] = "PEN per household (end of the run)";
+    } else if (name == "herd_value_pen" && !d.herd_value_fin.empty()) {
+      v[k] = mean_of(d.herd_value_fin), units[k] = "PEN per household at livestock.*.price_pen (end of the run)";
+    }
+  }
+  return v;
+}
+
 // Households ever enrolled in Juntos, in any arm of the replicate (juntos_enrolled, else juntos_status).
 std::optional<std::vector<std::uint8_t>> juntos_ever(const output::Reader& file, const FileInfo& info, int replicate,
                                                      std::size_t n) {
@@ -733,46 +821,115 @@ std::string number(double v) {
   return std::string(buf, res.ptr);
 }
 
-std::string fmt_effect(double v) {
+}  // namespace
+
+std::string format_fixed(double v, int decimals, bool plus) {
   if (!std::isfinite(v)) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.4g", v == 0.0 ? 0.0 : v);
-  return buf;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string text = buf;
+  if (text.find_first_not_of("-0.") == std::string::npos && text.front() == '-') text.erase(0, 1);  // no "-0.000"
+  const bool negative = text.front() == '-';
+  std::string digits = text.substr(negative ? 1 : 0);
+  const auto point = digits.find('.');
+  std::string whole = digits.substr(0, point), rest = point == std::string::npos ? "" : digits.substr(point);
+  const bool zero = (whole + rest).find_first_not_of("0.") == std::string::npos;
+  std::string grouped;
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    if (i > 0 && (whole.size() - i) % 3 == 0) grouped += ',';
+    grouped += whole[i];
+  }
+  whole = grouped;
+  std::string out;
+  if (negative) out += '-';
+  else if (plus && !zero) out += '+';
+  out += whole;
+  out += rest;
+  return out;
 }
-std::string fmt_level(double v) {
-  if (!std::isfinite(v)) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
+
+int decimals_for(double magnitude) {
+  if (!(magnitude < 100) || magnitude == 0) return 0;
+  if (magnitude >= 10) return 1;
+  if (magnitude >= 1) return 2;
+  return 3;
 }
+
+namespace {
 
 struct KeyOutcome {
   const char* outcome;
   const char* statistic;
   const char* label;
+  bool brief;  // in the default table (the others with --summary full)
 };
 const KeyOutcome kKeyOutcomes[] = {
-    {"income_monetary_pen", "final_year", "Monetary income, final year"},
-    {"income_monetary_pen", "horizon_mean", "Monetary income, mean over the horizon"},
-    {"earned_income_pen", "final_year", "Income net of transfers, final year"},
-    {"consumption_pen", "final_year", "Consumption, final year"},
-    {"poverty_headcount", "final_year", "Poverty headcount (persons), final year"},
-    {"poverty_headcount", "horizon_mean", "Poverty headcount (persons), mean over the horizon"},
-    {"extreme_poverty_headcount", "final_year", "Extreme poverty headcount (persons), final year"},
-    {"poverty_gap", "final_year", "Poverty gap (FGT1), final year"},
-    {"sustained_exit_2y", "juntos_leavers", "Not poor 2 years after leaving Juntos"},
-    {"sustained_exit_5y", "juntos_leavers", "Not poor 5 years after leaving Juntos"},
-    {"technologies_adopted", "final_year", "Technologies in use, final year"},
-    {"persistence_all_technologies", "final_year", "Adoption persistence (still in use / ever adopted), final year"},
-    {"business_survival", "final_year", "HW business survival (active / ever started), final year"},
-    {"gini_pc_income", "final_year", "Gini of per-capita income, final year"},
-    {"income_monetary_pen", "paired_difference_q90", "Household income gain at the 90th percentile of gains, final year"},
-    {"cost_per_household_pen", "horizon_total", "Programme cost per household, whole horizon"},
-    {"income_gain_per_pen", "horizon_discounted", "Income gained per PEN spent (discounted)"},
-    {"cost_per_household_lifted_out_of_poverty", "final_year", "Cost per household lifted out of poverty"},
+    {"income_monetary_pen", "final_year", "Monetary income, final year", true},
+    {"income_monetary_pen", "horizon_mean", "Monetary income, mean over the horizon", false},
+    {"earned_income_pen", "final_year", "Income net of transfers, final year", false},
+    {"consumption_pen", "final_year", "Consumption, final year", true},
+    {"poverty_headcount", "final_year", "Poverty headcount (persons), final year", true},
+    {"poverty_headcount", "horizon_mean", "Poverty headcount (persons), mean over the horizon", false},
+    {"extreme_poverty_headcount", "final_year", "Extreme poverty headcount (persons), final year", true},
+    {"poverty_gap", "final_year", "Poverty gap (FGT1), final year", false},
+    {"sustained_exit_2y", "juntos_leavers", "Not poor 2 years after leaving Juntos", false},
+    {"sustained_exit_5y", "juntos_leavers", "Not poor 5 years after leaving Juntos", false},
+    {"technologies_adopted", "final_year", "Technologies in use, final year", true},
+    {"persistence_all_technologies", "final_year", "Adoption persistence (still in use / ever adopted), final year", false},
+    {"business_survival", "final_year", "HW business survival (active / ever started), final year", false},
+    {"gini_pc_income", "final_year", "Gini of per-capita income, final year", false},
+    {"income_monetary_pen", "paired_difference_q90", "Household income gain at the 90th percentile of gains, final year", false},
+    {"cost_per_household_pen", "horizon_total", "Programme cost per household, whole horizon", true},
+    {"income_gain_per_pen", "horizon_discounted", "Income gained per PEN spent (discounted)", false},
+    {"cost_per_household_lifted_out_of_poverty", "final_year", "Cost per household lifted out of poverty", false},
 };
 
-std::string format_table(const ComparisonTable& t) {
+// The interaction section of the terminal table.
+void format_interaction(const InteractionTable& t, std::ostream& os) {
+  if (t.rows.empty()) return;
+  os << "\nInteraction of the programmes: both - juntos_only - hw_only + no_programme (0 when they add up;\n"
+        "per replicate on common random numbers, mean and 95% t interval over replicates)\n"
+     << "Household-economy channels on: " << t.channels_text() << "\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-36s %11s  %-23s %11s %12s\n", "outcome", "interaction", "95% interval", "both",
+                "no_programme");
+  os << line;
+  for (const auto& r : t.rows) {
+    double magnitude = 0;
+    for (double v : {r.mean, r.ci_low, r.ci_high, r.levels[0], r.levels[3]})
+      if (std::isfinite(v)) magnitude = std::max(magnitude, std::abs(v));
+    const int d = decimals_for(magnitude);
+    std::string iv;
+    if (std::isfinite(r.mean) && r.interval == "t")
+      iv = "[" + format_fixed(r.ci_low, d, true) + ", " + format_fixed(r.ci_high, d, true) + "]";
+    // "(horizon)" for horizon_mean: the longest label, extreme_poverty_headcount (horizon), fits 36 columns.
+    const std::string statistic = r.statistic == "horizon_mean" ? "horizon" : r.statistic;
+    const std::string label = r.outcome + (r.statistic == "final_year" ? "" : " (" + statistic + ")");
+    // Within 100 columns: the levels of both arms alone are in the CSV and JSON rows.
+    std::snprintf(line, sizeof line, "  %-36s %11s  %-23s %11s %12s\n", label.c_str(), format_fixed(r.mean, d, true).c_str(),
+                  iv.c_str(), format_fixed(r.levels[0], d).c_str(), format_fixed(r.levels[3], d).c_str());
+    os << line;
+  }
+  os << "  (final year unless marked \"(horizon)\": the mean over the horizon; units: compare --format json)\n";
+}
+
+// The interaction rows in the comparison's row form (CSV and JSON): arm "interaction", arm_value the level in
+// `both`, reference_value the level in `no_programme`.
+constexpr const char* kInteractionArm = "interaction";
+constexpr const char* kInteractionFormula = "both-juntos_only-hw_only+no_programme";
+ComparisonRow as_comparison_row(const InteractionRow& r) {
+  ComparisonRow c;
+  c.arm = kInteractionArm, c.reference = kInteractionFormula, c.outcome = r.outcome, c.subgroup = "all";
+  c.statistic = r.statistic, c.unit = r.unit, c.interval = r.interval;
+  c.mean_effect = r.mean, c.ci_low = r.ci_low, c.ci_high = r.ci_high, c.n_replicates = r.n_replicates;
+  c.arm_value = r.levels[0], c.reference_value = r.levels[3];
+  return c;
+}
+
+// Within 100 columns: arm names up to 26 characters, then effect (12), interval (29), the two levels (13 each).
+constexpr std::size_t kArmWidthMax = 26;
+
+std::string format_table(const ComparisonTable& t, bool full) {
   std::ostringstream os;
   if (t.arms.size() < 2) {
     os << "The file has a single arm" << (t.arms.empty() ? "" : ", '" + t.arms.front() + "'")
@@ -783,44 +940,57 @@ std::string format_table(const ComparisonTable& t) {
                               : t.replicates >= 2 ? "95% t intervals over replicates"
                                                   : "no interval with one replicate";
   os << "Comparison against '" << t.reference << "' (" << t.replicates << " replicate"
-     << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << "; final year " << t.final_year
+     << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << ";\n  final year " << t.final_year
      << ", horizon " << t.horizon << ", discount rate " << number(t.discount_rate) << "/yr)\n";
   std::map<std::string, const ComparisonRow*> by_key;
   for (const auto& r : t.rows)
     if (r.subgroup == "all") by_key[r.arm + "|" + r.outcome + "|" + r.statistic] = &r;
   std::size_t arm_w = 12;
   for (const auto& a : t.arms) arm_w = std::max(arm_w, a.size());
+  arm_w = std::min(arm_w, kArmWidthMax);
+  auto cut = [&](const std::string& a) { return a.size() <= arm_w ? a : a.substr(0, arm_w - 1) + "~"; };
   char line[512];
   for (const auto& k : kKeyOutcomes) {
-    bool any = false;
+    if (!full && !k.brief) continue;
+    std::vector<const ComparisonRow*> rows;
     std::string unit;
-    for (const auto& a : t.arms) {
-      auto it = by_key.find(a + "|" + k.outcome + "|" + k.statistic);
-      if (it != by_key.end()) any = true, unit = it->second->unit;
-    }
-    if (!any) continue;
-    os << "\n" << k.label << " (" << unit << ")\n";
-    std::snprintf(line, sizeof line, "  %-*s %12s  %-27s %12s %12s\n", static_cast<int>(arm_w), "arm", "effect",
-                  "95% interval", "reference", "arm");
-    os << line;
+    double magnitude = 0;
     for (const auto& a : t.arms) {
       auto it = by_key.find(a + "|" + k.outcome + "|" + k.statistic);
       if (it == by_key.end()) continue;
       const ComparisonRow& r = *it->second;
+      rows.push_back(&r);
+      unit = r.unit;
+      for (double v : {r.mean_effect, r.ci_low, r.ci_high, r.arm_value, r.reference_value})
+        if (std::isfinite(v)) magnitude = std::max(magnitude, std::abs(v));
+    }
+    if (rows.empty()) continue;
+    // Costs are amounts spent, not gains: no "+".
+    const bool signed_effect = std::string(k.outcome).rfind("cost", 0) != 0;
+    const int d = decimals_for(magnitude);
+    const std::string heading = std::string(k.label) + " (" + unit + ")";
+    if (heading.size() <= 98) os << "\n" << heading << "\n";
+    else os << "\n" << k.label << "\n  (" << unit << ")\n";
+    std::snprintf(line, sizeof line, "  %-*s %12s  %-29s %13s %13s\n", static_cast<int>(arm_w), "arm", "effect",
+                  "95% interval", "reference", "arm");
+    os << line;
+    for (const ComparisonRow* r : rows) {
       std::string iv;
-      if (std::isfinite(r.mean_effect) && r.interval != "single") {
-        iv.append("[").append(fmt_effect(r.ci_low)).append(", ").append(fmt_effect(r.ci_high)).append("]");
-      }
-      std::snprintf(line, sizeof line, "  %-*s %12s  %-27s %12s %12s\n", static_cast<int>(arm_w), a.c_str(),
-                    fmt_effect(r.mean_effect).c_str(), iv.c_str(), fmt_level(r.reference_value).c_str(),
-                    fmt_level(r.arm_value).c_str());
+      if (std::isfinite(r->mean_effect) && r->interval != "single")
+        iv = "[" + format_fixed(r->ci_low, d, signed_effect) + ", " + format_fixed(r->ci_high, d, signed_effect) + "]";
+      std::snprintf(line, sizeof line, "  %-*s %12s  %-29s %13s %13s\n", static_cast<int>(arm_w), cut(r->arm).c_str(),
+                    format_fixed(r->mean_effect, d, signed_effect).c_str(), iv.c_str(),
+                    format_fixed(r->reference_value, d).c_str(), format_fixed(r->arm_value, d).c_str());
       os << line;
     }
   }
+  format_interaction(t.interaction, os);
   for (const auto& n : t.notes) os << "\nnote: " << n;
   if (!t.notes.empty()) os << "\n";
-  os << "\nEffects are arm minus reference on the same households and random numbers (n/a: undefined, e.g. no "
-        "spending\ndifference). Subgroups, quantiles and per-technology rows: chacra compare FILE --format csv|json.\n";
+  os << "\nEffects are arm minus reference on the same households and random numbers (n/a: undefined, e.g.\n"
+        "no spending difference). "
+     << (full ? "" : "More outcomes: --summary full. ")
+     << "Subgroups, quantiles, technologies:\nchacra compare FILE --format csv|json.\n";
   return os.str();
 }
 
@@ -832,7 +1002,9 @@ std::string format_csv(const ComparisonTable& t) {
   std::ostringstream os;
   csv::Writer csv(os, "the comparison");
   csv.header(std::vector<std::string>(std::begin(kCsvColumns), std::end(kCsvColumns)));
-  for (const auto& r : t.rows) {
+  std::vector<ComparisonRow> rows = t.rows;
+  for (const auto& r : t.interaction.rows) rows.push_back(as_comparison_row(r));
+  for (const auto& r : rows) {
     csv.text(r.arm).text(r.reference).text(r.outcome).text(r.subgroup).text(r.statistic).number(r.mean_effect);
     csv.number(r.ci_low).number(r.ci_high).number(r.n_replicates).text(r.unit).text(r.interval).number(r.arm_value);
     csv.number(r.reference_value).end_row();
@@ -841,23 +1013,31 @@ std::string format_csv(const ComparisonTable& t) {
   return os.str();
 }
 
-// The rows as a JSON array of objects with the CSV's columns (NaN as null), in the same order.
+// The rows as a JSON array of objects with the CSV's columns (NaN as null), in the same order; interaction rows
+// follow, with one more field, the channels that were on.
 std::string format_json(const ComparisonTable& t) {
   auto rows = nlohmann::ordered_json::array();
-  for (const auto& r : t.rows)
-    rows.push_back({{"arm", r.arm},
-                    {"reference", r.reference},
-                    {"outcome", r.outcome},
-                    {"subgroup", r.subgroup},
-                    {"statistic", r.statistic},
-                    {"mean_effect", r.mean_effect},
-                    {"ci_low", r.ci_low},
-                    {"ci_high", r.ci_high},
-                    {"n_replicates", r.n_replicates},
-                    {"unit", r.unit},
-                    {"interval", r.interval},
-                    {"arm_value", r.arm_value},
-                    {"reference_value", r.reference_value}});
+  auto row = [](const ComparisonRow& r) {
+    return nlohmann::ordered_json{{"arm", r.arm},
+                                  {"reference", r.reference},
+                                  {"outcome", r.outcome},
+                                  {"subgroup", r.subgroup},
+                                  {"statistic", r.statistic},
+                                  {"mean_effect", r.mean_effect},
+                                  {"ci_low", r.ci_low},
+                                  {"ci_high", r.ci_high},
+                                  {"n_replicates", r.n_replicates},
+                                  {"unit", r.unit},
+                                  {"interval", r.interval},
+                                  {"arm_value", r.arm_value},
+                                  {"reference_value", r.reference_value}};
+  };
+  for (const auto& r : t.rows) rows.push_back(row(r));
+  for (const auto& r : t.interaction.rows) {
+    auto j = row(as_comparison_row(r));
+    j["channels"] = t.interaction.channels_text();
+    rows.push_back(std::move(j));
+  }
   return rows.dump(2) + "\n";
 }
 
@@ -884,7 +1064,55 @@ bool operator==(const ComparisonRow& a, const ComparisonRow& b) {
 bool operator==(const ComparisonTable& a, const ComparisonTable& b) {
   return a.reference == b.reference && a.arms == b.arms && a.replicates == b.replicates &&
          a.final_period == b.final_period && a.final_year == b.final_year && a.horizon == b.horizon &&
-         same_double(a.discount_rate, b.discount_rate) && a.notes == b.notes && a.rows == b.rows;
+         same_double(a.discount_rate, b.discount_rate) && a.notes == b.notes && a.rows == b.rows &&
+         a.interaction == b.interaction;
+}
+
+bool operator==(const InteractionRow& a, const InteractionRow& b) {
+  return a.outcome == b.outcome && a.statistic == b.statistic && a.unit == b.unit && a.interval == b.interval &&
+         same_double(a.mean, b.mean) && same_double(a.ci_low, b.ci_low) && same_double(a.ci_high, b.ci_high) &&
+         a.n_replicates == b.n_replicates && a.levels.size() == b.levels.size() &&
+         std::equal(a.levels.begin(), a.levels.end(), b.levels.begin(), same_double);
+}
+
+bool operator==(const InteractionTable& a, const InteractionTable& b) {
+  return a.channels == b.channels && a.arm_channel_sets == b.arm_channel_sets && a.rows == b.rows;
+}
+
+std::string InteractionTable::channels_text() const {
+  std::string s;
+  for (const auto& c : channels) s += (s.empty() ? "" : ", ") + c;
+  if (s.empty()) s = "none (every economy.* channel off)";
+  for (const auto& a : arm_channel_sets) s += "; " + a;
+  return s;
+}
+
+ReplicateInterval t_interval_of(const std::vector<double>& draws) {
+  if (draws.empty()) return {kNaN, kNaN, kNaN, "none"};
+  const stats::Interval iv = stats::mean_interval(draws, 0.95);
+  return {iv.mean, iv.low, iv.high, draws.size() >= 2 ? "t" : "single"};
+}
+
+void summarise_interaction(const std::vector<std::vector<std::array<double, 4>>>& levels, std::vector<InteractionRow>& rows) {
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    InteractionRow& row = rows[k];
+    row.draws.clear();
+    std::vector<double> draws;
+    std::array<std::vector<double>, 4> arm_levels;
+    for (const auto& rep : levels) {
+      const auto& l = rep[k];
+      for (std::size_t a = 0; a < 4; ++a)
+        if (std::isfinite(l[a])) arm_levels[a].push_back(l[a]);
+      const double x = l[0] - l[1] - l[2] + l[3];
+      row.draws.push_back(x);
+      if (std::isfinite(x)) draws.push_back(x);
+    }
+    row.n_replicates = static_cast<int>(draws.size());
+    const ReplicateInterval iv = t_interval_of(draws);
+    row.mean = iv.mean, row.ci_low = iv.low, row.ci_high = iv.high, row.interval = iv.interval;
+    row.levels.clear();
+    for (const auto& v : arm_levels) row.levels.push_back(v.empty() ? kNaN : stats::mean(v));
+  }
 }
 
 void Comparison::register_params(Registry& r) {
@@ -896,7 +1124,7 @@ void Comparison::register_params(Registry& r) {
          "about 8%, set 0.08 for that convention");
 }
 
-ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
+ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, const ComparisonProgress& progress) {
   h5::quiet_errors();
   const output::Reader file(file_id);
   const FileInfo info = read_file_info(file);
@@ -912,6 +1140,7 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
   Layout L;
   L.months_per_period = info.months_per_period;
   L.discount_rate = info.discount_rate;
+  L.herd_price = info.herd_price;
   // The panel's shape (periods, households) from the reference arm's income, or any variable.
   auto shape_of = [&](int r) {
     const auto rr = static_cast<std::uint32_t>(r);
@@ -934,7 +1163,30 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
   t.horizon = L.periods == 1 ? labels[0] : labels[0] + to + t.final_period;
 
   Collector collector;
+  // The interaction term needs the four arms; each arm's levels are taken as the arm is read.
+  const bool interaction = std::all_of(kInteractionArms.begin(), kInteractionArms.end(), [&](const std::string& a) {
+    return std::find(info.arms.begin(), info.arms.end(), a) != info.arms.end();
+  });
+  std::vector<std::vector<std::array<double, 4>>> levels;  // [replicate][outcome][arm]
+  std::vector<std::string> units(kInteractionOutcomeCount);
+  auto record = [&](const std::string& arm, const ArmData& d) {
+    if (!interaction) return;
+    const auto it = std::find(kInteractionArms.begin(), kInteractionArms.end(), arm);
+    if (it == kInteractionArms.end()) return;
+    const auto a = static_cast<std::size_t>(it - kInteractionArms.begin());
+    const auto v = interaction_levels(d, units);
+    for (std::size_t k = 0; k < kInteractionOutcomeCount; ++k) levels.back()[k][a] = v[k];
+  };
+  // Progress in arm panels read: every arm of every replicate, the reference once per replicate.
+  const auto panels = static_cast<std::uint64_t>(info.replicates) * info.arms.size();
+  std::uint64_t done = 0;
+  if (progress) progress(0, panels);
   for (int r = 0; r < info.replicates; ++r) {
+    if (interaction) {
+      std::array<double, 4> none;
+      none.fill(kNaN);
+      levels.emplace_back(kInteractionOutcomeCount, none);
+    }
     const std::size_t n = shape_of(r).second;
     std::vector<std::string>* notes = r == 0 ? &t.notes : nullptr;
     std::vector<double> static_size(n, 1.0);
@@ -945,13 +1197,30 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm) {
     const auto ever = juntos_ever(file, info, r, n);
     const auto groups = make_subgroups(file, r, n, ever ? &*ever : nullptr, notes);
     const ArmData ref = load_arm(file, t.reference, r, L, n, static_size, notes);
+    record(t.reference, ref);
+    if (progress) progress(++done, panels);
     for (const auto& arm : info.arms) {
       if (arm == t.reference) continue;
       const ArmData a = load_arm(file, arm, r, L, n, static_size, nullptr);
+      record(arm, a);
       compare_pair(arm, t.reference, a, ref, groups, L, collector);
+      if (progress) progress(++done, panels);
     }
   }
   t.rows = collector.rows();
+  if (interaction) {
+    std::vector<InteractionRow> rows(kInteractionOutcomeCount);
+    for (std::size_t k = 0; k < kInteractionOutcomeCount; ++k)
+      rows[k].outcome = kInteractionOutcomes[k].outcome, rows[k].statistic = kInteractionOutcomes[k].statistic,
+      rows[k].unit = units[k];
+    summarise_interaction(levels, rows);
+    // Outcomes the file does not measure (no asset columns with the channels off) are left out.
+    for (auto& row : rows)
+      if (std::any_of(row.levels.begin(), row.levels.end(), [](double x) { return std::isfinite(x); }))
+        t.interaction.rows.push_back(std::move(row));
+    t.interaction.channels = info.channels;
+    t.interaction.arm_channel_sets = info.arm_channel_sets;
+  }
   return t;
 }
 
@@ -1002,6 +1271,105 @@ const NumberColumn kNumberColumns[] = {
 };
 constexpr const char* kReplicatesColumn = "n_replicates";
 
+// The interaction table's storage: the comparison's layout (parallel columns), with the four arms' levels.
+constexpr const char* kInteractionGroup = "comparison/interaction";
+constexpr const char* kNoChannel = "none";
+struct InteractionText {
+  const char* name;
+  std::string InteractionRow::*field;
+  const char* description;
+};
+struct InteractionNumber {
+  const char* name;
+  double InteractionRow::*field;
+  const char* description;
+};
+const InteractionText kInteractionText[] = {
+    {"outcome", &InteractionRow::outcome, "Outcome (docs/policy_arms.md)"},
+    {"statistic", &InteractionRow::statistic, "final_year or horizon_mean, as in the comparison"},
+    {"unit", &InteractionRow::unit, "Unit of the interaction, its interval and the arms' levels"},
+    {"interval", &InteractionRow::interval, "t (2+ replicates), single (1 replicate, zero width), none (undefined)"},
+};
+const InteractionNumber kInteractionNumber[] = {
+    {"mean_effect", &InteractionRow::mean, "Mean over replicates of both - juntos_only - hw_only + no_programme"},
+    {"ci_low", &InteractionRow::ci_low, "Lower end of the 95% t interval over replicates"},
+    {"ci_high", &InteractionRow::ci_high, "Upper end of the 95% t interval over replicates"},
+};
+
+output::Records interaction_records(const InteractionTable& t) {
+  output::Records out;
+  out.description =
+      "Interaction of the two programmes: per replicate both - juntos_only - hw_only + no_programme on common random "
+      "numbers, its mean over replicates and 95% t interval; 0 when the programmes add up. Definitions: "
+      "docs/policy_arms.md";
+  std::string channels, sets;
+  for (const auto& c : t.channels) channels += (channels.empty() ? "" : ",") + c;
+  for (const auto& a : t.arm_channel_sets) sets += (sets.empty() ? "" : ";") + a;
+  out.attributes = {{"formula", std::string("both - juntos_only - hw_only + no_programme")},
+                    {"channels", channels.empty() ? std::string(kNoChannel) : channels},
+                    {"arm_channel_sets", sets.empty() ? std::string(kNoChannel) : sets}};
+  out.arms = kInteractionArms;
+  for (const auto& c : kInteractionText) {
+    output::RecordColumn col{c.name, c.description, true, {}, {}, ColumnType::f64};
+    for (const auto& r : t.rows) col.strings.push_back(r.*(c.field));
+    out.columns.push_back(std::move(col));
+  }
+  for (const auto& c : kInteractionNumber) {
+    output::RecordColumn col{c.name, c.description, false, {}, {}, ColumnType::f64};
+    for (const auto& r : t.rows) col.numbers.push_back(r.*(c.field));
+    out.columns.push_back(std::move(col));
+  }
+  for (std::size_t a = 0; a < kInteractionArms.size(); ++a) {
+    output::RecordColumn col{kInteractionArms[a] + "_value", "Mean over replicates of arm " + kInteractionArms[a] +
+                             "'s level", false, {}, {}, ColumnType::f64};
+    for (const auto& r : t.rows) col.numbers.push_back(r.levels[a]);
+    out.columns.push_back(std::move(col));
+  }
+  output::RecordColumn reps{kReplicatesColumn, "Replicates in which all four arms define the outcome", false, {}, {},
+                            ColumnType::i32};
+  for (const auto& r : t.rows) reps.numbers.push_back(r.n_replicates);
+  out.columns.push_back(std::move(reps));
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  if (s.empty() || s == kNoChannel) return out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == sep) out.push_back(s.substr(start, i - start)), start = i + 1;
+  return out;
+}
+
+InteractionTable read_interaction(const output::Records& in) {
+  InteractionTable t;
+  t.channels = split(text(in.attribute("channels")), ',');
+  t.arm_channel_sets = split(text(in.attribute("arm_channel_sets")), ';');
+  auto column = [&](const std::string& name, bool is_text) -> const output::RecordColumn& {
+    const output::RecordColumn* c = in.column(name);
+    if (!c || c->text != is_text)
+      throw ComparisonError("the stored interaction table has no column " + name + " (damaged file?)");
+    return *c;
+  };
+  const std::size_t n = in.rows();
+  t.rows.resize(n);
+  for (const auto& c : kInteractionText) {
+    const auto& col = column(c.name, true);
+    for (std::size_t i = 0; i < n; ++i) t.rows[i].*(c.field) = col.strings[i];
+  }
+  for (const auto& c : kInteractionNumber) {
+    const auto& col = column(c.name, false);
+    for (std::size_t i = 0; i < n; ++i) t.rows[i].*(c.field) = col.numbers[i];
+  }
+  for (const auto& arm : kInteractionArms) {
+    const auto& col = column(arm + "_value", false);
+    for (std::size_t i = 0; i < n; ++i) t.rows[i].levels.push_back(col.numbers[i]);
+  }
+  const auto& reps = column(kReplicatesColumn, false);
+  for (std::size_t i = 0; i < n; ++i) t.rows[i].n_replicates = static_cast<int>(reps.numbers[i]);
+  return t;
+}
+
 }  // namespace
 
 void write_comparison(hid_t file, const ComparisonTable& t) {
@@ -1032,6 +1400,7 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
   for (const auto& r : t.rows) reps.numbers.push_back(r.n_replicates);
   out.columns.push_back(std::move(reps));
   output::write_comparison(file, out);
+  if (!t.interaction.rows.empty()) output::write_records(file, kInteractionGroup, interaction_records(t.interaction));
 }
 
 ComparisonTable read_comparison(hid_t file) {
@@ -1070,11 +1439,12 @@ ComparisonTable read_comparison(hid_t file) {
   }
   const auto& reps = column(kReplicatesColumn, false);
   for (std::size_t i = 0; i < n; ++i) t.rows[i].n_replicates = static_cast<int>(reps.numbers[i]);
+  if (h5::exists(file, kInteractionGroup)) t.interaction = read_interaction(output::read_records(file, kInteractionGroup));
   return t;
 }
 
-std::string format_comparison(const ComparisonTable& table, const std::string& format) {
-  if (format == "table") return format_table(table);
+std::string format_comparison(const ComparisonTable& table, const std::string& format, bool full) {
+  if (format == "table") return format_table(table, full);
   if (format == "csv") return format_csv(table);
   if (format == "json") return format_json(table);
   throw std::invalid_argument("comparison format must be table, csv or json, got '" + format + "'");
@@ -1140,10 +1510,10 @@ void finalize_run_comparison(hid_t file, RunComparison& out) {
   out.available = true;
 }
 
-std::string format_run_comparison(const RunComparison& c) {
+std::string format_run_comparison(const RunComparison& c, bool full) {
   if (!c.available) return c.note.empty() ? std::string() : c.note + "\n";
   if (c.table.arms.size() < 2) return "";
-  return "\n" + format_comparison(c.table, "table");
+  return "\n" + format_comparison(c.table, "table", full);
 }
 
 }  // namespace chacra::study

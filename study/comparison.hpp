@@ -14,7 +14,9 @@
 
 #include <hdf5.h>
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -47,6 +49,33 @@ struct ComparisonRow {
   double arm_value = 0.0, reference_value = 0.0;  // the two levels behind the effect (replicate means), or NaN
 };
 
+// The four arms of the interaction term, in the order of its formula: both - juntos_only - hw_only +
+// no_programme (the extra effect of running both programmes over the sum of each alone).
+inline const std::vector<std::string> kInteractionArms = {"both", "juntos_only", "hw_only", "no_programme"};
+
+// One line of the interaction table: per replicate, the outcome's level in both - juntos_only - hw_only +
+// no_programme (common random numbers make the arms' noise cancel), then the mean over replicates and its 95% t
+// interval (mean -/+ t(n-1) sd/sqrt(n), whatever the number of replicates; "single" with one replicate).
+struct InteractionRow {
+  std::string outcome, statistic, unit, interval;
+  double mean = 0.0, ci_low = 0.0, ci_high = 0.0;  // NaN when no replicate defines it
+  int n_replicates = 0;
+  std::vector<double> levels;  // the four arms' levels (kInteractionArms order), means over replicates, or NaN
+  // The per-replicate interaction (NaN where undefined); in memory only (not stored, not compared by ==): the
+  // attribution by channel pairs these draws replicate by replicate.
+  std::vector<double> draws;
+};
+
+struct InteractionTable {
+  // The household-economy channels on in the run (economy.<channel>.enabled of the stored scenario: "liquidity",
+  // "graduation"...), and the arms among the four that switch a channel themselves ("hw_only: economy.risk.enabled=
+  // true"); both empty when every channel is off everywhere.
+  std::vector<std::string> channels, arm_channel_sets;
+  std::vector<InteractionRow> rows;  // empty: the file lacks one of the four arms
+  // "liquidity, graduation", or "none (every economy.* channel off)", plus the arms' own sets.
+  std::string channels_text() const;
+};
+
 struct ComparisonTable {
   std::string reference;                 // the reference arm
   std::vector<std::string> arms;         // every arm of the file, in scenario order
@@ -57,11 +86,28 @@ struct ComparisonTable {
   double discount_rate = 0.05;           // comparison.discount_rate used (per year)
   std::vector<std::string> notes;        // outcomes skipped and why (missing panel variables...)
   std::vector<ComparisonRow> rows;
+  InteractionTable interaction;          // rows only when the file has the four arms of kInteractionArms
 };
 
 // NaN-aware, exact equality (the file round trip must reproduce every bit).
 bool operator==(const ComparisonRow& a, const ComparisonRow& b);
 bool operator==(const ComparisonTable& a, const ComparisonTable& b);
+bool operator==(const InteractionRow& a, const InteractionRow& b);
+bool operator==(const InteractionTable& a, const InteractionTable& b);
+
+// Mean of replicate draws and its 95% t interval (mean -/+ t(n-1) sd/sqrt(n)); `interval` is "t", "single" (one
+// draw: zero width) or "none" (no draw: NaN).
+struct ReplicateInterval {
+  double mean = 0.0, low = 0.0, high = 0.0;
+  std::string interval;
+};
+ReplicateInterval t_interval_of(const std::vector<double>& draws);
+
+// The interaction rows from per-replicate levels: levels[r][k] holds the four arms' levels (kInteractionArms
+// order) of row k in replicate r; a replicate counts for row k when all four are finite. `rows` gives each row's
+// identity (outcome, statistic, unit) and receives mean, interval, n_replicates and the arms' mean levels.
+void summarise_interaction(const std::vector<std::vector<std::array<double, 4>>>& levels,
+                           std::vector<InteractionRow>& rows);
 
 struct Comparison {
   // comparison.discount_rate.
@@ -72,9 +118,13 @@ struct Comparison {
 // RunOptions::finalize). reference_arm "" takes the scenario's run.reference_arm, or the first arm when
 // that is empty. Throws ComparisonError (no panel, truncated or foreign file, missing replicate) and
 // UnknownArmError. Deterministic: the same file gives the same table, bit for bit.
-ComparisonTable compare_file(hid_t file, const std::string& reference_arm = "");
+// `progress`, when set, is told the arm panels read so far of those to read (replicates x arms).
+using ComparisonProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+ComparisonTable compare_file(hid_t file, const std::string& reference_arm = "",
+                             const ComparisonProgress& progress = {});
 
-// Writes the table as the group /comparison (replacing one that exists); schema in docs/output.md.
+// Writes the table as the group /comparison (replacing one that exists), and its interaction rows, when it has
+// them, as /comparison/interaction; schema in docs/output.md.
 void write_comparison(hid_t file, const ComparisonTable& table);
 // Reads /comparison back; throws ComparisonError if the file has none.
 ComparisonTable read_comparison(hid_t file);
@@ -82,9 +132,16 @@ bool has_comparison(hid_t file);
 // True if the file holds the household panel of its first arm's first replicate.
 bool has_panel(hid_t file);
 
-// format "table" (key outcomes for a terminal), "csv" or "json" (every row). Throws
-// std::invalid_argument for another format.
-std::string format_comparison(const ComparisonTable& table, const std::string& format);
+// format "table" (for a terminal, within 100 columns: the key outcomes, or with `full` every outcome of the
+// summary list), "csv" or "json" (every row). Throws std::invalid_argument for another format.
+std::string format_comparison(const ComparisonTable& table, const std::string& format, bool full = false);
+
+// `v` in fixed notation with `decimals` decimals and thousands separators ("24,650", "-0.016"); a "+" on
+// positive values with `plus`; "n/a" when not finite.
+std::string format_fixed(double v, int decimals, bool plus = false);
+// Decimals that show values up to `magnitude` with about three significant digits (none from 100 up, none
+// for zero).
+int decimals_for(double magnitude);
 
 // For `chacra run`: the comparison computed in RunOptions::finalize, kept for printing after the run.
 struct RunComparison {
@@ -100,7 +157,7 @@ void finalize_run_comparison(hid_t file, RunComparison& out);
 // Upper bound of the bytes the comparison holds for a panel of `households` x `periods` with `tech_width`
 // technology columns (two arms' household outcomes at once).
 std::uint64_t comparison_memory_bytes(std::uint64_t households, std::uint64_t periods, std::uint64_t tech_width);
-// The table form, or the note, for printing at the end of a run.
-std::string format_run_comparison(const RunComparison& c);
+// The table form (every summary outcome with `full`), or the note, for printing at the end of a run.
+std::string format_run_comparison(const RunComparison& c, bool full = false);
 
 }  // namespace chacra::study

@@ -106,6 +106,20 @@ void check_design(const ParamSet& p) {
         "set run.years to at least " + std::to_string(d.outcome_year - start + 1));
   if (d.baseline_month(start) >= d.outcome_first_month(start))
     add("evaluation.baseline_year", "the baseline must come before the outcome year", "");
+  // The ITT centres are those Haku Winay selects in the cohort year: without that cohort there are none, and
+  // every replicate would run to its end before the sample found so.
+  if (!p.boolean("haku_winay.enabled"))
+    add("haku_winay.enabled", "the evaluation needs Haku Winay (its ITT centres are the cohort it selects)",
+        "set haku_winay.enabled: true");
+  const auto first = p.integer("haku_winay.first_cohort_year"), last = p.integer("haku_winay.last_cohort_year");
+  if (d.cohort_year < first || d.cohort_year > last)
+    add("evaluation.cohort_year",
+        "no Haku Winay cohort starts in " + std::to_string(d.cohort_year) + " (cohorts start " + std::to_string(first) +
+            " to " + std::to_string(last) + "), so there would be no ITT centres",
+        "set evaluation.cohort_year within haku_winay.first_cohort_year and haku_winay.last_cohort_year");
+  if (d.cohort_year < start || d.cohort_year >= start + months / 12)
+    add("evaluation.cohort_year", "the cohort year is outside the run, so there would be no ITT centres",
+        "set run.start_year and run.years to cover it");
   if (!issues.empty()) throw ConfigError(std::move(issues));
 }
 

@@ -18,6 +18,7 @@
 // Documentation: docs/evaluation.md.
 #pragma once
 
+#include "sim/errors.hpp"
 #include "sim/params.hpp"
 #include "sim/rng.hpp"
 #include "sim/world.hpp"
@@ -83,10 +84,11 @@ struct Sample {
   std::vector<std::uint32_t> itt_centres, control_centres;  // chosen centres, ascending
 };
 
-// Too few centres or households in the frame for the design.
-class SampleError : public std::runtime_error {
+// Too few centres or households in the frame for the design: the scenario's population does not fit the
+// design (bad input, exit status 2).
+class SampleError : public BadInput {
  public:
-  using std::runtime_error::runtime_error;
+  using BadInput::BadInput;
 };
 
 // The sampling frame of a world after the run: `juntos_at_baseline` (one per household) marks Juntos

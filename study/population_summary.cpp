@@ -312,10 +312,16 @@ Summary summarise_centres(const std::string& scenario, const ParamSet& params, i
   return s;
 }
 
-Summary summarise(const std::string& scenario, const ParamSet& params, int replicates) {
+Summary summarise(const std::string& scenario, const ParamSet& params, int replicates,
+                  const std::function<void(std::uint64_t done, std::uint64_t total)>& progress) {
   if (replicates < 1) throw std::invalid_argument("population summary: at least one replicate");
   std::vector<ReplicatePopulation> populations;
-  for (int r = 0; r < replicates; ++r) populations.push_back(observe_population(params, static_cast<std::uint32_t>(r)));
+  const auto total = static_cast<std::uint64_t>(replicates);
+  if (progress) progress(0, total);
+  for (int r = 0; r < replicates; ++r) {
+    populations.push_back(observe_population(params, static_cast<std::uint32_t>(r)));
+    if (progress) progress(static_cast<std::uint64_t>(r) + 1, total);
+  }
   return summarise_centres(scenario, params, replicates, populations);
 }
 

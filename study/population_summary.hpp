@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -100,8 +101,9 @@ struct Summary {
   std::vector<Ranking> rankings;                       // per replicate, then pooled (counts summed)
 };
 
-// Pools replicates 0 .. replicates-1.
-Summary summarise(const std::string& scenario, const ParamSet& params, int replicates);
+// Pools replicates 0 .. replicates-1. `progress`, when set, is told the populations built of those to build.
+Summary summarise(const std::string& scenario, const ParamSet& params, int replicates,
+                  const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
 // Computes the summary of the given centres and reports (pure; `summarise` feeds it).
 Summary summarise_centres(const std::string& scenario, const ParamSet& params, int replicates,
                           const std::vector<ReplicatePopulation>& populations);

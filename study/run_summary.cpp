@@ -4,60 +4,110 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/shared_state.hpp"
+#include "study/comparison.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
 namespace chacra::study {
 
-std::string format_run_summary(const Scenario& scenario, const RunResult& r) {
+namespace {
+
+// A column of the means table: the variable, its heading and its unit.
+struct Shown {
+  std::string variable, heading, unit;
+};
+
+constexpr std::size_t kArmWidthMax = 24;
+constexpr std::size_t kColumnWidth = 12;
+constexpr std::size_t kColumnsPerTable = 6;  // 2 + 24 + 6 x 12 = 98 columns
+
+}  // namespace
+
+std::string format_run_summary(const Scenario& scenario, const RunResult& r, bool full) {
   std::ostringstream os;
   char line[512];
   std::snprintf(line, sizeof line, "chacra %s (%s): scenario '%s'\n", chacra_version().c_str(), chacra_commit().c_str(),
                 scenario.name.c_str());
   os << line;
-  std::snprintf(line, sizeof line,
-                "  %llu households x %zu periods x %zu arms x %lld replicates = %.4g household-months in %.2f s "
-                "(%.3g M/s on %d threads)\n",
-                static_cast<unsigned long long>(r.households), r.period_labels.size(), scenario.arms.size(),
-                static_cast<long long>(scenario.base.integer("run.replicates")), static_cast<double>(r.household_months),
-                r.seconds, r.seconds > 0 ? static_cast<double>(r.household_months) / r.seconds / 1e6 : 0.0, r.threads);
-  os << line;
+  const long long replicates = static_cast<long long>(scenario.base.integer("run.replicates"));
+  os << "  " << format_fixed(static_cast<double>(r.household_months), 0) << " household-months: "
+     << format_fixed(static_cast<double>(r.households), 0) << " households x " << r.period_labels.size()
+     << " periods x " << scenario.arms.size() << " arms x " << replicates << " replicates\n";
+  const double rate = r.seconds > 0 ? static_cast<double>(r.household_months) / r.seconds / 1e6 : 0.0;
+  os << "  " << format_fixed(r.seconds, r.seconds < 10 ? 2 : 1) << " s on " << r.threads << " thread"
+     << (r.threads == 1 ? "" : "s") << " (" << format_fixed(rate, decimals_for(rate)) << " M household-months/s)\n";
   if (!r.output_path.empty()) os << "  wrote " << r.output_path << "\n";
   if (r.period_labels.empty() || r.units.empty()) return os.str();
   namespace col = models::col;
-  const std::vector<std::string> preferred = {
-      std::string(col::income_monetary_pen.name), std::string(col::consumption_pen.name), std::string(col::poor.name),
-      std::string(col::extreme_poor.name),        std::string(col::juntos_transfer_pen.name),
-      std::string(col::hw_participant.name),      std::string(col::cost_juntos_pen.name),
-      std::string(col::cost_hw_pen.name)};
-  std::vector<std::string> shown;
-  for (const auto& v : preferred)
-    if (r.units.front().has(v)) shown.push_back(v);
-  if (shown.empty())
-    for (std::size_t i = 0; i < r.units.front().variables.size() && shown.size() < 5; ++i)
-      if (r.units.front().widths[i] == 1) shown.push_back(r.units.front().variables[i]);
-  const std::size_t last = r.period_labels.size() - 1;
-  std::snprintf(line, sizeof line, "\n  household means in %s (averaged over replicates):\n  %-24s",
-                r.period_labels[last].c_str(), "arm");
-  os << line;
-  for (const auto& v : shown) {
-    std::snprintf(line, sizeof line, " %20s", v.c_str());
-    os << line;
+  std::vector<Shown> preferred = {{std::string(col::income_monetary_pen.name), "income", "PEN"},
+                                  {std::string(col::consumption_pen.name), "consumption", "PEN"},
+                                  {std::string(col::poor.name), "poor", "share"},
+                                  {std::string(col::extreme_poor.name), "ext. poor", "share"},
+                                  {std::string(col::cost_juntos_pen.name), "Juntos cost", "PEN"},
+                                  {std::string(col::cost_hw_pen.name), "HW cost", "PEN"}};
+  if (full) {
+    preferred.push_back({std::string(col::juntos_transfer_pen.name), "Juntos paid", "PEN"});
+    preferred.push_back({std::string(col::hw_participant.name), "in HW", "share"});
   }
-  os << "\n";
-  for (const auto& arm : scenario.arms) {
-    std::snprintf(line, sizeof line, "  %-24s", arm.name.c_str());
-    os << line;
-    for (const auto& v : shown) {
+  std::vector<Shown> shown;
+  for (const auto& v : preferred)
+    if (r.units.front().has(v.variable)) shown.push_back(v);
+  if (shown.empty())
+    for (std::size_t i = 0; i < r.units.front().variables.size() && shown.size() < kColumnsPerTable; ++i)
+      if (r.units.front().widths[i] == 1) {
+        std::string name = r.units.front().variables[i];
+        if (name.size() > kColumnWidth - 1) name = name.substr(0, kColumnWidth - 2) + "~";
+        shown.push_back({r.units.front().variables[i], name, ""});
+      }
+  const std::size_t last = r.period_labels.size() - 1;
+  std::size_t arm_w = 12;
+  for (const auto& arm : scenario.arms) arm_w = std::max(arm_w, arm.name.size());
+  arm_w = std::min(arm_w, kArmWidthMax);
+  // means[a][j]: the arm's household mean of shown[j] in the last period, averaged over replicates.
+  std::vector<std::vector<double>> means(scenario.arms.size(), std::vector<double>(shown.size(), 0.0));
+  for (std::size_t a = 0; a < scenario.arms.size(); ++a)
+    for (std::size_t j = 0; j < shown.size(); ++j) {
       double s = 0;
       int n = 0;
       for (const auto& u : r.units)
-        if (u.arm == arm.name) s += u.mean(v, last), ++n;
-      std::snprintf(line, sizeof line, " %20.4g", n ? s / n : 0.0);
-      os << line;
+        if (u.arm == scenario.arms[a].name) s += u.mean(shown[j].variable, last), ++n;
+      means[a][j] = n ? s / n : 0.0;
     }
-    os << "\n";
+  os << "\nHousehold means in " << r.period_labels[last]
+     << " (flows are sums over the period; averaged over replicates)\n";
+  for (std::size_t first = 0; first < shown.size(); first += kColumnsPerTable) {
+    const std::size_t end = std::min(shown.size(), first + kColumnsPerTable);
+    std::string head = "  " + std::string("arm") + std::string(arm_w - 3, ' ');
+    std::string units = "  " + std::string(arm_w, ' ');
+    for (std::size_t j = first; j < end; ++j) {
+      std::snprintf(line, sizeof line, " %*s", static_cast<int>(kColumnWidth - 1), shown[j].heading.c_str());
+      head += line;
+      std::snprintf(line, sizeof line, " %*s", static_cast<int>(kColumnWidth - 1), shown[j].unit.c_str());
+      units += line;
+    }
+    os << head << "\n";
+    if (units.find_first_not_of(' ') != std::string::npos) os << units << "\n";
+    std::vector<int> decimals;
+    for (std::size_t j = first; j < end; ++j) {
+      double magnitude = 0;
+      for (const auto& row : means) magnitude = std::max(magnitude, std::abs(row[j]));
+      decimals.push_back(shown[j].unit == "share" && magnitude > 0 ? 3 : decimals_for(magnitude));
+    }
+    for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
+      std::string name = scenario.arms[a].name;
+      if (name.size() > arm_w) name = name.substr(0, arm_w - 1) + "~";
+      std::snprintf(line, sizeof line, "  %-*s", static_cast<int>(arm_w), name.c_str());
+      os << line;
+      for (std::size_t j = first; j < end; ++j) {
+        std::snprintf(line, sizeof line, " %*s", static_cast<int>(kColumnWidth - 1),
+                      format_fixed(means[a][j], decimals[j - first]).c_str());
+        os << line;
+      }
+      os << "\n";
+    }
   }
   return os.str();
 }

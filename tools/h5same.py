@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Bit-identity of two chacra output files (tools/bitcheck.sh): every dataset of the reference under the given
 groups must exist in the new file with the same type, shape, bytes and attributes. Datasets only in the new file
-are additions (new columns or tables) and are listed, not failed.
+(new columns or tables), and attributes only in the new file's datasets (flag_values...), are additions and are
+listed, not failed.
 
 usage: tools/h5same.py REF.h5 NEW.h5 [GROUP ...]   (default groups: /arms /population /comparison /periods)
 exit status 0 identical, 1 a difference (listed), 2 usage or unreadable file."""
@@ -32,9 +33,15 @@ def same_values(x, y):
 
 
 def same_attrs(a, b):
-    if set(a.attrs) != set(b.attrs):
+    """The reference's attributes are all in the new dataset with the same values; attributes only in the new
+    dataset (a coded variable's flag_values...) are additions, not differences."""
+    if not set(a.attrs) <= set(b.attrs):
         return False
     return all(same_values(a.attrs[k], b.attrs[k]) for k in a.attrs)
+
+
+def added_attrs(a, b):
+    return sorted(set(b.attrs) - set(a.attrs))
 
 
 def main(argv):
@@ -47,7 +54,7 @@ def main(argv):
     except OSError as e:
         print(f"h5same: {e}", file=sys.stderr)
         return 2
-    bad, added = [], []
+    bad, added, new_attrs = [], [], set()
     for g in groups:
         a, b = datasets(ref, g), datasets(new, g)
         for path, d in a.items():
@@ -62,11 +69,14 @@ def main(argv):
                 bad.append(f"{path}: values differ")
             elif not same_attrs(d, e):
                 bad.append(f"{path}: attributes differ")
+            new_attrs.update(added_attrs(d, e))
         added += sorted(set(b) - set(a))
     for line in bad[:40]:
         print(f"h5same: {line}", file=sys.stderr)
     if added:
         print(f"h5same: {len(added)} dataset(s) only in the new file (additions), e.g. {added[0]}")
+    if new_attrs:
+        print(f"h5same: attribute(s) only in the new file (additions): {', '.join(sorted(new_attrs))}")
     return 1 if bad else 0
 
 

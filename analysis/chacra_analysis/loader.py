@@ -524,6 +524,17 @@ class ChacraOutput:
     def has_comparison(self) -> bool:
         return _Layout.COMPARISON in self._f and "arm" in self._f[_Layout.COMPARISON]
 
+    def interaction(self) -> pd.DataFrame | None:
+        """The stored interaction of the programmes, ``/comparison/interaction`` (None when the file has none: it
+        lacks one of the arms both, juntos_only, hw_only, no_programme): one row per outcome with mean_effect,
+        ci_low, ci_high (95% t interval over replicates), the four arms' levels and n_replicates; the group's
+        attributes (channels, formula...) in ``frame.attrs``."""
+        if not self.has_comparison() or "interaction" not in self._f[_Layout.COMPARISON]:
+            return None
+        g = self._f[_Layout.COMPARISON]["interaction"]
+        names = [k for k in g.keys() if k not in _Layout.COMPARISON_LISTS and isinstance(g[k], h5py.Dataset)]
+        return _records_frame(g, names, g["outcome"].shape[0])
+
     def comparison(self) -> pd.DataFrame | None:
         """The stored ``/comparison`` table (None when the file has none): the columns of
         ``chacra compare --format json`` (COMPARISON_COLUMNS) and any others the group holds; NaN where an
@@ -533,20 +544,10 @@ class ChacraOutput:
             return None
         g = self._f[_Layout.COMPARISON]
         n = g["arm"].shape[0]
-        data = {}
         names = [c for c in COMPARISON_COLUMNS if c in g] + sorted(
             k for k in g.keys() if k not in COMPARISON_COLUMNS and isinstance(g[k], h5py.Dataset)
         )
-        for name in names:
-            ds = g[name]
-            if ds.ndim != 1 or ds.shape[0] != n:
-                continue  # per-file lists (arms, notes)
-            if h5py.check_string_dtype(ds.dtype) is not None or ds.dtype.kind in "SOU":
-                data[name] = np.array(_strings(ds), dtype=object)
-            else:
-                data[name] = ds[()]
-        df = pd.DataFrame(data)
-        df.attrs.update({k: _plain(v) for k, v in g.attrs.items()})
+        df = _records_frame(g, names, n)
         for name in _Layout.COMPARISON_LISTS:
             if name in g:
                 df.attrs[name] = _strings(g[name])
@@ -609,6 +610,23 @@ def find_chacra(explicit: str | None = None) -> str | None:
         if candidate:
             return candidate
     return shutil.which("chacra")
+
+
+def _records_frame(g, names, n) -> pd.DataFrame:
+    """The parallel columns `names` of length n of a records group (/comparison, /comparison/interaction) as a
+    frame, the group's attributes in ``frame.attrs``; datasets of another length (per-file lists) are skipped."""
+    data = {}
+    for name in names:
+        ds = g[name]
+        if ds.ndim != 1 or ds.shape[0] != n:
+            continue  # per-file lists (arms, notes)
+        if h5py.check_string_dtype(ds.dtype) is not None or ds.dtype.kind in "SOU":
+            data[name] = np.array(_strings(ds), dtype=object)
+        else:
+            data[name] = ds[()]
+    df = pd.DataFrame(data)
+    df.attrs.update({k: _plain(v) for k, v in g.attrs.items()})
+    return df
 
 
 def compare_json(path, reference: str | None = None, chacra: str | None = None) -> pd.DataFrame:

@@ -233,6 +233,13 @@ def _comparison(path: str, out: ChacraOutput, reference: str | None, chacra: str
         if reference is not None:
             raise ReportError(str(e)) from None
         return None, f"quantile_effects.png and cost_effect_frontier.png not drawn: {e}"
+    # The interaction's rows (pseudo-arm "interaction") are not an arm's effects: kept apart for its own section.
+    if "arm" in cmp:
+        attrs = dict(cmp.attrs)
+        inter = cmp[cmp["arm"] == _INTERACTION_ARM]
+        cmp = cmp[cmp["arm"] != _INTERACTION_ARM].reset_index(drop=True)
+        cmp.attrs.update(attrs)
+        cmp.attrs["interaction_rows"] = inter.to_dict(orient="records")
     # What does not depend on the reference arm comes from the stored table (or the file).
     for key in ("final_period", "final_year", "horizon", "discount_rate", "replicates", "notes"):
         if stored is not None and key in stored.attrs:
@@ -240,6 +247,64 @@ def _comparison(path: str, out: ChacraOutput, reference: str | None, chacra: str
     cmp.attrs.setdefault("final_period", periods[-1])
     cmp.attrs.setdefault("horizon", f"{periods[0]}-{periods[-1]}")
     return cmp, None
+
+
+_INTERACTION_ARM = "interaction"
+_INTERACTION_ARMS = ("both", "juntos_only", "hw_only", "no_programme")
+
+
+def _interaction(out: ChacraOutput, cmp: pd.DataFrame | None) -> dict | None:
+    """The interaction of the programmes (both - juntos_only - hw_only + no_programme) as the report shows it: the
+    stored /comparison/interaction, else the interaction rows of `chacra compare --format json`; None when the
+    file lacks one of the four arms. {"channels": text, "rows": [...]} with each row's four arms' levels."""
+    stored = out.interaction()
+    if stored is not None and len(stored):
+        channels = str(stored.attrs.get("channels", "none"))
+        sets = str(stored.attrs.get("arm_channel_sets", "none"))
+        text = "none (every economy.* channel off)" if channels == "none" else channels.replace(",", ", ")
+        if sets != "none":
+            text += "; " + sets.replace(";", "; ")
+        rows = [{"outcome": r["outcome"], "statistic": r["statistic"], "unit": r["unit"],
+                 "mean_effect": float(r["mean_effect"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
+                 "n_replicates": int(r["n_replicates"]),
+                 "levels": {a: float(r[f"{a}_value"]) for a in _INTERACTION_ARMS}} for _, r in stored.iterrows()]
+        return {"channels": text, "rows": rows}
+    json_rows = (cmp.attrs.get("interaction_rows") or []) if cmp is not None else []
+    if not json_rows:
+        return None
+    nan = float("nan")
+    rows = [{"outcome": r["outcome"], "statistic": r["statistic"], "unit": r["unit"],
+             "mean_effect": float(r["mean_effect"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
+             "n_replicates": int(r["n_replicates"]),
+             "levels": {"both": float(r["arm_value"]), "juntos_only": nan, "hw_only": nan,
+                        "no_programme": float(r["reference_value"])}} for r in json_rows]
+    return {"channels": str(json_rows[0].get("channels", "")), "rows": rows}
+
+
+def _interaction_html(inter: dict) -> str:
+    e = html.escape
+    out = ["<h2>Interaction of the programmes</h2>",
+           "<p>Extra effect of running both programmes over the sum of each alone, <b>both − juntos_only − hw_only + "
+           "no_programme</b> (0 when they add up), per replicate on the same households and random numbers; mean "
+           "over replicates and its 95% t interval; the four arms' levels beside it (final year unless marked, "
+           "assets at the end of the run). Household-economy channels on in this run: "
+           f"<b>{e(inter['channels'])}</b>. <code>chacra compare FILE --by-channel</code> attributes it to each "
+           "channel by rerunning the four arms without it.</p>",
+           '<div class="wide"><table class="effects"><thead><tr><th>outcome</th><th>interaction</th>']
+    out += [f"<th>{e(a)}</th>" for a in _INTERACTION_ARMS]
+    out.append("<th>replicates</th></tr></thead><tbody>")
+    for r in inter["rows"]:
+        label = r["outcome"] + ("" if r["statistic"] == "final_year" else f" ({r['statistic']})")
+        effect, interval = _split_effect(r["mean_effect"], r["ci_low"], r["ci_high"], r["unit"])
+        attrs = (f'data-outcome="{e(r["outcome"])}" data-statistic="{e(r["statistic"])}" '
+                 f'data-mean-effect="{_num_attr(r["mean_effect"])}" data-ci-low="{_num_attr(r["ci_low"])}" '
+                 f'data-ci-high="{_num_attr(r["ci_high"])}"')
+        out.append(f'<tr><th title="{e(r["unit"])}">{e(label)}<span class="unit">{e(r["unit"])}</span></th>'
+                   f'<td class="num interaction" {attrs}>{e(effect)}<span class="ci">{e(interval)}</span></td>')
+        out += [f"<td class=num>{e(_fmt_level(r['levels'][a], r['unit']))}</td>" for a in _INTERACTION_ARMS]
+        out.append(f"<td class=num>{r['n_replicates']}</td></tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
 
 
 def build_figures(out: ChacraOutput, cmp: pd.DataFrame | None, ev: pd.DataFrame | None, caption: str,
@@ -325,6 +390,7 @@ def build_report(
         households = _households(out)
         caption = caption_for(prov, households)
         cmp, cmp_note = _comparison(path, out, reference, chacra, periods)
+        inter = _interaction(out, cmp)
         made, notes = build_figures(out, cmp, ev, caption, ev_caption)
     if cmp_note:
         notes.insert(0, cmp_note)
@@ -352,6 +418,7 @@ def build_report(
         "comparison": cmp.to_dict(orient="records") if cmp is not None else None,
         "comparison_attrs": dict(cmp.attrs) if cmp is not None else None,
         "key_effects": key,
+        "interaction": inter,
         "evaluation": ev.to_dict(orient="records") if ev is not None else None,
         "figures": {k: {kk: vv for kk, vv in v.items() if kk != "page_png"} for k, v in figures.items()},
         "notes": notes,
@@ -359,11 +426,11 @@ def build_report(
     with open(os.path.join(outdir, "report_data.json"), "w", encoding="utf-8") as fh:
         json.dump(_clean(data), fh, indent=1, allow_nan=False)
     with open(os.path.join(outdir, "report.html"), "w", encoding="utf-8") as fh:
-        fh.write(_html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes))
+        fh.write(_html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes, inter))
     return data
 
 
-def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes) -> str:
+def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes, inter=None) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -402,6 +469,8 @@ def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, fi
         parts.append(_key_table(key, arms))
     else:
         parts.append("<p class=note>No comparison table: see the notes below.</p>")
+    if inter:
+        parts.append(_interaction_html(inter))
     # Figures: the image without its drawn caption, the caption as text (the run's provenance is above, once).
     parts.append("<h2>Figures</h2>")
     for name, fig in figures.items():

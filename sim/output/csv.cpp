@@ -1,6 +1,8 @@
 // The CSV writer (see sim/output/csv.hpp).
 #include "sim/output/csv.hpp"
 
+#include <zlib.h>
+
 #include <charconv>
 #include <cmath>
 
@@ -53,14 +55,22 @@ Writer::Writer(std::ostream& out, std::string name, std::string missing)
   buf_.reserve(kFlush + 4096);
 }
 
-Writer::Writer(const std::filesystem::path& path, std::string missing)
-    : file_(std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc)),
-      out_(file_.get()),
-      name_(path.string()),
-      missing_(std::move(missing)) {
-  if (!*file_) throw WriteError("cannot create " + name_);
+void Writer::GzClose::operator()(void* gz) const { gzclose(static_cast<gzFile>(gz)); }
+
+Writer::Writer(const std::filesystem::path& path, std::string missing, bool gzip)
+    : name_(path.string()), missing_(std::move(missing)) {
+  if (gzip) {
+    gz_.reset(gzopen(name_.c_str(), "wb6"));
+    if (!gz_) throw WriteError("cannot create " + name_);
+  } else {
+    file_ = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+    out_ = file_.get();
+    if (!*file_) throw WriteError("cannot create " + name_);
+  }
   buf_.reserve(kFlush + 4096);
 }
+
+Writer::~Writer() = default;
 
 void Writer::header(const std::vector<std::string>& names) {
   for (const auto& n : names) text(n);
@@ -111,6 +121,13 @@ void Writer::end_row() {
 }
 
 void Writer::flush() {
+  if (gz_) {
+    if (!buf_.empty() &&
+        gzwrite(static_cast<gzFile>(gz_.get()), buf_.data(), static_cast<unsigned>(buf_.size())) <= 0)
+      throw WriteError("cannot write " + name_ + " (disk full?)");
+    buf_.clear();
+    return;
+  }
   out_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
   if (!*out_) throw WriteError("cannot write " + name_ + " (disk full?)");
   buf_.clear();
@@ -118,6 +135,10 @@ void Writer::flush() {
 
 void Writer::close() {
   flush();
+  if (gz_) {
+    if (gzclose(static_cast<gzFile>(gz_.release())) != Z_OK) throw WriteError("cannot write " + name_ + " (disk full?)");
+    return;
+  }
   out_->flush();
   if (file_) file_->close();
   if (!*out_) throw WriteError("cannot write " + name_ + " (disk full?)");

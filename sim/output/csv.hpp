@@ -38,8 +38,10 @@ class Writer {
  public:
   // `missing` is the text of a missing value (NaN); `name` names the destination in errors.
   Writer(std::ostream& out, std::string name, std::string missing = "");
-  // Creates (truncates) `path`; throws WriteError when it cannot.
-  explicit Writer(const std::filesystem::path& path, std::string missing = "");
+  // Creates (truncates) `path`, compressed with gzip when `gzip` (a .csv.gz, which R's read.csv and pandas read
+  // as it is); throws WriteError when it cannot.
+  explicit Writer(const std::filesystem::path& path, std::string missing = "", bool gzip = false);
+  ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
@@ -66,8 +68,12 @@ class Writer {
   std::string& next();
   void flush();
   static constexpr std::size_t kFlush = 1 << 20;
+  struct GzClose {
+    void operator()(void* gz) const;
+  };
   std::unique_ptr<std::ofstream> file_;
-  std::ostream* out_;
+  std::unique_ptr<void, GzClose> gz_;  // a gzFile
+  std::ostream* out_ = nullptr;
   std::string name_, missing_, buf_;
   std::size_t rows_ = 0, columns_ = 0, fields_ = 0;
 };

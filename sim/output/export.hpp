@@ -4,10 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace chacra::output {
+
+using ExportProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 struct ExportOptions {
   std::string input;      // the HDF5 output file
@@ -15,6 +19,10 @@ struct ExportOptions {
   bool panel = true;      // panel.csv, by far the largest table
   std::string missing = "NA";  // text of a missing value
   bool force = false;     // replace a directory holding a previous export
+  bool stata = false;     // the tables as Stata .dta files (variable and value labels) instead of CSV
+  bool gzip = false;      // the CSV tables compressed (panel.csv.gz...)
+  // Told the panel rows written so far of those to write (the other tables are small).
+  ExportProgress progress;
 };
 
 struct ExportedTable {
@@ -30,7 +38,8 @@ struct ExportSummary {
 };
 
 // Writes panel.csv, aggregates.csv, comparison.csv (if the file has one), households.csv, centres.csv,
-// districts.csv, provenance.csv, scenario.yaml and codebook.csv into options.directory. The tables are written
+// districts.csv (each as .dta instead with options.stata), provenance.csv, scenario.yaml and codebook.csv into
+// options.directory. The tables are written
 // to DIR.partial and renamed into place at the end, so DIR is either complete or untouched. Throws FileError
 // or h5::Error (the input cannot be exported), OutputExists (DIR is not empty and not --force, or not a previous
 // export), csv::WriteError or std::filesystem::filesystem_error (writing failed), Interrupted (a stop signal);

@@ -128,6 +128,27 @@ void write_attr(hid_t obj, const std::string& name, long long value) {
   write_scalar_attr(obj, name, H5T_NATIVE_LLONG, value);
 }
 
+void write_attr(hid_t obj, const std::string& name, const std::vector<long long>& values, hid_t file_type) {
+  const hsize_t n = values.size();
+  Handle space(H5Screate_simple(1, &n, nullptr));
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  Handle attr(check(H5Acreate2(obj, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute " + name));
+  check(H5Awrite(attr, H5T_NATIVE_LLONG, values.data()), "write attribute " + name);
+}
+
+std::optional<std::vector<long long>> read_attr_integers(hid_t obj, const std::string& name) {
+  if (H5Aexists(obj, name.c_str()) <= 0) return std::nullopt;
+  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+  if (!attr.valid()) return std::nullopt;
+  Handle type(H5Aget_type(attr));
+  Handle space(H5Aget_space(attr));
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (H5Tget_class(type) != H5T_INTEGER || n < 0) return std::nullopt;
+  std::vector<long long> out(static_cast<std::size_t>(n));
+  if (n > 0 && H5Aread(attr, H5T_NATIVE_LLONG, out.data()) < 0) return std::nullopt;
+  return out;
+}
+
 bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
 
 std::optional<AttrValue> read_attr(hid_t obj, const std::string& name) {

@@ -33,6 +33,12 @@ class Handle {
   operator hid_t() const { return id_; }
   bool valid() const { return id_ >= 0; }
   void close();
+  // Gives the id up (to be closed by the caller, whose status it wants); the handle is left empty.
+  hid_t release() {
+    const hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -52,6 +58,10 @@ std::vector<std::string> list(hid_t group);  // names of members, sorted
 void write_attr(hid_t obj, const std::string& name, const std::string& value);
 void write_attr(hid_t obj, const std::string& name, double value);
 void write_attr(hid_t obj, const std::string& name, long long value);
+// A one-dimensional array attribute of whole numbers, stored as `file_type` (an integer type).
+void write_attr(hid_t obj, const std::string& name, const std::vector<long long>& values, hid_t file_type);
+// An integer attribute (scalar or array) as whole numbers, or nullopt when it is missing or not integer.
+std::optional<std::vector<long long>> read_attr_integers(hid_t obj, const std::string& name);
 std::string read_attr_string(hid_t obj, const std::string& name);
 bool has_attr(hid_t obj, const std::string& name);
 // A scalar attribute's value: text, a whole number or a real number.

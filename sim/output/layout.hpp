@@ -3,6 +3,7 @@
 // here; nothing outside sim/output/ names a path of the file.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,8 +25,18 @@ inline constexpr const char* kUnit = "unit";
 inline constexpr const char* kDescription = "description";
 inline constexpr const char* kLabels = "labels";            // sub-column names of a multi-valued variable
 inline constexpr const char* kAggregation = "aggregation";  // panel and aggregates: flow or state
+// A coded variable's values and their meanings (CF conventions): flag_values, an integer array, and
+// flag_meanings, one word per value separated by blanks ("not_eligible eligible enrolled").
+inline constexpr const char* kFlagValues = "flag_values";
+inline constexpr const char* kFlagMeanings = "flag_meanings";
 inline constexpr const char* kRows = "rows";                // population tables: their row count
 inline constexpr const char* kComplete = "complete";        // an arm x replicate group that finished
+inline constexpr const char* kChecksum = "checksum";        // a unit's or population's CRC-32 (checksum.hpp)
+
+// The longest text stored as an attribute (the scenario's name, an arm's description, the command line):
+// HDF5 keeps an attribute in one object-header message of at most 64 KiB, so longer texts are refused when
+// the scenario is validated rather than failing when the file is written.
+inline constexpr std::size_t kMaxAttributeText = 60000;
 
 // Values of the aggregation attribute.
 inline constexpr const char* kSumOverPeriod = "sum over the period";  // flows

@@ -33,6 +33,27 @@ std::vector<std::string> split_labels(const std::string& joined) {
   return out;
 }
 
+// The codes of a dataset from flag_values and flag_meanings (blank-separated words), when they pair up.
+std::vector<CodeLabel> read_codes(hid_t dataset) {
+  const auto values = h5::read_attr_integers(dataset, layout::kFlagValues);
+  const std::string joined = h5::read_attr_string_or(dataset, layout::kFlagMeanings, "");
+  if (!values || values->empty() || joined.empty()) return {};
+  std::vector<std::string> words;
+  std::string w;
+  for (char c : joined + ' ') {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      if (!w.empty()) words.push_back(w);
+      w.clear();
+    } else {
+      w += c;
+    }
+  }
+  if (words.size() != values->size()) return {};
+  std::vector<CodeLabel> codes;
+  for (std::size_t i = 0; i < words.size(); ++i) codes.push_back({(*values)[i], words[i]});
+  return codes;
+}
+
 }  // namespace
 
 std::size_t value_size(ValueKind kind) { return kind == ValueKind::f32 ? 4 : 8; }
@@ -50,6 +71,7 @@ Dataset::Dataset(hid_t parent, const std::string& path)
   variable_.description = h5::read_attr_string_or(ds_, layout::kDescription, "");
   variable_.aggregation = h5::read_attr_string_or(ds_, layout::kAggregation, "");
   variable_.labels = split_labels(h5::read_attr_string_or(ds_, layout::kLabels, ""));
+  variable_.codes = read_codes(ds_);
   h5::Handle space(H5Dget_space(ds_));
   const int rank = H5Sget_simple_extent_ndims(space);
   if (rank < 0) throw FileError("bad dataspace in " + path + " (truncated or damaged file?)");
@@ -58,11 +80,14 @@ Dataset::Dataset(hid_t parent, const std::string& path)
   h5::Handle type(H5Dget_type(ds_));
   switch (H5Tget_class(type)) {
     case H5T_INTEGER:
-      numeric_ = true;
+      numeric_ = integer_ = true;
+      signed_ = H5Tget_sign(type) != H5T_SGN_NONE;
+      bytes_ = H5Tget_size(type);
       kind_ = (H5Tget_sign(type) == H5T_SGN_NONE && H5Tget_size(type) >= 8) ? ValueKind::u64 : ValueKind::i64;
       break;
     case H5T_FLOAT:
       numeric_ = true;
+      bytes_ = H5Tget_size(type);
       kind_ = H5Tget_size(type) <= 4 ? ValueKind::f32 : ValueKind::f64;
       break;
     case H5T_STRING:

@@ -32,6 +32,9 @@ std::size_t value_size(ValueKind kind);
 struct Variable {
   std::string name, unit, description, aggregation;
   std::vector<std::string> labels;  // the labels attribute, split at commas (empty when there is none)
+  // A coded variable's values and meanings (flag_values and flag_meanings); empty when it has none or when the
+  // two attributes do not pair up.
+  std::vector<CodeLabel> codes;
   bool flow() const;                // aggregated as a sum over the output period
 };
 
@@ -45,6 +48,10 @@ class Dataset {
   bool numeric() const { return numeric_; }
   bool text() const { return text_; }
   ValueKind kind() const { return kind_; }  // meaningful when numeric()
+  // How the file stores a numeric dataset: whole numbers (signed or not) or reals, and bytes per value.
+  bool integer() const { return integer_; }
+  bool is_signed() const { return signed_; }
+  std::size_t bytes() const { return bytes_; }
   // Reads [start, start + count) of the leading dimensions, and the whole of the others, as `kind` values.
   void read(const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, ValueKind kind,
             std::vector<unsigned char>& out) const;
@@ -58,7 +65,8 @@ class Dataset {
   h5::Handle ds_;
   Variable variable_;
   std::vector<hsize_t> dims_;
-  bool numeric_ = false, text_ = false;
+  bool numeric_ = false, text_ = false, integer_ = false, signed_ = true;
+  std::size_t bytes_ = 0;
   ValueKind kind_ = ValueKind::f64;
 };
 

@@ -2,11 +2,14 @@
 #include "sim/output/recorder.hpp"
 
 #include "sim/output/layout.hpp"
+#include "sim/parallel.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 namespace chacra {
@@ -101,6 +104,19 @@ Recorder::Recorder(World& world, const std::vector<std::string>& variables, int 
   }
 }
 
+Recorder::~Recorder() {
+  if (pending_.valid()) pending_.wait();
+}
+
+void Recorder::wait_for_panel() {
+  if (!pending_.valid()) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  pending_.wait();
+  panel_wait_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+  pending_.get();
+}
+
 void Recorder::after_month(int month) {
   const std::size_t n = world_.household_count();
   // Flows: accumulate over the period, element by element (any partition gives the same sums). One parallel
@@ -147,6 +163,7 @@ UnitResult Recorder::result(const std::string& arm, std::uint32_t replicate) con
 }
 
 void Recorder::write_aggregates() {
+  wait_for_panel();
   if (unit_ == nullptr) return;
   for (const auto& v : vars_) unit_->write_aggregate(v.info, v.sum, periods_, v.means);
 }
@@ -186,19 +203,36 @@ void Recorder::gather_period(std::size_t period) {
     if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
 }
 
-// The period's panel row of every variable, their chunks encoded together (write_rows).
+// The period's panel row of every variable, their chunks encoded together (write_rows) on a background thread:
+// the values are copied first (the next month changes them), after the previous period's write has finished,
+// so at most one period is held twice and the chunks reach the file in the order of a write on the spot.
 void Recorder::write_period(std::size_t period) {
   const std::size_t n = world_.household_count();
-  std::vector<Rows> sets;
-  for (auto& v : vars_) {
-    if (!v.dataset.valid() || n == 0) continue;
-    sets.push_back(Rows{v.dataset.id(), v.stored(), static_cast<std::size_t>(v.info.width), n,
-                        UnitWriter::chunk_rows(n), period_values(v), {static_cast<hsize_t>(period)},
-                        "panel " + v.info.name});
+  wait_for_panel();
+  pending_rows_.clear();
+  std::vector<const Var*> panel;
+  for (const auto& v : vars_)
+    if (v.dataset.valid() && n > 0) panel.push_back(&v);
+  snapshots_.resize(std::max(snapshots_.size(), panel.size()));
+  for (std::size_t k = 0; k < panel.size(); ++k) {
+    const Var& v = *panel[k];
+    const std::size_t width = static_cast<std::size_t>(v.info.width);
+    const std::size_t bytes = n * width * column_type_size(v.stored());
+    if (snapshots_[k].size != bytes) {
+      snapshots_[k].bytes.reset(new unsigned char[bytes]);
+      snapshots_[k].size = bytes;
+    }
+    pending_rows_.push_back(Rows{v.dataset.id(), v.stored(), width, n, UnitWriter::chunk_rows(n),
+                                 snapshots_[k].bytes.get(), {static_cast<hsize_t>(period)}, "panel " + v.info.name});
   }
-  write_rows(sets);
+  // A serial section of the month loop when done on one thread: the copies run in parallel, a variable a task.
+  parallel_for(0, panel.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t k = r.begin(); k != r.end(); ++k)
+      std::memcpy(snapshots_[k].bytes.get(), period_values(*panel[k]), snapshots_[k].size);
+  });
   for (auto& v : vars_)
     if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
+  if (!pending_rows_.empty()) pending_ = std::async(std::launch::async, [this] { write_rows(pending_rows_); });
 }
 
 UnitResult read_unit_means(hid_t file, const std::string& arm, std::uint32_t replicate,

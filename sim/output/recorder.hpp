@@ -6,6 +6,8 @@
 #include "sim/world.hpp"
 
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,8 +28,16 @@ struct UnitResult {
 
 namespace chacra::output {
 
+// Nanoseconds the calling thread has waited for a recorder's background panel writes (at the end of a period
+// whose predecessor was still being written, and before the aggregates): the part of writing that was not
+// hidden behind the months. Thread-local, read by `chacra bench` around a run.
+inline thread_local std::uint64_t panel_wait_ns = 0;
+
 // Records one arm x replicate: flows (columns aggregated as sums) are summed over each period, states taken at
-// its end; means are computed in household order, so they do not depend on the thread count. A world split by
+// its end; means are computed in household order, so they do not depend on the thread count. A period's panel
+// rows are copied and written (encoded and handed to HDF5) by a background thread while the next period's
+// months run; one period at most is in flight, so the extra memory is one copy of a period's panel values, and
+// the file is written in the same order, hence with the same bytes, as if written on the spot. A world split by
 // districts (World::split()) records collectively: each period's values of every process are gathered on rank
 // 0, which computes the means over the whole population and writes the panel, exactly as for a whole world.
 class Recorder {
@@ -36,13 +46,20 @@ class Recorder {
   // rank 0 only.
   Recorder(World& world, const std::vector<std::string>& variables, int months_per_period, std::size_t periods,
            UnitWriter* unit);
+  // Waits for the period in flight (an error it met is dropped: the run is already failing or interrupted).
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
   // Called after each month's phases.
   void after_month(int month);
   // After the last month: in a split world, rank 0's means go to every process (a collective step after every
   // process has recorded every period).
   void finish();
-  // The means as aggregates/<variable>.
+  // The means as aggregates/<variable>, after the last period's panel rows are written (the file may be used
+  // by the caller once this returns).
   void write_aggregates();
+  // Waits until the panel rows handed to the background thread are written; rethrows its error.
+  void wait_for_panel();
   UnitResult result(const std::string& arm, std::uint32_t replicate) const;
 
  private:
@@ -66,6 +83,15 @@ class Recorder {
   UnitWriter* unit_;
   std::vector<Var> vars_;
   GatherBuffers buffers_;  // split world: kept across periods
+  // The period in flight: its values (one buffer per panel variable, reused from period to period), the rows
+  // that point into them, and the background write.
+  struct Snapshot {
+    std::unique_ptr<unsigned char[]> bytes;
+    std::size_t size = 0;
+  };
+  std::vector<Snapshot> snapshots_;
+  std::vector<Rows> pending_rows_;
+  std::future<void> pending_;
 };
 
 // Reads back the per-period means of a finished unit from an output file (a resumed or joined unit).

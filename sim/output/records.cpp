@@ -27,10 +27,12 @@ std::optional<h5::AttrValue> Records::attribute(const std::string& name) const {
   return std::nullopt;
 }
 
-void write_comparison(hid_t file, const Records& t) {
-  if (h5::exists(file, layout::kComparison) && H5Ldelete(file, layout::kComparison, H5P_DEFAULT) < 0)
-    throw h5::Error("HDF5: cannot replace /comparison");
-  h5::Handle g = h5::create_group(file, layout::kComparison);
+void write_comparison(hid_t file, const Records& t) { write_records(file, layout::kComparison, t); }
+
+void write_records(hid_t file, const std::string& path, const Records& t) {
+  if (h5::exists(file, path) && H5Ldelete(file, path.c_str(), H5P_DEFAULT) < 0)
+    throw h5::Error("HDF5: cannot replace /" + path);
+  h5::Handle g = h5::create_group(file, path);
   h5::write_attr(g, layout::kDescription, t.description);
   for (const auto& [name, value] : t.attributes) std::visit([&](const auto& v) { h5::write_attr(g, name, v); }, value);
   h5::write_strings(g, kArms, t.arms);
@@ -55,9 +57,13 @@ Records read_comparison(hid_t file) {
   if (!has_comparison(file))
     throw FileError("the file has no /comparison group (written by a run without a panel, or interrupted before the "
                     "end)");
+  return read_records(file, layout::kComparison);
+}
+
+Records read_records(hid_t file, const std::string& path) {
   Records t;
   try {
-    h5::Handle g = h5::open_group(file, layout::kComparison);
+    h5::Handle g = h5::open_group(file, path);
     for (const auto& name : h5::attr_names(g)) {
       const auto v = h5::read_attr(g, name);
       if (!v) continue;
@@ -86,11 +92,11 @@ Records read_comparison(hid_t file) {
         c.type = d.kind() == ValueKind::i64 || d.kind() == ValueKind::u64 ? ColumnType::i32 : ColumnType::f64;
       }
       if (!t.columns.empty() && c.size() != t.rows())
-        throw FileError("/comparison: datasets of different lengths (damaged file?)");
+        throw FileError("/" + path + ": datasets of different lengths (damaged file?)");
       t.columns.push_back(std::move(c));
     }
   } catch (const h5::Error& e) {
-    throw FileError(std::string("cannot read /comparison: ") + e.what());
+    throw FileError("cannot read /" + path + ": " + e.what());
   }
   return t;
 }

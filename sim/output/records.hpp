@@ -34,8 +34,13 @@ struct Records {
   std::size_t rows() const { return columns.empty() ? 0 : columns.front().size(); }
 };
 
-// Writes the comparison group, replacing one that exists.
+// Writes the comparison group, replacing one that exists (and its subgroups).
 void write_comparison(hid_t file, const Records& records);
+// Writes a table of records as the group `path` (replacing one that exists; its parent must exist), as the
+// comparison group is written: the interaction table lives in /comparison/interaction.
+void write_records(hid_t file, const std::string& path, const Records& records);
+// Reads the table of records at `path` (its datasets; subgroups are skipped); throws FileError when unreadable.
+Records read_records(hid_t file, const std::string& path);
 // Whether the file holds a comparison group with its rows.
 bool has_comparison(hid_t file);
 // Reads the comparison group back; throws FileError (sim/output/reader.hpp) when it is missing, unreadable, or its

@@ -1,6 +1,7 @@
 // The HDF5 writer (see sim/output/writer.hpp). Every path comes from sim/output/layout.hpp.
 #include "sim/output/writer.hpp"
 
+#include "sim/output/checksum.hpp"
 #include "sim/output/codec.hpp"
 #include "sim/output/layout.hpp"
 
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <filesystem>
 
 namespace chacra::output {
 
@@ -24,8 +24,22 @@ void describe(hid_t dataset, const ColumnInfo& info, const std::string& descript
   h5::write_attr(dataset, layout::kUnit, info.unit);
   h5::write_attr(dataset, layout::kDescription, description);
 }
-void label(hid_t dataset, const ColumnInfo& info) {
+// Labels, and the codes of a coded variable stored as integers (a coded variable's mean in aggregates/ is not
+// a code). A meaning is one word: flag_meanings separates them by blanks.
+void label(hid_t dataset, const ColumnInfo& info, ColumnType stored) {
   if (!info.labels.empty()) h5::write_attr(dataset, layout::kLabels, h5::join_labels(info.labels));
+  if (info.codes.empty() || stored == ColumnType::f32 || stored == ColumnType::f64) return;
+  std::vector<long long> values;
+  std::string meanings;
+  for (const CodeLabel& c : info.codes) {
+    if (c.meaning.empty() || c.meaning.find_first_of(" \t\n") != std::string::npos)
+      throw std::logic_error("column '" + info.name + "': the meaning of code " + std::to_string(c.value) +
+                             " must be one word, got '" + c.meaning + "'");
+    values.push_back(c.value);
+    meanings += (meanings.empty() ? "" : " ") + c.meaning;
+  }
+  h5::write_attr(dataset, layout::kFlagValues, values, h5::native_type(stored));
+  h5::write_attr(dataset, layout::kFlagMeanings, meanings);
 }
 std::string aggregation(bool flow) { return flow ? layout::kSumOverPeriod : layout::kEndOfPeriod; }
 
@@ -59,7 +73,7 @@ h5::Handle create_table_column(hid_t g, const ColumnInfo& info, std::size_t rows
   }
   h5::Handle ds = create_chunked(g, info.name, info.type, dims, chunk);
   describe(ds, info, info.description);
-  label(ds, info);
+  label(ds, info, info.type);
   return ds;
 }
 
@@ -119,44 +133,6 @@ void copy_object(hid_t src, const std::string& path, hid_t dst, const std::strin
 
 }  // namespace
 
-// ---- The file ----
-
-OutputFile::OutputFile(std::string final_path, bool force, bool resume) : final_(std::move(final_path)) {
-  namespace fs = std::filesystem;
-  partial_ = final_ + ".partial";
-  if (resume && fs::exists(partial_)) {
-    const hid_t id = H5Fopen(partial_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    if (id < 0) throw h5::Error("cannot reopen " + partial_ + " to resume (damaged?); remove it and run again");
-    file_ = h5::Handle(id);
-    resumed_ = true;
-    return;
-  }
-  if (fs::exists(final_) && !force)
-    throw OutputExists("output " + final_ + " already exists; use --force to overwrite it or -o to choose another");
-  file_ = h5::create_file(partial_);
-}
-
-OutputFile::~OutputFile() {
-  if (!committed_) {
-    file_.close();
-    if (!keep_) {
-      std::error_code ec;
-      std::filesystem::remove(partial_, ec);
-    }
-  }
-}
-
-void OutputFile::flush() {
-  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) throw h5::Error("HDF5: cannot flush " + partial_ + " (disk full?)");
-}
-
-void OutputFile::commit() {
-  flush();
-  file_.close();
-  std::filesystem::rename(partial_, final_);
-  committed_ = true;
-}
-
 // ---- Provenance ----
 
 void write_run_header(hid_t file, const RunHeader& r) {
@@ -196,6 +172,7 @@ void write_population(hid_t file, std::uint32_t replicate, const World& world) {
   write_table(file, layout::population(replicate, layout::Table::districts), world.districts);
   write_table(file, layout::population(replicate, layout::Table::centres), world.centres);
   write_table(file, layout::population(replicate, layout::Table::households), world.households);
+  seal_group(file, layout::population(replicate));
 }
 
 void write_population_split(hid_t file, std::uint32_t replicate, const World& w) {
@@ -206,6 +183,7 @@ void write_population_split(hid_t file, std::uint32_t replicate, const World& w)
                     w.centre_end() - w.centre_begin(), w.centre_count(), comm);
   write_table_split(file, layout::population(replicate, layout::Table::households), w.households, 0,
                     w.household_count(), static_cast<std::size_t>(w.total_households()), comm);
+  if (comm.rank() == 0) seal_group(file, layout::population(replicate));
 }
 
 // ---- Units ----
@@ -246,7 +224,7 @@ h5::Handle UnitWriter::create_panel(const ColumnInfo& info, ColumnType stored, b
   h5::Handle ds = create_chunked(panel_, info.name, stored, dims, chunk);
   describe(ds, info, info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(flow));
-  label(ds, info);
+  label(ds, info, stored);
   return ds;
 }
 
@@ -258,10 +236,14 @@ void UnitWriter::write_aggregate(const ColumnInfo& info, bool flow, std::size_t 
   h5::Handle ds(H5Dopen2(aggregates_, info.name.c_str(), H5P_DEFAULT));
   describe(ds, info, "Mean over households of: " + info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(flow));
-  label(ds, info);
+  label(ds, info, ColumnType::f64);
 }
 
-void UnitWriter::complete() { h5::write_attr(unit_, layout::kComplete, 1LL); }
+void UnitWriter::complete() {
+  // The checksum is of what is in the file (read back), so --resume can tell a unit damaged on disk.
+  h5::write_attr(unit_, layout::kChecksum, group_checksum(unit_));
+  h5::write_attr(unit_, layout::kComplete, 1LL);
+}
 
 // ---- Chunked writes ----
 

@@ -1,5 +1,5 @@
-// The writer of chacra's HDF5 output (layout: docs/output.md, sim/output/layout.hpp): the file written under
-// a temporary name and renamed when complete, its provenance, the population tables, one group per arm x
+// The writer of chacra's HDF5 output (layout: docs/output.md, sim/output/layout.hpp) into the file that
+// sim/output/lifecycle.hpp creates and renames: its provenance, the population tables, one group per arm x
 // replicate with the household panel and the per-period means, and the joining of unit files under MPI.
 // Panel and population datasets are chunked and compressed in parallel (sim/output/codec.hpp); the bytes do
 // not depend on the thread count or on how a world is split across processes.
@@ -8,6 +8,7 @@
 #include "sim/collective.hpp"
 #include "sim/errors.hpp"
 #include "sim/output/h5.hpp"
+#include "sim/output/lifecycle.hpp"
 #include "sim/table.hpp"
 #include "sim/world.hpp"
 
@@ -18,39 +19,7 @@
 #include <variant>
 #include <vector>
 
-namespace chacra {
-
-// The output path already exists and --force was not given.
-class OutputExists : public BadInput {
- public:
-  using BadInput::BadInput;
-};
-
-}  // namespace chacra
-
 namespace chacra::output {
-
-// Owns the temporary file OUT.partial. It is renamed to OUT only by commit(); a failed run removes it, an
-// interrupted one keeps it (clearly named partial) so that `--resume` can continue it.
-class OutputFile {
- public:
-  // Creates OUT.partial (throws OutputExists when OUT exists and not `force`), or reopens it when `resume`.
-  OutputFile(std::string final_path, bool force, bool resume);
-  ~OutputFile();
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-  hid_t id() const { return file_.id(); }
-  bool resumed() const { return resumed_; }
-  const std::string& partial_path() const { return partial_; }
-  void keep_partial() { keep_ = true; }
-  void flush();
-  void commit();
-
- private:
-  std::string final_, partial_;
-  h5::Handle file_;
-  bool committed_ = false, keep_ = false, resumed_ = false;
-};
 
 // What the file records about its run (docs/output.md, "Provenance"), and the arm and period names.
 struct RunHeader {

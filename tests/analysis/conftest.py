@@ -61,12 +61,26 @@ def run_file(chacra, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def compare_rows(chacra, has_compare, run_file):
-    """`chacra compare --format json` of the run (skips while the executable has no compare command)."""
+    """`chacra compare --format json` of the run, the arms' rows (skips while the executable has no compare
+    command)."""
     if not has_compare:
         pytest.skip("this chacra has no compare command")
-    res = subprocess.run([chacra, "compare", run_file, "--format", "json"], capture_output=True, text=True)
+    return [r for r in _compare_json(chacra, run_file) if r["arm"] != "interaction"]
+
+
+def _compare_json(chacra, path):
+    res = subprocess.run([chacra, "compare", path, "--format", "json"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)
+
+
+@pytest.fixture(scope="session")
+def interaction_rows(chacra, has_compare, run_file):
+    """The interaction rows of `chacra compare --format json` (pseudo-arm "interaction": the run has the four arms
+    both, juntos_only, hw_only and no_programme)."""
+    if not has_compare:
+        pytest.skip("this chacra has no compare command")
+    return [r for r in _compare_json(chacra, run_file) if r["arm"] == "interaction"]
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,9 @@ def test_panel_csv_equals_the_loader(export_dir, run_file):
     assert (csv["household"].to_numpy() == panel["household"].to_numpy()).all()
     assert (csv["period"].astype(str).to_numpy() == panel["period"].to_numpy()).all()
     columns = _source_map(codebook, "panel.csv", "arms/<arm>/replicate_R/panel/")
-    assert len(columns) == len(csv.columns) - 4
+    # arm, replicate, household, period, then the household's centre, district and region.
+    assert list(csv.columns[4:7]) == ["centre", "district", "region"]
+    assert len(columns) == len(csv.columns) - 7
     for col, (var, k) in columns.items():
         name = var if k is None else f"{var}.{labels[var][k]}"
         want = panel[name].to_numpy()

@@ -161,8 +161,11 @@ def _same(a, b):
     return a == b
 
 
-def test_report_numbers_equal_chacra_compare(report, compare_rows):
+def test_report_numbers_equal_chacra_compare(report, compare_rows, interaction_rows):
     outdir, data = report
+    # The interaction of the programmes (the file has the four arms) comes as rows of the pseudo-arm
+    # "interaction", after the arms' rows; the report shows it in its own table.
+    assert interaction_rows and all("channels" in r for r in interaction_rows)
     # Every comparison row of the report data.
     assert len(data["comparison"]) == len(compare_rows)
     for got, want in zip(data["comparison"], compare_rows):
@@ -174,6 +177,15 @@ def test_report_numbers_equal_chacra_compare(report, compare_rows):
     page.feed(open(os.path.join(outdir, "report.html"), encoding="utf-8").read())
     keys = {(o, s) for o, s, _ in KEY_OUTCOMES}
     expected_cells = [r for r in compare_rows if r["subgroup"] == "all" and (r["outcome"], r["statistic"]) in keys]
+    inter_cells = [c for c in page.cells if "data-arm" not in c]
+    page.cells = [c for c in page.cells if "data-arm" in c]
+    # The interaction table: every row of `chacra compare`, with its channels named.
+    assert data["interaction"]["channels"] == interaction_rows[0]["channels"]
+    assert len(inter_cells) == len(interaction_rows)
+    for cell, want in zip(inter_cells, interaction_rows):
+        assert (cell["data-outcome"], cell["data-statistic"]) == (want["outcome"], want["statistic"])
+        for attr, field in (("data-mean-effect", "mean_effect"), ("data-ci-low", "ci_low"), ("data-ci-high", "ci_high")):
+            assert _same(float(cell[attr]), want[field]), (cell, want)
     assert len(page.cells) == len(expected_cells) > 0
     for cell in page.cells:
         want = index[(cell["data-arm"], cell["data-outcome"], cell["data-subgroup"], cell["data-statistic"])]
@@ -393,7 +405,11 @@ def test_reference_recomputes_every_table_and_figure(run_file, chacra, tmp_path)
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     rows = json.loads(res.stdout)
+    # The interaction's rows do not depend on the reference; the report shows them in their own table.
+    interaction = [r for r in rows if r["arm"] == "interaction"]
+    rows = [r for r in rows if r["arm"] != "interaction"]
     data = build_report(run_file, str(tmp_path / "r"), reference="hw_only", chacra=chacra)
+    assert [r["mean_effect"] for r in data["interaction"]["rows"]] == [r["mean_effect"] for r in interaction]
     assert set(data["figures"]) == set(RUN_FIGURES + COMPARISON_FIGURES)
     assert not [n for n in data["notes"] if "not drawn" in n], data["notes"]
     assert len(data["comparison"]) == len(rows)

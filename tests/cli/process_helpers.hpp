@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -166,6 +167,38 @@ inline std::set<std::string> listing(const std::string& dir) {
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) names.insert(entry.path().filename().string());
   return names;
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// `args` followed by `more`.
+inline std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// kSmallSet as separate arguments, with --quiet: a run of a second or two.
+inline const std::vector<std::string> kSmallArgs = {"--set", "population.households=1500", "--set",
+                                                    "population.districts=6", "--set", "run.years=3",
+                                                    "--set", "run.replicates=1", "--quiet"};
+
+// A device node like /dev/null at dir/name (as root, where mknod is allowed), else a FIFO: something that is
+// not a regular file and that chacra must never replace. Tests never point chacra at the real /dev/null: a
+// regression (or an older chacra) running as root would replace the machine's device with its output.
+// Returns the kind chacra names in its message.
+inline std::string special_file(const std::string& dir, const std::string& name) {
+  const std::string path = dir + "/" + name;
+  if (::mknod(path.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) == 0) return "a character device";
+  if (::mkfifo(path.c_str(), 0600) == 0) return "a FIFO";
+  return "";
+}
+
+// Runs a shell command line (sh); its exit status, or 128 + the signal that killed it.
+inline int shell(const std::string& cmd) {
+  const int st = std::system(cmd.c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 // h5diff of two files' /arms groups (every dataset of every arm and replicate): true when equal.

@@ -5,10 +5,12 @@
 #include "sim/output/h5.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using clitest::run;
@@ -27,6 +29,19 @@ arms:
   - name: both
 )";
 
+std::size_t widest_line(const std::string& text) {
+  std::size_t widest = 0, start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (const auto cr = line.rfind('\r'); cr != std::string::npos) line = line.substr(cr + 1);  // a progress bar
+    widest = std::max(widest, line.size());
+    start = end + 1;
+  }
+  return widest;
+}
+
 // One finished run shared by the tests of this file.
 const std::string& finished_run() {
   static const std::string dir = [] {
@@ -37,6 +52,8 @@ const std::string& finished_run() {
     // The run prints the comparison at its end.
     EXPECT_NE(r.out.find("Comparison against 'none'"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Monetary income, final year"), std::string::npos) << r.out;
+    EXPECT_LE(widest_line(r.out), 100u) << "the run's summary fits 100 columns:\n" << r.out;
+    EXPECT_EQ(r.out.find("e+0"), std::string::npos) << "fixed notation:\n" << r.out;
     return d;
   }();
   return dir;
@@ -71,6 +88,112 @@ TEST(CliCompare, StoredComparisonEqualsRecomputed) {
   EXPECT_NE(table.out.find("Poverty headcount"), std::string::npos) << table.out;
 }
 
+// The four arms of the interaction, small; the channels are switched by --set.
+const char* kFourArms = R"(name: four
+population: {households: 1200, districts: 6, seed: 13}
+run: {start_year: 2017, years: 3, replicates: 3, seed: 5, reference_arm: no_programme}
+output: {frequency: yearly}
+arms:
+  - name: no_programme
+    set: {juntos.enabled: false, haku_winay.enabled: false}
+  - name: juntos_only
+    set: {haku_winay.enabled: false}
+  - name: hw_only
+    set: {juntos.enabled: false}
+  - name: both
+)";
+
+// The interaction row of `outcome` (final year) in `chacra compare --format json`, or null.
+nlohmann::json interaction_row(const std::string& json, const std::string& outcome) {
+  for (const auto& r : nlohmann::json::parse(json))
+    if (r["arm"] == "interaction" && r["outcome"] == outcome && r["statistic"] == "final_year") return r;
+  return nullptr;
+}
+
+TEST(CliCompare, InteractionWithItsChannelsAndTheirAttribution) {
+  const auto dir = clitest::temp_dir("interaction");
+  clitest::write_file(dir, "four.yaml", kFourArms);
+  auto r = run("run four.yaml -o on.h5 --threads 2 --set economy.liquidity.enabled=true", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Interaction of the programmes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Household-economy channels on: liquidity"), std::string::npos) << r.out;
+  // The interaction section keeps the summary within 100 columns, like the rest of it.
+  auto wide = run("compare on.h5", dir);
+  ASSERT_EQ(wide.status, 0) << wide.out;
+  std::istringstream lines(wide.out);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
+  auto on = run("compare on.h5 --format json", dir);
+  ASSERT_EQ(on.status, 0) << on.out;
+  const auto income = interaction_row(on.out, "income_monetary_pen");
+  ASSERT_FALSE(income.is_null()) << on.out.substr(0, 400);
+  EXPECT_EQ(income["channels"], "liquidity");
+  EXPECT_EQ(income["interval"], "t");
+  EXPECT_EQ(income["n_replicates"], 3);
+  EXPECT_FALSE(interaction_row(on.out, "debt_pen").is_null()) << "assets with the liquidity channel on";
+  // The same scenario run with the channel off, on the same seeds: its interaction is what --by-channel finds
+  // without the channel, to the bit (common random numbers, whichever arms run).
+  r = run("run four.yaml -o off.h5 --threads 1 --quiet", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto off = run("compare off.h5 --format json", dir);
+  ASSERT_EQ(off.status, 0) << off.out;
+  EXPECT_EQ(interaction_row(off.out, "income_monetary_pen")["channels"], "none (every economy.* channel off)");
+  auto by = run("compare on.h5 --by-channel --format json --threads 2 --quiet", dir);
+  ASSERT_EQ(by.status, 0) << by.out;
+  bool seen = false;
+  for (const auto& row : nlohmann::json::parse(by.out)) {
+    if (row["outcome"] != "income_monetary_pen" && row["outcome"] != "consumption_pen") continue;
+    if (row["statistic"] != "final_year") continue;
+    seen = true;
+    EXPECT_EQ(row["channel"], "liquidity");
+    const std::string outcome = row["outcome"];
+    EXPECT_EQ(row["without"].get<double>(), interaction_row(off.out, outcome)["mean_effect"].get<double>()) << outcome;
+    EXPECT_EQ(row["interaction"].get<double>(), interaction_row(on.out, outcome)["mean_effect"].get<double>()) << outcome;
+    EXPECT_NEAR(row["removed"].get<double>(), row["interaction"].get<double>() - row["without"].get<double>(), 1e-9);
+    EXPECT_LE(row["ci_low"].get<double>(), row["removed"].get<double>());
+    EXPECT_GE(row["ci_high"].get<double>(), row["removed"].get<double>());
+  }
+  EXPECT_TRUE(seen) << by.out.substr(0, 400);
+  auto table = run("compare on.h5 --by-channel --quiet", dir);
+  ASSERT_EQ(table.status, 0) << table.out;
+  EXPECT_NE(table.out.find("Without liquidity (economy.liquidity.enabled=false)"), std::string::npos) << table.out;
+  // Nothing to attribute with every channel off: a clear error, exit 2, nothing left behind.
+  r = run("compare off.h5 --by-channel", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("no household-economy channel was on"), std::string::npos) << r.out;
+}
+
+TEST(CliCompare, RecomputeProgressOffATerminalOnlyWhenAsked) {
+  // Tests run without a terminal: recomputing prints no progress unless --progress, which logs lines with the
+  // count (2 replicates x 3 arms read) and the ETA on stderr; a stored comparison reads no panel and has none.
+  const auto& dir = finished_run();
+  const auto stored = run("compare out.h5 --format json", dir);
+  ASSERT_EQ(stored.status, 0) << stored.out;
+  auto r = run("compare out.h5 --format json --recompute", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("progress"), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);
+  r = run("compare out.h5 --format json --recompute --progress", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto line = r.out.find("progress: 100.0% (6 of 6 arm panels read, ");
+  ASSERT_NE(line, std::string::npos) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("ETA", line), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no carriage returns in a log";
+  // The lines go to stderr (together with stdout here): without them the output is the stored table's.
+  std::string rest;
+  std::size_t start = 0;
+  while (start < r.out.size()) {
+    auto end = r.out.find('\n', start);
+    end = end == std::string::npos ? r.out.size() : end + 1;
+    if (r.out.compare(start, 10, "progress: ") != 0) rest += r.out.substr(start, end - start);
+    start = end;
+  }
+  EXPECT_EQ(rest, stored.out);
+  r = run("compare out.h5 --format json --progress", dir);
+  EXPECT_EQ(r.out, stored.out) << "the stored comparison reads no panel: no progress";
+  r = run("compare out.h5 --format json --recompute --progress --quiet", dir);
+  EXPECT_EQ(r.out, stored.out) << "--quiet wins";
+}
+
 TEST(CliCompare, BadOptionsExitTwo) {
   const auto& dir = finished_run();
   auto r = run("compare out.h5 --reference nope", dir);
@@ -80,7 +203,43 @@ TEST(CliCompare, BadOptionsExitTwo) {
   EXPECT_EQ(run("compare out.h5 --format xml", dir).status, 2);
   EXPECT_EQ(run("compare", dir).status, 2);
   EXPECT_EQ(run("compare out.h5 --refrence none", dir).status, 2);
+  // --by-channel needs the four arms of the interaction; the file has none, juntos and both.
+  r = run("compare out.h5 --by-channel", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("no arm 'juntos_only': --by-channel needs the arms both, juntos_only, hw_only and no_programme"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(run("compare out.h5 --by-channel --reference none", dir).status, 2);
+  EXPECT_EQ(run("compare out.h5 --threads 2", dir).status, 2);
   EXPECT_EQ(run("compare --help").status, 0);
+  EXPECT_EQ(run("compare out.h5 --summary everything", dir).status, 2);
+  EXPECT_EQ(run("compare out.h5 --format csv --summary full", dir).status, 2);
+}
+
+TEST(CliCompare, BriefAndFullTables) {
+  // The default table holds the key outcomes within 100 columns; --summary full adds the others. Costs carry no
+  // "+", effects do.
+  const auto& dir = finished_run();
+  auto brief = run("compare out.h5", dir);
+  ASSERT_EQ(brief.status, 0) << brief.out;
+  EXPECT_LE(widest_line(brief.out), 100u) << brief.out;
+  EXPECT_NE(brief.out.find("Programme cost per household"), std::string::npos) << brief.out;
+  EXPECT_EQ(brief.out.find("Income net of transfers"), std::string::npos) << brief.out;
+  EXPECT_NE(brief.out.find("--summary full"), std::string::npos) << brief.out;
+  auto full = run("compare out.h5 --summary full", dir);
+  ASSERT_EQ(full.status, 0) << full.out;
+  EXPECT_LE(widest_line(full.out), 100u) << full.out;
+  EXPECT_NE(full.out.find("Income net of transfers"), std::string::npos) << full.out;
+  const auto cost = brief.out.find("Programme cost per household");
+  const auto block = brief.out.substr(cost, brief.out.find("\n\n", cost) - cost);
+  EXPECT_EQ(block.find('+'), std::string::npos) << block;
+  auto r = run("run cmp.yaml -o full.h5 --threads 2 --summary full --force", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Income net of transfers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in HW"), std::string::npos) << r.out;
+  EXPECT_LE(widest_line(r.out), 100u) << r.out;
+  EXPECT_EQ(run("run cmp.yaml -o never.h5 --summary long", dir).status, 2);
+  EXPECT_FALSE(fs::exists(dir + "/never.h5"));
 }
 
 TEST(CliCompare, MissingForeignAndTruncatedFilesExitOne) {

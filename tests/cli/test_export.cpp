@@ -2,6 +2,7 @@
 // readable as they are by Stata and R (header names, NA, quoting), and bad inputs and existing directories
 // give the documented exit statuses without leaving anything behind.
 #include "cli_helpers.hpp"
+#include "process_helpers.hpp"
 
 #include "sim/output/h5.hpp"
 
@@ -153,11 +154,11 @@ TEST(CliExport, PanelAggregatesAndTablesRoundTrip) {
 
   // Panel: one row per arm x replicate x period x household, in that order.
   const Csv panel = load(dir + "/csv/panel.csv");
-  ASSERT_GE(panel.header.size(), 5u);
-  EXPECT_EQ((std::vector<std::string>(panel.header.begin(), panel.header.begin() + 4)),
-            (std::vector<std::string>{"arm", "replicate", "household", "period"}));
+  ASSERT_GE(panel.header.size(), 8u);
+  EXPECT_EQ((std::vector<std::string>(panel.header.begin(), panel.header.begin() + 7)),
+            (std::vector<std::string>{"arm", "replicate", "household", "period", "centre", "district", "region"}));
   const auto pcols = columns_from_codebook(cb, "panel.csv", "arms/<arm>/replicate_R/panel/");
-  EXPECT_EQ(pcols.size(), panel.header.size() - 4) << "every variable column is in the codebook";
+  EXPECT_EQ(pcols.size(), panel.header.size() - 7) << "every variable column is in the codebook";
   std::size_t row = 0, checked = 0;
   for (const auto& arm : arms)
     for (int rep = 0; rep < 2; ++rep) {
@@ -336,8 +337,8 @@ TEST(CliExport, SelectedVariablesAndUndefinedEffects) {
   r = run("export out.h5 --csv csv", dir);
   ASSERT_EQ(r.status, 0) << r.out;
   const Csv panel = load(dir + "/csv/panel.csv");
-  EXPECT_EQ(panel.header, (std::vector<std::string>{"arm", "replicate", "household", "period", "income_monetary_pen",
-                                                    "poor"}));
+  EXPECT_EQ(panel.header, (std::vector<std::string>{"arm", "replicate", "household", "period", "centre", "district",
+                                                    "region", "income_monetary_pen", "poor"}));
   if (fs::exists(dir + "/csv/comparison.csv")) {
     const Csv cmp = load(dir + "/csv/comparison.csv");
     const std::size_t mean = cmp.col.at("mean_effect");
@@ -369,6 +370,36 @@ TEST(CliExport, MissingValueTextForStata) {
   }
   EXPECT_EQ(run("export out.h5 --csv other --na ,", dir).status, 2);
   EXPECT_FALSE(fs::exists(dir + "/other"));
+}
+
+TEST(CliExport, ProgressOffATerminalOnlyWhenAsked) {
+  // Tests run without a terminal: no progress unless --progress, which logs the panel rows written with the
+  // ETA on stderr; --quiet prints nothing.
+  const auto dir = clitest::temp_dir("export_progress");
+  small_run(dir);
+  auto r = run("export out.h5 --csv plain", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("progress"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);
+  const auto rows_at = r.out.find("panel.csv");
+  ASSERT_NE(rows_at, std::string::npos) << r.out;
+  const std::string rows = std::to_string(std::stoull(r.out.substr(rows_at + 9)));
+  r = run("export out.h5 --stata dta --progress", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string all;  // with thousands separators, as the progress line writes counts
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i > 0 && (rows.size() - i) % 3 == 0) all += ',';
+    all += rows[i];
+  }
+  std::string expected = "progress: 100.0% (";  // appended, not a chain of +: GCC 12 -Wrestrict false positive
+  expected.append(all).append(" of ").append(all).append(" panel rows, ");
+  const auto line = r.out.find(expected);
+  EXPECT_NE(line, std::string::npos) << "every panel row of panel.csv (" << rows << "), counted:\n" << r.out;
+  EXPECT_NE(r.out.find("ETA", line), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no carriage returns in a log";
+  r = run("export out.h5 --csv quiet --progress --quiet", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "") << "--quiet: nothing but errors";
 }
 
 TEST(CliExport, BadInputsAreRuntimeErrorsAndWriteNothing) {
@@ -410,9 +441,41 @@ TEST(CliExport, BadInputsAreRuntimeErrorsAndWriteNothing) {
   EXPECT_EQ(run("export out.h5", dir).status, 2);
   EXPECT_EQ(run("export --csv out", dir).status, 2);
   EXPECT_EQ(run("export out.h5 --csv out --frobnicate", dir).status, 2);
+  r = run("export " + full + " --csv out --stata out2", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("not both"), std::string::npos) << r.out;
+  r = run("export " + full + " --stata out --na .", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--na"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir + "/out"));
+  EXPECT_FALSE(fs::exists(dir + "/out2"));
   r = run("export --help", dir);
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("--csv"), std::string::npos);
+  EXPECT_NE(r.out.find("--stata"), std::string::npos);
+}
+
+TEST(CliExport, StataTablesSitBesideTheCodebook) {
+  // --stata writes the same tables as .dta files; provenance, codebook and scenario stay text, and the codebook
+  // names the .dta files. (Their contents are read back with pandas.read_stata in tests/analysis.)
+  const auto dir = clitest::temp_dir("export_stata");
+  small_run(dir);
+  auto r = run("export out.h5 --stata dta", dir);
+  ASSERT_EQ(r.status, 0) << r.out;
+  for (const char* f : {"panel.dta", "aggregates.dta", "households.dta", "centres.dta", "districts.dta",
+                        "provenance.csv", "codebook.csv"})
+    EXPECT_TRUE(fs::exists(dir + "/dta/" + f)) << f;
+  EXPECT_FALSE(fs::exists(dir + "/dta/panel.csv"));
+  const Csv cb = load(dir + "/dta/codebook.csv");
+  std::set<std::string> files;
+  for (const auto& row : cb.rows) files.insert(row[cb.col.at("file")]);
+  EXPECT_TRUE(files.count("panel.dta"));
+  EXPECT_FALSE(files.count("panel.csv"));
+  std::ifstream in(dir + "/dta/panel.dta", std::ios::binary);
+  std::string head(11, '\0');
+  in.read(head.data(), 11);
+  EXPECT_EQ(head, "<stata_dta>") << "a Stata 118 file";
+  EXPECT_NE(r.out.find("panel.dta"), std::string::npos) << r.out;
 }
 
 TEST(CliExport, ExistingDirectoryNeedsForce) {
@@ -432,23 +495,36 @@ TEST(CliExport, ExistingDirectoryNeedsForce) {
   EXPECT_TRUE(fs::exists(dir + "/empty/mine.txt"));
   EXPECT_FALSE(fs::exists(dir + "/empty/panel.csv"));
   EXPECT_FALSE(fs::exists(dir + "/empty.partial"));
-  // With --force a previous export is replaced as a whole.
+  // With --force a previous export is replaced, but not while it holds a file of the user's.
+  r = run("export out.h5 --csv empty --force --quiet", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("holds mine.txt"), std::string::npos) << r.out;
+  EXPECT_EQ(clitest::read_text(dir + "/empty/mine.txt"), "keep me");
+  fs::remove(dir + "/empty/mine.txt");
   r = run("export out.h5 --csv empty --force --quiet", dir);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(fs::exists(dir + "/empty/panel.csv"));
-  EXPECT_FALSE(fs::exists(dir + "/empty/mine.txt"));
   // A directory that is not an export is never deleted, even with --force.
   fs::create_directories(dir + "/precious");
   clitest::write_file(dir + "/precious", "thesis.tex", "years of work");
   r = run("export out.h5 --csv precious --force", dir);
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_TRUE(fs::exists(dir + "/precious/thesis.tex"));
-  // A stale DIR.partial from an earlier crash does not block an export.
+  // A DIR.partial holding anything but an export's files is never removed; one an export left (killed) is
+  // replaced with --force.
   fs::create_directories(dir + "/fresh.partial");
-  clitest::write_file(dir + "/fresh.partial", "junk.csv", "x");
+  clitest::write_file(dir + "/fresh.partial", "junk.txt", "x");
+  r = run("export out.h5 --csv fresh/ --force --quiet", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(clitest::read_text(dir + "/fresh.partial/junk.txt"), "x");
+  fs::remove(dir + "/fresh.partial/junk.txt");
+  clitest::write_file(dir + "/fresh.partial", "panel.csv", "cut short");
   r = run("export out.h5 --csv fresh/ --quiet", dir);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("use --force"), std::string::npos) << r.out;
+  r = run("export out.h5 --csv fresh/ --force --quiet --no-panel", dir);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(fs::exists(dir + "/fresh/codebook.csv"));
-  EXPECT_FALSE(fs::exists(dir + "/fresh/junk.csv"));
+  EXPECT_FALSE(fs::exists(dir + "/fresh/panel.csv")) << "the stale partial's files are not carried over";
   EXPECT_FALSE(fs::exists(dir + "/fresh.partial"));
 }

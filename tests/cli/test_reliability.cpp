@@ -22,9 +22,10 @@ using clitest::SpawnOptions;
 
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using clitest::contains;
+using clitest::with;
+const std::vector<std::string>& kSmall = clitest::kSmallArgs;
+
 
 // The "# expect: " lines of a corpus file: each must appear in the error output. One starting with ':'
 // is a position (":LINE:COL: key: message") and is prefixed with the file's name.
@@ -164,6 +165,17 @@ TEST(ReliabilityHostile, PathsThatAreNotScenarioFiles) {
   }
 }
 
+// "--" ends the options: a scenario whose name starts with '-' can be given after it.
+TEST(ReliabilityHostile, DoubleDashEndsTheOptions) {
+  const auto dir = clitest::temp_dir("double_dash");
+  clitest::write_file(dir, "-odd.yaml", "run.years: 3\n");
+  const Exit v = run_child({"validate", "--", "-odd.yaml"}, clitest::in_dir(dir), 60);
+  EXPECT_EQ(v.status(), 0) << v.out;
+  const Exit r = run_child(with({"run", "-o", "out.h5"}, with(kSmall, {"--", "-odd.yaml"})), clitest::in_dir(dir), 120);
+  EXPECT_EQ(r.status(), 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir + "/out.h5"));
+}
+
 TEST(ReliabilityHostile, SetOverridesAndOptions) {
   expect_bad_arguments({"--set", "population.households=1000000000000"},
                        {"--set: population.households: expected an integer in [1, 100000000]", "got 1000000000000"});
@@ -201,6 +213,10 @@ TEST(ReliabilityHostile, SetOverridesAndOptions) {
   expect_bad_arguments({"--set", "name=\x1b[2J"}, {"--set: name: control character U+001B"});
   expect_bad_arguments({"--set", "description=caf\xe9"}, {"--set: description: invalid UTF-8"});
   expect_bad_arguments({"--set", "name=" + std::string(100000, 'x')}, {"--set: name: the value is too long"});
+  // --set follows the file's rules: a list is not a text, a value is one YAML document.
+  expect_bad_arguments({"--set", "name=[a, b]"}, {"--set: name: expected a text, got a list"});
+  expect_bad_arguments({"--set", "run.years=5\n---\n6"}, {"--set: run.years: the value holds more than one YAML document"});
+  expect_bad_arguments({"--set", "description=a\n---\nb"}, {"--set: description: the value holds more than one YAML"});
   // Options.
   expect_bad_arguments({"--replicates", "-5"}, {"--replicates expects a whole number in [1, 1000000], got '-5'"});
   expect_bad_arguments({"--replicates", "1000000000000"}, {"--replicates expects a whole number"});
@@ -218,10 +234,6 @@ const std::vector<std::string> kInterruptible = {"--set", "population.households
                                                  "population.districts=12", "--set", "run.replicates=2",
                                                  "--quiet"};
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
 
 // Interrupts a run with `sig` part-way, checks the exit and the partial file, then resumes it and checks
 // that the result equals an uninterrupted run's.
@@ -286,15 +298,15 @@ TEST(ReliabilityInterrupt, SigtermExits143AndResumeMatchesAnUninterruptedRun) {
 
 // ---- 5. Faults: unwritable output, full disk ----
 
-const std::vector<std::string> kSmall = {"--set", "population.households=1500", "--set", "population.districts=6",
-                                         "--set", "run.years=3", "--set", "run.replicates=1", "--quiet"};
 
-TEST(ReliabilityFaults, OutputUnderARegularFileIsARuntimeError) {
+// An output path that cannot be a file (under a regular file, a directory) is bad input found before any work.
+TEST(ReliabilityFaults, OutputUnderARegularFileIsRefusedBeforeRunning) {
   const auto dir = clitest::temp_dir("under_file");
   clitest::write_file(dir, "somefile", "not a directory\n");
   const auto before = listing(dir);
   const Exit r = run_child(with({"run", "-o", "somefile/x.h5"}, kSmall), clitest::in_dir(dir), 120);
-  EXPECT_EQ(r.status(), 1) << r.out;
+  EXPECT_EQ(r.status(), 2) << r.out;
+  EXPECT_TRUE(contains(r.out, "somefile is not a directory")) << r.out;
   EXPECT_TRUE(contains(r.out, "somefile/x.h5")) << r.out;
   EXPECT_EQ(listing(dir), before);
   EXPECT_EQ(clitest::read_text(dir + "/somefile"), "not a directory\n");
@@ -316,7 +328,8 @@ TEST(ReliabilityFaults, OutputThatIsADirectoryIsNeverReplaced) {
   Exit r = run_child(with({"run", "-o", "out.h5"}, kSmall), clitest::in_dir(dir), 120);
   EXPECT_EQ(r.status(), 2) << r.out;  // exists: needs --force
   r = run_child(with({"run", "-o", "out.h5", "--force"}, kSmall), clitest::in_dir(dir), 120);
-  EXPECT_EQ(r.status(), 1) << r.out;
+  EXPECT_EQ(r.status(), 2) << r.out;
+  EXPECT_TRUE(contains(r.out, "never replaces a directory")) << r.out;
   EXPECT_TRUE(contains(r.out, "out.h5")) << r.out;
   EXPECT_TRUE(fs::is_directory(dir + "/out.h5"));
   EXPECT_EQ(clitest::read_text(dir + "/out.h5/inside.txt"), "kept\n");
@@ -331,7 +344,9 @@ void full_disk(bool ignore_sigxfsz, rlim_t limit, bool previous_output) {
                (previous_output ? ", replacing an older output with --force" : ""));
   const auto dir = clitest::temp_dir("full_disk");
   clitest::write_file(dir, "unrelated.txt", "an unrelated file that must not be touched\n");
-  if (previous_output) clitest::write_file(dir, "out.h5", "the previous output, kept until a new one is complete\n");
+  // An earlier output (HDF5's signature: --force replaces nothing else).
+  const std::string previous = std::string("\x89HDF\r\n\x1a\n", 8) + "the previous output, kept until a new one is complete\n";
+  if (previous_output) clitest::write_file(dir, "out.h5", previous);
   const auto before = listing(dir);
   auto args = with({"run", "-o", "out.h5"}, kSmall);
   if (previous_output) args.push_back("--force");
@@ -347,18 +362,19 @@ void full_disk(bool ignore_sigxfsz, rlim_t limit, bool previous_output) {
   EXPECT_EQ(listing(dir), before) << "no partial or complete-looking output may be left";
   EXPECT_EQ(clitest::read_text(dir + "/unrelated.txt"), "an unrelated file that must not be touched\n");
   if (previous_output) {
-    EXPECT_EQ(clitest::read_text(dir + "/out.h5"), "the previous output, kept until a new one is complete\n");
+    EXPECT_EQ(clitest::read_text(dir + "/out.h5"), previous);
   }
 }
 
 TEST(ReliabilityFaults, FullDiskIsARuntimeErrorAndDamagesNothing) {
-  // 64 KiB: fails while the population is written; 1 MiB: part-way through the panel.
-  full_disk(true, 64 << 10, true);
+  // 400 KiB: past the least the output can take (refused before the run below that), fails while the
+  // population is written; 1 MiB: part-way through the panel.
+  full_disk(true, 400 << 10, true);
   full_disk(true, 1 << 20, false);
 }
 
 TEST(ReliabilityFaults, FileSizeLimitDoesNotKillChacra) {
-  full_disk(false, 64 << 10, true);
+  full_disk(false, 400 << 10, true);
   full_disk(false, 1 << 20, false);
 }
 

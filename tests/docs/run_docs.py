@@ -11,8 +11,11 @@ for authors):
   ``build/chacra`` and ``chacra`` on PATH, copies of ``configs/`` and links to ``analysis/`` and ``tools/``; so
   later blocks see the files earlier ones wrote. ``yaml`` blocks are scenarios: each is checked with
   ``chacra validate``; one whose first line is a comment naming a file (``# study.yaml: ...``) is also written
-  under that name for the blocks after it. ``text`` blocks (program output, layouts) are not run, nor are
-  ``r`` and ``stata`` blocks (no R or Stata here).
+  under that name for the blocks after it. ``r`` blocks are run with ``Rscript``, each on its own, in the same
+  scratch directory, when R and its hdf5r package are installed (``tools/setup.sh`` installs both), and are
+  listed as skipped, with the reason, where they are not (so are ``sh`` blocks with a line starting
+  ``Rscript``). ``text`` blocks (program output, layouts) are not run, nor are ``stata`` blocks (Stata is
+  proprietary).
 - A block that cannot run here (a cluster, a full build, hours of work) starts with the visible comment
   ``# not run by the docs test: REASON``; it is listed as skipped with its reason. A block that is small
   already, or must see the real executable (valgrind), starts with ``# run at full size by the docs test:
@@ -59,10 +62,19 @@ LINK = re.compile(r"\[[^\]]*\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 CHACRA_COMMAND = re.compile(r"(?:^|[\s/])chacra\s+(?P<rest>(?:[a-z]+|--help|--version)\b.*)$")
 
 NOT_RUN = {
-    "r": "R code: no R in the test environment",
     "stata": "Stata code: Stata is proprietary",
 }
-RUN = {"sh", "bash", "yaml", "python"}
+RUN = {"sh", "bash", "yaml", "python", "r"}
+CALLS_R = re.compile(r"^\s*Rscript\b", re.M)  # sh blocks that run R scripts need R too
+R_MISSING = "R code: Rscript or its hdf5r package is not installed here (Debian: r-base-core r-cran-hdf5r)"
+
+
+def r_available() -> bool:
+    """Whether r blocks can run: Rscript on PATH and hdf5r loads (checked once)."""
+    if not hasattr(r_available, "answer"):
+        r_available.answer = shutil.which("Rscript") is not None and subprocess.run(
+            ["Rscript", "-e", "library(hdf5r)"], capture_output=True, timeout=120).returncode == 0
+    return r_available.answer
 
 # How the wrapper shrinks each command: options whose value it replaces (or appends), and --set overrides.
 SHRINK = {
@@ -249,8 +261,8 @@ class Runner:
     def block(self, b: Block) -> None:
         lang = b.lang
         if not lang:
-            self.fail(b.line, "a fenced block must name its language: sh or python (run), yaml (validated), "
-                              "text (output or layout, not run), r or stata")
+            self.fail(b.line, "a fenced block must name its language: sh, python or r (run), yaml (validated), "
+                              "text (output or layout, not run) or stata")
             return
         reason = b.skip_reason
         if reason is None and lang == "text":
@@ -258,6 +270,9 @@ class Runner:
             return
         if reason is None and lang in NOT_RUN:
             reason = NOT_RUN[lang]
+        if reason is None and (lang == "r" or (lang in ("sh", "bash") and CALLS_R.search(b.text))) \
+                and not r_available():
+            reason = R_MISSING
         if reason is not None:
             self.skipped.append(f"{self.where(b.line)} ({lang}): {reason}")
             print(f"skipped {self.where(b.line)} ({lang}): {reason}", flush=True)
@@ -312,6 +327,20 @@ class Runner:
         res = subprocess.run([self.chacra, "validate", path], cwd=self.work, capture_output=True, text=True)
         if res.returncode != 0:
             return False, f"chacra validate {name}: exit status {res.returncode}\n{res.stdout}{res.stderr}"
+        return True, ""
+
+    def _r(self, b: Block):
+        script = os.path.join(self.work, f".block_{b.line}.R")
+        with open(script, "w", encoding="utf-8") as fh:
+            fh.write(b.text)
+        try:
+            res = subprocess.run(["Rscript", script], cwd=self.work, env=self.env,
+                                 capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            return False, "timed out after 300 s"
+        if res.returncode != 0:
+            return False, f"Rscript: exit status {res.returncode}\n--- script\n{b.text}--- stdout\n" \
+                          f"{res.stdout[-4000:]}\n--- stderr\n{res.stderr[-4000:]}"
         return True, ""
 
     def _python(self, b: Block):

@@ -107,13 +107,38 @@ mpirun -np 64 build/chacra run huge.yaml
 srun build/chacra run
 ```
 
-```r
-library(hdf5r)
+```stata
+use "panel.dta", clear
 ```
 """)
     assert code == 0, out
-    assert "skipped" in out and "needs a cluster" in out and "a Slurm batch script" in out and "(r)" in out
+    assert "skipped" in out and "needs a cluster" in out and "a Slurm batch script" in out and "(stata)" in out
     assert "0 example(s) run, 3 skipped, 0 failed" in out
+
+
+def test_r_blocks_run_with_rscript_and_see_earlier_files(chacra, tmp_path):
+    text = """```sh
+build/chacra run -o small.h5 --quiet
+```
+
+```r
+library(hdf5r)
+f <- H5File$new("small.h5", mode = "r")
+stopifnot(length(f[["arm_names"]][]) > 1)
+f$close_all()
+```
+
+```r
+stop("a broken R example")
+```
+"""
+    if not run_docs.r_available():
+        expect(chacra, tmp_path, text, 0, "skipped", run_docs.R_MISSING)
+        pytest.skip("Rscript or hdf5r is not installed: r blocks are skipped, as checked")
+    out = expect(chacra, tmp_path, text, 1, "a broken R example", "3 example(s) run, 0 skipped, 1 failed")
+    lines = out.splitlines()
+    assert any(l.startswith("ok") and "page.md:5 (r, " in l for l in lines), out
+    assert any(l.startswith("FAILED") and "page.md:12 (r, " in l for l in lines), out
 
 
 def test_full_size_blocks_see_the_real_executable(chacra, tmp_path):

@@ -6,8 +6,11 @@
 #include "sim/population.hpp"
 #include "sim/runner.hpp"
 #include "sim/interrupt.hpp"
+#include "sim/engine.hpp"
 #include "tests/scratch_dir.hpp"
 #include "toy_model.hpp"
+
+#include <oneapi/tbb/global_control.h>
 
 #include <csignal>
 
@@ -387,4 +390,46 @@ TEST(PopulationSplit, ShareByCentreGivesEveryProcessEveryCentre) {
   std::vector<double> mine(whole.centre_count(), 2.5);
   whole.share_by_centre(mine);
   EXPECT_EQ(mine, std::vector<double>(whole.centre_count(), 2.5));
+}
+
+// A global phase idle in a month is skipped and the block phases either side of it run as one pass: the same
+// state as when the phase runs and does nothing, on any thread count, with fewer passes.
+TEST(EngineIdlePhases, AnIdleGlobalPhaseDoesNotSplitTheMonth) {
+  const auto s = toy::scenario(3000, 1, 1, {{"programme", 2}});
+  const chacra::World population = chacra::generate_population(s.base, 0);
+  const auto quarterly = [](const chacra::StepContext& ctx) { return ctx.month % 3 != 0; };
+  auto run_months = [&](bool declare_idle, int threads, std::uint64_t& passes) {
+    tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+    chacra::World w = population;
+    chacra::Model m = toy::build(s.arms[0].params);
+    for (auto& mod : m.modules) mod->setup(w, s.arms[0].params, chacra::rng::StreamSeed{1, 0});
+    const chacra::Phase sum = toy::ToyModule::district_sum();
+    // The district sum every third month; in the other months it either does nothing or declares itself idle.
+    chacra::Phase quarterly_sum = chacra::Phase::serial("toy.quarterly_sum", [sum, quarterly](chacra::World& world,
+                                                                                                const chacra::StepContext& ctx) {
+      if (!quarterly(ctx)) sum.global(world, ctx);
+    });
+    if (declare_idle) quarterly_sum = std::move(quarterly_sum).idle_when(quarterly);
+    std::vector<chacra::Phase> month{m.month[0], quarterly_sum, m.month[0]};
+    chacra::Stepper st(w, month, s.arms[0].params, chacra::rng::StreamSeed{1, 0});
+    for (int k = 0; k < w.calendar.months; ++k) st.step(k);
+    passes = st.passes();
+    EXPECT_EQ(st.phase_active_months()[1], declare_idle ? 4 : 12);
+    std::vector<float> out;
+    for (const char* name : {"toy_income", "toy_wealth"}) {
+      const float* v = w.households.get<float>(name);
+      out.insert(out.end(), v, v + w.household_count());
+    }
+    return out;
+  };
+  std::uint64_t passes_always = 0, passes_idle = 0, passes_idle_4 = 0;
+  const auto always = run_months(false, 1, passes_always);
+  const auto idle = run_months(true, 1, passes_idle);
+  const auto idle_4 = run_months(true, 4, passes_idle_4);
+  EXPECT_EQ(passes_always, 24u);  // two passes a month
+  EXPECT_EQ(passes_idle, 4u * 2 + 8u * 1);
+  EXPECT_EQ(passes_idle_4, passes_idle);
+  ASSERT_EQ(always.size(), idle.size());
+  EXPECT_EQ(0, std::memcmp(always.data(), idle.data(), always.size() * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(always.data(), idle_4.data(), always.size() * sizeof(float)));
 }

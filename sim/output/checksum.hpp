@@ -1,0 +1,31 @@
+// Checksums of the groups of chacra's HDF5 output: each arm x replicate unit and each replicate's population
+// carries a CRC-32 of everything stored under it, written when the group is finished and verified by
+// `--resume` before the group is reused, so that bytes damaged on disk are run again rather than carried into
+// a resumed output (docs/reliability.md, "Files").
+#pragma once
+
+#include <hdf5.h>
+
+#include <string>
+
+namespace chacra::output {
+
+// The checksum of an open group ("crc32:0123abcd"): a CRC-32 (zlib) over its members in name order,
+// recursively; for each dataset its type, shape and stored bytes (chunks as stored, i.e. compressed, with their
+// filter masks; an unwritten chunk as such), and every attribute's name and value, except the group's own
+// checksum and complete marks. Reading chunks as stored costs no decompression. Throws h5::Error when the group
+// cannot be read.
+std::string group_checksum(hid_t group);
+
+// Writes the checksum attribute (layout::kChecksum) of the group at `path`.
+void seal_group(hid_t file, const std::string& path);
+
+enum class SealState {
+  valid,       // the stored checksum matches the contents
+  missing,     // no checksum stored (a file of an earlier chacra)
+  mismatch,    // the contents changed since the checksum was written
+  unreadable,  // the group or one of its members cannot be read
+};
+SealState check_seal(hid_t file, const std::string& path);
+
+}  // namespace chacra::output
