@@ -1,19 +1,48 @@
 // chacra bench: options, then the performance study of study/bench.hpp, printed as a table or JSON.
 #include "app/commands.hpp"
 
+#include "sim/errors.hpp"
 #include "study/bench.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace chacra::cli {
 
 namespace {
 
+// The household economy's channels (models/economy.hpp), each switched by economy.<name>.enabled.
+const std::vector<std::string> kChannels = {"welfare", "liquidity", "risk", "graduation", "persistence", "poverty_trap"};
+
+// --economy: "none", "all" (every channel, the poverty trap included), "channels" (all but the poverty trap, a
+// hypothesis) or a comma-separated list of channel names, as the switches to set.
+std::vector<std::string> economy_sets(const std::string& text) {
+  std::vector<std::string> names;
+  if (text == "all") {
+    names = kChannels;
+  } else if (text == "channels") {
+    names.assign(kChannels.begin(), kChannels.end() - 1);
+  } else if (text != "none") {
+    std::istringstream in(text);
+    for (std::string name; std::getline(in, name, ',');) {
+      if (std::find(kChannels.begin(), kChannels.end(), name) == kChannels.end())
+        throw UsageError("--economy expects none, all, channels or a comma-separated list of welfare, liquidity, "
+                         "risk, graduation, persistence, poverty_trap; got '" + name + "' in '" + text + "'");
+      names.push_back(name);
+    }
+  }
+  std::vector<std::string> sets;
+  for (const auto& name : names) sets.push_back("economy." + name + ".enabled=true");
+  return sets;
+}
+
 struct BenchCommand {
-  std::vector<std::string> households, years, threads, repeats, format, arms, scaling, scaling_years, tmpdir;
+  std::vector<std::string> households, years, threads, repeats, format, arms, scaling, scaling_years, tmpdir, economy,
+      sets;
   bool no_output = false, no_stream = false;
 
   void operator()() const {
@@ -27,6 +56,8 @@ struct BenchCommand {
     if (!scaling.empty()) o.scaling = whole_numbers("--scaling", scaling.back(), 1000, 100'000'000);
     o.scaling_years = whole_number("--scaling-years", scaling_years, 1, 200).value_or(1);
     o.output = !no_output;
+    o.sets = economy_sets(value_or(economy, "none"));
+    o.sets.insert(o.sets.end(), sets.begin(), sets.end());
     o.stream = !no_stream;
     o.tmpdir = value_or(tmpdir, std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
     const auto load = [](const std::vector<std::string>& sets) { return load_scenario_for("", sets); };
@@ -63,6 +94,10 @@ void add_bench(CommandLine& commands) {
   commands.value(app, "--scaling-years", c->scaling_years, "simulated years of each linearity run (default 1)");
   commands.flag(app, "--no-output", c->no_output,
                 "skip the output overhead measurement (runs with and without the HDF5 panel)");
+  commands.value(app, "--economy", c->economy,
+                 "household-economy channels to switch on: none (default), all (the poverty trap included), "
+                 "channels (all but the poverty trap) or a comma-separated list, e.g. welfare,persistence");
+  commands.value(app, "--set", c->sets, "override a parameter of the scenario: key.path=value (repeatable)", true);
   commands.flag(app, "--no-stream", c->no_stream,
                 "skip the memory bandwidth measurement (a triad over three 64 MiB arrays)");
   commands.value(app, "--tmpdir", c->tmpdir, "directory of the temporary HDF5 file (default: $TMPDIR or /tmp)");
