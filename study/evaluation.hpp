@@ -36,6 +36,8 @@ namespace chacra::study::evaluation {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 inline constexpr std::uint32_t kSampleDomain = rng::domain_id("evaluation.sample");
+// Replicate r's draw k of the population and streams is keyed r + k * kDrawStride (replicates stay below it).
+inline constexpr std::uint32_t kDrawStride = 1u << 20;
 
 // The study design (parameters evaluation.*).
 struct Design {
@@ -51,6 +53,8 @@ struct Design {
   int outcome_year = 2019;
   double rd_bandwidth = 0.1;
   bool rd_on_frame = true;         // RD on every Juntos household of the frame (false: the sample only)
+  int max_frame_draws = 50;        // population draws until the frame holds the design's centres
+  int bootstrap_draws = 199;       // cluster-bootstrap draws for the quantile effects' standard errors
 
   static Design from(const ParamSet& params);
   // Months since the run's start of the baseline snapshot and of the outcome year's first month.
@@ -125,6 +129,11 @@ Effect cluster_mean(const std::vector<double>& y, const std::vector<int>& cluste
 // Unconditional quantile differences (ITT minus control) of y at qs.
 std::vector<double> quantile_effects(const std::vector<double>& y, const std::vector<double>& itt,
                                      const std::vector<double>& qs);
+// The same with standard errors from a cluster bootstrap (`draws` resamples of the centres within each arm;
+// dof = centres - 2); no SE with fewer than 2 draws or 2 centres an arm.
+std::vector<Effect> quantile_effects_clustered(const std::vector<double>& y, const std::vector<double>& itt,
+                                               const std::vector<int>& clusters, const std::vector<double>& qs,
+                                               int draws, rng::Stream& stream);
 
 // ---------------------------------------------------------------------------------------------------------
 // Outcomes and the evaluation
@@ -146,10 +155,13 @@ struct ReplicateResult {
   std::vector<Effect> effects;  // by outcome index
   std::vector<double> rd;       // RD estimate by outcome index, NaN where none
   std::size_t frame_itt_centres = 0, frame_control_centres = 0;
+  std::uint32_t frame_draws = 1;  // population draws until the frame held the design (1: the first did)
 };
 
 // Runs replicate r of the evaluation: generate_population(params, r), the model on StreamSeed{run.seed, r},
-// month by month to the end of the outcome year, then the sample and the estimates.
+// month by month to the end of the outcome year, then the sample and the estimates. When the sampling frame
+// cannot hold the design's centres, the population and streams are drawn again (key r + k kDrawStride, draw k)
+// up to evaluation.max_frame_draws times (SampleError after that).
 ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate);
 
 // Checks the design against the calendar (run.start_year, run.years); throws ConfigError when the baseline
@@ -183,6 +195,7 @@ struct Report {
   double cutoff = 0.0, bandwidth = 0.0;              // evaluation.cutoff, evaluation.rd_bandwidth
   long long itt_centres = 0, control_centres = 0;    // the design's sample of centres
   double frame_itt_centres = kNaN, frame_control_centres = kNaN;  // mean per replicate of the sampling frame
+  long long redraws = 0;  // population draws beyond the first, over all replicates (frames short of the design)
   std::vector<OutcomeSummary> summary;
 };
 Report make_report(const std::string& scenario, const ParamSet& params, const std::vector<ReplicateResult>& results,

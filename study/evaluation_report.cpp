@@ -54,6 +54,10 @@ std::string format_table(const Report& r) {
                   "\nsampling frame: on average %.1f ITT and %.1f control centres per replicate (design: %lld and %lld)",
                   r.frame_itt_centres, r.frame_control_centres, r.itt_centres, r.control_centres);
     os << line;
+    if (r.redraws > 0) {
+      std::snprintf(line, sizeof line, "; %lld population redraw(s) for frames short of the design", r.redraws);
+      os << line;
+    }
   }
   os << "\nok: published value inside the model's 2.5-97.5% band and model mean within 25% of it.\n";
   return os.str();
@@ -115,6 +119,7 @@ Report make_report(const std::string& scenario, const ParamSet& params, const st
       fi += static_cast<double>(x.frame_itt_centres), fc += static_cast<double>(x.frame_control_centres);
     r.frame_itt_centres = fi / static_cast<double>(results.size());
     r.frame_control_centres = fc / static_cast<double>(results.size());
+    for (const auto& x : results) r.redraws += static_cast<long long>(x.frame_draws) - 1;
   }
   r.summary = summarise(results);
   return r;
