@@ -27,6 +27,8 @@ commands:
   compare OUT.h5        effects of each arm against a reference arm, with intervals over replicates
   evaluate [SCENARIO]   the virtual evaluation of the 2017 Haku Wiñay cohort beside the published effects
                         (no file: the built-in configs/evaluation_2017.yaml)
+  calibrate PROBLEM -o DIR   calibrate structural parameters against baseline moments (history matching,
+                        MCMC; e.g. configs/calibration/chacra_2017.yaml): DIR/posterior.h5 for --posterior
   export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
                         (--stata DIR: Stata .dta files with variable and value labels)
   bench                 household-months per second, parallel efficiency, memory, output overhead
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
     add_params(commands);
     add_compare(commands);
     add_evaluate(commands);
+    add_calibrate(commands);
     add_export(commands);
     add_bench(commands);
     add_population(commands);

@@ -701,7 +701,8 @@ ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
 }
 
 std::vector<ReplicateResult> run_evaluation(const ParamSet& params, int replicates,
-                                            const std::function<void(int, int)>& progress) {
+                                            const std::function<void(int, int)>& progress,
+                                            const posterior::Ensemble* ensemble) {
   check_design(params);
   std::vector<ReplicateResult> results(static_cast<std::size_t>(std::max(replicates, 0)));
   std::vector<std::string> errors(results.size());
@@ -709,7 +710,17 @@ std::vector<ReplicateResult> run_evaluation(const ParamSet& params, int replicat
   int done = 0;
   tbb::parallel_for(std::size_t{0}, results.size(), [&](std::size_t r) {
     try {
-      results[r] = run_replicate(params, static_cast<std::uint32_t>(r));
+      if (ensemble) {
+        const auto rep = static_cast<std::uint32_t>(r);
+        const std::size_t row =
+            posterior::row_for_replicate(*ensemble, static_cast<std::uint64_t>(params.integer("run.seed")), rep);
+        ParamSet drawn = params;
+        posterior::apply(*ensemble, row, drawn);
+        results[r] = run_replicate(drawn, rep);
+        results[r].posterior_row = static_cast<long long>(row);
+      } else {
+        results[r] = run_replicate(params, static_cast<std::uint32_t>(r));
+      }
     } catch (const SampleError& e) {
       errors[r] = e.what();
     }
@@ -734,7 +745,8 @@ bool OutcomeSummary::within_25pct() const {
          std::abs(model_mean - *spec.published) <= 0.25 * std::abs(*spec.published);
 }
 
-std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& results) {
+std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& results,
+                                      const posterior::Ensemble* ensemble) {
   const auto& specs = outcomes();
   std::vector<OutcomeSummary> out;
   for (std::size_t o = 0; o < specs.size(); ++o) {
@@ -760,6 +772,17 @@ std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& result
     }
     if (with_ci > 0) s.coverage = static_cast<double>(covered) / static_cast<double>(with_ci);
     if (!rd.empty()) s.rd_mean = stats::mean(rd);
+    if (!ensemble && s.spec.published) s.role = s.spec.calibration_target ? "fitted" : "validation";
+    if (ensemble) {
+      std::vector<double> by_replicate;
+      for (const auto& r : results) by_replicate.push_back(r.effects[o].estimate);
+      const auto split = posterior::split_variance(by_replicate);
+      s.sd_parameter = split.sd_parameter;
+      s.sd_sampling = split.sd_sampling;
+      for (const auto& t : ensemble->targets)
+        if (posterior::Ensemble::evaluate_outcome(t) == s.spec.name)
+          s.role = t.role == "calibration" ? "fitted" : "validation";
+    }
     out.push_back(std::move(s));
   }
   return out;
