@@ -6,7 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -143,6 +147,60 @@ VarianceSplit split_variance(const std::vector<double>& x) {
   v.sd_sampling = std::sqrt(sampling);
   v.sd_parameter = std::sqrt(std::max(0.0, between - sampling / 2.0));
   return v;
+}
+
+void check_for_run(const Ensemble& e) {
+  for (const auto& name : e.parameters)
+    for (const char* shared : {"population.", "run.", "output."})
+      if (name.rfind(shared, 0) == 0)
+        throw BadInput("--posterior " + e.path + ": '" + name + "' is shared by every replicate of a run and cannot be "
+                       "drawn per replicate; calibrate model parameters only, or set it in the scenario");
+}
+
+std::string format_run_split(const RunResult& result, const std::string& reference,
+                             const std::vector<std::string>& variables) {
+  std::ostringstream os;
+  if (result.period_labels.empty()) return "";
+  const std::size_t period = result.period_labels.size() - 1;
+  std::vector<std::string> arms;
+  for (const auto& u : result.units)
+    if (u.arm != reference && std::find(arms.begin(), arms.end(), u.arm) == arms.end()) arms.push_back(u.arm);
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "\nUncertainty of the effects in %s against '%s' (posterior draws shared by pairs of replicates):\n",
+                result.period_labels[period].c_str(), reference.c_str());
+  os << line;
+  std::snprintf(line, sizeof line, "%-24s %-24s %12s %12s %12s %6s\n", "arm", "outcome", "effect", "sd param",
+                "sd sampl", "pairs");
+  os << line;
+  for (const auto& arm : arms)
+    for (const auto& v : variables) {
+      std::map<std::uint32_t, double> arm_value, ref_value;
+      for (const auto& u : result.units) {
+        if (!u.has(v)) continue;
+        if (u.arm == arm) arm_value[u.replicate] = u.mean(v, period);
+        if (u.arm == reference) ref_value[u.replicate] = u.mean(v, period);
+      }
+      if (arm_value.empty()) continue;
+      const std::uint32_t n = arm_value.rbegin()->first + 1;
+      std::vector<double> effect(n, std::numeric_limits<double>::quiet_NaN());
+      double sum = 0.0;
+      int count = 0;
+      for (const auto& [r, a] : arm_value)
+        if (auto it = ref_value.find(r); it != ref_value.end()) {
+          effect[r] = a - it->second;
+          sum += effect[r];
+          ++count;
+        }
+      const VarianceSplit split = split_variance(effect);
+      std::snprintf(line, sizeof line, "%-24s %-24s %12.4g %12.4g %12.4g %6zu\n", arm.c_str(), v.c_str(),
+                    count ? sum / count : std::numeric_limits<double>::quiet_NaN(), split.sd_parameter,
+                    split.sd_sampling, split.pairs);
+      os << line;
+    }
+  os << "sd param: spread between pairs of replicates (parameter uncertainty); sd sampl: within pairs (population "
+        "and chance). Fewer than two complete pairs: nan.\n";
+  return os.str();
 }
 
 }  // namespace chacra::study::posterior

@@ -8,6 +8,7 @@
 
 #include "sim/params.hpp"
 #include "sim/rng.hpp"
+#include "sim/runner.hpp"
 
 #include <cstdint>
 #include <string>
@@ -55,5 +56,14 @@ struct VarianceSplit {
   std::size_t pairs;
 };
 VarianceSplit split_variance(const std::vector<double>& by_replicate);
+
+// chacra run --posterior: refuses an ensemble whose parameters the run cannot vary by replicate (population.*,
+// run.*, output.*: shared by every arm and replicate), as BadInput naming them.
+void check_for_run(const Ensemble& e);
+
+// The effect of each arm against `reference` in the last period, per replicate, on `variables` (those the run
+// recorded), split into parameter and sampling parts; a text table for the run's printout.
+std::string format_run_split(const RunResult& result, const std::string& reference,
+                             const std::vector<std::string>& variables);
 
 }  // namespace chacra::study::posterior
