@@ -233,7 +233,9 @@ void HakuWinayParams::describe(V& v) {
            "Assumption: the menu totals PEN 3,500-6,200 per household with trainers (" + design + ")");
     v.real("haku_winay.asset_take_share." + tech, asset_take_share[k], {0, 1}, "share of participants",
            "Share of participants who take the " + tech + " asset when it is on the menu and suits them",
-           "Fitted to the published ITT adoption effects by tools/calibrate.py (docs/calibration.md)");
+           "Fitted to the published ITT adoption effects by tools/calibrate.py, so not evidence: kept as the default "
+           "of scenarios without the household economy; the calibrated evaluation scenario sets a neutral 0.5 "
+           "(docs/calibration.md)");
   }
   v.real("haku_winay.sprinkler_min_water_share", sprinkler_min_water_share, {0, 1}, "share of households",
          "Sprinklers are on a nucleus's menu only if at least this share of its households has year-round water "

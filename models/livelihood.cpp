@@ -67,7 +67,9 @@ void LivelihoodParams::describe(V& v) {
   v.real("livelihood.programme_return_multiplier", programme_return_multiplier, {0, 10}, "multiplier",
          "Return of a technology adopted with a programme asset and training (asset_delivered: improved kits, "
          "seed, technical assistance) relative to the same technology adopted traditionally",
-         "Assumption; calibrated to the 2017 evaluation's income effect (docs/calibration.md)");
+         "Assumption fitted to the 2017 evaluation's income effect, so not evidence: kept as the default of "
+         "scenarios without the household economy; the calibrated evaluation scenario sets 1.0 (no premium; "
+         "docs/calibration.md)");
   v.real("livelihood.crop_value_pen_per_ha", crop_value_pen_per_ha, {0, 1e6}, "PEN per year",
          "Annual value of crop output (sold and consumed) of a household with 1 ha, capacity 1, no year-round "
          "water and no technology",
