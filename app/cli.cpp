@@ -30,10 +30,12 @@ commands:
   sweep [SCENARIO] --vary NAME=FROM:TO:N | --design FILE
                         every arm at every point of a parameter design, one HDF5 file, Sobol/Morris
                         sensitivity of the effects with intervals
+  calibrate PROBLEM -o DIR   calibrate structural parameters against baseline moments (history matching,
+                        MCMC; e.g. configs/calibration/chacra_2017.yaml): DIR/posterior.h5 for --posterior
   export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
                         (--stata DIR: Stata .dta files with variable and value labels)
-  serve FILE.h5 ...     a local web dashboard of runs and sweeps: effects side by side, effect paths,
-                        effects along a sweep, sensitivity (http://127.0.0.1:8050/)
+  serve [FILE.h5 ...]   a local web dashboard: edit and run scenarios; effects side by side, effect paths,
+                        the reach funnel, effects along a sweep, sensitivity (http://127.0.0.1:8050/)
   bench                 household-months per second, parallel efficiency, memory, output overhead
   population summary [SCENARIO]   poverty, UBN and Juntos affiliation across the population's centres:
                         dispersion, correlations, regions, centres eligible under each targeting rule
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
     add_compare(commands);
     add_sweep(commands, join_command_line(argc, argv));
     add_evaluate(commands);
+    add_calibrate(commands);
     add_export(commands);
     add_serve(commands);
     add_bench(commands);

@@ -105,7 +105,9 @@ void LivelihoodParams::describe(V& v) {
   v.real("livelihood.programme_return_multiplier", programme_return_multiplier, {0, 10}, "multiplier",
          "Return of a technology adopted with a programme asset and training (asset_delivered: improved kits, "
          "seed, technical assistance) relative to the same technology adopted traditionally",
-         "Assumption; calibrated to the 2017 evaluation's income effect (docs/calibration.md)");
+         "Assumption fitted to the 2017 evaluation's income effect, so not evidence: kept as the default of "
+         "scenarios without the household economy; the calibrated evaluation scenario sets 1.0 (no premium; "
+         "docs/calibration.md)");
   v.real("livelihood.crop_value_pen_per_ha", crop_value_pen_per_ha, {0, 1e6}, "PEN per year",
          "Annual value of crop output (sold and consumed) of a household with 1 ha, capacity 1, no year-round "
          "water and no technology",
@@ -205,6 +207,10 @@ void LivelihoodParams::describe(V& v) {
 template <class V>
 void WelfareParams::describe(V& v) {
   const std::string on = " (economy.welfare.enabled)";
+  // The structural parameters fitted by chacra calibrate (issue 23).
+  static constexpr const char* kPosterior =
+      "Posterior median, calibrated against baseline and control-group moments only (configs/calibration/"
+      "chacra_2017.yaml, docs/calibration.md); prior ";
   const std::string fit =
       "Calibration of the welfare channel: with no programme, poverty and extreme poverty on persons land at INEI's "
       "rural levels (2017: 48.7% highlands, 41.4% Amazon; rural extreme 12.8%; INEI, Evolucion de la pobreza "
@@ -221,12 +227,13 @@ void WelfareParams::describe(V& v) {
   v.real("welfare.crop_value_pen_per_ha", crop_value_pen_per_ha, {0, 1e6}, "PEN 2017 per year",
          "Replaces livelihood.crop_value_pen_per_ha" + on +
              ": annual value of crop output of a household with 1 ha, capacity 1, no year-round water, no technology",
-         fit);
+         std::string(kPosterior) + "uniform 3,000-8,000 (MINAGRI / INEI highland potato yields of 10-15 t/ha at PEN 0.7-1.0 a kg, part of the land cropped)");
   v.real("welfare.animal_value_pen", animal_value_pen, {0, 1e6}, "PEN 2017 per year",
-         "Replaces livelihood.animal_value_pen" + on + ": annual value of small-animal and dairy output", fit);
+         "Replaces livelihood.animal_value_pen" + on + ": annual value of small-animal and dairy output",
+         std::string(kPosterior) + "uniform 1,000-3,500 (CENAGRO 2012, INEI: 10-20 guinea pigs, 5-10 sheep and 1-2 cattle)");
   v.real("welfare.wage_employment_rate", wage_employment_rate, {0, 1}, "share",
          "Replaces livelihood.wage_employment_rate" + on + ": share of off-farm working time employed for a wage",
-         fit);
+         std::string(kPosterior) + "uniform 0.3-0.95 (assumption)");
   v.real("welfare.business_share", business_share, {0, 1}, "share of households",
          "Replaces livelihood.business_share" + on + ": share of households with a non-farm business at baseline",
          fit);
