@@ -316,9 +316,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
       per_net[k] = supply[k] > 0.0 ? out.outcome.goods[k].sellers[0].net_income_pen / supply[k] : 0.0;
     }
     const double per_wage = work > 0.0 ? out.outcome.labour.sellers[0].net_income_pen / work : 0.0;
-    double cpi = 1.0;
-    for (int g = 0; g < G; ++g)
-      cpi += p_.goods[static_cast<std::size_t>(g)].budget_share * (out.outcome.goods[static_cast<std::size_t>(g)].price_pen - 1.0);
+    const double cpi = out.outcome.cpi;
     double received = 0.0, spent = 0.0;
     for (std::uint32_t i = begin; i < end; ++i) {
       double* f = pending + static_cast<std::size_t>(i) * col::kPendingWidth;

@@ -26,11 +26,11 @@
 // Settlement: D_h = sum over its markets of (net income at local prices - net_h), added to income_crops_pen,
 // income_animals_pen, income_business_pen, income_wage_pen, income_monetary_pen and cash_pen in the period's
 // last month. Prices never fall below the farm-gate price, so D_h >= 0 and cash stays non-negative.
-// Consumption at local prices: consumption_pen = in-kind + c_h / P_e with P_e = 1 + sum_g w_g (p_g - 1) the
-// local price index against farm-gate prices (w_g = beta_g), from the last clearing (1 before it);
+// Consumption at local prices: consumption_pen = in-kind + c_h / P_e with P_e = 1 + sum_g w_g (p_g / p*_g - 1) the
+// local price index against outside prices (w_g = beta_g; the share 1 - sum w bought outside at p* = 1), from the
+// last clearing (1 before it);
 // market_spending_pen keeps c_h, so the welfare channel's identity holds with c_h in place of the monetary part of
-// consumption. With every good at export parity (no local demand pushes any price up) the channel changes
-// nothing but goods not produced locally, which cost their import parity.
+// consumption. With no local demand (every good at export parity) sellers earn exactly their farm-gate incomes.
 // Conservation, every period and economy, to the cent (checked in the phase; a failure throws): inflows
 // (transfers income_transfers_pen + pension_pen, remittances remittance_pen, other income income_business_pen
 // less the HW business part, exports, wages earned outside) - outflows (imports, leakage, outside inputs, outside
@@ -127,7 +127,7 @@ inline constexpr Col<float> market_spending_pen{
     .description = "Cash spent on consumption this month at local prices (local goods and goods from outside)",
     .panel = true, .aggregation = PeriodAggregation::sum};
 inline constexpr Col<float> local_price_index{
-    .name = "local_price_index", .unit = "index (farm-gate prices = 1)",
+    .name = "local_price_index", .unit = "index (outside prices = 1)",
     .description = "Consumer price index of the household's local economy at its last clearing (1 before it)",
     .panel = true};
 inline constexpr Col<float> local_wage_index{
