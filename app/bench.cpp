@@ -13,7 +13,7 @@ namespace chacra::cli {
 namespace {
 
 struct BenchCommand {
-  std::vector<std::string> households, years, threads, repeats, format, arms, scaling, scaling_years, tmpdir;
+  std::vector<std::string> households, years, threads, repeats, format, arms, scaling, scaling_years, tmpdir, economy;
   bool no_output = false, no_stream = false;
 
   void operator()() const {
@@ -28,6 +28,11 @@ struct BenchCommand {
     o.scaling_years = whole_number("--scaling-years", scaling_years, 1, 200).value_or(1);
     o.output = !no_output;
     o.stream = !no_stream;
+    if (!economy.empty()) {
+      std::string rest = economy.back();
+      for (std::size_t at; (at = rest.find(',')) != std::string::npos; rest = rest.substr(at + 1)) o.economy.push_back(rest.substr(0, at));
+      o.economy.push_back(rest);
+    }
     o.tmpdir = value_or(tmpdir, std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
     const auto load = [](const std::vector<std::string>& sets) { return load_scenario_for("", sets); };
     const auto note = [&](const std::string& s) {
@@ -65,6 +70,10 @@ void add_bench(CommandLine& commands) {
                 "skip the output overhead measurement (runs with and without the HDF5 panel)");
   commands.flag(app, "--no-stream", c->no_stream,
                 "skip the memory bandwidth measurement (a triad over three 64 MiB arrays)");
+  commands.value(app, "--economy", c->economy,
+                 "comma-separated household-economy channels to switch on in every arm: all (the six of the "
+                 "household economy), welfare, liquidity, risk, graduation, persistence, poverty_trap, markets "
+                 "(default: none, as configs/default.yaml)");
   commands.value(app, "--tmpdir", c->tmpdir, "directory of the temporary HDF5 file (default: $TMPDIR or /tmp)");
 }
 

@@ -374,7 +374,7 @@ std::vector<ScalingFigure> measure_linearity(const Options& o, const ScenarioLoa
   std::vector<ScalingFigure> out;
   for (long long sn : o.scaling) {
     note("linearity: " + std::to_string(sn) + " households x " + std::to_string(o.scaling_years) + " year(s)");
-    const Scenario ss = scenario(load, sn, o.scaling_years, "both");
+    const Scenario ss = scenario(load, sn, o.scaling_years, "both", economy_channels(o.economy));
     const World pop = generate_population(ss.base, 0);
     tbb::global_control gc(tbb::global_control::max_allowed_parallelism, 1);
     std::vector<double> times, cpu;
@@ -524,11 +524,37 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-Scenario scenario(const ScenarioLoader& load, long long households, long long years, const std::string& arms) {
+// The channels of --economy, expanded ("all": the household economy's six) and checked, in the registry's order.
+std::vector<std::string> economy_channels(const std::vector<std::string>& asked) {
+  static const std::vector<std::string> known = {"welfare",     "liquidity",    "risk",   "graduation",
+                                                 "persistence", "poverty_trap", "markets"};
+  std::vector<bool> on(known.size(), false);
+  for (const auto& c : asked) {
+    if (c == "all") {
+      std::fill(on.begin(), on.end() - 1, true);
+      continue;
+    }
+    const auto it = std::find(known.begin(), known.end(), c);
+    if (it == known.end())
+      throw std::invalid_argument("--economy expects channels among all, welfare, liquidity, risk, graduation, "
+                                  "persistence, poverty_trap, markets; got '" + c + "'");
+    on[static_cast<std::size_t>(it - known.begin())] = true;
+  }
+  if (on.back()) on[0] = true;  // the markets buy with the welfare channel's budget
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < known.size(); ++k)
+    if (on[k]) out.push_back(known[k]);
+  return out;
+}
+
+Scenario scenario(const ScenarioLoader& load, long long households, long long years, const std::string& arms,
+                  const std::vector<std::string>& economy) {
   const long long districts = std::max(1LL, households / 500);
-  Scenario s = load({"population.households=" + std::to_string(households),
-                     "population.districts=" + std::to_string(districts), "run.years=" + std::to_string(years),
-                     "run.replicates=1"});
+  std::vector<std::string> sets = {"population.households=" + std::to_string(households),
+                                   "population.districts=" + std::to_string(districts),
+                                   "run.years=" + std::to_string(years), "run.replicates=1"};
+  for (const auto& c : economy) sets.push_back("economy." + c + ".enabled=true");
+  Scenario s = load(sets);
   if (arms == "both") {
     const Arm* both = s.find_arm("both");
     if (!both) throw std::invalid_argument("the default scenario has no arm 'both'");
@@ -555,7 +581,8 @@ Report run(const Options& options, const ScenarioLoader& load, const ModelBuilde
   r.commit = chacra_commit();
   r.repeats = o.repeats;
   r.scaling_years = o.scaling_years;
-  const Scenario s = scenario(load, o.households, o.years, o.arms);
+  r.economy = economy_channels(o.economy);
+  const Scenario s = scenario(load, o.households, o.years, o.arms, r.economy);
   const rng::StreamSeed seed{static_cast<std::uint64_t>(s.base.integer("run.seed")), 0};
   for (const auto& arm : s.arms) r.arms.push_back(arm.name);
   r.frequency = s.base.choice("output.frequency");
@@ -592,7 +619,7 @@ Report run(const Options& options, const ScenarioLoader& load, const ModelBuilde
   }
   r.projection = project(r);
 
-  const Scenario output_scenario = scenario(load, o.households, o.years, "default");
+  const Scenario output_scenario = scenario(load, o.households, o.years, "default", r.economy);
   r.output_arms = output_scenario.arms.size();
   if (o.output) r.output = measure_output(o, output_scenario, builder, r.file_bytes, note);
   r.linearity = measure_linearity(o, load, builder, seed, note);
@@ -614,7 +641,7 @@ std::string format_json(const Report& r) {
   o["load_average"] = {{"start", r.machine.load_start}, {"end", r.machine.load_end}};
   o["scenario"] = {{"source", "configs/default.yaml"}, {"arms", r.arms},           {"households", r.households},
                    {"districts", r.districts},         {"months", r.months},       {"replicates", 1},
-                   {"household_months", r.household_months}, {"repeats", r.repeats}};
+                   {"household_months", r.household_months}, {"repeats", r.repeats}, {"economy", r.economy}};
   o["household_months_per_s_per_core"] = figure(d.per_core);
   o["household_months_per_s_per_core_threads"] = d.base->threads;
   o["floor_ratio"] = figure(d.floor_ratio);
@@ -754,8 +781,11 @@ std::string format_table(const Report& r) {
   print("compiler: %s (%s)\n", r.machine.compiler.c_str(), r.machine.compiler_flags.c_str());
   os << "scenario: configs/default.yaml, arm(s):";
   for (const auto& arm : r.arms) os << " " << arm;
-  print("; %zu households, %zu districts, %d months, 1 replicate; medians of %d repeats\n\n", r.households,
+  print("; %zu households, %zu districts, %d months, 1 replicate; medians of %d repeats\n", r.households,
         r.districts, r.months, r.repeats);
+  os << "household-economy channels on:";
+  for (const auto& c : r.economy) os << " " << c;
+  os << (r.economy.empty() ? " none (the default)\n\n" : "\n\n");
   os << "full model (month loop) and reference kernel, household-months per second:\n";
   print("%8s %10s %10s %12s %11s %9s %13s %12s %11s\n", "threads", "M/s wall", "M/s CPU", "ns CPU/hh-m", "efficiency",
         "CPU eff.", "ref M/s wall", "ref M/s CPU", "x ref (CPU)");

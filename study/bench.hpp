@@ -28,6 +28,9 @@ struct Options {
   bool output = true;                    // measure the output overhead (runs with and without the HDF5 file)
   bool stream = true;                    // measure the memory bandwidth (a triad over 3 x 64 MiB)
   std::string tmpdir = "/tmp";           // where the temporary HDF5 file goes
+  // Household-economy channels switched on in every arm (economy.<channel>.enabled): names, or "all" for the six
+  // channels of the household economy; "markets" also switches on "welfare", which it needs. Empty: the default.
+  std::vector<std::string> economy;
 };
 
 // Where the figures were measured.
@@ -119,6 +122,7 @@ struct Report {
   Machine machine;
   std::string version, commit, frequency;
   std::vector<std::string> arms;
+  std::vector<std::string> economy;  // channels switched on (Options::economy, expanded)
   std::size_t households = 0, districts = 0;
   int months = 0, repeats = 0;
   std::uint64_t household_months = 0;
@@ -145,7 +149,10 @@ Projection project(const Report& report);
 // horizon set to the bench's, one replicate, and either its 'both' arm or all its arms. Districts keep 500
 // households each. Throws std::invalid_argument for another `arms`.
 using ScenarioLoader = std::function<Scenario(const std::vector<std::string>& sets)>;
-Scenario scenario(const ScenarioLoader& load, long long households, long long years, const std::string& arms);
+Scenario scenario(const ScenarioLoader& load, long long households, long long years, const std::string& arms,
+                  const std::vector<std::string>& economy = {});
+// --economy's channels expanded ("all": the household economy's six; "markets" adds "welfare") and checked.
+std::vector<std::string> economy_channels(const std::vector<std::string>& asked);
 
 // Makes every measurement of `options` on the full model (`builder`); `note` (may be empty) hears what is
 // being measured.
