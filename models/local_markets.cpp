@@ -158,7 +158,7 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
   h.add(col::local_prices);
   h.add(col::real_income_pen);
   h.add(col::market_gain_pen);
-  h.add(col::market_pending_pen);
+  if (p_.period == markets::Period::quarter) h.add(col::market_pending_pen);  // monthly: flows stay in the task
   std::fill_n(h.get(col::local_price_index) + world.household_begin(), world.household_count(), 1.0f);
   std::fill_n(h.get(col::local_wage_index) + world.household_begin(), world.household_count(), 1.0f);
   std::fill_n(h.get(col::local_prices) + world.household_begin() * markets::kGoodCount,
@@ -209,9 +209,30 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
   const auto* type = h.get(col::business_type);
   auto* consumption = h.get(col::consumption_pen);
   auto* spending = h.get(col::market_spending_pen);
-  auto* pending = h.get(col::market_pending_pen);
   auto* lpi = h.get(col::local_price_index);
   auto* gain = h.get(col::market_gain_pen);
+  const auto* monetary_r = h.get(col::income_monetary_pen);
+  auto* real = h.get(col::real_income_pen);
+  // The period's flows: a column over a quarter; within one month, scratch memory of the task (rows from `begin`).
+  thread_local std::vector<double> scratch;
+  double* pending = nullptr;
+  std::uint32_t first = 0;
+  if (p_.period == markets::Period::quarter) {
+    pending = h.get(col::market_pending_pen);
+  } else {
+    scratch.assign(static_cast<std::size_t>(end - begin) * col::kPendingWidth, 0.0);
+    pending = scratch.data();
+    first = begin;
+  }
+  const auto row = [pending, first](std::uint32_t i) {
+    return pending + static_cast<std::size_t>(i - first) * col::kPendingWidth;
+  };
+  // Consumption at local prices: the cash part deflated by the economy's price index (after this period's
+  // clearing, or the last one's).
+  const auto deflate = [&](std::uint32_t i) {
+    consumption[i] = static_cast<float>(static_cast<double>(own[i]) + in_kind[i] + spending[i] / static_cast<double>(lpi[i]));
+    real[i] = static_cast<float>(monetary_r[i] / static_cast<double>(lpi[i]));
+  };
 
   // The month's flows, household by household (marketed output is never negative: a loss is other income).
   for (std::uint32_t i = begin; i < end; ++i) {
@@ -222,7 +243,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
     const double work = std::max(0.0, static_cast<double>(wage[i]));
     const double other = (static_cast<double>(business[i]) - hw) + (crops[i] - crop) + (animals[i] - animal) +
                          (wage[i] - work);
-    double* f = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
+    double* f = row(i);
     f[kSpend] += c;
     f[kCrops] += crop;
     f[kAnimals] += animal;
@@ -233,6 +254,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
     f[kOther] += other;
     spending[i] = static_cast<float>(c);
     gain[i] = 0.0f;
+    if (!period_end) deflate(i);
   }
   if (period_end) {
     auto* crops_w = h.get(col::income_crops_pen);
@@ -250,7 +272,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
     std::array<double, G> demand{}, supply{};
     double leakage = 0.0, work = 0.0, transfer_sum = 0.0, remit = 0.0, other_in = 0.0, other_out = 0.0;
     for (std::uint32_t i = begin; i < end; ++i) {
-      const double* f = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
+      const double* f = row(i);
       double local = 0.0;
       for (int g = 0; g < G; ++g) {
         const double m = p_.goods[static_cast<std::size_t>(g)].budget_share * f[kSpend];
@@ -319,7 +341,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
     const double cpi = out.outcome.cpi;
     double received = 0.0, spent = 0.0;
     for (std::uint32_t i = begin; i < end; ++i) {
-      double* f = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
+      double* f = row(i);
       const double crop = f[kCrops] * per_net[kFood], animal = f[kAnimals] * per_net[kLivestock];
       const double biz =
           type[i] != 0
@@ -344,6 +366,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
         prices[static_cast<std::size_t>(i) * G + static_cast<std::size_t>(g)] =
             static_cast<float>(out.outcome.goods[static_cast<std::size_t>(g)].price_pen);
       std::fill_n(f, col::kPendingWidth, 0.0);
+      deflate(i);
     }
     out.month = month;
     out.transfers_pen = transfer_sum;
@@ -360,13 +383,6 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
           << " PEN, change of households' money = " << out.conservation.money_change_pen << " PEN";
       throw std::logic_error(msg.str());
     }
-  }
-  // Consumption at local prices: the cash part deflated by the economy's price index.
-  const auto* monetary = h.get(col::income_monetary_pen);
-  auto* real = h.get(col::real_income_pen);
-  for (std::uint32_t i = begin; i < end; ++i) {
-    consumption[i] = static_cast<float>(static_cast<double>(own[i]) + in_kind[i] + spending[i] / static_cast<double>(lpi[i]));
-    real[i] = static_cast<float>(monetary[i] / static_cast<double>(lpi[i]));
   }
 }
 
