@@ -6,6 +6,7 @@
 #include "models/registry.hpp"
 #include "sim/engine.hpp"
 #include "sim/population.hpp"
+#include "tests/models/world_fixture.hpp"
 
 #include <gtest/gtest.h>
 #include <oneapi/tbb/global_control.h>
@@ -60,17 +61,6 @@ struct MarketRun {
   double spending_gap = 0;            // largest |sum of market_spending_pen - demand - leakage| over periods
 };
 
-std::uint64_t digest_of(const World& w) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (std::size_t c = 0; c < w.households.column_count(); ++c) {
-    const auto& info = w.households.info(c);
-    const auto* p = static_cast<const unsigned char*>(w.households.data(c));
-    const std::size_t n = w.households.rows() * static_cast<std::size_t>(info.width) * column_type_size(info.type);
-    for (std::size_t k = 0; k < n; ++k) hash = (hash ^ p[k]) * 1099511628211ull;
-  }
-  return hash;
-}
-
 // Runs the model; with `inject`, a programme pays every third household kInjectionPen a month from kStart (a phase
 // before the budget, as Juntos' payment is received before households spend).
 MarketRun run(const ParamSet& p, bool inject) {
@@ -121,7 +111,7 @@ MarketRun run(const ParamSet& p, bool inject) {
     }
     r.max_imbalance.push_back(worst);
   }
-  r.digest = digest_of(w);
+  r.digest = testing::household_digest(w);
   return r;
 }
 
@@ -234,7 +224,7 @@ TEST(LocalMarketsWired, SameBitsOnOneAndFourThreads) {
       for (auto& mod : m.modules) mod->setup(w, p, seed);
       Stepper stepper(w, m.month, p, seed);
       for (int month = 0; month < 40; ++month) stepper.step(month);
-      digest[k] = digest_of(w);
+      digest[k] = testing::household_digest(w);
     }
     EXPECT_EQ(digest[0], digest[1]) << period;
   }
