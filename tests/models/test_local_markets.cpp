@@ -111,7 +111,7 @@ MarketRun run(const ParamSet& p, bool inject) {
     }
     r.max_imbalance.push_back(worst);
   }
-  r.digest = testing::household_digest(w);
+  r.digest = chacra::testing::household_digest(w);
   return r;
 }
 
@@ -224,7 +224,7 @@ TEST(LocalMarketsWired, SameBitsOnOneAndFourThreads) {
       for (auto& mod : m.modules) mod->setup(w, p, seed);
       Stepper stepper(w, m.month, p, seed);
       for (int month = 0; month < 40; ++month) stepper.step(month);
-      digest[k] = testing::household_digest(w);
+      digest[k] = chacra::testing::household_digest(w);
     }
     EXPECT_EQ(digest[0], digest[1]) << period;
   }
