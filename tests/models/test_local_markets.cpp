@@ -253,3 +253,49 @@ TEST(LocalMarketsWired, NeedsTheWelfareChannel) {
 }
 
 }  // namespace
+
+namespace {
+
+// The welfare channel's identity still holds for every household every month with the markets, the monetary part
+// of consumption being the cash spent at local prices (market_spending_pen): monetary income (with the markets'
+// gains) + own production + in-kind + dissaving + borrowing = own production + in-kind + cash spending +
+// investment + upkeep + interest + repayment, to the cent; cash is never negative; and consumption counts the cash
+// spending at the local price index.
+TEST(LocalMarketsWired, HouseholdAccountsHoldEveryMonth) {
+  ParamSet p = economy_params();
+  p.set("juntos.enabled", true);
+  p.set("haku_winay.enabled", true);
+  World w = generate_population(p, 0);
+  Model m = models::build_model(p);
+  const rng::StreamSeed seed{5, 0};
+  for (auto& mod : m.modules) mod->setup(w, p, seed);
+  Stepper stepper(w, m.month, p, seed);
+  const auto get = [&w](const char* name) {
+    const float* v = w.households.get<float>(name);
+    return std::vector<float>(v + w.household_begin(), v + w.household_end());
+  };
+  std::size_t checked = 0, gaining = 0;
+  for (int month = 0; month < 36; ++month) {
+    const auto cash0 = get("cash_pen");
+    stepper.step(month);
+    const auto y = get("income_monetary_pen"), own = get("own_production_pen"), in_kind = get("in_kind_pen"),
+               cash = get("cash_pen"), borrowed = get("borrowed_pen"), spent = get("market_spending_pen"),
+               investment = get("investment_pen"), upkeep = get("upkeep_paid_pen"), interest = get("interest_pen"),
+               repaid = get("repaid_pen"), c = get("consumption_pen"), lpi = get("local_price_index"),
+               gain = get("market_gain_pen");
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const double sources = double{y[i]} + own[i] + in_kind[i] + (double{cash0[i]} - cash[i]) + borrowed[i];
+      const double uses = double{own[i]} + in_kind[i] + spent[i] + investment[i] + upkeep[i] + interest[i] + repaid[i];
+      ASSERT_NEAR(sources, uses, 0.01) << "household " << i << " month " << month;
+      ASSERT_GE(cash[i], 0.0f);
+      ASSERT_GE(gain[i], -0.001f) << "selling at local prices never pays less than at farm-gate prices";
+      ASSERT_NEAR(c[i], double{own[i]} + in_kind[i] + spent[i] / double{lpi[i]}, 0.01 + 1e-6 * c[i]);
+      gaining += gain[i] > 0.0f;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, w.household_count() * 36);
+  EXPECT_GT(gaining, checked / 20) << "local prices above farm-gate prices must pay some households";
+}
+
+}  // namespace
