@@ -3,6 +3,7 @@
 // competition and the businesses' market, soft-skills coaching, and costs (see haku_winay.hpp for timing).
 #include "models/haku_winay.hpp"
 
+#include "models/juntos.hpp"
 #include "models/juntos_rules.hpp"
 #include "models/livelihood.hpp"
 #include "models/row_ops.hpp"
@@ -18,6 +19,7 @@
 #include <map>
 #include <numbers>
 #include <optional>
+#include <span>
 #include <stdexcept>
 
 namespace chacra::models {
@@ -81,6 +83,21 @@ int months_to_juntos_age_out(const std::int16_t* ages) {
   return youngest < 0 ? -1 : kLimit - youngest;
 }
 
+// Graduation route: months until the household's last qualifying child is expected to stop qualifying for
+// Juntos (a child still in school at the secondary-completion age, a child past it at the age limit), -1 if no
+// member qualifies; a pregnancy (a new child to come) puts the end beyond any window.
+int months_to_juntos_end(const std::int16_t* ages, const std::uint8_t* done, bool pregnant, int limit_months,
+                         int secondary_months) {
+  if (pregnant) return std::numeric_limits<int>::max();
+  int left = -1;
+  for (int k = 0; k < kMaxMembers; ++k) {
+    const int a = ages[k];
+    if (a < 0 || a >= limit_months || done[k]) continue;
+    left = std::max(left, (a < secondary_months ? secondary_months : limit_months) - a);
+  }
+  return left;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
@@ -103,6 +120,35 @@ void HakuWinayParams::describe(V& v) {
            "strategy; " + design + ")");
   v.integer("haku_winay.exit_window_months", exit_window_months, {0, 600}, "months",
             "Under juntos_exiting: months before ageing out of Juntos in which a household is offered HW", assumption);
+  v.choice("haku_winay.selection", selection, kHwSelectionChoices,
+           "Who is selected each year: centres (centres eligible under the targeting rule start in yearly cohorts, "
+           "each once: the real design) or juntos_exit (the graduation route: households approaching or leaving the "
+           "end of Juntos, in any centre, pooled each year into nuclei across neighbouring centres of a district; a "
+           "centre hosts a new cohort whenever it has newly entitled households; the targeting rule and "
+           "household_offer do not apply, spill-in neither)",
+           "Scenario choice: HW was designed as Juntos's exit strategy (" + design + ")");
+  v.integer("haku_winay.exit_window_before_months", exit_window_before_months, {0, 600}, "months",
+            "Graduation route: a household affiliated to Juntos is entitled when its last qualifying child is expected "
+            "to stop qualifying within this many months (a child qualifies until it finishes secondary school, "
+            "expected at demography.secondary_completion_age_years, or reaches juntos.max_child_age_years; a "
+            "pregnancy keeps the household far from the end)",
+            "Scenario choice; MIDIS, Juntos eligibility rules: until the last child finishes secondary school or "
+            "turns 19");
+  v.integer("haku_winay.exit_window_after_months", exit_window_after_months, {0, 600}, "months",
+            "Graduation route: a household that left Juntos (for a reason exit_reasons admits) and is not "
+            "affiliated again is entitled for this many months after its exit",
+            "Scenario choice");
+  v.choice("haku_winay.exit_reasons", exit_reasons, kHwExitReasonsChoices,
+           "Graduation route: which exits entitle a household after it left: any (aged out, or lost the poverty "
+           "classification at re-certification: the programme cannot tell a graduate from a classification error, "
+           "and most exits are of the second kind) or aged_out",
+           "Scenario choice");
+  v.integer("haku_winay.district_waves", district_waves, {1, 100}, "waves",
+            "Districts enter HW in this many yearly waves from first_cohort_year, in a random order fixed for the "
+            "replicate (1: every district at once): a rollout staggered by district",
+            "Scenario choice: FONCODES expanded HW district by district");
+  v.borrow("juntos.max_child_age_years", juntos_max_child_age_years);
+  v.borrow("demography.secondary_completion_age_years", secondary_completion_age_years);
 
   // Rollout.
   v.integer("haku_winay.first_cohort_year", first_cohort_year, {1990, 2100}, "year",
@@ -448,6 +494,11 @@ struct HakuWinay::State {
   std::vector<std::uint32_t> members;
   std::vector<HwBusiness> businesses;
   std::vector<std::int32_t> centre_nucleus;      // -1: never in HW
+  // Graduation route: the nuclei each centre has hosted, oldest first (a centre hosts a cohort whenever it has
+  // newly entitled households); households ever entitled (held households); each district's first year.
+  std::vector<std::vector<std::int32_t>> centre_cohorts;
+  std::vector<std::uint8_t> entitled_ever;
+  std::vector<int> district_first_year;
   std::vector<std::uint8_t> coaching_centre;     // coaching offered in the centre (drawn at coaching start)
   // 1 when some household of the centre may hold a nonzero monthly flow (visits, costs, business profit) or
   // support flag since stages last reset them; 0 when all are zero, so stages need not write them again.
@@ -478,6 +529,7 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
   auto* cohort = h.add(col::hw_cohort);
   h.add(col::hw_stage);
   h.add(col::hw_participant);
+  h.add(col::hw_offered);
   h.add(col::hw_visits);
   auto* hh_nucleus = h.add(col::hw_nucleus);
   auto* group = h.add(col::hw_group);
@@ -512,6 +564,16 @@ void HakuWinay::setup(World& world, const ParamSet& params, const rng::StreamSee
   state_->coaching_centre.assign(nc, 0);
   state_->flows_written.assign(nc, 1);  // unknown until the first reset
   state_->priority_key.resize(nc);
+  state_->centre_cohorts.assign(nc, {});
+  state_->entitled_ever.assign(world.household_end(), 0);
+  // The staggered rollout: each district's wave from a key drawn per district (the same in every arm).
+  const std::size_t nd = world.districts.rows();
+  state_->district_first_year.assign(nd, p_.first_cohort_year);
+  for (std::size_t d = 0; d < nd && p_.district_waves > 1; ++d) {
+    const double u = seed.open(kWaveDomain, 0, d).uniform();
+    state_->district_first_year[d] =
+        p_.first_cohort_year + std::min(p_.district_waves - 1, static_cast<int>(u * p_.district_waves));
+  }
   const auto profiles = centre_profiles(world, p_.rule);
   for (std::size_t ci = 0; ci < nc; ++ci) {
     selected[ci] = -1;
@@ -631,14 +693,54 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   const auto* water = w.households.get(col::water_access);
   const auto* land = w.households.get(col::land_ha);
 
-  // Households offered HW in each centre (the quota's unit).
+  // Households offered HW in each centre (the quota's unit): under the graduation route the households
+  // entitled this January (never offered before, in a district whose wave has come, and within the window
+  // before the expected end of Juntos or after an admitted exit).
   const OfferRule offered_household = offer_rule(p_, w);
+  std::vector<std::uint8_t> entitled;
+  std::int32_t* hh_nucleus = w.households.get(col::hw_nucleus);
+  const auto& h = w.households;
+  const bool exit_route = p_.selection == HwSelection::juntos_exit;
+  const bool has_juntos = h.has(col::juntos_enrolled);
+  const std::uint8_t* enrolled = has_juntos ? h.get(col::juntos_enrolled) : nullptr;
+  const bool has_exits = h.has(col::juntos_exit_month);  // the Juntos module's columns
+  const std::int32_t* exit_month = has_exits ? h.get(col::juntos_exit_month) : nullptr;
+  const std::uint8_t* exit_reason = has_exits ? h.get(col::juntos_exit_reason) : nullptr;
+  const std::int16_t* ages = exit_route ? h.get(col::member_age_months) : nullptr;
+  const std::uint8_t* done = exit_route ? h.get(col::member_secondary_done) : nullptr;
+  const auto* pregnancy = exit_route ? h.get(col::pregnancy_month) : nullptr;
+  const int limit_months = 12 * p_.juntos_max_child_age_years;
+  const int secondary_months = 12 * p_.secondary_completion_age_years;
+  auto is_entitled = [&](std::uint32_t i) {
+    if (!has_juntos || hh_nucleus[i] >= 0) return false;
+    if (enrolled[i]) {
+      const int left = months_to_juntos_end(ages + static_cast<std::size_t>(i) * kMaxMembers,
+                                            done + static_cast<std::size_t>(i) * kMaxMembers, pregnancy[i] > 0,
+                                            limit_months, secondary_months);
+      return left >= 0 && left <= p_.exit_window_before_months;
+    }
+    if (!has_exits) return false;
+    const bool admitted = p_.exit_reasons == HwExitReasons::any ||
+                          exit_reason[i] == static_cast<std::uint8_t>(JuntosExitReason::aged_out);
+    return exit_month[i] >= 0 && admitted && ctx.month - exit_month[i] <= p_.exit_window_after_months;
+  };
+  auto district_open = [&](std::uint32_t d) { return year >= s.district_first_year[d]; };
+  if (exit_route) entitled.assign(w.household_end(), 0);
   // Centres are independent (whole integer counts): parallel, the same result on any thread count.
   std::vector<double> offered(nc, 0.0);
   parallel_for(w.centre_begin(), w.centre_end(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t ci = r.begin(); ci != r.end(); ++ci) {
       std::uint32_t n = 0;
-      for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) n += offered_household(i) ? 1u : 0u;
+      if (exit_route) {
+        if (!district_open(c_district[ci])) continue;
+        for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) {
+          entitled[i] = is_entitled(i) ? 1 : 0;
+          s.entitled_ever[i] |= entitled[i];
+          n += entitled[i];
+        }
+      } else {
+        for (std::uint32_t i = w.centre_first[ci]; i < w.centre_first[ci + 1]; ++i) n += offered_household(i) ? 1u : 0u;
+      }
       offered[ci] = n;
     }
   });
@@ -650,7 +752,7 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   w.share_by_centre(profiles);
   double eligible_total = 0.0;
   for (std::size_t ci = 0; ci < nc; ++ci)
-    if (eligible_col[ci]) eligible_total += offered[ci];
+    if (eligible_col[ci] || exit_route) eligible_total += offered[ci];
   double quota = 0.0;
   const double cost_per_participant = p_.expected_cost_per_participant_pen(year);
   switch (p_.rollout_limit) {
@@ -667,7 +769,9 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   // remaining quota, else it is skipped for this year.
   std::vector<std::uint32_t> candidates;
   for (std::size_t ci = 0; ci < nc; ++ci)
-    if (eligible_col[ci] && selected_year[ci] < 0 && reached_year[ci] < 0 && offered[ci] > 0)
+    if (exit_route ? offered[ci] > 0
+                   : eligible_col[ci] && selected_year[ci] < 0 && reached_year[ci] < 0 && offered[ci] > 0 &&
+                         district_open(c_district[ci]))
       candidates.push_back(static_cast<std::uint32_t>(ci));
   const bool by_juntos = p_.rule.rank_by_juntos_share || p_.priority == HwPriority::juntos_share;
   std::stable_sort(candidates.begin(), candidates.end(), [&](std::uint32_t a, std::uint32_t b) {
@@ -741,8 +845,8 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
   }
   close();
 
-  // Menus, and the programme columns of the centres and households.
-  std::int32_t* hh_nucleus = w.households.get(col::hw_nucleus);
+  // Menus, and the programme columns of the centres and households (under the graduation route only the
+  // entitled households join the nucleus).
   double reserved = p_.fin_ed_cost_pen;
   for (int y = 0; y < 3; ++y)
     reserved += 12.0 * 0.5 * (p_.visits_min[static_cast<std::size_t>(y)] + p_.visits_max[static_cast<std::size_t>(y)]) *
@@ -757,17 +861,20 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
     double rows = 0, water_n = 0, land_sum = 0, altitude = 0, market = 0;
     for (std::uint32_t ci : nu.centres) {
       const std::uint32_t h0 = r1 > 0 ? r0 : w.centre_first[ci], h1 = r1 > 0 ? r1 : w.centre_first[ci + 1];
+      double r = exit_route ? 0.0 : h1 - h0;
       for (std::uint32_t i = h0; here && i < h1; ++i) {
+        if (exit_route && !entitled[i]) continue;
         water_n += water[i];
         land_sum += land[i];
         hh_nucleus[i] = static_cast<std::int32_t>(n);
+        if (exit_route) r += 1.0;
       }
-      const double r = h1 - h0;
       rows += r;
       altitude += r * c_altitude[ci];
       market += r * c_market[ci];
       selected_year[ci] = static_cast<std::int16_t>(year);
-      reached_year[ci] = static_cast<std::int16_t>(year);
+      if (reached_year[ci] < 0) reached_year[ci] = static_cast<std::int16_t>(year);
+      if (exit_route) s.centre_cohorts[ci].push_back(static_cast<std::int32_t>(n));
       if (s.centre_nucleus[ci] < 0) {
         nucleus_col[ci] = static_cast<std::int32_t>(n);
         s.centre_nucleus[ci] = static_cast<std::int32_t>(n);
@@ -781,7 +888,7 @@ void HakuWinay::rollout(World& w, const StepContext& ctx) const {
 
   // Imperfect assignment: non-selected centres just below the UBN threshold, in a district with a new
   // nucleus, join the nucleus with the nearest centre; each household is reached with spill_in_share.
-  if (p_.spill_in_share > 0.0 && s.nuclei.size() > first_new) {
+  if (p_.spill_in_share > 0.0 && !exit_route && s.nuclei.size() > first_new) {
     const double hi = p_.rule.min_ubn_share, lo = hi - p_.spill_in_band;
     for (std::size_t ci = 0; ci < nc; ++ci) {
       if (selected_year[ci] >= 0 || reached_year[ci] >= 0) continue;
@@ -843,6 +950,7 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   std::int16_t* cohort = h.get(col::hw_cohort);
   std::uint8_t* stage = h.get(col::hw_stage);
   std::uint8_t* participant = h.get(col::hw_participant);
+  std::uint8_t* offered = h.get(col::hw_offered);
   std::uint8_t* coached = h.get(col::coached);
   std::uint8_t* offered_coaching = h.get(col::coaching_offered);
   std::uint8_t* plan = h.get(col::coaching_plan);
@@ -860,7 +968,8 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   const auto* c_district = w.centres.get(col::centre_district);
   const auto* c_spill = w.centres.get(col::centre_hw_spill_in);
   const auto* region = w.districts.get(col::district_region);
-  const OfferRule offered_household = offer_rule(p_, w);
+  const OfferRule offer_rule_of_centre = offer_rule(p_, w);
+  const bool exit_route = p_.selection == HwSelection::juntos_exit;
   const CoachingParams& cp = p_.coaching;
   const double cap = p_.budget_cap_per_household_pen;
   const double interest_sd = p_.takeup_interest_sd;
@@ -876,215 +985,229 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   const std::int32_t* group = h.get(col::hw_group);
 
   for (std::uint32_t ci = block.centre_begin; ci < block.centre_end; ++ci) {
-    const std::int32_t n = s.centre_nucleus[ci];
-    if (n < 0) continue;
-    const HwNucleus& nu = s.nuclei[static_cast<std::size_t>(n)];
-    const int m = ctx.month - nu.start_month;
-    if (m < 0) continue;
-    if (m < 36) hw_active[ci] = s.flows_written[ci] = 1;  // participants get support, visits and costs
-    const std::uint32_t h0 = w.centre_first[ci], h1 = w.centre_first[ci + 1];
-    const double rf = p_.region_effect[std::min<std::size_t>(region[c_district[ci]], 2)];
+    // The centre's cohorts: its one nucleus, or under the graduation route every nucleus it has hosted (each
+    // with its own households, hw_nucleus).
+    const std::int32_t first = s.centre_nucleus[ci];
+    if (first < 0) continue;
+    const std::span<const std::int32_t> hosted =
+        exit_route ? std::span<const std::int32_t>(s.centre_cohorts[ci]) : std::span<const std::int32_t>(&first, 1);
+    for (const std::int32_t n : hosted) {
+      const HwNucleus& nu = s.nuclei[static_cast<std::size_t>(n)];
+      const int m = ctx.month - nu.start_month;
+      // Who this cohort offers HW to, and whose programme months these are.
+      const auto offered_household = [&](std::uint32_t i) {
+        return exit_route ? hh_nucleus[i] == n : offer_rule_of_centre(i);
+      };
+      if (m < 0) continue;
+      if (m < 36) hw_active[ci] = s.flows_written[ci] = 1;  // participants get support, visits and costs
+      const std::uint32_t h0 = w.centre_first[ci], h1 = w.centre_first[ci + 1];
+      const double rf = p_.region_effect[std::min<std::size_t>(region[c_district[ci]], 2)];
 
-    // Take-up at the cohort's first month: covariates centred on the centre's offered households, so each
-    // centre's expected take-up is takeup_rate (interest is integrated out by the probit approximation).
-    // With the graduation channel take-up responds to labour, distance and liquidity around one
-    // population-wide intercept instead (takeup_probability, models/haku_winay_rules.hpp).
-    if (m == 0) {
-      double farm_mean = 0, juntos_mean = 0, locus_mean = 0;
-      if (!graduation) {
-        double n_off = 0, farm_sum = 0, juntos_sum = 0, locus_sum = 0;
+      // Take-up at the cohort's first month: covariates centred on the centre's offered households, so each
+      // centre's expected take-up is takeup_rate (interest is integrated out by the probit approximation).
+      // With the graduation channel take-up responds to labour, distance and liquidity around one
+      // population-wide intercept instead (takeup_probability, models/haku_winay_rules.hpp).
+      if (m == 0) {
+        double farm_mean = 0, juntos_mean = 0, locus_mean = 0;
+        if (!graduation) {
+          double n_off = 0, farm_sum = 0, juntos_sum = 0, locus_sum = 0;
+          for (std::uint32_t i = h0; i < h1; ++i) {
+            if (!offered_household(i)) continue;
+            n_off += 1;
+            farm_sum += farm[i];
+            juntos_sum += juntos != nullptr ? juntos[i] : 0;
+            locus_sum += locus[i];
+          }
+          const double k = std::max(n_off, 1.0);
+          farm_mean = farm_sum / k, juntos_mean = juntos_sum / k, locus_mean = locus_sum / k;
+        }
+        const double complement = graduation ? p_.expected_complement_pen(nu.menu) : 0.0;
         for (std::uint32_t i = h0; i < h1; ++i) {
+          auto st = ctx.seed.open(kTakeupDomain, static_cast<std::uint64_t>(ctx.month), i);
+          const double z = st.normal();
+          const double u = st.uniform();
           if (!offered_household(i)) continue;
-          n_off += 1;
-          farm_sum += farm[i];
-          juntos_sum += juntos != nullptr ? juntos[i] : 0;
-          locus_sum += locus[i];
-        }
-        const double k = std::max(n_off, 1.0);
-        farm_mean = farm_sum / k, juntos_mean = juntos_sum / k, locus_mean = locus_sum / k;
-      }
-      const double complement = graduation ? p_.expected_complement_pen(nu.menu) : 0.0;
-      for (std::uint32_t i = h0; i < h1; ++i) {
-        auto st = ctx.seed.open(kTakeupDomain, static_cast<std::uint64_t>(ctx.month), i);
-        const double z = st.normal();
-        const double u = st.uniform();
-        if (!offered_household(i)) continue;
-        double p_take;
-        if (c_spill[ci]) {
-          p_take = p_.spill_in_share;
-        } else if (graduation) {
-          const TakeupHousehold household{farm[i], juntos != nullptr && juntos[i] != 0, locus[i],
-                                          working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers),
-                                          c_market[ci], cash[i], complement};
-          p_take = takeup_probability(response, household, z);
-        } else {
-          const double j = juntos != nullptr ? juntos[i] : 0;
-          p_take = logistic(intercept + p_.takeup_farm_labour_logit * (farm[i] - farm_mean) +
-                            p_.takeup_juntos_logit * (j - juntos_mean) + p_.takeup_locus_logit * (locus[i] - locus_mean) +
-                            interest_sd * z);
-        }
-        if (u < p_take) {
-          participant[i] = 1;
-          cohort[i] = static_cast<std::int16_t>(nu.cohort_year);
+          offered[i] = 1;
+          double p_take;
+          if (c_spill[ci]) {
+            p_take = p_.spill_in_share;
+          } else if (graduation) {
+            const TakeupHousehold household{farm[i], juntos != nullptr && juntos[i] != 0, locus[i],
+                                            working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers),
+                                            c_market[ci], cash[i], complement};
+            p_take = takeup_probability(response, household, z);
+          } else {
+            const double j = juntos != nullptr ? juntos[i] : 0;
+            p_take = logistic(intercept + p_.takeup_farm_labour_logit * (farm[i] - farm_mean) +
+                              p_.takeup_juntos_logit * (j - juntos_mean) + p_.takeup_locus_logit * (locus[i] - locus_mean) +
+                              interest_sd * z);
+          }
+          if (u < p_take) {
+            participant[i] = 1;
+            cohort[i] = static_cast<std::int16_t>(nu.cohort_year);
+          }
         }
       }
-    }
 
-    // Coaching: the centre is drawn at the first session month; coached shares by goal feed the spillover.
-    const bool coaching_window = cp.enabled && m >= cp.start_month &&
-                                 m < cp.start_month + cp.duration_months + cp.push_months;
-    if (cp.enabled && m == cp.start_month) {
-      const double u = ctx.seed.open(kCoachingCentreDomain, static_cast<std::uint64_t>(ctx.month), ci).uniform();
-      state_->coaching_centre[ci] = u < cp.centre_share ? 1 : 0;
-    }
-    const bool coaching_here = coaching_window && s.coaching_centre[ci];
-    std::array<double, kCoachingPlanCount + 1> coached_share{};
-    if (coaching_here && cp.spillover > 0.0 && h1 > h0) {
-      for (std::uint32_t i = h0; i < h1; ++i)
-        if (coached[i]) coached_share[std::min<std::size_t>(plan[i], kCoachingPlanCount)] += 1.0;
-      for (auto& v : coached_share) v /= static_cast<double>(h1 - h0);
-    }
-    const bool asset_month = m < 12 && std::find(kDeliveryMonth.begin(), kDeliveryMonth.end(), m) != kDeliveryMonth.end();
-
-    // Coaching's spillover onto the centre's households that are not coached (before their own pushes,
-    // household by household, as the sums' order requires).
-    if (coaching_here && cp.spillover > 0.0) {
-      for (std::uint32_t i = h0; i < h1; ++i) {
-        if (coached[i]) continue;
-        float* hp = push + static_cast<std::size_t>(i) * kTechCount;
-        for (int g = 1; g <= kCoachingPlanCount; ++g) {
-          int techs[2], nt;
-          plan_techs(static_cast<CoachingPlan>(g), techs, nt);
-          for (int t = 0; t < nt; ++t)
-            hp[techs[t]] += static_cast<float>(cp.spillover * cp.practice_push * coached_share[static_cast<std::size_t>(g)]);
-        }
+      // Coaching: the centre is drawn at the first session month; coached shares by goal feed the spillover.
+      const bool coaching_window = cp.enabled && m >= cp.start_month &&
+                                   m < cp.start_month + cp.duration_months + cp.push_months;
+      if (cp.enabled && m == cp.start_month) {
+        const double u = ctx.seed.open(kCoachingCentreDomain, static_cast<std::uint64_t>(ctx.month), ci).uniform();
+        state_->coaching_centre[ci] = u < cp.centre_share ? 1 : 0;
       }
-    }
+      const bool coaching_here = coaching_window && s.coaching_centre[ci];
+      std::array<double, kCoachingPlanCount + 1> coached_share{};
+      if (coaching_here && cp.spillover > 0.0 && h1 > h0) {
+        for (std::uint32_t i = h0; i < h1; ++i)
+          if (coached[i]) coached_share[std::min<std::size_t>(plan[i], kCoachingPlanCount)] += 1.0;
+        for (auto& v : coached_share) v /= static_cast<double>(h1 - h0);
+      }
+      const bool asset_month = m < 12 && std::find(kDeliveryMonth.begin(), kDeliveryMonth.end(), m) != kDeliveryMonth.end();
 
-    // The participants, listed without a branch (who takes part is as good as random, so a branch per
-    // household would often be mispredicted), a chunk of households at a time.
-    constexpr std::uint32_t kChunk = 256;
-    std::array<std::uint32_t, kChunk> listed;
-    for (std::uint32_t c0 = h0; c0 < h1; c0 += kChunk) {
-      const std::uint32_t n_listed = rows::list_households(c0, std::min(h1, c0 + kChunk), listed.data(),
-                                                           [&](std::uint32_t i) { return participant[i] != 0; });
-      for (std::uint32_t li = 0; li < n_listed; ++li) {
-        const std::uint32_t i = listed[li];
-        float* hp = push + static_cast<std::size_t>(i) * kTechCount;
-        const HwNucleus& hn = s.nuclei[static_cast<std::size_t>(hh_nucleus[i])];  // the household's own nucleus
-        if (m >= 36) {
-          stage[i] = static_cast<std::uint8_t>(HwStage::finished);
-          if (coaching_here && coached[i]) {  // a coaching push outlasting the programme
+      // Coaching's spillover onto the centre's households that are not coached (before their own pushes,
+      // household by household, as the sums' order requires).
+      if (coaching_here && cp.spillover > 0.0) {
+        for (std::uint32_t i = h0; i < h1; ++i) {
+          if (coached[i]) continue;
+          float* hp = push + static_cast<std::size_t>(i) * kTechCount;
+          for (int g = 1; g <= kCoachingPlanCount; ++g) {
             int techs[2], nt;
-            plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
-            for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
-          }
-          continue;
-        }
-        const int year_idx = m / 12;
-        stage[i] = static_cast<std::uint8_t>(year_idx + 1);
-        support[i] = 1;
-        double assets_cost = 0.0, trainers_cost = 0.0, coaching_cost = 0.0;
-        double remaining = std::max(0.0, cap - capped_spend[i]);
-
-        // Trainer visits, paid within the cap (the trainer's round is paid whether or not the household is in).
-        // With the graduation channel the household receives fewer of them when other programme duties take
-        // its time (Juntos's, set earlier this month, and its business group's meetings in year 2), and the
-        // visits it receives add to its programme time.
-        {
-          const double u = ctx.seed.open(kVisitsDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
-          const int lo = p_.visits_min[static_cast<std::size_t>(year_idx)], hi = p_.visits_max[static_cast<std::size_t>(year_idx)];
-          int v = std::min(hi, lo + static_cast<int>(u * (hi - lo + 1)));
-          if (p_.trainer_cost_per_visit_pen > 0.0)
-            v = std::min(v, static_cast<int>(std::floor((remaining + kEps) / p_.trainer_cost_per_visit_pen)));
-          v = std::max(v, 0);
-          trainers_cost += v * p_.trainer_cost_per_visit_pen;
-          remaining -= v * p_.trainer_cost_per_visit_pen;
-          double received = v;
-          if (graduation) {
-            const int adults = working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers);
-            const float meetings = year_idx == 1 && group[i] >= 0
-                                       ? time_share(p_.group_meeting_hours_per_month, p_.adult_hours_per_month, adults)
-                                       : 0.0f;
-            const float other = time_burden[i] + meetings;
-            received = visits_received(v, other, p_.attendance_time_effect);
-            time_burden[i] = other + time_share(p_.visit_hours * received, p_.adult_hours_per_month, adults);
-          }
-          visits_col[i] = static_cast<float>(received);
-          const float vp = static_cast<float>(p_.visit_push * received * rf);
-          for (int k = 0; k < kTechCount; ++k)
-            if (on_menu(hn.menu, k)) hp[k] += vp;
-        }
-
-        // Assets of year 1 at their delivery month, to households they suit, within the allowance and cap.
-        std::uint8_t* hd = delivered + static_cast<std::size_t>(i) * kTechCount;
-        if (asset_month) {
-          auto st = ctx.seed.open(kAssetsDomain, static_cast<std::uint64_t>(ctx.month), i);
-          std::array<double, kTechCount> u;
-          for (auto& x : u) x = st.uniform();
-          for (int k = 0; k < kTechCount; ++k) {
-            if (kDeliveryMonth[static_cast<std::size_t>(k)] != m || !on_menu(hn.menu, k) || hd[k]) continue;
-            if (k == tech_index(Tech::sprinkler_irrigation) && !water[i]) continue;
-            if (k == tech_index(Tech::cultivated_pasture) && land[i] < p_.pasture_min_land_ha) continue;
-            if (u[static_cast<std::size_t>(k)] >= p_.asset_take_share[static_cast<std::size_t>(k)]) continue;
-            const double cost = p_.asset_cost_pen[static_cast<std::size_t>(k)];
-            if (asset_spend[i] + assets_cost + cost > hn.asset_budget_pen + kEps || cost > remaining + kEps) continue;
-            hd[k] = 1;
-            assets_cost += cost;
-            remaining -= cost;
+            plan_techs(static_cast<CoachingPlan>(g), techs, nt);
+            for (int t = 0; t < nt; ++t)
+              hp[techs[t]] += static_cast<float>(cp.spillover * cp.practice_push * coached_share[static_cast<std::size_t>(g)]);
           }
         }
-        const float ap = static_cast<float>(p_.asset_push * rf);
-        for (int k = 0; k < kTechCount; ++k)
-          if (hd[k]) hp[k] += ap;
+      }
 
-        // Year 3: financial education.
-        if (m == 24) {
-          const double u = ctx.seed.open(kFinancialEducationDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
-          if (u < p_.fin_ed_attendance) {
-            saving_boost[i] += static_cast<float>(p_.fin_ed_saving_boost);
-            const double cost = std::min(p_.fin_ed_cost_pen, remaining);
-            trainers_cost += cost;
-            remaining -= cost;
+      // The participants, listed without a branch (who takes part is as good as random, so a branch per
+      // household would often be mispredicted), a chunk of households at a time.
+      constexpr std::uint32_t kChunk = 256;
+      std::array<std::uint32_t, kChunk> listed;
+      for (std::uint32_t c0 = h0; c0 < h1; c0 += kChunk) {
+        const std::uint32_t n_listed = rows::list_households(c0, std::min(h1, c0 + kChunk), listed.data(),
+                                                             [&](std::uint32_t i) {
+                                                               return participant[i] != 0 &&
+                                                                      (!exit_route || hh_nucleus[i] == n);
+                                                             });
+        for (std::uint32_t li = 0; li < n_listed; ++li) {
+          const std::uint32_t i = listed[li];
+          float* hp = push + static_cast<std::size_t>(i) * kTechCount;
+          const HwNucleus& hn = s.nuclei[static_cast<std::size_t>(hh_nucleus[i])];  // the household's own nucleus
+          if (m >= 36) {
+            stage[i] = static_cast<std::uint8_t>(HwStage::finished);
+            if (coaching_here && coached[i]) {  // a coaching push outlasting the programme
+              int techs[2], nt;
+              plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
+              for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
+            }
+            continue;
           }
-        }
+          const int year_idx = m / 12;
+          stage[i] = static_cast<std::uint8_t>(year_idx + 1);
+          support[i] = 1;
+          double assets_cost = 0.0, trainers_cost = 0.0, coaching_cost = 0.0;
+          double remaining = std::max(0.0, cap - capped_spend[i]);
 
-        // Coaching: offer, attendance and goal at the first session month; cost over the sessions; push on the
-        // goal's practices; locus of control at the end of the sessions.
-        if (coaching_here) {
-          if (m == cp.start_month) {
-            auto st = ctx.seed.open(kCoachingDomain, static_cast<std::uint64_t>(ctx.month), i);
-            const double u_offer = st.uniform(), u_attend = st.uniform(), u_plan = st.uniform();
-            offered_coaching[i] = u_offer < cp.saturation ? 1 : 0;
-            coached[i] = offered_coaching[i] && u_attend < cp.attendance ? 1 : 0;
-            if (coached[i]) {
-              int g = 0;
-              double acc = 0.0;
-              for (; g < kCoachingPlanCount - 1; ++g) {
-                acc += cp.plan_share[static_cast<std::size_t>(g)];
-                if (u_plan < acc) break;
-              }
-              plan[i] = static_cast<std::uint8_t>(g + 1);
+          // Trainer visits, paid within the cap (the trainer's round is paid whether or not the household is in).
+          // With the graduation channel the household receives fewer of them when other programme duties take
+          // its time (Juntos's, set earlier this month, and its business group's meetings in year 2), and the
+          // visits it receives add to its programme time.
+          {
+            const double u = ctx.seed.open(kVisitsDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+            const int lo = p_.visits_min[static_cast<std::size_t>(year_idx)], hi = p_.visits_max[static_cast<std::size_t>(year_idx)];
+            int v = std::min(hi, lo + static_cast<int>(u * (hi - lo + 1)));
+            if (p_.trainer_cost_per_visit_pen > 0.0)
+              v = std::min(v, static_cast<int>(std::floor((remaining + kEps) / p_.trainer_cost_per_visit_pen)));
+            v = std::max(v, 0);
+            trainers_cost += v * p_.trainer_cost_per_visit_pen;
+            remaining -= v * p_.trainer_cost_per_visit_pen;
+            double received = v;
+            if (graduation) {
+              const int adults = working_age_members(ages + static_cast<std::size_t>(i) * kMaxMembers);
+              const float meetings = year_idx == 1 && group[i] >= 0
+                                         ? time_share(p_.group_meeting_hours_per_month, p_.adult_hours_per_month, adults)
+                                         : 0.0f;
+              const float other = time_burden[i] + meetings;
+              received = visits_received(v, other, p_.attendance_time_effect);
+              time_burden[i] = other + time_share(p_.visit_hours * received, p_.adult_hours_per_month, adults);
+            }
+            visits_col[i] = static_cast<float>(received);
+            const float vp = static_cast<float>(p_.visit_push * received * rf);
+            for (int k = 0; k < kTechCount; ++k)
+              if (on_menu(hn.menu, k)) hp[k] += vp;
+          }
+
+          // Assets of year 1 at their delivery month, to households they suit, within the allowance and cap.
+          std::uint8_t* hd = delivered + static_cast<std::size_t>(i) * kTechCount;
+          if (asset_month) {
+            auto st = ctx.seed.open(kAssetsDomain, static_cast<std::uint64_t>(ctx.month), i);
+            std::array<double, kTechCount> u;
+            for (auto& x : u) x = st.uniform();
+            for (int k = 0; k < kTechCount; ++k) {
+              if (kDeliveryMonth[static_cast<std::size_t>(k)] != m || !on_menu(hn.menu, k) || hd[k]) continue;
+              if (k == tech_index(Tech::sprinkler_irrigation) && !water[i]) continue;
+              if (k == tech_index(Tech::cultivated_pasture) && land[i] < p_.pasture_min_land_ha) continue;
+              if (u[static_cast<std::size_t>(k)] >= p_.asset_take_share[static_cast<std::size_t>(k)]) continue;
+              const double cost = p_.asset_cost_pen[static_cast<std::size_t>(k)];
+              if (asset_spend[i] + assets_cost + cost > hn.asset_budget_pen + kEps || cost > remaining + kEps) continue;
+              hd[k] = 1;
+              assets_cost += cost;
+              remaining -= cost;
             }
           }
-          if (offered_coaching[i] && m < cp.start_month + cp.duration_months)
-            coaching_cost += cp.cost_per_offered_household_pen / cp.duration_months;
-          if (coached[i]) {
-            int techs[2], nt;
-            plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
-            for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
-            if (m == cp.start_month + cp.duration_months - 1) locus[i] += static_cast<float>(cp.locus_gain);
-          }
-        }
+          const float ap = static_cast<float>(p_.asset_push * rf);
+          for (int k = 0; k < kTechCount; ++k)
+            if (hd[k]) hp[k] += ap;
 
-        const double admin = p_.admin_share * (assets_cost + trainers_cost + coaching_cost);
-        asset_spend[i] += static_cast<float>(assets_cost);
-        capped_spend[i] = static_cast<float>(std::min<double>(cap, capped_spend[i] + assets_cost + trainers_cost));
-        cost_assets[i] = static_cast<float>(assets_cost);
-        cost_trainers[i] = static_cast<float>(trainers_cost);
-        cost_coaching[i] = static_cast<float>(coaching_cost);
-        cost_admin[i] = static_cast<float>(admin);
-        cost_total[i] = cost_assets[i] + cost_trainers[i] + cost_coaching[i] + cost_admin[i];
+          // Year 3: financial education.
+          if (m == 24) {
+            const double u = ctx.seed.open(kFinancialEducationDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+            if (u < p_.fin_ed_attendance) {
+              saving_boost[i] += static_cast<float>(p_.fin_ed_saving_boost);
+              const double cost = std::min(p_.fin_ed_cost_pen, remaining);
+              trainers_cost += cost;
+              remaining -= cost;
+            }
+          }
+
+          // Coaching: offer, attendance and goal at the first session month; cost over the sessions; push on the
+          // goal's practices; locus of control at the end of the sessions.
+          if (coaching_here) {
+            if (m == cp.start_month) {
+              auto st = ctx.seed.open(kCoachingDomain, static_cast<std::uint64_t>(ctx.month), i);
+              const double u_offer = st.uniform(), u_attend = st.uniform(), u_plan = st.uniform();
+              offered_coaching[i] = u_offer < cp.saturation ? 1 : 0;
+              coached[i] = offered_coaching[i] && u_attend < cp.attendance ? 1 : 0;
+              if (coached[i]) {
+                int g = 0;
+                double acc = 0.0;
+                for (; g < kCoachingPlanCount - 1; ++g) {
+                  acc += cp.plan_share[static_cast<std::size_t>(g)];
+                  if (u_plan < acc) break;
+                }
+                plan[i] = static_cast<std::uint8_t>(g + 1);
+              }
+            }
+            if (offered_coaching[i] && m < cp.start_month + cp.duration_months)
+              coaching_cost += cp.cost_per_offered_household_pen / cp.duration_months;
+            if (coached[i]) {
+              int techs[2], nt;
+              plan_techs(static_cast<CoachingPlan>(plan[i]), techs, nt);
+              for (int t = 0; t < nt; ++t) hp[techs[t]] += static_cast<float>(cp.practice_push);
+              if (m == cp.start_month + cp.duration_months - 1) locus[i] += static_cast<float>(cp.locus_gain);
+            }
+          }
+
+          const double admin = p_.admin_share * (assets_cost + trainers_cost + coaching_cost);
+          asset_spend[i] += static_cast<float>(assets_cost);
+          capped_spend[i] = static_cast<float>(std::min<double>(cap, capped_spend[i] + assets_cost + trainers_cost));
+          cost_assets[i] = static_cast<float>(assets_cost);
+          cost_trainers[i] = static_cast<float>(trainers_cost);
+          cost_coaching[i] = static_cast<float>(coaching_cost);
+          cost_admin[i] = static_cast<float>(admin);
+          cost_total[i] = cost_assets[i] + cost_trainers[i] + cost_coaching[i] + cost_admin[i];
+        }
       }
     }
   }
@@ -1403,6 +1526,7 @@ void HakuWinay::business(World& w, const StepContext& ctx) const {
                                                  ctx.month < b.support_end_month, p_.business_support_failure_reduction);
     const auto fail = [&] {
       b.status = BusinessStatus::failed;
+      b.end_month = ctx.month;
       for (std::uint8_t j = 0; j < grp.size; ++j) bstatus[mem[j]] = static_cast<std::uint8_t>(BusinessStatus::failed);
     };
     if (u_fail < hazard) return fail();
@@ -1469,6 +1593,73 @@ std::vector<HwCohortSummary> HakuWinay::cohort_summary(const World& w) const {
   std::vector<HwCohortSummary> out;
   for (auto& [year, r] : by_year) out.push_back(r);
   return out;
+}
+
+std::vector<ReachItem> HakuWinay::reach(const World& w) const {
+  const State& s = *state_;
+  const auto& h = w.households;
+  const auto* offered = h.get(col::hw_offered);
+  const auto* participant = h.get(col::hw_participant);
+  const auto* eligible = w.centres.get(col::centre_hw_eligible);
+  const auto* selected = w.centres.get(col::centre_hw_selected_year);
+  const auto* spill = w.centres.get(col::centre_hw_spill_in);
+  const int months = w.calendar.months;
+  constexpr int kSurvivalYears[] = {1, 3, 5};
+  // Counts held by this process (households, its centres' eligibility, its nuclei's groups and businesses),
+  // summed over the processes of a split world; the nuclei and the centres' selection are known everywhere.
+  enum : std::size_t { kEligible, kOffered, kParticipants, kAwarded, kBusinesses, kObserved, kSurviving = kObserved + 3,
+                       kEntitled = kSurviving + 3, kCount };
+  std::vector<std::uint64_t> n(kCount, 0);
+  for (std::size_t ci = w.centre_begin(); ci < w.centre_end(); ++ci) n[kEligible] += eligible[ci] ? 1 : 0;
+  for (std::size_t i = w.household_begin(); i < w.household_end(); ++i) {
+    n[kOffered] += offered[i];
+    n[kParticipants] += participant[i];
+    n[kEntitled] += s.entitled_ever[i];
+  }
+  for (const HwGroup& g : s.groups) n[kAwarded] += g.awarded ? 1 : 0;
+  for (const HwBusiness& b : s.businesses) {
+    ++n[kBusinesses];
+    for (std::size_t k = 0; k < 3; ++k) {
+      const int at = b.start_month + 12 * kSurvivalYears[k];
+      if (at > months) continue;  // not yet that old when the run ended
+      ++n[kObserved + k];
+      n[kSurviving + k] += b.end_month < 0 || b.end_month >= at ? 1 : 0;
+    }
+  }
+  w.comm().sum(n);
+  std::uint64_t selected_centres = 0, spill_centres = 0;
+  for (std::size_t ci = 0; ci < w.centre_count(); ++ci) {
+    selected_centres += selected[ci] >= 0 ? 1 : 0;
+    spill_centres += spill[ci] ? 1 : 0;
+  }
+  const auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+  std::vector<ReachItem> r = {
+      {"eligible_centres", "Centres eligible under the arm's targeting rule in the last January", "centres",
+       d(n[kEligible])},
+      {"selected_centres", "Centres selected for a cohort", "centres", d(selected_centres)},
+      {"spill_in_centres", "Centres reached without being selected (imperfect assignment)", "centres",
+       d(spill_centres)},
+      {"nuclei", "Executing nuclei formed", "nuclei", d(s.nuclei.size())},
+      {"entitled_households",
+       "Graduation route (haku_winay.selection: juntos_exit): households entitled in some January (within the "
+       "window around the end of Juntos, in a district whose wave had come); 0 under the centres route",
+       "households", d(n[kEntitled])},
+      {"offered_households", "Households offered the programme in their nucleus's first month", "households",
+       d(n[kOffered])},
+      {"participants", "Households that took part", "households", d(n[kParticipants])},
+      {"business_groups", "Business groups formed for the CLAR competition", "groups", d(s.group_ids)},
+      {"awarded_groups", "Business groups that won the CLAR competition", "groups", d(n[kAwarded])},
+      {"businesses", "Businesses funded", "businesses", d(n[kBusinesses])}};
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::string y = std::to_string(kSurvivalYears[k]);
+    r.push_back({"businesses_observed_" + y + "y",
+                 "Businesses started at least " + y + " year" + (k ? "s" : "") + " before the end of the run",
+                 "businesses", d(n[kObserved + k])});
+    r.push_back({"businesses_surviving_" + y + "y",
+                 "Of those, businesses still active " + y + " year" + (k ? "s" : "") + " after they started",
+                 "businesses", d(n[kSurviving + k])});
+  }
+  return r;
 }
 
 }  // namespace chacra::models

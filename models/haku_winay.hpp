@@ -85,6 +85,18 @@ inline constexpr Choice<HwPriority> kHwPriorityChoices[] = {
 inline constexpr Choice<HwHouseholdOffer> kHwHouseholdOfferChoices[] = {{"all", HwHouseholdOffer::all},
                                                                         {"juntos_only", HwHouseholdOffer::juntos_only},
                                                                         {"juntos_exiting", HwHouseholdOffer::juntos_exiting}};
+// Who is selected each year: the households of centres eligible under the targeting rule (the real design), or
+// the graduation route: households approaching or leaving the end of Juntos wherever they live, pooled each
+// year into nuclei across neighbouring centres of a district, a centre hosting a new cohort whenever it has
+// newly entitled households.
+enum class HwSelection : std::uint8_t { centres = 0, juntos_exit = 1 };
+// Which Juntos exits open the graduation route after the household left: any (aged out, or lost the poverty
+// classification at re-certification), or ageing out only.
+enum class HwExitReasons : std::uint8_t { any = 0, aged_out = 1 };
+inline constexpr Choice<HwSelection> kHwSelectionChoices[] = {{"centres", HwSelection::centres},
+                                                              {"juntos_exit", HwSelection::juntos_exit}};
+inline constexpr Choice<HwExitReasons> kHwExitReasonsChoices[] = {{"any", HwExitReasons::any},
+                                                                  {"aged_out", HwExitReasons::aged_out}};
 // The goal a coached household sets (column coaching_plan).
 enum class CoachingPlan : std::uint8_t {
   none = 0,
@@ -131,6 +143,15 @@ struct HakuWinayParams {
   TargetingRule rule;  // the targeting parameters; from() applies the chosen preset
   HwHouseholdOffer household_offer = HwHouseholdOffer::all;
   int exit_window_months = 36;
+  // The graduation route (selection: juntos_exit): the window around the end of Juntos, in months.
+  HwSelection selection = HwSelection::centres;
+  int exit_window_before_months = 12;  // before the last qualifying child is expected to leave Juntos
+  int exit_window_after_months = 24;   // after an exit of a reason exit_reasons admits
+  HwExitReasons exit_reasons = HwExitReasons::any;
+  int district_waves = 1;  // districts enter in this many yearly waves from first_cohort_year (1: all at once)
+  // Borrowed: when a child stops counting for Juntos (age limit; expected end of secondary school).
+  int juntos_max_child_age_years = 19;
+  int secondary_completion_age_years = 17;
   int first_cohort_year = 2017, last_cohort_year = 2021;
   int start_month_of_year = 7;
   HwRolloutLimit rollout_limit = HwRolloutLimit::eligible_share;
@@ -260,6 +281,7 @@ struct HwBusiness {
   // consecutive months it has been below the members' outside option.
   float expected_profit_pen = 0.0f;
   int loss_months = 0;
+  int end_month = -1;  // month it failed, -1 while active (for the reach's survival counts)
 };
 // start_month of a funded business whose members have not all paid their counterpart yet.
 inline constexpr int kAwaitingCounterpart = std::numeric_limits<int>::max();
@@ -275,6 +297,7 @@ struct HwCohortSummary {
 class HakuWinay : public Module {
  public:
   static constexpr std::uint32_t kPriorityDomain = rng::domain_id("haku_winay.priority");
+  static constexpr std::uint32_t kWaveDomain = rng::domain_id("haku_winay.district_wave");
   static constexpr std::uint32_t kTakeupDomain = rng::domain_id("haku_winay.takeup");
   static constexpr std::uint32_t kVisitsDomain = rng::domain_id("haku_winay.visits");
   static constexpr std::uint32_t kAssetsDomain = rng::domain_id("haku_winay.assets");
@@ -309,6 +332,9 @@ class HakuWinay : public Module {
   const std::vector<std::uint32_t>& group_members() const;  // household indices, by HwGroup::first_member
   const std::vector<HwBusiness>& businesses() const;
   std::vector<HwCohortSummary> cohort_summary(const World& world) const;
+  // The programme's reach at the end of a unit: eligible and selected centres, cohorts hosted, nuclei, offered
+  // households, participants, business groups and awards, businesses surviving 1, 3 and 5 years.
+  std::vector<ReachItem> reach(const World& world) const override;
 
  private:
   struct State;
@@ -335,9 +361,9 @@ class HakuWinay : public Module {
 // adoption_push, asset_delivered, borrowed_pen, business_profit_pen, cash_pen, centre, centre_altitude_m,
 // centre_border_area, centre_district, centre_households, centre_hw_active, centre_market_access, centre_ubn_share,
 // centre_water_share, debt_pen, district_malnutrition_priority, district_market_dynamism, district_poverty_rate,
-// district_region, farm_labour_share, investment_pen, juntos_enrolled, land_ha, locus_of_control,
-// member_age_months, permanent_income_pen, productive_capacity, saving_boost, support_active, tech_state,
-// time_burden, water_access.
+// district_region, farm_labour_share, investment_pen, juntos_enrolled, juntos_exit_month, juntos_exit_reason,
+// land_ha, locus_of_control, member_age_months, member_secondary_done, permanent_income_pen, pregnancy_month,
+// productive_capacity, saving_boost, support_active, tech_state, time_burden, water_access.
 //
 // Columns owned by this module.
 namespace col {
@@ -345,11 +371,11 @@ namespace col {
 inline constexpr Col<std::int16_t> hw_cohort{
     .name = "hw_cohort", .unit = "year",
     .description = "Haku Winay cohort (year of selection) of the household, -1 none",
-    .panel = true};
+    .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> hw_stage{
     .name = "hw_stage", .unit = "HwStage",
     .description = "Haku Winay stage: 0 none, 1-3 programme year, 4 finished",
-    .panel = true, .codes = kHwStageCodes};
+    .panel = true, .category = true, .codes = kHwStageCodes};
 inline constexpr Col<std::uint8_t> hw_participant{
     .name = "hw_participant", .unit = "0/1",
     .description = "Household takes part in Haku Winay (reached)",
@@ -360,11 +386,15 @@ inline constexpr Col<float> hw_visits{
     .panel = true, .aggregation = PeriodAggregation::sum};
 inline constexpr Col<std::int32_t> hw_nucleus{
     .name = "hw_nucleus", .unit = "index",
-    .description = "HW executing nucleus of the household's centre or neighbourhood, -1 none"};
+    .description = "HW executing nucleus of the household's centre or neighbourhood, -1 none",
+    .panel = true, .category = true};
+inline constexpr Col<std::uint8_t> hw_offered{
+    .name = "hw_offered", .unit = "0/1",
+    .description = "The household was offered Haku Winay (in its nucleus's first month)"};
 inline constexpr Col<std::int32_t> hw_group{
     .name = "hw_group", .unit = "index",
     .description = "Haku Winay business group of the household, -1 none",
-    .panel = true};
+    .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> hw_award{
     .name = "hw_award", .unit = "0/1",
     .description = "The household's business group won the CLAR competition",
@@ -373,11 +403,11 @@ inline constexpr Col<std::uint8_t> business_type{
     .name = "business_type", .unit = "BusinessType",
     .description = "Type of the household's HW business: 0 none, 1 guinea pigs, 2 dairy, 3 bakery/food, 4 "
                    "textiles/crafts, 5 rural tourism, 6 fish farming, 7 cattle fattening",
-    .panel = true, .codes = kBusinessTypeCodes};
+    .panel = true, .category = true, .codes = kBusinessTypeCodes};
 inline constexpr Col<std::uint8_t> business_status{
     .name = "business_status", .unit = "BusinessStatus",
     .description = "HW business: 0 none, 1 active, 2 failed",
-    .panel = true, .codes = kBusinessStatusCodes};
+    .panel = true, .category = true, .codes = kBusinessStatusCodes};
 inline constexpr Col<std::uint8_t> coached{
     .name = "coached", .unit = "0/1",
     .description = "Attended at least four soft-skills coaching sessions",
@@ -388,7 +418,7 @@ inline constexpr Col<std::uint8_t> coaching_plan{
     .name = "coaching_plan", .unit = "CoachingPlan",
     .description = "Goal of the coaching plan: 0 none, 1 guinea pigs, 2 pasture, 3 crop diversification, 4 small "
                    "business",
-    .codes = kCoachingPlanCodes};
+    .category = true, .codes = kCoachingPlanCodes};
 inline constexpr Col<float> hw_asset_spend_pen{
     .name = "hw_asset_spend_pen", .unit = "PEN", .description = "Cumulative HW spending on the household's assets"};
 inline constexpr Col<float> hw_capped_spend_pen{
@@ -419,20 +449,25 @@ inline constexpr Col<float> cost_hw_pen{
     .name = "cost_hw_pen", .unit = "PEN",
     .description = "Total HW spending on the household (sum of the cost_hw_* components)",
     .panel = true, .aggregation = PeriodAggregation::sum};
-// Centre columns.
+// Centre columns, recorded per arm at the end of every output period (arms/<arm>/replicate_R/centres).
 inline constexpr Col<std::uint8_t> centre_hw_eligible{
     .name = "hw_eligible", .unit = "0/1",
-    .description = "Centre eligible for Haku Winay under the arm's rule (as of the last January)"};
+    .description = "Centre eligible for Haku Winay under the arm's rule (as of the last January)",
+    .panel = true};
 inline constexpr Col<std::int16_t> centre_hw_selected_year{
-    .name = "hw_selected_year", .unit = "year", .description = "Year the centre was selected for HW, -1 never"};
+    .name = "hw_selected_year", .unit = "year",
+    .description = "Year the centre was selected for HW, -1 never",
+    .panel = true, .category = true};
 inline constexpr Col<std::int16_t> centre_hw_reached_year{
     .name = "hw_reached_year", .unit = "year",
-    .description = "Year HW started operating in the centre (selected or spill-in), -1 never"};
+    .description = "Year HW started operating in the centre (selected or spill-in), -1 never",
+    .panel = true, .category = true};
 inline constexpr Col<std::int32_t> centre_hw_nucleus{
-    .name = "hw_nucleus", .unit = "index", .description = "HW executing nucleus of the centre, -1 none"};
+    .name = "hw_nucleus", .unit = "index",
+    .description = "HW executing nucleus of the centre, -1 none", .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> centre_hw_spill_in{
     .name = "hw_spill_in", .unit = "0/1",
-    .description = "Centre reached by HW without being selected (imperfect assignment)"};
+    .description = "Centre reached by HW without being selected (imperfect assignment)", .panel = true};
 }  // namespace col
 
 }  // namespace chacra::models

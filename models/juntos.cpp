@@ -255,6 +255,10 @@ void Juntos::setup(World& world, const ParamSet& params, const rng::StreamSeed& 
   auto* baseline = h.add(col::juntos_pmt_baseline);
   auto* propensity = h.add(col::juntos_compliance_logit);
   h.add(col::juntos_transfer_avg_pen);
+  h.add(col::juntos_ever);
+  h.add(col::juntos_exits_aged_out);
+  h.add(col::juntos_exits_lost_classification);
+  h.add(col::juntos_payments);
 
   const float* wealth = h.get(col::wealth_index);
   const std::uint8_t* ubn = h.get(col::has_ubn);
@@ -379,6 +383,9 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   std::uint8_t* enrolled = h.get(col::juntos_enrolled);
   std::int32_t* exit_month = h.get(col::juntos_exit_month);
   std::uint8_t* exit_reason = h.get(col::juntos_exit_reason);
+  std::uint8_t* ever = h.get(col::juntos_ever);
+  std::uint8_t* exits_aged_out = h.get(col::juntos_exits_aged_out);
+  std::uint8_t* exits_lost = h.get(col::juntos_exits_lost_classification);
   const float* poverty = world.districts.get(col::district_poverty_rate);
   const std::int32_t* entry = world.districts.get(col::district_juntos_entry_month);
 
@@ -419,12 +426,16 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
     // The status rule (juntos_month, models/juntos_rules.hpp) for the sixteen at once.
     const unsigned leaves = juntos_month_lanes(status + i0, compliant + i0, enrolled + i0, eligible_col + i0,
                                                classified + i0, takes_up + i0, member_ok, district_ok, covered, n);
+    for (int j = 0; j < n; ++j)
+      ever[i0 + j] |= static_cast<std::uint8_t>((eligible_col[i0 + j] != 0) | (is_affiliated(status[i0 + j]) << 1));
     // Exits are rare: their month and reason household by household.
     for (unsigned left = leaves; left != 0; left &= left - 1) {
       const int j = __builtin_ctz(left);
       exit_month[i0 + j] = m;
       exit_reason[i0 + j] = static_cast<std::uint8_t>(member_ok[j] ? JuntosExitReason::lost_classification
                                                                     : JuntosExitReason::aged_out);
+      std::uint8_t& count = member_ok[j] ? exits_lost[i0 + j] : exits_aged_out[i0 + j];
+      count = static_cast<std::uint8_t>(count + (count < 255 ? 1 : 0));
     }
   };
   std::uint32_t i = block.household_begin;
@@ -494,6 +505,12 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
       transfer[i] = static_cast<float>(paid);
       cost[i] = static_cast<float>((affiliated ? admin : 0.0) + paid);
     }
+  }
+
+  if (pay_month) {
+    std::int16_t* payments = h.get(col::juntos_payments);
+    for (std::uint32_t i = begin; i < end; ++i)
+      payments[i] = static_cast<std::int16_t>(payments[i] + (status[i] == enrolled));
   }
 
   // The transfer received, averaged over about a year, for the portfolio choice (economy.risk.enabled).
@@ -577,6 +594,49 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
       apply_boost(i, promoted ? boost : 0.0f);
     }
   }
+}
+
+std::vector<ReachItem> Juntos::reach(const World& w) const {
+  const auto& h = w.households;
+  const auto* ever = h.get(col::juntos_ever);
+  const auto* aged_out = h.get(col::juntos_exits_aged_out);
+  const auto* lost = h.get(col::juntos_exits_lost_classification);
+  const auto* payments = h.get(col::juntos_payments);
+  const auto* status = h.get(col::juntos_status);
+  enum : std::size_t { kEligible, kEnrolled, kPayments, kAgedOut, kLost, kReentries, kAffiliated, kCount };
+  std::vector<std::uint64_t> n(kCount, 0);
+  for (std::size_t i = w.household_begin(); i < w.household_end(); ++i) {
+    n[kEligible] += ever[i] & 1u;
+    n[kEnrolled] += (ever[i] >> 1) & 1u;
+    n[kPayments] += static_cast<std::uint64_t>(payments[i]);
+    n[kAgedOut] += aged_out[i];
+    n[kLost] += lost[i];
+    // Every re-entry follows an exit and is followed by another exit or by the household's being affiliated at
+    // the end: re-entries are the exits after the first plus the leavers affiliated now.
+    const unsigned exits = static_cast<unsigned>(aged_out[i]) + lost[i];
+    const bool affiliated = is_affiliated(status[i]);
+    n[kReentries] += exits > 0 ? exits - 1 + (affiliated ? 1u : 0u) : 0u;
+    n[kAffiliated] += affiliated ? 1 : 0;
+  }
+  w.comm().sum(n);
+  // Payment rounds: the odd months from the programme's start to the end of the run.
+  const int months = w.calendar.months, first = std::max(0, p_.start_month);
+  // Payment rounds are the odd months: those below `months` less those below `first`.
+  const int rounds = p_.enabled && months > first ? months / 2 - first / 2 : 0;
+  const auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+  return {
+      {"eligible_households", "Households ever eligible (member criterion, poverty classification, poor district)",
+       "households", d(n[kEligible])},
+      {"enrolled_households", "Households ever enrolled", "households", d(n[kEnrolled])},
+      {"payment_rounds", "Two-monthly payment rounds in the run", "rounds", static_cast<double>(rounds)},
+      {"paid_per_round", "Households paid per round, mean over the rounds", "households per round",
+       rounds > 0 ? d(n[kPayments]) / rounds : 0.0},
+      {"exits_aged_out", "Exits because no member qualified any more", "exits", d(n[kAgedOut])},
+      {"exits_lost_classification", "Exits after losing the poverty classification at re-certification", "exits",
+       d(n[kLost])},
+      {"reentries", "Re-enrolments after an exit", "enrolments", d(n[kReentries])},
+      {"affiliated_at_end", "Households affiliated (enrolled or suspended) in the last month", "households",
+       d(n[kAffiliated])}};
 }
 
 }  // namespace chacra::models

@@ -135,6 +135,9 @@ class Juntos : public Module {
   Phase payment_phase() const;      // "juntos.payment"
 
   const JuntosParams& params() const { return p_; }
+  // The programme's reach at the end of a unit: households ever eligible and ever enrolled, payments per round,
+  // exits by reason and re-entries.
+  std::vector<ReachItem> reach(const World& world) const override;
 
   // Pure helpers, exposed for tests.
   static bool payment_month(int month) { return month % 2 == 1; }
@@ -160,7 +163,7 @@ namespace col {
 inline constexpr Col<std::uint8_t> juntos_status{
     .name = "juntos_status", .unit = "JuntosStatus",
     .description = "Juntos status: 0 not eligible, 1 eligible, 2 enrolled, 3 suspended, 4 exited",
-    .panel = true, .codes = kJuntosStatusCodes};
+    .panel = true, .category = true, .codes = kJuntosStatusCodes};
 inline constexpr Col<std::uint8_t> juntos_eligible{
     .name = "juntos_eligible", .unit = "0/1",
     .description = "Meets Juntos eligibility (member criterion, PMT classification, district poverty)",
@@ -172,11 +175,11 @@ inline constexpr Col<std::uint8_t> juntos_compliant{
 inline constexpr Col<std::int32_t> juntos_exit_month{
     .name = "juntos_exit_month", .unit = "month",
     .description = "Month of the household's most recent exit from Juntos (-1: never left)",
-    .panel = true};
+    .panel = true, .category = true};
 inline constexpr Col<std::uint8_t> juntos_exit_reason{
     .name = "juntos_exit_reason", .unit = "JuntosExitReason",
     .description = "Reason of the most recent exit: 0 none, 1 aged out, 2 lost the poverty classification",
-    .panel = true, .codes = kJuntosExitReasonCodes};
+    .panel = true, .category = true, .codes = kJuntosExitReasonCodes};
 inline constexpr Col<float> cost_juntos_pen{
     .name = "cost_juntos_pen", .unit = "PEN",
     .description = "Juntos spending on the household: transfers and administration",
@@ -217,6 +220,19 @@ inline constexpr Col<float> juntos_transfer_avg_pen{
     .name = "juntos_transfer_avg_pen", .unit = "PEN per month",
     .description = "Juntos transfer received, exponential average over about a year (economy.risk.enabled: what "
                    "the portfolio choice deducts from past consumption to find the household's own resources)"};
+// The household's history in the programme, for the reach (Juntos::reach).
+inline constexpr Col<std::uint8_t> juntos_ever{
+    .name = "juntos_ever", .unit = "bits",
+    .description = "Ever in Juntos: bit 0 ever eligible, bit 1 ever affiliated (enrolled or suspended)"};
+inline constexpr Col<std::uint8_t> juntos_exits_aged_out{
+    .name = "juntos_exits_aged_out", .unit = "exits",
+    .description = "Exits from Juntos because no member qualified any more (saturating at 255)"};
+inline constexpr Col<std::uint8_t> juntos_exits_lost_classification{
+    .name = "juntos_exits_lost_classification", .unit = "exits",
+    .description = "Exits from Juntos after losing the poverty classification at re-certification (saturating at "
+                   "255)"};
+inline constexpr Col<std::int16_t> juntos_payments{
+    .name = "juntos_payments", .unit = "payments", .description = "Two-monthly transfers the household received"};
 // District column.
 inline constexpr Col<std::int32_t> district_juntos_entry_month{
     .name = "juntos_entry_month", .unit = "month",

@@ -123,7 +123,9 @@ inline constexpr Col<float> pasture_ha{
 
 // Inputs that programme modules write and the livelihood modules read (created by add_shared_columns).
 inline constexpr Col<std::uint8_t> centre_hw_active{
-    .name = "hw_active", .unit = "0/1", .description = "Haku Winay operating in the centre this month"};
+    .name = "hw_active", .unit = "0/1",
+    .description = "Haku Winay operating in the centre this month",
+    .panel = true};
 inline constexpr Col<float> adoption_push{
     .name = "adoption_push", .unit = "probability per month",
     .description = "Extra monthly adoption hazard from programme exposure this month, per technology",

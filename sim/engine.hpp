@@ -58,6 +58,15 @@ struct Phase {
   }
 };
 
+// One count a module reports at the end of an arm x replicate unit (a stage of a programme's reach: centres
+// selected, households offered, paid per round...), stored in the unit's reach table.
+struct ReachItem {
+  std::string item;         // snake_case name, unique within the module
+  std::string description;  // what is counted
+  std::string unit;         // "households", "centres", "groups", "payments per round"...
+  double value = 0.0;
+};
+
 // A behavioural or programme module. `setup` adds its columns to the world (always, even when the
 // module is switched off in an arm, so every arm has the same panel) and draws initial state from
 // counter-based streams, so arms stay on common random numbers.
@@ -66,6 +75,13 @@ class Module {
   virtual ~Module() = default;
   virtual std::string name() const = 0;
   virtual void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) = 0;
+  // Its reach at the end of a unit (after the last month), in a fixed order; none by default. Called on every
+  // process of a world split by districts, which must all return the whole population's counts (sums through
+  // world.comm()).
+  virtual std::vector<ReachItem> reach(const World& world) const {
+    (void)world;
+    return {};
+  }
 };
 
 // What models/ hands the engine for one arm: its modules and the month's ordered phase list.

@@ -112,6 +112,15 @@ output::RunHeader run_header(const Scenario& scenario, const RunOptions& options
   return h;
 }
 
+// The reach every module reports at the end of a unit, in module and report order. Collective in a split world
+// (the modules sum their counts across processes).
+std::vector<output::ReachRow> unit_reach(const Model& model, const World& world) {
+  std::vector<output::ReachRow> rows;
+  for (const auto& m : model.modules)
+    for (const ReachItem& x : m->reach(world)) rows.push_back({m->name(), x.item, x.description, x.unit, x.value});
+  return rows;
+}
+
 }  // namespace
 
 std::uint64_t checked_product(std::initializer_list<std::uint64_t> factors, const std::string& what) {
@@ -335,12 +344,15 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         }
         recorder.finish();  // split world: a collective step that every process reaches only after its last month
         recorder.write_aggregates();
+        std::vector<output::ReachRow> reach = unit_reach(model, world);  // collective in a split world
+        if (unit) unit->write_reach(output::reach_records(reach));
         if (out) {
           // A unit is complete only once this mark is on disk; --resume skips exactly these.
           unit->complete();
           out->flush();
         }
         result.units.push_back(recorder.result(arm.name, r));
+        result.units.back().reach = std::move(reach);
         if (result.phase_names.empty()) {
           for (const auto& ph : model.month) result.phase_names.push_back(ph.name);
           result.phase_seconds.assign(model.month.size(), 0.0);

@@ -57,8 +57,11 @@ struct ColumnInfo {
   std::string unit;
   std::string description;
   PeriodAggregation aggregation = PeriodAggregation::snapshot;
-  bool panel = false;  // recorded in the panel by default
+  bool panel = false;  // recorded in the panel by default (households), or per output period (centres)
   std::vector<std::string> labels;  // names of the `width` sub-columns (technology names...), or empty
+  // A code (a status, a category, a year or month stamp, an index) rather than a quantity: recorded as it is,
+  // never averaged over households (no aggregate), and marked so in the file (scale attribute "category").
+  bool category = false;
   std::vector<CodeLabel> codes;     // what each value of a coded column means (every value it takes), or empty
 };
 
@@ -73,9 +76,9 @@ constexpr std::uint64_t column_key(std::string_view name) {
 }
 
 // A column declared once, with its type, unit, meaning, width, sub-column labels, whether the panel records
-// it, how it aggregates over an output period and, for a coded column, what each of its values means (every
-// value it can take; exports write them as value labels); written as a constant in the header of the module
-// that owns it:
+// it, how it aggregates over an output period, whether it is a code and, for a coded column, what each of
+// its values means (every value it can take; exports write them as value labels); written as a constant in
+// the header of the module that owns it:
 //   inline constexpr Col<float> income_crops_pen{.name = "income_crops_pen", .unit = "PEN",
 //                                                .description = "Crop sales", .panel = true,
 //                                                .aggregation = PeriodAggregation::sum};
@@ -89,6 +92,7 @@ struct Col {
   bool panel = false;
   PeriodAggregation aggregation = PeriodAggregation::snapshot;
   std::span<const char* const> labels = {};
+  bool category = false;  // a code, not a quantity (ColumnInfo::category)
   std::span<const Code> codes = {};
   std::uint64_t key = column_key(name);
 
@@ -102,6 +106,7 @@ struct Col {
     i.aggregation = aggregation;
     i.panel = panel;
     i.labels.assign(labels.begin(), labels.end());
+    i.category = category;
     for (const Code& c : codes) i.codes.push_back({c.value, std::string(c.meaning)});
     return i;
   }

@@ -187,6 +187,8 @@ Scenario solve_budget_neutrality(const Scenario& scenario, const ModelBuilder& b
       collective != nullptr ? generate_population(scenario.base, 0, *collective) : generate_population(scenario.base, 0);
   const auto run_seed = static_cast<std::uint64_t>(scenario.base.integer("run.seed"));
   std::map<std::string, SpendResult> matched_spend;
+  std::vector<BudgetSolution> all;
+  std::string missed;
 
   for (Arm& arm : out.arms) {
     const std::string match = arm.params.choice(kMatch);
@@ -294,16 +296,29 @@ Scenario solve_budget_neutrality(const Scenario& scenario, const ModelBuilder& b
     sol.tolerance_pen = tolerance(spend(best_x));
     sol.within_tolerance = std::abs(sol.spend_pen - sol.target_spend_pen) <= sol.tolerance_pen;
     if (spec.type == ParamType::real) set_override(arm, sol.parameter, ParamValue{sol.value});
-    sol.message = "budget: arm '" + arm.name + "' matches the spend of '" + match + "': " + sol.parameter + " = " +
-                  format_value(sol.value) + " (was " + format_value(sol.initial_value) + "); spend PEN " +
-                  fmt(sol.spend_pen, "%.0f") + " vs PEN " + fmt(sol.target_spend_pen, "%.0f") + " (difference " +
-                  fmt(sol.spend_pen - sol.target_spend_pen, "%+.0f") + ", tolerance " +
-                  fmt(sol.tolerance_pen, "%.0f") + ") on replicate 0 after " + std::to_string(sol.simulations) +
-                  " simulation" + (sol.simulations == 1 ? "" : "s");
-    if (!sol.within_tolerance) sol.message += "\nbudget: warning: not within the tolerance: " + why;
+    const std::string gap =
+        "spend PEN " + fmt(sol.spend_pen, "%.0f") + " vs PEN " + fmt(sol.target_spend_pen, "%.0f") + " (gap " +
+        fmt(sol.gap_pen(), "%+.0f") +
+        (sol.target_spend_pen != 0 ? ", " + fmt(100.0 * sol.gap_pen() / sol.target_spend_pen, "%+.2f") + "%" : "") +
+        "; tolerance PEN " + fmt(sol.tolerance_pen, "%.0f") + ")";
+    sol.message = "budget: arm '" + arm.name + "' " + (sol.within_tolerance ? "matches" : "does not match") +
+                  " the spend of '" + match + "': " + sol.parameter + " = " + format_value(sol.value) + " (was " +
+                  format_value(sol.initial_value) + "); " + gap + " on replicate 0 after " +
+                  std::to_string(sol.simulations) + " simulation" + (sol.simulations == 1 ? "" : "s");
+    if (!sol.within_tolerance) {
+      if (why.empty()) why = "the closest value found is outside the tolerance";
+      sol.message += "\nbudget: " + why;
+      missed += "\n  arm '" + arm.name + "' (" + sol.parameter + " = " + format_value(sol.value) + "): " + gap + ": " +
+                why;
+    }
     if (log) *log << sol.message << "\n";
     if (solutions) solutions->push_back(sol);
+    all.push_back(sol);
   }
+  if (!missed.empty())
+    throw BudgetMismatch("budget-neutral arms could not be matched within budget.tolerance_households:" + missed +
+                             "\n  nothing was run or written",
+                         std::move(all));
   return out;
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -36,9 +37,22 @@ struct BudgetSolution {
   double target_spend_pen = 0.0;  // matched arm's total spend on replicate 0
   double spend_pen = 0.0;         // this arm's total spend at `value` on replicate 0
   double tolerance_pen = 0.0;     // tolerance_households x the matched arm's spend per reached household
+  double gap_pen() const { return spend_pen - target_spend_pen; }  // achieved gap (positive: spends more)
   int simulations = 0;
   bool within_tolerance = false;
   std::string message;  // one line: what was solved, or why the tolerance could not be met
+};
+
+// Some budget-matched arm's spend could not be brought within its tolerance: a runtime failure (exit status 1),
+// raised after every arm was solved; the message has one line per arm that missed, with its achieved gap.
+class BudgetMismatch : public std::runtime_error {
+ public:
+  BudgetMismatch(const std::string& message, std::vector<BudgetSolution> solutions)
+      : std::runtime_error(message), solutions_(std::move(solutions)) {}
+  const std::vector<BudgetSolution>& solutions() const { return solutions_; }
+
+ private:
+  std::vector<BudgetSolution> solutions_;
 };
 
 // Total programme spend of one arm on one replicate's population, without output.
@@ -57,11 +71,12 @@ void check_budget_neutrality(const Scenario& scenario);
 
 // Returns the scenario with every budget-matched arm's lever solved (unchanged when no arm sets
 // budget.match_arm). threads: worker threads (0: all). Prints one line per solved arm to `log` (null: silent)
-// and fills `solutions` if given. An arm whose spend cannot be matched within the tolerance (the lever at a
-// bound, or a lever that moves spending in steps larger than the tolerance, such as whole HW centres) keeps the
-// closest value found, and its line says so. Throws ConfigError for inconsistent settings, Interrupted when a
-// stop is requested. With a collective (MPI ranks, docs/cluster.md), every process of it calls this together
-// and the simulations run on replicate 0's population split by districts across them; the result is the same.
+// and fills `solutions` if given. When some arm's spend cannot be matched within the tolerance (the lever at a
+// bound, or a lever that moves spending in steps larger than the tolerance, such as whole HW centres), every
+// arm is still solved and then BudgetMismatch is thrown, naming each arm that missed, by how much and why.
+// Throws ConfigError for inconsistent settings, Interrupted when a stop is requested. With a collective (MPI
+// ranks, docs/cluster.md), every process of it calls this together and the simulations run on replicate 0's
+// population split by districts across them; the result is the same.
 Scenario solve_budget_neutrality(const Scenario& scenario, const ModelBuilder& builder, int threads,
                                  std::vector<BudgetSolution>* solutions = nullptr, std::ostream* log = nullptr,
                                  const Collective* collective = nullptr);

@@ -212,6 +212,8 @@ struct HhOutcome {
   std::string name, unit;
   bool has_final = true, has_horizon = true;
   std::vector<double> fin_num, fin_den, hor_num, hor_den;
+  // What each period adds to the population sums of hor_num and hor_den (horizon outcomes only), [period].
+  std::vector<double> per_num, per_den;
 };
 
 struct ArmData {
@@ -266,6 +268,8 @@ HhOutcome make_outcome(const std::string& name, const std::string& unit, std::si
   if (horizon && ratio_horizon) o.hor_den.assign(n, 0.0);
   return o;
 }
+
+double sum_of(const std::vector<double>& v);
 
 // Reads every period of one arm and replicate and builds the household outcomes. `notes` collects what
 // could not be measured (first replicate only, so each note appears once).
@@ -364,6 +368,7 @@ ArmData load_arm(const output::Reader& in, const std::string& arm, int replicate
   if (poor) d.poor_by_period.assign(P * n, 0);
 
   std::vector<double> v_inc, v_cons, v_tr, v_poor, v_ext, v_gap, v_size, v_tech, v_biz, v_cj, v_ch;
+  std::vector<double> running(2 * d.outcomes.size(), 0.0);  // population sums of hor_num, hor_den so far
   for (std::size_t p = 0; p < P; ++p) {
     const bool last = p + 1 == P, in_final = p >= first_final;
     const double disc = L.discount(p);
@@ -455,6 +460,16 @@ ArmData load_arm(const output::Reader& in, const std::string& arm, int replicate
         d.cost_juntos[i] += cj, d.cost_hw[i] += ch, d.cost[i] += cj + ch;
         d.disc_cost[i] += disc * (cj + ch);
       }
+    }
+    // The period's part of each horizon sum: the running population sum now less the one before.
+    for (std::size_t k = 0; k < d.outcomes.size(); ++k) {
+      HhOutcome& o = d.outcomes[k];
+      if (!o.has_horizon) continue;
+      if (o.per_num.empty()) o.per_num.assign(P, 0.0), o.per_den.assign(P, 0.0);
+      const double num = sum_of(o.hor_num), den = o.hor_den.empty() ? 0.0 : sum_of(o.hor_den);
+      o.per_num[p] = num - running[2 * k];
+      o.per_den[p] = den - running[2 * k + 1];
+      running[2 * k] = num, running[2 * k + 1] = den;
     }
   }
   if (exit) {
@@ -576,15 +591,16 @@ class Collector {
  public:
   void add(const std::string& arm, const std::string& reference, const std::string& outcome,
            const std::string& subgroup, const std::string& statistic, const std::string& unit, double effect,
-           double arm_value, double ref_value) {
+           double arm_value, double ref_value, const std::string& period = "") {
     std::string key = arm;
     key.append("\x1f").append(outcome).append("\x1f").append(subgroup).append("\x1f").append(statistic);
+    key.append("\x1f").append(period);
     auto it = index_.find(key);
     if (it == index_.end()) {
       it = index_.emplace(std::move(key), draws_.size()).first;
       Draws d;
       d.row.arm = arm, d.row.reference = reference, d.row.outcome = outcome, d.row.subgroup = subgroup;
-      d.row.statistic = statistic, d.row.unit = unit;
+      d.row.statistic = statistic, d.row.unit = unit, d.row.period = period;
       draws_.push_back(std::move(d));
     }
     Draws& d = draws_[it->second];
@@ -701,6 +717,26 @@ void compare_markets(const ArmData& a, const ArmData& r, const Layout& L, const 
       in_n > 0 ? in_a / in_n * annualise : kNaN, in_n > 0 ? in_r / in_n * annualise : kNaN);
   add("non_participant_income_elsewhere", "all", "horizon_mean", unit,
       out_n > 0 ? out_a / out_n * annualise : kNaN, out_n > 0 ? out_r / out_n * annualise : kNaN);
+}
+
+// The effect in each output period of every horizon outcome, whole population. A period's level is in the horizon
+// mean's unit: the period's share of a household mean's horizon sum times the number of periods (flows become
+// yearly rates), or the period's ratio of sums (person-weighted outcomes); the horizon_mean of a household mean
+// is then the mean of its period levels, of a person-weighted one their person-weighted mean.
+void compare_periods(const std::string& arm_name, const std::string& ref_name, const ArmData& a, const ArmData& r,
+                     const std::vector<std::string>& labels, Collector& c) {
+  const auto level = [&](const HhOutcome& o, std::size_t p, std::size_t n) {
+    if (!o.hor_den.empty()) return o.per_den[p] > 0.0 ? o.per_num[p] / o.per_den[p] : kNaN;
+    return n > 0 ? o.per_num[p] * static_cast<double>(a.periods) / static_cast<double>(n) : kNaN;
+  };
+  for (const auto& oa : a.outcomes) {
+    const HhOutcome* orf = r.find(oa.name);
+    if (!orf || oa.per_num.empty() || orf->per_num.empty()) continue;
+    for (std::size_t p = 0; p < a.periods && p < labels.size(); ++p) {
+      const double av = level(oa, p, a.households), rv = level(*orf, p, r.households);
+      c.add(arm_name, ref_name, oa.name, "all", "period", oa.unit, av - rv, av, rv, labels[p]);
+    }
+  }
 }
 
 // Every statistic of `arm` against `ref` in one replicate.
@@ -1091,18 +1127,80 @@ std::string format_table(const ComparisonTable& t, bool full) {
   return os.str();
 }
 
+// The outcomes `chacra compare --by period` prints as a table (every outcome is in its CSV and JSON).
+const KeyOutcome kPeriodOutcomes[] = {
+    {"income_monetary_pen", "period", "Monetary income", true},
+    {"earned_income_pen", "period", "Income net of transfers", true},
+    {"consumption_pen", "period", "Consumption", true},
+    {"poverty_headcount", "period", "Poverty headcount (persons)", true},
+    {"extreme_poverty_headcount", "period", "Extreme poverty headcount (persons)", true},
+    {"technologies_adopted", "period", "Technologies in use", true},
+};
+
+std::string format_period_table(const ComparisonTable& t) {
+  std::ostringstream os;
+  if (t.period_rows.empty()) {
+    os << "No effects per period (a single arm, or a stored comparison written before they were; use "
+          "--recompute).\n";
+    return os.str();
+  }
+  std::string interval_rule = t.replicates >= 20 ? "95% percentile intervals over replicates"
+                              : t.replicates >= 2 ? "95% t intervals over replicates"
+                                                  : "no interval with one replicate";
+  os << "Effects per output period against '" << t.reference << "' (" << t.replicates << " replicate"
+     << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << ";\n  horizon " << t.horizon
+     << "; flows as yearly rates, so a household mean's horizon mean is the mean of its periods)\n";
+  // Within 100 columns: arm names up to 16 characters, then period (9), effect (12), interval (29), levels (13).
+  constexpr std::size_t kPeriodArmWidthMax = 16;
+  std::size_t arm_w = 12;
+  for (const auto& a : t.arms) arm_w = std::max(arm_w, a.size());
+  arm_w = std::min(arm_w, kPeriodArmWidthMax);
+  auto cut = [&](const std::string& a) { return a.size() <= arm_w ? a : a.substr(0, arm_w - 1) + "~"; };
+  char line[512];
+  for (const auto& k : kPeriodOutcomes) {
+    std::vector<const ComparisonRow*> rows;
+    double magnitude = 0;
+    for (const auto& a : t.arms)
+      for (const auto& r : t.period_rows)
+        if (r.arm == a && r.outcome == k.outcome && r.subgroup == "all") {
+          rows.push_back(&r);
+          for (double v : {r.mean_effect, r.ci_low, r.ci_high, r.arm_value, r.reference_value})
+            if (std::isfinite(v)) magnitude = std::max(magnitude, std::abs(v));
+        }
+    if (rows.empty()) continue;
+    const int d = decimals_for(magnitude);
+    os << "\n" << k.label << " by period (" << rows.front()->unit << ")\n";
+    std::snprintf(line, sizeof line, "  %-*s %-9s %12s  %-29s %13s %13s\n", static_cast<int>(arm_w), "arm", "period",
+                  "effect", "95% interval", "reference", "arm");
+    os << line;
+    for (const ComparisonRow* r : rows) {
+      std::string iv;
+      if (std::isfinite(r->mean_effect) && r->interval != "single")
+        iv = "[" + format_fixed(r->ci_low, d, true) + ", " + format_fixed(r->ci_high, d, true) + "]";
+      std::snprintf(line, sizeof line, "  %-*s %-9s %12s  %-29s %13s %13s\n", static_cast<int>(arm_w),
+                    cut(r->arm).c_str(), r->period.c_str(), format_fixed(r->mean_effect, d, true).c_str(), iv.c_str(),
+                    format_fixed(r->reference_value, d).c_str(), format_fixed(r->arm_value, d).c_str());
+      os << line;
+    }
+  }
+  os << "\nEvery outcome measured over the horizon, per period: chacra compare FILE --by period --format csv|json.\n";
+  return os.str();
+}
+
 const char* const kCsvColumns[] = {"arm",          "reference",   "outcome",      "subgroup",  "statistic",
                                    "mean_effect",  "ci_low",      "ci_high",      "n_replicates", "unit",
                                    "interval",     "arm_value",   "reference_value"};
 
-std::string format_csv(const ComparisonTable& t) {
+std::string format_csv(const std::vector<ComparisonRow>& rows, bool with_period) {
   std::ostringstream os;
   csv::Writer csv(os, "the comparison");
-  csv.header(std::vector<std::string>(std::begin(kCsvColumns), std::end(kCsvColumns)));
-  std::vector<ComparisonRow> rows = t.rows;
-  for (const auto& r : t.interaction.rows) rows.push_back(as_comparison_row(r));
+  std::vector<std::string> header(std::begin(kCsvColumns), std::end(kCsvColumns));
+  if (with_period) header.insert(header.begin() + 5, "period");
+  csv.header(header);
   for (const auto& r : rows) {
-    csv.text(r.arm).text(r.reference).text(r.outcome).text(r.subgroup).text(r.statistic).number(r.mean_effect);
+    csv.text(r.arm).text(r.reference).text(r.outcome).text(r.subgroup).text(r.statistic);
+    if (with_period) csv.text(r.period);
+    csv.number(r.mean_effect);
     csv.number(r.ci_low).number(r.ci_high).number(r.n_replicates).text(r.unit).text(r.interval).number(r.arm_value);
     csv.number(r.reference_value).end_row();
   }
@@ -1110,31 +1208,35 @@ std::string format_csv(const ComparisonTable& t) {
   return os.str();
 }
 
-// The rows as a JSON array of objects with the CSV's columns (NaN as null), in the same order; interaction rows
-// follow, with one more field, the channels that were on.
-std::string format_json(const ComparisonTable& t) {
+// The rows as a JSON array of objects with the CSV's columns (NaN as null), in the same order; the interaction
+// rows, when given, follow, with one more field, the channels that were on.
+std::string format_json(const std::vector<ComparisonRow>& table_rows, bool with_period,
+                        const InteractionTable* interaction = nullptr) {
   auto rows = nlohmann::ordered_json::array();
-  auto row = [](const ComparisonRow& r) {
-    return nlohmann::ordered_json{{"arm", r.arm},
-                                  {"reference", r.reference},
-                                  {"outcome", r.outcome},
-                                  {"subgroup", r.subgroup},
-                                  {"statistic", r.statistic},
-                                  {"mean_effect", r.mean_effect},
-                                  {"ci_low", r.ci_low},
-                                  {"ci_high", r.ci_high},
-                                  {"n_replicates", r.n_replicates},
-                                  {"unit", r.unit},
-                                  {"interval", r.interval},
-                                  {"arm_value", r.arm_value},
-                                  {"reference_value", r.reference_value}};
+  auto row = [&](const ComparisonRow& r) {
+    nlohmann::ordered_json o = {{"arm", r.arm},
+                                {"reference", r.reference},
+                                {"outcome", r.outcome},
+                                {"subgroup", r.subgroup},
+                                {"statistic", r.statistic}};
+    if (with_period) o["period"] = r.period;
+    o.update(nlohmann::ordered_json{{"mean_effect", r.mean_effect},
+                                    {"ci_low", r.ci_low},
+                                    {"ci_high", r.ci_high},
+                                    {"n_replicates", r.n_replicates},
+                                    {"unit", r.unit},
+                                    {"interval", r.interval},
+                                    {"arm_value", r.arm_value},
+                                    {"reference_value", r.reference_value}});
+    return o;
   };
-  for (const auto& r : t.rows) rows.push_back(row(r));
-  for (const auto& r : t.interaction.rows) {
-    auto j = row(as_comparison_row(r));
-    j["channels"] = t.interaction.channels_text();
-    rows.push_back(std::move(j));
-  }
+  for (const auto& r : table_rows) rows.push_back(row(r));
+  if (interaction != nullptr)
+    for (const auto& r : interaction->rows) {
+      auto j = row(as_comparison_row(r));
+      j["channels"] = interaction->channels_text();
+      rows.push_back(std::move(j));
+    }
   return rows.dump(2) + "\n";
 }
 
@@ -1155,14 +1257,15 @@ bool operator==(const ComparisonRow& a, const ComparisonRow& b) {
          a.statistic == b.statistic && a.unit == b.unit && a.interval == b.interval &&
          same_double(a.mean_effect, b.mean_effect) && same_double(a.ci_low, b.ci_low) &&
          same_double(a.ci_high, b.ci_high) && a.n_replicates == b.n_replicates &&
-         same_double(a.arm_value, b.arm_value) && same_double(a.reference_value, b.reference_value);
+         same_double(a.arm_value, b.arm_value) && same_double(a.reference_value, b.reference_value) &&
+         a.period == b.period;
 }
 
 bool operator==(const ComparisonTable& a, const ComparisonTable& b) {
   return a.reference == b.reference && a.arms == b.arms && a.replicates == b.replicates &&
          a.final_period == b.final_period && a.final_year == b.final_year && a.horizon == b.horizon &&
          same_double(a.discount_rate, b.discount_rate) && a.notes == b.notes && a.rows == b.rows &&
-         a.interaction == b.interaction;
+         a.period_rows == b.period_rows && a.interaction == b.interaction;
 }
 
 bool operator==(const InteractionRow& a, const InteractionRow& b) {
@@ -1259,7 +1362,8 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, co
   t.final_year = L.final_periods == 1 ? t.final_period : labels[L.periods - L.final_periods] + to + t.final_period;
   t.horizon = L.periods == 1 ? labels[0] : labels[0] + to + t.final_period;
 
-  Collector collector;
+  Collector collector, by_period;
+  const std::vector<std::string> period_labels(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(L.periods));
   // The interaction term needs the four arms; each arm's levels are taken as the arm is read.
   const bool interaction = std::all_of(kInteractionArms.begin(), kInteractionArms.end(), [&](const std::string& a) {
     return std::find(info.arms.begin(), info.arms.end(), a) != info.arms.end();
@@ -1305,10 +1409,12 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, co
       a.centre = centre;
       record(arm, a);
       compare_pair(arm, t.reference, a, ref, groups, L, collector);
+      compare_periods(arm, t.reference, a, ref, period_labels, by_period);
       if (progress) progress(++done, panels);
     }
   }
   t.rows = collector.rows();
+  t.period_rows = by_period.rows();
   if (interaction) {
     std::vector<InteractionRow> rows(kInteractionOutcomeCount);
     for (std::size_t k = 0; k < kInteractionOutcomeCount; ++k)
@@ -1371,6 +1477,59 @@ const NumberColumn kNumberColumns[] = {
      "Mean over replicates of the reference arm's level (NaN if not a level)"},
 };
 constexpr const char* kReplicatesColumn = "n_replicates";
+constexpr const char* kPeriodColumn = "period";
+
+// The rows as parallel record columns (with the period column for the effects per period).
+std::vector<output::RecordColumn> row_columns(const std::vector<ComparisonRow>& rows, bool with_period) {
+  std::vector<output::RecordColumn> out;
+  for (const auto& c : kTextColumns) {
+    output::RecordColumn col{c.name, c.description, true, {}, {}, ColumnType::f64};
+    for (const auto& r : rows) col.strings.push_back(r.*(c.field));
+    out.push_back(std::move(col));
+  }
+  if (with_period) {
+    output::RecordColumn col{kPeriodColumn, "Output period of the effect (its label in /periods)", true, {}, {},
+                             ColumnType::f64};
+    for (const auto& r : rows) col.strings.push_back(r.period);
+    out.push_back(std::move(col));
+  }
+  for (const auto& c : kNumberColumns) {
+    output::RecordColumn col{c.name, c.description, false, {}, {}, ColumnType::f64};
+    for (const auto& r : rows) col.numbers.push_back(r.*(c.field));
+    out.push_back(std::move(col));
+  }
+  output::RecordColumn reps{kReplicatesColumn, "Replicates in which the effect is defined", false, {}, {}, ColumnType::i32};
+  for (const auto& r : rows) reps.numbers.push_back(r.n_replicates);
+  out.push_back(std::move(reps));
+  return out;
+}
+
+// Rows back from record columns; throws ComparisonError naming a missing column.
+std::vector<ComparisonRow> rows_of(const output::Records& in, bool with_period) {
+  auto column = [&](const char* name, bool text) -> const output::RecordColumn& {
+    const output::RecordColumn* c = in.column(name);
+    if (!c || c->text != text)
+      throw ComparisonError(std::string("the stored comparison has no column ") + name + " (damaged file?)");
+    return *c;
+  };
+  const std::size_t n = in.rows();
+  std::vector<ComparisonRow> rows(n);
+  for (const auto& c : kTextColumns) {
+    const auto& col = column(c.name, true);
+    for (std::size_t i = 0; i < n; ++i) rows[i].*(c.field) = col.strings[i];
+  }
+  if (with_period) {
+    const auto& col = column(kPeriodColumn, true);
+    for (std::size_t i = 0; i < n; ++i) rows[i].period = col.strings[i];
+  }
+  for (const auto& c : kNumberColumns) {
+    const auto& col = column(c.name, false);
+    for (std::size_t i = 0; i < n; ++i) rows[i].*(c.field) = col.numbers[i];
+  }
+  const auto& reps = column(kReplicatesColumn, false);
+  for (std::size_t i = 0; i < n; ++i) rows[i].n_replicates = static_cast<int>(reps.numbers[i]);
+  return rows;
+}
 
 // The interaction table's storage: the comparison's layout (parallel columns), with the four arms' levels.
 constexpr const char* kInteractionGroup = "comparison/interaction";
@@ -1487,20 +1646,15 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
                     {"discount_rate", t.discount_rate}};
   out.arms = t.arms;
   out.notes = t.notes;
-  for (const auto& c : kTextColumns) {
-    output::RecordColumn col{c.name, c.description, true, {}, {}, ColumnType::f64};
-    for (const auto& r : t.rows) col.strings.push_back(r.*(c.field));
-    out.columns.push_back(std::move(col));
-  }
-  for (const auto& c : kNumberColumns) {
-    output::RecordColumn col{c.name, c.description, false, {}, {}, ColumnType::f64};
-    for (const auto& r : t.rows) col.numbers.push_back(r.*(c.field));
-    out.columns.push_back(std::move(col));
-  }
-  output::RecordColumn reps{kReplicatesColumn, "Replicates in which the effect is defined", false, {}, {}, ColumnType::i32};
-  for (const auto& r : t.rows) reps.numbers.push_back(r.n_replicates);
-  out.columns.push_back(std::move(reps));
+  out.columns = row_columns(t.rows, false);
   output::write_comparison(file, out);
+  // The effects per period, apart, so the table above keeps one row per (arm, outcome, subgroup, statistic).
+  output::Records by_period = out;
+  by_period.description = "Effects of each arm against the reference arm in each output period, with 95% intervals "
+                          "over replicates (statistic period); the attributes and lists of /comparison apply";
+  by_period.lists = false;
+  by_period.columns = row_columns(t.period_rows, true);
+  output::write_records(file, output::layout::kComparisonByPeriod, by_period);
   if (!t.interaction.rows.empty()) output::write_records(file, kInteractionGroup, interaction_records(t.interaction));
 }
 
@@ -1522,32 +1676,33 @@ ComparisonTable read_comparison(hid_t file) {
   t.discount_rate = number(in.attribute("discount_rate")).value_or(kNaN);
   t.arms = in.arms;
   t.notes = in.notes;
-  auto column = [&](const char* name, bool text) -> const output::RecordColumn& {
-    const output::RecordColumn* c = in.column(name);
-    if (!c || c->text != text)
-      throw ComparisonError(std::string("the stored comparison has no column ") + name + " (damaged file?)");
-    return *c;
-  };
-  const std::size_t n = in.rows();
-  t.rows.resize(n);
-  for (const auto& c : kTextColumns) {
-    const auto& col = column(c.name, true);
-    for (std::size_t i = 0; i < n; ++i) t.rows[i].*(c.field) = col.strings[i];
-  }
-  for (const auto& c : kNumberColumns) {
-    const auto& col = column(c.name, false);
-    for (std::size_t i = 0; i < n; ++i) t.rows[i].*(c.field) = col.numbers[i];
-  }
-  const auto& reps = column(kReplicatesColumn, false);
-  for (std::size_t i = 0; i < n; ++i) t.rows[i].n_replicates = static_cast<int>(reps.numbers[i]);
+  t.rows = rows_of(in, false);
+  // Files written before the effects per period have none (has_period_comparison tells).
+  if (output::has_records(file, output::layout::kComparisonByPeriod, "arm"))
+    t.period_rows = rows_of(output::read_records(file, output::layout::kComparisonByPeriod), true);
   if (h5::exists(file, kInteractionGroup)) t.interaction = read_interaction(output::read_records(file, kInteractionGroup));
   return t;
 }
 
+bool has_period_comparison(hid_t file) {
+  return output::has_records(file, output::layout::kComparisonByPeriod, "arm");
+}
+
+std::string format_comparison_by_period(const ComparisonTable& table, const std::string& format) {
+  if (format == "table") return format_period_table(table);
+  if (format == "csv") return format_csv(table.period_rows, true);
+  if (format == "json") return format_json(table.period_rows, true);
+  throw std::invalid_argument("comparison format must be table, csv or json, got '" + format + "'");
+}
+
 std::string format_comparison(const ComparisonTable& table, const std::string& format, bool full) {
   if (format == "table") return format_table(table, full);
-  if (format == "csv") return format_csv(table);
-  if (format == "json") return format_json(table);
+  if (format == "csv") {
+    std::vector<ComparisonRow> rows = table.rows;
+    for (const auto& r : table.interaction.rows) rows.push_back(as_comparison_row(r));
+    return format_csv(rows, false);
+  }
+  if (format == "json") return format_json(table.rows, false, &table.interaction);
   throw std::invalid_argument("comparison format must be table, csv or json, got '" + format + "'");
 }
 

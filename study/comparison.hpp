@@ -40,6 +40,7 @@ class UnknownArmError : public BadInput {
 // One line of the comparison: the effect of `arm` against `reference` on `outcome` in `subgroup`.
 struct ComparisonRow {
   std::string arm, reference, outcome, subgroup, statistic, unit;
+  std::string period;  // statistic "period": the output period's label ("2019"); empty for every other row
   // How the interval was formed: "percentile" (>= 20 replicates: 2.5% and 97.5% of the replicate
   // effects), "t" (2-19 replicates: mean -/+ t(n-1) sd/sqrt(n)), "single" (1 replicate: zero width),
   // "none" (no replicate defines the effect).
@@ -86,6 +87,10 @@ struct ComparisonTable {
   double discount_rate = 0.05;           // comparison.discount_rate used (per year)
   std::vector<std::string> notes;        // outcomes skipped and why (missing panel variables...)
   std::vector<ComparisonRow> rows;
+  // Effects per output period (statistic "period", subgroup "all") of every outcome measured over the horizon:
+  // levels in the horizon mean's unit (flows annualised), so a household mean's horizon_mean effect is the mean
+  // of its period effects; stored apart (/comparison_by_period) and printed by chacra compare --by period.
+  std::vector<ComparisonRow> period_rows;
   InteractionTable interaction;          // rows only when the file has the four arms of kInteractionArms
 };
 
@@ -129,6 +134,8 @@ void write_comparison(hid_t file, const ComparisonTable& table);
 // Reads /comparison back; throws ComparisonError if the file has none.
 ComparisonTable read_comparison(hid_t file);
 bool has_comparison(hid_t file);
+// Whether the file holds the effects per period (/comparison_by_period; files of older runs do not).
+bool has_period_comparison(hid_t file);
 // True if the file holds the household panel of its first arm's first replicate.
 bool has_panel(hid_t file);
 
@@ -142,6 +149,9 @@ std::string format_fixed(double v, int decimals, bool plus = false);
 // Decimals that show values up to `magnitude` with about three significant digits (none from 100 up, none
 // for zero).
 int decimals_for(double magnitude);
+// The effects per period (period_rows): "table" (key outcomes, one line per arm and period), "csv" or "json"
+// (every row, with a period column).
+std::string format_comparison_by_period(const ComparisonTable& table, const std::string& format);
 
 // For `chacra run`: the comparison computed in RunOptions::finalize, kept for printing after the run.
 struct RunComparison {

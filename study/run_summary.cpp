@@ -4,11 +4,13 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/shared_state.hpp"
+#include "sim/output/reader.hpp"
 #include "study/comparison.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace chacra::study {
@@ -109,7 +111,78 @@ std::string format_run_summary(const Scenario& scenario, const RunResult& r, boo
       os << "\n";
     }
   }
+  std::vector<std::string> arms;
+  for (const auto& arm : scenario.arms) arms.push_back(arm.name);
+  std::vector<ArmReach> reach;
+  for (const auto& u : r.units) reach.emplace_back(u.arm, u.reach);
+  os << format_reach(arms, reach);
   return os.str();
+}
+
+std::string format_reach(const std::vector<std::string>& arms, const std::vector<ArmReach>& units) {
+  // Items in the order the modules report them (the first unit that reports an item places it).
+  std::vector<std::pair<std::string, std::string>> items;  // module, item
+  std::map<std::pair<std::string, std::string>, std::string> units_of;
+  for (const auto& [arm, rows] : units)
+    for (const auto& x : rows) {
+      const auto key = std::make_pair(x.module, x.item);
+      if (units_of.emplace(key, x.unit).second) items.push_back(key);
+    }
+  if (items.empty()) return "";
+  // mean[k][a]: item k's value in arm a, averaged over the arm's replicates (NaN where the arm has none).
+  std::vector<std::vector<double>> mean(items.size(), std::vector<double>(arms.size(), std::nan("")));
+  for (std::size_t k = 0; k < items.size(); ++k)
+    for (std::size_t a = 0; a < arms.size(); ++a) {
+      double s = 0;
+      int n = 0;
+      for (const auto& [arm, rows] : units) {
+        if (arm != arms[a]) continue;
+        for (const auto& x : rows)
+          if (x.module == items[k].first && x.item == items[k].second) s += x.value, ++n;
+      }
+      if (n > 0) mean[k][a] = s / n;
+    }
+  // Within 100 columns as the rest of the summary: arms in blocks of kReachArmsPerTable.
+  constexpr int kItemWidth = 36;
+  constexpr std::size_t kReachArmsPerTable = 5;  // 2 + 36 + 5 x 12 = 98 columns
+  std::ostringstream os;
+  char line[512];
+  os << "\n  reach at the end of the run (means over replicates; docs/policy_arms.md, \"Reach\"):\n";
+  for (std::size_t first = 0; first < arms.size(); first += kReachArmsPerTable) {
+    const std::size_t end = std::min(arms.size(), first + kReachArmsPerTable);
+    std::snprintf(line, sizeof line, "  %-*s", kItemWidth, "");
+    os << line;
+    for (std::size_t a = first; a < end; ++a) {
+      std::string name = arms[a];
+      if (name.size() > kColumnWidth - 1) name = name.substr(0, kColumnWidth - 2) + "~";
+      std::snprintf(line, sizeof line, " %*s", static_cast<int>(kColumnWidth - 1), name.c_str());
+      os << line;
+    }
+    os << "\n";
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      std::string label = items[k].first + "." + items[k].second;
+      if (label.size() > static_cast<std::size_t>(kItemWidth)) label = label.substr(0, kItemWidth - 1) + "~";
+      std::snprintf(line, sizeof line, "  %-*s", kItemWidth, label.c_str());
+      os << line;
+      for (std::size_t a = first; a < end; ++a) {
+        const double v = mean[k][a];
+        const std::string text = std::isnan(v) ? "" : format_fixed(v, std::abs(v) >= 100 || v == std::round(v) ? 0 : 2);
+        std::snprintf(line, sizeof line, " %*s", static_cast<int>(kColumnWidth - 1), text.c_str());
+        os << line;
+      }
+      os << "\n";
+    }
+  }
+  return os.str();
+}
+
+std::vector<ArmReach> read_reach(hid_t file) {
+  output::Reader reader(file);
+  std::vector<ArmReach> out;
+  for (const auto& arm : reader.arms())
+    for (std::uint32_t r : reader.replicates(arm))
+      if (reader.has_reach(arm, r)) out.emplace_back(arm, output::reach_rows(reader.reach(arm, r)));
+  return out;
 }
 
 }  // namespace chacra::study

@@ -36,6 +36,7 @@ __all__ = [
     "text_overlaps",
     "figure_meta",
     "quantile_effects",
+    "effect_paths",
     "cost_effect_frontier",
     "evaluation_forest",
     "QUANTILES",
@@ -469,6 +470,49 @@ def quantile_effects(cmp: pd.DataFrame, arms: list[str], caption: str, scenario:
             "Left: how the distribution shifts; right: how the gains are spread over households (common random "
             "numbers make a household's outcomes in two arms comparable; a programme that reaches few households "
             "has zero paired difference at the lower quantiles).", caption, *_legend_entries(axes))
+    return fig, data
+
+
+# The outcomes of the effect paths figure: (outcome, panel title).
+PATH_OUTCOMES = [("income_monetary_pen", "Monetary income"), ("consumption_pen", "Consumption"),
+                 ("poverty_headcount", "Poverty headcount (persons)"), ("technologies_adopted", "Technologies in use")]
+
+
+def effect_paths(per: pd.DataFrame, arms: list[str], periods: list[str], caption: str, scenario: str = ""):
+    """Each arm's effect in every output period (chacra compare --by period), with its 95% interval."""
+    reference = str(per["reference"].iloc[0]) if len(per) else ""
+    fig, axes = plt.subplots(2, 2, figsize=(_WIDTH, 8.2), squeeze=False)
+    data = {}
+    for k, (outcome, title) in enumerate(PATH_OUTCOMES):
+        ax = axes[k // 2][k % 2]
+        rows = per[(per["outcome"] == outcome) & (per["subgroup"] == "all")]
+        drawn = {}
+        unit = ""
+        for arm in arms:
+            sub = rows[rows["arm"] == arm].set_index("period").reindex(periods)
+            if arm == reference or sub["mean_effect"].isna().all():
+                continue
+            unit = str(rows["unit"].iloc[0])
+            x = np.arange(len(periods))
+            mean, low, high = (sub[c].to_numpy(dtype=float) for c in ("mean_effect", "ci_low", "ci_high"))
+            st = arm_style(arms, arm)
+            ax.plot(x, mean, color=st["color"], ls=st["ls"], lw=st["lw"],
+                    marker=st["marker"] if len(periods) <= 24 else None, ms=5, label=arm)
+            ax.fill_between(x, low, high, color=st["color"], alpha=0.13, lw=0)
+            drawn[arm] = {"mean_effect": mean.tolist(), "ci_low": low.tolist(), "ci_high": high.tolist()}
+        if not drawn:
+            ax.text(0.5, 0.5, f"no period rows for {outcome}\nin the comparison", ha="center", va="center",
+                    transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        data[outcome] = drawn
+        ax.axhline(0, color="black", lw=0.8)
+        _period_axis(ax, periods, 8)
+        ax.set_ylabel(f"effect ({unit})", fontsize=9)
+        ax.set_title(title, fontsize=10)
+    _finish(fig, _titled(f"effects over time against '{reference}'", scenario),
+            "Lines: mean over replicates of the effect in each output period (chacra compare --by period; flows as "
+            "yearly rates); bands: 95% interval over replicates.", caption, *_legend_entries(axes))
     return fig, data
 
 

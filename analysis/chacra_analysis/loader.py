@@ -87,7 +87,10 @@ class _Layout:
     PROVENANCE = "provenance"
     SCENARIO_YAML = "scenario_yaml"
     COMPARISON = "comparison"
+    COMPARISON_BY_PERIOD = "comparison_by_period"  # the effects per period (statistic "period", column period)
     COMPARISON_LISTS = ("arms", "notes")  # per-file lists of /comparison, not columns of its table
+    REACH = "reach"  # a unit's reach: records module, item, description, unit, value
+    REACH_COLUMNS = ("module", "item", "description", "unit", "value")
     TABLES = ("households", "centres", "districts")
     # Attributes.
     UNIT = "unit"
@@ -520,9 +523,39 @@ class ChacraOutput:
     def districts(self, columns=None, replicates=None) -> pd.DataFrame:
         return self.population("districts", columns, replicates)
 
+    # -- reach --------------------------------------------------------------------------------------
+    def reach(self, arms=None, replicates=None) -> pd.DataFrame:
+        """Each unit's reach (docs/policy_arms.md, "Reach"): one row per arm, replicate and item, with columns
+        arm, replicate, module, item, description, unit, value. Units without a reach table (files written by an
+        older chacra) have no rows."""
+        rows = []
+        for arm in self._select_arms(arms):
+            for r in self._select_replicates(replicates):
+                path = f"{_Layout.unit(arm, r)}/{_Layout.REACH}"
+                if path not in self._f or "item" not in self._f[path]:
+                    continue
+                g = self._f[path]
+                cols = {c: (_strings(g[c]) if c != "value" else g[c][()].tolist()) for c in _Layout.REACH_COLUMNS
+                        if c in g}
+                for k in range(len(cols["item"])):
+                    rows.append({"arm": arm, "replicate": r, **{c: v[k] for c, v in cols.items()}})
+        return pd.DataFrame(rows, columns=["arm", "replicate", *_Layout.REACH_COLUMNS])
+
     # -- comparison and provenance -------------------------------------------------------------------
-    def has_comparison(self) -> bool:
-        return _Layout.COMPARISON in self._f and "arm" in self._f[_Layout.COMPARISON]
+    def has_comparison(self, group: str = _Layout.COMPARISON) -> bool:
+        return group in self._f and "arm" in self._f[group]
+
+    def comparison_by_period(self) -> pd.DataFrame | None:
+        """The stored effects per output period (``/comparison_by_period``, as ``chacra compare --by period
+        --format json``: the comparison's columns plus ``period``); None when the file has none (older runs).
+        The attributes of ``/comparison`` (reference_arm, horizon...) are in ``frame.attrs``."""
+        if not self.has_comparison(_Layout.COMPARISON_BY_PERIOD):
+            return None
+        df = self.comparison(_Layout.COMPARISON_BY_PERIOD)
+        main = self._f[_Layout.COMPARISON] if self.has_comparison() else None
+        if main is not None:
+            df.attrs.update({k: _plain(v) for k, v in main.attrs.items() if k != "description"})
+        return df
 
     def interaction(self) -> pd.DataFrame | None:
         """The stored interaction of the programmes, ``/comparison/interaction`` (None when the file has none: it
@@ -535,23 +568,26 @@ class ChacraOutput:
         names = [k for k in g.keys() if k not in _Layout.COMPARISON_LISTS and isinstance(g[k], h5py.Dataset)]
         return _records_frame(g, names, g["outcome"].shape[0])
 
-    def comparison(self) -> pd.DataFrame | None:
+    def comparison(self, group: str = _Layout.COMPARISON) -> pd.DataFrame | None:
         """The stored ``/comparison`` table (None when the file has none): the columns of
         ``chacra compare --format json`` (COMPARISON_COLUMNS) and any others the group holds; NaN where an
         effect is undefined. The group's attributes (reference_arm, final_period, horizon...) and notes are
         in ``frame.attrs``."""
-        if not self.has_comparison():
+        if not self.has_comparison(group):
             return None
-        g = self._f[_Layout.COMPARISON]
+        g = self._f[group]
         n = g["arm"].shape[0]
-        names = [c for c in COMPARISON_COLUMNS if c in g] + sorted(
-            k for k in g.keys() if k not in COMPARISON_COLUMNS and isinstance(g[k], h5py.Dataset)
+        first = [c for c in COMPARISON_COLUMNS if c in g]
+        if "period" in g:
+            first.insert(first.index("statistic") + 1 if "statistic" in first else len(first), "period")
+        names = first + sorted(
+            k for k in g.keys() if k not in first and isinstance(g[k], h5py.Dataset)
         )
         df = _records_frame(g, names, n)
         for name in _Layout.COMPARISON_LISTS:
             if name in g:
                 df.attrs[name] = _strings(g[name])
-        df.attrs["source"] = f"{self.path}:/{_Layout.COMPARISON}"
+        df.attrs["source"] = f"{self.path}:/{group}"
         return df
 
     def provenance(self) -> dict:
@@ -629,8 +665,8 @@ def _records_frame(g, names, n) -> pd.DataFrame:
     return df
 
 
-def compare_json(path, reference: str | None = None, chacra: str | None = None) -> pd.DataFrame:
-    """Runs ``chacra compare PATH --format json [--reference ARM]`` and returns its rows as a frame
+def compare_json(path, reference: str | None = None, chacra: str | None = None, by_period: bool = False) -> pd.DataFrame:
+    """Runs ``chacra compare PATH --format json [--reference ARM] [--by period]`` and returns its rows as a frame
     (null -> NaN)."""
     exe = find_chacra(chacra)
     if exe is None:
@@ -638,6 +674,8 @@ def compare_json(path, reference: str | None = None, chacra: str | None = None) 
     cmd = [exe, "compare", os.fspath(path), "--format", "json"]
     if reference:
         cmd += ["--reference", reference]
+    if by_period:
+        cmd += ["--by", "period"]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         raise ChacraFileError(f"{' '.join(cmd)} failed (exit {res.returncode}): {res.stderr.strip()}")

@@ -181,7 +181,8 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em;max-width:100%}td,th{border:1px solid #ddd;
 padding:.3em .55em;vertical-align:top}th{background:#f4f4f4;text-align:left}td.long{overflow-wrap:anywhere}
 td.arm{white-space:nowrap}
-td.num{text-align:right}.wide{max-width:100%;overflow-x:auto}table.effects{width:100%;font-size:.88em}
+td.num{text-align:right}.wide{max-width:100%;overflow-x:auto}
+table.reach{width:100%;table-layout:fixed;font-size:.8em}table.reach th,table.reach td{overflow-wrap:anywhere}table.effects{width:100%;font-size:.88em}
 table.effects tbody th{white-space:nowrap}
 table.effects td.num{white-space:nowrap}.unit{display:block;font-weight:normal;color:#666;font-size:.85em}
 .ci{display:block;color:#555;font-size:.85em}tr.reference td{color:#444;background:#fafafa}
@@ -249,6 +250,24 @@ def _comparison(path: str, out: ChacraOutput, reference: str | None, chacra: str
     return cmp, None
 
 
+def _comparison_by_period(path: str, out: ChacraOutput, cmp: pd.DataFrame | None, chacra: str | None):
+    """The effects per period against the comparison's reference: stored, or from `chacra compare --by period`;
+    None when neither is available (a file of an older run and no executable)."""
+    if cmp is None or not len(cmp):
+        return None
+    reference = str(cmp["reference"].iloc[0])
+    stored = out.comparison_by_period()
+    if stored is not None and len(stored) and str(stored["reference"].iloc[0]) == reference:
+        return stored
+    exe = _chacra_executable(chacra)
+    if exe is None:
+        return None
+    try:
+        return compare_json(path, reference, exe, by_period=True)
+    except ChacraFileError:
+        return None
+
+
 _INTERACTION_ARM = "interaction"
 _INTERACTION_ARMS = ("both", "juntos_only", "hw_only", "no_programme")
 
@@ -308,7 +327,7 @@ def _interaction_html(inter: dict) -> str:
 
 
 def build_figures(out: ChacraOutput, cmp: pd.DataFrame | None, ev: pd.DataFrame | None, caption: str,
-                  ev_caption: str = "") -> tuple[dict, list[str]]:
+                  ev_caption: str = "", by_period: pd.DataFrame | None = None) -> tuple[dict, list[str]]:
     """Every figure of the report as {name: (matplotlib Figure, data)}, in report order, and notes on those not
     drawn. The caller saves and closes them."""
     prov = out.provenance()
@@ -340,6 +359,11 @@ def build_figures(out: ChacraOutput, cmp: pd.DataFrame | None, ev: pd.DataFrame 
         notes.append("adoption.png not drawn: the file has no panel variable tech_state")
     if cmp is not None and len(cmp):
         figures["quantile_effects"] = F.quantile_effects(cmp, arms, caption, scenario)
+        if by_period is not None and len(by_period):
+            figures["effect_paths"] = F.effect_paths(by_period, arms, periods, caption, scenario)
+        else:
+            notes.append("effect_paths.png not drawn: the file has no effects per period (a run of an older chacra) "
+                         "and no chacra executable was found to compute them")
         figures["cost_effect_frontier"] = F.cost_effect_frontier(cmp, arms, caption, scenario)
     elif cmp is not None:
         notes.append("the comparison table is empty (one arm only?): no effect figures")
@@ -390,8 +414,10 @@ def build_report(
         households = _households(out)
         caption = caption_for(prov, households)
         cmp, cmp_note = _comparison(path, out, reference, chacra, periods)
+        per = _comparison_by_period(path, out, cmp, chacra)
+        reach = out.reach()
         inter = _interaction(out, cmp)
-        made, notes = build_figures(out, cmp, ev, caption, ev_caption)
+        made, notes = build_figures(out, cmp, ev, caption, ev_caption, per)
     if cmp_note:
         notes.insert(0, cmp_note)
     os.makedirs(outdir, exist_ok=True)
@@ -418,6 +444,7 @@ def build_report(
         "comparison": cmp.to_dict(orient="records") if cmp is not None else None,
         "comparison_attrs": dict(cmp.attrs) if cmp is not None else None,
         "key_effects": key,
+        "reach": reach.to_dict(orient="records"),
         "interaction": inter,
         "evaluation": ev.to_dict(orient="records") if ev is not None else None,
         "figures": {k: {kk: vv for kk, vv in v.items() if kk != "page_png"} for k, v in figures.items()},
@@ -426,11 +453,28 @@ def build_report(
     with open(os.path.join(outdir, "report_data.json"), "w", encoding="utf-8") as fh:
         json.dump(_clean(data), fh, indent=1, allow_nan=False)
     with open(os.path.join(outdir, "report.html"), "w", encoding="utf-8") as fh:
-        fh.write(_html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes, inter))
+        fh.write(_html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes, reach,
+                       inter))
     return data
 
 
-def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes, inter=None) -> str:
+def _reach_table(reach: pd.DataFrame, arms: list[str]) -> str:
+    """Each arm's reach, mean over replicates: one row per module and item, one column per arm."""
+    e = html.escape
+    means = reach.groupby(["module", "item", "arm"], sort=False)["value"].mean()
+    items = list(dict.fromkeys(zip(reach["module"], reach["item"])))
+    units = dict(zip(zip(reach["module"], reach["item"]), reach["unit"]))
+    # Fixed layout, names broken anywhere: a run with many arms still fits the page.
+    out = ['<table class="reach"><thead><tr><th>stage</th><th>unit</th>' + "".join(f"<th>{e(a)}</th>" for a in arms) +
+           "</tr></thead><tbody>"]
+    for m, i in items:
+        cells = "".join(f"<td>{means[(m, i, a)]:,.4g}</td>" if (m, i, a) in means.index else "<td></td>" for a in arms)
+        out.append(f"<tr><td>{e(m)}.{e(i)}</td><td>{e(units[(m, i)])}</td>{cells}</tr>")
+    return "".join(out) + "</tbody></table>"
+
+
+def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, figures, notes, reach=None,
+          inter=None) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -471,6 +515,12 @@ def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, fi
         parts.append("<p class=note>No comparison table: see the notes below.</p>")
     if inter:
         parts.append(_interaction_html(inter))
+    # Reach.
+    if reach is not None and len(reach):
+        parts.append("<h2>Reach</h2><p>What each programme reached by the end of the run, per arm (mean over "
+                     "replicates; definitions in docs/policy_arms.md, \"Reach\"; every unit's rows are in "
+                     "report_data.json).</p>")
+        parts.append(_reach_table(reach, arms))
     # Figures: the image without its drawn caption, the caption as text (the run's provenance is above, once).
     parts.append("<h2>Figures</h2>")
     for name, fig in figures.items():

@@ -33,6 +33,10 @@ std::string aggregates(const std::string& arm, std::uint32_t replicate) {
   return unit(arm, replicate) + "/aggregates";
 }
 
+std::string centres(const std::string& arm, std::uint32_t replicate) { return unit(arm, replicate) + "/centres"; }
+
+std::string reach(const std::string& arm, std::uint32_t replicate) { return unit(arm, replicate) + "/reach"; }
+
 std::string population(std::uint32_t replicate) { return std::string(kPopulation) + "/" + replicate_group(replicate); }
 
 std::string population(std::uint32_t replicate, Table table) {

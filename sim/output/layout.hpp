@@ -19,12 +19,14 @@ inline constexpr const char* kPeriods = "periods";            // string[P]: peri
 inline constexpr const char* kArms = "arms";                  // group of one group per arm
 inline constexpr const char* kPopulation = "population";      // group of one group per replicate
 inline constexpr const char* kComparison = "comparison";      // group: the policy comparison's parallel columns
+inline constexpr const char* kComparisonByPeriod = "comparison_by_period";  // group: its effects per period
 
 // Attributes of datasets and groups.
 inline constexpr const char* kUnit = "unit";
 inline constexpr const char* kDescription = "description";
 inline constexpr const char* kLabels = "labels";            // sub-column names of a multi-valued variable
 inline constexpr const char* kAggregation = "aggregation";  // panel and aggregates: flow or state
+inline constexpr const char* kScale = "scale";              // panel and centre tables: "category" for codes
 // A coded variable's values and their meanings (CF conventions): flag_values, an integer array, and
 // flag_meanings, one word per value separated by blanks ("not_eligible eligible enrolled").
 inline constexpr const char* kFlagValues = "flag_values";
@@ -42,6 +44,9 @@ inline constexpr std::size_t kMaxAttributeText = 60000;
 inline constexpr const char* kSumOverPeriod = "sum over the period";  // flows
 inline constexpr const char* kEndOfPeriod = "end of period";          // states
 
+// Value of the scale attribute: the variable is a code (status, year stamp, index), never averaged.
+inline constexpr const char* kCategory = "category";
+
 // The population tables of a replicate.
 enum class Table { districts, centres, households };
 inline constexpr Table kTables[] = {Table::districts, Table::centres, Table::households};
@@ -52,6 +57,10 @@ std::string arm(const std::string& arm);                                 // arms
 std::string unit(const std::string& arm, std::uint32_t replicate);       // arms/<arm>/replicate_R
 std::string panel(const std::string& arm, std::uint32_t replicate);      // .../panel
 std::string aggregates(const std::string& arm, std::uint32_t replicate);  // .../aggregates
+// The unit's centre table: per-period values [periods, centres] of the centre columns the model records.
+std::string centres(const std::string& arm, std::uint32_t replicate);  // .../centres
+// The unit's reach: what each module reports at the end of the unit (records: module, item, value...).
+std::string reach(const std::string& arm, std::uint32_t replicate);  // .../reach
 // Groups of a replicate's population.
 std::string population(std::uint32_t replicate);               // population/replicate_R
 std::string population(std::uint32_t replicate, Table table);  // population/replicate_R/<table>

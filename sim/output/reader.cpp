@@ -71,6 +71,7 @@ Dataset::Dataset(hid_t parent, const std::string& path)
   variable_.description = h5::read_attr_string_or(ds_, layout::kDescription, "");
   variable_.aggregation = h5::read_attr_string_or(ds_, layout::kAggregation, "");
   variable_.labels = split_labels(h5::read_attr_string_or(ds_, layout::kLabels, ""));
+  variable_.category = h5::read_attr_string_or(ds_, layout::kScale, "") == layout::kCategory;
   variable_.codes = read_codes(ds_);
   h5::Handle space(H5Dget_space(ds_));
   const int rank = H5Sget_simple_extent_ndims(space);
@@ -283,6 +284,29 @@ Dataset Reader::aggregate(const std::string& arm, std::uint32_t r, const std::st
 
 Dataset Reader::population(std::uint32_t r, layout::Table table, const std::string& name) const {
   return Dataset(file_, layout::member(layout::population(r, table), name));
+}
+
+bool Reader::has_centre_table(const std::string& arm, std::uint32_t r) const {
+  return h5::object_type(file_, layout::centres(arm, r)) == H5I_GROUP;
+}
+
+std::vector<std::string> Reader::centre_variables(const std::string& arm, std::uint32_t r) const {
+  return datasets_in(layout::centres(arm, r));
+}
+
+Dataset Reader::centre_table(const std::string& arm, std::uint32_t r, const std::string& name) const {
+  return Dataset(file_, layout::member(layout::centres(arm, r), name));
+}
+
+bool Reader::has_reach(const std::string& arm, std::uint32_t r) const {
+  return has_records(file_, layout::reach(arm, r), "item");
+}
+
+Records Reader::reach(const std::string& arm, std::uint32_t r) const {
+  if (!has_reach(arm, r))
+    throw FileError("arm '" + arm + "' replicate " + std::to_string(r) + " has no reach table (written by an older "
+                    "chacra, or an unfinished unit)");
+  return read_records(file_, layout::reach(arm, r));
 }
 
 std::uint64_t Reader::population_rows(std::uint32_t r, layout::Table table) const {

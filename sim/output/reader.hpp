@@ -6,6 +6,7 @@
 
 #include "sim/output/h5.hpp"
 #include "sim/output/layout.hpp"
+#include "sim/output/records.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -32,6 +33,7 @@ std::size_t value_size(ValueKind kind);
 struct Variable {
   std::string name, unit, description, aggregation;
   std::vector<std::string> labels;  // the labels attribute, split at commas (empty when there is none)
+  bool category = false;            // a code (scale attribute "category"), never averaged
   // A coded variable's values and meanings (flag_values and flag_meanings); empty when it has none or when the
   // two attributes do not pair up.
   std::vector<CodeLabel> codes;
@@ -111,6 +113,13 @@ class Reader {
   Dataset population(std::uint32_t replicate, layout::Table table, const std::string& name) const;
   // Rows of a population table (0 when it is absent).
   std::uint64_t population_rows(std::uint32_t replicate, layout::Table table) const;
+
+  // A unit's centre table (per-period centre columns, [periods, centres]) and its reach table (records).
+  bool has_centre_table(const std::string& arm, std::uint32_t replicate) const;
+  std::vector<std::string> centre_variables(const std::string& arm, std::uint32_t replicate) const;
+  Dataset centre_table(const std::string& arm, std::uint32_t replicate, const std::string& name) const;
+  bool has_reach(const std::string& arm, std::uint32_t replicate) const;
+  Records reach(const std::string& arm, std::uint32_t replicate) const;  // throws FileError when absent
 
  private:
   void load_names() const;

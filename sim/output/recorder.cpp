@@ -96,11 +96,23 @@ Recorder::Recorder(World& world, const std::vector<std::string>& variables, int 
     v.index = world.households.index(name);
     v.info = world.households.info(v.index);
     v.sum = v.info.aggregation == PeriodAggregation::sum;
+    v.mean = !v.info.category;
     const std::size_t cells = n * static_cast<std::size_t>(v.info.width);
     if (v.sum) v.accumulated.assign(cells, 0.0f);
-    v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
+    if (v.mean) v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
     if (unit_ != nullptr && unit_->has_panel()) v.dataset = unit_->create_panel(v.info, v.stored(), v.sum, periods, n_total);
     vars_.push_back(std::move(v));
+  }
+  // Centre columns that the model marks for recording: their state at the end of every period, per arm.
+  const bool writes = unit_ != nullptr && (!world.split() || world.comm().rank() == 0);
+  for (std::size_t i = 0; i < world.centres.column_count(); ++i) {
+    const ColumnInfo& info = world.centres.info(i);
+    if (!info.panel) continue;
+    CentreVar c;
+    c.index = i;
+    c.info = info;
+    if (writes) c.dataset = unit_->create_centre_table(info, periods, world.centre_count());
+    centre_vars_.push_back(std::move(c));
   }
 }
 
@@ -134,6 +146,7 @@ void Recorder::after_month(int month) {
   const std::size_t period = static_cast<std::size_t>(month + 1) / static_cast<std::size_t>(months_) - 1;
   if (period >= periods_) return;
   if (world_.split()) {
+    write_centres(period);
     gather_period(period);
     return;
   }
@@ -155,6 +168,7 @@ UnitResult Recorder::result(const std::string& arm, std::uint32_t replicate) con
   r.arm = arm;
   r.replicate = replicate;
   for (const auto& v : vars_) {
+    if (!v.mean) continue;
     r.variables.push_back(v.info.name);
     r.widths.push_back(v.info.width);
     r.means.push_back(v.means);
@@ -165,7 +179,8 @@ UnitResult Recorder::result(const std::string& arm, std::uint32_t replicate) con
 void Recorder::write_aggregates() {
   wait_for_panel();
   if (unit_ == nullptr) return;
-  for (const auto& v : vars_) unit_->write_aggregate(v.info, v.sum, periods_, v.means);
+  for (const auto& v : vars_)
+    if (v.mean) unit_->write_aggregate(v.info, v.sum, periods_, v.means);
 }
 
 const void* Recorder::period_values(const Var& v) const {
@@ -173,6 +188,7 @@ const void* Recorder::period_values(const Var& v) const {
 }
 
 void Recorder::period_means(Var& v, std::size_t period) const {
+  if (!v.mean) return;
   const std::size_t n = world_.household_count();
   const auto width = static_cast<std::size_t>(v.info.width);
   const void* src = period_values(v);
@@ -192,7 +208,7 @@ void Recorder::gather_period(std::size_t period) {
   gather_columns(world_.comm(), parts, n, total, [&](std::size_t k, const char* data) {
     Var& v = vars_[k];
     const auto width = static_cast<std::size_t>(v.info.width);
-    for (std::size_t c = 0; c < width; ++c)
+    for (std::size_t c = 0; v.mean && c < width; ++c)
       v.means[period * width + c] =
           total > 0 ? column_sum(v.stored(), data, total, width, c) / static_cast<double>(total) : 0.0;
     if (v.dataset.valid() && total > 0)
@@ -209,6 +225,9 @@ void Recorder::gather_period(std::size_t period) {
 void Recorder::write_period(std::size_t period) {
   const std::size_t n = world_.household_count();
   wait_for_panel();
+  // The centre table is written here, on this thread, while no panel write is in flight (one HDF5 call at a
+  // time).
+  write_centres(period);
   pending_rows_.clear();
   std::vector<const Var*> panel;
   for (const auto& v : vars_)
@@ -235,12 +254,48 @@ void Recorder::write_period(std::size_t period) {
   if (!pending_rows_.empty()) pending_ = std::async(std::launch::async, [this] { write_rows(pending_rows_); });
 }
 
+// The period's row of every recorded centre column: the centres held here (all in a whole world; a split world
+// gathers each process's centres on rank 0, in centre order).
+void Recorder::write_centres(std::size_t period) {
+  if (centre_vars_.empty()) return;
+  const std::size_t nc = world_.centre_count();
+  if (!world_.split()) {
+    std::vector<Rows> sets;
+    for (auto& c : centre_vars_) {
+      if (!c.dataset.valid() || nc == 0) continue;
+      sets.push_back(Rows{c.dataset.id(), c.info.type, static_cast<std::size_t>(c.info.width), nc,
+                          UnitWriter::centre_chunk_rows(nc), world_.centres.data(c.index),
+                          {static_cast<hsize_t>(period)}, "centres " + c.info.name});
+    }
+    write_rows(sets);
+    return;
+  }
+  const std::size_t first = world_.centre_begin(), count = world_.centre_end() - world_.centre_begin();
+  std::vector<ColumnPart> parts;
+  for (const auto& c : centre_vars_) {
+    const std::size_t row_bytes = static_cast<std::size_t>(c.info.width) * column_type_size(c.info.type);
+    parts.push_back(ColumnPart{static_cast<const char*>(world_.centres.data(c.index)) + first * row_bytes, row_bytes});
+  }
+  GatherBuffers buffers;
+  gather_columns(world_.comm(), parts, count, nc, [&](std::size_t k, const char* data) {
+    const CentreVar& c = centre_vars_[k];
+    if (c.dataset.valid() && nc > 0)
+      write_rows({Rows{c.dataset.id(), c.info.type, static_cast<std::size_t>(c.info.width), nc,
+                       UnitWriter::centre_chunk_rows(nc), data, {static_cast<hsize_t>(period)},
+                       "centres " + c.info.name}});
+  }, buffers);
+}
+
 UnitResult read_unit_means(hid_t file, const std::string& arm, std::uint32_t replicate,
                            const std::vector<std::string>& variables) {
   UnitResult u;
   u.arm = arm;
   u.replicate = replicate;
+  const std::string reach = layout::reach(arm, replicate);
+  if (has_records(file, reach, "item")) u.reach = reach_rows(read_records(file, reach));
   for (const auto& v : variables) {
+    // Codes have no aggregate (ColumnInfo::category).
+    if (!h5::exists(file, layout::member(layout::aggregates(arm, replicate), v))) continue;
     std::vector<hsize_t> dims;
     u.variables.push_back(v);
     u.means.push_back(h5::read_doubles(file, layout::member(layout::aggregates(arm, replicate), v), &dims));

@@ -20,6 +20,7 @@ struct UnitResult {
   std::vector<std::string> variables;
   std::vector<int> widths;
   std::vector<std::vector<double>> means;  // [variable][period * width + k]
+  std::vector<output::ReachRow> reach;     // what the modules report at the end of the unit
   double mean(const std::string& variable, std::size_t period, int k = 0) const;
   bool has(const std::string& variable) const;
 };
@@ -34,12 +35,14 @@ namespace chacra::output {
 inline thread_local std::uint64_t panel_wait_ns = 0;
 
 // Records one arm x replicate: flows (columns aggregated as sums) are summed over each period, states taken at
-// its end; means are computed in household order, so they do not depend on the thread count. A period's panel
-// rows are copied and written (encoded and handed to HDF5) by a background thread while the next period's
-// months run; one period at most is in flight, so the extra memory is one copy of a period's panel values, and
-// the file is written in the same order, hence with the same bytes, as if written on the spot. A world split by
-// districts (World::split()) records collectively: each period's values of every process are gathered on rank
-// 0, which computes the means over the whole population and writes the panel, exactly as for a whole world.
+// its end; means are computed in household order, so they do not depend on the thread count (codes, columns
+// marked category, get no mean). A period's panel rows are copied and written (encoded and handed to HDF5) by a
+// background thread while the next period's months run; one period at most is in flight, so the extra memory
+// is one copy of a period's panel values, and the file is written in the same order, hence with the same
+// bytes, as if written on the spot. Centre columns marked panel are written at the end of every period to the
+// unit's centre table. A world split by districts (World::split()) records collectively: each period's values
+// of every process are gathered on rank 0, which computes the means over the whole population and writes the
+// panel and the centre table, exactly as for a whole world.
 class Recorder {
  public:
   // `unit` (null: record the means only) receives the panel and the aggregates; in a split world it is used on
@@ -67,6 +70,7 @@ class Recorder {
     std::size_t index = 0;
     ColumnInfo info;
     bool sum = false;
+    bool mean = true;  // false for codes (ColumnInfo::category)
     std::vector<float> accumulated;
     std::vector<double> means;
     h5::Handle dataset;
@@ -76,12 +80,19 @@ class Recorder {
   void period_means(Var& v, std::size_t period) const;
   void gather_period(std::size_t period);
   void write_period(std::size_t period);
+  void write_centres(std::size_t period);
 
   World& world_;
   int months_;
   std::size_t periods_;
   UnitWriter* unit_;
   std::vector<Var> vars_;
+  struct CentreVar {
+    std::size_t index = 0;
+    ColumnInfo info;
+    h5::Handle dataset;
+  };
+  std::vector<CentreVar> centre_vars_;
   GatherBuffers buffers_;  // split world: kept across periods
   // The period in flight: its values (one buffer per panel variable, reused from period to period), the rows
   // that point into them, and the background write.

@@ -27,16 +27,16 @@ std::optional<h5::AttrValue> Records::attribute(const std::string& name) const {
   return std::nullopt;
 }
 
-void write_comparison(hid_t file, const Records& t) { write_records(file, layout::kComparison, t); }
-
 void write_records(hid_t file, const std::string& path, const Records& t) {
   if (h5::exists(file, path) && H5Ldelete(file, path.c_str(), H5P_DEFAULT) < 0)
-    throw h5::Error("HDF5: cannot replace /" + path);
+    throw h5::Error("HDF5: cannot replace " + path);
   h5::Handle g = h5::create_group(file, path);
   h5::write_attr(g, layout::kDescription, t.description);
   for (const auto& [name, value] : t.attributes) std::visit([&](const auto& v) { h5::write_attr(g, name, v); }, value);
-  h5::write_strings(g, kArms, t.arms);
-  h5::write_strings(g, kNotes, t.notes);
+  if (t.lists) {
+    h5::write_strings(g, kArms, t.arms);
+    h5::write_strings(g, kNotes, t.notes);
+  }
   for (const auto& c : t.columns) {
     if (c.text) {
       h5::write_strings(g, c.name, c.strings);
@@ -51,7 +51,13 @@ void write_records(hid_t file, const std::string& path, const Records& t) {
   }
 }
 
-bool has_comparison(hid_t file) { return h5::exists(file, layout::member(layout::kComparison, "arm")); }
+void write_comparison(hid_t file, const Records& t) { write_records(file, layout::kComparison, t); }
+
+bool has_records(hid_t file, const std::string& path, const std::string& first_column) {
+  return h5::exists(file, path) && h5::exists(file, layout::member(path, first_column));
+}
+
+bool has_comparison(hid_t file) { return has_records(file, layout::kComparison, "arm"); }
 
 Records read_comparison(hid_t file) {
   if (!has_comparison(file))
@@ -62,6 +68,7 @@ Records read_comparison(hid_t file) {
 
 Records read_records(hid_t file, const std::string& path) {
   Records t;
+  t.lists = false;
   try {
     h5::Handle g = h5::open_group(file, path);
     for (const auto& name : h5::attr_names(g)) {
@@ -78,6 +85,7 @@ Records read_records(hid_t file, const std::string& path) {
       const Dataset d(g, name);
       if (name == kArms || name == kNotes) {
         (name == kArms ? t.arms : t.notes) = d.read_strings();
+        t.lists = true;
         continue;
       }
       if (d.dims().size() != 1 || (!d.text() && !d.numeric())) continue;
@@ -99,6 +107,45 @@ Records read_records(hid_t file, const std::string& path) {
     throw FileError("cannot read /" + path + ": " + e.what());
   }
   return t;
+}
+
+Records reach_records(const std::vector<ReachRow>& rows) {
+  Records r;
+  r.lists = false;
+  r.description = "What each module reports at the end of the unit: the stages of its programme's reach (centres, "
+                  "households, groups, payments); definitions in docs/policy_arms.md, \"Reach\"";
+  RecordColumn module{"module", "Module reporting the item", true, {}, {}, ColumnType::f64};
+  RecordColumn item{"item", "What is counted (snake_case)", true, {}, {}, ColumnType::f64};
+  RecordColumn description{"description", "What is counted, in words", true, {}, {}, ColumnType::f64};
+  RecordColumn unit{"unit", "Unit of the value", true, {}, {}, ColumnType::f64};
+  RecordColumn value{"value", "The count (or mean) over the whole population of the unit", false, {}, {},
+                     ColumnType::f64};
+  for (const ReachRow& x : rows) {
+    module.strings.push_back(x.module);
+    item.strings.push_back(x.item);
+    description.strings.push_back(x.description);
+    unit.strings.push_back(x.unit);
+    value.numbers.push_back(x.value);
+  }
+  r.columns = {module, item, description, unit, value};
+  return r;
+}
+
+std::vector<ReachRow> reach_rows(const Records& records) {
+  const RecordColumn *module = records.column("module"), *item = records.column("item"),
+                     *description = records.column("description"), *unit = records.column("unit"),
+                     *value = records.column("value");
+  if (!module || !item || !value || !module->text || !item->text || value->text)
+    throw FileError("a reach table lacks its module, item or value column (damaged file?)");
+  std::vector<ReachRow> rows(records.rows());
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    rows[k].module = module->strings[k];
+    rows[k].item = item->strings[k];
+    if (description && description->text) rows[k].description = description->strings[k];
+    if (unit && unit->text) rows[k].unit = unit->strings[k];
+    rows[k].value = value->numbers[k];
+  }
+  return rows;
 }
 
 }  // namespace chacra::output

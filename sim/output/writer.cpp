@@ -42,6 +42,9 @@ void label(hid_t dataset, const ColumnInfo& info, ColumnType stored) {
   h5::write_attr(dataset, layout::kFlagMeanings, meanings);
 }
 std::string aggregation(bool flow) { return flow ? layout::kSumOverPeriod : layout::kEndOfPeriod; }
+void scale(hid_t dataset, const ColumnInfo& info) {
+  if (info.category) h5::write_attr(dataset, layout::kScale, std::string(layout::kCategory));
+}
 
 // Creates a chunked dataset with the shuffle + deflate(1) pipeline declared (dims: lead..., rows[, width]); its
 // chunks are encoded by write_rows.
@@ -200,7 +203,8 @@ void remove_unit(hid_t file, const std::string& arm, std::uint32_t replicate) {
 }
 
 UnitWriter::UnitWriter(hid_t file, const std::string& arm, const std::string& description, std::uint32_t replicate,
-                       bool panel) {
+                       bool panel)
+    : file_(file), arm_(arm), replicate_(replicate) {
   const std::string arm_group = layout::arm(arm);
   h5::Handle g = h5::exists(file, arm_group) ? h5::open_group(file, arm_group) : h5::create_group(file, arm_group);
   h5::write_attr(g, layout::kDescription, description);
@@ -211,6 +215,10 @@ UnitWriter::UnitWriter(hid_t file, const std::string& arm, const std::string& de
 
 std::size_t UnitWriter::chunk_rows(std::size_t households) {
   return codec::balanced_chunk_rows(households, kPanelChunkRows);
+}
+
+std::size_t UnitWriter::centre_chunk_rows(std::size_t centres) {
+  return codec::balanced_chunk_rows(centres, kTableChunkRows);
 }
 
 h5::Handle UnitWriter::create_panel(const ColumnInfo& info, ColumnType stored, bool flow, std::size_t periods,
@@ -225,8 +233,27 @@ h5::Handle UnitWriter::create_panel(const ColumnInfo& info, ColumnType stored, b
   describe(ds, info, info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(flow));
   label(ds, info, stored);
+  scale(ds, info);
   return ds;
 }
+
+h5::Handle UnitWriter::create_centre_table(const ColumnInfo& info, std::size_t periods, std::size_t centres) {
+  if (!centres_.valid()) centres_ = h5::create_group(file_, layout::centres(arm_, replicate_));
+  std::vector<hsize_t> dims{periods, centres};
+  std::vector<hsize_t> chunk{1, centre_chunk_rows(centres)};
+  if (info.width > 1) {
+    dims.push_back(static_cast<hsize_t>(info.width));
+    chunk.push_back(static_cast<hsize_t>(info.width));
+  }
+  h5::Handle ds = create_chunked(centres_, info.name, info.type, dims, chunk);
+  describe(ds, info, info.description);
+  h5::write_attr(ds, layout::kAggregation, aggregation(false));
+  label(ds, info, info.type);
+  scale(ds, info);
+  return ds;
+}
+
+void UnitWriter::write_reach(const Records& records) { write_records(file_, layout::reach(arm_, replicate_), records); }
 
 void UnitWriter::write_aggregate(const ColumnInfo& info, bool flow, std::size_t periods,
                                  const std::vector<double>& means) {

@@ -9,6 +9,7 @@
 #include "sim/errors.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/output/lifecycle.hpp"
+#include "sim/output/records.hpp"
 #include "sim/table.hpp"
 #include "sim/world.hpp"
 
@@ -64,7 +65,7 @@ struct Rows {
 void write_rows(const std::vector<Rows>& sets);
 
 // The groups of one arm x replicate unit: arms/<arm> (with its description), arms/<arm>/replicate_R with
-// aggregates/ and, when `panel`, panel/.
+// aggregates/, when `panel` panel/, centres/ when the model records centre columns, and reach.
 class UnitWriter {
  public:
   static constexpr std::size_t kPanelChunkRows = 32768;  // at most this many households per panel chunk
@@ -76,13 +77,22 @@ class UnitWriter {
   h5::Handle create_panel(const ColumnInfo& info, ColumnType stored, bool flow, std::size_t periods,
                           std::size_t households);
   static std::size_t chunk_rows(std::size_t households);
+  static std::size_t centre_chunk_rows(std::size_t centres);  // centres per chunk of a centre table
   // aggregates/<variable>: the per-period household means [periods(, width)].
   void write_aggregate(const ColumnInfo& info, bool flow, std::size_t periods, const std::vector<double>& means);
+  // centres/<variable>: a centre column's value at the end of every period [periods, centres(, width)], chunked
+  // one period at a time; rows are written with write_rows.
+  h5::Handle create_centre_table(const ColumnInfo& info, std::size_t periods, std::size_t centres);
+  // reach: the records the modules report at the end of the unit.
+  void write_reach(const Records& records);
   // Marks the unit complete; a resumed run skips exactly the complete units.
   void complete();
 
  private:
-  h5::Handle unit_, panel_, aggregates_;
+  hid_t file_;
+  std::string arm_;
+  std::uint32_t replicate_;
+  h5::Handle unit_, panel_, aggregates_, centres_;
 };
 
 // ---- Split worlds (World::split()) ----

@@ -195,6 +195,25 @@ def test_comparison_frame_equals_the_file(run_file):
         assert cmp.attrs["reference_arm"] == _s(g.attrs["reference_arm"])
 
 
+def test_reach_frame_equals_the_file(run_file):
+    """Every unit's reach table, one row per item, with the file's values and texts."""
+    with ChacraOutput(run_file) as out:
+        reach = out.reach()
+        arms, reps = list(out.arms), out._select_replicates(None)
+    with h5py.File(run_file, "r") as f:
+        n = 0
+        for arm in arms:
+            for r in reps:
+                g = f[f"arms/{arm}/replicate_{r}/reach"]
+                rows = reach[(reach["arm"] == arm) & (reach["replicate"] == r)]
+                assert list(rows["item"]) == [_s(v) for v in g["item"][()]]
+                assert list(rows["module"]) == [_s(v) for v in g["module"][()]]
+                assert np.array_equal(rows["value"].to_numpy(), g["value"][()])
+                n += len(rows)
+    assert n == len(reach) > 0
+    assert {"haku_winay", "juntos"} <= set(reach["module"])
+
+
 def test_comparison_equals_chacra_compare_json(run_file, compare_rows):
     cmp = load_comparison(run_file)
     assert cmp is not None

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from chacra_analysis import ChacraOutput
@@ -24,7 +25,7 @@ from chacra_analysis.report import KEY_OUTCOMES, ReportError, build_figures, bui
 from conftest import ROOT
 
 RUN_FIGURES = ["income_consumption", "poverty", "adoption"]
-COMPARISON_FIGURES = ["quantile_effects", "cost_effect_frontier"]
+COMPARISON_FIGURES = ["quantile_effects", "effect_paths", "cost_effect_frontier"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -104,6 +105,8 @@ def test_html_is_self_contained_and_embeds_every_figure(report):
     page.feed(text)
     assert not page.external, page.external
     assert len(page.images) == len(data["figures"])
+    assert "<h2>Reach</h2>" in text and "haku_winay.participants" in text
+    assert data["reach"] and {"arm", "replicate", "module", "item", "unit", "value"} <= set(data["reach"][0])
     for src, fig in zip(page.images, data["figures"].values()):
         assert src.startswith("data:image/png;base64,"), src[:60]
         width, height = _png_size(base64.b64decode(src.split(",", 1)[1]))
@@ -285,7 +288,7 @@ def figures(run_file, compare_rows, evaluation_json):
 
     with ChacraOutput(run_file) as out:
         made, _ = build_figures(out, out.comparison(), load_evaluation(evaluation_json),
-                                caption_for(out.provenance(), 1500), "Source: eval.json.")
+                                caption_for(out.provenance(), 1500), "Source: eval.json.", out.comparison_by_period())
     yield made
     import matplotlib.pyplot as plt
 
@@ -299,6 +302,20 @@ def test_no_two_labels_overlap_in_any_figure(figures):
     assert set(figures) == set(RUN_FIGURES + COMPARISON_FIGURES + ["evaluation_forest"])
     for name, (fig, _) in figures.items():
         assert F.text_overlaps(fig) == [], name
+
+
+def test_effect_paths_equal_the_stored_effects_per_period(figures, run_file):
+    fig, data = figures["effect_paths"]
+    with ChacraOutput(run_file) as out:
+        per = out.comparison_by_period()
+        periods = list(out.periods)
+    assert per is not None and set(per["statistic"]) == {"period"}
+    for outcome, arms in data.items():
+        for arm, drawn in arms.items():
+            rows = per[(per["outcome"] == outcome) & (per["arm"] == arm)].set_index("period").reindex(periods)
+            assert np.allclose(drawn["mean_effect"], rows["mean_effect"], equal_nan=True), (outcome, arm)
+            assert np.allclose(drawn["ci_low"], rows["ci_low"], equal_nan=True)
+    assert "income_monetary_pen" in data and "poverty_headcount" in data
 
 
 def test_frontier_labels_every_arm_in_both_panels(figures, compare_rows):
@@ -394,7 +411,7 @@ def test_titles_come_from_the_scenario(chacra, tmp_path):
                           "--set", "run.replicates=2"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     data = build_report(path, str(tmp_path / "r"), chacra=chacra)
-    assert len(data["figures"]) == 5
+    assert len(data["figures"]) == len(RUN_FIGURES + COMPARISON_FIGURES)
     for fig in data["figures"].values():
         assert fig["title"].startswith("Scenario 'targeting_trial': "), fig["title"]
         assert "sequencing" not in fig["title"]

@@ -3,6 +3,7 @@
 #include "cli_helpers.hpp"
 
 #include "sim/output/h5.hpp"
+#include "sim/output/reader.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -86,6 +87,76 @@ TEST(CliCompare, StoredComparisonEqualsRecomputed) {
   auto table = run("compare out.h5", dir);
   ASSERT_EQ(table.status, 0);
   EXPECT_NE(table.out.find("Poverty headcount"), std::string::npos) << table.out;
+}
+
+// Each unit stores its own centre table (the arm's selection years, nuclei and activity at the end of each
+// period) and its reach; codes get no household mean; run and compare print the reach.
+TEST(CliCompare, ReachAndEachArmsCentreTableAreStoredAndPrinted) {
+  const auto& dir = finished_run();
+  chacra::output::Reader file(dir + "/out.h5");
+  for (const std::string arm : {"none", "juntos", "both"})
+    for (std::uint32_t r = 0; r < 2; ++r) {
+      ASSERT_TRUE(file.has_reach(arm, r)) << arm;
+      ASSERT_TRUE(file.has_centre_table(arm, r)) << arm;
+      EXPECT_FALSE(file.has_aggregate(arm, r, "hw_cohort")) << "a code is never averaged";
+      EXPECT_FALSE(file.has_aggregate(arm, r, "juntos_status"));
+      EXPECT_TRUE(file.has_aggregate(arm, r, "hw_participant"));
+      EXPECT_TRUE(file.panel(arm, r, "hw_cohort").variable().category);
+    }
+  const auto selected = [&](const std::string& arm) {
+    const auto v = file.centre_table(arm, 0, "hw_selected_year").read_all();
+    return static_cast<std::size_t>(std::count_if(v.begin(), v.end(), [](double y) { return y >= 2017; }));
+  };
+  EXPECT_EQ(selected("none"), 0u);
+  EXPECT_GT(selected("both"), 0u) << "the arm's own selection, not a month-0 snapshot";
+  const auto rows = chacra::output::reach_rows(file.reach("both", 0));
+  double participants = -1, enrolled = -1;
+  for (const auto& x : rows) {
+    if (x.module == "haku_winay" && x.item == "participants") participants = x.value;
+    if (x.module == "juntos" && x.item == "enrolled_households") enrolled = x.value;
+  }
+  EXPECT_GT(participants, 0);
+  EXPECT_GT(enrolled, 0);
+  const auto table = run("compare out.h5", dir);
+  ASSERT_EQ(table.status, 0);
+  EXPECT_NE(table.out.find("reach at the end of the run"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("haku_winay.participants"), std::string::npos) << table.out;
+}
+
+// A budget-neutral arm whose spend cannot be matched fails the run (exit status 1, nothing written) and says
+// by how much it missed.
+TEST(CliCompare, BudgetNeutralArmThatMissesItsToleranceFailsTheRun) {
+  const auto dir = clitest::temp_dir("budget_miss");
+  clitest::write_file(dir, "bn.yaml", R"(name: bn
+population: {households: 800, districts: 4, seed: 11}
+run: {start_year: 2017, years: 2, replicates: 1, seed: 5}
+arms:
+  - name: juntos
+    set: {haku_winay.enabled: false}
+  - name: hw_bn
+    set: {juntos.enabled: false, haku_winay.last_cohort_year: 2017,
+          budget.match_arm: juntos, budget.scale_parameter: haku_winay.eligible_share_per_year}
+)");
+  const auto r = run("run bn.yaml -o bn.h5 --threads 2", dir);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("arm 'hw_bn' does not match the spend of 'juntos'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gap"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("could not be matched within budget.tolerance_households"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir + "/bn.h5"));
+}
+
+TEST(CliCompare, ByPeriodPrintsEachPeriodsEffect) {
+  const auto& dir = finished_run();
+  const auto table = run("compare out.h5 --by period", dir);
+  ASSERT_EQ(table.status, 0) << table.out;
+  EXPECT_NE(table.out.find("Monetary income by period"), std::string::npos) << table.out;
+  for (const char* period : {" 2017 ", " 2018 ", " 2019 "}) EXPECT_NE(table.out.find(period), std::string::npos);
+  const auto csv = run("compare out.h5 --by period --format csv", dir);
+  ASSERT_EQ(csv.status, 0);
+  EXPECT_EQ(csv.out.rfind("arm,reference,outcome,subgroup,statistic,period,mean_effect", 0), 0u) << csv.out.substr(0, 200);
+  EXPECT_EQ(run("compare out.h5 --by period --format json", dir).out,
+            run("compare out.h5 --by period --format json --recompute", dir).out);
+  EXPECT_EQ(run("compare out.h5 --by year", dir).status, 2);
 }
 
 // The four arms of the interaction, small; the channels are switched by --set.

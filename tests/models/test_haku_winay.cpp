@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+#include <set>
 
 namespace chacra {
 namespace {
@@ -430,6 +432,150 @@ TEST(HakuWinayRollout, JuntosExitingOffersHwOnlyToJuntosHouseholdsAgeingOut) {
   run.run(w, 7);
   const auto* participant = w.households.get(col::hw_participant);
   for (std::uint32_t k = 0; k < 90; ++k) EXPECT_EQ(participant[k], k % 3 == 1 ? 1 : 0) << k;
+}
+
+// The reach of an arm that offers HW to the Juntos households ageing out reaches every one of them: the funnel's
+// offered and participant counts equal the households in the window, and each later stage is within the one
+// before it.
+TEST(HakuWinayReach, FunnelOfTheExitArmCountsEveryHouseholdInTheWindow) {
+  World w = make_world({{}}, uniform_centres(2, 90), [](std::uint32_t, std::uint32_t k) {
+    HouseholdSpec s;
+    s.juntos = k % 3 != 0;
+    s.youngest_child_years = (k % 3 == 1) ? 17.0 : 6.0;  // 30 of each centre's 90 age out within 36 months
+    return s;
+  });
+  w.calendar.months = 12 * 7;
+  HwRun run;
+  run.set_choice("haku_winay.household_offer", "juntos_exiting");
+  run.set("haku_winay.takeup_rate", 1.0);
+  run.set("haku_winay.takeup_interest_sd", 0.0);
+  run.setup(w);
+  run.run(w, w.calendar.months);
+  std::map<std::string, double> reach;
+  for (const ReachItem& x : run.hw->reach(w)) reach[x.item] = x.value;
+  EXPECT_EQ(reach.at("eligible_centres"), 2);
+  EXPECT_EQ(reach.at("selected_centres"), 2);
+  EXPECT_EQ(reach.at("offered_households"), 60);
+  EXPECT_EQ(reach.at("participants"), 60);
+  EXPECT_EQ(reach.at("nuclei"), static_cast<double>(run.hw->nuclei().size()));
+  EXPECT_GT(reach.at("business_groups"), 0);
+  EXPECT_EQ(reach.at("business_groups"), static_cast<double>(run.hw->groups().size()));
+  EXPECT_LE(reach.at("awarded_groups"), reach.at("business_groups"));
+  EXPECT_EQ(reach.at("businesses"), static_cast<double>(run.hw->businesses().size()));
+  // Businesses start after the CLAR (month 24 of a cohort starting in month 6): all are observed a year later,
+  // none five years later in a seven-year run.
+  EXPECT_EQ(reach.at("businesses_observed_1y"), reach.at("businesses"));
+  EXPECT_EQ(reach.at("businesses_observed_5y"), 0);
+  for (const char* y : {"1y", "3y", "5y"})
+    EXPECT_LE(reach.at(std::string("businesses_surviving_") + y), reach.at(std::string("businesses_observed_") + y));
+  std::size_t active = 0;
+  for (const auto& b : run.hw->businesses()) active += b.status == models::BusinessStatus::active ? 1 : 0;
+  EXPECT_GE(reach.at("businesses_surviving_1y"), static_cast<double>(active));
+}
+
+// The graduation route offers HW to every household within the window around the end of Juntos, in any centre,
+// and to no one else: households whose last child is expected to leave Juntos within 12 months, and households
+// that left (here: lost the classification) within 24 months; the funnel's entitled, offered and participant
+// counts are all of them. Children age a year between Januaries, so households that enter the window in 2018
+// form a second cohort in the same centres (repeat cohorts), pooled across the two neighbouring centres of
+// district 0.
+TEST(HakuWinayReach, GraduationRouteReachesEveryHouseholdInTheWindow) {
+  World w = make_world({{}, {}}, {{.district = 0, .households = 40}, {.district = 0, .households = 40},
+                                  {.district = 1, .households = 40}},
+                       [](std::uint32_t, std::uint32_t k) {
+                         HouseholdSpec s;
+                         s.juntos = k % 4 == 1 || k % 4 == 2;
+                         // k%4==1: 6 months to the end of secondary school in 2017; k%4==2: 18 months (in the
+                         // window in 2018); others: far from it
+                         s.youngest_child_years = k % 4 == 1 ? 16.5 : k % 4 == 2 ? 15.5 : 6.0;
+                         return s;
+                       });
+  w.calendar.months = 12 * 6;
+  auto& h = w.households;
+  auto* exit_month = h.add(col::juntos_exit_month);
+  auto* exit_reason = h.add(col::juntos_exit_reason);
+  h.add(col::member_secondary_done);  // nobody has finished school, nobody is pregnant
+  h.add(col::pregnancy_month);
+  for (std::uint32_t i = 0; i < h.rows(); ++i) {
+    const std::uint32_t k = i - w.centre_first[h.get(col::centre)[i]];
+    exit_month[i] = k % 4 == 3 ? 0 : -1;  // left in January 2017
+    exit_reason[i] = static_cast<std::uint8_t>(k % 4 == 3 ? models::JuntosExitReason::lost_classification
+                                                           : models::JuntosExitReason::none);
+  }
+  HwRun run;
+  run.set_choice("haku_winay.selection", "juntos_exit");
+  run.set("haku_winay.takeup_rate", 1.0);
+  run.set("haku_winay.takeup_interest_sd", 0.0);
+  run.set_int("haku_winay.last_cohort_year", 2030);
+  run.setup(w);
+  std::int16_t* age = h.get(col::member_age_months);
+  for (int m = 0; m < w.calendar.months; ++m) {
+    run.step(w, m);
+    if (m % 12 == 11)
+      for (std::uint32_t i = 0; i < h.rows(); ++i) age[static_cast<std::size_t>(i) * kMaxMembers + 2] += 12;
+  }
+  std::map<std::string, double> reach;
+  for (const ReachItem& x : run.hw->reach(w)) reach[x.item] = x.value;
+  EXPECT_EQ(reach.at("entitled_households"), 90);  // 30 per centre: k%4 = 1, 2, 3
+  EXPECT_EQ(reach.at("offered_households"), 90);
+  EXPECT_EQ(reach.at("participants"), 90);
+  EXPECT_EQ(reach.at("selected_centres"), 3);
+  // Each year: centres 0 and 1 pooled (20 expected participants each, below the 80 minimum), centre 2 alone.
+  EXPECT_EQ(reach.at("nuclei"), 4);
+  const auto* cohort = h.get(col::hw_cohort);
+  const auto* offered = h.get(col::hw_offered);
+  for (std::uint32_t i = 0; i < h.rows(); ++i) {
+    const std::uint32_t k = i - w.centre_first[h.get(col::centre)[i]];
+    EXPECT_EQ(offered[i], k % 4 != 0 ? 1 : 0) << i;
+    EXPECT_EQ(cohort[i], k % 4 == 0 ? -1 : k % 4 == 2 ? 2018 : 2017) << i;
+  }
+  const auto* selected = w.centres.get(col::centre_hw_selected_year);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(selected[c], 2018);  // the latest of the centre's two cohorts
+  // Each cohort runs its own three programme years: by the last month (71) both have finished.
+  const auto* stage = h.get(col::hw_stage);
+  for (std::uint32_t i = 0; i < h.rows(); ++i)
+    if (offered[i]) EXPECT_EQ(stage[i], static_cast<std::uint8_t>(models::HwStage::finished)) << i;
+}
+
+// Exits by ageing out only, and districts in yearly waves: households that lost the classification are not
+// entitled, and with two waves the eight districts start their first cohorts in 2017 or 2018 (both occur),
+// with one wave all in 2017.
+TEST(HakuWinayRollout, GraduationRouteAdmittedExitsAndDistrictWaves) {
+  for (const int waves : {1, 2}) {
+    std::vector<CentreSpec> centres;
+    for (std::uint32_t d = 0; d < 8; ++d) centres.push_back({.district = d, .households = 10});
+    World w = make_world(std::vector<DistrictSpec>(8), centres, [](std::uint32_t, std::uint32_t k) {
+      HouseholdSpec s;
+      s.juntos = k % 2 == 1;
+      s.youngest_child_years = k % 2 == 1 ? 16.5 : 6.0;
+      return s;
+    });
+    auto& h = w.households;
+    auto* exit_month = h.add(col::juntos_exit_month);
+    auto* exit_reason = h.add(col::juntos_exit_reason);
+    h.add(col::member_secondary_done);
+    h.add(col::pregnancy_month);
+  h.add(col::member_secondary_done);  // nobody has finished school, nobody is pregnant
+  h.add(col::pregnancy_month);
+    for (std::uint32_t i = 0; i < h.rows(); ++i) {
+      exit_month[i] = i % 2 == 0 ? 0 : -1;
+      exit_reason[i] = static_cast<std::uint8_t>(i % 2 == 0 ? models::JuntosExitReason::lost_classification
+                                                             : models::JuntosExitReason::none);
+    }
+    HwRun run;
+    run.set_choice("haku_winay.selection", "juntos_exit");
+    run.set_choice("haku_winay.exit_reasons", "aged_out");
+    run.set_int("haku_winay.district_waves", waves);
+    run.set_int("haku_winay.last_cohort_year", 2030);
+    run.setup(w);
+    run.run(w, 36);
+    std::map<std::string, double> reach;
+    for (const ReachItem& x : run.hw->reach(w)) reach[x.item] = x.value;
+    EXPECT_EQ(reach.at("entitled_households"), 40);  // the enrolled ones; those that lost the classification not
+    const auto* selected = w.centres.get(col::centre_hw_selected_year);
+    std::set<int> years(selected, selected + 8);
+    EXPECT_EQ(years, (waves == 1 ? std::set<int>{2017} : std::set<int>{2017, 2018})) << waves;
+  }
 }
 
 TEST(HakuWinayRollout, DisabledArmSelectsNobodyButKeepsTheColumns) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "models/adoption.hpp"
+#include "models/demography.hpp"
 #include "models/economy.hpp"
 #include "models/haku_winay.hpp"
 #include "models/hw_business.hpp"
@@ -158,13 +159,14 @@ struct HwRun {
   HwRun() {
     register_engine_params(registry);
     // Haku Winay's businesses read the survival rule's parameters, which borrow the economy's switches and the
-    // adoption and livelihood modules' parameters.
+    // adoption and livelihood modules' parameters; its graduation route borrows Juntos's and demography's.
     models::EconomyParams::register_params(registry);
     models::Adoption::register_params(registry);
     models::Livelihood::register_params(registry);
     models::BusinessParams::register_params(registry);
     models::Livestock::register_params(registry);
     models::Juntos::register_params(registry);
+    models::Demography::register_params(registry);  // the graduation route borrows the secondary-completion age
     models::HakuWinay::register_params(registry);
     params = std::make_unique<ParamSet>(registry);
     // Tests default to a quota large enough to start every eligible centre in 2017.

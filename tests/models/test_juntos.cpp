@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -352,6 +353,46 @@ TEST(Juntos, ReCertificationExitsHouseholdsThatLoseTheClassification) {
     EXPECT_FALSE(affiliated(t.status[13][i]));
   }
   EXPECT_GT(exits, 100u);
+}
+
+// The reach counts what the month-by-month trace shows: households ever eligible and ever affiliated, payments
+// per round, exits (by either reason) and re-entries after an exit.
+TEST(Juntos, ReachAddsUpTheMonthlyTrace) {
+  const Registry reg = make_registry();
+  ParamSet ps(reg);
+  ps.set("juntos.recertification_months", std::int64_t{12});
+  ps.set("juntos.pmt_exclusion_error", 0.3);
+  ps.set("juntos.pmt_inclusion_error", 0.3);
+  const std::uint32_t n = 1200;
+  World w = random_world(n);
+  w.calendar.months = 60;
+  Juntos juntos;
+  juntos.setup(w, ps, rng::StreamSeed{19, 0});
+  const Trace t = run_trace(w, juntos, ps, w.calendar.months);
+  std::size_t ever_eligible = 0, ever_affiliated = 0, payments = 0, exits = 0, reentries = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    bool eligible = false, was = false, left = false;
+    for (int m = 0; m < w.calendar.months; ++m) {
+      eligible = eligible || t.eligible[static_cast<std::size_t>(m)][i];
+      const bool now = affiliated(t.status[static_cast<std::size_t>(m)][i]);
+      payments += t.transfer[static_cast<std::size_t>(m)][i] > 0.0f ? 1 : 0;
+      if (was && !now) ++exits, left = true;
+      if (!was && now && left) ++reentries;
+      ever_affiliated += now && !was && !left ? 1 : 0;
+      was = now;
+    }
+    ever_eligible += eligible ? 1 : 0;
+  }
+  std::map<std::string, double> reach;
+  for (const ReachItem& x : juntos.reach(w)) reach[x.item] = x.value;
+  EXPECT_EQ(reach.at("eligible_households"), static_cast<double>(ever_eligible));
+  EXPECT_EQ(reach.at("enrolled_households"), static_cast<double>(ever_affiliated));
+  EXPECT_EQ(reach.at("payment_rounds"), 30);
+  EXPECT_DOUBLE_EQ(reach.at("paid_per_round"), static_cast<double>(payments) / 30.0);
+  EXPECT_EQ(reach.at("exits_aged_out") + reach.at("exits_lost_classification"), static_cast<double>(exits));
+  EXPECT_EQ(reach.at("reentries"), static_cast<double>(reentries));
+  EXPECT_GT(reach.at("exits_lost_classification"), 0);
+  EXPECT_GT(reach.at("reentries"), 0);
 }
 
 TEST(Juntos, PhasedRolloutCoversThePoorestDistrictsFirst) {

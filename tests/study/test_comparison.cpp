@@ -237,6 +237,71 @@ arms:
   fs::remove(path);
 }
 
+// The effects per period: one row per arm, outcome and period; a household mean's horizon_mean effect is the
+// mean of its period effects (flows as yearly rates, states as levels), a person-weighted one lies within them,
+// and with yearly output the last period's level of a flow is its final-year level.
+TEST(Comparison, EffectsByPeriodAverageToTheHorizon) {
+  const std::string yaml = R"(name: periods
+population: {households: 2000, districts: 4, seed: 7}
+run: {start_year: 2017, years: 4, replicates: 2, seed: 3, reference_arm: none}
+output: {frequency: yearly}
+arms:
+  - name: none
+    set: {juntos.enabled: false, haku_winay.enabled: false}
+  - name: both
+)";
+  const Scenario s = load_scenario_text(yaml, "<test>", reg());
+  const std::string path = temp_path("periods.h5");
+  const auto cmp = run_to_file(s, path);
+  ASSERT_TRUE(cmp.available);
+  const ComparisonTable& t = cmp.table;
+  const std::vector<std::string> periods = {"2017", "2018", "2019", "2020"};
+  std::size_t household_means = 0, person_weighted = 0;
+  for (const auto& h : t.rows) {
+    if (h.subgroup != "all" || h.statistic != "horizon_mean" || !std::isfinite(h.mean_effect)) continue;
+    std::vector<const ComparisonRow*> by;
+    for (const auto& r : t.period_rows)
+      if (r.arm == h.arm && r.outcome == h.outcome) by.push_back(&r);
+    if (h.outcome == "gini_pc_income") continue;  // not a sum over households
+    ASSERT_EQ(by.size(), periods.size()) << h.outcome;
+    double sum = 0, lo = INFINITY, hi = -INFINITY;
+    for (std::size_t p = 0; p < by.size(); ++p) {
+      EXPECT_EQ(by[p]->period, periods[p]);
+      EXPECT_EQ(by[p]->statistic, "period");
+      EXPECT_EQ(by[p]->unit, h.unit);
+      EXPECT_EQ(by[p]->n_replicates, 2);
+      sum += by[p]->mean_effect, lo = std::min(lo, by[p]->mean_effect), hi = std::max(hi, by[p]->mean_effect);
+    }
+    if (h.unit.find("persons") != std::string::npos) {
+      ++person_weighted;
+      EXPECT_GE(h.mean_effect, lo - 1e-12) << h.outcome;
+      EXPECT_LE(h.mean_effect, hi + 1e-12) << h.outcome;
+    } else {
+      ++household_means;
+      EXPECT_NEAR(sum / 4.0, h.mean_effect, 1e-9 * std::max(1.0, std::abs(h.mean_effect))) << h.outcome;
+    }
+  }
+  EXPECT_GT(household_means, 5u);
+  EXPECT_GT(person_weighted, 1u);
+  const ComparisonRow* fin = find_row(t, "both", "income_monetary_pen", "all", "final_year");
+  ASSERT_NE(fin, nullptr);
+  for (const auto& r : t.period_rows)
+    if (r.arm == "both" && r.outcome == "income_monetary_pen" && r.period == "2020") {
+      EXPECT_NEAR(r.mean_effect, fin->mean_effect, 1e-9 * std::abs(fin->mean_effect));
+      EXPECT_LE(r.ci_low, r.mean_effect);
+      EXPECT_GE(r.ci_high, r.mean_effect);
+    }
+  // Stored apart and read back bit for bit; the forms.
+  h5::Handle f = h5::open_file_readonly(path);
+  EXPECT_TRUE(study::has_period_comparison(f));
+  EXPECT_TRUE(study::read_comparison(f).period_rows == t.period_rows);
+  EXPECT_NE(study::format_comparison_by_period(t, "table").find("Monetary income by period"), std::string::npos);
+  EXPECT_EQ(study::format_comparison_by_period(t, "csv").rfind("arm,reference,outcome,subgroup,statistic,period,", 0), 0u);
+  EXPECT_NE(study::format_comparison_by_period(t, "json").find("\"period\": \"2019\""), std::string::npos);
+  f.close();
+  fs::remove(path);
+}
+
 TEST(Comparison, NoPanelIsReportedNotFatal) {
   const std::string yaml = std::string("name: nopanel\n") + R"(
 population: {households: 500, districts: 2, seed: 7}
