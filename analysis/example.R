@@ -37,7 +37,10 @@ if (is.null(cmp)) {
                    timevar = "outcome", direction = "wide")
   names(table) <- c("arm", "income (PEN)", "consumption (PEN)", "poverty (pp)")[
     match(sub("^cell\\.", "", names(table)), c("arm", key))]
+  # Wide enough that an arm's row is never wrapped (long arm names and intervals pass R's default 80).
+  old <- options(width = 200)
   print(table, row.names = FALSE, right = FALSE)
+  options(old)
 }
 
 # Poverty headcount of persons: each household counted with its members in that period, as INEI measures it

@@ -6,6 +6,7 @@
 // by its key, the phases compute a Philox block only where its value is used.
 #include "models/juntos.hpp"
 
+#include "models/haku_winay.hpp"
 #include "models/lanes.hpp"
 #include "models/livelihood.hpp"
 #include "models/row_ops.hpp"
@@ -51,6 +52,12 @@ void JuntosParams::describe(V& v) {
          "Phased rollout: share of eligible districts (poorest first) covered from start_month", calib);
   v.real("juntos.phased_share_per_year", phased_share_per_year, {0, 1}, "share of eligible districts per year",
          "Phased rollout: further share of eligible districts entering every 12 months after start_month", calib);
+  v.choice("juntos.areas", areas, kJuntosAreasChoices,
+           "Where Juntos enrols: all (every covered district), or new_to_both: only in population centres that Haku "
+           "Winay had not reached (haku_winay hw_reached_year) before Juntos entered their district, so that with "
+           "HW first and Juntos later (juntos.start_month) the transfer goes only to areas that had neither "
+           "programme",
+           "Scenario choice (the HW-first arm in areas new to both programmes, docs/policy_arms.md)");
   v.real("juntos.district_poverty_threshold", district_poverty_threshold, {0, 1}, "share of people",
          "Only districts with a poverty rate above this are eligible",
          "MIDIS, Juntos eligibility rules: districts with over 40% poverty (INEI poverty map)");
@@ -81,6 +88,18 @@ void JuntosParams::describe(V& v) {
          "Probability that an eligible household in a covered district enrols (a fixed household trait: those "
          "who decline never enrol)",
          calib);
+  v.real("juntos.exit_taper_share", exit_taper_share, {0, 1}, "share of juntos.transfer_pen",
+         "HW as the exit with a tapering transfer: a household that has left Juntos and is in its Haku Winay "
+         "programme years (hw_stage 1-3) is paid this share of the base transfer every payment month, with the "
+         "monthly administration cost, for at most juntos.exit_taper_months after its exit (0: off)",
+         "Policy choice: consumption support while the household builds its productive assets, as in the "
+         "graduation approach (Banerjee et al. 2015, Science 348(6236)), stepped down as in Chile Solidario's "
+         "declining protection bonus (Ley 19.949, 2004); 0.5 in the graduation_taper arm");
+  v.integer("juntos.exit_taper_months", exit_taper_months, {0, 600}, "months",
+            "Longest time after the exit from Juntos during which the tapering transfer is paid "
+            "(juntos.exit_taper_share)",
+            "Policy choice: two years, the first two of Haku Winay's three programme years (World Bank, Haku "
+            "Winay: An Economic Inclusion Program in Peru (case study))");
   v.real("juntos.transfer_pen", transfer_pen, {0, 100000}, "PEN per two months",
          "Base transfer paid every two months (odd month indices: February, April...) to compliant households",
          "MIDIS, Juntos fact sheet: PEN 200 every two months");
@@ -399,6 +418,13 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   // The graduation channel: a re-certification scores the household's current welfare and assets (the
   // target moves; the classification errors are the same draws).
   const Rescore rescore = p_.graduation ? Rescore(world, p_) : Rescore();
+  // Areas new to both programmes (juntos.areas: new_to_both): a household's centre is covered only if HW had
+  // not reached it (in a January, its selection month) before Juntos entered the district; a centre HW reaches
+  // later stays covered.
+  const bool new_areas = p_.areas == JuntosAreas::new_to_both;
+  const std::uint32_t* hh_centre = new_areas ? h.get(col::centre) : nullptr;
+  const std::int16_t* hw_reached = new_areas ? world.centres.get(col::centre_hw_reached_year) : nullptr;
+  const int start_year = world.calendar.start_year;
 
   // Sixteen households at a time: first household by household, the certification and the inputs that need
   // a row or a district (member criterion, district poverty, coverage); then the status transitions of all
@@ -422,6 +448,10 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
       const std::uint32_t d = district[i];
       district_ok[j] = poverty[d] > poverty_threshold;
       covered[j] = (entry[d] >= 0) & (m >= entry[d]);
+      if (new_areas) {
+        const int y = hw_reached[hh_centre[i]];
+        covered[j] = static_cast<std::uint8_t>(covered[j] & ((y < 0) | ((y - start_year) * 12 >= entry[d])));
+      }
     }
     // The status rule (juntos_month, models/juntos_rules.hpp) for the sixteen at once.
     const unsigned leaves = juntos_month_lanes(status + i0, compliant + i0, enrolled + i0, eligible_col + i0,
@@ -504,6 +534,28 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
       }
       transfer[i] = static_cast<float>(paid);
       cost[i] = static_cast<float>((affiliated ? admin : 0.0) + paid);
+    }
+  }
+
+  // HW as the exit with a tapering transfer (juntos.exit_taper_share): households out of Juntos, within
+  // exit_taper_months of their exit and in their HW programme years are paid the reduced transfer and cost the
+  // monthly administration. Status and exit month are this month's, the HW stage last month's (HW's stages run
+  // later in the month).
+  if (p_.exit_taper_share > 0.0) {
+    const std::int32_t* exit_month = h.get(col::juntos_exit_month);
+    const std::uint8_t* stage = h.get(col::hw_stage);
+    const std::uint8_t* participant = h.get(col::hw_participant);
+    const auto tapered = static_cast<float>(p_.exit_taper_share * transfer_pen);
+    const auto paid_cost = static_cast<float>(admin + p_.exit_taper_share * transfer_pen);
+    const auto admin_cost = static_cast<float>(admin);
+    const int taper_months = p_.exit_taper_months;
+    for (std::uint32_t i = begin; i < end; ++i) {
+      const int s = stage[i];
+      if (is_affiliated(status[i]) || exit_month[i] < 0 || m - exit_month[i] >= taper_months || participant[i] == 0 ||
+          s < static_cast<int>(HwStage::year1) || s > static_cast<int>(HwStage::year3))
+        continue;
+      transfer[i] = pay_month ? tapered : 0.0f;
+      cost[i] = pay_month ? paid_cost : admin_cost;
     }
   }
 

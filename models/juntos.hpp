@@ -27,6 +27,12 @@
 //     logit(compliance_base) + access (market_access - 0.5) + sd z fixed at setup, time_burden last month's.
 //   time   after the check the payment phase sets time_burden = duty_hours / (adult_hours * adults aged
 //     15-64) for affiliated households, 0 for the others; Haku Winay's stages add visits and group work.
+// Sequencing variants (off by default; they read Haku Winay's columns):
+//   juntos.areas: new_to_both  the eligibility phase covers a household only if HW had not reached its centre
+//     (centres' hw_reached_year, a January) before Juntos entered its district.
+//   juntos.exit_taper_share > 0  the payment phase pays that share of the base transfer (and the monthly
+//     administration) to households out of Juntos, within exit_taper_months of their exit (juntos_exit_month)
+//     and in their HW programme years (hw_participant, hw_stage 1-3, as of last month).
 // With the risk channel the payment phase also keeps juntos_transfer_avg_pen, the transfer averaged with
 // weight 1/12 a month, which the portfolio choice reads.
 #pragma once
@@ -48,12 +54,17 @@ namespace chacra::models {
 enum class JuntosCoordination : std::uint8_t { none = 0, informal = 1, formal = 2 };
 // How Juntos coverage reaches the eligible districts.
 enum class JuntosRollout : std::uint8_t { all_at_start = 0, phased = 1 };
+// Where Juntos enrols: every covered district, or (HW first) only the centres HW had not reached before
+// Juntos entered their district (juntos.areas).
+enum class JuntosAreas : std::uint8_t { all = 0, new_to_both = 1 };
 
 // The words of the choice parameters (in a scenario) and the values they stand for.
 inline constexpr Choice<JuntosCoordination> kJuntosCoordinationChoices[] = {
     {"none", JuntosCoordination::none}, {"informal", JuntosCoordination::informal}, {"formal", JuntosCoordination::formal}};
 inline constexpr Choice<JuntosRollout> kJuntosRolloutChoices[] = {{"all_at_start", JuntosRollout::all_at_start},
                                                                   {"phased", JuntosRollout::phased}};
+inline constexpr Choice<JuntosAreas> kJuntosAreasChoices[] = {{"all", JuntosAreas::all},
+                                                              {"new_to_both", JuntosAreas::new_to_both}};
 
 // Parameters of the module, read once in setup; each field's name, range, unit, description and source
 // are in describe() (models/juntos.cpp), its default is its initial value here.
@@ -63,6 +74,7 @@ struct JuntosParams {
   JuntosRollout rollout = JuntosRollout::all_at_start;
   double phased_initial_share = 0.2;
   double phased_share_per_year = 0.2;
+  JuntosAreas areas = JuntosAreas::all;
   double district_poverty_threshold = 0.40;
   int max_child_age_months = 19 * 12;  // juntos.max_child_age_years
   double pmt_ubn_weight = 0.3;
@@ -82,6 +94,10 @@ struct JuntosParams {
   double top_up_secondary_pen = 80.0;
   int top_up_secondary_min_age_months = 14 * 12;  // juntos.top_up_secondary_min_age_years
   double admin_cost_pen_per_month = 15.0;
+  // HW as the exit with a tapering transfer: after leaving Juntos, a household in its HW programme years is
+  // paid this share of the base transfer, for at most exit_taper_months after its exit (0: off).
+  double exit_taper_share = 0.0;
+  int exit_taper_months = 24;
   JuntosCoordination coordination = JuntosCoordination::informal;
   double coordination_push_informal = 0.002;
   double coordination_push_formal = 0.008;
@@ -156,7 +172,8 @@ class Juntos : public Module {
 // livelihood.hpp) that this module reads or writes: adoption_push, cash_pen, centre, centre_hw_active, centre_market_access,
 // consumption_pc_12m_pen, debt_pen, district, district_poverty_rate, has_ubn, herd, juntos_enrolled,
 // juntos_transfer_pen, land_ha, member_age_months, member_secondary_done, pregnancy_month, saving_boost,
-// tech_state, time_burden, wealth_index.
+// tech_state, time_burden, wealth_index, centre_hw_reached_year, hw_participant, hw_stage. The last three are
+// Haku Winay's, read by the sequencing variants above.
 //
 // Columns owned by this module (juntos_transfer_pen and juntos_enrolled are in shared_state.hpp).
 namespace col {

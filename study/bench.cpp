@@ -42,6 +42,24 @@ double cpu_seconds() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
+// Seconds the process's threads have waited, runnable, for a CPU (the run_delay of /proc/self/task/*/schedstat;
+// NaN where the kernel does not keep it): what other processes took from a timed run. A thread that has
+// exited takes its part with it, so differences are clamped at zero by the caller.
+double run_delay_seconds() {
+  std::error_code ec;
+  double total = 0.0;
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "schedstat");
+    unsigned long long run = 0, delay = 0;
+    if (in >> run >> delay) {
+      total += 1e-9 * static_cast<double>(delay);
+      any = true;
+    }
+  }
+  return any ? total : std::nan("");
+}
+
 class Stopwatch {
  public:
   Stopwatch() : wall0_(clock_type::now()), cpu0_(cpu_seconds()) {}
@@ -301,7 +319,9 @@ std::vector<ThreadFigures> measure_throughput(const Options& o, const Scenario& 
       note("repeat " + std::to_string(r + 1) + "/" + std::to_string(o.repeats) + ", " + std::to_string(f.threads) +
            " thread(s): model and reference kernel");
       tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(f.threads));
+      const double delay0 = run_delay_seconds();
       const Timing m = time_model(population, scenario, builder, seed, &passes_per_month);
+      f.model_run_delay.push_back(std::max(0.0, run_delay_seconds() - delay0));
       const Timing k = time_reference(reference, months, scenario.arms.size(), seed, shape, sink);
       const Timing kc = time_reference(reference, months, scenario.arms.size(), seed, contract, sink);
       f.contract_cpu.push_back(kc.cpu);
@@ -351,11 +371,20 @@ std::vector<OutputFigures> measure_output(const Options& o, const Scenario& scen
       with.output_path = path;
       with.force = true;
       with.command_line = "chacra bench";
-      const std::uint64_t wait0 = output::panel_wait_ns;
+      const std::uint64_t wait0 = output::panel_wait_ns, copy0 = output::panel_copy_ns;
+      auto& wc = output::write_counters;
+      const std::uint64_t enc0 = wc.encode_cpu_ns, h50 = wc.hdf5_ns, sum0 = wc.checksum_ns, in0 = wc.bytes_in,
+                          st0 = wc.bytes_stored;
       const Stopwatch sw1;
       run_scenario(scenario, builder, with);
       const Timing t1 = sw1.elapsed();
       f.writer_wait.push_back(1e-9 * static_cast<double>(output::panel_wait_ns - wait0));
+      f.panel_copy.push_back(1e-9 * static_cast<double>(output::panel_copy_ns - copy0));
+      f.encode_cpu.push_back(1e-9 * static_cast<double>(wc.encode_cpu_ns - enc0));
+      f.hdf5_write.push_back(1e-9 * static_cast<double>(wc.hdf5_ns - h50));
+      f.checksum.push_back(1e-9 * static_cast<double>(wc.checksum_ns - sum0));
+      f.bytes_in.push_back(static_cast<double>(wc.bytes_in - in0));
+      f.bytes_stored.push_back(static_cast<double>(wc.bytes_stored - st0));
       file_bytes = std::filesystem::file_size(path);
       std::filesystem::remove(path);
       f.without_wall.push_back(t0.wall);
@@ -718,6 +747,7 @@ std::string format_json(const Report& r) {
                           {"floor_ratio_contract_cpu", figure(median(f.contract_ratio))},
                           {"model_wall_s", figures(f.model_s)},
                           {"model_cpu_s", figures(f.model_cpu)},
+                          {"model_run_delay_s", figures(f.model_run_delay)},
                           {"reference_wall_s", figures(f.reference_s)},
                           {"reference_cpu_s", figures(f.reference_cpu)}});
   o["throughput"] = throughput;
@@ -750,6 +780,12 @@ std::string format_json(const Report& r) {
                     {"overhead_wall", figure(median(x.with_wall) / median(x.without_wall))},
                     {"with_panel_wall_s", figures(x.with_wall)},
                     {"writer_wait_s", figures(x.writer_wait)},
+                    {"encode_cpu_s", figures(x.encode_cpu)},
+                    {"hdf5_write_s", figures(x.hdf5_write)},
+                    {"checksum_s", figures(x.checksum)},
+                    {"panel_copy_s", figures(x.panel_copy)},
+                    {"bytes_encoded", figures(x.bytes_in)},
+                    {"bytes_stored", figures(x.bytes_stored)},
                     {"without_panel_wall_s", figures(x.without_wall)},
                     {"with_panel_cpu_s", figures(x.with_cpu)},
                     {"without_panel_cpu_s", figures(x.without_cpu)}});
@@ -815,6 +851,11 @@ std::string format_table(const Report& r) {
       print("%8d %11.3fs %11.3fs %12.3f %11.3fs %11.3fs %12.3f %13.3fs\n", x.threads, median(x.with_wall),
             median(x.without_wall), median(x.with_wall) / median(x.without_wall), median(x.with_cpu),
             median(x.without_cpu), median(x.with_cpu) / median(x.without_cpu), median(x.writer_wait));
+    print("%8s %12s %12s %12s %12s %12s\n", "threads", "encode CPU", "HDF5 write", "checksum", "panel copy",
+          "stored");
+    for (const auto& x : r.output)
+      print("%8d %11.3fs %11.3fs %11.3fs %11.3fs %11.1f%%\n", x.threads, median(x.encode_cpu), median(x.hdf5_write),
+            median(x.checksum), median(x.panel_copy), 100.0 * median(x.bytes_stored) / median(x.bytes_in));
   }
   os << "\nphases (1 thread, each block phase timed as its own pass, wall):\n";
   print("  %-28s %10s %8s %14s %10s %8s %7s\n", "phase", "seconds", "share", "ns/hh-month", "serial s", "serial", "months");

@@ -50,6 +50,9 @@ struct ThreadFigures {
   std::vector<double> model_s, reference_s, ratio;          // wall seconds
   std::vector<double> model_cpu, reference_cpu, cpu_ratio;  // CPU seconds
   std::vector<double> contract_cpu, contract_ratio;         // CPU seconds of the contract kernel
+  // Seconds the model run's threads waited, runnable, for a CPU that other processes held (NaN: not known); on a
+  // quiet machine about 0, and the wall-clock figures then measure chacra, not the load.
+  std::vector<double> model_run_delay;
   double rate = 0.0;                // household-months per wall second, median
   double reference_rate = 0.0;
   double cpu_rate = 0.0;            // household-months per CPU second, median
@@ -61,6 +64,10 @@ struct OutputFigures {
   int threads = 0;
   std::vector<double> with_wall, without_wall, with_cpu, without_cpu;
   std::vector<double> writer_wait;  // seconds the run waited for the background panel writer (with the file)
+  // Where the file's cost went in each run with it (output::write_counters, output::panel_copy_ns): CPU seconds
+  // encoding chunks (off the month loop for the panel), seconds in HDF5's chunk writes and reading units back
+  // for their checksums, seconds copying periods' values on the month loop, and bytes before / after encoding.
+  std::vector<double> encode_cpu, hdf5_write, checksum, panel_copy, bytes_in, bytes_stored;
 };
 
 struct ScalingFigure {

@@ -1150,8 +1150,8 @@ std::string format_period_table(const ComparisonTable& t) {
   os << "Effects per output period against '" << t.reference << "' (" << t.replicates << " replicate"
      << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << ";\n  horizon " << t.horizon
      << "; flows as yearly rates, so a household mean's horizon mean is the mean of its periods)\n";
-  // Within 100 columns: arm names up to 16 characters, then period (9), effect (12), interval (29), levels (13).
-  constexpr std::size_t kPeriodArmWidthMax = 16;
+  // Within 100 columns: arm names up to 20 characters, then period (9), effect (12), interval (25), levels (13).
+  constexpr std::size_t kPeriodArmWidthMax = 20;
   std::size_t arm_w = 12;
   for (const auto& a : t.arms) arm_w = std::max(arm_w, a.size());
   arm_w = std::min(arm_w, kPeriodArmWidthMax);
@@ -1170,14 +1170,14 @@ std::string format_period_table(const ComparisonTable& t) {
     if (rows.empty()) continue;
     const int d = decimals_for(magnitude);
     os << "\n" << k.label << " by period (" << rows.front()->unit << ")\n";
-    std::snprintf(line, sizeof line, "  %-*s %-9s %12s  %-29s %13s %13s\n", static_cast<int>(arm_w), "arm", "period",
+    std::snprintf(line, sizeof line, "  %-*s %-9s %12s  %-25s %13s %13s\n", static_cast<int>(arm_w), "arm", "period",
                   "effect", "95% interval", "reference", "arm");
     os << line;
     for (const ComparisonRow* r : rows) {
       std::string iv;
       if (std::isfinite(r->mean_effect) && r->interval != "single")
         iv = "[" + format_fixed(r->ci_low, d, true) + ", " + format_fixed(r->ci_high, d, true) + "]";
-      std::snprintf(line, sizeof line, "  %-*s %-9s %12s  %-29s %13s %13s\n", static_cast<int>(arm_w),
+      std::snprintf(line, sizeof line, "  %-*s %-9s %12s  %-25s %13s %13s\n", static_cast<int>(arm_w),
                     cut(r->arm).c_str(), r->period.c_str(), format_fixed(r->mean_effect, d, true).c_str(), iv.c_str(),
                     format_fixed(r->reference_value, d).c_str(), format_fixed(r->arm_value, d).c_str());
       os << line;

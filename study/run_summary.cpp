@@ -142,9 +142,11 @@ std::string format_reach(const std::vector<std::string>& arms, const std::vector
       }
       if (n > 0) mean[k][a] = s / n;
     }
-  // Within 100 columns as the rest of the summary: arms in blocks of kReachArmsPerTable.
-  constexpr int kItemWidth = 36;
-  constexpr std::size_t kReachArmsPerTable = 5;  // 2 + 36 + 5 x 12 = 98 columns
+  // Within 100 columns as the rest of the summary: arms in blocks of kReachArmsPerTable, names up to 20
+  // characters (arms that differ only at the end, graduation and graduation_waves, stay apart).
+  constexpr int kItemWidth = 34;  // haku_winay.businesses_surviving_5y
+  constexpr std::size_t kReachArmsPerTable = 3;  // 2 + 34 + 3 x 21 = 99 columns
+  constexpr std::size_t kReachColumnWidth = 21;
   std::ostringstream os;
   char line[512];
   os << "\n  reach at the end of the run (means over replicates; docs/policy_arms.md, \"Reach\"):\n";
@@ -154,8 +156,8 @@ std::string format_reach(const std::vector<std::string>& arms, const std::vector
     os << line;
     for (std::size_t a = first; a < end; ++a) {
       std::string name = arms[a];
-      if (name.size() > kColumnWidth - 1) name = name.substr(0, kColumnWidth - 2) + "~";
-      std::snprintf(line, sizeof line, " %*s", static_cast<int>(kColumnWidth - 1), name.c_str());
+      if (name.size() > kReachColumnWidth - 1) name = name.substr(0, kReachColumnWidth - 2) + "~";
+      std::snprintf(line, sizeof line, " %*s", static_cast<int>(kReachColumnWidth - 1), name.c_str());
       os << line;
     }
     os << "\n";
@@ -167,7 +169,7 @@ std::string format_reach(const std::vector<std::string>& arms, const std::vector
       for (std::size_t a = first; a < end; ++a) {
         const double v = mean[k][a];
         const std::string text = std::isnan(v) ? "" : format_fixed(v, std::abs(v) >= 100 || v == std::round(v) ? 0 : 2);
-        std::snprintf(line, sizeof line, " %*s", static_cast<int>(kColumnWidth - 1), text.c_str());
+        std::snprintf(line, sizeof line, " %*s", static_cast<int>(kReachColumnWidth - 1), text.c_str());
         os << line;
       }
       os << "\n";

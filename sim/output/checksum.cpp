@@ -29,6 +29,10 @@ class Crc {
       n -= step;
     }
   }
+  // As if the `n` bytes whose CRC-32 is `crc` were passed to bytes().
+  void combine(std::uint32_t crc, std::uint64_t n) {
+    crc_ = crc32_combine(crc_, crc, static_cast<z_off_t>(n));
+  }
   void number(std::uint64_t v) { bytes(&v, sizeof v); }
   void text(const std::string& s) {
     number(s.size());
@@ -71,7 +75,7 @@ void attributes(hid_t obj, Crc& crc, bool skip_marks) {
   }
 }
 
-void dataset(hid_t ds, const std::string& path, Crc& crc) {
+void dataset(hid_t ds, const std::string& path, Crc& crc, const KnownChunks& known) {
   h5::Handle type(H5Dget_type(ds)), space(H5Dget_space(ds)), dcpl(H5Dget_create_plist(ds));
   if (!type.valid() || !space.valid() || !dcpl.valid()) throw h5::Error("HDF5: cannot read the layout of " + path);
   crc.number(static_cast<std::uint64_t>(H5Tget_class(type)));
@@ -97,8 +101,13 @@ void dataset(hid_t ds, const std::string& path, Crc& crc) {
       haddr_t addr = HADDR_UNDEF;
       hsize_t size = 0;
       check(H5Dget_chunk_info_by_coord(ds, offset.data(), &mask, &addr, &size), "find a chunk of " + path);
+      const StoredChunk* stored = addr != HADDR_UNDEF && known ? known(path, n) : nullptr;
       if (addr == HADDR_UNDEF) {
         crc.number(~std::uint64_t{0});
+      } else if (stored != nullptr && stored->known && stored->size == size && stored->mask == mask) {
+        crc.number(stored->mask);
+        crc.number(size);
+        crc.combine(stored->crc, size);
       } else {
         buf.resize(size);
         std::uint32_t read_mask = 0;
@@ -122,7 +131,7 @@ void dataset(hid_t ds, const std::string& path, Crc& crc) {
   attributes(ds, crc, false);
 }
 
-void group(hid_t g, const std::string& shown, Crc& crc, bool top) {
+void group(hid_t g, const std::string& shown, Crc& crc, bool top, const KnownChunks& known) {
   attributes(g, crc, top);
   for (const auto& name : h5::list(g)) {
     const std::string member = layout::member(shown, name);
@@ -132,11 +141,11 @@ void group(hid_t g, const std::string& shown, Crc& crc, bool top) {
     switch (H5Iget_type(obj)) {
       case H5I_GROUP:
         crc.number(1);
-        group(obj, member, crc, false);
+        group(obj, member, crc, false, known);
         break;
       case H5I_DATASET:
         crc.number(2);
-        dataset(obj, member, crc);
+        dataset(obj, member, crc, known);
         break;
       default:
         throw h5::Error("HDF5: " + member + " is neither a group nor a dataset");
@@ -146,11 +155,11 @@ void group(hid_t g, const std::string& shown, Crc& crc, bool top) {
 
 }  // namespace
 
-std::string group_checksum(hid_t group_id) {
+std::string group_checksum(hid_t group_id, const KnownChunks& known) {
   Crc crc;
   char name[1024] = {0};
   H5Iget_name(group_id, name, sizeof name - 1);
-  group(group_id, name, crc, true);
+  group(group_id, name, crc, true, known);
   return crc.value();
 }
 

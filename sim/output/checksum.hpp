@@ -6,6 +6,8 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace chacra::output {
@@ -15,7 +17,17 @@ namespace chacra::output {
 // filter masks; an unwritten chunk as such), and every attribute's name and value, except the group's own
 // checksum and complete marks. Reading chunks as stored costs no decompression. Throws h5::Error when the group
 // cannot be read.
-std::string group_checksum(hid_t group);
+// `known` gives, where the writer kept it, a chunk's stored bytes by the dataset's path (as H5Iget_name gives
+// it) and the chunk's index in the row-major grid of chunks: its CRC-32 is folded in (crc32_combine) instead of
+// reading the chunk back, which gives the same checksum while the file holds what the writer handed to HDF5.
+struct StoredChunk {
+  bool known = false;
+  std::uint32_t mask = 0;  // filter mask
+  std::uint64_t size = 0;  // stored bytes
+  std::uint32_t crc = 0;   // CRC-32 (zlib) of the stored bytes
+};
+using KnownChunks = std::function<const StoredChunk*(const std::string& dataset, std::uint64_t index)>;
+std::string group_checksum(hid_t group, const KnownChunks& known = {});
 
 // Writes the checksum attribute (layout::kChecksum) of the group at `path`.
 void seal_group(hid_t file, const std::string& path);

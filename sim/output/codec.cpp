@@ -3,8 +3,11 @@
 // are deterministic.
 #include "sim/output/codec.hpp"
 
+#include <libdeflate.h>
+
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace chacra::output::codec {
 
@@ -46,22 +49,42 @@ bool Deflater::compress(const unsigned char* in, std::size_t size, std::vector<u
   return out.size() < size;
 }
 
+FastDeflater::FastDeflater() : compressor_(libdeflate_alloc_compressor(1)) {
+  if (compressor_ == nullptr) throw std::bad_alloc();
+}
+
+FastDeflater::~FastDeflater() { libdeflate_free_compressor(compressor_); }
+
+bool FastDeflater::compress(const unsigned char* in, std::size_t size, std::vector<unsigned char>& out) {
+  out.resize(libdeflate_zlib_compress_bound(compressor_, size));
+  const std::size_t n = libdeflate_zlib_compress(compressor_, in, size, out.data(), out.size());
+  out.resize(n);
+  return n > 0 && n < size;
+}
+
 namespace {
 
-// One deflate state per thread, reset for each chunk.
+// One deflate state of each kind per thread, reset for each chunk.
 Deflater& thread_deflater() {
   thread_local Deflater deflater;
   return deflater;
 }
+FastDeflater& thread_fast_deflater() {
+  thread_local FastDeflater deflater;
+  return deflater;
+}
 
-bool worth_compressing(Deflater& deflater, const unsigned char* data, std::size_t elements, std::size_t size) {
+// How many times the shuffled bytes of the first 1024 values of a chunk shrink under zlib's Z_RLE (0: they do
+// not, or there are none).
+double sample_ratio(Deflater& deflater, const unsigned char* data, std::size_t elements, std::size_t size) {
   const std::size_t m = std::min<std::size_t>(elements, 1024);
-  if (m == 0) return false;
+  if (m == 0) return 0.0;
   thread_local std::vector<unsigned char> sample, out;
   sample.resize(m * size);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t k = 0; k < size; ++k) sample[k * m + i] = data[i * size + k];
-  return deflater.compress(sample.data(), sample.size(), out) && 2 * out.size() <= sample.size();
+  if (!deflater.compress(sample.data(), sample.size(), out)) return 0.0;
+  return static_cast<double>(sample.size()) / static_cast<double>(out.size());
 }
 
 // Whether n bytes are all zero; most chunks that are not differ in their first kilobyte.
@@ -79,7 +102,7 @@ bool all_zero_bytes(const unsigned char* p, std::size_t n) {
 }  // namespace
 
 bool worth_compressing(const void* data, std::size_t elements, std::size_t element_size) {
-  return worth_compressing(thread_deflater(), static_cast<const unsigned char*>(data), elements, element_size);
+  return sample_ratio(thread_deflater(), static_cast<const unsigned char*>(data), elements, element_size) >= 2.0;
 }
 
 std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows) {
@@ -100,11 +123,14 @@ void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk
   out.zero = all_zero_bytes(data, chunk_bytes);
   if (out.zero) return;
   Deflater& deflater = thread_deflater();
-  if (worth_compressing(deflater, data, rows * row_bytes / element_size, element_size)) {
+  const double ratio = sample_ratio(deflater, data, rows * row_bytes / element_size, element_size);
+  if (ratio >= 2.0) {
     thread_local std::vector<unsigned char> shuffled;
     shuffled.resize(chunk_bytes);
     shuffle(data, shuffled.data(), chunk_bytes, element_size);
-    if (deflater.compress(shuffled.data(), chunk_bytes, out.bytes)) {
+    const bool compressed = ratio >= kRunLengthRatio ? deflater.compress(shuffled.data(), chunk_bytes, out.bytes)
+                                                     : thread_fast_deflater().compress(shuffled.data(), chunk_bytes, out.bytes);
+    if (compressed) {
       out.mask = 0;
       return;
     }

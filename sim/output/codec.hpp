@@ -1,6 +1,7 @@
-// The chunk codec of the HDF5 writer: HDF5's shuffle filter and zlib deflate, applied by chacra itself in
-// parallel, and the choice per chunk of storing it compressed, raw or not at all (docs/output.md, "Storage";
-// the measurements behind the choices: docs/performance.md and benchmarks/bench_output.cpp).
+// The chunk codec of the HDF5 writer: HDF5's shuffle filter and deflate (zlib or libdeflate, whichever is
+// faster on the chunk), applied by chacra itself in parallel, and the choice per chunk of storing it compressed,
+// raw or not at all (docs/output.md, "Storage"; the measurements behind the choices: docs/performance.md and
+// benchmarks/bench_output.cpp).
 #pragma once
 
 #include <zlib.h>
@@ -8,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+struct libdeflate_compressor;
 
 namespace chacra::output::codec {
 
@@ -33,6 +36,22 @@ class Deflater {
   bool ok_ = false;
 };
 
+// libdeflate's whole-buffer deflate in the zlib format that HDF5's deflate filter reads, at level 1: about 1.5-2.3
+// times zlib's speed on chunks that shrink 2-12 times (counts, codes, technology states, transfers), slower than
+// zlib's Z_RLE on longer runs (docs/performance.md, "Output").
+class FastDeflater {
+ public:
+  FastDeflater();
+  ~FastDeflater();
+  FastDeflater(const FastDeflater&) = delete;
+  FastDeflater& operator=(const FastDeflater&) = delete;
+  // Compresses `in` into `out`; false if the result is not smaller than the input.
+  bool compress(const unsigned char* in, std::size_t size, std::vector<unsigned char>& out);
+
+ private:
+  ::libdeflate_compressor* compressor_ = nullptr;
+};
+
 // Whether a chunk of `elements` values of `element_size` bytes is worth deflating: a sample (the shuffled
 // bytes of its first 1024 values) is compressed first, and the chunk is compressed only if the sample shrinks
 // to at most half its size. Noise (incomes, consumption, cash: about 1.2x at 20-100 MB/s) and the poverty gap
@@ -53,6 +72,10 @@ struct EncodedChunk {
   std::uint32_t mask = 0;  // 0: shuffled and deflated; kRawMask: stored as it is
   std::vector<unsigned char> bytes;
 };
+
+// A chunk whose sample (as in worth_compressing) shrinks at least this many times is deflated by zlib's Z_RLE,
+// which is fastest on long runs of equal bytes; a chunk that shrinks less, by libdeflate.
+inline constexpr int kRunLengthRatio = 12;
 
 // Encodes one chunk of `chunk_rows` rows of `row_bytes` bytes whose first `rows` rows are `data` (an edge
 // chunk is padded with zeros: HDF5 stores every chunk whole); `element_size` is the size of one value.

@@ -77,6 +77,15 @@ Handle open_group(hid_t parent, const std::string& path) {
   return Handle(check(H5Gopen2(parent, path.c_str(), H5P_DEFAULT), "open group " + path));
 }
 
+std::string object_name(hid_t object) {
+  const ssize_t n = H5Iget_name(object, nullptr, 0);
+  if (n <= 0) return "";
+  std::string name(static_cast<std::size_t>(n) + 1, '\0');
+  H5Iget_name(object, name.data(), name.size());
+  name.resize(static_cast<std::size_t>(n));
+  return name;
+}
+
 bool exists(hid_t parent, const std::string& path) {
   // Check each component, since H5Lexists fails when an intermediate link is missing.
   std::size_t pos = 0;

@@ -52,6 +52,8 @@ Handle create_file(const std::string& path);          // truncates
 Handle open_file_readonly(const std::string& path);   // throws Error naming the file if not HDF5
 Handle create_group(hid_t parent, const std::string& path);  // creates intermediate groups
 Handle open_group(hid_t parent, const std::string& path);
+// The path of an open object in its file (H5Iget_name), e.g. "/arms/both/replicate_0/panel/poor".
+std::string object_name(hid_t object);
 bool exists(hid_t parent, const std::string& path);
 std::vector<std::string> list(hid_t group);  // names of members, sorted
 

@@ -100,7 +100,10 @@ Recorder::Recorder(World& world, const std::vector<std::string>& variables, int 
     const std::size_t cells = n * static_cast<std::size_t>(v.info.width);
     if (v.sum) v.accumulated.assign(cells, 0.0f);
     if (v.mean) v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
-    if (unit_ != nullptr && unit_->has_panel()) v.dataset = unit_->create_panel(v.info, v.stored(), v.sum, periods, n_total);
+    if (unit_ != nullptr && unit_->has_panel()) {
+      v.dataset = unit_->create_panel(v.info, v.stored(), v.sum, periods, n_total);
+      v.chunks = unit_->stored_chunks(v.dataset.id());
+    }
     vars_.push_back(std::move(v));
   }
   // Centre columns that the model marks for recording: their state at the end of every period, per arm.
@@ -241,14 +244,19 @@ void Recorder::write_period(std::size_t period) {
       snapshots_[k].bytes.reset(new unsigned char[bytes]);
       snapshots_[k].size = bytes;
     }
-    pending_rows_.push_back(Rows{v.dataset.id(), v.stored(), width, n, UnitWriter::chunk_rows(n),
-                                 snapshots_[k].bytes.get(), {static_cast<hsize_t>(period)}, "panel " + v.info.name});
+    const std::size_t chunk_rows = UnitWriter::chunk_rows(n);
+    pending_rows_.push_back(Rows{v.dataset.id(), v.stored(), width, n, chunk_rows, snapshots_[k].bytes.get(),
+                                 {static_cast<hsize_t>(period)}, "panel " + v.info.name, v.chunks,
+                                 period * ((n + chunk_rows - 1) / chunk_rows)});
   }
   // A serial section of the month loop when done on one thread: the copies run in parallel, a variable a task.
+  const auto t0 = std::chrono::steady_clock::now();
   parallel_for(0, panel.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t k = r.begin(); k != r.end(); ++k)
       std::memcpy(snapshots_[k].bytes.get(), period_values(*panel[k]), snapshots_[k].size);
   });
+  panel_copy_ns += static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   for (auto& v : vars_)
     if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
   if (!pending_rows_.empty()) pending_ = std::async(std::launch::async, [this] { write_rows(pending_rows_); });

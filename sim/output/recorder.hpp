@@ -33,6 +33,9 @@ namespace chacra::output {
 // whose predecessor was still being written, and before the aggregates): the part of writing that was not
 // hidden behind the months. Thread-local, read by `chacra bench` around a run.
 inline thread_local std::uint64_t panel_wait_ns = 0;
+// Nanoseconds the calling thread has spent copying periods' panel values for the background writer (the
+// month loop's part of writing the panel).
+inline thread_local std::uint64_t panel_copy_ns = 0;
 
 // Records one arm x replicate: flows (columns aggregated as sums) are summed over each period, states taken at
 // its end; means are computed in household order, so they do not depend on the thread count (codes, columns
@@ -74,6 +77,7 @@ class Recorder {
     std::vector<float> accumulated;
     std::vector<double> means;
     h5::Handle dataset;
+    std::vector<StoredChunk>* chunks = nullptr;  // what the panel's chunks stored (UnitWriter::stored_chunks)
     ColumnType stored() const { return sum ? ColumnType::f32 : info.type; }
   };
   const void* period_values(const Var& v) const;

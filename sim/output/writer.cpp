@@ -7,10 +7,13 @@
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
+#include <ctime>
 
 namespace chacra::output {
 
@@ -65,6 +68,16 @@ h5::Handle create_chunked(hid_t parent, const std::string& name, ColumnType type
   const hid_t ds = H5Dcreate2(parent, name.c_str(), h5::native_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   if (ds < 0) throw h5::Error("HDF5: cannot create dataset " + name);
   return h5::Handle(ds);
+}
+
+std::uint64_t thread_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(t.tv_nsec);
+}
+std::uint64_t since_ns(std::chrono::steady_clock::time_point t0) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
 }
 
 // The dataset of one population-table column of `rows` rows, with its attributes.
@@ -175,7 +188,9 @@ void write_population(hid_t file, std::uint32_t replicate, const World& world) {
   write_table(file, layout::population(replicate, layout::Table::districts), world.districts);
   write_table(file, layout::population(replicate, layout::Table::centres), world.centres);
   write_table(file, layout::population(replicate, layout::Table::households), world.households);
+  const auto t0 = std::chrono::steady_clock::now();
   seal_group(file, layout::population(replicate));
+  write_counters.checksum_ns += since_ns(t0);
 }
 
 void write_population_split(hid_t file, std::uint32_t replicate, const World& w) {
@@ -233,8 +248,17 @@ h5::Handle UnitWriter::create_panel(const ColumnInfo& info, ColumnType stored, b
   describe(ds, info, info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(flow));
   label(ds, info, stored);
+  const std::size_t per_period = households == 0 ? 0 : (households + chunk[1] - 1) / chunk[1];
+  stored_.emplace_back(h5::object_name(ds), std::vector<StoredChunk>(periods * per_period));
   scale(ds, info);
   return ds;
+}
+
+std::vector<StoredChunk>* UnitWriter::stored_chunks(hid_t dataset) {
+  const std::string name = h5::object_name(dataset);
+  for (auto& [path, chunks] : stored_)
+    if (path == name) return &chunks;
+  return nullptr;
 }
 
 h5::Handle UnitWriter::create_centre_table(const ColumnInfo& info, std::size_t periods, std::size_t centres) {
@@ -268,7 +292,14 @@ void UnitWriter::write_aggregate(const ColumnInfo& info, bool flow, std::size_t 
 
 void UnitWriter::complete() {
   // The checksum is of what is in the file (read back), so --resume can tell a unit damaged on disk.
-  h5::write_attr(unit_, layout::kChecksum, group_checksum(unit_));
+  const auto t0 = std::chrono::steady_clock::now();
+  // The panel's chunks are not read back: their CRCs were taken as they were written (the same checksum).
+  h5::write_attr(unit_, layout::kChecksum, group_checksum(unit_, [this](const std::string& path, std::uint64_t index) {
+    for (const auto& [name, chunks] : stored_)
+      if (name == path) return index < chunks.size() ? &chunks[index] : nullptr;
+    return static_cast<const StoredChunk*>(nullptr);
+  }));
+  write_counters.checksum_ns += since_ns(t0);
   h5::write_attr(unit_, layout::kComplete, 1LL);
 }
 
@@ -284,12 +315,18 @@ void write_rows(const std::vector<Rows>& sets) {
     for (std::size_t c = 0; s.rows > 0 && c < (s.rows + s.chunk_rows - 1) / s.chunk_rows; ++c) jobs.push_back({&s, c});
   constexpr std::size_t kWindow = 64;
   std::vector<codec::EncodedChunk> outs(std::min(jobs.size(), kWindow));
+  std::vector<std::uint32_t> crcs(outs.size());
   auto encode = [&](const Job& job, codec::EncodedChunk& o) {
     const Rows& s = *job.set;
     const std::size_t esize = column_type_size(s.type), row_bytes = s.width * esize;
     const std::size_t r0 = job.chunk * s.chunk_rows, r1 = std::min(s.rows, r0 + s.chunk_rows);
+    const std::uint64_t c0 = thread_cpu_ns();
     codec::encode_chunk(static_cast<const unsigned char*>(s.src) + r0 * row_bytes, r1 - r0, s.chunk_rows, row_bytes,
                         esize, o);
+    write_counters.encode_cpu_ns += thread_cpu_ns() - c0;
+    write_counters.bytes_in += s.chunk_rows * row_bytes;
+    write_counters.bytes_stored += o.zero ? 0 : o.bytes.size();
+    if (s.stored != nullptr && !o.zero) crcs[&o - outs.data()] = crc32_z(crc32(0L, Z_NULL, 0), o.bytes.data(), o.bytes.size());
   };
   for (std::size_t j0 = 0; j0 < jobs.size(); j0 += kWindow) {
     const std::size_t j1 = std::min(jobs.size(), j0 + kWindow);
@@ -300,6 +337,7 @@ void write_rows(const std::vector<Rows>& sets) {
         for (std::size_t j = r.begin(); j != r.end(); ++j) encode(jobs[j], outs[j - j0]);
       });
     }
+    const auto t0 = std::chrono::steady_clock::now();
     for (std::size_t j = j0; j < j1; ++j) {
       const Rows& s = *jobs[j].set;
       const codec::EncodedChunk& o = outs[j - j0];
@@ -312,7 +350,10 @@ void write_rows(const std::vector<Rows>& sets) {
         H5Fget_name(s.dataset, file, sizeof file - 1);
         throw h5::Error("HDF5: cannot write " + s.name + " to " + file + " (disk full or file not writable?)");
       }
+      if (s.stored != nullptr)
+        s.stored->at(s.first_chunk + jobs[j].chunk) = StoredChunk{true, o.mask, o.bytes.size(), crcs[j - j0]};
     }
+    write_counters.hdf5_ns += since_ns(t0);
   }
 }
 

@@ -7,13 +7,16 @@
 
 #include "sim/collective.hpp"
 #include "sim/errors.hpp"
+#include "sim/output/checksum.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/output/lifecycle.hpp"
 #include "sim/output/records.hpp"
 #include "sim/table.hpp"
 #include "sim/world.hpp"
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -57,7 +60,18 @@ struct Rows {
   const void* src;
   std::vector<hsize_t> lead;
   std::string name;  // for error messages
+  // Where given, what each written chunk stored, at [first_chunk + chunk] (the unit's checksum uses it).
+  std::vector<StoredChunk>* stored = nullptr;
+  std::size_t first_chunk = 0;
 };
+// Where writing costs, summed over the process's writes (read by `chacra bench` before and after a run): CPU
+// time of the threads encoding chunks, wall time in HDF5's chunk writes (one thread, in file order), wall
+// time reading a finished unit or population back for its checksum, and bytes before and after encoding.
+struct WriteCounters {
+  std::atomic<std::uint64_t> encode_cpu_ns{0}, hdf5_ns{0}, checksum_ns{0}, bytes_in{0}, bytes_stored{0};
+};
+inline WriteCounters write_counters;
+
 // Writes several datasets' rows: their chunks are encoded in parallel in windows, taken across datasets (a
 // period's panel at 100,000 households is four chunks per variable, so one variable at a time would keep at
 // most four threads busy), and written in order, dataset by dataset, chunk by chunk, so the file is the same
@@ -77,6 +91,10 @@ class UnitWriter {
   h5::Handle create_panel(const ColumnInfo& info, ColumnType stored, bool flow, std::size_t periods,
                           std::size_t households);
   static std::size_t chunk_rows(std::size_t households);
+  // What the chunks of a panel dataset created by create_panel stored, by chunk index (period x chunks of a
+  // period + chunk), filled by write_rows: complete() folds their CRCs into the unit's checksum instead of
+  // reading the panel back.
+  std::vector<StoredChunk>* stored_chunks(hid_t dataset);
   static std::size_t centre_chunk_rows(std::size_t centres);  // centres per chunk of a centre table
   // aggregates/<variable>: the per-period household means [periods(, width)].
   void write_aggregate(const ColumnInfo& info, bool flow, std::size_t periods, const std::vector<double>& means);
@@ -93,6 +111,8 @@ class UnitWriter {
   std::string arm_;
   std::uint32_t replicate_;
   h5::Handle unit_, panel_, aggregates_, centres_;
+  // By the dataset's path; a deque, so the chunk lists handed out stay where they are as datasets are added.
+  std::deque<std::pair<std::string, std::vector<StoredChunk>>> stored_;
 };
 
 // ---- Split worlds (World::split()) ----

@@ -118,7 +118,7 @@ TEST(FileSafety, FailedResumeKeepsThePartialFile) {
   fs::copy_file(dir + "/done.h5", dir + "/out.h5.partial");
   const std::string before = clitest::read_text(dir + "/out.h5.partial");
   SpawnOptions full = clitest::in_dir(dir);
-  full.max_file_bytes = 400 << 10;  // past the least the output takes, short of all of it
+  full.max_file_bytes = 800 << 10;  // past the least the output takes (about 580 KiB), short of all of it
   full.ignore_sigxfsz = true;
   const Exit r = run_child(with({"run", "-o", "out.h5", "--resume"}, kSmall), full, 120);
   EXPECT_EQ(r.status(), 1) << r.out;

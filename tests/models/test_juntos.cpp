@@ -1,9 +1,11 @@
 // File: tests/models/test_juntos.cpp
 // Juntos on small hand-made worlds: exact payment schedules under forced co-responsibility checks, aging out, degenerate
 // parameters (zero transfer, disabled), statistical checks of the paid share and enrolment against their
-// parameters, phased rollout, re-certification, top-ups and the coordination lever.
+// parameters, phased rollout, re-certification, top-ups, the coordination lever, and the sequencing variants
+// (the tapering transfer during HW after the exit, enrolment only in areas new to both programmes).
 #include "models/juntos.hpp"
 
+#include "models/haku_winay.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
 #include "sim/params.hpp"
@@ -517,6 +519,74 @@ TEST(Juntos, CoordinationPushesGardensWastePitsAndSavingsOnlyWhereHwOperates) {
   EXPECT_GT(garden_push[2], garden_push[1]);
   EXPECT_GT(boost[1], 0.0f);
   EXPECT_GT(boost[2], boost[1]);
+}
+
+// HW as the exit with a tapering transfer: after ageing out (month 3), a household in its HW programme years
+// is paid juntos.exit_taper_share of the transfer, with the administration cost, for exit_taper_months; one
+// that is not in HW, or whose HW years are over, is paid nothing; with the share at 0 nobody is.
+TEST(Juntos, ExitTaperPaysAShareOnlyDuringHwYearsAfterTheExit) {
+  const Registry reg = make_registry();
+  // 0: in HW (year 1); 1: not in HW; 2: HW finished; 3: in HW (year 2). All age out in month 3.
+  std::vector<HouseholdSpec> hh(4);
+  for (auto& x : hh) x.ages_months = {40 * 12, 38 * 12, 228 - 3};
+  const std::uint8_t stages[4] = {static_cast<std::uint8_t>(HwStage::year1), 0,
+                                  static_cast<std::uint8_t>(HwStage::finished),
+                                  static_cast<std::uint8_t>(HwStage::year2)};
+  for (const double share : {0.0, 0.5}) {
+    ParamSet ps(reg);
+    exact_targeting(ps);
+    ps.set("juntos.exit_taper_share", share);
+    ps.set("juntos.exit_taper_months", std::int64_t{6});
+    World w = make_world({0.6f}, {{0, 0.5f}}, hh);
+    auto* stage = w.households.add(col::hw_stage);
+    auto* participant = w.households.add(col::hw_participant);
+    for (int i = 0; i < 4; ++i) stage[i] = stages[i], participant[i] = stages[i] != 0 ? 1 : 0;
+    Juntos juntos;
+    juntos.setup(w, ps, rng::StreamSeed{1, 0});
+    always_comply(w);
+    const Trace t = run_trace(w, juntos, ps, 14);
+    const double admin = ps.real("juntos.admin_cost_pen_per_month");
+    for (int i = 0; i < 4; ++i)
+      for (int m = 0; m < 14; ++m) {
+        const bool pay = m % 2 == 1;
+        const bool tapering = share > 0 && m >= 3 && m < 3 + 6 && (i == 0 || i == 3);
+        const float paid = m < 3 ? (pay ? 200.0f : 0.0f) : tapering && pay ? static_cast<float>(200.0 * share) : 0.0f;
+        EXPECT_EQ(t.status[m][i], m < 3 ? kEnrolled : kExited) << i << " " << m;
+        EXPECT_FLOAT_EQ(t.transfer[m][i], paid) << "household " << i << " month " << m << " share " << share;
+        EXPECT_FLOAT_EQ(t.cost[m][i], m < 3 || tapering ? static_cast<float>(admin + paid) : 0.0f)
+            << "household " << i << " month " << m << " share " << share;
+      }
+  }
+}
+
+// HW first, then Juntos only in areas new to both: from juntos.start_month Juntos enrols in the centres HW had
+// not reached before it entered the district (never, or later), and never in one HW reached first.
+TEST(Juntos, NewToBothEnrolsOnlyWhereHwHadNotArrivedFirst) {
+  const Registry reg = make_registry();
+  std::vector<HouseholdSpec> hh(3);
+  for (std::uint32_t c = 0; c < 3; ++c) hh[c].centre = c;
+  for (const char* areas : {"all", "new_to_both"}) {
+    ParamSet ps(reg);
+    exact_targeting(ps);
+    ps.set("juntos.start_month", std::int64_t{24});  // January 2019
+    ps.set("juntos.areas", std::string(areas));
+    World w = make_world({0.6f}, {{0, 0.5f}, {0, 0.5f}, {0, 0.5f}}, hh);
+    auto* reached = w.centres.add(col::centre_hw_reached_year);
+    reached[0] = 2017, reached[1] = -1, reached[2] = -1;
+    Juntos juntos;
+    juntos.setup(w, ps, rng::StreamSeed{1, 0});
+    always_comply(w);
+    // HW reaches centre 2 in January 2020, after Juntos entered the district.
+    const Trace t = run_trace(w, juntos, ps, 40, false, [&](int m) {
+      if (m == 36) reached[2] = 2020;
+    });
+    const bool skip_first = std::string(areas) == "new_to_both";
+    for (int m = 0; m < 40; ++m)
+      for (int i = 0; i < 3; ++i) {
+        const bool in = m >= 24 && !(skip_first && i == 0);
+        EXPECT_EQ(affiliated(t.status[m][i]), in) << areas << " household " << i << " month " << m;
+      }
+  }
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // replicates, HDF5 round trip and atomic output.
 #include "fake_ranks.hpp"
 #include "h5_compare.hpp"
+#include "sim/output/checksum.hpp"
 #include "sim/output/h5.hpp"
+#include "sim/output/layout.hpp"
 #include "sim/population.hpp"
 #include "sim/runner.hpp"
 #include "sim/interrupt.hpp"
@@ -119,6 +121,19 @@ TEST(EngineOutput, RoundTripThroughHdf5Api) {
     EXPECT_TRUE(chacra::h5::has_attr(prov, a)) << a;
   EXPECT_EQ(chacra::h5::read_strings(f, "periods").front(), "2017Q1");
   EXPECT_FALSE(chacra::h5::read_strings(prov, "scenario_yaml").front().empty());
+}
+
+// A unit's checksum folds in the CRCs the writer took of the panel's chunks as it wrote them (several chunks a
+// period here); reading every chunk back gives the same value.
+TEST(EngineOutput, UnitChecksumFromTheWrittenChunksEqualsAReadBack) {
+  const auto s = toy::scenario(70000, 1, 1, {{"none", -1}});
+  const std::string out = temp_path("checksum.h5");
+  run(s, out, 2);
+  chacra::h5::Handle f = chacra::h5::open_file_readonly(out);
+  chacra::h5::Handle unit = chacra::h5::open_group(f, "arms/none/replicate_0");
+  EXPECT_EQ(chacra::h5::read_attr_string(unit, chacra::output::layout::kChecksum),
+            chacra::output::group_checksum(unit));
+  EXPECT_EQ(chacra::output::check_seal(f, "arms/none/replicate_0"), chacra::output::SealState::valid);
 }
 
 TEST(EngineOutput, QuarterlyFlowsSumTheMonths) {
