@@ -15,28 +15,35 @@ namespace chacra::cli {
 
 namespace {
 
-// The household economy's channels (models/economy.hpp), each switched by economy.<name>.enabled.
-const std::vector<std::string> kChannels = {"welfare", "liquidity", "risk", "graduation", "persistence", "poverty_trap"};
+// The household economy's channels (models/economy.hpp), each switched by economy.<name>.enabled, in the
+// registry's order; the local markets (economy.markets.enabled) are a channel of the local economy.
+const std::vector<std::string> kChannels = {"welfare",     "liquidity",    "risk",   "graduation",
+                                            "persistence", "poverty_trap", "markets"};
 
-// --economy: "none", "all" (every channel, the poverty trap included), "channels" (all but the poverty trap, a
-// hypothesis) or a comma-separated list of channel names, as the switches to set.
+// --economy: "none" or a comma-separated list of channel names, "all" (the household economy's six, the poverty
+// trap included) and "channels" (all of them but the poverty trap, a hypothesis); e.g. "all,markets". The markets
+// buy with the welfare channel's budget, so they switch it on too. Returns the switches to set.
 std::vector<std::string> economy_sets(const std::string& text) {
-  std::vector<std::string> names;
-  if (text == "all") {
-    names = kChannels;
-  } else if (text == "channels") {
-    names.assign(kChannels.begin(), kChannels.end() - 1);
-  } else if (text != "none") {
+  std::vector<bool> on(kChannels.size(), false);
+  if (text != "none") {
     std::istringstream in(text);
     for (std::string name; std::getline(in, name, ',');) {
-      if (std::find(kChannels.begin(), kChannels.end(), name) == kChannels.end())
-        throw UsageError("--economy expects none, all, channels or a comma-separated list of welfare, liquidity, "
-                         "risk, graduation, persistence, poverty_trap; got '" + name + "' in '" + text + "'");
-      names.push_back(name);
+      if (name == "all" || name == "channels") {
+        std::fill(on.begin(), on.begin() + (name == "all" ? 6 : 5), true);
+        continue;
+      }
+      const auto it = std::find(kChannels.begin(), kChannels.end(), name);
+      if (it == kChannels.end())
+        throw UsageError("--economy expects none, or a comma-separated list of all, channels, welfare, liquidity, "
+                         "risk, graduation, persistence, poverty_trap, markets; got '" + name + "' in '" + text +
+                         "'");
+      on[static_cast<std::size_t>(it - kChannels.begin())] = true;
     }
   }
+  if (on.back()) on.front() = true;
   std::vector<std::string> sets;
-  for (const auto& name : names) sets.push_back("economy." + name + ".enabled=true");
+  for (std::size_t k = 0; k < kChannels.size(); ++k)
+    if (on[k]) sets.push_back("economy." + kChannels[k] + ".enabled=true");
   return sets;
 }
 
@@ -95,8 +102,9 @@ void add_bench(CommandLine& commands) {
   commands.flag(app, "--no-output", c->no_output,
                 "skip the output overhead measurement (runs with and without the HDF5 panel)");
   commands.value(app, "--economy", c->economy,
-                 "household-economy channels to switch on: none (default), all (the poverty trap included), "
-                 "channels (all but the poverty trap) or a comma-separated list, e.g. welfare,persistence");
+                 "household-economy channels to switch on: none (default) or a comma-separated list of all (the six, "
+                 "the poverty trap included), channels (all but the poverty trap) and channel names, e.g. "
+                 "welfare,persistence or all,markets (the markets switch on welfare, whose budget they use)");
   commands.value(app, "--set", c->sets, "override a parameter of the scenario: key.path=value (repeatable)", true);
   commands.flag(app, "--no-stream", c->no_stream,
                 "skip the memory bandwidth measurement (a triad over three 64 MiB arrays)");

@@ -559,9 +559,10 @@ double median(std::vector<double> v) {
 
 Scenario scenario(const ScenarioLoader& load, long long households, long long years, const std::string& arms) {
   const long long districts = std::max(1LL, households / 500);
-  Scenario s = load({"population.households=" + std::to_string(households),
-                     "population.districts=" + std::to_string(districts), "run.years=" + std::to_string(years),
-                     "run.replicates=1"});
+  std::vector<std::string> sets = {"population.households=" + std::to_string(households),
+                                   "population.districts=" + std::to_string(districts),
+                                   "run.years=" + std::to_string(years), "run.replicates=1"};
+  Scenario s = load(sets);
   if (arms == "both") {
     const Arm* both = s.find_arm("both");
     if (!both) throw std::invalid_argument("the default scenario has no arm 'both'");

@@ -684,25 +684,13 @@ TEST(EconomyWelfare, MigrantsSendRemittances) {
   EXPECT_GT(receiving_share(1.0), receiving_share(0.0) + 0.02);
 }
 
-// FNV-1a over every household column of a world.
-std::uint64_t digest(const World& w) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (std::size_t c = 0; c < w.households.column_count(); ++c) {
-    const auto& info = w.households.info(c);
-    const auto* p = static_cast<const unsigned char*>(w.households.data(c));
-    const std::size_t n = w.households.rows() * static_cast<std::size_t>(info.width) * column_type_size(info.type);
-    for (std::size_t k = 0; k < n; ++k) hash = (hash ^ p[k]) * 1099511628211ull;
-  }
-  return hash;
-}
-
 TEST(EconomyWelfare, SameBitsOnOneAndFourThreads) {
   ParamSet p = params(true, true, true);
   p.set("population.block_households", std::int64_t{300});
   std::uint64_t d[2];
   for (int k = 0; k < 2; ++k) {
     tbb::global_control threads(tbb::global_control::max_allowed_parallelism, k == 0 ? 1 : 4);
-    d[k] = digest(run_model(p, 36, 4000, 8));
+    d[k] = household_digest(run_model(p, 36, 4000, 8));
   }
   EXPECT_EQ(d[0], d[1]);
 }
