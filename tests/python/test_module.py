@@ -1,6 +1,8 @@
 """The chacra Python module: scenarios validated as by the command line, runs and sweeps that give the same bits
 as the chacra executable, the GIL released while the engine runs, results as pandas frames."""
 
+import os
+import re
 import subprocess
 import threading
 import time
@@ -28,8 +30,9 @@ def test_scenario_loads_and_validates(scenario_file):
     assert s.get("juntos.transfer_pen") == 200.0
     assert s.get("juntos.enabled", arm="none") is False
     assert "juntos:" in s.yaml
-    default = chacra.Scenario.load()
-    assert len(default.arms) == 6
+    default = chacra.Scenario.load()  # the built-in default: configs/sequencing.yaml, its arms in order
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "configs", "sequencing.yaml")) as f:
+        assert default.arms == re.findall(r"^  - name: (\w+)", f.read(), flags=re.M)
     with pytest.raises(chacra.InputError, match="did you mean 'juntos.transfer_pen'"):
         chacra.Scenario.load(scenario_file, ["juntos.transfer_pn=3"])
     with pytest.raises(chacra.InputError, match=r"juntos.transfer_pen: expected a number in \[0, 1e\+05\].*got -5"):
