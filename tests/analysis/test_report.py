@@ -296,7 +296,7 @@ def test_report_without_panel(chacra, tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     data = build_report(path, str(tmp_path / "r"), chacra=chacra)
-    assert set(data["figures"]) == {"income_consumption", "poverty"}
+    assert set(data["figures"]) == {"income_consumption", "poverty", "reach_funnel"}  # the reach needs no panel
     for name in data["figures"]:
         _check_png(tmp_path / "r" / f"{name}.png")
     notes = " ".join(data["notes"])
