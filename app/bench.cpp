@@ -1,19 +1,55 @@
 // chacra bench: options, then the performance study of study/bench.hpp, printed as a table or JSON.
 #include "app/commands.hpp"
 
+#include "sim/errors.hpp"
 #include "study/bench.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace chacra::cli {
 
 namespace {
 
+// The household economy's channels (models/economy.hpp), each switched by economy.<name>.enabled, in the
+// registry's order; the local markets (economy.markets.enabled) are a channel of the local economy.
+const std::vector<std::string> kChannels = {"welfare",     "liquidity",    "risk",   "graduation",
+                                            "persistence", "poverty_trap", "markets"};
+
+// --economy: "none" or a comma-separated list of channel names, "all" (the household economy's six, the poverty
+// trap included) and "channels" (all of them but the poverty trap, a hypothesis); e.g. "all,markets". The markets
+// buy with the welfare channel's budget, so they switch it on too. Returns the switches to set.
+std::vector<std::string> economy_sets(const std::string& text) {
+  std::vector<bool> on(kChannels.size(), false);
+  if (text != "none") {
+    std::istringstream in(text);
+    for (std::string name; std::getline(in, name, ',');) {
+      if (name == "all" || name == "channels") {
+        std::fill(on.begin(), on.begin() + (name == "all" ? 6 : 5), true);
+        continue;
+      }
+      const auto it = std::find(kChannels.begin(), kChannels.end(), name);
+      if (it == kChannels.end())
+        throw UsageError("--economy expects none, or a comma-separated list of all, channels, welfare, liquidity, "
+                         "risk, graduation, persistence, poverty_trap, markets; got '" + name + "' in '" + text +
+                         "'");
+      on[static_cast<std::size_t>(it - kChannels.begin())] = true;
+    }
+  }
+  if (on.back()) on.front() = true;
+  std::vector<std::string> sets;
+  for (std::size_t k = 0; k < kChannels.size(); ++k)
+    if (on[k]) sets.push_back("economy." + kChannels[k] + ".enabled=true");
+  return sets;
+}
+
 struct BenchCommand {
-  std::vector<std::string> households, years, threads, repeats, format, arms, scaling, scaling_years, tmpdir;
+  std::vector<std::string> households, years, threads, repeats, format, arms, scaling, scaling_years, tmpdir, economy,
+      sets;
   bool no_output = false, no_stream = false;
 
   void operator()() const {
@@ -27,6 +63,8 @@ struct BenchCommand {
     if (!scaling.empty()) o.scaling = whole_numbers("--scaling", scaling.back(), 1000, 100'000'000);
     o.scaling_years = whole_number("--scaling-years", scaling_years, 1, 200).value_or(1);
     o.output = !no_output;
+    o.sets = economy_sets(value_or(economy, "none"));
+    o.sets.insert(o.sets.end(), sets.begin(), sets.end());
     o.stream = !no_stream;
     o.tmpdir = value_or(tmpdir, std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
     const auto load = [](const std::vector<std::string>& sets) { return load_scenario_for("", sets); };
@@ -63,6 +101,11 @@ void add_bench(CommandLine& commands) {
   commands.value(app, "--scaling-years", c->scaling_years, "simulated years of each linearity run (default 1)");
   commands.flag(app, "--no-output", c->no_output,
                 "skip the output overhead measurement (runs with and without the HDF5 panel)");
+  commands.value(app, "--economy", c->economy,
+                 "household-economy channels to switch on: none (default) or a comma-separated list of all (the six, "
+                 "the poverty trap included), channels (all but the poverty trap) and channel names, e.g. "
+                 "welfare,persistence or all,markets (the markets switch on welfare, whose budget they use)");
+  commands.value(app, "--set", c->sets, "override a parameter of the scenario: key.path=value (repeatable)", true);
   commands.flag(app, "--no-stream", c->no_stream,
                 "skip the memory bandwidth measurement (a triad over three 64 MiB arrays)");
   commands.value(app, "--tmpdir", c->tmpdir, "directory of the temporary HDF5 file (default: $TMPDIR or /tmp)");

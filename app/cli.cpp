@@ -27,8 +27,15 @@ commands:
   compare OUT.h5        effects of each arm against a reference arm, with intervals over replicates
   evaluate [SCENARIO]   the virtual evaluation of the 2017 Haku Wiñay cohort beside the published effects
                         (no file: the built-in configs/evaluation_2017.yaml)
+  sweep [SCENARIO] --vary NAME=FROM:TO:N | --design FILE
+                        every arm at every point of a parameter design, one HDF5 file, Sobol/Morris
+                        sensitivity of the effects with intervals
+  calibrate PROBLEM -o DIR   calibrate structural parameters against baseline moments (history matching,
+                        MCMC; e.g. configs/calibration/chacra_2017.yaml): DIR/posterior.h5 for --posterior
   export OUT.h5 --csv DIR   the panel and tables as CSV with a codebook, for Stata and R
                         (--stata DIR: Stata .dta files with variable and value labels)
+  serve [FILE.h5 ...]   a local web dashboard: edit and run scenarios; effects side by side, effect paths,
+                        the reach funnel, effects along a sweep, sensitivity (http://127.0.0.1:8050/)
   bench                 household-months per second, parallel efficiency, memory, output overhead
   population summary [SCENARIO]   poverty, UBN and Juntos affiliation across the population's centres:
                         dispersion, correlations, regions, centres eligible under each targeting rule
@@ -73,8 +80,11 @@ int main(int argc, char** argv) {
     add_validate(commands);
     add_params(commands);
     add_compare(commands);
+    add_sweep(commands, join_command_line(argc, argv));
     add_evaluate(commands);
+    add_calibrate(commands);
     add_export(commands);
+    add_serve(commands);
     add_bench(commands);
     add_population(commands);
     const int status = commands.run(argc, argv);

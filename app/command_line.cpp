@@ -96,6 +96,10 @@ void CommandLine::positional(CLI::App& command, const std::string& name, std::op
   command.add_option_function<std::string>(name, [&into](const std::string& v) { into = v; });
 }
 
+void CommandLine::positionals(CLI::App& command, const std::string& name, std::vector<std::string>& into) {
+  command.add_option(name, into)->expected(0, -1);
+}
+
 namespace {
 
 // "population summary" for a subcommand of a command, "run" for a command.

@@ -35,6 +35,8 @@ class CommandLine {
   void flag(CLI::App& command, const std::string& names, bool& into, const std::string& help);
   // The command's positional argument (at most one).
   void positional(CLI::App& command, const std::string& name, std::optional<std::string>& into);
+  // Any number of positional arguments, in the order given.
+  void positionals(CLI::App& command, const std::string& name, std::vector<std::string>& into);
 
   // Parses the command line and runs the command it names; returns the exit status for help, version and a
   // finished command (0) or a bare `chacra` (2). Usage errors throw UsageError; the command's own errors

@@ -25,10 +25,18 @@ void add_params(CommandLine& commands);
 void add_compare(CommandLine& commands);
 // chacra evaluate [SCENARIO.yaml]: the virtual evaluation of the 2017 cohort beside the published effects.
 void add_evaluate(CommandLine& commands);
+// chacra calibrate PROBLEM.yaml -o DIR: hands over to analysis/calibrate.py (Debian's python3) with this chacra
+// as the simulator; its exit status is chacra's (2 for a bad problem, missing file or option).
+void add_calibrate(CommandLine& commands);
 // chacra export OUT.h5 --csv DIR: the file as CSV tables with a codebook. Exit status 1 for a missing,
 // truncated or foreign file or a write failure; 2 for an existing non-empty DIR without --force (or, with
 // --force, a non-empty DIR that is not a chacra export).
 void add_export(CommandLine& commands);
+// chacra sweep [SCENARIO.yaml] --vary ... | --design FILE: a design over parameters, one HDF5 file, sensitivity.
+void add_sweep(CommandLine& commands, const std::string& command_line);
+// chacra serve [FILE.h5 ...] [--port N] [--host ADDRESS]: the dashboard (analysis/serve.py under Debian's
+// /usr/bin/python3, which the process becomes): exit 2 for a bad file or no Flask, 1 for a port in use.
+void add_serve(CommandLine& commands);
 // chacra bench: speed, efficiency, memory, output overhead.
 void add_bench(CommandLine& commands);
 // chacra population summary [SCENARIO.yaml]: the dispersion and correlations of poverty, UBN and Juntos

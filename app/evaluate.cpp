@@ -24,7 +24,7 @@ namespace ev = study::evaluation;
 
 struct EvaluateCommand {
   std::optional<std::string> scenario;
-  std::vector<std::string> replicates, seed, sets, format, threads;
+  std::vector<std::string> replicates, seed, sets, format, threads, posterior;
   bool quiet = false, progress_lines = false;
 
   void operator()() const {
@@ -38,6 +38,8 @@ struct EvaluateCommand {
                                       std::string("<built-in ") + kEvaluationScenarioPath + ">", ev::registry(), all_sets);
     const ParamSet& params = s.base;
     ev::check_design(params);
+    std::optional<study::posterior::Ensemble> ensemble;
+    if (!posterior.empty()) ensemble = study::posterior::read(posterior.front(), ev::registry());
     const int n_threads = static_cast<int>(whole_number("--threads", threads, 1, 4096).value_or(0));
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(n_threads > 0 ? n_threads : tbb::info::default_concurrency()));
@@ -45,9 +47,9 @@ struct EvaluateCommand {
     Progress progress("replicates", quiet, progress_lines);
     const auto results = ev::run_evaluation(params, static_cast<int>(params.integer("run.replicates")), [&](int done, int total) {
       progress(static_cast<std::uint64_t>(done), static_cast<std::uint64_t>(total));
-    });
+    }, ensemble ? &*ensemble : nullptr);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::cout << ev::format_report(ev::make_report(s.name, params, results, seconds), fmt);
+    std::cout << ev::format_report(ev::make_report(s.name, params, results, seconds, ensemble ? &*ensemble : nullptr), fmt);
   }
 };
 
@@ -65,6 +67,9 @@ void add_evaluate(CommandLine& commands) {
   commands.value(app, "-r,--replicates", c->replicates, "virtual evaluations (overrides run.replicates; default 40)");
   commands.value(app, "-s,--seed", c->seed, "seed of the model's random streams (overrides run.seed)");
   commands.value(app, "--set", c->sets, "override a parameter: key.path=value (model or evaluation.* parameters)", true);
+  commands.value(app, "--posterior", c->posterior,
+                 "posterior ensemble of chacra calibrate (posterior.h5): each pair of replicates draws a parameter "
+                 "set from it, so intervals include parameter uncertainty (reported apart from sampling)");
   commands.value(app, "--format", c->format, "table (default), csv or json");
   commands.value(app, "-t,--threads", c->threads, "worker threads (default: all cores); results do not depend on it");
   commands.flag(app, "--progress", c->progress_lines,

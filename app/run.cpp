@@ -5,10 +5,12 @@
 #include "sim/interrupt.hpp"
 #include "sim/output/layout.hpp"
 #include "sim/output/lifecycle.hpp"
+#include "sim/output/writer.hpp"
 #include "sim/runner.hpp"
 #include "study/budget.hpp"
 #include "study/comparison.hpp"
 #include "study/run_summary.hpp"
+#include "study/posterior.hpp"
 #ifdef CHACRA_WITH_MPI
 #include "sim/mpi_runner.hpp"
 #endif
@@ -18,6 +20,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -47,7 +50,7 @@ std::string default_output_name(const std::string& scenario_name) {
 
 struct RunCommand {
   std::optional<std::string> scenario;
-  std::vector<std::string> output, threads, replicates, seed, sets, mpi_split, summary;
+  std::vector<std::string> output, threads, replicates, seed, sets, mpi_split, summary, posterior;
   bool force = false, resume = false, quiet = false;
   std::string command_line;
   void operator()() const;
@@ -82,6 +85,20 @@ void RunCommand::operator()() const {
 #ifdef CHACRA_WITH_MPI
   under_mpi = mpi::launched();
 #endif
+  // --posterior: each pair of replicates runs a parameter set drawn from the ensemble (after the scenario,
+  // before each arm's own overrides), so the comparison's intervals include parameter uncertainty.
+  std::optional<study::posterior::Ensemble> ensemble;
+  if (!posterior.empty()) {
+    if (under_mpi) throw UsageError("--posterior is not supported under mpirun/srun yet: run on one node");
+    ensemble = study::posterior::read(posterior.front(), full_registry());
+    study::posterior::check_for_run(*ensemble);
+    const auto run_seed = static_cast<std::uint64_t>(loaded.base.integer("run.seed"));
+    opts.unit_params = [&ensemble, run_seed](std::uint32_t r, const Arm& arm, ParamSet& p) {
+      std::vector<std::string> own;
+      for (const auto& o : arm.overrides) own.push_back(o.first);
+      study::posterior::apply(*ensemble, study::posterior::row_for_replicate(*ensemble, run_seed, r), p, own);
+    };
+  }
   {
     // Everything about the output that can be known now is checked before any work (exit status 2; 1 when
     // another chacra process is writing it). Under MPI the partial file is the join's own, and --resume
@@ -117,7 +134,20 @@ void RunCommand::operator()() const {
     // The comparison is computed on the finished panel before the file is renamed into place, so the table
     // printed here is the one `chacra compare` reads back.
     study::RunComparison comparison;
-    opts.finalize = [&comparison](hid_t file, RunResult&) { study::finalize_run_comparison(file, comparison); };
+    opts.finalize = [&comparison, &ensemble, &loaded](hid_t file, RunResult&) {
+      if (ensemble) {
+        // Which file and which row each replicate ran, so the run can be traced and repeated.
+        std::string rows;
+        const auto run_seed = static_cast<std::uint64_t>(loaded.base.integer("run.seed"));
+        const auto n = static_cast<std::uint32_t>(loaded.base.integer("run.replicates"));
+        for (std::uint32_t r = 0; r < n; ++r)
+          rows += (r ? "," : "") + std::to_string(study::posterior::row_for_replicate(*ensemble, run_seed, r));
+        output::set_provenance(file, "posterior_file", ensemble->path);
+        output::set_provenance(file, "posterior_problem_sha256", ensemble->problem_sha256);
+        output::set_provenance(file, "posterior_rows", rows);
+      }
+      study::finalize_run_comparison(file, comparison);
+    };
     install_stop_handlers();
     RunResult r;
 #ifdef CHACRA_WITH_MPI
@@ -137,6 +167,12 @@ void RunCommand::operator()() const {
 #endif
     if (!quiet)
       std::cout << study::format_run_summary(solved, r, full) << study::format_run_comparison(comparison, full);
+    if (!quiet && ensemble) {
+      const std::string ref = solved.base.choice("run.reference_arm");
+      std::cout << study::posterior::format_run_split(r, ref.empty() ? solved.arms.front().name : ref,
+                                                     {"income_monetary_pen", "consumption_pen", "poor", "extreme_poor",
+                                                      "juntos_enrolled", "hw_participant"});
+    }
   } catch (const Interrupted& e) {
     rethrow_as(std::string(e.what()) + "; no complete output was written. Finished arm x replicate units are kept in " +
                (under_mpi ? opts.output_path + ".parts/" : output::partial_path(opts.output_path)) +
@@ -158,6 +194,9 @@ void add_run(CommandLine& commands, const std::string& command_line) {
   commands.value(app, "--set", c->sets, "override a parameter: key.path=value, or arms.NAME.key.path=value", true);
   commands.flag(app, "-f,--force", c->force, "overwrite an existing output file");
   commands.flag(app, "--resume", c->resume, "continue OUT.partial left by an interrupted run of the same scenario");
+  commands.value(app, "--posterior", c->posterior,
+                 "posterior ensemble of chacra calibrate (posterior.h5): each pair of replicates runs a parameter set "
+                 "drawn from it, so intervals include parameter uncertainty (printed apart from sampling)");
   commands.value(app, "--mpi-split", c->mpi_split,
                  "under mpirun/srun: units (default: whole arm x replicate units per rank), districts (every unit's "
                  "population split by districts across all ranks) or auto (docs/cluster.md); results do not depend "

@@ -233,7 +233,9 @@ void HakuWinayParams::describe(V& v) {
            "Assumption: the menu totals PEN 3,500-6,200 per household with trainers (" + design + ")");
     v.real("haku_winay.asset_take_share." + tech, asset_take_share[k], {0, 1}, "share of participants",
            "Share of participants who take the " + tech + " asset when it is on the menu and suits them",
-           "Fitted to the published ITT adoption effects by tools/calibrate.py (docs/calibration.md)");
+           "Fitted to the published ITT adoption effects by tools/calibrate.py, so not evidence: kept as the default "
+           "of scenarios without the household economy; the calibrated evaluation scenario sets a neutral 0.5 "
+           "(docs/calibration.md)");
   }
   v.real("haku_winay.sprinkler_min_water_share", sprinkler_min_water_share, {0, 1}, "share of households",
          "Sprinklers are on a nucleus's menu only if at least this share of its households has year-round water "
@@ -329,8 +331,9 @@ void HakuWinayParams::describe(V& v) {
          "Population-wide intercept of take-up when it responds to labour, distance and liquidity" + when_on +
              ": centres differ by their households' composition (takeup_rate and the per-centre centring are not "
              "used then)",
-         "Fitted so that HW reaches about 72% of the evaluation's ITT group, Juntos households in centres with "
-         "60-70% UBN (" + evaluation + "; docs/calibration.md)");
+         "Posterior median, calibrated against baseline and control-group moments including HW's reach of 72% of "
+         "the evaluation's ITT group (" + evaluation + "; configs/calibration/chacra_2017.yaml, docs/calibration.md); "
+         "prior uniform -0.5 to 2.0 (assumption)");
   v.real("haku_winay.takeup_labour_logit", takeup_labour_logit, {-10, 10}, "log-odds per adult short of two",
          "Lower take-up of households short of working-age members: the logit loses this times (1 - adults/2)" +
              when_on + "; prior range 0-1.5",

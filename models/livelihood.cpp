@@ -32,6 +32,44 @@ constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
 inline int working_age_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax); }
 inline int elder_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMax, 0x7FFF); }
 
+// The columns both income kernels (the plain one and the household economy's) read and write, looked up once
+// per block in one place so the two cannot drift apart.
+struct IncomeColumns {
+  float *crops, *animals, *wage, *business_income, *transfers, *monetary, *own, *shock_loss;
+  const float *crop_pot, *animal_pot, *rf_land, *rf, *capacity, *locus, *fls, *pasture, *financed, *juntos, *hw_profit;
+  const std::uint32_t* district;
+  const std::int16_t* age;
+  const std::uint8_t *business, *state, *asset;
+  const float* market;  // the district's market dynamism
+
+  explicit IncomeColumns(World& world)
+      : crops(world.households.get(col::income_crops_pen)),
+        animals(world.households.get(col::income_animals_pen)),
+        wage(world.households.get(col::income_wage_pen)),
+        business_income(world.households.get(col::income_business_pen)),
+        transfers(world.households.get(col::income_transfers_pen)),
+        monetary(world.households.get(col::income_monetary_pen)),
+        own(world.households.get(col::own_production_pen)),
+        shock_loss(world.households.get(col::climate_shock_loss)),
+        crop_pot(world.households.get(col::crop_potential_pen)),
+        animal_pot(world.households.get(col::animal_potential_pen)),
+        rf_land(world.households.get(col::tech_return_factor_land)),
+        rf(world.households.get(col::tech_return_factor)),
+        capacity(world.households.get(col::productive_capacity)),
+        locus(world.households.get(col::locus_of_control)),
+        fls(world.households.get(col::farm_labour_share)),
+        pasture(world.households.get(col::pasture_ha)),
+        financed(world.households.get(col::upkeep_financed_share)),
+        juntos(world.households.get(col::juntos_transfer_pen)),
+        hw_profit(world.households.get(col::business_profit_pen)),
+        district(world.households.get(col::district)),
+        age(world.households.get(col::member_age_months)),
+        business(world.households.get(col::has_business)),
+        state(world.households.get(col::tech_state)),
+        asset(world.households.get(col::asset_delivered)),
+        market(world.districts.get(col::district_market_dynamism)) {}
+};
+
 }  // namespace
 
 // ---- Parameters ----
@@ -67,7 +105,9 @@ void LivelihoodParams::describe(V& v) {
   v.real("livelihood.programme_return_multiplier", programme_return_multiplier, {0, 10}, "multiplier",
          "Return of a technology adopted with a programme asset and training (asset_delivered: improved kits, "
          "seed, technical assistance) relative to the same technology adopted traditionally",
-         "Assumption; calibrated to the 2017 evaluation's income effect (docs/calibration.md)");
+         "Assumption fitted to the 2017 evaluation's income effect, so not evidence: kept as the default of "
+         "scenarios without the household economy; the calibrated evaluation scenario sets 1.0 (no premium; "
+         "docs/calibration.md)");
   v.real("livelihood.crop_value_pen_per_ha", crop_value_pen_per_ha, {0, 1e6}, "PEN per year",
          "Annual value of crop output (sold and consumed) of a household with 1 ha, capacity 1, no year-round "
          "water and no technology",
@@ -167,6 +207,10 @@ void LivelihoodParams::describe(V& v) {
 template <class V>
 void WelfareParams::describe(V& v) {
   const std::string on = " (economy.welfare.enabled)";
+  // The structural parameters fitted by chacra calibrate (issue 23).
+  static constexpr const char* kPosterior =
+      "Posterior median, calibrated against baseline and control-group moments only (configs/calibration/"
+      "chacra_2017.yaml, docs/calibration.md); prior ";
   const std::string fit =
       "Calibration of the welfare channel: with no programme, poverty and extreme poverty on persons land at INEI's "
       "rural levels (2017: 48.7% highlands, 41.4% Amazon; rural extreme 12.8%; INEI, Evolucion de la pobreza "
@@ -183,12 +227,13 @@ void WelfareParams::describe(V& v) {
   v.real("welfare.crop_value_pen_per_ha", crop_value_pen_per_ha, {0, 1e6}, "PEN 2017 per year",
          "Replaces livelihood.crop_value_pen_per_ha" + on +
              ": annual value of crop output of a household with 1 ha, capacity 1, no year-round water, no technology",
-         fit);
+         std::string(kPosterior) + "uniform 3,000-8,000 (MINAGRI / INEI highland potato yields of 10-15 t/ha at PEN 0.7-1.0 a kg, part of the land cropped)");
   v.real("welfare.animal_value_pen", animal_value_pen, {0, 1e6}, "PEN 2017 per year",
-         "Replaces livelihood.animal_value_pen" + on + ": annual value of small-animal and dairy output", fit);
+         "Replaces livelihood.animal_value_pen" + on + ": annual value of small-animal and dairy output",
+         std::string(kPosterior) + "uniform 1,000-3,500 (CENAGRO 2012, INEI: 10-20 guinea pigs, 5-10 sheep and 1-2 cattle)");
   v.real("welfare.wage_employment_rate", wage_employment_rate, {0, 1}, "share",
          "Replaces livelihood.wage_employment_rate" + on + ": share of off-farm working time employed for a wage",
-         fit);
+         std::string(kPosterior) + "uniform 0.3-0.95 (assumption)");
   v.real("welfare.business_share", business_share, {0, 1}, "share of households",
          "Replaces livelihood.business_share" + on + ": share of households with a non-farm business at baseline",
          fit);
@@ -660,34 +705,12 @@ Phase Livelihood::income_phase() const {
       return;
     }
     const LivelihoodParams& p = p_;
-    auto& h = world.households;
-    auto* crops = h.get(col::income_crops_pen);
-    auto* animals = h.get(col::income_animals_pen);
-    auto* wage = h.get(col::income_wage_pen);
-    auto* business_income = h.get(col::income_business_pen);
-    auto* transfers = h.get(col::income_transfers_pen);
-    auto* monetary = h.get(col::income_monetary_pen);
-    auto* own = h.get(col::own_production_pen);
-    auto* shock_loss = h.get(col::climate_shock_loss);
-    const auto* crop_pot = h.get(col::crop_potential_pen);
-    const auto* animal_pot = h.get(col::animal_potential_pen);
-    const auto* rf_land = h.get(col::tech_return_factor_land);
-    const auto* rf = h.get(col::tech_return_factor);
-    const auto* capacity = h.get(col::productive_capacity);
-    const auto* locus = h.get(col::locus_of_control);
-    const auto* fls = h.get(col::farm_labour_share);
-    const auto* district = h.get(col::district);
-    const auto* age = h.get(col::member_age_months);
-    const auto* business = h.get(col::has_business);
-    const auto* state = h.get(col::tech_state);
-    const auto* asset = h.get(col::asset_delivered);
-    const auto* pasture = h.get(col::pasture_ha);
-    const auto* financed = h.get(col::upkeep_financed_share);
-    const auto* juntos = h.get(col::juntos_transfer_pen);
-    const auto* hw_profit = h.get(col::business_profit_pen);
-    const auto* market = world.districts.get(col::district_market_dynamism);
+    const IncomeColumns c(world);
+    const auto [crops, animals, wage, business_income, transfers, monetary, own, shock_loss, crop_pot, animal_pot,
+                rf_land, rf, capacity, locus, fls, pasture, financed, juntos, hw_profit, district, age, business, state,
+                asset, market] = c;
     // Programme time comes out of off-farm work only with the graduation channel.
-    const auto* programme_time = p.graduation ? h.get(col::time_burden) : nullptr;
+    const auto* programme_time = p.graduation ? world.households.get(col::time_burden) : nullptr;
 
     const IncomeConstants k(p, ctx.month_of_year());
     const int year = ctx.year();
@@ -770,14 +793,10 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
   const WelfareParams& wp = p.welfare;
   const EconomyParams& econ = economy_;
   auto& h = world.households;
-  auto* crops = h.get(col::income_crops_pen);
-  auto* animals = h.get(col::income_animals_pen);
-  auto* wage = h.get(col::income_wage_pen);
-  auto* business_income = h.get(col::income_business_pen);
-  auto* transfers = h.get(col::income_transfers_pen);
-  auto* monetary = h.get(col::income_monetary_pen);
-  auto* own = h.get(col::own_production_pen);
-  auto* shock_loss = h.get(col::climate_shock_loss);
+  const IncomeColumns cols(world);
+  const auto [crops, animals, wage, business_income, transfers, monetary, own, shock_loss, crop_pot, animal_pot,
+              rf_land, rf, capacity, locus, fls, pasture, financed, juntos, hw_profit, district, age, business, state,
+              asset, market] = cols;
   auto* remittance = h.get(col::remittance_pen);
   auto* pension = h.get(col::pension_pen);
   auto* in_kind = h.get(col::in_kind_pen);
@@ -791,28 +810,11 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
   const auto* rent = h.get(col::imputed_rent_pen);
   const auto* take_up = h.get(col::pension_take_up);
   const auto* perm = h.get(col::permanent_income_pen);
-  const auto* crop_pot = h.get(col::crop_potential_pen);
-  const auto* animal_pot = h.get(col::animal_potential_pen);
-  const auto* rf_land = h.get(col::tech_return_factor_land);
-  const auto* rf = h.get(col::tech_return_factor);
-  const auto* capacity = h.get(col::productive_capacity);
-  const auto* locus = h.get(col::locus_of_control);
-  const auto* fls = h.get(col::farm_labour_share);
-  const auto* district = h.get(col::district);
-  const auto* age = h.get(col::member_age_months);
-  const auto* business = h.get(col::has_business);
-  const auto* state = h.get(col::tech_state);
-  const auto* asset = h.get(col::asset_delivered);
-  const auto* pasture = h.get(col::pasture_ha);
-  const auto* financed = h.get(col::upkeep_financed_share);
-  const auto* juntos = h.get(col::juntos_transfer_pen);
-  const auto* hw_profit = h.get(col::business_profit_pen);
   const auto* burden = h.get(col::time_burden);
   const auto* sales = h.get(col::livestock_sales_pen);
   const auto* products = h.get(col::livestock_products_pen);
   const auto* eaten = h.get(col::livestock_own_pen);
   const auto* orientation = h.get(col::market_orientation);
-  const auto* market = world.districts.get(col::district_market_dynamism);
   // Pension 65 reads Juntos's SISFOH classification (no Juntos module: nobody is classified, nobody is paid).
   const std::uint8_t* classified = h.has(col::juntos_classified_poor) ? h.get(col::juntos_classified_poor) : nullptr;
 
@@ -975,21 +977,14 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
     lanes::store(pension + i, y.pension);
     lanes::store(in_kind + i, y.in_kind);
     if (econ.persistence) {
-      // Each adopted technology's profit, household by household (the plain rule).
-      for (int j = 0; j < n; ++j) {
-        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
-        float* row = tech_profit + static_cast<std::size_t>(hh) * kTechCount;
-        for (int t = 0; t < kTechCount; ++t)
-          if ((profit_techs >> t) & 1u) row[t] = 0.0f;
-        const HouseholdIncome one{crop_pot[hh],  animal_pot[hh], rf_land[hh],       rf[hh],
-                                  capacity[hh],  locus[hh],      market_s[j],       fls[hh],
-                                  adults_s[j],   pasture[hh],    financed[hh],      0.0f,  business_s[j] != 0,
-                                  static_cast<unsigned>(adopted_s[j]), static_cast<unsigned>(asset_s[j])};
-        const float wage_f = std::max(0.0f, 1.0f + k.wage_slope * (market_s[j] - 0.5f));
-        const float offfarm_potential = k.wage_month * adults_s[j] * std::max(0.0f, 1.0f - fls[hh]) * wage_f;
-        tech_profits(k, c.upkeep, one, Shocks<float>{farm_s[j], offfarm_s[j], keep_s[j]}, pt_s[j],
-                     offfarm_potential, profit_techs, row);
-      }
+      // Each adopted technology's profit (+0.0 for the others of profit_techs), in lanes like the income formula.
+      using lanes::max_of;
+      const V wage_f = max_of(0.0f, 1.0f + k.wage_slope * (in.market - 0.5f));
+      const V offfarm_potential = k.wage_month * in.adults * max_of(0.0f, 1.0f - in.farm_labour_share) * wage_f;
+      float* rows = tech_profit + static_cast<std::size_t>(i) * kTechCount;
+      tech_profits_of(k, c.upkeep, in, e, T::load(pt_s), offfarm_potential, profit_techs, [&](int t, V profit) {
+        for (int j = 0; j < n; ++j) rows[j * kTechCount + t] = lanes::lane(profit, j);
+      });
     }
   };
   const auto run = [&](auto welfare_on) {

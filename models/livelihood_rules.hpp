@@ -395,6 +395,33 @@ inline void tech_profits(const IncomeConstants& k, const std::array<float, kTech
   }
 }
 
+// The phase's driver of tech_profits: one household (V = float) or lanes::kLanes households (V = lanes::vf), for
+// every technology in `which` (the same set for every household of a month, so the loop's branches are
+// predictable, where a loop over each household's own technologies is not). out(t, profit) receives technology
+// t's profit in the lanes whose household has adopted it and +0.0 in the others: the same bits as tech_profits on
+// a row that holds +0.0 for every technology in `which`.
+template <class V, class M, class Out>
+inline void tech_profits_of(const IncomeConstants& k, const std::array<float, kTechCount>& upkeep,
+                            const HouseholdInputs<V, M>& h, const Shocks<V>& e, V price_factor, V offfarm_potential,
+                            unsigned which, Out&& out) {
+  using lanes::max_of;
+  const V locus = max_of(0.2f, 1.0f + k.locus_return * h.locus);
+  const V price = max_of(0.0f, 1.0f + k.price_slope * (h.market - 0.5f)) * price_factor;
+  const V animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
+  const V common = locus * e.farm * (1.0f - k.finance_dep * (1.0f - h.financed));
+  for (unsigned set = which; set != 0; set &= set - 1) {
+    const int t = __builtin_ctz(set);
+    V value = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
+    if (t == tech_index(Tech::cultivated_pasture)) value *= h.pasture_ha * k.pasture_scale;
+    value = lanes::select(lanes::has_bit(h.asset, t), value * k.programme_return, value);
+    const V sold = value * (k.crop_sold_coef[t] * e.crop_keep + k.animal_sold_coef[t] * animal_keep) * price;
+    const V eaten = value * (k.own_crop_coef[t] * e.crop_keep + k.own_animal_coef[t] * animal_keep +
+                             k.own_home_coef[t]);
+    out(t, lanes::keep(lanes::has_bit(h.adopted, t),
+                       (sold + eaten) * common - upkeep[t] - k.labour[t] * offfarm_potential));
+  }
+}
+
 // ---- Consumption and saving ----
 
 // The month's consumption constants, in float.

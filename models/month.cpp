@@ -7,6 +7,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/local_markets.hpp"
 #include "models/portfolio.hpp"
 #include "models/livestock.hpp"
 #include "models/registry.hpp"
@@ -46,6 +47,8 @@ Model build_model(const ParamSet& params) {
   auto& portfolio = add<Portfolio>(model);
   auto& finance = add<Finance>(model);
   auto& livestock = add<Livestock>(model);
+  auto& markets = add<LocalMarkets>(model);
+  const bool markets_on = MarketsParams::from(params).enabled;
 
   // With every channel of the household economy off (models/economy.hpp) the month is the earlier one, phase
   // for phase.
@@ -74,8 +77,12 @@ Model build_model(const ParamSet& params) {
       //     with credit (finance.budget), else the earlier rule with a fixed per-person term; poverty status.
       livelihood.income_phase(),
       economy.welfare ? finance.budget_phase() : livelihood.consumption_phase(),
-      livelihood.welfare_phase(),
   });
+  // 12. Local markets (economy.markets.enabled; absent without it): each local economy clears its goods and wage
+  //     on its households' spending and output and settles the difference from farm-gate values.
+  if (markets_on) model.month.push_back(markets.clear_phase());
+  // 13. Poverty status.
+  model.month.push_back(livelihood.welfare_phase());
   return model;
 }
 

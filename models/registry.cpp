@@ -9,6 +9,7 @@
 #include "models/haku_winay.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood.hpp"
+#include "models/local_markets.hpp"
 #include "models/portfolio.hpp"
 #include "models/livestock.hpp"
 #include "sim/engine_params.hpp"
@@ -30,6 +31,7 @@ const Registry& registry() {
     Portfolio::register_params(r);
     Finance::register_params(r);
     HakuWinay::register_params(r);
+    LocalMarkets::register_params(r);
     return r;
   }();
   return reg;

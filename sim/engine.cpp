@@ -7,14 +7,27 @@
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
+#include <time.h>
+
 #include <chrono>
 
 namespace chacra {
 
+namespace {
+
+// CPU seconds of the calling thread.
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+}  // namespace
+
 Stepper::Stepper(World& world, const std::vector<Phase>& phases, const ParamSet& params, rng::StreamSeed seed)
     : world_(world), phases_(phases), params_(params), seed_(seed), phase_seconds_(phases.size(), 0.0),
-      phase_blocks_(phases.size(), 0), phase_parallel_seconds_(phases.size(), 0.0),
-      phase_active_months_(phases.size(), 0) {}
+      phase_cpu_seconds_(phases.size(), 0.0), phase_blocks_(phases.size(), 0),
+      phase_parallel_seconds_(phases.size(), 0.0), phase_active_months_(phases.size(), 0) {}
 
 void Stepper::step(int month) {
   const StepContext ctx{params_, seed_, month, world_.calendar};
@@ -28,11 +41,13 @@ void Stepper::step(int month) {
       }
       ++phase_active_months_[i];
       const auto t0 = clock::now();
+      const double c0 = profile_ ? thread_cpu_seconds() : 0.0;
       const std::uint64_t b0 = rng::philox_blocks;
       const std::uint64_t p0 = parallel_loop_ns;
       phases_[i].global(world_, ctx);
       if (profile_) {
         phase_seconds_[i] += std::chrono::duration<double>(clock::now() - t0).count();
+        phase_cpu_seconds_[i] += thread_cpu_seconds() - c0;
         phase_blocks_[i] += rng::philox_blocks - b0;
         phase_parallel_seconds_[i] += 1e-9 * static_cast<double>(parallel_loop_ns - p0);
       }
@@ -56,6 +71,7 @@ void Stepper::step(int month) {
     if (profile_) {
       for (std::size_t k : pass_phases_) {
         const auto t0 = clock::now();
+        const double c0 = thread_cpu_seconds();
         const std::uint64_t b0 = rng::philox_blocks;
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, world_.blocks.size(), 1),
                           [&](const tbb::blocked_range<std::size_t>& r) {
@@ -63,6 +79,7 @@ void Stepper::step(int month) {
                               phases_[k].block(world_, ctx, world_.blocks[b]);
                           });
         phase_seconds_[k] += std::chrono::duration<double>(clock::now() - t0).count();
+        phase_cpu_seconds_[k] += thread_cpu_seconds() - c0;
         phase_blocks_[k] += rng::philox_blocks - b0;
       }
     } else {

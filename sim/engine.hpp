@@ -102,6 +102,9 @@ class Stepper {
   void step(int month);
   // Seconds spent in each phase so far, while profiling (each block phase then runs as its own pass).
   const std::vector<double>& phase_seconds() const { return phase_seconds_; }
+  // CPU seconds of the calling thread in each phase, while profiling: the phase's cost when the stepper runs on
+  // one thread, as `chacra bench` profiles it, whatever else shares the core.
+  const std::vector<double>& phase_cpu_seconds() const { return phase_cpu_seconds_; }
   // Philox blocks each phase computed so far, while profiling (rng::philox_blocks of the calling thread:
   // exact when the stepper runs on one thread, as `chacra bench` profiles it).
   const std::vector<std::uint64_t>& phase_blocks() const { return phase_blocks_; }
@@ -118,7 +121,7 @@ class Stepper {
   const std::vector<Phase>& phases_;
   const ParamSet& params_;
   rng::StreamSeed seed_;
-  std::vector<double> phase_seconds_;
+  std::vector<double> phase_seconds_, phase_cpu_seconds_;
   std::vector<std::uint64_t> phase_blocks_;
   std::vector<double> phase_parallel_seconds_;
   std::vector<int> phase_active_months_;

@@ -297,10 +297,12 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
       for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
         if (!selected(r, a)) continue;
         const Arm& arm = scenario.arms[a];
+        ParamSet unit_params = arm.params;
+        if (options.unit_params) options.unit_params(r, arm, unit_params);
         World world = population;
-        Model model = builder(arm.params);
+        Model model = builder(unit_params);
         const rng::StreamSeed seed{run_seed, r};
-        for (auto& m : model.modules) m->setup(world, arm.params, seed);
+        for (auto& m : model.modules) m->setup(world, unit_params, seed);
         const auto variables = resolve_panel_variables(world, base.text_list("output.variables"), scenario.path);
         if (!out && writer && !options.output_path.empty()) {
           // Opened only after the first arm set up cleanly, so invalid variables never leave a file.
@@ -333,7 +335,7 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         std::optional<output::UnitWriter> unit;
         if (out) unit.emplace(out->id(), arm.name, arm.description, r, write_panel);
         output::Recorder recorder(world, variables, months_per, result.period_labels.size(), unit ? &*unit : nullptr);
-        Stepper stepper(world, model.month, arm.params, seed);
+        Stepper stepper(world, model.month, unit_params, seed);
         stepper.set_profiling(options.profile);
         for (int month = 0; month < world.calendar.months; ++month) {
           if (stop_requested()) throw Interrupted(stop_signal());

@@ -70,6 +70,9 @@ struct RunOptions {
   // Which arm x replicate units this process runs (empty: all). Used to split work across MPI ranks; a
   // skipped unit leaves nothing in the file and no UnitResult.
   std::function<bool(std::uint32_t replicate, std::size_t arm)> run_unit;
+  // Per-unit parameters (chacra run --posterior): called with a copy of the arm's parameters before the unit's
+  // model is built; empty: every unit runs its arm's parameters. The population still comes from the base.
+  std::function<void(std::uint32_t replicate, const Arm& arm, ParamSet& params)> unit_params;
   // Called with the open file after every unit has run and before the file is renamed into place (the
   // comparison tables are written here).
   std::function<void(hid_t file, RunResult& result)> finalize;

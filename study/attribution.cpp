@@ -113,6 +113,13 @@ AttributionTable attribute_interaction(hid_t file, const Registry& registry, con
     std::vector<std::string> sets = {key + "=false"};
     for (const auto& s : full.interaction.arm_channel_sets)
       if (channel_switched_on(s) == channels[c]) sets.push_back("arms." + s.substr(0, s.find(':')) + "." + key + "=false");
+    // The local markets buy with the welfare channel's budget: without welfare there are no markets either.
+    if (channels[c] == "welfare") {
+      sets.push_back("economy.markets.enabled=false");
+      for (const auto& s : full.interaction.arm_channel_sets)
+        if (channel_switched_on(s) == "markets")
+          sets.push_back("arms." + s.substr(0, s.find(':')) + ".economy.markets.enabled=false");
+    }
     Scenario scenario = load_scenario_text(yaml, "the stored scenario", registry, sets);
     std::erase_if(scenario.arms, [](const Arm& a) {
       return std::find(kInteractionArms.begin(), kInteractionArms.end(), a.name) == kInteractionArms.end();

@@ -179,6 +179,7 @@ PhaseProfile profile_phases(const World& population, const Scenario& s, const Mo
     if (out.names.empty()) {
       for (const auto& ph : su.model.month) out.names.push_back(ph.name);
       out.seconds.assign(out.names.size(), 0.0);
+      out.cpu_seconds.assign(out.names.size(), 0.0);
     }
     if (out.serial_seconds.empty()) {
       out.serial_seconds.assign(out.names.size(), 0.0);
@@ -187,6 +188,7 @@ PhaseProfile profile_phases(const World& population, const Scenario& s, const Mo
     }
     for (std::size_t i = 0; i < out.seconds.size() && i < st.phase_seconds().size(); ++i) {
       out.seconds[i] += st.phase_seconds()[i];
+      out.cpu_seconds[i] += st.phase_cpu_seconds()[i];
       // On one thread a global phase's parallel loops ran on this thread: the rest of its time was serial.
       if (out.global[i]) out.serial_seconds[i] += std::max(0.0, st.phase_seconds()[i] - st.phase_parallel_seconds()[i]);
       out.active_months[i] += st.phase_active_months()[i];
@@ -443,7 +445,8 @@ struct Derived {
   const ThreadFigures* one = nullptr;   // the one-thread figures, if measured
   const ThreadFigures* base = nullptr;  // those the per-core figures come from (one thread, else the first)
   const OutputFigures* out_one = nullptr;
-  double per_core = 0.0, floor_ratio = 0.0, floor_ratio_contract = 0.0, output_overhead = 0.0, profile_total = 0.0;
+  double per_core = 0.0, floor_ratio = 0.0, floor_ratio_contract = 0.0, output_overhead = 0.0, profile_total = 0.0,
+         profile_cpu_total = 0.0;
   double efficiency(const ThreadFigures& f) const { return one ? f.rate / (f.threads * one->rate) : std::nan(""); }
   // CPU-time efficiency: the one-thread run's CPU time over the t-thread run's (the extra work parallel
   // execution costs: scheduling, idle spinning, imbalance); on a dedicated machine it bounds the wall-clock
@@ -469,6 +472,7 @@ Derived derive(const Report& r) {
     if (o.threads == d.base->threads) d.out_one = &o;
   d.output_overhead = d.out_one ? median(d.out_one->with_cpu) / median(d.out_one->without_cpu) : std::nan("");
   for (double x : r.profile.seconds) d.profile_total += x;
+  for (double x : r.profile.cpu_seconds) d.profile_cpu_total += x;
   for (const auto& f : r.throughput)
     if (f.threads == 2) d.two = &f;
   if (d.one && d.two) {
@@ -555,9 +559,10 @@ double median(std::vector<double> v) {
 
 Scenario scenario(const ScenarioLoader& load, long long households, long long years, const std::string& arms) {
   const long long districts = std::max(1LL, households / 500);
-  Scenario s = load({"population.households=" + std::to_string(households),
-                     "population.districts=" + std::to_string(districts), "run.years=" + std::to_string(years),
-                     "run.replicates=1"});
+  std::vector<std::string> sets = {"population.households=" + std::to_string(households),
+                                   "population.districts=" + std::to_string(districts),
+                                   "run.years=" + std::to_string(years), "run.replicates=1"};
+  Scenario s = load(sets);
   if (arms == "both") {
     const Arm* both = s.find_arm("both");
     if (!both) throw std::invalid_argument("the default scenario has no arm 'both'");
@@ -569,8 +574,14 @@ Scenario scenario(const ScenarioLoader& load, long long households, long long ye
   return s;
 }
 
-Report run(const Options& options, const ScenarioLoader& load, const ModelBuilder& builder,
+Report run(const Options& options, const ScenarioLoader& load_default, const ModelBuilder& builder,
            const std::function<void(const std::string&)>& note_fn) {
+  // The caller's overrides (e.g. the household economy's switches) first, so the bench's own sizes win.
+  const ScenarioLoader load = [&](const std::vector<std::string>& sets) {
+    std::vector<std::string> all = options.sets;
+    all.insert(all.end(), sets.begin(), sets.end());
+    return load_default(all);
+  };
   const auto note = [&](const std::string& s) {
     if (note_fn) note_fn(s);
   };
@@ -583,6 +594,7 @@ Report run(const Options& options, const ScenarioLoader& load, const ModelBuilde
   r.version = chacra_version();
   r.commit = chacra_commit();
   r.repeats = o.repeats;
+  r.sets = o.sets;
   r.scaling_years = o.scaling_years;
   const Scenario s = scenario(load, o.households, o.years, o.arms);
   const rng::StreamSeed seed{static_cast<std::uint64_t>(s.base.integer("run.seed")), 0};
@@ -643,7 +655,8 @@ std::string format_json(const Report& r) {
   o["load_average"] = {{"start", r.machine.load_start}, {"end", r.machine.load_end}};
   o["scenario"] = {{"source", "configs/default.yaml"}, {"arms", r.arms},           {"households", r.households},
                    {"districts", r.districts},         {"months", r.months},       {"replicates", 1},
-                   {"household_months", r.household_months}, {"repeats", r.repeats}};
+                   {"household_months", r.household_months}, {"repeats", r.repeats},
+                   {"sets", r.sets}};
   o["household_months_per_s_per_core"] = figure(d.per_core);
   o["household_months_per_s_per_core_threads"] = d.base->threads;
   o["floor_ratio"] = figure(d.floor_ratio);
@@ -744,7 +757,9 @@ std::string format_json(const Report& r) {
                       {"seconds", figure(r.profile.seconds[i])},
                       {"serial_seconds", figure(r.profile.serial_seconds[i])},
                       {"share", figure(d.profile_total > 0 ? r.profile.seconds[i] / d.profile_total : 0.0)},
-                      {"ns_per_household_month", figure(1e9 * r.profile.seconds[i] / hm)}});
+                      {"ns_per_household_month", figure(1e9 * r.profile.seconds[i] / hm)},
+                      {"cpu_seconds", figure(r.profile.cpu_seconds[i])},
+                      {"cpu_ns_per_household_month", figure(1e9 * r.profile.cpu_seconds[i] / hm)}});
   o["phases"] = phases;
   json runs = json::array();
   for (const auto& x : r.output)
@@ -790,8 +805,12 @@ std::string format_table(const Report& r) {
   print("compiler: %s (%s)\n", r.machine.compiler.c_str(), r.machine.compiler_flags.c_str());
   os << "scenario: configs/default.yaml, arm(s):";
   for (const auto& arm : r.arms) os << " " << arm;
-  print("; %zu households, %zu districts, %d months, 1 replicate; medians of %d repeats\n\n", r.households,
+  print("; %zu households, %zu districts, %d months, 1 replicate; medians of %d repeats\n", r.households,
         r.districts, r.months, r.repeats);
+  os << "settings:";
+  if (r.sets.empty()) os << " none (configs/default.yaml as it is)";
+  for (const auto& set : r.sets) os << " " << set;
+  os << "\n\n";
   os << "full model (month loop) and reference kernel, household-months per second:\n";
   print("%8s %10s %10s %12s %11s %9s %13s %12s %11s\n", "threads", "M/s wall", "M/s CPU", "ns CPU/hh-m", "efficiency",
         "CPU eff.", "ref M/s wall", "ref M/s CPU", "x ref (CPU)");
@@ -827,18 +846,22 @@ std::string format_table(const Report& r) {
       print("%8d %11.3fs %11.3fs %11.3fs %11.3fs %11.1f%%\n", x.threads, median(x.encode_cpu), median(x.hdf5_write),
             median(x.checksum), median(x.panel_copy), 100.0 * median(x.bytes_stored) / median(x.bytes_in));
   }
-  os << "\nphases (1 thread, each block phase timed as its own pass, wall):\n";
-  print("  %-28s %10s %8s %14s %10s %8s %7s\n", "phase", "seconds", "share", "ns/hh-month", "serial s", "serial", "months");
+  os << "\nphases (1 thread, each block phase timed as its own pass; wall, the thread's CPU time and the serial "
+        "part):\n";
+  print("  %-28s %10s %8s %14s %10s %14s %10s %8s %7s\n", "phase", "seconds", "share", "ns/hh-month", "CPU s",
+        "CPU ns/hh-m", "serial s", "serial", "months");
   double serial_total = 0.0;
   for (std::size_t i = 0; i < r.profile.names.size(); ++i) {
     serial_total += r.profile.serial_seconds[i];
-    print("  %-28s %10.3f %7.1f%% %14.1f %10.4f %7.2f%% %7d\n", r.profile.names[i].c_str(), r.profile.seconds[i],
-          d.profile_total > 0 ? 100.0 * r.profile.seconds[i] / d.profile_total : 0.0, 1e9 * r.profile.seconds[i] / hm,
+    print("  %-28s %10.3f %7.1f%% %14.1f %10.3f %14.1f %10.4f %7.2f%% %7d\n", r.profile.names[i].c_str(),
+          r.profile.seconds[i], d.profile_total > 0 ? 100.0 * r.profile.seconds[i] / d.profile_total : 0.0,
+          1e9 * r.profile.seconds[i] / hm, r.profile.cpu_seconds[i], 1e9 * r.profile.cpu_seconds[i] / hm,
           r.profile.serial_seconds[i], d.profile_total > 0 ? 100.0 * r.profile.serial_seconds[i] / d.profile_total : 0.0,
           r.profile.active_months[i]);
   }
-  print("  %-28s %10.3f %7.1f%% %14.1f %10.4f %7.2f%%\n", "total", d.profile_total, 100.0, 1e9 * d.profile_total / hm,
-        serial_total, 100.0 * r.projection.serial_fraction);
+  print("  %-28s %10.3f %7.1f%% %14.1f %10.3f %14.1f %10.4f %7.2f%%\n", "total", d.profile_total, 100.0,
+        1e9 * d.profile_total / hm, d.profile_cpu_total, 1e9 * d.profile_cpu_total / hm, serial_total,
+        100.0 * r.projection.serial_fraction);
   const Projection& p = r.projection;
   print("\nscaling projected from one thread (serial fraction %.4f: the global phases' time less their parallel "
         "loops; %.2f passes over %zu blocks a month):\n",

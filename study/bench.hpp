@@ -28,6 +28,8 @@ struct Options {
   bool output = true;                    // measure the output overhead (runs with and without the HDF5 file)
   bool stream = true;                    // measure the memory bandwidth (a triad over 3 x 64 MiB)
   std::string tmpdir = "/tmp";           // where the temporary HDF5 file goes
+  std::vector<std::string> sets;         // parameter overrides (key.path=value) applied to every scenario the
+                                         // bench loads, before its own (households, districts, years, replicates)
 };
 
 // Where the figures were measured.
@@ -74,7 +76,8 @@ struct ScalingFigure {
 
 struct PhaseProfile {
   std::vector<std::string> names;
-  std::vector<double> seconds;
+  std::vector<double> seconds;      // wall
+  std::vector<double> cpu_seconds;  // CPU time of the profiling thread
   // Seconds of each phase that ran serially (a global phase's time less its parallel loops; 0 for block phases).
   std::vector<double> serial_seconds;
   std::vector<bool> global;
@@ -126,6 +129,7 @@ struct Report {
   Machine machine;
   std::string version, commit, frequency;
   std::vector<std::string> arms;
+  std::vector<std::string> sets;  // Options::sets, as given
   std::size_t households = 0, districts = 0;
   int months = 0, repeats = 0;
   std::uint64_t household_months = 0;

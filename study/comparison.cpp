@@ -9,6 +9,7 @@
 #include "models/hw_business.hpp"
 #include "models/juntos.hpp"
 #include "models/livestock.hpp"
+#include "models/local_markets.hpp"
 #include "models/shared_state.hpp"
 #include "sim/output/csv.hpp"
 #include "sim/output/reader.hpp"
@@ -68,9 +69,15 @@ constexpr const char* kJuntosStatus = col::juntos_status.name.data();
 constexpr const char* kCash = col::cash_pen.name.data();
 constexpr const char* kDebt = col::debt_pen.name.data();
 constexpr const char* kHerd = col::herd.name.data();
+// The local markets' columns (economy.markets.enabled; models/local_markets.hpp).
+constexpr const char* kPriceIndex = col::local_price_index.name.data();
+constexpr const char* kWageIndex = col::local_wage_index.name.data();
+constexpr const char* kLocalPrices = col::local_prices.name.data();
+constexpr const char* kRealIncome = col::real_income_pen.name.data();
+constexpr const char* kCentre = col::centre.name.data();
 
 // The household-economy channels (economy.<name>.enabled), in the registry's order.
-const char* const kChannels[] = {"welfare", "liquidity", "risk", "graduation", "persistence", "poverty_trap"};
+const char* const kChannels[] = {"welfare", "liquidity", "risk", "graduation", "persistence", "poverty_trap", "markets"};
 
 // ---------------------------------------------------------------------------------------------------------
 // One panel dataset [P, H] or [P, H, W], read one period at a time as doubles.
@@ -221,6 +228,12 @@ struct ArmData {
   // debt, and the herd valued at the scenario's prices.
   std::vector<double> cash_fin, debt_fin, herd_value_fin;
   bool has_cost = false, has_income = false, has_earned = false, has_size = false;
+  // The local markets (only when the file holds their columns): per household, totals over the horizon of
+  // monetary income, income deflated by the local price index and programme spending on the household (Juntos
+  // transfers received and Haku Winay spending), and horizon means of the price index, wage and food price.
+  bool has_markets = false;
+  std::vector<double> mk_income, mk_real, mk_injection, mk_cpi, mk_wage, mk_food;
+  std::vector<double> centre;  // each household's centre (population table), for the spillovers
 
   const HhOutcome* find(const std::string& name) const {
     for (const auto& o : outcomes)
@@ -462,6 +475,32 @@ ArmData load_arm(const output::Reader& in, const std::string& arm, int replicate
   if (exit) {
     exit->read(P - 1, d.exit_month);
   }
+  // The local markets: a second pass over the periods, only for a file that has them.
+  if (auto lpi = open(kPriceIndex); lpi && income) {
+    auto real = open(kRealIncome), wage = open(kWageIndex), prices = open(kLocalPrices);
+    d.has_markets = real && wage && prices;
+    if (d.has_markets) {
+      for (auto* v : {&d.mk_income, &d.mk_real, &d.mk_injection, &d.mk_cpi, &d.mk_wage, &d.mk_food}) v->assign(n, 0.0);
+      std::vector<double> v_lpi, v_real, v_wage, v_prices;
+      for (std::size_t p = 0; p < P; ++p) {
+        income->read(p, v_inc);
+        if (transfers) transfers->read(p, v_tr);
+        if (cost_h) cost_h->read(p, v_ch);
+        lpi->read(p, v_lpi);
+        real->read(p, v_real);
+        wage->read(p, v_wage);
+        prices->read(p, v_prices);
+        for (std::size_t i = 0; i < n; ++i) {
+          d.mk_income[i] += v_inc[i];
+          d.mk_real[i] += v_real[i];
+          d.mk_injection[i] += (transfers ? v_tr[i] : 0.0) + (cost_h ? v_ch[i] : 0.0);
+          d.mk_cpi[i] += v_lpi[i] * inv_p;
+          d.mk_wage[i] += v_wage[i] * inv_p;
+          d.mk_food[i] += v_prices[i * prices->width] * inv_p;
+        }
+      }
+    }
+  }
   // Assets at the end of the run, for the interaction table only (the comparison's own rows do not read them).
   if (auto cash = open(kCash)) cash->read(P - 1, d.cash_fin);
   if (auto debt = open(kDebt)) debt->read(P - 1, d.debt_fin);
@@ -633,6 +672,53 @@ double pc_income_gini(const std::vector<double>& income, const std::vector<doubl
   }
 }
 
+// The local economy (docs/markets.md, "Multipliers and spillovers"): the local income multiplier of the arm's
+// programme spending, nominal and real, the effects on prices and the wage, and on the income of households with
+// no programme spending inside and outside the centres the programmes reach.
+template <class Add, class AddEffect>
+void compare_markets(const ArmData& a, const ArmData& r, const Layout& L, const Add& add, const AddEffect& add_effect) {
+  const std::size_t n = a.households;
+  // Real: each arm's income deflated by its own local price index, the spending by the reference arm's index of the
+  // household's economy (models/markets.hpp, local_multipliers, household by household).
+  double dy = 0, dreal = 0, dinj = 0, dinj_real = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    dy += a.mk_income[i] - r.mk_income[i];
+    dreal += a.mk_real[i] - r.mk_real[i];
+    dinj += a.mk_injection[i] - r.mk_injection[i];
+    dinj_real += (a.mk_injection[i] - r.mk_injection[i]) / r.mk_cpi[i];
+  }
+  const bool injected = dinj > 0;
+  add_effect("local_income_multiplier", "nominal", "PEN of local income per PEN of programme spending",
+             injected ? dy / dinj : kNaN);
+  add_effect("local_income_multiplier", "real", "PEN of real local income per real PEN of programme spending",
+             injected ? dreal / dinj_real : kNaN);
+  const double N = static_cast<double>(n);
+  add("local_price_index", "all", "horizon_mean", "index (outside prices = 1)", sum_of(a.mk_cpi) / N, sum_of(r.mk_cpi) / N);
+  add("local_wage_index", "all", "horizon_mean", "index (farm-gate wage = 1)", sum_of(a.mk_wage) / N, sum_of(r.mk_wage) / N);
+  add("local_food_price", "all", "horizon_mean", "index (farm-gate price = 1)", sum_of(a.mk_food) / N, sum_of(r.mk_food) / N);
+  // Non-participants: no programme spending on the household in the arm; a programme centre has at least one
+  // household with programme spending in the arm.
+  if (a.centre.size() != n || a.mk_injection.empty()) return;
+  std::map<double, bool> reached;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool participant = a.mk_injection[i] > r.mk_injection[i] || (a.has_cost && a.cost[i] > 0);
+    reached[a.centre[i]] = reached[a.centre[i]] || participant;
+  }
+  const double annualise = 12.0 / (static_cast<double>(L.periods) * L.months_per_period);
+  double in_a = 0, in_r = 0, in_n = 0, out_a = 0, out_r = 0, out_n = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool participant = a.mk_injection[i] > r.mk_injection[i] || (a.has_cost && a.cost[i] > 0);
+    if (participant) continue;
+    if (reached[a.centre[i]]) in_a += a.mk_income[i], in_r += r.mk_income[i], in_n += 1;
+    else out_a += a.mk_income[i], out_r += r.mk_income[i], out_n += 1;
+  }
+  const std::string unit = "PEN per household per year";
+  add("non_participant_income_in_programme_centres", "all", "horizon_mean", unit,
+      in_n > 0 ? in_a / in_n * annualise : kNaN, in_n > 0 ? in_r / in_n * annualise : kNaN);
+  add("non_participant_income_elsewhere", "all", "horizon_mean", unit,
+      out_n > 0 ? out_a / out_n * annualise : kNaN, out_n > 0 ? out_r / out_n * annualise : kNaN);
+}
+
 // The effect in each output period of every horizon outcome, whole population. A period's level is in the horizon
 // mean's unit: the period's share of a household mean's horizon sum times the number of periods (flows become
 // yearly rates), or the period's ratio of sums (person-weighted outcomes); the horizon_mean of a household mean
@@ -764,6 +850,7 @@ void compare_pair(const std::string& arm_name, const std::string& ref_name, cons
                  "PEN (present value) per household-year out of poverty", dcost > 0 && years > 0 ? dcost / years : kNaN);
     }
   }
+  if (a.has_markets && r.has_markets) compare_markets(a, r, L, add, add_effect);
   // Subgroups: the main outcomes' means.
   const std::vector<std::pair<std::string, bool>> sub_outcomes = {
       {kIncome, true}, {kConsumption, true}, {"poverty_headcount", true}, {"poverty_headcount_households", false},
@@ -918,6 +1005,16 @@ const KeyOutcome kKeyOutcomes[] = {
     {"cost_per_household_pen", "horizon_total", "Programme cost per household, whole horizon", true},
     {"income_gain_per_pen", "horizon_discounted", "Income gained per PEN spent (discounted)", false},
     {"cost_per_household_lifted_out_of_poverty", "final_year", "Cost per household lifted out of poverty", false},
+    // The local markets (economy.markets.enabled): shown only when the file has them.
+    {"local_income_multiplier", "nominal", "Local income multiplier of programme spending, nominal", true},
+    {"local_income_multiplier", "real", "Local income multiplier of programme spending, real", true},
+    {"local_price_index", "horizon_mean", "Local price index, mean over the horizon", true},
+    {"local_wage_index", "horizon_mean", "Local day wage, mean over the horizon", true},
+    {"local_food_price", "horizon_mean", "Local food price, mean over the horizon", false},
+    {"non_participant_income_in_programme_centres", "horizon_mean",
+     "Income of non-participants in programme centres, mean over the horizon", true},
+    {"non_participant_income_elsewhere", "horizon_mean", "Income of households outside programme centres, mean over the horizon",
+     true},
 };
 
 // The interaction section of the terminal table.
@@ -1300,12 +1397,16 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, co
     }
     const auto ever = juntos_ever(file, info, r, n);
     const auto groups = make_subgroups(file, r, n, ever ? &*ever : nullptr, notes);
-    const ArmData ref = load_arm(file, t.reference, r, L, n, static_size, notes);
+    ArmData ref = load_arm(file, t.reference, r, L, n, static_size, notes);
+    std::vector<double> centre;
+    if (ref.has_markets && file.has_population_column(static_cast<std::uint32_t>(r), output::layout::Table::households, kCentre))
+      centre = file.population(static_cast<std::uint32_t>(r), output::layout::Table::households, kCentre).read_all();
     record(t.reference, ref);
     if (progress) progress(++done, panels);
     for (const auto& arm : info.arms) {
       if (arm == t.reference) continue;
-      const ArmData a = load_arm(file, arm, r, L, n, static_size, nullptr);
+      ArmData a = load_arm(file, arm, r, L, n, static_size, nullptr);
+      a.centre = centre;
       record(arm, a);
       compare_pair(arm, t.reference, a, ref, groups, L, collector);
       compare_periods(arm, t.reference, a, ref, period_labels, by_period);
@@ -1531,7 +1632,7 @@ InteractionTable read_interaction(const output::Records& in) {
 
 }  // namespace
 
-void write_comparison(hid_t file, const ComparisonTable& t) {
+output::Records comparison_records(const ComparisonTable& t) {
   output::Records out;
   out.description =
       "Effects of each arm against the reference arm on common random numbers, with 95% intervals over replicates; "
@@ -1546,6 +1647,11 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
   out.arms = t.arms;
   out.notes = t.notes;
   out.columns = row_columns(t.rows, false);
+  return out;
+}
+
+void write_comparison(hid_t file, const ComparisonTable& t) {
+  const output::Records out = comparison_records(t);
   output::write_comparison(file, out);
   // The effects per period, apart, so the table above keeps one row per (arm, outcome, subgroup, statistic).
   output::Records by_period = out;
@@ -1559,7 +1665,15 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
 
 ComparisonTable read_comparison(hid_t file) {
   h5::quiet_errors();
-  const output::Records in = output::read_comparison(file);
+  ComparisonTable t = comparison_from_records(output::read_comparison(file));
+  // Files written before the effects per period have none (has_period_comparison tells).
+  if (output::has_records(file, output::layout::kComparisonByPeriod, "arm"))
+    t.period_rows = rows_of(output::read_records(file, output::layout::kComparisonByPeriod), true);
+  if (h5::exists(file, kInteractionGroup)) t.interaction = read_interaction(output::read_records(file, kInteractionGroup));
+  return t;
+}
+
+ComparisonTable comparison_from_records(const output::Records& in) {
   ComparisonTable t;
   auto attr_text = [&](const char* name) {
     const auto v = in.attribute(name);
@@ -1576,10 +1690,6 @@ ComparisonTable read_comparison(hid_t file) {
   t.arms = in.arms;
   t.notes = in.notes;
   t.rows = rows_of(in, false);
-  // Files written before the effects per period have none (has_period_comparison tells).
-  if (output::has_records(file, output::layout::kComparisonByPeriod, "arm"))
-    t.period_rows = rows_of(output::read_records(file, output::layout::kComparisonByPeriod), true);
-  if (h5::exists(file, kInteractionGroup)) t.interaction = read_interaction(output::read_records(file, kInteractionGroup));
   return t;
 }
 

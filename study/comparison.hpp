@@ -10,6 +10,7 @@
 
 #include "sim/errors.hpp"
 #include "sim/output/reader.hpp"
+#include "sim/output/records.hpp"
 #include "sim/params.hpp"
 
 #include <hdf5.h>
@@ -131,6 +132,10 @@ ComparisonTable compare_file(hid_t file, const std::string& reference_arm = "",
 // Writes the table as the group /comparison (replacing one that exists), and its interaction rows, when it has
 // them, as /comparison/interaction; schema in docs/output.md.
 void write_comparison(hid_t file, const ComparisonTable& table);
+// The table as the parallel columns it is stored as, and back (ComparisonError when a column is missing); the
+// sweep stores every point's table this way, with a column of its own.
+output::Records comparison_records(const ComparisonTable& table);
+ComparisonTable comparison_from_records(const output::Records& records);
 // Reads /comparison back; throws ComparisonError if the file has none.
 ComparisonTable read_comparison(hid_t file);
 bool has_comparison(hid_t file);

@@ -64,6 +64,15 @@ void register_params(Registry& r) {
             std::string(kSource) + ": follow-up March-April 2020 about the year 2019");
   r.real("evaluation.rd_bandwidth", 0.1, 0.001, 1, "UBN share", "Bandwidth of the local-linear RD (triangular kernel)",
          "Assumption: the width of the study's bands");
+  r.integer("evaluation.max_frame_draws", 50, 1, 4095, "draws",
+            "Population draws a replicate may take until its sampling frame holds the design's centres (each redraw "
+            "is a fresh population and fresh streams; a replicate whose first draw holds them is unchanged)",
+            "Assumption: the study's frame had the centres it sampled; a population that does not is redrawn rather "
+            "than the design shrunk");
+  r.integer("evaluation.quantile_bootstrap_draws", 199, 0, 100000, "draws",
+            "Cluster-bootstrap draws (centres resampled within each arm) for the standard errors of the quantile "
+            "effects (0: no interval)",
+            "Assumption: the study's sample was drawn by centre, so its quantile effects vary by centre");
   r.boolean("evaluation.rd_on_frame", true,
             "RD on every Juntos household of the sampling frame (false: on the sampled households only)", "Assumption");
 }
@@ -88,6 +97,8 @@ Design Design::from(const ParamSet& p) {
   d.outcome_year = static_cast<int>(p.integer("evaluation.outcome_year"));
   d.rd_bandwidth = p.real("evaluation.rd_bandwidth");
   d.rd_on_frame = p.boolean("evaluation.rd_on_frame");
+  d.max_frame_draws = static_cast<int>(p.integer("evaluation.max_frame_draws"));
+  d.bootstrap_draws = static_cast<int>(p.integer("evaluation.quantile_bootstrap_draws"));
   return d;
 }
 
@@ -300,6 +311,56 @@ std::vector<double> quantile_effects(const std::vector<double>& y, const std::ve
   return stats::quantile_treatment_effects(t, c, qs).effects;
 }
 
+std::vector<Effect> quantile_effects_clustered(const std::vector<double>& y, const std::vector<double>& itt,
+                                               const std::vector<int>& clusters, const std::vector<double>& qs,
+                                               int draws, rng::Stream& stream) {
+  std::vector<Effect> out(qs.size());
+  const auto point = quantile_effects(y, itt, qs);
+  for (std::size_t j = 0; j < qs.size(); ++j) out[j].estimate = point[j];
+  // Centres of each arm, with their households' outcomes, in order of first appearance.
+  std::vector<std::vector<std::vector<double>>> arm(2);
+  {
+    std::vector<std::pair<int, int>> seen;  // (cluster, arm index) -> slot by linear search: few centres
+    std::vector<std::size_t> slot_of;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const int a = itt[i] != 0 ? 1 : 0;
+      std::size_t slot = arm[a].size();
+      for (std::size_t k = 0; k < seen.size(); ++k)
+        if (seen[k].first == clusters[i] && seen[k].second == a) slot = slot_of[k];
+      if (slot == arm[a].size()) {
+        seen.emplace_back(clusters[i], a);
+        slot_of.push_back(slot);
+        arm[a].emplace_back();
+      }
+      arm[a][slot].push_back(y[i]);
+    }
+  }
+  if (draws < 2 || arm[0].size() < 2 || arm[1].size() < 2) return out;
+  // Cluster bootstrap: centres resampled with replacement within each arm, as the design sampled them.
+  std::vector<std::vector<double>> boot(qs.size());
+  std::vector<double> t, c;
+  for (int b = 0; b < draws; ++b) {
+    for (int a = 0; a < 2; ++a) {
+      auto& v = a ? t : c;
+      v.clear();
+      for (std::size_t k = 0; k < arm[a].size(); ++k) {
+        const auto& centre = arm[a][static_cast<std::size_t>(stream.below(arm[a].size()))];
+        v.insert(v.end(), centre.begin(), centre.end());
+      }
+    }
+    const auto e = stats::quantile_treatment_effects(t, c, qs).effects;
+    for (std::size_t j = 0; j < qs.size(); ++j) boot[j].push_back(e[j]);
+  }
+  for (std::size_t j = 0; j < qs.size(); ++j) {
+    const double m = stats::mean(boot[j]);
+    double ss = 0.0;
+    for (double v : boot[j]) ss += (v - m) * (v - m);
+    out[j].se = std::sqrt(ss / static_cast<double>(boot[j].size() - 1));
+    out[j].dof = static_cast<double>(arm[0].size() + arm[1].size() - 2);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Outcomes
 
@@ -326,23 +387,24 @@ const double kQuantiles[] = {0.10, 0.25, 0.50, 0.75, 0.90};
 const std::vector<OutcomeSpec>& outcomes() {
   static const std::vector<OutcomeSpec> list = [] {
     std::vector<OutcomeSpec> v;
-    v.push_back({"income", "PEN/year", 1400.0, true,
+    v.push_back({"income", "PEN/year", 1400.0, false,
                  "ITT on monetary household income in the outcome year (sum of income_monetary_pen, transfers "
                  "included)"});
     for (const auto& t : kTechTargets)
-      v.push_back({kTechNames[static_cast<std::size_t>(tech_index(t.tech))], "share", t.published, true,
+      v.push_back({kTechNames[static_cast<std::size_t>(tech_index(t.tech))], "share", t.published, false,
                    std::string("ITT on the ") + t.label + " at the end of the outcome year"});
-    v.push_back({"pasture_ha", "ha", std::nullopt, false,
-                 "ITT on pasture area over all households (the published +0.3 ha is read as area per adopter: "
-                 "see pasture_ha_per_adopter)"});
+    v.push_back({"pasture_ha", "ha", 0.3, false,
+                 "ITT on pasture area over all households, as the study estimated every effect (published: +0.3 "
+                 "ha of pasture grown)"});
     v.push_back({"control_mean_income", "PEN/year", 4500.0, true,
                  "Mean monetary income of the control group in the outcome year (published: about 4,500, the "
                  "+1,400 being more than 30% of it)"});
-    v.push_back({"pasture_ha_per_adopter", "ha", 0.3, false,
-                 "Mean pasture area of ITT-group pasture adopters at the end of the outcome year (the published "
-                 "+0.3 ha, read per adopter; a check, not fitted)"});
-    v.push_back({"hw_reach_itt", "share", 0.72, false, "Share of ITT households reached by HW (design check)"});
-    v.push_back({"hw_reach_control", "share", 0.24, false, "Share of control households reached by HW (design check)"});
+    v.push_back({"pasture_ha_per_adopter", "ha", std::nullopt, false,
+                 "Mean pasture area of ITT-group pasture adopters at the end of the outcome year (descriptive: no "
+                 "published counterpart)"});
+    v.push_back({"hw_reach_itt", "share", 0.72, true, "Share of ITT households reached by HW (HW coverage)"});
+    v.push_back({"hw_reach_control", "share", 0.24, true,
+                 "Share of control households reached by HW (HW coverage: spill-in below the threshold)"});
     v.push_back({"hw_business_income", "PEN/year", std::nullopt, false,
                  "ITT on the household's share of HW business profit in the outcome year (part of income)"});
     for (double q : kQuantiles) {
@@ -379,11 +441,18 @@ std::size_t outcome_index(const std::string& name) {
 // ---------------------------------------------------------------------------------------------------------
 // One replicate
 
-ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
+namespace {
+
+// One draw of replicate `replicate`'s world: draw `draw` uses population and stream key
+// replicate + draw * kDrawStride (draw 0 is the replicate itself, so a frame that holds the design on its first
+// draw gives the same bits as before redraws existed). Returns nullopt when the frame cannot hold the design
+// (checked at the baseline month on the centres not yet selected, an upper bound, and again after the run).
+std::optional<ReplicateResult> draw_replicate(const ParamSet& params, std::uint32_t replicate, std::uint32_t draw) {
   const Design d = Design::from(params);
-  World world = generate_population(params, replicate);
+  const std::uint32_t key = replicate + draw * kDrawStride;
+  World world = generate_population(params, key);
   Model model = build_model(params);
-  const rng::StreamSeed seed{static_cast<std::uint64_t>(params.integer("run.seed")), replicate};
+  const rng::StreamSeed seed{static_cast<std::uint64_t>(params.integer("run.seed")), key};
   for (auto& m : model.modules) m->setup(world, params, seed);
   Stepper stepper(world, model.month, params, seed);
 
@@ -426,6 +495,11 @@ ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
       rule.border_exception = false;
       const auto profiles = centre_profiles(world, rule);
       for (std::size_t c = 0; c < nc; ++c) rest_of_rule[c] = centre_eligible(rule, profiles[c]) ? 1 : 0;
+      // The cohort is selected by now: a frame short of the design's centres here (where control centres are
+      // those not yet selected, a superset of the final ones) is short at the end too, so redraw at once.
+      const Frame early = build_frame(world, d, juntos_base, rest_of_rule);
+      if (static_cast<int>(early.itt.size()) < d.itt_centres || static_cast<int>(early.control.size()) < d.control_centres)
+        return std::nullopt;
     }
   }
 
@@ -436,6 +510,9 @@ ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
   const Frame frame = build_frame(world, d, juntos_base, rest_of_rule);
   res.frame_itt_centres = frame.itt.size();
   res.frame_control_centres = frame.control.size();
+  res.frame_draws = draw + 1;
+  if (static_cast<int>(frame.itt.size()) < d.itt_centres || static_cast<int>(frame.control.size()) < d.control_centres)
+    return std::nullopt;
   rng::Stream stream = seed.open(kSampleDomain, 0, 0);
   const Sample sample = draw_sample(frame, d, stream);
 
@@ -564,10 +641,10 @@ ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
       itt_ancova(y_business, itt, covariates_with(b_income), clusters);
   {
     const std::vector<double> qs(std::begin(kQuantiles), std::end(kQuantiles));
-    const auto q = quantile_effects(y_income, itt, qs);
+    rng::Stream boot = seed.open(kSampleDomain, 1, 0);
+    const auto q = quantile_effects_clustered(y_income, itt, clusters, qs, d.bootstrap_draws, boot);
     for (std::size_t j = 0; j < qs.size(); ++j)
-      res.effects[outcome_index("income_q" + std::to_string(static_cast<int>(std::lround(qs[j] * 100))))].estimate =
-          q[j];
+      res.effects[outcome_index("income_q" + std::to_string(static_cast<int>(std::lround(qs[j] * 100))))] = q[j];
   }
   {
     const auto yt = subset(y_income, [&](std::size_t k) { return itt[k] != 0; });
@@ -611,8 +688,21 @@ ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
   return res;
 }
 
+}  // namespace
+
+ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate) {
+  const Design d = Design::from(params);
+  for (std::uint32_t draw = 0; draw < static_cast<std::uint32_t>(d.max_frame_draws); ++draw)
+    if (auto r = draw_replicate(params, replicate, draw)) return std::move(*r);
+  throw SampleError("evaluation sample: " + std::to_string(d.max_frame_draws) +
+                    " draws of the population never held " + std::to_string(d.itt_centres) + " ITT and " +
+                    std::to_string(d.control_centres) + " control centres in the frame; raise population.households "
+                    "or evaluation.max_frame_draws (or lower evaluation.min_juntos_per_centre)");
+}
+
 std::vector<ReplicateResult> run_evaluation(const ParamSet& params, int replicates,
-                                            const std::function<void(int, int)>& progress) {
+                                            const std::function<void(int, int)>& progress,
+                                            const posterior::Ensemble* ensemble) {
   check_design(params);
   std::vector<ReplicateResult> results(static_cast<std::size_t>(std::max(replicates, 0)));
   std::vector<std::string> errors(results.size());
@@ -620,7 +710,17 @@ std::vector<ReplicateResult> run_evaluation(const ParamSet& params, int replicat
   int done = 0;
   tbb::parallel_for(std::size_t{0}, results.size(), [&](std::size_t r) {
     try {
-      results[r] = run_replicate(params, static_cast<std::uint32_t>(r));
+      if (ensemble) {
+        const auto rep = static_cast<std::uint32_t>(r);
+        const std::size_t row =
+            posterior::row_for_replicate(*ensemble, static_cast<std::uint64_t>(params.integer("run.seed")), rep);
+        ParamSet drawn = params;
+        posterior::apply(*ensemble, row, drawn);
+        results[r] = run_replicate(drawn, rep);
+        results[r].posterior_row = static_cast<long long>(row);
+      } else {
+        results[r] = run_replicate(params, static_cast<std::uint32_t>(r));
+      }
     } catch (const SampleError& e) {
       errors[r] = e.what();
     }
@@ -645,7 +745,8 @@ bool OutcomeSummary::within_25pct() const {
          std::abs(model_mean - *spec.published) <= 0.25 * std::abs(*spec.published);
 }
 
-std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& results) {
+std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& results,
+                                      const posterior::Ensemble* ensemble) {
   const auto& specs = outcomes();
   std::vector<OutcomeSummary> out;
   for (std::size_t o = 0; o < specs.size(); ++o) {
@@ -671,6 +772,17 @@ std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& result
     }
     if (with_ci > 0) s.coverage = static_cast<double>(covered) / static_cast<double>(with_ci);
     if (!rd.empty()) s.rd_mean = stats::mean(rd);
+    if (!ensemble && s.spec.published) s.role = s.spec.calibration_target ? "fitted" : "validation";
+    if (ensemble) {
+      std::vector<double> by_replicate;
+      for (const auto& r : results) by_replicate.push_back(r.effects[o].estimate);
+      const auto split = posterior::split_variance(by_replicate);
+      s.sd_parameter = split.sd_parameter;
+      s.sd_sampling = split.sd_sampling;
+      for (const auto& t : ensemble->targets)
+        if (posterior::Ensemble::evaluate_outcome(t) == s.spec.name)
+          s.role = t.role == "calibration" ? "fitted" : "validation";
+    }
     out.push_back(std::move(s));
   }
   return out;

@@ -22,6 +22,7 @@
 #include "sim/params.hpp"
 #include "sim/rng.hpp"
 #include "sim/world.hpp"
+#include "study/posterior.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -36,6 +37,8 @@ namespace chacra::study::evaluation {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 inline constexpr std::uint32_t kSampleDomain = rng::domain_id("evaluation.sample");
+// Replicate r's draw k of the population and streams is keyed r + k * kDrawStride (replicates stay below it).
+inline constexpr std::uint32_t kDrawStride = 1u << 20;
 
 // The study design (parameters evaluation.*).
 struct Design {
@@ -51,6 +54,8 @@ struct Design {
   int outcome_year = 2019;
   double rd_bandwidth = 0.1;
   bool rd_on_frame = true;         // RD on every Juntos household of the frame (false: the sample only)
+  int max_frame_draws = 50;        // population draws until the frame holds the design's centres
+  int bootstrap_draws = 199;       // cluster-bootstrap draws for the quantile effects' standard errors
 
   static Design from(const ParamSet& params);
   // Months since the run's start of the baseline snapshot and of the outcome year's first month.
@@ -125,6 +130,11 @@ Effect cluster_mean(const std::vector<double>& y, const std::vector<int>& cluste
 // Unconditional quantile differences (ITT minus control) of y at qs.
 std::vector<double> quantile_effects(const std::vector<double>& y, const std::vector<double>& itt,
                                      const std::vector<double>& qs);
+// The same with standard errors from a cluster bootstrap (`draws` resamples of the centres within each arm;
+// dof = centres - 2); no SE with fewer than 2 draws or 2 centres an arm.
+std::vector<Effect> quantile_effects_clustered(const std::vector<double>& y, const std::vector<double>& itt,
+                                               const std::vector<int>& clusters, const std::vector<double>& qs,
+                                               int draws, rng::Stream& stream);
 
 // ---------------------------------------------------------------------------------------------------------
 // Outcomes and the evaluation
@@ -146,10 +156,14 @@ struct ReplicateResult {
   std::vector<Effect> effects;  // by outcome index
   std::vector<double> rd;       // RD estimate by outcome index, NaN where none
   std::size_t frame_itt_centres = 0, frame_control_centres = 0;
+  std::uint32_t frame_draws = 1;  // population draws until the frame held the design (1: the first did)
+  long long posterior_row = -1;   // the row of the posterior ensemble this replicate ran (-1: none)
 };
 
 // Runs replicate r of the evaluation: generate_population(params, r), the model on StreamSeed{run.seed, r},
-// month by month to the end of the outcome year, then the sample and the estimates.
+// month by month to the end of the outcome year, then the sample and the estimates. When the sampling frame
+// cannot hold the design's centres, the population and streams are drawn again (key r + k kDrawStride, draw k)
+// up to evaluation.max_frame_draws times (SampleError after that).
 ReplicateResult run_replicate(const ParamSet& params, std::uint32_t replicate);
 
 // Checks the design against the calendar (run.start_year, run.years); throws ConfigError when the baseline
@@ -158,8 +172,11 @@ void check_design(const ParamSet& params);
 
 // Runs replicates 0..n-1 (in parallel over replicates with TBB; the caller limits threads with
 // tbb::global_control). `progress` (may be empty) is called after each finished replicate, serially.
+// With `ensemble`, replicate r runs the parameters of row posterior::row_for_replicate(ensemble, run.seed, r)
+// (pairs of replicates share a row), so the spread over replicates includes parameter uncertainty.
 std::vector<ReplicateResult> run_evaluation(const ParamSet& params, int replicates,
-                                            const std::function<void(int done, int total)>& progress = {});
+                                            const std::function<void(int done, int total)>& progress = {},
+                                            const posterior::Ensemble* ensemble = nullptr);
 
 struct OutcomeSummary {
   OutcomeSpec spec;
@@ -167,12 +184,17 @@ struct OutcomeSummary {
   double model_mean = kNaN, p2_5 = kNaN, p97_5 = kNaN;
   double coverage = kNaN;        // share of replicates whose 95% CI covers the published value
   double rd_mean = kNaN;
+  // With a posterior: the replicate spread split into parameter and sampling parts (posterior::split_variance).
+  double sd_parameter = kNaN, sd_sampling = kNaN;
+  std::string role;              // with a posterior: "fitted" (a calibration target), "validation" or ""
   bool in_band() const;          // published inside [p2_5, p97_5]
   bool within_25pct() const;     // |model_mean - published| <= 0.25 |published|
-  bool passes() const { return !spec.published || (in_band() && within_25pct()); }
+  // A published value lands when it lies inside the model's 2.5-97.5% interval of the study's estimate.
+  bool lands() const { return in_band(); }
 };
 
-std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& results);
+std::vector<OutcomeSummary> summarise(const std::vector<ReplicateResult>& results,
+                                      const posterior::Ensemble* ensemble = nullptr);
 
 // What `chacra evaluate` prints: the summary beside the published effects, and the design it came from.
 struct Report {
@@ -183,10 +205,13 @@ struct Report {
   double cutoff = 0.0, bandwidth = 0.0;              // evaluation.cutoff, evaluation.rd_bandwidth
   long long itt_centres = 0, control_centres = 0;    // the design's sample of centres
   double frame_itt_centres = kNaN, frame_control_centres = kNaN;  // mean per replicate of the sampling frame
+  std::string posterior;  // the ensemble's file and problem ("" without --posterior)
+  std::vector<std::string> fitted_targets, validation_targets;  // from the ensemble: every target, by role
+  long long redraws = 0;  // population draws beyond the first, over all replicates (frames short of the design)
   std::vector<OutcomeSummary> summary;
 };
 Report make_report(const std::string& scenario, const ParamSet& params, const std::vector<ReplicateResult>& results,
-                   double seconds);
+                   double seconds, const posterior::Ensemble* ensemble = nullptr);
 // format "table" (for a terminal), "csv" or "json" (one row per outcome); throws std::invalid_argument for another.
 std::string format_report(const Report& report, const std::string& format);
 

@@ -10,6 +10,7 @@ packages=(build-essential cmake pkg-config libtbb-dev libyaml-cpp-dev libhdf5-de
           libopenmpi-dev openmpi-bin valgrind clang-14 libclang-rt-14-dev
           python3-h5py python3-numpy python3-pandas python3-matplotlib python3-statsmodels python3-pytest
           chromium chromium-driver python3-selenium r-base-core r-cran-hdf5r
+          pybind11-dev python3-dev python3-flask jupyter-nbconvert python3-nbformat python3-ipykernel
           python3-scipy python3-yaml python3-sklearn python3-emcee python3-mpi4py)
 missing=()
 for p in "${packages[@]}"; do

@@ -21,11 +21,13 @@ from .loader import (
     load_provenance,
     load_variables,
 )
+from .sweep import ChacraSweep, load_sweep_effects
 
 __all__ = [
     "COMPARISON_COLUMNS",
     "ChacraFileError",
     "ChacraOutput",
+    "ChacraSweep",
     "compare_json",
     "find_chacra",
     "load_aggregates",
@@ -34,5 +36,6 @@ __all__ = [
     "load_panel",
     "load_population",
     "load_provenance",
+    "load_sweep_effects",
     "load_variables",
 ]

@@ -781,7 +781,7 @@ def evaluation_forest(ev: pd.DataFrame, caption: str):
             p = float(p) if p is not None and np.isfinite(float(p)) else float("nan")
             if math.isfinite(p):
                 ax.plot([p], [yi], "D", color="#d62728", ms=7, label="published estimate")
-            verdict = r.get("pass")
+            verdict = r.get("lands", r.get("pass"))  # "pass" in files of chacra before issue 23
             if verdict is not None and not (isinstance(verdict, float) and math.isnan(verdict)):
                 ax.annotate("agrees" if bool(verdict) else "differs", xy=(1.005, yi), xycoords=("axes fraction", "data"),
                             va="center", fontsize=8.5, color="#2ca02c" if bool(verdict) else "#d62728")

@@ -43,6 +43,8 @@ std::string population(std::uint32_t replicate, Table table) {
   return population(replicate) + "/" + table_name(table);
 }
 
+std::string sweep(const std::string& name) { return std::string(kSweep) + "/" + name; }
+
 std::string member(const std::string& group, const std::string& name) { return group + "/" + name; }
 
 std::optional<std::uint32_t> replicate_of(std::string_view name) {

@@ -20,6 +20,7 @@ inline constexpr const char* kArms = "arms";                  // group of one gr
 inline constexpr const char* kPopulation = "population";      // group of one group per replicate
 inline constexpr const char* kComparison = "comparison";      // group: the policy comparison's parallel columns
 inline constexpr const char* kComparisonByPeriod = "comparison_by_period";  // group: its effects per period
+inline constexpr const char* kSweep = "sweep";                // group: a sweep's design and results (chacra sweep)
 
 // Attributes of datasets and groups.
 inline constexpr const char* kUnit = "unit";
@@ -64,6 +65,16 @@ std::string reach(const std::string& arm, std::uint32_t replicate);  // .../reac
 // Groups of a replicate's population.
 std::string population(std::uint32_t replicate);               // population/replicate_R
 std::string population(std::uint32_t replicate, Table table);  // population/replicate_R/<table>
+// Members of a sweep's group (docs/output.md, "Sweep").
+inline constexpr const char* kSweepParameters = "parameters";   // string[K]: the varied parameters
+inline constexpr const char* kSweepUnit = "unit_coordinates";   // f64[points, K]: the design in [0, 1]^K
+inline constexpr const char* kSweepValues = "values";           // f64[points, K]: the parameter values
+inline constexpr const char* kSweepPoints = "points";           // records: each point's role in its design
+inline constexpr const char* kSweepRanges = "ranges";           // records: each parameter's range and kind
+inline constexpr const char* kSweepAggregates = "aggregates";   // group: f64[points, arms, replicates, periods(, w)]
+inline constexpr const char* kSweepComparison = "comparison";   // records: the comparison of every point
+inline constexpr const char* kSweepSensitivity = "sensitivity";  // records: Sobol indices or Morris effects
+std::string sweep(const std::string& name);  // sweep/<name>
 // The path of a member of a group.
 std::string member(const std::string& group, const std::string& name);
 

@@ -66,11 +66,12 @@ Records read_comparison(hid_t file) {
   return read_records(file, layout::kComparison);
 }
 
-Records read_records(hid_t file, const std::string& path) {
+Records read_records(hid_t file, const std::string& group) {
   Records t;
   t.lists = false;
   try {
-    h5::Handle g = h5::open_group(file, path);
+    if (h5::object_type(file, group) != H5I_GROUP) throw FileError("the file has no /" + group + " group");
+    h5::Handle g = h5::open_group(file, group);
     for (const auto& name : h5::attr_names(g)) {
       const auto v = h5::read_attr(g, name);
       if (!v) continue;
@@ -100,11 +101,11 @@ Records read_records(hid_t file, const std::string& path) {
         c.type = d.kind() == ValueKind::i64 || d.kind() == ValueKind::u64 ? ColumnType::i32 : ColumnType::f64;
       }
       if (!t.columns.empty() && c.size() != t.rows())
-        throw FileError("/" + path + ": datasets of different lengths (damaged file?)");
+        throw FileError("/" + group + ": datasets of different lengths (damaged file?)");
       t.columns.push_back(std::move(c));
     }
   } catch (const h5::Error& e) {
-    throw FileError("cannot read /" + path + ": " + e.what());
+    throw FileError("cannot read /" + group + ": " + e.what());
   }
   return t;
 }

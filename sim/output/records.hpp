@@ -1,7 +1,7 @@
-// Tables of records in chacra's HDF5 output: the /comparison group (docs/output.md, "Comparison") and each unit's
-// reach (arms/<arm>/replicate_R/reach): parallel columns, one row per record, with the group's attributes and,
-// for the comparison, per-file lists. The study decides what the columns mean; this is how they are stored and
-// read back, bit for bit.
+// Tables of records in chacra's HDF5 output: the /comparison group (docs/output.md, "Comparison"), each unit's
+// reach (arms/<arm>/replicate_R/reach) and the sweep's tables: parallel columns, one row per record, with the
+// group's attributes and, for the comparison, per-file lists. The study decides what the columns mean; this is
+// how they are stored and read back, bit for bit.
 #pragma once
 
 #include "sim/output/h5.hpp"

@@ -104,3 +104,36 @@ def evaluation_json(tmp_path_factory):
     path = tmp_path_factory.mktemp("eval") / "eval.json"
     path.write_text(json.dumps(rows))
     return str(path)
+
+
+# -- a real browser (test_report_browser.py, test_dashboard_browser.py) ---------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# No network, no first-run or background services: a page must need nothing beyond this machine.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--hide-scrollbars"]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("python3-selenium")
+    if missing:
+        pytest.fail(f"the browser test needs {', '.join(missing)}: apt-get install chromium chromium-driver "
+                    "python3-selenium (tools/setup.sh installs them)")
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in CHROMIUM_ARGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+                                "--window-size=1280,900"]:
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()

@@ -12,36 +12,6 @@ import pytest
 
 from chacra_analysis.report import build_report
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-# No network, no first-run or background services: the page is a local file and must need nothing else.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--hide-scrollbars"]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.options import Options
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("python3-selenium")
-    if missing:
-        pytest.fail(f"the browser test needs {', '.join(missing)}: apt-get install chromium chromium-driver "
-                    "python3-selenium (tools/setup.sh installs them)")
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in CHROMIUM_ARGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-                                "--window-size=1280,900"]:
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-
 
 @pytest.fixture(scope="module")
 def page(run_file, chacra, evaluation_json, tmp_path_factory):

@@ -380,3 +380,35 @@ TEST(CliOutput, AllZeroChunksAreNotStoredAndReadAsZero) {
   const auto paid = chacra::h5::read_doubles(f, on);
   EXPECT_TRUE(std::any_of(paid.begin(), paid.end(), [](double v) { return v > 0.0; }));
 }
+
+// With the local markets on (economy.markets.enabled), the run stores and compare prints each arm's local income
+// multiplier (nominal and real), the price and wage effects and the income of non-participants; the rows are in
+// /comparison (the stored comparison equals the recomputed one) and the terminal table fits 100 columns.
+TEST(CliCompare, LocalMarketsGiveMultipliersAndSpillovers) {
+  const auto d = clitest::temp_dir("compare_markets");
+  std::string scenario = kScenario;
+  scenario.replace(scenario.find("arms:"), 5,
+                   "economy: {welfare: {enabled: true}, markets: {enabled: true}}\narms:");
+  clitest::write_file(d, "mk.yaml", scenario);
+  const auto r = run("run mk.yaml -o mk.h5 --threads 2", d);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Local income multiplier of programme spending, nominal"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Income of non-participants in programme centres"), std::string::npos) << r.out;
+  EXPECT_LE(widest_line(r.out), 100u) << r.out;
+  const auto stored = run("compare mk.h5 --format json", d);
+  ASSERT_EQ(stored.status, 0) << stored.out;
+  EXPECT_EQ(stored.out, run("compare mk.h5 --format json --recompute", d).out);
+  const auto rows = nlohmann::json::parse(stored.out);
+  double juntos_nominal = -1, juntos_real = -1;
+  for (const auto& row : rows) {
+    if (row["arm"] != "juntos" || row["outcome"] != "local_income_multiplier") continue;
+    (row["statistic"] == "nominal" ? juntos_nominal : juntos_real) = row["mean_effect"].get<double>();
+  }
+  // Every sol transferred is local income at least once, and no LEWIE economy returns ten.
+  EXPECT_GE(juntos_nominal, 0.95);
+  EXPECT_LT(juntos_nominal, 10.0);
+  EXPECT_GT(juntos_real, 0.5);
+  // Without the markets there is no such row (a run without the channel is unchanged).
+  const auto plain = run("compare out.h5 --format json", finished_run());
+  EXPECT_EQ(plain.out.find("local_income_multiplier"), std::string::npos);
+}

@@ -8,7 +8,8 @@ for authors):
 
 - A fenced block must name its language. ``sh`` blocks are run with bash (``set -eo pipefail``) and ``python``
   blocks in one interpreter namespace per document, in document order, in a scratch directory that holds
-  ``build/chacra`` and ``chacra`` on PATH, copies of ``configs/`` and links to ``analysis/`` and ``tools/``; so
+  ``build/chacra`` and ``chacra`` on PATH, copies of ``configs/``, links to ``analysis/``, ``tools/`` and the
+  Python module built beside the executable (``build/python``, not shrunk: its examples are small); so
   later blocks see the files earlier ones wrote. ``yaml`` blocks are scenarios: each is checked with
   ``chacra validate``; one whose first line is a comment naming a file (``# study.yaml: ...``) is also written
   under that name for the blocks after it. ``r`` blocks are run with ``Rscript``, each on its own, in the same
@@ -21,7 +22,8 @@ for authors):
   already, or must see the real executable (valgrind), starts with ``# run at full size by the docs test:
   REASON`` and is run with the real ``chacra``, unshrunk.
 - Runs are shrunk so the whole set takes a minute or two: the ``chacra`` in the scratch directory is a wrapper
-  that gives ``run`` 1,200 households, 3 years and 2 replicates, ``evaluate`` 2 replicates and ``bench`` 2,000
+  that gives ``run`` 1,200 households, 3 years and 2 replicates, ``sweep`` 400 households, 3 years and 1
+  replicate at every point, ``evaluate`` 2 replicates and ``bench`` 2,000
   households, 1 year, 1 repeat (replacing the document's own values of those options, appending them
   otherwise); every command's effective form is printed.
 - Inline code that names a chacra command (``chacra compare OUT.h5 --reference ARM``) is checked, not run: the
@@ -80,6 +82,8 @@ def r_available() -> bool:
 SHRINK = {
     "run": {"options": {("-r", "--replicates"): "2"},
             "sets": ["population.households=1200", "run.years=3"]},
+    "sweep": {"options": {("-r", "--replicates"): "1"},
+              "sets": ["population.households=400", "run.years=3"]},
     "evaluate": {"options": {("-r", "--replicates"): "2"}, "sets": []},
     "bench": {"options": {("-n", "--households"): "2000", ("-y", "--years"): "1", ("-r", "--repeats"): "1"},
               "replace_only": {("--scaling",): "2000,4000"}, "sets": []},
@@ -224,6 +228,11 @@ class Runner:
         shutil.copytree(os.path.join(ROOT, "configs"), os.path.join(self.work, "configs"))
         for d in ("analysis", "tools"):
             os.symlink(os.path.join(ROOT, d), os.path.join(self.work, d))
+        # The Python module built beside the executable (build/python), as a reader's PYTHONPATH would name it;
+        # it calls the engine directly, so its examples are small themselves.
+        python_dir = os.path.join(os.path.dirname(os.path.abspath(self.chacra)), "python")
+        if os.path.isdir(python_dir):
+            os.symlink(python_dir, os.path.join(self.work, "build", "python"))
         self.env = dict(os.environ, PATH=os.path.join(self.work, "bin") + os.pathsep + os.environ.get("PATH", ""),
                         CHACRA_BINARY=os.path.join(self.work, "bin", "chacra"), MPLBACKEND="Agg",
                         PYTHONDONTWRITEBYTECODE="1", PAGER="cat")

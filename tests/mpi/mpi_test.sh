@@ -13,6 +13,8 @@
 #   mpi_test.sh dfailure      a split unit failing on a rank that does not write (and one killed mid-unit):
 #                             exit non-zero, unit named; --resume with the unit split finishes it identically
 #   mpi_test.sh dsmall        more ranks than districts (an empty block) and --mpi-split auto (groups of ranks)
+#   mpi_test.sh markets       the local markets (cluster economies): -np 3 --mpi-split districts gives the serial
+#                             output (each rank clears the economies of its districts)
 # Environment (set by ctest): CHACRA (the executable), MPIEXEC, H5DIFF, WORK (scratch directory).
 set -uo pipefail
 : "${CHACRA:?}" "${WORK:?}"
@@ -163,6 +165,21 @@ PY
     h5dump -a /provenance/mpi_unit_ranks "$WORK/s_auto.h5" | grep -q 'hw_only/0=0,both/0=1-2' ||
       fail "auto: units not run by groups (rank 0) and (ranks 1-2)"
     echo "more ranks than districts, and --mpi-split auto: identical to the serial run"
+    ;;
+  markets)
+    markets=(--set economy.welfare.enabled=true --set economy.markets.enabled=true --set markets.scope=cluster
+             --set population.households=3000 --set population.districts=7 --set run.years=3 --replicates 1
+             --seed 5 --threads 1)
+    yaml=$(dirname "$0")/two_arms.yaml
+    CHACRA_MPI=0 "$CHACRA" run "$yaml" "${markets[@]}" -o "$WORK/mref.h5" --quiet --force || fail "serial run"
+    out=$WORK/m_np3.h5
+    rm -rf "$out" "$out.parts"
+    mpirun_ 3 "$CHACRA" run "$yaml" "${markets[@]}" --mpi-split districts -o "$out" 2>"$WORK/m_np3.log" ||
+      { cat "$WORK/m_np3.log"; fail "mpirun -np 3 --mpi-split districts with the markets"; }
+    same_as_reference "$out" "$WORK/mref.h5"
+    h5dump -A -d /arms/both/replicate_0/panel/local_price_index "$out" >/dev/null 2>&1 ||
+      fail "no local_price_index in the panel: the markets did not run"
+    echo "local markets, mpirun -np 3 --mpi-split districts: identical to the serial run"
     ;;
   *) fail "unknown mode $mode" ;;
 esac

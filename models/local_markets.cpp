@@ -1,0 +1,389 @@
+// File: models/local_markets.cpp
+// The local markets channel in the month (see models/local_markets.hpp and docs/markets.md): economies from the
+// centres, the period's flows per household, clearing by models/markets.hpp, settlement and the money check.
+#include "models/local_markets.hpp"
+
+#include "models/haku_winay.hpp"
+#include "models/livelihood.hpp"
+#include "sim/parallel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace chacra::models {
+
+namespace {
+
+constexpr Choice<markets::Scope> kScopeChoices[] = {{"district", markets::Scope::district},
+                                                    {"cluster", markets::Scope::cluster}};
+constexpr Choice<markets::Period> kPeriodChoices[] = {{"month", markets::Period::month},
+                                                      {"quarter", markets::Period::quarter}};
+
+// Slots of market_pending_pen.
+enum Pending : int { kSpend = 0, kCrops, kAnimals, kBusiness, kWage, kTransfers, kRemittances, kOther };
+
+constexpr int kFood = markets::good_index(markets::Good::local_food);
+constexpr int kLivestock = markets::good_index(markets::Good::livestock);
+
+}  // namespace
+
+std::array<MarketGoodParams, markets::kGoodCount> MarketsParams::default_goods() {
+  // budget_share, margin_base, margin_remote, elasticity, capacity_factor, labour_share, outside_input_share
+  // (docs/markets.md, "Parameters": assumptions with their prior ranges).
+  return {{
+      {0.20, 0.15, 0.25, 0.5, 1.2, 0.10, 0.15},  // local_food
+      {0.06, 0.10, 0.20, 0.3, 1.3, 0.05, 0.10},  // livestock
+      {0.01, 0.10, 0.20, 1.0, 1.5, 0.05, 0.15},  // guinea_pigs
+      {0.02, 0.20, 0.40, 0.3, 1.2, 0.10, 0.10},  // dairy
+      {0.05, 0.15, 0.30, 1.5, 2.0, 0.20, 0.45},  // bakery_food
+      {0.01, 0.05, 0.10, 1.0, 1.5, 0.15, 0.30},  // textiles_crafts
+      {0.00, 0.30, 0.50, 0.5, 1.5, 0.25, 0.30},  // rural_tourism
+      {0.01, 0.10, 0.20, 0.5, 1.3, 0.15, 0.40},  // fish_farming
+      {0.02, 0.05, 0.10, 0.5, 1.3, 0.05, 0.40},  // cattle_fattening
+  }};
+}
+
+template <class V>
+void MarketsParams::describe(V& v) {
+  v.boolean("economy.markets.enabled", enabled,
+            "Local markets: each local economy clears its markets for local food, livestock, Haku Winay business "
+            "products and hired labour every period inside price bands set by transport costs; households buy their "
+            "consumption and sell their output at local prices and a share of spending leaks outside (needs "
+            "economy.welfare.enabled)",
+            "Scenario choice (docs/markets.md; Taylor and Filipski 2014, LEWIE)");
+  v.borrow("economy.welfare.enabled", welfare);
+  v.choice("markets.scope", scope, kScopeChoices,
+           "What one local economy is: a district, or a cluster (consecutive centres of a district in one proposed "
+           "executing nucleus, the population's neighbouring centres of about 130 households)",
+           "Scenario choice; a cluster never spans districts");
+  v.choice("markets.period", period, kPeriodChoices,
+           "Clearing period: every month, or every quarter (March, June, September, December) on the quarter's "
+           "summed flows, paid at its end",
+           "Scenario choice");
+  const std::string assumption = "Assumption (docs/markets.md, prior range there)";
+  for (int g = 0; g < markets::kGoodCount; ++g) {
+    const std::string k = std::string("markets.") + markets::kGoodNames[static_cast<std::size_t>(g)] + ".";
+    MarketGoodParams& m = goods[static_cast<std::size_t>(g)];
+    v.real(k + "budget_share", m.budget_share, {0, 1}, "share of cash spending",
+           "Share of households' cash consumption spending on the good (its weight in the local price index); the "
+           "rest of spending buys goods from outside",
+           "Assumption: food is the largest item of rural spending (INEI, ENAHO) but part is own produce and part "
+           "processed food from outside");
+    v.real(k + "margin_base", m.margin_base, {0, 0.9}, "share of the outside price",
+           "Transport and marketing margin at the best market access (half-width of the price band)", assumption);
+    v.real(k + "margin_remote", m.margin_remote, {0, 0.9}, "share of the outside price",
+           "Extra margin at the worst market access (centre market_access 0)",
+           "Assumption; Escobal and Ponce (2002, GRADE) on access and transport costs in rural Peru");
+    v.real(k + "elasticity", m.elasticity, {0, 10}, "elasticity",
+           "Supply elasticity of the good's sellers to its local price (0: fixed supply)",
+           "Assumption; LEWIE's Cobb-Douglas producers with fixed land and capital have s / (1 - s) for a "
+           "variable-input share s");
+    v.real(k + "capacity_factor", m.capacity_factor, {1, 10}, "multiple of the supply at the outside price",
+           "Most the sellers can offer (land, herd, shed, oven, beds) as a multiple of their offer at the outside "
+           "price",
+           assumption);
+    v.real(k + "labour_share", m.labour_share, {0, 0.9}, "share of revenue",
+           "Share of the sellers' revenue paid as wages for hired local labour", assumption);
+    v.real(k + "outside_input_share", m.outside_input_share, {0, 0.9}, "share of revenue",
+           "Share of the sellers' revenue spent on inputs bought outside the local economy", assumption);
+  }
+  v.real("markets.labour.margin_base", labour.margin_base, {0, 0.9}, "share of the outside wage",
+         "Cost of taking work outside (migration, travel) at the best market access: the band of the local wage",
+         assumption);
+  v.real("markets.labour.margin_remote", labour.margin_remote, {0, 0.9}, "share of the outside wage",
+         "Extra cost of outside work at the worst market access", assumption);
+  v.real("markets.labour.elasticity", labour.elasticity, {0, 10}, "elasticity",
+         "Elasticity of the days households offer for hire to the local wage", assumption);
+  v.real("markets.labour.capacity_factor", labour.capacity_factor, {1, 10},
+         "multiple of the days offered at the outside wage", "Most days households can offer for hire", assumption);
+  v.constraint(
+      "markets.needs_welfare",
+      [](const MarketsParams& p) -> std::optional<std::string> {
+        if (p.enabled && !p.welfare)
+          return "economy.markets.enabled needs economy.welfare.enabled: households buy in the local markets with "
+                 "the cash spending of the welfare channel's budget (set economy.welfare.enabled: true)";
+        return std::nullopt;
+      },
+      enabled, welfare);
+  v.constraint(
+      "markets.budget_shares_at_most_one",
+      [](const MarketsParams& p) -> std::optional<std::string> {
+        double s = 0.0;
+        for (const auto& g : p.goods) s += g.budget_share;
+        if (s > 1.0) return "markets.<good>.budget_share must sum to at most 1 (they sum to " + std::to_string(s) + ")";
+        return std::nullopt;
+      },
+      goods[0].budget_share, goods[1].budget_share, goods[2].budget_share, goods[3].budget_share,
+      goods[4].budget_share, goods[5].budget_share, goods[6].budget_share, goods[7].budget_share,
+      goods[8].budget_share);
+  for (int g = 0; g < markets::kGoodCount; ++g) {
+    const std::string name = markets::kGoodNames[static_cast<std::size_t>(g)];
+    v.constraint(
+        "markets." + name + ".costs_below_revenue",
+        [g, name](const MarketsParams& p) -> std::optional<std::string> {
+          const auto& m = p.goods[static_cast<std::size_t>(g)];
+          if (m.labour_share + m.outside_input_share >= 1.0)
+            return "markets." + name + ".labour_share + outside_input_share must be below 1";
+          if (m.margin_base + m.margin_remote >= 1.0)
+            return "markets." + name + ".margin_base + margin_remote must be below 1";
+          return std::nullopt;
+        },
+        goods[static_cast<std::size_t>(g)].labour_share, goods[static_cast<std::size_t>(g)].outside_input_share,
+        goods[static_cast<std::size_t>(g)].margin_base, goods[static_cast<std::size_t>(g)].margin_remote);
+  }
+  v.constraint(
+      "markets.labour.margin_below_one",
+      [](const MarketsParams& p) -> std::optional<std::string> {
+        if (p.labour.margin_base + p.labour.margin_remote >= 1.0)
+          return "markets.labour.margin_base + margin_remote must be below 1";
+        return std::nullopt;
+      },
+      labour.margin_base, labour.margin_remote);
+}
+
+MarketsParams MarketsParams::from(const ParamSet& params) { return read_params<MarketsParams>(params); }
+
+void LocalMarkets::register_params(Registry& registry) { declare_params<MarketsParams>(registry); }
+
+void LocalMarkets::setup(World& world, const ParamSet& params, const rng::StreamSeed&) {
+  p_ = MarketsParams::from(params);
+  economies_.clear();
+  if (!p_.enabled) return;  // no column, no state: the month without the channel, bit for bit
+  auto& h = world.households;
+  h.add(col::market_spending_pen);
+  h.add(col::local_price_index);
+  h.add(col::local_wage_index);
+  h.add(col::local_prices);
+  h.add(col::real_income_pen);
+  h.add(col::market_gain_pen);
+  if (p_.period == markets::Period::quarter) h.add(col::market_pending_pen);  // monthly: flows stay in the task
+  std::fill_n(h.get(col::local_price_index) + world.household_begin(), world.household_count(), 1.0f);
+  std::fill_n(h.get(col::local_wage_index) + world.household_begin(), world.household_count(), 1.0f);
+  std::fill_n(h.get(col::local_prices) + world.household_begin() * markets::kGoodCount,
+              world.household_count() * markets::kGoodCount, 1.0f);
+  // Economies: the districts held here, each whole or cut where the proposed nucleus changes.
+  const auto* nucleus = world.centres.get(col::centre_nucleus);
+  for (std::uint32_t d = world.district_begin(); d < world.district_end(); ++d) {
+    const std::uint32_t first = world.district_first[d], last = world.district_first[d + 1];
+    std::uint32_t begin = first;
+    for (std::uint32_t c = first; c < last; ++c) {
+      const bool cut = p_.scope == markets::Scope::cluster && c + 1 < last && nucleus[c + 1] != nucleus[c];
+      if (c + 1 == last || cut) {
+        economies_.push_back({begin, c + 1, d});
+        begin = c + 1;
+      }
+    }
+  }
+  last_->assign(economies_.size(), EconomyPeriod{});
+  inputs_->assign(economies_.size(), markets::PeriodInput{});
+}
+
+Phase LocalMarkets::clear_phase() const {
+  return Phase::serial("markets.clear", [this](World& w, const StepContext& ctx) { clear(w, ctx); });
+}
+
+void LocalMarkets::clear(World& world, const StepContext& ctx) const {
+  const bool period_end = p_.period == markets::Period::month || ctx.month_of_year() % 3 == 0;
+  // Economies are independent (each reads and writes only its own households), so they clear in parallel.
+  parallel_for(0, economies_.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, period_end, ctx.month);
+  });
+}
+
+void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, int month) const {
+  const Economy& econ = economies_[e];
+  auto& h = world.households;
+  const std::uint32_t begin = world.centre_first[econ.centre_begin], end = world.centre_first[econ.centre_end];
+  const auto* own = h.get(col::own_production_pen);
+  const auto* in_kind = h.get(col::in_kind_pen);
+  const auto* crops = h.get(col::income_crops_pen);
+  const auto* animals = h.get(col::income_animals_pen);
+  const auto* business = h.get(col::income_business_pen);
+  const auto* wage = h.get(col::income_wage_pen);
+  const auto* transfers = h.get(col::income_transfers_pen);
+  const auto* pension = h.get(col::pension_pen);
+  const auto* remittance = h.get(col::remittance_pen);
+  const auto* profit = h.get(col::business_profit_pen);
+  const auto* type = h.get(col::business_type);
+  auto* consumption = h.get(col::consumption_pen);
+  auto* spending = h.get(col::market_spending_pen);
+  auto* lpi = h.get(col::local_price_index);
+  auto* gain = h.get(col::market_gain_pen);
+  const auto* monetary_r = h.get(col::income_monetary_pen);
+  auto* real = h.get(col::real_income_pen);
+  // The period's flows: a column over a quarter; within one month, scratch memory of the task (rows from `begin`).
+  thread_local std::vector<double> scratch;
+  double* pending = nullptr;
+  std::uint32_t first = 0;
+  if (p_.period == markets::Period::quarter) {
+    pending = h.get(col::market_pending_pen);
+  } else {
+    scratch.assign(static_cast<std::size_t>(end - begin) * col::kPendingWidth, 0.0);
+    pending = scratch.data();
+    first = begin;
+  }
+  const auto row = [pending, first](std::uint32_t i) {
+    return pending + static_cast<std::size_t>(i - first) * col::kPendingWidth;
+  };
+  // Consumption at local prices: the cash part deflated by the economy's price index (after this period's
+  // clearing, or the last one's).
+  const auto deflate = [&](std::uint32_t i) {
+    consumption[i] = static_cast<float>(static_cast<double>(own[i]) + in_kind[i] + spending[i] / static_cast<double>(lpi[i]));
+    real[i] = static_cast<float>(monetary_r[i] / static_cast<double>(lpi[i]));
+  };
+
+  // The month's flows, household by household (marketed output is never negative: a loss is other income).
+  for (std::uint32_t i = begin; i < end; ++i) {
+    const double c = std::max(0.0, static_cast<double>(consumption[i]) - own[i] - in_kind[i]);
+    const double hw = type[i] != 0 && profit[i] > 0.0f ? static_cast<double>(profit[i]) : 0.0;
+    const double crop = std::max(0.0, static_cast<double>(crops[i]));
+    const double animal = std::max(0.0, static_cast<double>(animals[i]));
+    const double work = std::max(0.0, static_cast<double>(wage[i]));
+    const double other = (static_cast<double>(business[i]) - hw) + (crops[i] - crop) + (animals[i] - animal) +
+                         (wage[i] - work);
+    double* f = row(i);
+    f[kSpend] += c;
+    f[kCrops] += crop;
+    f[kAnimals] += animal;
+    f[kBusiness] += hw;
+    f[kWage] += work;
+    f[kTransfers] += static_cast<double>(transfers[i]) + pension[i];
+    f[kRemittances] += remittance[i];
+    f[kOther] += other;
+    spending[i] = static_cast<float>(c);
+    gain[i] = 0.0f;
+    if (!period_end) deflate(i);
+  }
+  if (period_end) {
+    auto* crops_w = h.get(col::income_crops_pen);
+    auto* animals_w = h.get(col::income_animals_pen);
+    auto* business_w = h.get(col::income_business_pen);
+    auto* wage_w = h.get(col::income_wage_pen);
+    auto* monetary = h.get(col::income_monetary_pen);
+    auto* cash = h.get(col::cash_pen);
+    auto* wage_index = h.get(col::local_wage_index);
+    auto* prices = h.get(col::local_prices);
+    const auto* access = world.centres.get(col::centre_market_access);
+
+    // Sums over the economy, centres and households in index order.
+    constexpr int G = markets::kGoodCount;
+    std::array<double, G> demand{}, supply{};
+    double leakage = 0.0, work = 0.0, transfer_sum = 0.0, remit = 0.0, other_in = 0.0, other_out = 0.0;
+    for (std::uint32_t i = begin; i < end; ++i) {
+      const double* f = row(i);
+      double local = 0.0;
+      for (int g = 0; g < G; ++g) {
+        const double m = p_.goods[static_cast<std::size_t>(g)].budget_share * f[kSpend];
+        demand[static_cast<std::size_t>(g)] += m;
+        local += m;
+      }
+      leakage += f[kSpend] - local;
+      supply[kFood] += f[kCrops];
+      supply[kLivestock] += f[kAnimals];
+      if (type[i] != 0) supply[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(type[i]))))] += f[kBusiness];
+      work += f[kWage];
+      transfer_sum += f[kTransfers];
+      remit += f[kRemittances];
+      (f[kOther] >= 0.0 ? other_in : other_out) += std::abs(f[kOther]);
+    }
+    double weighted = 0.0, count = 0.0;
+    for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) {
+      const double n = world.centre_first[c + 1] - world.centre_first[c];
+      weighted += n * access[c];
+      count += n;
+    }
+    const double a = count > 0.0 ? weighted / count : 0.5;
+
+    markets::PeriodInput& in = (*inputs_)[e];
+    auto market = [a](const MarketGoodParams& q, double net, markets::MarketInput& m) {
+      const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
+      m.outside_price_pen = 1.0 / (1.0 - tau);
+      m.margin = tau;
+      m.export_limit = markets::kUnlimited;
+      m.intermediate_spending_pen = 0.0;
+      m.sellers.resize(1);
+      markets::Seller& s = m.sellers[0];
+      const double gross = net / (1.0 - q.labour_share - q.outside_input_share);
+      s.supply_ref = gross / std::pow(1.0 - tau, q.elasticity);
+      s.elasticity = q.elasticity;
+      s.capacity = q.capacity_factor * s.supply_ref;
+      s.labour_share = q.labour_share;
+      s.outside_input_share = q.outside_input_share;
+    };
+    in.goods.resize(G);
+    for (int g = 0; g < G; ++g) {
+      const auto k = static_cast<std::size_t>(g);
+      market(p_.goods[k], supply[k], in.goods[k]);
+      in.goods[k].final_spending_pen = demand[k];
+      in.goods[k].cpi_weight = p_.goods[k].budget_share;
+    }
+    market(p_.labour, work, in.labour);
+    in.labour.final_spending_pen = 0.0;
+    in.labour.cpi_weight = 0.0;
+    in.leakage_pen = leakage;
+    in.transfers_pen = transfer_sum;
+    in.remittances_pen = remit;
+    in.other_inflows_pen = other_in;
+    in.other_outflows_pen = other_out;
+
+    EconomyPeriod& out = (*last_)[e];
+    markets::clear_period(in, out.outcome);
+
+    // Each household's share of its groups' net incomes, and the settlement against farm-gate values.
+    std::array<double, G> per_net{};
+    for (int g = 0; g < G; ++g) {
+      const auto k = static_cast<std::size_t>(g);
+      per_net[k] = supply[k] > 0.0 ? out.outcome.goods[k].sellers[0].net_income_pen / supply[k] : 0.0;
+    }
+    const double per_wage = work > 0.0 ? out.outcome.labour.sellers[0].net_income_pen / work : 0.0;
+    const double cpi = out.outcome.cpi;
+    double received = 0.0, spent = 0.0;
+    for (std::uint32_t i = begin; i < end; ++i) {
+      double* f = row(i);
+      const double crop = f[kCrops] * per_net[kFood], animal = f[kAnimals] * per_net[kLivestock];
+      const double biz =
+          type[i] != 0
+              ? f[kBusiness] * per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(type[i]))))]
+              : 0.0;
+      const double labour = f[kWage] * per_wage;
+      const double d_crop = crop - f[kCrops], d_animal = animal - f[kAnimals], d_biz = biz - f[kBusiness],
+                   d_wage = labour - f[kWage];
+      const double d = d_crop + d_animal + d_biz + d_wage;
+      crops_w[i] = static_cast<float>(crops_w[i] + d_crop);
+      animals_w[i] = static_cast<float>(animals_w[i] + d_animal);
+      business_w[i] = static_cast<float>(business_w[i] + d_biz);
+      wage_w[i] = static_cast<float>(wage_w[i] + d_wage);
+      monetary[i] = static_cast<float>(monetary[i] + d);
+      cash[i] = std::max(0.0f, static_cast<float>(cash[i] + d));
+      gain[i] = static_cast<float>(d);
+      received += f[kTransfers] + f[kRemittances] + f[kOther] + crop + animal + biz + labour;
+      spent += f[kSpend];
+      lpi[i] = static_cast<float>(cpi);
+      wage_index[i] = static_cast<float>(out.outcome.labour.price_pen);
+      for (int g = 0; g < G; ++g)
+        prices[static_cast<std::size_t>(i) * G + static_cast<std::size_t>(g)] =
+            static_cast<float>(out.outcome.goods[static_cast<std::size_t>(g)].price_pen);
+      std::fill_n(f, col::kPendingWidth, 0.0);
+      deflate(i);
+    }
+    out.month = month;
+    out.transfers_pen = transfer_sum;
+    out.received_pen = received;
+    out.spent_pen = spent;
+    out.local_income_pen = received;
+    out.outcome.accounts.money_change_pen = received - spent;
+    out.conservation = markets::check_conservation(out.outcome.accounts);
+    if (!out.conservation.holds) {
+      std::ostringstream msg;
+      msg.precision(17);
+      msg << "markets: money not conserved in local economy " << e << " (district " << econ.district << ", month "
+          << month << "): inflows - outflows = " << out.conservation.net_inflow_pen
+          << " PEN, change of households' money = " << out.conservation.money_change_pen << " PEN";
+      throw std::logic_error(msg.str());
+    }
+  }
+}
+
+}  // namespace chacra::models

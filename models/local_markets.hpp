@@ -1,0 +1,159 @@
+// File: models/local_markets.hpp
+// The local markets channel (economy.markets.enabled; docs/markets.md, "The markets in the month"): each local
+// economy (a district, or a cluster of centres of one executing nucleus) clears its markets for local food,
+// livestock, Haku Winay business products and hired labour once a period with the pure functions of
+// models/markets.hpp, from its households' cash spending and their marketed output, and pays households the
+// difference between what they earn at local prices and at farm-gate prices.
+//
+// markets.clear (serial, after finance.budget and before livelihood.welfare; economies cleared in parallel, each
+// summing its centres and households in index order, so the bits do not depend on the thread count; an economy
+// never spans districts, so neither on the rank count). Per household h and month, in PEN 2017:
+//   c_h  cash spending on consumption = consumption_pen - own_production_pen - in_kind_pen (finance.budget's)
+//   supply at farm-gate prices (the income phase's values): crops income_crops_pen, animals income_animals_pen,
+//        Haku Winay business max(0, business_profit_pen) in the market of its business_type, wage income_wage_pen
+// accumulated over the period (markets.period: a month or a quarter). At the period's end, per economy e:
+//   demand for good g: M_g = sum_h beta_g c_h (markets.<good>.budget_share); leakage sum_h (c_h - sum_g beta_g c_h)
+//   band: tau = margin_base + margin_remote (1 - a_e), a_e the household-weighted mean market_access of e's
+//        centres; the outside price is p* = 1 / (1 - tau), so the lower bound of the band (export parity, what the
+//        outside pays a local seller) is the farm-gate price 1 at which the model values output without markets
+//   sellers of g: one group per economy, gross revenue at farm-gate prices G = sum_h net_h / (1 - l_g - o_g)
+//        (labour_share l, outside_input_share o), supply S(x) = min(S0 x^eps, K), S0 = G / (1 - tau)^eps so
+//        S = G at the farm-gate price, K = capacity_factor S0
+//   labour: the days households work for a wage, valued at the farm-gate (export-parity) wage; demand the goods'
+//        sellers' wage bills; the outside takes any surplus at export parity (markets.labour.*)
+//   clear_period (models/markets.hpp); household h gets net_h / sum net of its group's net income (the groups'
+//   members share one elasticity, so this is its share of the group's supply).
+// Settlement: D_h = sum over its markets of (net income at local prices - net_h), added to income_crops_pen,
+// income_animals_pen, income_business_pen, income_wage_pen, income_monetary_pen and cash_pen in the period's
+// last month. Prices never fall below the farm-gate price, so D_h >= 0 and cash stays non-negative.
+// Consumption at local prices: consumption_pen = in-kind + c_h / P_e with P_e = 1 + sum_g w_g (p_g / p*_g - 1) the
+// local price index against outside prices (w_g = beta_g; the share 1 - sum w bought outside at p* = 1), from the
+// last clearing (1 before it);
+// market_spending_pen keeps c_h, so the welfare channel's identity holds with c_h in place of the monetary part of
+// consumption. With no local demand (every good at export parity) sellers earn exactly their farm-gate incomes.
+// Conservation, every period and economy, to the cent (checked in the phase; a failure throws): inflows
+// (transfers income_transfers_pen + pension_pen, remittances remittance_pen, other income income_business_pen
+// less the HW business part, exports, wages earned outside) - outflows (imports, leakage, outside inputs, outside
+// labour) = sum_h (money received - c_h), the change of the money households hold through the markets.
+#pragma once
+
+#include "models/markets.hpp"
+#include "models/shared_state.hpp"
+#include "sim/engine.hpp"
+#include "sim/param_spec.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chacra::models {
+
+// One market's parameters (markets.<good>.* and markets.labour.*).
+struct MarketGoodParams {
+  double budget_share = 0.0;
+  double margin_base = 0.1;
+  double margin_remote = 0.2;
+  double elasticity = 0.5;
+  double capacity_factor = 1.3;
+  double labour_share = 0.05;
+  double outside_input_share = 0.1;
+};
+
+struct MarketsParams {
+  bool enabled = false;          // economy.markets.enabled
+  bool welfare = false;          // economy.welfare.enabled (borrowed: the markets need its budget)
+  markets::Scope scope = markets::Scope::district;
+  markets::Period period = markets::Period::month;
+  std::array<MarketGoodParams, markets::kGoodCount> goods = default_goods();
+  MarketGoodParams labour{0.0, 0.10, 0.15, 0.3, 1.5, 0.0, 0.0};
+
+  static std::array<MarketGoodParams, markets::kGoodCount> default_goods();
+  template <class V> void describe(V& v);
+  static MarketsParams from(const ParamSet& params);
+};
+
+// What one local economy did in one period: the market outcome, and the money the phase booked to households
+// (for the conservation check and the tests).
+struct EconomyPeriod {
+  int month = -1;                  // the period's last month; -1 before the first clearing
+  double transfers_pen = 0.0;      // programme money received (Juntos, Pension 65)
+  double received_pen = 0.0;       // sum over households of the money they received in the period
+  double spent_pen = 0.0;          // sum over households of their cash spending c_h
+  double local_income_pen = 0.0;   // received: transfers, remittances, other income and market incomes
+  markets::PeriodOutcome outcome;  // prices, regimes, accounts (money_change_pen = received - spent)
+  markets::Conservation conservation;
+};
+
+class LocalMarkets : public Module {
+ public:
+  static void register_params(Registry& registry);
+
+  std::string name() const override { return "markets"; }
+  // With the channel on: the channel's columns, the economies (centres grouped by scope) and their state.
+  void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
+
+  Phase clear_phase() const;  // "markets.clear"
+
+  const MarketsParams& params() const { return p_; }
+  // Economies as runs of centres [first, last) in index order, and each one's last period (the tests read them).
+  struct Economy {
+    std::uint32_t centre_begin = 0, centre_end = 0;
+    std::uint32_t district = 0;
+  };
+  const std::vector<Economy>& economies() const { return economies_; }
+  const std::vector<EconomyPeriod>& last_periods() const { return *last_; }
+
+ private:
+  void clear(World& world, const StepContext& ctx) const;
+  void clear_economy(World& world, std::size_t e, bool period_end, int month) const;
+
+  MarketsParams p_;
+  std::vector<Economy> economies_;
+  // Per economy, reused every period; the phase writes them (a std::function holds the module by const pointer).
+  std::shared_ptr<std::vector<EconomyPeriod>> last_ = std::make_shared<std::vector<EconomyPeriod>>();
+  std::shared_ptr<std::vector<markets::PeriodInput>> inputs_ = std::make_shared<std::vector<markets::PeriodInput>>();
+};
+
+// Columns of the engine and shared ones this module reads or writes: cash_pen, centre_market_access,
+// consumption_pen, income_animals_pen, income_business_pen, income_crops_pen, income_monetary_pen,
+// income_transfers_pen, income_wage_pen, own_production_pen, business_profit_pen; livelihood's in_kind_pen,
+// pension_pen, remittance_pen; Haku Winay's business_type.
+//
+// Columns owned by this module (created only when the channel is on in the arm).
+namespace col {
+inline constexpr Col<float> market_spending_pen{
+    .name = "market_spending_pen", .unit = "PEN",
+    .description = "Cash spent on consumption this month at local prices (local goods and goods from outside)",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> local_price_index{
+    .name = "local_price_index", .unit = "index (outside prices = 1)",
+    .description = "Consumer price index of the household's local economy at its last clearing (1 before it)",
+    .panel = true};
+inline constexpr Col<float> local_wage_index{
+    .name = "local_wage_index", .unit = "index (farm-gate wage = 1)",
+    .description = "Day wage of the household's local economy at its last clearing over the wage outside work pays",
+    .panel = true};
+inline constexpr Col<float> local_prices{
+    .name = "local_prices", .unit = "index (farm-gate price = 1)",
+    .description = "Prices of the local economy's goods at its last clearing",
+    .width = markets::kGoodCount, .panel = true, .labels = markets::kGoodNames};
+inline constexpr Col<float> real_income_pen{
+    .name = "real_income_pen", .unit = "PEN",
+    .description = "Monetary income deflated by the local price index",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+inline constexpr Col<float> market_gain_pen{
+    .name = "market_gain_pen", .unit = "PEN",
+    .description = "Income from selling at local prices above farm-gate prices (crops, animals, HW business, wage)",
+    .panel = true, .aggregation = PeriodAggregation::sum};
+// The period's flows so far, for a quarter: cash spending, crops, animals, HW business, wage at farm-gate prices,
+// transfers, remittances, other income.
+inline constexpr int kPendingWidth = 8;
+inline constexpr Col<double> market_pending_pen{
+    .name = "market_pending_pen", .unit = "PEN",
+    .description = "Flows of the current clearing period so far (spending, crops, animals, HW business, wage, "
+                   "transfers, remittances, other income)",
+    .width = kPendingWidth};
+}  // namespace col
+
+}  // namespace chacra::models
