@@ -3,7 +3,8 @@
 
     python3 analysis/report.py OUT.h5 -o DIR [--evaluation EVAL.json] [--reference ARM] [--chacra PATH]
 
-Writes DIR/income_consumption.png, poverty.png, adoption.png, quantile_effects.png, cost_effect_frontier.png
+Writes DIR/income_consumption.png, poverty.png, adoption.png, reach_funnel.png, quantile_effects.png,
+effect_paths.png, cost_effect_frontier.png
 (and evaluation_forest.png with --evaluation), DIR/report.html (figures embedded) and DIR/report_data.json
 (every number shown). See docs/analysis.md.
 """

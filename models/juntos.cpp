@@ -549,6 +549,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
     const auto paid_cost = static_cast<float>(admin + p_.exit_taper_share * transfer_pen);
     const auto admin_cost = static_cast<float>(admin);
     const int taper_months = p_.exit_taper_months;
+    std::uint8_t* ever = h.get(col::juntos_ever);
     for (std::uint32_t i = begin; i < end; ++i) {
       const int s = stage[i];
       if (is_affiliated(status[i]) || exit_month[i] < 0 || m - exit_month[i] >= taper_months || participant[i] == 0 ||
@@ -556,6 +557,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
         continue;
       transfer[i] = pay_month ? tapered : 0.0f;
       cost[i] = pay_month ? paid_cost : admin_cost;
+      if (pay_month && tapered > 0.0f) ever[i] = static_cast<std::uint8_t>(ever[i] | 4u);
     }
   }
 
@@ -655,7 +657,7 @@ std::vector<ReachItem> Juntos::reach(const World& w) const {
   const auto* lost = h.get(col::juntos_exits_lost_classification);
   const auto* payments = h.get(col::juntos_payments);
   const auto* status = h.get(col::juntos_status);
-  enum : std::size_t { kEligible, kEnrolled, kPayments, kAgedOut, kLost, kReentries, kAffiliated, kCount };
+  enum : std::size_t { kEligible, kEnrolled, kPayments, kAgedOut, kLost, kReentries, kAffiliated, kTaper, kCount };
   std::vector<std::uint64_t> n(kCount, 0);
   for (std::size_t i = w.household_begin(); i < w.household_end(); ++i) {
     n[kEligible] += ever[i] & 1u;
@@ -669,6 +671,7 @@ std::vector<ReachItem> Juntos::reach(const World& w) const {
     const bool affiliated = is_affiliated(status[i]);
     n[kReentries] += exits > 0 ? exits - 1 + (affiliated ? 1u : 0u) : 0u;
     n[kAffiliated] += affiliated ? 1 : 0;
+    n[kTaper] += (ever[i] >> 2) & 1u;
   }
   w.comm().sum(n);
   // Payment rounds: the odd months from the programme's start to the end of the run.
@@ -688,7 +691,11 @@ std::vector<ReachItem> Juntos::reach(const World& w) const {
        d(n[kLost])},
       {"reentries", "Re-enrolments after an exit", "enrolments", d(n[kReentries])},
       {"affiliated_at_end", "Households affiliated (enrolled or suspended) in the last month", "households",
-       d(n[kAffiliated])}};
+       d(n[kAffiliated])},
+      {"taper_recipients",
+       "Households paid the tapering transfer after their exit, during their Haku Winay years "
+       "(juntos.exit_taper_share; 0 when it is off)",
+       "households", d(n[kTaper])}};
 }
 
 }  // namespace chacra::models

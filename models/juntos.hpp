@@ -240,7 +240,8 @@ inline constexpr Col<float> juntos_transfer_avg_pen{
 // The household's history in the programme, for the reach (Juntos::reach).
 inline constexpr Col<std::uint8_t> juntos_ever{
     .name = "juntos_ever", .unit = "bits",
-    .description = "Ever in Juntos: bit 0 ever eligible, bit 1 ever affiliated (enrolled or suspended)"};
+    .description = "Ever in Juntos: bit 0 ever eligible, bit 1 ever affiliated (enrolled or suspended), bit 2 ever paid the "
+                   "tapering transfer after the exit (juntos.exit_taper_share)"};
 inline constexpr Col<std::uint8_t> juntos_exits_aged_out{
     .name = "juntos_exits_aged_out", .unit = "exits",
     .description = "Exits from Juntos because no member qualified any more (saturating at 255)"};

@@ -37,6 +37,8 @@ __all__ = [
     "figure_meta",
     "quantile_effects",
     "effect_paths",
+    "reach_funnel",
+    "FUNNEL_STAGES",
     "cost_effect_frontier",
     "evaluation_forest",
     "QUANTILES",
@@ -513,6 +515,80 @@ def effect_paths(per: pd.DataFrame, arms: list[str], periods: list[str], caption
     _finish(fig, _titled(f"effects over time against '{reference}'", scenario),
             "Lines: mean over replicates of the effect in each output period (chacra compare --by period; flows as "
             "yearly rates); bands: 95% interval over replicates.", caption, *_legend_entries(axes))
+    return fig, data
+
+
+# The stages of each programme's reach funnel (docs/policy_arms.md, "Reach"), in funnel order, with short labels.
+FUNNEL_STAGES = {
+    "haku_winay": [("eligible_centres", "eligible\ncentres"), ("selected_centres", "selected\ncentres"),
+                   ("entitled_households", "entitled\nhouseholds"), ("offered_households", "offered\nhouseholds"),
+                   ("participants", "partici-\npants"), ("business_groups", "business\ngroups"),
+                   ("awarded_groups", "awarded\ngroups"), ("businesses_surviving_1y", "surviving\n1 year"),
+                   ("businesses_surviving_3y", "surviving\n3 years"), ("businesses_surviving_5y", "surviving\n5 years")],
+    "juntos": [("eligible_households", "eligible\nhouseholds"), ("enrolled_households", "enrolled\nhouseholds"),
+               ("paid_per_round", "paid per\nround"), ("exits_aged_out", "exits:\naged out"),
+               ("exits_lost_classification", "exits: lost\nclassific."), ("reentries", "re-entries"),
+               ("taper_recipients", "taper\nrecipients")],
+}
+_FUNNEL_TITLES = {"haku_winay": "Haku Winay", "juntos": "Juntos"}
+
+
+def reach_funnel(reach: pd.DataFrame, arms: list[str], caption: str, scenario: str = ""):
+    """Each arm's reach funnel, one panel per programme: a row per arm, a column per stage in funnel order, each
+    cell the stage's count (mean over replicates, written in the cell) shaded by its share of the column's largest
+    count, so that with many arms both the attrition along a row and the arm that reaches most at each stage
+    read at a glance. Arms where a programme reaches nobody are left blank in its panel."""
+    means = reach.groupby(["module", "item", "arm"], sort=False)["value"].mean()
+    modules = [m for m in FUNNEL_STAGES if any((m, i, a) in means.index for i, _ in FUNNEL_STAGES[m] for a in arms)]
+    data: dict = {}
+    heights = []
+    for m in modules:
+        heights.append(len(arms) + 1.6)
+    fig, axes = plt.subplots(len(modules), 1, figsize=(_WIDTH, 1.2 + 0.36 * sum(heights)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights} if heights else None)
+    cmap = plt.get_cmap("Blues")
+    for k, m in enumerate(modules):
+        ax = axes[k][0]
+        stages = [(i, label) for i, label in FUNNEL_STAGES[m] if any((m, i, a) in means.index for a in arms)]
+        values = np.full((len(arms), len(stages)), np.nan)
+        for r, a in enumerate(arms):
+            for c, (i, _) in enumerate(stages):
+                if (m, i, a) in means.index:
+                    values[r, c] = float(means[(m, i, a)])
+        active = [r for r, a in enumerate(arms) if np.nansum(values[r]) > 0]
+        data[m] = {arms[r]: {i: values[r, c] for c, (i, _) in enumerate(stages)} for r in active}
+        top = np.nanmax(np.where(np.isfinite(values), values, 0.0), axis=0)
+        share = np.divide(values, top, out=np.zeros_like(values), where=top > 0)
+        shade = np.where(np.isin(np.arange(len(arms)), active)[:, None], share, np.nan)
+        ax.imshow(np.ma.masked_invalid(shade), cmap=cmap, vmin=-0.15, vmax=1.25, aspect="auto",
+                  interpolation="nearest")
+        for r in active:
+            for c in range(len(stages)):
+                v = values[r, c]
+                if not np.isfinite(v):
+                    continue
+                text = f"{v:,.0f}" if abs(v) >= 10 or v == int(v) else f"{v:.1f}"
+                ax.text(c, r, text, ha="center", va="center", fontsize=8.5,
+                        color="white" if shade[r, c] > 0.65 else "black")
+        for r in set(range(len(arms))) - set(active):
+            ax.text((len(stages) - 1) / 2, r, "programme not run (reaches nobody)", ha="center", va="center",
+                    fontsize=8, color="#777777", style="italic")
+        ax.set_xticks(range(len(stages)), [label for _, label in stages], fontsize=8.5)
+        ax.xaxis.tick_top()
+        ax.set_yticks(range(len(arms)), arms, fontsize=9)
+        ax.set_xticks(np.arange(len(stages) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(len(arms) + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", lw=1.5)
+        ax.tick_params(which="minor", length=0)
+        ax.tick_params(which="major", length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_title(_FUNNEL_TITLES.get(m, m), fontsize=11, fontweight="bold", loc="left")
+    _finish(fig, _titled("reach funnel of each arm", scenario),
+            "Counts by the end of the run, mean over replicates (the file's reach table; docs/policy_arms.md, "
+            "\"Reach\"): centres, households, groups and businesses for Haku Winay, households for Juntos (paid "
+            "per round: mean over the payment rounds; exits and re-entries: events). Shade: the count as a share of "
+            "the largest in its column.", caption)
     return fig, data
 
 

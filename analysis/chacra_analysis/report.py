@@ -367,6 +367,11 @@ def build_figures(out: ChacraOutput, cmp: pd.DataFrame | None, ev: pd.DataFrame 
         figures["cost_effect_frontier"] = F.cost_effect_frontier(cmp, arms, caption, scenario)
     elif cmp is not None:
         notes.append("the comparison table is empty (one arm only?): no effect figures")
+    reach = out.reach()
+    if len(reach):
+        figures["reach_funnel"] = F.reach_funnel(reach, arms, caption, scenario)
+    else:
+        notes.append("reach_funnel.png not drawn: the file has no reach tables (a run of an older chacra)")
     if ev is not None:
         figures["evaluation_forest"] = F.evaluation_forest(ev, ev_caption)
     return figures, notes

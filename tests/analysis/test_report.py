@@ -24,7 +24,7 @@ from chacra_analysis.report import KEY_OUTCOMES, ReportError, build_figures, bui
 
 from conftest import ROOT
 
-RUN_FIGURES = ["income_consumption", "poverty", "adoption"]
+RUN_FIGURES = ["income_consumption", "poverty", "adoption", "reach_funnel"]
 COMPARISON_FIGURES = ["quantile_effects", "effect_paths", "cost_effect_frontier"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -156,6 +156,34 @@ def test_figure_data_equal_the_file(report, run_file):
         assert np.allclose(line["low"], lows.to_numpy(), rtol=0, atol=1e-9)
 
 
+def test_reach_funnel_is_drawn_with_the_file_reach_table(report, run_file):
+    """The reach funnel is in the page, and every number it draws is the file's reach table (mean over
+    replicates) for that arm and stage; every stage the file has is drawn, in funnel order, for every arm the
+    programme reaches."""
+    outdir, data = report
+    fig = data["figures"]["reach_funnel"]
+    _check_png(os.path.join(outdir, fig["file"]))
+    assert 'id="reach_funnel"' in open(os.path.join(outdir, "report.html"), encoding="utf-8").read()
+    with ChacraOutput(run_file) as out:
+        reach = out.reach()
+        arms = list(out.arms)
+    means = reach.groupby(["module", "item", "arm"])["value"].mean()
+    drawn = fig["data"]
+    assert set(drawn) == {"haku_winay", "juntos"}
+    assert set(drawn["haku_winay"]) >= {"hw_only", "both"} and set(drawn["juntos"]) >= {"juntos_only", "both"}
+    checked = 0
+    for module, by_arm in drawn.items():
+        stages = [i for i, _ in F.FUNNEL_STAGES[module] if (module, i) in set(zip(reach["module"], reach["item"]))]
+        for arm, values in by_arm.items():
+            assert arm in arms and list(values) == stages, (module, arm, list(values))
+            for item, v in values.items():
+                assert v == pytest.approx(means[(module, item, arm)], rel=0, abs=1e-9), (module, item, arm)
+                checked += 1
+    assert "taper_recipients" in drawn["juntos"]["both"] and "businesses_surviving_1y" in drawn["haku_winay"]["both"]
+    assert checked >= 2 * 10 + 2 * 7
+    assert drawn["haku_winay"]["both"]["participants"] > 0 and drawn["juntos"]["both"]["enrolled_households"] > 0
+
+
 def _same(a, b):
     if b is None:
         return a is None or (isinstance(a, float) and math.isnan(a))
@@ -268,7 +296,7 @@ def test_report_without_panel(chacra, tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     data = build_report(path, str(tmp_path / "r"), chacra=chacra)
-    assert set(data["figures"]) == {"income_consumption", "poverty"}
+    assert set(data["figures"]) == {"income_consumption", "poverty", "reach_funnel"}  # the reach needs no panel
     for name in data["figures"]:
         _check_png(tmp_path / "r" / f"{name}.png")
     notes = " ".join(data["notes"])

@@ -556,6 +556,10 @@ TEST(Juntos, ExitTaperPaysAShareOnlyDuringHwYearsAfterTheExit) {
         EXPECT_FLOAT_EQ(t.cost[m][i], m < 3 || tapering ? static_cast<float>(admin + paid) : 0.0f)
             << "household " << i << " month " << m << " share " << share;
       }
+    // The reach counts the households paid the tapering transfer: 0 and 3, none with the share at 0.
+    std::map<std::string, double> reach;
+    for (const ReachItem& x : juntos.reach(w)) reach[x.item] = x.value;
+    EXPECT_EQ(reach.at("taper_recipients"), share > 0 ? 2.0 : 0.0) << "share " << share;
   }
 }
 
