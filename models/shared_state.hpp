@@ -117,7 +117,7 @@ inline constexpr Col<float> baseline_income_pen{
 inline constexpr Col<std::uint8_t> tech_state{
     .name = "tech_state", .unit = "0 never, 1 adopted, 2 dropped",
     .description = "State of each technology in the household",
-    .width = kTechCount, .panel = true, .labels = kTechNames, .codes = kTechStateCodes};
+    .width = kTechCount, .panel = true, .labels = kTechNames, .category = true, .codes = kTechStateCodes};
 inline constexpr Col<float> pasture_ha{
     .name = "pasture_ha", .unit = "ha", .description = "Area under cultivated pasture", .panel = true};
 
