@@ -114,6 +114,18 @@ class Result:
         sel = c[(c["outcome"] == outcome) & (c["statistic"] == statistic) & (c["subgroup"] == subgroup)]
         return sel[["arm", "reference", "mean_effect", "ci_low", "ci_high", "unit"]].reset_index(drop=True)
 
+    def effects_by_period(self) -> pd.DataFrame | None:
+        """Every outcome's effect in each output period with its interval (chacra compare --by period): the
+        comparison's columns plus period; None for a run that stored no comparison."""
+        with ChacraOutput(self.path) as out:
+            return out.comparison_by_period()
+
+    def reach(self, arms=None, replicates=None) -> pd.DataFrame:
+        """The reach funnel of each arm and replicate: module, item (eligible, selected, offered, participants,
+        ...), description, unit, value (docs/policy_arms.md, "Reach")."""
+        with ChacraOutput(self.path) as out:
+            return out.reach(arms, replicates)
+
     def provenance(self) -> dict:
         with ChacraOutput(self.path) as out:
             return out.provenance()

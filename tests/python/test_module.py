@@ -66,6 +66,12 @@ def test_run_gives_the_bits_of_the_command_line(scenario_file, chacra_binary, tm
     agg = r.aggregates(["poor"], arms="both")
     assert len(agg) == 2 * 3 and set(agg.columns) >= {"arm", "replicate", "period", "poor"}
     assert r.provenance()["scenario_name"] == "py"
+    by_period = r.effects_by_period()
+    assert sorted(by_period["period"].unique()) == ["2017", "2018", "2019"]
+    assert list(by_period["arm"].unique()) == ["juntos", "both"]
+    reach = r.reach(replicates=0)
+    enrolled = reach[reach["item"] == "enrolled_households"].set_index("arm")["value"]
+    assert enrolled["none"] == 0 and enrolled["juntos"] > 0
     with pytest.raises(chacra.InputError, match="already exists"):
         chacra.run(s, output=r.path)
 
