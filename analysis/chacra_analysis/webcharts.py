@@ -113,23 +113,33 @@ def sweep(effects: pd.DataFrame, parameters: list[str], outcome: str, unit: str,
 
 
 def funnel(reach: pd.DataFrame) -> dict:
-    """The reach funnel: per module, each stage's count (mean over replicates) per arm as grouped bars, stages
-    in the order the module reports them."""
+    """The reach funnel: per module a grid of arms (rows) by stages (columns, in the order the module reports
+    them), each cell the stage's count (mean over replicates), shaded by its share of the largest count of that
+    stage over the arms, so eleven arms and thirty stages stay readable on one screen."""
     reach = reach.assign(order=reach.groupby(["arm", "replicate", "module"], sort=False).cumcount())
     mean = (reach.groupby(["module", "item", "arm"], sort=False)
             .agg(value=("value", "mean"), order=("order", "min"), unit=("unit", "first")).reset_index())
+    top = mean.groupby(["module", "item"])["value"].transform("max")
+    mean["share"] = (mean["value"] / top.where(top > 0)).fillna(0.0)
     arms = list(dict.fromkeys(reach["arm"]))
-    return _base("reach", _records(mean, ["module", "item", "arm", "value", "order", "unit"]),
+    return _base("reach", _records(mean, ["module", "item", "arm", "value", "share", "order", "unit"]),
                  facet={"row": {"field": "module", "type": "nominal", "title": None,
                                 "header": {"labelAngle": 0, "labelAlign": "left", "labelFontWeight": "bold"}}},
-                 resolve={"scale": {"y": "independent", "x": "independent"}},
-                 spec={"width": WIDTH - 120, "mark": "bar", "encoding": {
-                     "y": {"field": "item", "type": "nominal", "sort": {"field": "order"}, "title": None},
-                     "yOffset": {"field": "arm", "sort": arms},
-                     "x": {"field": "value", "type": "quantitative", "title": "mean over replicates"},
-                     "color": {"field": "arm", "type": "nominal", "sort": arms, "legend": {"orient": "bottom"}},
+                 resolve={"scale": {"x": "independent"}},
+                 spec={"width": {"step": 44}, "height": {"step": 20}, "encoding": {
+                     "x": {"field": "item", "type": "nominal", "sort": {"field": "order"}, "title": None,
+                           "axis": {"labelAngle": -40, "orient": "top", "labelLimit": 160}},
+                     "y": {"field": "arm", "type": "nominal", "sort": arms, "title": None},
                      "tooltip": [{"field": "module"}, {"field": "item"}, {"field": "arm"},
-                                 {"field": "value", "format": ",.1f"}, {"field": "unit"}]}})
+                                 {"field": "value", "format": ",.1f"}, {"field": "unit"}]},
+                       "layer": [
+                           {"mark": {"type": "rect", "stroke": "white"},
+                            "encoding": {"color": {"field": "share", "type": "quantitative", "legend": None,
+                                                   "scale": {"scheme": "blues", "domain": [0, 1]}}}},
+                           {"mark": {"type": "text", "fontSize": 9},
+                            "encoding": {"text": {"field": "value", "type": "quantitative", "format": ",.0f"},
+                                         "color": {"condition": {"test": "datum.share > 0.6", "value": "white"},
+                                                   "value": "black"}}}]})
 
 
 def lower_is_better(outcome: str) -> bool:
