@@ -28,8 +28,9 @@ std::vector<std::string> economy_sets(const std::string& text) {
   if (text != "none") {
     std::istringstream in(text);
     for (std::string name; std::getline(in, name, ',');) {
-      if (name == "all" || name == "channels") {
-        std::fill(on.begin(), on.begin() + (name == "all" ? 6 : 5), true);
+      if (name == "all" || name == "channels") {  // the household economy's: every name before "markets"
+        const auto last = std::find(kChannels.begin(), kChannels.end(), name == "all" ? "markets" : "poverty_trap");
+        std::fill(on.begin(), on.begin() + (last - kChannels.begin()), true);
         continue;
       }
       const auto it = std::find(kChannels.begin(), kChannels.end(), name);
