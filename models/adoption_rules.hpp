@@ -163,12 +163,20 @@ struct AdoptionConstants {
   }
 };
 
-// How a household pays an up-front cost this month (economy.liquidity.enabled): its accounts and terms.
+// How a household pays an up-front cost this month (economy.liquidity.enabled): its accounts and terms. With
+// `terms` set, the credit limit and the reserve are computed from `permanent` (the household's permanent income)
+// when a payment is made, not given: most households that the phase looks at pay nothing in a month.
 struct AdoptionFinance {
   finance::Accounts accounts;
   std::uint32_t household = 0;
   float credit_limit = 0, reserve = 0;
   bool allow_credit = true;
+  const CreditTerms* terms = nullptr;
+  float permanent = 0;
+  float limit_pen() const { return terms != nullptr ? terms->limit(permanent) : credit_limit; }
+  float reserve_pen() const {
+    return terms != nullptr ? static_cast<float>(terms->reserve_months) * std::max(0.0f, permanent) : reserve;
+  }
 };
 
 // One household in a month: its rows (technology states, this month's programme push, assets delivered)
@@ -232,7 +240,7 @@ inline bool pay_upfront(const AdoptionConstants& k, int t, const AdoptionHouseho
   const std::uint32_t i = f.household;
   const float amount = upfront_cost(k, t, h.asset[t] != 0);
   const finance::Payment p =
-      finance::pay(f.accounts.cash[i], f.accounts.debt[i], f.credit_limit, f.reserve, amount, f.allow_credit);
+      finance::pay(f.accounts.cash[i], f.accounts.debt[i], f.limit_pen(), f.reserve_pen(), amount, f.allow_credit);
   f.accounts.book(i, amount, p);
   return p.paid;
 }
@@ -362,14 +370,43 @@ inline void baseline_business_month(const BusinessConstants& k, float u, const B
   if (!(u < k.start_hazard)) return;
   if (k.liquidity) {
     const std::uint32_t i = finance->household;
-    const finance::Payment p = finance::pay(finance->accounts.cash[i], finance->accounts.debt[i], finance->credit_limit,
-                                            finance->reserve, k.startup, finance->allow_credit);
+    const finance::Payment p = finance::pay(finance->accounts.cash[i], finance->accounts.debt[i], finance->limit_pen(),
+                                            finance->reserve_pen(), k.startup, finance->allow_credit);
     if (!p.paid) return;
     finance->accounts.book(i, k.startup, p);
   }
   *b.has = 1;
   *b.expected = k.reference;
   *b.loss = 0;
+}
+
+// The fast driver of baseline_business_month for the phase: an owner's month (update, losses, exit) computed for
+// every household and stored only for owners, as selects rather than a branch on ownership; returns true for a
+// household without a business whose uniform falls under the start hazard, which the caller hands to
+// baseline_business_month (the rule itself: a start, paid for with economy.liquidity.enabled). The same bits as
+// the rule: an owner's values are the rule's operations in the same order, and the other households' values are
+// stored back unchanged.
+inline bool owner_month(const BusinessConstants& k, float u, std::uint8_t* has, float* expected, std::uint8_t* loss,
+                        float profit, float outside_option, bool observed) {
+  const bool owner = *has != 0;
+  const float e0 = *expected;
+  const int l0 = *loss;
+  float e = e0;
+  int l = l0;
+  bool losing = false;
+  if (observed) {  // the same for every household of the month
+    BusinessBook book{e0, l0};
+    losing = business_month(book, profit, k.memory, outside_option, k.loss_months);
+    e = book.expected_profit;
+    l = book.loss_months;
+  }
+  const bool exits = losing | (u < k.exit_hazard);
+  const float owner_e = exits ? k.reference : e;
+  const int owner_l = exits ? 0 : std::min(l, 255);
+  *has = (owner & exits) ? std::uint8_t{0} : *has;
+  *expected = owner ? owner_e : e0;
+  *loss = static_cast<std::uint8_t>(owner ? owner_l : l0);
+  return !owner & (u < k.start_hazard);
 }
 
 // The expected profit of each adopted income-earning technology after this month's profit (exponential average
@@ -410,6 +447,29 @@ inline unsigned update_expected_profit_and_sum(float memory, const std::uint8_t*
                                          _mm_cmpeq_epi32(adopted, _mm_set1_epi32(1)));
     unprofitable = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(losing)));
     t = 4;
+  }
+  // The other three (technologies 4-6) in a second vector over 4-7: technology 7 earns nothing, so its lane is
+  // computed with weight 0 but neither stored nor summed (its expectation and sum keep their bits).
+  static_assert(kEarningCount == 7 && kTechCount >= 8);
+  {
+    std::int32_t bytes;
+    std::memcpy(&bytes, state + 4, sizeof bytes);
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i adopted = _mm_and_si128(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(bytes), zero), zero),
+                                          _mm_setr_epi32(1, 1, 1, 0));
+    const __m128 earning = _mm_castsi128_ps(_mm_setr_epi32(-1, -1, -1, 0));
+    const __m128 on = _mm_cvtepi32_ps(adopted);
+    const __m128 x = _mm_loadu_ps(expected + 4);
+    const __m128 weight = _mm_mul_ps(_mm_set1_ps(memory), on);
+    const __m128 e = _mm_add_ps(x, _mm_mul_ps(weight, _mm_sub_ps(_mm_loadu_ps(profit + 4), x)));
+    _mm_storeu_ps(expected + 4, _mm_or_ps(_mm_and_ps(earning, e), _mm_andnot_ps(earning, x)));
+    const __m128 s0 = _mm_loadu_ps(sum.data() + 4);
+    const __m128 s1 = _mm_add_ps(s0, _mm_mul_ps(on, e));
+    _mm_storeu_ps(sum.data() + 4, _mm_or_ps(_mm_and_ps(earning, s1), _mm_andnot_ps(earning, s0)));
+    const __m128i losing = _mm_and_si128(_mm_castps_si128(_mm_cmplt_ps(e, _mm_setzero_ps())),
+                                         _mm_cmpeq_epi32(adopted, _mm_set1_epi32(1)));
+    unprofitable |= static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(losing))) << 4;
+    t = kEarningCount;
   }
 #endif
   for (; t < kEarningCount; ++t) {
