@@ -298,14 +298,13 @@ Phase Adoption::update_phase() const {
           unprofitable |= update_expected_profit_and_sum(memory, state + row, profit + row, expected + row, expected_sum);
         }
       }
-      std::array<float, kTechCount> peer{}, bound{};
+      std::array<float, kTechCount> peer{};
       for (int t = 0; t < kTechCount; ++t) {
         const double known = known_adopters(adopters[t], static_cast<double>(h1 - h0), p.peer_contacts);
         peer[t] = static_cast<float>(peer_hazard(known, p.peer_threshold, p.peer_strength, p.peer_scale));
         if (p.persistence) peer[t] *= peer_profit_factor(k, t, expected_sum[t], adopters[t]);
-        bound[t] = screen_bound(k, t, peer[t], ((unprofitable >> t) & 1u) != 0);
       }
-      const ScreenBounds screen_bounds(bound);
+      const ScreenBounds bounds = screen_bounds(k, peer, unprofitable);
 
       // The Philox blocks of a batch of households first: without branches between them their long
       // multiply chains overlap. Then every household of the batch is screened: events are rare, so each
@@ -324,8 +323,8 @@ Phase Adoption::update_phase() const {
           blocks[j] = ctx.seed.first_block(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), b0 + j);
         std::uint32_t n_candidates = 0, n_reset = 0;
         for (std::uint32_t j = 0; j < nb; ++j) {
-          const Screened sc = screen(blocks[j].v, push + static_cast<std::size_t>(b0 + j) * kTechCount, screen_bounds,
-                                     k.readopt_max);
+          const std::size_t row = static_cast<std::size_t>(b0 + j) * kTechCount;
+          const Screened sc = screen(blocks[j].v, push + row, adopted_mask(state + row), bounds, k.readopt_max);
           // Technologies waiting for financing are tried every month.
           const unsigned candidates = sc.candidates | (p.liquidity ? pending[b0 + j] : 0u);
           candidate_of[n_candidates] = j;
