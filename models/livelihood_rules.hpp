@@ -386,8 +386,7 @@ inline float remittance_step(const RemittanceConstants& k, std::uint8_t& receivi
 // The phase's form of remittance_step: the month of the receiving state and the log level (as remittance_step
 // updates them) as selects, without a branch on the household's state (which mispredicted about a third of the
 // time); returns whether the household receives this month. The remittances are then base * exp(level - v/2)
-// where it receives and 0 elsewhere, computed for several households at once (test
-// WelfareRules.RemittanceStateMatchesTheStep).
+// where it receives and 0 elsewhere (test WelfareRules.RemittanceStateMatchesTheStep).
 inline bool remittance_state(const RemittanceConstants& k, std::uint8_t& receiving, float& level, double u, float z,
                              bool migrant) {
   const bool was = receiving != 0;
