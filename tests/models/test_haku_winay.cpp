@@ -534,7 +534,9 @@ TEST(HakuWinayReach, GraduationRouteReachesEveryHouseholdInTheWindow) {
   // Each cohort runs its own three programme years: by the last month (71) both have finished.
   const auto* stage = h.get(col::hw_stage);
   for (std::uint32_t i = 0; i < h.rows(); ++i)
-    if (offered[i]) EXPECT_EQ(stage[i], static_cast<std::uint8_t>(models::HwStage::finished)) << i;
+    if (offered[i]) {
+      EXPECT_EQ(stage[i], static_cast<std::uint8_t>(models::HwStage::finished)) << i;
+    }
 }
 
 // Exits by ageing out only, and districts in yearly waves: households that lost the classification are not
