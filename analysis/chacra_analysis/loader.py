@@ -68,6 +68,8 @@ COMPARISON_COLUMNS = [
     "interval",
     "arm_value",
     "reference_value",
+    "sd_parameter",
+    "sd_sampling",
 ]
 
 
@@ -681,10 +683,13 @@ def compare_json(path, reference: str | None = None, chacra: str | None = None, 
         raise ChacraFileError(f"{' '.join(cmd)} failed (exit {res.returncode}): {res.stderr.strip()}")
     rows = json.loads(res.stdout)
     df = pd.DataFrame(rows)
-    for c in ("mean_effect", "ci_low", "ci_high", "arm_value", "reference_value"):
+    for c in ("mean_effect", "ci_low", "ci_high", "arm_value", "reference_value", "sd_parameter", "sd_sampling",
+              "parameter_share"):
         if c in df:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     df.attrs["source"] = " ".join(cmd)
+    if rows and rows[0].get("posterior") not in (None, "none"):
+        df.attrs["posterior"] = rows[0]["posterior"]
     if rows:
         df.attrs["reference_arm"] = rows[0].get("reference", "")
     return df
@@ -717,7 +722,8 @@ def load_evaluation(path) -> pd.DataFrame:
     else:
         rows = doc
     df = pd.DataFrame(rows)
-    for c in ("published", "model_mean", "p2_5", "p97_5", "coverage", "rd_mean"):
+    for c in ("published", "model_mean", "p2_5", "p97_5", "coverage", "rd_mean", "sd_parameter", "sd_sampling",
+              "parameter_share"):
         if c in df:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     df.attrs.update(meta)
