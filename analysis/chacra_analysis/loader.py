@@ -586,6 +586,16 @@ class ChacraOutput:
             k for k in g.keys() if k not in first and isinstance(g[k], h5py.Dataset)
         )
         df = _records_frame(g, names, n)
+        if "sd_parameter" in df and "sd_sampling" in df:
+            # As chacra compare's JSON: the parameters' share of the variance and the posterior (or "none").
+            sd_p, sd_s = df["sd_parameter"].to_numpy(dtype=float), df["sd_sampling"].to_numpy(dtype=float)
+            p = sd_p * sd_p
+            v = p + sd_s * sd_s
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(v > 0, p / np.where(v > 0, v, 1.0), 0.0)
+            share[~np.isfinite(v)] = np.nan
+            df["parameter_share"] = share
+            df["posterior"] = str(df.attrs.get("posterior", "none"))
         for name in _Layout.COMPARISON_LISTS:
             if name in g:
                 df.attrs[name] = _strings(g[name])
