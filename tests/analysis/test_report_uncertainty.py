@@ -13,8 +13,7 @@ import pytest
 
 from chacra_analysis import ChacraOutput, load_evaluation
 from chacra_analysis.calibration.moments import juntos_person_coverage
-from chacra_analysis.report import (_evaluation_html, _html, _key_effects, _key_table, build_report,
-                                    comparison_posterior, evaluation_posterior)
+from chacra_analysis.report import _evaluation_html, _html, _key_effects, comparison_posterior, evaluation_posterior
 
 TWO_ARMS = """name: split_report
 population: {households: 1200, districts: 6}
@@ -64,13 +63,13 @@ def _income_cell(html):
     return m, attrs
 
 
-def _page(path):
-    """The report's page of a run without its figures (drawing them is tested elsewhere and costs time): the same
-    HTML the report writes, from the stored comparison."""
+def _page(path, ev=None):
+    """The report's page of a run (and an evaluation) without its figures (build_report draws them, tested in
+    test_report.py; here they would only cost time): the HTML the report writes, from the stored comparison."""
     with ChacraOutput(path) as out:
         prov, arms, periods = out.provenance(), list(out.arms), list(out.periods)
         cmp = out.comparison()
-    return _html(prov, arms, periods, 1200, "caption", cmp, "stored", _key_effects(cmp), None, {}, []), cmp, prov
+    return _html(prov, arms, periods, 1200, "caption", cmp, "stored", _key_effects(cmp), ev, {}, []), cmp, prov
 
 
 def test_a_run_with_a_posterior_shows_a_nonzero_parameter_share(runs, tmp_path):
@@ -121,12 +120,10 @@ def _evaluation(tmp_path, posterior):
 
 def test_the_evaluation_shows_every_published_effect_beside_its_posterior_predictive_interval(runs, tmp_path):
     ev = _evaluation(tmp_path, "configs/calibration/posterior_2017.h5")
-    # The whole report once (figures, data file, page), with a posterior in both the run and the evaluation.
-    data = build_report(runs["with"], str(tmp_path / "ev"), evaluation=ev)
-    assert data["evaluation_posterior"] == "configs/calibration/posterior_2017.h5"
-    assert data["comparison_posterior"] == runs["posterior"]
-    html = (tmp_path / "ev" / "report.html").read_text()
-    assert "parameters" in html and "% of var." in html
+    frame = load_evaluation(ev)
+    assert evaluation_posterior(frame) == "configs/calibration/posterior_2017.h5"
+    html, _, _ = _page(runs["with"], frame)
+    assert "% of var." in html
     section = html[html.index("<h2>Virtual evaluation"):]
     assert "posterior predictive interval" in section.split("</h2>")[0]
     rows = re.findall(r"<tr><td>([a-z_]+)</td>.*?</tr>", section)
