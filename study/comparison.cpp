@@ -15,6 +15,7 @@
 #include "sim/output/reader.hpp"
 #include "sim/output/records.hpp"
 #include "sim/runner.hpp"
+#include "study/posterior.hpp"
 #include "study/stats.hpp"
 #include "sim/world.hpp"
 
@@ -115,6 +116,7 @@ struct FileInfo {
   double discount_rate = 0.05;
   std::vector<std::string> channels, arm_channel_sets;  // see InteractionTable
   std::array<double, kSpeciesCount> herd_price{};       // livestock.<species>.price_pen, PEN per head
+  std::string posterior;  // provenance posterior_file of chacra run --posterior, "" without
 };
 
 int months_from_labels(const std::vector<std::string>& labels, const std::string& frequency) {
@@ -146,6 +148,7 @@ FileInfo read_file_info(const output::Reader& in) {
   info.periods = in.periods();
   const std::string frequency = text(in.provenance("output_frequency"));
   const std::optional<double> replicates = number(in.provenance("replicates"));
+  info.posterior = text(in.provenance("posterior_file"));
   try {
     const std::string yaml = in.scenario_yaml();
     if (!yaml.empty()) {
@@ -585,10 +588,17 @@ std::vector<Subgroup> make_subgroups(const output::Reader& in, int replicate, st
 struct Draws {
   ComparisonRow row;  // identity fields
   std::vector<double> effects, arm_values, ref_values;
+  std::vector<double> by_replicate;  // the effect of each replicate in order (NaN where undefined), for the split
 };
 
 class Collector {
  public:
+  // With `split` (a run with --posterior), rows() also splits each effect's spread into the parameters' part and
+  // sampling's by the pairs of replicates that share a parameter draw.
+  explicit Collector(bool split = false) : split_(split) {}
+  // The replicate the following add() calls belong to.
+  void at_replicate(int r) { replicate_ = static_cast<std::size_t>(r); }
+
   void add(const std::string& arm, const std::string& reference, const std::string& outcome,
            const std::string& subgroup, const std::string& statistic, const std::string& unit, double effect,
            double arm_value, double ref_value, const std::string& period = "") {
@@ -604,6 +614,10 @@ class Collector {
       draws_.push_back(std::move(d));
     }
     Draws& d = draws_[it->second];
+    if (split_) {
+      if (d.by_replicate.size() <= replicate_) d.by_replicate.resize(replicate_ + 1, kNaN);
+      d.by_replicate[replicate_] = effect;
+    }
     if (std::isfinite(effect)) d.effects.push_back(effect);
     if (std::isfinite(arm_value)) d.arm_values.push_back(arm_value);
     if (std::isfinite(ref_value)) d.ref_values.push_back(ref_value);
@@ -626,6 +640,10 @@ class Collector {
       }
       r.arm_value = d.arm_values.empty() ? kNaN : stats::mean(d.arm_values);
       r.reference_value = d.ref_values.empty() ? kNaN : stats::mean(d.ref_values);
+      if (split_) {
+        const posterior::VarianceSplit v = posterior::split_variance(d.by_replicate);
+        r.sd_parameter = v.sd_parameter, r.sd_sampling = v.sd_sampling;
+      }
       out.push_back(std::move(r));
     }
     return out;
@@ -634,6 +652,8 @@ class Collector {
  private:
   std::vector<Draws> draws_;
   std::unordered_map<std::string, std::size_t> index_;
+  bool split_ = false;
+  std::size_t replicate_ = 0;
 };
 
 // sum(num) / sum(den) over the households in `in` (all when null); an empty den counts households.
@@ -1059,6 +1079,28 @@ ComparisonRow as_comparison_row(const InteractionRow& r) {
   return c;
 }
 
+// What the intervals hold: both sources of uncertainty (a run with --posterior) or sampling alone (said plainly).
+std::string uncertainty_text(const ComparisonTable& t) {
+  if (t.posterior.empty())
+    return "No posterior: the parameters are fixed at the scenario's values, so the intervals hold sampling\n"
+           "uncertainty only (population, chance), not what is unknown about the parameters; chacra run\n"
+           "--posterior FILE draws them from a calibration's posterior and splits the two.\n";
+  return "Parameters drawn from the posterior " + t.posterior + " (one draw per pair of\n"
+         "replicates): the intervals hold parameter and sampling uncertainty; under each effect, the sd of\n"
+         "each part (between pairs: parameters; within pairs: population, chance) and the parameters' share\n"
+         "of the variance.\n";
+}
+
+// "sd parameters 12.5, sampling 30.1: parameters 15% of the variance" (n/a with fewer than two complete pairs).
+std::string split_text(const ComparisonRow& r, int decimals) {
+  const double share = parameter_share(r);
+  if (!std::isfinite(share)) return "sd parameters n/a, sampling n/a (fewer than two complete pairs)";
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.0f%%", 100.0 * share);
+  return "sd parameters " + format_fixed(r.sd_parameter, decimals) + ", sampling " +
+         format_fixed(r.sd_sampling, decimals) + ": parameters " + pct + " of the variance";
+}
+
 // Within 100 columns: arm names up to 26 characters, then effect (12), interval (29), the two levels (13 each).
 constexpr std::size_t kArmWidthMax = 26;
 
@@ -1075,6 +1117,7 @@ std::string format_table(const ComparisonTable& t, bool full) {
   os << "Comparison against '" << t.reference << "' (" << t.replicates << " replicate"
      << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << ";\n  final year " << t.final_year
      << ", horizon " << t.horizon << ", discount rate " << number(t.discount_rate) << "/yr)\n";
+  os << uncertainty_text(t);
   std::map<std::string, const ComparisonRow*> by_key;
   for (const auto& r : t.rows)
     if (r.subgroup == "all") by_key[r.arm + "|" + r.outcome + "|" + r.statistic] = &r;
@@ -1115,6 +1158,7 @@ std::string format_table(const ComparisonTable& t, bool full) {
                     format_fixed(r->mean_effect, d, signed_effect).c_str(), iv.c_str(),
                     format_fixed(r->reference_value, d).c_str(), format_fixed(r->arm_value, d).c_str());
       os << line;
+      if (!t.posterior.empty()) os << "  " << std::string(arm_w, ' ') << split_text(*r, d) << "\n";
     }
   }
   format_interaction(t.interaction, os);
@@ -1150,6 +1194,7 @@ std::string format_period_table(const ComparisonTable& t) {
   os << "Effects per output period against '" << t.reference << "' (" << t.replicates << " replicate"
      << (t.replicates == 1 ? "" : "s") << ", " << interval_rule << ";\n  horizon " << t.horizon
      << "; flows as yearly rates, so a household mean's horizon mean is the mean of its periods)\n";
+  os << uncertainty_text(t);
   // Within 100 columns: arm names up to 20 characters, then period (9), effect (12), interval (25), levels (13).
   constexpr std::size_t kPeriodArmWidthMax = 20;
   std::size_t arm_w = 12;
@@ -1189,9 +1234,15 @@ std::string format_period_table(const ComparisonTable& t) {
 
 const char* const kCsvColumns[] = {"arm",          "reference",   "outcome",      "subgroup",  "statistic",
                                    "mean_effect",  "ci_low",      "ci_high",      "n_replicates", "unit",
-                                   "interval",     "arm_value",   "reference_value"};
+                                   "interval",     "arm_value",   "reference_value", "sd_parameter",
+                                   "sd_sampling",  "parameter_share", "posterior"};
 
-std::string format_csv(const std::vector<ComparisonRow>& rows, bool with_period) {
+// The posterior column of CSV and JSON rows: the file, or "none" for a run without one.
+std::string posterior_or_none(const ComparisonTable* t) {
+  return t == nullptr || t->posterior.empty() ? "none" : t->posterior;
+}
+
+std::string format_csv(const std::vector<ComparisonRow>& rows, bool with_period, const ComparisonTable* table) {
   std::ostringstream os;
   csv::Writer csv(os, "the comparison");
   std::vector<std::string> header(std::begin(kCsvColumns), std::end(kCsvColumns));
@@ -1202,7 +1253,8 @@ std::string format_csv(const std::vector<ComparisonRow>& rows, bool with_period)
     if (with_period) csv.text(r.period);
     csv.number(r.mean_effect);
     csv.number(r.ci_low).number(r.ci_high).number(r.n_replicates).text(r.unit).text(r.interval).number(r.arm_value);
-    csv.number(r.reference_value).end_row();
+    csv.number(r.reference_value).number(r.sd_parameter).number(r.sd_sampling).number(parameter_share(r));
+    csv.text(posterior_or_none(table)).end_row();
   }
   csv.close();
   return os.str();
@@ -1210,7 +1262,7 @@ std::string format_csv(const std::vector<ComparisonRow>& rows, bool with_period)
 
 // The rows as a JSON array of objects with the CSV's columns (NaN as null), in the same order; the interaction
 // rows, when given, follow, with one more field, the channels that were on.
-std::string format_json(const std::vector<ComparisonRow>& table_rows, bool with_period,
+std::string format_json(const std::vector<ComparisonRow>& table_rows, bool with_period, const ComparisonTable* table,
                         const InteractionTable* interaction = nullptr) {
   auto rows = nlohmann::ordered_json::array();
   auto row = [&](const ComparisonRow& r) {
@@ -1227,7 +1279,11 @@ std::string format_json(const std::vector<ComparisonRow>& table_rows, bool with_
                                     {"unit", r.unit},
                                     {"interval", r.interval},
                                     {"arm_value", r.arm_value},
-                                    {"reference_value", r.reference_value}});
+                                    {"reference_value", r.reference_value},
+                                    {"sd_parameter", r.sd_parameter},
+                                    {"sd_sampling", r.sd_sampling},
+                                    {"parameter_share", parameter_share(r)},
+                                    {"posterior", posterior_or_none(table)}});
     return o;
   };
   for (const auto& r : table_rows) rows.push_back(row(r));
@@ -1257,6 +1313,7 @@ bool operator==(const ComparisonRow& a, const ComparisonRow& b) {
          a.statistic == b.statistic && a.unit == b.unit && a.interval == b.interval &&
          same_double(a.mean_effect, b.mean_effect) && same_double(a.ci_low, b.ci_low) &&
          same_double(a.ci_high, b.ci_high) && a.n_replicates == b.n_replicates &&
+         same_double(a.sd_parameter, b.sd_parameter) && same_double(a.sd_sampling, b.sd_sampling) &&
          same_double(a.arm_value, b.arm_value) && same_double(a.reference_value, b.reference_value) &&
          a.period == b.period;
 }
@@ -1265,7 +1322,7 @@ bool operator==(const ComparisonTable& a, const ComparisonTable& b) {
   return a.reference == b.reference && a.arms == b.arms && a.replicates == b.replicates &&
          a.final_period == b.final_period && a.final_year == b.final_year && a.horizon == b.horizon &&
          same_double(a.discount_rate, b.discount_rate) && a.notes == b.notes && a.rows == b.rows &&
-         a.period_rows == b.period_rows && a.interaction == b.interaction;
+         a.period_rows == b.period_rows && a.interaction == b.interaction && a.posterior == b.posterior;
 }
 
 bool operator==(const InteractionRow& a, const InteractionRow& b) {
@@ -1286,6 +1343,8 @@ std::string InteractionTable::channels_text() const {
   for (const auto& a : arm_channel_sets) s += "; " + a;
   return s;
 }
+
+double parameter_share(const ComparisonRow& r) { return posterior::parameter_share(r.sd_parameter, r.sd_sampling); }
 
 ReplicateInterval t_interval_of(const std::vector<double>& draws) {
   if (draws.empty()) return {kNaN, kNaN, kNaN, "none"};
@@ -1332,6 +1391,7 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, co
   t.arms = info.arms;
   t.replicates = info.replicates;
   t.discount_rate = info.discount_rate;
+  t.posterior = info.posterior;
   t.reference = !reference_arm.empty() ? reference_arm : !info.reference.empty() ? info.reference : info.arms.front();
   if (std::find(info.arms.begin(), info.arms.end(), t.reference) == info.arms.end())
     throw UnknownArmError(t.reference, info.arms);
@@ -1362,7 +1422,7 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, co
   t.final_year = L.final_periods == 1 ? t.final_period : labels[L.periods - L.final_periods] + to + t.final_period;
   t.horizon = L.periods == 1 ? labels[0] : labels[0] + to + t.final_period;
 
-  Collector collector, by_period;
+  Collector collector(!info.posterior.empty()), by_period(!info.posterior.empty());
   const std::vector<std::string> period_labels(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(L.periods));
   // The interaction term needs the four arms; each arm's levels are taken as the arm is read.
   const bool interaction = std::all_of(kInteractionArms.begin(), kInteractionArms.end(), [&](const std::string& a) {
@@ -1402,6 +1462,7 @@ ComparisonTable compare_file(hid_t file_id, const std::string& reference_arm, co
     if (ref.has_markets && file.has_population_column(static_cast<std::uint32_t>(r), output::layout::Table::households, kCentre))
       centre = file.population(static_cast<std::uint32_t>(r), output::layout::Table::households, kCentre).read_all();
     record(t.reference, ref);
+    collector.at_replicate(r), by_period.at_replicate(r);
     if (progress) progress(++done, panels);
     for (const auto& arm : info.arms) {
       if (arm == t.reference) continue;
@@ -1478,6 +1539,16 @@ const NumberColumn kNumberColumns[] = {
 };
 constexpr const char* kReplicatesColumn = "n_replicates";
 constexpr const char* kPeriodColumn = "period";
+// The split of a run with --posterior; NaN without one. Optional when read: files written before it lack them.
+const NumberColumn kSplitColumns[] = {
+    {"sd_parameter", &ComparisonRow::sd_parameter,
+     "Runs with --posterior: sd of the replicate effects between pairs of replicates sharing a parameter draw (the "
+     "parameters' uncertainty); NaN without a posterior"},
+    {"sd_sampling", &ComparisonRow::sd_sampling,
+     "Runs with --posterior: sd of the replicate effects within pairs (population, chance); NaN without a posterior"},
+};
+// The attribute of /comparison naming the posterior ensemble, "none" for a run without one.
+constexpr const char* kPosteriorAttribute = "posterior";
 
 // The rows as parallel record columns (with the period column for the effects per period).
 std::vector<output::RecordColumn> row_columns(const std::vector<ComparisonRow>& rows, bool with_period) {
@@ -1501,6 +1572,11 @@ std::vector<output::RecordColumn> row_columns(const std::vector<ComparisonRow>& 
   output::RecordColumn reps{kReplicatesColumn, "Replicates in which the effect is defined", false, {}, {}, ColumnType::i32};
   for (const auto& r : rows) reps.numbers.push_back(r.n_replicates);
   out.push_back(std::move(reps));
+  for (const auto& c : kSplitColumns) {
+    output::RecordColumn col{c.name, c.description, false, {}, {}, ColumnType::f64};
+    for (const auto& r : rows) col.numbers.push_back(r.*(c.field));
+    out.push_back(std::move(col));
+  }
   return out;
 }
 
@@ -1528,6 +1604,9 @@ std::vector<ComparisonRow> rows_of(const output::Records& in, bool with_period) 
   }
   const auto& reps = column(kReplicatesColumn, false);
   for (std::size_t i = 0; i < n; ++i) rows[i].n_replicates = static_cast<int>(reps.numbers[i]);
+  for (const auto& c : kSplitColumns)
+    if (const output::RecordColumn* col = in.column(c.name); col && !col->text)
+      for (std::size_t i = 0; i < n; ++i) rows[i].*(c.field) = col->numbers[i];
   return rows;
 }
 
@@ -1643,7 +1722,8 @@ output::Records comparison_records(const ComparisonTable& t) {
                     {"final_period", t.final_period},
                     {"final_year", t.final_year},
                     {"horizon", t.horizon},
-                    {"discount_rate", t.discount_rate}};
+                    {"discount_rate", t.discount_rate},
+                    {kPosteriorAttribute, t.posterior.empty() ? std::string("none") : t.posterior}};
   out.arms = t.arms;
   out.notes = t.notes;
   out.columns = row_columns(t.rows, false);
@@ -1666,6 +1746,8 @@ void write_comparison(hid_t file, const ComparisonTable& t) {
 ComparisonTable read_comparison(hid_t file) {
   h5::quiet_errors();
   ComparisonTable t = comparison_from_records(output::read_comparison(file));
+  // Files stored before the attribute: the run's provenance says whether it drew from a posterior.
+  if (t.posterior.empty()) t.posterior = text(output::Reader(file).provenance("posterior_file"));
   // Files written before the effects per period have none (has_period_comparison tells).
   if (output::has_records(file, output::layout::kComparisonByPeriod, "arm"))
     t.period_rows = rows_of(output::read_records(file, output::layout::kComparisonByPeriod), true);
@@ -1687,6 +1769,7 @@ ComparisonTable comparison_from_records(const output::Records& in) {
   t.final_year = attr_text("final_year");
   t.horizon = attr_text("horizon");
   t.discount_rate = number(in.attribute("discount_rate")).value_or(kNaN);
+  if (const std::string p = text(in.attribute(kPosteriorAttribute)); p != "none") t.posterior = p;
   t.arms = in.arms;
   t.notes = in.notes;
   t.rows = rows_of(in, false);
@@ -1699,8 +1782,8 @@ bool has_period_comparison(hid_t file) {
 
 std::string format_comparison_by_period(const ComparisonTable& table, const std::string& format) {
   if (format == "table") return format_period_table(table);
-  if (format == "csv") return format_csv(table.period_rows, true);
-  if (format == "json") return format_json(table.period_rows, true);
+  if (format == "csv") return format_csv(table.period_rows, true, &table);
+  if (format == "json") return format_json(table.period_rows, true, &table);
   throw std::invalid_argument("comparison format must be table, csv or json, got '" + format + "'");
 }
 
@@ -1709,9 +1792,9 @@ std::string format_comparison(const ComparisonTable& table, const std::string& f
   if (format == "csv") {
     std::vector<ComparisonRow> rows = table.rows;
     for (const auto& r : table.interaction.rows) rows.push_back(as_comparison_row(r));
-    return format_csv(rows, false);
+    return format_csv(rows, false, &table);
   }
-  if (format == "json") return format_json(table.rows, false, &table.interaction);
+  if (format == "json") return format_json(table.rows, false, &table, &table.interaction);
   throw std::invalid_argument("comparison format must be table, csv or json, got '" + format + "'");
 }
 

@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -49,7 +50,16 @@ struct ComparisonRow {
   double mean_effect = 0.0, ci_low = 0.0, ci_high = 0.0;  // NaN when no replicate defines the effect
   int n_replicates = 0;                                   // replicates that define the effect
   double arm_value = 0.0, reference_value = 0.0;  // the two levels behind the effect (replicate means), or NaN
+  // Runs with --posterior (ComparisonTable::posterior set): the spread of the replicate effects split by the pairs of
+  // replicates that share a parameter draw (study/posterior.hpp, split_variance): between pairs the parameters',
+  // within pairs sampling (population, chance). NaN without a posterior or with fewer than two complete pairs.
+  double sd_parameter = std::numeric_limits<double>::quiet_NaN();
+  double sd_sampling = std::numeric_limits<double>::quiet_NaN();
 };
+
+// The parameters' share of the effect's variance, sd_parameter^2 / (sd_parameter^2 + sd_sampling^2): NaN without a
+// split, 0 when the pairs differ no more than sampling explains.
+double parameter_share(const ComparisonRow& r);
 
 // The four arms of the interaction term, in the order of its formula: both - juntos_only - hw_only +
 // no_programme (the extra effect of running both programmes over the sum of each alone).
@@ -85,6 +95,9 @@ struct ComparisonTable {
   std::string final_period;              // label of the last output period ("2024")
   std::string final_year;                // the periods making the final output year ("2024", "2024Q1-2024Q4")
   std::string horizon;                   // first and last period ("2017-2024")
+  // The posterior ensemble the run drew its parameters from (provenance posterior_file of chacra run --posterior),
+  // or "" when it had none: its intervals then hold sampling uncertainty only, the parameters fixed.
+  std::string posterior;
   double discount_rate = 0.05;           // comparison.discount_rate used (per year)
   std::vector<std::string> notes;        // outcomes skipped and why (missing panel variables...)
   std::vector<ComparisonRow> rows;

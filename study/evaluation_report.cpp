@@ -36,7 +36,11 @@ std::string format_table(const Report& r) {
   std::snprintf(line, sizeof line, "Virtual evaluation of the 2017 HW cohort: scenario '%s', %d replicates (seed %lld), %.1f s\n",
                 r.scenario.c_str(), r.replicates, r.seed, r.seconds);
   os << line;
-  if (!r.posterior.empty()) os << "Parameters drawn from the posterior ensemble " << r.posterior << " (one row per pair of replicates)\n";
+  if (!r.posterior.empty())
+    os << "Parameters drawn from the posterior ensemble " << r.posterior << " (one row per pair of replicates)\n";
+  else
+    os << "No posterior: the parameters are fixed at the scenario's values, so the intervals hold sampling uncertainty "
+          "only (population, sample, chance); --posterior FILE adds what is unknown about the parameters\n";
   std::snprintf(line, sizeof line,
                 "ITT by ANCOVA (baseline outcome, household size, land, water), SEs clustered by centre; RD: local "
                 "linear at UBN %.2f, bandwidth %.2f\n\n",
@@ -120,6 +124,8 @@ std::string format_json(const Report& r) {
                     {"calibration_target", s.spec.calibration_target},
                     {"sd_parameter", s.sd_parameter},
                     {"sd_sampling", s.sd_sampling},
+                    {"parameter_share", posterior::parameter_share(s.sd_parameter, s.sd_sampling)},
+                    {"posterior", r.posterior.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.posterior)},
                     {"role", s.role},
                     {"lands", s.spec.published ? nlohmann::ordered_json(s.lands()) : nullptr},
                     {"description", s.spec.description}});

@@ -149,6 +149,12 @@ VarianceSplit split_variance(const std::vector<double>& x) {
   return v;
 }
 
+double parameter_share(double sd_parameter, double sd_sampling) {
+  const double p = sd_parameter * sd_parameter, v = p + sd_sampling * sd_sampling;
+  if (!std::isfinite(v)) return std::numeric_limits<double>::quiet_NaN();
+  return v > 0 ? p / v : 0.0;
+}
+
 void check_for_run(const Ensemble& e) {
   for (const auto& name : e.parameters)
     for (const char* shared : {"population.", "run.", "output."})

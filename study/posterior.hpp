@@ -56,6 +56,9 @@ struct VarianceSplit {
   std::size_t pairs;
 };
 VarianceSplit split_variance(const std::vector<double>& by_replicate);
+// The parameters' share of the variance, sd_parameter^2 / (sd_parameter^2 + sd_sampling^2): NaN when either is not
+// finite (no posterior, fewer than two pairs), 0 when both are 0.
+double parameter_share(double sd_parameter, double sd_sampling);
 
 // chacra run --posterior: refuses an ensemble whose parameters the run cannot vary by replicate (population.*,
 // run.*, output.*: shared by every arm and replicate), as BadInput naming them.

@@ -763,6 +763,11 @@ def evaluation_forest(ev: pd.DataFrame, caption: str):
     """Forest plot: the model's virtual-evaluation estimates (mean and 2.5-97.5% over replicates) beside the
     published values, for the outcomes that have one; one panel per unit."""
     pub = pd.to_numeric(ev.get("published"), errors="coerce") if "published" in ev else pd.Series(np.nan, ev.index)
+    # With a posterior (the JSON's split or posterior field) the band is a posterior predictive interval.
+    posterior = ("sd_parameter" in ev and pd.to_numeric(ev["sd_parameter"], errors="coerce").notna().any()) or (
+        "posterior" in ev and ev["posterior"].map(lambda p: isinstance(p, str) and bool(p)).any())
+    band = ("mean and 2.5-97.5% posterior predictive interval (parameters and sampling)" if posterior
+            else "mean and 2.5-97.5% over replicates (sampling only: no posterior)")
     shown = ev[pub.notna()].copy() if pub.notna().any() else ev.copy()
     shown["unit"] = shown["unit"].fillna("") if "unit" in shown else ""
     units = list(dict.fromkeys(shown["unit"]))
@@ -776,14 +781,14 @@ def evaluation_forest(ev: pd.DataFrame, caption: str):
         for yi, r in zip(y, sub.to_dict(orient="records")):
             m, lo, hi = float(r["model_mean"]), float(r["p2_5"]), float(r["p97_5"])
             ax.plot([lo, hi], [yi, yi], color="#1f77b4", lw=3, solid_capstyle="butt")
-            ax.plot([m], [yi], "o", color="#1f77b4", ms=7, label="model: mean and 2.5-97.5% over replicates")
+            ax.plot([m], [yi], "o", color="#1f77b4", ms=7, label=f"model: {band}")
             p = r.get("published")
             p = float(p) if p is not None and np.isfinite(float(p)) else float("nan")
             if math.isfinite(p):
                 ax.plot([p], [yi], "D", color="#d62728", ms=7, label="published estimate")
             verdict = r.get("lands", r.get("pass"))  # "pass" in files of chacra before issue 23
             if verdict is not None and not (isinstance(verdict, float) and math.isnan(verdict)):
-                ax.annotate("agrees" if bool(verdict) else "differs", xy=(1.005, yi), xycoords=("axes fraction", "data"),
+                ax.annotate("lands" if bool(verdict) else "misses", xy=(1.005, yi), xycoords=("axes fraction", "data"),
                             va="center", fontsize=8.5, color="#2ca02c" if bool(verdict) else "#d62728")
             data[str(r["outcome"])] = {"unit": unit, "model_mean": m, "p2_5": lo, "p97_5": hi, "published": p,
                                        "pass": None if verdict is None else bool(verdict)}
@@ -802,9 +807,10 @@ def evaluation_forest(ev: pd.DataFrame, caption: str):
     n_rep = int(pd.to_numeric(ev["n_replicates"]).max()) if "n_replicates" in ev and len(ev) else 0
     left_out = len(ev) - len(shown)
     _finish(fig, "Virtual evaluation of the 2017 Haku Winay cohort: model estimates beside the published ones",
-            f"Blue: the model's estimate, mean (dot) and 2.5-97.5th percentile (bar) over {n_rep} virtual evaluations; "
-            f"red diamond: the published estimate; right: 'agrees' when chacra evaluate's check passes (published value "
-            f"inside the band and model mean within 25% of it). Effects are intention-to-treat unless the name says "
+            f"Blue: the model's estimate, mean (dot) and 2.5-97.5th percentile (bar) over {n_rep} virtual evaluations"
+            f"{', parameters drawn from the posterior (a posterior predictive interval)' if posterior else ', parameters fixed (no posterior: sampling uncertainty only)'}; "
+            f"red diamond: the published estimate, shown whether it lands or not; right: 'lands' when the published "
+            f"value lies inside the band. Effects are intention-to-treat unless the name says "
             f"otherwise (control_mean_income is a level, hw_reach_* are shares reached)."
             + (f" {left_out} outcome(s) without a published value are in the report's table only." if left_out else ""),
             caption, *_legend_entries(axes), legend_cols=2)

@@ -68,6 +68,8 @@ COMPARISON_COLUMNS = [
     "interval",
     "arm_value",
     "reference_value",
+    "sd_parameter",
+    "sd_sampling",
 ]
 
 
@@ -584,6 +586,16 @@ class ChacraOutput:
             k for k in g.keys() if k not in first and isinstance(g[k], h5py.Dataset)
         )
         df = _records_frame(g, names, n)
+        if "sd_parameter" in df and "sd_sampling" in df:
+            # As chacra compare's JSON: the parameters' share of the variance and the posterior (or "none").
+            sd_p, sd_s = df["sd_parameter"].to_numpy(dtype=float), df["sd_sampling"].to_numpy(dtype=float)
+            p = sd_p * sd_p
+            v = p + sd_s * sd_s
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(v > 0, p / np.where(v > 0, v, 1.0), 0.0)
+            share[~np.isfinite(v)] = np.nan
+            df["parameter_share"] = share
+            df["posterior"] = str(df.attrs.get("posterior", "none"))
         for name in _Layout.COMPARISON_LISTS:
             if name in g:
                 df.attrs[name] = _strings(g[name])
@@ -681,10 +693,13 @@ def compare_json(path, reference: str | None = None, chacra: str | None = None, 
         raise ChacraFileError(f"{' '.join(cmd)} failed (exit {res.returncode}): {res.stderr.strip()}")
     rows = json.loads(res.stdout)
     df = pd.DataFrame(rows)
-    for c in ("mean_effect", "ci_low", "ci_high", "arm_value", "reference_value"):
+    for c in ("mean_effect", "ci_low", "ci_high", "arm_value", "reference_value", "sd_parameter", "sd_sampling",
+              "parameter_share"):
         if c in df:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     df.attrs["source"] = " ".join(cmd)
+    if rows and rows[0].get("posterior") not in (None, "none"):
+        df.attrs["posterior"] = rows[0]["posterior"]
     if rows:
         df.attrs["reference_arm"] = rows[0].get("reference", "")
     return df
@@ -717,7 +732,8 @@ def load_evaluation(path) -> pd.DataFrame:
     else:
         rows = doc
     df = pd.DataFrame(rows)
-    for c in ("published", "model_mean", "p2_5", "p97_5", "coverage", "rd_mean"):
+    for c in ("published", "model_mean", "p2_5", "p97_5", "coverage", "rd_mean", "sd_parameter", "sd_sampling",
+              "parameter_share"):
         if c in df:
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     df.attrs.update(meta)

@@ -120,8 +120,41 @@ def _key_effects(cmp: pd.DataFrame) -> list[dict]:
                 "ci_high": float(r.ci_high), "n_replicates": int(r.n_replicates),
                 "arm_value": float(r.arm_value) if "arm_value" in cmp else float("nan"),
                 "reference_value": float(r.reference_value) if "reference_value" in cmp else float("nan"),
+                "sd_parameter": float(r.sd_parameter) if "sd_parameter" in cmp else float("nan"),
+                "sd_sampling": float(r.sd_sampling) if "sd_sampling" in cmp else float("nan"),
             })
     return rows
+
+
+def comparison_posterior(cmp: pd.DataFrame | None, prov: dict) -> str | None:
+    """The posterior ensemble the run drew its parameters from (chacra run --posterior), or None: the stored
+    comparison's attribute, the JSON rows' column, or the run's provenance."""
+    if cmp is not None:
+        p = cmp.attrs.get("posterior")
+        if p not in (None, "", "none"):
+            return str(p)
+    p = prov.get("posterior_file")
+    return str(p) if p else None
+
+
+def parameter_share(sd_parameter: float, sd_sampling: float) -> float:
+    """The parameters' share of the variance, as chacra computes it: NaN without a split."""
+    p, s = float(sd_parameter), float(sd_sampling)
+    if not (math.isfinite(p) and math.isfinite(s)):
+        return float("nan")
+    v = p * p + s * s
+    return p * p / v if v > 0 else 0.0
+
+
+def uncertainty_sentence(posterior: str | None) -> str:
+    """Says plainly which uncertainty the intervals hold."""
+    if posterior:
+        return (f"Parameters were drawn from the posterior ensemble {posterior} (one draw per pair of replicates), so "
+                f"the intervals hold both parameter and sampling uncertainty; under each interval, the parameters' "
+                f"share of the variance (between pairs of replicates; the rest is sampling: population and chance).")
+    return ("This run had no posterior: its parameters are fixed at the scenario's values, so the intervals hold "
+            "sampling uncertainty only (population and chance), not what is unknown about the parameters "
+            "(chacra run --posterior FILE adds it and splits the two).")
 
 
 def _num_attr(v: float) -> str:
@@ -167,8 +200,13 @@ def _key_table(rows: list[dict], arms: list[str]) -> str:
             effect, interval = _split_effect(r["mean_effect"], r["ci_low"], r["ci_high"], r["unit"])
             attrs = (f'data-arm="{e(arm)}" data-outcome="{e(outcome)}" data-subgroup="all" '
                      f'data-statistic="{e(stat)}" data-mean-effect="{_num_attr(r["mean_effect"])}" '
-                     f'data-ci-low="{_num_attr(r["ci_low"])}" data-ci-high="{_num_attr(r["ci_high"])}"')
-            out.append(f'<td class=num {attrs}>{e(effect)}<span class="ci">{e(interval)}</span></td>')
+                     f'data-ci-low="{_num_attr(r["ci_low"])}" data-ci-high="{_num_attr(r["ci_high"])}" '
+                     f'data-sd-parameter="{_num_attr(r.get("sd_parameter"))}" '
+                     f'data-sd-sampling="{_num_attr(r.get("sd_sampling"))}"')
+            share = parameter_share(r.get("sd_parameter", float("nan")), r.get("sd_sampling", float("nan")))
+            split = (f'<span class="split">parameters {share * 100:.0f}% of var.</span>' if math.isfinite(share)
+                     else "")
+            out.append(f'<td class=num {attrs}>{e(effect)}<span class="ci">{e(interval)}</span>{split}</td>')
         out.append("</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -185,7 +223,9 @@ td.num{text-align:right}.wide{max-width:100%;overflow-x:auto}
 table.reach{width:100%;table-layout:fixed;font-size:.8em}table.reach th,table.reach td{overflow-wrap:anywhere}table.effects{width:100%;font-size:.88em}
 table.effects tbody th{white-space:nowrap}
 table.effects td.num{white-space:nowrap}.unit{display:block;font-weight:normal;color:#666;font-size:.85em}
-.ci{display:block;color:#555;font-size:.85em}tr.reference td{color:#444;background:#fafafa}
+.ci{display:block;color:#555;font-size:.85em}.split{display:block;color:#7a4b00;font-size:.8em}
+.uncertainty{background:#fff8e6;border-left:3px solid #d9a400;padding:.4em .7em}
+td.lands{color:#1a7f37;font-weight:bold}td.misses{color:#c0392b;font-weight:bold}tr.reference td{color:#444;background:#fafafa}
 figure{margin:1.4em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;
 color:#444;margin-top:.4em}code{font-size:.85em;color:#555;overflow-wrap:anywhere}.note{color:#8a5300}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85em}
@@ -452,6 +492,8 @@ def build_report(
         "reach": reach.to_dict(orient="records"),
         "interaction": inter,
         "evaluation": ev.to_dict(orient="records") if ev is not None else None,
+        "comparison_posterior": comparison_posterior(cmp, prov),
+        "evaluation_posterior": evaluation_posterior(ev) if ev is not None else None,
         "figures": {k: {kk: vv for kk, vv in v.items() if kk != "page_png"} for k, v in figures.items()},
         "notes": notes,
     }
@@ -515,6 +557,7 @@ def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, fi
             f"consumption, technologies and costs are per household, as in every figure. Source: "
             f"<code>{e(str(cmp_source))}</code>, the numbers of <code>chacra compare --format json</code>; every row "
             f"(subgroups, quantiles, technologies) is in report_data.json.</p>")
+        parts.append(f'<p class=uncertainty>{e(uncertainty_sentence(comparison_posterior(cmp, prov)))}</p>')
         parts.append(_key_table(key, arms))
     else:
         parts.append("<p class=note>No comparison table: see the notes below.</p>")
@@ -534,22 +577,73 @@ def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, fi
                      f"<figcaption><b>{e(fig['title'])}.</b> {e(fig['note'])} "
                      f"<code>{e(fig['file'])}</code></figcaption></figure>")
     if ev is not None:
-        parts.append("<h2>Virtual evaluation</h2><table><thead><tr><th>outcome</th><th>unit</th><th>published</th>"
-                     "<th>model mean</th><th>2.5%</th><th>97.5%</th><th>coverage</th></tr></thead><tbody>")
-        for r in ev.to_dict(orient="records"):
-            def num(v):
-                return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.4g}"
-            parts.append(f"<tr><td>{e(str(r.get('outcome', '')))}</td><td>{e(str(r.get('unit', '')))}</td>"
-                         f"<td class=num>{num(r.get('published'))}</td><td class=num>{num(r.get('model_mean'))}</td>"
-                         f"<td class=num>{num(r.get('p2_5'))}</td><td class=num>{num(r.get('p97_5'))}</td>"
-                         f"<td class=num>{num(r.get('coverage'))}</td></tr>")
-        parts.append("</tbody></table>")
+        parts.append(_evaluation_html(ev))
     if notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li class=note>{e(n)}</li>" for n in notes) + "</ul>")
     parts.append("<h2>Scenario</h2><details><summary>The resolved scenario (/provenance/scenario_yaml)</summary>"
                  f"<pre>{e(str(prov.get('scenario_yaml', '')))}</pre></details>")
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def evaluation_posterior(ev: pd.DataFrame) -> str | None:
+    """The posterior an evaluation drew its parameters from (its JSON rows' posterior field), "an ensemble" when
+    only the split shows it (files of older chacra), or None."""
+    if "posterior" in ev:
+        named = [p for p in ev["posterior"] if isinstance(p, str) and p]
+        if named:
+            return named[0]
+    if "sd_parameter" in ev and pd.to_numeric(ev["sd_parameter"], errors="coerce").notna().any():
+        return "an ensemble (not named in the JSON)"
+    return None
+
+
+def _evaluation_html(ev: pd.DataFrame) -> str:
+    """Every outcome of the virtual evaluation: each published effect beside the model's interval of the study's
+    estimate (posterior predictive with a posterior), whether it lands or not, with the split of that interval."""
+    e = html.escape
+    posterior = evaluation_posterior(ev)
+    kind = "posterior predictive interval" if posterior else "interval (sampling only)"
+    out = [f"<h2>Virtual evaluation: published effects beside the model's {e(kind)}</h2>"]
+    if posterior:
+        out.append(f"<p class=uncertainty>Parameters drawn from the posterior {e(posterior)} (one draw per pair of "
+                   "replicate virtual studies): the 2.5-97.5% interval is the model's posterior predictive interval of "
+                   "the study's estimate, holding parameter and sampling uncertainty; sd parameters (between pairs) "
+                   "and sd sampling (within pairs: population, sample, chance) split it.</p>")
+    else:
+        out.append("<p class=uncertainty>This evaluation had no posterior: the parameters are fixed at the scenario's "
+                   "values, so the 2.5-97.5% interval holds sampling uncertainty only (population, sample, chance). "
+                   "<code>chacra evaluate --posterior FILE</code> adds what is unknown about the parameters.</p>")
+    out.append("<p>Every published effect is shown, whether it lands or not: <b>lands</b> when the published value "
+               "lies inside the model's 2.5-97.5% interval. Role: <i>fitted</i>, a calibration target the fit saw; "
+               "<i>validation</i>, never used in fitting (every published ITT effect).</p>")
+    out.append('<div class="wide"><table class="evaluation"><thead><tr><th>outcome</th><th>unit</th><th>role</th>'
+               "<th>published</th><th>model mean</th><th>2.5-97.5%</th><th>lands</th><th>sd parameters</th>"
+               "<th>sd sampling</th><th>parameters' share of var.</th></tr></thead><tbody>")
+
+    def num(v):
+        if v is None or isinstance(v, str):
+            return "-"
+        v = float(v)
+        return "-" if not math.isfinite(v) else f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+    for r in ev.to_dict(orient="records"):
+        verdict = r.get("lands", r.get("pass"))
+        has_verdict = verdict is not None and not (isinstance(verdict, float) and math.isnan(verdict))
+        lands = ('<td class=lands>yes</td>' if has_verdict and bool(verdict) else
+                 '<td class=misses>no</td>' if has_verdict else "<td>-</td>")
+        share = parameter_share(r.get("sd_parameter", float("nan")) if r.get("sd_parameter") is not None
+                                else float("nan"),
+                                r.get("sd_sampling", float("nan")) if r.get("sd_sampling") is not None
+                                else float("nan"))
+        out.append(f"<tr><td>{e(str(r.get('outcome', '')))}</td><td>{e(str(r.get('unit', '')))}</td>"
+                   f"<td>{e(str(r.get('role', '') or ''))}</td>"
+                   f"<td class=num>{num(r.get('published'))}</td><td class=num>{num(r.get('model_mean'))}</td>"
+                   f"<td class=num>{num(r.get('p2_5'))} to {num(r.get('p97_5'))}</td>{lands}"
+                   f"<td class=num>{num(r.get('sd_parameter'))}</td><td class=num>{num(r.get('sd_sampling'))}</td>"
+                   f"<td class=num>{'-' if not math.isfinite(share) else f'{share * 100:.0f}%'}</td></tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:

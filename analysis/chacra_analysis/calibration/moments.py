@@ -1,6 +1,6 @@
 """Calibration targets of chacra in the sources' own definitions, computed from a `chacra run` file: poverty
 headcounts on persons (INEI counts persons, the output's aggregates are household means) by natural region, and
-the Juntos payment rate among affiliated households. Used as `{kind: function, needs: run}` statistics by
+the Juntos payment rate among affiliated households, Juntos's coverage of persons. Used as `{kind: function, needs: run}` statistics by
 configs/calibration/chacra_2017.yaml."""
 
 import h5py
@@ -51,3 +51,9 @@ def juntos_paid_share(run_path, evaluation=None, arm="juntos_only", period=-1):
     if enrolled == 0:
         raise ValueError("no household is affiliated to Juntos")
     return paid / enrolled
+
+
+def juntos_person_coverage(run_path, evaluation=None, arm="juntos_only", period=-1):
+    """Share of persons living in households affiliated to Juntos (juntos_enrolled) in `period`, over every
+    replicate: MIDIS counts Juntos's reach in households and in the persons living in them."""
+    return person_headcount(run_path, evaluation, arm=arm, variable="juntos_enrolled", period=period)
