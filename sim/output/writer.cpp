@@ -5,6 +5,7 @@
 #include "sim/output/codec.hpp"
 #include "sim/output/layout.hpp"
 
+#include <libdeflate.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <zlib.h>
@@ -326,7 +327,7 @@ void write_rows(const std::vector<Rows>& sets) {
     write_counters.encode_cpu_ns += thread_cpu_ns() - c0;
     write_counters.bytes_in += s.chunk_rows * row_bytes;
     write_counters.bytes_stored += o.zero ? 0 : o.bytes.size();
-    if (s.stored != nullptr && !o.zero) crcs[&o - outs.data()] = crc32_z(crc32(0L, Z_NULL, 0), o.bytes.data(), o.bytes.size());
+    if (s.stored != nullptr && !o.zero) crcs[&o - outs.data()] = libdeflate_crc32(0, o.bytes.data(), o.bytes.size());
   };
   for (std::size_t j0 = 0; j0 < jobs.size(); j0 += kWindow) {
     const std::size_t j1 = std::min(jobs.size(), j0 + kWindow);
