@@ -61,6 +61,13 @@ struct EncodedChunk {
   bool zero = false;  // every byte zero: not written, readers get the dataset's fill value, 0
   std::uint32_t mask = 0;  // 0: shuffled and deflated; kRawMask: stored as it is
   std::vector<unsigned char> bytes;
+  // A raw chunk that is a whole chunk of the caller's data is not copied: it points there (valid while the
+  // data is).
+  const unsigned char* raw = nullptr;
+  std::size_t raw_size = 0;
+  // The bytes to store.
+  const unsigned char* data() const { return raw != nullptr ? raw : bytes.data(); }
+  std::size_t size() const { return raw != nullptr ? raw_size : bytes.size(); }
 };
 
 // Encodes one chunk of `chunk_rows` rows of `row_bytes` bytes whose first `rows` rows are `data` (an edge

@@ -1,6 +1,7 @@
 // The writer's own deflate encoder (codec::deflate_runs) must give streams that zlib's inflate, the one HDF5's
 // deflate filter calls, reads back to the input, whatever the input: runs, noise, few symbols, skewed
-// frequencies, block and buffer edges; and encode_chunk's chunks must unshuffle and inflate to the chunk.
+// frequencies, block and buffer edges; shuffle must be HDF5's; and encode_chunk's chunks must unshuffle and inflate
+// to the chunk.
 #include "sim/output/codec.hpp"
 
 #include <gtest/gtest.h>
@@ -32,6 +33,20 @@ bool round_trip(const std::vector<unsigned char>& in, std::size_t segment, const
   EXPECT_EQ(smaller, z.size() < in.size()) << what;
   EXPECT_EQ(inflate_all(z, in.size()), in) << what;
   return smaller;
+}
+
+TEST(Shuffle, PutsByteKOfValueIAtKTimesValuesPlusI) {
+  std::mt19937_64 g(1);
+  for (std::size_t size : {1, 2, 4, 8})
+    for (std::size_t bytes : {0, 3, 4, 60, 64, 67, 1000, 4099}) {
+      std::vector<unsigned char> in(bytes), out(bytes);
+      for (auto& b : in) b = static_cast<unsigned char>(g());
+      shuffle(in.data(), out.data(), bytes, size);
+      const std::size_t n = bytes / size;
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < size; ++k) ASSERT_EQ(out[k * n + i], in[i * size + k]) << size << " " << bytes;
+      for (std::size_t j = n * size; j < bytes; ++j) ASSERT_EQ(out[j], in[j]);  // a partial value stays as it is
+    }
 }
 
 TEST(DeflateRuns, ZlibInflatesEveryKindOfInputToItself) {
@@ -108,9 +123,15 @@ TEST(EncodeChunk, ChunksInflateAndUnshuffleToTheirValuesOrAreStoredRaw) {
       EXPECT_EQ(values, expect);
     } else {
       EXPECT_EQ(out.mask, kRawMask);
-      EXPECT_EQ(out.bytes, expect);
+      EXPECT_EQ(std::vector<unsigned char>(out.data(), out.data() + out.size()), expect);
     }
   }
+  // A whole raw chunk points to the caller's data rather than copying it.
+  EncodedChunk whole;
+  encode_chunk(reinterpret_cast<const unsigned char*>(noisy.data()), rows, rows, sizeof(float), sizeof(float), whole);
+  EXPECT_EQ(whole.mask, kRawMask);
+  EXPECT_EQ(whole.data(), reinterpret_cast<const unsigned char*>(noisy.data()));
+  EXPECT_EQ(whole.size(), rows * sizeof(float));
   EncodedChunk zero;
   std::vector<float> none(rows, 0.0f);
   encode_chunk(reinterpret_cast<const unsigned char*>(none.data()), rows, chunk_rows, sizeof(float), sizeof(float),
