@@ -48,6 +48,7 @@ std::size_t shuffle4_sse2(const unsigned char* in, unsigned char* out, std::size
 }  // namespace
 
 void shuffle(const unsigned char* in, unsigned char* out, std::size_t bytes, std::size_t size) {
+  if (bytes == 0) return;  // empty buffers may be null, which memcpy must not be given
   if (size <= 1) {
     std::memcpy(out, in, bytes);
     return;

@@ -37,8 +37,8 @@ class Deflater {
 // Z_RLE strategy finds them) and literals, Huffman-coded with codes built for each block (one block per
 // `segment` bytes of input: a byte plane of a shuffled chunk), in the zlib format that HDF5's deflate filter and
 // any inflate read. Runs are found eight bytes at a time, so a chunk of mostly zeros or of few distinct values
-// is encoded at 1-4 GB/s, 2-9 times libdeflate's level 1 on the default panel, and 5-15% smaller than it or Z_RLE
-// (one Huffman code per byte plane; docs/performance.md, "Output"). Deterministic in the data.
+// is encoded at about 1-4 GB/s, up to 9 times libdeflate's level 1 on the default panel, and 0-20% smaller than
+// it (one Huffman code per byte plane; docs/performance.md, "Output at 2 threads"). Deterministic in the data.
 // Compresses `in` into `out`; false if the result is not smaller than the input.
 bool deflate_runs(const unsigned char* in, std::size_t size, std::size_t segment, std::vector<unsigned char>& out);
 
