@@ -72,7 +72,7 @@ enum Codec : int {
   kDeflate6,           // shuffle + deflate level 6 (h5py's gzip default is 4)
   kRle,                // shuffle + deflate level 1, Z_RLE strategy
   kHuffman,            // shuffle + Huffman coding only
-  kChacra,             // the writer's choice (codec::encode_chunk): raw, or shuffle + Z_RLE
+  kChacra,             // the writer's choice (codec::encode_chunk): raw, or shuffle + codec::deflate_runs
 };
 const char* codec_name(int c) {
   switch (c) {
@@ -83,7 +83,7 @@ const char* codec_name(int c) {
     case kDeflate6: return "shuffle+deflate6";
     case kRle: return "shuffle+rle";
     case kHuffman: return "shuffle+huffman";
-    case kChacra: return "chacra(raw or shuffle+rle)";
+    case kChacra: return "chacra(raw or shuffle+deflate_runs)";
   }
   return "?";
 }
@@ -112,7 +112,7 @@ void BM_Codec(benchmark::State& state) {
       if (c == kChacra) {  // the period as one chunk, as the writer encodes it (an all-zero chunk is not stored)
         const std::size_t row_bytes = b.size() / static_cast<std::size_t>(kHouseholds);
         codec::encode_chunk(b.data(), kHouseholds, kHouseholds, row_bytes, esize, chunk);
-        stored += chunk.zero ? 0 : chunk.bytes.size();
+        stored += chunk.zero ? 0 : chunk.size();
         continue;
       }
       const unsigned char* in = b.data();
@@ -124,7 +124,7 @@ void BM_Codec(benchmark::State& state) {
       stored += deflater.compress(in, b.size(), out) ? out.size() : b.size();
     }
     benchmark::DoNotOptimize(out.data());
-    benchmark::DoNotOptimize(chunk.bytes.data());
+    benchmark::DoNotOptimize(chunk.data());
   }
   state.SetLabel(codec_name(c));
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(p.total));

@@ -4,6 +4,7 @@
 #include "sim/output/h5.hpp"
 #include "sim/output/layout.hpp"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <cinttypes>
@@ -20,15 +21,8 @@ namespace {
 // that no two different contents serialise to the same bytes.
 class Crc {
  public:
-  void bytes(const void* data, std::size_t n) {
-    const auto* p = static_cast<const Bytef*>(data);
-    while (n > 0) {  // crc32_z takes a size_t, but stay within what every zlib takes
-      const auto step = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
-      crc_ = crc32(crc_, p, step);
-      p += step;
-      n -= step;
-    }
-  }
+  // libdeflate's CRC-32 (the same values as zlib's, several times faster with PCLMUL).
+  void bytes(const void* data, std::size_t n) { crc_ = libdeflate_crc32(static_cast<std::uint32_t>(crc_), data, n); }
   // As if the `n` bytes whose CRC-32 is `crc` were passed to bytes().
   void combine(std::uint32_t crc, std::uint64_t n) {
     crc_ = crc32_combine(crc_, crc, static_cast<z_off_t>(n));

@@ -1,5 +1,5 @@
-// The chunk codec of the HDF5 writer: HDF5's shuffle filter and deflate (zlib or libdeflate, whichever is
-// faster on the chunk), applied by chacra itself in parallel, and the choice per chunk of storing it compressed,
+// The chunk codec of the HDF5 writer: HDF5's shuffle filter and deflate (a run-length deflate encoder of its own,
+// in the zlib format HDF5's deflate filter reads), applied by chacra itself in parallel, and the choice per chunk of storing it compressed,
 // raw or not at all (docs/output.md, "Storage"; the measurements behind the choices: docs/performance.md and
 // benchmarks/bench_output.cpp).
 #pragma once
@@ -10,18 +10,15 @@
 #include <cstdint>
 #include <vector>
 
-struct libdeflate_compressor;
-
 namespace chacra::output::codec {
 
 // HDF5's shuffle filter: byte k of element i goes to position k * elements + i (bytes past the last whole
 // element are copied as they are).
 void shuffle(const unsigned char* in, unsigned char* out, std::size_t bytes, std::size_t element_size);
 
-// One zlib deflate state, reset for each input. The writer's choice is level 1 with Z_RLE (run-length matches
-// only): faster than the default strategy at level 1 and better on the shuffled panel (long runs of zero
-// bytes); any inflate, the HDF5 deflate filter included, reads its output. Other levels and strategies are
-// for the benchmarks that justify the choice.
+// One zlib deflate state, reset for each input. The writer uses level 1 with Z_RLE (run-length matches only) to
+// judge a chunk from its sample (worth_compressing); other levels and strategies are for the benchmarks that
+// justify the choices.
 class Deflater {
  public:
   explicit Deflater(int level = 1, int strategy = Z_RLE);
@@ -36,26 +33,19 @@ class Deflater {
   bool ok_ = false;
 };
 
-// libdeflate's whole-buffer deflate in the zlib format that HDF5's deflate filter reads, at level 1: about 1.5-2.3
-// times zlib's speed on chunks that shrink 2-12 times (counts, codes, technology states, transfers), slower than
-// zlib's Z_RLE on longer runs (docs/performance.md, "Output").
-class FastDeflater {
- public:
-  FastDeflater();
-  ~FastDeflater();
-  FastDeflater(const FastDeflater&) = delete;
-  FastDeflater& operator=(const FastDeflater&) = delete;
-  // Compresses `in` into `out`; false if the result is not smaller than the input.
-  bool compress(const unsigned char* in, std::size_t size, std::vector<unsigned char>& out);
-
- private:
-  ::libdeflate_compressor* compressor_ = nullptr;
-};
+// Deflate restricted to what the shuffled panel needs: runs of a repeated byte (matches at distance 1, as zlib's
+// Z_RLE strategy finds them) and literals, Huffman-coded with codes built for each block (one block per
+// `segment` bytes of input: a byte plane of a shuffled chunk), in the zlib format that HDF5's deflate filter and
+// any inflate read. Runs are found eight bytes at a time, so a chunk of mostly zeros or of few distinct values
+// is encoded at about 1-4 GB/s, up to 9 times libdeflate's level 1 on the default panel, and 0-20% smaller than
+// it (one Huffman code per byte plane; docs/performance.md, "Output at 2 threads"). Deterministic in the data.
+// Compresses `in` into `out`; false if the result is not smaller than the input.
+bool deflate_runs(const unsigned char* in, std::size_t size, std::size_t segment, std::vector<unsigned char>& out);
 
 // Whether a chunk of `elements` values of `element_size` bytes is worth deflating: a sample (the shuffled
-// bytes of its first 1024 values) is compressed first, and the chunk is compressed only if the sample shrinks
-// to at most half its size. Noise (incomes, consumption, cash: about 1.2x at 20-100 MB/s) and the poverty gap
-// (about 1.9x at 90 MB/s, the costliest to deflate for what it saves) are stored raw; flags, sparse flows,
+// bytes of its first 1024 values) is compressed first (deflate_runs), and the chunk is compressed only if the
+// sample shrinks to at most half its size. Noise (incomes, consumption, cash: about 1.2x) and the poverty gap
+// (about 2x, the costliest to deflate for what it saves) are stored raw; flags, sparse flows,
 // counts, technology states and repeated values (about 2-1000x) are compressed. Deterministic in the data.
 bool worth_compressing(const void* data, std::size_t elements, std::size_t element_size);
 
@@ -71,11 +61,14 @@ struct EncodedChunk {
   bool zero = false;  // every byte zero: not written, readers get the dataset's fill value, 0
   std::uint32_t mask = 0;  // 0: shuffled and deflated; kRawMask: stored as it is
   std::vector<unsigned char> bytes;
+  // A raw chunk that is a whole chunk of the caller's data is not copied: it points there (valid while the
+  // data is).
+  const unsigned char* raw = nullptr;
+  std::size_t raw_size = 0;
+  // The bytes to store.
+  const unsigned char* data() const { return raw != nullptr ? raw : bytes.data(); }
+  std::size_t size() const { return raw != nullptr ? raw_size : bytes.size(); }
 };
-
-// A chunk whose sample (as in worth_compressing) shrinks at least this many times is deflated by zlib's Z_RLE,
-// which is fastest on long runs of equal bytes; a chunk that shrinks less, by libdeflate.
-inline constexpr int kRunLengthRatio = 12;
 
 // Encodes one chunk of `chunk_rows` rows of `row_bytes` bytes whose first `rows` rows are `data` (an edge
 // chunk is padded with zeros: HDF5 stores every chunk whole); `element_size` is the size of one value.

@@ -223,8 +223,9 @@ void Recorder::gather_period(std::size_t period) {
 }
 
 // The period's panel row of every variable, their chunks encoded together (write_rows) on a background thread:
-// the values are copied first (the next month changes them), after the previous period's write has finished,
-// so at most one period is held twice and the chunks reach the file in the order of a write on the spot.
+// the values are copied first (the next month changes them; a flow's sums are swapped out instead), after the
+// previous period's write has finished, so at most one period is held twice and the chunks reach the file in the
+// order of a write on the spot.
 void Recorder::write_period(std::size_t period) {
   const std::size_t n = world_.household_count();
   wait_for_panel();
@@ -232,28 +233,43 @@ void Recorder::write_period(std::size_t period) {
   // time).
   write_centres(period);
   pending_rows_.clear();
-  std::vector<const Var*> panel;
-  for (const auto& v : vars_)
+  std::vector<Var*> panel;
+  for (auto& v : vars_)
     if (v.dataset.valid() && n > 0) panel.push_back(&v);
   snapshots_.resize(std::max(snapshots_.size(), panel.size()));
+  const std::size_t chunk_rows = UnitWriter::chunk_rows(n);
+  std::vector<std::size_t> copied;  // the panel variables whose values are copied (states)
   for (std::size_t k = 0; k < panel.size(); ++k) {
-    const Var& v = *panel[k];
+    Var& v = *panel[k];
     const std::size_t width = static_cast<std::size_t>(v.info.width);
-    const std::size_t bytes = n * width * column_type_size(v.stored());
-    if (snapshots_[k].size != bytes) {
-      snapshots_[k].bytes.reset(new unsigned char[bytes]);
-      snapshots_[k].size = bytes;
+    const unsigned char* src = nullptr;
+    if (v.sum) {
+      // The period's sums go to the writer as they are; the next period sums into the buffer the writer has
+      // finished with (zeroed below).
+      Snapshot& s = snapshots_[k];
+      s.flows.resize(v.accumulated.size());
+      std::swap(s.flows, v.accumulated);
+      src = reinterpret_cast<const unsigned char*>(s.flows.data());
+    } else {
+      const std::size_t bytes = n * width * column_type_size(v.stored());
+      if (snapshots_[k].size != bytes) {
+        snapshots_[k].bytes.reset(new unsigned char[bytes]);
+        snapshots_[k].size = bytes;
+      }
+      src = snapshots_[k].bytes.get();
+      copied.push_back(k);
     }
-    const std::size_t chunk_rows = UnitWriter::chunk_rows(n);
-    pending_rows_.push_back(Rows{v.dataset.id(), v.stored(), width, n, chunk_rows, snapshots_[k].bytes.get(),
+    pending_rows_.push_back(Rows{v.dataset.id(), v.stored(), width, n, chunk_rows, src,
                                  {static_cast<hsize_t>(period)}, "panel " + v.info.name, v.chunks,
                                  period * ((n + chunk_rows - 1) / chunk_rows)});
   }
   // A serial section of the month loop when done on one thread: the copies run in parallel, a variable a task.
   const auto t0 = std::chrono::steady_clock::now();
-  parallel_for(0, panel.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t k = r.begin(); k != r.end(); ++k)
+  parallel_for(0, copied.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) {
+      const std::size_t k = copied[i];
       std::memcpy(snapshots_[k].bytes.get(), period_values(*panel[k]), snapshots_[k].size);
+    }
   });
   panel_copy_ns += static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

@@ -39,9 +39,9 @@ inline thread_local std::uint64_t panel_copy_ns = 0;
 
 // Records one arm x replicate: flows (columns aggregated as sums) are summed over each period, states taken at
 // its end; means are computed in household order, so they do not depend on the thread count (codes, columns
-// marked category, get no mean). A period's panel rows are copied and written (encoded and handed to HDF5) by a
-// background thread while the next period's months run; one period at most is in flight, so the extra memory
-// is one copy of a period's panel values, and the file is written in the same order, hence with the same
+// marked category, get no mean). A period's panel rows are copied (states) or swapped out (flows' sums) and
+// written (encoded and handed to HDF5) by a background thread while the next period's months run; one period at
+// most is in flight, so the extra memory is one copy of a period's panel values, and the file is written in the same order, hence with the same
 // bytes, as if written on the spot. Centre columns marked panel are written at the end of every period to the
 // unit's centre table. A world split by districts (World::split()) records collectively: each period's values
 // of every process are gathered on rank 0, which computes the means over the whole population and writes the
@@ -101,8 +101,9 @@ class Recorder {
   // The period in flight: its values (one buffer per panel variable, reused from period to period), the rows
   // that point into them, and the background write.
   struct Snapshot {
-    std::unique_ptr<unsigned char[]> bytes;
+    std::unique_ptr<unsigned char[]> bytes;  // a state variable's values, copied
     std::size_t size = 0;
+    std::vector<float> flows;  // a flow's sums: swapped with its accumulator, not copied
   };
   std::vector<Snapshot> snapshots_;
   std::vector<Rows> pending_rows_;

@@ -5,6 +5,7 @@
 #include "sim/output/codec.hpp"
 #include "sim/output/layout.hpp"
 
+#include <libdeflate.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <zlib.h>
@@ -325,8 +326,8 @@ void write_rows(const std::vector<Rows>& sets) {
                         esize, o);
     write_counters.encode_cpu_ns += thread_cpu_ns() - c0;
     write_counters.bytes_in += s.chunk_rows * row_bytes;
-    write_counters.bytes_stored += o.zero ? 0 : o.bytes.size();
-    if (s.stored != nullptr && !o.zero) crcs[&o - outs.data()] = crc32_z(crc32(0L, Z_NULL, 0), o.bytes.data(), o.bytes.size());
+    write_counters.bytes_stored += o.zero ? 0 : o.size();
+    if (s.stored != nullptr && !o.zero) crcs[&o - outs.data()] = libdeflate_crc32(0, o.data(), o.size());
   };
   for (std::size_t j0 = 0; j0 < jobs.size(); j0 += kWindow) {
     const std::size_t j1 = std::min(jobs.size(), j0 + kWindow);
@@ -345,13 +346,13 @@ void write_rows(const std::vector<Rows>& sets) {
       std::vector<hsize_t> offset = s.lead;
       offset.push_back(static_cast<hsize_t>(jobs[j].chunk * s.chunk_rows));
       if (s.width > 1) offset.push_back(0);
-      if (H5Dwrite_chunk(s.dataset, H5P_DEFAULT, o.mask, offset.data(), o.bytes.size(), o.bytes.data()) < 0) {
+      if (H5Dwrite_chunk(s.dataset, H5P_DEFAULT, o.mask, offset.data(), o.size(), o.data()) < 0) {
         char file[4096] = {0};
         H5Fget_name(s.dataset, file, sizeof file - 1);
         throw h5::Error("HDF5: cannot write " + s.name + " to " + file + " (disk full or file not writable?)");
       }
       if (s.stored != nullptr)
-        s.stored->at(s.first_chunk + jobs[j].chunk) = StoredChunk{true, o.mask, o.bytes.size(), crcs[j - j0]};
+        s.stored->at(s.first_chunk + jobs[j].chunk) = StoredChunk{true, o.mask, o.size(), crcs[j - j0]};
     }
     write_counters.hdf5_ns += since_ns(t0);
   }

@@ -1,0 +1,143 @@
+// The writer's own deflate encoder (codec::deflate_runs) must give streams that zlib's inflate, the one HDF5's
+// deflate filter calls, reads back to the input, whatever the input: runs, noise, few symbols, skewed
+// frequencies, block and buffer edges; shuffle must be HDF5's; and encode_chunk's chunks must unshuffle and inflate
+// to the chunk.
+#include "sim/output/codec.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace chacra::output::codec {
+namespace {
+
+std::vector<unsigned char> inflate_all(const std::vector<unsigned char>& z, std::size_t size) {
+  std::vector<unsigned char> back(size + 1);
+  uLongf n = static_cast<uLongf>(back.size());
+  const int rc = uncompress(back.data(), &n, z.data(), static_cast<uLong>(z.size()));
+  EXPECT_EQ(rc, Z_OK);
+  back.resize(n);
+  return back;
+}
+
+// Encodes `in` in blocks of `segment` bytes and checks the round trip; returns whether it was smaller.
+bool round_trip(const std::vector<unsigned char>& in, std::size_t segment, const std::string& what) {
+  std::vector<unsigned char> z;
+  const bool smaller = deflate_runs(in.data(), in.size(), segment, z);
+  EXPECT_EQ(smaller, z.size() < in.size()) << what;
+  EXPECT_EQ(inflate_all(z, in.size()), in) << what;
+  return smaller;
+}
+
+TEST(Shuffle, PutsByteKOfValueIAtKTimesValuesPlusI) {
+  std::mt19937_64 g(1);
+  for (std::size_t size : {1, 2, 4, 8})
+    for (std::size_t bytes : {0, 3, 4, 60, 64, 67, 1000, 4099}) {
+      std::vector<unsigned char> in(bytes), out(bytes);
+      for (auto& b : in) b = static_cast<unsigned char>(g());
+      shuffle(in.data(), out.data(), bytes, size);
+      const std::size_t n = bytes / size;
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < size; ++k) ASSERT_EQ(out[k * n + i], in[i * size + k]) << size << " " << bytes;
+      for (std::size_t j = n * size; j < bytes; ++j) ASSERT_EQ(out[j], in[j]);  // a partial value stays as it is
+    }
+}
+
+TEST(DeflateRuns, ZlibInflatesEveryKindOfInputToItself) {
+  std::mt19937_64 g(7);
+  for (std::size_t n : {0, 1, 2, 3, 4, 9, 10, 11, 17, 1000, 1024, 1025, 4096, 100000, 300001}) {
+    std::vector<unsigned char> zeros(n, 0), noise(n), sparse(n, 0), few(n), ramp(n), runs(n);
+    for (auto& b : noise) b = static_cast<unsigned char>(g());
+    for (std::size_t i = 0; i < n; ++i) {
+      if (g() % 10 == 0) sparse[i] = static_cast<unsigned char>(g());
+      few[i] = static_cast<unsigned char>(g() % 3);
+      ramp[i] = static_cast<unsigned char>(i / 7);
+      runs[i] = static_cast<unsigned char>((i / (1 + g() % 600)) % 5);  // runs of every length, 258 crossed
+    }
+    for (std::size_t segment : {std::size_t{1}, std::size_t{1024}, n / 4 + 1, n + 1}) {
+      const std::string at = " n=" + std::to_string(n) + " segment=" + std::to_string(segment);
+      round_trip(zeros, segment, "zeros" + at);
+      round_trip(noise, segment, "noise" + at);
+      round_trip(sparse, segment, "sparse" + at);
+      round_trip(few, segment, "few" + at);
+      round_trip(ramp, segment, "ramp" + at);
+      round_trip(runs, segment, "runs" + at);
+    }
+  }
+}
+
+TEST(DeflateRuns, SkewedFrequenciesGetCodesOfAtMostFifteenBits) {
+  // Fibonacci-like frequencies make a plain Huffman code deeper than deflate's 15 bits.
+  std::vector<unsigned char> in;
+  std::uint64_t a = 1, b = 1;
+  for (int s = 0; s < 30; ++s) {
+    for (std::uint64_t k = 0; k < a && in.size() < 2'000'000; ++k) in.push_back(static_cast<unsigned char>(s * 7 + 1));
+    const std::uint64_t c = a + b;
+    a = b;
+    b = c;
+  }
+  std::mt19937_64 g(3);
+  std::shuffle(in.begin(), in.end(), g);  // no runs: every symbol a literal
+  EXPECT_TRUE(round_trip(in, in.size(), "skewed"));
+}
+
+TEST(DeflateRuns, CompressesWhatIsMostlyRunsAndRefusesNoise) {
+  std::vector<unsigned char> sparse(120000, 0), noise(120000);
+  std::mt19937_64 g(11);
+  for (std::size_t i = 0; i < sparse.size(); i += 97) sparse[i] = static_cast<unsigned char>(1 + g() % 200);
+  for (auto& b : noise) b = static_cast<unsigned char>(g());
+  std::vector<unsigned char> z;
+  EXPECT_TRUE(deflate_runs(sparse.data(), sparse.size(), 30000, z));
+  EXPECT_LT(z.size(), sparse.size() / 20);
+  EXPECT_FALSE(deflate_runs(noise.data(), noise.size(), 30000, z));
+}
+
+TEST(EncodeChunk, ChunksInflateAndUnshuffleToTheirValuesOrAreStoredRaw) {
+  std::mt19937_64 g(5);
+  const std::size_t rows = 25000, chunk_rows = 25003;  // an edge chunk: padded with zeros
+  std::vector<float> sparse(rows, 0.0f), noisy(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (g() % 8 == 0) sparse[i] = static_cast<float>(g() % 1000) * 0.25f;
+    noisy[i] = std::uniform_real_distribution<float>(0.0f, 1000.0f)(g);
+  }
+  for (const auto* v : {&sparse, &noisy}) {
+    EncodedChunk out;
+    encode_chunk(reinterpret_cast<const unsigned char*>(v->data()), rows, chunk_rows, sizeof(float), sizeof(float),
+                 out);
+    ASSERT_FALSE(out.zero);
+    std::vector<unsigned char> expect(chunk_rows * sizeof(float), 0);
+    std::memcpy(expect.data(), v->data(), rows * sizeof(float));
+    if (v == &sparse) {
+      ASSERT_EQ(out.mask, 0u);
+      const auto shuffled = inflate_all(out.bytes, expect.size());
+      ASSERT_EQ(shuffled.size(), expect.size());
+      std::vector<unsigned char> values(expect.size());
+      for (std::size_t i = 0; i < chunk_rows; ++i)  // HDF5's unshuffle
+        for (std::size_t k = 0; k < sizeof(float); ++k) values[i * sizeof(float) + k] = shuffled[k * chunk_rows + i];
+      EXPECT_EQ(values, expect);
+    } else {
+      EXPECT_EQ(out.mask, kRawMask);
+      EXPECT_EQ(std::vector<unsigned char>(out.data(), out.data() + out.size()), expect);
+    }
+  }
+  // A whole raw chunk points to the caller's data rather than copying it.
+  EncodedChunk whole;
+  encode_chunk(reinterpret_cast<const unsigned char*>(noisy.data()), rows, rows, sizeof(float), sizeof(float), whole);
+  EXPECT_EQ(whole.mask, kRawMask);
+  EXPECT_EQ(whole.data(), reinterpret_cast<const unsigned char*>(noisy.data()));
+  EXPECT_EQ(whole.size(), rows * sizeof(float));
+  EncodedChunk zero;
+  std::vector<float> none(rows, 0.0f);
+  encode_chunk(reinterpret_cast<const unsigned char*>(none.data()), rows, chunk_rows, sizeof(float), sizeof(float),
+               zero);
+  EXPECT_TRUE(zero.zero);
+}
+
+}  // namespace
+}  // namespace chacra::output::codec
