@@ -5,10 +5,12 @@
 
 #include "models/haku_winay.hpp"
 #include "models/livelihood.hpp"
+#include "models/row_ops.hpp"
 #include "sim/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -30,18 +32,18 @@ constexpr int kLivestock = markets::good_index(markets::Good::livestock);
 }  // namespace
 
 std::array<MarketGoodParams, markets::kGoodCount> MarketsParams::default_goods() {
-  // budget_share, margin_base, margin_remote, elasticity, capacity_factor, labour_share, outside_input_share
+  // budget_share, margin_base, margin_remote, elasticity, labour_share, outside_input_share
   // (docs/markets.md, "Parameters": assumptions with their prior ranges).
   return {{
-      {0.20, 0.15, 0.25, 0.5, 1.2, 0.10, 0.15},  // local_food
-      {0.06, 0.10, 0.20, 0.3, 1.3, 0.05, 0.10},  // livestock
-      {0.01, 0.10, 0.20, 1.0, 1.5, 0.05, 0.15},  // guinea_pigs
-      {0.02, 0.20, 0.40, 0.3, 1.2, 0.10, 0.10},  // dairy
-      {0.05, 0.15, 0.30, 1.5, 2.0, 0.20, 0.45},  // bakery_food
-      {0.01, 0.05, 0.10, 1.0, 1.5, 0.15, 0.30},  // textiles_crafts
-      {0.00, 0.30, 0.50, 0.5, 1.5, 0.25, 0.30},  // rural_tourism
-      {0.01, 0.10, 0.20, 0.5, 1.3, 0.15, 0.40},  // fish_farming
-      {0.02, 0.05, 0.10, 0.5, 1.3, 0.05, 0.40},  // cattle_fattening
+      {0.20, 0.15, 0.25, 0.5, 0.10, 0.15},  // local_food
+      {0.06, 0.10, 0.20, 0.3, 0.05, 0.10},  // livestock
+      {0.01, 0.10, 0.20, 1.0, 0.05, 0.15},  // guinea_pigs
+      {0.02, 0.20, 0.40, 0.3, 0.10, 0.10},  // dairy
+      {0.05, 0.15, 0.30, 1.5, 0.20, 0.45},  // bakery_food
+      {0.01, 0.05, 0.10, 1.0, 0.15, 0.30},  // textiles_crafts
+      {0.00, 0.30, 0.50, 0.5, 0.25, 0.30},  // rural_tourism
+      {0.01, 0.10, 0.20, 0.5, 0.15, 0.40},  // fish_farming
+      {0.02, 0.05, 0.10, 0.5, 0.05, 0.40},  // cattle_fattening
   }};
 }
 
@@ -80,10 +82,6 @@ void MarketsParams::describe(V& v) {
            "Supply elasticity of the good's sellers to its local price (0: fixed supply)",
            "Assumption; LEWIE's Cobb-Douglas producers with fixed land and capital have s / (1 - s) for a "
            "variable-input share s");
-    v.real(k + "capacity_factor", m.capacity_factor, {1, 10}, "multiple of the supply at the outside price",
-           "Most the sellers can offer (land, herd, shed, oven, beds) as a multiple of their offer at the outside "
-           "price",
-           assumption);
     v.real(k + "labour_share", m.labour_share, {0, 0.9}, "share of revenue",
            "Share of the sellers' revenue paid as wages for hired local labour", assumption);
     v.real(k + "outside_input_share", m.outside_input_share, {0, 0.9}, "share of revenue",
@@ -96,8 +94,26 @@ void MarketsParams::describe(V& v) {
          "Extra cost of outside work at the worst market access", assumption);
   v.real("markets.labour.elasticity", labour.elasticity, {0, 10}, "elasticity",
          "Elasticity of the days households offer for hire to the local wage", assumption);
-  v.real("markets.labour.capacity_factor", labour.capacity_factor, {1, 10},
-         "multiple of the days offered at the outside wage", "Most days households can offer for hire", assumption);
+  v.real("markets.local_food.land_output_pen_per_ha", land_output_pen_per_ha, {0, 1e6}, "PEN 2017 per ha and year",
+         "Most a hectare yields in a year at farm-gate prices, fully cropped with improved practice: a household "
+         "offers at most its land's output less what it eats of its own produce (the cap on the supply of local "
+         "food); prior range 7,000-15,000",
+         "MINAGRI / INEI (Encuesta Nacional Agropecuaria): highland potato yields of 10-15 t/ha, farm-gate prices "
+         "of PEN 0.7-1.0 a kg; the upper yield at PEN 0.8");
+  // Holdings that bound the other markets' supply, read from the modules that own them.
+  for (int s = 0; s < kSpeciesCount; ++s) {
+    const std::string k = std::string("livestock.") + kSpeciesNames[static_cast<std::size_t>(s)] + ".";
+    v.borrow(k + "price_pen", animal_price_pen[static_cast<std::size_t>(s)]);
+    v.borrow(k + "birth_rate", animal_birth_rate[static_cast<std::size_t>(s)]);
+    v.borrow(k + "product_pen", animal_product_pen[static_cast<std::size_t>(s)]);
+  }
+  v.borrow("haku_winay.prize_late_pen", prize_pen);
+  v.borrow("haku_winay.prize_equipment_share", equipment_share);
+  v.borrow("haku_winay.group_mean_size", group_mean_size);
+  for (int t = 0; t < kBusinessTypeCount; ++t)
+    v.borrow(std::string("haku_winay.business_return.") + kBusinessTypeNames[static_cast<std::size_t>(t)],
+             business_return[static_cast<std::size_t>(t)]);
+  v.borrow("livelihood.wage_month_pen", wage_month_pen);
   v.constraint(
       "markets.needs_welfare",
       [](const MarketsParams& p) -> std::optional<std::string> {
@@ -177,7 +193,96 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
     }
   }
   last_->assign(economies_.size(), EconomyPeriod{});
+  history_->assign(economies_.size(), {});
   inputs_->assign(economies_.size(), markets::PeriodInput{});
+}
+
+namespace {
+
+// The economies table: identification, then per good its price, demand, supply and regime, then labour, then the
+// money across the economy's boundary (economy_columns() lists them in this order).
+void record(const LocalMarkets::Economy& econ, int months, int month, std::uint32_t households,
+            const EconomyPeriod& out, const std::array<double, markets::kGoodCount>& capacity, double work_capacity,
+            std::vector<double>& rows) {
+  const markets::PeriodOutcome& o = out.outcome;
+  const markets::MoneyAccounts& a = o.accounts;
+  rows.insert(rows.end(), {static_cast<double>(econ.centre_begin), static_cast<double>(econ.district),
+                           static_cast<double>(econ.centre_end - econ.centre_begin), static_cast<double>(households),
+                           static_cast<double>(month), static_cast<double>(months), o.cpi});
+  for (std::size_t g = 0; g < o.goods.size(); ++g) {
+    const markets::MarketOutcome& m = o.goods[g];
+    rows.insert(rows.end(), {m.price_pen, m.demand_pen, m.supplied, capacity[g], static_cast<double>(m.regime)});
+  }
+  const markets::MarketOutcome& l = o.labour;
+  rows.insert(rows.end(), {l.price_pen, l.demand_pen, l.supplied, work_capacity, static_cast<double>(l.regime),
+                           a.leakage_pen, a.imports_pen, a.exports_pen, a.outside_inputs_pen, a.outside_wages_pen,
+                           a.outside_labour_pen, a.transfers_pen, a.remittances_pen, a.other_inflows_pen,
+                           a.other_outflows_pen, out.received_pen, out.spent_pen, out.conservation.imbalance_pen});
+}
+
+}  // namespace
+
+std::vector<UnitTable::Column> LocalMarkets::economy_columns() {
+  std::vector<UnitTable::Column> c = {
+      {"economy", "index", "First centre of the local economy (row of the centres table; identifies the economy)", true},
+      {"district", "index", "District of the local economy", true},
+      {"centres", "centres", "Population centres in the local economy", true},
+      {"households", "households", "Households in the local economy", true},
+      {"month", "months since the start", "Last month of the clearing period", true},
+      {"months", "months", "Months in the clearing period (1, or 1-3 for a quarter; the run's last may be partial)", true},
+      {"price_index", "index (outside prices = 1)", "Local consumer price index after the clearing", false}};
+  const std::string at_farm_gate = "PEN at farm-gate prices";
+  for (const char* g : markets::kGoodNames) {
+    const std::string n = g;
+    c.push_back({"price_" + n, "index (farm-gate price = 1)", "Local price of " + n + " over its farm-gate price", false});
+    c.push_back({"demand_" + n + "_pen", "PEN", "Money local buyers spent on " + n + " in the period", false});
+    c.push_back({"supply_" + n, at_farm_gate, "What local sellers of " + n + " offered at the local price", false});
+    c.push_back({"capacity_" + n, at_farm_gate,
+                 "Most the sellers' holdings (land, herd, equipment) yield of " + n + " in the period", false});
+    c.push_back({"regime_" + n, "code", "Where " + n + " cleared: 0 exports (export parity), 1 locally, 2 imports", true});
+  }
+  const std::vector<UnitTable::Column> rest = {
+      {"wage_index", "index (farm-gate wage = 1)", "Local day wage over the wage outside work pays", false},
+      {"demand_labour_pen", "PEN", "Wage bill of local employers in the period", false},
+      {"supply_labour", at_farm_gate, "Days offered for hire at the local wage, valued at the farm-gate wage", false},
+      {"capacity_labour", at_farm_gate, "Working-age members' time off their farms, valued at the farm-gate wage", false},
+      {"regime_labour", "code", "Where labour cleared: 0 work outside, 1 locally, 2 workers from outside", true},
+      {"leakage_pen", "PEN", "Households' spending on goods from outside", false},
+      {"imports_pen", "PEN", "Local goods bought from outside (at import parity)", false},
+      {"exports_pen", "PEN", "Local goods sold outside (at export parity)", false},
+      {"outside_inputs_pen", "PEN", "Sellers' inputs bought outside", false},
+      {"outside_wages_pen", "PEN", "Wages locals earned outside", false},
+      {"outside_labour_pen", "PEN", "Wages paid to workers from outside", false},
+      {"transfers_pen", "PEN", "Programme transfers received (Juntos, Pension 65)", false},
+      {"remittances_pen", "PEN", "Remittances received", false},
+      {"other_inflows_pen", "PEN", "Other income from outside the markets", false},
+      {"other_outflows_pen", "PEN", "Losses paid outside the markets", false},
+      {"received_pen", "PEN", "Money households received in the period (local income)", false},
+      {"spent_pen", "PEN", "Households' cash spending in the period", false},
+      {"imbalance_pen", "PEN", "Inflows - outflows - change of households' money (conservation: within half a cent)",
+       false}};
+  c.insert(c.end(), rest.begin(), rest.end());
+  return c;
+}
+
+std::vector<UnitTable> LocalMarkets::unit_tables(const World& world) const {
+  if (!p_.enabled) return {};
+  UnitTable t;
+  t.name = "economies";
+  t.description = "Local markets (docs/markets.md): each local economy's prices, demand, supply, leakage and trade "
+                  "with the outside in each clearing period";
+  t.columns = economy_columns();
+  std::vector<double> mine;
+  for (const auto& rows : *history_) mine.insert(mine.end(), rows.begin(), rows.end());
+  if (!world.split()) {
+    t.values = std::move(mine);
+  } else {
+    std::vector<char> bytes;
+    world.comm().gather(mine.data(), mine.size() * sizeof(double), bytes);
+    t.values.resize(bytes.size() / sizeof(double));
+    if (!bytes.empty()) std::memcpy(t.values.data(), bytes.data(), bytes.size());
+  }
+  return {std::move(t)};
 }
 
 Phase LocalMarkets::clear_phase() const {
@@ -185,14 +290,19 @@ Phase LocalMarkets::clear_phase() const {
 }
 
 void LocalMarkets::clear(World& world, const StepContext& ctx) const {
-  const bool period_end = p_.period == markets::Period::month || ctx.month_of_year() % 3 == 0;
+  // A quarter ends in March, June, September and December, and the run's last month settles the quarter it is
+  // in (runs start in January, so a quarter so far holds (month of year - 1) % 3 + 1 months).
+  const bool monthly = p_.period == markets::Period::month;
+  const bool last = ctx.calendar.months > 0 && ctx.month == ctx.calendar.months - 1;
+  const bool period_end = monthly || ctx.month_of_year() % 3 == 0 || last;
+  const int months = monthly ? 1 : (ctx.month_of_year() - 1) % 3 + 1;
   // Economies are independent (each reads and writes only its own households), so they clear in parallel.
   parallel_for(0, economies_.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, period_end, ctx.month);
+    for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, period_end, months, ctx.month);
   });
 }
 
-void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, int month) const {
+void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, int months, int month) const {
   const Economy& econ = economies_[e];
   auto& h = world.households;
   const std::uint32_t begin = world.centre_first[econ.centre_begin], end = world.centre_first[econ.centre_end];
@@ -266,11 +376,20 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
     auto* wage_index = h.get(col::local_wage_index);
     auto* prices = h.get(col::local_prices);
     const auto* access = world.centres.get(col::centre_market_access);
+    const auto* land = h.get(col::land_ha);
+    const auto* herd = h.has(col::herd) ? h.get(col::herd) : nullptr;
+    const auto* age = h.get(col::member_age_months);
+    const auto* farm = h.get(col::farm_labour_share);
 
     // Sums over the economy, centres and households in index order.
     constexpr int G = markets::kGoodCount;
-    std::array<double, G> demand{}, supply{};
-    double leakage = 0.0, work = 0.0, transfer_sum = 0.0, remit = 0.0, other_in = 0.0, other_out = 0.0;
+    std::array<double, G> demand{}, supply{}, capacity{};
+    double leakage = 0.0, work = 0.0, work_capacity = 0.0, transfer_sum = 0.0, remit = 0.0, other_in = 0.0,
+           other_out = 0.0;
+    // Capacity: what the household's holdings at the period's end yield in the period's months at farm-gate prices
+    // (gross revenue, as the offer G), never below what it offers at the farm-gate price.
+    const double n = months;
+    const auto gross = [](const MarketGoodParams& q, double net) { return net / (1.0 - q.labour_share - q.outside_input_share); };
     for (std::uint32_t i = begin; i < end; ++i) {
       const double* f = row(i);
       double local = 0.0;
@@ -281,9 +400,28 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
       }
       leakage += f[kSpend] - local;
       supply[kFood] += f[kCrops];
+      const double land_cap = std::max(0.0, land[i] * (p_.land_output_pen_per_ha / 12.0) - double{own[i]}) * n;
+      capacity[kFood] += std::max(land_cap, gross(p_.goods[kFood], f[kCrops]));
       supply[kLivestock] += f[kAnimals];
-      if (type[i] != 0) supply[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(type[i]))))] += f[kBusiness];
+      double herd_cap = 0.0;
+      if (herd != nullptr)
+        for (int s = 0; s < kSpeciesCount; ++s) {
+          const auto k = static_cast<std::size_t>(s);
+          herd_cap += herd[static_cast<std::size_t>(i) * kSpeciesCount + k] *
+                      (p_.animal_price_pen[k] * p_.animal_birth_rate[k] + p_.animal_product_pen[k]);
+        }
+      capacity[kLivestock] += std::max(herd_cap * n, gross(p_.goods[kLivestock], f[kAnimals]));
+      if (type[i] != 0) {
+        const auto t = static_cast<BusinessType>(type[i]);
+        const auto g = static_cast<std::size_t>(markets::good_index(markets::good_of(t)));
+        supply[g] += f[kBusiness];
+        const double equipment = p_.prize_pen * p_.equipment_share / p_.group_mean_size;
+        const double cap = f[kBusiness] > 0.0 ? gross(p_.goods[g], equipment * p_.business_return[static_cast<std::size_t>(business_index(t))] / 12.0) * n : 0.0;
+        capacity[g] += std::max(cap, gross(p_.goods[g], f[kBusiness]));
+      }
       work += f[kWage];
+      const double adults = rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12);
+      work_capacity += std::max(adults * p_.wage_month_pen * std::max(0.0, 1.0 - double{farm[i]}) * n, f[kWage]);
       transfer_sum += f[kTransfers];
       remit += f[kRemittances];
       (f[kOther] >= 0.0 ? other_in : other_out) += std::abs(f[kOther]);
@@ -297,7 +435,8 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
     const double a = count > 0.0 ? weighted / count : 0.5;
 
     markets::PeriodInput& in = (*inputs_)[e];
-    auto market = [a](const MarketGoodParams& q, double net, markets::MarketInput& m) {
+    // Offer G at the farm-gate price (the band's lower bound, x = 1 - tau), up to the holdings' capacity K.
+    auto market = [a, &gross](const MarketGoodParams& q, double net, double cap, markets::MarketInput& m) {
       const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
       m.outside_price_pen = 1.0 / (1.0 - tau);
       m.margin = tau;
@@ -305,21 +444,21 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
       m.intermediate_spending_pen = 0.0;
       m.sellers.resize(1);
       markets::Seller& s = m.sellers[0];
-      const double gross = net / (1.0 - q.labour_share - q.outside_input_share);
-      s.supply_ref = gross / std::pow(1.0 - tau, q.elasticity);
+      const double offer = gross(q, net);
+      s.supply_ref = offer / std::pow(1.0 - tau, q.elasticity);
       s.elasticity = q.elasticity;
-      s.capacity = q.capacity_factor * s.supply_ref;
+      s.capacity = std::max(cap, offer);
       s.labour_share = q.labour_share;
       s.outside_input_share = q.outside_input_share;
     };
     in.goods.resize(G);
     for (int g = 0; g < G; ++g) {
       const auto k = static_cast<std::size_t>(g);
-      market(p_.goods[k], supply[k], in.goods[k]);
+      market(p_.goods[k], supply[k], capacity[k], in.goods[k]);
       in.goods[k].final_spending_pen = demand[k];
       in.goods[k].cpi_weight = p_.goods[k].budget_share;
     }
-    market(p_.labour, work, in.labour);
+    market(p_.labour, work, work_capacity, in.labour);
     in.labour.final_spending_pen = 0.0;
     in.labour.cpi_weight = 0.0;
     in.leakage_pen = leakage;
@@ -375,6 +514,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
     out.local_income_pen = received;
     out.outcome.accounts.money_change_pen = received - spent;
     out.conservation = markets::check_conservation(out.outcome.accounts);
+    record(econ, months, month, end - begin, out, capacity, work_capacity, (*history_)[e]);
     if (!out.conservation.holds) {
       std::ostringstream msg;
       msg.precision(17);
