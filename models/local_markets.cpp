@@ -195,6 +195,13 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
   last_->assign(economies_.size(), EconomyPeriod{});
   history_->assign(economies_.size(), {});
   inputs_->assign(economies_.size(), markets::PeriodInput{});
+  settlements_->assign(economies_.size(), Settlement{});
+  first_centre_ = world.centre_begin();
+  centres_->assign(world.centre_end() - world.centre_begin(), CentreFlows{});
+  centre_economy_.assign(world.centre_end() - world.centre_begin(), 0);
+  for (std::size_t e = 0; e < economies_.size(); ++e)
+    for (std::uint32_t c = economies_[e].centre_begin; c < economies_[e].centre_end; ++c)
+      centre_economy_[c - first_centre_] = static_cast<std::uint32_t>(e);
 }
 
 namespace {
@@ -285,210 +292,304 @@ std::vector<UnitTable> LocalMarkets::unit_tables(const World& world) const {
   return {std::move(t)};
 }
 
-Phase LocalMarkets::clear_phase() const {
-  return Phase::serial("markets.clear", [this](World& w, const StepContext& ctx) { clear(w, ctx); });
+std::vector<Phase> LocalMarkets::phases() const {
+  return {Phase::per_block("markets.flows",
+                           [this](World& w, const StepContext& ctx, const Block& b) { flows(w, ctx, b); }),
+          Phase::serial("markets.clear", [this](World& w, const StepContext& ctx) { clear(w, ctx); })
+              .idle_when([this](const StepContext& ctx) { return !period_end(ctx); }),
+          Phase::per_block("markets.settle",
+                           [this](World& w, const StepContext& ctx, const Block& b) { settle(w, ctx, b); })};
+}
+
+// A quarter ends in March, June, September and December, and the run's last month settles the quarter it is in;
+// runs start in January, so the quarter so far holds (month of year - 1) % 3 + 1 months.
+bool LocalMarkets::period_end(const StepContext& ctx) const {
+  if (p_.period == markets::Period::month || ctx.month_of_year() % 3 == 0) return true;
+  return ctx.calendar.months > 0 && ctx.month == ctx.calendar.months - 1;
+}
+
+int LocalMarkets::period_months(const StepContext& ctx) const {
+  return p_.period == markets::Period::month ? 1 : (ctx.month_of_year() - 1) % 3 + 1;
+}
+
+namespace {
+
+// One household's month at farm-gate prices (marketed output is never negative: a loss is other income).
+struct HouseholdFlows {
+  double spend, crops, animals, business, wage, transfers, remittances, other;
+};
+
+struct Columns {
+  const float *own, *in_kind, *crops, *animals, *business, *wage, *transfers, *pension, *remittance, *profit;
+  const std::uint8_t* type;
+  explicit Columns(const Table& h)
+      : own(h.get(col::own_production_pen)), in_kind(h.get(col::in_kind_pen)), crops(h.get(col::income_crops_pen)),
+        animals(h.get(col::income_animals_pen)), business(h.get(col::income_business_pen)),
+        wage(h.get(col::income_wage_pen)), transfers(h.get(col::income_transfers_pen)), pension(h.get(col::pension_pen)),
+        remittance(h.get(col::remittance_pen)), profit(h.get(col::business_profit_pen)), type(h.get(col::business_type)) {}
+  HouseholdFlows of(std::uint32_t i, float consumption) const {
+    const float hw = type[i] != 0 && profit[i] > 0.0f ? profit[i] : 0.0f;
+    const double crop = std::max(0.0f, crops[i]), animal = std::max(0.0f, animals[i]), work = std::max(0.0f, wage[i]);
+    return {std::max(0.0, static_cast<double>(consumption) - own[i] - in_kind[i]),
+            crop,
+            animal,
+            hw,
+            work,
+            static_cast<double>(transfers[i]) + pension[i],
+            remittance[i],
+            (static_cast<double>(business[i]) - hw) + (crops[i] - crop) + (animals[i] - animal) + (wage[i] - work)};
+  }
+};
+
+}  // namespace
+
+// Per household: the month's flows (kept for a quarter in market_pending_pen) and its holdings' capacity, summed
+// per centre; outside a period's end, consumption deflated by the last clearing's price index.
+void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& block) const {
+  auto& h = world.households;
+  const Columns cols(h);
+  auto* consumption = h.get(col::consumption_pen);
+  auto* spending = h.get(col::market_spending_pen);
+  auto* gain = h.get(col::market_gain_pen);
+  auto* real = h.get(col::real_income_pen);
+  const auto* lpi = h.get(col::local_price_index);
+  const auto* monetary = h.get(col::income_monetary_pen);
+  const auto* land = h.get(col::land_ha);
+  const auto* herd = h.has(col::herd) ? h.get(col::herd) : nullptr;
+  const auto* age = h.get(col::member_age_months);
+  const auto* farm = h.get(col::farm_labour_share);
+  double* pending = p_.period == markets::Period::quarter ? h.get(col::market_pending_pen) : nullptr;
+  const bool start = p_.period == markets::Period::month || ctx.month_of_year() % 3 == 1;
+  const bool end = period_end(ctx);
+  // Capacity terms that do not depend on the household: gross revenue per sol of net income, each species'
+  // monthly yield per head, a HW member's equipment.
+  std::array<double, markets::kGoodCount> to_gross{};
+  for (int g = 0; g < markets::kGoodCount; ++g) {
+    const auto& q = p_.goods[static_cast<std::size_t>(g)];
+    to_gross[static_cast<std::size_t>(g)] = 1.0 / (1.0 - q.labour_share - q.outside_input_share);
+  }
+  std::array<double, kSpeciesCount> per_head{};
+  for (int s = 0; s < kSpeciesCount; ++s) {
+    const auto k = static_cast<std::size_t>(s);
+    per_head[k] = p_.animal_price_pen[k] * p_.animal_birth_rate[k] + p_.animal_product_pen[k];
+  }
+  const double equipment = p_.prize_pen * p_.equipment_share / p_.group_mean_size;
+  const double land_month = p_.land_output_pen_per_ha / 12.0;
+  for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
+    CentreFlows& cf = (*centres_)[c - first_centre_];
+    if (start) cf = CentreFlows{};
+    for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
+      const HouseholdFlows f = cols.of(i, consumption[i]);
+      spending[i] = static_cast<float>(f.spend);
+      gain[i] = 0.0f;
+      cf.spend += f.spend;
+      cf.crops += f.crops;
+      cf.animals += f.animals;
+      cf.wage += f.wage;
+      cf.transfers += f.transfers;
+      cf.remittances += f.remittances;
+      (f.other >= 0.0 ? cf.other_in : cf.other_out) += std::abs(f.other);
+      // What the holdings yield at most this month, never below what the household offers.
+      cf.capacity[kFood] += std::max(std::max(0.0, land[i] * land_month - cols.own[i]), f.crops * to_gross[kFood]);
+      double herd_yield = 0.0;
+      if (herd != nullptr)
+        for (int s = 0; s < kSpeciesCount; ++s)
+          herd_yield += herd[static_cast<std::size_t>(i) * kSpeciesCount + static_cast<std::size_t>(s)] *
+                        per_head[static_cast<std::size_t>(s)];
+      cf.capacity[kLivestock] += std::max(herd_yield, f.animals * to_gross[kLivestock]);
+      if (cols.type[i] != 0) {
+        const auto t = static_cast<BusinessType>(cols.type[i]);
+        const auto b = static_cast<std::size_t>(business_index(t));
+        const auto g = static_cast<std::size_t>(markets::good_index(markets::good_of(t)));
+        cf.business[b] += f.business;
+        const double full = f.business > 0.0 ? equipment * p_.business_return[b] / 12.0 : 0.0;
+        cf.capacity[g] += std::max(full, f.business) * to_gross[g];
+      }
+      const int adults = rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12);
+      cf.labour_capacity += std::max(adults * p_.wage_month_pen * std::max(0.0, 1.0 - double{farm[i]}), f.wage);
+      if (pending != nullptr) {
+        double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
+        r[kSpend] += f.spend;
+        r[kCrops] += f.crops;
+        r[kAnimals] += f.animals;
+        r[kBusiness] += f.business;
+        r[kWage] += f.wage;
+        r[kTransfers] += f.transfers;
+        r[kRemittances] += f.remittances;
+        r[kOther] += f.other;
+      }
+      if (!end) {
+        const double p = lpi[i];
+        consumption[i] = static_cast<float>(static_cast<double>(cols.own[i]) + cols.in_kind[i] + spending[i] / p);
+        real[i] = static_cast<float>(monetary[i] / p);
+      }
+    }
+  }
 }
 
 void LocalMarkets::clear(World& world, const StepContext& ctx) const {
-  // A quarter ends in March, June, September and December, and the run's last month settles the quarter it is
-  // in (runs start in January, so a quarter so far holds (month of year - 1) % 3 + 1 months).
-  const bool monthly = p_.period == markets::Period::month;
-  const bool last = ctx.calendar.months > 0 && ctx.month == ctx.calendar.months - 1;
-  const bool period_end = monthly || ctx.month_of_year() % 3 == 0 || last;
-  const int months = monthly ? 1 : (ctx.month_of_year() - 1) % 3 + 1;
-  // Economies are independent (each reads and writes only its own households), so they clear in parallel.
+  const int months = period_months(ctx);
+  // Economies are independent (each reads its own centres' sums), so they clear in parallel.
   parallel_for(0, economies_.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, period_end, months, ctx.month);
+    for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, months, ctx.month);
   });
 }
 
-void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, int months, int month) const {
+// Sums the economy's centres in index order, clears its markets, checks its money and keeps what a sol of
+// farm-gate output earns at the new prices for the settlement.
+void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int month) const {
   const Economy& econ = economies_[e];
+  constexpr int G = markets::kGoodCount;
+  CentreFlows sum;
+  double weighted = 0.0, count = 0.0;
+  const auto* access = world.centres.get(col::centre_market_access);
+  for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) {
+    const CentreFlows& cf = (*centres_)[c - first_centre_];
+    sum.spend += cf.spend;
+    sum.crops += cf.crops;
+    sum.animals += cf.animals;
+    sum.wage += cf.wage;
+    sum.transfers += cf.transfers;
+    sum.remittances += cf.remittances;
+    sum.other_in += cf.other_in;
+    sum.other_out += cf.other_out;
+    for (std::size_t b = 0; b < sum.business.size(); ++b) sum.business[b] += cf.business[b];
+    for (std::size_t g = 0; g < sum.capacity.size(); ++g) sum.capacity[g] += cf.capacity[g];
+    sum.labour_capacity += cf.labour_capacity;
+    const double n = world.centre_first[c + 1] - world.centre_first[c];
+    weighted += n * access[c];
+    count += n;
+  }
+  const double a = count > 0.0 ? weighted / count : 0.5;
+  std::array<double, G> supply{};
+  supply[kFood] = sum.crops;
+  supply[kLivestock] = sum.animals;
+  for (int b = 0; b < kBusinessTypeCount; ++b)
+    supply[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(b + 1))))] =
+        sum.business[static_cast<std::size_t>(b)];
+
+  markets::PeriodInput& in = (*inputs_)[e];
+  // Offer G at the farm-gate price (the band's lower bound, x = 1 - tau), up to the holdings' capacity K.
+  auto market = [a](const MarketGoodParams& q, double net, double cap, markets::MarketInput& m) {
+    const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
+    m.outside_price_pen = 1.0 / (1.0 - tau);
+    m.margin = tau;
+    m.export_limit = markets::kUnlimited;
+    m.intermediate_spending_pen = 0.0;
+    m.sellers.resize(1);
+    markets::Seller& s = m.sellers[0];
+    const double offer = net / (1.0 - q.labour_share - q.outside_input_share);
+    s.supply_ref = offer / std::pow(1.0 - tau, q.elasticity);
+    s.elasticity = q.elasticity;
+    s.capacity = std::max(cap, offer);
+    s.labour_share = q.labour_share;
+    s.outside_input_share = q.outside_input_share;
+  };
+  // Demand by budget shares of the economy's cash spending; what the shares leave buys goods from outside.
+  in.goods.resize(G);
+  double local = 0.0;
+  for (int g = 0; g < G; ++g) {
+    const auto k = static_cast<std::size_t>(g);
+    market(p_.goods[k], supply[k], sum.capacity[k], in.goods[k]);
+    in.goods[k].final_spending_pen = p_.goods[k].budget_share * sum.spend;
+    in.goods[k].cpi_weight = p_.goods[k].budget_share;
+    local += in.goods[k].final_spending_pen;
+  }
+  market(p_.labour, sum.wage, sum.labour_capacity, in.labour);
+  in.labour.final_spending_pen = 0.0;
+  in.labour.cpi_weight = 0.0;
+  in.leakage_pen = sum.spend - local;
+  in.transfers_pen = sum.transfers;
+  in.remittances_pen = sum.remittances;
+  in.other_inflows_pen = sum.other_in;
+  in.other_outflows_pen = sum.other_out;
+
+  EconomyPeriod& out = (*last_)[e];
+  markets::clear_period(in, out.outcome);
+  Settlement& st = (*settlements_)[e];
+  double received = sum.transfers + sum.remittances + sum.other_in - sum.other_out;
+  for (int g = 0; g < G; ++g) {
+    const auto k = static_cast<std::size_t>(g);
+    const double net = out.outcome.goods[k].sellers[0].net_income_pen;
+    st.per_net[k] = supply[k] > 0.0 ? net / supply[k] : 0.0;
+    st.price[k] = out.outcome.goods[k].price_pen;
+    received += supply[k] * st.per_net[k];
+  }
+  st.per_wage = sum.wage > 0.0 ? out.outcome.labour.sellers[0].net_income_pen / sum.wage : 0.0;
+  received += sum.wage * st.per_wage;
+  st.cpi = out.outcome.cpi;
+  st.wage = out.outcome.labour.price_pen;
+  out.month = month;
+  out.transfers_pen = sum.transfers;
+  out.received_pen = received;
+  out.spent_pen = sum.spend;
+  out.local_income_pen = received;
+  out.outcome.accounts.money_change_pen = received - sum.spend;
+  out.conservation = markets::check_conservation(out.outcome.accounts);
+  std::array<double, G> capacity = sum.capacity;
+  record(econ, months, month, world.centre_first[econ.centre_end] - world.centre_first[econ.centre_begin], out,
+         capacity, std::max(sum.labour_capacity, sum.wage), (*history_)[e]);
+  if (!out.conservation.holds) {
+    std::ostringstream msg;
+    msg.precision(17);
+    msg << "markets: money not conserved in local economy " << e << " (district " << econ.district << ", month "
+        << month << "): inflows - outflows = " << out.conservation.net_inflow_pen
+        << " PEN, change of households' money = " << out.conservation.money_change_pen << " PEN";
+    throw std::logic_error(msg.str());
+  }
+}
+
+// At a period's end, each household is paid its farm-gate flows at local prices: the difference is added to its
+// incomes and cash; it carries the economy's prices, and its consumption is deflated by the new price index. Per
+// centre, what households were paid must be what the clearing owes the centre (the caller's bookkeeping).
+void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& block) const {
+  if (!period_end(ctx)) return;
   auto& h = world.households;
-  const std::uint32_t begin = world.centre_first[econ.centre_begin], end = world.centre_first[econ.centre_end];
-  const auto* own = h.get(col::own_production_pen);
-  const auto* in_kind = h.get(col::in_kind_pen);
-  const auto* crops = h.get(col::income_crops_pen);
-  const auto* animals = h.get(col::income_animals_pen);
-  const auto* business = h.get(col::income_business_pen);
-  const auto* wage = h.get(col::income_wage_pen);
-  const auto* transfers = h.get(col::income_transfers_pen);
-  const auto* pension = h.get(col::pension_pen);
-  const auto* remittance = h.get(col::remittance_pen);
-  const auto* profit = h.get(col::business_profit_pen);
-  const auto* type = h.get(col::business_type);
+  const Columns cols(h);
   auto* consumption = h.get(col::consumption_pen);
-  auto* spending = h.get(col::market_spending_pen);
-  auto* lpi = h.get(col::local_price_index);
+  const auto* spending = h.get(col::market_spending_pen);
+  auto* crops_w = h.get(col::income_crops_pen);
+  auto* animals_w = h.get(col::income_animals_pen);
+  auto* business_w = h.get(col::income_business_pen);
+  auto* wage_w = h.get(col::income_wage_pen);
+  auto* monetary = h.get(col::income_monetary_pen);
+  auto* cash = h.get(col::cash_pen);
   auto* gain = h.get(col::market_gain_pen);
-  const auto* monetary_r = h.get(col::income_monetary_pen);
   auto* real = h.get(col::real_income_pen);
-  // The period's flows: a column over a quarter; within one month, scratch memory of the task (rows from `begin`).
-  thread_local std::vector<double> scratch;
-  double* pending = nullptr;
-  std::uint32_t first = 0;
-  if (p_.period == markets::Period::quarter) {
-    pending = h.get(col::market_pending_pen);
-  } else {
-    scratch.assign(static_cast<std::size_t>(end - begin) * col::kPendingWidth, 0.0);
-    pending = scratch.data();
-    first = begin;
-  }
-  const auto row = [pending, first](std::uint32_t i) {
-    return pending + static_cast<std::size_t>(i - first) * col::kPendingWidth;
-  };
-  // Consumption at local prices: the cash part deflated by the economy's price index (after this period's
-  // clearing, or the last one's).
-  const auto deflate = [&](std::uint32_t i) {
-    consumption[i] = static_cast<float>(static_cast<double>(own[i]) + in_kind[i] + spending[i] / static_cast<double>(lpi[i]));
-    real[i] = static_cast<float>(monetary_r[i] / static_cast<double>(lpi[i]));
-  };
-
-  // The month's flows, household by household (marketed output is never negative: a loss is other income).
-  for (std::uint32_t i = begin; i < end; ++i) {
-    const double c = std::max(0.0, static_cast<double>(consumption[i]) - own[i] - in_kind[i]);
-    const double hw = type[i] != 0 && profit[i] > 0.0f ? static_cast<double>(profit[i]) : 0.0;
-    const double crop = std::max(0.0, static_cast<double>(crops[i]));
-    const double animal = std::max(0.0, static_cast<double>(animals[i]));
-    const double work = std::max(0.0, static_cast<double>(wage[i]));
-    const double other = (static_cast<double>(business[i]) - hw) + (crops[i] - crop) + (animals[i] - animal) +
-                         (wage[i] - work);
-    double* f = row(i);
-    f[kSpend] += c;
-    f[kCrops] += crop;
-    f[kAnimals] += animal;
-    f[kBusiness] += hw;
-    f[kWage] += work;
-    f[kTransfers] += static_cast<double>(transfers[i]) + pension[i];
-    f[kRemittances] += remittance[i];
-    f[kOther] += other;
-    spending[i] = static_cast<float>(c);
-    gain[i] = 0.0f;
-    if (!period_end) deflate(i);
-  }
-  if (period_end) {
-    auto* crops_w = h.get(col::income_crops_pen);
-    auto* animals_w = h.get(col::income_animals_pen);
-    auto* business_w = h.get(col::income_business_pen);
-    auto* wage_w = h.get(col::income_wage_pen);
-    auto* monetary = h.get(col::income_monetary_pen);
-    auto* cash = h.get(col::cash_pen);
-    auto* wage_index = h.get(col::local_wage_index);
-    auto* prices = h.get(col::local_prices);
-    const auto* access = world.centres.get(col::centre_market_access);
-    const auto* land = h.get(col::land_ha);
-    const auto* herd = h.has(col::herd) ? h.get(col::herd) : nullptr;
-    const auto* age = h.get(col::member_age_months);
-    const auto* farm = h.get(col::farm_labour_share);
-
-    // Sums over the economy, centres and households in index order.
-    constexpr int G = markets::kGoodCount;
-    std::array<double, G> demand{}, supply{}, capacity{};
-    double leakage = 0.0, work = 0.0, work_capacity = 0.0, transfer_sum = 0.0, remit = 0.0, other_in = 0.0,
-           other_out = 0.0;
-    // Capacity: what the household's holdings at the period's end yield in the period's months at farm-gate prices
-    // (gross revenue, as the offer G), never below what it offers at the farm-gate price.
-    const double n = months;
-    const auto gross = [](const MarketGoodParams& q, double net) { return net / (1.0 - q.labour_share - q.outside_input_share); };
-    for (std::uint32_t i = begin; i < end; ++i) {
-      const double* f = row(i);
-      double local = 0.0;
-      for (int g = 0; g < G; ++g) {
-        const double m = p_.goods[static_cast<std::size_t>(g)].budget_share * f[kSpend];
-        demand[static_cast<std::size_t>(g)] += m;
-        local += m;
+  auto* lpi = h.get(col::local_price_index);
+  auto* wage_index = h.get(col::local_wage_index);
+  auto* prices = h.get(col::local_prices);
+  double* pending = p_.period == markets::Period::quarter ? h.get(col::market_pending_pen) : nullptr;
+  constexpr int G = markets::kGoodCount;
+  for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
+    const std::uint32_t e = centre_economy_[c - first_centre_];
+    const Settlement& st = (*settlements_)[e];
+    const CentreFlows& cf = (*centres_)[c - first_centre_];
+    float price[G];
+    for (int g = 0; g < G; ++g) price[g] = static_cast<float>(st.price[static_cast<std::size_t>(g)]);
+    const auto cpi = static_cast<float>(st.cpi), wage_price = static_cast<float>(st.wage);
+    double paid = 0.0, owed = cf.transfers + cf.remittances + cf.other_in - cf.other_out + cf.crops * st.per_net[kFood] +
+                             cf.animals * st.per_net[kLivestock] + cf.wage * st.per_wage;
+    for (int b = 0; b < kBusinessTypeCount; ++b)
+      owed += cf.business[static_cast<std::size_t>(b)] *
+              st.per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(b + 1))))];
+    for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
+      HouseholdFlows f;
+      if (pending != nullptr) {
+        double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
+        f = {r[kSpend], r[kCrops], r[kAnimals], r[kBusiness], r[kWage], r[kTransfers], r[kRemittances], r[kOther]};
+        std::fill_n(r, col::kPendingWidth, 0.0);
+      } else {
+        f = cols.of(i, 0.0f);  // the month's flows again (spending is market_spending_pen's)
       }
-      leakage += f[kSpend] - local;
-      supply[kFood] += f[kCrops];
-      const double land_cap = std::max(0.0, land[i] * (p_.land_output_pen_per_ha / 12.0) - double{own[i]}) * n;
-      capacity[kFood] += std::max(land_cap, gross(p_.goods[kFood], f[kCrops]));
-      supply[kLivestock] += f[kAnimals];
-      double herd_cap = 0.0;
-      if (herd != nullptr)
-        for (int s = 0; s < kSpeciesCount; ++s) {
-          const auto k = static_cast<std::size_t>(s);
-          herd_cap += herd[static_cast<std::size_t>(i) * kSpeciesCount + k] *
-                      (p_.animal_price_pen[k] * p_.animal_birth_rate[k] + p_.animal_product_pen[k]);
-        }
-      capacity[kLivestock] += std::max(herd_cap * n, gross(p_.goods[kLivestock], f[kAnimals]));
-      if (type[i] != 0) {
-        const auto t = static_cast<BusinessType>(type[i]);
-        const auto g = static_cast<std::size_t>(markets::good_index(markets::good_of(t)));
-        supply[g] += f[kBusiness];
-        const double equipment = p_.prize_pen * p_.equipment_share / p_.group_mean_size;
-        const double cap = f[kBusiness] > 0.0 ? gross(p_.goods[g], equipment * p_.business_return[static_cast<std::size_t>(business_index(t))] / 12.0) * n : 0.0;
-        capacity[g] += std::max(cap, gross(p_.goods[g], f[kBusiness]));
-      }
-      work += f[kWage];
-      const double adults = rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12);
-      work_capacity += std::max(adults * p_.wage_month_pen * std::max(0.0, 1.0 - double{farm[i]}) * n, f[kWage]);
-      transfer_sum += f[kTransfers];
-      remit += f[kRemittances];
-      (f[kOther] >= 0.0 ? other_in : other_out) += std::abs(f[kOther]);
-    }
-    double weighted = 0.0, count = 0.0;
-    for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) {
-      const double n = world.centre_first[c + 1] - world.centre_first[c];
-      weighted += n * access[c];
-      count += n;
-    }
-    const double a = count > 0.0 ? weighted / count : 0.5;
-
-    markets::PeriodInput& in = (*inputs_)[e];
-    // Offer G at the farm-gate price (the band's lower bound, x = 1 - tau), up to the holdings' capacity K.
-    auto market = [a, &gross](const MarketGoodParams& q, double net, double cap, markets::MarketInput& m) {
-      const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
-      m.outside_price_pen = 1.0 / (1.0 - tau);
-      m.margin = tau;
-      m.export_limit = markets::kUnlimited;
-      m.intermediate_spending_pen = 0.0;
-      m.sellers.resize(1);
-      markets::Seller& s = m.sellers[0];
-      const double offer = gross(q, net);
-      s.supply_ref = offer / std::pow(1.0 - tau, q.elasticity);
-      s.elasticity = q.elasticity;
-      s.capacity = std::max(cap, offer);
-      s.labour_share = q.labour_share;
-      s.outside_input_share = q.outside_input_share;
-    };
-    in.goods.resize(G);
-    for (int g = 0; g < G; ++g) {
-      const auto k = static_cast<std::size_t>(g);
-      market(p_.goods[k], supply[k], capacity[k], in.goods[k]);
-      in.goods[k].final_spending_pen = demand[k];
-      in.goods[k].cpi_weight = p_.goods[k].budget_share;
-    }
-    market(p_.labour, work, work_capacity, in.labour);
-    in.labour.final_spending_pen = 0.0;
-    in.labour.cpi_weight = 0.0;
-    in.leakage_pen = leakage;
-    in.transfers_pen = transfer_sum;
-    in.remittances_pen = remit;
-    in.other_inflows_pen = other_in;
-    in.other_outflows_pen = other_out;
-
-    EconomyPeriod& out = (*last_)[e];
-    markets::clear_period(in, out.outcome);
-
-    // Each household's share of its groups' net incomes, and the settlement against farm-gate values.
-    std::array<double, G> per_net{};
-    for (int g = 0; g < G; ++g) {
-      const auto k = static_cast<std::size_t>(g);
-      per_net[k] = supply[k] > 0.0 ? out.outcome.goods[k].sellers[0].net_income_pen / supply[k] : 0.0;
-    }
-    const double per_wage = work > 0.0 ? out.outcome.labour.sellers[0].net_income_pen / work : 0.0;
-    const double cpi = out.outcome.cpi;
-    double received = 0.0, spent = 0.0;
-    for (std::uint32_t i = begin; i < end; ++i) {
-      double* f = row(i);
-      const double crop = f[kCrops] * per_net[kFood], animal = f[kAnimals] * per_net[kLivestock];
-      const double biz =
-          type[i] != 0
-              ? f[kBusiness] * per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(type[i]))))]
+      const double biz_per_net =
+          cols.type[i] != 0
+              ? st.per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(cols.type[i]))))]
               : 0.0;
-      const double labour = f[kWage] * per_wage;
-      const double d_crop = crop - f[kCrops], d_animal = animal - f[kAnimals], d_biz = biz - f[kBusiness],
-                   d_wage = labour - f[kWage];
+      const double crop = f.crops * st.per_net[kFood], animal = f.animals * st.per_net[kLivestock],
+                   biz = f.business * biz_per_net, labour = f.wage * st.per_wage;
+      const double d_crop = crop - f.crops, d_animal = animal - f.animals, d_biz = biz - f.business,
+                   d_wage = labour - f.wage;
       const double d = d_crop + d_animal + d_biz + d_wage;
       crops_w[i] = static_cast<float>(crops_w[i] + d_crop);
       animals_w[i] = static_cast<float>(animals_w[i] + d_animal);
@@ -497,30 +598,18 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
       monetary[i] = static_cast<float>(monetary[i] + d);
       cash[i] = std::max(0.0f, static_cast<float>(cash[i] + d));
       gain[i] = static_cast<float>(d);
-      received += f[kTransfers] + f[kRemittances] + f[kOther] + crop + animal + biz + labour;
-      spent += f[kSpend];
-      lpi[i] = static_cast<float>(cpi);
-      wage_index[i] = static_cast<float>(out.outcome.labour.price_pen);
-      for (int g = 0; g < G; ++g)
-        prices[static_cast<std::size_t>(i) * G + static_cast<std::size_t>(g)] =
-            static_cast<float>(out.outcome.goods[static_cast<std::size_t>(g)].price_pen);
-      std::fill_n(f, col::kPendingWidth, 0.0);
-      deflate(i);
+      paid += f.transfers + f.remittances + f.other + crop + animal + biz + labour;
+      lpi[i] = cpi;
+      wage_index[i] = wage_price;
+      std::copy_n(price, G, prices + static_cast<std::size_t>(i) * G);
+      consumption[i] = static_cast<float>(static_cast<double>(cols.own[i]) + cols.in_kind[i] + spending[i] / double{cpi});
+      real[i] = static_cast<float>(monetary[i] / double{cpi});
     }
-    out.month = month;
-    out.transfers_pen = transfer_sum;
-    out.received_pen = received;
-    out.spent_pen = spent;
-    out.local_income_pen = received;
-    out.outcome.accounts.money_change_pen = received - spent;
-    out.conservation = markets::check_conservation(out.outcome.accounts);
-    record(econ, months, month, end - begin, out, capacity, work_capacity, (*history_)[e]);
-    if (!out.conservation.holds) {
+    if (std::abs(paid - owed) > 0.005) {
       std::ostringstream msg;
       msg.precision(17);
-      msg << "markets: money not conserved in local economy " << e << " (district " << econ.district << ", month "
-          << month << "): inflows - outflows = " << out.conservation.net_inflow_pen
-          << " PEN, change of households' money = " << out.conservation.money_change_pen << " PEN";
+      msg << "markets: households of centre " << c << " (local economy " << e << ", month " << ctx.month
+          << ") were paid " << paid << " PEN, the clearing owes them " << owed << " PEN";
       throw std::logic_error(msg.str());
     }
   }

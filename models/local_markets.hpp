@@ -109,7 +109,11 @@ class LocalMarkets : public Module {
   // With the channel on: the channel's columns, the economies (centres grouped by scope) and their state.
   void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
 
-  Phase clear_phase() const;  // "markets.clear"
+  // The channel's three phases, in the month after finance.budget: markets.flows (per block: each household's
+  // spending and output, summed per centre; fused with the budget's pass), markets.clear (serial: each economy
+  // sums its centres, clears and checks its money; idle in the months inside a quarter), markets.settle (per block:
+  // pays each household at local prices; fused with livelihood.welfare's pass).
+  std::vector<Phase> phases() const;
 
   const MarketsParams& params() const { return p_; }
   // Economies as runs of centres [first, last) in index order, and each one's last period (the tests read them).
@@ -125,14 +129,35 @@ class LocalMarkets : public Module {
   static std::vector<UnitTable::Column> economy_columns();
 
  private:
+  // A centre's flows of the current period, summed over its households in index order (the flows phase), and
+  // what the settlement paid them (the settle phase).
+  struct CentreFlows {
+    double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
+    std::array<double, kBusinessTypeCount> business{};
+    std::array<double, markets::kGoodCount> capacity{};  // gross, at farm-gate prices
+    double labour_capacity = 0;
+  };
+  // An economy's prices and what a sol of farm-gate output earns at them, from its last clearing.
+  struct Settlement {
+    std::array<double, markets::kGoodCount> per_net{}, price{};
+    double per_wage = 1, cpi = 1, wage = 1;
+  };
+  bool period_end(const StepContext& ctx) const;
+  int period_months(const StepContext& ctx) const;
+  void flows(World& world, const StepContext& ctx, const Block& block) const;
   void clear(World& world, const StepContext& ctx) const;
-  void clear_economy(World& world, std::size_t e, bool period_end, int months, int month) const;
+  void clear_economy(World& world, std::size_t e, int months, int month) const;
+  void settle(World& world, const StepContext& ctx, const Block& block) const;
 
   MarketsParams p_;
   std::vector<Economy> economies_;
   // Per economy, reused every period; the phase writes them (a std::function holds the module by const pointer).
   std::shared_ptr<std::vector<EconomyPeriod>> last_ = std::make_shared<std::vector<EconomyPeriod>>();
   std::shared_ptr<std::vector<markets::PeriodInput>> inputs_ = std::make_shared<std::vector<markets::PeriodInput>>();
+  std::uint32_t first_centre_ = 0;  // world.centre_begin(): centres here are numbered from it
+  std::vector<std::uint32_t> centre_economy_;  // per centre held here, its economy
+  std::shared_ptr<std::vector<CentreFlows>> centres_ = std::make_shared<std::vector<CentreFlows>>();
+  std::shared_ptr<std::vector<Settlement>> settlements_ = std::make_shared<std::vector<Settlement>>();
   // Per economy, its rows of the unit's economies table so far (economy_columns() values per clearing period).
   std::shared_ptr<std::vector<std::vector<double>>> history_ = std::make_shared<std::vector<std::vector<double>>>();
 };

@@ -171,7 +171,7 @@ TEST(LocalMarketsWired, NoLocalSupplyGivesAMultiplierOfExactlyOneAndNoPriceChang
 // instead: the same nominal multiplier (Cobb-Douglas demand inside the band) and a lower real one.
 TEST(LocalMarketsWired, ElasticSupplyMultipliesAndFixedSupplyRaisesPrices) {
   ParamSet p = economy_params();
-  set_shares(p, {{"local_food", 0.55}, {"livestock", 0.25}});
+  set_shares(p, {{"local_food", 0.6}});
   for (const char* g : {"local_food", "livestock"}) {
     p.set(std::string("markets.") + g + ".margin_base", 0.35);
     p.set(std::string("markets.") + g + ".margin_remote", 0.2);
@@ -184,7 +184,7 @@ TEST(LocalMarketsWired, ElasticSupplyMultipliesAndFixedSupplyRaisesPrices) {
   ASSERT_GT(fe.interior, 0) << "local food never cleared inside its band: the test economy does not test anything";
   EXPECT_GT(fe.total.nominal, 1.1);
   EXPECT_GT(fe.total.real, 1.05);
-  EXPECT_GT(ff.max_price_change, 2.0 * fe.max_price_change) << "fixed supply must raise prices more";
+  EXPECT_GT(ff.max_price_change, 1.5 * fe.max_price_change) << "fixed supply must raise prices more";
   EXPECT_GT(ff.max_cpi_change, fe.max_cpi_change);
   EXPECT_LT(ff.total.real, fe.total.real) << "the real multiplier falls when supply cannot respond";
   EXPECT_LT(ff.total.real, ff.total.nominal - 0.02);
@@ -199,7 +199,7 @@ TEST(LocalMarketsWired, ElasticSupplyMultipliesAndFixedSupplyRaisesPrices) {
 // multiplier falls (LEWIE's fixed-supply outcome arising from holdings, not from a parameter).
 TEST(LocalMarketsWired, LessLandRaisesPricesMoreAndLowersTheRealMultiplier) {
   ParamSet p = economy_params();
-  set_shares(p, {{"local_food", 0.55}, {"livestock", 0.25}});
+  set_shares(p, {{"local_food", 0.6}});
   for (const char* g : {"local_food", "livestock"}) {
     p.set(std::string("markets.") + g + ".margin_base", 0.35);
     p.set(std::string("markets.") + g + ".margin_remote", 0.2);
@@ -261,7 +261,7 @@ TEST(LocalMarketsWired, OffAddsNoPhaseAndNoColumn) {
   p.set("economy.markets.enabled", false);
   World w = generate_population(p, 0);
   Model m = models::build_model(p);
-  for (const auto& phase : m.month) EXPECT_NE(phase.name, "markets.clear");
+  for (const auto& phase : m.month) EXPECT_NE(phase.name.rfind("markets.", 0), 0u) << phase.name;
   for (auto& mod : m.modules) mod->setup(w, p, rng::StreamSeed{1, 0});
   EXPECT_FALSE(w.households.has("market_spending_pen"));
   EXPECT_FALSE(w.households.has("local_price_index"));
