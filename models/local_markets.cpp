@@ -368,45 +368,49 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     const auto& q = p_.goods[static_cast<std::size_t>(g)];
     to_gross[static_cast<std::size_t>(g)] = 1.0 / (1.0 - q.labour_share - q.outside_input_share);
   }
-  std::array<double, kSpeciesCount> per_head{};
+  std::array<float, kSpeciesCount> per_head{};
   for (int s = 0; s < kSpeciesCount; ++s) {
     const auto k = static_cast<std::size_t>(s);
-    per_head[k] = p_.animal_price_pen[k] * p_.animal_birth_rate[k] + p_.animal_product_pen[k];
+    per_head[k] = static_cast<float>(p_.animal_price_pen[k] * p_.animal_birth_rate[k] + p_.animal_product_pen[k]);
   }
   const double equipment = p_.prize_pen * p_.equipment_share / p_.group_mean_size;
-  const double land_month = p_.land_output_pen_per_ha / 12.0;
+  const auto land_month = static_cast<float>(p_.land_output_pen_per_ha / 12.0);
+  static_assert(kSpeciesCount == 3);
   for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
     CentreFlows& cf = (*centres_)[c - first_centre_];
     if (start) cf = CentreFlows{};
+    // The centre's month in local sums (kept in registers), added to the period's at the end. Sales and spending
+    // in double (the settlement's check compares them to the cent); capacities, which only bound supply, in float.
+    double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
+    float food_cap = 0, herd_cap = 0, adult_time = 0;
     for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
       const HouseholdFlows f = cols.of(i, consumption[i]);
       spending[i] = static_cast<float>(f.spend);
-      gain[i] = 0.0f;
-      cf.spend += f.spend;
-      cf.crops += f.crops;
-      cf.animals += f.animals;
-      cf.wage += f.wage;
-      cf.transfers += f.transfers;
-      cf.remittances += f.remittances;
-      (f.other >= 0.0 ? cf.other_in : cf.other_out) += std::abs(f.other);
-      // What the holdings yield at most this month, never below what the household offers.
-      cf.capacity[kFood] += std::max(std::max(0.0, land[i] * land_month - cols.own[i]), f.crops * to_gross[kFood]);
-      double herd_yield = 0.0;
-      if (herd != nullptr)
-        for (int s = 0; s < kSpeciesCount; ++s)
-          herd_yield += herd[static_cast<std::size_t>(i) * kSpeciesCount + static_cast<std::size_t>(s)] *
-                        per_head[static_cast<std::size_t>(s)];
-      cf.capacity[kLivestock] += std::max(herd_yield, f.animals * to_gross[kLivestock]);
+      spend += f.spend;
+      crops += f.crops;
+      animals += f.animals;
+      wage += f.wage;
+      transfers += f.transfers;
+      remittances += f.remittances;
+      other_in += std::max(0.0, f.other);
+      other_out += std::max(0.0, -f.other);
+      // What the holdings yield at most this month (the economy's capacity is never below its offer): the land's
+      // output less what the household eats of its own produce, the herd's increase and products, a HW member's
+      // equipment, the adults' time off the farm.
+      food_cap += std::max(0.0f, land[i] * land_month - cols.own[i]);
+      if (herd != nullptr) {
+        const float* hd = herd + static_cast<std::size_t>(i) * kSpeciesCount;
+        herd_cap += hd[0] * per_head[0] + hd[1] * per_head[1] + hd[2] * per_head[2];
+      }
       if (cols.type[i] != 0) {
         const auto t = static_cast<BusinessType>(cols.type[i]);
         const auto b = static_cast<std::size_t>(business_index(t));
         const auto g = static_cast<std::size_t>(markets::good_index(markets::good_of(t)));
         cf.business[b] += f.business;
-        const double full = f.business > 0.0 ? equipment * p_.business_return[b] / 12.0 : 0.0;
-        cf.capacity[g] += std::max(full, f.business) * to_gross[g];
+        if (f.business > 0.0) cf.capacity[g] += equipment * p_.business_return[b] * (to_gross[g] / 12.0);
       }
-      const int adults = rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12);
-      cf.labour_capacity += std::max(adults * p_.wage_month_pen * std::max(0.0, 1.0 - double{farm[i]}), f.wage);
+      adult_time += static_cast<float>(rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12)) *
+                    (1.0f - farm[i]);
       if (pending != nullptr) {
         double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
         r[kSpend] += f.spend;
@@ -418,12 +422,24 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         r[kRemittances] += f.remittances;
         r[kOther] += f.other;
       }
-      if (!end) {
+      if (!end) {  // inside a quarter: no settlement this month
+        gain[i] = 0.0f;
         const double p = lpi[i];
         consumption[i] = static_cast<float>(static_cast<double>(cols.own[i]) + cols.in_kind[i] + spending[i] / p);
         real[i] = static_cast<float>(monetary[i] / p);
       }
     }
+    cf.spend += spend;
+    cf.crops += crops;
+    cf.animals += animals;
+    cf.wage += wage;
+    cf.transfers += transfers;
+    cf.remittances += remittances;
+    cf.other_in += other_in;
+    cf.other_out += other_out;
+    cf.capacity[kFood] += food_cap;
+    cf.capacity[kLivestock] += herd_cap;
+    cf.labour_capacity += adult_time;
   }
 }
 
@@ -495,6 +511,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
     in.goods[k].cpi_weight = p_.goods[k].budget_share;
     local += in.goods[k].final_spending_pen;
   }
+  sum.labour_capacity *= p_.wage_month_pen;  // adult-months off the farm, at the farm-gate wage
   market(p_.labour, sum.wage, sum.labour_capacity, in.labour);
   in.labour.final_spending_pen = 0.0;
   in.labour.cpi_weight = 0.0;
@@ -526,9 +543,10 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   out.local_income_pen = received;
   out.outcome.accounts.money_change_pen = received - sum.spend;
   out.conservation = markets::check_conservation(out.outcome.accounts);
-  std::array<double, G> capacity = sum.capacity;
+  std::array<double, G> capacity{};
+  for (int g = 0; g < G; ++g) capacity[static_cast<std::size_t>(g)] = in.goods[static_cast<std::size_t>(g)].sellers[0].capacity;
   record(econ, months, month, world.centre_first[econ.centre_end] - world.centre_first[econ.centre_begin], out,
-         capacity, std::max(sum.labour_capacity, sum.wage), (*history_)[e]);
+         capacity, in.labour.sellers[0].capacity, (*history_)[e]);
   if (!out.conservation.holds) {
     std::ostringstream msg;
     msg.precision(17);
@@ -568,19 +586,23 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
     float price[G];
     for (int g = 0; g < G; ++g) price[g] = static_cast<float>(st.price[static_cast<std::size_t>(g)]);
     const auto cpi = static_cast<float>(st.cpi), wage_price = static_cast<float>(st.wage);
-    double paid = 0.0, owed = cf.transfers + cf.remittances + cf.other_in - cf.other_out + cf.crops * st.per_net[kFood] +
-                             cf.animals * st.per_net[kLivestock] + cf.wage * st.per_wage;
+    const double deflator = 1.0 / double{cpi};
+    // What the clearing owes the centre's sellers and workers, and what they were paid.
+    double paid = 0.0, owed = cf.crops * st.per_net[kFood] + cf.animals * st.per_net[kLivestock] + cf.wage * st.per_wage;
     for (int b = 0; b < kBusinessTypeCount; ++b)
       owed += cf.business[static_cast<std::size_t>(b)] *
               st.per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(b + 1))))];
     for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
-      HouseholdFlows f;
+      HouseholdFlows f{};
       if (pending != nullptr) {
         double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
         f = {r[kSpend], r[kCrops], r[kAnimals], r[kBusiness], r[kWage], r[kTransfers], r[kRemittances], r[kOther]};
         std::fill_n(r, col::kPendingWidth, 0.0);
-      } else {
-        f = cols.of(i, 0.0f);  // the month's flows again (spending is market_spending_pen's)
+      } else {  // the month's sales again, as the flows phase read them
+        f.crops = std::max(0.0f, cols.crops[i]);
+        f.animals = std::max(0.0f, cols.animals[i]);
+        f.wage = std::max(0.0f, cols.wage[i]);
+        f.business = cols.type[i] != 0 && cols.profit[i] > 0.0f ? cols.profit[i] : 0.0f;
       }
       const double biz_per_net =
           cols.type[i] != 0
@@ -598,12 +620,12 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
       monetary[i] = static_cast<float>(monetary[i] + d);
       cash[i] = std::max(0.0f, static_cast<float>(cash[i] + d));
       gain[i] = static_cast<float>(d);
-      paid += f.transfers + f.remittances + f.other + crop + animal + biz + labour;
+      paid += crop + animal + biz + labour;
       lpi[i] = cpi;
       wage_index[i] = wage_price;
       std::copy_n(price, G, prices + static_cast<std::size_t>(i) * G);
-      consumption[i] = static_cast<float>(static_cast<double>(cols.own[i]) + cols.in_kind[i] + spending[i] / double{cpi});
-      real[i] = static_cast<float>(monetary[i] / double{cpi});
+      consumption[i] = static_cast<float>(static_cast<double>(cols.own[i]) + cols.in_kind[i] + spending[i] * deflator);
+      real[i] = static_cast<float>(monetary[i] * deflator);
     }
     if (std::abs(paid - owed) > 0.005) {
       std::ostringstream msg;

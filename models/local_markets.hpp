@@ -18,14 +18,14 @@
 //        outside pays a local seller) is the farm-gate price 1 at which the model values output without markets
 //   sellers of g: one group per economy, gross revenue at farm-gate prices G = sum_h net_h / (1 - l_g - o_g)
 //        (labour_share l, outside_input_share o), supply S(x) = min(S0 x^eps, K), S0 = G / (1 - tau)^eps so
-//        S = G at the farm-gate price, K = sum_h max(K_h, G_h): what the household holds yields at most, in the
-//        period's n months at farm-gate prices (holdings at the period's end):
-//          local food  K_h = n (land_ha land_output_pen_per_ha / 12 - own_production_pen)   (land)
-//          livestock   K_h = n sum_s herd_s (price_s birth_rate_s + product_s)   (the herd's increase and products;
+//        S = G at the farm-gate price, K = max(G, sum over the period's months and households of K_h): what the
+//        households hold yields at most in a month at farm-gate prices (gross revenue, as G):
+//          local food  K_h = max(0, land_ha land_output_pen_per_ha / 12 - own_production_pen)   (land)
+//          livestock   K_h = sum_s herd_s (price_s birth_rate_s + product_s)   (the herd's increase and products;
 //                      0 without the herd column: the animal output of the model without herds is fixed)
-//          HW business K_h = n equipment business_return_t / 12 / (1 - l - o), equipment = prize_late x
-//                      equipment_share / group_mean_size (a member's share of a lone business's output)
-//          labour      K_h = n adults (15-64) wage_month_pen (1 - farm_labour_share)   (their time off the farm)
+//          HW business K_h = equipment business_return_t / 12 / (1 - l - o) in a month with a profit, equipment =
+//                      prize_late x equipment_share / group_mean_size (a member's share of a lone business's output)
+//          labour      K_h = adults (15-64) (1 - farm_labour_share) wage_month_pen   (their time off the farm)
 //   labour: the days households work for a wage, valued at the farm-gate (export-parity) wage; demand the goods'
 //        sellers' wage bills; the outside takes any surplus at export parity (markets.labour.*)
 //   clear_period (models/markets.hpp); household h gets net_h / sum net of its group's net income (the groups'
