@@ -383,6 +383,7 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     // in double (the settlement's check compares them to the cent); capacities, which only bound supply, in float.
     double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
     float food_cap = 0, herd_cap = 0, adult_time = 0;
+    CentreFlows month;  // the businesses' sums, and the month's sums at the end
     for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
       const HouseholdFlows f = cols.of(i, consumption[i]);
       spending[i] = static_cast<float>(f.spend);
@@ -406,8 +407,8 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         const auto t = static_cast<BusinessType>(cols.type[i]);
         const auto b = static_cast<std::size_t>(business_index(t));
         const auto g = static_cast<std::size_t>(markets::good_index(markets::good_of(t)));
-        cf.business[b] += f.business;
-        if (f.business > 0.0) cf.capacity[g] += equipment * p_.business_return[b] * (to_gross[g] / 12.0);
+        month.business[b] += f.business;
+        if (f.business > 0.0) month.capacity[g] += equipment * p_.business_return[b] * (to_gross[g] / 12.0);
       }
       adult_time += static_cast<float>(rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12)) *
                     (1.0f - farm[i]);
@@ -429,18 +430,33 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         real[i] = static_cast<float>(monetary[i] / p);
       }
     }
-    cf.spend += spend;
-    cf.crops += crops;
-    cf.animals += animals;
-    cf.wage += wage;
-    cf.transfers += transfers;
-    cf.remittances += remittances;
-    cf.other_in += other_in;
-    cf.other_out += other_out;
-    cf.capacity[kFood] += food_cap;
-    cf.capacity[kLivestock] += herd_cap;
-    cf.labour_capacity += adult_time;
+    month.spend = spend;
+    month.crops = crops;
+    month.animals = animals;
+    month.wage = wage;
+    month.transfers = transfers;
+    month.remittances = remittances;
+    month.other_in = other_in;
+    month.other_out = other_out;
+    month.capacity[kFood] = food_cap;
+    month.capacity[kLivestock] = herd_cap;
+    month.labour_capacity = adult_time;
+    cf.add(month);
   }
+}
+
+void LocalMarkets::CentreFlows::add(const CentreFlows& o) {
+  spend += o.spend;
+  crops += o.crops;
+  animals += o.animals;
+  wage += o.wage;
+  transfers += o.transfers;
+  remittances += o.remittances;
+  other_in += o.other_in;
+  other_out += o.other_out;
+  for (std::size_t b = 0; b < business.size(); ++b) business[b] += o.business[b];
+  for (std::size_t g = 0; g < capacity.size(); ++g) capacity[g] += o.capacity[g];
+  labour_capacity += o.labour_capacity;
 }
 
 void LocalMarkets::clear(World& world, const StepContext& ctx) const {
@@ -460,18 +476,7 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   double weighted = 0.0, count = 0.0;
   const auto* access = world.centres.get(col::centre_market_access);
   for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) {
-    const CentreFlows& cf = (*centres_)[c - first_centre_];
-    sum.spend += cf.spend;
-    sum.crops += cf.crops;
-    sum.animals += cf.animals;
-    sum.wage += cf.wage;
-    sum.transfers += cf.transfers;
-    sum.remittances += cf.remittances;
-    sum.other_in += cf.other_in;
-    sum.other_out += cf.other_out;
-    for (std::size_t b = 0; b < sum.business.size(); ++b) sum.business[b] += cf.business[b];
-    for (std::size_t g = 0; g < sum.capacity.size(); ++g) sum.capacity[g] += cf.capacity[g];
-    sum.labour_capacity += cf.labour_capacity;
+    sum.add((*centres_)[c - first_centre_]);
     const double n = world.centre_first[c + 1] - world.centre_first[c];
     weighted += n * access[c];
     count += n;

@@ -136,6 +136,7 @@ class LocalMarkets : public Module {
     std::array<double, kBusinessTypeCount> business{};
     std::array<double, markets::kGoodCount> capacity{};  // gross, at farm-gate prices
     double labour_capacity = 0;
+    void add(const CentreFlows& o);
   };
   // An economy's prices and what a sol of farm-gate output earns at them, from its last clearing.
   struct Settlement {
