@@ -92,6 +92,7 @@ class _Layout:
     REACH = "reach"  # a unit's reach: records module, item, description, unit, value
     REACH_COLUMNS = ("module", "item", "description", "unit", "value")
     ECONOMIES = "economies"  # a unit's local economies (local markets channel): records, one per economy and period
+    ECONOMY_KEYS = ("economy", "district", "centres", "households", "month", "months")
     TABLES = ("households", "centres", "districts")
     # Attributes.
     UNIT = "unit"
@@ -555,9 +556,9 @@ class ChacraOutput:
                 if path not in self._f or "economy" not in self._f[path]:
                     continue
                 g = self._f[path]
-                # Datasets in the order chacra wrote them (creation order when tracked, else by name).
                 names = [k for k in g.keys() if isinstance(g[k], h5py.Dataset)]
-                df = pd.DataFrame({k: g[k][()] for k in names})
+                first = [k for k in _Layout.ECONOMY_KEYS if k in names]  # identification, then by name
+                df = pd.DataFrame({k: g[k][()] for k in first + [k for k in names if k not in first]})
                 df.insert(0, "replicate", r)
                 df.insert(0, "arm", arm)
                 frames.append(df)
