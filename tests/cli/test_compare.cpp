@@ -436,9 +436,9 @@ TEST(CliCompare, LocalMarketsGiveMultipliersAndSpillovers) {
   };
   const std::size_t arm = at("arm"), month = at("month"), imbalance = at("imbalance_pen"),
                     food = at("price_local_food"), wage = at("wage_index"), leakage = at("leakage_pen");
-  std::size_t rows = 0, juntos_rows = 0;
+  std::size_t economy_rows = 0, juntos_rows = 0;
   std::set<int> months;
-  for (; std::getline(csv, line); ++rows) {
+  for (; std::getline(csv, line); ++economy_rows) {
     const auto cells = split(line);
     ASSERT_EQ(cells.size(), header.size()) << line;
     EXPECT_LE(std::abs(std::stod(cells[imbalance])), 0.005) << line;
@@ -448,7 +448,7 @@ TEST(CliCompare, LocalMarketsGiveMultipliersAndSpillovers) {
     months.insert(std::stoi(cells[month]));
     juntos_rows += cells[arm] == "juntos";
   }
-  EXPECT_EQ(rows, 3u * 2u * 6u * 36u);
+  EXPECT_EQ(economy_rows, 3u * 2u * 6u * 36u);
   EXPECT_EQ(juntos_rows, 2u * 6u * 36u);
   EXPECT_EQ(months.size(), 36u);
   // A run without the channel has no economies table, so no economies.csv.
