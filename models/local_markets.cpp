@@ -5,10 +5,12 @@
 
 #include "models/haku_winay.hpp"
 #include "models/livelihood.hpp"
+#include "models/row_ops.hpp"
 #include "sim/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -30,18 +32,18 @@ constexpr int kLivestock = markets::good_index(markets::Good::livestock);
 }  // namespace
 
 std::array<MarketGoodParams, markets::kGoodCount> MarketsParams::default_goods() {
-  // budget_share, margin_base, margin_remote, elasticity, capacity_factor, labour_share, outside_input_share
+  // budget_share, margin_base, margin_remote, elasticity, labour_share, outside_input_share
   // (docs/markets.md, "Parameters": assumptions with their prior ranges).
   return {{
-      {0.20, 0.15, 0.25, 0.5, 1.2, 0.10, 0.15},  // local_food
-      {0.06, 0.10, 0.20, 0.3, 1.3, 0.05, 0.10},  // livestock
-      {0.01, 0.10, 0.20, 1.0, 1.5, 0.05, 0.15},  // guinea_pigs
-      {0.02, 0.20, 0.40, 0.3, 1.2, 0.10, 0.10},  // dairy
-      {0.05, 0.15, 0.30, 1.5, 2.0, 0.20, 0.45},  // bakery_food
-      {0.01, 0.05, 0.10, 1.0, 1.5, 0.15, 0.30},  // textiles_crafts
-      {0.00, 0.30, 0.50, 0.5, 1.5, 0.25, 0.30},  // rural_tourism
-      {0.01, 0.10, 0.20, 0.5, 1.3, 0.15, 0.40},  // fish_farming
-      {0.02, 0.05, 0.10, 0.5, 1.3, 0.05, 0.40},  // cattle_fattening
+      {0.20, 0.15, 0.25, 0.5, 0.10, 0.15},  // local_food
+      {0.06, 0.10, 0.20, 0.3, 0.05, 0.10},  // livestock
+      {0.01, 0.10, 0.20, 1.0, 0.05, 0.15},  // guinea_pigs
+      {0.02, 0.20, 0.40, 0.3, 0.10, 0.10},  // dairy
+      {0.05, 0.15, 0.30, 1.5, 0.20, 0.45},  // bakery_food
+      {0.01, 0.05, 0.10, 1.0, 0.15, 0.30},  // textiles_crafts
+      {0.00, 0.30, 0.50, 0.5, 0.25, 0.30},  // rural_tourism
+      {0.01, 0.10, 0.20, 0.5, 0.15, 0.40},  // fish_farming
+      {0.02, 0.05, 0.10, 0.5, 0.05, 0.40},  // cattle_fattening
   }};
 }
 
@@ -80,10 +82,6 @@ void MarketsParams::describe(V& v) {
            "Supply elasticity of the good's sellers to its local price (0: fixed supply)",
            "Assumption; LEWIE's Cobb-Douglas producers with fixed land and capital have s / (1 - s) for a "
            "variable-input share s");
-    v.real(k + "capacity_factor", m.capacity_factor, {1, 10}, "multiple of the supply at the outside price",
-           "Most the sellers can offer (land, herd, shed, oven, beds) as a multiple of their offer at the outside "
-           "price",
-           assumption);
     v.real(k + "labour_share", m.labour_share, {0, 0.9}, "share of revenue",
            "Share of the sellers' revenue paid as wages for hired local labour", assumption);
     v.real(k + "outside_input_share", m.outside_input_share, {0, 0.9}, "share of revenue",
@@ -96,8 +94,26 @@ void MarketsParams::describe(V& v) {
          "Extra cost of outside work at the worst market access", assumption);
   v.real("markets.labour.elasticity", labour.elasticity, {0, 10}, "elasticity",
          "Elasticity of the days households offer for hire to the local wage", assumption);
-  v.real("markets.labour.capacity_factor", labour.capacity_factor, {1, 10},
-         "multiple of the days offered at the outside wage", "Most days households can offer for hire", assumption);
+  v.real("markets.local_food.land_output_pen_per_ha", land_output_pen_per_ha, {0, 1e6}, "PEN 2017 per ha and year",
+         "Most a hectare yields in a year at farm-gate prices, fully cropped with improved practice: a household "
+         "offers at most its land's output less what it eats of its own produce (the cap on the supply of local "
+         "food); prior range 7,000-15,000",
+         "MINAGRI / INEI (Encuesta Nacional Agropecuaria): highland potato yields of 10-15 t/ha, farm-gate prices "
+         "of PEN 0.7-1.0 a kg; the upper yield at PEN 0.8");
+  // Holdings that bound the other markets' supply, read from the modules that own them.
+  for (int s = 0; s < kSpeciesCount; ++s) {
+    const std::string k = std::string("livestock.") + kSpeciesNames[static_cast<std::size_t>(s)] + ".";
+    v.borrow(k + "price_pen", animal_price_pen[static_cast<std::size_t>(s)]);
+    v.borrow(k + "birth_rate", animal_birth_rate[static_cast<std::size_t>(s)]);
+    v.borrow(k + "product_pen", animal_product_pen[static_cast<std::size_t>(s)]);
+  }
+  v.borrow("haku_winay.prize_late_pen", prize_pen);
+  v.borrow("haku_winay.prize_equipment_share", equipment_share);
+  v.borrow("haku_winay.group_mean_size", group_mean_size);
+  for (int t = 0; t < kBusinessTypeCount; ++t)
+    v.borrow(std::string("haku_winay.business_return.") + kBusinessTypeNames[static_cast<std::size_t>(t)],
+             business_return[static_cast<std::size_t>(t)]);
+  v.borrow("livelihood.wage_month_pen", wage_month_pen);
   v.constraint(
       "markets.needs_welfare",
       [](const MarketsParams& p) -> std::optional<std::string> {
@@ -177,179 +193,430 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
     }
   }
   last_->assign(economies_.size(), EconomyPeriod{});
+  history_->assign(economies_.size(), {});
   inputs_->assign(economies_.size(), markets::PeriodInput{});
+  settlements_->assign(economies_.size(), Settlement{});
+  first_centre_ = world.centre_begin();
+  centres_->assign(world.centre_end() - world.centre_begin(), CentreFlows{});
+  centre_economy_.assign(world.centre_end() - world.centre_begin(), 0);
+  for (std::size_t e = 0; e < economies_.size(); ++e)
+    for (std::uint32_t c = economies_[e].centre_begin; c < economies_[e].centre_end; ++c)
+      centre_economy_[c - first_centre_] = static_cast<std::uint32_t>(e);
 }
 
-Phase LocalMarkets::clear_phase() const {
-  return Phase::serial("markets.clear", [this](World& w, const StepContext& ctx) { clear(w, ctx); });
+namespace {
+
+// The economies table: identification, then per good its price, demand, supply and regime, then labour, then the
+// money across the economy's boundary (economy_columns() lists them in this order).
+void record(const LocalMarkets::Economy& econ, int months, int month, std::uint32_t households,
+            const EconomyPeriod& out, const std::array<double, markets::kGoodCount>& capacity, double work_capacity,
+            std::vector<double>& rows) {
+  const markets::PeriodOutcome& o = out.outcome;
+  const markets::MoneyAccounts& a = o.accounts;
+  rows.insert(rows.end(), {static_cast<double>(econ.centre_begin), static_cast<double>(econ.district),
+                           static_cast<double>(econ.centre_end - econ.centre_begin), static_cast<double>(households),
+                           static_cast<double>(month), static_cast<double>(months), o.cpi});
+  for (std::size_t g = 0; g < o.goods.size(); ++g) {
+    const markets::MarketOutcome& m = o.goods[g];
+    rows.insert(rows.end(), {m.price_pen, m.demand_pen, m.supplied, capacity[g], static_cast<double>(m.regime)});
+  }
+  const markets::MarketOutcome& l = o.labour;
+  rows.insert(rows.end(), {l.price_pen, l.demand_pen, l.supplied, work_capacity, static_cast<double>(l.regime),
+                           a.leakage_pen, a.imports_pen, a.exports_pen, a.outside_inputs_pen, a.outside_wages_pen,
+                           a.outside_labour_pen, a.transfers_pen, a.remittances_pen, a.other_inflows_pen,
+                           a.other_outflows_pen, out.received_pen, out.spent_pen, out.conservation.imbalance_pen});
+}
+
+}  // namespace
+
+std::vector<UnitTable::Column> LocalMarkets::economy_columns() {
+  std::vector<UnitTable::Column> c = {
+      {"economy", "index", "First centre of the local economy (row of the centres table; identifies the economy)", true},
+      {"district", "index", "District of the local economy", true},
+      {"centres", "centres", "Population centres in the local economy", true},
+      {"households", "households", "Households in the local economy", true},
+      {"month", "months since the start", "Last month of the clearing period", true},
+      {"months", "months", "Months in the clearing period (1, or 1-3 for a quarter; the run's last may be partial)", true},
+      {"price_index", "index (outside prices = 1)", "Local consumer price index after the clearing", false}};
+  const std::string at_farm_gate = "PEN at farm-gate prices";
+  for (const char* g : markets::kGoodNames) {
+    const std::string n = g;
+    c.push_back({"price_" + n, "index (farm-gate price = 1)", "Local price of " + n + " over its farm-gate price", false});
+    c.push_back({"demand_" + n + "_pen", "PEN", "Money local buyers spent on " + n + " in the period", false});
+    c.push_back({"supply_" + n, at_farm_gate, "What local sellers of " + n + " offered at the local price", false});
+    c.push_back({"capacity_" + n, at_farm_gate,
+                 "Most the sellers' holdings (land, herd, equipment) yield of " + n + " in the period", false});
+    c.push_back({"regime_" + n, "code", "Where " + n + " cleared: 0 exports (export parity), 1 locally, 2 imports", true});
+  }
+  const std::vector<UnitTable::Column> rest = {
+      {"wage_index", "index (farm-gate wage = 1)", "Local day wage over the wage outside work pays", false},
+      {"demand_labour_pen", "PEN", "Wage bill of local employers in the period", false},
+      {"supply_labour", at_farm_gate, "Days offered for hire at the local wage, valued at the farm-gate wage", false},
+      {"capacity_labour", at_farm_gate, "Working-age members' time off their farms, valued at the farm-gate wage", false},
+      {"regime_labour", "code", "Where labour cleared: 0 work outside, 1 locally, 2 workers from outside", true},
+      {"leakage_pen", "PEN", "Households' spending on goods from outside", false},
+      {"imports_pen", "PEN", "Local goods bought from outside (at import parity)", false},
+      {"exports_pen", "PEN", "Local goods sold outside (at export parity)", false},
+      {"outside_inputs_pen", "PEN", "Sellers' inputs bought outside", false},
+      {"outside_wages_pen", "PEN", "Wages locals earned outside", false},
+      {"outside_labour_pen", "PEN", "Wages paid to workers from outside", false},
+      {"transfers_pen", "PEN", "Programme transfers received (Juntos, Pension 65)", false},
+      {"remittances_pen", "PEN", "Remittances received", false},
+      {"other_inflows_pen", "PEN", "Other income from outside the markets", false},
+      {"other_outflows_pen", "PEN", "Losses paid outside the markets", false},
+      {"received_pen", "PEN", "Money households received in the period (local income)", false},
+      {"spent_pen", "PEN", "Households' cash spending in the period", false},
+      {"imbalance_pen", "PEN", "Inflows - outflows - change of households' money (conservation: within half a cent)",
+       false}};
+  c.insert(c.end(), rest.begin(), rest.end());
+  return c;
+}
+
+std::vector<UnitTable> LocalMarkets::unit_tables(const World& world) const {
+  if (!p_.enabled) return {};
+  UnitTable t;
+  t.name = "economies";
+  t.description = "Local markets (docs/markets.md): each local economy's prices, demand, supply, leakage and trade "
+                  "with the outside in each clearing period";
+  t.columns = economy_columns();
+  std::vector<double> mine;
+  for (const auto& rows : *history_) mine.insert(mine.end(), rows.begin(), rows.end());
+  if (!world.split()) {
+    t.values = std::move(mine);
+  } else {
+    std::vector<char> bytes;
+    world.comm().gather(mine.data(), mine.size() * sizeof(double), bytes);
+    t.values.resize(bytes.size() / sizeof(double));
+    if (!bytes.empty()) std::memcpy(t.values.data(), bytes.data(), bytes.size());
+  }
+  return {std::move(t)};
+}
+
+std::vector<Phase> LocalMarkets::phases() const {
+  return {Phase::per_block("markets.flows",
+                           [this](World& w, const StepContext& ctx, const Block& b) { flows(w, ctx, b); }),
+          Phase::serial("markets.clear", [this](World& w, const StepContext& ctx) { clear(w, ctx); })
+              .idle_when([this](const StepContext& ctx) { return !period_end(ctx); }),
+          Phase::per_block("markets.settle",
+                           [this](World& w, const StepContext& ctx, const Block& b) { settle(w, ctx, b); })};
+}
+
+// A quarter ends in March, June, September and December, and the run's last month settles the quarter it is in;
+// runs start in January, so the quarter so far holds (month of year - 1) % 3 + 1 months.
+bool LocalMarkets::period_end(const StepContext& ctx) const {
+  if (p_.period == markets::Period::month || ctx.month_of_year() % 3 == 0) return true;
+  return ctx.calendar.months > 0 && ctx.month == ctx.calendar.months - 1;
+}
+
+int LocalMarkets::period_months(const StepContext& ctx) const {
+  return p_.period == markets::Period::month ? 1 : (ctx.month_of_year() - 1) % 3 + 1;
+}
+
+namespace {
+
+// One household's month at farm-gate prices (marketed output is never negative: a loss is other income).
+struct HouseholdFlows {
+  double spend, crops, animals, business, wage, transfers, remittances, other;
+};
+
+struct Columns {
+  const float *own, *in_kind, *crops, *animals, *business, *wage, *transfers, *pension, *remittance, *profit;
+  const std::uint8_t* type;
+  explicit Columns(const Table& h)
+      : own(h.get(col::own_production_pen)), in_kind(h.get(col::in_kind_pen)), crops(h.get(col::income_crops_pen)),
+        animals(h.get(col::income_animals_pen)), business(h.get(col::income_business_pen)),
+        wage(h.get(col::income_wage_pen)), transfers(h.get(col::income_transfers_pen)), pension(h.get(col::pension_pen)),
+        remittance(h.get(col::remittance_pen)), profit(h.get(col::business_profit_pen)), type(h.get(col::business_type)) {}
+  HouseholdFlows of(std::uint32_t i, float consumption) const {
+    const float hw = type[i] != 0 && profit[i] > 0.0f ? profit[i] : 0.0f;
+    const double crop = std::max(0.0f, crops[i]), animal = std::max(0.0f, animals[i]), work = std::max(0.0f, wage[i]);
+    return {std::max(0.0, static_cast<double>(consumption) - own[i] - in_kind[i]),
+            crop,
+            animal,
+            hw,
+            work,
+            static_cast<double>(transfers[i]) + pension[i],
+            remittance[i],
+            (static_cast<double>(business[i]) - hw) + (crops[i] - crop) + (animals[i] - animal) + (wage[i] - work)};
+  }
+};
+
+}  // namespace
+
+// Per household: the month's flows (kept for a quarter in market_pending_pen) and its holdings' capacity, summed
+// per centre; outside a period's end, consumption deflated by the last clearing's price index.
+void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& block) const {
+  auto& h = world.households;
+  const Columns cols(h);
+  auto* consumption = h.get(col::consumption_pen);
+  auto* spending = h.get(col::market_spending_pen);
+  auto* gain = h.get(col::market_gain_pen);
+  auto* real = h.get(col::real_income_pen);
+  const auto* lpi = h.get(col::local_price_index);
+  const auto* monetary = h.get(col::income_monetary_pen);
+  const auto* land = h.get(col::land_ha);
+  const auto* herd = h.has(col::herd) ? h.get(col::herd) : nullptr;
+  const auto* age = h.get(col::member_age_months);
+  const auto* farm = h.get(col::farm_labour_share);
+  double* pending = p_.period == markets::Period::quarter ? h.get(col::market_pending_pen) : nullptr;
+  const bool start = p_.period == markets::Period::month || ctx.month_of_year() % 3 == 1;
+  const bool end = period_end(ctx);
+  // Capacity terms that do not depend on the household: gross revenue per sol of net income, each species'
+  // monthly yield per head, a HW member's equipment.
+  std::array<double, markets::kGoodCount> to_gross{};
+  for (int g = 0; g < markets::kGoodCount; ++g) {
+    const auto& q = p_.goods[static_cast<std::size_t>(g)];
+    to_gross[static_cast<std::size_t>(g)] = 1.0 / (1.0 - q.labour_share - q.outside_input_share);
+  }
+  std::array<float, kSpeciesCount> per_head{};
+  for (int s = 0; s < kSpeciesCount; ++s) {
+    const auto k = static_cast<std::size_t>(s);
+    per_head[k] = static_cast<float>(p_.animal_price_pen[k] * p_.animal_birth_rate[k] + p_.animal_product_pen[k]);
+  }
+  const double equipment = p_.prize_pen * p_.equipment_share / p_.group_mean_size;
+  const auto land_month = static_cast<float>(p_.land_output_pen_per_ha / 12.0);
+  static_assert(kSpeciesCount == 3);
+  for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
+    CentreFlows& cf = (*centres_)[c - first_centre_];
+    if (start) cf = CentreFlows{};
+    // The centre's month in local sums (kept in registers), added to the period's at the end. Sales and spending
+    // in double (the settlement's check compares them to the cent); capacities, which only bound supply, in float.
+    double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
+    float food_cap = 0, herd_cap = 0, adult_time = 0;
+    CentreFlows month;  // the businesses' sums, and the month's sums at the end
+    for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
+      const HouseholdFlows f = cols.of(i, consumption[i]);
+      spending[i] = static_cast<float>(f.spend);
+      spend += f.spend;
+      crops += f.crops;
+      animals += f.animals;
+      wage += f.wage;
+      transfers += f.transfers;
+      remittances += f.remittances;
+      other_in += std::max(0.0, f.other);
+      other_out += std::max(0.0, -f.other);
+      // What the holdings yield at most this month (the economy's capacity is never below its offer): the land's
+      // output less what the household eats of its own produce, the herd's increase and products, a HW member's
+      // equipment, the adults' time off the farm.
+      food_cap += std::max(0.0f, land[i] * land_month - cols.own[i]);
+      if (herd != nullptr) {
+        const float* hd = herd + static_cast<std::size_t>(i) * kSpeciesCount;
+        herd_cap += hd[0] * per_head[0] + hd[1] * per_head[1] + hd[2] * per_head[2];
+      }
+      if (cols.type[i] != 0) {
+        const auto t = static_cast<BusinessType>(cols.type[i]);
+        const auto b = static_cast<std::size_t>(business_index(t));
+        const auto g = static_cast<std::size_t>(markets::good_index(markets::good_of(t)));
+        month.business[b] += f.business;
+        if (f.business > 0.0) month.capacity[g] += equipment * p_.business_return[b] * (to_gross[g] / 12.0);
+      }
+      adult_time += static_cast<float>(rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12)) *
+                    (1.0f - farm[i]);
+      if (pending != nullptr) {
+        double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
+        r[kSpend] += f.spend;
+        r[kCrops] += f.crops;
+        r[kAnimals] += f.animals;
+        r[kBusiness] += f.business;
+        r[kWage] += f.wage;
+        r[kTransfers] += f.transfers;
+        r[kRemittances] += f.remittances;
+        r[kOther] += f.other;
+      }
+      if (!end) {  // inside a quarter: no settlement this month
+        gain[i] = 0.0f;
+        const double p = lpi[i];
+        consumption[i] = static_cast<float>(static_cast<double>(cols.own[i]) + cols.in_kind[i] + spending[i] / p);
+        real[i] = static_cast<float>(monetary[i] / p);
+      }
+    }
+    month.spend = spend;
+    month.crops = crops;
+    month.animals = animals;
+    month.wage = wage;
+    month.transfers = transfers;
+    month.remittances = remittances;
+    month.other_in = other_in;
+    month.other_out = other_out;
+    month.capacity[kFood] = food_cap;
+    month.capacity[kLivestock] = herd_cap;
+    month.labour_capacity = adult_time;
+    cf.add(month);
+  }
+}
+
+void LocalMarkets::CentreFlows::add(const CentreFlows& o) {
+  spend += o.spend;
+  crops += o.crops;
+  animals += o.animals;
+  wage += o.wage;
+  transfers += o.transfers;
+  remittances += o.remittances;
+  other_in += o.other_in;
+  other_out += o.other_out;
+  for (std::size_t b = 0; b < business.size(); ++b) business[b] += o.business[b];
+  for (std::size_t g = 0; g < capacity.size(); ++g) capacity[g] += o.capacity[g];
+  labour_capacity += o.labour_capacity;
 }
 
 void LocalMarkets::clear(World& world, const StepContext& ctx) const {
-  const bool period_end = p_.period == markets::Period::month || ctx.month_of_year() % 3 == 0;
-  // Economies are independent (each reads and writes only its own households), so they clear in parallel.
+  const int months = period_months(ctx);
+  // Economies are independent (each reads its own centres' sums), so they clear in parallel.
   parallel_for(0, economies_.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, period_end, ctx.month);
+    for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, months, ctx.month);
   });
 }
 
-void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, int month) const {
+// Sums the economy's centres in index order, clears its markets, checks its money and keeps what a sol of
+// farm-gate output earns at the new prices for the settlement.
+void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int month) const {
   const Economy& econ = economies_[e];
+  constexpr int G = markets::kGoodCount;
+  CentreFlows sum;
+  double weighted = 0.0, count = 0.0;
+  const auto* access = world.centres.get(col::centre_market_access);
+  for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) {
+    sum.add((*centres_)[c - first_centre_]);
+    const double n = world.centre_first[c + 1] - world.centre_first[c];
+    weighted += n * access[c];
+    count += n;
+  }
+  const double a = count > 0.0 ? weighted / count : 0.5;
+  std::array<double, G> supply{};
+  supply[kFood] = sum.crops;
+  supply[kLivestock] = sum.animals;
+  for (int b = 0; b < kBusinessTypeCount; ++b)
+    supply[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(b + 1))))] =
+        sum.business[static_cast<std::size_t>(b)];
+
+  markets::PeriodInput& in = (*inputs_)[e];
+  // Offer G at the farm-gate price (the band's lower bound, x = 1 - tau), up to the holdings' capacity K.
+  auto market = [a](const MarketGoodParams& q, double net, double cap, markets::MarketInput& m) {
+    const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
+    m.outside_price_pen = 1.0 / (1.0 - tau);
+    m.margin = tau;
+    m.export_limit = markets::kUnlimited;
+    m.intermediate_spending_pen = 0.0;
+    m.sellers.resize(1);
+    markets::Seller& s = m.sellers[0];
+    const double offer = net / (1.0 - q.labour_share - q.outside_input_share);
+    s.supply_ref = offer / std::pow(1.0 - tau, q.elasticity);
+    s.elasticity = q.elasticity;
+    s.capacity = std::max(cap, offer);
+    s.labour_share = q.labour_share;
+    s.outside_input_share = q.outside_input_share;
+  };
+  // Demand by budget shares of the economy's cash spending; what the shares leave buys goods from outside.
+  in.goods.resize(G);
+  double local = 0.0;
+  for (int g = 0; g < G; ++g) {
+    const auto k = static_cast<std::size_t>(g);
+    market(p_.goods[k], supply[k], sum.capacity[k], in.goods[k]);
+    in.goods[k].final_spending_pen = p_.goods[k].budget_share * sum.spend;
+    in.goods[k].cpi_weight = p_.goods[k].budget_share;
+    local += in.goods[k].final_spending_pen;
+  }
+  sum.labour_capacity *= p_.wage_month_pen;  // adult-months off the farm, at the farm-gate wage
+  market(p_.labour, sum.wage, sum.labour_capacity, in.labour);
+  in.labour.final_spending_pen = 0.0;
+  in.labour.cpi_weight = 0.0;
+  in.leakage_pen = sum.spend - local;
+  in.transfers_pen = sum.transfers;
+  in.remittances_pen = sum.remittances;
+  in.other_inflows_pen = sum.other_in;
+  in.other_outflows_pen = sum.other_out;
+
+  EconomyPeriod& out = (*last_)[e];
+  markets::clear_period(in, out.outcome);
+  Settlement& st = (*settlements_)[e];
+  double received = sum.transfers + sum.remittances + sum.other_in - sum.other_out;
+  for (int g = 0; g < G; ++g) {
+    const auto k = static_cast<std::size_t>(g);
+    const double net = out.outcome.goods[k].sellers[0].net_income_pen;
+    st.per_net[k] = supply[k] > 0.0 ? net / supply[k] : 0.0;
+    st.price[k] = out.outcome.goods[k].price_pen;
+    received += supply[k] * st.per_net[k];
+  }
+  st.per_wage = sum.wage > 0.0 ? out.outcome.labour.sellers[0].net_income_pen / sum.wage : 0.0;
+  received += sum.wage * st.per_wage;
+  st.cpi = out.outcome.cpi;
+  st.wage = out.outcome.labour.price_pen;
+  out.month = month;
+  out.transfers_pen = sum.transfers;
+  out.received_pen = received;
+  out.spent_pen = sum.spend;
+  out.local_income_pen = received;
+  out.outcome.accounts.money_change_pen = received - sum.spend;
+  out.conservation = markets::check_conservation(out.outcome.accounts);
+  std::array<double, G> capacity{};
+  for (int g = 0; g < G; ++g) capacity[static_cast<std::size_t>(g)] = in.goods[static_cast<std::size_t>(g)].sellers[0].capacity;
+  record(econ, months, month, world.centre_first[econ.centre_end] - world.centre_first[econ.centre_begin], out,
+         capacity, in.labour.sellers[0].capacity, (*history_)[e]);
+  if (!out.conservation.holds) {
+    std::ostringstream msg;
+    msg.precision(17);
+    msg << "markets: money not conserved in local economy " << e << " (district " << econ.district << ", month "
+        << month << "): inflows - outflows = " << out.conservation.net_inflow_pen
+        << " PEN, change of households' money = " << out.conservation.money_change_pen << " PEN";
+    throw std::logic_error(msg.str());
+  }
+}
+
+// At a period's end, each household is paid its farm-gate flows at local prices: the difference is added to its
+// incomes and cash; it carries the economy's prices, and its consumption is deflated by the new price index. Per
+// centre, what households were paid must be what the clearing owes the centre (the caller's bookkeeping).
+void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& block) const {
+  if (!period_end(ctx)) return;
   auto& h = world.households;
-  const std::uint32_t begin = world.centre_first[econ.centre_begin], end = world.centre_first[econ.centre_end];
-  const auto* own = h.get(col::own_production_pen);
-  const auto* in_kind = h.get(col::in_kind_pen);
-  const auto* crops = h.get(col::income_crops_pen);
-  const auto* animals = h.get(col::income_animals_pen);
-  const auto* business = h.get(col::income_business_pen);
-  const auto* wage = h.get(col::income_wage_pen);
-  const auto* transfers = h.get(col::income_transfers_pen);
-  const auto* pension = h.get(col::pension_pen);
-  const auto* remittance = h.get(col::remittance_pen);
-  const auto* profit = h.get(col::business_profit_pen);
-  const auto* type = h.get(col::business_type);
+  const Columns cols(h);
   auto* consumption = h.get(col::consumption_pen);
-  auto* spending = h.get(col::market_spending_pen);
-  auto* lpi = h.get(col::local_price_index);
+  const auto* spending = h.get(col::market_spending_pen);
+  auto* crops_w = h.get(col::income_crops_pen);
+  auto* animals_w = h.get(col::income_animals_pen);
+  auto* business_w = h.get(col::income_business_pen);
+  auto* wage_w = h.get(col::income_wage_pen);
+  auto* monetary = h.get(col::income_monetary_pen);
+  auto* cash = h.get(col::cash_pen);
   auto* gain = h.get(col::market_gain_pen);
-  const auto* monetary_r = h.get(col::income_monetary_pen);
   auto* real = h.get(col::real_income_pen);
-  // The period's flows: a column over a quarter; within one month, scratch memory of the task (rows from `begin`).
-  thread_local std::vector<double> scratch;
-  double* pending = nullptr;
-  std::uint32_t first = 0;
-  if (p_.period == markets::Period::quarter) {
-    pending = h.get(col::market_pending_pen);
-  } else {
-    scratch.assign(static_cast<std::size_t>(end - begin) * col::kPendingWidth, 0.0);
-    pending = scratch.data();
-    first = begin;
-  }
-  const auto row = [pending, first](std::uint32_t i) {
-    return pending + static_cast<std::size_t>(i - first) * col::kPendingWidth;
-  };
-  // Consumption at local prices: the cash part deflated by the economy's price index (after this period's
-  // clearing, or the last one's).
-  const auto deflate = [&](std::uint32_t i) {
-    consumption[i] = static_cast<float>(static_cast<double>(own[i]) + in_kind[i] + spending[i] / static_cast<double>(lpi[i]));
-    real[i] = static_cast<float>(monetary_r[i] / static_cast<double>(lpi[i]));
-  };
-
-  // The month's flows, household by household (marketed output is never negative: a loss is other income).
-  for (std::uint32_t i = begin; i < end; ++i) {
-    const double c = std::max(0.0, static_cast<double>(consumption[i]) - own[i] - in_kind[i]);
-    const double hw = type[i] != 0 && profit[i] > 0.0f ? static_cast<double>(profit[i]) : 0.0;
-    const double crop = std::max(0.0, static_cast<double>(crops[i]));
-    const double animal = std::max(0.0, static_cast<double>(animals[i]));
-    const double work = std::max(0.0, static_cast<double>(wage[i]));
-    const double other = (static_cast<double>(business[i]) - hw) + (crops[i] - crop) + (animals[i] - animal) +
-                         (wage[i] - work);
-    double* f = row(i);
-    f[kSpend] += c;
-    f[kCrops] += crop;
-    f[kAnimals] += animal;
-    f[kBusiness] += hw;
-    f[kWage] += work;
-    f[kTransfers] += static_cast<double>(transfers[i]) + pension[i];
-    f[kRemittances] += remittance[i];
-    f[kOther] += other;
-    spending[i] = static_cast<float>(c);
-    gain[i] = 0.0f;
-    if (!period_end) deflate(i);
-  }
-  if (period_end) {
-    auto* crops_w = h.get(col::income_crops_pen);
-    auto* animals_w = h.get(col::income_animals_pen);
-    auto* business_w = h.get(col::income_business_pen);
-    auto* wage_w = h.get(col::income_wage_pen);
-    auto* monetary = h.get(col::income_monetary_pen);
-    auto* cash = h.get(col::cash_pen);
-    auto* wage_index = h.get(col::local_wage_index);
-    auto* prices = h.get(col::local_prices);
-    const auto* access = world.centres.get(col::centre_market_access);
-
-    // Sums over the economy, centres and households in index order.
-    constexpr int G = markets::kGoodCount;
-    std::array<double, G> demand{}, supply{};
-    double leakage = 0.0, work = 0.0, transfer_sum = 0.0, remit = 0.0, other_in = 0.0, other_out = 0.0;
-    for (std::uint32_t i = begin; i < end; ++i) {
-      const double* f = row(i);
-      double local = 0.0;
-      for (int g = 0; g < G; ++g) {
-        const double m = p_.goods[static_cast<std::size_t>(g)].budget_share * f[kSpend];
-        demand[static_cast<std::size_t>(g)] += m;
-        local += m;
+  auto* lpi = h.get(col::local_price_index);
+  auto* wage_index = h.get(col::local_wage_index);
+  auto* prices = h.get(col::local_prices);
+  double* pending = p_.period == markets::Period::quarter ? h.get(col::market_pending_pen) : nullptr;
+  constexpr int G = markets::kGoodCount;
+  for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
+    const std::uint32_t e = centre_economy_[c - first_centre_];
+    const Settlement& st = (*settlements_)[e];
+    const CentreFlows& cf = (*centres_)[c - first_centre_];
+    float price[G];
+    for (int g = 0; g < G; ++g) price[g] = static_cast<float>(st.price[static_cast<std::size_t>(g)]);
+    const auto cpi = static_cast<float>(st.cpi), wage_price = static_cast<float>(st.wage);
+    const double deflator = 1.0 / double{cpi};
+    // What the clearing owes the centre's sellers and workers, and what they were paid.
+    double paid = 0.0, owed = cf.crops * st.per_net[kFood] + cf.animals * st.per_net[kLivestock] + cf.wage * st.per_wage;
+    for (int b = 0; b < kBusinessTypeCount; ++b)
+      owed += cf.business[static_cast<std::size_t>(b)] *
+              st.per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(b + 1))))];
+    for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
+      HouseholdFlows f{};
+      if (pending != nullptr) {
+        double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
+        f = {r[kSpend], r[kCrops], r[kAnimals], r[kBusiness], r[kWage], r[kTransfers], r[kRemittances], r[kOther]};
+        std::fill_n(r, col::kPendingWidth, 0.0);
+      } else {  // the month's sales again, as the flows phase read them
+        f.crops = std::max(0.0f, cols.crops[i]);
+        f.animals = std::max(0.0f, cols.animals[i]);
+        f.wage = std::max(0.0f, cols.wage[i]);
+        f.business = cols.type[i] != 0 && cols.profit[i] > 0.0f ? cols.profit[i] : 0.0f;
       }
-      leakage += f[kSpend] - local;
-      supply[kFood] += f[kCrops];
-      supply[kLivestock] += f[kAnimals];
-      if (type[i] != 0) supply[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(type[i]))))] += f[kBusiness];
-      work += f[kWage];
-      transfer_sum += f[kTransfers];
-      remit += f[kRemittances];
-      (f[kOther] >= 0.0 ? other_in : other_out) += std::abs(f[kOther]);
-    }
-    double weighted = 0.0, count = 0.0;
-    for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) {
-      const double n = world.centre_first[c + 1] - world.centre_first[c];
-      weighted += n * access[c];
-      count += n;
-    }
-    const double a = count > 0.0 ? weighted / count : 0.5;
-
-    markets::PeriodInput& in = (*inputs_)[e];
-    auto market = [a](const MarketGoodParams& q, double net, markets::MarketInput& m) {
-      const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
-      m.outside_price_pen = 1.0 / (1.0 - tau);
-      m.margin = tau;
-      m.export_limit = markets::kUnlimited;
-      m.intermediate_spending_pen = 0.0;
-      m.sellers.resize(1);
-      markets::Seller& s = m.sellers[0];
-      const double gross = net / (1.0 - q.labour_share - q.outside_input_share);
-      s.supply_ref = gross / std::pow(1.0 - tau, q.elasticity);
-      s.elasticity = q.elasticity;
-      s.capacity = q.capacity_factor * s.supply_ref;
-      s.labour_share = q.labour_share;
-      s.outside_input_share = q.outside_input_share;
-    };
-    in.goods.resize(G);
-    for (int g = 0; g < G; ++g) {
-      const auto k = static_cast<std::size_t>(g);
-      market(p_.goods[k], supply[k], in.goods[k]);
-      in.goods[k].final_spending_pen = demand[k];
-      in.goods[k].cpi_weight = p_.goods[k].budget_share;
-    }
-    market(p_.labour, work, in.labour);
-    in.labour.final_spending_pen = 0.0;
-    in.labour.cpi_weight = 0.0;
-    in.leakage_pen = leakage;
-    in.transfers_pen = transfer_sum;
-    in.remittances_pen = remit;
-    in.other_inflows_pen = other_in;
-    in.other_outflows_pen = other_out;
-
-    EconomyPeriod& out = (*last_)[e];
-    markets::clear_period(in, out.outcome);
-
-    // Each household's share of its groups' net incomes, and the settlement against farm-gate values.
-    std::array<double, G> per_net{};
-    for (int g = 0; g < G; ++g) {
-      const auto k = static_cast<std::size_t>(g);
-      per_net[k] = supply[k] > 0.0 ? out.outcome.goods[k].sellers[0].net_income_pen / supply[k] : 0.0;
-    }
-    const double per_wage = work > 0.0 ? out.outcome.labour.sellers[0].net_income_pen / work : 0.0;
-    const double cpi = out.outcome.cpi;
-    double received = 0.0, spent = 0.0;
-    for (std::uint32_t i = begin; i < end; ++i) {
-      double* f = row(i);
-      const double crop = f[kCrops] * per_net[kFood], animal = f[kAnimals] * per_net[kLivestock];
-      const double biz =
-          type[i] != 0
-              ? f[kBusiness] * per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(type[i]))))]
+      const double biz_per_net =
+          cols.type[i] != 0
+              ? st.per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(cols.type[i]))))]
               : 0.0;
-      const double labour = f[kWage] * per_wage;
-      const double d_crop = crop - f[kCrops], d_animal = animal - f[kAnimals], d_biz = biz - f[kBusiness],
-                   d_wage = labour - f[kWage];
+      const double crop = f.crops * st.per_net[kFood], animal = f.animals * st.per_net[kLivestock],
+                   biz = f.business * biz_per_net, labour = f.wage * st.per_wage;
+      const double d_crop = crop - f.crops, d_animal = animal - f.animals, d_biz = biz - f.business,
+                   d_wage = labour - f.wage;
       const double d = d_crop + d_animal + d_biz + d_wage;
       crops_w[i] = static_cast<float>(crops_w[i] + d_crop);
       animals_w[i] = static_cast<float>(animals_w[i] + d_animal);
@@ -358,29 +625,18 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, bool period_end, i
       monetary[i] = static_cast<float>(monetary[i] + d);
       cash[i] = std::max(0.0f, static_cast<float>(cash[i] + d));
       gain[i] = static_cast<float>(d);
-      received += f[kTransfers] + f[kRemittances] + f[kOther] + crop + animal + biz + labour;
-      spent += f[kSpend];
-      lpi[i] = static_cast<float>(cpi);
-      wage_index[i] = static_cast<float>(out.outcome.labour.price_pen);
-      for (int g = 0; g < G; ++g)
-        prices[static_cast<std::size_t>(i) * G + static_cast<std::size_t>(g)] =
-            static_cast<float>(out.outcome.goods[static_cast<std::size_t>(g)].price_pen);
-      std::fill_n(f, col::kPendingWidth, 0.0);
-      deflate(i);
+      paid += crop + animal + biz + labour;
+      lpi[i] = cpi;
+      wage_index[i] = wage_price;
+      std::copy_n(price, G, prices + static_cast<std::size_t>(i) * G);
+      consumption[i] = static_cast<float>(static_cast<double>(cols.own[i]) + cols.in_kind[i] + spending[i] * deflator);
+      real[i] = static_cast<float>(monetary[i] * deflator);
     }
-    out.month = month;
-    out.transfers_pen = transfer_sum;
-    out.received_pen = received;
-    out.spent_pen = spent;
-    out.local_income_pen = received;
-    out.outcome.accounts.money_change_pen = received - spent;
-    out.conservation = markets::check_conservation(out.outcome.accounts);
-    if (!out.conservation.holds) {
+    if (std::abs(paid - owed) > 0.005) {
       std::ostringstream msg;
       msg.precision(17);
-      msg << "markets: money not conserved in local economy " << e << " (district " << econ.district << ", month "
-          << month << "): inflows - outflows = " << out.conservation.net_inflow_pen
-          << " PEN, change of households' money = " << out.conservation.money_change_pen << " PEN";
+      msg << "markets: households of centre " << c << " (local economy " << e << ", month " << ctx.month
+          << ") were paid " << paid << " PEN, the clearing owes them " << owed << " PEN";
       throw std::logic_error(msg.str());
     }
   }

@@ -18,14 +18,22 @@
 //        outside pays a local seller) is the farm-gate price 1 at which the model values output without markets
 //   sellers of g: one group per economy, gross revenue at farm-gate prices G = sum_h net_h / (1 - l_g - o_g)
 //        (labour_share l, outside_input_share o), supply S(x) = min(S0 x^eps, K), S0 = G / (1 - tau)^eps so
-//        S = G at the farm-gate price, K = capacity_factor S0
+//        S = G at the farm-gate price, K = max(G, sum over the period's months and households of K_h): what the
+//        households hold yields at most in a month at farm-gate prices (gross revenue, as G):
+//          local food  K_h = max(0, land_ha land_output_pen_per_ha / 12 - own_production_pen)   (land)
+//          livestock   K_h = sum_s herd_s (price_s birth_rate_s + product_s)   (the herd's increase and products;
+//                      0 without the herd column: the animal output of the model without herds is fixed)
+//          HW business K_h = equipment business_return_t / 12 / (1 - l - o) in a month with a profit, equipment =
+//                      prize_late x equipment_share / group_mean_size (a member's share of a lone business's output)
+//          labour      K_h = adults (15-64) (1 - farm_labour_share) wage_month_pen   (their time off the farm)
 //   labour: the days households work for a wage, valued at the farm-gate (export-parity) wage; demand the goods'
 //        sellers' wage bills; the outside takes any surplus at export parity (markets.labour.*)
 //   clear_period (models/markets.hpp); household h gets net_h / sum net of its group's net income (the groups'
 //   members share one elasticity, so this is its share of the group's supply).
 // Settlement: D_h = sum over its markets of (net income at local prices - net_h), added to income_crops_pen,
 // income_animals_pen, income_business_pen, income_wage_pen, income_monetary_pen and cash_pen in the period's
-// last month. Prices never fall below the farm-gate price, so D_h >= 0 and cash stays non-negative.
+// last month (markets.period quarter: March, June, September, December, and the run's last month, which settles
+// a partial quarter). Prices never fall below the farm-gate price, so D_h >= 0 and cash stays non-negative.
 // Consumption at local prices: consumption_pen = in-kind + c_h / P_e with P_e = 1 + sum_g w_g (p_g / p*_g - 1) the
 // local price index against outside prices (w_g = beta_g; the share 1 - sum w bought outside at p* = 1), from the
 // last clearing (1 before it);
@@ -37,6 +45,7 @@
 // labour) = sum_h (money received - c_h), the change of the money households hold through the markets.
 #pragma once
 
+#include "models/economy.hpp"
 #include "models/markets.hpp"
 #include "models/shared_state.hpp"
 #include "sim/engine.hpp"
@@ -55,7 +64,6 @@ struct MarketGoodParams {
   double margin_base = 0.1;
   double margin_remote = 0.2;
   double elasticity = 0.5;
-  double capacity_factor = 1.3;
   double labour_share = 0.05;
   double outside_input_share = 0.1;
 };
@@ -66,7 +74,15 @@ struct MarketsParams {
   markets::Scope scope = markets::Scope::district;
   markets::Period period = markets::Period::month;
   std::array<MarketGoodParams, markets::kGoodCount> goods = default_goods();
-  MarketGoodParams labour{0.0, 0.10, 0.15, 0.3, 1.5, 0.0, 0.0};
+  MarketGoodParams labour{0.0, 0.10, 0.15, 0.3, 0.0, 0.0};
+  // What bounds supply: the most each household's holdings yield in a month at farm-gate prices.
+  double land_output_pen_per_ha = 12000.0;  // markets.local_food.land_output_pen_per_ha (a year)
+  // Borrowed from the modules that own them: herds (livestock.<species>.*), Haku Winay businesses' equipment and
+  // returns (haku_winay.*), adults' full-time off-farm earnings (livelihood.wage_month_pen).
+  std::array<double, kSpeciesCount> animal_price_pen{}, animal_birth_rate{}, animal_product_pen{};
+  double prize_pen = 19500.0, equipment_share = 0.6, group_mean_size = 3.9;
+  std::array<double, kBusinessTypeCount> business_return{};
+  double wage_month_pen = 550.0;
 
   static std::array<MarketGoodParams, markets::kGoodCount> default_goods();
   template <class V> void describe(V& v);
@@ -93,7 +109,11 @@ class LocalMarkets : public Module {
   // With the channel on: the channel's columns, the economies (centres grouped by scope) and their state.
   void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
 
-  Phase clear_phase() const;  // "markets.clear"
+  // The channel's three phases, in the month after finance.budget: markets.flows (per block: each household's
+  // spending and output, summed per centre; fused with the budget's pass), markets.clear (serial: each economy
+  // sums its centres, clears and checks its money; idle in the months inside a quarter), markets.settle (per block:
+  // pays each household at local prices; fused with livelihood.welfare's pass).
+  std::vector<Phase> phases() const;
 
   const MarketsParams& params() const { return p_; }
   // Economies as runs of centres [first, last) in index order, and each one's last period (the tests read them).
@@ -103,16 +123,44 @@ class LocalMarkets : public Module {
   };
   const std::vector<Economy>& economies() const { return economies_; }
   const std::vector<EconomyPeriod>& last_periods() const { return *last_; }
+  // The unit's "economies" table (docs/output.md): one row per local economy and clearing period, economies in
+  // index order (the whole population's on rank 0 of a split world), each one's periods in order.
+  std::vector<UnitTable> unit_tables(const World& world) const override;
+  static std::vector<UnitTable::Column> economy_columns();
 
  private:
+  // A centre's flows of the current period, summed over its households in index order (the flows phase), and
+  // what the settlement paid them (the settle phase).
+  struct CentreFlows {
+    double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
+    std::array<double, kBusinessTypeCount> business{};
+    std::array<double, markets::kGoodCount> capacity{};  // gross, at farm-gate prices
+    double labour_capacity = 0;
+    void add(const CentreFlows& o);
+  };
+  // An economy's prices and what a sol of farm-gate output earns at them, from its last clearing.
+  struct Settlement {
+    std::array<double, markets::kGoodCount> per_net{}, price{};
+    double per_wage = 1, cpi = 1, wage = 1;
+  };
+  bool period_end(const StepContext& ctx) const;
+  int period_months(const StepContext& ctx) const;
+  void flows(World& world, const StepContext& ctx, const Block& block) const;
   void clear(World& world, const StepContext& ctx) const;
-  void clear_economy(World& world, std::size_t e, bool period_end, int month) const;
+  void clear_economy(World& world, std::size_t e, int months, int month) const;
+  void settle(World& world, const StepContext& ctx, const Block& block) const;
 
   MarketsParams p_;
   std::vector<Economy> economies_;
   // Per economy, reused every period; the phase writes them (a std::function holds the module by const pointer).
   std::shared_ptr<std::vector<EconomyPeriod>> last_ = std::make_shared<std::vector<EconomyPeriod>>();
   std::shared_ptr<std::vector<markets::PeriodInput>> inputs_ = std::make_shared<std::vector<markets::PeriodInput>>();
+  std::uint32_t first_centre_ = 0;  // world.centre_begin(): centres here are numbered from it
+  std::vector<std::uint32_t> centre_economy_;  // per centre held here, its economy
+  std::shared_ptr<std::vector<CentreFlows>> centres_ = std::make_shared<std::vector<CentreFlows>>();
+  std::shared_ptr<std::vector<Settlement>> settlements_ = std::make_shared<std::vector<Settlement>>();
+  // Per economy, its rows of the unit's economies table so far (economy_columns() values per clearing period).
+  std::shared_ptr<std::vector<std::vector<double>>> history_ = std::make_shared<std::vector<std::vector<double>>>();
 };
 
 // Columns of the engine and shared ones this module reads or writes: cash_pen, centre_market_access,

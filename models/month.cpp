@@ -78,9 +78,11 @@ Model build_model(const ParamSet& params) {
       livelihood.income_phase(),
       economy.welfare ? finance.budget_phase() : livelihood.consumption_phase(),
   });
-  // 12. Local markets (economy.markets.enabled; absent without it): each local economy clears its goods and wage
-  //     on its households' spending and output and settles the difference from farm-gate values.
-  if (markets_on) model.month.push_back(markets.clear_phase());
+  // 12. Local markets (economy.markets.enabled; absent without it): each household's spending and output summed
+  //     per centre (in the budget's pass), each local economy clears its goods and wage (serial), and households
+  //     are paid the difference from farm-gate values (in the welfare pass).
+  if (markets_on)
+    for (Phase& ph : markets.phases()) model.month.push_back(std::move(ph));
   // 13. Poverty status.
   model.month.push_back(livelihood.welfare_phase());
   return model;

@@ -67,6 +67,20 @@ struct ReachItem {
   double value = 0.0;
 };
 
+// A table a module records for an arm x replicate unit (stored as arms/<arm>/replicate_R/<name>, docs/output.md):
+// parallel numeric columns, one row per record (e.g. each local economy in each clearing period).
+struct UnitTable {
+  struct Column {
+    std::string name, unit, description;
+    bool integer = false;  // stored as int32 (indices, months), else float64
+  };
+  std::string name;         // the group's name in the unit, snake_case
+  std::string description;
+  std::vector<Column> columns;
+  std::vector<double> values;  // row-major: rows x columns.size()
+  std::size_t rows() const { return columns.empty() ? 0 : values.size() / columns.size(); }
+};
+
 // A behavioural or programme module. `setup` adds its columns to the world (always, even when the
 // module is switched off in an arm, so every arm has the same panel) and draws initial state from
 // counter-based streams, so arms stay on common random numbers.
@@ -79,6 +93,12 @@ class Module {
   // process of a world split by districts, which must all return the whole population's counts (sums through
   // world.comm()).
   virtual std::vector<ReachItem> reach(const World& world) const {
+    (void)world;
+    return {};
+  }
+  // Its tables at the end of a unit, after reach(); none by default. Called on every process of a split world:
+  // the whole population's rows must be on rank 0 (gathered through world.comm()); other ranks' are ignored.
+  virtual std::vector<UnitTable> unit_tables(const World& world) const {
     (void)world;
     return {};
   }

@@ -121,6 +121,24 @@ std::vector<output::ReachRow> unit_reach(const Model& model, const World& world)
   return rows;
 }
 
+// A module's unit table as a table of records: one column per table column, int32 or float64.
+output::Records unit_table_records(const UnitTable& t) {
+  output::Records rec;
+  rec.description = t.description;
+  rec.lists = false;
+  const std::size_t n = t.columns.size(), rows = t.rows();
+  for (std::size_t k = 0; k < n; ++k) {
+    output::RecordColumn c;
+    c.name = t.columns[k].name;
+    c.description = t.columns[k].description + (t.columns[k].unit.empty() ? "" : " (" + t.columns[k].unit + ")");
+    c.type = t.columns[k].integer ? ColumnType::i32 : ColumnType::f64;
+    c.numbers.resize(rows);
+    for (std::size_t r = 0; r < rows; ++r) c.numbers[r] = t.values[r * n + k];
+    rec.columns.push_back(std::move(c));
+  }
+  return rec;
+}
+
 }  // namespace
 
 std::uint64_t checked_product(std::initializer_list<std::uint64_t> factors, const std::string& what) {
@@ -348,6 +366,9 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         recorder.write_aggregates();
         std::vector<output::ReachRow> reach = unit_reach(model, world);  // collective in a split world
         if (unit) unit->write_reach(output::reach_records(reach));
+        for (const auto& m : model.modules)
+          for (const UnitTable& t : m->unit_tables(world))  // collective in a split world
+            if (unit) unit->write_table(t.name, unit_table_records(t));
         if (out) {
           // A unit is complete only once this mark is on disk; --resume skips exactly these.
           unit->complete();

@@ -93,6 +93,8 @@ class _Layout:
     COMPARISON_LISTS = ("arms", "notes")  # per-file lists of /comparison, not columns of its table
     REACH = "reach"  # a unit's reach: records module, item, description, unit, value
     REACH_COLUMNS = ("module", "item", "description", "unit", "value")
+    ECONOMIES = "economies"  # a unit's local economies (local markets channel): records, one per economy and period
+    ECONOMY_KEYS = ("economy", "district", "centres", "households", "month", "months")
     TABLES = ("households", "centres", "districts")
     # Attributes.
     UNIT = "unit"
@@ -542,6 +544,29 @@ class ChacraOutput:
                 for k in range(len(cols["item"])):
                     rows.append({"arm": arm, "replicate": r, **{c: v[k] for c, v in cols.items()}})
         return pd.DataFrame(rows, columns=["arm", "replicate", *_Layout.REACH_COLUMNS])
+
+    # -- local economies ----------------------------------------------------------------------------
+    def economies(self, arms=None, replicates=None) -> pd.DataFrame:
+        """Each unit's local economies table (docs/output.md, "Local economies"; only with the local markets
+        channel): one row per arm, replicate, local economy and clearing period, with columns arm, replicate,
+        then the table's own (economy, district, month, price_index, price_<good>, demand_<good>_pen,
+        supply_<good>, wage_index, leakage_pen, imports_pen, exports_pen...). Empty without the channel."""
+        frames = []
+        for arm in self._select_arms(arms):
+            for r in self._select_replicates(replicates):
+                path = f"{_Layout.unit(arm, r)}/{_Layout.ECONOMIES}"
+                if path not in self._f or "economy" not in self._f[path]:
+                    continue
+                g = self._f[path]
+                names = [k for k in g.keys() if isinstance(g[k], h5py.Dataset)]
+                first = [k for k in _Layout.ECONOMY_KEYS if k in names]  # identification, then by name
+                df = pd.DataFrame({k: g[k][()] for k in first + [k for k in names if k not in first]})
+                df.insert(0, "replicate", r)
+                df.insert(0, "arm", arm)
+                frames.append(df)
+        if not frames:
+            return pd.DataFrame(columns=["arm", "replicate"])
+        return pd.concat(frames, ignore_index=True)  # arms in scenario order; economies, then periods, in order
 
     # -- comparison and provenance -------------------------------------------------------------------
     def has_comparison(self, group: str = _Layout.COMPARISON) -> bool:

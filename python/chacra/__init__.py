@@ -126,6 +126,13 @@ class Result:
         with ChacraOutput(self.path) as out:
             return out.reach(arms, replicates)
 
+    def economies(self, arms=None, replicates=None) -> pd.DataFrame:
+        """The local economies of each arm and replicate (the local markets channel): one row per economy and
+        clearing period with its prices, wage index, demand, supply, leakage and outside trade (docs/output.md,
+        "Local economies"); empty when the run had no local markets."""
+        with ChacraOutput(self.path) as out:
+            return out.economies(arms, replicates)
+
     def provenance(self) -> dict:
         with ChacraOutput(self.path) as out:
             return out.provenance()

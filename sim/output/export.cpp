@@ -832,6 +832,61 @@ class Exporter {
     return ExportedTable{file("comparison"), csv.rows(), csv.columns()};
   }
 
+  // economies.csv: each unit's local economies table (arms/<arm>/replicate_R/economies, the local markets
+  // channel): arm, replicate, then its columns, one row per economy and clearing period.
+  std::optional<ExportedTable> economies() {
+    std::vector<std::pair<std::pair<std::string, std::uint32_t>, Records>> units;
+    for (const auto& arm : c_.arms)
+      for (auto r : c_.replicates) {
+        const std::string path = layout::unit_table(arm, r, layout::kEconomies);
+        if (has_records(in_.id(), path, "economy")) units.push_back({{arm, r}, read_records(in_.id(), path)});
+      }
+    if (units.empty()) return std::nullopt;  // no local markets in the run: nothing to say
+    const Records& first = units.front().second;
+    std::size_t rows = 0;
+    for (const auto& [key, rec] : units) {
+      rows += rec.rows();
+      if (rec.columns.size() != first.columns.size())
+        throw FileError("the economies tables of arm '" + key.first + "' replicate " + std::to_string(key.second) +
+                        " and of the first unit have different columns");
+    }
+    std::set<std::string> taken = {"arm", "replicate"};
+    std::vector<std::string> headers;
+    std::vector<Field> fields = {text_field("arm", "Policy arm", longest(c_.arms)),
+                                 whole_field("replicate", "Replicate (0-based)")};
+    for (const auto& c : first.columns) {
+      headers.push_back(column_names(c.name, {}, taken).front());
+      fields.push_back({headers.back(), dta::fit(c.description, dta::kLabelMax),
+                        c.type == ColumnType::i32 ? dta::Type::int32 : dta::Type::float64, 1, "", {}});
+    }
+    const auto table = open("economies", fields, rows, "local economies by clearing period");
+    Table& csv = *table;
+    for (const auto& [key, rec] : units) {
+      check_stop();
+      for (std::size_t i = 0; i < rec.rows(); ++i) {
+        csv.text(key.first);
+        csv.number(static_cast<std::int64_t>(key.second));
+        for (std::size_t k = 0; k < rec.columns.size(); ++k) {
+          const RecordColumn& c = rec.columns[k];
+          if (c.name != first.columns[k].name)
+            throw FileError("column " + std::to_string(k) + " of the economies table of arm '" + key.first +
+                            "' replicate " + std::to_string(key.second) + " is " + c.name + ", not " +
+                            first.columns[k].name);
+          if (c.type == ColumnType::i32) csv.number(static_cast<std::int64_t>(c.numbers[i]));
+          else csv.number(c.numbers[i]);
+        }
+        csv.end_row();
+      }
+    }
+    csv.close();
+    codebook.push_back({"arm", "", "Policy arm", file("economies"), "", "arms/<arm>"});
+    codebook.push_back({"replicate", "", "Replicate (0-based)", file("economies"), "", "arms/<arm>/replicate_R"});
+    for (std::size_t k = 0; k < first.columns.size(); ++k)
+      codebook.push_back({headers[k], "", first.columns[k].description, file("economies"), "",
+                          "arms/<arm>/replicate_R/economies/" + first.columns[k].name});
+    return ExportedTable{file("economies"), csv.rows(), csv.columns()};
+  }
+
   // provenance.csv (key, value) and scenario.yaml.
   ExportedTable provenance(bool& wrote_scenario) {
     csv::Writer csv(dir_ / "provenance.csv", missing_);
@@ -974,8 +1029,8 @@ const std::set<std::string>& export_files() {
   // Each table as CSV, gzipped CSV (--gzip) or Stata (--stata).
   static const std::set<std::string> names = [] {
     std::set<std::string> n = {"scenario.yaml"};
-    for (const char* table : {"panel", "aggregates", "comparison", "households", "centres", "districts", "provenance",
-                              "codebook"})
+    for (const char* table : {"panel", "aggregates", "comparison", "economies", "households", "centres", "districts",
+                              "provenance", "codebook"})
       for (const char* ext : {".csv", ".csv.gz", ".dta"}) n.insert(std::string(table) + ext);
     return n;
   }();
@@ -1072,6 +1127,7 @@ ExportSummary export_csv(const ExportOptions& options) {
   }
   if (auto t = ex.aggregates()) summary.tables.push_back(*t);
   if (auto t = ex.comparison()) summary.tables.push_back(*t);
+  if (auto t = ex.economies()) summary.tables.push_back(*t);
   if (auto t = ex.population(layout::Table::households, "household")) summary.tables.push_back(*t);
   if (auto t = ex.population(layout::Table::centres, "centre")) summary.tables.push_back(*t);
   if (auto t = ex.population(layout::Table::districts, "district")) summary.tables.push_back(*t);

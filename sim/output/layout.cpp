@@ -37,6 +37,10 @@ std::string centres(const std::string& arm, std::uint32_t replicate) { return un
 
 std::string reach(const std::string& arm, std::uint32_t replicate) { return unit(arm, replicate) + "/reach"; }
 
+std::string unit_table(const std::string& arm, std::uint32_t replicate, const std::string& name) {
+  return unit(arm, replicate) + "/" + name;
+}
+
 std::string population(std::uint32_t replicate) { return std::string(kPopulation) + "/" + replicate_group(replicate); }
 
 std::string population(std::uint32_t replicate, Table table) {

@@ -62,6 +62,9 @@ std::string aggregates(const std::string& arm, std::uint32_t replicate);  // ...
 std::string centres(const std::string& arm, std::uint32_t replicate);  // .../centres
 // The unit's reach: what each module reports at the end of the unit (records: module, item, value...).
 std::string reach(const std::string& arm, std::uint32_t replicate);  // .../reach
+// A module's table of the unit (the local economies: "economies"), records as the reach.
+std::string unit_table(const std::string& arm, std::uint32_t replicate, const std::string& name);  // .../<name>
+inline constexpr const char* kEconomies = "economies";
 // Groups of a replicate's population.
 std::string population(std::uint32_t replicate);               // population/replicate_R
 std::string population(std::uint32_t replicate, Table table);  // population/replicate_R/<table>

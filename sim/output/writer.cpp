@@ -280,6 +280,10 @@ h5::Handle UnitWriter::create_centre_table(const ColumnInfo& info, std::size_t p
 
 void UnitWriter::write_reach(const Records& records) { write_records(file_, layout::reach(arm_, replicate_), records); }
 
+void UnitWriter::write_table(const std::string& name, const Records& records) {
+  write_records(file_, layout::unit_table(arm_, replicate_, name), records);
+}
+
 void UnitWriter::write_aggregate(const ColumnInfo& info, bool flow, std::size_t periods,
                                  const std::vector<double>& means) {
   std::vector<hsize_t> dims{periods};

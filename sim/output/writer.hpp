@@ -103,6 +103,8 @@ class UnitWriter {
   h5::Handle create_centre_table(const ColumnInfo& info, std::size_t periods, std::size_t centres);
   // reach: the records the modules report at the end of the unit.
   void write_reach(const Records& records);
+  // <name>: a table a module records for the unit (UnitTable, sim/engine.hpp), e.g. the local economies.
+  void write_table(const std::string& name, const Records& records);
   // Marks the unit complete; a resumed run skips exactly the complete units.
   void complete();
 

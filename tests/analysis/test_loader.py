@@ -3,6 +3,7 @@ only what was asked for, and refuse foreign or truncated files clearly."""
 
 import math
 import shutil
+import subprocess
 
 import h5py
 import numpy as np
@@ -264,3 +265,30 @@ def test_bad_files_raise_clear_errors(run_file, tmp_path):
     shutil.copy(run_file, copy)
     with ChacraOutput(copy) as out:
         assert isinstance(out.aggregates("poor"), pd.DataFrame)
+
+
+def test_economies_frame_equals_the_file(chacra, run_file, tmp_path):
+    """With the local markets, every unit's economies table, one row per economy and clearing period, with the
+    file's values; without them (run_file), an empty frame."""
+    with ChacraOutput(run_file) as out:
+        assert out.economies().empty
+    path = str(tmp_path / "markets.h5")
+    res = subprocess.run([chacra, "run", "-o", path, "--force", "--quiet", "--set", "population.households=600",
+                          "--set", "population.districts=3", "--set", "run.years=1", "--set", "run.replicates=1",
+                          "--set", "economy.welfare.enabled=true", "--set", "economy.markets.enabled=true",
+                          "--seed", "3"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    with ChacraOutput(path) as out:
+        eco = out.economies()
+        arms = list(out.arms)
+    assert list(eco.columns[:8]) == ["arm", "replicate", "economy", "district", "centres", "households", "month",
+                                     "months"]
+    with h5py.File(path, "r") as f:
+        for arm in arms:
+            g = f[f"arms/{arm}/replicate_0/economies"]
+            rows = eco[eco["arm"] == arm]
+            assert len(rows) == len(g["economy"]) == 3 * 12  # three district economies, twelve monthly clearings
+            for name in g:
+                assert np.array_equal(rows[name].to_numpy(), g[name][()]), (arm, name)
+    assert (eco["imbalance_pen"].abs() <= 0.005).all()
+    assert (eco["price_local_food"] >= 1 - 1e-12).all()

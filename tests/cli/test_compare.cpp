@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -411,4 +413,46 @@ TEST(CliCompare, LocalMarketsGiveMultipliersAndSpillovers) {
   // Without the markets there is no such row (a run without the channel is unchanged).
   const auto plain = run("compare out.h5 --format json", finished_run());
   EXPECT_EQ(plain.out.find("local_income_multiplier"), std::string::npos);
+
+  // Each unit's local economies table (6 district economies, 36 monthly clearings, 3 arms, 2 replicates), exported
+  // as economies.csv: money conserved in every row, no price below its farm-gate price, every period present.
+  const auto ex = run("export mk.h5 --csv mk_csv --no-panel", d);
+  ASSERT_EQ(ex.status, 0) << ex.out;
+  std::ifstream csv(d + "/mk_csv/economies.csv");
+  ASSERT_TRUE(csv.good()) << ex.out;
+  std::string line;
+  std::getline(csv, line);
+  const auto split = [](const std::string& text) {
+    std::vector<std::string> cells;
+    std::stringstream ss(text);
+    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
+    return cells;
+  };
+  const auto header = split(line);
+  const auto at = [&header](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    EXPECT_NE(it, header.end()) << name;
+    return static_cast<std::size_t>(it - header.begin());
+  };
+  const std::size_t arm = at("arm"), month = at("month"), imbalance = at("imbalance_pen"),
+                    food = at("price_local_food"), wage = at("wage_index"), leakage = at("leakage_pen");
+  std::size_t economy_rows = 0, juntos_rows = 0;
+  std::set<int> months;
+  for (; std::getline(csv, line); ++economy_rows) {
+    const auto cells = split(line);
+    ASSERT_EQ(cells.size(), header.size()) << line;
+    EXPECT_LE(std::abs(std::stod(cells[imbalance])), 0.005) << line;
+    EXPECT_GE(std::stod(cells[food]), 1.0 - 1e-12) << line;
+    EXPECT_GE(std::stod(cells[wage]), 1.0 - 1e-12) << line;
+    EXPECT_GT(std::stod(cells[leakage]), 0.0) << line;
+    months.insert(std::stoi(cells[month]));
+    juntos_rows += cells[arm] == "juntos";
+  }
+  EXPECT_EQ(economy_rows, 3u * 2u * 6u * 36u);
+  EXPECT_EQ(juntos_rows, 2u * 6u * 36u);
+  EXPECT_EQ(months.size(), 36u);
+  // A run without the channel has no economies table, so no economies.csv.
+  const auto plain_export = run("export out.h5 --csv plain_economies_csv --no-panel", finished_run());
+  ASSERT_EQ(plain_export.status, 0) << plain_export.out;
+  EXPECT_FALSE(std::filesystem::exists(finished_run() + "/plain_economies_csv/economies.csv"));
 }

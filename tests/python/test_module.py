@@ -72,8 +72,16 @@ def test_run_gives_the_bits_of_the_command_line(scenario_file, chacra_binary, tm
     reach = r.reach(replicates=0)
     enrolled = reach[reach["item"] == "enrolled_households"].set_index("arm")["value"]
     assert enrolled["none"] == 0 and enrolled["juntos"] > 0
+    assert r.economies().empty  # no local markets in this scenario
     with pytest.raises(chacra.InputError, match="already exists"):
         chacra.run(s, output=r.path)
+    # With the local markets, the economies of every unit: one row per economy and month.
+    m = chacra.run(s, set={"economy.welfare.enabled": True, "economy.markets.enabled": True},
+                   output=tmp_path / "markets.h5", threads=2)
+    eco = m.economies(arms="both")
+    assert len(eco) > 0 and set(eco["arm"]) == {"both"}
+    assert set(eco.columns) >= {"replicate", "economy", "month", "price_local_food", "leakage_pen", "imports_pen"}
+    assert eco.groupby(["replicate", "economy"]).size().eq(36).all()  # three years of monthly clearings
 
 
 def test_the_gil_is_released_while_the_engine_runs(scenario_file, tmp_path):
