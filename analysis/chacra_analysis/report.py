@@ -185,7 +185,7 @@ td.num{text-align:right}.wide{max-width:100%;overflow-x:auto}
 table.reach{width:100%;table-layout:fixed;font-size:.8em}table.reach th,table.reach td{overflow-wrap:anywhere}table.effects{width:100%;font-size:.88em}
 table.effects tbody th{white-space:nowrap}
 table.effects td.num{white-space:nowrap}.unit{display:block;font-weight:normal;color:#666;font-size:.85em}
-.ci{display:block;color:#555;font-size:.85em}tr.reference td{color:#444;background:#fafafa}
+.ci{display:block;color:#555;font-size:.85em;white-space:normal}tr.reference td{color:#444;background:#fafafa}
 figure{margin:1.4em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;
 color:#444;margin-top:.4em}code{font-size:.85em;color:#555;overflow-wrap:anywhere}.note{color:#8a5300}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85em}
