@@ -271,12 +271,15 @@ Phase Adoption::update_phase() const {
                 : finance::Accounts{nullptr, nullptr, nullptr, nullptr};
     const BusinessConstants bk(business_);
     const bool observed = ctx.month > 0;  // no profit has been seen before the run's first month
+    // The credit limit and the reserve are computed only when the household pays (AdoptionFinance::terms).
     const auto finance_of = [&](std::uint32_t i) {
-      const float pm = perm[i];
-      return AdoptionFinance{accounts, i, credit_.limit(pm),
-                             static_cast<float>(credit_.reserve_months) * std::max(0.0f, pm),
-                             credit_.credit_for_investment};
+      return AdoptionFinance{accounts, i, 0.0f, 0.0f, credit_.credit_for_investment, &credit_, perm[i]};
     };
+
+    // The baseline business's outside option, a function of the district's market (computed again only where the
+    // district changes).
+    std::uint32_t outside_district = ~0u;
+    float outside = 0.0f;
 
     for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
       const std::uint32_t h0 = world.centre_first[c], h1 = world.centre_first[c + 1];
@@ -295,14 +298,13 @@ Phase Adoption::update_phase() const {
           unprofitable |= update_expected_profit_and_sum(memory, state + row, profit + row, expected + row, expected_sum);
         }
       }
-      std::array<float, kTechCount> peer{}, bound{};
+      std::array<float, kTechCount> peer{};
       for (int t = 0; t < kTechCount; ++t) {
         const double known = known_adopters(adopters[t], static_cast<double>(h1 - h0), p.peer_contacts);
         peer[t] = static_cast<float>(peer_hazard(known, p.peer_threshold, p.peer_strength, p.peer_scale));
         if (p.persistence) peer[t] *= peer_profit_factor(k, t, expected_sum[t], adopters[t]);
-        bound[t] = screen_bound(k, t, peer[t], ((unprofitable >> t) & 1u) != 0);
       }
-      const ScreenBounds screen_bounds(bound);
+      const ScreenBounds bounds = screen_bounds(k, peer, unprofitable);
 
       // The Philox blocks of a batch of households first: without branches between them their long
       // multiply chains overlap. Then every household of the batch is screened: events are rare, so each
@@ -321,8 +323,8 @@ Phase Adoption::update_phase() const {
           blocks[j] = ctx.seed.first_block(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), b0 + j);
         std::uint32_t n_candidates = 0, n_reset = 0;
         for (std::uint32_t j = 0; j < nb; ++j) {
-          const Screened sc = screen(blocks[j].v, push + static_cast<std::size_t>(b0 + j) * kTechCount, screen_bounds,
-                                     k.readopt_max);
+          const std::size_t row = static_cast<std::size_t>(b0 + j) * kTechCount;
+          const Screened sc = screen(blocks[j].v, push + row, adopted_mask(state + row), bounds, k.readopt_max);
           // Technologies waiting for financing are tried every month.
           const unsigned candidates = sc.candidates | (p.liquidity ? pending[b0 + j] : 0u);
           candidate_of[n_candidates] = j;
@@ -350,18 +352,25 @@ Phase Adoption::update_phase() const {
               p.liquidity ? &fin : nullptr};
           update_candidates(k, peer, blocks[j].v, household, candidates_of[c]);
         }
-        // The baseline business (economy.persistence.enabled), on the block's spare uniform u11.
+        // The baseline business (economy.persistence.enabled), on the block's spare uniform u11: an owner's month
+        // (baseline_business_month) without a branch on ownership, which is as good as random from one household
+        // to the next; a household without one that wants to start one (rare) through the rule itself.
         if (p.persistence) {
           for (std::uint32_t j = 0; j < nb; ++j) {
             const std::uint32_t i = b0 + j;
             const float u = uniform21(blocks[j].v, 11);
-            // Most households have no business and do not want one this month: nothing to do.
-            if (has_business[i] == 0 && !(u < bk.start_hazard)) continue;
-            const AdoptionFinance fin = p.liquidity ? finance_of(i) : AdoptionFinance{accounts};
-            const BaselineBusiness b{has_business + i, business_expected + i, business_loss + i,
-                                     business_income[i] - hw_profit[i], business_.outside_option(market[district[i]]),
-                                     observed};
-            baseline_business_month(bk, u, b, p.liquidity ? &fin : nullptr);
+            if (district[i] != outside_district) {  // households are sorted by district: almost never taken
+              outside_district = district[i];
+              outside = business_.outside_option(market[outside_district]);
+            }
+            const bool starts = owner_month(bk, u, has_business + i, business_expected + i, business_loss + i,
+                                            business_income[i] - hw_profit[i], outside, observed);
+            if (starts) [[unlikely]] {
+              const AdoptionFinance fin = p.liquidity ? finance_of(i) : AdoptionFinance{accounts};
+              const BaselineBusiness b{has_business + i, business_expected + i, business_loss + i,
+                                       business_income[i] - hw_profit[i], outside, observed};
+              baseline_business_month(bk, u, b, p.liquidity ? &fin : nullptr);
+            }
           }
         }
         // The push is a monthly flow: reset after use (most households without a programme push have none).

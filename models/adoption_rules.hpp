@@ -36,13 +36,19 @@ inline float uniform21(const std::uint64_t* w, int k) {
   return (static_cast<float>((w[k / 3] >> (21 * (k % 3))) & kMask21) + 0.5f) * 0x1.0p-21f;
 }
 
-// The monthly screen of a household: technology t is a candidate (its exact hazard is computed) when
-// u_t < bound[t] + push[t] * readopt_max, the same float operations for every t as in scalar code; a
-// household without candidates has no event. `pushed`: some push entry is not +0.0 (the row needs a reset).
+// The monthly screen of a household: technology t is a candidate (its exact hazard is computed) when its
+// uniform falls under an upper bound of its hazard, the same float operations for every t as in scalar code:
+// u_t < adopt[t] + push[t] * readopt_max where t is not adopted (its adoption hazard), u_t < drop[t] where it is
+// (its drop hazard, which no push enters). A household without candidates has no event. `pushed`: some push entry
+// is not +0.0 (the row needs a reset).
 struct Screened {
   unsigned candidates;  // bit t
   bool pushed;
 };
+// The technologies a household has adopted (bit t), which choose the bound of each technology in the screen.
+inline unsigned adopted_mask(const std::uint8_t* state) {
+  return rows::tech_mask(state, static_cast<std::uint8_t>(TechState::adopted));
+}
 #if defined(CHACRA_ROWS_SSE2)
 // On SSE2 the twelve 21-bit fields of a block are spread over three vectors of four int32 lanes in the
 // order below (cheap to build from whole words); the bounds are kept in that order, the push row is
@@ -50,11 +56,18 @@ struct Screened {
 // are dropped.
 constexpr std::array<int, 12> kLaneTech = {0, 1, 3, 4, 2, 6, 5, 9, 7, -1, 8, -1};
 struct ScreenBounds {
-  __m128 v[3];
-  explicit ScreenBounds(const std::array<float, kTechCount>& bound) {
-    float lanes[12];
-    for (int l = 0; l < 12; ++l) lanes[l] = kLaneTech[l] < 0 ? 0.0f : bound[static_cast<std::size_t>(kLaneTech[l])];
-    for (int j = 0; j < 3; ++j) v[j] = _mm_loadu_ps(lanes + 4 * j);
+  __m128 adopt[3], drop[3];
+  ScreenBounds(const std::array<float, kTechCount>& adopt_bound, const std::array<float, kTechCount>& drop_bound) {
+    float a[12], d[12];
+    for (int l = 0; l < 12; ++l) {
+      const int t = kLaneTech[static_cast<std::size_t>(l)];
+      a[l] = t < 0 ? 0.0f : adopt_bound[static_cast<std::size_t>(t)];
+      d[l] = t < 0 ? 0.0f : drop_bound[static_cast<std::size_t>(t)];
+    }
+    for (int j = 0; j < 3; ++j) {
+      adopt[j] = _mm_loadu_ps(a + 4 * j);
+      drop[j] = _mm_loadu_ps(d + 4 * j);
+    }
   }
 };
 // Technology bits of each 4-bit lane mask of vector j.
@@ -67,7 +80,8 @@ constexpr std::array<std::array<std::uint16_t, 16>, 3> kLaneBits = [] {
           t[static_cast<std::size_t>(j)][m] |= static_cast<std::uint16_t>(1u << kLaneTech[static_cast<std::size_t>(4 * j + l)]);
   return t;
 }();
-inline Screened screen(const std::uint64_t* w, const float* push, const ScreenBounds& b, float readopt_max) {
+inline Screened screen(const std::uint64_t* w, const float* push, unsigned adopted, const ScreenBounds& b,
+                       float readopt_max) {
   // Fields as int32 lanes: P = techs 0, 1, 3, 4; Q = 2, 6, 5, 9; R = 7, -, 8, - (kLaneTech).
   const __m128i mask = _mm_set1_epi64x(static_cast<long long>(kMask21));
   const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
@@ -86,24 +100,30 @@ inline Screened screen(const std::uint64_t* w, const float* push, const ScreenBo
   const __m128 pushes[3] = {_mm_shuffle_ps(t0, p34, _MM_SHUFFLE(2, 0, 1, 0)), _mm_shuffle_ps(p26, p59, _MM_SHUFFLE(2, 0, 2, 0)),
                             _mm_shuffle_ps(t1, t2, _MM_SHUFFLE(3, 0, 3, 3))};
   const __m128 half = _mm_set1_ps(0.5f), scale = _mm_set1_ps(0x1.0p-21f), rmax = _mm_set1_ps(readopt_max);
-  unsigned candidates = 0;
+  unsigned adopting = 0, dropping = 0;
   for (int j = 0; j < 3; ++j) {
     const __m128 u = _mm_mul_ps(_mm_add_ps(_mm_cvtepi32_ps(fields[j]), half), scale);  // exact, as uniform21
-    const __m128 x = _mm_add_ps(b.v[j], _mm_mul_ps(pushes[j], rmax));
-    candidates |= kLaneBits[static_cast<std::size_t>(j)][static_cast<unsigned>(_mm_movemask_ps(_mm_cmplt_ps(u, x)))];
+    const __m128 x = _mm_add_ps(b.adopt[j], _mm_mul_ps(pushes[j], rmax));
+    adopting |= kLaneBits[static_cast<std::size_t>(j)][static_cast<unsigned>(_mm_movemask_ps(_mm_cmplt_ps(u, x)))];
+    dropping |= kLaneBits[static_cast<std::size_t>(j)][static_cast<unsigned>(_mm_movemask_ps(_mm_cmplt_ps(u, b.drop[j])))];
   }
   const __m128i any = _mm_or_si128(_mm_or_si128(_mm_castps_si128(t0), _mm_castps_si128(t1)), _mm_castps_si128(t2));
-  return {candidates, _mm_movemask_epi8(_mm_cmpeq_epi32(any, _mm_setzero_si128())) != 0xFFFF};
+  return {(adopting & ~adopted) | (dropping & adopted),
+          _mm_movemask_epi8(_mm_cmpeq_epi32(any, _mm_setzero_si128())) != 0xFFFF};
 }
 #else
 struct ScreenBounds {
-  std::array<float, kTechCount> v;
-  explicit ScreenBounds(const std::array<float, kTechCount>& bound) : v(bound) {}
+  std::array<float, kTechCount> adopt, drop;
+  ScreenBounds(const std::array<float, kTechCount>& adopt_bound, const std::array<float, kTechCount>& drop_bound)
+      : adopt(adopt_bound), drop(drop_bound) {}
 };
-inline Screened screen(const std::uint64_t* w, const float* push, const ScreenBounds& b, float readopt_max) {
+inline Screened screen(const std::uint64_t* w, const float* push, unsigned adopted, const ScreenBounds& b,
+                       float readopt_max) {
   Screened s{0, false};
   for (int t = 0; t < kTechCount; ++t) {
-    if (uniform21(w, t) < b.v[static_cast<std::size_t>(t)] + push[t] * readopt_max) s.candidates |= 1u << t;
+    const auto k = static_cast<std::size_t>(t);
+    const float bound = ((adopted >> t) & 1u) != 0 ? b.drop[k] : b.adopt[k] + push[t] * readopt_max;
+    if (uniform21(w, t) < bound) s.candidates |= 1u << t;
     std::uint32_t bits;
     std::memcpy(&bits, push + t, 4);
     s.pushed |= bits != 0;
@@ -163,12 +183,20 @@ struct AdoptionConstants {
   }
 };
 
-// How a household pays an up-front cost this month (economy.liquidity.enabled): its accounts and terms.
+// How a household pays an up-front cost this month (economy.liquidity.enabled): its accounts and terms. With
+// `terms` set, the credit limit and the reserve are computed from `permanent` (the household's permanent income)
+// when a payment is made, not given: most households that the phase looks at pay nothing in a month.
 struct AdoptionFinance {
   finance::Accounts accounts;
   std::uint32_t household = 0;
   float credit_limit = 0, reserve = 0;
   bool allow_credit = true;
+  const CreditTerms* terms = nullptr;
+  float permanent = 0;
+  float limit_pen() const { return terms != nullptr ? terms->limit(permanent) : credit_limit; }
+  float reserve_pen() const {
+    return terms != nullptr ? static_cast<float>(terms->reserve_months) * std::max(0.0f, permanent) : reserve;
+  }
 };
 
 // One household in a month: its rows (technology states, this month's programme push, assets delivered)
@@ -232,7 +260,7 @@ inline bool pay_upfront(const AdoptionConstants& k, int t, const AdoptionHouseho
   const std::uint32_t i = f.household;
   const float amount = upfront_cost(k, t, h.asset[t] != 0);
   const finance::Payment p =
-      finance::pay(f.accounts.cash[i], f.accounts.debt[i], f.credit_limit, f.reserve, amount, f.allow_credit);
+      finance::pay(f.accounts.cash[i], f.accounts.debt[i], f.limit_pen(), f.reserve_pen(), amount, f.allow_credit);
   f.accounts.book(i, amount, p);
   return p.paid;
 }
@@ -301,19 +329,33 @@ inline void adopt_or_drop(const AdoptionConstants& k, const std::array<float, kT
   update_candidates(k, peer, w, h, (1u << kTechCount) - 1);
 }
 
-// An upper bound of technology t's hazards in a centre without the push (labour and liquidity factors are at
-// most 1), slightly inflated against float rounding: the screen's bound.
+// Upper bounds of technology t's hazards in a centre without the push (labour and liquidity factors are at
+// most 1), slightly inflated against float rounding: the screen's bounds, of the adoption hazard (for a
+// household that has not adopted t) and of the drop hazard (for one that has).
 // `unprofitable`: some adopter of t in the centre expects a loss (persistence from profitability).
-inline float screen_bound(const AdoptionConstants& k, int t, float peer, bool unprofitable = false) {
+inline float adopt_screen_bound(const AdoptionConstants& k, int t, float peer) {
+  return (k.base[t] + peer) * k.readopt_max * 1.0001f + 1e-7f;
+}
+inline float drop_screen_bound(const AdoptionConstants& k, int t, bool unprofitable = false) {
   const float drop = unprofitable ? std::max(k.drop_max[t], k.unprofitable_max) : k.drop_max[t];
-  return std::max((k.base[t] + peer) * k.readopt_max, drop) * 1.0001f + 1e-7f;
+  return drop * 1.0001f + 1e-7f;
+}
+// The screen's bounds of a centre: its peer terms and the technologies some adopter there expects to lose on.
+inline ScreenBounds screen_bounds(const AdoptionConstants& k, const std::array<float, kTechCount>& peer,
+                                  unsigned unprofitable = 0) {
+  std::array<float, kTechCount> adopt{}, drop{};
+  for (int t = 0; t < kTechCount; ++t) {
+    adopt[static_cast<std::size_t>(t)] = adopt_screen_bound(k, t, peer[static_cast<std::size_t>(t)]);
+    drop[static_cast<std::size_t>(t)] = drop_screen_bound(k, t, ((unprofitable >> t) & 1u) != 0);
+  }
+  return ScreenBounds(adopt, drop);
 }
 
 // The fast driver for one household: the screen, then the exact hazards of its candidates only. The phase
 // does the same over a batch of households (listing those with candidates without a branch).
 inline void adopt_or_drop_screened(const AdoptionConstants& k, const std::array<float, kTechCount>& peer,
                                    const ScreenBounds& bounds, const std::uint64_t* w, const AdoptionHousehold& h) {
-  const Screened sc = screen(w, h.push, bounds, k.readopt_max);
+  const Screened sc = screen(w, h.push, adopted_mask(h.state), bounds, k.readopt_max);
   // Technologies waiting for financing are tried every month.
   const unsigned candidates = sc.candidates | (k.liquidity ? *h.pending : 0u);
   if (candidates != 0) update_candidates(k, peer, w, h, candidates);
@@ -362,14 +404,43 @@ inline void baseline_business_month(const BusinessConstants& k, float u, const B
   if (!(u < k.start_hazard)) return;
   if (k.liquidity) {
     const std::uint32_t i = finance->household;
-    const finance::Payment p = finance::pay(finance->accounts.cash[i], finance->accounts.debt[i], finance->credit_limit,
-                                            finance->reserve, k.startup, finance->allow_credit);
+    const finance::Payment p = finance::pay(finance->accounts.cash[i], finance->accounts.debt[i], finance->limit_pen(),
+                                            finance->reserve_pen(), k.startup, finance->allow_credit);
     if (!p.paid) return;
     finance->accounts.book(i, k.startup, p);
   }
   *b.has = 1;
   *b.expected = k.reference;
   *b.loss = 0;
+}
+
+// The fast driver of baseline_business_month for the phase: an owner's month (update, losses, exit) computed for
+// every household and stored only for owners, as selects rather than a branch on ownership; returns true for a
+// household without a business whose uniform falls under the start hazard, which the caller hands to
+// baseline_business_month (the rule itself: a start, paid for with economy.liquidity.enabled). The same bits as
+// the rule: an owner's values are the rule's operations in the same order, and the other households' values are
+// stored back unchanged.
+inline bool owner_month(const BusinessConstants& k, float u, std::uint8_t* has, float* expected, std::uint8_t* loss,
+                        float profit, float outside_option, bool observed) {
+  const bool owner = *has != 0;
+  const float e0 = *expected;
+  const int l0 = *loss;
+  float e = e0;
+  int l = l0;
+  bool losing = false;
+  if (observed) {  // the same for every household of the month
+    BusinessBook book{e0, l0};
+    losing = business_month(book, profit, k.memory, outside_option, k.loss_months);
+    e = book.expected_profit;
+    l = book.loss_months;
+  }
+  const bool exits = losing | (u < k.exit_hazard);
+  const float owner_e = exits ? k.reference : e;
+  const int owner_l = exits ? 0 : std::min(l, 255);
+  *has = (owner & exits) ? std::uint8_t{0} : *has;
+  *expected = owner ? owner_e : e0;
+  *loss = static_cast<std::uint8_t>(owner ? owner_l : l0);
+  return !owner & (u < k.start_hazard);
 }
 
 // The expected profit of each adopted income-earning technology after this month's profit (exponential average
@@ -410,6 +481,29 @@ inline unsigned update_expected_profit_and_sum(float memory, const std::uint8_t*
                                          _mm_cmpeq_epi32(adopted, _mm_set1_epi32(1)));
     unprofitable = static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(losing)));
     t = 4;
+  }
+  // The other three (technologies 4-6) in a second vector over 4-7: technology 7 earns nothing, so its lane is
+  // computed with weight 0 but neither stored nor summed (its expectation and sum keep their bits).
+  static_assert(kEarningCount == 7 && kTechCount >= 8);
+  {
+    std::int32_t bytes;
+    std::memcpy(&bytes, state + 4, sizeof bytes);
+    const __m128i zero = _mm_setzero_si128();
+    const __m128i adopted = _mm_and_si128(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(bytes), zero), zero),
+                                          _mm_setr_epi32(1, 1, 1, 0));
+    const __m128 earning = _mm_castsi128_ps(_mm_setr_epi32(-1, -1, -1, 0));
+    const __m128 on = _mm_cvtepi32_ps(adopted);
+    const __m128 x = _mm_loadu_ps(expected + 4);
+    const __m128 weight = _mm_mul_ps(_mm_set1_ps(memory), on);
+    const __m128 e = _mm_add_ps(x, _mm_mul_ps(weight, _mm_sub_ps(_mm_loadu_ps(profit + 4), x)));
+    _mm_storeu_ps(expected + 4, _mm_or_ps(_mm_and_ps(earning, e), _mm_andnot_ps(earning, x)));
+    const __m128 s0 = _mm_loadu_ps(sum.data() + 4);
+    const __m128 s1 = _mm_add_ps(s0, _mm_mul_ps(on, e));
+    _mm_storeu_ps(sum.data() + 4, _mm_or_ps(_mm_and_ps(earning, s1), _mm_andnot_ps(earning, s0)));
+    const __m128i losing = _mm_and_si128(_mm_castps_si128(_mm_cmplt_ps(e, _mm_setzero_ps())),
+                                         _mm_cmpeq_epi32(adopted, _mm_set1_epi32(1)));
+    unprofitable |= static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(losing))) << 4;
+    t = kEarningCount;
   }
 #endif
   for (; t < kEarningCount; ++t) {

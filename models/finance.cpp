@@ -56,6 +56,7 @@ void Finance::register_params(Registry& registry) { declare_params<FinanceParams
 
 void Finance::setup(World& world, const ParamSet& params, const rng::StreamSeed&) {
   p_ = FinanceParams::from(params);
+  due_table_ = upkeep_due_table(budget_constants(p_));
   auto& h = world.households;
   h.add(col::repaid_pen);
   h.add(col::interest_pen);
@@ -92,6 +93,7 @@ Phase Finance::budget_phase() const {
     auto* interest = h.get(col::interest_pen);
 
     const BudgetConstants k = budget_constants(p);
+    const UpkeepDueTable& due_of = due_table_;
 
     // One household (V = float) or kLanes households (V = lanes::vf) from household i: the rule (budget,
     // models/finance_rules.hpp) through its fast driver, the same bits either way. Borrowing adds to the month's
@@ -100,13 +102,13 @@ Phase Finance::budget_phase() const {
       using V = decltype(kind);
       using T = lanes::Traits<V>;
       constexpr int n = T::width;
-      float sizes[n];
+      float sizes[n], dues[n];
       std::int32_t masks[n];
-      const unsigned present = rows::budget_lanes<n>(state, size, i, sizes, masks);
+      rows::budget_lanes<n>(state, size, i, sizes, masks);
+      for (int j = 0; j < n; ++j) dues[j] = due_of[static_cast<std::size_t>(masks[j])];
       const auto load = [i](const float* column) { return T::load(column + i); };
-      const BudgetResult<V> b =
-          budget_of(k, load(monetary), load(own) + load(in_kind), load(perm), load(cash), load(debt), load(boost),
-                    T::load(sizes), T::load_mask(masks), present);
+      const BudgetResult<V> b = budget_of(k, T::load(dues), load(monetary), load(own) + load(in_kind), load(perm),
+                                          load(cash), load(debt), load(boost), T::load(sizes));
       lanes::store(perm + i, b.permanent_income);
       lanes::store(financed + i, b.financed_share);
       lanes::store(paid_col + i, b.upkeep_paid);

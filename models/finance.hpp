@@ -80,6 +80,7 @@ class Finance : public Module {
 
  private:
   FinanceParams p_;
+  std::array<float, 1u << kTechCount> due_table_{};  // upkeep_due_table of p_ (models/finance_rules.hpp)
 };
 
 // Columns of the engine, shared ones and livelihood's that this module reads or writes: borrowed_pen, cash_pen,

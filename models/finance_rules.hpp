@@ -107,16 +107,12 @@ inline BudgetResult<float> budget(const BudgetConstants& k, const HouseholdFinan
 // The fast driver of the budget rule, for one household (V = float) or lanes::kLanes households (V = lanes::vf):
 // the same operations in the same order, so the same bits as budget. `present`: technologies some household of
 // the lanes has adopted; `adopted`: each household's mask.
-template <class V, class M>
-inline BudgetResult<V> budget_of(const BudgetConstants& k, V income, V in_kind, V permanent_income, V cash, V debt,
-                                 V saving_boost, V persons, M adopted, unsigned present) {
+// `due`: the month's upkeep of each household, as budget sums it (upkeep_due_table gives the same bits).
+template <class V>
+inline BudgetResult<V> budget_of(const BudgetConstants& k, V due, V income, V in_kind, V permanent_income, V cash,
+                                 V debt, V saving_boost, V persons) {
   using lanes::max_of;
   using lanes::min_of;
-  V due{};
-  for (; present != 0; present &= present - 1) {
-    const int t = __builtin_ctz(present);
-    due += lanes::keep(lanes::has_bit(adopted, t), k.upkeep[t]);  // upkeep is finite, >= 0
-  }
   const V interest_due = k.rate * debt;
   const V scheduled = debt * k.repay_share;
 
@@ -154,6 +150,31 @@ inline BudgetResult<V> budget_of(const BudgetConstants& k, V income, V in_kind, 
           borrow_floor + capitalised,
           repay + prepay,
           interest_cash + capitalised};
+}
+
+template <class V, class M>
+inline BudgetResult<V> budget_of(const BudgetConstants& k, V income, V in_kind, V permanent_income, V cash, V debt,
+                                 V saving_boost, V persons, M adopted, unsigned present) {
+  V due{};
+  for (; present != 0; present &= present - 1) {
+    const int t = __builtin_ctz(present);
+    due += lanes::keep(lanes::has_bit(adopted, t), k.upkeep[t]);  // upkeep is finite, >= 0
+  }
+  return budget_of(k, due, income, in_kind, permanent_income, cash, debt, saving_boost, persons);
+}
+
+// The month's upkeep of every set of adopted technologies (bit t of the index), with budget's bits: budget sums a
+// set's upkeep in ascending t from +0.0, so a set's sum is that of the set without its highest technology plus
+// that technology's upkeep. The budget phase looks a household's sum up instead of summing over the technologies
+// that its four lanes hold (a loop whose length changes from one group of households to the next).
+using UpkeepDueTable = std::array<float, 1u << kTechCount>;
+inline UpkeepDueTable upkeep_due_table(const BudgetConstants& k) {
+  UpkeepDueTable due{};
+  for (unsigned m = 1; m < due.size(); ++m) {
+    const int top = 31 - __builtin_clz(m);
+    due[m] = due[m & ~(1u << top)] + k.upkeep[static_cast<std::size_t>(top)];
+  }
+  return due;
 }
 
 }  // namespace chacra::models

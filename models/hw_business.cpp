@@ -92,10 +92,4 @@ BusinessParams BusinessParams::from(const ParamSet& params) { return read_params
 
 void BusinessParams::register_params(Registry& registry) { declare_params<BusinessParams>(registry); }
 
-bool business_month(BusinessBook& b, float profit, float memory, float outside_option, int loss_months) {
-  b.expected_profit += memory * (profit - b.expected_profit);
-  b.loss_months = b.expected_profit < outside_option ? b.loss_months + 1 : 0;
-  return b.loss_months >= loss_months;
-}
-
 }  // namespace chacra::models

@@ -107,6 +107,11 @@ struct BusinessBook {
 };
 // Updates the average with weight `memory`; counts a month of loss when it is below `outside_option`; the
 // business exits when that count reaches `loss_months` (returned true).
-bool business_month(BusinessBook& b, float profit, float memory, float outside_option, int loss_months);
+// Inline: the adoption phase runs it for every household of a month (owner_month, models/adoption_rules.hpp).
+inline bool business_month(BusinessBook& b, float profit, float memory, float outside_option, int loss_months) {
+  b.expected_profit += memory * (profit - b.expected_profit);
+  b.loss_months = b.expected_profit < outside_option ? b.loss_months + 1 : 0;
+  return b.loss_months >= loss_months;
+}
 
 }  // namespace chacra::models

@@ -426,23 +426,40 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   const std::int16_t* hw_reached = new_areas ? world.centres.get(col::centre_hw_reached_year) : nullptr;
   const int start_year = world.calendar.start_year;
 
-  // Sixteen households at a time: first household by household, the certification and the inputs that need
-  // a row or a district (member criterion, district poverty, coverage); then the status transitions of all
-  // sixteen at once in byte lanes (statuses differ from household to household, so branches on them would
-  // often be mispredicted).
+  // The certifications of the month first. The certification uniform is a pure function of (seed, domain,
+  // month, household): the Philox block is computed only for the households re-certified this month (the
+  // others would discard it), which leaves every result unchanged (docs/performance.md). They are about one
+  // household in recertification_months, listed without a branch, 256 at a time, then certified one after
+  // the other: their rows (and, with the graduation channel, the columns the score reads) are scattered
+  // cache misses that overlap when no other household's work lies between them, and their Philox blocks'
+  // multiply chains overlap too. Only classified, target and the score are written, which the status rule
+  // below reads, so doing them first changes nothing.
+  {
+    constexpr std::uint32_t kWindow = 256;
+    std::array<std::uint32_t, kWindow> due;
+    for (std::uint32_t w0 = block.household_begin; w0 < block.household_end; w0 += kWindow) {
+      const std::uint32_t w1 = std::min(block.household_end, w0 + kWindow);
+      const std::uint32_t n_due =
+          rows::list_households(w0, w1, due.data(), [&](std::uint32_t i) { return offset[i] == cycle_month; });
+      if (rescore)
+        for (std::uint32_t k = 0; k < n_due; ++k) target[due[k]] = rescore(due[k]);
+      for (std::uint32_t k = 0; k < n_due; ++k) {
+        const std::uint32_t i = due[k];
+        const double u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
+        classified[i] = target[i] ? (u_cert >= exclusion) : (u_cert < inclusion);
+      }
+    }
+  }
+
+  // Sixteen households at a time: first household by household, the inputs that need a row or a district
+  // (member criterion, district poverty, coverage); then the status transitions of all sixteen at once in
+  // byte lanes (statuses differ from household to household, so branches on them would often be
+  // mispredicted).
   const auto chunk = [&](std::uint32_t i0, int n) {
     alignas(16) std::uint8_t member_ok[bytes::kLanes] = {}, district_ok[bytes::kLanes] = {},
                              covered[bytes::kLanes] = {};
     for (int j = 0; j < n; ++j) {
       const std::uint32_t i = i0 + static_cast<std::uint32_t>(j);
-      // The certification uniform is a pure function of (seed, domain, month, household): the Philox block
-      // is computed only for the households re-certified this month (the others would discard it), which
-      // leaves every result unchanged (docs/performance.md).
-      if (offset[i] == cycle_month) {
-        if (rescore) target[i] = rescore(i);
-        const double u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
-        classified[i] = target[i] ? (u_cert >= exclusion) : (u_cert < inclusion);
-      }
       const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
       member_ok[j] = (pregnancy[i] > 0) | rows::any_child(age + base, secondary_done + base, max_child_age);
       const std::uint32_t d = district[i];

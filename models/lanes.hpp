@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #if defined(__SSE__) && !defined(CHACRA_NO_SIMD)
 #include <xmmintrin.h>
@@ -126,6 +128,17 @@ inline vf keep(vi m, float v) { return keep(m, splat(v)); }
 // Whether bit `bit` of a mask is set: a bool for one household, a lane mask for lanes.
 inline bool has_bit(unsigned mask, int bit) { return ((mask >> bit) & 1u) != 0; }
 inline vi has_bit(vi masks, int bit) { return (masks & (1 << bit)) != 0; }
+
+// f(std::integral_constant<int, b>{}) for each set bit b < Bits of `set`, in increasing order, unrolled: one
+// branch per bit, which keeps its direction all month when `set` is a month's constant (the technologies that
+// earn, that have an up-front value), where a loop over the set bits mispredicts its exit, and each call's b
+// is a constant the compiler folds.
+template <int Bits, class F>
+[[gnu::always_inline]] inline void for_each_bit(unsigned set, F&& f) {
+  [&]<int... b>(std::integer_sequence<int, b...>) __attribute__((always_inline)) {
+    ((((set >> b) & 1u) != 0 ? f(std::integral_constant<int, b>{}) : void()), ...);
+  }(std::make_integer_sequence<int, Bits>{});
+}
 
 }  // namespace chacra::models::lanes
 

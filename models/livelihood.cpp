@@ -893,6 +893,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
     float remit_s[n] = {}, receiving_s[n] = {}, pension_s[n] = {}, school_s[n] = {}, milk_s[n] = {};
     std::int32_t business_s[n], adopted_s[n], asset_s[n];
     unsigned present = 0;
+#pragma GCC unroll 4
     for (int j = 0; j < n; ++j) {
       const std::uint32_t hh = i + static_cast<std::uint32_t>(j), d = district[hh];
       const auto block_bits = ctx.seed.first_block(kIncomeDomain, static_cast<std::uint64_t>(month), hh);
@@ -905,10 +906,11 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       pc_s[j] = price_commercial;
       market_s[j] = market[d];
       const std::int16_t* a = age + static_cast<std::size_t>(hh) * kMaxMembers;
-      int adults = 0;
+      int adults = 0, elders = 0;
       if constexpr (welfare) {
         const std::array<int, 4> counts = rows::members_aged4(a, count_lo, count_hi);
         adults = counts[0];
+        elders = counts[1];
         labour_s[j] = labour_factor[static_cast<std::size_t>(counts[0] * (kMaxMembers + 1) + counts[1])];
         school_s[j] = static_cast<float>(counts[2]);
         milk_s[j] = static_cast<float>(counts[3]);
@@ -924,17 +926,26 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                                              0x3FFu);
       present |= on;
       if constexpr (welfare) {
-        // The remittance process (its start or stop from word 1, its shock from word 0) and Pension 65.
+        // The remittance process (its start or stop from word 1, its shock from word 0) and Pension 65, without
+        // branches on the household's state.
         const double u = (static_cast<double>(block_bits.v[1] >> 11) + 0.5) * 0x1.0p-53;
         const bool migrant = left != nullptr && left[hh] != migrants[hh];
         if (migrant) migrants[hh] = left[hh];
-        remit_s[j] = remittance_step(rk, receiving[hh], level[hh], remittance_base[hh], u,
-                                     normal[(w0 >> kRemittanceShift) & kMask], migrant);
-        receiving_s[j] = receiving[hh] != 0 ? 1.0f : 0.0f;
-        if (pensions && classified[hh] != 0 && take_up[hh] != 0)
-          pension_s[j] = static_cast<float>(rows::members_aged(a, old_age, 0x7FFF));
+        const bool receives = remittance_state(rk, receiving[hh], level[hh], u,
+                                               normal[(w0 >> kRemittanceShift) & kMask], migrant);
+        // base * exp(level - v/2) where it receives, 0 elsewhere (exp for every household measured 35
+        // instructions a household-month more and no faster).
+        remit_s[j] = receives ? remittance_base[hh] * std::exp(level[hh] - rk.half_variance) : 0.0f;
+        receiving_s[j] = receives ? 1.0f : 0.0f;
+        if (pensions) {
+          // Members of pension age (the 65+ count above when the pension's age is 65), where paid.
+          const int members = old_age == kWorkingAgeMax ? elders : rows::members_aged(a, old_age, 0x7FFF);
+          const int paid = static_cast<int>(classified[hh] != 0) & static_cast<int>(take_up[hh] != 0);
+          pension_s[j] = static_cast<float>(members * paid);
+        }
       }
     }
+
     const auto load = [i](const float* column) { return T::load(column + i); };
     const HouseholdInputs<V, M> in{load(crop_pot),      econ.persistence ? V{} : load(animal_pot),
                                    load(rf_land),       load(rf),

@@ -3,7 +3,8 @@
 // remittances, Pension 65, in-kind items, programme time, herds, the commercial crop line), the buffer-stock
 // consumption and saving rule (consume), each beside the fast driver that the phases run on several households at
 // once in float lanes (income_of, economy_income_of, consumption_of; models/lanes.hpp); and the remittance
-// process (remittance_step) and technology profits (tech_profits), which run one household at a time. A test checks that each driver gives the plain rule's bits on random inputs, so the rule
+// process (remittance_step, which the phase runs as remittance_state without branches) and technology profits
+// (tech_profits, run in lanes by tech_profits_of). A test checks that each driver gives the plain rule's bits on random inputs, so the rule
 // an economist audits is the one the model runs. Formulas: models/livelihood.hpp.
 #pragma once
 
@@ -96,8 +97,12 @@ struct Income {
 };
 
 // The fast driver of the income rule: one household (V = float) or lanes::kLanes households (V = lanes::vf)
-// at once, skipping the technologies that earn nothing; the same bits as income_by_source.
-template <class V, class M>
+// at once, skipping the technologies that earn nothing; the same bits as income_by_source. `EveryEarning`:
+// visit every technology that earns, whoever adopted it (a non-adopter's terms are +0.0, see below), in an
+// unrolled sequence of branches that keep their direction all month, instead of looping over the technologies
+// some household of the lanes adopted, whose trip count changes from one group of households to the next (a
+// mispredicted exit; with the household economy's channels the loop mispredicted about once per household).
+template <bool EveryEarning = false, class V, class M>
 inline Income<V> income_of(const IncomeConstants& k, const HouseholdInputs<V, M>& h, const Shocks<V>& e) {
   using lanes::max_of;
   using lanes::min_of;
@@ -123,18 +128,27 @@ inline Income<V> income_of(const IncomeConstants& k, const HouseholdInputs<V, M>
   // (docs/performance.md). In lanes, a household that has not adopted t adds +0.0 terms (lanes::keep).
   V labour{}, crop_sold{}, animal_sold{}, own_crop{}, own_animal{}, own_home{};
   const V pasture_ratio = h.pasture_ha * k.pasture_scale;
-  for (unsigned present = h.present & k.earning; present != 0; present &= present - 1) {
-    const int t = __builtin_ctz(present);
+  const auto term = [&](auto tech) {
+    const int t = tech;
     const auto on = lanes::has_bit(h.adopted, t);
     V v = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
     if (t == tech_index(Tech::cultivated_pasture)) v *= pasture_ratio;
     v = lanes::keep(on, select(lanes::has_bit(h.asset, t), v * k.programme_return, v));
     labour += lanes::keep(on, k.labour[t]);
-    crop_sold += v * k.crop_sold_coef[t];
-    animal_sold += v * k.animal_sold_coef[t];
-    own_crop += v * k.own_crop_coef[t];
-    own_animal += v * k.own_animal_coef[t];
-    own_home += v * k.own_home_coef[t];
+    // A technology's output goes to one source (IncomeConstants): its other four coefficients are +0.0, and
+    // v * +0.0 added to a sum that starts at +0.0 changes no bit (v is finite), so the unrolled sequence, where
+    // t is a constant, skips those terms.
+    const TechSource source = Livelihood::kSource[t];
+    if (!EveryEarning || source == TechSource::crops) crop_sold += v * k.crop_sold_coef[t];
+    if (!EveryEarning || source == TechSource::animals) animal_sold += v * k.animal_sold_coef[t];
+    if (!EveryEarning || source == TechSource::crops) own_crop += v * k.own_crop_coef[t];
+    if (!EveryEarning || source == TechSource::animals) own_animal += v * k.own_animal_coef[t];
+    if (!EveryEarning || source == TechSource::home) own_home += v * k.own_home_coef[t];
+  };
+  if constexpr (EveryEarning) {
+    lanes::for_each_bit<kTechCount>(k.earning, term);
+  } else {
+    for (unsigned present = h.present & k.earning; present != 0; present &= present - 1) term(__builtin_ctz(present));
   }
   out.crops += crop_sold * tech_common * e.crop_keep * price;
   out.animals += animal_sold * tech_common * animal_keep * price;
@@ -299,7 +313,7 @@ template <class V, class M>
   const V crop_potential = h.crop_potential * x.labour;
   h.crop_potential = c.commercial ? crop_potential * (1.0f - x.orientation) : crop_potential;
   h.animal_potential = h.animal_potential * x.labour;
-  const Income<V> y = income_of(k, h, e);
+  const Income<V> y = income_of<true>(k, h, e);
   EconomyIncome<V> out;
   out.crops = y.crops;
   out.own = y.own;
@@ -318,11 +332,10 @@ template <class V, class M>
   out.transfers = x.juntos * c.deflate;
   out.pension = c.pension_each * x.pension_members;
   const V other = out.crops + out.animals + out.wage + out.business + out.transfers + out.pension;
-  V due{};
-  for (unsigned present = h.present; present != 0; present &= present - 1) {
-    const int t = __builtin_ctz(present);
-    due += lanes::keep(lanes::has_bit(h.adopted, t), c.upkeep[t]);  // upkeep is finite, >= 0
-  }
+  V due{};  // every technology's upkeep where adopted (+0.0 elsewhere: upkeep is finite, >= 0), no branch
+  lanes::for_each_bit<kTechCount>((1u << kTechCount) - 1, [&](auto t) {
+    due += lanes::keep(lanes::has_bit(h.adopted, t), c.upkeep[t]);
+  });
   const V shortfall = max_of(0.0f, x.permanent - (other + x.remittance - due));
   out.remittances = x.remittance + x.receiving * (c.insurance * shortfall);
   out.monetary = other + out.remittances;
@@ -370,6 +383,25 @@ inline float remittance_step(const RemittanceConstants& k, std::uint8_t& receivi
   return base * std::exp(level - k.half_variance);
 }
 
+// The phase's form of remittance_step: the month of the receiving state and the log level (as remittance_step
+// updates them) as selects, without a branch on the household's state (which mispredicted about a third of the
+// time); returns whether the household receives this month. The remittances are then base * exp(level - v/2)
+// where it receives and 0 elsewhere (test WelfareRules.RemittanceStateMatchesTheStep).
+inline bool remittance_state(const RemittanceConstants& k, std::uint8_t& receiving, float& level, double u, float z,
+                             bool migrant) {
+  const bool was = receiving != 0;
+  const bool stop = u < k.stop;
+  const bool start = u < (migrant ? k.start_migrant : k.start);
+  const float continued = k.persistence * level + k.shock_sd * z;
+  const float fresh = k.stationary_sd * z;
+  const float stay = was ? continued : level;
+  level = (was ? stop : start) ? (was ? 0.0f : fresh) : stay;
+  // Receiving after the month: was and did not stop, or was not and started.
+  const bool now = was != (was ? stop : start);
+  receiving = now ? 1 : 0;
+  return now;
+}
+
 // ---- Technology profits ----
 
 // The month's profit of each adopted technology in `which` (bit t), written to out[t] (others left alone): the
@@ -409,17 +441,29 @@ inline void tech_profits_of(const IncomeConstants& k, const std::array<float, kT
   const V price = max_of(0.0f, 1.0f + k.price_slope * (h.market - 0.5f)) * price_factor;
   const V animal_keep = 1.0f - k.animal_cov * (1.0f - e.crop_keep);
   const V common = locus * e.farm * (1.0f - k.finance_dep * (1.0f - h.financed));
-  for (unsigned set = which; set != 0; set &= set - 1) {
-    const int t = __builtin_ctz(set);
+  lanes::for_each_bit<kTechCount>(which, [&](auto tech) {
+    const int t = tech;
     V value = k.r_month[t] * (Livelihood::kLandBased[t] ? h.rf_land : h.rf);
     if (t == tech_index(Tech::cultivated_pasture)) value *= h.pasture_ha * k.pasture_scale;
     value = lanes::select(lanes::has_bit(h.asset, t), value * k.programme_return, value);
-    const V sold = value * (k.crop_sold_coef[t] * e.crop_keep + k.animal_sold_coef[t] * animal_keep) * price;
-    const V eaten = value * (k.own_crop_coef[t] * e.crop_keep + k.own_animal_coef[t] * animal_keep +
-                             k.own_home_coef[t]);
+    // The plain rule's sums of a coefficient per source, each term but the technology's own source +0.0 (all
+    // coefficients and shares kept are finite and >= 0): the same bits as the own source's term alone.
+    constexpr TechSource source = Livelihood::kSource[decltype(tech)::value];
+    V sold_share{}, eaten_share{};
+    if constexpr (source == TechSource::crops) {
+      sold_share = k.crop_sold_coef[t] * e.crop_keep;
+      eaten_share = k.own_crop_coef[t] * e.crop_keep;
+    } else if constexpr (source == TechSource::animals) {
+      sold_share = k.animal_sold_coef[t] * animal_keep;
+      eaten_share = k.own_animal_coef[t] * animal_keep;
+    } else {
+      eaten_share = V{} + k.own_home_coef[t];
+    }
+    const V sold = value * sold_share * price;
+    const V eaten = value * eaten_share;
     out(t, lanes::keep(lanes::has_bit(h.adopted, t),
                        (sold + eaten) * common - upkeep[t] - k.labour[t] * offfarm_potential));
-  }
+  });
 }
 
 // ---- Consumption and saving ----

@@ -5,6 +5,7 @@
 
 #include "models/adoption.hpp"
 #include "models/livelihood.hpp"
+#include "models/lanes.hpp"
 #include "models/livestock_rules.hpp"
 #include "models/row_ops.hpp"
 #include "sim/param_spec.hpp"
@@ -178,9 +179,8 @@ Phase Livestock::step_phase() const {
     std::uint32_t cached_group = std::numeric_limits<std::uint32_t>::max();
     std::uint64_t disease_words[4] = {0, 0, 0, 0};
 
-    for (std::uint32_t i = block.household_begin; i < block.household_end; ++i) {
-      // Draw first: the month's disease bits (16 per household from its group's block) and the district's
-      // climate shock, whatever the herd.
+    const auto disease_bits = [&](std::uint32_t i) {
+      // The month's disease bits: 16 per household from its group's block, drawn whatever the herd.
       const std::uint32_t group = i / kDiseaseGroup;
       if (group != cached_group) {
         cached_group = group;
@@ -188,46 +188,79 @@ Phase Livestock::step_phase() const {
         for (int w = 0; w < 4; ++w) disease_words[w] = b.v[w];
       }
       const unsigned slot = i % kDiseaseGroup;
-      const auto bits = static_cast<unsigned>((disease_words[slot / 4] >> (16 * (slot % 4))) & 0xFFFu);
-      const std::uint32_t d = district[i];
-      if (d != cached_district) {
-        cached_district = d;
-        climate_keep = static_cast<float>(
-            1.0 - Livelihood::climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
+      return static_cast<unsigned>((disease_words[slot / 4] >> (16 * (slot % 4))) & 0xFFFu);
+    };
+    // One household (V = float) or lanes::kLanes households (V = lanes::vf) from household i: the draws, the
+    // district's climate shock and the rows gathered household by household, the month of the herds in lanes
+    // (herd_month_of, the plain rules' bits), then breeding stock bought household by household.
+    const auto step = [&](std::uint32_t i, auto kind) {
+      using V = decltype(kind);
+      using T = lanes::Traits<V>;
+      constexpr int n = T::width;
+      float herd_s[kSpeciesCount][n], keep_s[n], disease_s[n], amazon_s[n], need_s[n];
+      std::int32_t shed_s[n], adopted_s[n];
+#pragma GCC unroll 4
+      for (int j = 0; j < n; ++j) {
+        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
+        const unsigned bits = disease_bits(hh);
+        const std::uint32_t d = district[hh];
+        if (d != cached_district) {
+          cached_district = d;
+          climate_keep = static_cast<float>(
+              1.0 - Livelihood::climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
+        }
+        keep_s[j] = climate_keep;
+        disease_s[j] = (static_cast<float>(bits) + 0.5f) * (1.0f / 4096.0f);
+        amazon_s[j] = region[d] == 2 ? k.amazon : 1.0f;
+        need_s[j] = floor_pc * static_cast<float>(std::max<int>(1, size[hh]));
+        const float* hi = herd + static_cast<std::size_t>(hh) * kSpeciesCount;
+        for (int s = 0; s < kSpeciesCount; ++s) herd_s[s][j] = hi[s];
+        const std::uint8_t* si = state + static_cast<std::size_t>(hh) * kTechCount;
+        shed_s[j] = si[kShed] == kAdopted ? -1 : 0;
+        adopted_s[j] = k.trap ? static_cast<std::int32_t>(rows::tech_mask(si, kAdopted)) : 0;
       }
-      float* hi = herd + static_cast<std::size_t>(i) * kSpeciesCount;
-      const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
-      HerdInputs in;
-      for (int s = 0; s < kSpeciesCount; ++s) in.herd[s] = hi[s];
-      in.land_ha = land[i];
-      in.pasture_ha = pasture[i];
-      in.shed = si[kShed] == kAdopted;
-      in.stocking = stocking_rate(k, wealth[i], region[d] == 2);
-      in.climate_keep = climate_keep;
-      in.disease_u = (static_cast<float>(bits) + 0.5f) * (1.0f / 4096.0f);
+      const auto load = [i](const float* column) { return T::load(column + i); };
+      HerdLanes<V, typename T::Mask> in;
+      for (int s = 0; s < kSpeciesCount; ++s) in.herd[s] = T::load(herd_s[s]);
+      in.land_ha = load(land);
+      in.pasture_ha = load(pasture);
+      // stocking_rate, with the Amazon's factor (or 1) gathered per household.
+      in.stocking = lanes::clamp_of(1.0f + k.wealth_slope * load(wealth), splat_as<V>(0.2f), splat_as<V>(3.0f)) *
+                    T::load(amazon_s);
+      in.climate_keep = T::load(keep_s);
+      in.disease_u = T::load(disease_s);
       // Cash on hand before this month's income is known: savings plus the month's expected income.
-      in.cash = cash[i] + std::max(0.0f, perm[i]);
-      in.distress_need = floor_pc * static_cast<float>(std::max<int>(1, size[i]));
-      if (k.trap) in.trap = trap_share(k, productive_assets(k, hi, rows::tech_mask(si, kAdopted)));
-      const HerdMonth m = herd_month(k, in);
-      for (int s = 0; s < kSpeciesCount; ++s) hi[s] = m.herd[s];
-      sales[i] = m.sales_pen;
-      own[i] = m.own_pen;
-      products[i] = m.products_pen;
-      if (k.trap) factor[i] = 1.0f - (1.0f - k.low_return) * in.trap;  // else it stays 1 (set up so)
-      // Breeding stock for a shed, if the household can pay for it (not in a month of distress sales).
-      const float buy = m.distress_pen > 0.0f ? 0.0f : breeding_stock_to_buy(k, hi[kGuineaPigs], in.shed);
-      if (buy > 0.0f) {
-        const float amount = buy * k.price[kGuineaPigs];
-        const float pm = perm[i];
-        const finance::Payment pay = finance::pay(cash[i], debt[i], credit_.limit(pm), reserve_months * std::max(0.0f, pm),
-                                                  amount, credit_.credit_for_investment);
-        if (pay.paid) {
-          accounts.book(i, amount, pay);
-          hi[kGuineaPigs] += buy;
+      in.cash = load(cash) + lanes::max_of(0.0f, load(perm));
+      in.distress_need = T::load(need_s);
+      in.shed = T::load_mask(shed_s);
+      in.adopted = T::load_mask(adopted_s);
+      const HerdLanesMonth<V> m = herd_month_of(k, in);
+      lanes::store(sales + i, m.sales_pen);
+      lanes::store(own + i, m.own_pen);
+      lanes::store(products + i, m.products_pen);
+      if (k.trap) lanes::store(factor + i, m.return_factor);  // else it stays 1 (set up so)
+      for (int j = 0; j < n; ++j) {
+        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
+        float* hi = herd + static_cast<std::size_t>(hh) * kSpeciesCount;
+        for (int s = 0; s < kSpeciesCount; ++s) hi[s] = lanes::lane(m.herd[s], j);
+        // Breeding stock for a shed, if the household can pay for it.
+        const float buy = lanes::lane(m.buy, j);
+        if (buy > 0.0f) {
+          const float amount = buy * k.price[kGuineaPigs];
+          const float pm = perm[hh];
+          const finance::Payment pay = finance::pay(cash[hh], debt[hh], credit_.limit(pm),
+                                                    reserve_months * std::max(0.0f, pm), amount,
+                                                    credit_.credit_for_investment);
+          if (pay.paid) {
+            accounts.book(hh, amount, pay);
+            hi[kGuineaPigs] += buy;
+          }
         }
       }
-    }
+    };
+    std::uint32_t i = block.household_begin;
+    for (; i + lanes::kLanes <= block.household_end; i += lanes::kLanes) step(i, lanes::vf{});
+    for (; i < block.household_end; ++i) step(i, 0.0f);  // the last few households of the block
   });
 }
 

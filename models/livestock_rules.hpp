@@ -1,16 +1,18 @@
 // The livestock module's rules as plain code, one household at a time: each species' carrying capacity, the
 // poverty trap's share (how far below the asset threshold a household is), and one month of a herd (disease,
-// births, what is kept, eaten, sold, products, distress sales). The phase runs these functions as they are
-// (a herd's month has too many branches to gain from lanes, and most of its cost is the memory it touches).
-// Formulas: models/livestock.hpp.
+// births, what is kept, eaten, sold, products, distress sales); and beside them the driver the phase runs on
+// several households at once in float lanes (herd_month_of, models/lanes.hpp), which a test checks against the
+// plain rules bit for bit. Formulas: models/livestock.hpp.
 #pragma once
 
 #include "models/economy.hpp"
+#include "models/lanes.hpp"
 #include "models/livestock.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <type_traits>
 
 namespace chacra::models {
 
@@ -27,6 +29,7 @@ struct LivestockConstants {
   bool trap = false;
   float threshold = 0, inv_width = 0, low_return = 1, destock = 0;
   std::array<float, kTechCount> productive_upfront{};  // up-front value of each productive technology
+  unsigned productive = 0;  // the technologies whose productive_upfront is not zero (bit t)
 
   LivestockConstants(const LivestockParams& p, bool trap_on) {
     for (int s = 0; s < kSpeciesCount; ++s) {
@@ -53,8 +56,10 @@ struct LivestockConstants {
     inv_width = p.trap.width_pen > 0 ? static_cast<float>(1.0 / p.trap.width_pen) : 0.0f;
     low_return = static_cast<float>(p.trap.low_return_factor);
     destock = static_cast<float>(p.trap.destock_rate);
-    for (int t = 0; t < kTechCount; ++t)
+    for (int t = 0; t < kTechCount; ++t) {
       productive_upfront[t] = Livestock::kProductive[t] ? static_cast<float>(p.upfront_pen[t]) : 0.0f;
+      if (productive_upfront[t] != 0.0f) productive |= 1u << t;
+    }
   }
 };
 
@@ -180,6 +185,110 @@ inline HerdTechValue herd_tech_value(const LivestockConstants& k, const float* h
 // Guinea pigs a shed adopter buys to stock the shed (heads; 0 when the herd already has them).
 inline float breeding_stock_to_buy(const LivestockConstants& k, float guinea_pigs, bool shed) {
   return shed ? std::max(0.0f, k.breeding_stock - guinea_pigs) : 0.0f;
+}
+
+// ---- The phase's driver: several households at once ----
+
+// A constant as V: the float itself, or the same value in every lane.
+template <class V>
+inline V splat_as(float x) {
+  if constexpr (std::is_same_v<V, float>) {
+    return x;
+  } else {
+    return lanes::splat(x);
+  }
+}
+
+// HerdInputs for one household (V = float, M = unsigned) or lanes::kLanes households (V = lanes::vf, M =
+// lanes::vi), with the poverty trap's input `adopted` (technology bit masks), read only when the trap is on.
+template <class V, class M>
+struct HerdLanes {
+  std::array<V, kSpeciesCount> herd{};
+  V land_ha{}, pasture_ha{}, stocking{}, climate_keep{}, disease_u{}, cash{}, distress_need{};
+  M shed{}, adopted{};
+};
+
+template <class V>
+struct HerdLanesMonth {
+  std::array<V, kSpeciesCount> herd{};
+  V sales_pen{}, own_pen{}, products_pen{}, distress_pen{};
+  V trap{};         // trap_share (+0.0 with the trap off)
+  V return_factor{};  // 1 - (1 - low_return) * trap: the asset_return_factor of the month
+  V buy{};          // breeding stock to buy (heads; +0.0 where none or in a month of distress sales)
+};
+
+// The fast driver of the phase's rules (productive_assets, trap_share, herd_month, breeding_stock_to_buy): the
+// same IEEE operations in the same order per lane (exp once per lane, std::exp), every branch of the plain rule a
+// select, so each household gets the plain rule's bits (test LivestockRules.LanesMatchThePlainRules). A herd's
+// month has few branches that a household's state steers (disease, distress sales, a shed, sown pasture), and
+// each of them was a mispredicted jump in the plain code.
+template <class V, class M>
+[[gnu::always_inline]] inline HerdLanesMonth<V> herd_month_of(const LivestockConstants& k, const HerdLanes<V, M>& h) {
+  using lanes::keep;
+  using lanes::max_of;
+  using lanes::min_of;
+  using lanes::select;
+  HerdLanesMonth<V> out;
+  const V zero{}, one = splat_as<V>(1.0f);
+  V trap{};
+  if (k.trap) {
+    V assets{};  // productive_assets: the herd's value, then each productive technology adopted, in index order
+    for (int s = 0; s < kSpeciesCount; ++s) assets += h.herd[s] * k.price[s];
+    // Every technology with an up-front value, whoever adopted it (the same set all month, so no branch
+    // mispredicts): a household that has not adopted t adds +0.0 to a sum that is not -0.0, as the plain rule's
+    // skipped term does; technologies with no up-front value would add +0.0 too and are skipped.
+    lanes::for_each_bit<kTechCount>(k.productive, [&](auto t) {
+      assets += keep(lanes::has_bit(h.adopted, t), k.productive_upfront[t]);
+    });
+    const V x = (assets - k.threshold) * k.inv_width;
+    V e;
+    if constexpr (std::is_same_v<V, float>) {
+      e = std::exp(x);
+    } else {
+      for (int j = 0; j < lanes::kLanes; ++j) e[j] = std::exp(x[j]);
+    }
+    trap = 1.0f / (1.0f + e);
+  }
+  out.trap = trap;
+  const V ret = 1.0f - (1.0f - k.low_return) * trap;
+  out.return_factor = ret;
+  V cash_short = max_of(0.0f, h.distress_need - h.cash);
+  const V sown = select(h.pasture_ha > 0.0f, one, zero);
+  for (int s = 0; s < kSpeciesCount; ++s) {
+    V n = h.herd[s];
+    if (s == kGuineaPigs) n = select(h.disease_u < k.disease_prob, n * k.disease_keep, n);
+    const V cap = (k.per_household[s] + k.per_ha[s] * h.land_ha) * h.stocking + k.per_pasture_ha[s] * h.pasture_ha +
+                  select(h.shed, splat_as<V>(k.shed[s]), zero);
+    const V target = cap * (1.0f - trap);
+    const V births = k.birth[s] * n * ret * (k.pasture_fed[s] ? h.climate_keep : one);
+    const V kept = min_of(births, max_of(0.0f, target - n));
+    const V increase_out = births - kept;
+    n += kept;
+    const V above_capacity = max_of(0.0f, n - cap);
+    const V destocked = above_capacity + k.destock * trap * max_of(0.0f, min_of(n, cap) - target);
+    n -= destocked;
+    const V out_heads = increase_out + destocked;
+    const V eaten = min_of(k.ration[s], out_heads);
+    out.own_pen += eaten * k.price[s];
+    out.sales_pen += (out_heads - eaten) * k.price[s];
+    out.products_pen += n * (k.product[s] + sown * (k.product_pasture[s] - k.product[s])) * ret;
+    out.herd[s] = n;
+  }
+  // Distress sales, small stock first, in the lanes still short of cash (the plain rule's loop stops there).
+  for (int s = 0; s < kSpeciesCount; ++s) {
+    const float unit = k.price[s] * k.distress_keep;
+    if (!(unit > 0.0f)) continue;
+    const auto short_of_cash = cash_short > 0.0f;
+    const V heads = min_of(out.herd[s], cash_short / unit);
+    out.herd[s] = select(short_of_cash, out.herd[s] - heads, out.herd[s]);
+    out.distress_pen = select(short_of_cash, out.distress_pen + heads * unit, out.distress_pen);
+    cash_short = select(short_of_cash, cash_short - heads * unit, cash_short);
+  }
+  out.sales_pen += out.distress_pen;
+  // Breeding stock for a shed (not in a month of distress sales).
+  out.buy = select(out.distress_pen > 0.0f, zero,
+                   select(h.shed, max_of(0.0f, k.breeding_stock - out.herd[kGuineaPigs]), zero));
+  return out;
 }
 
 }  // namespace chacra::models

@@ -326,12 +326,9 @@ TEST(AdoptionRules, ScreenedDriverMatchesThePlainRule) {
     p.labour_shortfall_factor = s.uniform();
     p.readopt_factor = 0.5 + 2.0 * s.uniform();
     const models::AdoptionConstants k(p);
-    std::array<float, kTechCount> peer{}, bound{};
-    for (int t = 0; t < kTechCount; ++t) {
-      peer[t] = static_cast<float>(s.uniform() < 0.5 ? 0.0 : scale * 0.2 * s.uniform());
-      bound[t] = models::screen_bound(k, t, peer[t]);
-    }
-    const models::ScreenBounds bounds(bound);
+    std::array<float, kTechCount> peer{};
+    for (int t = 0; t < kTechCount; ++t) peer[t] = static_cast<float>(s.uniform() < 0.5 ? 0.0 : scale * 0.2 * s.uniform());
+    const models::ScreenBounds bounds = models::screen_bounds(k, peer);
     for (int hh = 0; hh < 50; ++hh) {
       std::uint64_t w[4];
       for (auto& x : w) x = s();
@@ -356,7 +353,7 @@ TEST(AdoptionRules, ScreenedDriverMatchesThePlainRule) {
       ASSERT_EQ(fast_state, plain_state) << "trial " << trial << " household " << hh;
       ASSERT_EQ(fast_pasture, plain_pasture) << "trial " << trial << " household " << hh;
       events += fast_state != before ? 1 : 0;
-      screened_out += models::screen(w, push.data(), bounds, k.readopt_max).candidates == 0 ? 1 : 0;
+      screened_out += models::screen(w, push.data(), models::adopted_mask(before.data()), bounds, k.readopt_max).candidates == 0 ? 1 : 0;
     }
   }
   // Both paths were exercised: many households changed state, and the screen ruled others out.

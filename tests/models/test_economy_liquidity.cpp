@@ -247,13 +247,10 @@ TEST(AdoptionRules, ScreenedDriverMatchesThePlainRuleWithTheEconomyOn) {
     p.intent_decay = s.uniform() * 0.5;
     p.liquidity_drop_factor = 1.0 + 2.0 * s.uniform();
     const models::AdoptionConstants k(p, s.uniform());
-    std::array<float, kTechCount> peer{}, bound{};
+    std::array<float, kTechCount> peer{};
     const unsigned unprofitable = static_cast<unsigned>(s.below(1u << kTechCount));
-    for (int t = 0; t < kTechCount; ++t) {
-      peer[t] = static_cast<float>(s.uniform() < 0.5 ? 0.0 : scale * 0.2 * s.uniform());
-      bound[t] = models::screen_bound(k, t, peer[t], ((unprofitable >> t) & 1u) != 0);
-    }
-    const models::ScreenBounds bounds(bound);
+    for (int t = 0; t < kTechCount; ++t) peer[t] = static_cast<float>(s.uniform() < 0.5 ? 0.0 : scale * 0.2 * s.uniform());
+    const models::ScreenBounds bounds = models::screen_bounds(k, peer, unprofitable);
     for (int hh = 0; hh < 40; ++hh) {
       std::uint64_t w[4];
       for (auto& x : w) x = s();

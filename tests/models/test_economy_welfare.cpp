@@ -189,6 +189,32 @@ TEST(WelfareRules, RemittanceProcessKeepsItsShareAndMean) {
   EXPECT_NEAR(started_migrant / static_cast<double>(n), 1.0 - (1.0 - k.start) * 0.5, 0.015);
 }
 
+// The income phase's form of the process (remittance_state, then base * exp(level - v/2) where it receives) gives
+// remittance_step's bits: the amount, the receiving flag and the level, from every state, with and without a
+// departure, and at the stop and start hazards' edges.
+TEST(WelfareRules, RemittanceStateMatchesTheStep) {
+  const models::RemittanceConstants k(0.9, 0.3, 0.05, 0.02, 0.5);
+  const std::vector<float> normal = models::Livelihood::normal_table();
+  rng::Stream s(13, 0, rng::domain_id("test.remittance_state"), 0, 0);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const std::uint8_t receiving = s.bernoulli(0.4) ? 1 : 0;
+    const float level = receiving != 0 ? static_cast<float>(k.stationary_sd * normal[s.below(normal.size())]) : 0.0f;
+    const double u = s.bernoulli(0.1) ? (s.bernoulli(0.5) ? k.stop : k.start_migrant) : 0.3 * s.uniform();
+    const float z = normal[s.below(normal.size())], base = static_cast<float>(400.0 * s.uniform());
+    const bool migrant = s.bernoulli(0.2);
+    std::uint8_t r1 = receiving, r2 = receiving;
+    float l1 = level, l2 = level;
+    const float want = models::remittance_step(k, r1, l1, base, u, z, migrant);
+    const bool receives = models::remittance_state(k, r2, l2, u, z, migrant);
+    const float amount = base * std::exp(l2 - k.half_variance);
+    const float got = receives ? amount : 0.0f;
+    ASSERT_EQ(std::bit_cast<std::uint32_t>(got), std::bit_cast<std::uint32_t>(want)) << "trial " << trial;
+    ASSERT_EQ(r2, r1) << "trial " << trial;
+    ASSERT_EQ(receives, r1 != 0) << "trial " << trial;
+    ASSERT_EQ(std::bit_cast<std::uint32_t>(l2), std::bit_cast<std::uint32_t>(l1)) << "trial " << trial;
+  }
+}
+
 TEST(WelfareRules, NormalTableIsAStandardNormal) {
   const std::vector<float> t = models::Livelihood::normal_table();
   ASSERT_EQ(t.size(), static_cast<std::size_t>(models::Livelihood::kShockBins));

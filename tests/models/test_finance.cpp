@@ -93,6 +93,13 @@ TEST(FinanceRules, BudgetDriverMatchesThePlainRule) {
     const BudgetResult<lanes::vf> fast =
         models::budget_of(k, T::load(v[0]), T::load(v[1]), T::load(v[2]), T::load(v[3]), T::load(v[4]),
                           T::load(v[5]), T::load(v[6]), T::load_mask(masks), present);
+    // The phase's driver: each household's upkeep looked up in the table of every set's sum.
+    const models::UpkeepDueTable table = models::upkeep_due_table(k);
+    float dues[lanes::kLanes];
+    for (int j = 0; j < lanes::kLanes; ++j) dues[j] = table[static_cast<std::size_t>(masks[j])];
+    const BudgetResult<lanes::vf> tabled = models::budget_of(k, T::load(dues), T::load(v[0]), T::load(v[1]),
+                                                             T::load(v[2]), T::load(v[3]), T::load(v[4]),
+                                                             T::load(v[5]), T::load(v[6]));
     for (int j = 0; j < lanes::kLanes; ++j) {
       const BudgetResult<float> plain = models::budget(k, h[j]);
       const BudgetResult<float> scalar =
@@ -108,8 +115,13 @@ TEST(FinanceRules, BudgetDriverMatchesThePlainRule) {
       const float got_one[10] = {scalar.permanent_income, scalar.financed_share, scalar.upkeep_paid, scalar.cash,
                                  scalar.debt,             scalar.spending,       scalar.consumption, scalar.borrowed,
                                  scalar.repaid,           scalar.interest};
+      const float got_table[10] = {tabled.permanent_income[j], tabled.financed_share[j], tabled.upkeep_paid[j],
+                                   tabled.cash[j],             tabled.debt[j],           tabled.spending[j],
+                                   tabled.consumption[j],      tabled.borrowed[j],       tabled.repaid[j],
+                                   tabled.interest[j]};
       for (int c = 0; c < 10; ++c) {
         ASSERT_EQ(bits_of(got_lanes[c]), bits_of(want[c])) << "trial " << trial << " lane " << j << " output " << c;
+        ASSERT_EQ(bits_of(got_table[c]), bits_of(want[c])) << "trial " << trial << " lane " << j << " output " << c;
         ASSERT_EQ(bits_of(got_one[c]), bits_of(want[c])) << "trial " << trial << " lane " << j << " output " << c;
       }
       expect_balanced(h[j], plain, trial);

@@ -576,6 +576,8 @@ TEST(LivelihoodRules, IncomeDriverMatchesThePlainRule) {
         T::load_mask(business), T::load_mask(adopted), T::load_mask(asset), present};
     const models::Income<lanes::vf> fast =
         models::income_of(k, lane_in, models::Shocks<lanes::vf>{T::load(shock[0]), T::load(shock[1]), T::load(shock[2])});
+    const models::Income<lanes::vf> every_fast = models::income_of<true>(
+        k, lane_in, models::Shocks<lanes::vf>{T::load(shock[0]), T::load(shock[1]), T::load(shock[2])});
     for (int j = 0; j < lanes::kLanes; ++j) {
       const models::Income<float> plain = models::income_by_source(k, h[j], e[j]);
       // One household at a time, as the phase runs the last households of a block.
@@ -585,14 +587,18 @@ TEST(LivelihoodRules, IncomeDriverMatchesThePlainRule) {
           h[j].financed,       h[j].programme_time,     h[j].business ? 1u : 0u, h[j].adopted,      h[j].asset,
           h[j].adopted};
       const models::Income<float> scalar = models::income_of(k, one, e[j]);
-      const float got[5][2] = {{fast.crops[j], scalar.crops},     {fast.animals[j], scalar.animals},
-                               {fast.wage[j], scalar.wage},       {fast.business[j], scalar.business},
-                               {fast.own[j], scalar.own}};
+      // And the household economy's form, every earning technology visited whoever adopted it.
+      const models::Income<float> every = models::income_of<true>(k, one, e[j]);
+      const float got[5][4] = {{fast.crops[j], scalar.crops, every_fast.crops[j], every.crops},
+                               {fast.animals[j], scalar.animals, every_fast.animals[j], every.animals},
+                               {fast.wage[j], scalar.wage, every_fast.wage[j], every.wage},
+                               {fast.business[j], scalar.business, every_fast.business[j], every.business},
+                               {fast.own[j], scalar.own, every_fast.own[j], every.own}};
       const float want[5] = {plain.crops, plain.animals, plain.wage, plain.business, plain.own};
-      for (int c = 0; c < 5; ++c) {
-        ASSERT_EQ(bits_of(got[c][0]), bits_of(want[c])) << "trial " << trial << " lane " << j << " source " << c;
-        ASSERT_EQ(bits_of(got[c][1]), bits_of(want[c])) << "trial " << trial << " lane " << j << " source " << c;
-      }
+      for (int c = 0; c < 5; ++c)
+        for (int form = 0; form < 4; ++form)
+          ASSERT_EQ(bits_of(got[c][form]), bits_of(want[c]))
+              << "trial " << trial << " lane " << j << " source " << c << " form " << form;
     }
   }
 }

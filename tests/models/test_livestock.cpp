@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <numeric>
 
@@ -124,6 +125,88 @@ TEST(LivestockRules, TrapShareIsZeroWhenOffAndFallsAcrossTheThreshold) {
   const LivestockConstants k(p, true);
   // The stove is not a productive asset.
   EXPECT_FLOAT_EQ(models::productive_assets(k, herd, shed_and_stove), 200.0f + 360.0f + 1800.0f + 100.0f);
+}
+
+// The phase's driver (herd_month_of, four households in lanes and one at a time) gives the plain rules' bits:
+// the trap's share of productive_assets, herd_month, the asset return factor and the breeding stock a shed
+// adopter buys, on random households with and without the trap, disease, distress sales, sheds and pasture.
+TEST(LivestockRules, LanesMatchThePlainRules) {
+  namespace lanes = models::lanes;
+  using T = lanes::Traits<lanes::vf>;
+  constexpr int n = lanes::kLanes;
+  rng::Stream s(23, 0, rng::domain_id("test.herd_month_of"), 0, 0);
+  const auto uf = [&](double lo, double hi) { return static_cast<float>(lo + (hi - lo) * s.uniform()); };
+  const auto bits = [](float x) { return std::bit_cast<std::uint32_t>(x); };
+  for (int trial = 0; trial < 4000; ++trial) {
+    LivestockParams p;
+    for (auto& u : p.upfront_pen) u = s.bernoulli(0.3) ? 0.0 : 2000.0 * s.uniform();
+    p.trap.asset_threshold_pen = 500.0 + 5000.0 * s.uniform();
+    p.disease_prob = 0.3 * s.uniform();
+    const LivestockConstants k(p, s.bernoulli(0.5));
+    models::HerdInputs one[n];
+    models::HerdLanes<float, unsigned> single[n];
+    float herd[kSpeciesCount][n], land[n], pasture[n], stocking[n], keep[n], disease[n], cash[n], need[n];
+    std::int32_t shed[n], adopted[n];
+    unsigned masks[n];
+    for (int j = 0; j < n; ++j) {
+      models::HerdInputs& h = one[j];
+      h.land_ha = uf(0, 5);
+      h.pasture_ha = s.bernoulli(0.5) ? 0.0f : uf(0, 2);
+      h.shed = s.bernoulli(0.4);
+      h.stocking = models::stocking_rate(k, uf(-3, 3), s.bernoulli(0.2));
+      for (int sp = 0; sp < kSpeciesCount; ++sp)
+        h.herd[sp] = s.bernoulli(0.1) ? 0.0f : models::capacity(k, sp, h.land_ha, h.pasture_ha, h.shed, h.stocking) *
+                                                  uf(0, 1.6);
+      h.climate_keep = s.bernoulli(0.3) ? uf(0.5, 1) : 1.0f;
+      h.disease_u = uf(0, 1);
+      h.cash = s.bernoulli(0.3) ? uf(-500, 100) : uf(0, 5000);
+      h.distress_need = uf(0, 900);
+      masks[j] = static_cast<unsigned>(s.below(1u << models::kTechCount));
+      if (k.trap) h.trap = models::trap_share(k, models::productive_assets(k, h.herd.data(), masks[j]));
+      single[j] = {h.herd, h.land_ha, h.pasture_ha, h.stocking, h.climate_keep, h.disease_u, h.cash, h.distress_need,
+                   h.shed ? 1u : 0u, masks[j]};
+      for (int sp = 0; sp < kSpeciesCount; ++sp) herd[sp][j] = h.herd[sp];
+      land[j] = h.land_ha;
+      pasture[j] = h.pasture_ha;
+      stocking[j] = h.stocking;
+      keep[j] = h.climate_keep;
+      disease[j] = h.disease_u;
+      cash[j] = h.cash;
+      need[j] = h.distress_need;
+      shed[j] = h.shed ? -1 : 0;
+      adopted[j] = static_cast<std::int32_t>(masks[j]);
+    }
+    models::HerdLanes<lanes::vf, lanes::vi> in;
+    for (int sp = 0; sp < kSpeciesCount; ++sp) in.herd[sp] = T::load(herd[sp]);
+    in.land_ha = T::load(land);
+    in.pasture_ha = T::load(pasture);
+    in.stocking = T::load(stocking);
+    in.climate_keep = T::load(keep);
+    in.disease_u = T::load(disease);
+    in.cash = T::load(cash);
+    in.distress_need = T::load(need);
+    in.shed = T::load_mask(shed);
+    in.adopted = T::load_mask(adopted);
+    const models::HerdLanesMonth<lanes::vf> fast = models::herd_month_of(k, in);
+    for (int j = 0; j < n; ++j) {
+      const models::HerdMonth want = models::herd_month(k, one[j]);
+      const float factor = 1.0f - (1.0f - k.low_return) * one[j].trap;
+      const float buy = want.distress_pen > 0.0f ? 0.0f
+                                                 : models::breeding_stock_to_buy(k, want.herd[kGuineaPigs], one[j].shed);
+      const models::HerdLanesMonth<float> slow = models::herd_month_of(k, single[j]);
+      const float wants[] = {want.herd[0],  want.herd[1],   want.herd[2],       want.sales_pen, want.own_pen,
+                             want.products_pen, want.distress_pen, one[j].trap, factor,        buy};
+      const float got_lanes[] = {fast.herd[0][j],      fast.herd[1][j],      fast.herd[2][j], fast.sales_pen[j],
+                                 fast.own_pen[j],      fast.products_pen[j], fast.distress_pen[j], fast.trap[j],
+                                 fast.return_factor[j], fast.buy[j]};
+      const float got_one[] = {slow.herd[0],  slow.herd[1],         slow.herd[2],       slow.sales_pen, slow.own_pen,
+                               slow.products_pen, slow.distress_pen, slow.trap,          slow.return_factor, slow.buy};
+      for (std::size_t c = 0; c < std::size(wants); ++c) {
+        ASSERT_EQ(bits(got_lanes[c]), bits(wants[c])) << "trial " << trial << " lane " << j << " output " << c;
+        ASSERT_EQ(bits(got_one[c]), bits(wants[c])) << "trial " << trial << " lane " << j << " output " << c;
+      }
+    }
+  }
 }
 
 // What the herd owes to the shed and to sown pasture: nothing without them, the extra animals' increase and
