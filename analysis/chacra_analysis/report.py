@@ -223,7 +223,7 @@ td.num{text-align:right}.wide{max-width:100%;overflow-x:auto}
 table.reach{width:100%;table-layout:fixed;font-size:.8em}table.reach th,table.reach td{overflow-wrap:anywhere}table.effects{width:100%;font-size:.88em}
 table.effects tbody th{white-space:nowrap}
 table.effects td.num{white-space:nowrap}.unit{display:block;font-weight:normal;color:#666;font-size:.85em}
-.ci{display:block;color:#555;font-size:.85em}.split{display:block;color:#7a4b00;font-size:.8em}
+.ci{display:block;color:#555;font-size:.85em;white-space:normal}.split{display:block;color:#7a4b00;font-size:.8em}
 .uncertainty{background:#fff8e6;border-left:3px solid #d9a400;padding:.4em .7em}
 td.lands{color:#1a7f37;font-weight:bold}td.misses{color:#c0392b;font-weight:bold}tr.reference td{color:#444;background:#fafafa}
 figure{margin:1.4em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;
