@@ -25,8 +25,9 @@ TEST(EvaluationValidation, EveryPublishedEffectIsReportedBesideItsInterval) {
     EXPECT_LE(o.p2_5, o.p97_5) << o.spec.name;
     EXPECT_FALSE(o.role.empty()) << o.spec.name;
     // An ITT effect is never fitted: only control-group levels and coverage may be calibration targets.
-    if (o.spec.name != "control_mean_income" && o.spec.name.rfind("hw_reach", 0) != 0)
+    if (o.spec.name != "control_mean_income" && o.spec.name.rfind("hw_reach", 0) != 0) {
       EXPECT_EQ(o.role, "validation") << o.spec.name;
+    }
   }
   EXPECT_EQ(published, 11);  // income, six technologies, pasture area, control income, reach in both arms
   // Fitted (haku_winay.takeup_intercept; the spill-in is the study's): the reach lands.
