@@ -24,6 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .loader import evaluation_posterior  # noqa: E402
+
 __all__ = [
     "arm_colours",
     "band_description",
@@ -764,8 +766,7 @@ def evaluation_forest(ev: pd.DataFrame, caption: str):
     published values, for the outcomes that have one; one panel per unit."""
     pub = pd.to_numeric(ev.get("published"), errors="coerce") if "published" in ev else pd.Series(np.nan, ev.index)
     # With a posterior (the JSON's split or posterior field) the band is a posterior predictive interval.
-    posterior = ("sd_parameter" in ev and pd.to_numeric(ev["sd_parameter"], errors="coerce").notna().any()) or (
-        "posterior" in ev and ev["posterior"].map(lambda p: isinstance(p, str) and bool(p)).any())
+    posterior = evaluation_posterior(ev) is not None
     band = ("mean and 2.5-97.5% posterior predictive interval (parameters and sampling)" if posterior
             else "mean and 2.5-97.5% over replicates (sampling only: no posterior)")
     shown = ev[pub.notna()].copy() if pub.notna().any() else ev.copy()

@@ -51,6 +51,8 @@ __all__ = [
     "load_evaluation",
     "compare_json",
     "find_chacra",
+    "parameter_share",
+    "evaluation_posterior",
 ]
 
 # Columns of the comparison table, in the order of `chacra compare --format json`.
@@ -613,13 +615,8 @@ class ChacraOutput:
         df = _records_frame(g, names, n)
         if "sd_parameter" in df and "sd_sampling" in df:
             # As chacra compare's JSON: the parameters' share of the variance and the posterior (or "none").
-            sd_p, sd_s = df["sd_parameter"].to_numpy(dtype=float), df["sd_sampling"].to_numpy(dtype=float)
-            p = sd_p * sd_p
-            v = p + sd_s * sd_s
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(v > 0, p / np.where(v > 0, v, 1.0), 0.0)
-            share[~np.isfinite(v)] = np.nan
-            df["parameter_share"] = share
+            df["parameter_share"] = parameter_share(df["sd_parameter"].to_numpy(dtype=float),
+                                                    df["sd_sampling"].to_numpy(dtype=float))
             df["posterior"] = str(df.attrs.get("posterior", "none"))
         for name in _Layout.COMPARISON_LISTS:
             if name in g:
@@ -675,6 +672,28 @@ def load_provenance(path) -> dict:
 def load_variables(path, kind="panel") -> pd.DataFrame:
     with ChacraOutput(path) as out:
         return out.variables(kind)
+
+
+def parameter_share(sd_parameter, sd_sampling):
+    """The parameters' share of the variance, as chacra computes it (study/posterior.cpp): sd_p² / (sd_p² + sd_s²),
+    0 when both are 0, NaN without a split. Element-wise on arrays; a float for scalars."""
+    p = np.square(np.asarray(sd_parameter, dtype=float))
+    v = p + np.square(np.asarray(sd_sampling, dtype=float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(np.isfinite(v), np.where(v > 0, p / np.where(v > 0, v, 1.0), 0.0), np.nan)
+    return share if share.ndim else float(share)
+
+
+def evaluation_posterior(ev: pd.DataFrame) -> str | None:
+    """The posterior an evaluation drew its parameters from (its JSON rows' posterior field), "an ensemble" when
+    only the split shows it (files of older chacra), or None."""
+    if "posterior" in ev:
+        named = [p for p in ev["posterior"] if isinstance(p, str) and p]
+        if named:
+            return named[0]
+    if "sd_parameter" in ev and pd.to_numeric(ev["sd_parameter"], errors="coerce").notna().any():
+        return "an ensemble (not named in the JSON)"
+    return None
 
 
 def find_chacra(explicit: str | None = None) -> str | None:

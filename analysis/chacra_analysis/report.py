@@ -29,7 +29,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import figures as F  # noqa: E402
-from .loader import ChacraFileError, ChacraOutput, compare_json, find_chacra, load_evaluation  # noqa: E402
+from .loader import (ChacraFileError, ChacraOutput, compare_json, evaluation_posterior,  # noqa: E402
+                     find_chacra, load_evaluation, parameter_share)
 
 __all__ = ["build_report", "build_figures", "caption_for", "KEY_OUTCOMES", "ReportError", "main"]
 
@@ -135,15 +136,6 @@ def comparison_posterior(cmp: pd.DataFrame | None, prov: dict) -> str | None:
             return str(p)
     p = prov.get("posterior_file")
     return str(p) if p else None
-
-
-def parameter_share(sd_parameter: float, sd_sampling: float) -> float:
-    """The parameters' share of the variance, as chacra computes it: NaN without a split."""
-    p, s = float(sd_parameter), float(sd_sampling)
-    if not (math.isfinite(p) and math.isfinite(s)):
-        return float("nan")
-    v = p * p + s * s
-    return p * p / v if v > 0 else 0.0
 
 
 def uncertainty_sentence(posterior: str | None) -> str:
@@ -584,18 +576,6 @@ def _html(prov, arms, periods, households, caption, cmp, cmp_source, key, ev, fi
                  f"<pre>{e(str(prov.get('scenario_yaml', '')))}</pre></details>")
     parts.append("</body></html>\n")
     return "".join(parts)
-
-
-def evaluation_posterior(ev: pd.DataFrame) -> str | None:
-    """The posterior an evaluation drew its parameters from (its JSON rows' posterior field), "an ensemble" when
-    only the split shows it (files of older chacra), or None."""
-    if "posterior" in ev:
-        named = [p for p in ev["posterior"] if isinstance(p, str) and p]
-        if named:
-            return named[0]
-    if "sd_parameter" in ev and pd.to_numeric(ev["sd_parameter"], errors="coerce").notna().any():
-        return "an ensemble (not named in the JSON)"
-    return None
 
 
 def _evaluation_html(ev: pd.DataFrame) -> str:
