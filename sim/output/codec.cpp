@@ -381,8 +381,7 @@ double sample_ratio(const unsigned char* data, std::size_t elements, std::size_t
   if (m == 0) return 0.0;
   thread_local std::vector<unsigned char> sample, out;
   sample.resize(m * size);
-  for (std::size_t i = 0; i < m; ++i)
-    for (std::size_t k = 0; k < size; ++k) sample[k * m + i] = data[i * size + k];
+  shuffle(data, sample.data(), m * size, size);
   if (!deflate_runs(sample.data(), sample.size(), m, out)) return 0.0;
   return static_cast<double>(sample.size()) / static_cast<double>(out.size());
 }
