@@ -262,12 +262,13 @@ constexpr int kCodeLengthOrder[kCodeLen] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11
 
 int code_length_extra_bits(int s) { return s == 16 ? 2 : s == 17 ? 3 : s == 18 ? 7 : 0; }
 
-void plan_block(const std::uint32_t* freq_in, Block& b) {
+// `codes`: also the canonical codes, needed to write the block but not to size it.
+void plan_block(const std::uint32_t* freq_in, Block& b, bool codes = true) {
   std::uint32_t freq[kLitLen];
   std::memcpy(freq, freq_in, sizeof freq);
   freq[256] = 1;
   code_lengths(freq, kLitLen, kMaxBits, b.len);
-  canonical(b.len, kLitLen, b.code);
+  if (codes) canonical(b.len, kLitLen, b.code);
   int hlit = kLitLen;
   while (hlit > 257 && b.len[hlit - 1] == 0) --hlit;
   b.hlit = hlit;
@@ -305,7 +306,7 @@ void plan_block(const std::uint32_t* freq_in, Block& b) {
   }
   b.cl_count = c;
   code_lengths(cl_freq, kCodeLen, 7, b.cl_len);
-  canonical(b.cl_len, kCodeLen, b.cl_code);
+  if (codes) canonical(b.cl_len, kCodeLen, b.cl_code);
   int hclen = kCodeLen;
   while (hclen > 4 && b.cl_len[kCodeLengthOrder[hclen - 1]] == 0) --hclen;
   b.hclen = hclen;
@@ -372,26 +373,34 @@ void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::
   w.put(b.code[256], b.len[256]);
 }
 
-// The byte frequencies of in[0, n), in four histograms (no store-to-load chain on a repeated byte).
+// The byte frequencies of in[0, n), in eight histograms (no store-to-load chain on a repeated byte: the planes
+// coded as literals are mostly zeros).
 void byte_frequencies(const unsigned char* in, std::size_t n, std::uint32_t* freq) {
-  std::uint32_t f4[4][256] = {};
+  std::uint32_t f8[8][256] = {};
   std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    ++f4[0][in[i]];
-    ++f4[1][in[i + 1]];
-    ++f4[2][in[i + 2]];
-    ++f4[3][in[i + 3]];
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, in + i, 8);
+    ++f8[0][x & 0xff];
+    ++f8[1][(x >> 8) & 0xff];
+    ++f8[2][(x >> 16) & 0xff];
+    ++f8[3][(x >> 24) & 0xff];
+    ++f8[4][(x >> 32) & 0xff];
+    ++f8[5][(x >> 40) & 0xff];
+    ++f8[6][(x >> 48) & 0xff];
+    ++f8[7][x >> 56];
   }
-  for (; i < n; ++i) ++f4[0][in[i]];
+  for (; i < n; ++i) ++f8[0][in[i]];
   std::fill(freq, freq + kLitLen, 0u);
-  for (int k = 0; k < 256; ++k) freq[k] = f4[0][k] + f4[1][k] + f4[2][k] + f4[3][k];
+  for (int k = 0; k < 256; ++k)
+    freq[k] = f8[0][k] + f8[1][k] + f8[2][k] + f8[3][k] + f8[4][k] + f8[5][k] + f8[6][k] + f8[7][k];
 }
 
 // The tokens of in[begin, end): literals and runs of a repeated byte (matches at distance 1, 3-258 bytes, never
 // past `end`: a block's tokens are its own bytes; a run's first copy may be the previous block's last byte),
 // runs found eight positions at a time; their symbol frequencies in `freq`. Returns the number of tokens.
 std::size_t tokenize(const unsigned char* in, std::size_t begin, std::size_t end, std::uint16_t* tok,
-                     std::uint32_t* freq) {
+                     std::uint32_t* freq, std::uint32_t* run_bytes = nullptr) {
   std::uint32_t freq4[4][kLitLen] = {};  // four histograms: no store-to-load chain on a repeated symbol
   const auto& lc = length_codes();
   std::size_t t = 0, i = begin;
@@ -448,6 +457,7 @@ std::size_t tokenize(const unsigned char* in, std::size_t begin, std::size_t end
   done:
     tok[t] = static_cast<std::uint16_t>(256 + r);
     ++freq4[t & 3][lc[r].sym];
+    if (run_bytes != nullptr) run_bytes[b] += static_cast<std::uint32_t>(r);
     ++t;
     i += r;
   }
@@ -538,24 +548,33 @@ SampleJudgement judge_sample(const void* data, std::size_t elements, std::size_t
   const std::size_t segment = effective_segment(m);
   const std::size_t blocks = (n + segment - 1) / segment;
   std::uint64_t run_bits[64] = {};
+  thread_local std::vector<std::array<std::uint32_t, kLitLen>> literal_freq;
+  literal_freq.resize(std::max<std::size_t>(literal_freq.size(), std::min<std::size_t>(blocks, 64)));
   std::uint64_t bits = 0;
   Block b;
   std::uint32_t freq[kLitLen];
   for (std::size_t i = 0, k = 0; i < n; i += segment, ++k) {
     const std::size_t end = std::min(n, i + segment);
-    tokenize(sample.data(), i, end, tok.data(), freq);
-    plan_block(freq, b);
+    // The plane's byte frequencies come with its tokens: its literals, plus the bytes its runs cover.
+    std::uint32_t* covered = k < 64 ? literal_freq[k].data() : nullptr;
+    if (covered != nullptr) std::fill(covered, covered + kLitLen, 0u);
+    tokenize(sample.data(), i, end, tok.data(), freq, covered);
+    plan_block(freq, b, false);
     bits += b.bits;
     if (static_cast<double>(6 + (bits + 7) / 8) * kCompressRatio > static_cast<double>(n)) return j;
-    if (k < 64) run_bits[k] = b.bits;
+    if (covered != nullptr) {
+      run_bits[k] = b.bits;
+      for (int s = 0; s < 256; ++s) covered[s] += freq[s];
+    }
   }
   j.compress = true;
   if (m != kSampleValues || blocks != size || blocks > 64) return j;
   // A plane of the chunk is coded as plain literals where, in the sample, they take at most a quarter more bits
   // than runs and literals do (about 2.5 times as fast to write; the planes of scattered values and small codes).
+  // Literals take at least a bit a byte: a plane that runs code in fewer bits than that is not tried.
   for (std::size_t k = 0; k < blocks; ++k) {
-    byte_frequencies(sample.data() + k * segment, segment, freq);
-    plan_block(freq, b);
+    if (4 * static_cast<std::uint64_t>(segment) > 5 * run_bits[k]) continue;
+    plan_block(literal_freq[k].data(), b, false);
     if (4 * b.bits <= 5 * run_bits[k]) j.literal |= std::uint64_t{1} << k;
   }
   return j;
