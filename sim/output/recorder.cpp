@@ -114,7 +114,10 @@ Recorder::Recorder(World& world, const std::vector<std::string>& variables, int 
     CentreVar c;
     c.index = i;
     c.info = info;
-    if (writes) c.dataset = unit_->create_centre_table(info, periods, world.centre_count());
+    if (writes) {
+      c.dataset = unit_->create_centre_table(info, periods, world.centre_count());
+      c.chunks = unit_->stored_chunks(c.dataset.id());
+    }
     centre_vars_.push_back(std::move(c));
   }
 }
@@ -278,6 +281,14 @@ void Recorder::write_period(std::size_t period) {
   if (!pending_rows_.empty()) pending_ = std::async(std::launch::async, [this] { write_rows(pending_rows_); });
 }
 
+// The period's row of centre column `c`, its values at `src`, as written (chunks' CRCs kept for the checksum).
+Rows Recorder::centre_rows(const CentreVar& c, std::size_t period, const void* src) const {
+  const std::size_t nc = world_.centre_count(), chunk_rows = UnitWriter::centre_chunk_rows(nc);
+  return Rows{c.dataset.id(), c.info.type, static_cast<std::size_t>(c.info.width), nc, chunk_rows, src,
+              {static_cast<hsize_t>(period)}, "centres " + c.info.name, c.chunks,
+              period * ((nc + chunk_rows - 1) / chunk_rows)};
+}
+
 // The period's row of every recorded centre column: the centres held here (all in a whole world; a split world
 // gathers each process's centres on rank 0, in centre order).
 void Recorder::write_centres(std::size_t period) {
@@ -287,9 +298,7 @@ void Recorder::write_centres(std::size_t period) {
     std::vector<Rows> sets;
     for (auto& c : centre_vars_) {
       if (!c.dataset.valid() || nc == 0) continue;
-      sets.push_back(Rows{c.dataset.id(), c.info.type, static_cast<std::size_t>(c.info.width), nc,
-                          UnitWriter::centre_chunk_rows(nc), world_.centres.data(c.index),
-                          {static_cast<hsize_t>(period)}, "centres " + c.info.name});
+      sets.push_back(centre_rows(c, period, world_.centres.data(c.index)));
     }
     write_rows(sets);
     return;
@@ -304,9 +313,7 @@ void Recorder::write_centres(std::size_t period) {
   gather_columns(world_.comm(), parts, count, nc, [&](std::size_t k, const char* data) {
     const CentreVar& c = centre_vars_[k];
     if (c.dataset.valid() && nc > 0)
-      write_rows({Rows{c.dataset.id(), c.info.type, static_cast<std::size_t>(c.info.width), nc,
-                       UnitWriter::centre_chunk_rows(nc), data, {static_cast<hsize_t>(period)},
-                       "centres " + c.info.name}});
+      write_rows({centre_rows(c, period, data)});
   }, buffers);
 }
 

@@ -85,6 +85,8 @@ class Recorder {
   void gather_period(std::size_t period);
   void write_period(std::size_t period);
   void write_centres(std::size_t period);
+  struct CentreVar;
+  Rows centre_rows(const CentreVar& c, std::size_t period, const void* src) const;
 
   World& world_;
   int months_;
@@ -95,6 +97,7 @@ class Recorder {
     std::size_t index = 0;
     ColumnInfo info;
     h5::Handle dataset;
+    std::vector<StoredChunk>* chunks = nullptr;  // what its chunks stored (UnitWriter::stored_chunks)
   };
   std::vector<CentreVar> centre_vars_;
   GatherBuffers buffers_;  // split world: kept across periods

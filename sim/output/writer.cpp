@@ -274,6 +274,8 @@ h5::Handle UnitWriter::create_centre_table(const ColumnInfo& info, std::size_t p
   describe(ds, info, info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(false));
   label(ds, info, info.type);
+  const std::size_t per_period = centres == 0 ? 0 : (centres + chunk[1] - 1) / chunk[1];
+  stored_.emplace_back(h5::object_name(ds), std::vector<StoredChunk>(periods * per_period));
   scale(ds, info);
   return ds;
 }
@@ -298,7 +300,8 @@ void UnitWriter::write_aggregate(const ColumnInfo& info, bool flow, std::size_t 
 void UnitWriter::complete() {
   // The checksum is of what is in the file (read back), so --resume can tell a unit damaged on disk.
   const auto t0 = std::chrono::steady_clock::now();
-  // The panel's chunks are not read back: their CRCs were taken as they were written (the same checksum).
+  // The chunks of the panel and the centre tables are not read back: their CRCs were taken as they were written
+  // (the same checksum).
   h5::write_attr(unit_, layout::kChecksum, group_checksum(unit_, [this](const std::string& path, std::uint64_t index) {
     for (const auto& [name, chunks] : stored_)
       if (name == path) return index < chunks.size() ? &chunks[index] : nullptr;

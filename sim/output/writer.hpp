@@ -91,9 +91,9 @@ class UnitWriter {
   h5::Handle create_panel(const ColumnInfo& info, ColumnType stored, bool flow, std::size_t periods,
                           std::size_t households);
   static std::size_t chunk_rows(std::size_t households);
-  // What the chunks of a panel dataset created by create_panel stored, by chunk index (period x chunks of a
-  // period + chunk), filled by write_rows: complete() folds their CRCs into the unit's checksum instead of
-  // reading the panel back.
+  // What the chunks of a panel dataset created by create_panel, or of a centre table created by
+  // create_centre_table, stored, by chunk index (period x chunks of a period + chunk), filled by write_rows:
+  // complete() folds their CRCs into the unit's checksum instead of reading them back.
   std::vector<StoredChunk>* stored_chunks(hid_t dataset);
   static std::size_t centre_chunk_rows(std::size_t centres);  // centres per chunk of a centre table
   // aggregates/<variable>: the per-period household means [periods(, width)].

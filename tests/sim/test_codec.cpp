@@ -87,6 +87,35 @@ TEST(DeflateRuns, SkewedFrequenciesGetCodesOfAtMostFifteenBits) {
   EXPECT_TRUE(round_trip(in, in.size(), "skewed"));
 }
 
+TEST(DeflatePlanes, LiteralAndTokenBlocksWithCodesOfFifteenBitsInflateToThemselves) {
+  // Codes of 15 bits take the writers' slower paths (three literals or two tokens per flush; the faster ones need
+  // codes of at most 14 and tokens of at most 18 bits); lengths that leave 1, 2 and 3 bytes after the last full
+  // group, and a block per segment.
+  std::vector<unsigned char> in;
+  std::uint64_t a = 1, b = 1;
+  for (int s = 0; s < 25; ++s) {
+    for (std::uint64_t k = 0; k < a; ++k) in.push_back(static_cast<unsigned char>(s * 7 + 1));
+    const std::uint64_t c = a + b;
+    a = b;
+    b = c;
+  }
+  std::mt19937_64 g(5);
+  std::shuffle(in.begin(), in.end(), g);
+  for (std::size_t i = 0; i + 40 < in.size(); i += 997) std::fill(in.begin() + i, in.begin() + i + 40, in[i]);  // runs
+  for (std::size_t k = 0; k < 3; ++k) {  // one rare long run per block: a deep length code with 5 extra bits
+    const std::size_t at = k * (in.size() / 3) + 500;
+    std::fill(in.begin() + static_cast<std::ptrdiff_t>(at), in.begin() + static_cast<std::ptrdiff_t>(at + 200), in[at]);
+  }
+  for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+    const std::vector<unsigned char> part(in.begin(), in.end() - static_cast<std::ptrdiff_t>(cut));
+    for (std::uint64_t literal : {std::uint64_t{0}, ~std::uint64_t{0}, std::uint64_t{0x2}}) {
+      std::vector<unsigned char> z;
+      deflate_planes(part.data(), part.size(), part.size() / 3 + 1, literal, z);
+      EXPECT_EQ(inflate_all(z, part.size()), part) << "cut=" << cut << " literal=" << literal;
+    }
+  }
+}
+
 TEST(DeflateRuns, CompressesWhatIsMostlyRunsAndRefusesNoise) {
   std::vector<unsigned char> sparse(120000, 0), noise(120000);
   std::mt19937_64 g(11);

@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -130,6 +131,57 @@ TEST(EngineOutput, UnitChecksumFromTheWrittenChunksEqualsAReadBack) {
   const std::string out = temp_path("checksum.h5");
   run(s, out, 2);
   chacra::h5::Handle f = chacra::h5::open_file_readonly(out);
+  chacra::h5::Handle unit = chacra::h5::open_group(f, "arms/none/replicate_0");
+  EXPECT_EQ(chacra::h5::read_attr_string(unit, chacra::output::layout::kChecksum),
+            chacra::output::group_checksum(unit));
+  EXPECT_EQ(chacra::output::check_seal(f, "arms/none/replicate_0"), chacra::output::SealState::valid);
+}
+
+// The toy model plus two centre columns recorded per output period (one of two sub-columns), changing every month.
+class CentreTables : public chacra::Module {
+ public:
+  std::string name() const override { return "centre_tables"; }
+  void setup(chacra::World& w, const chacra::ParamSet&, const chacra::rng::StreamSeed&) override {
+    w.centres.add<float>("test_centre_income", "PEN", "Mean toy income of the centre", 1, true);
+    w.centres.add<std::int32_t>("test_centre_counts", "households", "Households in states 0 and 1", 2, true);
+  }
+  static chacra::Phase phase() {
+    return chacra::Phase::serial("centre_tables", [](chacra::World& w, const chacra::StepContext&) {
+      auto* income = w.centres.get<float>("test_centre_income");
+      auto* counts = w.centres.get<std::int32_t>("test_centre_counts");
+      const auto* inc = w.households.get<float>("toy_income");
+      const auto* state = w.households.get<std::uint8_t>("toy_state");
+      for (std::size_t c = 0; c < w.centre_count(); ++c) {
+        double sum = 0;
+        counts[2 * c] = counts[2 * c + 1] = 0;
+        for (std::uint32_t i = w.centre_first[c]; i < w.centre_first[c + 1]; ++i) {
+          sum += inc[i];
+          ++counts[2 * c + state[i]];
+        }
+        const auto n = w.centre_first[c + 1] - w.centre_first[c];
+        income[c] = n > 0 ? static_cast<float>(sum / n) : 0.f;
+      }
+    });
+  }
+};
+
+TEST(EngineOutput, UnitChecksumWithCentreTablesFromTheWrittenChunksEqualsAReadBack) {
+  const auto s = toy::scenario(20000, 1, 1, {{"none", -1}});
+  const std::string out = temp_path("checksum_centres.h5");
+  chacra::RunOptions o;
+  o.output_path = out;
+  o.force = true;
+  o.threads = 2;
+  chacra::run_scenario(s, [](const chacra::ParamSet& p) {
+    chacra::Model m = toy::build(p);
+    m.modules.push_back(std::make_unique<CentreTables>());
+    m.month.push_back(CentreTables::phase());
+    return m;
+  }, o);
+  chacra::h5::Handle f = chacra::h5::open_file_readonly(out);
+  ASSERT_TRUE(chacra::h5::exists(f, "arms/none/replicate_0/centres/test_centre_counts"));
+  const auto counts = chacra::h5::read_doubles(f, "arms/none/replicate_0/centres/test_centre_counts");
+  EXPECT_GT(*std::max_element(counts.begin(), counts.end()), 0.0);
   chacra::h5::Handle unit = chacra::h5::open_group(f, "arms/none/replicate_0");
   EXPECT_EQ(chacra::h5::read_attr_string(unit, chacra::output::layout::kChecksum),
             chacra::output::group_checksum(unit));
