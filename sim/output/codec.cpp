@@ -197,8 +197,7 @@ void canonical(const std::uint8_t* len, int n, std::uint16_t* code) {
 
 // Deflate's bit packing, least significant bit first. add() puts up to 32 bits; flush() stores the whole bytes
 // held as one 8-byte write (the buffer has room past the end) and keeps at most 7 bits, so up to 56 bits may be
-// added between flushes: two tokens of at most 21 bits (three of at most 18), or three literals of at most 15
-// (four of at most 14), with no branch.
+// added between flushes: two tokens of at most 21 bits, or three literals of at most 15, with no branch.
 struct BitWriter {
   unsigned char* p;
   std::uint64_t buf = 0;
@@ -349,18 +348,7 @@ void write_tokens(BitWriter& w, const Block& b, const std::uint16_t* tok, std::s
     pat[256 + r] = b.code[c.sym] | (static_cast<std::uint32_t>(c.extra) << b.len[c.sym]);
     plen[256 + r] = static_cast<std::uint8_t>(b.len[c.sym] + c.extra_bits + 1);  // distance code 0: a 0 bit
   }
-  // Three tokens per flush where none is longer than 18 bits (7 bits held + 3 x 18 fit the 64-bit buffer), else
-  // two (at most 21 bits each).
-  const int longest = *std::max_element(plen, plen + 256 + 259);
   std::size_t i = 0;
-  if (longest <= 18) {
-    for (; i + 3 <= count; i += 3) {
-      w.add(pat[tok[i]], plen[tok[i]]);
-      w.add(pat[tok[i + 1]], plen[tok[i + 1]]);
-      w.add(pat[tok[i + 2]], plen[tok[i + 2]]);
-      w.flush();
-    }
-  }
   for (; i + 2 <= count; i += 2) {
     w.add(pat[tok[i]], plen[tok[i]]);
     w.add(pat[tok[i + 1]], plen[tok[i + 1]]);
@@ -371,39 +359,17 @@ void write_tokens(BitWriter& w, const Block& b, const std::uint16_t* tok, std::s
 }
 
 // One block of the bytes in[0, n) as literals, no token list: the fast path for a byte plane that runs would
-// shrink little more than its byte frequencies do (scattered bytes among zeros, small codes). Each byte's code
-// and length in one word (one load a byte); four bytes per flush where no code is longer than 14 bits (7 bits
-// held + 4 x 14 fit the 64-bit buffer), else three.
+// shrink little more than its byte frequencies do (scattered bytes among zeros, small codes).
 void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n, bool last) {
   write_header(w, b, last);
-  std::uint32_t e[256];
-  int longest = 0;
-  for (int s = 0; s < 256; ++s) {
-    e[s] = b.code[s] | (static_cast<std::uint32_t>(b.len[s]) << 24);
-    longest = std::max<int>(longest, b.len[s]);
-  }
-  auto add = [&w, &e](unsigned char c) { w.add(e[c] & 0xffffff, static_cast<int>(e[c] >> 24)); };
   std::size_t i = 0;
-  if (longest <= 14) {
-    for (; i + 4 <= n; i += 4) {
-      add(in[i]);
-      add(in[i + 1]);
-      add(in[i + 2]);
-      add(in[i + 3]);
-      w.flush();
-    }
-  } else {
-    for (; i + 3 <= n; i += 3) {
-      add(in[i]);
-      add(in[i + 1]);
-      add(in[i + 2]);
-      w.flush();
-    }
-  }
-  for (; i < n; ++i) {
-    add(in[i]);
+  for (; i + 3 <= n; i += 3) {
+    w.add(b.code[in[i]], b.len[in[i]]);
+    w.add(b.code[in[i + 1]], b.len[in[i + 1]]);
+    w.add(b.code[in[i + 2]], b.len[in[i + 2]]);
     w.flush();
   }
+  for (; i < n; ++i) w.put(b.code[in[i]], b.len[in[i]]);
   w.put(b.code[256], b.len[256]);
 }
 

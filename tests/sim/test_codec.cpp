@@ -88,9 +88,9 @@ TEST(DeflateRuns, SkewedFrequenciesGetCodesOfAtMostFifteenBits) {
 }
 
 TEST(DeflatePlanes, LiteralAndTokenBlocksWithCodesOfFifteenBitsInflateToThemselves) {
-  // Codes of 15 bits take the writers' slower paths (three literals or two tokens per flush; the faster ones need
-  // codes of at most 14 and tokens of at most 18 bits); lengths that leave 1, 2 and 3 bytes after the last full
-  // group, and a block per segment.
+  // Codes of 15 bits (the most a literal's three per flush may take) and a rare long run (a token of up to 21
+  // bits, the most two per flush may take), in literal and run blocks; lengths that leave 1, 2 and 3 bytes after
+  // the last full group, and a block per segment.
   std::vector<unsigned char> in;
   std::uint64_t a = 1, b = 1;
   for (int s = 0; s < 25; ++s) {
