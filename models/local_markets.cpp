@@ -202,6 +202,16 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
   for (std::size_t e = 0; e < economies_.size(); ++e)
     for (std::uint32_t c = economies_[e].centre_begin; c < economies_[e].centre_end; ++c)
       centre_economy_[c - first_centre_] = static_cast<std::uint32_t>(e);
+  // Economies no larger than a block: cut the blocks between economies so each block clears its own (no barrier,
+  // and settle finds the block's rows still in cache). Blocks only partition the work, so the bits are the same.
+  std::uint32_t largest = 0;
+  for (const Economy& econ : economies_)
+    largest = std::max(largest, world.centre_first[econ.centre_end] - world.centre_first[econ.centre_begin]);
+  per_block_ = world.block_households > 0 && largest <= world.block_households;
+  if (per_block_)
+    world.make_blocks(world.block_households, [this](std::uint32_t c) {
+      return economies_[centre_economy_[c - first_centre_]].centre_end == c + 1;
+    });
 }
 
 namespace {
@@ -295,8 +305,10 @@ std::vector<UnitTable> LocalMarkets::unit_tables(const World& world) const {
 std::vector<Phase> LocalMarkets::phases() const {
   return {Phase::per_block("markets.flows",
                            [this](World& w, const StepContext& ctx, const Block& b) { flows(w, ctx, b); }),
-          Phase::serial("markets.clear", [this](World& w, const StepContext& ctx) { clear(w, ctx); })
-              .idle_when([this](const StepContext& ctx) { return !period_end(ctx); }),
+          Phase::per_block("markets.clear",
+                           [this](World& w, const StepContext& ctx, const Block& b) { clear_block(w, ctx, b); }),
+          Phase::serial("markets.clear_all", [this](World& w, const StepContext& ctx) { clear(w, ctx); })
+              .idle_when([this](const StepContext& ctx) { return per_block_ || !period_end(ctx); }),
           Phase::per_block("markets.settle",
                            [this](World& w, const StepContext& ctx, const Block& b) { settle(w, ctx, b); })};
 }
@@ -465,6 +477,15 @@ void LocalMarkets::clear(World& world, const StepContext& ctx) const {
   parallel_for(0, economies_.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, months, ctx.month);
   });
+}
+
+// The block's own economies (blocks are cut between economies), in index order.
+void LocalMarkets::clear_block(World& world, const StepContext& ctx, const Block& block) const {
+  if (!per_block_ || !period_end(ctx) || block.centre_begin == block.centre_end) return;
+  const int months = period_months(ctx);
+  for (std::size_t e = centre_economy_[block.centre_begin - first_centre_];
+       e < economies_.size() && economies_[e].centre_end <= block.centre_end; ++e)
+    clear_economy(world, e, months, ctx.month);
 }
 
 // Sums the economy's centres in index order, clears its markets, checks its money and keeps what a sol of
