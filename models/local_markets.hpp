@@ -5,9 +5,10 @@
 // models/markets.hpp, from its households' cash spending and their marketed output, and pays households the
 // difference between what they earn at local prices and at farm-gate prices.
 //
-// markets.clear (serial, after finance.budget and before livelihood.welfare; economies cleared in parallel, each
-// summing its centres and households in index order, so the bits do not depend on the thread count; an economy
-// never spans districts, so neither on the rank count). Per household h and month, in PEN 2017:
+// markets.clear (after finance.budget and before livelihood.welfare: per block on the block's own economies where
+// setup could cut the blocks between economies, else the serial markets.clear_all; each economy sums its centres and
+// households in index order, so the bits depend neither on the thread count nor on the blocks; an economy never
+// spans districts, so neither on the rank count). Per household h and month, in PEN 2017:
 //   c_h  cash spending on consumption = consumption_pen - own_production_pen - in_kind_pen (finance.budget's)
 //   supply at farm-gate prices (the income phase's values): crops income_crops_pen, animals income_animals_pen,
 //        Haku Winay business max(0, business_profit_pen) in the market of its business_type, wage income_wage_pen
