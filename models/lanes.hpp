@@ -121,16 +121,28 @@ inline void store_columns4(float* rows, std::size_t stride, const std::array<vf,
 }
 
 // std::max(c, x) and std::min(c, x), with the same operand roles in lanes (so NaN and signed zeros select
-// the same operand as the scalar call).
+// the same operand as the scalar call). On SSE, MAXPS(a, b) is a > b ? a : b and MINPS(a, b) is a < b ? a : b,
+// each returning b when either is NaN: exactly c < x ? x : c as MAXPS(x, c) and x < c ? x : c as MINPS(x, c),
+// one instruction where the compare and the select take four.
 inline float max_of(float c, float x) { return c < x ? x : c; }
-inline vf max_of(vf c, vf x) { return c < x ? x : c; }
-inline vf max_of(float c, vf x) { return max_of(splat(c), x); }
 inline float min_of(float c, float x) { return x < c ? x : c; }
+#if defined(CHACRA_LANES_SSE)
+inline vf max_of(vf c, vf x) { return _mm_max_ps(x, c); }
+inline vf min_of(vf c, vf x) { return _mm_min_ps(x, c); }
+#else
+inline vf max_of(vf c, vf x) { return c < x ? x : c; }
 inline vf min_of(vf c, vf x) { return x < c ? x : c; }
+#endif
+inline vf max_of(float c, vf x) { return max_of(splat(c), x); }
 inline vf min_of(float c, vf x) { return min_of(splat(c), x); }
-// std::clamp(x, lo, hi).
+// std::clamp(x, lo, hi), whose inner choice hi < x ? hi : x is MINPS(hi, x); the outer one stays a select, so
+// that the result is the scalar call's even where hi < lo.
 inline float clamp_of(float x, float lo, float hi) { return x < lo ? lo : (hi < x ? hi : x); }
+#if defined(CHACRA_LANES_SSE)
+inline vf clamp_of(vf x, vf lo, vf hi) { return x < lo ? lo : vf(_mm_min_ps(hi, x)); }
+#else
 inline vf clamp_of(vf x, vf lo, vf hi) { return x < lo ? lo : (hi < x ? hi : x); }
+#endif
 
 // m ? a : b, per lane for a lane mask (all ones or zero).
 inline float select(bool m, float a, float b) { return m ? a : b; }
