@@ -208,7 +208,7 @@ struct HakuWinayParams {
   CoachingParams coaching;
   // The graduation channel (economy.graduation.enabled): take-up and attendance respond to time, distance and
   // liquidity (models/haku_winay_rules.hpp), and programme time enters time_burden.
-  double takeup_intercept = 0.73;  // posterior median (configs/calibration/chacra_2017.yaml)
+  double takeup_intercept = 0.76;  // posterior median (configs/calibration/chacra_2017.yaml)
   double takeup_labour_logit = 0.5;
   double takeup_distance_logit = 1.0;
   double takeup_liquidity_logit = 0.5;

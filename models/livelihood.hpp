@@ -125,9 +125,9 @@ struct WelfareParams {
   double poverty_line_amazon_pen = 282.0;
   double extreme_poverty_line_pen = 183.0;
   // Income levels of the full economy, in place of the livelihood.* values fitted to the evaluation survey.
-  double crop_value_pen_per_ha = 5120.0;  // posterior median (configs/calibration/chacra_2017.yaml)
-  double animal_value_pen = 2570.0;
-  double wage_employment_rate = 0.733;
+  double crop_value_pen_per_ha = 4910.0;  // posterior median (configs/calibration/chacra_2017.yaml)
+  double animal_value_pen = 2565.0;
+  double wage_employment_rate = 0.766;
   double business_share = 0.25;
   double business_profit_pen = 450.0;
   double farm_labour_elasticity = 0.6;  // farm output scales with (working-age members / 2)^this

