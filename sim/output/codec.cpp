@@ -96,49 +96,83 @@ namespace {
 // symbols, and the longest code.
 constexpr int kLitLen = 286, kCodeLen = 19, kMaxBits = 15;
 
+// The first length and the extra bits of each length symbol 257 + k (RFC 1951, 3.2.5).
+constexpr int kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+constexpr int kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+
 // Huffman code lengths for `n` symbols of frequencies `freq` (0: unused), at most `limit` bits; at least two
-// symbols get a length when at least one is used (a complete code).
+// symbols get a length when at least one is used (a complete code). On the stack: it runs for every block and
+// every chunk's sample.
 void code_lengths(const std::uint32_t* freq, int n, int limit, std::uint8_t* len) {
-  std::vector<std::uint32_t> f(freq, freq + n);
+  std::uint32_t f[kLitLen];
+  std::copy(freq, freq + n, f);
   int used = 0;
   for (int i = 0; i < n; ++i) used += f[i] != 0;
-  if (used < 2) {  // pad to two symbols
-    for (int i = 0; i < n && used < 2; ++i)
-      if (f[i] == 0) { f[i] = 1; ++used; }
-  }
+  for (int i = 0; i < n && used < 2; ++i)  // pad to two symbols
+    if (f[i] == 0) {
+      f[i] = 1;
+      ++used;
+    }
   for (;;) {
-    // Huffman by two queues over symbols sorted by frequency.
-    struct Node { std::uint64_t w; int parent; };
-    std::vector<int> sym;
-    for (int i = 0; i < n; ++i) if (f[i] != 0) sym.push_back(i);
-    std::sort(sym.begin(), sym.end(), [&](int a, int b) { return f[a] != f[b] ? f[a] < f[b] : a < b; });
-    const int m = static_cast<int>(sym.size());
-    std::vector<Node> nodes(2 * m - 1);
-    for (int i = 0; i < m; ++i) nodes[i] = {f[sym[i]], -1};
+    // Huffman by two queues over the symbols sorted by frequency, then symbol: a stable radix sort of the
+    // symbols, taken in order, by frequency a byte at a time (faster than a comparison sort on up to 286).
+    std::uint16_t sym_a[kLitLen], sym_b[kLitLen];
+    std::uint16_t* sym = sym_a;
+    std::uint16_t* tmp = sym_b;
+    int m = 0;
+    std::uint32_t most = 0;
+    for (int i = 0; i < n; ++i)
+      if (f[i] != 0) {
+        sym[m++] = static_cast<std::uint16_t>(i);
+        most = std::max(most, f[i]);
+      }
+    for (int shift = 0; shift < 32 && (most >> shift) != 0; shift += 8) {
+      int count[257] = {0};
+      for (int i = 0; i < m; ++i) ++count[((f[sym[i]] >> shift) & 0xff) + 1];
+      for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
+      for (int i = 0; i < m; ++i) tmp[count[(f[sym[i]] >> shift) & 0xff]++] = sym[i];
+      std::swap(sym, tmp);
+    }
+    std::uint64_t w[2 * kLitLen];
+    int parent[2 * kLitLen];
+    std::uint16_t depth[2 * kLitLen];
+    for (int i = 0; i < m; ++i) w[i] = f[sym[i]];
     int leaf = 0, inner = m, next = m;
     auto take = [&]() {
-      if (leaf < m && (inner >= next || nodes[leaf].w <= nodes[inner].w)) return leaf++;
+      if (leaf < m && (inner >= next || w[leaf] <= w[inner])) return leaf++;
       return inner++;
     };
     for (; next < 2 * m - 1; ++next) {
       const int a = take(), b = take();
-      nodes[next] = {nodes[a].w + nodes[b].w, -1};
-      nodes[a].parent = next;
-      nodes[b].parent = next;
+      w[next] = w[a] + w[b];
+      parent[a] = next;
+      parent[b] = next;
     }
-    std::vector<int> depth(2 * m - 1, 0);
+    depth[2 * m - 2] = 0;
     int maxd = 0;
-    for (int i = 2 * m - 3; i >= 0; --i) depth[i] = depth[nodes[i].parent] + 1;  // parents come after children
-    for (int i = 0; i < m; ++i) maxd = std::max(maxd, depth[i]);
+    for (int i = 2 * m - 3; i >= 0; --i) depth[i] = static_cast<std::uint16_t>(depth[parent[i]] + 1);  // parents come after children
+    for (int i = 0; i < m; ++i) maxd = std::max<int>(maxd, depth[i]);
     if (maxd <= limit) {
       std::fill(len, len + n, 0);
       for (int i = 0; i < m; ++i) len[sym[i]] = static_cast<std::uint8_t>(depth[i]);
       return;
     }
     // Too deep: flatten the frequencies and build again (rare: only very skewed blocks).
-    for (auto& x : f)
-      if (x != 0) x = (x >> 1) | 1;
+    for (int i = 0; i < n; ++i)
+      if (f[i] != 0) f[i] = (f[i] >> 1) | 1;
   }
+}
+
+// The 16 bits of v in reverse order.
+std::uint16_t reverse16(std::uint16_t v) {
+  static const std::array<std::uint8_t, 256> rev = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (int x = 0; x < 256; ++x)
+      for (int b = 0; b < 8; ++b) t[x] = static_cast<std::uint8_t>(t[x] | (((x >> b) & 1) << (7 - b)));
+    return t;
+  }();
+  return static_cast<std::uint16_t>((rev[v & 0xff] << 8) | rev[v >> 8]);
 }
 
 // Canonical codes (bit-reversed for deflate's LSB-first packing).
@@ -147,34 +181,46 @@ void canonical(const std::uint8_t* len, int n, std::uint16_t* code) {
   for (int i = 0; i < n; ++i) ++count[len[i]];
   count[0] = 0;
   std::uint16_t c = 0;
-  for (int b = 1; b <= kMaxBits; ++b) { c = static_cast<std::uint16_t>((c + count[b - 1]) << 1); next[b] = c; }
+  for (int b = 1; b <= kMaxBits; ++b) {
+    c = static_cast<std::uint16_t>((c + count[b - 1]) << 1);
+    next[b] = c;
+  }
   for (int i = 0; i < n; ++i) {
-    if (len[i] == 0) { code[i] = 0; continue; }
-    std::uint16_t v = next[len[i]]++, r = 0;
-    for (int b = 0; b < len[i]; ++b) r = static_cast<std::uint16_t>((r << 1) | ((v >> b) & 1));
-    code[i] = r;
+    if (len[i] == 0) {
+      code[i] = 0;
+      continue;
+    }
+    const std::uint16_t v = next[len[i]]++;
+    code[i] = static_cast<std::uint16_t>(reverse16(v) >> (16 - len[i]));
   }
 }
 
-// Deflate's bit packing: least significant bit first, a 32-bit word at a time into a buffer large enough.
+// Deflate's bit packing, least significant bit first. add() puts up to 32 bits; flush() stores the whole bytes
+// held as one 8-byte write (the buffer has room past the end) and keeps at most 7 bits, so up to 56 bits may be
+// added between flushes: two tokens of at most 21 bits, or three literals of at most 15, with no branch.
 struct BitWriter {
   unsigned char* p;
   std::uint64_t buf = 0;
   int bits = 0;
-  void put(std::uint32_t v, int n) {
+  void add(std::uint32_t v, int n) {
     buf |= static_cast<std::uint64_t>(v) << bits;
     bits += n;
-    if (bits >= 32) {
-      const std::uint32_t w = static_cast<std::uint32_t>(buf);
-      std::memcpy(p, &w, 4);
-      p += 4;
-      buf >>= 32;
-      bits -= 32;
-    }
   }
   void flush() {
-    while (bits > 0) { *p++ = static_cast<unsigned char>(buf); buf >>= 8; bits -= 8; }
-    bits = 0; buf = 0;
+    std::memcpy(p, &buf, 8);
+    p += bits >> 3;
+    buf >>= bits & ~7;
+    bits &= 7;
+  }
+  void put(std::uint32_t v, int n) {
+    add(v, n);
+    flush();
+  }
+  void finish() {
+    flush();
+    if (bits > 0) *p++ = static_cast<unsigned char>(buf);
+    buf = 0;
+    bits = 0;
   }
 };
 
@@ -187,221 +233,380 @@ struct LenCode {
 const std::array<LenCode, 259>& length_codes() {
   static const std::array<LenCode, 259> t = [] {
     std::array<LenCode, 259> t{};
-    static const int base[29] = {3,4,5,6,7,8,9,10,11,13,15,17,19,23,27,31,35,43,51,59,67,83,99,115,131,163,195,227,258};
-    static const int ext[29] = {0,0,0,0,0,0,0,0,1,1,1,1,2,2,2,2,3,3,3,3,4,4,4,4,5,5,5,5,0};
     for (int l = 3; l <= 258; ++l) {
       int k = 28;
-      while (base[k] > l) --k;
+      while (kLengthBase[k] > l) --k;
       if (l == 258) k = 28;
-      t[l] = {static_cast<std::uint16_t>(257 + k), static_cast<std::uint8_t>(ext[k]), static_cast<std::uint16_t>(l - base[k])};
+      t[l] = {static_cast<std::uint16_t>(257 + k), static_cast<std::uint8_t>(kLengthExtra[k]),
+              static_cast<std::uint16_t>(l - kLengthBase[k])};
     }
     return t;
   }();
   return t;
 }
 
-// One dynamic-Huffman block of `count` tokens (a literal byte, < 256, or 256 + the length, 3..258, of a match at
-// distance 1) whose symbol frequencies are `freq_in`.
-void write_block(BitWriter& w, const std::uint16_t* tok, std::size_t count, const std::uint32_t* freq_in, bool last) {
-  const auto& lc = length_codes();
+// A dynamic-Huffman block's codes and header, and its size in bits, from its symbol frequencies (literals,
+// lengths of matches at distance 1; the end-of-block symbol is added). Sizing a block costs no output: the
+// chunks' samples are judged by their sizes alone.
+struct Block {
+  std::uint8_t len[kLitLen + 2];
+  std::uint16_t code[kLitLen];
+  int hlit = 0, hclen = 0, cl_count = 0;
+  std::uint8_t cl_len[kCodeLen];
+  std::uint16_t cl_code[kCodeLen];
+  std::uint8_t cl_sym[kLitLen + 2], cl_extra[kLitLen + 2];
+  std::uint64_t bits = 0;  // header, data and end of block
+};
+
+constexpr int kCodeLengthOrder[kCodeLen] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+int code_length_extra_bits(int s) { return s == 16 ? 2 : s == 17 ? 3 : s == 18 ? 7 : 0; }
+
+// `codes`: also the canonical codes, needed to write the block but not to size it.
+void plan_block(const std::uint32_t* freq_in, Block& b, bool codes = true) {
   std::uint32_t freq[kLitLen];
   std::memcpy(freq, freq_in, sizeof freq);
   freq[256] = 1;
-  std::uint8_t len[kLitLen + 2];
-  std::uint16_t code[kLitLen];
-  code_lengths(freq, kLitLen, kMaxBits, len);
-  canonical(len, kLitLen, code);
+  code_lengths(freq, kLitLen, kMaxBits, b.len);
+  if (codes) canonical(b.len, kLitLen, b.code);
   int hlit = kLitLen;
-  while (hlit > 257 && len[hlit - 1] == 0) --hlit;
+  while (hlit > 257 && b.len[hlit - 1] == 0) --hlit;
+  b.hlit = hlit;
   // Distance codes: 0 and 1 of one bit each (a complete code; only distance 1, code 0, is used).
-  len[hlit] = 1;
-  len[hlit + 1] = 1;
+  b.len[hlit] = 1;
+  b.len[hlit + 1] = 1;
   const int total = hlit + 2;
   // Run-length code the code lengths.
-  std::vector<std::uint8_t> cl_sym;
-  std::vector<std::uint8_t> cl_extra;
   std::uint32_t cl_freq[kCodeLen] = {0};
+  int c = 0;
+  auto push = [&](int sym, int extra) {
+    b.cl_sym[c] = static_cast<std::uint8_t>(sym);
+    b.cl_extra[c] = static_cast<std::uint8_t>(extra);
+    ++cl_freq[sym];
+    ++c;
+  };
   for (int i = 0; i < total;) {
-    const std::uint8_t l = len[i];
+    const std::uint8_t l = b.len[i];
     int r = 1;
-    while (i + r < total && len[i + r] == l) ++r;
+    while (i + r < total && b.len[i + r] == l) ++r;
     if (l == 0 && r >= 3) {
       const int k = std::min(r, 138);
-      if (k >= 11) { cl_sym.push_back(18); cl_extra.push_back(static_cast<std::uint8_t>(k - 11)); }
-      else { cl_sym.push_back(17); cl_extra.push_back(static_cast<std::uint8_t>(k - 3)); }
-      ++cl_freq[cl_sym.back()];
+      if (k >= 11) push(18, k - 11);
+      else push(17, k - 3);
       i += k;
     } else if (l != 0 && r >= 4) {
-      cl_sym.push_back(l); cl_extra.push_back(0); ++cl_freq[l];
+      push(l, 0);
       const int k = std::min(r - 1, 6);
-      cl_sym.push_back(16); cl_extra.push_back(static_cast<std::uint8_t>(k - 3)); ++cl_freq[16];
+      push(16, k - 3);
       i += 1 + k;
     } else {
-      cl_sym.push_back(l); cl_extra.push_back(0); ++cl_freq[l];
+      push(l, 0);
       ++i;
     }
   }
-  std::uint8_t cl_len[kCodeLen];
-  std::uint16_t cl_code[kCodeLen];
-  code_lengths(cl_freq, kCodeLen, 7, cl_len);
-  canonical(cl_len, kCodeLen, cl_code);
-  static const int order[kCodeLen] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+  b.cl_count = c;
+  code_lengths(cl_freq, kCodeLen, 7, b.cl_len);
+  if (codes) canonical(b.cl_len, kCodeLen, b.cl_code);
   int hclen = kCodeLen;
-  while (hclen > 4 && cl_len[order[hclen - 1]] == 0) --hclen;
+  while (hclen > 4 && b.cl_len[kCodeLengthOrder[hclen - 1]] == 0) --hclen;
+  b.hclen = hclen;
+  std::uint64_t bits = 3 + 5 + 5 + 4 + 3 * static_cast<std::uint64_t>(hclen);
+  for (int i = 0; i < c; ++i) bits += b.cl_len[b.cl_sym[i]] + code_length_extra_bits(b.cl_sym[i]);
+  for (int s = 0; s < 256; ++s) bits += static_cast<std::uint64_t>(freq_in[s]) * b.len[s];
+  for (int k = 0; k < 29; ++k)  // a match: its length code, extra bits and distance code 0 (one bit)
+    bits += static_cast<std::uint64_t>(freq_in[257 + k]) * (b.len[257 + k] + kLengthExtra[k] + 1);
+  b.bits = bits + b.len[256];
+}
+
+void write_header(BitWriter& w, const Block& b, bool last) {
   w.put(last ? 1 : 0, 1);
   w.put(2, 2);
-  w.put(static_cast<std::uint32_t>(hlit - 257), 5);
+  w.put(static_cast<std::uint32_t>(b.hlit - 257), 5);
   w.put(1, 5);  // HDIST - 1: two distance codes
-  w.put(static_cast<std::uint32_t>(hclen - 4), 4);
-  for (int i = 0; i < hclen; ++i) w.put(cl_len[order[i]], 3);
-  for (std::size_t i = 0; i < cl_sym.size(); ++i) {
-    const int s = cl_sym[i];
-    w.put(cl_code[s], cl_len[s]);
-    if (s == 16) w.put(cl_extra[i], 2);
-    else if (s == 17) w.put(cl_extra[i], 3);
-    else if (s == 18) w.put(cl_extra[i], 7);
+  w.put(static_cast<std::uint32_t>(b.hclen - 4), 4);
+  for (int i = 0; i < b.hclen; ++i) w.put(b.cl_len[kCodeLengthOrder[i]], 3);
+  for (int i = 0; i < b.cl_count; ++i) {
+    const int s = b.cl_sym[i];
+    w.add(b.cl_code[s], b.cl_len[s]);
+    w.put(b.cl_extra[i], code_length_extra_bits(s));
   }
+}
+
+// One block of `count` tokens (a literal byte, < 256, or 256 + the length, 3..258, of a match at distance 1).
+void write_tokens(BitWriter& w, const Block& b, const std::uint16_t* tok, std::size_t count, bool last) {
+  write_header(w, b, last);
   // Every token as one bit pattern: a literal's code, or a length's code, extra bits and the distance code 0.
+  const auto& lc = length_codes();
   std::uint32_t pat[256 + 259];
   std::uint8_t plen[256 + 259];
-  for (int t = 0; t < 256; ++t) { pat[t] = code[t]; plen[t] = len[t]; }
+  for (int t = 0; t < 256; ++t) {
+    pat[t] = b.code[t];
+    plen[t] = b.len[t];
+  }
   for (int r = 3; r <= 258; ++r) {
     const LenCode& c = lc[r];
-    pat[256 + r] = code[c.sym] | (static_cast<std::uint32_t>(c.extra) << len[c.sym]);
-    plen[256 + r] = static_cast<std::uint8_t>(len[c.sym] + c.extra_bits + 1);  // distance code 0: a 0 bit
+    pat[256 + r] = b.code[c.sym] | (static_cast<std::uint32_t>(c.extra) << b.len[c.sym]);
+    plen[256 + r] = static_cast<std::uint8_t>(b.len[c.sym] + c.extra_bits + 1);  // distance code 0: a 0 bit
   }
-  for (std::size_t i = 0; i < count; ++i) w.put(pat[tok[i]], plen[tok[i]]);
-  w.put(code[256], len[256]);
+  std::size_t i = 0;
+  for (; i + 2 <= count; i += 2) {
+    w.add(pat[tok[i]], plen[tok[i]]);
+    w.add(pat[tok[i + 1]], plen[tok[i + 1]]);
+    w.flush();
+  }
+  if (i < count) w.put(pat[tok[i]], plen[tok[i]]);
+  w.put(b.code[256], b.len[256]);
 }
+
+// One block of the bytes in[0, n) as literals, no token list: the fast path for a byte plane that runs would
+// shrink little more than its byte frequencies do (scattered bytes among zeros, small codes).
+void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n, bool last) {
+  write_header(w, b, last);
+  std::size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    w.add(b.code[in[i]], b.len[in[i]]);
+    w.add(b.code[in[i + 1]], b.len[in[i + 1]]);
+    w.add(b.code[in[i + 2]], b.len[in[i + 2]]);
+    w.flush();
+  }
+  for (; i < n; ++i) w.put(b.code[in[i]], b.len[in[i]]);
+  w.put(b.code[256], b.len[256]);
+}
+
+// The byte frequencies of in[0, n), in eight histograms (no store-to-load chain on a repeated byte: the planes
+// coded as literals are mostly zeros).
+void byte_frequencies(const unsigned char* in, std::size_t n, std::uint32_t* freq) {
+  std::uint32_t f8[8][256] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, in + i, 8);
+    ++f8[0][x & 0xff];
+    ++f8[1][(x >> 8) & 0xff];
+    ++f8[2][(x >> 16) & 0xff];
+    ++f8[3][(x >> 24) & 0xff];
+    ++f8[4][(x >> 32) & 0xff];
+    ++f8[5][(x >> 40) & 0xff];
+    ++f8[6][(x >> 48) & 0xff];
+    ++f8[7][x >> 56];
+  }
+  for (; i < n; ++i) ++f8[0][in[i]];
+  std::fill(freq, freq + kLitLen, 0u);
+  for (int k = 0; k < 256; ++k)
+    freq[k] = f8[0][k] + f8[1][k] + f8[2][k] + f8[3][k] + f8[4][k] + f8[5][k] + f8[6][k] + f8[7][k];
+}
+
+// The tokens of in[begin, end): literals and runs of a repeated byte (matches at distance 1, 3-258 bytes, never
+// past `end`: a block's tokens are its own bytes; a run's first copy may be the previous block's last byte),
+// runs found eight positions at a time; their symbol frequencies in `freq`. Returns the number of tokens.
+std::size_t tokenize(const unsigned char* in, std::size_t begin, std::size_t end, std::uint16_t* tok,
+                     std::uint32_t* freq, std::uint32_t* run_bytes = nullptr) {
+  std::uint32_t freq4[4][kLitLen] = {};  // four histograms: no store-to-load chain on a repeated symbol
+  const auto& lc = length_codes();
+  std::size_t t = 0, i = begin;
+  while (i < end) {
+    // The next run start j >= i (in[j - 1] == in[j] == in[j + 1] == in[j + 2], j + 3 <= end).
+    std::size_t j = i;
+    bool found = false;
+    while (j < end) {
+      if (j >= 1 && j + 10 <= end) {
+        std::uint64_t a, b, c, e;
+        std::memcpy(&a, in + j - 1, 8);
+        std::memcpy(&b, in + j, 8);
+        std::memcpy(&c, in + j + 1, 8);
+        std::memcpy(&e, in + j + 2, 8);
+        const std::uint64_t d = (a ^ b) | (b ^ c) | (c ^ e);
+        constexpr std::uint64_t k7 = 0x7f7f7f7f7f7f7f7full;
+        const std::uint64_t zero = ~(((d & k7) + k7) | d | k7);  // 0x80 in each byte of d that is zero
+        if (zero != 0) {
+          j += static_cast<std::size_t>(__builtin_ctzll(zero) >> 3);
+          found = true;
+          break;
+        }
+        j += 8;
+      } else {
+        if (j >= 1 && j + 3 <= end && in[j] == in[j - 1] && in[j + 1] == in[j - 1] && in[j + 2] == in[j - 1]) {
+          found = true;
+          break;
+        }
+        ++j;
+      }
+    }
+    if (j > end) j = end;
+    for (; i < j; ++i) {
+      tok[t] = in[i];
+      ++freq4[t & 3][in[i]];
+      ++t;
+    }
+    if (!found) break;
+    const unsigned char b = in[i - 1];
+    std::size_t r = 3;
+    const std::size_t maxr = std::min<std::size_t>(258, end - i);
+    const std::uint64_t bb = 0x0101010101010101ull * b;
+    while (r + 8 <= maxr) {
+      std::uint64_t x;
+      std::memcpy(&x, in + i + r, 8);
+      x ^= bb;
+      if (x != 0) {
+        r += static_cast<std::size_t>(__builtin_ctzll(x) >> 3);
+        goto done;
+      }
+      r += 8;
+    }
+    while (r < maxr && in[i + r] == b) ++r;
+  done:
+    tok[t] = static_cast<std::uint16_t>(256 + r);
+    ++freq4[t & 3][lc[r].sym];
+    if (run_bytes != nullptr) run_bytes[b] += static_cast<std::uint32_t>(r);
+    ++t;
+    i += r;
+  }
+  for (int k = 0; k < kLitLen; ++k) freq[k] = freq4[0][k] + freq4[1][k] + freq4[2][k] + freq4[3][k];
+  return t;
+}
+
+// Per-thread scratch: the tokens of one block and the output buffer (not zeroed: the stream is copied out once
+// its size is known).
+struct Scratch {
+  std::vector<std::uint16_t> tok;
+  std::unique_ptr<unsigned char[]> buffer;
+  std::size_t capacity = 0;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+// The blocks of a stream of n bytes: one per `segment` bytes (at least 1024, so small inputs are one block).
+std::size_t effective_segment(std::size_t segment) { return std::max<std::size_t>(segment, 1024); }
 
 }  // namespace
 
-bool deflate_runs(const unsigned char* in, std::size_t n, std::size_t segment, std::vector<unsigned char>& out) {
-  segment = std::max<std::size_t>(segment, 1024);
-  thread_local std::vector<std::uint16_t> tok;
-  tok.resize(std::min(n, segment) + 1);
-  // Room for the worst case (literals of 15 bits, a header of at most 320 bytes per block), not zeroed: the
-  // stream is copied out once its size is known.
-  thread_local std::unique_ptr<unsigned char[]> buffer;
-  thread_local std::size_t capacity = 0;
-  const std::size_t room = 2 * n + 320 * (n / segment + 1) + 16;
-  if (capacity < room) {
-    buffer.reset(new unsigned char[room]);
-    capacity = room;
+bool deflate_planes(const unsigned char* in, std::size_t n, std::size_t segment, std::uint64_t literal,
+                    std::vector<unsigned char>& out) {
+  segment = effective_segment(segment);
+  Scratch& s = scratch();
+  // Room for the worst case (codes of 15 bits, a header of at most 320 bytes per block) and the 8-byte writes.
+  const std::size_t room = 2 * n + 320 * (n / segment + 1) + 32;
+  if (s.capacity < room) {
+    s.buffer.reset(new unsigned char[room]);
+    s.capacity = room;
   }
-  buffer[0] = 0x78;  // zlib header: deflate, 32 KiB window, no dictionary, fastest level
-  buffer[1] = 0x01;
-  BitWriter w{buffer.get() + 2};
-  std::size_t i = 0;
-  while (i < n) {
+  s.buffer[0] = 0x78;  // zlib header: deflate, 32 KiB window, no dictionary, fastest level
+  s.buffer[1] = 0x01;
+  BitWriter w{s.buffer.get() + 2};
+  Block b;
+  std::uint32_t freq[kLitLen];
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < n; i += segment, ++k) {
     const std::size_t end = std::min(n, i + segment);
-    std::uint32_t freq4[4][kLitLen] = {};  // four histograms: no store-to-load chain on a repeated symbol
-    std::size_t t = 0;
-    const auto& lc = length_codes();
-    auto literal = [&](unsigned char b) {
-      tok[t] = b;
-      ++freq4[t & 3][b];
-      ++t;
-    };
-    while (i < end) {
-      // The next run start j >= i (in[j - 1] == in[j] == in[j + 1] == in[j + 2]), eight positions at a time.
-      std::size_t j = i;
-      bool found = false;
-      while (j < end) {
-        if (j >= 1 && j + 10 <= n) {
-          std::uint64_t a, b, c, e;
-          std::memcpy(&a, in + j - 1, 8);
-          std::memcpy(&b, in + j, 8);
-          std::memcpy(&c, in + j + 1, 8);
-          std::memcpy(&e, in + j + 2, 8);
-          const std::uint64_t d = (a ^ b) | (b ^ c) | (c ^ e);
-          constexpr std::uint64_t k7 = 0x7f7f7f7f7f7f7f7full;
-          const std::uint64_t zero = ~(((d & k7) + k7) | d | k7);  // 0x80 in each byte of d that is zero
-          if (zero != 0) {
-            j += static_cast<std::size_t>(__builtin_ctzll(zero) >> 3);
-            found = j < end;
-            if (!found) j = end;
-            break;
-          }
-          j += 8;
-        } else {
-          if (j >= 1 && j + 3 <= n && in[j] == in[j - 1] && in[j + 1] == in[j - 1] && in[j + 2] == in[j - 1]) {
-            found = true;
-            break;
-          }
-          ++j;
-        }
-      }
-      if (j > end) j = end;
-      for (; i < j; ++i) literal(in[i]);
-      if (!found) continue;
-      const unsigned char b = in[i - 1];
-      std::size_t r = 3;
-      const std::size_t maxr = std::min<std::size_t>(258, n - i);
-      const std::uint64_t bb = 0x0101010101010101ull * b;
-      while (r + 8 <= maxr) {
-        std::uint64_t x;
-        std::memcpy(&x, in + i + r, 8);
-        x ^= bb;
-        if (x != 0) { r += static_cast<std::size_t>(__builtin_ctzll(x) >> 3); goto done; }
-        r += 8;
-      }
-      while (r < maxr && in[i + r] == b) ++r;
-    done:
-      tok[t] = static_cast<std::uint16_t>(256 + r);
-      ++freq4[t & 3][lc[r].sym];
-      ++t;
-      i += r;
+    const bool last = end >= n;
+    if (k < 64 && ((literal >> k) & 1) != 0) {
+      byte_frequencies(in + i, end - i, freq);
+      plan_block(freq, b);
+      write_literals(w, b, in + i, end - i, last);
+    } else {
+      s.tok.resize(std::max(s.tok.size(), end - i));
+      const std::size_t t = tokenize(in, i, end, s.tok.data(), freq);
+      plan_block(freq, b);
+      write_tokens(w, b, s.tok.data(), t, last);
     }
-    std::uint32_t freq[kLitLen];
-    for (int k = 0; k < kLitLen; ++k) freq[k] = freq4[0][k] + freq4[1][k] + freq4[2][k] + freq4[3][k];
-    write_block(w, tok.data(), t, freq, i >= n);
   }
   if (n == 0) {
     const std::uint32_t none[kLitLen] = {};
-    write_block(w, tok.data(), 0, none, true);
+    plan_block(none, b);
+    write_tokens(w, b, nullptr, 0, true);
   }
-  w.flush();
+  w.finish();
   const std::uint32_t a = libdeflate_adler32(1, in, n);  // the zlib format's trailer, big-endian
   unsigned char* p = w.p;
   *p++ = static_cast<unsigned char>(a >> 24);
   *p++ = static_cast<unsigned char>(a >> 16);
   *p++ = static_cast<unsigned char>(a >> 8);
   *p++ = static_cast<unsigned char>(a);
-  out.assign(buffer.get(), p);
+  out.assign(s.buffer.get(), p);
   return out.size() < n;
+}
+
+bool deflate_runs(const unsigned char* in, std::size_t n, std::size_t segment, std::vector<unsigned char>& out) {
+  return deflate_planes(in, n, segment, 0, out);
+}
+
+SampleJudgement judge_sample(const void* data, std::size_t elements, std::size_t size) {
+  SampleJudgement j;
+  const std::size_t m = std::min<std::size_t>(elements, kSampleValues);
+  if (m == 0) return j;
+  thread_local std::vector<unsigned char> sample;
+  thread_local std::vector<std::uint16_t> tok;
+  const std::size_t n = m * size;
+  sample.resize(n);
+  shuffle(static_cast<const unsigned char*>(data), sample.data(), n, size);
+  tok.resize(std::max(tok.size(), n));
+  // The size deflate_runs would give the sample (a block per byte plane), without writing it: 2 bytes of zlib
+  // header, the blocks, 4 of Adler-32. It must be at most 1 / kCompressRatio of the sample's; the planes are
+  // sized in turn and the judgement ends as soon as those sized exceed it (the low, noisy bytes come first).
+  const std::size_t segment = effective_segment(m);
+  const std::size_t blocks = (n + segment - 1) / segment;
+  std::uint64_t run_bits[64] = {};
+  thread_local std::vector<std::array<std::uint32_t, kLitLen>> literal_freq;
+  literal_freq.resize(std::max<std::size_t>(literal_freq.size(), std::min<std::size_t>(blocks, 64)));
+  std::uint64_t bits = 0;
+  Block b;
+  std::uint32_t freq[kLitLen];
+  for (std::size_t i = 0, k = 0; i < n; i += segment, ++k) {
+    const std::size_t end = std::min(n, i + segment);
+    // The plane's byte frequencies come with its tokens: its literals, plus the bytes its runs cover.
+    std::uint32_t* covered = k < 64 ? literal_freq[k].data() : nullptr;
+    if (covered != nullptr) std::fill(covered, covered + kLitLen, 0u);
+    tokenize(sample.data(), i, end, tok.data(), freq, covered);
+    plan_block(freq, b, false);
+    bits += b.bits;
+    if (static_cast<double>(6 + (bits + 7) / 8) * kCompressRatio > static_cast<double>(n)) return j;
+    if (covered != nullptr) {
+      run_bits[k] = b.bits;
+      for (int s = 0; s < 256; ++s) covered[s] += freq[s];
+    }
+  }
+  j.compress = true;
+  if (m != kSampleValues || blocks != size || blocks > 64) return j;
+  // A plane of the chunk is coded as plain literals where, in the sample, they take at most a quarter more bits
+  // than runs and literals do (about 2.5 times as fast to write; the planes of scattered values and small codes).
+  // Literals take at least a bit a byte: a plane that runs code in fewer bits than that is not tried.
+  for (std::size_t k = 0; k < blocks; ++k) {
+    if (4 * static_cast<std::uint64_t>(segment) > 5 * run_bits[k]) continue;
+    plan_block(literal_freq[k].data(), b, false);
+    if (4 * b.bits <= 5 * run_bits[k]) j.literal |= std::uint64_t{1} << k;
+  }
+  return j;
 }
 
 namespace {
 
-// How many times the shuffled bytes of the first 1024 values of a chunk shrink under deflate_runs (0: they do
-// not, or there are none).
-double sample_ratio(const unsigned char* data, std::size_t elements, std::size_t size) {
-  const std::size_t m = std::min<std::size_t>(elements, 1024);
-  if (m == 0) return 0.0;
-  thread_local std::vector<unsigned char> sample, out;
-  sample.resize(m * size);
-  shuffle(data, sample.data(), m * size, size);
-  if (!deflate_runs(sample.data(), sample.size(), m, out)) return 0.0;
-  return static_cast<double>(sample.size()) / static_cast<double>(out.size());
-}
-
 // Whether n bytes are all zero; most chunks that are not differ in their first kilobyte.
 bool all_zero_bytes(const unsigned char* p, std::size_t n) {
   constexpr std::size_t kStep = 1024;
-  for (std::size_t k = 0; k < n; k += kStep) {
-    const std::size_t end = std::min(n, k + kStep);
-    unsigned char any = 0;
-    for (std::size_t j = k; j < end; ++j) any |= p[j];
-    if (any != 0) return false;
+  std::size_t k = 0;
+  for (; k + kStep <= n; k += kStep) {
+    std::uint64_t any[4] = {0, 0, 0, 0};
+    for (std::size_t j = 0; j < kStep; j += 32) {
+      std::uint64_t x[4];
+      std::memcpy(x, p + k + j, 32);
+      any[0] |= x[0];
+      any[1] |= x[1];
+      any[2] |= x[2];
+      any[3] |= x[3];
+    }
+    if ((any[0] | any[1] | any[2] | any[3]) != 0) return false;
   }
+  for (; k < n; ++k)
+    if (p[k] != 0) return false;
   return true;
 }
 
 }  // namespace
 
 bool worth_compressing(const void* data, std::size_t elements, std::size_t element_size) {
-  return sample_ratio(static_cast<const unsigned char*>(data), elements, element_size) >= 2.0;
+  return judge_sample(data, elements, element_size).compress;
 }
 
 std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows) {
@@ -423,8 +628,8 @@ void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk
   }
   out.zero = all_zero_bytes(data, chunk_bytes);
   if (out.zero) return;
-  const double ratio = sample_ratio(data, rows * row_bytes / element_size, element_size);
-  if (ratio >= 2.0) {
+  const SampleJudgement judged = judge_sample(data, rows * row_bytes / element_size, element_size);
+  if (judged.compress) {
     thread_local std::vector<unsigned char> shuffled;
     const unsigned char* in = data;
     if (element_size > 1) {
@@ -433,7 +638,7 @@ void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk
       in = shuffled.data();
     }
     // A block per byte plane: the planes of a shuffled chunk differ (high bytes mostly zero, low bytes noisy).
-    if (deflate_runs(in, chunk_bytes, chunk_bytes / element_size, out.bytes)) {
+    if (deflate_planes(in, chunk_bytes, chunk_bytes / element_size, judged.literal, out.bytes)) {
       out.mask = 0;
       return;
     }

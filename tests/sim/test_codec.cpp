@@ -1,4 +1,4 @@
-// The writer's own deflate encoder (codec::deflate_runs) must give streams that zlib's inflate, the one HDF5's
+// The writer's own deflate encoder (codec::deflate_runs, deflate_planes) must give streams that zlib's inflate, the one HDF5's
 // deflate filter calls, reads back to the input, whatever the input: runs, noise, few symbols, skewed
 // frequencies, block and buffer edges; shuffle must be HDF5's; and encode_chunk's chunks must unshuffle and inflate
 // to the chunk.
@@ -96,6 +96,75 @@ TEST(DeflateRuns, CompressesWhatIsMostlyRunsAndRefusesNoise) {
   EXPECT_TRUE(deflate_runs(sparse.data(), sparse.size(), 30000, z));
   EXPECT_LT(z.size(), sparse.size() / 20);
   EXPECT_FALSE(deflate_runs(noise.data(), noise.size(), 30000, z));
+}
+
+TEST(DeflatePlanes, LiteralBlocksInflateToThemselvesBesideRunBlocks) {
+  // Every mix of literal (bit set) and run blocks, at block and buffer edges: a run block whose first run copies
+  // the last byte of a literal block, literal blocks of one byte value (a code padded to two symbols), noise.
+  std::mt19937_64 g(13);
+  for (std::size_t n : {0, 1, 5, 1024, 3000, 4096, 120000}) {
+    std::vector<unsigned char> mixed(n, 0), zeros(n, 0), noise(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (g() % 6 == 0) mixed[i] = static_cast<unsigned char>(g() % 40);
+      noise[i] = static_cast<unsigned char>(g());
+    }
+    for (std::size_t segment : {std::size_t{1024}, n / 4 + 1}) {
+      for (std::uint64_t literal : {std::uint64_t{0}, std::uint64_t{0x5}, std::uint64_t{0xa}, ~std::uint64_t{0}}) {
+        for (const auto* in : {&mixed, &zeros, &noise}) {
+          std::vector<unsigned char> z;
+          const bool smaller = deflate_planes(in->data(), in->size(), segment, literal, z);
+          const std::string at = " n=" + std::to_string(n) + " segment=" + std::to_string(segment) +
+                                 " literal=" + std::to_string(literal);
+          EXPECT_EQ(smaller, z.size() < in->size()) << at;
+          EXPECT_EQ(inflate_all(z, in->size()), *in) << at;
+        }
+      }
+    }
+  }
+}
+
+TEST(DeflatePlanes, LiteralsAreAsSmallAsRunsOnScatteredBytesAndLargerOnLongRuns) {
+  std::mt19937_64 g(17);
+  std::vector<unsigned char> scattered(30000), runs(30000, 0);
+  for (auto& b : scattered) b = g() % 3 == 0 ? static_cast<unsigned char>(g()) : 0;
+  for (std::size_t i = 0; i < runs.size(); i += 1000) runs[i] = 7;
+  std::vector<unsigned char> as_runs, as_literals;
+  deflate_planes(scattered.data(), scattered.size(), scattered.size(), 0, as_runs);
+  deflate_planes(scattered.data(), scattered.size(), scattered.size(), 1, as_literals);
+  EXPECT_LT(as_literals.size(), as_runs.size() * 11 / 10);
+  deflate_planes(runs.data(), runs.size(), runs.size(), 0, as_runs);
+  deflate_planes(runs.data(), runs.size(), runs.size(), 1, as_literals);
+  EXPECT_GT(as_literals.size(), 10 * as_runs.size());
+}
+
+TEST(JudgeSample, SizesTheSampleAsDeflateRunsCodesIt) {
+  // The judgement sizes the sample without writing it: it must agree with the size of the stream deflate_runs
+  // writes for the same shuffled sample, on either side of the limit.
+  std::mt19937_64 g(19);
+  for (int density : {2, 3, 4, 5, 8, 50}) {
+    std::vector<float> v(kSampleValues);
+    for (auto& x : v) x = g() % static_cast<unsigned>(density) == 0 ? static_cast<float>(g() % 100000) * 0.01f : 0.0f;
+    std::vector<unsigned char> shuffled(v.size() * sizeof(float)), z;
+    shuffle(reinterpret_cast<const unsigned char*>(v.data()), shuffled.data(), shuffled.size(), sizeof(float));
+    deflate_runs(shuffled.data(), shuffled.size(), kSampleValues, z);
+    const bool expect = static_cast<double>(z.size()) * kCompressRatio <= static_cast<double>(shuffled.size());
+    const SampleJudgement j = judge_sample(v.data(), v.size(), sizeof(float));
+    EXPECT_EQ(j.compress, expect) << "density 1/" << density << ", " << z.size() << " bytes";
+    if (!j.compress) {
+      EXPECT_EQ(j.literal, 0u);
+    }
+  }
+  // Scattered values among zeros: compressed, their low byte planes as literals; long runs of zeros: runs.
+  std::vector<float> scattered(40000, 0.0f), rare(40000, 0.0f);
+  for (auto& x : scattered)
+    if (g() % 6 == 0) x = static_cast<float>(g() % 100000) * 0.01f;
+  for (std::size_t i = 0; i < rare.size(); i += 500) rare[i] = 3.0f;
+  const SampleJudgement s = judge_sample(scattered.data(), scattered.size(), sizeof(float));
+  EXPECT_TRUE(s.compress);
+  EXPECT_EQ(s.literal & 0x3, 0x3u);
+  const SampleJudgement r = judge_sample(rare.data(), rare.size(), sizeof(float));
+  EXPECT_TRUE(r.compress);
+  EXPECT_EQ(r.literal, 0u);
 }
 
 TEST(EncodeChunk, ChunksInflateAndUnshuffleToTheirValuesOrAreStoredRaw) {

@@ -758,7 +758,7 @@ TEST(ComparisonHandMade, NoInteractionWithoutTheFourArms) {
 // household economy set explicitly (the scenario switches five of them on). With every channel off the programmes
 // add up: the interaction's interval for income contains 0. With only the liquidity and graduation channels on, a
 // transfer helps finance what Haku Winay asks households to invest, so income net of transfers gains more from both
-// than from the sum of each alone: measured +5.5 PEN a year [+2.8, +8.2] over the horizon (docs/policy_arms.md);
+// than from the sum of each alone: measured +5.7 PEN a year [+3.5, +7.9] over the horizon (docs/policy_arms.md);
 // the test asserts the sign and that the interval excludes 0.
 study::InteractionTable default_interaction(const std::vector<std::string>& sets) {
   std::vector<std::string> all = {"run.replicates=8"};
