@@ -166,15 +166,17 @@ inline BudgetResult<V> budget_of(const BudgetConstants& k, V income, V in_kind, 
 // The month's upkeep of every set of adopted technologies (bit t of the index), with budget's bits: budget sums a
 // set's upkeep in ascending t from +0.0, so a set's sum is that of the set without its highest technology plus
 // that technology's upkeep. The budget phase looks a household's sum up instead of summing over the technologies
-// that its four lanes hold (a loop whose length changes from one group of households to the next).
+// that its four lanes hold (a loop whose length changes from one group of households to the next); the income
+// phase looks up the same sums (economy_income sums a set's upkeep in the same order).
 using UpkeepDueTable = std::array<float, 1u << kTechCount>;
-inline UpkeepDueTable upkeep_due_table(const BudgetConstants& k) {
+inline UpkeepDueTable upkeep_due_table(const std::array<float, kTechCount>& upkeep) {
   UpkeepDueTable due{};
   for (unsigned m = 1; m < due.size(); ++m) {
     const int top = 31 - __builtin_clz(m);
-    due[m] = due[m & ~(1u << top)] + k.upkeep[static_cast<std::size_t>(top)];
+    due[m] = due[m & ~(1u << top)] + upkeep[static_cast<std::size_t>(top)];
   }
   return due;
 }
+inline UpkeepDueTable upkeep_due_table(const BudgetConstants& k) { return upkeep_due_table(k.upkeep); }
 
 }  // namespace chacra::models

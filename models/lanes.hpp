@@ -102,17 +102,47 @@ inline std::array<vf, 12> columns12(const float* rows, vf) {
   return out;
 }
 
+// The inverse of columns12 for four columns: rows[stride * j + q] = value j of v[q], q = 0..3 (one SSE transpose
+// and four stores where lane-by-lane stores take sixteen).
+inline void store_columns4(float* rows, std::size_t, const std::array<float, 4>& v) { std::memcpy(rows, v.data(), sizeof v); }
+inline void store_columns4(float* rows, std::size_t stride, const std::array<vf, 4>& v) {
+  static_assert(kLanes == 4, "one 4 x 4 transpose");
+#if defined(CHACRA_LANES_SSE)
+  __m128 r0 = v[0], r1 = v[1], r2 = v[2], r3 = v[3];
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps(rows, r0);
+  _mm_storeu_ps(rows + stride, r1);
+  _mm_storeu_ps(rows + 2 * stride, r2);
+  _mm_storeu_ps(rows + 3 * stride, r3);
+#else
+  for (int q = 0; q < 4; ++q)
+    for (int j = 0; j < kLanes; ++j) rows[stride * static_cast<std::size_t>(j) + static_cast<std::size_t>(q)] = v[q][j];
+#endif
+}
+
 // std::max(c, x) and std::min(c, x), with the same operand roles in lanes (so NaN and signed zeros select
-// the same operand as the scalar call).
+// the same operand as the scalar call). On SSE, MAXPS(a, b) is a > b ? a : b and MINPS(a, b) is a < b ? a : b,
+// each returning b when either is NaN: exactly c < x ? x : c as MAXPS(x, c) and x < c ? x : c as MINPS(x, c),
+// one instruction where the compare and the select take four.
 inline float max_of(float c, float x) { return c < x ? x : c; }
-inline vf max_of(vf c, vf x) { return c < x ? x : c; }
-inline vf max_of(float c, vf x) { return max_of(splat(c), x); }
 inline float min_of(float c, float x) { return x < c ? x : c; }
+#if defined(CHACRA_LANES_SSE)
+inline vf max_of(vf c, vf x) { return _mm_max_ps(x, c); }
+inline vf min_of(vf c, vf x) { return _mm_min_ps(x, c); }
+#else
+inline vf max_of(vf c, vf x) { return c < x ? x : c; }
 inline vf min_of(vf c, vf x) { return x < c ? x : c; }
+#endif
+inline vf max_of(float c, vf x) { return max_of(splat(c), x); }
 inline vf min_of(float c, vf x) { return min_of(splat(c), x); }
-// std::clamp(x, lo, hi).
+// std::clamp(x, lo, hi), whose inner choice hi < x ? hi : x is MINPS(hi, x); the outer one stays a select, so
+// that the result is the scalar call's even where hi < lo.
 inline float clamp_of(float x, float lo, float hi) { return x < lo ? lo : (hi < x ? hi : x); }
+#if defined(CHACRA_LANES_SSE)
+inline vf clamp_of(vf x, vf lo, vf hi) { return x < lo ? lo : vf(_mm_min_ps(hi, x)); }
+#else
 inline vf clamp_of(vf x, vf lo, vf hi) { return x < lo ? lo : (hi < x ? hi : x); }
+#endif
 
 // m ? a : b, per lane for a lane mask (all ones or zero).
 inline float select(bool m, float a, float b) { return m ? a : b; }
@@ -125,9 +155,11 @@ inline float keep(bool m, float v) { return m ? v : 0.0f; }
 inline vf keep(vi m, vf v) { return reinterpret_cast<vf>(reinterpret_cast<vi>(v) & m); }
 inline vf keep(vi m, float v) { return keep(m, splat(v)); }
 
-// Whether bit `bit` of a mask is set: a bool for one household, a lane mask for lanes.
+// Whether bit `bit` of a mask is set: a bool for one household, a lane mask for lanes (the bit shifted to the
+// sign and spread by an arithmetic shift: two instructions where an and, a compare with zero and its negation
+// take four).
 inline bool has_bit(unsigned mask, int bit) { return ((mask >> bit) & 1u) != 0; }
-inline vi has_bit(vi masks, int bit) { return (masks & (1 << bit)) != 0; }
+inline vi has_bit(vi masks, int bit) { return (masks << (31 - bit)) >> 31; }
 
 // f(std::integral_constant<int, b>{}) for each set bit b < Bits of `set`, in increasing order, unrolled: one
 // branch per bit, which keeps its direction all month when `set` is a month's constant (the technologies that

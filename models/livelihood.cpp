@@ -455,6 +455,11 @@ void Livelihood::setup(World& world, const ParamSet& params, const rng::StreamSe
           static_cast<float>(p_.welfare.labour_factor(a, o));
   farm_shock_ = lognormal_table(p_.farm_shock_sd);
   offfarm_shock_ = lognormal_table(p_.offfarm_shock_sd);
+  {
+    std::array<float, kTechCount> upkeep{};
+    for (int t = 0; t < kTechCount; ++t) upkeep[t] = static_cast<float>(p_.tech[t].upkeep_pen);
+    due_table_ = upkeep_due_table(upkeep);
+  }
   auto& h = world.households;
   h.add(col::income_crops_pen);
   h.add(col::income_animals_pen);
@@ -870,6 +875,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
   const float* offfarm_shock = offfarm_shock_.data();
   const float* normal = normal_.data();
   const auto& labour_factor = labour_factor_;
+  const float* due_table = due_table_.data();
   // Members aged 15-64, 65+, of school age and young enough for Vaso de Leche, counted in one pass.
   const std::array<std::int16_t, 4> count_lo{static_cast<std::int16_t>(kWorkingAgeMin),
                                              static_cast<std::int16_t>(kWorkingAgeMax),
@@ -889,22 +895,42 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
     using T = lanes::Traits<V>;
     using M = typename T::Mask;
     constexpr int n = T::width;
-    float farm_s[n], offfarm_s[n], keep_s[n], market_s[n], adults_s[n], labour_s[n], pt_s[n], pc_s[n];
-    float remit_s[n] = {}, receiving_s[n] = {}, pension_s[n] = {}, school_s[n] = {}, milk_s[n] = {};
+    float farm_s[n], offfarm_s[n], adults_s[n], labour_s[n];
+    float remit_s[n] = {}, receiving_s[n] = {}, pension_s[n] = {}, school_s[n] = {}, milk_s[n] = {}, due_s[n];
     std::int32_t business_s[n], adopted_s[n], asset_s[n];
     unsigned present = 0;
+    // The district's values (its climate shock, crop prices and market), once for the lanes when their
+    // households share a district (households are sorted by district: almost always), else lane by lane.
+    V keep_v, pt_v, pc_v, market_v;
+    if (rows::one_district<n>(district, i)) {
+      const std::uint32_t d = district[i];
+      district_draws(d);
+      keep_v = V{} + crop_keep;
+      pt_v = V{} + price_traditional;
+      pc_v = V{} + price_commercial;
+      market_v = V{} + market[d];
+    } else {
+      float keep_s[n], market_s[n], pt_s[n], pc_s[n];
+      for (int j = 0; j < n; ++j) {
+        const std::uint32_t d = district[i + static_cast<std::uint32_t>(j)];
+        district_draws(d);
+        keep_s[j] = crop_keep;
+        pt_s[j] = price_traditional;
+        pc_s[j] = price_commercial;
+        market_s[j] = market[d];
+      }
+      keep_v = T::load(keep_s);
+      pt_v = T::load(pt_s);
+      pc_v = T::load(pc_s);
+      market_v = T::load(market_s);
+    }
 #pragma GCC unroll 4
     for (int j = 0; j < n; ++j) {
-      const std::uint32_t hh = i + static_cast<std::uint32_t>(j), d = district[hh];
+      const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
       const auto block_bits = ctx.seed.first_block(kIncomeDomain, static_cast<std::uint64_t>(month), hh);
       const std::uint64_t w0 = block_bits.v[0];
-      district_draws(d);
       farm_s[j] = farm_shock[w0 >> kFarmShift];
       offfarm_s[j] = offfarm_shock[(w0 >> kOffFarmShift) & kMask];
-      keep_s[j] = crop_keep;
-      pt_s[j] = price_traditional;
-      pc_s[j] = price_commercial;
-      market_s[j] = market[d];
       const std::int16_t* a = age + static_cast<std::size_t>(hh) * kMaxMembers;
       int adults = 0, elders = 0;
       if constexpr (welfare) {
@@ -922,6 +948,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       business_s[j] = business[hh] != 0 ? -1 : 0;
       const unsigned on = rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted);
       adopted_s[j] = static_cast<std::int32_t>(on);
+      due_s[j] = due_table[on];
       asset_s[j] = static_cast<std::int32_t>(~rows::tech_mask(asset + static_cast<std::size_t>(hh) * kTechCount, 0) &
                                              0x3FFu);
       present |= on;
@@ -950,14 +977,14 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
     const HouseholdInputs<V, M> in{load(crop_pot),      econ.persistence ? V{} : load(animal_pot),
                                    load(rf_land),       load(rf),
                                    load(capacity),      load(locus),
-                                   T::load(market_s),   load(fls),
+                                   market_v,            load(fls),
                                    T::load(adults_s),   load(pasture),
                                    load(financed),
                                    V{},  // programme time: with the welfare channel it scales wage work below
                                    T::load_mask(business_s),
                                    T::load_mask(adopted_s), T::load_mask(asset_s),
                                    present};
-    const Shocks<V> e{T::load(farm_s), T::load(offfarm_s), T::load(keep_s)};
+    const Shocks<V> e{T::load(farm_s), T::load(offfarm_s), keep_v};
     const EconomyInputs<V> x{load(juntos),
                              load(hw_profit),
                              econ.graduation ? load(burden) : V{},
@@ -966,8 +993,8 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                              econ.persistence ? load(eaten) : V{},
                              T::load(labour_s),
                              econ.risk ? load(orientation) : V{},
-                             T::load(pt_s),
-                             T::load(pc_s),
+                             pt_v,
+                             pc_v,
                              T::load(remit_s),
                              T::load(receiving_s),
                              load(perm),
@@ -975,7 +1002,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                              T::load(school_s),
                              T::load(milk_s),
                              welfare ? load(rent) : V{}};
-    const EconomyIncome<V> y = economy_income_of(k, c, in, e, x);
+    const EconomyIncome<V> y = economy_income_of(k, c, in, e, x, T::load(due_s));
     lanes::store(crops + i, y.crops);
     lanes::store(animals + i, y.animals);
     lanes::store(wage + i, y.wage);
@@ -993,9 +1020,22 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       const V wage_f = max_of(0.0f, 1.0f + k.wage_slope * (in.market - 0.5f));
       const V offfarm_potential = k.wage_month * in.adults * max_of(0.0f, 1.0f - in.farm_labour_share) * wage_f;
       float* rows = tech_profit + static_cast<std::size_t>(i) * kTechCount;
-      tech_profits_of(k, c.upkeep, in, e, T::load(pt_s), offfarm_potential, profit_techs, [&](int t, V profit) {
-        for (int j = 0; j < n; ++j) rows[j * kTechCount + t] = lanes::lane(profit, j);
-      });
+      std::array<V, kTechCount> profits;
+      tech_profits_of(k, c.upkeep, in, e, pt_v, offfarm_potential, profit_techs,
+                      [&](int t, V profit) { profits[static_cast<std::size_t>(t)] = profit; });
+      // Technologies 0-3 and 6-9 (all but the herds' two with persistence) as two transposed stores of four
+      // columns; any other technology in profit_techs lane by lane.
+      unsigned rest = profit_techs;
+      for (const int t0 : {0, 6}) {
+        if (((profit_techs >> t0) & 0xFu) != 0xFu) continue;
+        lanes::store_columns4(rows + t0, kTechCount,
+                              {profits[t0], profits[t0 + 1], profits[t0 + 2], profits[t0 + 3]});
+        rest &= ~(0xFu << t0);
+      }
+      for (; rest != 0; rest &= rest - 1) {
+        const int t = __builtin_ctz(rest);
+        for (int j = 0; j < n; ++j) rows[j * kTechCount + t] = lanes::lane(profits[static_cast<std::size_t>(t)], j);
+      }
     }
   };
   const auto run = [&](auto welfare_on) {
@@ -1093,7 +1133,9 @@ Phase Livelihood::welfare_phase() const {
       for (int m = 0; m < 12; ++m) total += months[m];
       const V c = total * (1.0f / 12.0f);
       V line_v = V{} + line;
-      if (regional) {
+      if (regional && models::rows::one_district<n>(district, i)) {
+        line_v = V{} + (region[district[i]] == kAmazon ? amazon : highlands);
+      } else if (regional) {
         float lines[n];
         for (int j = 0; j < n; ++j) lines[j] = region[district[i + j]] == kAmazon ? amazon : highlands;
         line_v = T::load(lines);

@@ -302,6 +302,8 @@ class Livelihood : public Module {
   std::array<float, (kMaxMembers + 1) * (kMaxMembers + 1)> labour_factor_{};
   std::vector<float> farm_shock_;     // lognormal_table(farm_shock_sd), built in setup
   std::vector<float> offfarm_shock_;  // lognormal_table(offfarm_shock_sd)
+  // Each set of technologies' monthly upkeep (upkeep_due_table, models/finance_rules.hpp), built in setup.
+  std::array<float, 1u << kTechCount> due_table_{};
 };
 
 // Columns of the engine (sim/population.hpp) and shared ones (shared_state.hpp) that this module reads or writes:

@@ -304,10 +304,13 @@ inline EconomyIncome<float> economy_income(const IncomeConstants& k, const Econo
 
 // The fast driver of economy_income: one household (V = float) or lanes::kLanes households (V = lanes::vf), the
 // same operations in the same order, so the same bits. Always inlined: called out of line it passes its inputs
-// through memory (a measured 5% of the whole model with the welfare channel on).
+// through memory (a measured 5% of the whole model with the welfare channel on). `due`: each household's upkeep
+// of its adopted technologies as economy_income sums it (in ascending t from +0.0: upkeep_due_table of c.upkeep,
+// models/finance_rules.hpp, looked up by the phase from the household's mask).
 template <class V, class M>
 [[gnu::always_inline]] inline EconomyIncome<V> economy_income_of(const IncomeConstants& k, const EconomyIncomeConstants& c,
-                                          HouseholdInputs<V, M> h, const Shocks<V>& e, const EconomyInputs<V>& x) {
+                                          HouseholdInputs<V, M> h, const Shocks<V>& e, const EconomyInputs<V>& x,
+                                          V due) {
   using lanes::max_of;
   using lanes::min_of;
   const V crop_potential = h.crop_potential * x.labour;
@@ -332,10 +335,6 @@ template <class V, class M>
   out.transfers = x.juntos * c.deflate;
   out.pension = c.pension_each * x.pension_members;
   const V other = out.crops + out.animals + out.wage + out.business + out.transfers + out.pension;
-  V due{};  // every technology's upkeep where adopted (+0.0 elsewhere: upkeep is finite, >= 0), no branch
-  lanes::for_each_bit<kTechCount>((1u << kTechCount) - 1, [&](auto t) {
-    due += lanes::keep(lanes::has_bit(h.adopted, t), c.upkeep[t]);
-  });
   const V shortfall = max_of(0.0f, x.permanent - (other + x.remittance - due));
   out.remittances = x.remittance + x.receiving * (c.insurance * shortfall);
   out.monetary = other + out.remittances;

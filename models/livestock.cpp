@@ -20,6 +20,22 @@ namespace {
 constexpr std::uint64_t kSetupPeriod = 0xFFFF'FFFF'FFFF'0000ull;
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
 constexpr int kShed = tech_index(Tech::small_animal_shed);
+static_assert(Livestock::kDiseaseGroup % lanes::kLanes == 0, "four lanes from one word of a disease group's block");
+
+// The disease uniforms (bits + 0.5) / 4096 of four households from the four 16-bit fields of one word of their
+// group's block (12 bits each), lane j from field j: the scalar rule's exact int-to-float conversion and its two
+// float operations, in lanes.
+inline lanes::vf disease_uniforms(std::uint64_t word) {
+  lanes::vi bits;
+#if defined(CHACRA_BYTES_SSE2)
+  bits = reinterpret_cast<lanes::vi>(
+      _mm_unpacklo_epi16(_mm_cvtsi64_si128(static_cast<long long>(word)), _mm_setzero_si128()));
+#else
+  for (int j = 0; j < lanes::kLanes; ++j) bits[j] = static_cast<std::int32_t>((word >> (16 * j)) & 0xFFFFu);
+#endif
+  bits &= 0xFFF;
+  return (__builtin_convertvector(bits, lanes::vf) + 0.5f) * (1.0f / 4096.0f);
+}
 
 }  // namespace
 
@@ -197,21 +213,50 @@ Phase Livestock::step_phase() const {
       using V = decltype(kind);
       using T = lanes::Traits<V>;
       constexpr int n = T::width;
-      float herd_s[kSpeciesCount][n], keep_s[n], disease_s[n], amazon_s[n], need_s[n];
+      float herd_s[kSpeciesCount][n], need_s[n];
       std::int32_t shed_s[n], adopted_s[n];
-#pragma GCC unroll 4
-      for (int j = 0; j < n; ++j) {
-        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
-        const unsigned bits = disease_bits(hh);
-        const std::uint32_t d = district[hh];
+      // The district's climate shock and the Amazon's stocking factor (or 1), once for the lanes when their
+      // households share a district (households are sorted by district: almost always), else lane by lane.
+      const auto district_keep = [&](std::uint32_t d) {
         if (d != cached_district) {
           cached_district = d;
           climate_keep = static_cast<float>(
               1.0 - Livelihood::climate_loss(ctx.seed, year, d, p.covariate_shock_prob, p.covariate_shock_loss));
         }
-        keep_s[j] = climate_keep;
-        disease_s[j] = (static_cast<float>(bits) + 0.5f) * (1.0f / 4096.0f);
-        amazon_s[j] = region[d] == 2 ? k.amazon : 1.0f;
+        return climate_keep;
+      };
+      V keep_v, amazon_v, disease_v;
+      if (rows::one_district<n>(district, i)) {
+        keep_v = V{} + district_keep(district[i]);
+        amazon_v = V{} + (region[district[i]] == 2 ? k.amazon : 1.0f);
+      } else {
+        float keep_s[n], amazon_s[n];
+        for (int j = 0; j < n; ++j) {
+          const std::uint32_t d = district[i + static_cast<std::uint32_t>(j)];
+          keep_s[j] = district_keep(d);
+          amazon_s[j] = region[d] == 2 ? k.amazon : 1.0f;
+        }
+        keep_v = T::load(keep_s);
+        amazon_v = T::load(amazon_s);
+      }
+      // The disease uniforms: four households that start a quarter of their disease group hold the four 16-bit
+      // fields of one word, converted in one vector (the same exact int-to-float and the same two operations).
+      if constexpr (n == lanes::kLanes) {
+        if (i % 4 == 0) {
+          disease_bits(i);  // the group's block
+          disease_v = disease_uniforms(disease_words[(i % kDiseaseGroup) / 4]);
+        } else {
+          float disease_s[n];
+          for (int j = 0; j < n; ++j)
+            disease_s[j] = (static_cast<float>(disease_bits(i + static_cast<std::uint32_t>(j))) + 0.5f) * (1.0f / 4096.0f);
+          disease_v = T::load(disease_s);
+        }
+      } else {
+        disease_v = (static_cast<float>(disease_bits(i)) + 0.5f) * (1.0f / 4096.0f);
+      }
+#pragma GCC unroll 4
+      for (int j = 0; j < n; ++j) {
+        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
         need_s[j] = floor_pc * static_cast<float>(std::max<int>(1, size[hh]));
         const float* hi = herd + static_cast<std::size_t>(hh) * kSpeciesCount;
         for (int s = 0; s < kSpeciesCount; ++s) herd_s[s][j] = hi[s];
@@ -226,9 +271,9 @@ Phase Livestock::step_phase() const {
       in.pasture_ha = load(pasture);
       // stocking_rate, with the Amazon's factor (or 1) gathered per household.
       in.stocking = lanes::clamp_of(1.0f + k.wealth_slope * load(wealth), splat_as<V>(0.2f), splat_as<V>(3.0f)) *
-                    T::load(amazon_s);
-      in.climate_keep = T::load(keep_s);
-      in.disease_u = T::load(disease_s);
+                    amazon_v;
+      in.climate_keep = keep_v;
+      in.disease_u = disease_v;
       // Cash on hand before this month's income is known: savings plus the month's expected income.
       in.cash = load(cash) + lanes::max_of(0.0f, load(perm));
       in.distress_need = T::load(need_s);

@@ -14,6 +14,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#if defined(__SSE2__) && !defined(CHACRA_NO_SIMD)
+#include <emmintrin.h>
+#define CHACRA_MARKETS_SSE2 1
+#endif
+
 namespace chacra::models {
 
 namespace {
@@ -202,6 +207,16 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
   for (std::size_t e = 0; e < economies_.size(); ++e)
     for (std::uint32_t c = economies_[e].centre_begin; c < economies_[e].centre_end; ++c)
       centre_economy_[c - first_centre_] = static_cast<std::uint32_t>(e);
+  // Economies no larger than a block: cut the blocks between economies so each block clears its own (no barrier,
+  // and settle finds the block's rows still in cache). Blocks only partition the work, so the bits are the same.
+  std::uint32_t largest = 0;
+  for (const Economy& econ : economies_)
+    largest = std::max(largest, world.centre_first[econ.centre_end] - world.centre_first[econ.centre_begin]);
+  per_block_ = world.block_households > 0 && largest <= world.block_households;
+  if (per_block_)
+    world.make_blocks(world.block_households, [this](std::uint32_t c) {
+      return economies_[centre_economy_[c - first_centre_]].centre_end == c + 1;
+    });
 }
 
 namespace {
@@ -295,8 +310,10 @@ std::vector<UnitTable> LocalMarkets::unit_tables(const World& world) const {
 std::vector<Phase> LocalMarkets::phases() const {
   return {Phase::per_block("markets.flows",
                            [this](World& w, const StepContext& ctx, const Block& b) { flows(w, ctx, b); }),
-          Phase::serial("markets.clear", [this](World& w, const StepContext& ctx) { clear(w, ctx); })
-              .idle_when([this](const StepContext& ctx) { return !period_end(ctx); }),
+          Phase::per_block("markets.clear",
+                           [this](World& w, const StepContext& ctx, const Block& b) { clear_block(w, ctx, b); }),
+          Phase::serial("markets.clear_all", [this](World& w, const StepContext& ctx) { clear(w, ctx); })
+              .idle_when([this](const StepContext& ctx) { return per_block_ || !period_end(ctx); }),
           Phase::per_block("markets.settle",
                            [this](World& w, const StepContext& ctx, const Block& b) { settle(w, ctx, b); })};
 }
@@ -314,9 +331,39 @@ int LocalMarkets::period_months(const StepContext& ctx) const {
 
 namespace {
 
-// One household's month at farm-gate prices (marketed output is never negative: a loss is other income).
+// Two households' doubles in one SSE2 register (GCC vector extensions): each lane performs the IEEE operations of
+// the one-household code in the same order, and the conversions round as static_cast does, so the flows and
+// the settlement have the same bits either way (the build sets -ffp-contract=off). -DCHACRA_NO_SIMD keeps the
+// one-household loops.
+using vd = double __attribute__((vector_size(16)));
+
+// The same loads and stores of float columns as doubles, for one household (double) and two (vd).
+inline double load_at(const float* p, double) { return *p; }
+inline void store_at(float* p, double v) { *p = static_cast<float>(v); }
+#if defined(CHACRA_MARKETS_SSE2)
+inline vd load_at(const float* p, vd) {  // two floats, widened (cvtps2pd)
+  return reinterpret_cast<vd>(_mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p)))));
+}
+inline void store_at(float* p, vd v) {  // rounded to two floats (cvtpd2ps)
+  _mm_store_sd(reinterpret_cast<double*>(p), _mm_castps_pd(_mm_cvtpd_ps(reinterpret_cast<__m128d>(v))));
+}
+#endif
+// std::max(0.0f, x) of the float x, in double (the conversion is exact, so it commutes with the max).
+inline double positive(double x) { return std::max(0.0, x); }
+#if defined(CHACRA_MARKETS_SSE2)
+inline vd positive(vd x) { return reinterpret_cast<vd>(_mm_max_pd(reinterpret_cast<__m128d>(x), _mm_setzero_pd())); }  // x > 0 ? x : 0
+#endif
+// The value stored as a float and read back.
+inline double as_float(double x) { return static_cast<float>(x); }
+#if defined(CHACRA_MARKETS_SSE2)
+inline vd as_float(vd x) { return reinterpret_cast<vd>(_mm_cvtps_pd(_mm_cvtpd_ps(reinterpret_cast<__m128d>(x)))); }
+#endif
+
+// One household's month at farm-gate prices (marketed output is never negative: a loss is other income), for one
+// household (V = double) or two (V = vd).
+template <class V>
 struct HouseholdFlows {
-  double spend, crops, animals, business, wage, transfers, remittances, other;
+  V spend, crops, animals, business, wage, transfers, remittances, other;
 };
 
 struct Columns {
@@ -327,17 +374,22 @@ struct Columns {
         animals(h.get(col::income_animals_pen)), business(h.get(col::income_business_pen)),
         wage(h.get(col::income_wage_pen)), transfers(h.get(col::income_transfers_pen)), pension(h.get(col::pension_pen)),
         remittance(h.get(col::remittance_pen)), profit(h.get(col::business_profit_pen)), type(h.get(col::business_type)) {}
-  HouseholdFlows of(std::uint32_t i, float consumption) const {
-    const float hw = type[i] != 0 && profit[i] > 0.0f ? profit[i] : 0.0f;
-    const double crop = std::max(0.0f, crops[i]), animal = std::max(0.0f, animals[i]), work = std::max(0.0f, wage[i]);
-    return {std::max(0.0, static_cast<double>(consumption) - own[i] - in_kind[i]),
+  // The HW business's sales: its profit, where the household has one and it is positive.
+  float hw(std::uint32_t i) const { return type[i] != 0 && profit[i] > 0.0f ? profit[i] : 0.0f; }
+  // Household i's flows (and i + 1's for vd), with `hw_sales` = hw(i) (and hw(i + 1)).
+  template <class V>
+  HouseholdFlows<V> of(std::uint32_t i, const float* consumption, V hw_sales) const {
+    const V zero{};
+    const V c = load_at(crops + i, zero), a = load_at(animals + i, zero), w = load_at(wage + i, zero);
+    const V crop = positive(c), animal = positive(a), work = positive(w);
+    return {positive(load_at(consumption + i, zero) - load_at(own + i, zero) - load_at(in_kind + i, zero)),
             crop,
             animal,
-            hw,
+            hw_sales,
             work,
-            static_cast<double>(transfers[i]) + pension[i],
-            remittance[i],
-            (static_cast<double>(business[i]) - hw) + (crops[i] - crop) + (animals[i] - animal) + (wage[i] - work)};
+            load_at(transfers + i, zero) + load_at(pension + i, zero),
+            load_at(remittance + i, zero),
+            (load_at(business + i, zero) - hw_sales) + (c - crop) + (a - animal) + (w - work)};
   }
 };
 
@@ -384,20 +436,10 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
     float food_cap = 0, herd_cap = 0, adult_time = 0;
     CentreFlows month;  // the businesses' sums, and the month's sums at the end
-    for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
-      const HouseholdFlows f = cols.of(i, consumption[i]);
-      spending[i] = static_cast<float>(f.spend);
-      spend += f.spend;
-      crops += f.crops;
-      animals += f.animals;
-      wage += f.wage;
-      transfers += f.transfers;
-      remittances += f.remittances;
-      other_in += std::max(0.0, f.other);
-      other_out += std::max(0.0, -f.other);
-      // What the holdings yield at most this month (the economy's capacity is never below its offer): the land's
-      // output less what the household eats of its own produce, the herd's increase and products, a HW member's
-      // equipment, the adults' time off the farm.
+    // What the holdings yield at most this month (the economy's capacity is never below its offer): the land's
+    // output less what the household eats of its own produce, the herd's increase and products, a HW member's
+    // equipment, the adults' time off the farm; and the HW businesses' sales by type.
+    auto holdings = [&](std::uint32_t i, double hw_sales) {
       food_cap += std::max(0.0f, land[i] * land_month - cols.own[i]);
       if (herd != nullptr) {
         const float* hd = herd + static_cast<std::size_t>(i) * kSpeciesCount;
@@ -407,11 +449,45 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         const auto t = static_cast<BusinessType>(cols.type[i]);
         const auto b = static_cast<std::size_t>(business_index(t));
         const auto g = static_cast<std::size_t>(markets::good_index(markets::good_of(t)));
-        month.business[b] += f.business;
-        if (f.business > 0.0) month.capacity[g] += equipment * p_.business_return[b] * (to_gross[g] / 12.0);
+        month.business[b] += hw_sales;
+        if (hw_sales > 0.0) month.capacity[g] += equipment * p_.business_return[b] * (to_gross[g] / 12.0);
       }
       adult_time += static_cast<float>(rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12)) *
                     (1.0f - farm[i]);
+    };
+    const std::uint32_t last = world.centre_first[c + 1];
+    std::uint32_t i = world.centre_first[c];
+#if defined(CHACRA_MARKETS_SSE2)
+    if (pending == nullptr)  // a month's period (no quarter's flows to keep, and always its end): two at a time
+      for (; i + 2 <= last; i += 2) {
+        const HouseholdFlows<vd> f = cols.of<vd>(i, consumption, vd{cols.hw(i), cols.hw(i + 1)});
+        store_at(spending + i, f.spend);
+        const vd in = positive(f.other), out = positive(-f.other);
+        for (int k = 0; k < 2; ++k) {
+          spend += f.spend[k];
+          crops += f.crops[k];
+          animals += f.animals[k];
+          wage += f.wage[k];
+          transfers += f.transfers[k];
+          remittances += f.remittances[k];
+          other_in += in[k];
+          other_out += out[k];
+          holdings(i + static_cast<std::uint32_t>(k), f.business[k]);
+        }
+      }
+#endif
+    for (; i < last; ++i) {
+      const HouseholdFlows<double> f = cols.of<double>(i, consumption, cols.hw(i));
+      spending[i] = static_cast<float>(f.spend);
+      spend += f.spend;
+      crops += f.crops;
+      animals += f.animals;
+      wage += f.wage;
+      transfers += f.transfers;
+      remittances += f.remittances;
+      other_in += std::max(0.0, f.other);
+      other_out += std::max(0.0, -f.other);
+      holdings(i, f.business);
       if (pending != nullptr) {
         double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
         r[kSpend] += f.spend;
@@ -465,6 +541,15 @@ void LocalMarkets::clear(World& world, const StepContext& ctx) const {
   parallel_for(0, economies_.size(), 1, [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t e = r.begin(); e != r.end(); ++e) clear_economy(world, e, months, ctx.month);
   });
+}
+
+// The block's own economies (blocks are cut between economies), in index order.
+void LocalMarkets::clear_block(World& world, const StepContext& ctx, const Block& block) const {
+  if (!per_block_ || !period_end(ctx) || block.centre_begin == block.centre_end) return;
+  const int months = period_months(ctx);
+  for (std::size_t e = centre_economy_[block.centre_begin - first_centre_];
+       e < economies_.size() && economies_[e].centre_end <= block.centre_end; ++e)
+    clear_economy(world, e, months, ctx.month);
 }
 
 // Sums the economy's centres in index order, clears its markets, checks its money and keeps what a sol of
@@ -562,6 +647,38 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   }
 }
 
+namespace {
+
+// One household's (or two households') settlement at the economy's prices: its farm-gate flows (crops, animals, HW
+// business, wage), the earnings per sol of each (`biz_per_net` by the household's business type). Returns what it
+// was paid at local prices, crop + animal + business + labour, for the centre's check.
+struct SettleColumns {
+  float *crops, *animals, *business, *wage, *monetary, *cash, *gain, *consumption, *real;
+  const float *own, *in_kind, *spending;
+  double per_food, per_livestock, per_wage, deflator;
+  template <class V>
+  V pay(std::uint32_t i, V f_crops, V f_animals, V f_business, V f_wage, V biz_per_net) const {
+    const V crop = f_crops * per_food, animal = f_animals * per_livestock, biz = f_business * biz_per_net,
+            labour = f_wage * per_wage;
+    const V d_crop = crop - f_crops, d_animal = animal - f_animals, d_biz = biz - f_business, d_wage = labour - f_wage;
+    const V d = d_crop + d_animal + d_biz + d_wage;
+    const V zero{};
+    store_at(crops + i, load_at(crops + i, zero) + d_crop);
+    store_at(animals + i, load_at(animals + i, zero) + d_animal);
+    store_at(business + i, load_at(business + i, zero) + d_biz);
+    store_at(wage + i, load_at(wage + i, zero) + d_wage);
+    const V money = as_float(load_at(monetary + i, zero) + d);
+    store_at(monetary + i, money);
+    store_at(cash + i, positive(as_float(load_at(cash + i, zero) + d)));
+    store_at(gain + i, d);
+    store_at(consumption + i, load_at(own + i, zero) + load_at(in_kind + i, zero) + load_at(spending + i, zero) * deflator);
+    store_at(real + i, money * deflator);
+    return crop + animal + biz + labour;
+  }
+};
+
+}  // namespace
+
 // At a period's end, each household is paid its farm-gate flows at local prices: the difference is added to its
 // incomes and cash; it carries the economy's prices, and its consumption is deflated by the new price index. Per
 // centre, what households were paid must be what the clearing owes the centre (the caller's bookkeeping).
@@ -569,21 +686,24 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
   if (!period_end(ctx)) return;
   auto& h = world.households;
   const Columns cols(h);
-  auto* consumption = h.get(col::consumption_pen);
-  const auto* spending = h.get(col::market_spending_pen);
-  auto* crops_w = h.get(col::income_crops_pen);
-  auto* animals_w = h.get(col::income_animals_pen);
-  auto* business_w = h.get(col::income_business_pen);
-  auto* wage_w = h.get(col::income_wage_pen);
-  auto* monetary = h.get(col::income_monetary_pen);
-  auto* cash = h.get(col::cash_pen);
-  auto* gain = h.get(col::market_gain_pen);
-  auto* real = h.get(col::real_income_pen);
   auto* lpi = h.get(col::local_price_index);
   auto* wage_index = h.get(col::local_wage_index);
   auto* prices = h.get(col::local_prices);
   double* pending = p_.period == markets::Period::quarter ? h.get(col::market_pending_pen) : nullptr;
   constexpr int G = markets::kGoodCount;
+  SettleColumns one{};
+  one.crops = h.get(col::income_crops_pen);
+  one.animals = h.get(col::income_animals_pen);
+  one.business = h.get(col::income_business_pen);
+  one.wage = h.get(col::income_wage_pen);
+  one.monetary = h.get(col::income_monetary_pen);
+  one.cash = h.get(col::cash_pen);
+  one.gain = h.get(col::market_gain_pen);
+  one.consumption = h.get(col::consumption_pen);
+  one.real = h.get(col::real_income_pen);
+  one.own = cols.own;
+  one.in_kind = cols.in_kind;
+  one.spending = h.get(col::market_spending_pen);
   for (std::uint32_t c = block.centre_begin; c < block.centre_end; ++c) {
     const std::uint32_t e = centre_economy_[c - first_centre_];
     const Settlement& st = (*settlements_)[e];
@@ -591,46 +711,55 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
     float price[G];
     for (int g = 0; g < G; ++g) price[g] = static_cast<float>(st.price[static_cast<std::size_t>(g)]);
     const auto cpi = static_cast<float>(st.cpi), wage_price = static_cast<float>(st.wage);
-    const double deflator = 1.0 / double{cpi};
+    one.per_food = st.per_net[kFood];
+    one.per_livestock = st.per_net[kLivestock];
+    one.per_wage = st.per_wage;
+    one.deflator = 1.0 / double{cpi};
     // What the clearing owes the centre's sellers and workers, and what they were paid.
     double paid = 0.0, owed = cf.crops * st.per_net[kFood] + cf.animals * st.per_net[kLivestock] + cf.wage * st.per_wage;
-    for (int b = 0; b < kBusinessTypeCount; ++b)
-      owed += cf.business[static_cast<std::size_t>(b)] *
-              st.per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(b + 1))))];
-    for (std::uint32_t i = world.centre_first[c]; i < world.centre_first[c + 1]; ++i) {
-      HouseholdFlows f{};
-      if (pending != nullptr) {
-        double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
-        f = {r[kSpend], r[kCrops], r[kAnimals], r[kBusiness], r[kWage], r[kTransfers], r[kRemittances], r[kOther]};
-        std::fill_n(r, col::kPendingWidth, 0.0);
-      } else {  // the month's sales again, as the flows phase read them
-        f.crops = std::max(0.0f, cols.crops[i]);
-        f.animals = std::max(0.0f, cols.animals[i]);
-        f.wage = std::max(0.0f, cols.wage[i]);
-        f.business = cols.type[i] != 0 && cols.profit[i] > 0.0f ? cols.profit[i] : 0.0f;
-      }
-      const double biz_per_net =
-          cols.type[i] != 0
-              ? st.per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(cols.type[i]))))]
-              : 0.0;
-      const double crop = f.crops * st.per_net[kFood], animal = f.animals * st.per_net[kLivestock],
-                   biz = f.business * biz_per_net, labour = f.wage * st.per_wage;
-      const double d_crop = crop - f.crops, d_animal = animal - f.animals, d_biz = biz - f.business,
-                   d_wage = labour - f.wage;
-      const double d = d_crop + d_animal + d_biz + d_wage;
-      crops_w[i] = static_cast<float>(crops_w[i] + d_crop);
-      animals_w[i] = static_cast<float>(animals_w[i] + d_animal);
-      business_w[i] = static_cast<float>(business_w[i] + d_biz);
-      wage_w[i] = static_cast<float>(wage_w[i] + d_wage);
-      monetary[i] = static_cast<float>(monetary[i] + d);
-      cash[i] = std::max(0.0f, static_cast<float>(cash[i] + d));
-      gain[i] = static_cast<float>(d);
-      paid += crop + animal + biz + labour;
+    // What a sol of business output earns, by business_type code (0: no business, 0.0).
+    std::array<double, 1 + kBusinessTypeCount> type_per_net{};
+    for (int b = 0; b < kBusinessTypeCount; ++b) {
+      type_per_net[static_cast<std::size_t>(b) + 1] =
+          st.per_net[static_cast<std::size_t>(markets::good_index(markets::good_of(static_cast<BusinessType>(b + 1))))];
+      owed += cf.business[static_cast<std::size_t>(b)] * type_per_net[static_cast<std::size_t>(b) + 1];
+    }
+    const std::uint32_t first = world.centre_first[c], last = world.centre_first[c + 1];
+    for (std::uint32_t i = first; i < last; ++i) {  // the economy's prices, for the panel
       lpi[i] = cpi;
       wage_index[i] = wage_price;
       std::copy_n(price, G, prices + static_cast<std::size_t>(i) * G);
-      consumption[i] = static_cast<float>(static_cast<double>(cols.own[i]) + cols.in_kind[i] + spending[i] * deflator);
-      real[i] = static_cast<float>(monetary[i] * deflator);
+    }
+    // The month's sales again, as the flows phase read them (a quarter: the quarter's, kept per household).
+    std::uint32_t i = first;
+#if defined(CHACRA_MARKETS_SSE2)
+    if (pending == nullptr) {
+      for (; i + 2 <= last; i += 2) {
+        const vd zero{};
+        const vd business{cols.hw(i), cols.hw(i + 1)}, biz_per_net{type_per_net[cols.type[i]], type_per_net[cols.type[i + 1]]};
+        const vd pay = one.pay<vd>(i, positive(load_at(cols.crops + i, zero)), positive(load_at(cols.animals + i, zero)),
+                               business, positive(load_at(cols.wage + i, zero)), biz_per_net);
+        paid += pay[0];
+        paid += pay[1];
+      }
+    }
+#endif
+    for (; i < last; ++i) {
+      double f_crops, f_animals, f_business, f_wage;
+      if (pending != nullptr) {
+        double* r = pending + static_cast<std::size_t>(i) * col::kPendingWidth;
+        f_crops = r[kCrops];
+        f_animals = r[kAnimals];
+        f_business = r[kBusiness];
+        f_wage = r[kWage];
+        std::fill_n(r, col::kPendingWidth, 0.0);
+      } else {
+        f_crops = std::max(0.0f, cols.crops[i]);
+        f_animals = std::max(0.0f, cols.animals[i]);
+        f_wage = std::max(0.0f, cols.wage[i]);
+        f_business = cols.hw(i);
+      }
+      paid += one.pay<double>(i, f_crops, f_animals, f_business, f_wage, type_per_net[cols.type[i]]);
     }
     if (std::abs(paid - owed) > 0.005) {
       std::ostringstream msg;

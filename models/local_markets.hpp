@@ -5,9 +5,10 @@
 // models/markets.hpp, from its households' cash spending and their marketed output, and pays households the
 // difference between what they earn at local prices and at farm-gate prices.
 //
-// markets.clear (serial, after finance.budget and before livelihood.welfare; economies cleared in parallel, each
-// summing its centres and households in index order, so the bits do not depend on the thread count; an economy
-// never spans districts, so neither on the rank count). Per household h and month, in PEN 2017:
+// markets.clear (after finance.budget and before livelihood.welfare: per block on the block's own economies where
+// setup could cut the blocks between economies, else the serial markets.clear_all; each economy sums its centres and
+// households in index order, so the bits depend neither on the thread count nor on the blocks; an economy never
+// spans districts, so neither on the rank count). Per household h and month, in PEN 2017:
 //   c_h  cash spending on consumption = consumption_pen - own_production_pen - in_kind_pen (finance.budget's)
 //   supply at farm-gate prices (the income phase's values): crops income_crops_pen, animals income_animals_pen,
 //        Haku Winay business max(0, business_profit_pen) in the market of its business_type, wage income_wage_pen
@@ -109,11 +110,16 @@ class LocalMarkets : public Module {
   // With the channel on: the channel's columns, the economies (centres grouped by scope) and their state.
   void setup(World& world, const ParamSet& params, const rng::StreamSeed& seed) override;
 
-  // The channel's three phases, in the month after finance.budget: markets.flows (per block: each household's
-  // spending and output, summed per centre; fused with the budget's pass), markets.clear (serial: each economy
-  // sums its centres, clears and checks its money; idle in the months inside a quarter), markets.settle (per block:
-  // pays each household at local prices; fused with livelihood.welfare's pass).
+  // The channel's phases, in the month after finance.budget: markets.flows (per block: each household's spending
+  // and output, summed per centre), markets.clear (each economy sums its centres, clears and checks its money;
+  // idle in the months inside a quarter), markets.settle (per block: pays each household at local prices). Where
+  // no economy holds more households than a block's target, setup cuts the blocks only between economies and
+  // markets.clear runs per block on the block's own economies: the three phases run in the budget's pass with
+  // livelihood.welfare, with no barrier. Otherwise markets.clear does nothing and markets.clear_all, a serial
+  // phase (a barrier), clears every economy; markets.settle then runs in the welfare phase's pass.
   std::vector<Phase> phases() const;
+  // Whether markets.clear runs per block (blocks cut between economies) rather than markets.clear_all.
+  bool clears_per_block() const { return per_block_; }
 
   const MarketsParams& params() const { return p_; }
   // Economies as runs of centres [first, last) in index order, and each one's last period (the tests read them).
@@ -147,11 +153,13 @@ class LocalMarkets : public Module {
   int period_months(const StepContext& ctx) const;
   void flows(World& world, const StepContext& ctx, const Block& block) const;
   void clear(World& world, const StepContext& ctx) const;
+  void clear_block(World& world, const StepContext& ctx, const Block& block) const;
   void clear_economy(World& world, std::size_t e, int months, int month) const;
   void settle(World& world, const StepContext& ctx, const Block& block) const;
 
   MarketsParams p_;
   std::vector<Economy> economies_;
+  bool per_block_ = false;  // markets.clear per block (see phases())
   // Per economy, reused every period; the phase writes them (a std::function holds the module by const pointer).
   std::shared_ptr<std::vector<EconomyPeriod>> last_ = std::make_shared<std::vector<EconomyPeriod>>();
   std::shared_ptr<std::vector<markets::PeriodInput>> inputs_ = std::make_shared<std::vector<markets::PeriodInput>>();

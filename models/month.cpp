@@ -79,8 +79,8 @@ Model build_model(const ParamSet& params) {
       economy.welfare ? finance.budget_phase() : livelihood.consumption_phase(),
   });
   // 12. Local markets (economy.markets.enabled; absent without it): each household's spending and output summed
-  //     per centre (in the budget's pass), each local economy clears its goods and wage (serial), and households
-  //     are paid the difference from farm-gate values (in the welfare pass).
+  //     per centre, each local economy clears its goods and wage (in its block's pass where blocks are cut between
+  //     economies, else serially), and households are paid the difference from farm-gate values.
   if (markets_on)
     for (Phase& ph : markets.phases()) model.month.push_back(std::move(ph));
   // 13. Poverty status.

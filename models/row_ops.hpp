@@ -130,6 +130,15 @@ inline unsigned tech_mask(const std::uint8_t* state, std::uint8_t value) {
 #endif
 }
 
+// Whether households first..first+n-1 live in one district (households are sorted by district, so almost
+// always): a phase in lanes then takes the district's values once for all its lanes.
+template <int n>
+inline bool one_district(const std::uint32_t* district, std::uint32_t first) {
+  bool same = true;
+  for (int j = 1; j < n; ++j) same &= district[first + static_cast<std::uint32_t>(j)] == district[first];
+  return same;
+}
+
 // The inputs the consumption rules take per lane for households first..first+n-1: persons (at least 1) and the
 // mask of adopted technologies; returns the union of the masks (technologies some lane has adopted).
 template <int n>

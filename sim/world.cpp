@@ -17,7 +17,12 @@ const char* region_name(Region r) {
 }
 
 void World::make_blocks(std::size_t target_households) {
+  make_blocks(target_households, [](std::uint32_t) { return true; });
+}
+
+void World::make_blocks(std::size_t target_households, const std::function<bool(std::uint32_t)>& may_end_after) {
   blocks.clear();
+  block_households = target_households;
   const auto n_centres = static_cast<std::uint32_t>(centre_first.empty() ? 0 : centre_first.size() - 1);
   const std::uint32_t first = split() ? std::min(part.centre_begin, n_centres) : 0;
   const std::uint32_t last = split() ? std::min(part.centre_end, n_centres) : n_centres;
@@ -27,7 +32,7 @@ void World::make_blocks(std::size_t target_households) {
   for (std::uint32_t c = first; c < last; ++c) {
     b.centre_end = c + 1;
     b.household_end = centre_first[c + 1];
-    if (b.household_end - b.household_begin >= target_households) {
+    if (b.household_end - b.household_begin >= target_households && may_end_after(c)) {
       blocks.push_back(b);
       b.centre_begin = b.centre_end;
       b.household_begin = b.household_end;

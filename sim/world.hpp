@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -58,6 +59,7 @@ struct World {
   // Centres are sorted by district: district d owns centres [district_first[d], district_first[d+1]).
   std::vector<std::uint32_t> district_first;
   std::vector<Block> blocks;
+  std::size_t block_households = 0;  // the target size make_blocks was last given (0: never called)
   Calendar calendar;
 
   // A world split by districts (`split()`): the district and centre tables, centre_first and district_first
@@ -114,6 +116,10 @@ struct World {
   // Rebuilds `blocks` so each holds whole centres (of those held here) and about `target_households`
   // households.
   void make_blocks(std::size_t target_households);
+  // The same, but a block ends only after a centre c where `may_end_after(c)` (and after the last centre held
+  // here), so that groups of consecutive centres (a module's local economies) never span two blocks; a block then
+  // holds at least `target_households` households unless it is the last, and may exceed it by one group.
+  void make_blocks(std::size_t target_households, const std::function<bool(std::uint32_t)>& may_end_after);
 
  private:
   void check_shared_centres(std::size_t gathered, std::size_t expected) const;

@@ -626,7 +626,8 @@ Report run(const Options& options, const ScenarioLoader& load_default, const Mod
                                     kernel_shape(r.contract_blocks), r.household_months, sink,
                                     r.profile.passes_per_month, note);
   r.checksum = sink & 0xFFFF;
-  for (const Block& b : population.blocks) r.block_households.push_back(b.household_end - b.household_begin);
+  // The set-up world's blocks: a module may cut them anew (the local markets cut them between economies).
+  for (const Block& b : reference.world.blocks) r.block_households.push_back(b.household_end - b.household_begin);
   if (o.stream) {
     note("memory bandwidth (triad, 1 and " + std::to_string(hw_threads) + " threads)");
     r.stream = measure_stream(hw_threads);

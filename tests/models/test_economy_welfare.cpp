@@ -9,6 +9,7 @@
 
 #include "models/economy.hpp"
 #include "models/finance.hpp"
+#include "models/finance_rules.hpp"
 #include "models/juntos.hpp"
 #include "models/livelihood_rules.hpp"
 #include "models/livestock.hpp"
@@ -118,15 +119,20 @@ TEST(WelfareRules, EconomyIncomeDriverMatchesThePlainRule) {
                              &lane_x.permanent,    &lane_x.pension_members, &lane_x.school_children,
                              &lane_x.milk_children, &lane_x.rent};
     for (int q = 0; q < kX; ++q) *fields[q] = T::load(xv[q]);
+    // The upkeep due as the phase looks it up.
+    const models::UpkeepDueTable due_of = models::upkeep_due_table(c.upkeep);
+    float due[lanes::kLanes];
+    for (int j = 0; j < lanes::kLanes; ++j) due[j] = due_of[h[j].adopted];
     const models::EconomyIncome<lanes::vf> fast = models::economy_income_of(
-        k, c, lane_in, models::Shocks<lanes::vf>{T::load(shock[0]), T::load(shock[1]), T::load(shock[2])}, lane_x);
+        k, c, lane_in, models::Shocks<lanes::vf>{T::load(shock[0]), T::load(shock[1]), T::load(shock[2])}, lane_x,
+        T::load(due));
     for (int j = 0; j < lanes::kLanes; ++j) {
       const models::EconomyIncome<float> plain = models::economy_income(k, c, h[j], e[j], x[j]);
       const models::HouseholdInputs<float, unsigned> one{
           h[j].crop_potential, h[j].animal_potential, h[j].return_factor_land, h[j].return_factor, h[j].capacity,
           h[j].locus,          h[j].market,           h[j].farm_labour_share,  h[j].adults,        h[j].pasture_ha,
           h[j].financed,       0.0f,                  h[j].business ? 1u : 0u, h[j].adopted, h[j].asset,  h[j].adopted};
-      const models::EconomyIncome<float> scalar = models::economy_income_of(k, c, one, e[j], x[j]);
+      const models::EconomyIncome<float> scalar = models::economy_income_of(k, c, one, e[j], x[j], due[j]);
       const float want[10] = {plain.crops,   plain.animals,  plain.wage,     plain.business, plain.transfers,
                               plain.remittances, plain.pension, plain.monetary, plain.own,   plain.in_kind};
       const float got_lanes[10] = {fast.crops[j],    fast.animals[j],     fast.wage[j],     fast.business[j],

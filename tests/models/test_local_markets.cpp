@@ -260,6 +260,52 @@ TEST(LocalMarketsWired, SameBitsOnOneAndFourThreads) {
   }
 }
 
+// Economies no larger than a block: the blocks are cut between economies and each block clears its own economies in
+// its pass (markets.clear); otherwise the serial markets.clear_all clears them all. Both give the same bits, for
+// districts and clusters, months and quarters.
+TEST(LocalMarketsWired, ClearingPerBlockGivesTheSerialClearingsBits) {
+  for (const char* scope : {"district", "cluster"})
+    for (const char* period : {"month", "quarter"}) {
+      std::uint64_t digest[2] = {0, 0};
+      std::vector<double> history[2];
+      for (int k = 0; k < 2; ++k) {
+        ParamSet p = economy_params();
+        p.set("juntos.enabled", true);
+        p.set("haku_winay.enabled", true);
+        p.set("markets.scope", std::string(scope));
+        p.set("markets.period", std::string(period));
+        // 3 districts of 400 households, clusters of about 130: 96 is smaller than every economy, 600 larger.
+        p.set("population.block_households", std::int64_t{k == 0 ? 96 : 600});
+        tbb::global_control threads(tbb::global_control::max_allowed_parallelism, 2);
+        World w = generate_population(p, 0);
+        Model m = models::build_model(p);
+        const rng::StreamSeed seed{5, 0};
+        for (auto& mod : m.modules) mod->setup(w, p, seed);
+        const models::LocalMarkets* markets = nullptr;
+        for (auto& mod : m.modules)
+          if (auto* lm = dynamic_cast<const models::LocalMarkets*>(mod.get())) markets = lm;
+        ASSERT_NE(markets, nullptr);
+        EXPECT_EQ(markets->clears_per_block(), k == 1) << scope << " " << period;
+        if (k == 1) {  // every economy lies in one block, and blocks tile the households
+          ASSERT_GT(w.blocks.size(), 1u);
+          for (const auto& econ : markets->economies()) {
+            int holding = 0;
+            for (const Block& b : w.blocks) holding += b.centre_begin <= econ.centre_begin && econ.centre_end <= b.centre_end;
+            EXPECT_EQ(holding, 1);
+          }
+          EXPECT_EQ(w.blocks.back().household_end, w.household_end());
+        }
+        Stepper stepper(w, m.month, p, seed);
+        for (int month = 0; month < 26; ++month) stepper.step(month);
+        digest[k] = chacra::testing::household_digest(w);
+        for (const auto& t : markets->unit_tables(w)) history[k] = t.values;
+      }
+      EXPECT_EQ(digest[0], digest[1]) << scope << " " << period;
+      EXPECT_FALSE(history[0].empty());
+      EXPECT_EQ(history[0], history[1]) << scope << " " << period;
+    }
+}
+
 // Switched off, the channel is absent: no phase, no column (the golden digest and the bit check guard the bits).
 TEST(LocalMarketsWired, OffAddsNoPhaseAndNoColumn) {
   ParamSet p = economy_params();
