@@ -605,10 +605,6 @@ bool all_zero_bytes(const unsigned char* p, std::size_t n) {
 
 }  // namespace
 
-bool worth_compressing(const void* data, std::size_t elements, std::size_t element_size) {
-  return judge_sample(data, elements, element_size).compress;
-}
-
 std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows) {
   if (rows == 0) return 1;
   const std::size_t chunks = (rows + max_rows - 1) / max_rows;

@@ -16,9 +16,8 @@ namespace chacra::output::codec {
 // element are copied as they are).
 void shuffle(const unsigned char* in, unsigned char* out, std::size_t bytes, std::size_t element_size);
 
-// One zlib deflate state, reset for each input. The writer uses level 1 with Z_RLE (run-length matches only) to
-// judge a chunk from its sample (worth_compressing); other levels and strategies are for the benchmarks that
-// justify the choices.
+// One zlib deflate state, reset for each input: the benchmarks' zlib levels and strategies, beside which the
+// writer's own encoder (deflate_runs, deflate_planes) and its sample judgement (judge_sample) are measured.
 class Deflater {
  public:
   explicit Deflater(int level = 1, int strategy = Z_RLE);
@@ -49,7 +48,10 @@ bool deflate_planes(const unsigned char* in, std::size_t size, std::size_t segme
                     std::vector<unsigned char>& out);
 
 // A chunk is judged from a sample: the shuffled bytes of its first kSampleValues values, sized as deflate_runs
-// would code them (without writing them). It is compressed only if the sample shrinks kCompressRatio times.
+// would code them (without writing them). It is compressed only if the sample shrinks kCompressRatio times: noise
+// (incomes, consumption, cash: about 1.2x) and the poverty gap (about 2x, the costliest to deflate for what it
+// saves) are stored raw; flags, sparse flows, counts, technology states and repeated values (about 2-1000x) are
+// compressed. Deterministic in the data.
 inline constexpr std::size_t kSampleValues = 1024;
 inline constexpr double kCompressRatio = 2.0;
 struct SampleJudgement {
@@ -59,12 +61,6 @@ struct SampleJudgement {
   std::uint64_t literal = 0;
 };
 SampleJudgement judge_sample(const void* data, std::size_t elements, std::size_t element_size);
-
-// Whether a chunk of `elements` values of `element_size` bytes is worth deflating (judge_sample): noise (incomes,
-// consumption, cash: about 1.2x) and the poverty gap (about 2x, the costliest to deflate for what it saves) are
-// stored raw; flags, sparse flows, counts, technology states and repeated values (about 2-1000x) are
-// compressed. Deterministic in the data.
-bool worth_compressing(const void* data, std::size_t elements, std::size_t element_size);
 
 // Rows per chunk for `rows` rows and at most `max_rows` per chunk: the rows split into equal chunks, so the
 // last chunk is not mostly padding (HDF5 stores every chunk whole; raw chunks would store the padding).
