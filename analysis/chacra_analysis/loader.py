@@ -530,21 +530,25 @@ class ChacraOutput:
         return self.population("districts", columns, replicates)
 
     # -- reach --------------------------------------------------------------------------------------
+    def _unit_tables(self, table, key, arms, replicates):
+        """(arm, replicate, group) of each selected unit whose `table` group holds the dataset `key`; units
+        without it (the channel off, or a file written by an older chacra) are skipped."""
+        for arm in self._select_arms(arms):
+            for r in self._select_replicates(replicates):
+                path = f"{_Layout.unit(arm, r)}/{table}"
+                if path in self._f and key in self._f[path]:
+                    yield arm, r, self._f[path]
+
     def reach(self, arms=None, replicates=None) -> pd.DataFrame:
         """Each unit's reach (docs/policy_arms.md, "Reach"): one row per arm, replicate and item, with columns
         arm, replicate, module, item, description, unit, value. Units without a reach table (files written by an
         older chacra) have no rows."""
         rows = []
-        for arm in self._select_arms(arms):
-            for r in self._select_replicates(replicates):
-                path = f"{_Layout.unit(arm, r)}/{_Layout.REACH}"
-                if path not in self._f or "item" not in self._f[path]:
-                    continue
-                g = self._f[path]
-                cols = {c: (_strings(g[c]) if c != "value" else g[c][()].tolist()) for c in _Layout.REACH_COLUMNS
-                        if c in g}
-                for k in range(len(cols["item"])):
-                    rows.append({"arm": arm, "replicate": r, **{c: v[k] for c, v in cols.items()}})
+        for arm, r, g in self._unit_tables(_Layout.REACH, "item", arms, replicates):
+            cols = {c: (_strings(g[c]) if c != "value" else g[c][()].tolist()) for c in _Layout.REACH_COLUMNS
+                    if c in g}
+            for k in range(len(cols["item"])):
+                rows.append({"arm": arm, "replicate": r, **{c: v[k] for c, v in cols.items()}})
         return pd.DataFrame(rows, columns=["arm", "replicate", *_Layout.REACH_COLUMNS])
 
     # -- local economies ----------------------------------------------------------------------------
@@ -554,18 +558,13 @@ class ChacraOutput:
         then the table's own (economy, district, month, price_index, price_<good>, demand_<good>_pen,
         supply_<good>, wage_index, leakage_pen, imports_pen, exports_pen...). Empty without the channel."""
         frames = []
-        for arm in self._select_arms(arms):
-            for r in self._select_replicates(replicates):
-                path = f"{_Layout.unit(arm, r)}/{_Layout.ECONOMIES}"
-                if path not in self._f or "economy" not in self._f[path]:
-                    continue
-                g = self._f[path]
-                names = [k for k in g.keys() if isinstance(g[k], h5py.Dataset)]
-                first = [k for k in _Layout.ECONOMY_KEYS if k in names]  # identification, then by name
-                df = pd.DataFrame({k: g[k][()] for k in first + [k for k in names if k not in first]})
-                df.insert(0, "replicate", r)
-                df.insert(0, "arm", arm)
-                frames.append(df)
+        for arm, r, g in self._unit_tables(_Layout.ECONOMIES, "economy", arms, replicates):
+            names = [k for k in g.keys() if isinstance(g[k], h5py.Dataset)]
+            first = [k for k in _Layout.ECONOMY_KEYS if k in names]  # identification, then by name
+            df = pd.DataFrame({k: g[k][()] for k in first + [k for k in names if k not in first]})
+            df.insert(0, "replicate", r)
+            df.insert(0, "arm", arm)
+            frames.append(df)
         if not frames:
             return pd.DataFrame(columns=["arm", "replicate"])
         return pd.concat(frames, ignore_index=True)  # arms in scenario order; economies, then periods, in order
