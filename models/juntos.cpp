@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <vector>
@@ -31,6 +33,66 @@ double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // Members aged 15-64, whose time the household's programme duties take.
 int working_age_members(const std::int16_t* ages) { return rows::members_aged(ages, 15 * 12, 65 * 12); }
+
+// Lists, in order, the households i of [begin, end) whose re-certification offset is `cycle_month` (room for
+// end - begin), eight offsets per compare: about one household in recertification_months is due, so most
+// groups of eight have none and the per-household work is one vector lane. The same list as
+// rows::list_households with offset[i] == cycle_month.
+std::uint32_t list_due(const std::int16_t* offset, std::uint32_t begin, std::uint32_t end, int cycle_month,
+                       std::uint32_t* out) {
+  std::uint32_t n = 0, i = begin;
+  if (cycle_month < INT16_MIN || cycle_month > INT16_MAX) return 0;  // no offset can equal it
+  using i16x8 = std::int16_t __attribute__((vector_size(16)));
+  const i16x8 value = i16x8{} + static_cast<std::int16_t>(cycle_month);
+  for (; i + 8 <= end; i += 8) {
+    i16x8 x;
+    std::memcpy(&x, offset + i, sizeof x);
+    const i16x8 hit = x == value;
+    std::uint64_t lo, hi;  // a lane set is all ones: test the vector as two words first
+    std::memcpy(&lo, &hit, 8);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&hit) + 8, 8);
+    if ((lo | hi) == 0) continue;
+    for (int j = 0; j < 8; ++j) {
+      out[n] = i + static_cast<std::uint32_t>(j);
+      n += hit[j] != 0 ? 1 : 0;
+    }
+  }
+  for (; i < end; ++i) {
+    out[n] = i;
+    n += offset[i] == cycle_month ? 1 : 0;
+  }
+  return n;
+}
+
+// Lists, in order, the affiliated households (enrolled or suspended) of [begin, end) (room for end - begin),
+// sixteen statuses per compare in byte lanes, each listed without a branch. The same list as
+// rows::list_households with is_affiliated(status[i]).
+std::uint32_t list_affiliated(const std::uint8_t* status, std::uint32_t begin, std::uint32_t end, std::uint32_t* out) {
+  std::uint32_t n = 0, i = begin;
+  for (; i + bytes::kLanes <= end; i += bytes::kLanes) {
+    for (unsigned m = bytes::lane_bits(is_affiliated(bytes::load(status + i, bytes::kLanes))); m != 0; m &= m - 1)
+      out[n++] = i + static_cast<std::uint32_t>(__builtin_ctz(m));
+  }
+  for (; i < end; ++i) {
+    out[n] = i;
+    n += is_affiliated(status[i]) ? 1 : 0;
+  }
+  return n;
+}
+
+// Whether the sixteen households from i0 all live in district d (households are sorted by district, so a group
+// almost always does): their district's values are then taken once.
+bool all_in_district(const std::uint32_t* district, std::uint32_t i0, std::uint32_t d) {
+  using u32x4 = std::uint32_t __attribute__((vector_size(16)));
+  static_assert(bytes::kLanes == 16);
+  u32x4 acc{};
+  for (int k = 0; k < 4; ++k) {
+    u32x4 v;
+    std::memcpy(&v, district + i0 + 4 * k, sizeof v);
+    acc |= v ^ d;
+  }
+  return (acc[0] | acc[1] | acc[2] | acc[3]) == 0;
+}
 
 }  // namespace
 
@@ -439,8 +501,7 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
     std::array<std::uint32_t, kWindow> due;
     for (std::uint32_t w0 = block.household_begin; w0 < block.household_end; w0 += kWindow) {
       const std::uint32_t w1 = std::min(block.household_end, w0 + kWindow);
-      const std::uint32_t n_due =
-          rows::list_households(w0, w1, due.data(), [&](std::uint32_t i) { return offset[i] == cycle_month; });
+      const std::uint32_t n_due = list_due(offset, w0, w1, cycle_month, due.data());
       if (rescore)
         for (std::uint32_t k = 0; k < n_due; ++k) target[due[k]] = rescore(due[k]);
       for (std::uint32_t k = 0; k < n_due; ++k) {
@@ -462,19 +523,33 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
       const std::uint32_t i = i0 + static_cast<std::uint32_t>(j);
       const std::size_t base = static_cast<std::size_t>(i) * kMaxMembers;
       member_ok[j] = (pregnancy[i] > 0) | rows::any_child(age + base, secondary_done + base, max_child_age);
-      const std::uint32_t d = district[i];
-      district_ok[j] = poverty[d] > poverty_threshold;
-      covered[j] = (entry[d] >= 0) & (m >= entry[d]);
-      if (new_areas) {
-        const int y = hw_reached[hh_centre[i]];
-        covered[j] = static_cast<std::uint8_t>(covered[j] & ((y < 0) | ((y - start_year) * 12 >= entry[d])));
+    }
+    // The district's values: once for a whole group in one district (without areas new to both programmes,
+    // where coverage is the centre's), else household by household.
+    const std::uint32_t d0 = district[i0];
+    if (n == bytes::kLanes && !new_areas && all_in_district(district, i0, d0)) {
+      std::memset(district_ok, poverty[d0] > poverty_threshold ? 1 : 0, bytes::kLanes);
+      std::memset(covered, (entry[d0] >= 0) & (m >= entry[d0]) ? 1 : 0, bytes::kLanes);
+    } else {
+      for (int j = 0; j < n; ++j) {
+        const std::uint32_t i = i0 + static_cast<std::uint32_t>(j);
+        const std::uint32_t d = district[i];
+        district_ok[j] = poverty[d] > poverty_threshold;
+        covered[j] = (entry[d] >= 0) & (m >= entry[d]);
+        if (new_areas) {
+          const int y = hw_reached[hh_centre[i]];
+          covered[j] = static_cast<std::uint8_t>(covered[j] & ((y < 0) | ((y - start_year) * 12 >= entry[d])));
+        }
       }
     }
     // The status rule (juntos_month, models/juntos_rules.hpp) for the sixteen at once.
     const unsigned leaves = juntos_month_lanes(status + i0, compliant + i0, enrolled + i0, eligible_col + i0,
                                                classified + i0, takes_up + i0, member_ok, district_ok, covered, n);
-    for (int j = 0; j < n; ++j)
-      ever[i0 + j] |= static_cast<std::uint8_t>((eligible_col[i0 + j] != 0) | (is_affiliated(status[i0 + j]) << 1));
+    {  // ever: bit 0 eligible, bit 1 affiliated, in byte lanes
+      const bytes::u8 was_eligible = bytes::load(eligible_col + i0, n) != 0 ? bytes::splat(1) : bytes::splat(0);
+      const bytes::u8 affiliated = is_affiliated(bytes::load(status + i0, n)) ? bytes::splat(2) : bytes::splat(0);
+      bytes::store(ever + i0, bytes::load(ever + i0, n) | was_eligible | affiliated, n);
+    }
     // Exits are rare: their month and reason household by household.
     for (unsigned left = leaves; left != 0; left &= left - 1) {
       const int j = __builtin_ctz(left);
@@ -615,8 +690,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
     std::uint32_t listed[kChunk];
     for (std::uint32_t c0 = begin; c0 < end; c0 += kChunk) {
       const std::uint32_t c1 = std::min(end, c0 + kChunk);
-      const std::uint32_t n =
-          rows::list_households(c0, c1, listed, [&](std::uint32_t i) { return is_affiliated(status[i]) != 0; });
+      const std::uint32_t n = list_affiliated(status, c0, c1, listed);
       if (pay_month) {
         for (std::uint32_t k = 0; k < n; ++k) {
           const std::uint32_t i = listed[k];
