@@ -352,25 +352,41 @@ Phase Adoption::update_phase() const {
               p.liquidity ? &fin : nullptr};
           update_candidates(k, peer, blocks[j].v, household, candidates_of[c]);
         }
-        // The baseline business (economy.persistence.enabled), on the block's spare uniform u11: an owner's month
-        // (baseline_business_month) without a branch on ownership, which is as good as random from one household
-        // to the next; a household without one that wants to start one (rare) through the rule itself.
+        // The baseline business (economy.persistence.enabled), on the block's spare uniform u11. Only an owner's
+        // month changes anything without a start: for a household without a business owner_month stores its
+        // values back unchanged and returns whether u11 falls under the start hazard. So the owners (about a
+        // fifth of households) are listed without a branch (ownership is as good as random from one household to
+        // the next) and their month computed (owner_month); the others only compare u11 with the start hazard,
+        // and one that starts (rare) goes through the rule itself. Households are independent, so handling the
+        // owners before the starts changes nothing.
         if (p.persistence) {
+          std::array<std::uint32_t, kBatch> owner_of;
+          std::uint32_t n_owners = 0;
+          unsigned starting = 0;  // bit j: lane j has no business and its u11 falls under the start hazard
           for (std::uint32_t j = 0; j < nb; ++j) {
-            const std::uint32_t i = b0 + j;
-            const float u = uniform21(blocks[j].v, 11);
+            const bool owner = has_business[b0 + j] != 0;
+            owner_of[n_owners] = j;
+            n_owners += owner ? 1 : 0;
+            starting |= static_cast<unsigned>(!owner & (uniform21(blocks[j].v, 11) < bk.start_hazard)) << j;
+          }
+          const auto outside_of = [&](std::uint32_t i) {
             if (district[i] != outside_district) {  // households are sorted by district: almost never taken
               outside_district = district[i];
               outside = business_.outside_option(market[outside_district]);
             }
-            const bool starts = owner_month(bk, u, has_business + i, business_expected + i, business_loss + i,
-                                            business_income[i] - hw_profit[i], outside, observed);
-            if (starts) [[unlikely]] {
-              const AdoptionFinance fin = p.liquidity ? finance_of(i) : AdoptionFinance{accounts};
-              const BaselineBusiness b{has_business + i, business_expected + i, business_loss + i,
-                                       business_income[i] - hw_profit[i], outside, observed};
-              baseline_business_month(bk, u, b, p.liquidity ? &fin : nullptr);
-            }
+            return outside;
+          };
+          for (std::uint32_t o = 0; o < n_owners; ++o) {
+            const std::uint32_t j = owner_of[o], i = b0 + j;
+            owner_month(bk, uniform21(blocks[j].v, 11), has_business + i, business_expected + i, business_loss + i,
+                        business_income[i] - hw_profit[i], outside_of(i), observed);
+          }
+          for (unsigned m = starting; m != 0; m &= m - 1) [[unlikely]] {
+            const std::uint32_t j = static_cast<std::uint32_t>(std::countr_zero(m)), i = b0 + j;
+            const AdoptionFinance fin = p.liquidity ? finance_of(i) : AdoptionFinance{accounts};
+            const BaselineBusiness b{has_business + i, business_expected + i, business_loss + i,
+                                     business_income[i] - hw_profit[i], outside_of(i), observed};
+            baseline_business_month(bk, uniform21(blocks[j].v, 11), b, p.liquidity ? &fin : nullptr);
           }
         }
         // The push is a monthly flow: reset after use (most households without a programme push have none).
