@@ -13,8 +13,10 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace chacra::models {
 
@@ -111,6 +113,67 @@ inline unsigned juntos_month_lanes(std::uint8_t* status, std::uint8_t* compliant
   bytes::store(enrolled, leaves ? splat(0) : (enters ? splat(1) : load(enrolled, n)), n);
   bytes::store(compliant, enters ? splat(1) : was_compliant, n);
   return bytes::lane_bits(leaves != zero);
+}
+
+// The lists of the eligibility and payment phases. They give the households that rows::list_households would
+// list (a test checks it), with less work per household.
+// The households i of [begin, end) whose re-certification offset is `cycle_month`, in order (room for
+// end - begin), eight offsets per compare: about one household in recertification_months is due, so most
+// groups of eight have none and their work is one vector compare.
+inline std::uint32_t list_due(const std::int16_t* offset, std::uint32_t begin, std::uint32_t end, int cycle_month,
+                              std::uint32_t* out) {
+  std::uint32_t n = 0, i = begin;
+  if (cycle_month < INT16_MIN || cycle_month > INT16_MAX) return 0;  // no offset can equal it
+  using i16x8 = std::int16_t __attribute__((vector_size(16)));
+  const i16x8 value = i16x8{} + static_cast<std::int16_t>(cycle_month);
+  for (; i + 8 <= end; i += 8) {
+    i16x8 x;
+    std::memcpy(&x, offset + i, sizeof x);
+    const i16x8 hit = x == value;
+    std::uint64_t lo, hi;  // a lane set is all ones: test the vector as two words first
+    std::memcpy(&lo, &hit, 8);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&hit) + 8, 8);
+    if ((lo | hi) == 0) continue;
+    for (int j = 0; j < 8; ++j) {
+      out[n] = i + static_cast<std::uint32_t>(j);
+      n += hit[j] != 0 ? 1 : 0;
+    }
+  }
+  for (; i < end; ++i) {
+    out[n] = i;
+    n += offset[i] == cycle_month ? 1 : 0;
+  }
+  return n;
+}
+
+// The affiliated households (enrolled or suspended) of [begin, end), in order (room for end - begin), sixteen
+// statuses per compare in byte lanes.
+inline std::uint32_t list_affiliated(const std::uint8_t* status, std::uint32_t begin, std::uint32_t end,
+                                     std::uint32_t* out) {
+  std::uint32_t n = 0, i = begin;
+  for (; i + bytes::kLanes <= end; i += bytes::kLanes) {
+    for (unsigned m = bytes::lane_bits(is_affiliated(bytes::load(status + i, bytes::kLanes))); m != 0; m &= m - 1)
+      out[n++] = i + static_cast<std::uint32_t>(std::countr_zero(m));
+  }
+  for (; i < end; ++i) {
+    out[n] = i;
+    n += is_affiliated(status[i]) ? 1 : 0;
+  }
+  return n;
+}
+
+// Whether the sixteen households from i0 all live in district d (households are sorted by district, so a group
+// almost always does): their district's values are then taken once.
+inline bool all_in_district(const std::uint32_t* district, std::uint32_t i0, std::uint32_t d) {
+  using u32x4 = std::uint32_t __attribute__((vector_size(16)));
+  static_assert(bytes::kLanes == 16);
+  u32x4 acc{};
+  for (int k = 0; k < 4; ++k) {
+    u32x4 v;
+    std::memcpy(&v, district + i0 + 4 * k, sizeof v);
+    acc |= v ^ d;
+  }
+  return (acc[0] | acc[1] | acc[2] | acc[3]) == 0;
 }
 
 // ---- The graduation channel (economy.graduation.enabled) ----

@@ -361,6 +361,53 @@ TEST(AdoptionRules, ScreenedDriverMatchesThePlainRule) {
   EXPECT_GT(screened_out, 1000);
 }
 
+// The phase's baseline business: owner_month is the rule (baseline_business_month) for an owner, and for a
+// household without a business it changes nothing and returns whether the rule would start one. The phase relies
+// on both: it runs owner_month for owners only, and for the others only compares u11 with the start hazard.
+TEST(AdoptionRules, OwnerMonthIsTheRuleForOwnersAndLeavesOthersUnchanged) {
+  rng::Stream s(8, 0, rng::domain_id("test.owner_month"), 0, 0);
+  models::BusinessParams b;
+  b.start_hazard = 0.3;  // starts and exits are rare with the defaults: large hazards exercise every branch
+  b.background_exit_rate_year = 0.9;
+  b.loss_months = 3;
+  const models::BusinessConstants k(b);
+  // Accounts the rule would pay a start from with economy.liquidity.enabled (off here: never touched).
+  float cash = 0, debt = 0, investment = 0, borrowed = 0;
+  const models::AdoptionFinance finance{models::finance::Accounts{&cash, &debt, &investment, &borrowed}};
+  int owners = 0, exits = 0, starts = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    const std::uint8_t has = s.bernoulli(0.4) ? 1 : 0;
+    const auto expected = static_cast<float>(400.0 * s.uniform() - 100.0);
+    const auto loss = static_cast<std::uint8_t>(s.below(5));
+    const auto profit = static_cast<float>(500.0 * s.uniform() - 150.0);
+    const auto outside = static_cast<float>(200.0 * s.uniform());
+    const auto u = static_cast<float>(s.uniform());
+    const bool observed = s.bernoulli(0.9);
+    std::uint8_t fast_has = has, fast_loss = loss, plain_has = has, plain_loss = loss;
+    float fast_e = expected, plain_e = expected;
+    const bool start = models::owner_month(k, u, &fast_has, &fast_e, &fast_loss, profit, outside, observed);
+    models::baseline_business_month(k, u, {&plain_has, &plain_e, &plain_loss, profit, outside, observed}, &finance);
+    if (has != 0) {
+      ASSERT_FALSE(start) << "trial " << trial;
+      ASSERT_EQ(fast_has, plain_has) << "trial " << trial;
+      ASSERT_EQ(fast_e, plain_e) << "trial " << trial;
+      ASSERT_EQ(fast_loss, plain_loss) << "trial " << trial;
+      ++owners;
+      exits += plain_has == 0 ? 1 : 0;
+    } else {
+      ASSERT_EQ(fast_has, has) << "trial " << trial;
+      ASSERT_EQ(fast_e, expected) << "trial " << trial;
+      ASSERT_EQ(fast_loss, loss) << "trial " << trial;
+      ASSERT_EQ(start, u < k.start_hazard) << "trial " << trial;
+      ASSERT_EQ(start, plain_has != 0) << "trial " << trial;  // the rule starts one exactly then
+      starts += start ? 1 : 0;
+    }
+  }
+  EXPECT_GT(owners, 5000);
+  EXPECT_GT(exits, 500);
+  EXPECT_GT(starts, 1000);
+}
+
 // The hazards' factors, one at a time.
 TEST(AdoptionRules, PlainHazards) {
   models::AdoptionParams p;

@@ -4,6 +4,8 @@
 // parameters, phased rollout, re-certification, top-ups, the coordination lever, and the sequencing variants
 // (the tapering transfer during HW after the exit, enrolment only in areas new to both programmes).
 #include "models/juntos.hpp"
+#include "models/juntos_rules.hpp"
+#include "models/row_ops.hpp"
 
 #include "models/haku_winay.hpp"
 #include "models/shared_state.hpp"
@@ -639,6 +641,40 @@ TEST(JuntosRules, LaneDriverMatchesThePlainRule) {
       ASSERT_EQ(((leaves >> j) & 1u) != 0, out.exit != JuntosExitReason::none) << "trial " << trial << " lane " << j;
     }
     ASSERT_EQ(leaves >> n, 0u);
+  }
+}
+
+// The eligibility and payment phases' lists give the households rows::list_households lists, and
+// all_in_district agrees with rows::one_district, on random columns and ranges (whole and partial groups).
+TEST(JuntosRules, ListsMatchThePlainListing) {
+  rng::Stream s(9, 0, rng::domain_id("test.juntos_lists"), 0, 0);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const auto begin = static_cast<std::uint32_t>(s.below(20));
+    const auto end = begin + static_cast<std::uint32_t>(s.below(120));
+    const int cycle = 1 + static_cast<int>(s.below(40));
+    const int cycle_month = s.bernoulli(0.1) ? -2 : static_cast<int>(s.below(static_cast<std::uint64_t>(cycle)));
+    std::vector<std::int16_t> offset(end + 16);
+    std::vector<std::uint8_t> status(end + 16);
+    std::vector<std::uint32_t> district(end + 16);
+    std::uint32_t d = 0;
+    for (std::uint32_t i = 0; i < end + 16; ++i) {
+      offset[i] = s.bernoulli(0.05) ? std::int16_t{-1} : static_cast<std::int16_t>(s.below(static_cast<std::uint64_t>(cycle)));
+      status[i] = static_cast<std::uint8_t>(s.below(5));
+      d += s.bernoulli(0.03) ? 1 : 0;
+      district[i] = d;
+    }
+    std::vector<std::uint32_t> fast(end - begin + 1), plain(end - begin + 1);
+    auto n_fast = models::list_due(offset.data(), begin, end, cycle_month, fast.data());
+    auto n_plain = rows::list_households(begin, end, plain.data(), [&](std::uint32_t i) { return offset[i] == cycle_month; });
+    ASSERT_EQ(n_fast, n_plain) << "trial " << trial;
+    for (std::uint32_t k = 0; k < n_plain; ++k) ASSERT_EQ(fast[k], plain[k]) << "trial " << trial;
+    n_fast = models::list_affiliated(status.data(), begin, end, fast.data());
+    n_plain = rows::list_households(begin, end, plain.data(), [&](std::uint32_t i) { return is_affiliated(status[i]) != 0; });
+    ASSERT_EQ(n_fast, n_plain) << "trial " << trial;
+    for (std::uint32_t k = 0; k < n_plain; ++k) ASSERT_EQ(fast[k], plain[k]) << "trial " << trial;
+    ASSERT_EQ(models::all_in_district(district.data(), begin, district[begin]),
+              rows::one_district<bytes::kLanes>(district.data(), begin))
+        << "trial " << trial;
   }
 }
 
