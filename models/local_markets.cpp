@@ -517,11 +517,8 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
       if constexpr (n == 1) {
         adults = static_cast<float>(rows::members_aged(age + static_cast<std::size_t>(j) * kMaxMembers, 15 * 12, 65 * 12));
       } else {
-        lanes::vi count;
-        for (int k = 0; k < n; ++k)
-          count[k] = rows::members_aged(age + static_cast<std::size_t>(j + static_cast<std::uint32_t>(k)) * kMaxMembers,
-                                        15 * 12, 65 * 12);
-        adults = __builtin_convertvector(count, lanes::vf);  // exact, as static_cast<float>
+        const std::array<int, 4> c = rows::members_aged_of4(age + static_cast<std::size_t>(j) * kMaxMembers, 15 * 12, 65 * 12);
+        adults = __builtin_convertvector((lanes::vi{c[0], c[1], c[2], c[3]}), lanes::vf);  // exact, as static_cast<float>
       }
       const V time = adults * (1.0f - lanes::load<V>(farm + j));
       for (int k = 0; k < n; ++k) adult_time += lanes::lane(time, k);
