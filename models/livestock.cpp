@@ -213,8 +213,6 @@ Phase Livestock::step_phase() const {
       using V = decltype(kind);
       using T = lanes::Traits<V>;
       constexpr int n = T::width;
-      float herd_s[kSpeciesCount][n], need_s[n];
-      std::int32_t shed_s[n], adopted_s[n];
       // The district's climate shock and the Amazon's stocking factor (or 1), once for the lanes when their
       // households share a district (households are sorted by district: almost always), else lane by lane.
       const auto district_keep = [&](std::uint32_t d) {
@@ -254,19 +252,25 @@ Phase Livestock::step_phase() const {
       } else {
         disease_v = (static_cast<float>(disease_bits(i)) + 0.5f) * (1.0f / 4096.0f);
       }
-#pragma GCC unroll 4
-      for (int j = 0; j < n; ++j) {
-        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
-        need_s[j] = floor_pc * static_cast<float>(std::max<int>(1, size[hh]));
-        const float* hi = herd + static_cast<std::size_t>(hh) * kSpeciesCount;
-        for (int s = 0; s < kSpeciesCount; ++s) herd_s[s][j] = hi[s];
-        const std::uint8_t* si = state + static_cast<std::size_t>(hh) * kTechCount;
-        shed_s[j] = si[kShed] == kAdopted ? -1 : 0;
-        adopted_s[j] = k.trap ? static_cast<std::int32_t>(rows::tech_mask(si, kAdopted)) : 0;
+      HerdLanes<V, typename T::Mask> in;
+      // The lanes' adopted technologies (the shed is one of their bits) and the cash below which each sells in
+      // distress: floor_pc * persons (at least 1), the byte column widened in lanes.
+      if constexpr (n == lanes::kLanes) {
+        const auto mask = [&](std::uint32_t hh) {
+          return static_cast<std::int32_t>(rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted));
+        };
+        in.adopted = lanes::vi{mask(i), mask(i + 1), mask(i + 2), mask(i + 3)};
+        in.shed = lanes::has_bit(in.adopted, kShed);
+        in.distress_need = floor_pc * persons4(size + i);
+      } else {
+        const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
+        in.shed = si[kShed] == kAdopted ? ~0u : 0u;
+        in.adopted = k.trap ? rows::tech_mask(si, kAdopted) : 0u;
+        in.distress_need = floor_pc * static_cast<float>(std::max<int>(1, size[i]));
       }
       const auto load = [i](const float* column) { return T::load(column + i); };
-      HerdLanes<V, typename T::Mask> in;
-      for (int s = 0; s < kSpeciesCount; ++s) in.herd[s] = T::load(herd_s[s]);
+      float* const rows = herd + static_cast<std::size_t>(i) * kSpeciesCount;  // the lanes' herds, species by species
+      in.herd = herd_columns(rows, V{});
       in.land_ha = load(land);
       in.pasture_ha = load(pasture);
       // stocking_rate, with the Amazon's factor (or 1) gathered per household.
@@ -276,19 +280,17 @@ Phase Livestock::step_phase() const {
       in.disease_u = disease_v;
       // Cash on hand before this month's income is known: savings plus the month's expected income.
       in.cash = load(cash) + lanes::max_of(0.0f, load(perm));
-      in.distress_need = T::load(need_s);
-      in.shed = T::load_mask(shed_s);
-      in.adopted = T::load_mask(adopted_s);
       const HerdLanesMonth<V> m = herd_month_of(k, in);
       lanes::store(sales + i, m.sales_pen);
       lanes::store(own + i, m.own_pen);
       lanes::store(products + i, m.products_pen);
       if (k.trap) lanes::store(factor + i, m.return_factor);  // else it stays 1 (set up so)
+      store_herd_columns(rows, m.herd);
+      // Breeding stock for a shed, if the household can pay for it (few lanes buy: none in most groups).
+      if (!any_positive(m.buy)) return;
       for (int j = 0; j < n; ++j) {
         const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
         float* hi = herd + static_cast<std::size_t>(hh) * kSpeciesCount;
-        for (int s = 0; s < kSpeciesCount; ++s) hi[s] = lanes::lane(m.herd[s], j);
-        // Breeding stock for a shed, if the household can pay for it.
         const float buy = lanes::lane(m.buy, j);
         if (buy > 0.0f) {
           const float amount = buy * k.price[kGuineaPigs];

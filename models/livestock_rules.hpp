@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 namespace chacra::models {
@@ -217,6 +218,78 @@ struct HerdLanesMonth {
   V buy{};          // breeding stock to buy (heads; +0.0 where none or in a month of distress sales)
 };
 
+// The herds of consecutive households (rows of kSpeciesCount floats) as one value per species: for four
+// households, their twelve floats in three loads and eight shuffles (g0 s0 c0 g1 | s1 c1 g2 s2 | c2 g3 s3 c3 to
+// g0-g3, s0-s3, c0-c3), where lane-by-lane scalar loads and stores through the stack took twenty-four and stalled the
+// vector loads that read them back; and the inverse.
+static_assert(kSpeciesCount == 3, "four herds are twelve floats, three vectors");
+inline std::array<float, kSpeciesCount> herd_columns(const float* rows, float) { return {rows[0], rows[1], rows[2]}; }
+inline void store_herd_columns(float* rows, const std::array<float, kSpeciesCount>& v) {
+  for (int s = 0; s < kSpeciesCount; ++s) rows[s] = v[static_cast<std::size_t>(s)];
+}
+inline std::array<lanes::vf, kSpeciesCount> herd_columns(const float* rows, lanes::vf) {
+#if defined(CHACRA_LANES_SSE)
+  const __m128 a = _mm_loadu_ps(rows), b = _mm_loadu_ps(rows + 4), c = _mm_loadu_ps(rows + 8);
+  const __m128 g = _mm_shuffle_ps(a, _mm_shuffle_ps(b, c, _MM_SHUFFLE(1, 1, 2, 2)), _MM_SHUFFLE(2, 0, 3, 0));
+  const __m128 s = _mm_shuffle_ps(_mm_shuffle_ps(a, b, _MM_SHUFFLE(0, 0, 1, 1)),
+                                  _mm_shuffle_ps(b, c, _MM_SHUFFLE(2, 2, 3, 3)), _MM_SHUFFLE(2, 0, 2, 0));
+  const __m128 k = _mm_shuffle_ps(_mm_shuffle_ps(a, b, _MM_SHUFFLE(1, 1, 2, 2)),
+                                  _mm_shuffle_ps(c, c, _MM_SHUFFLE(3, 3, 0, 0)), _MM_SHUFFLE(2, 0, 2, 0));
+  return {g, s, k};
+#else
+  std::array<lanes::vf, kSpeciesCount> v;
+  for (int s = 0; s < kSpeciesCount; ++s)
+    for (int j = 0; j < lanes::kLanes; ++j) v[static_cast<std::size_t>(s)][j] = rows[kSpeciesCount * j + s];
+  return v;
+#endif
+}
+inline void store_herd_columns(float* rows, const std::array<lanes::vf, kSpeciesCount>& v) {
+#if defined(CHACRA_LANES_SSE)
+  const __m128 g = v[0], s = v[1], k = v[2];
+  const __m128 a = _mm_shuffle_ps(_mm_shuffle_ps(g, s, _MM_SHUFFLE(0, 0, 0, 0)),
+                                  _mm_shuffle_ps(k, g, _MM_SHUFFLE(1, 1, 0, 0)), _MM_SHUFFLE(2, 0, 2, 0));
+  const __m128 b = _mm_shuffle_ps(_mm_shuffle_ps(s, k, _MM_SHUFFLE(1, 1, 1, 1)),
+                                  _mm_shuffle_ps(g, s, _MM_SHUFFLE(2, 2, 2, 2)), _MM_SHUFFLE(2, 0, 2, 0));
+  const __m128 c = _mm_shuffle_ps(_mm_shuffle_ps(k, g, _MM_SHUFFLE(3, 3, 2, 2)),
+                                  _mm_shuffle_ps(s, k, _MM_SHUFFLE(3, 3, 3, 3)), _MM_SHUFFLE(2, 0, 2, 0));
+  _mm_storeu_ps(rows, a);
+  _mm_storeu_ps(rows + 4, b);
+  _mm_storeu_ps(rows + 8, c);
+#else
+  for (int s = 0; s < kSpeciesCount; ++s)
+    for (int j = 0; j < lanes::kLanes; ++j) rows[kSpeciesCount * j + s] = v[static_cast<std::size_t>(s)][j];
+#endif
+}
+
+// Four households' persons, at least 1, as floats (household_size is a byte): the scalar rule's
+// static_cast<float>(std::max<int>(1, size)) in lanes.
+inline lanes::vf persons4(const std::uint8_t* size) {
+#if defined(CHACRA_BYTES_SSE2)
+  std::int32_t word;
+  std::memcpy(&word, size, sizeof word);
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(word), zero), zero);
+  return _mm_cvtepi32_ps(_mm_sub_epi32(v, _mm_cmpeq_epi32(v, zero)));  // 0 becomes 1 (a mask of -1 subtracted)
+#else
+  lanes::vf p;
+  for (int j = 0; j < lanes::kLanes; ++j) p[j] = static_cast<float>(std::max<int>(1, size[j]));
+  return p;
+#endif
+}
+
+// Whether some lane of x is above zero (x > 0 for one household): a group's rare branches (distress sales,
+// breeding stock) are skipped where no lane takes them, since their selects then keep every lane's value.
+inline bool any_positive(float x) { return x > 0.0f; }
+inline bool any_positive(lanes::vf x) {
+#if defined(CHACRA_LANES_SSE)
+  return _mm_movemask_ps(_mm_cmpgt_ps(x, _mm_setzero_ps())) != 0;
+#else
+  bool any = false;
+  for (int j = 0; j < lanes::kLanes; ++j) any |= x[j] > 0.0f;
+  return any;
+#endif
+}
+
 // The fast driver of the phase's rules (productive_assets, trap_share, herd_month, breeding_stock_to_buy): the
 // same IEEE operations in the same order per lane (exp once per lane, std::exp), every branch of the plain rule a
 // select, so each household gets the plain rule's bits (test LivestockRules.LanesMatchThePlainRules). A herd's
@@ -274,8 +347,9 @@ template <class V, class M>
     out.products_pen += n * (k.product[s] + sown * (k.product_pasture[s] - k.product[s])) * ret;
     out.herd[s] = n;
   }
-  // Distress sales, small stock first, in the lanes still short of cash (the plain rule's loop stops there).
-  for (int s = 0; s < kSpeciesCount; ++s) {
+  // Distress sales, small stock first, in the lanes still short of cash (the plain rule's loop stops there); none
+  // where no lane is short (most groups of most months).
+  for (int s = 0; s < kSpeciesCount && any_positive(cash_short); ++s) {
     const float unit = k.price[s] * k.distress_keep;
     if (!(unit > 0.0f)) continue;
     const auto short_of_cash = cash_short > 0.0f;

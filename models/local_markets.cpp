@@ -4,7 +4,9 @@
 #include "models/local_markets.hpp"
 
 #include "models/haku_winay.hpp"
+#include "models/lanes.hpp"
 #include "models/livelihood.hpp"
+#include "models/livestock_rules.hpp"
 #include "models/row_ops.hpp"
 #include "sim/parallel.hpp"
 
@@ -436,15 +438,10 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
     float food_cap = 0, herd_cap = 0, adult_time = 0;
     CentreFlows month;  // the businesses' sums, and the month's sums at the end
-    // What the holdings yield at most this month (the economy's capacity is never below its offer): the land's
-    // output less what the household eats of its own produce, the herd's increase and products, a HW member's
-    // equipment, the adults' time off the farm; and the HW businesses' sales by type.
+    // What the holdings yield at most this month (the economy's capacity is never below its offer): a HW
+    // member's equipment, with the HW businesses' sales by type (the land, herds and adults' time are summed in
+    // a loop of their own below).
     auto holdings = [&](std::uint32_t i, double hw_sales) {
-      food_cap += std::max(0.0f, land[i] * land_month - cols.own[i]);
-      if (herd != nullptr) {
-        const float* hd = herd + static_cast<std::size_t>(i) * kSpeciesCount;
-        herd_cap += hd[0] * per_head[0] + hd[1] * per_head[1] + hd[2] * per_head[2];
-      }
       if (cols.type[i] != 0) {
         const auto t = static_cast<BusinessType>(cols.type[i]);
         const auto b = static_cast<std::size_t>(business_index(t));
@@ -452,8 +449,6 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         month.business[b] += hw_sales;
         if (hw_sales > 0.0) month.capacity[g] += equipment * p_.business_return[b] * (to_gross[g] / 12.0);
       }
-      adult_time += static_cast<float>(rows::members_aged(age + static_cast<std::size_t>(i) * kMaxMembers, 15 * 12, 65 * 12)) *
-                    (1.0f - farm[i]);
     };
     const std::uint32_t last = world.centre_first[c + 1];
     std::uint32_t i = world.centre_first[c];
@@ -506,6 +501,31 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         real[i] = static_cast<float>(monetary[i] / p);
       }
     }
+    // The land's, the herds' and the adults' capacity, four households at a time in float lanes (each lane the
+    // one-household code's operations; each sum still adds household by household in index order).
+    const auto land_and_herd = [&](std::uint32_t j, auto kind) {
+      using V = decltype(kind);
+      constexpr int n = lanes::Traits<V>::width;
+      const V food = lanes::max_of(0.0f, lanes::load<V>(land + j) * land_month - lanes::load<V>(cols.own + j));
+      for (int k = 0; k < n; ++k) food_cap += lanes::lane(food, k);
+      if (herd != nullptr) {
+        const auto hd = herd_columns(herd + static_cast<std::size_t>(j) * kSpeciesCount, V{});
+        const V yield = hd[0] * per_head[0] + hd[1] * per_head[1] + hd[2] * per_head[2];
+        for (int k = 0; k < n; ++k) herd_cap += lanes::lane(yield, k);
+      }
+      V adults;
+      if constexpr (n == 1) {
+        adults = static_cast<float>(rows::members_aged(age + static_cast<std::size_t>(j) * kMaxMembers, 15 * 12, 65 * 12));
+      } else {
+        const std::array<int, 4> c = rows::members_aged_of4(age + static_cast<std::size_t>(j) * kMaxMembers, 15 * 12, 65 * 12);
+        adults = __builtin_convertvector((lanes::vi{c[0], c[1], c[2], c[3]}), lanes::vf);  // exact, as static_cast<float>
+      }
+      const V time = adults * (1.0f - lanes::load<V>(farm + j));
+      for (int k = 0; k < n; ++k) adult_time += lanes::lane(time, k);
+    };
+    std::uint32_t j = world.centre_first[c];
+    for (; j + lanes::kLanes <= last; j += lanes::kLanes) land_and_herd(j, lanes::vf{});
+    for (; j < last; ++j) land_and_herd(j, 0.0f);
     month.spend = spend;
     month.crops = crops;
     month.animals = animals;
@@ -677,6 +697,25 @@ struct SettleColumns {
   }
 };
 
+// n rows of the economy's kGoodCount prices: four rows (36 floats) at a time as nine stores of a pattern held in
+// registers, where row by row took a nine-float copy each.
+inline void fill_rows(float* rows, std::uint32_t n, const float (&price)[markets::kGoodCount]) {
+  constexpr int G = markets::kGoodCount;
+  std::uint32_t i = 0;
+#if defined(CHACRA_MARKETS_SSE2)
+  static_assert(G == 9, "four rows of nine prices are nine vectors");
+  float four[4 * G];
+  for (int m = 0; m < 4 * G; ++m) four[m] = price[m % G];
+  __m128 v[G];
+  for (int k = 0; k < G; ++k) v[k] = _mm_loadu_ps(four + 4 * k);
+  for (; i + 4 <= n; i += 4) {
+    float* r = rows + static_cast<std::size_t>(i) * G;
+    for (int k = 0; k < G; ++k) _mm_storeu_ps(r + 4 * k, v[k]);
+  }
+#endif
+  for (; i < n; ++i) std::copy_n(price, G, rows + static_cast<std::size_t>(i) * G);
+}
+
 }  // namespace
 
 // At a period's end, each household is paid its farm-gate flows at local prices: the difference is added to its
@@ -725,11 +764,10 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
       owed += cf.business[static_cast<std::size_t>(b)] * type_per_net[static_cast<std::size_t>(b) + 1];
     }
     const std::uint32_t first = world.centre_first[c], last = world.centre_first[c + 1];
-    for (std::uint32_t i = first; i < last; ++i) {  // the economy's prices, for the panel
-      lpi[i] = cpi;
-      wage_index[i] = wage_price;
-      std::copy_n(price, G, prices + static_cast<std::size_t>(i) * G);
-    }
+    // The economy's prices, for the panel.
+    std::fill(lpi + first, lpi + last, cpi);
+    std::fill(wage_index + first, wage_index + last, wage_price);
+    fill_rows(prices + static_cast<std::size_t>(first) * G, last - first, price);
     // The month's sales again, as the flows phase read them (a quarter: the quarter's, kept per household).
     std::uint32_t i = first;
 #if defined(CHACRA_MARKETS_SSE2)

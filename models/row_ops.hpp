@@ -6,6 +6,7 @@
 #include "models/shared_state.hpp"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -174,6 +175,31 @@ inline void add_tech_counts(const std::uint8_t* rows_begin, std::size_t n, std::
 #else
   for (std::size_t r = 0; r < n; ++r)
     for (int t = 0; t < kTechCount; ++t) counts[t] += rows_begin[r * kTechCount + static_cast<std::size_t>(t)] == value;
+#endif
+}
+
+// Members whose age in months is in [lo, hi) (lo >= 0) in each of four consecutive rows (40 slots from `age`):
+// the same counts as four calls of members_aged. The rows' 40 slots are five vectors; their range masks pack to
+// one bit per slot and each row's ten bits are counted by a table, where four calls take four horizontal sums.
+inline std::array<int, 4> members_aged_of4(const std::int16_t* age, std::int16_t lo, std::int16_t hi) {
+#if defined(CHACRA_ROWS_SSE2)
+  static constexpr std::array<std::uint8_t, 1024> kBits = [] {
+    std::array<std::uint8_t, 1024> n{};
+    for (unsigned m = 0; m < 1024; ++m) n[m] = static_cast<std::uint8_t>(std::popcount(m));
+    return n;
+  }();
+  const auto in = [&](int k) {
+    return detail::in_range(_mm_loadu_si128(reinterpret_cast<const __m128i*>(age + 8 * k)), lo, hi);
+  };
+  const auto bits16 = [](__m128i a, __m128i b) {  // one bit per int16 lane of a, then of b
+    return static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi16(a, b))));
+  };
+  const std::uint64_t bits = bits16(in(0), in(1)) | bits16(in(2), in(3)) << 16 | bits16(in(4), _mm_setzero_si128()) << 32;
+  return {kBits[bits & 1023u], kBits[(bits >> 10) & 1023u], kBits[(bits >> 20) & 1023u], kBits[(bits >> 30) & 1023u]};
+#else
+  std::array<int, 4> n{};
+  for (int j = 0; j < 4; ++j) n[static_cast<std::size_t>(j)] = members_aged(age + kMaxMembers * j, lo, hi);
+  return n;
 #endif
 }
 

@@ -209,6 +209,36 @@ TEST(LivestockRules, LanesMatchThePlainRules) {
   }
 }
 
+// The phase reads four households' herds (rows of three floats) as one vector per species and writes them back
+// with shuffles, and their persons from the byte column in lanes: the same values as household by household.
+TEST(LivestockRules, HerdRowsAndPersonsInLanesMatchTheRows) {
+  namespace lanes = models::lanes;
+  const auto bits = [](float x) { return std::bit_cast<std::uint32_t>(x); };
+  rng::Stream s(29, 0, rng::domain_id("test.herd_columns"), 0, 0);
+  for (int trial = 0; trial < 200; ++trial) {
+    float rows[4 * kSpeciesCount];
+    for (float& x : rows) x = s.bernoulli(0.1) ? -0.0f : static_cast<float>(100.0 * s.uniform());
+    const std::array<lanes::vf, kSpeciesCount> v = models::herd_columns(rows, lanes::vf{});
+    for (int j = 0; j < lanes::kLanes; ++j) {
+      const std::array<float, kSpeciesCount> one = models::herd_columns(rows + kSpeciesCount * j, 0.0f);
+      for (int sp = 0; sp < kSpeciesCount; ++sp) {
+        ASSERT_EQ(bits(v[static_cast<std::size_t>(sp)][j]), bits(rows[kSpeciesCount * j + sp]));
+        ASSERT_EQ(bits(one[static_cast<std::size_t>(sp)]), bits(rows[kSpeciesCount * j + sp]));
+      }
+    }
+    float back[4 * kSpeciesCount] = {};
+    models::store_herd_columns(back, v);
+    for (int m = 0; m < 4 * kSpeciesCount; ++m) ASSERT_EQ(bits(back[m]), bits(rows[m])) << "slot " << m;
+  }
+  for (int b = 0; b < 256; ++b) {  // every byte value, in each lane
+    const std::uint8_t size[4] = {static_cast<std::uint8_t>(b), static_cast<std::uint8_t>(255 - b),
+                                  static_cast<std::uint8_t>(b / 2), static_cast<std::uint8_t>(b % 3)};
+    const lanes::vf p = models::persons4(size);
+    for (int j = 0; j < lanes::kLanes; ++j)
+      ASSERT_EQ(bits(p[j]), bits(static_cast<float>(std::max<int>(1, size[j])))) << "byte " << int{size[j]};
+  }
+}
+
 // What the herd owes to the shed and to sown pasture: nothing without them, the extra animals' increase and
 // products with them, plus the milk premium of pasture.
 TEST(LivestockRules, HerdValueOwedToTheShedAndToPasture) {

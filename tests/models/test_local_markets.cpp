@@ -4,8 +4,10 @@
 // period, the same bits on 1 and 4 threads, and nothing at all when the switch is off.
 #include "models/local_markets.hpp"
 #include "models/registry.hpp"
+#include "models/row_ops.hpp"
 #include "sim/engine.hpp"
 #include "sim/population.hpp"
+#include "sim/rng.hpp"
 #include "tests/models/world_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -154,6 +156,29 @@ Effects effects(const MarketRun& a, const MarketRun& ref) {
 
 // LEWIE, no local supply: households spend only on goods nobody in the economy produces, so every sol of the
 // transfer buys imports: the local income rises by the transfer and not a cent more, and no price moves.
+// The flows count four households' working-age members in one pass (rows::members_aged_of4): the same counts as
+// members_aged row by row, on random rows with empty slots and ages at the bounds.
+TEST(LocalMarketsRows, FourRowsMemberCountsMatchTheOneRowKernel) {
+  rng::Stream s(31, 0, rng::domain_id("test.members_aged_of4"), 0, 0);
+  const std::int16_t bounds[] = {179, 180, 181, 779, 780, 781};
+  for (int trial = 0; trial < 5000; ++trial) {
+    std::int16_t age[4 * kMaxMembers];
+    for (auto& a : age)
+      a = s.bernoulli(0.3)   ? std::int16_t{-1}
+          : s.bernoulli(0.2) ? bounds[s.below(std::size(bounds))]
+                             : static_cast<std::int16_t>(s.below(1100));
+    const auto lo = static_cast<std::int16_t>(trial % 2 == 0 ? 180 : s.below(900));
+    const auto hi = static_cast<std::int16_t>(trial % 2 == 0 ? 780 : lo + s.below(1000));
+    const std::array<int, 4> n = models::rows::members_aged_of4(age, lo, hi);
+    for (int j = 0; j < 4; ++j) {
+      int plain = 0;
+      for (int k = 0; k < kMaxMembers; ++k) plain += age[kMaxMembers * j + k] >= lo && age[kMaxMembers * j + k] < hi;
+      ASSERT_EQ(n[static_cast<std::size_t>(j)], plain) << "trial " << trial << " row " << j;
+      ASSERT_EQ(n[static_cast<std::size_t>(j)], models::rows::members_aged(age + kMaxMembers * j, lo, hi));
+    }
+  }
+}
+
 TEST(LocalMarketsWired, NoLocalSupplyGivesAMultiplierOfExactlyOneAndNoPriceChange) {
   ParamSet p = economy_params();
   set_shares(p, {{"fish_farming", 0.3}, {"textiles_crafts", 0.2}});
