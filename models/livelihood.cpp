@@ -727,9 +727,9 @@ Phase Livelihood::income_phase() const {
     constexpr int kShift = 64 - kShockBits;
     // The draws of household i: its own block for the idiosyncratic shocks, and its district's shock
     // (households are sorted by district: one stream per district and block).
+    const rng::FirstBlocks blocks(ctx.seed, kIncomeDomain, static_cast<std::uint64_t>(ctx.month));
     const auto shocks_of = [&](std::uint32_t i, std::uint32_t d) {
-      auto s = ctx.seed.open(kIncomeDomain, static_cast<std::uint64_t>(ctx.month), i);
-      const std::uint64_t bits = s();
+      const std::uint64_t bits = blocks(i).v[0];
       if (d != cached_district) {
         cached_district = d;
         crop_keep = static_cast<float>(
@@ -884,6 +884,8 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                                              static_cast<std::int16_t>(wp.school_max_age_months + 12),
                                              static_cast<std::int16_t>(wp.milk_max_age_months + 12)};
   const int old_age = wp.pension_min_age_months;
+  // Each household's block of the month (domain "livelihood.income", counted by month and household).
+  const rng::FirstBlocks blocks(ctx.seed, kIncomeDomain, static_cast<std::uint64_t>(month));
   using namespace income_draw;
 
   // One household (V = float) or kLanes households (V = lanes::vf) from household i: the draws, the remittance
@@ -927,7 +929,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
 #pragma GCC unroll 4
     for (int j = 0; j < n; ++j) {
       const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
-      const auto block_bits = ctx.seed.first_block(kIncomeDomain, static_cast<std::uint64_t>(month), hh);
+      const auto block_bits = blocks(hh);
       const std::uint64_t w0 = block_bits.v[0];
       farm_s[j] = farm_shock[w0 >> kFarmShift];
       offfarm_s[j] = offfarm_shock[(w0 >> kOffFarmShift) & kMask];
