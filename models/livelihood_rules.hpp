@@ -103,7 +103,7 @@ struct Income {
 // some household of the lanes adopted, whose trip count changes from one group of households to the next (a
 // mispredicted exit; with the household economy's channels the loop mispredicted about once per household).
 template <bool EveryEarning = false, class V, class M>
-inline Income<V> income_of(const IncomeConstants& k, const HouseholdInputs<V, M>& h, const Shocks<V>& e) {
+[[gnu::always_inline]] inline Income<V> income_of(const IncomeConstants& k, const HouseholdInputs<V, M>& h, const Shocks<V>& e) {
   using lanes::max_of;
   using lanes::min_of;
   using lanes::select;
