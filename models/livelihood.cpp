@@ -31,49 +31,6 @@ constexpr int kWorkingAgeMax = 65 * 12;  // exclusive
 constexpr auto kAdopted = static_cast<std::uint8_t>(TechState::adopted);
 
 inline int working_age_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMin, kWorkingAgeMax); }
-
-// Four households' byte flags and technology rows as lanes (the income phase's four-household path).
-// All ones in lane j where p[j] is not zero.
-inline lanes::vi nonzero4(const std::uint8_t* p) {
-#if defined(CHACRA_ROWS_SSE2)
-  std::int32_t w;
-  std::memcpy(&w, p, sizeof w);
-  const __m128i zero = _mm_setzero_si128();
-  const __m128i v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(w), zero), zero);
-  return reinterpret_cast<lanes::vi>(_mm_xor_si128(_mm_cmpeq_epi32(v, zero), _mm_set1_epi32(-1)));
-#else
-  return lanes::vi{p[0] != 0 ? -1 : 0, p[1] != 0 ? -1 : 0, p[2] != 0 ? -1 : 0, p[3] != 0 ? -1 : 0};
-#endif
-}
-// p[j] = 1 where lane j of m is all ones, 0 where it is zero.
-inline void store_flags4(std::uint8_t* p, lanes::vi m) {
-#if defined(CHACRA_ROWS_SSE2)
-  const __m128i w = reinterpret_cast<__m128i>(m);
-  const __m128i b = _mm_and_si128(_mm_packs_epi16(_mm_packs_epi32(w, w), w), _mm_set1_epi8(1));
-  const std::int32_t out = _mm_cvtsi128_si32(b);
-  std::memcpy(p, &out, sizeof out);
-#else
-  for (int j = 0; j < 4; ++j) p[j] = m[j] != 0 ? 1 : 0;
-#endif
-}
-// rows::tech_mask of four consecutive rows (4 x kTechCount bytes): row j's mask in bits [10 j, 10 j + 10).
-inline std::uint64_t tech_masks4(const std::uint8_t* rows, std::uint8_t value) {
-  static_assert(kTechCount == 10, "four rows of ten slots: 16 + 16 + 8 bytes");
-#if defined(CHACRA_ROWS_SSE2)
-  const __m128i v = _mm_set1_epi8(static_cast<char>(value));
-  std::int64_t tail;
-  std::memcpy(&tail, rows + 32, sizeof tail);
-  const auto eq = [&](__m128i x) { return static_cast<std::uint64_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, v))); };
-  return eq(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows))) |
-         eq(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + 16))) << 16 |
-         (eq(_mm_cvtsi64_si128(tail)) & 0xFFu) << 32;
-#else
-  std::uint64_t m = 0;
-  for (int j = 0; j < 4; ++j) m |= static_cast<std::uint64_t>(rows::tech_mask(rows + j * kTechCount, value)) << (10 * j);
-  return m;
-#endif
-}
-
 inline int elder_members(const std::int16_t* a) { return rows::members_aged(a, kWorkingAgeMax, 0x7FFF); }
 
 // The columns both income kernels (the plain one and the household economy's) read and write, looked up once
@@ -1036,8 +993,8 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
         }
       }
       // The four households' technology rows at once: adopted, and with a programme asset (not state 0).
-      const std::uint64_t on4 = tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
-      const std::uint64_t no_asset4 = tech_masks4(asset + static_cast<std::size_t>(i) * kTechCount, 0);
+      const std::uint64_t on4 = rows::tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
+      const std::uint64_t no_asset4 = rows::tech_masks4(asset + static_cast<std::size_t>(i) * kTechCount, 0);
       std::int32_t on_s[n];
       for (int j = 0; j < n; ++j) {
         on_s[j] = static_cast<std::int32_t>((on4 >> (kTechCount * j)) & 0x3FFu);
@@ -1048,7 +1005,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       asset_m = ~M{static_cast<std::int32_t>(no_asset4), static_cast<std::int32_t>(no_asset4 >> 10),
                    static_cast<std::int32_t>(no_asset4 >> 20), static_cast<std::int32_t>(no_asset4 >> 30)} &
                 0x3FF;
-      business_m = nonzero4(business + i);
+      business_m = lanes::flags4(business + i);
       due_v = T::load(due_s);
       if constexpr (welfare) {
         const M adults_i{counts_s[0][0], counts_s[1][0], counts_s[2][0], counts_s[3][0]};
@@ -1073,9 +1030,9 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
         }
         if (left != nullptr) std::memcpy(migrants + i, left + i, n);  // the departures seen so far
         V lv = T::load(level + i);
-        const M now = remittance_lanes(rk, nonzero4(receiving + i), T::load_mask(event_s), lv, T::load(z_s));
+        const M now = remittance_lanes(rk, lanes::flags4(receiving + i), T::load_mask(event_s), lv, T::load(z_s));
         lanes::store(level + i, lv);
-        store_flags4(receiving + i, now);
+        lanes::store_flags4(receiving + i, now);
         receiving_v = lanes::keep(now, 1.0f);
         // base * exp(level - v/2) where it receives, 0 elsewhere (exp for every household measured 35
         // instructions a household-month more and no faster).
@@ -1090,7 +1047,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
             for (int j = 0; j < n; ++j)
               members[j] = rows::members_aged(
                   age + static_cast<std::size_t>(i + static_cast<std::uint32_t>(j)) * kMaxMembers, old_age, 0x7FFF);
-          pension_v = __builtin_convertvector(members & (nonzero4(classified + i) & nonzero4(take_up + i)), V);
+          pension_v = __builtin_convertvector(members & (lanes::flags4(classified + i) & lanes::flags4(take_up + i)), V);
         }
       } else {
         adults_v = T::load(adults_s);
@@ -1248,10 +1205,15 @@ Phase Livelihood::welfare_phase() const {
       using V = decltype(kind);
       using T = lanes::Traits<V>;
       constexpr int n = T::width;
-      float sizes[n];
-      for (int j = 0; j < n; ++j) sizes[j] = static_cast<float>(std::max<int>(1, size[i + j]));
+      V persons;
+      if constexpr (n == 1) {
+        persons = static_cast<float>(std::max<int>(1, size[i]));
+      } else {
+        const lanes::vi s = lanes::bytes4(size + i);
+        persons = __builtin_convertvector(s > 1 ? s : lanes::vi{} + 1, V);
+      }
       float* rows = history + static_cast<std::size_t>(i) * 12;
-      const V now = T::load(consumption + i) / T::load(sizes);
+      const V now = T::load(consumption + i) / persons;
       for (int j = 0; j < n; ++j) rows[12 * j + slot] = lanes::lane(now, j);
       const auto months = lanes::columns12(rows, V{});
       V total{};
@@ -1268,9 +1230,12 @@ Phase Livelihood::welfare_phase() const {
       const auto is_poor = c < line_v, is_extreme = c < extreme_line;
       lanes::store(pc12 + i, c);
       lanes::store(gap + i, lanes::select(is_poor, (line_v - c) / line_v, V{}));
-      for (int j = 0; j < n; ++j) {
-        poor[i + j] = lanes::lane(is_poor, j);
-        extreme[i + j] = lanes::lane(is_extreme, j);
+      if constexpr (n == 1) {
+        poor[i] = is_poor;
+        extreme[i] = is_extreme;
+      } else {
+        lanes::store_flags4(poor + i, is_poor);
+        lanes::store_flags4(extreme + i, is_extreme);
       }
     };
     std::uint32_t i = block.household_begin;
