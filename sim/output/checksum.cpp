@@ -89,26 +89,31 @@ void dataset(hid_t ds, const std::string& path, Crc& crc, const KnownChunks& kno
     hsize_t chunks = 1;
     for (std::size_t k = 0; k < dims.size(); ++k) grid[k] = (dims[k] + chunk[k] - 1) / chunk[k], chunks *= grid[k];
     std::vector<unsigned char> buf;
+    const std::vector<StoredChunk>* kept = known ? known(path) : nullptr;
     for (hsize_t n = 0; n < chunks; ++n) {
-      for (std::size_t k = 0; k < dims.size(); ++k) offset[k] = at[k] * chunk[k];
-      unsigned mask = 0;
-      haddr_t addr = HADDR_UNDEF;
-      hsize_t size = 0;
-      check(H5Dget_chunk_info_by_coord(ds, offset.data(), &mask, &addr, &size), "find a chunk of " + path);
-      const StoredChunk* stored = addr != HADDR_UNDEF && known ? known(path, n) : nullptr;
-      if (addr == HADDR_UNDEF) {
+      const StoredChunk* stored = kept != nullptr && n < kept->size() ? &(*kept)[n] : nullptr;
+      if (stored != nullptr && stored->absent) {
         crc.number(~std::uint64_t{0});
-      } else if (stored != nullptr && stored->known && stored->size == size && stored->mask == mask) {
+      } else if (stored != nullptr && stored->known) {
         crc.number(stored->mask);
-        crc.number(size);
-        crc.combine(stored->crc, size);
+        crc.number(stored->size);
+        crc.combine(stored->crc, stored->size);
       } else {
-        buf.resize(size);
-        std::uint32_t read_mask = 0;
-        check(H5Dread_chunk(ds, H5P_DEFAULT, offset.data(), &read_mask, buf.data()), "read a chunk of " + path);
-        crc.number(read_mask);
-        crc.number(size);
-        crc.bytes(buf.data(), buf.size());
+        for (std::size_t k = 0; k < dims.size(); ++k) offset[k] = at[k] * chunk[k];
+        unsigned mask = 0;
+        haddr_t addr = HADDR_UNDEF;
+        hsize_t size = 0;
+        check(H5Dget_chunk_info_by_coord(ds, offset.data(), &mask, &addr, &size), "find a chunk of " + path);
+        if (addr == HADDR_UNDEF) {
+          crc.number(~std::uint64_t{0});
+        } else {
+          buf.resize(size);
+          std::uint32_t read_mask = 0;
+          check(H5Dread_chunk(ds, H5P_DEFAULT, offset.data(), &read_mask, buf.data()), "read a chunk of " + path);
+          crc.number(read_mask);
+          crc.number(size);
+          crc.bytes(buf.data(), buf.size());
+        }
       }
       for (std::size_t k = dims.size(); k-- > 0;) {  // next grid position, last dimension fastest
         if (++at[k] < grid[k]) break;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace chacra::output {
 
@@ -17,16 +18,19 @@ namespace chacra::output {
 // filter masks; an unwritten chunk as such), and every attribute's name and value, except the group's own
 // checksum and complete marks. Reading chunks as stored costs no decompression. Throws h5::Error when the group
 // cannot be read.
-// `known` gives, where the writer kept it, a chunk's stored bytes by the dataset's path (as H5Iget_name gives
-// it) and the chunk's index in the row-major grid of chunks: its CRC-32 is folded in (crc32_combine) instead of
-// reading the chunk back, which gives the same checksum while the file holds what the writer handed to HDF5.
+// `known` gives, where the writer kept them, a dataset's chunks by its path (as H5Iget_name gives it), indexed
+// in the row-major grid of chunks: a chunk the writer stored has its CRC-32 folded in (crc32_combine) and one it
+// skipped (every byte zero) is marked unwritten, neither read back nor looked up in the dataset's chunk index,
+// which gives the same checksum while the file holds what the writer handed to HDF5 (H5Dwrite_chunk reported
+// success for each). The index lookups were most of the cost of sealing a unit of many small chunks.
 struct StoredChunk {
-  bool known = false;
+  bool known = false;      // stored by the writer, as below
+  bool absent = false;     // skipped by the writer: not in the file
   std::uint32_t mask = 0;  // filter mask
   std::uint64_t size = 0;  // stored bytes
   std::uint32_t crc = 0;   // CRC-32 (zlib) of the stored bytes
 };
-using KnownChunks = std::function<const StoredChunk*(const std::string& dataset, std::uint64_t index)>;
+using KnownChunks = std::function<const std::vector<StoredChunk>*(const std::string& dataset)>;
 std::string group_checksum(hid_t group, const KnownChunks& known = {});
 
 // Writes the checksum attribute (layout::kChecksum) of the group at `path`.

@@ -233,6 +233,16 @@ std::string read_attr_string(hid_t obj, const std::string& name) {
   return out;
 }
 
+Handle conversion_transfer(hsize_t elements) {
+  // 16 bytes covers every conversion chacra asks for: a double, and a variable-length string's in-memory
+  // descriptor on either side. HDF5 grows a buffer smaller than one element and strip-mines beyond the size.
+  constexpr hsize_t widest = 16, default_size = hsize_t{1} << 20;
+  Handle dxpl(check(H5Pcreate(H5P_DATASET_XFER), "create a transfer property list"));
+  const hsize_t bytes = std::clamp<hsize_t>(elements * widest, widest, default_size);
+  check(H5Pset_buffer(dxpl, static_cast<size_t>(bytes), nullptr, nullptr), "set the conversion buffer");
+  return dxpl;
+}
+
 void write_dataset(hid_t parent, const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
                    const void* data, const std::vector<hsize_t>& chunk, int deflate) {
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
@@ -260,7 +270,7 @@ void write_strings(hid_t parent, const std::string& name, const std::vector<std:
                   "create dataset " + name));
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  if (n > 0) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "write " + name);
+  if (n > 0) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, conversion_transfer(n), ptrs.data()), "write " + name);
 }
 
 std::vector<std::string> read_strings(hid_t parent, const std::string& name) {
@@ -276,7 +286,7 @@ std::vector<std::string> read_string_dataset(hid_t ds, const std::string& name) 
   H5Tset_size(type, H5T_VARIABLE);
   H5Tset_cset(type, H5T_CSET_UTF8);
   std::vector<char*> ptrs(n, nullptr);
-  if (n > 0) check(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "read " + name);
+  if (n > 0) check(H5Dread(ds, type, H5S_ALL, H5S_ALL, conversion_transfer(n), ptrs.data()), "read " + name);
   std::vector<std::string> out;
   for (char* p : ptrs) {
     out.emplace_back(p ? p : "");
@@ -295,7 +305,8 @@ std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vec
   hsize_t total = 1;
   for (auto x : d) total *= x;
   std::vector<double> out(total);
-  if (total > 0) check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
+  if (total > 0)
+    check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, conversion_transfer(total), out.data()), "read " + name);
   if (dims) *dims = d;
   return out;
 }

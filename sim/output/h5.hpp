@@ -83,6 +83,11 @@ void write_dataset(hid_t parent, const std::string& name, ColumnType type, const
 void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
 std::vector<std::string> read_strings(hid_t parent, const std::string& name);
 std::vector<std::string> read_string_dataset(hid_t dataset, const std::string& name);  // an open dataset
+// A data-transfer property list for an H5Dread/H5Dwrite that converts `elements` values (float to double,
+// strings to variable-length strings): its conversion buffer is sized to them (at most HDF5's default 1 MiB).
+// HDF5 1.10 otherwise allocates and zeroes a whole 1 MiB buffer for every converting call, which cost more
+// than the data itself for the many short string columns of the unit tables and for the reader's slices.
+Handle conversion_transfer(hsize_t elements);
 // Reads a whole numeric dataset converted to double, and its dims.
 std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims = nullptr);
 

@@ -110,7 +110,7 @@ void Dataset::read(const std::vector<hsize_t>& start, const std::vector<hsize_t>
   h5::Handle fspace(H5Dget_space(ds_));
   h5::Handle mspace(H5Screate_simple(static_cast<int>(c.size()), c.data(), nullptr));
   if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, s.data(), nullptr, c.data(), nullptr) < 0 ||
-      H5Dread(ds_, memtype(kind), mspace, fspace, H5P_DEFAULT, out.data()) < 0)
+      H5Dread(ds_, memtype(kind), mspace, fspace, h5::conversion_transfer(n), out.data()) < 0)
     throw FileError("cannot read " + path_ + " (truncated or damaged file?)");
 }
 
@@ -125,7 +125,7 @@ void Dataset::read(const std::vector<hsize_t>& start, const std::vector<hsize_t>
   h5::Handle fspace(H5Dget_space(ds_));
   h5::Handle mspace(H5Screate_simple(static_cast<int>(c.size()), c.data(), nullptr));
   if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, s.data(), nullptr, c.data(), nullptr) < 0 ||
-      H5Dread(ds_, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, out.data()) < 0)
+      H5Dread(ds_, H5T_NATIVE_DOUBLE, mspace, fspace, h5::conversion_transfer(n), out.data()) < 0)
     throw FileError("cannot read " + path_ + " (truncated or damaged file?)");
 }
 

@@ -302,10 +302,10 @@ void UnitWriter::complete() {
   const auto t0 = std::chrono::steady_clock::now();
   // The chunks of the panel and the centre tables are not read back: their CRCs were taken as they were written
   // (the same checksum).
-  h5::write_attr(unit_, layout::kChecksum, group_checksum(unit_, [this](const std::string& path, std::uint64_t index) {
+  h5::write_attr(unit_, layout::kChecksum, group_checksum(unit_, [this](const std::string& path) {
     for (const auto& [name, chunks] : stored_)
-      if (name == path) return index < chunks.size() ? &chunks[index] : nullptr;
-    return static_cast<const StoredChunk*>(nullptr);
+      if (name == path) return &chunks;
+    return static_cast<const std::vector<StoredChunk>*>(nullptr);
   }));
   write_counters.checksum_ns += since_ns(t0);
   h5::write_attr(unit_, layout::kComplete, 1LL);
@@ -349,7 +349,10 @@ void write_rows(const std::vector<Rows>& sets) {
     for (std::size_t j = j0; j < j1; ++j) {
       const Rows& s = *jobs[j].set;
       const codec::EncodedChunk& o = outs[j - j0];
-      if (o.zero) continue;
+      if (o.zero) {
+        if (s.stored != nullptr) s.stored->at(s.first_chunk + jobs[j].chunk).absent = true;
+        continue;
+      }
       std::vector<hsize_t> offset = s.lead;
       offset.push_back(static_cast<hsize_t>(jobs[j].chunk * s.chunk_rows));
       if (s.width > 1) offset.push_back(0);
@@ -359,7 +362,7 @@ void write_rows(const std::vector<Rows>& sets) {
         throw h5::Error("HDF5: cannot write " + s.name + " to " + file + " (disk full or file not writable?)");
       }
       if (s.stored != nullptr)
-        s.stored->at(s.first_chunk + jobs[j].chunk) = StoredChunk{true, o.mask, o.size(), crcs[j - j0]};
+        s.stored->at(s.first_chunk + jobs[j].chunk) = StoredChunk{true, false, o.mask, o.size(), crcs[j - j0]};
     }
     write_counters.hdf5_ns += since_ns(t0);
   }

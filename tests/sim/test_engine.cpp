@@ -144,6 +144,8 @@ class CentreTables : public chacra::Module {
   void setup(chacra::World& w, const chacra::ParamSet&, const chacra::rng::StreamSeed&) override {
     w.centres.add<float>("test_centre_income", "PEN", "Mean toy income of the centre", 1, true);
     w.centres.add<std::int32_t>("test_centre_counts", "households", "Households in states 0 and 1", 2, true);
+    // Never set: every chunk all zero, so the writer skips it and the checksum marks it unwritten unlooked-up.
+    w.centres.add<float>("test_centre_unused", "PEN", "A recorded centre column left at zero", 1, true);
   }
   static chacra::Phase phase() {
     return chacra::Phase::serial("centre_tables", [](chacra::World& w, const chacra::StepContext&) {
@@ -165,6 +167,7 @@ class CentreTables : public chacra::Module {
   }
 };
 
+// The same with centre tables, whose chunks the writer also keeps, including one whose chunks it skipped.
 TEST(EngineOutput, UnitChecksumWithCentreTablesFromTheWrittenChunksEqualsAReadBack) {
   const auto s = toy::scenario(20000, 1, 1, {{"none", -1}});
   const std::string out = temp_path("checksum_centres.h5");
@@ -182,6 +185,13 @@ TEST(EngineOutput, UnitChecksumWithCentreTablesFromTheWrittenChunksEqualsAReadBa
   ASSERT_TRUE(chacra::h5::exists(f, "arms/none/replicate_0/centres/test_centre_counts"));
   const auto counts = chacra::h5::read_doubles(f, "arms/none/replicate_0/centres/test_centre_counts");
   EXPECT_GT(*std::max_element(counts.begin(), counts.end()), 0.0);
+  {
+    chacra::h5::Handle unused(H5Dopen2(f, "arms/none/replicate_0/centres/test_centre_unused", H5P_DEFAULT));
+    chacra::h5::Handle space(H5Dget_space(unused));
+    hsize_t stored = 1;
+    ASSERT_GE(H5Dget_num_chunks(unused, space, &stored), 0);
+    EXPECT_EQ(stored, 0u);  // the zero chunks were skipped, not written
+  }
   chacra::h5::Handle unit = chacra::h5::open_group(f, "arms/none/replicate_0");
   EXPECT_EQ(chacra::h5::read_attr_string(unit, chacra::output::layout::kChecksum),
             chacra::output::group_checksum(unit));
