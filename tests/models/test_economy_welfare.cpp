@@ -235,7 +235,7 @@ TEST(WelfareRules, DrawThresholdsCompareLikeTheUniform) {
     std::vector<std::uint64_t> bs = {0, 1, 2, top, top - 1, std::uint64_t{1} << 52, (std::uint64_t{1} << 52) - 1,
                                      (std::uint64_t{1} << 52) + 1};
     for (std::uint64_t d = 0; d < 3; ++d) {
-      if (t >= d) bs.push_back(t - d);
+      if (t >= d && t - d <= top) bs.push_back(t - d);  // a draw is at most 2^53 - 1
       if (t + d <= top) bs.push_back(t + d);
     }
     for (int k = 0; k < 200; ++k) bs.push_back(s() >> 11);
