@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -290,6 +291,28 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
   result.threads = threads;
   result.output_path = writer ? options.output_path : std::string();
   std::unique_ptr<output::OutputFile> out;
+  // A finished unit's last writes (its last period's panel, aggregates, reach, tables, checksum, complete mark,
+  // flush) run on a background thread while the next unit's population is copied and its modules are set up,
+  // which make no HDF5 call: at 2 threads that work was a serial stretch of the run with one core idle.
+  // settle() waits for them before this thread's next HDF5 call, so the file's operations keep their order (the
+  // same file) and a failure surfaces here. Declared after `out`, so a run that throws waits for it before the
+  // file is closed.
+  struct Finishing {
+    std::unique_ptr<output::UnitWriter> unit;
+    std::unique_ptr<output::Recorder> recorder;
+    std::future<void> done;
+  };
+  std::optional<Finishing> finishing;
+  auto settle = [&finishing] {
+    if (!finishing) return;
+    Finishing f = std::move(*finishing);
+    finishing.reset();
+    const auto t0 = std::chrono::steady_clock::now();
+    f.done.wait();
+    output::panel_wait_ns += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    f.done.get();
+  };
   const std::string start_time = now_iso();
 
   // The generator places exactly population.households households; the calendar comes from run.*.
@@ -322,6 +345,7 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         const rng::StreamSeed seed{run_seed, r};
         for (auto& m : model.modules) m->setup(world, unit_params, seed);
         const auto variables = resolve_panel_variables(world, base.text_list("output.variables"), scenario.path);
+        settle();
         if (!out && writer && !options.output_path.empty()) {
           // Opened only after the first arm set up cleanly, so invalid variables never leave a file.
           out = std::make_unique<output::OutputFile>(output_request(scenario, options, memory));
@@ -350,31 +374,44 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         } else if (out) {
           output::write_population(out->id(), r, world);
         }
-        std::optional<output::UnitWriter> unit;
-        if (out) unit.emplace(out->id(), arm.name, arm.description, r, write_panel);
-        output::Recorder recorder(world, variables, months_per, result.period_labels.size(), unit ? &*unit : nullptr);
+        std::unique_ptr<output::UnitWriter> unit;
+        if (out) unit = std::make_unique<output::UnitWriter>(out->id(), arm.name, arm.description, r, write_panel);
+        auto recorder = std::make_unique<output::Recorder>(world, variables, months_per, result.period_labels.size(),
+                                                           unit.get());
         Stepper stepper(world, model.month, unit_params, seed);
         stepper.set_profiling(options.profile);
         for (int month = 0; month < world.calendar.months; ++month) {
           if (stop_requested()) throw Interrupted(stop_signal());
           stepper.step(month);
-          recorder.after_month(month);
+          recorder->after_month(month);
           done += world.total_households();  // every process of a split world steps the whole month together
           if (options.progress) options.progress(done, total);
         }
-        recorder.finish();  // split world: a collective step that every process reaches only after its last month
-        recorder.write_aggregates();
+        recorder->finish();  // split world: a collective step that every process reaches only after its last month
         std::vector<output::ReachRow> reach = unit_reach(model, world);  // collective in a split world
-        if (unit) unit->write_reach(output::reach_records(reach));
+        std::vector<std::pair<std::string, output::Records>> tables;
         for (const auto& m : model.modules)
           for (const UnitTable& t : m->unit_tables(world))  // collective in a split world
-            if (unit) unit->write_table(t.name, unit_table_records(t));
-        if (out) {
+            if (unit) tables.emplace_back(t.name, unit_table_records(t));
+        // The unit's writes, in the order the file has always had them. The recorder no longer touches the world
+        // (its last period is copied), so both may outlive this iteration's world.
+        auto finish = [u = unit.get(), rec = recorder.get(), file = out.get(), reach_rows = output::reach_records(reach),
+                       tables = std::move(tables)] {
+          rec->write_aggregates();
+          if (u == nullptr) return;
+          u->write_reach(reach_rows);
+          for (const auto& [name, records] : tables) u->write_table(name, records);
           // A unit is complete only once this mark is on disk; --resume skips exactly these.
-          unit->complete();
-          out->flush();
+          u->complete();
+          file->flush();
+        };
+        result.units.push_back(recorder->result(arm.name, r));
+        if (split == nullptr && unit) {
+          finishing.emplace(Finishing{std::move(unit), std::move(recorder), {}});
+          finishing->done = std::async(std::launch::async, std::move(finish));
+        } else {
+          finish();
         }
-        result.units.push_back(recorder.result(arm.name, r));
         result.units.back().reach = std::move(reach);
         if (result.phase_names.empty()) {
           for (const auto& ph : model.month) result.phase_names.push_back(ph.name);
@@ -384,6 +421,7 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
           result.phase_seconds[i] += stepper.phase_seconds()[i];
       }
     }
+    settle();
     result.household_months = done;
     if (out) {
       if (options.finalize) options.finalize(out->id(), result);
@@ -392,6 +430,10 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
       out->commit();
     }
   } catch (const Interrupted&) {
+    try {
+      settle();  // the unit being finished is kept complete, or redone by --resume if its writes failed
+    } catch (const std::exception&) {
+    }
     if (out) out->keep_partial();
     throw;
   }
