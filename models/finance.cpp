@@ -102,13 +102,24 @@ Phase Finance::budget_phase() const {
       using V = decltype(kind);
       using T = lanes::Traits<V>;
       constexpr int n = T::width;
-      float sizes[n], dues[n];
-      std::int32_t masks[n];
-      rows::budget_lanes<n>(state, size, i, sizes, masks);
-      for (int j = 0; j < n; ++j) dues[j] = due_of[static_cast<std::size_t>(masks[j])];
+      float dues[n];
+      V persons;
+      if constexpr (n == 1) {
+        float sizes[n];
+        std::int32_t masks[n];
+        rows::budget_lanes<n>(state, size, i, sizes, masks);
+        dues[0] = due_of[static_cast<std::size_t>(masks[0])];
+        persons = sizes[0];
+      } else {
+        // The four households' technology rows and sizes at once.
+        const std::uint64_t on4 = rows::tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
+        for (int j = 0; j < n; ++j) dues[j] = due_of[static_cast<std::size_t>((on4 >> (kTechCount * j)) & 0x3FFu)];
+        const lanes::vi s = lanes::bytes4(size + i);
+        persons = __builtin_convertvector(s > 1 ? s : lanes::vi{} + 1, V);
+      }
       const auto load = [i](const float* column) { return T::load(column + i); };
       const BudgetResult<V> b = budget_of(k, T::load(dues), load(monetary), load(own) + load(in_kind), load(perm),
-                                          load(cash), load(debt), load(boost), T::load(sizes));
+                                          load(cash), load(debt), load(boost), persons);
       lanes::store(perm + i, b.permanent_income);
       lanes::store(financed + i, b.financed_share);
       lanes::store(paid_col + i, b.upkeep_paid);

@@ -172,6 +172,31 @@ template <int Bits, class F>
   }(std::make_integer_sequence<int, Bits>{});
 }
 
+// Four households' one-byte column values (flags, counts) as int32 lanes, zero-extended.
+inline vi bytes4(const std::uint8_t* p) {
+#if defined(CHACRA_BYTES_SSE2)
+  std::int32_t w;
+  std::memcpy(&w, p, sizeof w);
+  const __m128i zero = _mm_setzero_si128();
+  return reinterpret_cast<vi>(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(w), zero), zero));
+#else
+  return vi{p[0], p[1], p[2], p[3]};
+#endif
+}
+// All ones in lane j where p[j] is not zero (four households' flags as a mask).
+inline vi flags4(const std::uint8_t* p) { return bytes4(p) != 0; }
+// p[j] = 1 where lane j of the mask m (lanes of 0 or -1) is set, else 0.
+inline void store_flags4(std::uint8_t* p, vi m) {
+#if defined(CHACRA_BYTES_SSE2)
+  const __m128i w = reinterpret_cast<__m128i>(m);
+  const __m128i b = _mm_and_si128(_mm_packs_epi16(_mm_packs_epi32(w, w), w), _mm_set1_epi8(1));
+  const std::int32_t out = _mm_cvtsi128_si32(b);
+  std::memcpy(p, &out, sizeof out);
+#else
+  for (int j = 0; j < kLanes; ++j) p[j] = m[j] != 0 ? 1 : 0;
+#endif
+}
+
 }  // namespace chacra::models::lanes
 
 // Byte lanes: sixteen households' one-byte columns (statuses, flags) in one vector, for status transitions

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -727,9 +728,9 @@ Phase Livelihood::income_phase() const {
     constexpr int kShift = 64 - kShockBits;
     // The draws of household i: its own block for the idiosyncratic shocks, and its district's shock
     // (households are sorted by district: one stream per district and block).
+    const rng::FirstBlocks blocks(ctx.seed, kIncomeDomain, static_cast<std::uint64_t>(ctx.month));
     const auto shocks_of = [&](std::uint32_t i, std::uint32_t d) {
-      auto s = ctx.seed.open(kIncomeDomain, static_cast<std::uint64_t>(ctx.month), i);
-      const std::uint64_t bits = s();
+      const std::uint64_t bits = blocks(i).v[0];
       if (d != cached_district) {
         cached_district = d;
         crop_keep = static_cast<float>(
@@ -884,6 +885,8 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                                              static_cast<std::int16_t>(wp.school_max_age_months + 12),
                                              static_cast<std::int16_t>(wp.milk_max_age_months + 12)};
   const int old_age = wp.pension_min_age_months;
+  // Each household's block of the month (domain "livelihood.income", counted by month and household).
+  const rng::FirstBlocks blocks(ctx.seed, kIncomeDomain, static_cast<std::uint64_t>(month));
   using namespace income_draw;
 
   // One household (V = float) or kLanes households (V = lanes::vf) from household i: the draws, the remittance
@@ -895,9 +898,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
     using T = lanes::Traits<V>;
     using M = typename T::Mask;
     constexpr int n = T::width;
-    float farm_s[n], offfarm_s[n], adults_s[n], labour_s[n];
-    float remit_s[n] = {}, receiving_s[n] = {}, pension_s[n] = {}, school_s[n] = {}, milk_s[n] = {}, due_s[n];
-    std::int32_t business_s[n], adopted_s[n], asset_s[n];
+    float farm_s[n], offfarm_s[n], adults_s[n], labour_s[n], remit_s[n], due_s[n];
     unsigned present = 0;
     // The district's values (its climate shock, crop prices and market), once for the lanes when their
     // households share a district (households are sorted by district: almost always), else lane by lane.
@@ -924,34 +925,36 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       pc_v = T::load(pc_s);
       market_v = T::load(market_s);
     }
-#pragma GCC unroll 4
-    for (int j = 0; j < n; ++j) {
-      const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
-      const auto block_bits = ctx.seed.first_block(kIncomeDomain, static_cast<std::uint64_t>(month), hh);
+    // The household-level inputs in lanes: household by household for the one-household tail (as the rule reads
+    // them), four households at a time otherwise (their flags and technology rows loaded together).
+    V adults_v, labour_v, school_v{}, milk_v{}, remit_v{}, receiving_v{}, pension_v{}, due_v;
+    M business_m, adopted_m, asset_m;
+    if constexpr (n == 1) {
+      const std::uint32_t hh = i;
+      const auto block_bits = blocks(hh);
       const std::uint64_t w0 = block_bits.v[0];
-      farm_s[j] = farm_shock[w0 >> kFarmShift];
-      offfarm_s[j] = offfarm_shock[(w0 >> kOffFarmShift) & kMask];
+      farm_s[0] = farm_shock[w0 >> kFarmShift];
+      offfarm_s[0] = offfarm_shock[(w0 >> kOffFarmShift) & kMask];
       const std::int16_t* a = age + static_cast<std::size_t>(hh) * kMaxMembers;
       int adults = 0, elders = 0;
       if constexpr (welfare) {
         const std::array<int, 4> counts = rows::members_aged4(a, count_lo, count_hi);
         adults = counts[0];
         elders = counts[1];
-        labour_s[j] = labour_factor[static_cast<std::size_t>(counts[0] * (kMaxMembers + 1) + counts[1])];
-        school_s[j] = static_cast<float>(counts[2]);
-        milk_s[j] = static_cast<float>(counts[3]);
+        labour_v = labour_factor[static_cast<std::size_t>(counts[0] * (kMaxMembers + 1) + counts[1])];
+        school_v = static_cast<float>(counts[2]);
+        milk_v = static_cast<float>(counts[3]);
       } else {
         adults = working_age_members(a);
-        labour_s[j] = 1.0f;
+        labour_v = 1.0f;
       }
-      adults_s[j] = static_cast<float>(adults);
-      business_s[j] = business[hh] != 0 ? -1 : 0;
+      adults_v = static_cast<float>(adults);
+      business_m = business[hh] != 0 ? ~0u : 0u;
       const unsigned on = rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted);
-      adopted_s[j] = static_cast<std::int32_t>(on);
-      due_s[j] = due_table[on];
-      asset_s[j] = static_cast<std::int32_t>(~rows::tech_mask(asset + static_cast<std::size_t>(hh) * kTechCount, 0) &
-                                             0x3FFu);
-      present |= on;
+      adopted_m = on;
+      due_v = due_table[on];
+      asset_m = ~rows::tech_mask(asset + static_cast<std::size_t>(hh) * kTechCount, 0) & 0x3FFu;
+      present = on;
       if constexpr (welfare) {
         // The remittance process (its start or stop from word 1, its shock from word 0) and Pension 65, without
         // branches on the household's state.
@@ -960,16 +963,95 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
         if (migrant) migrants[hh] = left[hh];
         const bool receives = remittance_state(rk, receiving[hh], level[hh], u,
                                                normal[(w0 >> kRemittanceShift) & kMask], migrant);
-        // base * exp(level - v/2) where it receives, 0 elsewhere (exp for every household measured 35
-        // instructions a household-month more and no faster).
-        remit_s[j] = receives ? remittance_base[hh] * std::exp(level[hh] - rk.half_variance) : 0.0f;
-        receiving_s[j] = receives ? 1.0f : 0.0f;
+        remit_v = receives ? remittance_base[hh] * std::exp(level[hh] - rk.half_variance) : 0.0f;
+        receiving_v = receives ? 1.0f : 0.0f;
         if (pensions) {
           // Members of pension age (the 65+ count above when the pension's age is 65), where paid.
           const int members = old_age == kWorkingAgeMax ? elders : rows::members_aged(a, old_age, 0x7FFF);
           const int paid = static_cast<int>(classified[hh] != 0) & static_cast<int>(take_up[hh] != 0);
-          pension_s[j] = static_cast<float>(members * paid);
+          pension_v = static_cast<float>(members * paid);
         }
+      }
+    } else {
+      std::uint64_t draw_s[n];  // word 1's top 53 bits: the remittances' start or stop
+      float z_s[n];             // the remittance level's shock
+      std::array<int, 4> counts_s[n];
+#pragma GCC unroll 4
+      for (int j = 0; j < n; ++j) {
+        const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
+        const auto block_bits = blocks(hh);
+        const std::uint64_t w0 = block_bits.v[0];
+        farm_s[j] = farm_shock[w0 >> kFarmShift];
+        offfarm_s[j] = offfarm_shock[(w0 >> kOffFarmShift) & kMask];
+        const std::int16_t* a = age + static_cast<std::size_t>(hh) * kMaxMembers;
+        if constexpr (welfare) {
+          counts_s[j] = rows::members_aged4(a, count_lo, count_hi);
+          z_s[j] = normal[(w0 >> kRemittanceShift) & kMask];
+          draw_s[j] = block_bits.v[1] >> 11;
+        } else {
+          adults_s[j] = static_cast<float>(working_age_members(a));
+        }
+      }
+      // The four households' technology rows at once: adopted, and with a programme asset (not state 0).
+      const std::uint64_t on4 = rows::tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
+      const std::uint64_t no_asset4 = rows::tech_masks4(asset + static_cast<std::size_t>(i) * kTechCount, 0);
+      std::int32_t on_s[n];
+      for (int j = 0; j < n; ++j) {
+        on_s[j] = static_cast<std::int32_t>((on4 >> (kTechCount * j)) & 0x3FFu);
+        due_s[j] = due_table[static_cast<std::size_t>(on_s[j])];
+      }
+      present = static_cast<unsigned>((on4 | on4 >> 10 | on4 >> 20 | on4 >> 30) & 0x3FFu);
+      adopted_m = T::load_mask(on_s);
+      asset_m = ~M{static_cast<std::int32_t>(no_asset4), static_cast<std::int32_t>(no_asset4 >> 10),
+                   static_cast<std::int32_t>(no_asset4 >> 20), static_cast<std::int32_t>(no_asset4 >> 30)} &
+                0x3FF;
+      business_m = lanes::flags4(business + i);
+      due_v = T::load(due_s);
+      if constexpr (welfare) {
+        const M adults_i{counts_s[0][0], counts_s[1][0], counts_s[2][0], counts_s[3][0]};
+        const M elders_i{counts_s[0][1], counts_s[1][1], counts_s[2][1], counts_s[3][1]};
+        const M school_i{counts_s[0][2], counts_s[1][2], counts_s[2][2], counts_s[3][2]};
+        const M milk_i{counts_s[0][3], counts_s[1][3], counts_s[2][3], counts_s[3][3]};
+        adults_v = __builtin_convertvector(adults_i, V);
+        school_v = __builtin_convertvector(school_i, V);
+        milk_v = __builtin_convertvector(milk_i, V);
+        const M at = adults_i * (kMaxMembers + 1) + elders_i;
+        for (int j = 0; j < n; ++j) labour_s[j] = labour_factor[static_cast<std::size_t>(at[j])];
+        labour_v = T::load(labour_s);
+        // The remittance process in lanes (remittance_lanes): whether the month's draw stops or starts each
+        // household's remittances is chosen by its state, then compared as an integer (draw_threshold).
+        std::int32_t event_s[n];
+        for (int j = 0; j < n; ++j) {
+          const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
+          const bool migrant = left != nullptr && left[hh] != migrants[hh];
+          const std::uint64_t below =
+              receiving[hh] != 0 ? rk.stop_below : (migrant ? rk.start_migrant_below : rk.start_below);
+          event_s[j] = draw_s[j] < below ? -1 : 0;
+        }
+        if (left != nullptr) std::memcpy(migrants + i, left + i, n);  // the departures seen so far
+        V lv = T::load(level + i);
+        const M now = remittance_lanes(rk, lanes::flags4(receiving + i), T::load_mask(event_s), lv, T::load(z_s));
+        lanes::store(level + i, lv);
+        lanes::store_flags4(receiving + i, now);
+        receiving_v = lanes::keep(now, 1.0f);
+        // base * exp(level - v/2) where it receives, 0 elsewhere (exp for every household measured 35
+        // instructions a household-month more and no faster).
+        for (int j = 0; j < n; ++j)
+          remit_s[j] = now[j] != 0 ? remittance_base[i + static_cast<std::uint32_t>(j)] * std::exp(lv[j] - rk.half_variance)
+                                   : 0.0f;
+        remit_v = T::load(remit_s);
+        if (pensions) {
+          // Members of pension age (the 65+ count above when the pension's age is 65), where paid.
+          M members = elders_i;
+          if (old_age != kWorkingAgeMax)
+            for (int j = 0; j < n; ++j)
+              members[j] = rows::members_aged(
+                  age + static_cast<std::size_t>(i + static_cast<std::uint32_t>(j)) * kMaxMembers, old_age, 0x7FFF);
+          pension_v = __builtin_convertvector(members & (lanes::flags4(classified + i) & lanes::flags4(take_up + i)), V);
+        }
+      } else {
+        adults_v = T::load(adults_s);
+        labour_v = V{} + 1.0f;
       }
     }
 
@@ -978,11 +1060,11 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                                    load(rf_land),       load(rf),
                                    load(capacity),      load(locus),
                                    market_v,            load(fls),
-                                   T::load(adults_s),   load(pasture),
+                                   adults_v,            load(pasture),
                                    load(financed),
                                    V{},  // programme time: with the welfare channel it scales wage work below
-                                   T::load_mask(business_s),
-                                   T::load_mask(adopted_s), T::load_mask(asset_s),
+                                   business_m,
+                                   adopted_m, asset_m,
                                    present};
     const Shocks<V> e{T::load(farm_s), T::load(offfarm_s), keep_v};
     const EconomyInputs<V> x{load(juntos),
@@ -991,18 +1073,18 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
                              econ.persistence ? load(sales) : V{},
                              econ.persistence ? load(products) : V{},
                              econ.persistence ? load(eaten) : V{},
-                             T::load(labour_s),
+                             labour_v,
                              econ.risk ? load(orientation) : V{},
                              pt_v,
                              pc_v,
-                             T::load(remit_s),
-                             T::load(receiving_s),
+                             remit_v,
+                             receiving_v,
                              load(perm),
-                             T::load(pension_s),
-                             T::load(school_s),
-                             T::load(milk_s),
+                             pension_v,
+                             school_v,
+                             milk_v,
                              welfare ? load(rent) : V{}};
-    const EconomyIncome<V> y = economy_income_of(k, c, in, e, x, T::load(due_s));
+    const EconomyIncome<V> y = economy_income_of(k, c, in, e, x, due_v);
     lanes::store(crops + i, y.crops);
     lanes::store(animals + i, y.animals);
     lanes::store(wage + i, y.wage);
@@ -1123,10 +1205,15 @@ Phase Livelihood::welfare_phase() const {
       using V = decltype(kind);
       using T = lanes::Traits<V>;
       constexpr int n = T::width;
-      float sizes[n];
-      for (int j = 0; j < n; ++j) sizes[j] = static_cast<float>(std::max<int>(1, size[i + j]));
+      V persons;
+      if constexpr (n == 1) {
+        persons = static_cast<float>(std::max<int>(1, size[i]));
+      } else {
+        const lanes::vi s = lanes::bytes4(size + i);
+        persons = __builtin_convertvector(s > 1 ? s : lanes::vi{} + 1, V);
+      }
       float* rows = history + static_cast<std::size_t>(i) * 12;
-      const V now = T::load(consumption + i) / T::load(sizes);
+      const V now = T::load(consumption + i) / persons;
       for (int j = 0; j < n; ++j) rows[12 * j + slot] = lanes::lane(now, j);
       const auto months = lanes::columns12(rows, V{});
       V total{};
@@ -1143,9 +1230,12 @@ Phase Livelihood::welfare_phase() const {
       const auto is_poor = c < line_v, is_extreme = c < extreme_line;
       lanes::store(pc12 + i, c);
       lanes::store(gap + i, lanes::select(is_poor, (line_v - c) / line_v, V{}));
-      for (int j = 0; j < n; ++j) {
-        poor[i + j] = lanes::lane(is_poor, j);
-        extreme[i + j] = lanes::lane(is_extreme, j);
+      if constexpr (n == 1) {
+        poor[i] = is_poor;
+        extreme[i] = is_extreme;
+      } else {
+        lanes::store_flags4(poor + i, is_poor);
+        lanes::store_flags4(extreme + i, is_extreme);
       }
     };
     std::uint32_t i = block.household_begin;

@@ -103,7 +103,7 @@ struct Income {
 // some household of the lanes adopted, whose trip count changes from one group of households to the next (a
 // mispredicted exit; with the household economy's channels the loop mispredicted about once per household).
 template <bool EveryEarning = false, class V, class M>
-inline Income<V> income_of(const IncomeConstants& k, const HouseholdInputs<V, M>& h, const Shocks<V>& e) {
+[[gnu::always_inline]] inline Income<V> income_of(const IncomeConstants& k, const HouseholdInputs<V, M>& h, const Shocks<V>& e) {
   using lanes::max_of;
   using lanes::min_of;
   using lanes::select;
@@ -344,6 +344,20 @@ template <class V, class M>
 
 // ---- Remittances ----
 
+// The draw index b (the top 53 bits of a 64-bit word) below which the uniform u = (b + 0.5) 2^-53 that the phase
+// makes of it is below p: u < p exactly when b < draw_threshold(p). u is non-decreasing in b (b + 0.5 rounds to
+// even above 2^52), so the threshold is the first b whose u reaches p, found by bisection; 2^53 where no b's does.
+inline std::uint64_t draw_threshold(double p) {
+  const auto u_of = [](std::uint64_t b) { return (static_cast<double>(b) + 0.5) * 0x1.0p-53; };
+  if (!(u_of(0) < p)) return 0;  // also p NaN: u < NaN never holds
+  std::uint64_t lo = 0, hi = std::uint64_t{1} << 53;  // u_of(lo) < p; hi: the first b with u_of(b) >= p, or 2^53
+  while (hi - lo > 1) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    (u_of(mid) < p ? lo : hi) = mid;
+  }
+  return hi;
+}
+
 struct RemittanceConstants {
   float persistence = 0.9f;   // rho of the log level's AR(1)
   float shock_sd = 0.3f;      // sigma of its monthly shock
@@ -357,7 +371,11 @@ struct RemittanceConstants {
       : persistence(static_cast<float>(rho)), shock_sd(static_cast<float>(sigma)),
         stationary_sd(static_cast<float>(rho < 1.0 ? sigma / std::sqrt(1.0 - rho * rho) : 0.0)),
         half_variance(static_cast<float>(rho < 1.0 ? 0.5 * sigma * sigma / (1.0 - rho * rho) : 0.0)),
-        stop(stop_hazard), start(start_hazard), start_migrant(1.0 - (1.0 - start_hazard) * (1.0 - migrant_share)) {}
+        stop(stop_hazard), start(start_hazard), start_migrant(1.0 - (1.0 - start_hazard) * (1.0 - migrant_share)),
+        stop_below(draw_threshold(stop)), start_below(draw_threshold(start)),
+        start_migrant_below(draw_threshold(start_migrant)) {}
+  // The hazards as thresholds of the draw index (draw_threshold): u < stop exactly when b < stop_below, etc.
+  std::uint64_t stop_below = draw_threshold(0.01), start_below = 0, start_migrant_below = 0;
 };
 
 // One month of a household's remittance process (before the insurance response): `u` uniform on (0, 1) decides
@@ -399,6 +417,20 @@ inline bool remittance_state(const RemittanceConstants& k, std::uint8_t& receivi
   const bool now = was != (was ? stop : start);
   receiving = now ? 1 : 0;
   return now;
+}
+
+// remittance_state on lanes::kLanes households at once (the phase's lanes): `was` the receiving state (all ones
+// where it receives), `event` all ones where the month's draw stops a receiving household's remittances or starts
+// a non-receiving one's (u < stop, or u < the start hazard, migrant or not), `z` the level's shock. Updates `level`
+// as remittance_state does, with the same float operations; returns the receiving state after the month.
+inline lanes::vi remittance_lanes(const RemittanceConstants& k, lanes::vi was, lanes::vi event, lanes::vf& level,
+                                  lanes::vf z) {
+  using lanes::select;
+  const lanes::vf continued = k.persistence * level + k.shock_sd * z;
+  const lanes::vf fresh = k.stationary_sd * z;
+  const lanes::vf stay = select(was, continued, level);
+  level = select(event, select(was, lanes::vf{}, fresh), stay);
+  return was ^ event;
 }
 
 // ---- Technology profits ----

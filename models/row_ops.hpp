@@ -131,6 +131,23 @@ inline unsigned tech_mask(const std::uint8_t* state, std::uint8_t value) {
 #endif
 }
 
+// tech_mask of four consecutive rows (4 x kTechCount bytes) from three loads: row j's mask in bits [10 j, 10 j + 10).
+inline std::uint64_t tech_masks4(const std::uint8_t* rows, std::uint8_t value) {
+#if defined(CHACRA_ROWS_SSE2)
+  const __m128i v = _mm_set1_epi8(static_cast<char>(value));
+  std::int64_t tail;
+  std::memcpy(&tail, rows + 32, sizeof tail);
+  const auto eq = [&](__m128i x) { return static_cast<std::uint64_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, v))); };
+  return eq(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows))) |
+         eq(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + 16))) << 16 |
+         (eq(_mm_cvtsi64_si128(tail)) & 0xFFu) << 32;
+#else
+  std::uint64_t m = 0;
+  for (int j = 0; j < 4; ++j) m |= static_cast<std::uint64_t>(tech_mask(rows + j * kTechCount, value)) << (10 * j);
+  return m;
+#endif
+}
+
 // Whether households first..first+n-1 live in one district (households are sorted by district, so almost
 // always): a phase in lanes then takes the district's values once for all its lanes.
 template <int n>

@@ -221,6 +221,69 @@ TEST(WelfareRules, RemittanceStateMatchesTheStep) {
   }
 }
 
+TEST(WelfareRules, DrawThresholdsCompareLikeTheUniform) {
+  // u < p exactly when b < draw_threshold(p), for u = (b + 0.5) 2^-53 as the phase makes it of the top 53 bits b of
+  // a word: edge draws (both ends, around 2^52 where b + 0.5 rounds, around the threshold) and random ones.
+  const auto u_of = [](std::uint64_t b) { return (static_cast<double>(b) + 0.5) * 0x1.0p-53; };
+  rng::Stream s(17, 0, rng::domain_id("test.draw_threshold"), 0, 0);
+  const std::uint64_t top = (std::uint64_t{1} << 53) - 1;
+  std::vector<double> ps = {0.0, 1e-300, 0x1.0p-54, 0x1.0p-53, 0.01, 0.0033333333333333335, 0.5, 0.5 + 0x1.0p-53,
+                            1.0 - 0x1.0p-53, 1.0, 1.5, -1.0, std::nan("")};
+  for (int k = 0; k < 50; ++k) ps.push_back(s.uniform());
+  for (double p : ps) {
+    const std::uint64_t t = models::draw_threshold(p);
+    std::vector<std::uint64_t> bs = {0, 1, 2, top, top - 1, std::uint64_t{1} << 52, (std::uint64_t{1} << 52) - 1,
+                                     (std::uint64_t{1} << 52) + 1};
+    for (std::uint64_t d = 0; d < 3; ++d) {
+      if (t >= d && t - d <= top) bs.push_back(t - d);  // a draw is at most 2^53 - 1
+      if (t + d <= top) bs.push_back(t + d);
+    }
+    for (int k = 0; k < 200; ++k) bs.push_back(s() >> 11);
+    for (std::uint64_t b : bs) ASSERT_EQ(u_of(b) < p, b < t) << "p " << p << " b " << b;
+  }
+}
+
+TEST(WelfareRules, RemittanceLanesMatchTheState) {
+  // The phase's four-household form against remittance_state on random households: receiving state, level, and
+  // whether the month's draw stops or starts (taken through the integer thresholds, as the phase does).
+  const models::RemittanceConstants k(0.9, 0.3, 0.05, 0.02, 0.5);
+  const std::vector<float> normal = models::Livelihood::normal_table();
+  rng::Stream s(19, 0, rng::domain_id("test.remittance_lanes"), 0, 0);
+  for (int trial = 0; trial < 5000; ++trial) {
+    std::uint8_t receiving[4];
+    float level[4], z[4];
+    std::uint64_t b[4];
+    bool migrant[4];
+    for (int j = 0; j < 4; ++j) {
+      receiving[j] = s.bernoulli(0.4) ? 1 : 0;
+      level[j] = receiving[j] != 0 ? static_cast<float>(k.stationary_sd * normal[s.below(normal.size())]) : 0.0f;
+      z[j] = normal[s.below(normal.size())];
+      b[j] = s.bernoulli(0.5) ? s() >> 11 : s() >> 18;  // half of them small, so that events happen
+      migrant[j] = s.bernoulli(0.2);
+    }
+    models::lanes::vi was{}, event{};
+    models::lanes::vf lv{}, zv{};
+    for (int j = 0; j < 4; ++j) {
+      was[j] = receiving[j] != 0 ? -1 : 0;
+      const std::uint64_t below =
+          receiving[j] != 0 ? k.stop_below : (migrant[j] ? k.start_migrant_below : k.start_below);
+      event[j] = b[j] < below ? -1 : 0;
+      lv[j] = level[j];
+      zv[j] = z[j];
+    }
+    const models::lanes::vi now = models::remittance_lanes(k, was, event, lv, zv);
+    for (int j = 0; j < 4; ++j) {
+      std::uint8_t r = receiving[j];
+      float l = level[j];
+      const double u = (static_cast<double>(b[j]) + 0.5) * 0x1.0p-53;
+      const bool receives = models::remittance_state(k, r, l, u, z[j], migrant[j]);
+      ASSERT_EQ(now[j] != 0, receives) << "trial " << trial;
+      ASSERT_EQ(now[j] == 0 || now[j] == -1, true);
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(lv[j]), std::bit_cast<std::uint32_t>(l)) << "trial " << trial;
+    }
+  }
+}
+
 TEST(WelfareRules, NormalTableIsAStandardNormal) {
   const std::vector<float> t = models::Livelihood::normal_table();
   ASSERT_EQ(t.size(), static_cast<std::size_t>(models::Livelihood::kShockBins));

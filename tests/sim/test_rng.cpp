@@ -51,6 +51,27 @@ TEST(RngGolden, StreamBitsAreFixed) {
   EXPECT_EQ(chacra::rng::domain_id("a"), 0xe40c292cu);  // FNV-1a("a")
 }
 
+TEST(RngGolden, FirstBlocksAreTheStreamsFirstBlocks) {
+  // FirstBlocks precomputes what does not depend on the entity; its blocks must be first_block's, bit for bit,
+  // and counted like them. Edge values (0, all ones) and random ones for the seed, period and entity.
+  Stream gen(99, 0, chacra::rng::domain_id("test.first_blocks"), 0, 0);
+  const std::uint64_t edges[] = {0, 1, ~std::uint64_t{0}, std::uint64_t{1} << 63};
+  for (int trial = 0; trial < 200; ++trial) {
+    chacra::rng::StreamSeed seed{trial < 4 ? edges[trial] : gen(), static_cast<std::uint32_t>(gen())};
+    const auto domain = static_cast<std::uint32_t>(gen());
+    const std::uint64_t period = trial < 4 ? edges[3 - trial] : gen() % 1000;
+    const chacra::rng::FirstBlocks blocks(seed, domain, period);
+    for (int e = 0; e < 20; ++e) {
+      const std::uint64_t entity = e < 4 ? edges[e] : (e % 2 == 0 ? gen() : gen() % 100000);
+      const auto before = chacra::rng::philox_blocks;
+      const auto got = blocks(entity);
+      EXPECT_EQ(chacra::rng::philox_blocks, before + 1);
+      const auto want = seed.first_block(domain, period, entity);
+      for (int w = 0; w < 4; ++w) ASSERT_EQ(got.v[w], want.v[w]) << "trial " << trial << " entity " << entity;
+    }
+  }
+}
+
 TEST(RngStreams, KeysAndCountersSeparateStreams) {
   const auto d = chacra::rng::domain_id("x");
   Stream base(1, 0, d, 0, 0);
