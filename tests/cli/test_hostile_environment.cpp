@@ -6,6 +6,7 @@
 #include "process_helpers.hpp"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -276,15 +277,37 @@ TEST(HostileEnvironment, Limits) {
 // ---- signals: killed runs, and what the next run does with their leftovers ----
 
 // Starts a run, kills it with `sig` once its partial file exists and some time has passed.
+// Whether the HDF5 file at `path` opens and holds the run header (its provenance group): chacra flushes the header
+// right after creating OUT.partial, and only from then on is the partial file resumable. Opened without HDF5's
+// file lock, which the writing chacra holds.
+bool holds_run_header(const std::string& path) {
+  const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_file_locking(fapl, false, true);
+  bool found = false;
+  H5E_BEGIN_TRY {
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl);
+    if (f >= 0) {
+      found = H5Lexists(f, "provenance", H5P_DEFAULT) > 0;
+      H5Fclose(f);
+    }
+  }
+  H5E_END_TRY;
+  H5Pclose(fapl);
+  return found;
+}
+
+// Starts the built-in scenario and sends `sig` `after_seconds` after its partial file holds the run header (under
+// heavy load the header's flush can come later than the file's creation by more than the delay itself).
 void start_and_kill(const std::string& dir, int sig, double after_seconds) {
   const clitest::Child c = clitest::spawn(
       {"run", "-o", "out.h5", "--quiet", "--set", "population.households=4000", "--set", "population.districts=12",
        "--set", "run.replicates=2"},
       clitest::in_dir(dir));
   const auto start = std::chrono::steady_clock::now();
-  while (!fs::exists(dir + "/out.h5.partial") && clitest::running(c) &&
+  while (!holds_run_header(dir + "/out.h5.partial") && clitest::running(c) &&
          std::chrono::steady_clock::now() - start < std::chrono::seconds(60))
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(clitest::running(c)) << "the run ended before its partial file held the run header";
   std::this_thread::sleep_for(std::chrono::duration<double>(after_seconds));
   kill(c.pid, sig);
   clitest::wait_exit(c, 30);
