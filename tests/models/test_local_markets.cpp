@@ -54,6 +54,13 @@ constexpr int kMonths = 36;
 constexpr int kStart = 12;            // the injection starts in this month
 constexpr float kInjectionPen = 60;   // a month, to every third household
 
+// The model's local-markets module (set up), or null when the switch left it out.
+const models::LocalMarkets* local_markets_of(const Model& m) {
+  for (const auto& mod : m.modules)
+    if (const auto* lm = dynamic_cast<const models::LocalMarkets*>(mod.get())) return lm;
+  return nullptr;
+}
+
 struct MarketRun {
   // Per economy, each month's market outcome (the tests clear monthly).
   std::vector<std::vector<mk::PeriodOutcome>> outcomes;
@@ -88,9 +95,7 @@ MarketRun run(const ParamSet& p, bool inject, double land_factor = 1.0) {
   // Less land after set-up: the same output at farm-gate prices, a tighter limit on what the land can add.
   auto* land = w.households.get<float>("land_ha");
   for (std::uint32_t i = w.household_begin(); i < w.household_end(); ++i) land[i] = static_cast<float>(land[i] * land_factor);
-  const models::LocalMarkets* markets = nullptr;
-  for (auto& mod : m.modules)
-    if (auto* lm = dynamic_cast<const models::LocalMarkets*>(mod.get())) markets = lm;
+  const models::LocalMarkets* markets = local_markets_of(m);
   MarketRun r;
   r.economies = markets->economies().size();
   r.outcomes.resize(r.economies);
@@ -154,8 +159,6 @@ Effects effects(const MarketRun& a, const MarketRun& ref) {
   return out;
 }
 
-// LEWIE, no local supply: households spend only on goods nobody in the economy produces, so every sol of the
-// transfer buys imports: the local income rises by the transfer and not a cent more, and no price moves.
 // The flows count four households' working-age members in one pass (rows::members_aged_of4): the same counts as
 // members_aged row by row, on random rows with empty slots and ages at the bounds.
 TEST(LocalMarketsRows, FourRowsMemberCountsMatchTheOneRowKernel) {
@@ -179,6 +182,8 @@ TEST(LocalMarketsRows, FourRowsMemberCountsMatchTheOneRowKernel) {
   }
 }
 
+// LEWIE, no local supply: households spend only on goods nobody in the economy produces, so every sol of the
+// transfer buys imports: the local income rises by the transfer and not a cent more, and no price moves.
 TEST(LocalMarketsWired, NoLocalSupplyGivesAMultiplierOfExactlyOneAndNoPriceChange) {
   ParamSet p = economy_params();
   set_shares(p, {{"fish_farming", 0.3}, {"textiles_crafts", 0.2}});
@@ -306,9 +311,7 @@ TEST(LocalMarketsWired, ClearingPerBlockGivesTheSerialClearingsBits) {
         Model m = models::build_model(p);
         const rng::StreamSeed seed{5, 0};
         for (auto& mod : m.modules) mod->setup(w, p, seed);
-        const models::LocalMarkets* markets = nullptr;
-        for (auto& mod : m.modules)
-          if (auto* lm = dynamic_cast<const models::LocalMarkets*>(mod.get())) markets = lm;
+        const models::LocalMarkets* markets = local_markets_of(m);
         ASSERT_NE(markets, nullptr);
         EXPECT_EQ(markets->clears_per_block(), k == 1) << scope << " " << period;
         if (k == 1) {  // every economy lies in one block, and blocks tile the households
@@ -413,9 +416,7 @@ TEST(LocalMarketsWired, QuarterlyClearingSettlesTheLastPartialQuarter) {
   Model m = models::build_model(p);
   const rng::StreamSeed seed{7, 0};
   for (auto& mod : m.modules) mod->setup(w, p, seed);
-  const models::LocalMarkets* markets = nullptr;
-  for (auto& mod : m.modules)
-    if (auto* lm = dynamic_cast<const models::LocalMarkets*>(mod.get())) markets = lm;
+  const models::LocalMarkets* markets = local_markets_of(m);
   ASSERT_NE(markets, nullptr);
   const std::size_t economies = markets->economies().size();
   Stepper stepper(w, m.month, p, seed);
