@@ -466,7 +466,7 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
     // The district's values: once for a whole group in one district (without areas new to both programmes,
     // where coverage is the centre's), else household by household.
     const std::uint32_t d0 = district[i0];
-    if (n == bytes::kLanes && !new_areas && all_in_district(district, i0, d0)) {
+    if (n == bytes::kLanes && !new_areas && rows::one_district<bytes::kLanes>(district, i0)) {
       std::memset(district_ok, poverty[d0] > poverty_threshold ? 1 : 0, bytes::kLanes);
       std::memset(covered, (entry[d0] >= 0) & (m >= entry[d0]) ? 1 : 0, bytes::kLanes);
     } else {

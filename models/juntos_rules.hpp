@@ -162,20 +162,6 @@ inline std::uint32_t list_affiliated(const std::uint8_t* status, std::uint32_t b
   return n;
 }
 
-// Whether the sixteen households from i0 all live in district d (households are sorted by district, so a group
-// almost always does): their district's values are then taken once.
-inline bool all_in_district(const std::uint32_t* district, std::uint32_t i0, std::uint32_t d) {
-  using u32x4 = std::uint32_t __attribute__((vector_size(16)));
-  static_assert(bytes::kLanes == 16);
-  u32x4 acc{};
-  for (int k = 0; k < 4; ++k) {
-    u32x4 v;
-    std::memcpy(&v, district + i0 + 4 * k, sizeof v);
-    acc |= v ^ d;
-  }
-  return (acc[0] | acc[1] | acc[2] | acc[3]) == 0;
-}
-
 // ---- The graduation channel (economy.graduation.enabled) ----
 
 // The proxy-means test's score of a household at baseline, from what the classification reads (the wealth

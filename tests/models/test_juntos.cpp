@@ -644,8 +644,8 @@ TEST(JuntosRules, LaneDriverMatchesThePlainRule) {
   }
 }
 
-// The eligibility and payment phases' lists give the households rows::list_households lists, and
-// all_in_district agrees with rows::one_district, on random columns and ranges (whole and partial groups).
+// The eligibility and payment phases' lists give the households rows::list_households lists, on random columns and
+// ranges (whole and partial groups).
 TEST(JuntosRules, ListsMatchThePlainListing) {
   rng::Stream s(9, 0, rng::domain_id("test.juntos_lists"), 0, 0);
   for (int trial = 0; trial < 2000; ++trial) {
@@ -655,13 +655,9 @@ TEST(JuntosRules, ListsMatchThePlainListing) {
     const int cycle_month = s.bernoulli(0.1) ? -2 : static_cast<int>(s.below(static_cast<std::uint64_t>(cycle)));
     std::vector<std::int16_t> offset(end + 16);
     std::vector<std::uint8_t> status(end + 16);
-    std::vector<std::uint32_t> district(end + 16);
-    std::uint32_t d = 0;
     for (std::uint32_t i = 0; i < end + 16; ++i) {
       offset[i] = s.bernoulli(0.05) ? std::int16_t{-1} : static_cast<std::int16_t>(s.below(static_cast<std::uint64_t>(cycle)));
       status[i] = static_cast<std::uint8_t>(s.below(5));
-      d += s.bernoulli(0.03) ? 1 : 0;
-      district[i] = d;
     }
     std::vector<std::uint32_t> fast(end - begin + 1), plain(end - begin + 1);
     auto n_fast = models::list_due(offset.data(), begin, end, cycle_month, fast.data());
@@ -672,9 +668,6 @@ TEST(JuntosRules, ListsMatchThePlainListing) {
     n_plain = rows::list_households(begin, end, plain.data(), [&](std::uint32_t i) { return is_affiliated(status[i]) != 0; });
     ASSERT_EQ(n_fast, n_plain) << "trial " << trial;
     for (std::uint32_t k = 0; k < n_plain; ++k) ASSERT_EQ(fast[k], plain[k]) << "trial " << trial;
-    ASSERT_EQ(models::all_in_district(district.data(), begin, district[begin]),
-              rows::one_district<bytes::kLanes>(district.data(), begin))
-        << "trial " << trial;
   }
 }
 
