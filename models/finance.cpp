@@ -103,20 +103,14 @@ Phase Finance::budget_phase() const {
       using T = lanes::Traits<V>;
       constexpr int n = T::width;
       float dues[n];
-      V persons;
       if constexpr (n == 1) {
-        float sizes[n];
-        std::int32_t masks[n];
-        rows::budget_lanes<n>(state, size, i, sizes, masks);
-        dues[0] = due_of[static_cast<std::size_t>(masks[0])];
-        persons = sizes[0];
+        dues[0] = due_of[rows::tech_mask(state + static_cast<std::size_t>(i) * kTechCount, kAdopted)];
       } else {
-        // The four households' technology rows and sizes at once.
+        // The four households' technology rows at once.
         const std::uint64_t on4 = rows::tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
         for (int j = 0; j < n; ++j) dues[j] = due_of[static_cast<std::size_t>((on4 >> (kTechCount * j)) & 0x3FFu)];
-        const lanes::vi s = lanes::bytes4(size + i);
-        persons = __builtin_convertvector(s > 1 ? s : lanes::vi{} + 1, V);
       }
+      const V persons = lanes::persons(size + i, V{});
       const auto load = [i](const float* column) { return T::load(column + i); };
       const BudgetResult<V> b = budget_of(k, T::load(dues), load(monetary), load(own) + load(in_kind), load(perm),
                                           load(cash), load(debt), load(boost), persons);

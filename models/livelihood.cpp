@@ -1205,13 +1205,7 @@ Phase Livelihood::welfare_phase() const {
       using V = decltype(kind);
       using T = lanes::Traits<V>;
       constexpr int n = T::width;
-      V persons;
-      if constexpr (n == 1) {
-        persons = static_cast<float>(std::max<int>(1, size[i]));
-      } else {
-        const lanes::vi s = lanes::bytes4(size + i);
-        persons = __builtin_convertvector(s > 1 ? s : lanes::vi{} + 1, V);
-      }
+      const V persons = lanes::persons(size + i, V{});
       float* rows = history + static_cast<std::size_t>(i) * 12;
       const V now = T::load(consumption + i) / persons;
       for (int j = 0; j < n; ++j) rows[12 * j + slot] = lanes::lane(now, j);
