@@ -183,11 +183,12 @@ inline vi bytes4(const std::uint8_t* p) {
   return vi{p[0], p[1], p[2], p[3]};
 #endif
 }
-// Persons of the households from p (a size column), at least 1, as V (the dividend of per-person values).
+// Persons of the households from p (household_size, a byte), at least 1, as V: the rules'
+// static_cast<float>(std::max<int>(1, size)), for one or four households.
 inline float persons(const std::uint8_t* p, float) { return static_cast<float>(*p > 1 ? *p : 1); }
 inline vf persons(const std::uint8_t* p, vf) {
   const vi s = bytes4(p);
-  return __builtin_convertvector(s > 1 ? s : vi{} + 1, vf);
+  return __builtin_convertvector(s - (s == 0), vf);  // 0 becomes 1 (the compare's -1 subtracted)
 }
 // All ones in lane j where p[j] is not zero (four households' flags as a mask).
 inline vi flags4(const std::uint8_t* p) { return bytes4(p) != 0; }

@@ -261,13 +261,12 @@ Phase Livestock::step_phase() const {
         };
         in.adopted = lanes::vi{mask(i), mask(i + 1), mask(i + 2), mask(i + 3)};
         in.shed = lanes::has_bit(in.adopted, kShed);
-        in.distress_need = floor_pc * persons4(size + i);
       } else {
         const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
         in.shed = si[kShed] == kAdopted ? ~0u : 0u;
         in.adopted = k.trap ? rows::tech_mask(si, kAdopted) : 0u;
-        in.distress_need = floor_pc * static_cast<float>(std::max<int>(1, size[i]));
       }
+      in.distress_need = floor_pc * lanes::persons(size + i, V{});
       const auto load = [i](const float* column) { return T::load(column + i); };
       float* const rows = herd + static_cast<std::size_t>(i) * kSpeciesCount;  // the lanes' herds, species by species
       in.herd = herd_columns(rows, V{});

@@ -261,22 +261,6 @@ inline void store_herd_columns(float* rows, const std::array<lanes::vf, kSpecies
 #endif
 }
 
-// Four households' persons, at least 1, as floats (household_size is a byte): the scalar rule's
-// static_cast<float>(std::max<int>(1, size)) in lanes.
-inline lanes::vf persons4(const std::uint8_t* size) {
-#if defined(CHACRA_BYTES_SSE2)
-  std::int32_t word;
-  std::memcpy(&word, size, sizeof word);
-  const __m128i zero = _mm_setzero_si128();
-  const __m128i v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(word), zero), zero);
-  return _mm_cvtepi32_ps(_mm_sub_epi32(v, _mm_cmpeq_epi32(v, zero)));  // 0 becomes 1 (a mask of -1 subtracted)
-#else
-  lanes::vf p;
-  for (int j = 0; j < lanes::kLanes; ++j) p[j] = static_cast<float>(std::max<int>(1, size[j]));
-  return p;
-#endif
-}
-
 // Whether some lane of x is above zero (x > 0 for one household): a group's rare branches (distress sales,
 // breeding stock) are skipped where no lane takes them, since their selects then keep every lane's value.
 inline bool any_positive(float x) { return x > 0.0f; }

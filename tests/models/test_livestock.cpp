@@ -233,9 +233,10 @@ TEST(LivestockRules, HerdRowsAndPersonsInLanesMatchTheRows) {
   for (int b = 0; b < 256; ++b) {  // every byte value, in each lane
     const std::uint8_t size[4] = {static_cast<std::uint8_t>(b), static_cast<std::uint8_t>(255 - b),
                                   static_cast<std::uint8_t>(b / 2), static_cast<std::uint8_t>(b % 3)};
-    const lanes::vf p = models::persons4(size);
+    const lanes::vf p = lanes::persons(size, lanes::vf{});
     for (int j = 0; j < lanes::kLanes; ++j)
       ASSERT_EQ(bits(p[j]), bits(static_cast<float>(std::max<int>(1, size[j])))) << "byte " << int{size[j]};
+    ASSERT_EQ(bits(lanes::persons(size, 0.0f)), bits(static_cast<float>(std::max<int>(1, size[0]))));
   }
 }
 
