@@ -271,6 +271,8 @@ Phase Adoption::update_phase() const {
                 : finance::Accounts{nullptr, nullptr, nullptr, nullptr};
     const BusinessConstants bk(business_);
     const bool observed = ctx.month > 0;  // no profit has been seen before the run's first month
+    // Each household's block of the month, with what does not depend on the household computed once.
+    const rng::FirstBlocks first_blocks(ctx.seed, kUpdateDomain, static_cast<std::uint64_t>(ctx.month));
     // The credit limit and the reserve are computed only when the household pays (AdoptionFinance::terms).
     const auto finance_of = [&](std::uint32_t i) {
       return AdoptionFinance{accounts, i, 0.0f, 0.0f, credit_.credit_for_investment, &credit_, perm[i]};
@@ -320,7 +322,7 @@ Phase Adoption::update_phase() const {
       for (std::uint32_t b0 = h0; b0 < h1; b0 += kBatch) {
         const std::uint32_t nb = std::min(kBatch, h1 - b0);
         for (std::uint32_t j = 0; j < nb; ++j)
-          blocks[j] = ctx.seed.first_block(kUpdateDomain, static_cast<std::uint64_t>(ctx.month), b0 + j);
+          blocks[j] = first_blocks(b0 + j);
         std::uint32_t n_candidates = 0, n_reset = 0;
         for (std::uint32_t j = 0; j < nb; ++j) {
           const std::size_t row = static_cast<std::size_t>(b0 + j) * kTechCount;

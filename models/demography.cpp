@@ -302,6 +302,8 @@ Phase Demography::step_phase() const {
                             static_cast<std::int16_t>(smin),
                             static_cast<std::int16_t>(cmax)};
     const CountVectors vectors(bounds);
+    // The listed households' blocks of the month, with what does not depend on the household computed once.
+    const rng::FirstBlocks first_blocks(ctx.seed, kStepDomain, static_cast<std::uint64_t>(ctx.month));
 
     // Most households have no event in a month. Their row is aged and counted first (SSE2 row kernels);
     // when none of the draws could change anything (no member reaching the completion age, no birth into
@@ -348,7 +350,7 @@ Phase Demography::step_phase() const {
       // The listed households' blocks first: without branches between them their multiply chains overlap.
       std::array<rng::Stream::Philox::ctr_type, kChunk> blocks;
       for (std::uint32_t k = 0; k < n; ++k)
-        blocks[k] = ctx.seed.first_block(kStepDomain, static_cast<std::uint64_t>(ctx.month), pending[k].i);
+        blocks[k] = first_blocks(pending[k].i);
 
       for (std::uint32_t k = 0; k < n; ++k) {
         const Pending& e = pending[k];
