@@ -256,10 +256,11 @@ Phase Livestock::step_phase() const {
       // The lanes' adopted technologies (the shed is one of their bits) and the cash below which each sells in
       // distress: floor_pc * persons (at least 1), the byte column widened in lanes.
       if constexpr (n == lanes::kLanes) {
-        const auto mask = [&](std::uint32_t hh) {
-          return static_cast<std::int32_t>(rows::tech_mask(state + static_cast<std::size_t>(hh) * kTechCount, kAdopted));
-        };
-        in.adopted = lanes::vi{mask(i), mask(i + 1), mask(i + 2), mask(i + 3)};
+        // The four households' technology rows at once (row j's mask in bits [10 j, 10 j + 10)).
+        const std::uint64_t on4 = rows::tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
+        in.adopted = lanes::vi{static_cast<std::int32_t>(on4), static_cast<std::int32_t>(on4 >> 10),
+                               static_cast<std::int32_t>(on4 >> 20), static_cast<std::int32_t>(on4 >> 30)} &
+                     0x3FF;
         in.shed = lanes::has_bit(in.adopted, kShed);
       } else {
         const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;
