@@ -934,6 +934,10 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
   std::uint8_t* support = h.get(col::support_active);
   std::uint8_t* hw_active = w.centres.get(col::centre_hw_active);
   State& s = *state_;
+  // The month's first uniforms of a household's visits and financial-education streams (StreamSeed::open's first
+  // uniform), with what does not depend on the household computed once.
+  const rng::FirstBlocks visit_draws(ctx.seed, kVisitsDomain, static_cast<std::uint64_t>(ctx.month));
+  const rng::FirstBlocks fin_ed_draws(ctx.seed, kFinancialEducationDomain, static_cast<std::uint64_t>(ctx.month));
   // The month's flows start at zero. Only centres where something was written since the last reset are
   // written again: most households never take part, and rewriting their nine zeros every month was most
   // of this phase's time (stores to lines that are not in cache). The values are the same either way.
@@ -1117,7 +1121,7 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
           // its time (Juntos's, set earlier this month, and its business group's meetings in year 2), and the
           // visits it receives add to its programme time.
           {
-            const double u = ctx.seed.open(kVisitsDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+            const double u = visit_draws.uniform(i);
             const int lo = p_.visits_min[static_cast<std::size_t>(year_idx)], hi = p_.visits_max[static_cast<std::size_t>(year_idx)];
             int v = std::min(hi, lo + static_cast<int>(u * (hi - lo + 1)));
             if (p_.trainer_cost_per_visit_pen > 0.0)
@@ -1165,7 +1169,7 @@ void HakuWinay::stages(World& w, const StepContext& ctx, const Block& block) con
 
           // Year 3: financial education.
           if (m == 24) {
-            const double u = ctx.seed.open(kFinancialEducationDomain, static_cast<std::uint64_t>(ctx.month), i).uniform();
+            const double u = fin_ed_draws.uniform(i);
             if (u < p_.fin_ed_attendance) {
               saving_boost[i] += static_cast<float>(p_.fin_ed_saving_boost);
               const double cost = std::min(p_.fin_ed_cost_pen, remaining);

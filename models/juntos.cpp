@@ -436,6 +436,7 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
   // multiply chains overlap too. Only classified, target and the score are written, which the status rule
   // below reads, so doing them first changes nothing.
   {
+    const rng::FirstBlocks certification_draws(ctx.seed, kCertificationDomain, static_cast<std::uint64_t>(m));
     constexpr std::uint32_t kWindow = 256;
     std::array<std::uint32_t, kWindow> due;
     for (std::uint32_t w0 = block.household_begin; w0 < block.household_end; w0 += kWindow) {
@@ -445,7 +446,7 @@ void Juntos::eligibility(World& world, const StepContext& ctx, const Block& bloc
         for (std::uint32_t k = 0; k < n_due; ++k) target[due[k]] = rescore(due[k]);
       for (std::uint32_t k = 0; k < n_due; ++k) {
         const std::uint32_t i = due[k];
-        const double u_cert = ctx.seed.open(kCertificationDomain, m, i).uniform();
+        const double u_cert = certification_draws.uniform(i);
         classified[i] = target[i] ? (u_cert >= exclusion) : (u_cert < inclusion);
       }
     }
@@ -625,6 +626,8 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
     std::array<float, kMaxMembers + 1> duty_share{};
     for (int a = 0; a <= kMaxMembers; ++a)
       duty_share[static_cast<std::size_t>(a)] = time_share(p_.duty_hours_per_month, p_.adult_hours_per_month, a);
+    // Each checked household's uniform: its stream's first, with what does not depend on the household computed once.
+    const rng::FirstBlocks compliance_draws(ctx.seed, kComplianceDomain, static_cast<std::uint64_t>(m));
     constexpr std::uint32_t kChunk = 256;
     std::uint32_t listed[kChunk];
     for (std::uint32_t c0 = begin; c0 < end; c0 += kChunk) {
@@ -634,7 +637,7 @@ void Juntos::payment(World& world, const StepContext& ctx, const Block& block) c
         for (std::uint32_t k = 0; k < n; ++k) {
           const std::uint32_t i = listed[k];
           if (graduation) prob[i] = compliance_probability(propensity[i], time_burden[i], cash[i], response);
-          compliant[i] = ctx.seed.open(kComplianceDomain, m, i).uniform() < prob[i] ? 1 : 0;
+          compliant[i] = compliance_draws.uniform(i) < prob[i] ? 1 : 0;
         }
       }
       if (!graduation) continue;

@@ -168,6 +168,8 @@ class FirstBlocks {
     }
     return {{v0, v1, v2, v3}};
   }
+  // The first uniform of entity `entity`'s stream: Stream::uniform() of a freshly opened stream, from its first word.
+  double uniform(std::uint64_t entity) const { return (static_cast<double>((*this)(entity).v[0] >> 11) + 0.5) * 0x1.0p-53; }
 
  private:
   static constexpr std::uint64_t kM0 = 0xD2E7470EE14C6C93ull, kM1 = 0xCA5A826395121157ull;  // PHILOX_M4x64_0, _1

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <vector>
 
@@ -68,6 +69,13 @@ TEST(RngGolden, FirstBlocksAreTheStreamsFirstBlocks) {
       EXPECT_EQ(chacra::rng::philox_blocks, before + 1);
       const auto want = seed.first_block(domain, period, entity);
       for (int w = 0; w < 4; ++w) ASSERT_EQ(got.v[w], want.v[w]) << "trial " << trial << " entity " << entity;
+      // Its first uniform is a freshly opened stream's, bit for bit.
+      const auto before_uniform = chacra::rng::philox_blocks;
+      const double u = blocks.uniform(entity);
+      EXPECT_EQ(chacra::rng::philox_blocks, before_uniform + 1);
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(u),
+                std::bit_cast<std::uint64_t>(seed.open(domain, period, entity).uniform()))
+          << "trial " << trial << " entity " << entity;
     }
   }
 }
