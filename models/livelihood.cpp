@@ -975,6 +975,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
     } else {
       std::uint64_t draw_s[n];  // word 1's top 53 bits: the remittances' start or stop
       float z_s[n];             // the remittance level's shock
+      std::array<int, 4> counts_s[n];
 #pragma GCC unroll 4
       for (int j = 0; j < n; ++j) {
         const std::uint32_t hh = i + static_cast<std::uint32_t>(j);
@@ -982,11 +983,13 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
         const std::uint64_t w0 = block_bits.v[0];
         farm_s[j] = farm_shock[w0 >> kFarmShift];
         offfarm_s[j] = offfarm_shock[(w0 >> kOffFarmShift) & kMask];
+        const std::int16_t* a = age + static_cast<std::size_t>(hh) * kMaxMembers;
         if constexpr (welfare) {
+          counts_s[j] = rows::members_aged4(a, count_lo, count_hi);
           z_s[j] = normal[(w0 >> kRemittanceShift) & kMask];
           draw_s[j] = block_bits.v[1] >> 11;
         } else {
-          adults_s[j] = static_cast<float>(working_age_members(age + static_cast<std::size_t>(hh) * kMaxMembers));
+          adults_s[j] = static_cast<float>(working_age_members(a));
         }
       }
       // The four households' technology rows at once: adopted, and with a programme asset (not state 0).
@@ -1005,11 +1008,10 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       business_m = lanes::flags4(business + i);
       due_v = T::load(due_s);
       if constexpr (welfare) {
-        // The four households' member counts, each range's four as one vector.
-        alignas(16) std::int32_t counts[4][n];
-        rows::members_aged4_of4(age + static_cast<std::size_t>(i) * kMaxMembers, count_lo, count_hi, counts);
-        const M adults_i = T::load_mask(counts[0]), elders_i = T::load_mask(counts[1]);
-        const M school_i = T::load_mask(counts[2]), milk_i = T::load_mask(counts[3]);
+        const M adults_i{counts_s[0][0], counts_s[1][0], counts_s[2][0], counts_s[3][0]};
+        const M elders_i{counts_s[0][1], counts_s[1][1], counts_s[2][1], counts_s[3][1]};
+        const M school_i{counts_s[0][2], counts_s[1][2], counts_s[2][2], counts_s[3][2]};
+        const M milk_i{counts_s[0][3], counts_s[1][3], counts_s[2][3], counts_s[3][3]};
         adults_v = __builtin_convertvector(adults_i, V);
         school_v = __builtin_convertvector(school_i, V);
         milk_v = __builtin_convertvector(milk_i, V);

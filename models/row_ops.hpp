@@ -101,34 +101,6 @@ inline std::array<int, 4> members_aged4(const std::int16_t* age, const std::arra
 #endif
 }
 
-// members_aged4 of four consecutive rows (4 x kMaxMembers slots) as counts[k][j], range k's count in row j: each
-// range's four counts are then one vector of lanes for a phase that runs four households at a time.
-inline void members_aged4_of4(const std::int16_t* age, const std::array<std::int16_t, 4>& lo,
-                              const std::array<std::int16_t, 4>& hi, std::int32_t (&counts)[4][4]) {
-#if defined(CHACRA_ROWS_SSE2)
-  const __m128i ones = _mm_set1_epi16(1);
-  __m128i sums[4][4];  // [range][row]: four int32 partial sums (each -0..-4)
-  for (int j = 0; j < 4; ++j) {
-    const auto s = detail::load_slots(age + kMaxMembers * j);
-    for (int k = 0; k < 4; ++k)
-      sums[k][j] = _mm_madd_epi16(_mm_add_epi16(detail::in_range(s.lo, lo[k], hi[k]), detail::in_range(s.hi, lo[k], hi[k])),
-                                  ones);
-  }
-  for (int k = 0; k < 4; ++k) {  // transpose-add: lane j of range k's total is the sum of sums[k][j]
-    const __m128i* v = sums[k];
-    const __m128i t0 = _mm_add_epi32(_mm_unpacklo_epi32(v[0], v[1]), _mm_unpackhi_epi32(v[0], v[1]));
-    const __m128i t1 = _mm_add_epi32(_mm_unpacklo_epi32(v[2], v[3]), _mm_unpackhi_epi32(v[2], v[3]));
-    const __m128i total = _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(counts[k]), _mm_sub_epi32(_mm_setzero_si128(), total));
-  }
-#else
-  for (int j = 0; j < 4; ++j) {
-    const std::array<int, 4> n = members_aged4(age + kMaxMembers * j, lo, hi);
-    for (int k = 0; k < 4; ++k) counts[k][j] = n[static_cast<std::size_t>(k)];
-  }
-#endif
-}
-
 // Whether some member is aged in [0, max_age) and has not finished secondary school (flag 0).
 inline bool any_child(const std::int16_t* age, const std::uint8_t* secondary_done, int max_age) {
 #if defined(CHACRA_ROWS_SSE2)

@@ -417,29 +417,6 @@ TEST(WelfareRules, FourMemberCountsInOnePassMatchTheOneCountKernel) {
   }
 }
 
-// The four-row form (income's four households at a time) gives each row's four counts, range by range, at the
-// bounds too (a range's bounds drawn from the rows' own ages).
-TEST(WelfareRules, FourRowsMemberCountsMatchTheOneRowPass) {
-  rng::Stream s(17, 0, rng::domain_id("test.members_aged4_of4"), 0, 0);
-  for (int trial = 0; trial < 5000; ++trial) {
-    std::int16_t age[4 * kMaxMembers];
-    for (auto& a : age) a = s.bernoulli(0.3) ? std::int16_t{-1} : static_cast<std::int16_t>(s.below(1100));
-    std::array<std::int16_t, 4> lo{}, hi{};
-    for (int k = 0; k < 4; ++k) {
-      const bool at_ages = s.bernoulli(0.5);
-      lo[k] = at_ages ? std::max<std::int16_t>(0, age[s.below(4 * kMaxMembers)]) : static_cast<std::int16_t>(s.below(900));
-      hi[k] = at_ages ? std::max(lo[k], age[s.below(4 * kMaxMembers)]) : static_cast<std::int16_t>(lo[k] + s.below(1000));
-    }
-    if (trial % 7 == 0) hi[3] = 0x7FFF;  // an open range, as income's 65+
-    alignas(16) std::int32_t counts[4][4];
-    models::rows::members_aged4_of4(age, lo, hi, counts);
-    for (int j = 0; j < 4; ++j) {
-      const std::array<int, 4> n = models::rows::members_aged4(age + kMaxMembers * j, lo, hi);
-      for (int k = 0; k < 4; ++k) ASSERT_EQ(counts[k][j], n[k]) << "trial " << trial << " row " << j << " range " << k;
-    }
-  }
-}
-
 // ---- The income terms of the other channels, their columns filled by hand ----
 
 struct OneMonth {
