@@ -199,6 +199,27 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
       }
     }
   }
+  // Each economy's price bands: its centres' household-weighted market access does not change in a run, so the
+  // margins, outside prices and (1 - tau)^elasticity are set once here rather than at every clearing.
+  const auto* access = world.centres.get(col::centre_market_access);
+  bands_.assign(economies_.size(), Bands{});
+  for (std::size_t e = 0; e < economies_.size(); ++e) {
+    double weighted = 0.0, count = 0.0;
+    for (std::uint32_t c = economies_[e].centre_begin; c < economies_[e].centre_end; ++c) {
+      const double n = world.centre_first[c + 1] - world.centre_first[c];
+      weighted += n * access[c];
+      count += n;
+    }
+    const double a = count > 0.0 ? weighted / count : 0.5;
+    for (int g = 0; g <= markets::kGoodCount; ++g) {
+      const auto k = static_cast<std::size_t>(g);
+      const MarketGoodParams& q = g < markets::kGoodCount ? p_.goods[k] : p_.labour;
+      const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
+      bands_[e].tau[k] = tau;
+      bands_[e].outside_price[k] = 1.0 / (1.0 - tau);
+      bands_[e].at_farm_gate[k] = std::pow(1.0 - tau, q.elasticity);
+    }
+  }
   last_->assign(economies_.size(), EconomyPeriod{});
   history_->assign(economies_.size(), {});
   inputs_->assign(economies_.size(), markets::PeriodInput{});
@@ -578,15 +599,8 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   const Economy& econ = economies_[e];
   constexpr int G = markets::kGoodCount;
   CentreFlows sum;
-  double weighted = 0.0, count = 0.0;
-  const auto* access = world.centres.get(col::centre_market_access);
-  for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) {
-    sum.add((*centres_)[c - first_centre_]);
-    const double n = world.centre_first[c + 1] - world.centre_first[c];
-    weighted += n * access[c];
-    count += n;
-  }
-  const double a = count > 0.0 ? weighted / count : 0.5;
+  for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) sum.add((*centres_)[c - first_centre_]);
+  const Bands& bands = bands_[e];
   std::array<double, G> supply{};
   supply[kFood] = sum.crops;
   supply[kLivestock] = sum.animals;
@@ -596,16 +610,16 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
 
   markets::PeriodInput& in = (*inputs_)[e];
   // Offer G at the farm-gate price (the band's lower bound, x = 1 - tau), up to the holdings' capacity K.
-  auto market = [a](const MarketGoodParams& q, double net, double cap, markets::MarketInput& m) {
-    const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
-    m.outside_price_pen = 1.0 / (1.0 - tau);
-    m.margin = tau;
+  auto market = [&bands](int k, const MarketGoodParams& q, double net, double cap, markets::MarketInput& m) {
+    const auto b = static_cast<std::size_t>(k);
+    m.outside_price_pen = bands.outside_price[b];
+    m.margin = bands.tau[b];
     m.export_limit = markets::kUnlimited;
     m.intermediate_spending_pen = 0.0;
     m.sellers.resize(1);
     markets::Seller& s = m.sellers[0];
     const double offer = net / (1.0 - q.labour_share - q.outside_input_share);
-    s.supply_ref = offer / std::pow(1.0 - tau, q.elasticity);
+    s.supply_ref = offer / bands.at_farm_gate[b];
     s.elasticity = q.elasticity;
     s.capacity = std::max(cap, offer);
     s.labour_share = q.labour_share;
@@ -616,13 +630,13 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   double local = 0.0;
   for (int g = 0; g < G; ++g) {
     const auto k = static_cast<std::size_t>(g);
-    market(p_.goods[k], supply[k], sum.capacity[k], in.goods[k]);
+    market(g, p_.goods[k], supply[k], sum.capacity[k], in.goods[k]);
     in.goods[k].final_spending_pen = p_.goods[k].budget_share * sum.spend;
     in.goods[k].cpi_weight = p_.goods[k].budget_share;
     local += in.goods[k].final_spending_pen;
   }
   sum.labour_capacity *= p_.wage_month_pen;  // adult-months off the farm, at the farm-gate wage
-  market(p_.labour, sum.wage, sum.labour_capacity, in.labour);
+  market(G, p_.labour, sum.wage, sum.labour_capacity, in.labour);
   in.labour.final_spending_pen = 0.0;
   in.labour.cpi_weight = 0.0;
   in.leakage_pen = sum.spend - local;

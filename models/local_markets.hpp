@@ -149,6 +149,11 @@ class LocalMarkets : public Module {
     std::array<double, markets::kGoodCount> per_net{}, price{};
     double per_wage = 1, cpi = 1, wage = 1;
   };
+  // An economy's price band per market (the goods, then labour): the margin tau, the outside price 1 / (1 - tau)
+  // and (1 - tau)^elasticity, what a unit of reference supply offers at the farm-gate price.
+  struct Bands {
+    std::array<double, markets::kGoodCount + 1> tau{}, outside_price{}, at_farm_gate{};
+  };
   bool period_end(const StepContext& ctx) const;
   int period_months(const StepContext& ctx) const;
   void flows(World& world, const StepContext& ctx, const Block& block) const;
@@ -159,6 +164,7 @@ class LocalMarkets : public Module {
 
   MarketsParams p_;
   std::vector<Economy> economies_;
+  std::vector<Bands> bands_;  // per economy, set at setup
   bool per_block_ = false;  // markets.clear per block (see phases())
   // Per economy, reused every period; the phase writes them (a std::function holds the module by const pointer).
   std::shared_ptr<std::vector<EconomyPeriod>> last_ = std::make_shared<std::vector<EconomyPeriod>>();
