@@ -222,6 +222,11 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
   }
   last_->assign(economies_.size(), EconomyPeriod{});
   history_->assign(economies_.size(), {});
+  // A row per clearing period (at most one a month): reserved, so that recording a clearing never reallocates.
+  if (world.calendar.months > 0) {
+    const std::size_t values = static_cast<std::size_t>(world.calendar.months) * economy_columns().size();
+    for (auto& rows : *history_) rows.reserve(values);
+  }
   inputs_->assign(economies_.size(), markets::PeriodInput{});
   settlements_->assign(economies_.size(), Settlement{});
   first_centre_ = world.centre_begin();
@@ -660,6 +665,17 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   received += sum.wage * st.per_wage;
   st.cpi = out.outcome.cpi;
   st.wage = out.outcome.labour.price_pen;
+  // The households' copies of the prices are rewritten only when a price changed (as floats): at export or import
+  // parity, where most markets clear, the band and so the price stay the same from period to period.
+  std::array<float, G> price_column;
+  for (int g = 0; g < G; ++g) price_column[static_cast<std::size_t>(g)] = static_cast<float>(st.price[static_cast<std::size_t>(g)]);
+  const auto cpi_column = static_cast<float>(st.cpi), wage_column = static_cast<float>(st.wage);
+  st.columns_changed = std::memcmp(price_column.data(), st.price_column.data(), sizeof(price_column)) != 0 ||
+                       std::memcmp(&cpi_column, &st.cpi_column, sizeof(float)) != 0 ||
+                       std::memcmp(&wage_column, &st.wage_column, sizeof(float)) != 0;
+  st.price_column = price_column;
+  st.cpi_column = cpi_column;
+  st.wage_column = wage_column;
   out.month = month;
   out.transfers_pen = sum.transfers;
   out.received_pen = received;
@@ -713,7 +729,7 @@ struct SettleColumns {
 
 // n rows of the economy's kGoodCount prices: four rows (36 floats) at a time as nine stores of a pattern held in
 // registers, where row by row took a nine-float copy each.
-inline void fill_rows(float* rows, std::uint32_t n, const float (&price)[markets::kGoodCount]) {
+inline void fill_rows(float* rows, std::uint32_t n, const std::array<float, markets::kGoodCount>& price) {
   constexpr int G = markets::kGoodCount;
   std::uint32_t i = 0;
 #if defined(CHACRA_MARKETS_SSE2)
@@ -727,7 +743,7 @@ inline void fill_rows(float* rows, std::uint32_t n, const float (&price)[markets
     for (int k = 0; k < G; ++k) _mm_storeu_ps(r + 4 * k, v[k]);
   }
 #endif
-  for (; i < n; ++i) std::copy_n(price, G, rows + static_cast<std::size_t>(i) * G);
+  for (; i < n; ++i) std::copy_n(price.data(), G, rows + static_cast<std::size_t>(i) * G);
 }
 
 }  // namespace
@@ -761,9 +777,7 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
     const std::uint32_t e = centre_economy_[c - first_centre_];
     const Settlement& st = (*settlements_)[e];
     const CentreFlows& cf = (*centres_)[c - first_centre_];
-    float price[G];
-    for (int g = 0; g < G; ++g) price[g] = static_cast<float>(st.price[static_cast<std::size_t>(g)]);
-    const auto cpi = static_cast<float>(st.cpi), wage_price = static_cast<float>(st.wage);
+    const auto cpi = st.cpi_column;
     one.per_food = st.per_net[kFood];
     one.per_livestock = st.per_net[kLivestock];
     one.per_wage = st.per_wage;
@@ -778,10 +792,12 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
       owed += cf.business[static_cast<std::size_t>(b)] * type_per_net[static_cast<std::size_t>(b) + 1];
     }
     const std::uint32_t first = world.centre_first[c], last = world.centre_first[c + 1];
-    // The economy's prices, for the panel.
-    std::fill(lpi + first, lpi + last, cpi);
-    std::fill(wage_index + first, wage_index + last, wage_price);
-    fill_rows(prices + static_cast<std::size_t>(first) * G, last - first, price);
+    // The economy's prices, for the panel (the rows already hold them unless this clearing changed them).
+    if (st.columns_changed) {
+      std::fill(lpi + first, lpi + last, cpi);
+      std::fill(wage_index + first, wage_index + last, st.wage_column);
+      fill_rows(prices + static_cast<std::size_t>(first) * G, last - first, st.price_column);
+    }
     // The month's sales again, as the flows phase read them (a quarter: the quarter's, kept per household).
     std::uint32_t i = first;
 #if defined(CHACRA_MARKETS_SSE2)

@@ -144,10 +144,19 @@ class LocalMarkets : public Module {
     double labour_capacity = 0;
     void add(const CentreFlows& o);
   };
-  // An economy's prices and what a sol of farm-gate output earns at them, from its last clearing.
+  // An economy's prices and what a sol of farm-gate output earns at them, from its last clearing; the prices as
+  // its households' columns hold them (1 before the first clearing), and whether the last clearing changed them.
   struct Settlement {
     std::array<double, markets::kGoodCount> per_net{}, price{};
     double per_wage = 1, cpi = 1, wage = 1;
+    std::array<float, markets::kGoodCount> price_column = filled(1.0f);
+    float cpi_column = 1.0f, wage_column = 1.0f;
+    bool columns_changed = false;
+    static std::array<float, markets::kGoodCount> filled(float v) {
+      std::array<float, markets::kGoodCount> a;
+      a.fill(v);
+      return a;
+    }
   };
   // An economy's price band per market (the goods, then labour): the margin tau, the outside price 1 / (1 - tau)
   // and (1 - tau)^elasticity, what a unit of reference supply offers at the farm-gate price.
