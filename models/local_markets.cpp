@@ -462,7 +462,6 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     // The centre's month in local sums (kept in registers), added to the period's at the end. Sales and spending
     // in double (the settlement's check compares them to the cent); capacities, which only bound supply, in float.
     double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
-    float food_cap = 0, herd_cap = 0, adult_time = 0;
     CentreFlows month;  // the businesses' sums, and the month's sums at the end
     // What the holdings yield at most this month (the economy's capacity is never below its offer): a HW
     // member's equipment, with the HW businesses' sales by type (the land, herds and adults' time are summed in
@@ -479,23 +478,28 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     const std::uint32_t last = world.centre_first[c + 1];
     std::uint32_t i = world.centre_first[c];
 #if defined(CHACRA_MARKETS_SSE2)
-    if (pending == nullptr)  // a month's period (no quarter's flows to keep, and always its end): two at a time
+    if (pending == nullptr) {  // a month's period (no quarter's flows to keep, and always its end): two at a time
+      // The eight sums two to a register: each pair of households' values regrouped by sum (first household, then
+      // second), so each lane still adds household by household in index order.
+      vd spend_crops{spend, crops}, animals_wage{animals, wage}, received{transfers, remittances},
+          other{other_in, other_out};
+      const auto add_two = [](vd& sums, vd a, vd b) {
+        sums += __builtin_shufflevector(a, b, 0, 2);
+        sums += __builtin_shufflevector(a, b, 1, 3);
+      };
       for (; i + 2 <= last; i += 2) {
         const HouseholdFlows<vd> f = cols.of<vd>(i, consumption, vd{cols.hw(i), cols.hw(i + 1)});
         store_at(spending + i, f.spend);
-        const vd in = positive(f.other), out = positive(-f.other);
-        for (int k = 0; k < 2; ++k) {
-          spend += f.spend[k];
-          crops += f.crops[k];
-          animals += f.animals[k];
-          wage += f.wage[k];
-          transfers += f.transfers[k];
-          remittances += f.remittances[k];
-          other_in += in[k];
-          other_out += out[k];
-          holdings(i + static_cast<std::uint32_t>(k), f.business[k]);
-        }
+        add_two(spend_crops, f.spend, f.crops);
+        add_two(animals_wage, f.animals, f.wage);
+        add_two(received, f.transfers, f.remittances);
+        add_two(other, positive(f.other), positive(-f.other));
+        holdings(i, f.business[0]);
+        holdings(i + 1, f.business[1]);
       }
+      spend = spend_crops[0], crops = spend_crops[1], animals = animals_wage[0], wage = animals_wage[1];
+      transfers = received[0], remittances = received[1], other_in = other[0], other_out = other[1];
+    }
 #endif
     for (; i < last; ++i) {
       const HouseholdFlows<double> f = cols.of<double>(i, consumption, cols.hw(i));
@@ -529,15 +533,14 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     }
     // The land's, the herds' and the adults' capacity, four households at a time in float lanes (each lane the
     // one-household code's operations; each sum still adds household by household in index order).
-    const auto land_and_herd = [&](std::uint32_t j, auto kind) {
+    const auto capacities = [&](std::uint32_t j, auto kind) {
       using V = decltype(kind);
       constexpr int n = lanes::Traits<V>::width;
       const V food = lanes::max_of(0.0f, lanes::load<V>(land + j) * land_month - lanes::load<V>(cols.own + j));
-      for (int k = 0; k < n; ++k) food_cap += lanes::lane(food, k);
+      V yield{};
       if (herd != nullptr) {
         const auto hd = herd_columns(herd + static_cast<std::size_t>(j) * kSpeciesCount, V{});
-        const V yield = hd[0] * per_head[0] + hd[1] * per_head[1] + hd[2] * per_head[2];
-        for (int k = 0; k < n; ++k) herd_cap += lanes::lane(yield, k);
+        yield = hd[0] * per_head[0] + hd[1] * per_head[1] + hd[2] * per_head[2];
       }
       V adults;
       if constexpr (n == 1) {
@@ -546,12 +549,29 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         const std::array<int, 4> c = rows::members_aged_of4(age + static_cast<std::size_t>(j) * kMaxMembers, 15 * 12, 65 * 12);
         adults = __builtin_convertvector((lanes::vi{c[0], c[1], c[2], c[3]}), lanes::vf);  // exact, as static_cast<float>
       }
-      const V time = adults * (1.0f - lanes::load<V>(farm + j));
-      for (int k = 0; k < n; ++k) adult_time += lanes::lane(time, k);
+      return std::array<V, 3>{food, yield, adults * (1.0f - lanes::load<V>(farm + j))};
     };
+    // The three sums in the lanes of one register (the fourth adds zeros): four households' values transposed so
+    // that each addition adds one household's three capacities. Without herds, the herds' lane adds +0.0 to +0.0.
+    lanes::vf sums{};
     std::uint32_t j = world.centre_first[c];
-    for (; j + lanes::kLanes <= last; j += lanes::kLanes) land_and_herd(j, lanes::vf{});
-    for (; j < last; ++j) land_and_herd(j, 0.0f);
+    for (; j + lanes::kLanes <= last; j += lanes::kLanes) {
+      const auto [food, yield, time] = capacities(j, lanes::vf{});
+      const lanes::vf zero{};
+      const lanes::vf fy01 = __builtin_shufflevector(food, yield, 0, 4, 1, 5), fy23 = __builtin_shufflevector(food, yield, 2, 6, 3, 7);
+      const lanes::vf t01 = __builtin_shufflevector(time, zero, 0, 4, 1, 5), t23 = __builtin_shufflevector(time, zero, 2, 6, 3, 7);
+      sums += __builtin_shufflevector(fy01, t01, 0, 1, 4, 5);
+      sums += __builtin_shufflevector(fy01, t01, 2, 3, 6, 7);
+      sums += __builtin_shufflevector(fy23, t23, 0, 1, 4, 5);
+      sums += __builtin_shufflevector(fy23, t23, 2, 3, 6, 7);
+    }
+    float food_cap = sums[0], herd_cap = sums[1], adult_time = sums[2];
+    for (; j < last; ++j) {
+      const auto [food, yield, time] = capacities(j, 0.0f);
+      food_cap += food;
+      if (herd != nullptr) herd_cap += yield;
+      adult_time += time;
+    }
     month.spend = spend;
     month.crops = crops;
     month.animals = animals;
