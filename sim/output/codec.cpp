@@ -95,6 +95,8 @@ namespace {
 // Deflate's literal/length symbols (RFC 1951: 0-255 literals, 256 end of block, 257-285 lengths), code-length
 // symbols, and the longest code.
 constexpr int kLitLen = 286, kCodeLen = 19, kMaxBits = 15;
+// Up to this many used symbols, code_lengths sorts them by insertion rather than by radix.
+constexpr int kInsertionSortSymbols = 40;
 
 // The first length and the extra bits of each length symbol 257 + k (RFC 1951, 3.2.5).
 constexpr int kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
@@ -127,12 +129,25 @@ void code_lengths(const std::uint32_t* freq, int n, int limit, std::uint8_t* len
         sym[m++] = static_cast<std::uint16_t>(i);
         most = std::max(most, f[i]);
       }
-    for (int shift = 0; shift < 32 && (most >> shift) != 0; shift += 8) {
-      int count[257] = {0};
-      for (int i = 0; i < m; ++i) ++count[((f[sym[i]] >> shift) & 0xff) + 1];
-      for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
-      for (int i = 0; i < m; ++i) tmp[count[(f[sym[i]] >> shift) & 0xff]++] = sym[i];
-      std::swap(sym, tmp);
+    if (m <= kInsertionSortSymbols) {
+      // Few symbols (the planes of scattered values and small codes): an insertion sort by (frequency, symbol),
+      // the same order as the radix sort's, without its 257-entry counts per byte of the frequencies.
+      std::uint64_t key[kInsertionSortSymbols];
+      for (int i = 0; i < m; ++i) {
+        const std::uint64_t k = (std::uint64_t{f[sym[i]]} << 16) | sym[i];
+        int j = i;
+        for (; j > 0 && key[j - 1] > k; --j) key[j] = key[j - 1];
+        key[j] = k;
+      }
+      for (int i = 0; i < m; ++i) sym[i] = static_cast<std::uint16_t>(key[i] & 0xffff);
+    } else {
+      for (int shift = 0; shift < 32 && (most >> shift) != 0; shift += 8) {
+        int count[257] = {0};
+        for (int i = 0; i < m; ++i) ++count[((f[sym[i]] >> shift) & 0xff) + 1];
+        for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
+        for (int i = 0; i < m; ++i) tmp[count[(f[sym[i]] >> shift) & 0xff]++] = sym[i];
+        std::swap(sym, tmp);
+      }
     }
     std::uint64_t w[2 * kLitLen];
     int parent[2 * kLitLen];
@@ -177,9 +192,15 @@ std::uint16_t reverse16(std::uint16_t v) {
 
 // Canonical codes (bit-reversed for deflate's LSB-first packing).
 void canonical(const std::uint8_t* len, int n, std::uint16_t* code) {
-  std::uint16_t count[kMaxBits + 1] = {0}, next[kMaxBits + 2] = {0};
-  for (int i = 0; i < n; ++i) ++count[len[i]];
-  count[0] = 0;
+  // Four histograms of the lengths: most are equal (0 for unused symbols), and one counter would be a chain of
+  // dependent increments.
+  std::uint16_t count4[4][kMaxBits + 1] = {}, count[kMaxBits + 1] = {0}, next[kMaxBits + 2] = {0};
+  int i4 = 0;
+  for (; i4 + 4 <= n; i4 += 4)
+    for (int k = 0; k < 4; ++k) ++count4[k][len[i4 + k]];
+  for (; i4 < n; ++i4) ++count4[0][len[i4]];
+  for (int b = 1; b <= kMaxBits; ++b)
+    count[b] = static_cast<std::uint16_t>(count4[0][b] + count4[1][b] + count4[2][b] + count4[3][b]);
   std::uint16_t c = 0;
   for (int b = 1; b <= kMaxBits; ++b) {
     c = static_cast<std::uint16_t>((c + count[b - 1]) << 1);
@@ -204,6 +225,10 @@ struct BitWriter {
   int bits = 0;
   void add(std::uint32_t v, int n) {
     buf |= static_cast<std::uint64_t>(v) << bits;
+    bits += n;
+  }
+  void add_wide(std::uint64_t v, int n) {  // up to 56 bits, right after a flush
+    buf |= v << bits;
     bits += n;
   }
   void flush() {
@@ -349,9 +374,8 @@ void write_tokens(BitWriter& w, const Block& b, const std::uint16_t* tok, std::s
     plen[256 + r] = static_cast<std::uint8_t>(b.len[c.sym] + c.extra_bits + 1);  // distance code 0: a 0 bit
   }
   std::size_t i = 0;
-  for (; i + 2 <= count; i += 2) {
-    w.add(pat[tok[i]], plen[tok[i]]);
-    w.add(pat[tok[i + 1]], plen[tok[i + 1]]);
+  for (; i + 2 <= count; i += 2) {  // two tokens joined before they are added (see write_literal_groups)
+    w.add_wide(pat[tok[i]] | (std::uint64_t{pat[tok[i + 1]]} << plen[tok[i]]), plen[tok[i]] + plen[tok[i + 1]]);
     w.flush();
   }
   if (i < count) w.put(pat[tok[i]], plen[tok[i]]);
@@ -360,15 +384,36 @@ void write_tokens(BitWriter& w, const Block& b, const std::uint16_t* tok, std::s
 
 // One block of the bytes in[0, n) as literals, no token list: the fast path for a byte plane that runs would
 // shrink little more than its byte frequencies do (scattered bytes among zeros, small codes).
-void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n, bool last) {
-  write_header(w, b, last);
+// Groups of K literals (K codes of at most 56 / K bits each), each group's codes joined into one bit pattern
+// before it is added: only that add and the flush depend on the bits written before, so groups overlap. Returns
+// the bytes written.
+template <int K>
+std::size_t write_literal_groups(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n) {
   std::size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    w.add(b.code[in[i]], b.len[in[i]]);
-    w.add(b.code[in[i + 1]], b.len[in[i + 1]]);
-    w.add(b.code[in[i + 2]], b.len[in[i + 2]]);
+  for (; i + K <= n; i += K) {
+    std::uint64_t group = 0;
+    int bits = 0;
+    for (int k = 0; k < K; ++k) {
+      group |= std::uint64_t{b.code[in[i + k]]} << bits;
+      bits += b.len[in[i + k]];
+    }
+    w.add_wide(group, bits);
     w.flush();
   }
+  return i;
+}
+
+void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n, bool last) {
+  write_header(w, b, last);
+  int longest = 1;
+  for (int s = 0; s < 256; ++s) longest = std::max<int>(longest, b.len[s]);
+  // As many codes per flush as fit in the 56 bits a flush leaves room for (3 at deflate's longest, 15 bits).
+  const int per_flush = std::min(7, 56 / longest);
+  std::size_t i = per_flush >= 7   ? write_literal_groups<7>(w, b, in, n)
+                  : per_flush == 6 ? write_literal_groups<6>(w, b, in, n)
+                  : per_flush == 5 ? write_literal_groups<5>(w, b, in, n)
+                  : per_flush == 4 ? write_literal_groups<4>(w, b, in, n)
+                                   : write_literal_groups<3>(w, b, in, n);
   for (; i < n; ++i) w.put(b.code[in[i]], b.len[in[i]]);
   w.put(b.code[256], b.len[256]);
 }

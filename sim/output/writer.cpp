@@ -239,17 +239,24 @@ std::size_t UnitWriter::centre_chunk_rows(std::size_t centres) {
 
 h5::Handle UnitWriter::create_panel(const ColumnInfo& info, ColumnType stored, bool flow, std::size_t periods,
                                     std::size_t households) {
-  std::vector<hsize_t> dims{periods, households};
-  std::vector<hsize_t> chunk{1, chunk_rows(households)};
+  return create_periodic(panel_, info, stored, flow, periods, households, chunk_rows(households));
+}
+
+// A [periods, rows(, width)] dataset chunked one period x chunk_rows rows, with its attributes (in the order the
+// file has always had them), and its list of stored chunks for the checksum.
+h5::Handle UnitWriter::create_periodic(hid_t parent, const ColumnInfo& info, ColumnType stored, bool flow,
+                                       std::size_t periods, std::size_t rows, std::size_t chunk_rows) {
+  std::vector<hsize_t> dims{periods, rows};
+  std::vector<hsize_t> chunk{1, chunk_rows};
   if (info.width > 1) {
     dims.push_back(static_cast<hsize_t>(info.width));
     chunk.push_back(static_cast<hsize_t>(info.width));
   }
-  h5::Handle ds = create_chunked(panel_, info.name, stored, dims, chunk);
+  h5::Handle ds = create_chunked(parent, info.name, stored, dims, chunk);
   describe(ds, info, info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(flow));
   label(ds, info, stored);
-  const std::size_t per_period = households == 0 ? 0 : (households + chunk[1] - 1) / chunk[1];
+  const std::size_t per_period = rows == 0 ? 0 : (rows + chunk_rows - 1) / chunk_rows;
   stored_.emplace_back(h5::object_name(ds), std::vector<StoredChunk>(periods * per_period));
   scale(ds, info);
   return ds;
@@ -264,20 +271,7 @@ std::vector<StoredChunk>* UnitWriter::stored_chunks(hid_t dataset) {
 
 h5::Handle UnitWriter::create_centre_table(const ColumnInfo& info, std::size_t periods, std::size_t centres) {
   if (!centres_.valid()) centres_ = h5::create_group(file_, layout::centres(arm_, replicate_));
-  std::vector<hsize_t> dims{periods, centres};
-  std::vector<hsize_t> chunk{1, centre_chunk_rows(centres)};
-  if (info.width > 1) {
-    dims.push_back(static_cast<hsize_t>(info.width));
-    chunk.push_back(static_cast<hsize_t>(info.width));
-  }
-  h5::Handle ds = create_chunked(centres_, info.name, info.type, dims, chunk);
-  describe(ds, info, info.description);
-  h5::write_attr(ds, layout::kAggregation, aggregation(false));
-  label(ds, info, info.type);
-  const std::size_t per_period = centres == 0 ? 0 : (centres + chunk[1] - 1) / chunk[1];
-  stored_.emplace_back(h5::object_name(ds), std::vector<StoredChunk>(periods * per_period));
-  scale(ds, info);
-  return ds;
+  return create_periodic(centres_, info, info.type, false, periods, centres, centre_chunk_rows(centres));
 }
 
 void UnitWriter::write_reach(const Records& records) { write_records(file_, layout::reach(arm_, replicate_), records); }

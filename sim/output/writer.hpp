@@ -109,6 +109,8 @@ class UnitWriter {
   void complete();
 
  private:
+  h5::Handle create_periodic(hid_t parent, const ColumnInfo& info, ColumnType stored, bool flow, std::size_t periods,
+                             std::size_t rows, std::size_t chunk_rows);
   hid_t file_;
   std::string arm_;
   std::uint32_t replicate_;
