@@ -404,19 +404,6 @@ struct Columns {
         remittance(h.get(col::remittance_pen)), profit(h.get(col::business_profit_pen)), type(h.get(col::business_type)) {}
   // The HW business's sales: its profit, where the household has one and it is positive.
   float hw(std::uint32_t i) const { return type[i] != 0 && profit[i] > 0.0f ? profit[i] : 0.0f; }
-#if defined(CHACRA_MARKETS_SSE2)
-  // hw(i) and hw(i + 1) as doubles without a branch: the positive part of the profits (max(x, +0.0) gives +0.0
-  // for a NaN, -0.0 or a loss, as hw does), cleared where the business_type byte is 0.
-  vd hw2(std::uint32_t i) const {
-    std::uint16_t two;
-    std::memcpy(&two, type + i, sizeof two);
-    __m128i none = _mm_cmpeq_epi8(_mm_cvtsi32_si128(two), _mm_setzero_si128());  // 0xff where the type is 0
-    none = _mm_unpacklo_epi8(none, none);
-    none = _mm_unpacklo_epi16(none, none);
-    none = _mm_unpacklo_epi32(none, none);  // each household's byte widened to its 64-bit lane
-    return reinterpret_cast<vd>(_mm_andnot_pd(_mm_castsi128_pd(none), reinterpret_cast<__m128d>(positive(load_at(profit + i, vd{})))));
-  }
-#endif
   // Household i's flows (and i + 1's for vd), with `hw_sales` = hw(i) (and hw(i + 1)).
   template <class V>
   HouseholdFlows<V> of(std::uint32_t i, const float* consumption, V hw_sales) const {
@@ -501,7 +488,7 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         sums += __builtin_shufflevector(a, b, 1, 3);
       };
       for (; i + 2 <= last; i += 2) {
-        const HouseholdFlows<vd> f = cols.of<vd>(i, consumption, cols.hw2(i));
+        const HouseholdFlows<vd> f = cols.of<vd>(i, consumption, vd{cols.hw(i), cols.hw(i + 1)});
         store_at(spending + i, f.spend);
         add_two(spend_crops, f.spend, f.crops);
         add_two(animals_wage, f.animals, f.wage);
