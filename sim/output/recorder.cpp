@@ -90,7 +90,6 @@ Recorder::Recorder(World& world, const std::vector<std::string>& variables, int 
                    std::size_t periods, UnitWriter* unit)
     : world_(world), months_(months_per_period), periods_(periods), unit_(unit) {
   const std::size_t n = world.household_count();
-  const std::size_t n_total = static_cast<std::size_t>(world.total_households());
   for (const auto& name : variables) {
     Var v;
     v.index = world.households.index(name);
@@ -100,26 +99,39 @@ Recorder::Recorder(World& world, const std::vector<std::string>& variables, int 
     const std::size_t cells = n * static_cast<std::size_t>(v.info.width);
     if (v.sum) v.accumulated.assign(cells, 0.0f);
     if (v.mean) v.means.assign(periods * static_cast<std::size_t>(v.info.width), 0.0);
-    if (unit_ != nullptr && unit_->has_panel()) {
-      v.dataset = unit_->create_panel(v.info, v.stored(), v.sum, periods, n_total);
-      v.chunks = unit_->stored_chunks(v.dataset.id());
-    }
     vars_.push_back(std::move(v));
   }
   // Centre columns that the model marks for recording: their state at the end of every period, per arm.
-  const bool writes = unit_ != nullptr && (!world.split() || world.comm().rank() == 0);
   for (std::size_t i = 0; i < world.centres.column_count(); ++i) {
     const ColumnInfo& info = world.centres.info(i);
     if (!info.panel) continue;
     CentreVar c;
     c.index = i;
     c.info = info;
-    if (writes) {
-      c.dataset = unit_->create_centre_table(info, periods, world.centre_count());
-      c.chunks = unit_->stored_chunks(c.dataset.id());
-    }
     centre_vars_.push_back(std::move(c));
   }
+  if (unit_ == nullptr) return;
+  // The unit's datasets. In a whole world they are created on the background thread while the first period's
+  // months run (at 2 threads their creation, about 60 HDF5 datasets with their attributes, was a serial stretch
+  // with one core idle); the first HDF5 call after them is the first period's write, which waits for them
+  // (wait_for_panel), so the file's operations keep their order. A split world creates them in line (rank 0).
+  auto create = [this, periods, n_total = static_cast<std::size_t>(world.total_households()),
+                 writes = !world.split() || world.comm().rank() == 0, centres = world.centre_count()] {
+    for (auto& v : vars_)
+      if (unit_->has_panel()) {
+        v.dataset = unit_->create_panel(v.info, v.stored(), v.sum, periods, n_total);
+        v.chunks = unit_->stored_chunks(v.dataset.id());
+      }
+    for (auto& c : centre_vars_)
+      if (writes) {
+        c.dataset = unit_->create_centre_table(c.info, periods, centres);
+        c.chunks = unit_->stored_chunks(c.dataset.id());
+      }
+  };
+  if (world.split())
+    create();
+  else
+    pending_ = std::async(std::launch::async, create);
 }
 
 Recorder::~Recorder() {
