@@ -222,9 +222,12 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
   }
   last_->assign(economies_.size(), EconomyPeriod{});
   history_->assign(economies_.size(), {});
-  // A row per clearing period (at most one a month): reserved, so that recording a clearing never reallocates.
+  // A row per clearing period (a month, or a quarter and the run's last partial one): reserved, so that recording
+  // a clearing never reallocates.
   if (world.calendar.months > 0) {
-    const std::size_t values = static_cast<std::size_t>(world.calendar.months) * economy_columns().size();
+    const int months = world.calendar.months;
+    const int periods = p_.period == markets::Period::month ? months : (months + 2) / 3;
+    const std::size_t values = static_cast<std::size_t>(periods) * economy_columns().size();
     for (auto& rows : *history_) rows.reserve(values);
   }
   inputs_->assign(economies_.size(), markets::PeriodInput{});
