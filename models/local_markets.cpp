@@ -199,8 +199,37 @@ void LocalMarkets::setup(World& world, const ParamSet& params, const rng::Stream
       }
     }
   }
+  // Each economy's price bands: its centres' household-weighted market access does not change in a run, so the
+  // margins, outside prices and (1 - tau)^elasticity are set once here rather than at every clearing.
+  const auto* access = world.centres.get(col::centre_market_access);
+  bands_.assign(economies_.size(), Bands{});
+  for (std::size_t e = 0; e < economies_.size(); ++e) {
+    double weighted = 0.0, count = 0.0;
+    for (std::uint32_t c = economies_[e].centre_begin; c < economies_[e].centre_end; ++c) {
+      const double n = world.centre_first[c + 1] - world.centre_first[c];
+      weighted += n * access[c];
+      count += n;
+    }
+    const double a = count > 0.0 ? weighted / count : 0.5;
+    for (int g = 0; g <= markets::kGoodCount; ++g) {
+      const auto k = static_cast<std::size_t>(g);
+      const MarketGoodParams& q = g < markets::kGoodCount ? p_.goods[k] : p_.labour;
+      const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
+      bands_[e].tau[k] = tau;
+      bands_[e].outside_price[k] = 1.0 / (1.0 - tau);
+      bands_[e].at_farm_gate[k] = std::pow(1.0 - tau, q.elasticity);
+    }
+  }
   last_->assign(economies_.size(), EconomyPeriod{});
   history_->assign(economies_.size(), {});
+  // A row per clearing period (a month, or a quarter and the run's last partial one): reserved, so that recording
+  // a clearing never reallocates.
+  if (world.calendar.months > 0) {
+    const int months = world.calendar.months;
+    const int periods = p_.period == markets::Period::month ? months : (months + 2) / 3;
+    const std::size_t values = static_cast<std::size_t>(periods) * economy_columns().size();
+    for (auto& rows : *history_) rows.reserve(values);
+  }
   inputs_->assign(economies_.size(), markets::PeriodInput{});
   settlements_->assign(economies_.size(), Settlement{});
   first_centre_ = world.centre_begin();
@@ -436,7 +465,6 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     // The centre's month in local sums (kept in registers), added to the period's at the end. Sales and spending
     // in double (the settlement's check compares them to the cent); capacities, which only bound supply, in float.
     double spend = 0, crops = 0, animals = 0, wage = 0, transfers = 0, remittances = 0, other_in = 0, other_out = 0;
-    float food_cap = 0, herd_cap = 0, adult_time = 0;
     CentreFlows month;  // the businesses' sums, and the month's sums at the end
     // What the holdings yield at most this month (the economy's capacity is never below its offer): a HW
     // member's equipment, with the HW businesses' sales by type (the land, herds and adults' time are summed in
@@ -453,23 +481,28 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     const std::uint32_t last = world.centre_first[c + 1];
     std::uint32_t i = world.centre_first[c];
 #if defined(CHACRA_MARKETS_SSE2)
-    if (pending == nullptr)  // a month's period (no quarter's flows to keep, and always its end): two at a time
+    if (pending == nullptr) {  // a month's period (no quarter's flows to keep, and always its end): two at a time
+      // The eight sums two to a register: each pair of households' values regrouped by sum (first household, then
+      // second), so each lane still adds household by household in index order.
+      vd spend_crops{spend, crops}, animals_wage{animals, wage}, received{transfers, remittances},
+          other{other_in, other_out};
+      const auto add_two = [](vd& sums, vd a, vd b) {
+        sums += __builtin_shufflevector(a, b, 0, 2);
+        sums += __builtin_shufflevector(a, b, 1, 3);
+      };
       for (; i + 2 <= last; i += 2) {
         const HouseholdFlows<vd> f = cols.of<vd>(i, consumption, vd{cols.hw(i), cols.hw(i + 1)});
         store_at(spending + i, f.spend);
-        const vd in = positive(f.other), out = positive(-f.other);
-        for (int k = 0; k < 2; ++k) {
-          spend += f.spend[k];
-          crops += f.crops[k];
-          animals += f.animals[k];
-          wage += f.wage[k];
-          transfers += f.transfers[k];
-          remittances += f.remittances[k];
-          other_in += in[k];
-          other_out += out[k];
-          holdings(i + static_cast<std::uint32_t>(k), f.business[k]);
-        }
+        add_two(spend_crops, f.spend, f.crops);
+        add_two(animals_wage, f.animals, f.wage);
+        add_two(received, f.transfers, f.remittances);
+        add_two(other, positive(f.other), positive(-f.other));
+        holdings(i, f.business[0]);
+        holdings(i + 1, f.business[1]);
       }
+      spend = spend_crops[0], crops = spend_crops[1], animals = animals_wage[0], wage = animals_wage[1];
+      transfers = received[0], remittances = received[1], other_in = other[0], other_out = other[1];
+    }
 #endif
     for (; i < last; ++i) {
       const HouseholdFlows<double> f = cols.of<double>(i, consumption, cols.hw(i));
@@ -503,15 +536,14 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
     }
     // The land's, the herds' and the adults' capacity, four households at a time in float lanes (each lane the
     // one-household code's operations; each sum still adds household by household in index order).
-    const auto land_and_herd = [&](std::uint32_t j, auto kind) {
+    const auto capacities = [&](std::uint32_t j, auto kind) {
       using V = decltype(kind);
       constexpr int n = lanes::Traits<V>::width;
       const V food = lanes::max_of(0.0f, lanes::load<V>(land + j) * land_month - lanes::load<V>(cols.own + j));
-      for (int k = 0; k < n; ++k) food_cap += lanes::lane(food, k);
+      V yield{};
       if (herd != nullptr) {
         const auto hd = herd_columns(herd + static_cast<std::size_t>(j) * kSpeciesCount, V{});
-        const V yield = hd[0] * per_head[0] + hd[1] * per_head[1] + hd[2] * per_head[2];
-        for (int k = 0; k < n; ++k) herd_cap += lanes::lane(yield, k);
+        yield = hd[0] * per_head[0] + hd[1] * per_head[1] + hd[2] * per_head[2];
       }
       V adults;
       if constexpr (n == 1) {
@@ -520,12 +552,29 @@ void LocalMarkets::flows(World& world, const StepContext& ctx, const Block& bloc
         const std::array<int, 4> c = rows::members_aged_of4(age + static_cast<std::size_t>(j) * kMaxMembers, 15 * 12, 65 * 12);
         adults = __builtin_convertvector((lanes::vi{c[0], c[1], c[2], c[3]}), lanes::vf);  // exact, as static_cast<float>
       }
-      const V time = adults * (1.0f - lanes::load<V>(farm + j));
-      for (int k = 0; k < n; ++k) adult_time += lanes::lane(time, k);
+      return std::array<V, 3>{food, yield, adults * (1.0f - lanes::load<V>(farm + j))};
     };
+    // The three sums in the lanes of one register (the fourth adds zeros): four households' values transposed so
+    // that each addition adds one household's three capacities. Without herds, the herds' lane adds +0.0 to +0.0.
+    lanes::vf sums{};
     std::uint32_t j = world.centre_first[c];
-    for (; j + lanes::kLanes <= last; j += lanes::kLanes) land_and_herd(j, lanes::vf{});
-    for (; j < last; ++j) land_and_herd(j, 0.0f);
+    for (; j + lanes::kLanes <= last; j += lanes::kLanes) {
+      const auto [food, yield, time] = capacities(j, lanes::vf{});
+      const lanes::vf zero{};
+      const lanes::vf fy01 = __builtin_shufflevector(food, yield, 0, 4, 1, 5), fy23 = __builtin_shufflevector(food, yield, 2, 6, 3, 7);
+      const lanes::vf t01 = __builtin_shufflevector(time, zero, 0, 4, 1, 5), t23 = __builtin_shufflevector(time, zero, 2, 6, 3, 7);
+      sums += __builtin_shufflevector(fy01, t01, 0, 1, 4, 5);
+      sums += __builtin_shufflevector(fy01, t01, 2, 3, 6, 7);
+      sums += __builtin_shufflevector(fy23, t23, 0, 1, 4, 5);
+      sums += __builtin_shufflevector(fy23, t23, 2, 3, 6, 7);
+    }
+    float food_cap = sums[0], herd_cap = sums[1], adult_time = sums[2];
+    for (; j < last; ++j) {
+      const auto [food, yield, time] = capacities(j, 0.0f);
+      food_cap += food;
+      if (herd != nullptr) herd_cap += yield;
+      adult_time += time;
+    }
     month.spend = spend;
     month.crops = crops;
     month.animals = animals;
@@ -578,15 +627,8 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   const Economy& econ = economies_[e];
   constexpr int G = markets::kGoodCount;
   CentreFlows sum;
-  double weighted = 0.0, count = 0.0;
-  const auto* access = world.centres.get(col::centre_market_access);
-  for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) {
-    sum.add((*centres_)[c - first_centre_]);
-    const double n = world.centre_first[c + 1] - world.centre_first[c];
-    weighted += n * access[c];
-    count += n;
-  }
-  const double a = count > 0.0 ? weighted / count : 0.5;
+  for (std::uint32_t c = econ.centre_begin; c < econ.centre_end; ++c) sum.add((*centres_)[c - first_centre_]);
+  const Bands& bands = bands_[e];
   std::array<double, G> supply{};
   supply[kFood] = sum.crops;
   supply[kLivestock] = sum.animals;
@@ -596,16 +638,16 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
 
   markets::PeriodInput& in = (*inputs_)[e];
   // Offer G at the farm-gate price (the band's lower bound, x = 1 - tau), up to the holdings' capacity K.
-  auto market = [a](const MarketGoodParams& q, double net, double cap, markets::MarketInput& m) {
-    const double tau = markets::transport_margin(q.margin_base, q.margin_remote, a);
-    m.outside_price_pen = 1.0 / (1.0 - tau);
-    m.margin = tau;
+  auto market = [&bands](int k, const MarketGoodParams& q, double net, double cap, markets::MarketInput& m) {
+    const auto b = static_cast<std::size_t>(k);
+    m.outside_price_pen = bands.outside_price[b];
+    m.margin = bands.tau[b];
     m.export_limit = markets::kUnlimited;
     m.intermediate_spending_pen = 0.0;
     m.sellers.resize(1);
     markets::Seller& s = m.sellers[0];
     const double offer = net / (1.0 - q.labour_share - q.outside_input_share);
-    s.supply_ref = offer / std::pow(1.0 - tau, q.elasticity);
+    s.supply_ref = offer / bands.at_farm_gate[b];
     s.elasticity = q.elasticity;
     s.capacity = std::max(cap, offer);
     s.labour_share = q.labour_share;
@@ -616,13 +658,13 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   double local = 0.0;
   for (int g = 0; g < G; ++g) {
     const auto k = static_cast<std::size_t>(g);
-    market(p_.goods[k], supply[k], sum.capacity[k], in.goods[k]);
+    market(g, p_.goods[k], supply[k], sum.capacity[k], in.goods[k]);
     in.goods[k].final_spending_pen = p_.goods[k].budget_share * sum.spend;
     in.goods[k].cpi_weight = p_.goods[k].budget_share;
     local += in.goods[k].final_spending_pen;
   }
   sum.labour_capacity *= p_.wage_month_pen;  // adult-months off the farm, at the farm-gate wage
-  market(p_.labour, sum.wage, sum.labour_capacity, in.labour);
+  market(G, p_.labour, sum.wage, sum.labour_capacity, in.labour);
   in.labour.final_spending_pen = 0.0;
   in.labour.cpi_weight = 0.0;
   in.leakage_pen = sum.spend - local;
@@ -646,6 +688,17 @@ void LocalMarkets::clear_economy(World& world, std::size_t e, int months, int mo
   received += sum.wage * st.per_wage;
   st.cpi = out.outcome.cpi;
   st.wage = out.outcome.labour.price_pen;
+  // The households' copies of the prices are rewritten only when a price changed (as floats): at export or import
+  // parity, where most markets clear, the band and so the price stay the same from period to period.
+  std::array<float, G> price_column;
+  for (int g = 0; g < G; ++g) price_column[static_cast<std::size_t>(g)] = static_cast<float>(st.price[static_cast<std::size_t>(g)]);
+  const auto cpi_column = static_cast<float>(st.cpi), wage_column = static_cast<float>(st.wage);
+  st.columns_changed = std::memcmp(price_column.data(), st.price_column.data(), sizeof(price_column)) != 0 ||
+                       std::memcmp(&cpi_column, &st.cpi_column, sizeof(float)) != 0 ||
+                       std::memcmp(&wage_column, &st.wage_column, sizeof(float)) != 0;
+  st.price_column = price_column;
+  st.cpi_column = cpi_column;
+  st.wage_column = wage_column;
   out.month = month;
   out.transfers_pen = sum.transfers;
   out.received_pen = received;
@@ -699,7 +752,7 @@ struct SettleColumns {
 
 // n rows of the economy's kGoodCount prices: four rows (36 floats) at a time as nine stores of a pattern held in
 // registers, where row by row took a nine-float copy each.
-inline void fill_rows(float* rows, std::uint32_t n, const float (&price)[markets::kGoodCount]) {
+inline void fill_rows(float* rows, std::uint32_t n, const std::array<float, markets::kGoodCount>& price) {
   constexpr int G = markets::kGoodCount;
   std::uint32_t i = 0;
 #if defined(CHACRA_MARKETS_SSE2)
@@ -713,7 +766,7 @@ inline void fill_rows(float* rows, std::uint32_t n, const float (&price)[markets
     for (int k = 0; k < G; ++k) _mm_storeu_ps(r + 4 * k, v[k]);
   }
 #endif
-  for (; i < n; ++i) std::copy_n(price, G, rows + static_cast<std::size_t>(i) * G);
+  for (; i < n; ++i) std::copy_n(price.data(), G, rows + static_cast<std::size_t>(i) * G);
 }
 
 }  // namespace
@@ -747,9 +800,7 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
     const std::uint32_t e = centre_economy_[c - first_centre_];
     const Settlement& st = (*settlements_)[e];
     const CentreFlows& cf = (*centres_)[c - first_centre_];
-    float price[G];
-    for (int g = 0; g < G; ++g) price[g] = static_cast<float>(st.price[static_cast<std::size_t>(g)]);
-    const auto cpi = static_cast<float>(st.cpi), wage_price = static_cast<float>(st.wage);
+    const auto cpi = st.cpi_column;
     one.per_food = st.per_net[kFood];
     one.per_livestock = st.per_net[kLivestock];
     one.per_wage = st.per_wage;
@@ -764,10 +815,12 @@ void LocalMarkets::settle(World& world, const StepContext& ctx, const Block& blo
       owed += cf.business[static_cast<std::size_t>(b)] * type_per_net[static_cast<std::size_t>(b) + 1];
     }
     const std::uint32_t first = world.centre_first[c], last = world.centre_first[c + 1];
-    // The economy's prices, for the panel.
-    std::fill(lpi + first, lpi + last, cpi);
-    std::fill(wage_index + first, wage_index + last, wage_price);
-    fill_rows(prices + static_cast<std::size_t>(first) * G, last - first, price);
+    // The economy's prices, for the panel (the rows already hold them unless this clearing changed them).
+    if (st.columns_changed) {
+      std::fill(lpi + first, lpi + last, cpi);
+      std::fill(wage_index + first, wage_index + last, st.wage_column);
+      fill_rows(prices + static_cast<std::size_t>(first) * G, last - first, st.price_column);
+    }
     // The month's sales again, as the flows phase read them (a quarter: the quarter's, kept per household).
     std::uint32_t i = first;
 #if defined(CHACRA_MARKETS_SSE2)

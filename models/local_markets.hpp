@@ -144,10 +144,24 @@ class LocalMarkets : public Module {
     double labour_capacity = 0;
     void add(const CentreFlows& o);
   };
-  // An economy's prices and what a sol of farm-gate output earns at them, from its last clearing.
+  // An economy's prices and what a sol of farm-gate output earns at them, from its last clearing; the prices as
+  // its households' columns hold them (1 before the first clearing), and whether the last clearing changed them.
   struct Settlement {
     std::array<double, markets::kGoodCount> per_net{}, price{};
     double per_wage = 1, cpi = 1, wage = 1;
+    std::array<float, markets::kGoodCount> price_column = filled(1.0f);
+    float cpi_column = 1.0f, wage_column = 1.0f;
+    bool columns_changed = false;
+    static std::array<float, markets::kGoodCount> filled(float v) {
+      std::array<float, markets::kGoodCount> a;
+      a.fill(v);
+      return a;
+    }
+  };
+  // An economy's price band per market (the goods, then labour): the margin tau, the outside price 1 / (1 - tau)
+  // and (1 - tau)^elasticity, what a unit of reference supply offers at the farm-gate price.
+  struct Bands {
+    std::array<double, markets::kGoodCount + 1> tau{}, outside_price{}, at_farm_gate{};
   };
   bool period_end(const StepContext& ctx) const;
   int period_months(const StepContext& ctx) const;
@@ -159,6 +173,7 @@ class LocalMarkets : public Module {
 
   MarketsParams p_;
   std::vector<Economy> economies_;
+  std::vector<Bands> bands_;  // per economy, set at setup
   bool per_block_ = false;  // markets.clear per block (see phases())
   // Per economy, reused every period; the phase writes them (a std::function holds the module by const pointer).
   std::shared_ptr<std::vector<EconomyPeriod>> last_ = std::make_shared<std::vector<EconomyPeriod>>();

@@ -382,20 +382,19 @@ void write_tokens(BitWriter& w, const Block& b, const std::uint16_t* tok, std::s
   w.put(b.code[256], b.len[256]);
 }
 
-// One block of the bytes in[0, n) as literals, no token list: the fast path for a byte plane that runs would
-// shrink little more than its byte frequencies do (scattered bytes among zeros, small codes).
-// Groups of K literals (K codes of at most 56 / K bits each), each group's codes joined into one bit pattern
+// Groups of K literals (codes of at most 56 / K bits each), each group's codes joined into one bit pattern
 // before it is added: only that add and the flush depend on the bits written before, so groups overlap. Returns
 // the bytes written.
 template <int K>
-std::size_t write_literal_groups(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n) {
+std::size_t write_literal_groups(BitWriter& w, const std::uint32_t* entry, const unsigned char* in, std::size_t n) {
   std::size_t i = 0;
   for (; i + K <= n; i += K) {
     std::uint64_t group = 0;
     int bits = 0;
     for (int k = 0; k < K; ++k) {
-      group |= std::uint64_t{b.code[in[i + k]]} << bits;
-      bits += b.len[in[i + k]];
+      const std::uint32_t e = entry[in[i + k]];
+      group |= std::uint64_t{e & 0xffff} << bits;
+      bits += static_cast<int>(e >> 16);
     }
     w.add_wide(group, bits);
     w.flush();
@@ -403,17 +402,27 @@ std::size_t write_literal_groups(BitWriter& w, const Block& b, const unsigned ch
   return i;
 }
 
+// One block of the bytes in[0, n) as literals, no token list: the fast path for a byte plane that runs would
+// shrink little more than its byte frequencies do (scattered bytes among zeros, small codes).
 void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n, bool last) {
   write_header(w, b, last);
+  // Each byte's code and length in one entry (one load a byte).
+  std::uint32_t entry[256];
   int longest = 1;
-  for (int s = 0; s < 256; ++s) longest = std::max<int>(longest, b.len[s]);
-  // As many codes per flush as fit in the 56 bits a flush leaves room for (3 at deflate's longest, 15 bits).
-  const int per_flush = std::min(7, 56 / longest);
-  std::size_t i = per_flush >= 7   ? write_literal_groups<7>(w, b, in, n)
-                  : per_flush == 6 ? write_literal_groups<6>(w, b, in, n)
-                  : per_flush == 5 ? write_literal_groups<5>(w, b, in, n)
-                  : per_flush == 4 ? write_literal_groups<4>(w, b, in, n)
-                                   : write_literal_groups<3>(w, b, in, n);
+  for (int s = 0; s < 256; ++s) {
+    entry[s] = b.code[s] | (static_cast<std::uint32_t>(b.len[s]) << 16);
+    longest = std::max<int>(longest, b.len[s]);
+  }
+  // As many codes per flush as fit in the 56 bits a flush leaves room for: 3 at deflate's longest code (15 bits),
+  // 16 for the planes of two or three byte values.
+  const int per_flush = 56 / longest;
+  std::size_t i = per_flush >= 16  ? write_literal_groups<16>(w, entry, in, n)
+                  : per_flush >= 11 ? write_literal_groups<11>(w, entry, in, n)
+                  : per_flush >= 8  ? write_literal_groups<8>(w, entry, in, n)
+                  : per_flush >= 6  ? write_literal_groups<6>(w, entry, in, n)
+                  : per_flush >= 5  ? write_literal_groups<5>(w, entry, in, n)
+                  : per_flush >= 4  ? write_literal_groups<4>(w, entry, in, n)
+                                    : write_literal_groups<3>(w, entry, in, n);
   for (; i < n; ++i) w.put(b.code[in[i]], b.len[in[i]]);
   w.put(b.code[256], b.len[256]);
 }

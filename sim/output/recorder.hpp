@@ -41,11 +41,12 @@ inline thread_local std::uint64_t panel_copy_ns = 0;
 // its end; means are computed in household order, so they do not depend on the thread count (codes, columns
 // marked category, get no mean). A period's panel rows are copied (states) or swapped out (flows' sums) and
 // written (encoded and handed to HDF5) by a background thread while the next period's months run; one period at
-// most is in flight, so the extra memory is one copy of a period's panel values, and the file is written in the same order, hence with the same
-// bytes, as if written on the spot. Centre columns marked panel are written at the end of every period to the
-// unit's centre table. A world split by districts (World::split()) records collectively: each period's values
-// of every process are gathered on rank 0, which computes the means over the whole population and writes the
-// panel and the centre table, exactly as for a whole world.
+// most is in flight, so the extra memory is one copy of a period's panel values, and the file is written in the
+// same order, hence with the same bytes, as if written on the spot. The unit's datasets are likewise created in
+// the background while the first period's months run. Centre columns marked panel are written at the end of
+// every period to the unit's centre table. A world split by districts (World::split()) records collectively:
+// each period's values of every process are gathered on rank 0, which computes the means over the whole
+// population and writes the panel and the centre table, exactly as for a whole world.
 class Recorder {
  public:
   // `unit` (null: record the means only) receives the panel and the aggregates; in a split world it is used on

@@ -118,6 +118,19 @@ MarketRun run(const ParamSet& p, bool inject, double land_factor = 1.0) {
       double spent = period.outcome.accounts.leakage_pen;
       for (const auto& g : period.outcome.goods) spent += g.demand_pen;
       r.spending_gap = std::max(r.spending_gap, std::abs(sum - spent) / std::max(1.0, spent));
+      // Every household carries its economy's prices from this clearing (the settlement rewrites its copies only
+      // when a price changed, so this checks that the rows it skips already hold them).
+      const auto* lpi = w.households.get<float>("local_price_index");
+      const auto* wage_index = w.households.get<float>("local_wage_index");
+      const auto* prices = w.households.get<float>("local_prices");
+      std::size_t stale = 0;
+      for (std::uint32_t i = w.centre_first[eco.centre_begin]; i < w.centre_first[eco.centre_end]; ++i) {
+        stale += lpi[i] != static_cast<float>(period.outcome.cpi);
+        stale += wage_index[i] != static_cast<float>(period.outcome.labour.price_pen);
+        for (std::size_t g = 0; g < period.outcome.goods.size(); ++g)
+          stale += prices[static_cast<std::size_t>(i) * mk::kGoodCount + g] != static_cast<float>(period.outcome.goods[g].price_pen);
+      }
+      EXPECT_EQ(stale, 0u) << "economy " << e << " month " << month;
     }
     r.max_imbalance.push_back(worst);
   }

@@ -152,6 +152,26 @@ TEST(DeflatePlanes, LiteralBlocksInflateToThemselvesBesideRunBlocks) {
   }
 }
 
+TEST(DeflatePlanes, LiteralBlocksOfEveryLongestCodeInflateToThemselves) {
+  // The literal writer joins 3 to 16 codes per flush according to the block's longest code: alphabets of 2 to
+  // 256 byte values, halving in frequency from one value to the next (longest codes from 1 to 15 bits), each
+  // at lengths that leave a partial group.
+  std::mt19937_64 g(23);
+  for (int values : {1, 2, 3, 4, 5, 6, 8, 11, 16, 24, 40, 100, 256}) {
+    for (std::size_t n : {std::size_t{17}, std::size_t{1000}, std::size_t{30001}}) {
+      std::vector<unsigned char> in(n);
+      for (auto& b : in) {
+        int k = 0;
+        while (k + 1 < values && (g() & 1) != 0) ++k;
+        b = static_cast<unsigned char>((k * 37 + 5) % 256);
+      }
+      std::vector<unsigned char> z;
+      deflate_planes(in.data(), in.size(), in.size(), 1, z);
+      EXPECT_EQ(inflate_all(z, in.size()), in) << "values=" << values << " n=" << n;
+    }
+  }
+}
+
 TEST(DeflatePlanes, LiteralsAreAsSmallAsRunsOnScatteredBytesAndLargerOnLongRuns) {
   std::mt19937_64 g(17);
   std::vector<unsigned char> scattered(30000), runs(30000, 0);
