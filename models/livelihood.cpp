@@ -958,7 +958,7 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       if constexpr (welfare) {
         // The remittance process (its start or stop from word 1, its shock from word 0) and Pension 65, without
         // branches on the household's state.
-        const double u = (static_cast<double>(block_bits.v[1] >> 11) + 0.5) * 0x1.0p-53;
+        const double u = rng::uniform53(block_bits.v[1] >> 11);
         const bool migrant = left != nullptr && left[hh] != migrants[hh];
         if (migrant) migrants[hh] = left[hh];
         const bool receives = remittance_state(rk, receiving[hh], level[hh], u,

@@ -11,6 +11,7 @@
 #include "models/lanes.hpp"
 #include "models/livelihood.hpp"
 #include "models/shared_state.hpp"
+#include "sim/rng.hpp"
 
 #include <algorithm>
 #include <array>
@@ -345,15 +346,16 @@ template <class V, class M>
 // ---- Remittances ----
 
 // The draw index b (the top 53 bits of a 64-bit word) below which the uniform u = (b + 0.5) 2^-53 that the phase
-// makes of it is below p: u < p exactly when b < draw_threshold(p). u is non-decreasing in b (b + 0.5 rounds to
-// even above 2^52), so the threshold is the first b whose u reaches p, found by bisection; 2^53 where no b's does.
+// makes of it (rng::uniform53) is below p: u < p exactly when b < draw_threshold(p). u is non-decreasing in b
+// (b + 0.5 rounds to even above 2^52), so the threshold is the first b whose u reaches p, found by bisection;
+// 2^53 where no b's does.
 inline std::uint64_t draw_threshold(double p) {
-  const auto u_of = [](std::uint64_t b) { return (static_cast<double>(b) + 0.5) * 0x1.0p-53; };
-  if (!(u_of(0) < p)) return 0;  // also p NaN: u < NaN never holds
-  std::uint64_t lo = 0, hi = std::uint64_t{1} << 53;  // u_of(lo) < p; hi: the first b with u_of(b) >= p, or 2^53
+  if (!(rng::uniform53(0) < p)) return 0;  // also p NaN: u < NaN never holds
+  // uniform53(lo) < p; hi: the first b with uniform53(b) >= p, or 2^53.
+  std::uint64_t lo = 0, hi = std::uint64_t{1} << 53;
   while (hi - lo > 1) {
     const std::uint64_t mid = lo + (hi - lo) / 2;
-    (u_of(mid) < p ? lo : hi) = mid;
+    (rng::uniform53(mid) < p ? lo : hi) = mid;
   }
   return hi;
 }

@@ -33,6 +33,10 @@ constexpr std::uint32_t domain_id(std::string_view name) {
 // One independent stream of draws for one (seed, replicate, domain, period, entity). The draw index is
 // the low counter word, so a stream yields 2^64 blocks of four 64-bit words. Because nothing is shared
 // between streams, results do not depend on thread count, partitioning, or which other modules run.
+// The uniform on (0, 1) of a 53-bit draw index b (a 64-bit word's top 53 bits): (b + 0.5) 2^-53, what
+// Stream::uniform makes of each word.
+inline double uniform53(std::uint64_t b) { return (static_cast<double>(b) + 0.5) * 0x1.0p-53; }
+
 // Satisfies the UniformRandomBitGenerator concept, so Boost.Random distributions work on it.
 class Stream {
  public:
@@ -58,7 +62,7 @@ class Stream {
   }
 
   // Uniform on the open interval (0, 1), 53 bits.
-  double uniform() { return (static_cast<double>((*this)() >> 11) + 0.5) * 0x1.0p-53; }
+  double uniform() { return uniform53((*this)() >> 11); }
   bool bernoulli(double p) { return uniform() < p; }
   double normal(double mean = 0.0, double sd = 1.0) {
     return boost::random::normal_distribution<double>(mean, sd)(*this);
@@ -169,7 +173,7 @@ class FirstBlocks {
     return {{v0, v1, v2, v3}};
   }
   // The first uniform of entity `entity`'s stream: Stream::uniform() of a freshly opened stream, from its first word.
-  double uniform(std::uint64_t entity) const { return (static_cast<double>((*this)(entity).v[0] >> 11) + 0.5) * 0x1.0p-53; }
+  double uniform(std::uint64_t entity) const { return uniform53((*this)(entity).v[0] >> 11); }
 
  private:
   static constexpr std::uint64_t kM0 = 0xD2E7470EE14C6C93ull, kM1 = 0xCA5A826395121157ull;  // PHILOX_M4x64_0, _1
