@@ -108,7 +108,7 @@ Phase Finance::budget_phase() const {
       } else {
         // The four households' technology rows at once.
         const std::uint64_t on4 = rows::tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
-        for (int j = 0; j < n; ++j) dues[j] = due_of[static_cast<std::size_t>((on4 >> (kTechCount * j)) & 0x3FFu)];
+        for (int j = 0; j < n; ++j) dues[j] = due_of[rows::tech_mask_of(on4, j)];
       }
       const V persons = lanes::persons(size + i, V{});
       const auto load = [i](const float* column) { return T::load(column + i); };

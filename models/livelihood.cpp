@@ -995,16 +995,11 @@ void Livelihood::economy_income(World& world, const StepContext& ctx, const Bloc
       // The four households' technology rows at once: adopted, and with a programme asset (not state 0).
       const std::uint64_t on4 = rows::tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
       const std::uint64_t no_asset4 = rows::tech_masks4(asset + static_cast<std::size_t>(i) * kTechCount, 0);
-      std::int32_t on_s[n];
-      for (int j = 0; j < n; ++j) {
-        on_s[j] = static_cast<std::int32_t>((on4 >> (kTechCount * j)) & 0x3FFu);
-        due_s[j] = due_table[static_cast<std::size_t>(on_s[j])];
-      }
-      present = static_cast<unsigned>((on4 | on4 >> 10 | on4 >> 20 | on4 >> 30) & 0x3FFu);
-      adopted_m = T::load_mask(on_s);
-      asset_m = ~M{static_cast<std::int32_t>(no_asset4), static_cast<std::int32_t>(no_asset4 >> 10),
-                   static_cast<std::int32_t>(no_asset4 >> 20), static_cast<std::int32_t>(no_asset4 >> 30)} &
-                0x3FF;
+      for (int j = 0; j < n; ++j) due_s[j] = due_table[rows::tech_mask_of(on4, j)];
+      present = rows::tech_mask_of(on4, 0) | rows::tech_mask_of(on4, 1) | rows::tech_mask_of(on4, 2) |
+                rows::tech_mask_of(on4, 3);
+      adopted_m = rows::tech_mask_lanes(on4);
+      asset_m = ~rows::tech_mask_lanes(no_asset4) & 0x3FF;
       business_m = lanes::flags4(business + i);
       due_v = T::load(due_s);
       if constexpr (welfare) {

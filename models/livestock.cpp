@@ -258,9 +258,7 @@ Phase Livestock::step_phase() const {
       if constexpr (n == lanes::kLanes) {
         // The four households' technology rows at once (row j's mask in bits [10 j, 10 j + 10)).
         const std::uint64_t on4 = rows::tech_masks4(state + static_cast<std::size_t>(i) * kTechCount, kAdopted);
-        in.adopted = lanes::vi{static_cast<std::int32_t>(on4), static_cast<std::int32_t>(on4 >> 10),
-                               static_cast<std::int32_t>(on4 >> 20), static_cast<std::int32_t>(on4 >> 30)} &
-                     0x3FF;
+        in.adopted = rows::tech_mask_lanes(on4);
         in.shed = lanes::has_bit(in.adopted, kShed);
       } else {
         const std::uint8_t* si = state + static_cast<std::size_t>(i) * kTechCount;

@@ -3,6 +3,7 @@
 // same results. They only read rows; results are exact integers (docs/performance.md).
 #pragma once
 
+#include "models/lanes.hpp"
 #include "models/shared_state.hpp"
 
 #include <array>
@@ -146,6 +147,19 @@ inline std::uint64_t tech_masks4(const std::uint8_t* rows, std::uint8_t value) {
   for (int j = 0; j < 4; ++j) m |= static_cast<std::uint64_t>(tech_mask(rows + j * kTechCount, value)) << (10 * j);
   return m;
 #endif
+}
+
+// Row j's mask (j < 4) from tech_masks4's result.
+inline unsigned tech_mask_of(std::uint64_t masks4, int j) {
+  return static_cast<unsigned>(masks4 >> (kTechCount * j)) & 0x3FFu;
+}
+// The four rows' masks from tech_masks4's result, one per int32 lane.
+inline lanes::vi tech_mask_lanes(std::uint64_t masks4) {
+  static_assert(lanes::kLanes == 4, "four rows, four lanes");
+  return lanes::vi{static_cast<std::int32_t>(masks4), static_cast<std::int32_t>(masks4 >> kTechCount),
+                   static_cast<std::int32_t>(masks4 >> (2 * kTechCount)),
+                   static_cast<std::int32_t>(masks4 >> (3 * kTechCount))} &
+         0x3FF;
 }
 
 // Whether households first..first+n-1 live in one district (households are sorted by district, so almost
