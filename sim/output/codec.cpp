@@ -12,7 +12,7 @@
 #include <memory>
 
 #if defined(__SSE2__) && defined(__x86_64__) && !defined(CHACRA_NO_SIMD)
-#define CHACRA_SHUFFLE_SSE2 1
+#define CHACRA_CODEC_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -20,7 +20,7 @@ namespace chacra::output::codec {
 
 namespace {
 
-#if defined(CHACRA_SHUFFLE_SSE2)
+#if defined(CHACRA_CODEC_SSE2)
 // The shuffle of 4-byte values, 16 at a time (a byte transpose by three rounds of unpacks): about ten times the
 // scalar loop, which writes four bytes to four places per value. Returns the values done.
 std::size_t shuffle4_sse2(const unsigned char* in, unsigned char* out, std::size_t elements) {
@@ -56,7 +56,7 @@ void shuffle(const unsigned char* in, unsigned char* out, std::size_t bytes, std
   const std::size_t elements = bytes / size;
   if (size == 4) {
     std::size_t i = 0;
-#if defined(CHACRA_SHUFFLE_SSE2)
+#if defined(CHACRA_CODEC_SSE2)
     i = shuffle4_sse2(in, out, elements);
 #endif
     for (; i < elements; ++i) {
@@ -402,10 +402,107 @@ std::size_t write_literal_groups(BitWriter& w, const std::uint32_t* entry, const
   return i;
 }
 
+// The byte values used in freq[0, 256), in increasing order, if there are at most `most`; else 0.
+int few_values(const std::uint32_t* freq, int most, unsigned char* v) {
+  int m = 0;
+  for (int s = 0; s < 256; ++s)
+    if (freq[s] != 0) {
+      if (m == most) return 0;
+      v[m++] = static_cast<unsigned char>(s);
+    }
+  return m;
+}
+
+#if defined(CHACRA_CODEC_SSE2)
+// The literals of a plane of at most four byte values (`freq`: its byte frequencies), 16 bytes at a time: which
+// bytes hold which value comes from one to three vector compares as bit masks, and the codes of 8 bytes (two
+// values) or 4 bytes (three or four) from one table entry indexed by those bits, built for the block. The same bits
+// as coding byte by byte, about three to five times as fast. Returns the bytes written (a multiple of 16; 0 where
+// the plane has more values or codes too long for the tables).
+std::size_t write_few_literals_sse2(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n,
+                                    const std::uint32_t* freq) {
+  unsigned char v[4];
+  const int m = few_values(freq, 4, v);
+  if (m == 0 || n < 16) return 0;
+  int longest = 1;
+  for (int k = 0; k < m; ++k) longest = std::max<int>(longest, b.len[v[k]]);
+  // Values the plane does not hold stand in for the missing ones (their compares never match).
+  unsigned char absent = 0;
+  while (std::find(v, v + m, absent) != v + m) ++absent;
+  for (int k = m; k < 4; ++k) v[k] = absent;
+  auto code = [&](int k) { return std::uint32_t{b.code[v[k]]}; };
+  auto len = [&](int k) { return std::uint32_t{b.len[v[k]]}; };
+  std::uint32_t table[256];  // pattern in the low 24 bits, its length in the high 8
+  std::size_t i = 0;
+  const __m128i c1 = _mm_set1_epi8(static_cast<char>(v[1]));
+  if (m <= 2) {
+    if (8 * longest > 24) return 0;
+    // Entry q: the codes of 8 bytes, byte j holding v[1] where bit j of q is set, else v[0].
+    for (int q = 0; q < 256; ++q) {
+      std::uint32_t pat = 0, bits = 0;
+      for (int j = 0; j < 8; ++j) {
+        const int k = (q >> j) & 1;
+        pat |= code(k) << bits;
+        bits += len(k);
+      }
+      table[q] = pat | (bits << 24);
+    }
+    for (; i + 16 <= n; i += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+      const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, c1)));
+      const std::uint32_t e0 = table[mask & 0xff], e1 = table[mask >> 8];
+      w.add_wide((e0 & 0xffffff) | (std::uint64_t{e1 & 0xffffff} << (e0 >> 24)), static_cast<int>((e0 >> 24) + (e1 >> 24)));
+      w.flush();
+    }
+    return i;
+  }
+  if (4 * longest > 24) return 0;
+  // Entry q: the codes of 4 bytes, byte j holding v[k] with bit 0 of k bit j of q and bit 1 of k bit j + 4.
+  for (int q = 0; q < 256; ++q) {
+    std::uint32_t pat = 0, bits = 0;
+    for (int j = 0; j < 4; ++j) {
+      const int k = ((q >> j) & 1) | (((q >> (4 + j)) & 1) << 1);
+      pat |= code(k) << bits;
+      bits += len(k);
+    }
+    table[q] = pat | (bits << 24);
+  }
+  const __m128i c2 = _mm_set1_epi8(static_cast<char>(v[2])), c3 = _mm_set1_epi8(static_cast<char>(v[3]));
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    const __m128i e3 = _mm_cmpeq_epi8(x, c3);
+    const unsigned lo = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, c1), e3)));
+    const unsigned hi = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, c2), e3)));
+    // Bytes 0-3 and 8-11 (r), 4-7 and 12-15 (s): each quad's low-bit nibble and high-bit nibble side by side.
+    const unsigned r = (lo & 0x0f0f) | ((hi & 0x0f0f) << 4), s = ((lo >> 4) & 0x0f0f) | (hi & 0xf0f0);
+    const std::uint32_t e0 = table[r & 0xff], e1 = table[s & 0xff], e2 = table[r >> 8], e3q = table[s >> 8];
+    const std::uint32_t l0 = e0 >> 24, l1 = e1 >> 24, l2 = e2 >> 24, l3 = e3q >> 24;
+    const std::uint64_t p01 = (e0 & 0xffffff) | (std::uint64_t{e1 & 0xffffff} << l0);
+    const std::uint64_t p23 = (e2 & 0xffffff) | (std::uint64_t{e3q & 0xffffff} << l2);
+    if (longest <= 3) {  // 16 codes of at most 3 bits: one add
+      w.add_wide(p01 | (p23 << (l0 + l1)), static_cast<int>(l0 + l1 + l2 + l3));
+      w.flush();
+    } else {
+      w.add_wide(p01, static_cast<int>(l0 + l1));
+      w.flush();
+      w.add_wide(p23, static_cast<int>(l2 + l3));
+      w.flush();
+    }
+  }
+  return i;
+}
+#endif
+
 // One block of the bytes in[0, n) as literals, no token list: the fast path for a byte plane that runs would
-// shrink little more than its byte frequencies do (scattered bytes among zeros, small codes).
-void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n, bool last) {
+// shrink little more than its byte frequencies do (scattered bytes among zeros, small codes). `freq`: the
+// bytes' frequencies.
+void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::size_t n, bool last,
+                    const std::uint32_t* freq) {
   write_header(w, b, last);
+  std::size_t i = 0;
+#if defined(CHACRA_CODEC_SSE2)
+  i = write_few_literals_sse2(w, b, in, n, freq);
+#endif
   // Each byte's code and length in one entry (one load a byte).
   std::uint32_t entry[256];
   int longest = 1;
@@ -416,20 +513,22 @@ void write_literals(BitWriter& w, const Block& b, const unsigned char* in, std::
   // As many codes per flush as fit in the 56 bits a flush leaves room for: 3 at deflate's longest code (15 bits),
   // 16 for the planes of two or three byte values.
   const int per_flush = 56 / longest;
-  std::size_t i = per_flush >= 16  ? write_literal_groups<16>(w, entry, in, n)
-                  : per_flush >= 11 ? write_literal_groups<11>(w, entry, in, n)
-                  : per_flush >= 8  ? write_literal_groups<8>(w, entry, in, n)
-                  : per_flush >= 6  ? write_literal_groups<6>(w, entry, in, n)
-                  : per_flush >= 5  ? write_literal_groups<5>(w, entry, in, n)
-                  : per_flush >= 4  ? write_literal_groups<4>(w, entry, in, n)
-                                    : write_literal_groups<3>(w, entry, in, n);
+  const unsigned char* rest = in + i;
+  const std::size_t left = n - i;
+  i += per_flush >= 16  ? write_literal_groups<16>(w, entry, rest, left)
+       : per_flush >= 11 ? write_literal_groups<11>(w, entry, rest, left)
+       : per_flush >= 8  ? write_literal_groups<8>(w, entry, rest, left)
+       : per_flush >= 6  ? write_literal_groups<6>(w, entry, rest, left)
+       : per_flush >= 5  ? write_literal_groups<5>(w, entry, rest, left)
+       : per_flush >= 4  ? write_literal_groups<4>(w, entry, rest, left)
+                         : write_literal_groups<3>(w, entry, rest, left);
   for (; i < n; ++i) w.put(b.code[in[i]], b.len[in[i]]);
   w.put(b.code[256], b.len[256]);
 }
 
-// The byte frequencies of in[0, n), in eight histograms (no store-to-load chain on a repeated byte: the planes
-// coded as literals are mostly zeros).
-void byte_frequencies(const unsigned char* in, std::size_t n, std::uint32_t* freq) {
+// The byte frequencies of in[0, n), added to freq[0, 256), in eight histograms (no store-to-load chain on a
+// repeated byte: the planes coded as literals are mostly zeros).
+void byte_histogram(const unsigned char* in, std::size_t n, std::uint32_t* freq) {
   std::uint32_t f8[8][256] = {};
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -445,9 +544,77 @@ void byte_frequencies(const unsigned char* in, std::size_t n, std::uint32_t* fre
     ++f8[7][x >> 56];
   }
   for (; i < n; ++i) ++f8[0][in[i]];
-  std::fill(freq, freq + kLitLen, 0u);
   for (int k = 0; k < 256; ++k)
-    freq[k] = f8[0][k] + f8[1][k] + f8[2][k] + f8[3][k] + f8[4][k] + f8[5][k] + f8[6][k] + f8[7][k];
+    freq[k] += f8[0][k] + f8[1][k] + f8[2][k] + f8[3][k] + f8[4][k] + f8[5][k] + f8[6][k] + f8[7][k];
+}
+
+#if defined(CHACRA_CODEC_SSE2)
+// How many bytes of in[0, n) equal each of the V values `v`, 16 bytes at a time (a compare and a subtract per
+// value, byte counters folded every 255 vectors), added to `count`. Returns the bytes looked at (a multiple of 16).
+template <int V>
+std::size_t count_values_sse2(const unsigned char* in, std::size_t n, const unsigned char* v, std::uint64_t* count) {
+  __m128i val[V], acc[V], sum[V];
+  for (int k = 0; k < V; ++k) {
+    val[k] = _mm_set1_epi8(static_cast<char>(v[k]));
+    sum[k] = _mm_setzero_si128();
+  }
+  const __m128i zero = _mm_setzero_si128();
+  std::size_t i = 0;
+  while (i + 16 <= n) {
+    const std::size_t stop = std::min(n - 15, i + 255 * 16);
+    for (int k = 0; k < V; ++k) acc[k] = _mm_setzero_si128();
+    for (; i < stop; i += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+      for (int k = 0; k < V; ++k) acc[k] = _mm_sub_epi8(acc[k], _mm_cmpeq_epi8(x, val[k]));
+    }
+    for (int k = 0; k < V; ++k) sum[k] = _mm_add_epi64(sum[k], _mm_sad_epu8(acc[k], zero));
+  }
+  for (int k = 0; k < V; ++k) {
+    std::uint64_t s2[2];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(s2), sum[k]);
+    count[k] += s2[0] + s2[1];
+  }
+  return i;
+}
+
+// The counts of the at most 8 values v[0, m) over in[0, n), if no other value occurs there: true, counts added to
+// freq; false, freq unchanged.
+bool count_few_values(const unsigned char* in, std::size_t n, const unsigned char* v, int m, std::uint32_t* freq) {
+  std::uint64_t c[8] = {};
+  std::size_t done = 0;
+  switch (m) {
+    case 1: done = count_values_sse2<1>(in, n, v, c); break;
+    case 2: done = count_values_sse2<2>(in, n, v, c); break;
+    case 3: done = count_values_sse2<3>(in, n, v, c); break;
+    case 4: done = count_values_sse2<4>(in, n, v, c); break;
+    case 5: done = count_values_sse2<5>(in, n, v, c); break;
+    case 6: done = count_values_sse2<6>(in, n, v, c); break;
+    case 7: done = count_values_sse2<7>(in, n, v, c); break;
+    default: done = count_values_sse2<8>(in, n, v, c); break;
+  }
+  std::uint64_t total = 0;
+  for (int k = 0; k < m; ++k) total += c[k];
+  if (total != done) return false;
+  for (int k = 0; k < m; ++k) freq[v[k]] += static_cast<std::uint32_t>(c[k]);
+  byte_histogram(in + done, n - done, freq);
+  return true;
+}
+#endif
+
+// The byte frequencies of in[0, n) in freq[0, kLitLen). A plane coded as literals mostly holds a few byte values
+// (flags, small codes, the high bytes of sparse values): those of its first kilobyte are counted over the rest by
+// vector compares, several times as fast as a histogram, unless another value turns up there (then the
+// histogram counts the rest). The same counts either way.
+void byte_frequencies(const unsigned char* in, std::size_t n, std::uint32_t* freq) {
+  std::fill(freq, freq + kLitLen, 0u);
+  const std::size_t head = std::min<std::size_t>(n, 1024);
+  byte_histogram(in, head, freq);
+#if defined(CHACRA_CODEC_SSE2)
+  unsigned char v[8];
+  const int m = few_values(freq, 8, v);
+  if (m > 0 && count_few_values(in + head, n - head, v, m, freq)) return;
+#endif
+  byte_histogram(in + head, n - head, freq);
 }
 
 // The tokens of in[begin, end): literals and runs of a repeated byte (matches at distance 1, 3-258 bytes, never
@@ -558,7 +725,7 @@ bool deflate_planes(const unsigned char* in, std::size_t n, std::size_t segment,
     if (k < 64 && ((literal >> k) & 1) != 0) {
       byte_frequencies(in + i, end - i, freq);
       plan_block(freq, b);
-      write_literals(w, b, in + i, end - i, last);
+      write_literals(w, b, in + i, end - i, last, freq);
     } else {
       s.tok.resize(std::max(s.tok.size(), end - i));
       const std::size_t t = tokenize(in, i, end, s.tok.data(), freq);

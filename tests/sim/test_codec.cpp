@@ -172,6 +172,35 @@ TEST(DeflatePlanes, LiteralBlocksOfEveryLongestCodeInflateToThemselves) {
   }
 }
 
+TEST(DeflatePlanes, LiteralPlanesOfFewValuesInflateToThemselvesWhereverAnotherValueAppears) {
+  // Planes of at most eight byte values are counted by vector compares for the values of their first kilobyte, and
+  // those of at most four coded 8 or 4 bytes per table entry: uniform and skewed frequencies (longest codes of 1 to
+  // 4 bits), values at both ends of the byte range, lengths around multiples of 16, and a value the first kilobyte
+  // lacks placed before, at and after its end.
+  std::mt19937_64 g(29);
+  const unsigned char pool[9] = {0, 255, 1, 128, 2, 254, 64, 3, 77};
+  for (int values = 1; values <= 9; ++values)
+    for (bool skewed : {false, true})
+      for (std::size_t n : {std::size_t{15}, std::size_t{16}, std::size_t{1040}, std::size_t{4113}, std::size_t{30000}})
+        for (long long extra : {-1LL, 0LL, 1023LL, 1024LL, 5000LL, static_cast<long long>(n) - 1}) {
+          if (extra >= static_cast<long long>(n)) continue;
+          std::vector<unsigned char> in(n);
+          for (auto& b : in) {
+            int k = 0;
+            if (skewed)
+              while (k + 1 < values && (g() & 1) != 0) ++k;
+            else
+              k = static_cast<int>(g() % static_cast<unsigned>(values));
+            b = pool[k];
+          }
+          if (extra >= 0) in[static_cast<std::size_t>(extra)] = 200;  // in no pool
+          std::vector<unsigned char> z;
+          deflate_planes(in.data(), in.size(), in.size(), 1, z);
+          EXPECT_EQ(inflate_all(z, in.size()), in)
+              << "values=" << values << " skewed=" << skewed << " n=" << n << " extra at " << extra;
+        }
+}
+
 TEST(DeflatePlanes, LiteralsAreAsSmallAsRunsOnScatteredBytesAndLargerOnLongRuns) {
   std::mt19937_64 g(17);
   std::vector<unsigned char> scattered(30000), runs(30000, 0);
