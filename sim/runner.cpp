@@ -218,6 +218,8 @@ MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& bui
   // The replicate's population and the arm's working copy, plus period accumulators and centre tables.
   const std::uint64_t per = 2 * per_household + accumulators + static_cast<std::uint64_t>(2 * centre_share) + 16;
   e.bytes = checked_product({e.households, per}, "the memory estimate (households x bytes per household)");
+  // The encoded chunks the writer keeps for a replicate's later arms (output::ChunkCache, at most its bound).
+  if (base.boolean("output.panel") && scenario.arms.size() > 1) e.bytes += output::ChunkCache::kDefaultBytes;
   const std::uint64_t months = static_cast<std::uint64_t>(base.integer("run.years")) * 12;
   e.panel_cells = checked_product({e.households, months, std::max<std::uint64_t>(variables.size(), 1),
                                    static_cast<std::uint64_t>(scenario.arms.size()),
@@ -302,6 +304,10 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
     std::unique_ptr<output::Recorder> recorder;
     std::future<void> done;
   };
+  // The encoded chunks of the replicate's units so far, which its later arms reuse where their chunks are the same
+  // (the file is the same without it). Declared before `finishing`, whose writes use it.
+  output::ChunkCache chunk_cache;
+  std::uint32_t cached_replicate = 0;
   std::optional<Finishing> finishing;
   auto settle = [&finishing] {
     if (!finishing) return;
@@ -346,6 +352,10 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         for (auto& m : model.modules) m->setup(world, unit_params, seed);
         const auto variables = resolve_panel_variables(world, base.text_list("output.variables"), scenario.path);
         settle();
+        if (r != cached_replicate) {  // a new population: no chunk of the last replicate's can match
+          chunk_cache.clear();
+          cached_replicate = r;
+        }
         if (!out && writer && !options.output_path.empty()) {
           // Opened only after the first arm set up cleanly, so invalid variables never leave a file.
           out = std::make_unique<output::OutputFile>(output_request(scenario, options, memory));
@@ -375,7 +385,9 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
           output::write_population(out->id(), r, world);
         }
         std::unique_ptr<output::UnitWriter> unit;
-        if (out) unit = std::make_unique<output::UnitWriter>(out->id(), arm.name, arm.description, r, write_panel);
+        if (out)
+          unit = std::make_unique<output::UnitWriter>(out->id(), arm.name, arm.description, r, write_panel,
+                                                      scenario.arms.size() > 1 ? &chunk_cache : nullptr);
         auto recorder = std::make_unique<output::Recorder>(world, variables, months_per, result.period_labels.size(),
                                                            unit.get());
         Stepper stepper(world, model.month, unit_params, seed);

@@ -376,7 +376,7 @@ std::vector<OutputFigures> measure_output(const Options& o, const Scenario& scen
       const std::uint64_t wait0 = output::panel_wait_ns, copy0 = output::panel_copy_ns;
       auto& wc = output::write_counters;
       const std::uint64_t enc0 = wc.encode_cpu_ns, h50 = wc.hdf5_ns, sum0 = wc.checksum_ns, in0 = wc.bytes_in,
-                          st0 = wc.bytes_stored;
+                          st0 = wc.bytes_stored, re0 = wc.reused;
       const Stopwatch sw1;
       run_scenario(scenario, builder, with);
       const Timing t1 = sw1.elapsed();
@@ -387,6 +387,7 @@ std::vector<OutputFigures> measure_output(const Options& o, const Scenario& scen
       f.checksum.push_back(1e-9 * static_cast<double>(wc.checksum_ns - sum0));
       f.bytes_in.push_back(static_cast<double>(wc.bytes_in - in0));
       f.bytes_stored.push_back(static_cast<double>(wc.bytes_stored - st0));
+      f.reused_chunks.push_back(static_cast<double>(wc.reused - re0));
       file_bytes = std::filesystem::file_size(path);
       std::filesystem::remove(path);
       f.without_wall.push_back(t0.wall);
@@ -775,6 +776,7 @@ std::string format_json(const Report& r) {
                     {"panel_copy_s", figures(x.panel_copy)},
                     {"bytes_encoded", figures(x.bytes_in)},
                     {"bytes_stored", figures(x.bytes_stored)},
+                    {"reused_chunks", figures(x.reused_chunks)},
                     {"without_panel_wall_s", figures(x.without_wall)},
                     {"with_panel_cpu_s", figures(x.with_cpu)},
                     {"without_panel_cpu_s", figures(x.without_cpu)}});

@@ -65,8 +65,9 @@ struct OutputFigures {
   std::vector<double> writer_wait;  // seconds the run waited for the background panel writer (with the file)
   // Where the file's cost went in each run with it (output::write_counters, output::panel_copy_ns): CPU seconds
   // encoding chunks (off the month loop for the panel), seconds in HDF5's chunk writes and reading units back
-  // for their checksums, seconds copying periods' values on the month loop, and bytes before / after encoding.
-  std::vector<double> encode_cpu, hdf5_write, checksum, panel_copy, bytes_in, bytes_stored;
+  // for their checksums, seconds copying periods' values on the month loop, bytes before / after encoding, and
+  // chunks taken from an earlier arm's (output::ChunkCache).
+  std::vector<double> encode_cpu, hdf5_write, checksum, panel_copy, bytes_in, bytes_stored, reused_chunks;
 };
 
 struct ScalingFigure {

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libtbb-dev libyaml-cpp-dev libhdf5-dev hdf5-tools libboost-dev
           libboost-random-dev librandom123-dev libcli11-dev nlohmann-json3-dev libgtest-dev
-          libgmock-dev libbenchmark-dev libreadstat-dev libdeflate-dev
+          libgmock-dev libbenchmark-dev libreadstat-dev libdeflate-dev libxxhash-dev
           libopenmpi-dev openmpi-bin valgrind clang-14 libclang-rt-14-dev
           python3-h5py python3-numpy python3-pandas python3-matplotlib python3-statsmodels python3-pytest
           chromium chromium-driver python3-selenium r-base-core r-cran-hdf5r

@@ -832,21 +832,27 @@ std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows) {
   return (rows + chunks - 1) / chunks;
 }
 
-void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk_rows, std::size_t row_bytes,
-                  std::size_t element_size, EncodedChunk& out) {
+ChunkPlan plan_chunk(const unsigned char* data, std::size_t rows, std::size_t row_bytes, std::size_t element_size) {
+  ChunkPlan plan;
+  plan.zero = all_zero_bytes(data, rows * row_bytes);
+  if (!plan.zero) plan.judged = judge_sample(data, rows * row_bytes / element_size, element_size);
+  return plan;
+}
+
+void encode_planned(const unsigned char* data, std::size_t rows, std::size_t chunk_rows, std::size_t row_bytes,
+                    std::size_t element_size, const ChunkPlan& plan, EncodedChunk& out) {
   const std::size_t chunk_bytes = chunk_rows * row_bytes;
   out.raw = nullptr;
   out.raw_size = 0;
+  out.zero = plan.zero;
+  if (out.zero) return;
   std::vector<unsigned char> full;
   if (rows < chunk_rows) {  // an edge chunk is stored whole: pad with zeros
     full.assign(chunk_bytes, 0);
     std::memcpy(full.data(), data, rows * row_bytes);
     data = full.data();
   }
-  out.zero = all_zero_bytes(data, chunk_bytes);
-  if (out.zero) return;
-  const SampleJudgement judged = judge_sample(data, rows * row_bytes / element_size, element_size);
-  if (judged.compress) {
+  if (plan.judged.compress) {
     thread_local std::vector<unsigned char> shuffled;
     const unsigned char* in = data;
     if (element_size > 1) {
@@ -855,7 +861,7 @@ void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk
       in = shuffled.data();
     }
     // A block per byte plane: the planes of a shuffled chunk differ (high bytes mostly zero, low bytes noisy).
-    if (deflate_planes(in, chunk_bytes, chunk_bytes / element_size, judged.literal, out.bytes)) {
+    if (deflate_planes(in, chunk_bytes, chunk_bytes / element_size, plan.judged.literal, out.bytes)) {
       out.mask = 0;
       return;
     }
@@ -868,6 +874,11 @@ void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk
   } else {
     out.bytes = std::move(full);
   }
+}
+
+void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk_rows, std::size_t row_bytes,
+                  std::size_t element_size, EncodedChunk& out) {
+  encode_planned(data, rows, chunk_rows, row_bytes, element_size, plan_chunk(data, rows, row_bytes, element_size), out);
 }
 
 }  // namespace chacra::output::codec

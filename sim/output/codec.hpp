@@ -83,8 +83,20 @@ struct EncodedChunk {
   std::size_t size() const { return raw != nullptr ? raw_size : bytes.size(); }
 };
 
-// Encodes one chunk of `chunk_rows` rows of `row_bytes` bytes whose first `rows` rows are `data` (an edge
-// chunk is padded with zeros: HDF5 stores every chunk whole); `element_size` is the size of one value.
+// How a chunk is to be stored, decided from its bytes: not at all (every byte zero), raw, or compressed with the
+// sample's choice of literal planes.
+struct ChunkPlan {
+  bool zero = false;
+  SampleJudgement judged;
+};
+// The plan of one chunk whose first `rows` rows of `row_bytes` bytes are `data` (the rest, padding, is zero);
+// `element_size` is the size of one value.
+ChunkPlan plan_chunk(const unsigned char* data, std::size_t rows, std::size_t row_bytes, std::size_t element_size);
+// Encodes that chunk, of `chunk_rows` rows (an edge chunk is padded with zeros: HDF5 stores every chunk whole), as
+// `plan` says.
+void encode_planned(const unsigned char* data, std::size_t rows, std::size_t chunk_rows, std::size_t row_bytes,
+                    std::size_t element_size, const ChunkPlan& plan, EncodedChunk& out);
+// plan_chunk, then encode_planned.
 void encode_chunk(const unsigned char* data, std::size_t rows, std::size_t chunk_rows, std::size_t row_bytes,
                   std::size_t element_size, EncodedChunk& out);
 

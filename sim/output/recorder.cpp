@@ -231,7 +231,7 @@ void Recorder::gather_period(std::size_t period) {
           total > 0 ? column_sum(v.stored(), data, total, width, c) / static_cast<double>(total) : 0.0;
     if (v.dataset.valid() && total > 0)
       write_rows({Rows{v.dataset.id(), v.stored(), width, total, UnitWriter::chunk_rows(total), data,
-                       {static_cast<hsize_t>(period)}, "panel " + v.info.name}});
+                       {static_cast<hsize_t>(period)}, "panel " + v.info.name, nullptr, 0, chunk_cache()}});
   }, buffers_);
   for (auto& v : vars_)
     if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
@@ -276,7 +276,7 @@ void Recorder::write_period(std::size_t period) {
     }
     pending_rows_.push_back(Rows{v.dataset.id(), v.stored(), width, n, chunk_rows, src,
                                  {static_cast<hsize_t>(period)}, "panel " + v.info.name, v.chunks,
-                                 period * ((n + chunk_rows - 1) / chunk_rows)});
+                                 period * ((n + chunk_rows - 1) / chunk_rows), chunk_cache()});
   }
   // A serial section of the month loop when done on one thread: the copies run in parallel, a variable a task.
   const auto t0 = std::chrono::steady_clock::now();
@@ -298,7 +298,7 @@ Rows Recorder::centre_rows(const CentreVar& c, std::size_t period, const void* s
   const std::size_t nc = world_.centre_count(), chunk_rows = UnitWriter::centre_chunk_rows(nc);
   return Rows{c.dataset.id(), c.info.type, static_cast<std::size_t>(c.info.width), nc, chunk_rows, src,
               {static_cast<hsize_t>(period)}, "centres " + c.info.name, c.chunks,
-              period * ((nc + chunk_rows - 1) / chunk_rows)};
+              period * ((nc + chunk_rows - 1) / chunk_rows), chunk_cache()};
 }
 
 // The period's row of every recorded centre column: the centres held here (all in a whole world; a split world

@@ -87,6 +87,8 @@ class Recorder {
   void write_period(std::size_t period);
   void write_centres(std::size_t period);
   struct CentreVar;
+  // The replicate's encoded chunks that the unit's writes reuse and add to (null without a unit or a cache).
+  ChunkCache* chunk_cache() const { return unit_ != nullptr ? unit_->chunk_cache() : nullptr; }
   Rows centre_rows(const CentreVar& c, std::size_t period, const void* src) const;
 
   World& world_;

@@ -6,6 +6,7 @@
 #include "sim/output/layout.hpp"
 
 #include <libdeflate.h>
+#include <xxhash.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <zlib.h>
@@ -219,8 +220,8 @@ void remove_unit(hid_t file, const std::string& arm, std::uint32_t replicate) {
 }
 
 UnitWriter::UnitWriter(hid_t file, const std::string& arm, const std::string& description, std::uint32_t replicate,
-                       bool panel)
-    : file_(file), arm_(arm), replicate_(replicate) {
+                       bool panel, ChunkCache* cache)
+    : file_(file), arm_(arm), replicate_(replicate), cache_(cache) {
   const std::string arm_group = layout::arm(arm);
   h5::Handle g = h5::exists(file, arm_group) ? h5::open_group(file, arm_group) : h5::create_group(file, arm_group);
   h5::write_attr(g, layout::kDescription, description);
@@ -307,6 +308,50 @@ void UnitWriter::complete() {
 
 // ---- Chunked writes ----
 
+ChunkCache::Fingerprint ChunkCache::fingerprint(const void* data, std::size_t size) {
+  const XXH128_hash_t h = XXH3_128bits(data, size);
+  return Fingerprint{h.low64, h.high64};
+}
+
+bool ChunkCache::find(const std::string& key, const Fingerprint& fp, std::vector<unsigned char>& bytes) const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  for (const Entry& e : it->second)
+    if (e.fp == fp) {
+      bytes = e.bytes;
+      ++hits_;
+      return true;
+    }
+  return false;
+}
+
+void ChunkCache::insert(const std::string& key, const Fingerprint& fp, const unsigned char* bytes, std::size_t size) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (bytes_ + size > max_bytes_) return;
+  auto& list = entries_[key];
+  for (const Entry& e : list)
+    if (e.fp == fp) return;
+  list.push_back(Entry{fp, std::vector<unsigned char>(bytes, bytes + size)});
+  bytes_ += size;
+}
+
+void ChunkCache::clear() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+  bytes_ = 0;
+}
+
+std::size_t ChunkCache::bytes() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return bytes_;
+}
+
+std::size_t ChunkCache::hits() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return hits_;
+}
+
 void write_rows(const std::vector<Rows>& sets) {
   struct Job {
     const Rows* set;
@@ -323,8 +368,28 @@ void write_rows(const std::vector<Rows>& sets) {
     const std::size_t esize = column_type_size(s.type), row_bytes = s.width * esize;
     const std::size_t r0 = job.chunk * s.chunk_rows, r1 = std::min(s.rows, r0 + s.chunk_rows);
     const std::uint64_t c0 = thread_cpu_ns();
-    codec::encode_chunk(static_cast<const unsigned char*>(s.src) + r0 * row_bytes, r1 - r0, s.chunk_rows, row_bytes,
-                        esize, o);
+    const unsigned char* data = static_cast<const unsigned char*>(s.src) + r0 * row_bytes;
+    const codec::ChunkPlan plan = codec::plan_chunk(data, r1 - r0, row_bytes, esize);
+    if (s.cache != nullptr && plan.judged.compress) {
+      // The key names the chunk's place and shape; the fingerprint its bytes.
+      std::string key = s.name;
+      for (hsize_t x : s.lead) key += ' ' + std::to_string(x);
+      key += ' ' + std::to_string(job.chunk) + ' ' + std::to_string(s.chunk_rows) + ' ' + std::to_string(r1 - r0) +
+             ' ' + std::to_string(row_bytes) + ' ' + std::to_string(esize);
+      const ChunkCache::Fingerprint fp = ChunkCache::fingerprint(data, (r1 - r0) * row_bytes);
+      o.zero = false;
+      o.raw = nullptr;
+      o.raw_size = 0;
+      if (s.cache->find(key, fp, o.bytes)) {
+        o.mask = 0;
+        ++write_counters.reused;
+      } else {
+        codec::encode_planned(data, r1 - r0, s.chunk_rows, row_bytes, esize, plan, o);
+        if (o.mask == 0) s.cache->insert(key, fp, o.bytes.data(), o.bytes.size());
+      }
+    } else {
+      codec::encode_planned(data, r1 - r0, s.chunk_rows, row_bytes, esize, plan, o);
+    }
     write_counters.encode_cpu_ns += thread_cpu_ns() - c0;
     write_counters.bytes_in += s.chunk_rows * row_bytes;
     write_counters.bytes_stored += o.zero ? 0 : o.size();

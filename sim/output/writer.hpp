@@ -18,8 +18,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -51,6 +53,42 @@ bool unit_complete(hid_t file, const std::string& arm, std::uint32_t replicate);
 // Removes a unit's group if present (a unit started but not finished is run again).
 void remove_unit(hid_t file, const std::string& arm, std::uint32_t replicate);
 
+// The encoded chunks of a replicate's units, for its later units: the arms of a replicate share the population
+// and the random numbers, so many chunks of a period equal an earlier arm's (the variables a programme does not
+// move, the programme's own variables in the arms without it, every arm before the programmes start): in the
+// default scenario about half of the panel's chunks, and a third of the encoding time. A chunk to be compressed
+// is looked up by its dataset, period and chunk, and its bytes' 128-bit XXH3 fingerprint, and a match takes the
+// earlier chunk's encoded bytes, which are those the codec would give (it is a function of the bytes): the file
+// is the same with or without the cache. At most `max_bytes` of encoded chunks are kept (the first ones seen);
+// safe to use from the parallel encoding tasks.
+class ChunkCache {
+ public:
+  static constexpr std::size_t kDefaultBytes = std::size_t{64} << 20;
+  explicit ChunkCache(std::size_t max_bytes = kDefaultBytes) : max_bytes_(max_bytes) {}
+  struct Fingerprint {
+    std::uint64_t low = 0, high = 0;
+    bool operator==(const Fingerprint&) const = default;
+  };
+  static Fingerprint fingerprint(const void* data, std::size_t size);
+  // The encoded bytes kept for `key` with fingerprint `fp`, copied into `bytes`; false if none.
+  bool find(const std::string& key, const Fingerprint& fp, std::vector<unsigned char>& bytes) const;
+  // Keeps a compressed chunk's bytes, unless the cache is full or holds the key and fingerprint already.
+  void insert(const std::string& key, const Fingerprint& fp, const unsigned char* bytes, std::size_t size);
+  void clear();  // a new replicate: a new population
+  std::size_t bytes() const;
+  std::size_t hits() const;
+
+ private:
+  struct Entry {
+    Fingerprint fp;
+    std::vector<unsigned char> bytes;
+  };
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<Entry>> entries_;
+  std::size_t max_bytes_, bytes_ = 0;
+  mutable std::size_t hits_ = 0;
+};
+
 // Rows [0, rows) of `src` (row-major, `width` values per row) for dataset `dataset`, whose chunk holds
 // `chunk_rows` rows; `lead` are the leading coordinates (the period of a panel row).
 struct Rows {
@@ -63,12 +101,15 @@ struct Rows {
   // Where given, what each written chunk stored, at [first_chunk + chunk] (the unit's checksum uses it).
   std::vector<StoredChunk>* stored = nullptr;
   std::size_t first_chunk = 0;
+  // Where given, compressed chunks are looked up there by `name`, `lead` and chunk, and kept.
+  ChunkCache* cache = nullptr;
 };
 // Where writing costs, summed over the process's writes (read by `chacra bench` before and after a run): CPU
 // time of the threads encoding chunks, wall time in HDF5's chunk writes (one thread, in file order), wall
-// time reading a finished unit or population back for its checksum, and bytes before and after encoding.
+// time reading a finished unit or population back for its checksum, bytes before and after encoding, and the
+// chunks taken from a ChunkCache.
 struct WriteCounters {
-  std::atomic<std::uint64_t> encode_cpu_ns{0}, hdf5_ns{0}, checksum_ns{0}, bytes_in{0}, bytes_stored{0};
+  std::atomic<std::uint64_t> encode_cpu_ns{0}, hdf5_ns{0}, checksum_ns{0}, bytes_in{0}, bytes_stored{0}, reused{0};
 };
 inline WriteCounters write_counters;
 
@@ -83,9 +124,11 @@ void write_rows(const std::vector<Rows>& sets);
 class UnitWriter {
  public:
   static constexpr std::size_t kPanelChunkRows = 32768;  // at most this many households per panel chunk
+  // `cache` (may be null): the replicate's encoded chunks, which the unit's panel and centre tables reuse and add to.
   UnitWriter(hid_t file, const std::string& arm, const std::string& description, std::uint32_t replicate,
-             bool panel);
+             bool panel, ChunkCache* cache = nullptr);
   bool has_panel() const { return panel_.valid(); }
+  ChunkCache* chunk_cache() const { return cache_; }
   // The panel dataset [periods, households(, width)] of a variable, stored as `stored` (flows as f32), with
   // its unit, description, aggregation and labels; chunked one period x chunk_rows(households) households.
   h5::Handle create_panel(const ColumnInfo& info, ColumnType stored, bool flow, std::size_t periods,
@@ -114,6 +157,7 @@ class UnitWriter {
   hid_t file_;
   std::string arm_;
   std::uint32_t replicate_;
+  ChunkCache* cache_;
   h5::Handle unit_, panel_, aggregates_, centres_;
   // By the dataset's path; a deque, so the chunk lists handed out stay where they are as datasets are added.
   std::deque<std::pair<std::string, std::vector<StoredChunk>>> stored_;

@@ -5,6 +5,7 @@
 #include "sim/output/checksum.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/output/layout.hpp"
+#include "sim/output/writer.hpp"
 #include "sim/population.hpp"
 #include "sim/runner.hpp"
 #include "sim/interrupt.hpp"
@@ -135,6 +136,65 @@ TEST(EngineOutput, UnitChecksumFromTheWrittenChunksEqualsAReadBack) {
   EXPECT_EQ(chacra::h5::read_attr_string(unit, chacra::output::layout::kChecksum),
             chacra::output::group_checksum(unit));
   EXPECT_EQ(chacra::output::check_seal(f, "arms/none/replicate_0"), chacra::output::SealState::valid);
+}
+
+// Arms whose panels are the same reuse the chunks of the first (ChunkCache): a unit's stored chunks, hence its
+// checksum, are those of a run of that arm alone; the checksums still equal a read-back; only compressed chunks of
+// the same replicate are reused (a second replicate's population differs).
+TEST(EngineOutput, ArmsReuseTheSameChunksOfEarlierArmsAndStoreWhatTheyWouldAlone) {
+  // District 99 does not exist: "elsewhere" runs exactly as "none".
+  const auto s = toy::scenario(3000, 2, 2, {{"none", -1}, {"elsewhere", 99}, {"programme", 3}});
+  const std::string out = temp_path("reuse.h5");
+  const std::uint64_t reused0 = chacra::output::write_counters.reused;
+  run(s, out, 2);
+  const std::uint64_t reused = chacra::output::write_counters.reused - reused0;
+  // toy_state (0/1 flags, compressed) of "elsewhere" at each of 8 quarters in each replicate at least.
+  EXPECT_GE(reused, 16u);
+  chacra::h5::Handle f = chacra::h5::open_file_readonly(out);
+  std::map<std::string, std::string> together;
+  for (const std::string arm : {"none", "elsewhere", "programme"})
+    for (const std::string r : {"0", "1"}) {
+      const std::string unit = "arms/" + arm + "/replicate_" + r;
+      chacra::h5::Handle g = chacra::h5::open_group(f, unit);
+      together[unit] = chacra::h5::read_attr_string(g, chacra::output::layout::kChecksum);
+      EXPECT_EQ(together[unit], chacra::output::group_checksum(g)) << unit;
+    }
+  EXPECT_EQ(h5test::read_all(out, "arms/none"), h5test::read_all(out, "arms/elsewhere"));
+  for (const auto& alone : {std::pair<std::string, std::int64_t>{"elsewhere", 99}, {"programme", 3}}) {
+    const std::string one = temp_path("reuse_" + alone.first + ".h5");
+    run(toy::scenario(3000, 2, 2, {alone}), one, 2);
+    chacra::h5::Handle g = chacra::h5::open_file_readonly(one);
+    for (const std::string r : {"0", "1"}) {
+      const std::string unit = "arms/" + alone.first + "/replicate_" + r;
+      EXPECT_EQ(chacra::h5::read_attr_string(chacra::h5::open_group(g, unit), chacra::output::layout::kChecksum),
+                together[unit])
+          << unit << " alone";
+    }
+  }
+}
+
+TEST(ChunkCache, FindsOnlyTheSameKeyAndFingerprintAndKeepsAtMostItsBytes) {
+  using chacra::output::ChunkCache;
+  std::vector<unsigned char> a(1000, 1), b(1000, 1), bytes;
+  b[999] = 2;
+  const auto fa = ChunkCache::fingerprint(a.data(), a.size()), fb = ChunkCache::fingerprint(b.data(), b.size());
+  EXPECT_FALSE(fa == fb);
+  EXPECT_TRUE(fa == ChunkCache::fingerprint(a.data(), a.size()));
+  ChunkCache cache(100);
+  const std::vector<unsigned char> encoded(60, 7), other(50, 8);
+  cache.insert("panel x 0 0", fa, encoded.data(), encoded.size());
+  EXPECT_EQ(cache.bytes(), 60u);
+  EXPECT_FALSE(cache.find("panel x 0 0", fb, bytes));
+  EXPECT_FALSE(cache.find("panel x 1 0", fa, bytes));
+  ASSERT_TRUE(cache.find("panel x 0 0", fa, bytes));
+  EXPECT_EQ(bytes, encoded);
+  cache.insert("panel x 0 0", fb, other.data(), other.size());  // over the bound: not kept
+  EXPECT_FALSE(cache.find("panel x 0 0", fb, bytes));
+  EXPECT_EQ(cache.bytes(), 60u);
+  EXPECT_EQ(cache.hits(), 1u);
+  cache.clear();
+  EXPECT_EQ(cache.bytes(), 0u);
+  EXPECT_FALSE(cache.find("panel x 0 0", fa, bytes));
 }
 
 // The toy model plus two centre columns recorded per output period (one of two sub-columns), changing every month.
