@@ -56,7 +56,7 @@ void remove_unit(hid_t file, const std::string& arm, std::uint32_t replicate);
 // The encoded chunks of a replicate's units, for its later units: the arms of a replicate share the population
 // and the random numbers, so many chunks of a period equal an earlier arm's (the variables a programme does not
 // move, the programme's own variables in the arms without it, every arm before the programmes start): in the
-// default scenario about half of the panel's chunks, and a third of the encoding time. A chunk to be compressed
+// default scenario about half of the panel's chunks, and 30% of the encoding time. A chunk to be compressed
 // is looked up by its dataset, period and chunk, and its bytes' 128-bit XXH3 fingerprint, and a match takes the
 // earlier chunk's encoded bytes, which are those the codec would give (it is a function of the bytes): the file
 // is the same with or without the cache. At most `max_bytes` of encoded chunks are kept (the first ones seen);
