@@ -59,7 +59,8 @@ void remove_unit(hid_t file, const std::string& arm, std::uint32_t replicate);
 // default scenario about half of the panel's chunks, and 30% of the encoding time. A chunk to be compressed
 // is looked up by its dataset, period and chunk, and its bytes' 128-bit XXH3 fingerprint, and a match takes the
 // earlier chunk's encoded bytes, which are those the codec would give (it is a function of the bytes): the file
-// is the same with or without the cache. At most `max_bytes` of encoded chunks are kept (the first ones seen);
+// is the same with or without the cache, unless two different chunks of one dataset and period share a 128-bit
+// fingerprint (for a non-adversarial hash, a chance of about 2^-128 per pair). At most `max_bytes` of encoded chunks are kept (the first ones seen);
 // safe to use from the parallel encoding tasks.
 class ChunkCache {
  public:
