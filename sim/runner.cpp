@@ -218,8 +218,6 @@ MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& bui
   // The replicate's population and the arm's working copy, plus period accumulators and centre tables.
   const std::uint64_t per = 2 * per_household + accumulators + static_cast<std::uint64_t>(2 * centre_share) + 16;
   e.bytes = checked_product({e.households, per}, "the memory estimate (households x bytes per household)");
-  // The encoded chunks the writer keeps for a replicate's later arms (output::ChunkCache, at most its bound).
-  if (base.boolean("output.panel") && scenario.arms.size() > 1) e.bytes += output::ChunkCache::kDefaultBytes;
   const std::uint64_t months = static_cast<std::uint64_t>(base.integer("run.years")) * 12;
   e.panel_cells = checked_product({e.households, months, std::max<std::uint64_t>(variables.size(), 1),
                                    static_cast<std::uint64_t>(scenario.arms.size()),
@@ -305,8 +303,10 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
     std::future<void> done;
   };
   // The encoded chunks of the replicate's units so far, which its later arms reuse where their chunks are the same
-  // (the file is the same without it). Declared before `finishing`, whose writes use it.
-  output::ChunkCache chunk_cache;
+  // (the file is the same without it). Memory the estimate does not count: at most its bound, and never more than
+  // a quarter of what the estimate leaves free. Declared before `finishing`, whose writes use it.
+  output::ChunkCache chunk_cache(std::min<std::uint64_t>(
+      output::ChunkCache::kDefaultBytes, memory.limit > memory.bytes ? (memory.limit - memory.bytes) / 4 : 0));
   std::uint32_t cached_replicate = 0;
   std::optional<Finishing> finishing;
   auto settle = [&finishing] {
