@@ -30,13 +30,13 @@ constexpr std::uint32_t domain_id(std::string_view name) {
   return h;
 }
 
-// One independent stream of draws for one (seed, replicate, domain, period, entity). The draw index is
-// the low counter word, so a stream yields 2^64 blocks of four 64-bit words. Because nothing is shared
-// between streams, results do not depend on thread count, partitioning, or which other modules run.
 // The uniform on (0, 1) of a 53-bit draw index b (a 64-bit word's top 53 bits): (b + 0.5) 2^-53, what
 // Stream::uniform makes of each word.
 inline double uniform53(std::uint64_t b) { return (static_cast<double>(b) + 0.5) * 0x1.0p-53; }
 
+// One independent stream of draws for one (seed, replicate, domain, period, entity). The draw index is
+// the low counter word, so a stream yields 2^64 blocks of four 64-bit words. Because nothing is shared
+// between streams, results do not depend on thread count, partitioning, or which other modules run.
 // Satisfies the UniformRandomBitGenerator concept, so Boost.Random distributions work on it.
 class Stream {
  public:
