@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 namespace chacra::output {
@@ -50,7 +51,9 @@ void attributes(hid_t obj, Crc& crc, bool skip_marks) {
   for (const auto& name : h5::attr_names(obj)) {
     if (skip_marks && (name == layout::kChecksum || name == layout::kComplete)) continue;
     crc.text(name);
-    const auto value = h5::read_attr(obj, name);
+    // Opened once by the name the iteration gave (read_attr would look it up again): what read_attr reads.
+    const h5::Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+    const auto value = attr.valid() ? h5::read_attr_value(attr, name) : std::nullopt;
     if (!value) {
       crc.number(0);  // not a scalar text or number: chacra writes none
     } else if (const auto* s = std::get_if<std::string>(&*value)) {

@@ -145,6 +145,24 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<long long>
   check(H5Awrite(attr, H5T_NATIVE_LLONG, values.data()), "write attribute " + name);
 }
 
+// The text of the open string attribute `attr` of file type `type` (fixed or variable length).
+static std::string string_value(hid_t attr, hid_t type, const std::string& name) {
+  if (H5Tis_variable_str(type) > 0) {
+    char* s = nullptr;
+    Handle mem(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5Tget_cset(type));
+    check(H5Aread(attr, mem, &s), "read attribute " + name);
+    std::string out = s ? s : "";
+    H5free_memory(s);
+    return out;
+  }
+  std::string out(H5Tget_size(type), '\0');
+  check(H5Aread(attr, type, out.data()), "read attribute " + name);
+  out.erase(std::find(out.begin(), out.end(), '\0'), out.end());
+  return out;
+}
+
 std::optional<std::vector<long long>> read_attr_integers(hid_t obj, const std::string& name) {
   if (H5Aexists(obj, name.c_str()) <= 0) return std::nullopt;
   Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
@@ -164,13 +182,17 @@ std::optional<AttrValue> read_attr(hid_t obj, const std::string& name) {
   if (H5Aexists(obj, name.c_str()) <= 0) return std::nullopt;
   Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
   if (!attr.valid()) return std::nullopt;
+  return read_attr_value(attr, name);
+}
+
+std::optional<AttrValue> read_attr_value(hid_t attr, const std::string& name) {
   Handle type(H5Aget_type(attr));
   Handle space(H5Aget_space(attr));
   if (H5Sget_simple_extent_npoints(space) != 1) return std::nullopt;
   switch (H5Tget_class(type)) {
     case H5T_STRING:
       try {
-        return AttrValue(read_attr_string(obj, name));
+        return AttrValue(string_value(attr, type, name));
       } catch (const Error&) {
         return std::nullopt;
       }
@@ -217,20 +239,7 @@ std::string read_attr_string(hid_t obj, const std::string& name) {
   Handle attr(check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "open attribute " + name));
   Handle type(H5Aget_type(attr));
   if (H5Tget_class(type) != H5T_STRING) throw Error("HDF5: attribute " + name + " is not a string");
-  if (H5Tis_variable_str(type) > 0) {
-    char* s = nullptr;
-    Handle mem(H5Tcopy(H5T_C_S1));
-    H5Tset_size(mem, H5T_VARIABLE);
-    H5Tset_cset(mem, H5Tget_cset(type));
-    check(H5Aread(attr, mem, &s), "read attribute " + name);
-    std::string out = s ? s : "";
-    H5free_memory(s);
-    return out;
-  }
-  std::string out(H5Tget_size(type), '\0');
-  check(H5Aread(attr, type, out.data()), "read attribute " + name);
-  out.erase(std::find(out.begin(), out.end(), '\0'), out.end());
-  return out;
+  return string_value(attr, type, name);
 }
 
 Handle conversion_transfer(hsize_t elements) {
@@ -243,8 +252,8 @@ Handle conversion_transfer(hsize_t elements) {
   return dxpl;
 }
 
-void write_dataset(hid_t parent, const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
-                   const void* data, const std::vector<hsize_t>& chunk, int deflate) {
+Handle write_dataset(hid_t parent, const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
+                     const void* data, const std::vector<hsize_t>& chunk, int deflate) {
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
   bool any_zero = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
@@ -258,6 +267,7 @@ void write_dataset(hid_t parent, const std::string& name, ColumnType type, const
   Handle ds(check(H5Dcreate2(parent, name.c_str(), native_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                   "create dataset " + name));
   if (!any_zero) check(H5Dwrite(ds, native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write " + name);
+  return ds;
 }
 
 void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {

@@ -70,6 +70,8 @@ bool has_attr(hid_t obj, const std::string& name);
 using AttrValue = std::variant<std::string, long long, double>;
 // The attribute as its value, or nullopt when it is missing, not scalar, unreadable or of another class.
 std::optional<AttrValue> read_attr(hid_t obj, const std::string& name);
+// The same for an attribute already open (`name` for messages): what read_attr gives, without looking it up again.
+std::optional<AttrValue> read_attr_value(hid_t attr, const std::string& name);
 // A string attribute, or `fallback` when it is missing or not a readable string.
 std::string read_attr_string_or(hid_t obj, const std::string& name, const std::string& fallback);
 // Names of an object's attributes, sorted.
@@ -77,9 +79,9 @@ std::vector<std::string> attr_names(hid_t obj);
 // The type of the object at `path` under `parent` (H5I_DATASET, H5I_GROUP), or H5I_BADID when there is none.
 H5I_type_t object_type(hid_t parent, const std::string& path);
 
-// Writes a whole dataset of `type` with the given dims, optionally chunked and compressed.
-void write_dataset(hid_t parent, const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
-                   const void* data, const std::vector<hsize_t>& chunk = {}, int deflate = 0);
+// Writes a whole dataset of `type` with the given dims, optionally chunked and compressed; returns it, open.
+Handle write_dataset(hid_t parent, const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
+                     const void* data, const std::vector<hsize_t>& chunk = {}, int deflate = 0);
 void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
 std::vector<std::string> read_strings(hid_t parent, const std::string& name);
 std::vector<std::string> read_string_dataset(hid_t dataset, const std::string& name);  // an open dataset

@@ -285,8 +285,7 @@ void UnitWriter::write_aggregate(const ColumnInfo& info, bool flow, std::size_t 
                                  const std::vector<double>& means) {
   std::vector<hsize_t> dims{periods};
   if (info.width > 1) dims.push_back(static_cast<hsize_t>(info.width));
-  h5::write_dataset(aggregates_, info.name, ColumnType::f64, dims, means.data());
-  h5::Handle ds(H5Dopen2(aggregates_, info.name.c_str(), H5P_DEFAULT));
+  const h5::Handle ds = h5::write_dataset(aggregates_, info.name, ColumnType::f64, dims, means.data());
   describe(ds, info, "Mean over households of: " + info.description);
   h5::write_attr(ds, layout::kAggregation, aggregation(flow));
   label(ds, info, ColumnType::f64);
