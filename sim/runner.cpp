@@ -90,9 +90,10 @@ std::string host_name() {
   return buf;
 }
 
-// What the file records about the run.
+// What the file records about the run; `scenario_yaml` is scenario.resolved_yaml().
 output::RunHeader run_header(const Scenario& scenario, const RunOptions& options, int threads,
-                             const std::string& start_time, const std::vector<std::string>& periods) {
+                             const std::string& start_time, const std::vector<std::string>& periods,
+                             std::string scenario_yaml) {
   const ParamSet& base = scenario.base;
   output::RunHeader h;
   h.chacra_version = chacra_version();
@@ -107,7 +108,7 @@ output::RunHeader run_header(const Scenario& scenario, const RunOptions& options
   h.start_time = start_time;
   h.command_line = options.command_line;
   h.output_frequency = base.choice("output.frequency");
-  h.scenario_yaml = scenario.resolved_yaml();
+  h.scenario_yaml = std::move(scenario_yaml);
   for (const auto& arm : scenario.arms) h.arms.push_back(arm.name);
   h.periods = periods;
   return h;
@@ -246,11 +247,16 @@ MemoryEstimate estimate_memory(const Scenario& scenario, const ModelBuilder& bui
 }
 
 output::OutputRequest output_request(const Scenario& scenario, const RunOptions& options, const MemoryEstimate& estimate) {
+  return output_request(scenario, options, estimate, scenario.resolved_yaml());
+}
+
+output::OutputRequest output_request(const Scenario& scenario, const RunOptions& options, const MemoryEstimate& estimate,
+                                     std::string scenario_yaml) {
   output::OutputRequest r;
   r.path = options.output_path;
   r.force = options.force;
   r.resume = options.resume;
-  r.scenario_yaml = scenario.resolved_yaml();
+  r.scenario_yaml = std::move(scenario_yaml);
   r.inputs = {scenario.path};
   r.replace_stale_partial = options.replace_stale_partial;
   r.min_bytes = static_cast<std::uint64_t>(static_cast<double>(estimate.output_bytes) * kOutputMinShare);
@@ -358,9 +364,12 @@ RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, co
         }
         if (!out && writer && !options.output_path.empty()) {
           // Opened only after the first arm set up cleanly, so invalid variables never leave a file.
-          out = std::make_unique<output::OutputFile>(output_request(scenario, options, memory));
+          // Emitted once for both (tens of milliseconds on this thread, with the other threads idle).
+          std::string yaml = scenario.resolved_yaml();
+          out = std::make_unique<output::OutputFile>(output_request(scenario, options, memory, yaml));
           if (!out->resumed()) {
-            output::write_run_header(out->id(), run_header(scenario, options, threads, start_time, result.period_labels));
+            output::write_run_header(out->id(), run_header(scenario, options, threads, start_time,
+                                                           result.period_labels, std::move(yaml)));
             out->flush();  // from here the partial file is recognisably chacra's, even if the run is killed
           } else {
             // The resumed progress was checked to be this scenario's (its resolved YAML, exactly).

@@ -108,6 +108,9 @@ std::vector<std::string> resolve_panel_variables(const World& world, const std::
 // What the run asks of its output file (sim/output/lifecycle.hpp): the path and options, the scenario it must
 // hold when resumed, the scenario file it must never be, and the room it needs (from `estimate`).
 output::OutputRequest output_request(const Scenario& scenario, const RunOptions& options, const MemoryEstimate& estimate);
+// The same with the scenario's resolved YAML already emitted.
+output::OutputRequest output_request(const Scenario& scenario, const RunOptions& options, const MemoryEstimate& estimate,
+                                     std::string scenario_yaml);
 
 RunResult run_scenario(const Scenario& scenario, const ModelBuilder& builder, const RunOptions& options);
 
