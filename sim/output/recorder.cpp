@@ -237,17 +237,28 @@ void Recorder::gather_period(std::size_t period) {
     if (v.sum) std::fill(v.accumulated.begin(), v.accumulated.end(), 0.0f);
 }
 
-// The period's panel row of every variable, their chunks encoded together (write_rows) on a background thread:
+// The period's centre tables and panel row of every variable, their chunks encoded together (write_rows) on a
+// background thread:
 // the values are copied first (the next month changes them; a flow's sums are swapped out instead), after the
 // previous period's write has finished, so at most one period is held twice and the chunks reach the file in the
 // order of a write on the spot.
 void Recorder::write_period(std::size_t period) {
   const std::size_t n = world_.household_count();
   wait_for_panel();
-  // The centre table is written here, on this thread, while no panel write is in flight (one HDF5 call at a
-  // time).
-  write_centres(period);
   pending_rows_.clear();
+  // The centre tables first, as write_centres would write them on the spot (then the panel, so the file's writes
+  // keep their order): copied here, a few kilobytes, and written on the background thread with the panel
+  // (HDF5 calls on this thread were a serial stretch of the month loop).
+  const std::size_t nc = world_.centre_count();
+  centre_snapshots_.resize(centre_vars_.size());
+  for (std::size_t i = 0; i < centre_vars_.size(); ++i) {
+    const CentreVar& c = centre_vars_[i];
+    if (!c.dataset.valid() || nc == 0) continue;
+    const std::size_t bytes = nc * static_cast<std::size_t>(c.info.width) * column_type_size(c.info.type);
+    const auto* src = static_cast<const unsigned char*>(world_.centres.data(c.index));
+    centre_snapshots_[i].assign(src, src + bytes);
+    pending_rows_.push_back(centre_rows(c, period, centre_snapshots_[i].data()));
+  }
   std::vector<Var*> panel;
   for (auto& v : vars_)
     if (v.dataset.valid() && n > 0) panel.push_back(&v);
@@ -301,20 +312,11 @@ Rows Recorder::centre_rows(const CentreVar& c, std::size_t period, const void* s
               period * ((nc + chunk_rows - 1) / chunk_rows), chunk_cache()};
 }
 
-// The period's row of every recorded centre column: the centres held here (all in a whole world; a split world
-// gathers each process's centres on rank 0, in centre order).
+// Split world: the period's row of every recorded centre column, each process's centres gathered on rank 0 in
+// centre order (a whole world's go with its panel rows, write_period).
 void Recorder::write_centres(std::size_t period) {
   if (centre_vars_.empty()) return;
   const std::size_t nc = world_.centre_count();
-  if (!world_.split()) {
-    std::vector<Rows> sets;
-    for (auto& c : centre_vars_) {
-      if (!c.dataset.valid() || nc == 0) continue;
-      sets.push_back(centre_rows(c, period, world_.centres.data(c.index)));
-    }
-    write_rows(sets);
-    return;
-  }
   const std::size_t first = world_.centre_begin(), count = world_.centre_end() - world_.centre_begin();
   std::vector<ColumnPart> parts;
   for (const auto& c : centre_vars_) {

@@ -85,7 +85,7 @@ class Recorder {
   void period_means(Var& v, std::size_t period) const;
   void gather_period(std::size_t period);
   void write_period(std::size_t period);
-  void write_centres(std::size_t period);
+  void write_centres(std::size_t period);  // split world
   struct CentreVar;
   // The replicate's encoded chunks that the unit's writes reuse and add to (null without a unit or a cache).
   ChunkCache* chunk_cache() const { return unit_ != nullptr ? unit_->chunk_cache() : nullptr; }
@@ -104,14 +104,15 @@ class Recorder {
   };
   std::vector<CentreVar> centre_vars_;
   GatherBuffers buffers_;  // split world: kept across periods
-  // The period in flight: its values (one buffer per panel variable, reused from period to period), the rows
-  // that point into them, and the background write.
+  // The period in flight: its values (one buffer per panel variable and recorded centre column, reused from
+  // period to period), the rows that point into them, and the background write.
   struct Snapshot {
     std::unique_ptr<unsigned char[]> bytes;  // a state variable's values, copied
     std::size_t size = 0;
     std::vector<float> flows;  // a flow's sums: swapped with its accumulator, not copied
   };
   std::vector<Snapshot> snapshots_;
+  std::vector<std::vector<unsigned char>> centre_snapshots_;  // the recorded centre columns' values, copied
   std::vector<Rows> pending_rows_;
   std::future<void> pending_;
 };
