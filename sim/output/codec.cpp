@@ -801,6 +801,8 @@ SampleJudgement judge_sample(const void* data, std::size_t elements, std::size_t
   return j;
 }
 
+namespace {
+
 // Whether n bytes are all zero; most chunks that are not differ in their first kilobyte.
 bool all_zero_bytes(const unsigned char* p, std::size_t n) {
   constexpr std::size_t kStep = 1024;
@@ -821,6 +823,8 @@ bool all_zero_bytes(const unsigned char* p, std::size_t n) {
     if (p[k] != 0) return false;
   return true;
 }
+
+}  // namespace
 
 std::size_t balanced_chunk_rows(std::size_t rows, std::size_t max_rows) {
   if (rows == 0) return 1;

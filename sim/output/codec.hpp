@@ -83,9 +83,6 @@ struct EncodedChunk {
   std::size_t size() const { return raw != nullptr ? raw_size : bytes.size(); }
 };
 
-// Whether n bytes are all zero (a chunk not stored: readers get the fill value).
-bool all_zero_bytes(const unsigned char* p, std::size_t n);
-
 // How a chunk is to be stored, decided from its bytes: not at all (every byte zero), raw, or compressed with the
 // sample's choice of literal planes.
 struct ChunkPlan {

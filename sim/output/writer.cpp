@@ -312,14 +312,12 @@ ChunkCache::Fingerprint ChunkCache::fingerprint(const void* data, std::size_t si
   return Fingerprint{h.low64, h.high64};
 }
 
-bool ChunkCache::find(const std::string& key, const Fingerprint& fp, std::uint32_t& mask,
-                      std::vector<unsigned char>& bytes) const {
+bool ChunkCache::find(const std::string& key, const Fingerprint& fp, std::vector<unsigned char>& bytes) const {
   const std::lock_guard<std::mutex> lock(mutex_);
   const auto it = entries_.find(key);
   if (it == entries_.end()) return false;
   for (const Entry& e : it->second)
     if (e.fp == fp) {
-      mask = e.mask;
       bytes = e.bytes;
       ++hits_;
       return true;
@@ -327,15 +325,14 @@ bool ChunkCache::find(const std::string& key, const Fingerprint& fp, std::uint32
   return false;
 }
 
-void ChunkCache::insert(const std::string& key, const Fingerprint& fp, std::uint32_t mask, const unsigned char* bytes,
-                        std::size_t size) {
+void ChunkCache::insert(const std::string& key, const Fingerprint& fp, const unsigned char* bytes, std::size_t size) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  if (bytes_ + size + kEntryBytes > max_bytes_) return;
+  if (bytes_ + size > max_bytes_) return;
   auto& list = entries_[key];
   for (const Entry& e : list)
     if (e.fp == fp) return;
-  list.push_back(Entry{fp, mask, std::vector<unsigned char>(bytes, bytes + size)});
-  bytes_ += size + kEntryBytes;
+  list.push_back(Entry{fp, std::vector<unsigned char>(bytes, bytes + size)});
+  bytes_ += size;
 }
 
 void ChunkCache::clear() {
@@ -371,36 +368,26 @@ void write_rows(const std::vector<Rows>& sets) {
     const std::size_t r0 = job.chunk * s.chunk_rows, r1 = std::min(s.rows, r0 + s.chunk_rows);
     const std::uint64_t c0 = thread_cpu_ns();
     const unsigned char* data = static_cast<const unsigned char*>(s.src) + r0 * row_bytes;
-    const std::size_t size = (r1 - r0) * row_bytes;
-    codec::ChunkPlan plan;
-    plan.zero = codec::all_zero_bytes(data, size);
-    if (s.cache == nullptr || plan.zero) {
-      if (!plan.zero) plan.judged = codec::judge_sample(data, size / esize, esize);
-      codec::encode_planned(data, r1 - r0, s.chunk_rows, row_bytes, esize, plan, o);
-    } else {
-      // Looked up before it is judged: a match skips the judgement as well as the encoding. The key names the
-      // chunk's place and shape; the fingerprint its bytes.
+    const codec::ChunkPlan plan = codec::plan_chunk(data, r1 - r0, row_bytes, esize);
+    if (s.cache != nullptr && plan.judged.compress) {
+      // The key names the chunk's place and shape; the fingerprint its bytes.
       std::string key = s.name;
       for (hsize_t x : s.lead) key += ' ' + std::to_string(x);
       key += ' ' + std::to_string(job.chunk) + ' ' + std::to_string(s.chunk_rows) + ' ' + std::to_string(r1 - r0) +
              ' ' + std::to_string(row_bytes) + ' ' + std::to_string(esize);
-      const ChunkCache::Fingerprint fp = ChunkCache::fingerprint(data, size);
-      std::uint32_t mask = 0;
-      if (s.cache->find(key, fp, mask, o.bytes)) {
+      const ChunkCache::Fingerprint fp = ChunkCache::fingerprint(data, (r1 - r0) * row_bytes);
+      o.zero = false;
+      o.raw = nullptr;
+      o.raw_size = 0;
+      if (s.cache->find(key, fp, o.bytes)) {
+        o.mask = 0;
         ++write_counters.reused;
-        if (mask == 0) {
-          o.zero = false;
-          o.mask = 0;
-          o.raw = nullptr;
-          o.raw_size = 0;
-        } else {
-          codec::encode_planned(data, r1 - r0, s.chunk_rows, row_bytes, esize, codec::ChunkPlan{}, o);  // raw
-        }
       } else {
-        plan.judged = codec::judge_sample(data, size / esize, esize);
         codec::encode_planned(data, r1 - r0, s.chunk_rows, row_bytes, esize, plan, o);
-        s.cache->insert(key, fp, o.mask, o.mask == 0 ? o.bytes.data() : nullptr, o.mask == 0 ? o.bytes.size() : 0);
+        if (o.mask == 0) s.cache->insert(key, fp, o.bytes.data(), o.bytes.size());
       }
+    } else {
+      codec::encode_planned(data, r1 - r0, s.chunk_rows, row_bytes, esize, plan, o);
     }
     write_counters.encode_cpu_ns += thread_cpu_ns() - c0;
     write_counters.bytes_in += s.chunk_rows * row_bytes;

@@ -56,31 +56,25 @@ void remove_unit(hid_t file, const std::string& arm, std::uint32_t replicate);
 // The encoded chunks of a replicate's units, for its later units: the arms of a replicate share the population
 // and the random numbers, so many chunks of a period equal an earlier arm's (the variables a programme does not
 // move, the programme's own variables in the arms without it, every arm before the programmes start): in the
-// default scenario about half of the panel's chunks. A chunk that is not all zero is looked up by its dataset,
-// period and chunk, and its bytes' 128-bit XXH3 fingerprint, before it is judged, and a match takes the earlier
-// chunk's outcome: its encoded bytes if it was compressed, the mark that it was stored raw otherwise. The codec is
-// a function of the bytes, so that is what judging and encoding again would give: the file is the same with or
-// without the cache, unless two different chunks of one dataset and period share a 128-bit fingerprint (for a
-// non-adversarial hash, a chance of about 2^-128 per pair). At most `max_bytes` are kept (the first entries
-// seen), counting kEntryBytes of bookkeeping per entry besides its encoded bytes; safe to use from the parallel
-// encoding tasks.
+// default scenario about half of the panel's chunks, and 30% of the encoding time. A chunk to be compressed
+// is looked up by its dataset, period and chunk, and its bytes' 128-bit XXH3 fingerprint, and a match takes the
+// earlier chunk's encoded bytes, which are those the codec would give (it is a function of the bytes): the file
+// is the same with or without the cache, unless two different chunks of one dataset and period share a 128-bit
+// fingerprint (for a non-adversarial hash, a chance of about 2^-128 per pair). At most `max_bytes` of encoded chunks are kept (the first ones seen);
+// safe to use from the parallel encoding tasks.
 class ChunkCache {
  public:
   static constexpr std::size_t kDefaultBytes = std::size_t{64} << 20;
-  static constexpr std::size_t kEntryBytes = 64;
   explicit ChunkCache(std::size_t max_bytes = kDefaultBytes) : max_bytes_(max_bytes) {}
   struct Fingerprint {
     std::uint64_t low = 0, high = 0;
     bool operator==(const Fingerprint&) const = default;
   };
   static Fingerprint fingerprint(const void* data, std::size_t size);
-  // The outcome kept for `key` with fingerprint `fp`: its HDF5 filter mask (0: compressed, codec::kRawMask: raw)
-  // and, if compressed, its encoded bytes, copied into `bytes`; false if none.
-  bool find(const std::string& key, const Fingerprint& fp, std::uint32_t& mask, std::vector<unsigned char>& bytes) const;
-  // Keeps a chunk's outcome (the encoded bytes of a compressed one; none of a raw one), unless the cache is full
-  // or holds the key and fingerprint already.
-  void insert(const std::string& key, const Fingerprint& fp, std::uint32_t mask, const unsigned char* bytes,
-              std::size_t size);
+  // The encoded bytes kept for `key` with fingerprint `fp`, copied into `bytes`; false if none.
+  bool find(const std::string& key, const Fingerprint& fp, std::vector<unsigned char>& bytes) const;
+  // Keeps a compressed chunk's bytes, unless the cache is full or holds the key and fingerprint already.
+  void insert(const std::string& key, const Fingerprint& fp, const unsigned char* bytes, std::size_t size);
   void clear();  // a new replicate: a new population
   std::size_t bytes() const;
   std::size_t hits() const;
@@ -88,7 +82,6 @@ class ChunkCache {
  private:
   struct Entry {
     Fingerprint fp;
-    std::uint32_t mask = 0;
     std::vector<unsigned char> bytes;
   };
   mutable std::mutex mutex_;
@@ -109,7 +102,7 @@ struct Rows {
   // Where given, what each written chunk stored, at [first_chunk + chunk] (the unit's checksum uses it).
   std::vector<StoredChunk>* stored = nullptr;
   std::size_t first_chunk = 0;
-  // Where given, chunks that are not all zero are looked up there by `name`, `lead` and chunk, and kept.
+  // Where given, compressed chunks are looked up there by `name`, `lead` and chunk, and kept.
   ChunkCache* cache = nullptr;
 };
 // Where writing costs, summed over the process's writes (read by `chacra bench` before and after a run): CPU

@@ -3,7 +3,6 @@
 #include "fake_ranks.hpp"
 #include "h5_compare.hpp"
 #include "sim/output/checksum.hpp"
-#include "sim/output/codec.hpp"
 #include "sim/output/h5.hpp"
 #include "sim/output/layout.hpp"
 #include "sim/output/writer.hpp"
@@ -140,8 +139,8 @@ TEST(EngineOutput, UnitChecksumFromTheWrittenChunksEqualsAReadBack) {
 }
 
 // Arms whose panels are the same reuse the chunks of the first (ChunkCache): a unit's stored chunks, hence its
-// checksum, are those of a run of that arm alone; the checksums still equal a read-back; only chunks of the same
-// replicate are reused (a second replicate's population differs), raw ones as well as compressed ones.
+// checksum, are those of a run of that arm alone; the checksums still equal a read-back; only compressed chunks of
+// the same replicate are reused (a second replicate's population differs).
 TEST(EngineOutput, ArmsReuseTheSameChunksOfEarlierArmsAndStoreWhatTheyWouldAlone) {
   // District 99 does not exist: "elsewhere" runs exactly as "none".
   const auto s = toy::scenario(3000, 2, 2, {{"none", -1}, {"elsewhere", 99}, {"programme", 3}});
@@ -176,35 +175,26 @@ TEST(EngineOutput, ArmsReuseTheSameChunksOfEarlierArmsAndStoreWhatTheyWouldAlone
 
 TEST(ChunkCache, FindsOnlyTheSameKeyAndFingerprintAndKeepsAtMostItsBytes) {
   using chacra::output::ChunkCache;
-  constexpr std::size_t entry = ChunkCache::kEntryBytes;
   std::vector<unsigned char> a(1000, 1), b(1000, 1), bytes;
   b[999] = 2;
   const auto fa = ChunkCache::fingerprint(a.data(), a.size()), fb = ChunkCache::fingerprint(b.data(), b.size());
   EXPECT_FALSE(fa == fb);
   EXPECT_TRUE(fa == ChunkCache::fingerprint(a.data(), a.size()));
-  ChunkCache cache(60 + entry + entry + 40);
+  ChunkCache cache(100);
   const std::vector<unsigned char> encoded(60, 7), other(50, 8);
-  cache.insert("panel x 0 0", fa, 0, encoded.data(), encoded.size());
-  EXPECT_EQ(cache.bytes(), 60 + entry);
-  std::uint32_t mask = 99;
-  EXPECT_FALSE(cache.find("panel x 0 0", fb, mask, bytes));
-  EXPECT_FALSE(cache.find("panel x 1 0", fa, mask, bytes));
-  ASSERT_TRUE(cache.find("panel x 0 0", fa, mask, bytes));
-  EXPECT_EQ(mask, 0u);
+  cache.insert("panel x 0 0", fa, encoded.data(), encoded.size());
+  EXPECT_EQ(cache.bytes(), 60u);
+  EXPECT_FALSE(cache.find("panel x 0 0", fb, bytes));
+  EXPECT_FALSE(cache.find("panel x 1 0", fa, bytes));
+  ASSERT_TRUE(cache.find("panel x 0 0", fa, bytes));
   EXPECT_EQ(bytes, encoded);
-  // A raw chunk keeps its mark, no bytes.
-  cache.insert("panel x 1 0", fb, chacra::output::codec::kRawMask, nullptr, 0);
-  EXPECT_EQ(cache.bytes(), 60 + 2 * entry);
-  ASSERT_TRUE(cache.find("panel x 1 0", fb, mask, bytes));
-  EXPECT_EQ(mask, chacra::output::codec::kRawMask);
-  EXPECT_TRUE(bytes.empty());
-  cache.insert("panel x 0 0", fb, 0, other.data(), other.size());  // over the bound: not kept
-  EXPECT_FALSE(cache.find("panel x 0 0", fb, mask, bytes));
-  EXPECT_EQ(cache.bytes(), 60 + 2 * entry);
-  EXPECT_EQ(cache.hits(), 2u);
+  cache.insert("panel x 0 0", fb, other.data(), other.size());  // over the bound: not kept
+  EXPECT_FALSE(cache.find("panel x 0 0", fb, bytes));
+  EXPECT_EQ(cache.bytes(), 60u);
+  EXPECT_EQ(cache.hits(), 1u);
   cache.clear();
   EXPECT_EQ(cache.bytes(), 0u);
-  EXPECT_FALSE(cache.find("panel x 0 0", fa, mask, bytes));
+  EXPECT_FALSE(cache.find("panel x 0 0", fa, bytes));
 }
 
 // The toy model plus two centre columns recorded per output period (one of two sub-columns), changing every month.
