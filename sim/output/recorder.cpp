@@ -238,10 +238,9 @@ void Recorder::gather_period(std::size_t period) {
 }
 
 // The period's centre tables and panel row of every variable, their chunks encoded together (write_rows) on a
-// background thread:
-// the values are copied first (the next month changes them; a flow's sums are swapped out instead), after the
-// previous period's write has finished, so at most one period is held twice and the chunks reach the file in the
-// order of a write on the spot.
+// background thread: the values are copied first (the next month changes them; a flow's sums are swapped out
+// instead), after the previous period's write has finished, so at most one period is held twice and the chunks
+// reach the file in the order of a write on the spot.
 void Recorder::write_period(std::size_t period) {
   const std::size_t n = world_.household_count();
   wait_for_panel();
